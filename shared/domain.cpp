@@ -1,0 +1,69 @@
+#include "shared/domain.hpp"
+
+#include <array>
+#include <utility>
+
+namespace muster {
+namespace {
+
+template <class Enum, std::size_t N>
+std::optional<Enum> parse_name(const std::array<std::pair<Enum, std::string_view>, N>& names,
+                               std::string_view text) {
+  for (const auto& [value, name] : names) {
+    if (name == text) return value;
+  }
+  return std::nullopt;
+}
+
+template <class Enum, std::size_t N>
+std::string_view name_of(const std::array<std::pair<Enum, std::string_view>, N>& names,
+                         Enum value) {
+  for (const auto& [candidate, name] : names) {
+    if (candidate == value) return name;
+  }
+  return "unknown";
+}
+
+constexpr std::array<std::pair<Role, std::string_view>, 5> kRoleNames{{
+    {Role::mayor, "mayor"},
+    {Role::councilmember, "councilmember"},
+    {Role::clerk, "clerk"},
+    {Role::staff, "staff"},
+    {Role::guest, "guest"},
+}};
+
+constexpr std::array<std::pair<ScanKind, std::string_view>, 3> kScanKindNames{{
+    {ScanKind::arrive, "arrive"},
+    {ScanKind::leave, "leave"},
+    {ScanKind::correction, "correction"},
+}};
+
+constexpr std::array<std::pair<Correction, std::string_view>, 4> kCorrectionNames{{
+    {Correction::none, "none"},
+    {Correction::arrive, "arrive"},
+    {Correction::leave, "leave"},
+    {Correction::void_scan, "void"},
+}};
+
+}  // namespace
+
+std::optional<Role> parse_role(std::string_view text) { return parse_name(kRoleNames, text); }
+std::string_view to_string(Role role) { return name_of(kRoleNames, role); }
+bool earns_cmo_credit(Role role) { return role == Role::mayor || role == Role::councilmember; }
+
+std::string_view to_string(ScanKind kind) { return name_of(kScanKindNames, kind); }
+std::optional<ScanKind> parse_scan_kind(std::string_view text) {
+  return parse_name(kScanKindNames, text);
+}
+std::string_view to_string(Correction correction) { return name_of(kCorrectionNames, correction); }
+std::optional<Correction> parse_correction(std::string_view text) {
+  return parse_name(kCorrectionNames, text);
+}
+
+Instant corrected_time(const Scan& scan) {
+  const Instant asserted =
+      scan.kind == ScanKind::correction ? scan.effective_time : scan.wall_time;
+  return asserted + std::chrono::milliseconds(scan.clock_offset_ms);
+}
+
+}  // namespace muster

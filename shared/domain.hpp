@@ -1,0 +1,107 @@
+#pragma once
+// The shared vocabulary of Muster: who attends, what an event is, and what a scan records.
+// Plain structs; behaviour lives in the units that use them (credit, scan_log, store, import).
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace muster {
+
+// An instant on the UTC time line, to the millisecond. Stored and compared in UTC;
+// shown in the event's time zone (see time.hpp).
+using Instant = std::chrono::sys_time<std::chrono::milliseconds>;
+
+enum class Role : std::uint8_t { mayor, councilmember, clerk, staff, guest };
+
+std::optional<Role> parse_role(std::string_view text);  // exact lower-case names as in the CSV
+std::string_view to_string(Role role);
+// Only elected officials earn CMO credit; everyone else gets an attendance record.
+bool earns_cmo_credit(Role role);
+
+struct Attendee {
+  std::string id;
+  std::string first_name;
+  std::string last_name;
+  Role role = Role::guest;
+  std::string municipality;
+  std::string email;  // server only: never stored on a kiosk, never in an event package
+};
+
+// Per-event rules that turn attendance into credit hours (design.md, "Credit from attendance").
+struct CreditPolicy {
+  std::chrono::minutes arrival_grace{10};  // arriving this late still counts from the start
+  std::chrono::minutes leave_grace{10};    // leaving this early still counts to the end
+  double increment_hours = 0.25;           // credit is rounded down to a multiple of this
+  std::chrono::seconds debounce{60};       // repeated scans closer than this are one scan
+};
+
+struct Session {
+  std::string id;
+  std::string title;
+  std::string room;
+  Instant start;
+  Instant end;
+  double credit_hours = 0.0;
+  std::string course_code;
+  bool core = false;
+  std::string topic;
+};
+
+struct Event {
+  std::string id;
+  std::string name;
+  std::string timezone;  // IANA name, e.g. "America/Chicago"
+  std::string location;
+  CreditPolicy credit_policy;
+  std::vector<Session> sessions;
+};
+
+// BLAKE2b-256 digest: the links of each device's hash chain.
+using Digest = std::array<std::uint8_t, 32>;
+
+enum class ScanKind : std::uint8_t { arrive, leave, correction };
+// What a staff correction asserts: a manual or walk-in arrival, a forgotten check-out,
+// or that an earlier scan (by device and sequence) was a mistake and does not count.
+enum class Correction : std::uint8_t { none, arrive, leave, void_scan };
+
+std::string_view to_string(ScanKind kind);
+std::optional<ScanKind> parse_scan_kind(std::string_view text);
+std::string_view to_string(Correction correction);
+std::optional<Correction> parse_correction(std::string_view text);
+
+// A scan is an immutable fact. Nothing about it is ever updated or deleted; attendance and
+// credit are derived from the set of scans.
+struct Scan {
+  std::string device_id;
+  std::uint64_t sequence = 0;  // 1, 2, 3, ... per device, without gaps
+  std::string attendee_id;
+  std::string badge_serial;    // empty for a staff correction made without a badge
+  std::string badge_payload;   // the signed payload as scanned, so the server can re-verify it
+  std::string session_id;
+  ScanKind kind = ScanKind::arrive;
+  Instant wall_time;                  // the device's wall clock at the scan
+  std::int64_t monotonic_ms = 0;      // the device's monotonic clock at the scan
+  std::int64_t clock_offset_ms = 0;   // estimate of (server clock - device clock) at the scan
+
+  // Staff corrections only (kind == correction).
+  Correction correction = Correction::none;
+  Instant effective_time;             // the time the correction asserts, on the device's clock
+  std::string staff_id;
+  std::string reason;
+  std::string voids_device_id;        // for Correction::void_scan: the scan it cancels
+  std::uint64_t voids_sequence = 0;
+
+  // Hash chain (see scan_log.hpp).
+  Digest prev_hash{};
+  Digest hash{};
+};
+
+// The scan's time on the server's clock: the device time the scan asserts plus the offset
+// estimate. The original device times stay in the scan.
+Instant corrected_time(const Scan& scan);
+
+}  // namespace muster
