@@ -1,0 +1,155 @@
+#pragma once
+// The League server's storage: one interface, two backends (SQLite by default, PostgreSQL for
+// several server instances behind a load balancer). The business rules live once, in
+// server_store.cpp, over a small SQL connection seam (sql_connection.hpp), so both backends
+// behave identically and the same tests run against both.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shared/domain.hpp"
+#include "shared/result.hpp"
+#include "shared/scan_log.hpp"
+
+namespace muster::server {
+
+enum class DbError : std::uint8_t {
+  cannot_open,   // bad path or URL, server down, authentication failed
+  schema,        // not initialised (run `muster-server init`), or a newer schema than this build
+  not_found,     // no such event, attendee, badge, device, code
+  conflict,      // already exists / already used / a different scan under the same sequence
+  chain_break,   // a scan batch does not continue the device's hash chain (see IngestRejection)
+  invalid,       // the caller passed something that breaks a rule (message says which)
+  io,            // the database failed (disk full, connection lost): nothing was written
+};
+std::string_view to_string(DbError error);
+
+template <class T>
+using DbResult = Result<T, DbError>;
+
+struct ImportStats {
+  std::uint64_t inserted = 0;
+  std::uint64_t updated = 0;
+  std::uint64_t unchanged = 0;
+};
+
+struct LeagueInfo {
+  std::string id;
+  std::string name;
+};
+
+struct LeagueKeyRecord {
+  std::string key_id;
+  std::string public_key_text;  // the MUPK1 text form (shared/badge.hpp)
+  Instant created_at;
+  bool active = true;           // the key new badges and packages are signed with
+};
+
+struct BadgeRecord {
+  std::string serial;
+  std::string attendee_id;
+  std::string event_id;         // the event it was issued for (empty: league-wide)
+  std::string key_id;
+  std::string payload;          // the signed MU1 payload printed in the QR code
+  Instant issued_at;
+  std::optional<Instant> revoked_at;
+};
+
+struct DeviceRecord {
+  std::string id;
+  std::string name;
+  std::string event_id;
+  std::string token_hash;       // libsodium crypto_pwhash_str / generichash hex, never the token
+  Instant created_at;
+  std::optional<Instant> last_seen;
+};
+
+// What changed for one event since a cursor. Cursors are the store's global change counter:
+// every write that changes what a kiosk must know bumps it. Cursor 0 means "everything".
+struct PackageDelta {
+  std::uint64_t since_cursor = 0;
+  std::uint64_t next_cursor = 0;
+  std::optional<Event> event;                // the whole event with all sessions, when any of it changed
+  std::vector<Attendee> attendees;           // added or changed; email ALWAYS empty here
+  std::vector<std::string> revoked_serials;  // revoked since the cursor (all of them for cursor 0)
+  std::vector<LeagueKeyRecord> league_keys;  // always all of them
+};
+
+// Why a batch of scans was refused as a whole. Nothing of a refused batch is stored.
+struct IngestRejection {
+  std::uint64_t first_bad_sequence = 0;
+  std::string reason;                        // words for the operator and the kiosk log
+};
+
+struct IngestOutcome {
+  std::uint64_t stored = 0;                  // new scans written by this call
+  std::uint64_t duplicates = 0;              // already stored, identical (a retried batch)
+  std::uint64_t highest_contiguous = 0;      // the device's chain is stored 1..this, durably
+  std::optional<IngestRejection> rejection;  // set when the batch broke the chain or conflicted
+};
+
+class ServerStore {
+ public:
+  virtual ~ServerStore() = default;
+  ServerStore() = default;
+  ServerStore(const ServerStore&) = delete;
+  ServerStore& operator=(const ServerStore&) = delete;
+
+  [[nodiscard]] virtual std::string_view backend() const = 0;  // "sqlite" or "postgresql"
+
+  // Creates the schema (numbered migrations); refuses a database that already holds a League.
+  virtual DbResult<Ok> initialise(const LeagueInfo& league) = 0;
+  virtual DbResult<LeagueInfo> league() = 0;  // schema error when not initialised
+
+  virtual DbResult<Ok> add_league_key(const LeagueKeyRecord& key) = 0;  // makes it the active one
+  virtual DbResult<std::vector<LeagueKeyRecord>> league_keys() = 0;
+
+  // Re-importing updates and never duplicates; a row that did not change does not bump the cursor.
+  virtual DbResult<ImportStats> upsert_roster(std::span<const Attendee> attendees) = 0;
+  virtual DbResult<ImportStats> upsert_event(const Event& event) = 0;  // sessions by id
+  virtual DbResult<Event> event(std::string_view event_id) = 0;
+  virtual DbResult<std::vector<Event>> events() = 0;
+  virtual DbResult<std::vector<Attendee>> roster() = 0;  // with e-mail: server-side use only
+  virtual DbResult<Attendee> attendee(std::string_view attendee_id) = 0;
+
+  virtual DbResult<Ok> add_badge(const BadgeRecord& badge) = 0;  // conflict if the serial exists
+  virtual DbResult<BadgeRecord> badge(std::string_view serial) = 0;
+  virtual DbResult<std::vector<BadgeRecord>> badges_for_event(std::string_view event_id) = 0;
+  // Revoking twice is fine (keeps the first time); not_found for an unknown serial.
+  virtual DbResult<BadgeRecord> revoke_badge(std::string_view serial, Instant when) = 0;
+
+  virtual DbResult<PackageDelta> package_since(std::string_view event_id,
+                                               std::uint64_t cursor) = 0;
+
+  // One-time provisioning codes are stored hashed; redeeming is atomic: exactly one caller wins,
+  // a used, expired or unknown code gives conflict / not_found.
+  virtual DbResult<Ok> add_provisioning_code(std::string_view code_hash, std::string_view event_id,
+                                             std::string_view device_name, Instant expires_at) = 0;
+  virtual DbResult<DeviceRecord> redeem_provisioning_code(std::string_view code_hash,
+                                                          std::string_view device_id,
+                                                          std::string_view token_hash,
+                                                          Instant now) = 0;
+  virtual DbResult<DeviceRecord> device(std::string_view device_id) = 0;
+  virtual DbResult<std::vector<DeviceRecord>> devices() = 0;
+  virtual DbResult<Ok> touch_device(std::string_view device_id, Instant seen_at) = 0;
+
+  // Stores a batch of one device's scans in one transaction, exactly once per (device, sequence):
+  // scans at or below the stored chain head must equal what is stored (duplicates are counted,
+  // a different scan under a stored sequence is a rejection); the rest must continue the chain
+  // (shared/scan_log.hpp verify_chain from the stored head). Safe when two server instances
+  // store overlapping batches of one device at the same moment (row lock / immediate transaction).
+  virtual DbResult<IngestOutcome> store_scans(std::string_view device_id, std::string_view event_id,
+                                              std::span<const Scan> scans, Instant received_at) = 0;
+  virtual DbResult<ChainAnchor> chain_head(std::string_view device_id) = 0;
+  virtual DbResult<std::vector<Scan>> scans_for_event(std::string_view event_id) = 0;
+  virtual DbResult<std::uint64_t> scan_count() = 0;
+};
+
+// "postgresql://..." or "postgres://..." opens PostgreSQL; anything else is a SQLite file path.
+DbResult<std::unique_ptr<ServerStore>> open_server_store(std::string_view database);
+
+}  // namespace muster::server
