@@ -1,0 +1,78 @@
+#pragma once
+// An official's credit ledger: the credits posted to them (League events via the kiosk, approved
+// outside training, online courses), and the official's own record (role, term, designations).
+// Entries are facts as posted; whether and where an entry counts is decided by the program's
+// rules at evaluation time (progress.hpp), never stored.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shared/domain.hpp"
+
+namespace muster {
+
+// A calendar date (no time of day, no zone): ledger dates are the event's local date.
+using Date = std::chrono::year_month_day;
+
+// "2026-03-02" -> Date; nullopt for anything else (strict: 4-2-2 digits, a real day).
+std::optional<Date> parse_date(std::string_view text);
+std::string format_date(Date date); // "2026-03-02"
+
+// Adds whole years, keeping month and day; Feb 29 in a year without one becomes Mar 1.
+Date add_years(Date date, int years);
+
+enum class CreditSource : std::uint8_t {
+  league_event, // attended a League event (posted when the event is closed)
+  outside,      // non-League training, counts only when the League approved it
+  online,       // League online course or webinar recording, counts only with a passed test
+};
+std::string_view to_string(CreditSource source);
+std::optional<CreditSource> parse_credit_source(std::string_view text);
+
+struct LedgerEntry {
+  std::string id; // stable unique key, e.g. "ev-2026-spring/s3"; breaks ties in order
+  std::string official_id;
+  Date date{};             // the day the training took place (event's local date)
+  double hours = 0;        // credit hours as posted (already rounded by the attendance rules)
+  std::string course_code; // decides "core" against the program's core course list
+  std::string topic;       // for the "same topic only every N years" rule; empty: course_code
+  std::string title;
+  CreditSource source = CreditSource::league_event;
+  bool approved = false;     // outside: the League approved it (agenda + registration seen);
+                             // league_event after leaving office: pre-approved
+  bool test_passed = false;  // online: the test on the material was passed
+  std::string points_event;  // qualifying event type for points (program's points.events); ""
+  std::string category;      // cycle programs (AMCTO): PDU category id
+  std::string competency;    // cycle programs (AMCTO): competency id
+  std::string documents_ref; // where the supporting documents are (audits, approvals)
+  std::string event_id;      // League event the credit came from, if any
+};
+
+// A designation (level) the official already holds, e.g. Basic earned before Muster existed.
+struct Designation {
+  std::string level_id; // a level id of the program ("basic"), or the cycle's designation id
+  Date earned_on{};
+};
+
+struct Official {
+  std::string id;
+  Role role = Role::councilmember;
+  std::optional<Date> term_start;  // start of the current term
+  bool first_term = false;         // the current term is the official's first
+  std::optional<Date> left_office; // separation date, if no longer in office
+  std::vector<Designation> designations;
+};
+
+// The order every evaluation uses: date, then id, then the remaining fields, so the result never
+// depends on the order entries were posted or loaded in.
+bool ledger_order(const LedgerEntry& a, const LedgerEntry& b);
+
+// A League-event credit for one session, dated on the event's local calendar day. This is what
+// closing an event posts for each eligible official.
+LedgerEntry make_league_entry(const Event& event, const Session& session,
+                              std::string_view official_id, double credit_hours);
+
+} // namespace muster

@@ -1,0 +1,1164 @@
+// The rules engine against every rule of ../shared/domain.md, with hand-computed expectations.
+// Each table row names the rule it checks; the conflicting statements run with both settings.
+#include "shared/progress.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <random>
+#include <sstream>
+#include <string>
+
+#include "shared/time.hpp"
+
+namespace muster {
+namespace {
+
+// ----------------------------------------------------------------------------------- helpers
+
+const Program& shipped(const std::string& file) {
+  static std::map<std::string, Program> cache;
+  auto it = cache.find(file);
+  if (it == cache.end()) {
+    const auto path = std::filesystem::path(MUSTER_SOURCE_DIR) / "assets" / "programs" / file;
+    auto program = read_program(path);
+    if (!program.ok()) throw std::runtime_error(program.message());
+    it = cache.emplace(file, std::move(program).value()).first;
+  }
+  return it->second;
+}
+
+Date d(const char* text) {
+  const auto date = parse_date(text);
+  if (!date) throw std::runtime_error(std::string("bad test date ") + text);
+  return *date;
+}
+
+std::string padded(const std::string& prefix, int n) {
+  char buffer[24];
+  std::snprintf(buffer, sizeof buffer, "%03d", n);
+  return prefix + "-" + buffer;
+}
+
+using Ledger = std::vector<LedgerEntry>;
+
+LedgerEntry league(const std::string& id, const char* date, double hours,
+                   const std::string& code = "", const std::string& topic = "") {
+  LedgerEntry entry;
+  entry.id = id;
+  entry.date = d(date);
+  entry.hours = hours;
+  entry.course_code = code;
+  entry.topic = topic.empty() && code.empty() ? "topic " + id : topic;
+  entry.title = "Course " + id;
+  entry.source = CreditSource::league_event;
+  return entry;
+}
+
+LedgerEntry outside(const std::string& id, const char* date, double hours, bool approved = true) {
+  LedgerEntry entry = league(id, date, hours);
+  entry.source = CreditSource::outside;
+  entry.approved = approved;
+  entry.documents_ref = "docs/" + id + ".pdf";
+  return entry;
+}
+
+LedgerEntry online(const std::string& id, const char* date, double hours, bool passed,
+                   const std::string& code = "") {
+  LedgerEntry entry = league(id, date, hours, code);
+  entry.source = CreditSource::online;
+  entry.test_passed = passed;
+  return entry;
+}
+
+LedgerEntry points(const std::string& id, const char* date, const std::string& type,
+                   const std::string& event_id, double hours = 0,
+                   CreditSource source = CreditSource::league_event) {
+  LedgerEntry entry = league(id, date, hours);
+  entry.points_event = type;
+  entry.event_id = event_id;
+  entry.source = source;
+  entry.approved = true;
+  entry.test_passed = true;
+  return entry;
+}
+
+// CORE-from .. CORE-to, one hour each.
+Ledger core(int from, int to, const char* date) {
+  Ledger out;
+  for (int n = from; n <= to; ++n) {
+    char code[24];
+    std::snprintf(code, sizeof code, "CORE-%02d", n);
+    out.push_back(league(padded("core", n), date, 1, code));
+  }
+  return out;
+}
+
+// `count` credits of `hours` each, every one a different topic.
+Ledger other(int count, const char* date, const std::string& prefix, double hours = 1) {
+  Ledger out;
+  for (int n = 1; n <= count; ++n)
+    out.push_back(league(padded(prefix, n), date, hours));
+  return out;
+}
+
+Ledger cat(std::initializer_list<Ledger> parts) {
+  Ledger out;
+  for (const auto& part : parts)
+    out.insert(out.end(), part.begin(), part.end());
+  return out;
+}
+
+// Basic complete on 2025-02-10; Advanced complete on 2025-03-10.
+Ledger basic_done() { return cat({core(1, 20, "2025-01-10"), other(20, "2025-02-10", "b")}); }
+Ledger advanced_done() { return cat({basic_done(), other(40, "2025-03-10", "a")}); }
+
+// Point entries in a year, one per distinct event.
+Ledger points_in(int year, int count, const std::string& type = "alm_standing_committee") {
+  Ledger out;
+  for (int n = 1; n <= count; ++n) {
+    char date[40];
+    std::snprintf(date, sizeof date, "%04d-%02d-01", year, n);
+    const std::string id = padded("pt" + std::to_string(year), n);
+    out.push_back(points(id, date, type, id));
+  }
+  return out;
+}
+
+// Emeritus hours: `tens` credits of 10 hours, different topics, from 2026 on.
+Ledger emeritus_hours(int tens) {
+  Ledger out;
+  for (int n = 1; n <= tens; ++n) {
+    char date[40];
+    std::snprintf(date, sizeof date, "%04d-%02d-15", 2026 + (n - 1) / 12, (n - 1) % 12 + 1);
+    out.push_back(league(padded("em", n), date, 10));
+  }
+  return out;
+}
+
+Official councilmember() {
+  Official official;
+  official.id = "AL-0001";
+  official.role = Role::councilmember;
+  official.term_start = d("2020-11-02");
+  return official;
+}
+
+Official with(std::function<void(Official&)> change) {
+  Official official = councilmember();
+  change(official);
+  return official;
+}
+
+void old_core_rule(Program& program) { // seed 002: 10 core = 2 required + 8 elective
+  program.levels[0].core_hours = 10;
+  program.levels[0].required_courses = {"CORE-05", "CORE-06"};
+}
+void emeritus_rolls_into(Program& program) { program.levels[2].carry_in = CarryIn::rolls_into; }
+
+std::string join_all(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines)
+    out += line + "\n";
+  return out;
+}
+
+// ------------------------------------------------------------------------ level and credit rules
+
+struct LevelExpect {
+  std::string id;
+  double hours;
+  double core;
+  int points;
+  bool met;
+};
+
+struct RefusalExpect {
+  Refusal reason;
+  double hours;
+  int points;
+};
+
+struct RuleCase {
+  std::string name;
+  std::function<void(Program&)> tweak; // the setting under test, or nullptr
+  Official official;
+  Ledger ledger;
+  const char* as_of;
+  std::vector<LevelExpect> levels;     // the levels checked
+  std::vector<RefusalExpect> refusals; // every refused part, in evaluation order
+  std::vector<std::string> missing;    // substrings of the current level's missing words
+  const char* tier = nullptr;          // Emeritus tier name expected, when given
+};
+
+std::ostream& operator<<(std::ostream& out, const RuleCase& c) { return out << c.name; }
+
+class Rules : public ::testing::TestWithParam<RuleCase> {};
+
+TEST_P(Rules, HandComputed) {
+  const RuleCase& c = GetParam();
+  Program program = shipped("alm-cmo.jsonc");
+  if (c.tweak) c.tweak(program);
+  const Progress progress = evaluate(program, c.official, c.ledger, d(c.as_of));
+  for (const auto& want : c.levels) {
+    const LevelProgress* level = progress.level(want.id);
+    ASSERT_NE(level, nullptr) << want.id;
+    EXPECT_DOUBLE_EQ(level->hours_counted, want.hours) << want.id;
+    EXPECT_DOUBLE_EQ(level->core_hours_counted, want.core) << want.id;
+    EXPECT_EQ(level->points_counted, want.points) << want.id;
+    EXPECT_EQ(level->met, want.met) << want.id;
+  }
+  const auto refused = progress.refusals();
+  ASSERT_EQ(refused.size(), c.refusals.size()) << [&] {
+    std::string all;
+    for (const auto& r : refused)
+      all += std::string(to_string(r.reason)) + ": " + r.message + "\n";
+    return all;
+  }();
+  for (std::size_t i = 0; i < refused.size(); ++i) {
+    EXPECT_EQ(refused[i].reason, c.refusals[i].reason) << i << ": " << refused[i].message;
+    EXPECT_DOUBLE_EQ(refused[i].hours, c.refusals[i].hours) << i << ": " << refused[i].message;
+    EXPECT_EQ(refused[i].points, c.refusals[i].points) << i << ": " << refused[i].message;
+    EXPECT_FALSE(refused[i].message.empty());
+  }
+  const std::string missing = join_all(progress.missing);
+  for (const auto& part : c.missing) {
+    EXPECT_NE(missing.find(part), std::string::npos) << "missing:\n" << missing << "want: " << part;
+  }
+  if (c.tier != nullptr) {
+    EXPECT_EQ(progress.levels.back().tier, c.tier);
+  }
+}
+
+const std::vector<RuleCase> kRuleCases =
+    {
+        // --- Basic: 40 hours of which 20 core (current rule)
+        {"BasicNeeds20CoreAnd20Other",
+         nullptr,
+         councilmember(),
+         basic_done(),
+         "2025-06-01",
+         {{"basic", 40, 20, 0, true}, {"advanced", 0, 0, 0, false}},
+         {},
+         {"40 more hours"}},
+        {"FortyOtherHoursWithoutCoreIsNotBasic",
+         nullptr,
+         councilmember(),
+         other(40, "2025-03-01", "o"),
+         "2025-06-01",
+         {{"basic", 20, 0, 0, false}, {"advanced", 20, 0, 0, false}},
+         {},
+         {"20 more core hours: courses not yet taken: Forms of Municipal Government, Duties of the "
+          "Mayor and Council"}},
+        {"MissingCoreInWords",
+         nullptr,
+         councilmember(),
+         cat({core(1, 12, "2025-01-10"), other(20, "2025-02-10", "o")}),
+         "2025-06-01",
+         {{"basic", 32, 12, 0, false}},
+         {},
+         {"8 more core hours: courses not yet taken: Planning and Zoning, Personnel and Employment "
+          "Law, The Municipal Court, Municipal Liability and Risk Management, Police and Fire "
+          "Services, Streets, Public Works and Utilities, Annexation and Municipal Boundaries, "
+          "Emergency Management"}},
+        {"MissingOtherHoursInWords",
+         nullptr,
+         councilmember(),
+         cat({core(1, 20, "2025-01-10"), other(5, "2025-02-10", "o")}),
+         "2025-06-01",
+         {{"basic", 25, 20, 0, false}},
+         {},
+         {"15 more hours of other approved training"}},
+        {"CoreCourseTwiceTheSameDayCountsOnce",
+         nullptr,
+         councilmember(),
+         cat({core(1, 20, "2025-01-10"), other(20, "2025-02-10", "o"), core(20, 20, "2025-01-10")}),
+         "2025-06-01",
+         {{"basic", 40, 20, 0, true}},
+         {{Refusal::duplicate_core, 1, 0}},
+         {}},
+        // --- conflicting core rule: old 10 (2 required + 8 elective) vs current 20
+        {"OldRule10CoreCompletesBasic",
+         old_core_rule,
+         councilmember(),
+         cat({core(1, 10, "2025-01-10"), other(30, "2025-02-10", "o")}),
+         "2025-06-01",
+         {{"basic", 40, 10, 0, true}, {"advanced", 0, 0, 0, false}},
+         {},
+         {}},
+        {"CurrentRuleSameLedgerIsNotBasic",
+         nullptr,
+         councilmember(),
+         cat({core(1, 10, "2025-01-10"), other(30, "2025-02-10", "o")}),
+         "2025-06-01",
+         {{"basic", 30, 10, 0, false}, {"advanced", 10, 0, 0, false}},
+         {},
+         {"10 more core hours"}},
+        {"OldRuleNeedsTheTwoRequiredCourses",
+         old_core_rule,
+         councilmember(),
+         cat({core(1, 4, "2025-01-10"), core(7, 12, "2025-01-10"), other(30, "2025-02-10", "o")}),
+         "2025-06-01",
+         {{"basic", 40, 10, 0, false}},
+         {},
+         {"required core courses not yet taken: The Alabama Ethics Law, The Open Meetings Act"}},
+        {"OldRuleRequiredCourseLaterStillCountsTowardBasic",
+         old_core_rule,
+         councilmember(),
+         cat({core(1, 4, "2025-01-10"), core(7, 12, "2025-01-10"), other(30, "2025-02-10", "o"),
+              core(5, 6, "2025-05-01")}),
+         "2025-06-01",
+         {{"basic", 42, 12, 0, true}, {"advanced", 0, 0, 0, false}},
+         {},
+         {}},
+        // --- duplicates
+        {"DuplicateCoreRefused",
+         nullptr,
+         councilmember(),
+         {league("x1", "2025-03-01", 1, "CORE-01"), league("x2", "2025-05-01", 1, "CORE-01")},
+         "2025-06-01",
+         {{"basic", 1, 1, 0, false}},
+         {{Refusal::duplicate_core, 1, 0}},
+         {}},
+        {"DuplicateCoreRefusedEvenYearsLater",
+         nullptr,
+         councilmember(),
+         {league("x1", "2025-03-01", 1, "CORE-07"), league("x2", "2030-03-01", 1, "CORE-07")},
+         "2030-06-01",
+         {{"basic", 1, 1, 0, false}},
+         {{Refusal::duplicate_core, 1, 0}},
+         {}},
+        {"SameTopicWithinTwoYearsRefused",
+         nullptr,
+         councilmember(),
+         {league("t1", "2025-03-01", 2, "", "Budget basics"),
+          league("t2", "2027-02-28", 2, "", "Budget basics")},
+         "2027-06-01",
+         {{"basic", 2, 0, 0, false}},
+         {{Refusal::topic_repeat, 2, 0}},
+         {}},
+        {"SameTopicAfterTwoYearsCounts",
+         nullptr,
+         councilmember(),
+         {league("t1", "2025-03-01", 2, "", "Budget basics"),
+          league("t2", "2027-03-01", 2, "", "Budget basics")},
+         "2027-06-01",
+         {{"basic", 4, 0, 0, false}},
+         {},
+         {}},
+        {"SameTopicIgnoresLetterCase",
+         nullptr,
+         councilmember(),
+         {league("t1", "2025-03-01", 2, "", "Budget Basics"),
+          league("t2", "2026-03-01", 2, "", "budget basics")},
+         "2027-06-01",
+         {{"basic", 2, 0, 0, false}},
+         {{Refusal::topic_repeat, 2, 0}},
+         {}},
+        {"TopicFallsBackToCourseCode",
+         nullptr,
+         councilmember(),
+         {league("t1", "2025-03-01", 1, "GEN-7"), league("t2", "2026-03-01", 1, "GEN-7")},
+         "2027-06-01",
+         {{"basic", 1, 0, 0, false}},
+         {{Refusal::topic_repeat, 1, 0}},
+         {}},
+        {"TopicRepeatYearsIsASetting",
+         [](Program& p) { p.topic_repeat_years = 3; },
+         councilmember(),
+         {league("t1", "2025-03-01", 2, "", "Budget basics"),
+          league("t2", "2027-03-01", 2, "", "Budget basics")},
+         "2027-06-01",
+         {{"basic", 2, 0, 0, false}},
+         {{Refusal::topic_repeat, 2, 0}},
+         {}},
+        // --- non-League (outside) training
+        {"OutsideNeedsApproval",
+         nullptr,
+         councilmember(),
+         {outside("n1", "2025-04-01", 3, false)},
+         "2025-06-01",
+         {{"basic", 0, 0, 0, false}},
+         {{Refusal::outside_not_approved, 3, 0}},
+         {}},
+        {"OutsideAtMost5HoursPerCalendarYear",
+         nullptr,
+         councilmember(),
+         {outside("n1", "2025-02-01", 3), outside("n2", "2025-05-01", 4)},
+         "2025-06-01",
+         {{"basic", 5, 0, 0, false}},
+         {{Refusal::outside_year_cap, 2, 0}},
+         {}},
+        {"OutsideYearCapResetsOnJanuaryFirst",
+         nullptr,
+         councilmember(),
+         {outside("n1", "2025-12-15", 5), outside("n2", "2026-01-10", 5)},
+         "2026-06-01",
+         {{"basic", 10, 0, 0, false}},
+         {},
+         {}},
+        {"OutsideAtMost10HoursPerLevel",
+         nullptr,
+         councilmember(),
+         {outside("n1", "2025-02-01", 5), outside("n2", "2026-02-01", 5),
+          outside("n3", "2027-02-01", 5)},
+         "2027-06-01",
+         {{"basic", 10, 0, 0, false}, {"advanced", 0, 0, 0, false}},
+         {{Refusal::outside_level_cap, 5, 0}},
+         {}},
+        {"OutsideLevelCapPartial",
+         nullptr,
+         councilmember(),
+         {outside("n1", "2024-02-01", 5), outside("n2", "2025-02-01", 3),
+          outside("n3", "2026-02-01", 4)},
+         "2026-06-01",
+         {{"basic", 10, 0, 0, false}},
+         {{Refusal::outside_level_cap, 2, 0}},
+         {}},
+        {"OutsideCountsTowardAdvancedAfterBasic",
+         nullptr,
+         councilmember(),
+         cat({basic_done(), {outside("n1", "2026-02-01", 5)}}),
+         "2026-06-01",
+         {{"basic", 40, 20, 0, true}, {"advanced", 5, 0, 0, false}},
+         {},
+         {}},
+        {"EmeritusTakesNoOutsideHours",
+         nullptr,
+         councilmember(),
+         cat({advanced_done(), {outside("n1", "2026-02-01", 3)}}),
+         "2026-06-01",
+         {{"advanced", 40, 0, 0, true}, {"emeritus", 0, 0, 0, false}},
+         {{Refusal::outside_not_at_level, 3, 0}},
+         {}},
+        {"NlcMeetingGivesPointNotHoursAtEmeritus",
+         nullptr,
+         councilmember(),
+         cat({advanced_done(),
+              {points("nlc", "2026-03-10", "nlc_congressional_city_conference", "nlc-ccc-2026", 4,
+                      CreditSource::outside)}}),
+         "2026-06-01",
+         {{"emeritus", 0, 0, 1, false}},
+         {{Refusal::outside_not_at_level, 4, 0}},
+         {}},
+        {"NonLeagueEventOtherThanNlcGivesNoPoints",
+         nullptr,
+         councilmember(),
+         cat({advanced_done(),
+              {points("conv", "2026-03-10", "alm_convention", "x", 0, CreditSource::outside)}}),
+         "2026-06-01",
+         {{"emeritus", 0, 0, 0, false}},
+         {{Refusal::points_not_qualifying, 0, 1}},
+         {}},
+        // --- online
+        {"OnlineNeedsPassedTest",
+         nullptr,
+         councilmember(),
+         {online("w1", "2025-04-01", 2, false, "CORE-03")},
+         "2025-06-01",
+         {{"basic", 0, 0, 0, false}},
+         {{Refusal::online_test_not_passed, 2, 0}},
+         {}},
+        {"OnlineWithPassedTestCountsAsCore",
+         nullptr,
+         councilmember(),
+         {online("w1", "2025-04-01", 1, true, "CORE-03")},
+         "2025-06-01",
+         {{"basic", 1, 1, 0, false}},
+         {},
+         {}},
+        // --- Advanced and carry-over
+        {"HoursBeyondBasicRollIntoAdvanced",
+         nullptr,
+         councilmember(),
+         cat({core(1, 20, "2025-01-10"), other(30, "2025-02-10", "o")}),
+         "2025-06-01",
+         {{"basic", 40, 20, 0, true}, {"advanced", 10, 0, 0, false}},
+         {},
+         {"30 more hours"}},
+        {"AdvancedNeedsBasicFirst",
+         nullptr,
+         councilmember(),
+         other(60, "2025-03-01", "o"),
+         "2025-06-01",
+         {{"basic", 20, 0, 0, false}, {"advanced", 40, 0, 0, false}},
+         {},
+         {"20 more core hours"}},
+        {"AdvancedCompleteWhenBasicCompletes",
+         nullptr,
+         councilmember(),
+         cat({other(60, "2025-03-01", "o"), core(1, 20, "2025-04-01")}),
+         "2025-06-01",
+         {{"basic", 40, 20, 0, true}, {"advanced", 40, 0, 0, true}},
+         {},
+         {"120 more hours"}},
+        {"EmeritusNoTransferDefault",
+         nullptr,
+         councilmember(),
+         cat({basic_done(),
+              other(38, "2025-03-10", "a"),
+              {league("big", "2025-05-01", 6)},
+              {league("next", "2025-06-01", 3)}}),
+         "2025-07-01",
+         {{"advanced", 40, 0, 0, true}, {"emeritus", 3, 0, 0, false}},
+         {{Refusal::not_carried_over, 4, 0}},
+         {"117 more hours", "15 more points"}},
+        {"EmeritusRollsIntoSetting",
+         emeritus_rolls_into,
+         councilmember(),
+         cat({basic_done(),
+              other(38, "2025-03-10", "a"),
+              {league("big", "2025-05-01", 6)},
+              {league("next", "2025-06-01", 3)}}),
+         "2025-07-01",
+         {{"advanced", 40, 0, 0, true}, {"emeritus", 7, 0, 0, false}},
+         {},
+         {"113 more hours"}},
+        {"EmeritusNotOpenWhileBasicIncompleteNoTransfer",
+         nullptr,
+         councilmember(),
+         cat({other(60, "2025-03-01", "o"), {league("more", "2025-04-01", 2)}}),
+         "2025-06-01",
+         {{"advanced", 40, 0, 0, false}, {"emeritus", 0, 0, 0, false}},
+         {{Refusal::level_not_open, 2, 0}},
+         {}},
+        {"EmeritusTakesOverflowWhenRollsInto",
+         emeritus_rolls_into,
+         councilmember(),
+         cat({other(60, "2025-03-01", "o"), {league("more", "2025-04-01", 2)}}),
+         "2025-06-01",
+         {{"advanced", 40, 0, 0, false}, {"emeritus", 2, 0, 0, false}},
+         {},
+         {}},
+        {"PointsBeforeAdvancedDoNotCountNoTransfer",
+         nullptr,
+         councilmember(),
+         {points("c1", "2025-08-01", "alm_convention", "conv-2025")},
+         "2025-09-01",
+         {{"emeritus", 0, 0, 0, false}},
+         {{Refusal::level_not_open, 0, 1}},
+         {}},
+        {"PointsBeforeAdvancedCountWhenRollsInto",
+         emeritus_rolls_into,
+         councilmember(),
+         {points("c1", "2025-08-01", "alm_convention", "conv-2025")},
+         "2025-09-01",
+         {{"emeritus", 0, 0, 1, false}},
+         {},
+         {}},
+        // --- Emeritus points
+        {"OnePointPerEventNotPerSession",
+         nullptr,
+         councilmember(),
+         cat({advanced_done(),
+              {points("s1", "2026-06-01", "alm_convention", "conv-2026", 1),
+               points("s2", "2026-06-01", "alm_convention", "conv-2026", 1),
+               points("s3", "2026-06-02", "alm_convention", "conv-2026", 1)}}),
+         "2026-07-01",
+         {{"emeritus", 3, 0, 1, false}},
+         {},
+         {}},
+        {"AtMostSixPointsPerYear",
+         nullptr,
+         councilmember(),
+         cat({advanced_done(), points_in(2026, 8)}),
+         "2026-12-31",
+         {{"emeritus", 0, 0, 6, false}},
+         {{Refusal::points_year_cap, 0, 1}, {Refusal::points_year_cap, 0, 1}},
+         {"9 more points"}},
+        {"PointCapResetsEachYear",
+         nullptr,
+         councilmember(),
+         cat({advanced_done(), points_in(2026, 6), points_in(2027, 6)}),
+         "2027-12-31",
+         {{"emeritus", 0, 0, 12, false}},
+         {},
+         {}},
+        {"OnlyQualifyingEventsGivePoints",
+         nullptr,
+         councilmember(),
+         cat({advanced_done(), {points("f1", "2026-05-01", "county_fair", "fair")}}),
+         "2026-12-31",
+         {{"emeritus", 0, 0, 0, false}},
+         {{Refusal::points_not_qualifying, 0, 0}},
+         {}},
+        {"OnlineEventGivesNoPoints",
+         nullptr,
+         councilmember(),
+         cat({advanced_done(),
+              {points("w", "2026-05-01", "legislative_advocacy", "adv-2026", 0,
+                      CreditSource::online)}}),
+         "2026-12-31",
+         {{"emeritus", 0, 0, 0, false}},
+         {{Refusal::points_not_qualifying, 0, 1}},
+         {}},
+        // --- Emeritus: 120 h AND 15 points; tiers
+        {"EmeritusNeedsHoursAndPoints",
+         nullptr,
+         councilmember(),
+         cat({advanced_done(), emeritus_hours(12), points_in(2026, 6), points_in(2027, 6),
+              points_in(2028, 3)}),
+         "2028-12-31",
+         {{"emeritus", 120, 0, 15, true}},
+         {},
+         {"Emeritus II: 80 more hours"},
+         ""},
+        {"EmeritusHoursWithoutEnoughPoints",
+         nullptr,
+         councilmember(),
+         cat({advanced_done(), emeritus_hours(12), points_in(2026, 6), points_in(2027, 6),
+              points_in(2028, 2)}),
+         "2028-12-31",
+         {{"emeritus", 120, 0, 14, false}},
+         {},
+         {"1 more point"},
+         ""},
+        {"EmeritusPointsWithoutEnoughHours",
+         nullptr,
+         councilmember(),
+         cat({advanced_done(), emeritus_hours(11), points_in(2026, 6), points_in(2027, 6),
+              points_in(2028, 6)}),
+         "2028-12-31",
+         {{"emeritus", 110, 0, 18, false}},
+         {},
+         {"10 more hours"},
+         ""},
+        {"EmeritusTwoTier",
+         nullptr,
+         councilmember(),
+         cat({advanced_done(), emeritus_hours(20), points_in(2026, 6), points_in(2027, 6),
+              points_in(2028, 6), points_in(2029, 2)}),
+         "2029-12-31",
+         {{"emeritus", 200, 0, 20, true}},
+         {},
+         {"Emeritus III: 100 more hours"},
+         "Emeritus II"},
+        {"EmeritusTierNeedsBothHoursAndPoints",
+         nullptr,
+         councilmember(),
+         cat({advanced_done(), emeritus_hours(30), points_in(2026, 6), points_in(2027, 6),
+              points_in(2028, 6), points_in(2029, 6), points_in(2030, 1)}),
+         "2030-12-31",
+         {{"emeritus", 300, 0, 25, true}},
+         {},
+         {"Emeritus III: 5 more points"},
+         "Emeritus II"},
+        {"EmeritusFourTier",
+         nullptr,
+         councilmember(),
+         cat({advanced_done(), emeritus_hours(40), points_in(2026, 6), points_in(2027, 6),
+              points_in(2028, 6), points_in(2029, 6), points_in(2030, 6), points_in(2031, 6),
+              points_in(2032, 4)}),
+         "2032-12-31",
+         {{"emeritus", 400, 0, 40, true}},
+         {},
+         {},
+         "Emeritus IV"},
+        // --- who earns credit
+        {"ClerksEarnNoCmoCredit",
+         nullptr,
+         with([](Official& o) { o.role = Role::clerk; }),
+         {league("c", "2025-03-01", 3, "CORE-01")},
+         "2025-06-01",
+         {{"basic", 0, 0, 0, false}},
+         {{Refusal::role_not_eligible, 3, 0}},
+         {}},
+        {"MayorsEarnCredit",
+         nullptr,
+         with([](Official& o) { o.role = Role::mayor; }),
+         {league("c", "2025-03-01", 1, "CORE-01")},
+         "2025-06-01",
+         {{"basic", 1, 1, 0, false}},
+         {},
+         {}},
+        {"HeldDesignationStartsAtNextLevel",
+         nullptr,
+         with(
+             [](Official& o) {
+               o.designations = {{"basic", d("2020-05-01")}};
+             }),
+         other(10, "2025-03-01", "o"),
+         "2025-06-01",
+         {{"basic", 0, 0, 0, true}, {"advanced", 10, 0, 0, false}},
+         {},
+         {"30 more hours"}},
+        {"EntriesAfterAsOfAreIgnored",
+         nullptr,
+         councilmember(),
+         cat({core(1, 20, "2025-03-01"), other(20, "2025-09-01", "o")}),
+         "2025-08-01",
+         {{"basic", 20, 20, 0, false}},
+         {},
+         {"20 more hours of other approved training"}},
+        // --- leaving office: one year to finish Basic
+        {"LeftOfficeOnlineWithinYearCounts",
+         nullptr,
+         with([](Official& o) { o.left_office = d("2026-01-15"); }),
+         {online("w", "2026-06-01", 2, true)},
+         "2026-07-01",
+         {{"basic", 2, 0, 0, false}},
+         {},
+         {}},
+        {"LeftOfficeLastDayOfWindowCounts",
+         nullptr,
+         with([](Official& o) { o.left_office = d("2026-01-15"); }),
+         {online("w", "2027-01-15", 2, true)},
+         "2027-02-01",
+         {{"basic", 2, 0, 0, false}},
+         {},
+         {}},
+        {"LeftOfficeAfterWindowRefused",
+         nullptr,
+         with([](Official& o) { o.left_office = d("2026-01-15"); }),
+         {online("w", "2027-01-16", 2, true)},
+         "2027-02-01",
+         {{"basic", 0, 0, 0, false}},
+         {{Refusal::left_office_window, 2, 0}},
+         {}},
+        {"LeftOfficeLeagueEventNeedsPreapproval",
+         nullptr,
+         with([](Official& o) { o.left_office = d("2026-01-15"); }),
+         {league("e", "2026-03-01", 2)},
+         "2026-07-01",
+         {{"basic", 0, 0, 0, false}},
+         {{Refusal::needs_preapproval, 2, 0}},
+         {}},
+        {"LeftOfficePreapprovedLeagueEventCounts",
+         nullptr,
+         with([](Official& o) { o.left_office = d("2026-01-15"); }),
+         {[] {
+           auto e = league("e", "2026-03-01", 2);
+           e.approved = true;
+           return e;
+         }()},
+         "2026-07-01",
+         {{"basic", 2, 0, 0, false}},
+         {},
+         {}},
+        {"LeftOfficeCreditOnlyFinishesBasic",
+         nullptr,
+         with([](Official& o) { o.left_office = d("2026-01-15"); }),
+         cat({core(1, 20, "2025-01-10"),
+              other(19, "2025-02-10", "o"),
+              {online("w", "2026-03-01", 3, true)}}),
+         "2026-07-01",
+         {{"basic", 40, 20, 0, true}, {"advanced", 0, 0, 0, false}},
+         {{Refusal::left_office_level_done, 2, 0}},
+         {}},
+        {"LeftOfficeAfterBasicNothingCounts",
+         nullptr,
+         with([](Official& o) { o.left_office = d("2026-01-15"); }),
+         cat({basic_done(), {online("w", "2026-03-01", 3, true)}}),
+         "2026-07-01",
+         {{"advanced", 0, 0, 0, false}},
+         {{Refusal::left_office_level_done, 3, 0}},
+         {}},
+};
+
+INSTANTIATE_TEST_SUITE_P(Alm, Rules, ::testing::ValuesIn(kRuleCases),
+                         [](const ::testing::TestParamInfo<RuleCase>& param_info) {
+                           return param_info.param.name;
+                         });
+
+// ------------------------------------------------------------------ annual requirements
+
+struct AnnualCase {
+  std::string name;
+  std::string file;
+  Official official;
+  Ledger ledger;
+  const char* as_of;
+  bool applies;
+  double required;
+  double earned;
+  double behind_by;
+  std::optional<double> term_earned; // first-term total, when the official is in a first term
+  std::string message_part;
+};
+
+std::ostream& operator<<(std::ostream& out, const AnnualCase& c) { return out << c.name; }
+
+class Annual : public ::testing::TestWithParam<AnnualCase> {};
+
+TEST_P(Annual, HandComputed) {
+  const AnnualCase& c = GetParam();
+  const Progress progress = evaluate(shipped(c.file), c.official, c.ledger, d(c.as_of));
+  ASSERT_TRUE(progress.annual.has_value());
+  const AnnualCompliance& annual = *progress.annual;
+  EXPECT_EQ(annual.applies, c.applies) << annual.message;
+  EXPECT_DOUBLE_EQ(annual.required, c.required) << annual.message;
+  EXPECT_DOUBLE_EQ(annual.earned, c.earned) << annual.message;
+  EXPECT_DOUBLE_EQ(annual.behind_by, c.behind_by) << annual.message;
+  EXPECT_EQ(annual.met, c.applies && c.behind_by == 0) << annual.message;
+  EXPECT_EQ(annual.term_required.has_value(), c.term_earned.has_value()) << annual.message;
+  if (c.term_earned) {
+    EXPECT_DOUBLE_EQ(annual.term_earned, *c.term_earned) << annual.message;
+  }
+  EXPECT_NE(annual.message.find(c.message_part), std::string::npos) << annual.message;
+}
+
+const std::vector<AnnualCase> kAnnualCases = {
+    {"NoRequirementBefore2025", "alm-cmo.jsonc", councilmember(), other(2, "2024-03-01", "o"),
+     "2024-10-01", false, 0, 2, 0, std::nullopt, "starts on 2025-01-01"},
+    {"TenHoursBehindBy4", "alm-cmo.jsonc", councilmember(), other(6, "2026-03-01", "o"),
+     "2026-10-01", true, 10, 6, 4, std::nullopt, "2026: 6 of 10 hours (Act 2024-194), behind by 4"},
+    {"TenHoursMet", "alm-cmo.jsonc", councilmember(), other(12, "2026-03-01", "o"), "2026-10-01",
+     true, 10, 12, 0, std::nullopt, "met"},
+    {"OnlyThisCalendarYearCounts", "alm-cmo.jsonc", councilmember(),
+     cat({other(8, "2025-12-31", "p"), other(3, "2026-01-01", "o")}), "2026-10-01", true, 10, 3, 7,
+     std::nullopt, "behind by 7"},
+    {"HoldersNeedFive", "alm-cmo.jsonc", with([](Official& o) {
+       o.designations = {{"basic", d("2019-11-01")}};
+     }),
+     other(5, "2026-03-01", "o"), "2026-10-01", true, 5, 5, 0, std::nullopt, "holders of Basic"},
+    {"HolderByLedgerCompletionLastYear", "alm-cmo.jsonc", councilmember(),
+     cat({basic_done(), other(2, "2026-03-01", "o")}), "2026-10-01", true, 5, 2, 3, std::nullopt,
+     "behind by 3"},
+    {"CompletedThisYearStillNeedsTen", "alm-cmo.jsonc", councilmember(), basic_done(), "2025-10-01",
+     true, 10, 40, 0, std::nullopt, "40 of 10 hours"},
+    {"RefusedHoursDoNotCount", "alm-cmo.jsonc", councilmember(),
+     cat({core(1, 6, "2025-03-01"), core(1, 4, "2026-03-01"), other(6, "2026-04-01", "o")}),
+     "2026-10-01", true, 10, 6, 4, std::nullopt, "behind by 4"},
+    {"HoursNotCarriedOverStillCountForTheLaw", "alm-cmo.jsonc", councilmember(),
+     cat({other(60, "2025-03-01", "o"), {league("more", "2026-04-01", 2)}}), "2026-10-01", true, 10,
+     2, 8, std::nullopt, "behind by 8"},
+    {"ClerksHaveNoRequirement", "alm-cmo.jsonc", with([](Official& o) { o.role = Role::clerk; }),
+     other(2, "2026-03-01", "o"), "2026-10-01", false, 0, 0, 0, std::nullopt,
+     "no annual requirement"},
+    {"NotInOfficeNoRequirement",
+     "alm-cmo.jsonc",
+     with([](Official& o) { o.left_office = d("2025-11-30"); }),
+     {},
+     "2026-10-01",
+     false,
+     0,
+     0,
+     0,
+     std::nullopt,
+     "not in office in 2026"},
+    {"FirstTermFortyHours", "alm-cmo.jsonc", with([](Official& o) {
+       o.term_start = d("2025-11-03");
+       o.first_term = true;
+     }),
+     cat({other(4, "2025-12-01", "p"), other(8, "2026-03-01", "o")}), "2026-10-01", true, 10, 8, 2,
+     12.0, "first term: 12 of 40 hours by 2029-11-03"},
+    {"FirstTermCountsFromTheLaw", "alm-cmo.jsonc", with([](Official& o) {
+       o.term_start = d("2024-06-01");
+       o.first_term = true;
+     }),
+     cat({other(4, "2024-08-01", "p"), other(10, "2025-03-01", "o")}), "2025-10-01", true, 10, 10,
+     0, 10.0, "first term: 10 of 40 hours"},
+    {"IcmaFortyHoursAYear", "icma-cm.jsonc", with([](Official& o) { o.role = Role::staff; }),
+     cat({other(30, "2026-03-01", "o"), {outside("conf", "2026-05-01", 5)}}), "2026-12-01", true,
+     40, 35, 5, std::nullopt, "35 of 40 hours (ICMA Code of Ethics, Tenet 8), behind by 5"},
+    {"IcmaMet", "icma-cm.jsonc", with([](Official& o) { o.role = Role::staff; }),
+     other(40, "2026-03-01", "o"), "2026-12-01", true, 40, 40, 0, std::nullopt, "met"},
+};
+
+INSTANTIATE_TEST_SUITE_P(Programs, Annual, ::testing::ValuesIn(kAnnualCases),
+                         [](const ::testing::TestParamInfo<AnnualCase>& param_info) {
+                           return param_info.param.name;
+                         });
+
+// ------------------------------------------------------------------ graduation (end of July)
+
+struct GraduationCase {
+  std::string name;
+  Ledger ledger;
+  const char* as_of;
+  std::vector<std::string> qualifies;
+  std::string message_part;
+};
+
+std::ostream& operator<<(std::ostream& out, const GraduationCase& c) { return out << c.name; }
+
+class GraduationDeadline : public ::testing::TestWithParam<GraduationCase> {};
+
+TEST_P(GraduationDeadline, HandComputed) {
+  const GraduationCase& c = GetParam();
+  const Progress progress =
+      evaluate(shipped("alm-cmo.jsonc"), councilmember(), c.ledger, d(c.as_of));
+  ASSERT_TRUE(progress.graduation.has_value());
+  EXPECT_EQ(progress.graduation->qualifies, c.qualifies) << progress.graduation->message;
+  EXPECT_NE(progress.graduation->message.find(c.message_part), std::string::npos)
+      << progress.graduation->message;
+}
+
+Ledger basic_on(const char* last_day) {
+  return cat(
+      {core(1, 20, "2025-09-01"), other(19, "2025-10-01", "o"), {league("last", last_day, 1)}});
+}
+
+const std::vector<GraduationCase> kGraduationCases = {
+    {"QualifiedBeforeDeadline",
+     basic_on("2026-05-10"),
+     "2026-08-01",
+     {"basic"},
+     "graduation 2026 (qualify by 2026-07-31, ceremony in the fall): qualifies for Basic"},
+    {"DeadlineDayCounts", basic_on("2026-07-31"), "2026-08-01", {"basic"}, "qualifies for Basic"},
+    {"AfterDeadlineWaitsForNextYear",
+     basic_on("2026-08-01"),
+     "2026-09-01",
+     {},
+     "did not qualify; next deadline 2027-07-31"},
+    {"AfterDeadlineQualifiesNextYear",
+     basic_on("2026-08-01"),
+     "2027-03-01",
+     {"basic"},
+     "graduation 2027"},
+    {"LastYearsClassIsNotThisYears",
+     cat({core(1, 20, "2025-03-01"), other(20, "2025-07-15", "o")}),
+     "2026-05-01",
+     {},
+     "graduation 2026"},
+    {"NotYetBeforeDeadline", core(1, 20, "2026-03-01"), "2026-05-01", {}, "not qualified yet"},
+    {"BasicAndAdvancedTheSameYear",
+     cat({core(1, 20, "2025-09-01"),
+          other(59, "2025-10-01", "o"),
+          {league("last", "2026-06-01", 1)}}),
+     "2026-07-01",
+     {"basic", "advanced"},
+     "qualifies for Basic, Advanced"},
+};
+
+INSTANTIATE_TEST_SUITE_P(Alm, GraduationDeadline, ::testing::ValuesIn(kGraduationCases),
+                         [](const ::testing::TestParamInfo<GraduationCase>& param_info) {
+                           return param_info.param.name;
+                         });
+
+// ------------------------------------------------------------------ AMCTO PDU cycle
+
+LedgerEntry pdu(const std::string& id, const char* date, double hours, const std::string& category,
+                const std::string& competency) {
+  LedgerEntry entry = outside(id, date, hours, false); // no approval needed in this program
+  entry.category = category;
+  entry.competency = competency;
+  return entry;
+}
+
+struct CycleCase {
+  std::string name;
+  Official official;
+  Ledger ledger;
+  const char* as_of;
+  double earned;
+  bool met;
+  std::vector<RefusalExpect> refusals;
+  std::string message_part;
+};
+
+std::ostream& operator<<(std::ostream& out, const CycleCase& c) { return out << c.name; }
+
+class PduCycle : public ::testing::TestWithParam<CycleCase> {};
+
+TEST_P(PduCycle, HandComputed) {
+  const CycleCase& c = GetParam();
+  const Progress progress = evaluate(shipped("amcto-pdu.jsonc"), c.official, c.ledger, d(c.as_of));
+  ASSERT_TRUE(progress.cycle.has_value());
+  EXPECT_DOUBLE_EQ(progress.cycle->earned, c.earned) << progress.cycle->message;
+  EXPECT_EQ(progress.cycle->met, c.met) << progress.cycle->message;
+  EXPECT_NE(progress.cycle->message.find(c.message_part), std::string::npos)
+      << progress.cycle->message;
+  const auto refused = progress.refusals();
+  ASSERT_EQ(refused.size(), c.refusals.size());
+  for (std::size_t i = 0; i < refused.size(); ++i) {
+    EXPECT_EQ(refused[i].reason, c.refusals[i].reason) << refused[i].message;
+    EXPECT_DOUBLE_EQ(refused[i].hours, c.refusals[i].hours) << refused[i].message;
+  }
+}
+
+Official cmo_since(const char* date) {
+  return with([date](Official& o) {
+    o.role = Role::clerk;
+    o.designations = {{"amcto-cmo", d(date)}};
+  });
+}
+
+const std::vector<CycleCase> kCycleCases = {
+    {"SixtyPdusInThreeYearsMet",
+     cmo_since("2023-04-01"),
+     {pdu("c1", "2023-05-01", 30, "continuing_education", "leadership"),
+      pdu("c2", "2025-05-01", 30, "teaching", "communication")},
+     "2026-03-01",
+     60,
+     true,
+     {},
+     "cycle 2023-04-01 to 2026-03-31: 60 of 60 PDU, met"},
+    {"NewCycleStartsAtZero",
+     cmo_since("2023-04-01"),
+     {pdu("c1", "2023-05-01", 60, "continuing_education", "leadership"),
+      pdu("c2", "2026-05-01", 20, "self_directed", "financial_management")},
+     "2026-06-01",
+     20,
+     false,
+     {},
+     "40 PDU still needed by 2029-03-31"},
+    {"EveryActivityNeedsACategory",
+     cmo_since("2023-04-01"),
+     {pdu("c1", "2024-05-01", 7, "", "leadership")},
+     "2024-06-01",
+     0,
+     false,
+     {{Refusal::category_missing, 7, 0}},
+     "0 of 60 PDU"},
+    {"UnknownCompetencyRefused",
+     cmo_since("2023-04-01"),
+     {pdu("c1", "2024-05-01", 7, "teaching", "golf")},
+     "2024-06-01",
+     0,
+     false,
+     {{Refusal::category_missing, 7, 0}},
+     "0 of 60 PDU"},
+    {"NoDesignationNoCycle",
+     with([](Official& o) { o.role = Role::clerk; }),
+     {pdu("c1", "2024-05-01", 7, "teaching", "leadership")},
+     "2024-06-01",
+     0,
+     false,
+     {},
+     "no amcto-cmo designation on record"},
+};
+
+INSTANTIATE_TEST_SUITE_P(Amcto, PduCycle, ::testing::ValuesIn(kCycleCases),
+                         [](const ::testing::TestParamInfo<CycleCase>& param_info) {
+                           return param_info.param.name;
+                         });
+
+TEST(PduCycle, SumsPerCategoryAndCompetency) {
+  const Ledger ledger = {pdu("c1", "2024-05-01", 7, "teaching", "leadership"),
+                         pdu("c2", "2024-06-01", 3, "teaching", "communication"),
+                         pdu("c3", "2024-07-01", 5, "professional_writing", "leadership")};
+  const Progress progress =
+      evaluate(shipped("amcto-pdu.jsonc"), cmo_since("2023-04-01"), ledger, d("2024-12-01"));
+  ASSERT_TRUE(progress.cycle.has_value());
+  using Sums = std::vector<std::pair<std::string, double>>;
+  EXPECT_EQ(progress.cycle->by_category, (Sums{{"professional_writing", 5}, {"teaching", 10}}));
+  EXPECT_EQ(progress.cycle->by_competency, (Sums{{"communication", 3}, {"leadership", 12}}));
+}
+
+// ------------------------------------------------------------------ determinism, words, ledger
+
+std::string summary(const Progress& progress) {
+  std::ostringstream out;
+  for (const auto& level : progress.levels) {
+    out << level.id << " " << level.hours_counted << " " << level.core_hours_counted << " "
+        << level.points_counted << " " << level.met << " "
+        << (level.completed_on ? format_date(*level.completed_on) : "-") << "\n";
+  }
+  for (const auto& entry : progress.entries) {
+    out << entry.entry.id << " " << entry.hours_credited << " " << entry.points_credited;
+    for (const auto& p : entry.placements)
+      out << " " << p.level_id << ":" << p.hours;
+    for (const auto& r : entry.refused)
+      out << " [" << to_string(r.reason) << " " << r.hours << "]";
+    out << "\n";
+  }
+  out << join_all(progress.missing);
+  if (progress.annual) out << progress.annual->message << "\n";
+  return out.str();
+}
+
+TEST(Progress, LedgerOrderDoesNotMatter) {
+  Ledger ledger = cat(
+      {core(1, 20, "2025-01-10"),
+       core(3, 4, "2025-02-01"),
+       other(30, "2025-02-10", "o"),
+       other(45, "2025-03-10", "a"),
+       {outside("n1", "2025-04-01", 4), outside("n2", "2025-04-01", 4),
+        league("t1", "2025-05-01", 2, "", "Budget"), league("t2", "2025-05-01", 2, "", "Budget")},
+       points_in(2026, 8)});
+  const Program& program = shipped("alm-cmo.jsonc");
+  const std::string expected = summary(evaluate(program, councilmember(), ledger, d("2026-12-31")));
+  std::mt19937 random(20260302); // fixed seed: the same permutations on every run
+  for (int round = 0; round < 25; ++round) {
+    std::shuffle(ledger.begin(), ledger.end(), random);
+    EXPECT_EQ(summary(evaluate(program, councilmember(), ledger, d("2026-12-31"))), expected)
+        << "round " << round;
+  }
+}
+
+TEST(Progress, RefusalsExplainThemselves) {
+  const Ledger ledger = {league("x1", "2025-03-01", 1, "CORE-05"),
+                         league("x2", "2025-05-01", 1, "CORE-05"), outside("n1", "2025-04-01", 7)};
+  const Progress progress =
+      evaluate(shipped("alm-cmo.jsonc"), councilmember(), ledger, d("2025-06-01"));
+  const auto refused = progress.refusals();
+  ASSERT_EQ(refused.size(), 2u);
+  EXPECT_EQ(refused[0].message, "2 h over the 5 h of non-League training allowed in 2025");
+  EXPECT_EQ(refused[1].message, "Course x2: core course CORE-05 was already credited on "
+                                "2025-03-01 (a core course counts once)");
+}
+
+TEST(Progress, EveryHourIsPlacedOrRefused) {
+  const Ledger ledger =
+      cat({advanced_done(),
+           other(5, "2026-01-10", "e", 3),
+           {outside("n1", "2026-04-01", 4), league("dup", "2026-05-01", 1, "CORE-01")}});
+  const Progress progress =
+      evaluate(shipped("alm-cmo.jsonc"), councilmember(), ledger, d("2026-12-31"));
+  for (const auto& outcome : progress.entries) {
+    double placed = 0;
+    double refused = 0;
+    for (const auto& p : outcome.placements)
+      placed += p.hours;
+    for (const auto& r : outcome.refused)
+      refused += r.hours;
+    EXPECT_DOUBLE_EQ(placed + refused, outcome.entry.hours) << outcome.entry.id;
+  }
+  EXPECT_EQ(progress.current_level, "emeritus");
+}
+
+TEST(Progress, LeftOfficeWindowInWords) {
+  const Official official = with([](Official& o) { o.left_office = d("2026-01-15"); });
+  const Progress open = evaluate(shipped("alm-cmo.jsonc"), official, {}, d("2026-06-01"));
+  ASSERT_TRUE(open.left_office.has_value());
+  EXPECT_TRUE(open.left_office->open);
+  EXPECT_EQ(open.left_office->window_ends, d("2027-01-15"));
+  EXPECT_EQ(open.left_office->message,
+            "left office on 2026-01-15: until 2027-01-15 to finish Basic");
+  const Progress closed = evaluate(shipped("alm-cmo.jsonc"), official, {}, d("2027-02-01"));
+  EXPECT_FALSE(closed.left_office->open);
+  EXPECT_NE(closed.left_office->message.find("closed on 2027-01-15"), std::string::npos);
+}
+
+TEST(Progress, CompletionDateIsTheDayTheLastNeedWasMet) {
+  const Progress progress =
+      evaluate(shipped("alm-cmo.jsonc"), councilmember(), advanced_done(), d("2025-12-31"));
+  EXPECT_EQ(progress.level("basic")->completed_on, d("2025-02-10"));
+  EXPECT_EQ(progress.level("advanced")->completed_on, d("2025-03-10"));
+  EXPECT_EQ(progress.current_level, "emeritus");
+}
+
+TEST(Ledger, LeagueEntryUsesTheEventsLocalDate) {
+  Event event;
+  event.id = "ev-1";
+  event.timezone = "America/Chicago";
+  Session session;
+  session.id = "s3";
+  session.title = "Open Meetings";
+  session.course_code = "CORE-06";
+  session.topic = "open meetings";
+  session.start = *parse_iso8601("2026-03-03T03:00:00Z"); // 21:00 on March 2 in Chicago
+  const LedgerEntry entry = make_league_entry(event, session, "AL-1", 0.75);
+  EXPECT_EQ(entry.id, "ev-1/s3");
+  EXPECT_EQ(entry.date, d("2026-03-02"));
+  EXPECT_EQ(entry.course_code, "CORE-06");
+  EXPECT_DOUBLE_EQ(entry.hours, 0.75);
+  EXPECT_EQ(entry.source, CreditSource::league_event);
+}
+
+TEST(Ledger, DatesAreStrict) {
+  EXPECT_EQ(format_date(d("2024-02-29")), "2024-02-29");
+  EXPECT_FALSE(parse_date("2025-02-29"));
+  EXPECT_FALSE(parse_date("2025-2-01"));
+  EXPECT_FALSE(parse_date("2025-02-01T00"));
+  EXPECT_EQ(add_years(d("2024-02-29"), 1), d("2025-03-01"));
+  EXPECT_EQ(format_hours(7.5), "7.5");
+  EXPECT_EQ(format_hours(8), "8");
+  EXPECT_EQ(format_hours(2.25), "2.25");
+}
+
+} // namespace
+} // namespace muster
