@@ -147,9 +147,19 @@ class ServerStore {
   virtual DbResult<ChainAnchor> chain_head(std::string_view device_id) = 0;
   virtual DbResult<std::vector<Scan>> scans_for_event(std::string_view event_id) = 0;
   virtual DbResult<std::uint64_t> scan_count() = 0;
+
+  // Added by the storage implementation:
+  // One device's stored chain, in sequence order (not_found for an unknown device).
+  virtual DbResult<std::vector<Scan>> scans_for_device(std::string_view device_id) = 0;
 };
 
-// "postgresql://..." or "postgres://..." opens PostgreSQL; anything else is a SQLite file path.
+// "postgresql://..." or "postgres://..." opens PostgreSQL; anything else is a SQLite file path
+// (created when missing; every call but initialise() then answers DbError::schema until init).
+// Threads: a ServerStore is ONE connection and is not thread-safe. Open one store per thread
+// (e.g. one per HTTP worker): that is safe on both backends, across processes and server
+// instances too (write transactions lock: SQLite BEGIN IMMEDIATE + busy timeout, PostgreSQL
+// advisory transaction locks per device / for admin writes). Guarding one store with a mutex
+// also works but serialises every request.
 DbResult<std::unique_ptr<ServerStore>> open_server_store(std::string_view database);
 
 }  // namespace muster::server

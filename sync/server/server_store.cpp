@@ -1,0 +1,1144 @@
+// The League server's storage rules, written once over SqlConnection (sql_connection.hpp), so
+// SQLite and PostgreSQL behave the same. The SQL here is the dialect both accept.
+#include "sync/server/server_store.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "sync/server/sql_connection.hpp"
+
+namespace muster::server {
+
+std::string_view to_string(DbError error) {
+  switch (error) {
+  case DbError::cannot_open:
+    return "cannot_open";
+  case DbError::schema:
+    return "schema";
+  case DbError::not_found:
+    return "not_found";
+  case DbError::conflict:
+    return "conflict";
+  case DbError::chain_break:
+    return "chain_break";
+  case DbError::invalid:
+    return "invalid";
+  case DbError::io:
+    return "io";
+  }
+  return "unknown";
+}
+
+namespace {
+
+using Params = std::vector<SqlParam>;
+
+constexpr std::int64_t kSchemaVersion = 1;
+constexpr std::int64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
+
+// Migration 1. Times are BIGINT milliseconds since the Unix epoch (UTC); flags are 0/1 BIGINT;
+// doubles are TEXT in their shortest round-trip form, so "unchanged" compares exactly.
+// `change` columns hold the value of the `changes` counter at the row's last change that a
+// kiosk must learn (see package_since).
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE schema_version (version BIGINT NOT NULL);
+CREATE TABLE league (id TEXT PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE changes (id BIGINT PRIMARY KEY CHECK (id = 1), counter BIGINT NOT NULL);
+INSERT INTO changes (id, counter) VALUES (1, 0);
+CREATE TABLE league_keys (
+  key_id TEXT PRIMARY KEY, public_key TEXT NOT NULL, created_at BIGINT NOT NULL,
+  active BIGINT NOT NULL, change BIGINT NOT NULL);
+CREATE TABLE attendees (
+  id TEXT PRIMARY KEY, first_name TEXT NOT NULL, last_name TEXT NOT NULL, role TEXT NOT NULL,
+  municipality TEXT NOT NULL, email TEXT NOT NULL, change BIGINT NOT NULL);
+CREATE INDEX attendees_by_change ON attendees (change);
+CREATE TABLE events (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, timezone TEXT NOT NULL, location TEXT NOT NULL,
+  arrival_grace_min BIGINT NOT NULL, leave_grace_min BIGINT NOT NULL,
+  increment_hours TEXT NOT NULL, debounce_s BIGINT NOT NULL, change BIGINT NOT NULL);
+CREATE TABLE sessions (
+  event_id TEXT NOT NULL REFERENCES events (id), id TEXT NOT NULL, ord BIGINT NOT NULL,
+  title TEXT NOT NULL, room TEXT NOT NULL, start_ms BIGINT NOT NULL, end_ms BIGINT NOT NULL,
+  credit_hours TEXT NOT NULL, course_code TEXT NOT NULL, core BIGINT NOT NULL,
+  topic TEXT NOT NULL, PRIMARY KEY (event_id, id));
+CREATE TABLE badges (
+  serial TEXT PRIMARY KEY, attendee_id TEXT NOT NULL REFERENCES attendees (id),
+  event_id TEXT NOT NULL, key_id TEXT NOT NULL, payload TEXT NOT NULL,
+  issued_at BIGINT NOT NULL, revoked_at BIGINT, change BIGINT NOT NULL);
+CREATE INDEX badges_by_event ON badges (event_id);
+CREATE INDEX badges_by_change ON badges (change);
+CREATE TABLE provisioning_codes (
+  code_hash TEXT PRIMARY KEY, event_id TEXT NOT NULL REFERENCES events (id),
+  device_name TEXT NOT NULL, expires_at BIGINT NOT NULL, used_at BIGINT, device_id TEXT);
+CREATE TABLE devices (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, event_id TEXT NOT NULL, token_hash TEXT NOT NULL,
+  created_at BIGINT NOT NULL, last_seen BIGINT,
+  head_sequence BIGINT NOT NULL, head_hash TEXT NOT NULL);
+CREATE TABLE scans (
+  device_id TEXT NOT NULL REFERENCES devices (id), seq BIGINT NOT NULL,
+  event_id TEXT NOT NULL, attendee_id TEXT NOT NULL, badge_serial TEXT NOT NULL,
+  badge_payload TEXT NOT NULL, session_id TEXT NOT NULL, kind TEXT NOT NULL,
+  wall_ms BIGINT NOT NULL, monotonic_ms BIGINT NOT NULL, clock_offset_ms BIGINT NOT NULL,
+  correction TEXT NOT NULL, effective_ms BIGINT NOT NULL, staff_id TEXT NOT NULL,
+  reason TEXT NOT NULL, voids_device_id TEXT NOT NULL, voids_sequence BIGINT NOT NULL,
+  prev_hash TEXT NOT NULL, hash TEXT NOT NULL, received_at BIGINT NOT NULL,
+  PRIMARY KEY (device_id, seq));
+CREATE INDEX scans_by_event ON scans (event_id);
+)sql";
+
+constexpr std::string_view kScanColumns =
+    "device_id, seq, attendee_id, badge_serial, badge_payload, session_id, kind, wall_ms, "
+    "monotonic_ms, clock_offset_ms, correction, effective_ms, staff_id, reason, voids_device_id, "
+    "voids_sequence, prev_hash, hash";
+constexpr std::string_view kBadgeColumns =
+    "serial, attendee_id, event_id, key_id, payload, issued_at, revoked_at";
+constexpr std::string_view kDeviceColumns = "id, name, event_id, token_hash, created_at, last_seen";
+constexpr std::string_view kAttendeeColumns =
+    "id, first_name, last_name, role, municipality, email";
+
+// Lock scopes (PostgreSQL advisory locks): admin writes serialise on one, each device's scan
+// batches on their own, so kiosks never wait for each other.
+constexpr std::string_view kLeagueScope = "muster:league";
+constexpr std::string_view kProvisioningScope = "muster:provisioning";
+
+std::int64_t to_ms(Instant when) { return when.time_since_epoch().count(); }
+Instant from_ms(std::int64_t ms) { return Instant{std::chrono::milliseconds{ms}}; }
+
+std::string text(const std::optional<std::string>& value) { return value.value_or(""); }
+
+std::int64_t integer(const std::optional<std::string>& value) {
+  std::int64_t number = 0;
+  if (value) std::from_chars(value->data(), value->data() + value->size(), number);
+  return number;
+}
+
+std::uint64_t unsigned_integer(const std::optional<std::string>& value) {
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(0, integer(value)));
+}
+
+std::optional<Instant> optional_instant(const std::optional<std::string>& value) {
+  if (!value) return std::nullopt;
+  return from_ms(integer(value));
+}
+
+SqlParam optional_param(const std::optional<Instant>& when) {
+  if (!when) return std::monostate{};
+  return to_ms(*when);
+}
+
+std::string format_double(double value) {
+  char buffer[64];
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return ec == std::errc{} ? std::string(buffer, end) : std::string("0");
+}
+
+double parse_double(const std::optional<std::string>& value) {
+  double number = 0.0;
+  if (value) std::from_chars(value->data(), value->data() + value->size(), number);
+  return number;
+}
+
+Digest digest(const std::optional<std::string>& hex) {
+  return digest_from_hex(text(hex)).value_or(kZeroDigest);
+}
+
+bool has_nul(std::string_view value) { return value.find('\0') != std::string_view::npos; }
+
+Attendee attendee_from(const SqlRow& row) {
+  Attendee attendee;
+  attendee.id = text(row[0]);
+  attendee.first_name = text(row[1]);
+  attendee.last_name = text(row[2]);
+  attendee.role = parse_role(text(row[3])).value_or(Role::guest);
+  attendee.municipality = text(row[4]);
+  attendee.email = text(row[5]);
+  return attendee;
+}
+
+bool same_attendee(const Attendee& a, const Attendee& b) {
+  return a.id == b.id && a.first_name == b.first_name && a.last_name == b.last_name &&
+         a.role == b.role && a.municipality == b.municipality && a.email == b.email;
+}
+
+bool same_event_fields(const Event& a, const Event& b) {
+  return a.id == b.id && a.name == b.name && a.timezone == b.timezone && a.location == b.location &&
+         a.credit_policy.arrival_grace == b.credit_policy.arrival_grace &&
+         a.credit_policy.leave_grace == b.credit_policy.leave_grace &&
+         format_double(a.credit_policy.increment_hours) ==
+             format_double(b.credit_policy.increment_hours) &&
+         a.credit_policy.debounce == b.credit_policy.debounce;
+}
+
+bool same_session(const Session& a, const Session& b) {
+  return a.id == b.id && a.title == b.title && a.room == b.room && a.start == b.start &&
+         a.end == b.end && format_double(a.credit_hours) == format_double(b.credit_hours) &&
+         a.course_code == b.course_code && a.core == b.core && a.topic == b.topic;
+}
+
+BadgeRecord badge_from(const SqlRow& row) {
+  BadgeRecord badge;
+  badge.serial = text(row[0]);
+  badge.attendee_id = text(row[1]);
+  badge.event_id = text(row[2]);
+  badge.key_id = text(row[3]);
+  badge.payload = text(row[4]);
+  badge.issued_at = from_ms(integer(row[5]));
+  badge.revoked_at = optional_instant(row[6]);
+  return badge;
+}
+
+DeviceRecord device_from(const SqlRow& row) {
+  DeviceRecord device;
+  device.id = text(row[0]);
+  device.name = text(row[1]);
+  device.event_id = text(row[2]);
+  device.token_hash = text(row[3]);
+  device.created_at = from_ms(integer(row[4]));
+  device.last_seen = optional_instant(row[5]);
+  return device;
+}
+
+Scan scan_from(const SqlRow& row) {
+  Scan scan;
+  scan.device_id = text(row[0]);
+  scan.sequence = unsigned_integer(row[1]);
+  scan.attendee_id = text(row[2]);
+  scan.badge_serial = text(row[3]);
+  scan.badge_payload = text(row[4]);
+  scan.session_id = text(row[5]);
+  scan.kind = parse_scan_kind(text(row[6])).value_or(ScanKind::arrive);
+  scan.wall_time = from_ms(integer(row[7]));
+  scan.monotonic_ms = integer(row[8]);
+  scan.clock_offset_ms = integer(row[9]);
+  scan.correction = parse_correction(text(row[10])).value_or(Correction::none);
+  scan.effective_time = from_ms(integer(row[11]));
+  scan.staff_id = text(row[12]);
+  scan.reason = text(row[13]);
+  scan.voids_device_id = text(row[14]);
+  scan.voids_sequence = unsigned_integer(row[15]);
+  scan.prev_hash = digest(row[16]);
+  scan.hash = digest(row[17]);
+  return scan;
+}
+
+// A transaction that rolls back unless committed, so every early return leaves nothing behind.
+class Transaction {
+public:
+  explicit Transaction(SqlConnection& db) : db_(&db) {}
+  Transaction(Transaction&& other) noexcept
+      : stamp(other.stamp), db_(std::exchange(other.db_, nullptr)) {}
+  Transaction& operator=(Transaction&&) = delete;
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  ~Transaction() {
+    if (db_ != nullptr) db_->rollback();
+  }
+
+  DbResult<Ok> commit() {
+    auto committed = db_->commit();
+    if (!committed) db_->rollback();
+    db_ = nullptr;
+    return committed;
+  }
+
+  std::optional<std::int64_t> stamp; // this transaction's change-counter value, once bumped
+
+private:
+  SqlConnection* db_;
+};
+
+class SqlServerStore final : public ServerStore {
+public:
+  explicit SqlServerStore(std::unique_ptr<SqlConnection> db) : db_(std::move(db)) {}
+
+  [[nodiscard]] std::string_view backend() const override { return db_->backend(); }
+
+  // Refuses only a schema newer than this build; an empty database is fine (init comes next).
+  DbResult<Ok> check_not_newer() {
+    auto exists = db_->has_table("schema_version");
+    if (!exists) return exists.error();
+    if (!*exists) return Ok{};
+    auto version = db_->exec("SELECT max(version) FROM schema_version");
+    if (!version) return version.error();
+    const std::int64_t found = version->rows.empty() ? 0 : integer(version->rows[0][0]);
+    if (found > kSchemaVersion) {
+      return fail(DbError::schema, "the database has schema version " + std::to_string(found) +
+                                       ", newer than this muster-server understands (" +
+                                       std::to_string(kSchemaVersion) + "): upgrade muster-server");
+    }
+    return Ok{};
+  }
+
+  DbResult<Ok> initialise(const LeagueInfo& league) override {
+    if (league.id.empty() || has_nul(league.id) || has_nul(league.name)) {
+      return fail(DbError::invalid, "a League needs a non-empty id");
+    }
+    auto tx = begin_write("muster:schema");
+    if (!tx) return tx.error();
+    auto exists = db_->has_table("schema_version");
+    if (!exists) return exists.error();
+    if (*exists) {
+      auto current = db_->exec("SELECT id, name FROM league");
+      if (!current) return current.error();
+      if (!current->rows.empty()) {
+        return fail(DbError::conflict, "the database already holds the League '" +
+                                           text(current->rows[0][0]) + "' (initialised before)");
+      }
+    } else {
+      if (auto created = db_->exec_script(kSchemaV1); !created) return created.error();
+      if (auto versioned =
+              db_->exec("INSERT INTO schema_version (version) VALUES ($1)", Params{kSchemaVersion});
+          !versioned) {
+        return versioned.error();
+      }
+    }
+    if (auto inserted = db_->exec("INSERT INTO league (id, name) VALUES ($1, $2)",
+                                  Params{league.id, league.name});
+        !inserted) {
+      return inserted.error();
+    }
+    if (auto committed = tx->commit(); !committed) return committed;
+    schema_ok_ = true;
+    return Ok{};
+  }
+
+  DbResult<LeagueInfo> league() override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    auto rows = db_->exec("SELECT id, name FROM league");
+    if (!rows) return rows.error();
+    if (rows->rows.empty()) return not_initialised();
+    return LeagueInfo{text(rows->rows[0][0]), text(rows->rows[0][1])};
+  }
+
+  DbResult<Ok> add_league_key(const LeagueKeyRecord& key) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    if (key.key_id.empty() || key.public_key_text.empty() || has_nul(key.key_id) ||
+        has_nul(key.public_key_text)) {
+      return fail(DbError::invalid, "a League key needs a key id and a public key");
+    }
+    auto tx = begin_write(kLeagueScope);
+    if (!tx) return tx.error();
+    auto stamp = bump(*tx);
+    if (!stamp) return stamp.error();
+    auto inserted =
+        db_->exec("INSERT INTO league_keys (key_id, public_key, created_at, active, change) "
+                  "VALUES ($1, $2, $3, 0, $4) ON CONFLICT (key_id) DO NOTHING",
+                  Params{key.key_id, key.public_key_text, to_ms(key.created_at), *stamp});
+    if (!inserted) return inserted.error();
+    if (inserted->affected == 0) {
+      return fail(DbError::conflict, "the League key '" + key.key_id + "' exists already");
+    }
+    // The newest key signs from now on; older keys stay so earlier badges still verify.
+    if (auto activated = db_->exec(
+            "UPDATE league_keys SET active = CASE WHEN key_id = $1 THEN 1 ELSE 0 END, change = $2 "
+            "WHERE active = 1 OR key_id = $1",
+            Params{key.key_id, *stamp});
+        !activated) {
+      return activated.error();
+    }
+    return tx->commit();
+  }
+
+  DbResult<std::vector<LeagueKeyRecord>> league_keys() override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    auto rows = db_->exec("SELECT key_id, public_key, created_at, active FROM league_keys "
+                          "ORDER BY created_at, key_id");
+    if (!rows) return rows.error();
+    std::vector<LeagueKeyRecord> keys;
+    for (const auto& row : rows->rows) {
+      keys.push_back(LeagueKeyRecord{text(row[0]), text(row[1]), from_ms(integer(row[2])),
+                                     integer(row[3]) != 0});
+    }
+    return keys;
+  }
+
+  DbResult<ImportStats> upsert_roster(std::span<const Attendee> attendees) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    for (std::size_t i = 0; i < attendees.size(); ++i) {
+      const Attendee& a = attendees[i];
+      if (a.id.empty()) {
+        return fail(DbError::invalid, "attendee number " + std::to_string(i + 1) + " has no id");
+      }
+      for (const std::string* field :
+           {&a.id, &a.first_name, &a.last_name, &a.municipality, &a.email}) {
+        if (has_nul(*field)) {
+          return fail(DbError::invalid, "attendee '" + a.id + "' contains a NUL character");
+        }
+      }
+    }
+    auto tx = begin_write(kLeagueScope);
+    if (!tx) return tx.error();
+    // One read of the whole roster, then writes only for what differs: re-importing an
+    // unchanged 5,000-row roster costs one query and changes nothing.
+    auto rows = db_->exec("SELECT " + std::string(kAttendeeColumns) + " FROM attendees");
+    if (!rows) return rows.error();
+    std::map<std::string, Attendee, std::less<>> existing;
+    for (const auto& row : rows->rows) {
+      Attendee attendee = attendee_from(row);
+      std::string id = attendee.id;
+      existing.emplace(std::move(id), std::move(attendee));
+    }
+    ImportStats stats;
+    std::vector<Attendee> fresh; // inserted in multi-row statements below: one round trip each
+    std::map<std::string, std::size_t, std::less<>> fresh_index;
+    for (const Attendee& a : attendees) {
+      auto found = existing.find(a.id);
+      if (found != existing.end() && same_attendee(found->second, a)) {
+        ++stats.unchanged;
+        continue;
+      }
+      auto stamp = bump(*tx);
+      if (!stamp) return stamp.error();
+      if (found == existing.end()) {
+        ++stats.inserted;
+        fresh_index.emplace(a.id, fresh.size());
+        fresh.push_back(a);
+        existing.emplace(a.id, a);
+        continue;
+      }
+      ++stats.updated;
+      found->second = a;
+      if (auto pending = fresh_index.find(a.id); pending != fresh_index.end()) {
+        fresh[pending->second] = a; // listed twice in one import: the last row wins
+        continue;
+      }
+      auto updated = db_->exec(
+          "UPDATE attendees SET first_name = $2, last_name = $3, role = $4, municipality = $5, "
+          "email = $6, change = $7 WHERE id = $1",
+          Params{a.id, a.first_name, a.last_name, std::string(to_string(a.role)), a.municipality,
+                 a.email, *stamp});
+      if (!updated) return updated.error();
+    }
+    if (auto inserted = insert_attendees(fresh, tx->stamp.value_or(0)); !inserted) {
+      return inserted.error();
+    }
+    if (auto committed = tx->commit(); !committed) return committed.error();
+    return stats;
+  }
+
+  DbResult<ImportStats> upsert_event(const Event& event) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    if (auto valid = validate_event(event); !valid) return valid.error();
+    auto tx = begin_write(kLeagueScope);
+    if (!tx) return tx.error();
+    auto stored = load_event(event.id);
+    if (!stored && stored.code() != DbError::not_found) return stored.error();
+
+    ImportStats stats;
+    bool changed = false;
+    const auto& policy = event.credit_policy;
+    if (!stored || !same_event_fields(*stored, event)) {
+      auto stamp = bump(*tx);
+      if (!stamp) return stamp.error();
+      const Params params{event.id,
+                          event.name,
+                          event.timezone,
+                          event.location,
+                          std::int64_t{policy.arrival_grace.count()},
+                          std::int64_t{policy.leave_grace.count()},
+                          format_double(policy.increment_hours),
+                          std::int64_t{policy.debounce.count()},
+                          *stamp};
+      auto written =
+          db_->exec(stored ? "UPDATE events SET name = $2, timezone = $3, location = $4, "
+                             "arrival_grace_min = $5, leave_grace_min = $6, increment_hours = $7, "
+                             "debounce_s = $8, change = $9 WHERE id = $1"
+                           : "INSERT INTO events (id, name, timezone, location, arrival_grace_min, "
+                             "leave_grace_min, increment_hours, debounce_s, change) "
+                             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    params);
+      if (!written) return written.error();
+      ++(stored ? stats.updated : stats.inserted);
+      changed = true;
+    } else {
+      ++stats.unchanged;
+    }
+
+    std::map<std::string, std::pair<std::size_t, const Session*>, std::less<>> old_sessions;
+    if (stored) {
+      for (std::size_t i = 0; i < stored->sessions.size(); ++i) {
+        old_sessions.emplace(stored->sessions[i].id, std::pair{i, &stored->sessions[i]});
+      }
+    }
+    for (std::size_t i = 0; i < event.sessions.size(); ++i) {
+      const Session& s = event.sessions[i];
+      auto found = old_sessions.find(s.id);
+      if (found != old_sessions.end() && found->second.first == i &&
+          same_session(*found->second.second, s)) {
+        ++stats.unchanged;
+        continue;
+      }
+      auto stamp = bump(*tx);
+      if (!stamp) return stamp.error();
+      const Params params{event.id,
+                          s.id,
+                          static_cast<std::int64_t>(i),
+                          s.title,
+                          s.room,
+                          to_ms(s.start),
+                          to_ms(s.end),
+                          format_double(s.credit_hours),
+                          s.course_code,
+                          std::int64_t{s.core ? 1 : 0},
+                          s.topic};
+      const bool is_new = found == old_sessions.end();
+      auto written = db_->exec(
+          is_new ? "INSERT INTO sessions (event_id, id, ord, title, room, start_ms, end_ms, "
+                   "credit_hours, course_code, core, topic) "
+                   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+                 : "UPDATE sessions SET ord = $3, title = $4, room = $5, start_ms = $6, "
+                   "end_ms = $7, credit_hours = $8, course_code = $9, core = $10, topic = $11 "
+                   "WHERE event_id = $1 AND id = $2",
+          params);
+      if (!written) return written.error();
+      ++(is_new ? stats.inserted : stats.updated);
+      changed = true;
+    }
+    // A session left out of the new file goes away, unless scans already point at it.
+    std::set<std::string, std::less<>> kept;
+    for (const Session& s : event.sessions)
+      kept.insert(s.id);
+    for (const auto& [id, _] : old_sessions) {
+      if (kept.contains(id)) continue;
+      auto used = db_->exec("SELECT 1 FROM scans WHERE event_id = $1 AND session_id = $2 LIMIT 1",
+                            Params{event.id, id});
+      if (!used) return used.error();
+      if (!used->rows.empty()) {
+        return fail(DbError::invalid, "session '" + id + "' of event '" + event.id +
+                                          "' already has scans and cannot be removed");
+      }
+      auto removed =
+          db_->exec("DELETE FROM sessions WHERE event_id = $1 AND id = $2", Params{event.id, id});
+      if (!removed) return removed.error();
+      ++stats.updated;
+      changed = true;
+    }
+    if (changed) {
+      auto stamp = bump(*tx);
+      if (!stamp) return stamp.error();
+      if (auto marked =
+              db_->exec("UPDATE events SET change = $2 WHERE id = $1", Params{event.id, *stamp});
+          !marked) {
+        return marked.error();
+      }
+    }
+    if (auto committed = tx->commit(); !committed) return committed.error();
+    return stats;
+  }
+
+  DbResult<Event> event(std::string_view event_id) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    return load_event(event_id);
+  }
+
+  DbResult<std::vector<Event>> events() override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    auto ids = db_->exec("SELECT id FROM events ORDER BY id");
+    if (!ids) return ids.error();
+    std::vector<Event> all;
+    for (const auto& row : ids->rows) {
+      auto loaded = load_event(text(row[0]));
+      if (!loaded) return loaded.error();
+      all.push_back(std::move(*loaded));
+    }
+    return all;
+  }
+
+  DbResult<std::vector<Attendee>> roster() override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    auto rows =
+        db_->exec("SELECT " + std::string(kAttendeeColumns) + " FROM attendees ORDER BY id");
+    if (!rows) return rows.error();
+    std::vector<Attendee> all;
+    all.reserve(rows->rows.size());
+    for (const auto& row : rows->rows)
+      all.push_back(attendee_from(row));
+    return all;
+  }
+
+  DbResult<Attendee> attendee(std::string_view attendee_id) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    auto rows =
+        db_->exec("SELECT " + std::string(kAttendeeColumns) + " FROM attendees WHERE id = $1",
+                  Params{std::string(attendee_id)});
+    if (!rows) return rows.error();
+    if (rows->rows.empty()) {
+      return fail(DbError::not_found, "no attendee '" + std::string(attendee_id) + "'");
+    }
+    return attendee_from(rows->rows[0]);
+  }
+
+  DbResult<Ok> add_badge(const BadgeRecord& badge) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    if (badge.serial.empty() || has_nul(badge.serial) || has_nul(badge.payload)) {
+      return fail(DbError::invalid, "a badge needs a serial");
+    }
+    auto tx = begin_write(kLeagueScope);
+    if (!tx) return tx.error();
+    auto person = db_->exec("SELECT 1 FROM attendees WHERE id = $1", Params{badge.attendee_id});
+    if (!person) return person.error();
+    if (person->rows.empty()) {
+      return fail(DbError::not_found,
+                  "no attendee '" + badge.attendee_id + "' for badge " + badge.serial);
+    }
+    if (!badge.event_id.empty()) {
+      if (auto found = event_exists(badge.event_id); !found) return found.error();
+    }
+    std::int64_t change = 0;
+    if (badge.revoked_at) { // kiosks must learn of a badge that arrives already revoked
+      auto stamp = bump(*tx);
+      if (!stamp) return stamp.error();
+      change = *stamp;
+    }
+    auto inserted = db_->exec(
+        "INSERT INTO badges (serial, attendee_id, event_id, key_id, payload, issued_at, "
+        "revoked_at, change) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+        "ON CONFLICT (serial) DO NOTHING",
+        Params{badge.serial, badge.attendee_id, badge.event_id, badge.key_id, badge.payload,
+               to_ms(badge.issued_at), optional_param(badge.revoked_at), change});
+    if (!inserted) return inserted.error();
+    if (inserted->affected == 0) {
+      return fail(DbError::conflict, "a badge with serial " + badge.serial + " exists already");
+    }
+    return tx->commit();
+  }
+
+  DbResult<BadgeRecord> badge(std::string_view serial) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    return load_badge(serial);
+  }
+
+  DbResult<std::vector<BadgeRecord>> badges_for_event(std::string_view event_id) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    if (auto found = event_exists(event_id); !found) return found.error();
+    auto rows = db_->exec("SELECT " + std::string(kBadgeColumns) +
+                              " FROM badges WHERE event_id = $1 ORDER BY serial",
+                          Params{std::string(event_id)});
+    if (!rows) return rows.error();
+    std::vector<BadgeRecord> all;
+    for (const auto& row : rows->rows)
+      all.push_back(badge_from(row));
+    return all;
+  }
+
+  DbResult<BadgeRecord> revoke_badge(std::string_view serial, Instant when) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    auto tx = begin_write(kLeagueScope);
+    if (!tx) return tx.error();
+    auto current = load_badge(serial);
+    if (!current) return current.error();
+    if (current->revoked_at) return current; // revoked before: keep the first time
+    auto stamp = bump(*tx);
+    if (!stamp) return stamp.error();
+    if (auto revoked = db_->exec("UPDATE badges SET revoked_at = $2, change = $3 WHERE serial = $1",
+                                 Params{std::string(serial), to_ms(when), *stamp});
+        !revoked) {
+      return revoked.error();
+    }
+    if (auto committed = tx->commit(); !committed) return committed.error();
+    current->revoked_at = when;
+    return current;
+  }
+
+  DbResult<PackageDelta> package_since(std::string_view event_id, std::uint64_t cursor) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    if (auto began = db_->begin_read(); !began) return began.error();
+    Transaction tx(*db_); // read-only: the destructor's rollback ends it
+    // The counter first: a change committed after this read is sent again next time, never lost.
+    auto counter = db_->exec("SELECT counter FROM changes WHERE id = 1");
+    if (!counter) return counter.error();
+    PackageDelta delta;
+    delta.next_cursor = counter->rows.empty() ? 0 : unsigned_integer(counter->rows[0][0]);
+    // A cursor from the future (another database, a restored backup): send everything.
+    delta.since_cursor = cursor > delta.next_cursor ? 0 : cursor;
+    const auto since = static_cast<std::int64_t>(delta.since_cursor);
+
+    auto ev = db_->exec("SELECT change FROM events WHERE id = $1", Params{std::string(event_id)});
+    if (!ev) return ev.error();
+    if (ev->rows.empty())
+      return fail(DbError::not_found, "no event '" + std::string(event_id) + "'");
+    if (integer(ev->rows[0][0]) > since) {
+      auto loaded = load_event(event_id);
+      if (!loaded) return loaded.error();
+      delta.event = std::move(*loaded);
+    }
+    auto people = db_->exec("SELECT " + std::string(kAttendeeColumns) +
+                                " FROM attendees WHERE change > $1 ORDER BY id",
+                            Params{since});
+    if (!people) return people.error();
+    delta.attendees.reserve(people->rows.size());
+    for (const auto& row : people->rows) {
+      Attendee attendee = attendee_from(row);
+      attendee.email.clear(); // never leaves the server
+      delta.attendees.push_back(std::move(attendee));
+    }
+    // Badges are valid League-wide, so every revocation matters to every event's kiosks.
+    auto revoked = db_->exec(
+        "SELECT serial FROM badges WHERE revoked_at IS NOT NULL AND change > $1 ORDER BY serial",
+        Params{since});
+    if (!revoked) return revoked.error();
+    for (const auto& row : revoked->rows)
+      delta.revoked_serials.push_back(text(row[0]));
+    auto keys = league_keys();
+    if (!keys) return keys.error();
+    delta.league_keys = std::move(*keys);
+    return delta;
+  }
+
+  DbResult<Ok> add_provisioning_code(std::string_view code_hash, std::string_view event_id,
+                                     std::string_view device_name, Instant expires_at) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    if (code_hash.empty() || has_nul(code_hash) || has_nul(device_name)) {
+      return fail(DbError::invalid, "a provisioning code needs a hash");
+    }
+    auto tx = begin_write(kProvisioningScope);
+    if (!tx) return tx.error();
+    if (auto found = event_exists(event_id); !found) return found.error();
+    auto inserted =
+        db_->exec("INSERT INTO provisioning_codes (code_hash, event_id, device_name, expires_at) "
+                  "VALUES ($1, $2, $3, $4) ON CONFLICT (code_hash) DO NOTHING",
+                  Params{std::string(code_hash), std::string(event_id), std::string(device_name),
+                         to_ms(expires_at)});
+    if (!inserted) return inserted.error();
+    if (inserted->affected == 0) {
+      return fail(DbError::conflict, "this provisioning code exists already");
+    }
+    return tx->commit();
+  }
+
+  DbResult<DeviceRecord> redeem_provisioning_code(std::string_view code_hash,
+                                                  std::string_view device_id,
+                                                  std::string_view token_hash,
+                                                  Instant now) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    if (device_id.empty() || token_hash.empty() || has_nul(device_id) || has_nul(token_hash)) {
+      return fail(DbError::invalid, "a device needs an id and a token hash");
+    }
+    auto tx = begin_write(kProvisioningScope);
+    if (!tx) return tx.error();
+    // The guard is in the UPDATE itself: of two concurrent redeems, exactly one changes the row.
+    auto claimed = db_->exec("UPDATE provisioning_codes SET used_at = $2, device_id = $3 "
+                             "WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2 "
+                             "RETURNING event_id, device_name",
+                             Params{std::string(code_hash), to_ms(now), std::string(device_id)});
+    if (!claimed) return claimed.error();
+    if (claimed->rows.empty()) {
+      auto code = db_->exec("SELECT used_at FROM provisioning_codes WHERE code_hash = $1",
+                            Params{std::string(code_hash)});
+      if (!code) return code.error();
+      if (code->rows.empty()) return fail(DbError::not_found, "unknown provisioning code");
+      if (code->rows[0][0])
+        return fail(DbError::conflict, "this provisioning code was used already");
+      return fail(DbError::conflict, "this provisioning code has expired");
+    }
+    DeviceRecord device;
+    device.id = std::string(device_id);
+    device.event_id = text(claimed->rows[0][0]);
+    device.name = text(claimed->rows[0][1]);
+    device.token_hash = std::string(token_hash);
+    device.created_at = now;
+    auto inserted =
+        db_->exec("INSERT INTO devices (id, name, event_id, token_hash, created_at, last_seen, "
+                  "head_sequence, head_hash) VALUES ($1, $2, $3, $4, $5, NULL, 0, $6) "
+                  "ON CONFLICT (id) DO NOTHING",
+                  Params{device.id, device.name, device.event_id, device.token_hash, to_ms(now),
+                         to_hex(kZeroDigest)});
+    if (!inserted) return inserted.error();
+    if (inserted->affected == 0) {
+      return fail(DbError::conflict, "a device '" + device.id + "' exists already");
+    }
+    if (auto committed = tx->commit(); !committed) return committed.error();
+    return device;
+  }
+
+  DbResult<DeviceRecord> device(std::string_view device_id) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    auto rows = db_->exec("SELECT " + std::string(kDeviceColumns) + " FROM devices WHERE id = $1",
+                          Params{std::string(device_id)});
+    if (!rows) return rows.error();
+    if (rows->rows.empty()) return unknown_device(device_id);
+    return device_from(rows->rows[0]);
+  }
+
+  DbResult<std::vector<DeviceRecord>> devices() override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    auto rows = db_->exec("SELECT " + std::string(kDeviceColumns) +
+                          " FROM devices ORDER BY created_at, id");
+    if (!rows) return rows.error();
+    std::vector<DeviceRecord> all;
+    for (const auto& row : rows->rows)
+      all.push_back(device_from(row));
+    return all;
+  }
+
+  DbResult<Ok> touch_device(std::string_view device_id, Instant seen_at) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    // Only forward: two servers touching out of order keep the latest time.
+    auto touched = db_->exec(
+        "UPDATE devices SET last_seen = $2 WHERE id = $1 AND (last_seen IS NULL OR last_seen < $2)",
+        Params{std::string(device_id), to_ms(seen_at)});
+    if (!touched) return touched.error();
+    if (touched->affected == 0) {
+      auto found = device(device_id);
+      if (!found) return found.error();
+    }
+    return Ok{};
+  }
+
+  DbResult<IngestOutcome> store_scans(std::string_view device_id, std::string_view event_id,
+                                      std::span<const Scan> scans, Instant received_at) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    auto tx = begin_write("muster:device:" + std::string(device_id));
+    if (!tx) return tx.error();
+    auto head_rows = db_->exec("SELECT head_sequence, head_hash FROM devices WHERE id = $1",
+                               Params{std::string(device_id)});
+    if (!head_rows) return head_rows.error();
+    if (head_rows->rows.empty()) return unknown_device(device_id);
+    const ChainAnchor head{unsigned_integer(head_rows->rows[0][0]), digest(head_rows->rows[0][1])};
+    auto sessions =
+        db_->exec("SELECT id FROM sessions WHERE event_id = $1", Params{std::string(event_id)});
+    if (!sessions) return sessions.error();
+    if (sessions->rows.empty()) {
+      if (auto found = event_exists(event_id); !found) return found.error();
+    }
+    std::set<std::string, std::less<>> session_ids;
+    for (const auto& row : sessions->rows)
+      session_ids.insert(text(row[0]));
+
+    IngestOutcome outcome;
+    outcome.highest_contiguous = head.sequence;
+    auto reject = [&](std::uint64_t sequence, std::string reason) {
+      IngestOutcome rejected;
+      rejected.highest_contiguous = head.sequence;
+      rejected.rejection = IngestRejection{sequence, std::move(reason)};
+      return rejected; // the transaction rolls back: nothing of the batch is stored
+    };
+
+    for (const Scan& scan : scans) {
+      if (scan.device_id != device_id) {
+        return reject(scan.sequence, "scan " + std::to_string(scan.sequence) + " is of device '" +
+                                         scan.device_id + "', not of device '" +
+                                         std::string(device_id) + "'");
+      }
+      if (scan.sequence == 0 || scan.sequence > static_cast<std::uint64_t>(kMaxInt64)) {
+        return reject(scan.sequence, "scan sequence numbers start at 1");
+      }
+      if (!session_ids.contains(scan.session_id)) {
+        return fail(DbError::invalid, "scan " + std::to_string(scan.sequence) + " names session '" +
+                                          scan.session_id + "', which is not part of event '" +
+                                          std::string(event_id) + "'");
+      }
+      if (scan.voids_sequence > static_cast<std::uint64_t>(kMaxInt64)) {
+        return fail(DbError::invalid, "scan " + std::to_string(scan.sequence) +
+                                          " voids an impossible sequence number");
+      }
+      for (const std::string* field :
+           {&scan.attendee_id, &scan.badge_serial, &scan.badge_payload, &scan.session_id,
+            &scan.staff_id, &scan.reason, &scan.voids_device_id}) {
+        if (has_nul(*field)) {
+          return fail(DbError::invalid,
+                      "scan " + std::to_string(scan.sequence) + " contains a NUL character");
+        }
+      }
+    }
+
+    // Records the server holds already must be exactly what it holds (a retry); the rest must
+    // continue the stored chain from its head.
+    std::vector<Scan> fresh;
+    std::uint64_t lowest_known = std::numeric_limits<std::uint64_t>::max();
+    for (const Scan& scan : scans) {
+      if (scan.sequence <= head.sequence) lowest_known = std::min(lowest_known, scan.sequence);
+    }
+    std::map<std::uint64_t, std::string> stored_hashes;
+    if (lowest_known <= head.sequence) {
+      auto rows =
+          db_->exec("SELECT seq, hash FROM scans WHERE device_id = $1 AND seq >= $2 AND seq <= $3",
+                    Params{std::string(device_id), static_cast<std::int64_t>(lowest_known),
+                           static_cast<std::int64_t>(head.sequence)});
+      if (!rows) return rows.error();
+      for (const auto& row : rows->rows)
+        stored_hashes[unsigned_integer(row[0])] = text(row[1]);
+    }
+    for (const Scan& scan : scans) {
+      if (scan.sequence > head.sequence) {
+        fresh.push_back(scan);
+        continue;
+      }
+      auto stored = stored_hashes.find(scan.sequence);
+      const bool same = stored != stored_hashes.end() && stored->second == to_hex(scan.hash) &&
+                        compute_hash(scan) == scan.hash;
+      if (!same) {
+        return reject(scan.sequence, "a different scan is already stored under sequence " +
+                                         std::to_string(scan.sequence) +
+                                         " (edited record or reused sequence number)");
+      }
+      ++outcome.duplicates;
+    }
+    if (auto broken = verify_device_chain(device_id, fresh, head)) {
+      return reject(broken->first_bad_sequence, broken->message);
+    }
+    for (const Scan& scan : fresh) {
+      if (auto inserted = insert_scan(scan, event_id, received_at); !inserted) {
+        return inserted.error();
+      }
+    }
+    if (!fresh.empty()) {
+      const Scan& last = fresh.back();
+      if (auto moved =
+              db_->exec("UPDATE devices SET head_sequence = $2, head_hash = $3 WHERE id = $1",
+                        Params{std::string(device_id), static_cast<std::int64_t>(last.sequence),
+                               to_hex(last.hash)});
+          !moved) {
+        return moved.error();
+      }
+      outcome.highest_contiguous = last.sequence;
+    }
+    if (auto committed = tx->commit(); !committed) return committed.error();
+    outcome.stored = fresh.size();
+    return outcome;
+  }
+
+  DbResult<ChainAnchor> chain_head(std::string_view device_id) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    auto rows = db_->exec("SELECT head_sequence, head_hash FROM devices WHERE id = $1",
+                          Params{std::string(device_id)});
+    if (!rows) return rows.error();
+    if (rows->rows.empty()) return unknown_device(device_id);
+    return ChainAnchor{unsigned_integer(rows->rows[0][0]), digest(rows->rows[0][1])};
+  }
+
+  DbResult<std::vector<Scan>> scans_for_event(std::string_view event_id) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    if (auto found = event_exists(event_id); !found) return found.error();
+    return load_scans("event_id", event_id);
+  }
+
+  DbResult<std::vector<Scan>> scans_for_device(std::string_view device_id) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    auto found = device(device_id);
+    if (!found) return found.error();
+    return load_scans("device_id", device_id);
+  }
+
+  DbResult<std::uint64_t> scan_count() override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    auto rows = db_->exec("SELECT count(*) FROM scans");
+    if (!rows) return rows.error();
+    return rows->rows.empty() ? std::uint64_t{0} : unsigned_integer(rows->rows[0][0]);
+  }
+
+private:
+  static Error<DbError> not_initialised() {
+    return fail(DbError::schema,
+                "the database is not initialised: run `muster-server init --db ...` first");
+  }
+
+  static Error<DbError> unknown_device(std::string_view device_id) {
+    return fail(DbError::not_found, "no device '" + std::string(device_id) + "'");
+  }
+
+  // Checked until it succeeds once: another process may run `init` after this store opened.
+  DbResult<Ok> ensure_schema() {
+    if (schema_ok_) return Ok{};
+    auto exists = db_->has_table("schema_version");
+    if (!exists) return exists.error();
+    if (!*exists) return not_initialised();
+    if (auto newer = check_not_newer(); !newer) return newer;
+    auto league = db_->exec("SELECT 1 FROM league");
+    if (!league) return league.error();
+    if (league->rows.empty()) return not_initialised();
+    schema_ok_ = true;
+    return Ok{};
+  }
+
+  DbResult<Transaction> begin_write(std::string_view scope) {
+    if (auto began = db_->begin_write(scope); !began) return began.error();
+    return Transaction(*db_);
+  }
+
+  // The transaction's change-counter value: bumped once, on its first change a kiosk must learn.
+  DbResult<std::int64_t> bump(Transaction& tx) {
+    if (tx.stamp) return *tx.stamp;
+    auto rows =
+        db_->exec("UPDATE changes SET counter = counter + 1 WHERE id = 1 RETURNING counter");
+    if (!rows) return rows.error();
+    if (rows->rows.empty()) return fail(DbError::schema, "the change counter row is missing");
+    tx.stamp = integer(rows->rows[0][0]);
+    return *tx.stamp;
+  }
+
+  static DbResult<Ok> validate_event(const Event& event) {
+    if (event.id.empty()) return fail(DbError::invalid, "an event needs an id");
+    std::set<std::string, std::less<>> ids;
+    for (const Session& s : event.sessions) {
+      if (s.id.empty()) {
+        return fail(DbError::invalid, "a session of event '" + event.id + "' has no id");
+      }
+      if (!ids.insert(s.id).second) {
+        return fail(DbError::invalid,
+                    "event '" + event.id + "' lists session '" + s.id + "' twice");
+      }
+      for (const std::string* field : {&s.id, &s.title, &s.room, &s.course_code, &s.topic}) {
+        if (has_nul(*field)) return fail(DbError::invalid, "session '" + s.id + "' contains NUL");
+      }
+    }
+    for (const std::string* field : {&event.id, &event.name, &event.timezone, &event.location}) {
+      if (has_nul(*field)) return fail(DbError::invalid, "event '" + event.id + "' contains NUL");
+    }
+    return Ok{};
+  }
+
+  DbResult<Ok> event_exists(std::string_view event_id) {
+    auto rows = db_->exec("SELECT 1 FROM events WHERE id = $1", Params{std::string(event_id)});
+    if (!rows) return rows.error();
+    if (rows->rows.empty())
+      return fail(DbError::not_found, "no event '" + std::string(event_id) + "'");
+    return Ok{};
+  }
+
+  DbResult<Event> load_event(std::string_view event_id) {
+    const Params id{std::string(event_id)};
+    auto rows =
+        db_->exec("SELECT id, name, timezone, location, arrival_grace_min, leave_grace_min, "
+                  "increment_hours, debounce_s FROM events WHERE id = $1",
+                  id);
+    if (!rows) return rows.error();
+    if (rows->rows.empty())
+      return fail(DbError::not_found, "no event '" + std::string(event_id) + "'");
+    const SqlRow& row = rows->rows[0];
+    Event event;
+    event.id = text(row[0]);
+    event.name = text(row[1]);
+    event.timezone = text(row[2]);
+    event.location = text(row[3]);
+    event.credit_policy.arrival_grace = std::chrono::minutes{integer(row[4])};
+    event.credit_policy.leave_grace = std::chrono::minutes{integer(row[5])};
+    event.credit_policy.increment_hours = parse_double(row[6]);
+    event.credit_policy.debounce = std::chrono::seconds{integer(row[7])};
+    auto sessions = db_->exec(
+        "SELECT id, title, room, start_ms, end_ms, credit_hours, course_code, core, topic "
+        "FROM sessions WHERE event_id = $1 ORDER BY ord",
+        id);
+    if (!sessions) return sessions.error();
+    for (const auto& s : sessions->rows) {
+      Session session;
+      session.id = text(s[0]);
+      session.title = text(s[1]);
+      session.room = text(s[2]);
+      session.start = from_ms(integer(s[3]));
+      session.end = from_ms(integer(s[4]));
+      session.credit_hours = parse_double(s[5]);
+      session.course_code = text(s[6]);
+      session.core = integer(s[7]) != 0;
+      session.topic = text(s[8]);
+      event.sessions.push_back(std::move(session));
+    }
+    return event;
+  }
+
+  DbResult<BadgeRecord> load_badge(std::string_view serial) {
+    auto rows = db_->exec("SELECT " + std::string(kBadgeColumns) + " FROM badges WHERE serial = $1",
+                          Params{std::string(serial)});
+    if (!rows) return rows.error();
+    if (rows->rows.empty()) {
+      return fail(DbError::not_found, "no badge with serial " + std::string(serial));
+    }
+    return badge_from(rows->rows[0]);
+  }
+
+  DbResult<std::vector<Scan>> load_scans(std::string_view column, std::string_view value) {
+    auto rows = db_->exec("SELECT " + std::string(kScanColumns) + " FROM scans WHERE " +
+                              std::string(column) + " = $1 ORDER BY device_id, seq",
+                          Params{std::string(value)});
+    if (!rows) return rows.error();
+    std::vector<Scan> all;
+    all.reserve(rows->rows.size());
+    for (const auto& row : rows->rows)
+      all.push_back(scan_from(row));
+    return all;
+  }
+
+  DbResult<Ok> insert_attendees(std::span<const Attendee> fresh, std::int64_t stamp) {
+    constexpr std::size_t kRowsPerStatement = 200; // 1,400 parameters: within both limits
+    constexpr std::size_t kColumns = 7;
+    for (std::size_t first = 0; first < fresh.size(); first += kRowsPerStatement) {
+      const auto chunk = fresh.subspan(first, std::min(kRowsPerStatement, fresh.size() - first));
+      std::string sql =
+          "INSERT INTO attendees (id, first_name, last_name, role, municipality, email, change) "
+          "VALUES ";
+      Params params;
+      params.reserve(chunk.size() * kColumns);
+      for (std::size_t row = 0; row < chunk.size(); ++row) {
+        sql += row == 0 ? "(" : ", (";
+        for (std::size_t column = 1; column <= kColumns; ++column) {
+          sql += "$" + std::to_string(row * kColumns + column) + (column < kColumns ? ", " : ")");
+        }
+        const Attendee& a = chunk[row];
+        params.insert(params.end(),
+                      {a.id, a.first_name, a.last_name, std::string(to_string(a.role)),
+                       a.municipality, a.email, stamp});
+      }
+      if (auto inserted = db_->exec(sql, params); !inserted) return inserted.error();
+    }
+    return Ok{};
+  }
+
+  DbResult<Ok> insert_scan(const Scan& scan, std::string_view event_id, Instant received_at) {
+    auto inserted = db_->exec(
+        "INSERT INTO scans (device_id, seq, event_id, attendee_id, badge_serial, badge_payload, "
+        "session_id, kind, wall_ms, monotonic_ms, clock_offset_ms, correction, effective_ms, "
+        "staff_id, reason, voids_device_id, voids_sequence, prev_hash, hash, received_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
+        "$18, $19, $20)",
+        Params{scan.device_id,
+               static_cast<std::int64_t>(scan.sequence),
+               std::string(event_id),
+               scan.attendee_id,
+               scan.badge_serial,
+               scan.badge_payload,
+               scan.session_id,
+               std::string(to_string(scan.kind)),
+               to_ms(scan.wall_time),
+               scan.monotonic_ms,
+               scan.clock_offset_ms,
+               std::string(to_string(scan.correction)),
+               to_ms(scan.effective_time),
+               scan.staff_id,
+               scan.reason,
+               scan.voids_device_id,
+               static_cast<std::int64_t>(scan.voids_sequence),
+               to_hex(scan.prev_hash),
+               to_hex(scan.hash),
+               to_ms(received_at)});
+    if (!inserted) return inserted.error();
+    return Ok{};
+  }
+
+  std::unique_ptr<SqlConnection> db_;
+  bool schema_ok_ = false;
+};
+
+bool is_postgres_url(std::string_view database) {
+  return database.starts_with("postgresql://") || database.starts_with("postgres://");
+}
+
+} // namespace
+
+DbResult<std::unique_ptr<ServerStore>> open_server_store(std::string_view database) {
+  if (database.empty()) {
+    return fail(DbError::cannot_open, "no database given (a SQLite path or a postgresql:// URL)");
+  }
+  auto connection = is_postgres_url(database) ? open_pg_connection(std::string(database))
+                                              : open_sqlite_connection(std::string(database));
+  if (!connection) return connection.error();
+  auto store = std::make_unique<SqlServerStore>(std::move(*connection));
+  if (auto version = store->check_not_newer(); !version) return version.error();
+  return std::unique_ptr<ServerStore>(std::move(store));
+}
+
+} // namespace muster::server

@@ -1,0 +1,64 @@
+#pragma once
+// The seam under ServerStore: the few things SQLite and PostgreSQL do differently (opening,
+// parameter binding, write locks, catalog look-ups). The rules live once, in server_store.cpp,
+// written in one SQL dialect both accept: `$1` parameters, TEXT ids, BIGINT millisecond times,
+// 0/1 BIGINT flags, `INSERT ... ON CONFLICT DO NOTHING`, `UPDATE ... RETURNING`.
+// No sqlite3 or libpq type appears here. One connection per thread: not thread-safe.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "sync/server/server_store.hpp"
+
+namespace muster::server {
+
+// A parameter: NULL, an integer, or text. PostgreSQL receives them as text and infers the
+// column's type; SQLite binds them natively (so INTEGER comparisons stay numeric).
+using SqlParam = std::variant<std::monostate, std::int64_t, std::string>;
+using SqlRow = std::vector<std::optional<std::string>>; // each column as text, NULL as nullopt
+
+struct SqlRows {
+  std::vector<SqlRow> rows;
+  std::uint64_t affected = 0; // rows changed by an INSERT, UPDATE or DELETE
+};
+
+class SqlConnection {
+public:
+  virtual ~SqlConnection() = default;
+  SqlConnection() = default;
+  SqlConnection(const SqlConnection&) = delete;
+  SqlConnection& operator=(const SqlConnection&) = delete;
+
+  [[nodiscard]] virtual std::string_view backend() const = 0; // "sqlite" or "postgresql"
+
+  // One statement with `$1`..`$n` parameters. Constraint violations come back as conflict,
+  // anything else as io (the message names the database's own words).
+  virtual DbResult<SqlRows> exec(std::string_view sql, std::span<const SqlParam> params) = 0;
+  DbResult<SqlRows> exec(std::string_view sql) { return exec(sql, {}); }
+  // Several statements without parameters (schema migrations).
+  virtual DbResult<Ok> exec_script(std::string_view sql) = 0;
+
+  // A write transaction that excludes every other writer of `lock_scope` until commit or
+  // rollback, across connections and server instances. SQLite: BEGIN IMMEDIATE (one writer
+  // per file, waits up to the busy timeout). PostgreSQL: BEGIN + pg_advisory_xact_lock.
+  virtual DbResult<Ok> begin_write(std::string_view lock_scope) = 0;
+  // A read transaction that sees one consistent snapshot.
+  virtual DbResult<Ok> begin_read() = 0;
+  virtual DbResult<Ok> commit() = 0;
+  virtual void rollback() noexcept = 0;
+
+  virtual DbResult<bool> has_table(std::string_view name) = 0;
+};
+
+// Opens (creating when missing) a SQLite file: WAL, synchronous=FULL, foreign keys, a busy
+// timeout, and integrity_check before anything else.
+DbResult<std::unique_ptr<SqlConnection>> open_sqlite_connection(const std::string& path);
+// Connects with a libpq URL ("postgresql://user@host:port/db").
+DbResult<std::unique_ptr<SqlConnection>> open_pg_connection(const std::string& url);
+
+} // namespace muster::server

@@ -1,0 +1,908 @@
+// ServerStore against real databases: the SAME tests run on a SQLite file and on a real
+// PostgreSQL server (tests/pg/pg.sh, wired as the CTest fixture "postgres").
+#include "sync/server/server_store.hpp"
+
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <latch>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "shared/scan_log.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace muster::server {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+
+constexpr std::string_view kEventId = "E-2025";
+constexpr std::string_view kDevice = "kiosk-1";
+constexpr std::string_view kOtherDevice = "kiosk-2";
+
+Instant at_ms(std::int64_t ms) { return Instant{milliseconds{ms}}; }
+const Instant kNow = at_ms(1'760'000'000'000);
+
+// ---- PostgreSQL: one throwaway server per test run, one fresh database per test -------------
+
+std::string trim(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+    text.pop_back();
+  return text;
+}
+
+// The server started for this run: from the CTest fixture (MUSTER_TEST_PG_URL_FILE) or, when
+// the binary runs alone, started here with the same script. Missing PostgreSQL is a FAILURE.
+class PostgresServer {
+public:
+  static PostgresServer& instance() {
+    static PostgresServer server;
+    return server;
+  }
+  ~PostgresServer() {
+    if (own_dir_) {
+      const std::string command = std::string(MUSTER_SOURCE_DIR) + "/tests/pg/pg.sh stop " +
+                                  own_dir_->path().string() + " >/dev/null 2>&1";
+      [[maybe_unused]] const int rc = std::system(command.c_str());
+    }
+  }
+  PostgresServer(const PostgresServer&) = delete;
+  PostgresServer& operator=(const PostgresServer&) = delete;
+
+  [[nodiscard]] const std::string& url() const { return url_; }
+  [[nodiscard]] const std::string& problem() const { return problem_; }
+
+private:
+  PostgresServer() {
+    std::filesystem::path url_file;
+    if (const char* from_ctest = std::getenv("MUSTER_TEST_PG_URL_FILE")) {
+      url_file = from_ctest;
+    } else {
+      own_dir_.emplace();
+      const std::string command =
+          std::string(MUSTER_SOURCE_DIR) + "/tests/pg/pg.sh start " + own_dir_->path().string();
+      if (std::system(command.c_str()) != 0) {
+        problem_ = "tests/pg/pg.sh could not start PostgreSQL (is the postgresql package "
+                   "installed? apt-get install postgresql)";
+        return;
+      }
+      url_file = own_dir_->path() / "url";
+    }
+    std::ifstream in(url_file);
+    std::getline(in, url_);
+    url_ = trim(url_);
+    if (url_.empty()) {
+      problem_ = "no PostgreSQL URL in " + url_file.string() +
+                 ": the CTest fixture postgres.start (tests/pg/pg.sh) failed; see its output";
+    }
+  }
+
+  std::optional<test::TempDir> own_dir_;
+  std::string url_;
+  std::string problem_;
+};
+
+struct PgConnDeleter {
+  void operator()(PGconn* connection) const noexcept { PQfinish(connection); }
+};
+
+// Runs SQL on PostgreSQL, returning the error message (empty when it worked).
+std::string pg_run(const std::string& url, const std::string& sql) {
+  std::unique_ptr<PGconn, PgConnDeleter> connection(PQconnectdb(url.c_str()));
+  if (PQstatus(connection.get()) != CONNECTION_OK) return trim(PQerrorMessage(connection.get()));
+  PGresult* result = PQexec(connection.get(), sql.c_str());
+  const auto status = PQresultStatus(result);
+  std::string error = (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
+                          ? ""
+                          : trim(PQresultErrorMessage(result));
+  PQclear(result);
+  return error;
+}
+
+std::string with_database(const std::string& url, const std::string& name) {
+  return url.substr(0, url.rfind('/') + 1) + name;
+}
+
+std::string sqlite_run(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::string error;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
+    error = sqlite3_errmsg(db);
+  } else if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+    error = sqlite3_errmsg(db);
+  }
+  sqlite3_close(db);
+  return error;
+}
+
+// ---- Test data ---------------------------------------------------------------------------
+
+Attendee person(int n, std::string last = "Doe") {
+  Attendee a;
+  a.id = "A-" + std::to_string(n);
+  a.first_name = "Pat" + std::to_string(n);
+  a.last_name = std::move(last);
+  a.role = n % 2 == 0 ? Role::mayor : Role::clerk;
+  a.municipality = "Springfield";
+  a.email = "pat" + std::to_string(n) + "@example.org";
+  return a;
+}
+
+std::vector<Attendee> roster_of(int count) {
+  std::vector<Attendee> roster;
+  for (int n = 1; n <= count; ++n)
+    roster.push_back(person(n));
+  return roster;
+}
+
+Session session(std::string id, std::int64_t start_hour) {
+  Session s;
+  s.id = std::move(id);
+  s.title = "Budgeting " + s.id;
+  s.room = "Hall B";
+  s.start = kNow + hours{start_hour};
+  s.end = s.start + minutes{90};
+  s.credit_hours = 1.5;
+  s.course_code = "FIN-101";
+  s.core = true;
+  s.topic = "finance";
+  return s;
+}
+
+Event demo_event() {
+  Event e;
+  e.id = std::string(kEventId);
+  e.name = "Annual Conference";
+  e.timezone = "America/Chicago";
+  e.location = "Convention Center";
+  e.credit_policy.increment_hours = 0.25;
+  e.sessions = {session("S1", 1), session("S2", 3)};
+  return e;
+}
+
+// A device's chain of arrivals: sequences first..first+count-1, continuing from `previous`.
+std::vector<Scan> chain(std::string_view device, std::uint64_t count, std::uint64_t first = 1,
+                        Digest previous = kZeroDigest) {
+  std::vector<Scan> scans;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    Scan scan;
+    scan.device_id = std::string(device);
+    scan.sequence = first + i;
+    scan.attendee_id = "A-" + std::to_string(1 + (first + i) % 5);
+    scan.badge_serial = "SER-" + std::to_string(first + i);
+    scan.badge_payload = "MU1.payload";
+    scan.session_id = (first + i) % 2 == 0 ? "S1" : "S2";
+    scan.kind = ScanKind::arrive;
+    scan.wall_time = kNow + milliseconds{static_cast<std::int64_t>(1000 * (first + i))};
+    scan.monotonic_ms = static_cast<std::int64_t>(5000 + first + i);
+    scan.clock_offset_ms = -250;
+    seal(scan, previous);
+    previous = scan.hash;
+    scans.push_back(std::move(scan));
+  }
+  return scans;
+}
+
+// ---- The fixture, parameterised over the backend ---------------------------------------------
+
+class ServerStoreTest : public ::testing::TestWithParam<std::string> {
+protected:
+  void SetUp() override {
+    if (GetParam() == "sqlite") {
+      database_ = (dir_ / "league.db").string();
+      return;
+    }
+    const auto& server = PostgresServer::instance();
+    ASSERT_TRUE(server.problem().empty()) << server.problem();
+    static std::atomic<int> counter{0};
+    pg_name_ = "muster_t_" + std::to_string(getpid()) + "_" + std::to_string(++counter);
+    const std::string error = pg_run(server.url(), "CREATE DATABASE " + pg_name_);
+    ASSERT_EQ(error, "") << "creating a test database on " << server.url();
+    database_ = with_database(server.url(), pg_name_);
+  }
+
+  void TearDown() override {
+    if (!pg_name_.empty()) {
+      pg_run(PostgresServer::instance().url(),
+             "DROP DATABASE IF EXISTS " + pg_name_ + " WITH (FORCE)");
+    }
+  }
+
+  std::unique_ptr<ServerStore> open() {
+    auto opened = open_server_store(database_);
+    EXPECT_TRUE(opened.ok()) << (opened.ok() ? "" : opened.message());
+    if (!opened) return nullptr;
+    EXPECT_EQ((*opened)->backend(), GetParam());
+    return std::move(*opened);
+  }
+
+  // Raw SQL on the test's database, around the store (to fake a newer schema, say).
+  std::string raw(const std::string& sql) {
+    return GetParam() == "sqlite" ? sqlite_run(database_, sql) : pg_run(database_, sql);
+  }
+
+  // An initialised League with the demo event, five attendees and device kDevice.
+  std::unique_ptr<ServerStore> ready(bool with_device = true) {
+    auto store = open();
+    if (!store) return nullptr;
+    EXPECT_TRUE(store->initialise({"L-1", "Municipal League"}).ok());
+    EXPECT_TRUE(store->upsert_event(demo_event()).ok());
+    EXPECT_TRUE(store->upsert_roster(roster_of(5)).ok());
+    if (with_device) add_device(*store, kDevice);
+    return store;
+  }
+
+  static void add_device(ServerStore& store, std::string_view id) {
+    const std::string code = "code-" + std::string(id);
+    ASSERT_TRUE(
+        store.add_provisioning_code(code, kEventId, "Door " + std::string(id), kNow + hours{1})
+            .ok());
+    auto device = store.redeem_provisioning_code(code, id, "tokenhash-" + std::string(id), kNow);
+    ASSERT_TRUE(device.ok()) << device.message();
+  }
+
+  test::TempDir dir_;
+  std::string database_;
+  std::string pg_name_;
+};
+
+#define STORE_OK(expr)                                                                             \
+  [&] {                                                                                            \
+    auto result_ = (expr);                                                                         \
+    EXPECT_TRUE(result_.ok()) << #expr << ": " << (result_.ok() ? "" : result_.message());         \
+    return result_;                                                                                \
+  }()
+
+// For calls whose value the test does not need.
+#define EXPECT_OK(expr)                                                                            \
+  do {                                                                                             \
+    auto result_ = (expr);                                                                         \
+    EXPECT_TRUE(result_.ok()) << #expr << ": " << (result_.ok() ? "" : result_.message());         \
+  } while (false)
+
+// ---- Schema -----------------------------------------------------------------------------------
+
+TEST_P(ServerStoreTest, InitialiseCreatesLeagueAndRefusesSecondTime) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  EXPECT_OK(store->initialise({"L-1", "Municipal League"}));
+  auto league = STORE_OK(store->league());
+  ASSERT_TRUE(league.ok());
+  EXPECT_EQ(league->id, "L-1");
+  EXPECT_EQ(league->name, "Municipal League");
+
+  auto again = store->initialise({"L-2", "Another"});
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.code(), DbError::conflict);
+  EXPECT_NE(again.message().find("L-1"), std::string::npos) << again.message();
+  auto other = open(); // a second connection refuses too
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->initialise({"L-3", "Third"}).code(), DbError::conflict);
+}
+
+TEST_P(ServerStoreTest, NotInitialisedGivesSchemaError) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->league().code(), DbError::schema);
+  EXPECT_NE(store->league().message().find("muster-server init"), std::string::npos);
+  EXPECT_EQ(store->roster().code(), DbError::schema);
+  EXPECT_EQ(store->upsert_roster(roster_of(1)).code(), DbError::schema);
+  EXPECT_EQ(store->scan_count().code(), DbError::schema);
+  EXPECT_EQ(store->package_since(kEventId, 0).code(), DbError::schema);
+  // Initialising through another connection is seen without reopening.
+  auto other = open();
+  ASSERT_TRUE(other);
+  EXPECT_OK(other->initialise({"L-1", "Municipal League"}));
+  EXPECT_TRUE(store->league().ok());
+}
+
+TEST_P(ServerStoreTest, NewerSchemaIsRefusedAtOpen) {
+  {
+    auto store = ready(false);
+    ASSERT_TRUE(store);
+  }
+  ASSERT_EQ(raw("UPDATE schema_version SET version = 99"), "");
+  auto opened = open_server_store(database_);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.code(), DbError::schema);
+  EXPECT_NE(opened.message().find("99"), std::string::npos) << opened.message();
+}
+
+TEST_P(ServerStoreTest, ReopeningPersistsEverything) {
+  std::vector<Scan> scans = chain(kDevice, 4);
+  {
+    auto store = ready();
+    ASSERT_TRUE(store);
+    EXPECT_OK(store->add_league_key({"K1", "MUPK1.abc", kNow, true}));
+    EXPECT_OK(store->store_scans(kDevice, kEventId, scans, kNow));
+  }
+  auto store = open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(STORE_OK(store->league())->id, "L-1");
+  EXPECT_EQ(STORE_OK(store->roster())->size(), 5U);
+  EXPECT_EQ(STORE_OK(store->event(kEventId))->sessions.size(), 2U);
+  EXPECT_EQ(STORE_OK(store->league_keys())->size(), 1U);
+  EXPECT_EQ(*STORE_OK(store->scan_count()), 4U);
+  auto head = STORE_OK(store->chain_head(kDevice));
+  EXPECT_EQ(head->sequence, 4U);
+  EXPECT_EQ(head->hash, scans.back().hash);
+  auto stored = STORE_OK(store->scans_for_device(kDevice));
+  ASSERT_EQ(stored->size(), 4U);
+  for (std::size_t i = 0; i < scans.size(); ++i) {
+    EXPECT_EQ(canonical_bytes((*stored)[i]), canonical_bytes(scans[i])) << i;
+    EXPECT_EQ((*stored)[i].hash, scans[i].hash);
+  }
+}
+
+// ---- League keys, roster, event
+// ------------------------------------------------------------------
+
+TEST_P(ServerStoreTest, LeagueKeysNewestIsActiveAndIdsAreUnique) {
+  auto store = ready(false);
+  ASSERT_TRUE(store);
+  EXPECT_OK(store->add_league_key({"K1", "MUPK1.one", kNow, true}));
+  EXPECT_OK(store->add_league_key({"K2", "MUPK1.two", kNow + hours{1}, true}));
+  auto duplicate = store->add_league_key({"K1", "MUPK1.other", kNow, true});
+  EXPECT_EQ(duplicate.code(), DbError::conflict);
+  auto keys = STORE_OK(store->league_keys());
+  ASSERT_EQ(keys->size(), 2U);
+  EXPECT_EQ((*keys)[0].key_id, "K1");
+  EXPECT_EQ((*keys)[0].public_key_text, "MUPK1.one");
+  EXPECT_FALSE((*keys)[0].active);
+  EXPECT_EQ((*keys)[1].key_id, "K2");
+  EXPECT_TRUE((*keys)[1].active);
+  EXPECT_EQ((*keys)[1].created_at, kNow + hours{1});
+}
+
+TEST_P(ServerStoreTest, RosterUpsertCountsInsertedUpdatedUnchanged) {
+  auto store = ready(false); // A-1..A-5 imported
+  ASSERT_TRUE(store);
+  auto roster = roster_of(7);
+  roster[1].municipality = "Shelbyville"; // A-2 changed
+  roster[3].email = "new@example.org";    // A-4 changed (e-mail counts)
+  auto stats = STORE_OK(store->upsert_roster(roster));
+  EXPECT_EQ(stats->inserted, 2U);
+  EXPECT_EQ(stats->updated, 2U);
+  EXPECT_EQ(stats->unchanged, 3U);
+  auto again = STORE_OK(store->upsert_roster(roster));
+  EXPECT_EQ(again->inserted, 0U);
+  EXPECT_EQ(again->updated, 0U);
+  EXPECT_EQ(again->unchanged, 7U);
+  auto stored = STORE_OK(store->attendee("A-4"));
+  EXPECT_EQ(stored->email, "new@example.org"); // server-side reads keep e-mail
+  EXPECT_EQ(stored->role, Role::mayor);
+  EXPECT_EQ(STORE_OK(store->roster())->size(), 7U);
+  EXPECT_EQ(store->upsert_roster(std::vector<Attendee>{Attendee{}}).code(), DbError::invalid);
+
+  // One file listing a new attendee twice: one row, the last version wins.
+  std::vector<Attendee> twice{person(8, "First"), person(8, "Second")};
+  auto doubled = STORE_OK(store->upsert_roster(twice));
+  EXPECT_EQ(doubled->inserted, 1U);
+  EXPECT_EQ(doubled->updated, 1U);
+  EXPECT_EQ(STORE_OK(store->attendee("A-8"))->last_name, "Second");
+  EXPECT_EQ(STORE_OK(store->roster())->size(), 8U);
+}
+
+TEST_P(ServerStoreTest, EventUpsertStoresSessionsAndCounts) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  EXPECT_OK(store->initialise({"L-1", "League"}));
+  Event event = demo_event();
+  auto first = STORE_OK(store->upsert_event(event));
+  EXPECT_EQ(first->inserted, 3U); // the event and two sessions
+  auto same = STORE_OK(store->upsert_event(event));
+  EXPECT_EQ(same->unchanged, 3U);
+  EXPECT_EQ(same->inserted + same->updated, 0U);
+
+  event.sessions[1].room = "Hall C";
+  event.sessions.push_back(session("S3", 5));
+  auto changed = STORE_OK(store->upsert_event(event));
+  EXPECT_EQ(changed->inserted, 1U);
+  EXPECT_EQ(changed->updated, 1U);
+  EXPECT_EQ(changed->unchanged, 2U);
+
+  auto stored = STORE_OK(store->event(kEventId));
+  EXPECT_EQ(stored->name, "Annual Conference");
+  EXPECT_EQ(stored->timezone, "America/Chicago");
+  EXPECT_DOUBLE_EQ(stored->credit_policy.increment_hours, 0.25);
+  ASSERT_EQ(stored->sessions.size(), 3U);
+  EXPECT_EQ(stored->sessions[1].room, "Hall C");
+  EXPECT_EQ(stored->sessions[2].id, "S3");
+  EXPECT_EQ(stored->sessions[0].start, event.sessions[0].start);
+  EXPECT_DOUBLE_EQ(stored->sessions[0].credit_hours, 1.5);
+  EXPECT_TRUE(stored->sessions[0].core);
+  EXPECT_EQ(STORE_OK(store->events())->size(), 1U);
+
+  Event bad = demo_event();
+  bad.sessions.push_back(bad.sessions[0]);
+  EXPECT_EQ(store->upsert_event(bad).code(), DbError::invalid);
+}
+
+TEST_P(ServerStoreTest, SessionWithScansCannotBeDropped) {
+  auto store = ready();
+  ASSERT_TRUE(store);
+  EXPECT_OK(store->store_scans(kDevice, kEventId, chain(kDevice, 2), kNow)); // S1 and S2
+  Event without_s2 = demo_event();
+  without_s2.sessions.pop_back();
+  auto refused = store->upsert_event(without_s2);
+  EXPECT_EQ(refused.code(), DbError::invalid);
+  EXPECT_EQ(STORE_OK(store->event(kEventId))->sessions.size(), 2U); // nothing changed
+  Event with_s3 = demo_event();
+  with_s3.sessions.push_back(session("S3", 5));
+  EXPECT_OK(store->upsert_event(with_s3));
+  auto dropped = STORE_OK(store->upsert_event(demo_event())); // S3 had no scans: it goes
+  EXPECT_EQ(dropped->updated, 1U);
+  EXPECT_EQ(STORE_OK(store->event(kEventId))->sessions.size(), 2U);
+}
+
+// ---- Badges -----------------------------------------------------------------------------------
+
+TEST_P(ServerStoreTest, BadgesAddConflictAndRevokeTwice) {
+  auto store = ready(false);
+  ASSERT_TRUE(store);
+  BadgeRecord badge{"SER-1", "A-1", std::string(kEventId), "K1", "MU1.x", kNow, std::nullopt};
+  EXPECT_OK(store->add_badge(badge));
+  EXPECT_EQ(store->add_badge(badge).code(), DbError::conflict);
+  BadgeRecord stranger = badge;
+  stranger.serial = "SER-9";
+  stranger.attendee_id = "A-404";
+  EXPECT_EQ(store->add_badge(stranger).code(), DbError::not_found);
+  EXPECT_EQ(STORE_OK(store->badges_for_event(kEventId))->size(), 1U);
+
+  auto revoked = STORE_OK(store->revoke_badge("SER-1", kNow + hours{1}));
+  ASSERT_TRUE(revoked->revoked_at.has_value());
+  EXPECT_EQ(*revoked->revoked_at, kNow + hours{1});
+  auto after = STORE_OK(store->package_since(kEventId, 0));
+  const auto cursor = after->next_cursor;
+  auto twice = STORE_OK(store->revoke_badge("SER-1", kNow + hours{2}));
+  EXPECT_EQ(*twice->revoked_at, kNow + hours{1}); // the first time stays
+  EXPECT_EQ(STORE_OK(store->package_since(kEventId, cursor))->next_cursor, cursor);
+  EXPECT_EQ(*STORE_OK(store->badge("SER-1"))->revoked_at, kNow + hours{1});
+  EXPECT_EQ(store->revoke_badge("SER-404", kNow).code(), DbError::not_found);
+}
+
+// ---- Event packages ------------------------------------------------------------------------
+
+TEST_P(ServerStoreTest, PackageFullThenEmptyAfterIdenticalReimport) {
+  auto store = ready(false);
+  ASSERT_TRUE(store);
+  EXPECT_OK(store->add_league_key({"K1", "MUPK1.one", kNow, true}));
+  auto full = STORE_OK(store->package_since(kEventId, 0));
+  EXPECT_EQ(full->since_cursor, 0U);
+  ASSERT_TRUE(full->event.has_value());
+  EXPECT_EQ(full->event->sessions.size(), 2U);
+  EXPECT_EQ(full->attendees.size(), 5U);
+  EXPECT_EQ(full->league_keys.size(), 1U);
+  EXPECT_GT(full->next_cursor, 0U);
+
+  EXPECT_OK(store->upsert_roster(roster_of(5))); // identical
+  EXPECT_OK(store->upsert_event(demo_event()));  // identical
+  auto delta = STORE_OK(store->package_since(kEventId, full->next_cursor));
+  EXPECT_EQ(delta->next_cursor, full->next_cursor);
+  EXPECT_FALSE(delta->event.has_value());
+  EXPECT_TRUE(delta->attendees.empty());
+  EXPECT_TRUE(delta->revoked_serials.empty());
+  EXPECT_EQ(delta->league_keys.size(), 1U); // always all keys
+}
+
+TEST_P(ServerStoreTest, PackageDeltaOfFiveThousandHasTheOneChange) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  EXPECT_OK(store->initialise({"L-1", "League"}));
+  EXPECT_OK(store->upsert_event(demo_event()));
+  auto roster = roster_of(5000);
+  EXPECT_EQ(STORE_OK(store->upsert_roster(roster))->inserted, 5000U);
+  auto full = STORE_OK(store->package_since(kEventId, 0));
+  EXPECT_EQ(full->attendees.size(), 5000U);
+
+  roster[4321].last_name = "Married-Name";
+  auto stats = STORE_OK(store->upsert_roster(roster));
+  EXPECT_EQ(stats->updated, 1U);
+  EXPECT_EQ(stats->unchanged, 4999U);
+  auto delta = STORE_OK(store->package_since(kEventId, full->next_cursor));
+  ASSERT_EQ(delta->attendees.size(), 1U);
+  EXPECT_EQ(delta->attendees[0].id, roster[4321].id);
+  EXPECT_EQ(delta->attendees[0].last_name, "Married-Name");
+  EXPECT_FALSE(delta->event.has_value());
+  EXPECT_GT(delta->next_cursor, full->next_cursor);
+  EXPECT_TRUE(STORE_OK(store->package_since(kEventId, delta->next_cursor))->attendees.empty());
+}
+
+TEST_P(ServerStoreTest, PackageNeverContainsEmail) {
+  auto store = ready(false);
+  ASSERT_TRUE(store);
+  auto full = STORE_OK(store->package_since(kEventId, 0));
+  ASSERT_EQ(full->attendees.size(), 5U);
+  for (const auto& a : full->attendees)
+    EXPECT_EQ(a.email, "") << a.id;
+  auto changed = roster_of(5);
+  changed[0].email = "changed@example.org";
+  EXPECT_OK(store->upsert_roster(changed));
+  auto delta = STORE_OK(store->package_since(kEventId, full->next_cursor));
+  ASSERT_EQ(delta->attendees.size(), 1U); // an e-mail change still reaches kiosks (as a row)
+  EXPECT_EQ(delta->attendees[0].email, "");
+  EXPECT_EQ(STORE_OK(store->attendee("A-1"))->email, "changed@example.org");
+}
+
+TEST_P(ServerStoreTest, PackageDeltaCarriesEventChangeAndRevocations) {
+  auto store = ready(false);
+  ASSERT_TRUE(store);
+  EXPECT_OK(store->add_badge({"SER-1", "A-1", "", "K1", "MU1.x", kNow, std::nullopt}));
+  EXPECT_OK(store->add_badge({"SER-2", "A-2", "", "K1", "MU1.y", kNow, std::nullopt}));
+  auto base = STORE_OK(store->package_since(kEventId, 0));
+  EXPECT_TRUE(base->revoked_serials.empty());
+  EXPECT_OK(store->revoke_badge("SER-2", kNow));
+  Event event = demo_event();
+  event.sessions[0].title = "Budgeting, revised";
+  EXPECT_OK(store->upsert_event(event));
+  auto delta = STORE_OK(store->package_since(kEventId, base->next_cursor));
+  ASSERT_TRUE(delta->event.has_value());
+  EXPECT_EQ(delta->event->sessions.size(), 2U); // the whole event
+  EXPECT_EQ(delta->event->sessions[0].title, "Budgeting, revised");
+  EXPECT_EQ(delta->revoked_serials, std::vector<std::string>{"SER-2"});
+  EXPECT_TRUE(delta->attendees.empty());
+  // A cursor from the future (another database) gets everything.
+  auto future = STORE_OK(store->package_since(kEventId, delta->next_cursor + 1000));
+  EXPECT_EQ(future->since_cursor, 0U);
+  EXPECT_EQ(future->attendees.size(), 5U);
+  EXPECT_EQ(store->package_since("E-404", 0).code(), DbError::not_found);
+}
+
+// ---- Provisioning ---------------------------------------------------------------------------
+
+TEST_P(ServerStoreTest, ProvisioningCodeIsSingleUse) {
+  auto store = ready(false);
+  ASSERT_TRUE(store);
+  EXPECT_OK(store->add_provisioning_code("hash-1", kEventId, "North door", kNow + hours{1}));
+  EXPECT_EQ(store->add_provisioning_code("hash-1", kEventId, "x", kNow + hours{1}).code(),
+            DbError::conflict);
+  EXPECT_EQ(store->add_provisioning_code("hash-2", "E-404", "x", kNow).code(), DbError::not_found);
+  auto device = STORE_OK(store->redeem_provisioning_code("hash-1", "dev-1", "tok-1", kNow));
+  EXPECT_EQ(device->id, "dev-1");
+  EXPECT_EQ(device->name, "North door");
+  EXPECT_EQ(device->event_id, kEventId);
+  EXPECT_EQ(device->token_hash, "tok-1");
+  auto replay = store->redeem_provisioning_code("hash-1", "dev-2", "tok-2", kNow);
+  EXPECT_EQ(replay.code(), DbError::conflict);
+  EXPECT_NE(replay.message().find("used"), std::string::npos) << replay.message();
+  EXPECT_EQ(store->redeem_provisioning_code("nope", "dev-3", "tok", kNow).code(),
+            DbError::not_found);
+  EXPECT_EQ(STORE_OK(store->devices())->size(), 1U);
+  EXPECT_EQ(STORE_OK(store->device("dev-1"))->token_hash, "tok-1");
+}
+
+TEST_P(ServerStoreTest, ProvisioningCodeExpires) {
+  auto store = ready(false);
+  ASSERT_TRUE(store);
+  EXPECT_OK(store->add_provisioning_code("hash-1", kEventId, "Door", kNow + minutes{10}));
+  auto late = store->redeem_provisioning_code("hash-1", "dev-1", "tok", kNow + minutes{10});
+  EXPECT_EQ(late.code(), DbError::conflict);
+  EXPECT_NE(late.message().find("expired"), std::string::npos) << late.message();
+  EXPECT_EQ(store->device("dev-1").code(), DbError::not_found);
+  EXPECT_TRUE(store->redeem_provisioning_code("hash-1", "dev-1", "tok", kNow + minutes{9}).ok());
+}
+
+TEST_P(ServerStoreTest, ConcurrentRedeemGivesExactlyOneDevice) {
+  auto store = ready(false);
+  ASSERT_TRUE(store);
+  EXPECT_OK(store->add_provisioning_code("hash-1", kEventId, "Door", kNow + hours{1}));
+  constexpr int kThreads = 6;
+  std::vector<std::unique_ptr<ServerStore>> stores;
+  for (int i = 0; i < kThreads; ++i)
+    stores.push_back(open());
+  for (const auto& s : stores)
+    ASSERT_TRUE(s);
+  std::latch start(kThreads);
+  std::atomic<int> winners{0};
+  std::atomic<int> conflicts{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      auto redeemed = stores[static_cast<std::size_t>(i)]->redeem_provisioning_code(
+          "hash-1", "dev-" + std::to_string(i), "tok", kNow);
+      if (redeemed.ok())
+        ++winners;
+      else if (redeemed.code() == DbError::conflict)
+        ++conflicts;
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(winners.load(), 1);
+  EXPECT_EQ(conflicts.load(), kThreads - 1);
+  EXPECT_EQ(STORE_OK(store->devices())->size(), 1U);
+}
+
+TEST_P(ServerStoreTest, TouchDeviceKeepsTheLatestTime) {
+  auto store = ready();
+  ASSERT_TRUE(store);
+  EXPECT_FALSE(STORE_OK(store->device(kDevice))->last_seen.has_value());
+  EXPECT_OK(store->touch_device(kDevice, kNow + minutes{5}));
+  EXPECT_OK(store->touch_device(kDevice, kNow + minutes{2})); // an older report arrives late
+  EXPECT_EQ(*STORE_OK(store->device(kDevice))->last_seen, kNow + minutes{5});
+  EXPECT_EQ(store->touch_device("ghost", kNow).code(), DbError::not_found);
+}
+
+// ---- Scans ------------------------------------------------------------------------------------
+
+TEST_P(ServerStoreTest, ScansFreshChainIsStored) {
+  auto store = ready();
+  ASSERT_TRUE(store);
+  auto scans = chain(kDevice, 10);
+  auto outcome = STORE_OK(store->store_scans(kDevice, kEventId, scans, kNow));
+  EXPECT_FALSE(outcome->rejection.has_value());
+  EXPECT_EQ(outcome->stored, 10U);
+  EXPECT_EQ(outcome->duplicates, 0U);
+  EXPECT_EQ(outcome->highest_contiguous, 10U);
+  EXPECT_EQ(*STORE_OK(store->scan_count()), 10U);
+  auto head = STORE_OK(store->chain_head(kDevice));
+  EXPECT_EQ(head->sequence, 10U);
+  EXPECT_EQ(head->hash, scans.back().hash);
+  auto empty = STORE_OK(store->store_scans(kDevice, kEventId, {}, kNow));
+  EXPECT_EQ(empty->highest_contiguous, 10U);
+}
+
+TEST_P(ServerStoreTest, ScansRetriedBatchStoresNothingNew) {
+  auto store = ready();
+  ASSERT_TRUE(store);
+  auto scans = chain(kDevice, 5);
+  EXPECT_OK(store->store_scans(kDevice, kEventId, scans, kNow));
+  auto retry = STORE_OK(store->store_scans(kDevice, kEventId, scans, kNow + minutes{1}));
+  EXPECT_FALSE(retry->rejection.has_value());
+  EXPECT_EQ(retry->stored, 0U);
+  EXPECT_EQ(retry->duplicates, 5U);
+  EXPECT_EQ(retry->highest_contiguous, 5U);
+  EXPECT_EQ(*STORE_OK(store->scan_count()), 5U);
+}
+
+TEST_P(ServerStoreTest, ScansOverlappingBatchStoresOnlyTheNewOnes) {
+  auto store = ready();
+  ASSERT_TRUE(store);
+  auto scans = chain(kDevice, 8);
+  EXPECT_OK(store->store_scans(kDevice, kEventId, std::span(scans).first(5), kNow));
+  auto overlap = STORE_OK(store->store_scans(kDevice, kEventId, std::span(scans).subspan(2), kNow));
+  EXPECT_FALSE(overlap->rejection.has_value());
+  EXPECT_EQ(overlap->duplicates, 3U);
+  EXPECT_EQ(overlap->stored, 3U);
+  EXPECT_EQ(overlap->highest_contiguous, 8U);
+  EXPECT_EQ(*STORE_OK(store->scan_count()), 8U);
+  auto stored = STORE_OK(store->scans_for_event(kEventId));
+  ASSERT_EQ(stored->size(), 8U);
+  for (std::size_t i = 0; i < 8; ++i)
+    EXPECT_EQ((*stored)[i].sequence, i + 1);
+}
+
+TEST_P(ServerStoreTest, ScansGapIsRejectedWithTheMissingSequence) {
+  auto store = ready();
+  ASSERT_TRUE(store);
+  auto scans = chain(kDevice, 8);
+  EXPECT_OK(store->store_scans(kDevice, kEventId, std::span(scans).first(3), kNow));
+  auto gap = STORE_OK(store->store_scans(kDevice, kEventId, std::span(scans).subspan(4), kNow));
+  ASSERT_TRUE(gap->rejection.has_value());
+  EXPECT_EQ(gap->rejection->first_bad_sequence, 4U);
+  EXPECT_FALSE(gap->rejection->reason.empty());
+  EXPECT_EQ(gap->stored, 0U);
+  EXPECT_EQ(gap->highest_contiguous, 3U);
+  EXPECT_EQ(*STORE_OK(store->scan_count()), 3U);
+}
+
+TEST_P(ServerStoreTest, ScansEditedUnderStoredSequenceIsRejected) {
+  auto store = ready();
+  ASSERT_TRUE(store);
+  auto scans = chain(kDevice, 6);
+  EXPECT_OK(store->store_scans(kDevice, kEventId, std::span(scans).first(4), kNow));
+  auto edited = scans;
+  edited[1].attendee_id = "A-5"; // re-sealed, so only the stored copy exposes the edit
+  Digest previous = edited[0].hash;
+  for (std::size_t i = 1; i < edited.size(); ++i) {
+    seal(edited[i], previous);
+    previous = edited[i].hash;
+  }
+  auto outcome = STORE_OK(store->store_scans(kDevice, kEventId, edited, kNow));
+  ASSERT_TRUE(outcome->rejection.has_value());
+  EXPECT_EQ(outcome->rejection->first_bad_sequence, 2U);
+  EXPECT_EQ(outcome->stored, 0U);
+  EXPECT_EQ(*STORE_OK(store->scan_count()), 4U); // not even the new 5 and 6
+  auto stored = STORE_OK(store->scans_for_device(kDevice));
+  EXPECT_EQ((*stored)[1].attendee_id, scans[1].attendee_id);
+}
+
+TEST_P(ServerStoreTest, ScansBrokenLinkIsRejected) {
+  auto store = ready();
+  ASSERT_TRUE(store);
+  auto scans = chain(kDevice, 3);
+  EXPECT_OK(store->store_scans(kDevice, kEventId, scans, kNow));
+  // Sequence 4 sealed onto the wrong predecessor: the link to the stored head is broken.
+  auto forged = chain(kDevice, 2, 4, scans[0].hash);
+  auto outcome = STORE_OK(store->store_scans(kDevice, kEventId, forged, kNow));
+  ASSERT_TRUE(outcome->rejection.has_value());
+  EXPECT_EQ(outcome->rejection->first_bad_sequence, 4U);
+  EXPECT_EQ(outcome->highest_contiguous, 3U);
+  EXPECT_EQ(*STORE_OK(store->scan_count()), 3U);
+  // An edited record whose hash was not recomputed: bad hash at its own sequence.
+  auto good = chain(kDevice, 2, 4, scans[2].hash);
+  good[1].reason = "tampered";
+  auto edited = STORE_OK(store->store_scans(kDevice, kEventId, good, kNow));
+  ASSERT_TRUE(edited->rejection.has_value());
+  EXPECT_EQ(edited->rejection->first_bad_sequence, 5U);
+  EXPECT_EQ(*STORE_OK(store->scan_count()), 3U);
+}
+
+TEST_P(ServerStoreTest, ScansOfAnotherDeviceAreRejected) {
+  auto store = ready();
+  ASSERT_TRUE(store);
+  add_device(*store, kOtherDevice);
+  auto theirs = chain(kOtherDevice, 2);
+  auto outcome = STORE_OK(store->store_scans(kDevice, kEventId, theirs, kNow));
+  ASSERT_TRUE(outcome->rejection.has_value());
+  EXPECT_EQ(outcome->rejection->first_bad_sequence, 1U);
+  auto mixed = chain(kDevice, 3);
+  mixed[2].device_id = std::string(kOtherDevice);
+  auto second = STORE_OK(store->store_scans(kDevice, kEventId, mixed, kNow));
+  ASSERT_TRUE(second->rejection.has_value());
+  EXPECT_EQ(second->rejection->first_bad_sequence, 3U);
+  EXPECT_EQ(*STORE_OK(store->scan_count()), 0U);
+  // Each device's chain is its own: both can hold sequence 1.
+  EXPECT_OK(store->store_scans(kDevice, kEventId, chain(kDevice, 2), kNow));
+  EXPECT_OK(store->store_scans(kOtherDevice, kEventId, theirs, kNow));
+  EXPECT_EQ(*STORE_OK(store->scan_count()), 4U);
+  EXPECT_EQ(STORE_OK(store->scans_for_event(kEventId))->size(), 4U);
+}
+
+TEST_P(ServerStoreTest, ScansForAnotherEventsSessionAreInvalid) {
+  auto store = ready();
+  ASSERT_TRUE(store);
+  Event other = demo_event();
+  other.id = "E-OTHER";
+  other.sessions = {session("X1", 30)};
+  EXPECT_OK(store->upsert_event(other));
+  auto scans = chain(kDevice, 2);
+  scans[1].session_id = "X1";
+  seal(scans[1], scans[0].hash);
+  auto refused = store->store_scans(kDevice, kEventId, scans, kNow);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.code(), DbError::invalid);
+  EXPECT_NE(refused.message().find("X1"), std::string::npos) << refused.message();
+  EXPECT_EQ(*STORE_OK(store->scan_count()), 0U);
+  EXPECT_TRUE(STORE_OK(store->scans_for_event("E-OTHER"))->empty());
+}
+
+TEST_P(ServerStoreTest, UnknownIdsAreNotFound) {
+  auto store = ready();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->event("E-404").code(), DbError::not_found);
+  EXPECT_EQ(store->attendee("A-404").code(), DbError::not_found);
+  EXPECT_EQ(store->badge("SER-404").code(), DbError::not_found);
+  EXPECT_EQ(store->device("ghost").code(), DbError::not_found);
+  EXPECT_EQ(store->chain_head("ghost").code(), DbError::not_found);
+  EXPECT_EQ(store->scans_for_device("ghost").code(), DbError::not_found);
+  EXPECT_EQ(store->scans_for_event("E-404").code(), DbError::not_found);
+  EXPECT_EQ(store->badges_for_event("E-404").code(), DbError::not_found);
+  EXPECT_EQ(store->store_scans("ghost", kEventId, chain("ghost", 1), kNow).code(),
+            DbError::not_found);
+  EXPECT_EQ(store->store_scans(kDevice, "E-404", chain(kDevice, 1), kNow).code(),
+            DbError::not_found);
+}
+
+// Two connections (two server instances, or two HTTP workers) push overlapping batches of one
+// device at the same moment: every scan is stored exactly once and the chain stays whole.
+TEST_P(ServerStoreTest, ScansConcurrentOverlappingBatchesAreStoredOnce) {
+  auto store = ready();
+  ASSERT_TRUE(store);
+  constexpr std::uint64_t kTotal = 120;
+  const auto scans = chain(kDevice, kTotal);
+  constexpr int kThreads = 2;
+  std::vector<std::unique_ptr<ServerStore>> stores;
+  for (int i = 0; i < kThreads; ++i)
+    stores.push_back(open());
+  for (const auto& s : stores)
+    ASSERT_TRUE(s);
+
+  std::atomic<std::uint64_t> stored{0};
+  std::atomic<int> errors{0};
+  std::latch start(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      ServerStore& mine = *stores[static_cast<std::size_t>(t)];
+      start.arrive_and_wait();
+      // First both push the same opening batch at once, then each keeps retrying from a few
+      // scans behind the head it last saw (like a kiosk that missed an acknowledgement).
+      auto first = mine.store_scans(kDevice, kEventId, std::span(scans).first(20), kNow);
+      if (!first)
+        ++errors;
+      else
+        stored += first->stored;
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{60};
+      for (int round = 0; round < 500 && std::chrono::steady_clock::now() < deadline; ++round) {
+        auto head = mine.chain_head(kDevice);
+        if (!head) {
+          ++errors;
+          return;
+        }
+        if (head->sequence >= kTotal) return;
+        const std::uint64_t from = head->sequence > 3 ? head->sequence - 3 : 0;
+        const std::uint64_t to = std::min<std::uint64_t>(kTotal, head->sequence + 7 + t);
+        auto batch = std::span(scans).subspan(from, to - from);
+        auto outcome = mine.store_scans(kDevice, kEventId, batch, kNow);
+        if (!outcome) {
+          ++errors;
+          return;
+        }
+        if (outcome->rejection) {
+          ++errors;
+          return;
+        } // overlap must never look like a break
+        stored += outcome->stored;
+      }
+    });
+  }
+  for (auto& thread : threads)
+    thread.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(stored.load(), kTotal);
+  EXPECT_EQ(*STORE_OK(store->scan_count()), kTotal);
+  auto all = STORE_OK(store->scans_for_device(kDevice));
+  ASSERT_EQ(all->size(), kTotal);
+  EXPECT_FALSE(verify_device_chain(kDevice, *all).has_value());
+  EXPECT_EQ(STORE_OK(store->chain_head(kDevice))->sequence, kTotal);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ServerStoreTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const ::testing::TestParamInfo<std::string>& param_info) {
+                           return param_info.param;
+                         });
+
+// ---- SQLite only ------------------------------------------------------------------------------
+
+TEST(ServerStoreSqlite, RefusesADamagedOrForeignFile) {
+  test::TempDir dir;
+  test::write_file(dir / "junk.db", std::string(8192, 'x'));
+  auto opened = open_server_store((dir / "junk.db").string());
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.code(), DbError::cannot_open);
+  EXPECT_NE(opened.message().find("junk.db"), std::string::npos) << opened.message();
+}
+
+TEST(ServerStoreSqlite, UsesWalAndFullSync) {
+  test::TempDir dir;
+  const std::string path = (dir / "league.db").string();
+  {
+    auto store = open_server_store(path);
+    ASSERT_TRUE(store.ok()) << store.message();
+    ASSERT_TRUE((*store)->initialise({"L-1", "League"}).ok());
+  }
+  EXPECT_TRUE(std::filesystem::exists(path));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "wal");
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+}
+
+TEST(ServerStorePostgres, UnreachableServerIsCannotOpen) {
+  auto opened = open_server_store("postgresql://muster@127.0.0.1:1/none?connect_timeout=2");
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.code(), DbError::cannot_open);
+  EXPECT_NE(opened.message().find("PostgreSQL"), std::string::npos) << opened.message();
+}
+
+} // namespace
+} // namespace muster::server
