@@ -126,6 +126,8 @@ class SigningKey {
   friend Result<DeviceCertificate, KeyError> certify_device(
       std::string_view league_id, const PublicKey& device_key, std::optional<Instant> not_after,
       const SigningKey& league_key);
+  // Event packages (event_package.hpp) sign only "MUP1." + their text.
+  friend Signature sign_package_text(std::string_view package_text, const SigningKey& key);
 
   std::string key_id_;
   std::array<std::uint8_t, kSecretKeyBytes> secret_{};
