@@ -1,0 +1,767 @@
+#include "sync/server/http_api.hpp"
+
+#include <httplib.h>
+#include <sodium.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <charconv>
+#include <csignal>
+#include <iostream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "shared/badge.hpp"
+#include "shared/event_package.hpp"
+#include "shared/time.hpp"
+#include "sync/server/http_json.hpp"
+#include "sync/server/league_key.hpp"
+#include "sync/server/metrics.hpp"
+#include "sync/server/server_store.hpp"
+
+namespace muster::server {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kProtocolVersion = 1;
+constexpr std::size_t kTokenSecretBytes = 32;
+constexpr std::size_t kMaxPathIdLength = kMaxIdLength;
+constexpr auto kStartTimeout = std::chrono::seconds(10);
+
+Instant now_instant() {
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+std::string random_hex(std::size_t bytes) {
+  std::vector<unsigned char> raw(bytes);
+  randombytes_buf(raw.data(), raw.size());
+  std::string hex(bytes * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), raw.data(), raw.size());
+  hex.pop_back();
+  sodium_memzero(raw.data(), raw.size());
+  return hex;
+}
+
+// Every error body has one shape: {"error":{"code":..., "message":..., ...extra}}.
+void send_json(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+void send_error(httplib::Response& res, int status, std::string_view code, std::string_view message,
+                json extra_error = json::object(), json extra_top = json::object()) {
+  json error = std::move(extra_error);
+  error["code"] = std::string(code);
+  error["message"] = std::string(message);
+  json body = std::move(extra_top);
+  body["error"] = std::move(error);
+  send_json(res, status, body);
+}
+
+void send_body_error(httplib::Response& res, const Error<BodyError>& error) {
+  const int status = error.code.kind == BodyErrorKind::too_many_scans ? 413 : 400;
+  json extra = json::object();
+  if (!error.code.field.empty()) extra["field"] = error.code.field;
+  send_error(res, status, to_string(error.code.kind), error.message, std::move(extra));
+}
+
+// Storage failures the client cannot fix: say so without the database's own words.
+void send_store_unavailable(httplib::Response& res, std::string_view detail) {
+  std::cerr << "muster-server: storage error: " << detail << '\n';
+  send_error(res, 503, "store_unavailable", "the server's database is unavailable; retry later");
+  res.set_header("Retry-After", "5");
+}
+
+// The label for /metrics: the route, never the raw path (ids would explode the series).
+std::string endpoint_label(const httplib::Request& req) {
+  const std::string& p = req.path;
+  const auto starts = [&](std::string_view prefix) { return p.rfind(prefix, 0) == 0; };
+  const auto ends = [&](std::string_view suffix) {
+    return p.size() >= suffix.size() &&
+           p.compare(p.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  std::string route = "other";
+  if (p == "/api/v1/devices")
+    route = "/api/v1/devices";
+  else if (starts("/api/v1/devices/") && ends("/scans"))
+    route = "/api/v1/devices/{id}/scans";
+  else if (starts("/api/v1/events/") && ends("/package"))
+    route = "/api/v1/events/{id}/package";
+  else if (p == "/api/v1/time")
+    route = "/api/v1/time";
+  else if (p == "/healthz")
+    route = "/healthz";
+  else if (p == "/metrics")
+    route = "/metrics";
+  return route == "other" ? route : req.method + " " + route;
+}
+
+// A small pool of stores: a ServerStore is one database connection and not thread-safe, so
+// each request borrows one for its duration. Connections that failed are dropped, not reused.
+class StorePool {
+public:
+  explicit StorePool(std::string database) : database_(std::move(database)) {}
+
+  class Lease {
+  public:
+    Lease(StorePool& pool, std::unique_ptr<ServerStore> store)
+        : pool_(&pool), store_(std::move(store)) {}
+    Lease(Lease&& other) noexcept = default;
+    Lease& operator=(Lease&&) = delete;
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() {
+      if (store_ && !broken_) pool_->give_back(std::move(store_));
+    }
+    ServerStore& operator*() { return *store_; }
+    ServerStore* operator->() { return store_.get(); }
+    void mark_broken() { broken_ = true; }
+
+  private:
+    StorePool* pool_;
+    std::unique_ptr<ServerStore> store_;
+    bool broken_ = false;
+  };
+
+  DbResult<Lease> acquire() {
+    {
+      const std::lock_guard lock(mutex_);
+      if (!idle_.empty()) {
+        auto store = std::move(idle_.back());
+        idle_.pop_back();
+        return Lease(*this, std::move(store));
+      }
+    }
+    auto opened = open_server_store(database_);
+    if (!opened) return opened.error();
+    return Lease(*this, std::move(opened.value()));
+  }
+
+  void give_back(std::unique_ptr<ServerStore> store) {
+    const std::lock_guard lock(mutex_);
+    if (idle_.size() < kMaxIdle) idle_.push_back(std::move(store));
+  }
+
+private:
+  static constexpr std::size_t kMaxIdle = 64;
+  std::string database_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<ServerStore>> idle_;
+};
+
+// Fixed-window attempt counter per client address (provisioning codes are guessable only by
+// trying; this bounds the tries). Behind a proxy all clients share the proxy's address.
+class RateLimiter {
+public:
+  RateLimiter(int limit, std::chrono::seconds window) : limit_(limit), window_(window) {}
+
+  // nullopt: allowed. Otherwise the seconds to wait.
+  std::optional<std::chrono::seconds> attempt(const std::string& client) {
+    const auto now = std::chrono::steady_clock::now();
+    const std::lock_guard lock(mutex_);
+    if (windows_.size() > kMaxClients) forget_expired(now);
+    auto& w = windows_[client];
+    if (w.count == 0 || now - w.start >= window_) {
+      w.start = now;
+      w.count = 0;
+    }
+    if (w.count >= limit_) {
+      const auto left = std::chrono::ceil<std::chrono::seconds>(w.start + window_ - now);
+      return std::max(left, std::chrono::seconds(1));
+    }
+    ++w.count;
+    return std::nullopt;
+  }
+
+private:
+  struct Window {
+    std::chrono::steady_clock::time_point start;
+    int count = 0;
+  };
+  static constexpr std::size_t kMaxClients = 10000;
+
+  void forget_expired(std::chrono::steady_clock::time_point now) {
+    std::erase_if(windows_, [&](const auto& entry) { return now - entry.second.start >= window_; });
+  }
+
+  int limit_;
+  std::chrono::seconds window_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, Window> windows_;
+};
+
+// Device tokens are "<device id>.<64 hex>": the id finds the record, the whole token is hashed
+// and compared in constant time with the stored hash.
+struct ParsedToken {
+  std::string device_id;
+  std::string token;
+};
+
+std::optional<ParsedToken> bearer_token(const httplib::Request& req) {
+  if (!req.has_header("Authorization")) return std::nullopt;
+  const std::string header = req.get_header_value("Authorization");
+  constexpr std::string_view kScheme = "bearer ";
+  if (header.size() <= kScheme.size() || header.size() > 512) return std::nullopt;
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return std::nullopt;
+  }
+  std::string token = header.substr(kScheme.size());
+  const auto dot = token.rfind('.');
+  if (dot == std::string::npos || dot == 0 || token.size() - dot - 1 != kTokenSecretBytes * 2) {
+    return std::nullopt;
+  }
+  return ParsedToken{token.substr(0, dot), std::move(token)};
+}
+
+bool is_valid_path_id(std::string_view id) {
+  return !id.empty() && id.size() <= kMaxPathIdLength &&
+         std::all_of(id.begin(), id.end(),
+                     [](char c) { return static_cast<unsigned char>(c) > 0x20 && c != 0x7f; });
+}
+
+json time_json(Instant now) {
+  return json{{"server_time_ms", now.time_since_epoch().count()},
+              {"server_time", format_utc(now)},
+              {"protocol_version", kProtocolVersion}};
+}
+
+} // namespace
+
+std::string hash_secret(std::string_view secret) {
+  std::array<unsigned char, crypto_generichash_BYTES> digest{};
+  crypto_generichash(digest.data(), digest.size(),
+                     reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), nullptr,
+                     0);
+  std::string hex(digest.size() * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
+  hex.pop_back();
+  return hex;
+}
+
+std::string_view to_string(HttpError error) {
+  switch (error) {
+  case HttpError::store:
+    return "store";
+  case HttpError::league_key:
+    return "league_key";
+  case HttpError::tls:
+    return "tls";
+  case HttpError::bind:
+    return "bind";
+  case HttpError::invalid:
+    return "invalid";
+  }
+  return "invalid";
+}
+
+struct HttpServer::Impl {
+  HttpOptions options;
+  std::unique_ptr<httplib::Server> server;
+  std::thread listener;
+  StorePool stores;
+  RateLimiter provision_limiter;
+  Metrics metrics;
+  std::optional<SigningKey> league_key;
+  int port = 0;
+  bool tls = false;
+  std::atomic<bool> stopped{false};
+
+  explicit Impl(const HttpOptions& opts)
+      : options(opts), stores(opts.database),
+        provision_limiter(opts.provision_attempts_per_window, opts.provision_window) {}
+
+  void install_routes();
+  void handle_provision(const httplib::Request& req, httplib::Response& res);
+  void handle_package(const httplib::Request& req, httplib::Response& res);
+  void handle_scans(const httplib::Request& req, httplib::Response& res);
+  void handle_healthz(httplib::Response& res);
+  void handle_metrics(httplib::Response& res);
+
+  // The device the request's bearer token belongs to; answers 401/503 itself when there is none.
+  std::optional<DeviceRecord> authenticate(const httplib::Request& req, httplib::Response& res,
+                                           StorePool::Lease& store);
+  void store_failure(httplib::Response& res, StorePool::Lease& store, const Error<DbError>& error);
+};
+
+void HttpServer::Impl::store_failure(httplib::Response& res, StorePool::Lease& store,
+                                     const Error<DbError>& error) {
+  if (error.code == DbError::io || error.code == DbError::cannot_open) store.mark_broken();
+  send_store_unavailable(res, error.message);
+}
+
+std::optional<DeviceRecord> HttpServer::Impl::authenticate(const httplib::Request& req,
+                                                           httplib::Response& res,
+                                                           StorePool::Lease& store) {
+  const auto deny = [&res](std::string_view message) {
+    res.set_header("WWW-Authenticate", "Bearer realm=\"muster\"");
+    send_error(res, 401, "unauthorized", message);
+    return std::nullopt;
+  };
+  const auto token = bearer_token(req);
+  if (!token) return deny("an 'Authorization: Bearer <device token>' header is required");
+  auto device = store->device(token->device_id);
+  if (!device) {
+    if (device.code() == DbError::not_found) return deny("the device token is not valid");
+    store_failure(res, store, device.error());
+    return std::nullopt;
+  }
+  const std::string presented = hash_secret(token->token);
+  const std::string& expected = device->token_hash;
+  if (expected.size() != presented.size() ||
+      sodium_memcmp(expected.data(), presented.data(), presented.size()) != 0) {
+    return deny("the device token is not valid");
+  }
+  // Last seen is monitoring data: a failure to record it must not fail the request.
+  (void)store->touch_device(device->id, now_instant());
+  return std::move(device.value());
+}
+
+void HttpServer::Impl::handle_provision(const httplib::Request& req, httplib::Response& res) {
+  if (const auto wait = provision_limiter.attempt(req.remote_addr)) {
+    res.set_header("Retry-After", std::to_string(wait->count()));
+    send_error(res, 429, "rate_limited",
+               "too many provisioning attempts from this address; retry after " +
+                   std::to_string(wait->count()) + " s");
+    return;
+  }
+  auto request = parse_provision_request(req.body);
+  if (!request) return send_body_error(res, request.error());
+
+  auto store = stores.acquire();
+  if (!store) return send_store_unavailable(res, store.message());
+  auto league = (*store)->league();
+  if (!league) return store_failure(res, *store, league.error());
+
+  // Codes are typed by people: surrounding blanks and letter case do not matter (the CLI
+  // makes upper-case codes, "ABCD-EFGH-JKMN").
+  const auto first = request->code.find_first_not_of(" \t\r\n");
+  const auto last = request->code.find_last_not_of(" \t\r\n");
+  std::string code = request->code.substr(first, last - first + 1);
+  std::transform(code.begin(), code.end(), code.begin(), [](char c) {
+    return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  });
+  const std::string device_id = "dev-" + random_hex(8);
+  const std::string token = device_id + "." + random_hex(kTokenSecretBytes);
+  const Instant now = now_instant();
+  auto device =
+      (*store)->redeem_provisioning_code(hash_secret(code), device_id, hash_secret(token), now);
+  if (!device) {
+    switch (device.code()) {
+    case DbError::not_found:
+      return send_error(res, 404, "invalid_code",
+                        "this provisioning code is unknown or expired; ask for a new one");
+    case DbError::conflict:
+      return send_error(res, 409, "code_already_used",
+                        "this provisioning code was already used; ask for a new one");
+    default:
+      return store_failure(res, *store, device.error());
+    }
+  }
+  if (options.log_requests) {
+    std::cerr << "muster-server: provisioned device " << device->id << " (" << device->name
+              << ") for event " << device->event_id << '\n';
+  }
+  json body = time_json(now);
+  body["device_id"] = device->id;
+  body["device_name"] = device->name;
+  body["token"] = token;
+  body["event_id"] = device->event_id;
+  body["league_id"] = league->id;
+  send_json(res, 201, body);
+}
+
+void HttpServer::Impl::handle_package(const httplib::Request& req, httplib::Response& res) {
+  auto store = stores.acquire();
+  if (!store) return send_store_unavailable(res, store.message());
+  const auto device = authenticate(req, res, *store);
+  if (!device) return;
+
+  const std::string event_id = req.matches[1];
+  if (!is_valid_path_id(event_id)) return send_error(res, 404, "unknown_event", "no such event");
+  std::uint64_t since = 0;
+  if (req.has_param("since")) {
+    const std::string text = req.get_param_value("since");
+    const auto* end = text.data() + text.size();
+    const auto parsed = std::from_chars(text.data(), end, since);
+    if (text.empty() || parsed.ec != std::errc{} || parsed.ptr != end) {
+      return send_error(res, 400, "invalid_value",
+                        "query parameter 'since' must be a cursor (an unsigned integer)",
+                        json{{"field", "since"}});
+    }
+  }
+  auto event = (*store)->event(event_id);
+  if (!event) {
+    if (event.code() == DbError::not_found) {
+      return send_error(res, 404, "unknown_event", "no such event: " + event_id);
+    }
+    return store_failure(res, *store, event.error());
+  }
+  if (device->event_id != event_id) {
+    return send_error(res, 403, "wrong_event", "this device is provisioned for another event");
+  }
+  if (!league_key) {
+    return send_error(res, 503, "package_signing_unavailable",
+                      "the server was started without the League signing key");
+  }
+  auto league = (*store)->league();
+  if (!league) return store_failure(res, *store, league.error());
+  auto delta = (*store)->package_since(event_id, since);
+  if (!delta) return store_failure(res, *store, delta.error());
+
+  EventPackage package;
+  package.league_id = league->id;
+  package.since_cursor = delta->since_cursor;
+  package.cursor = delta->next_cursor;
+  package.event = std::move(delta->event);
+  package.attendees = std::move(delta->attendees);
+  for (auto& attendee : package.attendees)
+    attendee.email.clear(); // never leaves the server
+  package.revoked_serials = std::move(delta->revoked_serials);
+  for (const auto& key : delta->league_keys) {
+    auto parsed = parse_public_key(key.public_key_text);
+    if (parsed) package.league_keys.push_back(std::move(parsed.value()));
+  }
+  package.generated_at = now_instant();
+  res.set_header("X-Muster-Cursor", std::to_string(package.cursor));
+  // httplib gzips (or brotli-compresses) application/json when the client accepts it.
+  res.status = 200;
+  res.set_content(sign_package(package, *league_key), "application/json");
+}
+
+void HttpServer::Impl::handle_scans(const httplib::Request& req, httplib::Response& res) {
+  auto store = stores.acquire();
+  if (!store) return send_store_unavailable(res, store.message());
+  const auto device = authenticate(req, res, *store);
+  if (!device) return;
+
+  const std::string path_device = req.matches[1];
+  if (path_device != device->id) {
+    auto other = is_valid_path_id(path_device)
+                     ? (*store)->device(path_device)
+                     : DbResult<DeviceRecord>(fail(DbError::not_found, ""));
+    if (!other && other.code() != DbError::not_found) {
+      return store_failure(res, *store, other.error());
+    }
+    if (!other) return send_error(res, 404, "unknown_device", "no such device");
+    return send_error(res, 403, "wrong_device",
+                      "a device token only writes its own device's scans");
+  }
+
+  auto batch = parse_scan_batch(req.body);
+  if (!batch) return send_body_error(res, batch.error());
+  auto& scans = batch->scans;
+  // A client may send a batch in any order; the chain is checked in sequence order.
+  std::stable_sort(scans.begin(), scans.end(),
+                   [](const Scan& a, const Scan& b) { return a.sequence < b.sequence; });
+
+  if (batch->event_id && *batch->event_id != device->event_id) {
+    metrics.count_rejected_batch("wrong_event");
+    return send_error(res, 422, "wrong_event",
+                      "this device is provisioned for event " + device->event_id);
+  }
+  for (auto& scan : scans) {
+    if (scan.device_id.empty()) scan.device_id = device->id;
+    if (scan.device_id != device->id) {
+      metrics.count_rejected_batch("wrong_device");
+      return send_error(res, 403, "wrong_device",
+                        "scan " + std::to_string(scan.sequence) + " names another device",
+                        json{{"sequence", scan.sequence}});
+    }
+  }
+
+  auto event = (*store)->event(device->event_id);
+  if (!event) return store_failure(res, *store, event.error());
+  std::set<std::string, std::less<>> sessions;
+  for (const auto& session : event->sessions)
+    sessions.insert(session.id);
+
+  auto league = (*store)->league();
+  if (!league) return store_failure(res, *store, league.error());
+  auto keys = (*store)->league_keys();
+  if (!keys) return store_failure(res, *store, keys.error());
+  auto trust = TrustStore::for_league(league->id);
+  if (!trust) throw std::runtime_error("league id is not a valid badge id");
+  for (const auto& key : *keys) {
+    if (auto parsed = parse_public_key(key.public_key_text)) (void)trust->add_league_key(*parsed);
+  }
+
+  const auto reject = [&](const Scan& scan, std::string_view code, const std::string& message) {
+    metrics.count_rejected_batch(code);
+    send_error(res, 422, code, "scan " + std::to_string(scan.sequence) + ": " + message,
+               json{{"sequence", scan.sequence}});
+  };
+  for (const auto& scan : scans) {
+    if (!sessions.contains(scan.session_id)) {
+      return reject(scan, "wrong_event",
+                    "session '" + scan.session_id + "' is not a session of event " + event->id);
+    }
+    if (scan.badge_payload.empty()) {
+      if (scan.kind != ScanKind::correction) {
+        return reject(scan, "badge_missing", "an arrival or leave must carry its badge payload");
+      }
+      continue;
+    }
+    // Revocation is not checked here: the scan happened; a revoked badge is the kiosk's call.
+    auto badge = trust->verify(scan.badge_payload, scan.wall_time);
+    if (!badge) {
+      return reject(scan, "bad_badge",
+                    "badge signature does not verify (" + std::string(to_string(badge.code())) +
+                        ")");
+    }
+    if (badge->attendee_id != scan.attendee_id || badge->serial != scan.badge_serial) {
+      return reject(scan, "badge_mismatch",
+                    "attendee_id or badge_serial differs from the signed badge payload");
+    }
+  }
+
+  const Instant now = now_instant();
+  auto outcome = (*store)->store_scans(device->id, device->event_id, scans, now);
+  if (!outcome) {
+    if (outcome.code() == DbError::invalid) {
+      metrics.count_rejected_batch("invalid_scan");
+      return send_error(res, 422, "invalid_scan", outcome.message());
+    }
+    if (outcome.code() == DbError::chain_break || outcome.code() == DbError::conflict) {
+      auto head = (*store)->chain_head(device->id);
+      metrics.count_rejected_batch("chain_break");
+      return send_error(res, 409, "chain_break", outcome.message(), json::object(),
+                        json{{"acked_through", head ? head->sequence : 0}});
+    }
+    return store_failure(res, *store, outcome.error());
+  }
+  if (outcome->rejection) {
+    metrics.count_rejected_batch("chain_break");
+    return send_error(res, 409, "chain_break", outcome->rejection->reason,
+                      json{{"first_bad_sequence", outcome->rejection->first_bad_sequence}},
+                      json{{"acked_through", outcome->highest_contiguous}});
+  }
+  metrics.add_scans_stored(outcome->stored);
+  std::chrono::milliseconds lag{0};
+  if (outcome->stored > 0 && outcome->stored <= scans.size()) {
+    // The newly stored scans are the last `stored` ones of the sorted batch.
+    const auto& oldest_new = scans[scans.size() - outcome->stored];
+    lag = std::max(
+        std::chrono::milliseconds{0},
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - corrected_time(oldest_new)));
+  }
+  metrics.set_sync_lag(device->id, lag);
+  send_json(res, 200,
+            json{{"stored", outcome->stored},
+                 {"duplicates", outcome->duplicates},
+                 {"acked_through", outcome->highest_contiguous}});
+}
+
+void HttpServer::Impl::handle_healthz(httplib::Response& res) {
+  auto store = stores.acquire();
+  if (!store) {
+    std::cerr << "muster-server: health check: " << store.message() << '\n';
+    res.status = 503;
+    return res.set_content("unhealthy: database unavailable\n", "text/plain");
+  }
+  auto league = (*store)->league();
+  if (!league) {
+    if (league.code() == DbError::io) store->mark_broken();
+    std::cerr << "muster-server: health check: " << league.message() << '\n';
+    res.status = 503;
+    return res.set_content("unhealthy: database unavailable\n", "text/plain");
+  }
+  res.status = 200;
+  res.set_content("ok\n", "text/plain");
+}
+
+void HttpServer::Impl::handle_metrics(httplib::Response& res) {
+  std::vector<DeviceSeen> seen;
+  if (auto store = stores.acquire()) {
+    if (auto devices = (*store)->devices()) {
+      for (const auto& d : *devices)
+        seen.push_back({d.id, d.name, d.last_seen});
+    }
+  }
+  res.status = 200;
+  res.set_content(metrics.render(seen), "text/plain; version=0.0.4");
+}
+
+void HttpServer::Impl::install_routes() {
+  auto& s = *server;
+  s.Post("/api/v1/devices", [this](const httplib::Request& req, httplib::Response& res) {
+    handle_provision(req, res);
+  });
+  s.Get(R"(/api/v1/events/([^/]+)/package)",
+        [this](const httplib::Request& req, httplib::Response& res) { handle_package(req, res); });
+  s.Post(R"(/api/v1/devices/([^/]+)/scans)",
+         [this](const httplib::Request& req, httplib::Response& res) { handle_scans(req, res); });
+  s.Get("/api/v1/time", [](const httplib::Request&, httplib::Response& res) {
+    send_json(res, 200, time_json(now_instant()));
+  });
+  s.Get("/healthz",
+        [this](const httplib::Request&, httplib::Response& res) { handle_healthz(res); });
+  s.Get("/metrics",
+        [this](const httplib::Request&, httplib::Response& res) { handle_metrics(res); });
+
+  // Runs for every status >= 400; fills the JSON error body when a handler did not.
+  s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    switch (res.status) {
+    case 404:
+      return send_error(res, 404, "not_found", "no such endpoint");
+    case 413:
+      return send_error(res, 413, "body_too_large", "the request body exceeds the size limit");
+    case 400:
+      return send_error(res, 400, "bad_request", "the request could not be read");
+    default: {
+      const int status = res.status;
+      return send_error(res, status, "http_" + std::to_string(status), "the request failed");
+    }
+    }
+  });
+  // Exceptions are bugs: caught once here, logged, and answered without internals.
+  s.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr error) {
+        try {
+          if (error) std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          std::cerr << "muster-server: internal error in " << req.method << ' ' << req.path << ": "
+                    << e.what() << '\n';
+        } catch (...) {
+          std::cerr << "muster-server: internal error in " << req.method << ' ' << req.path << '\n';
+        }
+        send_error(res, 500, "internal", "internal server error");
+      });
+  // Counted before the response is written (the logger runs after), so a client that reads
+  // /metrics right after an answer sees it counted.
+  s.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    metrics.count_request(endpoint_label(req), res.status);
+  });
+  s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    if (options.log_requests) {
+      // Path only (no query, no headers): nothing secret ends up in the log.
+      std::cerr << req.remote_addr << ' ' << req.method << ' ' << req.path << ' ' << res.status
+                << '\n';
+    }
+  });
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+int HttpServer::port() const { return impl_->port; }
+bool HttpServer::tls() const { return impl_->tls; }
+
+void HttpServer::stop() {
+  if (impl_->stopped.exchange(true)) return;
+  impl_->server->stop();
+  if (impl_->listener.joinable()) impl_->listener.join();
+}
+
+Result<std::unique_ptr<HttpServer>, HttpError> HttpServer::start(const HttpOptions& options) {
+  if (sodium_init() < 0) return fail(HttpError::invalid, "libsodium could not be initialised");
+  if (options.threads < 1 || options.threads > 256) {
+    return fail(HttpError::invalid, "threads must be between 1 and 256");
+  }
+  if (options.port < 0 || options.port > 65535) {
+    return fail(HttpError::invalid, "port must be between 0 and 65535");
+  }
+  if (options.tls_cert.has_value() != options.tls_key.has_value()) {
+    return fail(HttpError::invalid, "TLS needs both a certificate and a key");
+  }
+  if (options.provision_attempts_per_window < 1 || options.provision_window.count() < 1) {
+    return fail(HttpError::invalid, "the provisioning rate limit must allow at least one attempt");
+  }
+
+  auto impl = std::make_unique<Impl>(options);
+  {
+    // Fail now, not on the first request, when the database is missing or not initialised.
+    auto store = impl->stores.acquire();
+    if (!store) return fail(HttpError::store, store.message());
+    auto league = (*store)->league();
+    if (!league) return fail(HttpError::store, league.message());
+  }
+  if (options.league_key_file) {
+    auto key = load_league_key(*options.league_key_file);
+    if (!key) return fail(HttpError::league_key, key.message());
+    impl->league_key.emplace(std::move(key.value()));
+  }
+
+  if (options.tls_cert) {
+    for (const auto& file : {*options.tls_cert, *options.tls_key}) {
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(file, ec)) {
+        return fail(HttpError::tls, "cannot read " + file.string());
+      }
+    }
+    auto ssl =
+        std::make_unique<httplib::SSLServer>(options.tls_cert->c_str(), options.tls_key->c_str());
+    if (!ssl->is_valid()) {
+      return fail(HttpError::tls, "the TLS certificate or key is invalid or they do not match");
+    }
+    impl->server = std::move(ssl);
+    impl->tls = true;
+  } else {
+    impl->server = std::make_unique<httplib::Server>();
+  }
+  // A client that disconnects mid-answer must not kill the server with SIGPIPE (OpenSSL writes).
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto& server = *impl->server;
+  const auto threads = static_cast<std::size_t>(options.threads);
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server.set_payload_max_length(options.max_body_bytes);
+  impl->install_routes();
+
+  if (options.port == 0) {
+    impl->port = server.bind_to_any_port(options.host);
+    if (impl->port <= 0) return fail(HttpError::bind, "cannot listen on " + options.host);
+  } else {
+    if (!server.bind_to_port(options.host, options.port)) {
+      return fail(HttpError::bind, "cannot listen on " + options.host + ":" +
+                                       std::to_string(options.port) + " (in use or not allowed)");
+    }
+    impl->port = options.port;
+  }
+  impl->listener = std::thread([&server] { server.listen_after_bind(); });
+
+  // 0.11.4 has no wait_until_ready(): poll is_running(), bounded.
+  const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
+  while (!server.is_running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  if (!server.is_running()) {
+    server.stop();
+    impl->listener.join();
+    return fail(HttpError::bind, "the HTTP server did not start");
+  }
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+int run_http_server(const HttpOptions& options) {
+  // Block the stop signals before any thread starts so that only sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto server = HttpServer::start(options);
+  if (!server) {
+    std::cerr << "muster-server: cannot serve: " << server.message() << '\n';
+    return 1;
+  }
+  std::cerr << "muster-server: listening on " << ((*server)->tls() ? "https" : "http") << "://"
+            << options.host << ':' << (*server)->port() << " (database: "
+            << (options.database.rfind("postgres", 0) == 0 ? "postgresql" : options.database) << ")"
+            << (options.league_key_file ? "" : "; no League key: packages disabled") << '\n';
+  int received = 0;
+  sigwait(&stop_signals, &received);
+  std::cerr << "muster-server: stopping (" << (received == SIGINT ? "SIGINT" : "SIGTERM") << ")\n";
+  (*server)->stop();
+  return 0;
+}
+
+} // namespace muster::server
