@@ -1,0 +1,515 @@
+#include "kiosk/app/checkin.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <utility>
+
+#include "shared/credit.hpp"
+#include "shared/time.hpp"
+
+namespace muster::kiosk {
+
+namespace {
+
+constexpr std::chrono::minutes kDefaultLeadTime{15};
+
+struct ReasonText {
+  CheckinReason reason;
+  std::string_view code;
+  std::string_view words;
+};
+
+constexpr std::array<ReasonText, 13> kReasons{{
+    {CheckinReason::none, "none", ""},
+    {CheckinReason::unknown_badge, "unknown_badge", "unknown badge"},
+    {CheckinReason::forged, "forged", "forged badge"},
+    {CheckinReason::revoked, "revoked", "revoked badge"},
+    {CheckinReason::other_event, "other_event", "other event"},
+    {CheckinReason::outdated_kiosk, "outdated_kiosk", "newer badge format"},
+    {CheckinReason::no_session, "no_session", "no session now at this door"},
+    {CheckinReason::not_recorded, "not_recorded", "not recorded"},
+    {CheckinReason::invalid_correction, "invalid_correction", "invalid correction"},
+    {CheckinReason::duplicate, "duplicate", "duplicate scan"},
+    {CheckinReason::empty_scan, "empty_scan", "empty scan"},
+    {CheckinReason::leave_cancelled, "leave_cancelled", "leave cancelled"},
+    {CheckinReason::nothing_to_confirm, "nothing_to_confirm", "nothing to confirm"},
+}};
+
+std::string_view trim(std::string_view text) {
+  const auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+std::string fold_room(std::string_view room) {
+  std::string out;
+  for (const char c : trim(room)) out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  return out;
+}
+
+// The time a scan or correction asserts on the device clock, for ordering one device's history.
+Instant asserted_time(const Scan& scan) {
+  return scan.kind == ScanKind::correction ? scan.effective_time : scan.wall_time;
+}
+
+// Inside the session after these scans? The last counted arrival/leave decides; voided scans
+// do not count. (The credit rules in shared/credit.hpp say the same for whole sessions.)
+bool is_inside(const std::vector<Scan>& history) {
+  std::vector<const Scan*> counted;
+  for (const auto& scan : history) {
+    if (scan.kind == ScanKind::correction && scan.correction != Correction::arrive &&
+        scan.correction != Correction::leave) {
+      continue;
+    }
+    const bool voided = std::any_of(history.begin(), history.end(), [&](const Scan& other) {
+      return other.kind == ScanKind::correction && other.correction == Correction::void_scan &&
+             other.voids_device_id == scan.device_id && other.voids_sequence == scan.sequence;
+    });
+    if (!voided) counted.push_back(&scan);
+  }
+  if (counted.empty()) return false;
+  const auto* last = *std::max_element(counted.begin(), counted.end(), [](const Scan* a, const Scan* b) {
+    return std::pair(asserted_time(*a), a->sequence) < std::pair(asserted_time(*b), b->sequence);
+  });
+  const bool arrival = last->kind == ScanKind::arrive ||
+                       (last->kind == ScanKind::correction && last->correction == Correction::arrive);
+  return arrival;
+}
+
+CheckinReason reason_for(BadgeError error) {
+  switch (error) {
+    case BadgeError::malformed: return CheckinReason::unknown_badge;
+    case BadgeError::unsupported_version: return CheckinReason::outdated_kiosk;
+    case BadgeError::other_league: return CheckinReason::other_event;
+    case BadgeError::unknown_key: return CheckinReason::unknown_badge;
+    case BadgeError::bad_signature: return CheckinReason::forged;
+    case BadgeError::revoked_serial: return CheckinReason::revoked;
+  }
+  return CheckinReason::unknown_badge;
+}
+
+std::string detail_for(BadgeError error) {
+  switch (error) {
+    case BadgeError::malformed: return "This is not a Muster badge. Please see the registration desk.";
+    case BadgeError::unsupported_version:
+      return "This badge uses a newer format than this kiosk knows. Please tell staff.";
+    case BadgeError::other_league: return "This badge is for another League's event.";
+    case BadgeError::unknown_key:
+      return "This badge was signed by a key this kiosk does not trust. Please see the "
+             "registration desk.";
+    case BadgeError::bad_signature:
+      return "This badge's signature does not match: it was altered or forged.";
+    case BadgeError::revoked_serial:
+      return "This badge was replaced or cancelled. Please use your new badge or see the "
+             "registration desk.";
+  }
+  return "This badge cannot be read.";
+}
+
+void set_reason(CheckinOutcome& outcome, CheckinResult result, CheckinReason reason,
+                std::string detail) {
+  outcome.result = result;
+  outcome.code = reason;
+  outcome.reason = std::string(reason_words(reason));
+  outcome.detail = std::move(detail);
+}
+
+}  // namespace
+
+std::string_view to_string(CheckinResult result) {
+  switch (result) {
+    case CheckinResult::arrived: return "arrived";
+    case CheckinResult::left: return "left";
+    case CheckinResult::rejected: return "rejected";
+    case CheckinResult::ignored: return "ignored";
+    case CheckinResult::confirm_leave: return "confirm_leave";
+    case CheckinResult::corrected: return "corrected";
+  }
+  return "ignored";
+}
+
+std::string_view to_string(CheckinReason reason) {
+  for (const auto& entry : kReasons) {
+    if (entry.reason == reason) return entry.code;
+  }
+  return "none";
+}
+
+std::string_view reason_words(CheckinReason reason) {
+  for (const auto& entry : kReasons) {
+    if (entry.reason == reason) return entry.words;
+  }
+  return "";
+}
+
+Result<Checkin, CheckinError> Checkin::open(KioskStore& store, CheckinOptions options) {
+  Checkin checkin(store, std::move(options));
+  if (auto loaded = checkin.reload(); !loaded) return loaded.error();
+  return checkin;
+}
+
+Result<Ok, CheckinError> Checkin::reload() {
+  auto event = store_->event();
+  if (!event) {
+    if (event.code() == StoreError::not_found) {
+      return fail(CheckinError::not_set_up,
+                  "this kiosk has no event yet: import an event package (or run --demo)");
+    }
+    return fail(CheckinError::store, event.message());
+  }
+  auto trust = load_trust(*store_);
+  if (!trust) {
+    return fail(trust.code() == SettingsError::not_set_up ? CheckinError::not_set_up
+                                                           : CheckinError::invalid,
+                trust.message());
+  }
+  auto device = ensure_device_id(*store_);
+  if (!device) return fail(CheckinError::store, device.message());
+
+  event_ = std::move(*event);
+  trust_.emplace(std::move(*trust));
+  device_id_ = std::move(*device);
+  room_ = options_.room.empty() ? setting_or(*store_, kSettingRoom, "") : options_.room;
+  lead_time_ = kDefaultLeadTime;
+  if (options_.lead_time) {
+    lead_time_ = *options_.lead_time;
+  } else {
+    const auto text = setting_or(*store_, kSettingLeadTimeMin, "");
+    int minutes = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), minutes);
+    if (!text.empty() && ec == std::errc{} && end == text.data() + text.size() && minutes >= 0) {
+      lead_time_ = std::chrono::minutes{minutes};
+    }
+  }
+  const auto chosen = setting_or(*store_, kSettingSessionOverride, "");
+  override_ = chosen.empty() ? std::nullopt : std::optional<std::string>(chosen);
+  return Ok{};
+}
+
+std::optional<Session> Checkin::door_session(Instant now) const {
+  if (override_) {
+    for (const auto& session : event_.sessions) {
+      if (session.id == *override_) return session;
+    }
+  }
+  const auto room = fold_room(room_);
+  std::vector<const Session*> in_progress;
+  std::vector<const Session*> upcoming;
+  for (const auto& session : event_.sessions) {
+    if (!room.empty() && fold_room(session.room) != room) continue;
+    if (session.start <= now && now < session.end) {
+      in_progress.push_back(&session);
+    } else if (session.start > now && session.start - now <= lead_time_) {
+      upcoming.push_back(&session);
+    }
+  }
+  // Without a room, only an unambiguous pick is safe: two rooms' sessions would mix.
+  const auto pick = [&](std::vector<const Session*>& list, auto better) -> std::optional<Session> {
+    if (list.empty()) return std::nullopt;
+    if (room.empty() && list.size() > 1) return std::nullopt;
+    return **std::max_element(list.begin(), list.end(), better);
+  };
+  // In progress: the latest started (a session running over is superseded by the next one).
+  if (!in_progress.empty()) {
+    return pick(in_progress, [](const Session* a, const Session* b) { return a->start < b->start; });
+  }
+  return pick(upcoming, [](const Session* a, const Session* b) { return a->start > b->start; });
+}
+
+std::optional<Session> Checkin::just_ended_inside(const std::vector<Scan>& history,
+                                                  Instant now) const {
+  if (override_) return std::nullopt;  // staff chose the session
+  const auto room = fold_room(room_);
+  std::optional<Session> found;
+  for (const auto& session : event_.sessions) {
+    if (!room.empty() && fold_room(session.room) != room) continue;
+    if (now < session.end || now - session.end >= lead_time_) continue;
+    if (found && found->end >= session.end) continue;
+    std::vector<Scan> in_session;
+    for (const auto& scan : history) {
+      if (scan.session_id == session.id) in_session.push_back(scan);
+    }
+    if (is_inside(in_session)) found = session;
+  }
+  return found;
+}
+
+Result<Ok, CheckinError> Checkin::set_session_override(const std::optional<std::string>& session_id) {
+  if (session_id) {
+    const bool known = std::any_of(event_.sessions.begin(), event_.sessions.end(),
+                                   [&](const Session& s) { return s.id == *session_id; });
+    if (!known) return fail(CheckinError::invalid, "no session '" + *session_id + "' in this event");
+  }
+  if (auto saved = store_->set_setting(kSettingSessionOverride, session_id.value_or("")); !saved) {
+    return fail(CheckinError::store, saved.message());
+  }
+  override_ = session_id;
+  return Ok{};
+}
+
+Result<Ok, CheckinError> Checkin::set_room(std::string_view room) {
+  if (auto saved = store_->set_setting(kSettingRoom, trim(room)); !saved) {
+    return fail(CheckinError::store, saved.message());
+  }
+  room_ = std::string(trim(room));
+  options_.room = room_;
+  return Ok{};
+}
+
+CheckinOutcome Checkin::base_outcome(Instant at) const {
+  CheckinOutcome outcome;
+  outcome.at = at;
+  const auto& zone = event_.timezone.empty() ? std::string("UTC") : event_.timezone;
+  outcome.local_time = format_local(at, zone, "%H:%M");
+  outcome.local_date_time = format_local(at, zone);
+  return outcome;
+}
+
+void Checkin::describe_attendee(CheckinOutcome& outcome, std::string_view attendee_id) const {
+  outcome.attendee_id = std::string(attendee_id);
+  auto attendee = store_->attendee(attendee_id);
+  if (attendee) {
+    outcome.display_name = attendee->first_name + " " + attendee->last_name;
+    outcome.credit_eligible = earns_cmo_credit(attendee->role);
+    outcome.attendee = std::move(*attendee);
+  } else {
+    // The badge verified, so the League issued it: someone registered after the last sync.
+    outcome.display_name = "Attendee " + std::string(attendee_id);
+    outcome.credit_eligible = false;
+  }
+}
+
+void Checkin::describe_session(CheckinOutcome& outcome, const Session& session) const {
+  outcome.session_id = session.id;
+  outcome.session_title = session.title;
+  outcome.room = session.room;
+}
+
+void Checkin::add_credit(CheckinOutcome& outcome, const Session& session,
+                         std::vector<Scan> scans) const {
+  const Role role = outcome.attendee ? outcome.attendee->role : Role::guest;
+  const auto attendance = compute_attendance(session, event_.credit_policy, role, scans,
+                                             event_.timezone.empty() ? "UTC" : event_.timezone);
+  outcome.early = attendance.early_leave;
+  outcome.credit_hours = attendance.credit_hours;
+  outcome.credit_eligible = attendance.eligible;
+}
+
+CheckinOutcome Checkin::record(const RawScan& scan, const Badge& badge, const Session& session,
+                               ScanKind kind) {
+  auto outcome = base_outcome(scan.at);
+  describe_attendee(outcome, badge.attendee_id);
+  describe_session(outcome, session);
+
+  Scan draft;
+  draft.device_id = device_id_;
+  draft.attendee_id = badge.attendee_id;
+  draft.badge_serial = badge.serial;
+  draft.badge_payload = std::string(trim(scan.text));
+  draft.session_id = session.id;
+  draft.kind = kind;
+  draft.wall_time = scan.at;
+  draft.monotonic_ms = scan.monotonic.count();
+  draft.clock_offset_ms = clock_offset_ms(*store_);
+  auto stored = store_->append_scan(std::move(draft));
+  if (!stored) {
+    set_reason(outcome, CheckinResult::rejected, CheckinReason::not_recorded,
+               "This scan was NOT recorded: " + stored.message() + ". Please tell staff.");
+    return outcome;
+  }
+  outcome.result = kind == ScanKind::leave ? CheckinResult::left : CheckinResult::arrived;
+  outcome.recorded = *stored;
+  if (kind == ScanKind::leave) {
+    auto history = store_->scans_for_attendee(badge.attendee_id);
+    std::vector<Scan> scans;
+    if (history) {
+      for (auto& s : *history) {
+        if (s.session_id == session.id) scans.push_back(std::move(s));
+      }
+    } else {
+      scans.push_back(*stored);
+    }
+    add_credit(outcome, session, std::move(scans));
+  }
+  return outcome;
+}
+
+CheckinOutcome Checkin::accept(const RawScan& scan) {
+  pending_leave_.reset();
+  auto outcome = base_outcome(scan.at);
+  const auto text = trim(scan.text);
+  if (text.empty()) {
+    set_reason(outcome, CheckinResult::ignored, CheckinReason::empty_scan, "Nothing was read.");
+    return outcome;
+  }
+  auto verified = trust_->verify(text, scan.at);
+  if (!verified) {
+    const auto reason = reason_for(verified.code());
+    set_reason(outcome, CheckinResult::rejected, reason, detail_for(verified.code()));
+    if (const auto session = door_session(scan.at)) describe_session(outcome, *session);
+    return outcome;
+  }
+  const Badge& badge = *verified;
+  describe_attendee(outcome, badge.attendee_id);
+  auto session = door_session(scan.at);
+  if (session) describe_session(outcome, *session);
+
+  auto revoked = store_->is_revoked(badge.serial);
+  if (!revoked) {
+    set_reason(outcome, CheckinResult::rejected, CheckinReason::not_recorded,
+               "This scan was NOT recorded: " + revoked.message() + ". Please tell staff.");
+    return outcome;
+  }
+  if (*revoked) {
+    set_reason(outcome, CheckinResult::rejected, CheckinReason::revoked,
+               detail_for(BadgeError::revoked_serial));
+    return outcome;
+  }
+  auto history = store_->scans_for_attendee(badge.attendee_id);
+  if (!history) {
+    set_reason(outcome, CheckinResult::rejected, CheckinReason::not_recorded,
+               "This scan was NOT recorded: " + history.message() + ". Please tell staff.");
+    return outcome;
+  }
+  // Someone still inside a session that just ended is scanning out of it, not into the next
+  // one: an arrival there would credit a session they may never attend.
+  if (auto ended = just_ended_inside(*history, scan.at)) {
+    session = std::move(ended);
+    describe_session(outcome, *session);
+  }
+  if (!session) {
+    set_reason(outcome, CheckinResult::rejected, CheckinReason::no_session,
+               "There is no session now at this door" +
+                   (room_.empty() ? std::string(".") : " (" + room_ + ").") +
+                   " Please check the schedule.");
+    return outcome;
+  }
+
+  std::vector<Scan> in_session;
+  for (auto& s : *history) {
+    if (s.session_id == session->id) in_session.push_back(std::move(s));
+  }
+  const auto debounce = std::chrono::duration_cast<std::chrono::milliseconds>(
+      event_.credit_policy.debounce);
+  for (const auto& previous : in_session) {
+    if (previous.kind == ScanKind::correction) continue;
+    const auto gap = scan.at - previous.wall_time;
+    if (std::chrono::abs(gap) < debounce) {
+      set_reason(outcome, CheckinResult::ignored, CheckinReason::duplicate,
+                 "Already scanned at " + format_local(previous.wall_time, event_.timezone, "%H:%M:%S") +
+                     "; scans within " + std::to_string(event_.credit_policy.debounce.count()) +
+                     " s count once.");
+      return outcome;
+    }
+  }
+
+  if (!is_inside(in_session)) return record(scan, badge, *session, ScanKind::arrive);
+  if (!options_.confirm_leaves) return record(scan, badge, *session, ScanKind::leave);
+
+  // UI: ask "Leaving early?" first, showing what leaving now would mean.
+  Scan preview;
+  preview.device_id = device_id_;
+  preview.sequence = 0;
+  preview.attendee_id = badge.attendee_id;
+  preview.session_id = session->id;
+  preview.kind = ScanKind::leave;
+  preview.wall_time = scan.at;
+  preview.clock_offset_ms = clock_offset_ms(*store_);
+  in_session.push_back(preview);
+  add_credit(outcome, *session, std::move(in_session));
+  outcome.result = CheckinResult::confirm_leave;
+  outcome.detail = "Leaving early? Credit is only for the time you attend.";
+  pending_leave_ = PendingLeave{scan, badge, *session};
+  return outcome;
+}
+
+CheckinOutcome Checkin::confirm_leave(bool yes) {
+  if (!pending_leave_) {
+    auto outcome = base_outcome(wall_clock_now());
+    set_reason(outcome, CheckinResult::ignored, CheckinReason::nothing_to_confirm,
+               "There is no leave waiting for confirmation.");
+    return outcome;
+  }
+  auto pending = std::move(*pending_leave_);
+  pending_leave_.reset();
+  if (!yes) {
+    auto outcome = base_outcome(pending.scan.at);
+    describe_attendee(outcome, pending.badge.attendee_id);
+    describe_session(outcome, pending.session);
+    set_reason(outcome, CheckinResult::ignored, CheckinReason::leave_cancelled,
+               "Not leaving: you are still checked in.");
+    return outcome;
+  }
+  return record(pending.scan, pending.badge, pending.session, ScanKind::leave);
+}
+
+CheckinOutcome Checkin::correct(const StaffCorrection& correction) {
+  auto outcome = base_outcome(correction.at);
+  const auto refuse = [&](std::string detail) {
+    set_reason(outcome, CheckinResult::rejected, CheckinReason::invalid_correction, std::move(detail));
+    return outcome;
+  };
+  if (!is_valid_badge_id(correction.attendee_id)) return refuse("Choose an attendee.");
+  if (trim(correction.staff_id).empty()) return refuse("A correction needs the staff member's id.");
+  if (trim(correction.reason).empty()) return refuse("A correction needs a reason.");
+  if (correction.kind == Correction::none) return refuse("Choose arrival, leave or void.");
+  if (correction.kind == Correction::void_scan &&
+      (correction.voids_device_id.empty() || correction.voids_sequence == 0)) {
+    return refuse("Choose the scan to void.");
+  }
+  describe_attendee(outcome, correction.attendee_id);
+
+  std::optional<Session> session;
+  if (!correction.session_id.empty()) {
+    for (const auto& s : event_.sessions) {
+      if (s.id == correction.session_id) session = s;
+    }
+    if (!session) return refuse("No session '" + correction.session_id + "' in this event.");
+  } else {
+    session = door_session(correction.effective_time);
+    if (!session) return refuse("No session at this door at that time: choose one.");
+  }
+  describe_session(outcome, *session);
+
+  Scan draft;
+  draft.device_id = device_id_;
+  draft.attendee_id = correction.attendee_id;
+  draft.session_id = session->id;
+  draft.kind = ScanKind::correction;
+  draft.wall_time = correction.at;
+  draft.monotonic_ms = correction.monotonic.count();
+  draft.clock_offset_ms = clock_offset_ms(*store_);
+  draft.correction = correction.kind;
+  draft.effective_time = correction.effective_time;
+  draft.staff_id = std::string(trim(correction.staff_id));
+  draft.reason = std::string(trim(correction.reason));
+  draft.voids_device_id = correction.voids_device_id;
+  draft.voids_sequence = correction.voids_sequence;
+  auto stored = store_->append_scan(std::move(draft));
+  if (!stored) {
+    set_reason(outcome, CheckinResult::rejected, CheckinReason::not_recorded,
+               "The correction was NOT recorded: " + stored.message() + ".");
+    return outcome;
+  }
+  outcome.recorded = *stored;
+  switch (correction.kind) {
+    case Correction::arrive: outcome.result = CheckinResult::arrived; break;
+    case Correction::leave: outcome.result = CheckinResult::left; break;
+    default: outcome.result = CheckinResult::corrected; break;
+  }
+  auto history = store_->scans_for_attendee(correction.attendee_id);
+  if (history && correction.kind != Correction::arrive) {
+    std::vector<Scan> scans;
+    for (auto& s : *history) {
+      if (s.session_id == session->id) scans.push_back(std::move(s));
+    }
+    add_credit(outcome, *session, std::move(scans));
+  }
+  return outcome;
+}
+
+}  // namespace muster::kiosk

@@ -1,0 +1,166 @@
+#pragma once
+// The kiosk's application state machine: every scan, from any scanner, enters through
+// Checkin::accept and leaves as a CheckinOutcome the screen (or headless JSON) shows.
+//
+// For each scan: verify the badge offline (League keys, certified device keys, revoked
+// serials), pick the door's session (staff override, else the session in progress in this
+// room, else the next one starting within the lead time), then:
+//   not inside the session -> arrival (recorded);
+//   inside (last counted scan an arrival) -> leave: recorded at once in headless mode; in UI
+//     mode accept() returns confirm_leave and confirm_leave(yes) records it;
+//   the same badge again within the event's debounce of its last scan here -> ignored.
+// Someone still inside a session that ended less than the lead time ago is scanning out of it:
+// that scan is that session's leave, not an arrival in the next session at the door.
+// A scan is recorded through KioskStore::append_scan, durably, before the outcome is returned;
+// an outcome never claims "arrived" or "left" for a scan that is not on disk.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kiosk/app/kiosk_settings.hpp"
+#include "kiosk/scan/raw_scan.hpp"
+#include "shared/badge.hpp"
+#include "shared/domain.hpp"
+#include "shared/kiosk_store.hpp"
+#include "shared/result.hpp"
+
+namespace muster::kiosk {
+
+// corrected: a staff correction that voids an earlier scan was recorded (manual arrivals and
+// leaves report arrived / left).
+enum class CheckinResult : std::uint8_t { arrived, left, rejected, ignored, confirm_leave, corrected };
+std::string_view to_string(CheckinResult result);  // "arrived", "left", ...
+
+// Why a scan was rejected or ignored; the outcome's `reason` says it in words.
+enum class CheckinReason : std::uint8_t {
+  none,
+  unknown_badge,       // not a Muster badge, or signed by a key this kiosk does not trust
+  forged,              // signature does not match
+  revoked,             // the serial was revoked (lost badge, reprint)
+  other_event,         // a badge of another League
+  outdated_kiosk,      // a newer badge format
+  no_session,          // no session now at this door
+  not_recorded,        // the store refused the write (disk full, ...): nothing was recorded
+  invalid_correction,  // a staff correction without staff id, reason, known session, ...
+  duplicate,           // ignored: same badge within the debounce window
+  empty_scan,          // ignored: nothing was read
+  leave_cancelled,     // ignored: "Leaving early?" answered no
+  nothing_to_confirm,  // ignored: confirm_leave without a pending leave
+};
+std::string_view to_string(CheckinReason reason);  // "unknown_badge", ...
+std::string_view reason_words(CheckinReason reason);  // "unknown badge", "forged badge", ...
+
+struct CheckinOutcome {
+  CheckinResult result = CheckinResult::ignored;
+  CheckinReason code = CheckinReason::none;
+  std::string attendee_id;           // verified badges only; empty when unknown
+  std::optional<Attendee> attendee;  // nothing: not in this kiosk's roster (registered later)
+  std::string display_name;          // "Loretta Haynes", or a stand-in for an unknown name
+  std::string session_id;            // the door's session at the scan; empty when none
+  std::string session_title;
+  std::string room;
+  bool early = false;                // leave (or confirm_leave): before the end, after grace
+  double credit_hours = 0;           // leave (or confirm_leave): credit earned in the session
+  bool credit_eligible = false;      // the role earns CMO credit (false when not in roster)
+  std::string reason;                // rejected/ignored: short words, "forged badge"
+  std::string detail;                // a sentence for the screen
+  Instant at;                        // the scan's time on the device clock
+  std::string local_time;            // "09:02" in the event's time zone
+  std::string local_date_time;       // "2026-12-03 09:02 CST"
+  std::optional<Scan> recorded;      // the scan as stored, when one was recorded
+};
+
+struct CheckinOptions {
+  // The door's room; empty: the one in settings; still empty: any room, if only one session
+  // is candidate.
+  std::string room;
+  // Lead time to welcome early arrivals; nullopt: from settings, else 15 minutes.
+  std::optional<std::chrono::minutes> lead_time;
+  // UI mode: a second scan asks "Leaving early?" (confirm_leave) instead of recording at once.
+  bool confirm_leaves = false;
+};
+
+// A manual arrival or leave by staff, or the voiding of a mistaken scan, recorded as a fact
+// with ScanKind::correction (never an edit).
+struct StaffCorrection {
+  std::string attendee_id;
+  std::string session_id;   // empty: the door's session at `effective_time`
+  Correction kind = Correction::arrive;
+  Instant effective_time;   // the time the correction asserts (device clock)
+  std::string staff_id;
+  std::string reason;
+  std::string voids_device_id;  // Correction::void_scan only
+  std::uint64_t voids_sequence = 0;
+  Instant at;                   // when staff entered it (device clock)
+  std::chrono::milliseconds monotonic{0};
+};
+
+enum class CheckinError : std::uint8_t {
+  store,       // the store could not be read
+  not_set_up,  // no event or no League keys: import an event package (or run --demo)
+  invalid,     // a stored setting is not valid
+};
+
+class Checkin {
+ public:
+  // The store must outlive the Checkin and stay on this thread.
+  static Result<Checkin, CheckinError> open(KioskStore& store, CheckinOptions options = {});
+
+  // Re-reads the event, trust and settings (after an import or a sync).
+  Result<Ok, CheckinError> reload();
+
+  // The one way in for a scan. Any pending "Leaving early?" question is dropped first.
+  CheckinOutcome accept(const RawScan& scan);
+  // The answer to confirm_leave: yes records the leave at the time of the scan that asked.
+  CheckinOutcome confirm_leave(bool yes);
+  [[nodiscard]] bool leave_pending() const { return pending_leave_.has_value(); }
+
+  // Staff corrections go through the same store call, with ScanKind::correction.
+  CheckinOutcome correct(const StaffCorrection& correction);
+
+  // The door's session at `now` (override, in progress, or next within the lead time).
+  [[nodiscard]] std::optional<Session> door_session(Instant now) const;
+  // Staff override of the door's session (kept in settings); nullopt clears it.
+  Result<Ok, CheckinError> set_session_override(const std::optional<std::string>& session_id);
+  [[nodiscard]] const std::optional<std::string>& session_override() const { return override_; }
+  Result<Ok, CheckinError> set_room(std::string_view room);
+
+  [[nodiscard]] const Event& event() const { return event_; }
+  [[nodiscard]] const std::string& device_id() const { return device_id_; }
+  [[nodiscard]] const std::string& room() const { return room_; }
+  [[nodiscard]] std::chrono::minutes lead_time() const { return lead_time_; }
+
+ private:
+  struct PendingLeave {
+    RawScan scan;
+    Badge badge;
+    Session session;
+  };
+
+  Checkin(KioskStore& store, CheckinOptions options) : store_(&store), options_(std::move(options)) {}
+
+  CheckinOutcome base_outcome(Instant at) const;
+  [[nodiscard]] std::optional<Session> just_ended_inside(const std::vector<Scan>& history,
+                                                         Instant now) const;
+  void describe_attendee(CheckinOutcome& outcome, std::string_view attendee_id) const;
+  void describe_session(CheckinOutcome& outcome, const Session& session) const;
+  CheckinOutcome record(const RawScan& scan, const Badge& badge, const Session& session,
+                        ScanKind kind);
+  void add_credit(CheckinOutcome& outcome, const Session& session,
+                  std::vector<Scan> scans) const;
+
+  KioskStore* store_;
+  CheckinOptions options_;
+  Event event_;
+  std::optional<TrustStore> trust_;
+  std::string device_id_;
+  std::string room_;
+  std::chrono::minutes lead_time_{15};
+  std::optional<std::string> override_;
+  std::optional<PendingLeave> pending_leave_;
+};
+
+}  // namespace muster::kiosk

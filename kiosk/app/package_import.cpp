@@ -1,0 +1,134 @@
+#include "kiosk/app/package_import.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <vector>
+
+#include "kiosk/app/kiosk_settings.hpp"
+
+namespace muster::kiosk {
+
+namespace {
+
+std::vector<std::string> stored_lines(const KioskStore& store, std::string_view key) {
+  std::vector<std::string> lines;
+  std::istringstream in(setting_or(store, key, ""));
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+std::uint64_t stored_cursor(const KioskStore& store) {
+  auto cursor = store.cursor(kPackageCursor);
+  if (!cursor || !cursor->has_value()) return 0;
+  std::uint64_t value = 0;
+  const auto& text = **cursor;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
+Error<PackageImportError> store_failure(std::string_view what, const std::string& message) {
+  return fail(PackageImportError::store, std::string(what) + ": " + message);
+}
+
+}  // namespace
+
+Result<PackageSummary, PackageImportError> import_package(KioskStore& store,
+                                                          std::string_view envelope) {
+  std::vector<PublicKey> trusted;
+  for (const auto& line : stored_lines(store, kSettingLeagueKeys)) {
+    if (auto key = parse_public_key(line)) trusted.push_back(*key);
+  }
+  auto opened = open_package(envelope, trusted);
+  if (!opened) {
+    return fail(PackageImportError::refused,
+                "the event package was refused (" + std::string(to_string(opened.code())) +
+                    "): " + opened.message());
+  }
+  const EventPackage& package = *opened;
+  const auto league = setting_or(store, kSettingLeagueId, "");
+  if (!league.empty() && league != package.league_id) {
+    return fail(PackageImportError::other_league,
+                "this kiosk belongs to League " + league + ", the package to League " +
+                    package.league_id + "; use a new --data folder for another League");
+  }
+  if (package.since_cursor > stored_cursor(store) || (package.since_cursor > 0 && !store.event())) {
+    return fail(PackageImportError::missing_base,
+                "this package only holds changes since cursor " +
+                    std::to_string(package.since_cursor) +
+                    ", and this kiosk has not loaded them; import a full package first");
+  }
+
+  if (package.event) {
+    if (auto saved = store.replace_event(*package.event); !saved) {
+      return store_failure("saving the event", saved.message());
+    }
+  }
+  if (auto saved = store.upsert_roster(package.attendees); !saved) {
+    return store_failure("saving the roster", saved.message());
+  }
+  if (auto saved = store.add_revoked_serials(package.revoked_serials); !saved) {
+    return store_failure("saving revoked serials", saved.message());
+  }
+  // Keys accumulate: a key the kiosk trusted stays trusted for badges until a package
+  // leaves it out of a full package (key removal is the League's decision).
+  std::vector<PublicKey> keys = package.league_keys;
+  if (package.since_cursor > 0) {
+    for (const auto& key : trusted) {
+      if (std::none_of(keys.begin(), keys.end(), [&](const PublicKey& k) { return k.key_id == key.key_id; })) {
+        keys.push_back(key);
+      }
+    }
+  }
+  std::vector<DeviceCertificate> certificates = package.device_certificates;
+  if (package.since_cursor > 0) {
+    for (const auto& line : stored_lines(store, kSettingDeviceCertificates)) {
+      auto certificate = parse_device_certificate(line);
+      if (certificate && std::none_of(certificates.begin(), certificates.end(), [&](const auto& c) {
+            return c.device_key.key_id == certificate->device_key.key_id;
+          })) {
+        certificates.push_back(*certificate);
+      }
+    }
+  }
+  if (auto saved = save_trust(store, package.league_id, keys, certificates); !saved) {
+    return store_failure("saving the League keys", saved.message());
+  }
+  if (auto saved = store.set_cursor(kPackageCursor, std::to_string(package.cursor)); !saved) {
+    return store_failure("saving the package cursor", saved.message());
+  }
+
+  PackageSummary summary;
+  summary.league_id = package.league_id;
+  if (package.event) {
+    summary.event_id = package.event->id;
+    summary.sessions = package.event->sessions.size();
+  }
+  summary.attendees = package.attendees.size();
+  summary.revoked_serials = package.revoked_serials.size();
+  summary.league_keys = keys.size();
+  summary.device_certificates = certificates.size();
+  summary.cursor = package.cursor;
+  summary.trusted_on_first_use = trusted.empty();
+  return summary;
+}
+
+Result<PackageSummary, PackageImportError> import_package_file(KioskStore& store,
+                                                               const std::filesystem::path& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) return fail(PackageImportError::io, "cannot read " + path.string() + ": " + ec.message());
+  if (size > kMaxPackageBytes) {
+    return fail(PackageImportError::refused, path.string() + " is too large to be an event package");
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in && !in.eof()) return fail(PackageImportError::io, "cannot read " + path.string());
+  return import_package(store, bytes);
+}
+
+}  // namespace muster::kiosk

@@ -1,0 +1,68 @@
+#pragma once
+// 8-bit grayscale images: what cameras and image files become before decoding, plus the cheap
+// transforms the decoder's retry cascade uses. Loading and saving go through stb_image.
+#include <cstdint>
+#include <filesystem>
+#include <vector>
+
+#include "shared/result.hpp"
+
+namespace muster::kiosk {
+
+// A non-owning view of 8-bit luminance pixels, row by row (row_stride >= width).
+struct ImageView {
+  const std::uint8_t* data = nullptr;
+  int width = 0;
+  int height = 0;
+  int row_stride = 0;
+  [[nodiscard]] std::uint8_t at(int x, int y) const {
+    return data[static_cast<std::size_t>(y) * static_cast<std::size_t>(row_stride) +
+                static_cast<std::size_t>(x)];
+  }
+  [[nodiscard]] bool empty() const { return data == nullptr || width <= 0 || height <= 0; }
+};
+
+struct GrayImage {
+  int width = 0;
+  int height = 0;
+  std::vector<std::uint8_t> pixels;  // width * height, no padding
+
+  GrayImage() = default;
+  GrayImage(int w, int h, std::uint8_t fill = 255);
+  [[nodiscard]] ImageView view() const { return ImageView{pixels.data(), width, height, width}; }
+  [[nodiscard]] std::uint8_t at(int x, int y) const { return pixels[index(x, y)]; }
+  std::uint8_t& at(int x, int y) { return pixels[index(x, y)]; }
+  [[nodiscard]] bool empty() const { return pixels.empty(); }
+
+ private:
+  [[nodiscard]] std::size_t index(int x, int y) const {
+    return static_cast<std::size_t>(y) * static_cast<std::size_t>(width) +
+           static_cast<std::size_t>(x);
+  }
+};
+
+enum class ImageError : std::uint8_t {
+  io,      // missing or unreadable file, or cannot write
+  format,  // not an image stb_image can read (PNG, JPEG, BMP, PGM, ...)
+};
+
+// Any stb_image format, converted to luminance.
+Result<GrayImage, ImageError> load_gray_image(const std::filesystem::path& path);
+Result<Ok, ImageError> write_png(const GrayImage& image, const std::filesystem::path& path);
+
+// Copies a view into an owned image.
+GrayImage copy_of(ImageView view);
+// A border of `border` pixels of `value` around the image (a QR needs a light quiet zone).
+GrayImage add_border(ImageView view, int border, std::uint8_t value = 255);
+// Dark for light: for badges printed light-on-dark or seen as a negative.
+GrayImage invert(ImageView view);
+// Unsharp mask (3x3): restores module edges softened by defocus or motion blur.
+GrayImage sharpen(ImageView view);
+// Half size by 2x2 averaging: also averages out sensor noise and JPEG artefacts.
+GrayImage downscale_half(ImageView view);
+// Double size, nearest neighbour: gives small modules more pixels for the detector.
+GrayImage upscale_double(ImageView view);
+// Stretches the 2nd..98th percentile to 0..255: low contrast and glare-washed frames.
+GrayImage stretch_contrast(ImageView view);
+
+}  // namespace muster::kiosk
