@@ -1,59 +1,21 @@
 #pragma once
-// The JSON form of scans on the wire (sync/PROTOCOL.md, "Scan object"): field names exactly as
-// in shared/domain.hpp Scan, times as integer milliseconds since the Unix epoch (UTC), digests
-// as 64 lower-case hex characters. Strict about types, lenient about unknown fields (ignored,
-// so a newer kiosk can add fields without breaking an older server).
-#include <cstddef>
-#include <cstdint>
-#include <optional>
-#include <span>
-#include <string>
-#include <string_view>
-#include <vector>
-
-#include "shared/domain.hpp"
-#include "shared/result.hpp"
+// The scan JSON codec moved to the core (shared/scan_json.hpp) so the server and the kiosk's
+// sync client share one codec; these names keep the server's code and tests unchanged.
+#include "shared/scan_json.hpp"
 
 namespace muster::server {
 
-inline constexpr std::size_t kMaxScansPerBatch = 5000;
-inline constexpr std::size_t kMaxIdLength = 128;    // ids of attendees, sessions, devices...
-inline constexpr std::size_t kMaxTextLength = 2000; // reason
-
-// Why a request body was refused; `field` is a path like "scans[3].sequence" ("" for the body).
-enum class BodyErrorKind : std::uint8_t {
-  malformed_json, // not JSON at all                              -> 400
-  missing_field,  // a required field is absent                   -> 400
-  wrong_type,     // present with another JSON type               -> 400
-  invalid_value,  // right type, value out of range or too long   -> 400
-  too_many_scans, // more than kMaxScansPerBatch                   -> 413
-};
-std::string_view to_string(BodyErrorKind kind); // the wire error code, e.g. "missing_field"
-
-struct BodyError {
-  BodyErrorKind kind = BodyErrorKind::malformed_json;
-  std::string field;
-};
-
-struct ScanBatch {
-  std::optional<std::string> event_id; // optional: when present it must be the device's event
-  std::vector<Scan> scans;
-};
-
-// {"event_id"?: "...", "scans": [scan, ...]}. device_id may be omitted in a scan (the path's
-// device is meant); it is left empty here and filled by the caller.
-Result<ScanBatch, BodyError> parse_scan_batch(std::string_view body);
-
-// One scan as a JSON object text (every field written), and a batch body.
-std::string scan_to_json(const Scan& scan);
-std::string scan_batch_to_json(std::span<const Scan> scans,
-                               std::optional<std::string_view> event_id = std::nullopt);
-
-// {"code": "...", "device_name"?: "..."} for POST /api/v1/devices.
-struct ProvisionRequest {
-  std::string code;
-  std::string device_name;
-};
-Result<ProvisionRequest, BodyError> parse_provision_request(std::string_view body);
+using muster::BodyError;
+using muster::BodyErrorKind;
+using muster::kMaxIdLength;
+using muster::kMaxScansPerBatch;
+using muster::kMaxTextLength;
+using muster::parse_provision_request;
+using muster::parse_scan_batch;
+using muster::ProvisionRequest;
+using muster::scan_batch_to_json;
+using muster::scan_to_json;
+using muster::ScanBatch;
+using muster::to_string;
 
 } // namespace muster::server

@@ -1,0 +1,155 @@
+#include "kiosk/app/sync_commands.hpp"
+
+#include <thread>
+
+#include "kiosk/app/kiosk_settings.hpp"
+#include "kiosk/app/package_import.hpp"
+
+namespace muster::kiosk {
+
+// The engine writes the keys the kiosk reads: they must stay the same text.
+static_assert(sync::kSettingClockOffsetMs == kSettingClockOffsetMs);
+static_assert(sync::kPackageCursorName == kPackageCursor);
+
+namespace {
+
+std::int64_t wall_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void print_report(const sync::SyncReport& report, std::ostream& out) {
+  out << "pushed " << report.stored << " new scans";
+  if (report.duplicates > 0) out << " (" << report.duplicates << " already on the server)";
+  out << " in " << report.batches << (report.batches == 1 ? " batch" : " batches")
+      << "; acknowledged through sequence " << report.acked_through;
+  if (report.package_applied) out << "; event package at cursor " << report.package_cursor;
+  if (report.clock) {
+    out << "; clock offset " << report.clock->offset_ms << " ms (±" << report.clock->uncertainty_ms
+        << " ms)";
+  }
+  out << '\n';
+}
+
+} // namespace
+
+sync::PackageApplier package_applier() {
+  return [](KioskStore& store, std::string_view envelope) -> Result<std::uint64_t, sync::SyncError> {
+    auto summary = import_package(store, envelope);
+    if (!summary) {
+      return fail(sync::SyncError::package,
+                  "the event package from the server was refused: " + summary.message());
+    }
+    return summary->cursor;
+  };
+}
+
+sync::HttpClientOptions http_options(const SyncCommandOptions& options) {
+  sync::HttpClientOptions http;
+  http.connect_timeout = options.connect_timeout;
+  http.total_timeout = options.total_timeout;
+  http.ca_file = options.ca_file;
+  http.pinned_public_key = options.pinned_public_key;
+  http.allow_insecure_http = options.insecure_http;
+  return http;
+}
+
+sync::SyncEngineOptions engine_options(const std::filesystem::path& store_path,
+                                       const SyncCommandOptions& options) {
+  sync::SyncEngineOptions engine;
+  engine.store_path = store_path;
+  engine.http = http_options(options);
+  engine.pass.batch_size = options.batch_size;
+  if (!options.server_url.empty()) engine.pass.server_url = options.server_url;
+  engine.apply = package_applier();
+  return engine;
+}
+
+int run_provision(KioskStore& store, std::string_view server_url, std::string_view code,
+                  const SyncCommandOptions& options, std::ostream& out, std::ostream& err) {
+  const auto http_opts = http_options(options);
+  if (auto checked = sync::check_server_url(server_url, http_opts.allow_insecure_http); !checked) {
+    err << "muster-kiosk provision: " << checked.message() << '\n';
+    return 1;
+  }
+  // Check before redeeming the one-time code: a new device id must not split an existing chain.
+  const std::string current = setting_or(store, kSettingDeviceId, "");
+  if (!current.empty()) {
+    auto scans = store.last_sequence(current);
+    if (!scans) {
+      err << "muster-kiosk provision: " << scans.message() << '\n';
+      return 1;
+    }
+    if (*scans > 0) {
+      err << "muster-kiosk provision: this kiosk already recorded " << *scans
+          << " scans as device " << current
+          << "; a provisioned device gets a new id, which would split that scan chain. Export "
+             "or sync those scans first and provision with a fresh data folder (--data).\n";
+      return 1;
+    }
+  }
+  sync::HttpClient http(http_opts);
+  const std::int64_t t0 = wall_now_ms();
+  auto provisioned = sync::provision_device(http, server_url, code, options.device_name);
+  const std::int64_t t1 = wall_now_ms();
+  if (!provisioned) {
+    err << "muster-kiosk provision: " << provisioned.message() << '\n';
+    return 1;
+  }
+  if (auto set = set_device_id(store, provisioned->device_id); !set) {
+    err << "muster-kiosk provision: " << set.message() << '\n';
+    return 1;
+  }
+  const std::int64_t first_offset = provisioned->server_time_ms != 0
+                                        ? provisioned->server_time_ms - (t0 + t1) / 2
+                                        : 0;
+  if (auto saved = sync::save_provisioning(store, *provisioned, first_offset); !saved) {
+    err << "muster-kiosk provision: " << saved.message() << '\n';
+    return 1;
+  }
+  out << "provisioned as device " << provisioned->device_id
+      << (provisioned->device_name.empty() ? "" : " (" + provisioned->device_name + ")")
+      << " for event " << provisioned->event_id << " at " << provisioned->server_url << '\n';
+  sync::SyncPassOptions pass;
+  pass.batch_size = options.batch_size;
+  const auto report = sync::run_sync_pass(store, http, pass, package_applier());
+  if (!report.ok) {
+    err << "muster-kiosk provision: provisioned, but the event package could not be pulled: "
+        << (report.error ? report.error->message : "unknown error")
+        << "; run 'muster-kiosk sync --once' when the server is reachable\n";
+    return 1;
+  }
+  out << "event package applied (cursor " << report.package_cursor << ")\n";
+  return 0;
+}
+
+int run_sync_once(KioskStore& store, const SyncCommandOptions& options, std::ostream& out,
+                  std::ostream& err) {
+  sync::HttpClient http(http_options(options));
+  sync::SyncPassOptions pass;
+  pass.batch_size = options.batch_size;
+  if (!options.server_url.empty()) pass.server_url = options.server_url;
+  const auto applier = package_applier();
+  sync::SyncReport report;
+  for (int attempt = 0; attempt <= std::max(0, options.retries); ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::seconds{attempt});
+    report = sync::run_sync_pass(store, http, pass, applier);
+    if (report.ok || !report.error || report.error->code != sync::SyncError::unreachable) break;
+  }
+  if (!report.ok) {
+    err << "muster-kiosk sync: " << (report.error ? report.error->message : "failed") << "; "
+        << report.queued << " scans still waiting to be acknowledged\n";
+    return 1;
+  }
+  print_report(report, out);
+  if (report.queued > 0) {
+    err << "muster-kiosk sync: " << report.queued
+        << " scans are still not acknowledged by the server; run sync again\n";
+    return 1;
+  }
+  out << "all scans acknowledged\n";
+  return 0;
+}
+
+} // namespace muster::kiosk

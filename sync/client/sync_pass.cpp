@@ -1,0 +1,382 @@
+#include "sync/client/sync_pass.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "shared/scan_json.hpp"
+#include "shared/time.hpp"
+
+namespace muster::sync {
+namespace {
+
+using nlohmann::json;
+
+std::string trim_slash(std::string_view url) {
+  std::string out(url);
+  while (!out.empty() && out.back() == '/')
+    out.pop_back();
+  return out;
+}
+
+Instant now() {
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+std::int64_t now_ms() { return now().time_since_epoch().count(); }
+
+std::string setting_text(const KioskStore& store, std::string_view key) {
+  auto value = store.setting(key);
+  if (!value || !value->has_value()) return {};
+  return **value;
+}
+
+std::uint64_t to_u64(std::string_view text) {
+  std::uint64_t value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
+// The server's error code and sentence, or a fallback when the body is not our error form.
+struct ServerError {
+  std::string code;
+  std::string message;
+  std::uint64_t first_bad_sequence = 0;
+  std::optional<std::uint64_t> acked_through;
+};
+
+ServerError server_error(const HttpResponse& response) {
+  ServerError out;
+  const json body = json::parse(response.body, nullptr, false);
+  if (body.is_object() && body.contains("error") && body["error"].is_object()) {
+    const json& e = body["error"];
+    if (e.contains("code") && e["code"].is_string()) out.code = e["code"].get<std::string>();
+    if (e.contains("message") && e["message"].is_string())
+      out.message = e["message"].get<std::string>();
+    if (e.contains("first_bad_sequence") && e["first_bad_sequence"].is_number_unsigned())
+      out.first_bad_sequence = e["first_bad_sequence"].get<std::uint64_t>();
+    if (body.contains("acked_through") && body["acked_through"].is_number_unsigned())
+      out.acked_through = body["acked_through"].get<std::uint64_t>();
+  }
+  if (out.message.empty()) out.message = "HTTP status " + std::to_string(response.status);
+  return out;
+}
+
+// Which failures are worth retrying and which need a person (PROTOCOL.md, "Retry rules").
+Error<SyncError> status_error(const HttpResponse& response, std::string_view what) {
+  const ServerError e = server_error(response);
+  const std::string words = std::string(what) + ": " + e.message +
+                            (e.code.empty() ? "" : " (" + e.code + ")");
+  const long s = response.status;
+  if (s >= 500 || s == 429 || s == 408) return fail(SyncError::unreachable, words);
+  if (s == 401 || s == 403 || s == 404) {
+    return fail(SyncError::unauthorized,
+                words + "; provision this kiosk again (muster-kiosk provision URL CODE)");
+  }
+  return fail(SyncError::refused, words + "; the server will refuse this again, staff must look");
+}
+
+Error<SyncError> transport_error(const Error<TransportError>& e, std::string_view what) {
+  if (e.code == TransportError::invalid_url || e.code == TransportError::insecure_url) {
+    return fail(SyncError::bad_url, e.message);
+  }
+  std::string words;
+  switch (e.code) {
+  case TransportError::connect:
+    words = "cannot reach the server";
+    break;
+  case TransportError::timeout:
+    words = "the server did not answer in time";
+    break;
+  case TransportError::tls:
+    words = "the server's certificate or key did not verify";
+    break;
+  case TransportError::reset:
+  case TransportError::truncated:
+    words = "the connection broke";
+    break;
+  default:
+    words = "network error";
+    break;
+  }
+  return fail(SyncError::unreachable, std::string(what) + ": " + words + " (" + e.message + ")");
+}
+
+struct Identity {
+  std::string server_url;
+  std::string device_id;
+  std::string token;
+  std::string event_id;
+};
+
+Result<Identity, SyncError> load_identity(const KioskStore& store,
+                                          const std::optional<std::string>& url_override) {
+  Identity id;
+  id.server_url = trim_slash(url_override ? *url_override : setting_text(store, kSettingServerUrl));
+  id.device_id = setting_text(store, kSettingSyncDeviceId);
+  id.token = setting_text(store, kSettingDeviceToken);
+  id.event_id = setting_text(store, kSettingEventId);
+  if (id.server_url.empty() || id.device_id.empty() || id.token.empty() || id.event_id.empty()) {
+    return fail(SyncError::not_provisioned,
+                "this kiosk is not provisioned: run 'muster-kiosk provision URL CODE' with a code "
+                "from 'muster-server provision'");
+  }
+  return id;
+}
+
+// Pushes every scan after the acknowledged ones; returns nothing on success.
+std::optional<Error<SyncError>> push_all(KioskStore& store, HttpClient& http, const Identity& id,
+                                         const SyncPassOptions& options, SyncReport& report,
+                                         const std::function<bool()>& should_stop) {
+  auto acked = store.acked_through(id.device_id);
+  if (!acked) return fail(SyncError::store, acked.message());
+  auto last = store.last_sequence(id.device_id);
+  if (!last) return fail(SyncError::store, last.message());
+  std::uint64_t next_after = *acked; // send from next_after + 1
+  std::uint64_t marked = *acked;
+  std::size_t batch_size = std::max<std::size_t>(1, std::min(options.batch_size, kMaxScansPerBatch));
+  std::optional<std::uint64_t> refused_at; // a 409 for a batch starting at acked_through + 1
+  const std::string url = id.server_url + "/api/v1/devices/" + id.device_id + "/scans";
+  // Bounded: each round either acknowledges at least one scan, shrinks the batch, or is the
+  // single resend a 409 allows; anything else ends the pass.
+  const std::uint64_t max_rounds = (*last > next_after ? *last - next_after : 0) * 2 + 64;
+  for (std::uint64_t round = 0; round < max_rounds; ++round) {
+    if (should_stop && should_stop()) return fail(SyncError::unreachable, "sync stopped");
+    auto scans = store.scans_after(id.device_id, next_after, batch_size);
+    if (!scans) return fail(SyncError::store, scans.message());
+    if (scans->empty()) return std::nullopt;
+    const std::string body = scan_batch_to_json(*scans, id.event_id);
+    report.batches += 1;
+    report.largest_batch = std::max(report.largest_batch, scans->size());
+    report.largest_request_bytes = std::max(report.largest_request_bytes, body.size());
+    auto response = http.post_json(url, body, id.token);
+    if (!response) return transport_error(response.error(), "pushing scans");
+    report.server_reachable = true;
+    const std::uint64_t first_sent = scans->front().sequence;
+    std::optional<std::uint64_t> server_acked;
+    if (response->status == 200) {
+      const json answer = json::parse(response->body, nullptr, false);
+      if (!answer.is_object() || !answer.contains("acked_through") ||
+          !answer["acked_through"].is_number_unsigned()) {
+        return fail(SyncError::unreachable, "pushing scans: the server's answer was not readable");
+      }
+      server_acked = answer["acked_through"].get<std::uint64_t>();
+      report.stored += answer.value("stored", std::uint64_t{0});
+      report.duplicates += answer.value("duplicates", std::uint64_t{0});
+      if (*server_acked < scans->back().sequence && *server_acked <= next_after) {
+        return fail(SyncError::refused, "pushing scans: the server acknowledged nothing new "
+                                        "(acked_through " + std::to_string(*server_acked) + ")");
+      }
+    } else if (response->status == 409) {
+      const ServerError e = server_error(*response);
+      if (!e.acked_through) return status_error(*response, "pushing scans");
+      server_acked = e.acked_through;
+      if (first_sent == *e.acked_through + 1) {
+        if (refused_at && *refused_at == e.first_bad_sequence) {
+          return fail(SyncError::chain_mismatch,
+                      "sync refused: records do not match the server (sequence " +
+                          std::to_string(e.first_bad_sequence) + ")");
+        }
+        refused_at = e.first_bad_sequence; // once more, in case the batch was stale
+      }
+    } else if (response->status == 413 && batch_size > 1) {
+      batch_size = std::max<std::size_t>(1, batch_size / 2);
+      continue;
+    } else {
+      auto error = status_error(*response, "pushing scans");
+      if (response->retry_after) report.retry_after = response->retry_after;
+      return error;
+    }
+    // Mark only after the server's durable answer; acknowledgement never goes backwards.
+    const std::uint64_t to_mark = std::min(*server_acked, *last);
+    if (to_mark > marked) {
+      auto changed = store.mark_acked(id.device_id, to_mark, now());
+      if (!changed) return fail(SyncError::store, changed.message());
+      marked = to_mark;
+    }
+    report.acked_through = std::max(report.acked_through, *server_acked);
+    next_after = *server_acked;
+  }
+  return fail(SyncError::refused, "pushing scans: no progress after many batches");
+}
+
+std::optional<Error<SyncError>> pull_package(KioskStore& store, HttpClient& http,
+                                             const Identity& id, const PackageApplier& apply,
+                                             SyncReport& report) {
+  auto cursor = store.cursor(kPackageCursorName);
+  if (!cursor) return fail(SyncError::store, cursor.message());
+  const std::uint64_t since = cursor->has_value() ? to_u64(**cursor) : 0;
+  const std::string url =
+      id.server_url + "/api/v1/events/" + id.event_id + "/package?since=" + std::to_string(since);
+  auto response = http.get(url, id.token);
+  if (!response) return transport_error(response.error(), "pulling the event package");
+  report.server_reachable = true;
+  if (response->status != 200) {
+    if (response->retry_after) report.retry_after = response->retry_after;
+    return status_error(*response, "pulling the event package");
+  }
+  auto applied = apply(store, response->body);
+  if (!applied) return applied.error();
+  report.package_applied = true;
+  report.package_cursor = *applied;
+  return std::nullopt;
+}
+
+void record_outcome(KioskStore& store, SyncReport& report) {
+  if (auto queued = store.unacked_count()) report.queued = *queued;
+  if (report.ok) {
+    (void)store.set_setting(kSettingLastSuccess, format_utc(now()));
+    (void)store.set_setting(kSettingLastError, "");
+  } else if (report.error) {
+    (void)store.set_setting(kSettingLastError, report.error->message);
+  }
+}
+
+} // namespace
+
+std::string_view to_string(SyncError error) {
+  switch (error) {
+  case SyncError::not_provisioned:
+    return "not_provisioned";
+  case SyncError::bad_url:
+    return "bad_url";
+  case SyncError::unreachable:
+    return "unreachable";
+  case SyncError::unauthorized:
+    return "unauthorized";
+  case SyncError::refused:
+    return "refused";
+  case SyncError::chain_mismatch:
+    return "chain_mismatch";
+  case SyncError::package:
+    return "package";
+  case SyncError::store:
+    return "store";
+  }
+  return "refused";
+}
+
+Result<ProvisionResult, SyncError> provision_device(HttpClient& http, std::string_view server_url,
+                                                    std::string_view code,
+                                                    std::string_view device_name) {
+  const std::string base = trim_slash(server_url);
+  json request{{"code", std::string(code)}};
+  if (!device_name.empty()) request["device_name"] = std::string(device_name);
+  auto response = http.post_json(base + "/api/v1/devices", request.dump(), "");
+  if (!response) return transport_error(response.error(), "provisioning");
+  if (response->status != 201 && response->status != 200) {
+    const ServerError e = server_error(*response);
+    const SyncError kind =
+        response->status >= 500 || response->status == 429 ? SyncError::unreachable
+                                                            : SyncError::refused;
+    return fail(kind, "provisioning refused: " + e.message +
+                          (e.code.empty() ? "" : " (" + e.code + ")"));
+  }
+  const json answer = json::parse(response->body, nullptr, false);
+  ProvisionResult out;
+  out.server_url = base;
+  if (!answer.is_object()) return fail(SyncError::refused, "provisioning: unreadable answer");
+  out.device_id = answer.value("device_id", "");
+  out.device_name = answer.value("device_name", "");
+  out.token = answer.value("token", "");
+  out.event_id = answer.value("event_id", "");
+  out.league_id = answer.value("league_id", "");
+  out.server_time_ms = answer.value("server_time_ms", std::int64_t{0});
+  if (out.device_id.empty() || out.token.empty() || out.event_id.empty()) {
+    return fail(SyncError::refused, "provisioning: the answer lacks device_id, token or event_id");
+  }
+  return out;
+}
+
+Result<Ok, SyncError> save_provisioning(KioskStore& store, const ProvisionResult& provisioned,
+                                        std::int64_t clock_offset_ms) {
+  const std::pair<std::string_view, std::string> values[] = {
+      {kSettingServerUrl, provisioned.server_url},
+      {kSettingSyncDeviceId, provisioned.device_id},
+      {kSettingDeviceToken, provisioned.token},
+      {kSettingEventId, provisioned.event_id},
+      {kSettingLeagueId, provisioned.league_id},
+      {kSettingClockOffsetMs, std::to_string(clock_offset_ms)},
+  };
+  for (const auto& [key, value] : values) {
+    if (auto saved = store.set_setting(key, value); !saved) {
+      return fail(SyncError::store, saved.message());
+    }
+  }
+  return Ok{};
+}
+
+Result<ClockSample, SyncError> measure_clock(HttpClient& http, std::string_view server_url,
+                                             int samples, const DeviceClock& device_clock) {
+  const auto clock = [&device_clock] { return device_clock ? device_clock() : now_ms(); };
+  const std::string url = trim_slash(server_url) + "/api/v1/time";
+  std::optional<ClockSample> best;
+  std::optional<Error<SyncError>> last_error;
+  for (int i = 0; i < std::max(1, samples); ++i) {
+    const std::int64_t t0 = clock();
+    auto response = http.get(url, "");
+    const std::int64_t t1 = clock();
+    if (!response) {
+      last_error = transport_error(response.error(), "measuring the clock");
+      break; // one failure is enough: the push would fail the same way
+    }
+    if (response->status != 200) {
+      last_error = status_error(*response, "measuring the clock");
+      break;
+    }
+    const json answer = json::parse(response->body, nullptr, false);
+    if (!answer.is_object() || !answer.contains("server_time_ms") ||
+        !answer["server_time_ms"].is_number_integer()) {
+      last_error = fail(SyncError::unreachable, "measuring the clock: unreadable answer");
+      break;
+    }
+    const std::int64_t s = answer["server_time_ms"].get<std::int64_t>();
+    // Round-trip aware: the server read its clock somewhere between t0 and t1.
+    const ClockSample sample{s - (t0 + t1) / 2, (t1 - t0) / 2};
+    if (!best || sample.uncertainty_ms < best->uncertainty_ms) best = sample;
+  }
+  if (best) return *best;
+  return *last_error;
+}
+
+SyncReport run_sync_pass(KioskStore& store, HttpClient& http, const SyncPassOptions& options,
+                         const PackageApplier& apply, const std::function<bool()>& should_stop) {
+  SyncReport report;
+  auto id = load_identity(store, options.server_url);
+  if (!id) {
+    report.error = id.error();
+    record_outcome(store, report);
+    return report;
+  }
+  if (auto checked = check_server_url(id->server_url, http.options().allow_insecure_http);
+      !checked) {
+    report.error = fail(SyncError::bad_url, checked.message());
+    record_outcome(store, report);
+    return report;
+  }
+  if (options.measure_clock) {
+    auto clock = measure_clock(http, id->server_url, 3, options.device_clock);
+    if (!clock) {
+      report.error = clock.error();
+      record_outcome(store, report);
+      return report;
+    }
+    report.server_reachable = true;
+    report.clock = *clock;
+    (void)store.set_setting(kSettingClockOffsetMs, std::to_string(clock->offset_ms));
+    (void)store.set_setting(kSettingClockUncertaintyMs, std::to_string(clock->uncertainty_ms));
+  }
+  if (auto pushed = push_all(store, http, *id, options, report, should_stop)) {
+    report.error = std::move(*pushed);
+  } else if (options.pull && apply) {
+    if (auto pulled = pull_package(store, http, *id, apply, report)) {
+      report.error = std::move(*pulled);
+    }
+  }
+  report.ok = !report.error.has_value();
+  record_outcome(store, report);
+  return report;
+}
+
+} // namespace muster::sync
