@@ -19,8 +19,10 @@
 #include "shared/badge.hpp"
 #include "shared/event_package.hpp"
 #include "shared/time.hpp"
+#include "sync/server/credit_commands.hpp"
 #include "sync/server/http_json.hpp"
 #include "sync/server/league_key.hpp"
+#include "sync/server/ledger_store.hpp"
 #include "sync/server/metrics.hpp"
 #include "sync/server/server_store.hpp"
 
@@ -93,6 +95,8 @@ std::string endpoint_label(const httplib::Request& req) {
     route = "/api/v1/devices/{id}/scans";
   else if (starts("/api/v1/events/") && ends("/package"))
     route = "/api/v1/events/{id}/package";
+  else if (starts("/api/v1/officials/") && ends("/transcript"))
+    route = "/api/v1/officials/{id}/transcript";
   else if (p == "/api/v1/time")
     route = "/api/v1/time";
   else if (p == "/healthz")
@@ -258,6 +262,62 @@ std::string_view to_string(HttpError error) {
     return "invalid";
   }
   return "invalid";
+}
+
+// GET /api/v1/officials/{id}/transcript (issue 6; PROTOCOL.md): the transcript JSON of
+// `muster-server transcript`, for League staff only. No token: 401; a token that is not an admin
+// token (`muster-server admin-token`, or HttpOptions::admin_token_hash): 403.
+static void handle_transcript(StorePool& stores, const HttpOptions& options,
+                              const httplib::Request& req, httplib::Response& res) {
+  const std::string header = req.get_header_value("Authorization");
+  constexpr std::string_view kScheme = "bearer ";
+  bool bearer = header.size() > kScheme.size() && header.size() <= 512;
+  for (std::size_t i = 0; bearer && i < kScheme.size(); ++i) {
+    bearer = std::tolower(static_cast<unsigned char>(header[i])) == kScheme[i];
+  }
+  if (!bearer) {
+    res.set_header("WWW-Authenticate", "Bearer realm=\"muster\"");
+    return send_error(res, 401, "unauthorized",
+                      "an 'Authorization: Bearer <admin token>' header is required");
+  }
+  const std::string presented = hash_secret(std::string_view(header).substr(kScheme.size()));
+  auto ledger = open_ledger_store(options.database);
+  if (!ledger) return send_store_unavailable(res, ledger.message());
+  bool admin = options.admin_token_hash.size() == presented.size() &&
+               sodium_memcmp(options.admin_token_hash.data(), presented.data(),
+                             presented.size()) == 0;
+  if (!admin) {
+    auto known = (*ledger)->has_admin_token(presented);
+    if (!known) return send_store_unavailable(res, known.message());
+    admin = *known;
+  }
+  if (!admin) return send_error(res, 403, "forbidden", "this endpoint needs an admin token");
+  const std::string official_id = req.matches[1];
+  if (!is_valid_path_id(official_id)) {
+    return send_error(res, 400, "bad_request", "invalid official id");
+  }
+  Date as_of = today_utc();
+  if (req.has_param("as_of")) {
+    const auto parsed = parse_date(req.get_param_value("as_of"));
+    if (!parsed) return send_error(res, 400, "bad_request", "as_of must be YYYY-MM-DD");
+    as_of = *parsed;
+  }
+  auto program = load_program(std::nullopt);
+  if (!program) {
+    std::cerr << "muster-server: transcript: " << program.message() << '\n';
+    return send_error(res, 503, "program_unavailable", "the credit program file is missing");
+  }
+  auto store = stores.acquire();
+  if (!store) return send_store_unavailable(res, store.message());
+  auto transcript = build_transcript(**store, **ledger, *program, official_id, as_of);
+  if (!transcript) {
+    if (transcript.code() == CreditError::not_found) {
+      return send_error(res, 404, "not_found", transcript.message());
+    }
+    return send_store_unavailable(res, transcript.message());
+  }
+  res.status = 200;
+  res.set_content(transcript_json(*transcript), "application/json");
 }
 
 struct HttpServer::Impl {
@@ -596,6 +656,10 @@ void HttpServer::Impl::install_routes() {
         [this](const httplib::Request& req, httplib::Response& res) { handle_package(req, res); });
   s.Post(R"(/api/v1/devices/([^/]+)/scans)",
          [this](const httplib::Request& req, httplib::Response& res) { handle_scans(req, res); });
+  s.Get(R"(/api/v1/officials/([^/]+)/transcript)",
+        [this](const httplib::Request& req, httplib::Response& res) {
+          handle_transcript(stores, options, req, res);
+        });
   s.Get("/api/v1/time", [](const httplib::Request&, httplib::Response& res) {
     send_json(res, 200, time_json(now_instant()));
   });

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "sync/server/admin_commands.hpp"
+#include "sync/server/credit_cli.hpp"
 #include "sync/server/demo_seed.hpp"
 #include "sync/server/http_api.hpp"
 #include "sync/server/league_key.hpp"
@@ -180,6 +181,8 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--tls-cert", tls_cert, "TLS certificate (PEM); HTTPS with --tls-key");
   serve_cmd->add_option("--tls-key", tls_key, "TLS private key (PEM)");
 
+  CreditCli credit_cli(app); // issue 6: close-event, transcript, credit-form, report, ...
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -220,6 +223,7 @@ int main(int argc, char** argv) {
       return run_demo({database, optional_path(league_key), out, optional_path(assets)}, o, e);
     }
     if (*serve_cmd) return run_serve(database, listen, tls_cert, tls_key, league_key);
+    if (auto code = credit_cli.run(o, e)) return *code;
   } catch (const std::exception& error) {
     std::cerr << "internal error: " << error.what() << '\n';
     return 1;

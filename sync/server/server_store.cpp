@@ -38,7 +38,7 @@ namespace {
 
 using Params = std::vector<SqlParam>;
 
-constexpr std::int64_t kSchemaVersion = 1;
+constexpr std::int64_t kSchemaVersion = 2;
 constexpr std::int64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
 
 // Migration 1. Times are BIGINT milliseconds since the Unix epoch (UTC); flags are 0/1 BIGINT;
@@ -89,6 +89,33 @@ CREATE TABLE scans (
   prev_hash TEXT NOT NULL, hash TEXT NOT NULL, received_at BIGINT NOT NULL,
   PRIMARY KEY (device_id, seq));
 CREATE INDEX scans_by_event ON scans (event_id);
+)sql";
+
+// Migration 2 (issue 6: credit programs): the officials' credit ledger, their program data
+// (term, designations; the role stays in the roster), event closings and admin tokens (hashed).
+// Used by ledger_store.cpp. Dates are "YYYY-MM-DD" TEXT, hours TEXT like increment_hours.
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE ledger_entries (
+  official_id TEXT NOT NULL, id TEXT NOT NULL, entry_date TEXT NOT NULL, hours TEXT NOT NULL,
+  course_code TEXT NOT NULL, topic TEXT NOT NULL, title TEXT NOT NULL, source TEXT NOT NULL,
+  approved BIGINT NOT NULL, test_passed BIGINT NOT NULL, points_event TEXT NOT NULL,
+  category TEXT NOT NULL, competency TEXT NOT NULL, documents_ref TEXT NOT NULL,
+  event_id TEXT NOT NULL, posted_at BIGINT NOT NULL, PRIMARY KEY (official_id, id));
+CREATE INDEX ledger_by_event ON ledger_entries (event_id);
+CREATE TABLE ledger_amendments (
+  official_id TEXT NOT NULL, id TEXT NOT NULL, old_hours TEXT NOT NULL, new_hours TEXT NOT NULL,
+  amended_at BIGINT NOT NULL);
+CREATE TABLE official_records (
+  id TEXT PRIMARY KEY, term_start TEXT NOT NULL, first_term BIGINT NOT NULL,
+  left_office TEXT NOT NULL);
+CREATE TABLE official_designations (
+  official_id TEXT NOT NULL, level_id TEXT NOT NULL, earned_on TEXT NOT NULL,
+  PRIMARY KEY (official_id, level_id));
+CREATE TABLE event_closings (
+  event_id TEXT PRIMARY KEY, closed_at BIGINT NOT NULL, scans_at_close BIGINT NOT NULL,
+  amended_at BIGINT);
+CREATE TABLE admin_tokens (
+  token_hash TEXT PRIMARY KEY, label TEXT NOT NULL, created_at BIGINT NOT NULL);
 )sql";
 
 constexpr std::string_view kScanColumns =
@@ -274,6 +301,36 @@ public:
     return Ok{};
   }
 
+  // Applies the numbered migrations a database of an older version lacks, in one write
+  // transaction (re-checked inside it, so two servers upgrading at once apply each once).
+  DbResult<Ok> migrate() {
+    auto exists = db_->has_table("schema_version");
+    if (!exists) return exists.error();
+    if (!*exists) return Ok{};
+    const auto current = [this]() -> DbResult<std::int64_t> {
+      auto version = db_->exec("SELECT max(version) FROM schema_version");
+      if (!version) return version.error();
+      return version->rows.empty() ? 0 : integer(version->rows[0][0]);
+    };
+    auto before = current(); // most opens: up to date, no write lock taken
+    if (!before) return before.error();
+    if (*before >= kSchemaVersion || *before < 1) return Ok{};
+    auto tx = begin_write("muster:schema");
+    if (!tx) return tx.error();
+    auto version = current();
+    if (!version) return version.error();
+    const std::int64_t found = *version;
+    if (found >= kSchemaVersion) return Ok{};
+    if (found < 2) {
+      if (auto created = db_->exec_script(kSchemaV2); !created) return created.error();
+      if (auto versioned = db_->exec("INSERT INTO schema_version (version) VALUES (2)");
+          !versioned) {
+        return versioned.error();
+      }
+    }
+    return tx->commit();
+  }
+
   DbResult<Ok> initialise(const LeagueInfo& league) override {
     if (league.id.empty() || has_nul(league.id) || has_nul(league.name)) {
       return fail(DbError::invalid, "a League needs a non-empty id");
@@ -291,6 +348,7 @@ public:
       }
     } else {
       if (auto created = db_->exec_script(kSchemaV1); !created) return created.error();
+      if (auto created = db_->exec_script(kSchemaV2); !created) return created.error();
       if (auto versioned =
               db_->exec("INSERT INTO schema_version (version) VALUES ($1)", Params{kSchemaVersion});
           !versioned) {
@@ -1138,6 +1196,7 @@ DbResult<std::unique_ptr<ServerStore>> open_server_store(std::string_view databa
   if (!connection) return connection.error();
   auto store = std::make_unique<SqlServerStore>(std::move(*connection));
   if (auto version = store->check_not_newer(); !version) return version.error();
+  if (auto migrated = store->migrate(); !migrated) return migrated.error();
   return std::unique_ptr<ServerStore>(std::move(store));
 }
 

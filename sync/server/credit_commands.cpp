@@ -1,0 +1,1019 @@
+// The credit commands: thin glue between the stores, compute_credits and evaluate.
+#include "sync/server/credit_commands.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "shared/time.hpp"
+#include "sync/server/http_api.hpp"
+
+namespace muster::server {
+
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+
+namespace {
+
+constexpr int kMaxParentLevels = 8;
+
+Error<CreditError> store_error(const Error<DbError>& error) {
+  return fail(error.code == DbError::not_found ? CreditError::not_found : CreditError::store,
+              error.message);
+}
+
+Instant now_instant() {
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+std::string csv_field(std::string_view text) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
+  std::string quoted = "\"";
+  for (const char c : text) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+std::string csv_line(const std::vector<std::string>& fields) {
+  std::string line;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) line += ',';
+    line += csv_field(fields[i]);
+  }
+  return line + "\n";
+}
+
+std::string full_name(const Attendee& a) {
+  if (a.first_name.empty() && a.last_name.empty()) return a.id;
+  return a.first_name + " " + a.last_name;
+}
+
+std::string join(const std::vector<std::string>& parts, std::string_view separator) {
+  std::string text;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) text += separator;
+    text += parts[i];
+  }
+  return text;
+}
+
+std::string fixed2(double hours) {
+  std::array<char, 32> buffer{};
+  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), hours,
+                                    std::chars_format::fixed, 2);
+  return std::string(buffer.data(), result.ptr);
+}
+
+std::string level_name(const Program& program, std::string_view id) {
+  const int index = program.level_index(id);
+  return index >= 0 ? program.levels[static_cast<std::size_t>(index)].name : std::string(id);
+}
+
+// "Basic 1.5; Advanced 0.5" (names) or "basic:1.5;advanced:0.5" (ids, for CSV).
+std::string placements_text(const EntryOutcome& outcome, const Program* program) {
+  std::vector<std::string> parts;
+  for (const Placement& p : outcome.placements) {
+    std::string part = program != nullptr
+                           ? level_name(*program, p.level_id) + " " + format_hours(p.hours)
+                           : p.level_id + ":" + format_hours(p.hours);
+    if (p.points > 0) part += (program != nullptr ? " + " : "+") + std::to_string(p.points) + " pt";
+    parts.push_back(std::move(part));
+  }
+  return join(parts, program != nullptr ? "; " : ";");
+}
+
+std::string refusals_text(const EntryOutcome& outcome) {
+  std::vector<std::string> parts;
+  for (const RefusedPart& r : outcome.refused)
+    parts.push_back(r.message);
+  return join(parts, "; ");
+}
+
+std::optional<std::string> optional_local(const std::optional<Instant>& instant,
+                                          std::string_view zone) {
+  if (!instant) return std::nullopt;
+  return format_local(*instant, zone, "%H:%M %Z");
+}
+
+CreditResult<Ok> write_text(const std::optional<fs::path>& file, const std::string& text,
+                            std::ostream& out) {
+  if (!file) {
+    out << text;
+    return Ok{};
+  }
+  if (auto written = write_file_atomically(*file, text); !written) {
+    return fail(CreditError::io, written.message());
+  }
+  return Ok{};
+}
+
+CreditResult<Ok> write_document(const PdfDocument& document, const fs::path& file) {
+  if (auto written = write_pdf(document, file); !written) {
+    return fail(CreditError::io, written.message());
+  }
+  return Ok{};
+}
+
+CreditResult<std::string> league_name(ServerStore& store) {
+  auto league = store.league();
+  if (!league) return store_error(league.error());
+  return league->name;
+}
+
+struct Stores {
+  std::unique_ptr<ServerStore> server;
+  std::unique_ptr<LedgerStore> ledger;
+};
+
+CreditResult<Stores> open_stores(std::string_view database) {
+  auto server = open_existing_store(database); // refuses a missing SQLite file
+  if (!server) return fail(CreditError::store, server.message());
+  auto ledger = open_ledger_store(database);
+  if (!ledger) return store_error(ledger.error());
+  return Stores{std::move(*server), std::move(*ledger)};
+}
+
+int failed(std::ostream& err, const std::string& message) {
+  err << "error: " << message << '\n';
+  return 1;
+}
+
+bool in_office(const Official& official, Date as_of) {
+  return !official.left_office ||
+         std::chrono::sys_days{*official.left_office} > std::chrono::sys_days{as_of};
+}
+
+} // namespace
+
+// ---- program ----
+
+std::optional<fs::path> find_default_program() {
+  std::error_code error;
+  fs::path dir = fs::read_symlink("/proc/self/exe", error).parent_path();
+  for (int level = 0; !error && level < kMaxParentLevels && !dir.empty(); ++level) {
+    const fs::path candidate = dir / "assets" / "programs" / kDefaultProgramFile;
+    std::error_code missing;
+    if (fs::is_regular_file(candidate, missing)) return candidate;
+    if (dir == dir.root_path()) break;
+    dir = dir.parent_path();
+  }
+  const fs::path installed = fs::path("/usr/share/muster/assets/programs") / kDefaultProgramFile;
+  if (fs::is_regular_file(installed, error)) return installed;
+  return std::nullopt;
+}
+
+CreditResult<Program> load_program(const std::optional<fs::path>& file) {
+  const auto path = file ? file : find_default_program();
+  if (!path) {
+    return fail(
+        CreditError::program,
+        "no program file: assets/programs/alm-cmo.jsonc was not found; pass --program FILE");
+  }
+  auto program = read_program(*path);
+  if (!program) return fail(CreditError::program, program.message());
+  return std::move(*program);
+}
+
+Date today_utc() {
+  return Date{std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())};
+}
+
+// ---- closing ----
+
+CreditResult<std::vector<LedgerEntry>> event_ledger_entries(ServerStore& store,
+                                                            const Event& event) {
+  auto rows = compute_credits(store, event);
+  if (!rows) return fail(CreditError::store, rows.message());
+  std::vector<LedgerEntry> entries;
+  for (const CreditRow& row : *rows) {
+    if (!row.on_roster || !earns_cmo_credit(row.attendee.role)) continue;
+    if (row.attendance.credit_hours <= 0) continue;
+    entries.push_back(
+        make_league_entry(event, row.session, row.attendee.id, row.attendance.credit_hours));
+  }
+  return entries;
+}
+
+CreditResult<PostOutcome> close_event(ServerStore& store, LedgerStore& ledger,
+                                      std::string_view event_id, Instant now, bool amend) {
+  auto event = store.event(event_id);
+  if (!event) return store_error(event.error());
+  // Counted before the credit is computed: a scan arriving in between is then reported as late
+  // at the next close instead of being silently covered by the close mark.
+  auto scans = store.scans_for_event(event_id);
+  if (!scans) return store_error(scans.error());
+  auto entries = event_ledger_entries(store, *event);
+  if (!entries) return entries.error();
+  auto outcome = ledger.post_event(event_id, *entries, scans->size(), now, amend);
+  if (!outcome) return store_error(outcome.error());
+  return std::move(*outcome);
+}
+
+std::string describe_close(std::string_view event_id, const PostOutcome& outcome) {
+  std::ostringstream text;
+  const std::string id(event_id);
+  const auto change_line = [&text](const LedgerChange& c) {
+    text << "  " << c.official_id << " " << c.entry_id << ": "
+         << (c.posted_hours ? format_hours(*c.posted_hours) + " h" : std::string("not posted"))
+         << " -> " << format_hours(c.computed_hours.value_or(0)) << " h\n";
+  };
+  if (outcome.first_close) {
+    double hours = 0;
+    std::set<std::string> officials;
+    for (const auto& c : outcome.changes) {
+      hours += c.computed_hours.value_or(0);
+      officials.insert(c.official_id);
+    }
+    text << "Closed event " << id << ": posted " << outcome.posted << " credit(s), "
+         << format_hours(hours) << " hours, to " << officials.size() << " official(s)' ledgers.\n";
+    for (const auto& c : outcome.changes)
+      change_line(c);
+    return text.str();
+  }
+  text << "Event " << id << " was closed at " << format_utc(outcome.closing.closed_at);
+  if (outcome.closing.amended_at && !outcome.amended) {
+    text << " (amended " << format_utc(*outcome.closing.amended_at) << ")";
+  }
+  text << ".\n";
+  if (outcome.amended) {
+    text << "Amended: " << outcome.posted << " credit(s) changed; " << outcome.scans_after_close
+         << " scan(s) had arrived after closing.\n";
+    for (const auto& c : outcome.changes)
+      change_line(c);
+    return text.str();
+  }
+  text << outcome.scans_after_close << " scan(s) arrived after closing; ";
+  if (outcome.changes.empty()) {
+    text << "credit not changed (the ledger matches the scans; nothing to post).\n";
+  } else {
+    text << "credit not changed: " << outcome.changes.size()
+         << " credit(s) differ from the scans; re-close with --amend to post:\n";
+    for (const auto& c : outcome.changes)
+      change_line(c);
+  }
+  return text.str();
+}
+
+// ---- officials and transcripts ----
+
+CreditResult<OfficialView> load_official(ServerStore& store, LedgerStore& ledger,
+                                         std::string_view official_id) {
+  auto attendee = store.attendee(official_id);
+  if (!attendee) {
+    if (attendee.code() == DbError::not_found) {
+      return fail(CreditError::not_found,
+                  "no official '" + std::string(official_id) + "' on the roster");
+    }
+    return store_error(attendee.error());
+  }
+  auto record = ledger.official(official_id);
+  if (!record) return store_error(record.error());
+  OfficialView view;
+  view.attendee = std::move(*attendee);
+  view.attendee.email.clear();
+  view.official.id = view.attendee.id;
+  view.official.role = view.attendee.role;
+  if (*record) {
+    view.official.term_start = (*record)->term_start;
+    view.official.first_term = (*record)->first_term;
+    view.official.left_office = (*record)->left_office;
+    view.official.designations = (*record)->designations;
+  }
+  return view;
+}
+
+CreditResult<Transcript> build_transcript(ServerStore& store, LedgerStore& ledger,
+                                          const Program& program, std::string_view official_id,
+                                          Date as_of) {
+  auto who = load_official(store, ledger, official_id);
+  if (!who) return who.error();
+  auto entries = ledger.entries(official_id);
+  if (!entries) return store_error(entries.error());
+  auto name = league_name(store);
+  if (!name) return name.error();
+  Transcript transcript;
+  transcript.league_name = std::move(*name);
+  transcript.program = program;
+  transcript.who = std::move(*who);
+  transcript.progress = evaluate(program, transcript.who.official, *entries, as_of);
+  return transcript;
+}
+
+namespace {
+
+json level_json(const LevelProgress& level) {
+  return json{
+      {"id", level.id},
+      {"name", level.name},
+      {"hours_required", level.hours_required},
+      {"hours_counted", level.hours_counted},
+      {"core_hours_required", level.core_hours_required},
+      {"core_hours_counted", level.core_hours_counted},
+      {"outside_hours_counted", level.outside_hours_counted},
+      {"points_required", level.points_required},
+      {"points_counted", level.points_counted},
+      {"held_before", level.held_before},
+      {"met", level.met},
+      {"completed_on", level.completed_on ? json(format_date(*level.completed_on)) : json(nullptr)},
+      {"tier", level.tier},
+      {"missing", level.missing}};
+}
+
+json course_json(const EntryOutcome& o) {
+  json levels = json::array();
+  for (const Placement& p : o.placements)
+    levels.push_back({{"level_id", p.level_id}, {"hours", p.hours}, {"points", p.points}});
+  json refused = json::array();
+  for (const RefusedPart& r : o.refused) {
+    refused.push_back({{"reason", std::string(to_string(r.reason))},
+                       {"hours", r.hours},
+                       {"points", r.points},
+                       {"message", r.message}});
+  }
+  return json{{"id", o.entry.id},
+              {"date", format_date(o.entry.date)},
+              {"course_code", o.entry.course_code},
+              {"title", o.entry.title},
+              {"source", std::string(to_string(o.entry.source))},
+              {"event_id", o.entry.event_id},
+              {"documents_ref", o.entry.documents_ref},
+              {"core", o.core},
+              {"hours", o.entry.hours},
+              {"hours_credited", o.hours_credited},
+              {"points_credited", o.points_credited},
+              {"levels", levels},
+              {"refused", refused}};
+}
+
+} // namespace
+
+std::string transcript_json(const Transcript& t) {
+  const Progress& p = t.progress;
+  json courses = json::array();
+  double posted = 0;
+  double credited = 0;
+  for (const EntryOutcome& o : p.entries) {
+    courses.push_back(course_json(o));
+    posted += o.entry.hours;
+    credited += o.hours_credited;
+  }
+  json levels = json::array();
+  for (const LevelProgress& level : p.levels)
+    levels.push_back(level_json(level));
+  json doc{{"official_id", t.who.attendee.id},
+           {"name", full_name(t.who.attendee)},
+           {"role", std::string(to_string(t.who.attendee.role))},
+           {"municipality", t.who.attendee.municipality},
+           {"program_id", p.program_id},
+           {"program", t.program.name},
+           {"as_of", format_date(p.as_of)},
+           {"courses", courses},
+           {"levels", levels},
+           {"totals", {{"hours_posted", posted}, {"hours_credited", credited}}},
+           {"current_level", p.current_level},
+           {"missing", p.missing}};
+  doc["annual"] = p.annual ? json{{"applies", p.annual->applies},     {"year", p.annual->year},
+                                  {"required", p.annual->required},   {"earned", p.annual->earned},
+                                  {"behind_by", p.annual->behind_by}, {"met", p.annual->met},
+                                  {"message", p.annual->message}}
+                           : json(nullptr);
+  doc["graduation"] = p.graduation ? json{{"year", p.graduation->year},
+                                          {"deadline", format_date(p.graduation->deadline)},
+                                          {"qualifies", p.graduation->qualifies},
+                                          {"message", p.graduation->message}}
+                                   : json(nullptr);
+  return doc.dump(2) + "\n";
+}
+
+std::string transcript_csv(const Transcript& t) {
+  std::string text = csv_line({"kind", "date", "course_code", "title", "source", "hours",
+                               "hours_credited", "level", "note"});
+  for (const EntryOutcome& o : t.progress.entries) {
+    text +=
+        csv_line({"course", format_date(o.entry.date), o.entry.course_code, o.entry.title,
+                  std::string(to_string(o.entry.source)), format_hours(o.entry.hours),
+                  format_hours(o.hours_credited), placements_text(o, nullptr), refusals_text(o)});
+  }
+  // One total per level: hours = what the level needs, hours_credited = what counted toward it.
+  for (const LevelProgress& level : t.progress.levels) {
+    text += csv_line({"total", level.completed_on ? format_date(*level.completed_on) : "", "",
+                      level.name, "", format_hours(level.hours_required),
+                      format_hours(level.hours_counted), level.id,
+                      level.met ? "met" : "not met: " + join(level.missing, "; ")});
+  }
+  return text;
+}
+
+PdfDocument transcript_document(const Transcript& t) {
+  const Progress& p = t.progress;
+  PdfDocument doc;
+  doc.title = "Transcript: " + full_name(t.who.attendee);
+  doc.subtitle = t.league_name + "  ·  " + t.program.name;
+  doc.footer = "Transcript of " + t.who.attendee.id + " as of " + format_date(p.as_of);
+  PdfBlock head;
+  head.lines.push_back(std::string(to_string(t.who.attendee.role)) + ", " +
+                       t.who.attendee.municipality + "  (official id " + t.who.attendee.id + ")");
+  head.lines.push_back("As of " + format_date(p.as_of));
+  doc.blocks.push_back(std::move(head));
+
+  PdfBlock courses;
+  PdfTable table;
+  table.caption = "Courses";
+  table.columns = {"Date", "Course", "Title", "Hours", "Credited", "Counted toward"};
+  table.widths = {1.3, 1.6, 2.9, 0.75, 1.05, 1.9};
+  for (const EntryOutcome& o : p.entries) {
+    table.rows.push_back(
+        {format_date(o.entry.date), o.entry.course_code, o.entry.title, format_hours(o.entry.hours),
+         format_hours(o.hours_credited),
+         o.placements.empty() ? std::string("-") : placements_text(o, &t.program)});
+  }
+  courses.table = std::move(table);
+  doc.blocks.push_back(std::move(courses));
+
+  PdfBlock levels;
+  PdfTable totals;
+  totals.caption = "Totals per level";
+  totals.columns = {"Level", "Hours", "Core", "Non-League", "Points", "Status"};
+  totals.widths = {1.4, 1.1, 1.0, 1.3, 0.8, 2.9};
+  for (const LevelProgress& l : p.levels) {
+    std::string status = l.met ? "met" : "not met";
+    if (l.completed_on) status += " on " + format_date(*l.completed_on);
+    if (l.held_before) status += " (held before)";
+    if (!l.tier.empty()) status += ", " + l.tier;
+    totals.rows.push_back(
+        {l.name, format_hours(l.hours_counted) + " / " + format_hours(l.hours_required),
+         format_hours(l.core_hours_counted) + " / " + format_hours(l.core_hours_required),
+         format_hours(l.outside_hours_counted),
+         l.points_required > 0
+             ? std::to_string(l.points_counted) + " / " + std::to_string(l.points_required)
+             : "-",
+         status});
+  }
+  levels.table = std::move(totals);
+  doc.blocks.push_back(std::move(levels));
+
+  PdfBlock standing;
+  standing.lines.push_back("Where the official stands:");
+  for (const std::string& line : p.missing)
+    standing.lines.push_back("  - " + line);
+  if (p.annual) standing.lines.push_back("Annual requirement: " + p.annual->message);
+  if (p.graduation) standing.lines.push_back("Graduation: " + p.graduation->message);
+  if (p.left_office) standing.lines.push_back("Left office: " + p.left_office->message);
+  std::vector<std::string> refused;
+  for (const EntryOutcome& o : p.entries) {
+    for (const RefusedPart& r : o.refused) {
+      refused.push_back("  - " + format_date(o.entry.date) + " " + o.entry.title + ": " +
+                        format_hours(r.hours) + " h not counted: " + r.message);
+    }
+  }
+  if (!refused.empty()) {
+    standing.lines.push_back("Credits not counted:");
+    standing.lines.insert(standing.lines.end(), refused.begin(), refused.end());
+  }
+  doc.blocks.push_back(std::move(standing));
+  return doc;
+}
+
+// ---- credit forms ----
+
+CreditResult<CreditForm> build_credit_form(ServerStore& store, std::string_view event_id,
+                                           std::string_view attendee_id) {
+  auto event = store.event(event_id);
+  if (!event) return store_error(event.error());
+  auto attendee = store.attendee(attendee_id);
+  if (!attendee) {
+    if (attendee.code() == DbError::not_found) {
+      return fail(CreditError::not_found,
+                  "no attendee '" + std::string(attendee_id) + "' on the roster");
+    }
+    return store_error(attendee.error());
+  }
+  auto rows = compute_credits(store, *event);
+  if (!rows) return fail(CreditError::store, rows.message());
+  auto name = league_name(store);
+  if (!name) return name.error();
+  CreditForm form;
+  form.league_name = std::move(*name);
+  form.event = std::move(*event);
+  form.attendee = std::move(*attendee);
+  form.attendee.email.clear();
+  for (CreditRow& row : *rows) {
+    if (row.attendee.id == attendee_id) form.rows.push_back(std::move(row));
+  }
+  if (form.rows.empty()) {
+    return fail(CreditError::not_found, "no attendance of '" + std::string(attendee_id) +
+                                            "' recorded at event '" + form.event.id + "'");
+  }
+  return form;
+}
+
+namespace {
+
+// The kiosk records neither survey answers nor a confirmation of the whole form yet
+// (kiosk/README.md): the form says so instead of leaving the reader to guess.
+constexpr std::string_view kNoSurvey = "none";
+constexpr std::string_view kNotConfirmed = "not confirmed at the kiosk";
+
+std::string local_or_dash(const std::optional<Instant>& instant, std::string_view zone) {
+  return optional_local(instant, zone).value_or("-");
+}
+
+double total_hours(const CreditForm& form) {
+  double total = 0;
+  for (const CreditRow& row : form.rows)
+    total += row.attendance.credit_hours;
+  return total;
+}
+
+} // namespace
+
+std::string credit_form_csv(const CreditForm& form) {
+  std::string text = csv_line({"event_id", "official_id", "name", "session_id", "session_title",
+                               "date", "arrived", "left", "early_leave", "early_leave_time",
+                               "credit_hours", "eligible", "survey", "kiosk_confirmation"});
+  for (const CreditRow& row : form.rows) {
+    const Attendance& a = row.attendance;
+    const std::string zone = form.event.timezone;
+    text += csv_line(
+        {form.event.id, form.attendee.id, full_name(form.attendee), row.session.id,
+         row.session.title, local_date(row.session.start, zone),
+         optional_local(a.first_arrival, zone).value_or(""),
+         optional_local(a.final_leave, zone).value_or(""), a.early_leave ? "true" : "false",
+         optional_local(a.early_leave_time, zone).value_or(""), fixed2(a.credit_hours),
+         a.eligible ? "true" : "false", std::string(kNoSurvey), std::string(kNotConfirmed)});
+  }
+  return text;
+}
+
+PdfDocument credit_form_document(const CreditForm& form) {
+  PdfDocument doc;
+  doc.title = "Credit form";
+  doc.subtitle = form.league_name + "  ·  " + form.event.name;
+  doc.footer = "Credit form of " + form.attendee.id + " for " + form.event.id;
+  PdfBlock head;
+  head.lines.push_back(full_name(form.attendee) + ", " +
+                       std::string(to_string(form.attendee.role)) + ", " +
+                       form.attendee.municipality + "  (id " + form.attendee.id + ")");
+  head.lines.push_back(form.event.location + ", " +
+                       local_date(form.rows.front().session.start, form.event.timezone) +
+                       "  ·  times in " + form.event.timezone);
+  head.lines.push_back("Arrival and leave times were recorded by the kiosks at the doors.");
+  doc.blocks.push_back(std::move(head));
+
+  PdfBlock sessions;
+  PdfTable table;
+  table.caption = "Sessions";
+  table.columns = {"Session", "Arrived", "Left", "Early leave", "Hours"};
+  table.widths = {4.0, 1.1, 1.1, 1.3, 0.8};
+  for (const CreditRow& row : form.rows) {
+    const Attendance& a = row.attendance;
+    table.rows.push_back(
+        {row.session.title, local_or_dash(a.first_arrival, form.event.timezone),
+         local_or_dash(a.final_leave, form.event.timezone),
+         a.early_leave ? "yes, " + local_or_dash(a.early_leave_time, form.event.timezone) : "no",
+         fixed2(a.credit_hours)});
+  }
+  sessions.table = std::move(table);
+  doc.blocks.push_back(std::move(sessions));
+
+  PdfBlock end;
+  const bool eligible = earns_cmo_credit(form.attendee.role);
+  end.lines.push_back("Total credit hours: " + fixed2(total_hours(form)) +
+                      (eligible ? "" : " (this role earns no CMO credit)"));
+  end.lines.push_back("Survey answers: " + std::string(kNoSurvey));
+  end.lines.push_back("Official's confirmation: " + std::string(kNotConfirmed));
+  end.lines.push_back("Claiming credit for time not attended could be an ethics violation.");
+  doc.blocks.push_back(std::move(end));
+  return doc;
+}
+
+CreditResult<PdfDocument> verification_letter_document(const CreditForm& form, Instant now) {
+  if (earns_cmo_credit(form.attendee.role)) {
+    return fail(CreditError::not_eligible,
+                "'" + form.attendee.id + "' is a " + std::string(to_string(form.attendee.role)) +
+                    " and earns CMO credit: use credit-form or transcript instead of a "
+                    "verification letter");
+  }
+  PdfDocument doc;
+  doc.title = "Attendance verification";
+  doc.subtitle = form.league_name;
+  doc.footer = "Verification of attendance of " + form.attendee.id + " at " + form.event.id;
+  PdfBlock body;
+  body.lines.push_back(format_local(now, form.event.timezone, "%Y-%m-%d"));
+  body.lines.push_back("");
+  body.lines.push_back("To whom it may concern,");
+  body.lines.push_back("");
+  body.lines.push_back(
+      "This letter verifies that " + full_name(form.attendee) + " (" +
+      std::string(to_string(form.attendee.role)) +
+      (form.attendee.municipality.empty() ? "" : ", " + form.attendee.municipality) + ")");
+  body.lines.push_back("attended " + form.event.name + " (" + form.event.location + ") on " +
+                       local_date(form.rows.front().session.start, form.event.timezone) +
+                       " as recorded by the check-in kiosks:");
+  PdfTable table;
+  table.columns = {"Session", "Arrived", "Left"};
+  table.widths = {4.5, 1.2, 1.2};
+  for (const CreditRow& row : form.rows) {
+    table.rows.push_back({row.session.title,
+                          local_or_dash(row.attendance.first_arrival, form.event.timezone),
+                          local_or_dash(row.attendance.final_leave, form.event.timezone)});
+  }
+  body.table = std::move(table);
+  doc.blocks.push_back(std::move(body));
+  PdfBlock end;
+  end.lines.push_back("This attendance does not carry Certified Municipal Official (CMO) credit,");
+  end.lines.push_back("which the program grants to elected officials only.");
+  end.lines.push_back("");
+  end.lines.push_back(form.league_name);
+  doc.blocks.push_back(std::move(end));
+  return doc;
+}
+
+// ---- reports ----
+
+std::optional<ReportKind> parse_report_kind(std::string_view text) {
+  if (text == "graduation") return ReportKind::graduation;
+  if (text == "compliance") return ReportKind::compliance;
+  if (text == "certified-municipalities") return ReportKind::certified_municipalities;
+  return std::nullopt;
+}
+
+namespace {
+
+std::string_view kind_name(ReportKind kind) {
+  switch (kind) {
+  case ReportKind::graduation:
+    return "graduation";
+  case ReportKind::compliance:
+    return "compliance";
+  case ReportKind::certified_municipalities:
+    return "certified-municipalities";
+  }
+  return "graduation";
+}
+
+} // namespace
+
+CreditResult<ReportTable> build_report(ServerStore& store, LedgerStore& ledger,
+                                       const Program& program, ReportKind kind, Date as_of) {
+  auto roster = store.roster();
+  if (!roster) return store_error(roster.error());
+  auto all = ledger.entries("");
+  if (!all) return store_error(all.error());
+  std::map<std::string, std::vector<LedgerEntry>> by_official;
+  for (auto& entry : *all)
+    by_official[entry.official_id].push_back(std::move(entry));
+
+  ReportTable report;
+  report.kind = kind;
+  report.as_of = as_of;
+  report.year = static_cast<int>(as_of.year());
+  struct Evaluated {
+    OfficialView who;
+    Progress progress;
+  };
+  std::vector<Evaluated> evaluated;
+  for (const Attendee& a : *roster) {
+    if (!earns_cmo_credit(a.role)) continue; // the League's programs are for elected officials
+    auto who = load_official(store, ledger, a.id);
+    if (!who) return who.error();
+    const auto& entries = by_official[a.id];
+    Progress progress = evaluate(program, who->official, entries, as_of);
+    evaluated.push_back({std::move(*who), std::move(progress)});
+  }
+
+  const auto name_cells = [](const OfficialView& who) {
+    return std::vector<std::string>{who.attendee.id, full_name(who.attendee),
+                                    std::string(to_string(who.attendee.role)),
+                                    who.attendee.municipality};
+  };
+  switch (kind) {
+  case ReportKind::graduation:
+    report.columns = {"official_id", "name",        "role",         "municipality",
+                      "levels",      "level_names", "completed_on", "deadline"};
+    for (const auto& [who, p] : evaluated) {
+      if (!p.graduation || p.graduation->qualifies.empty()) continue;
+      std::vector<std::string> names;
+      std::vector<std::string> dates;
+      for (const std::string& id : p.graduation->qualifies) {
+        names.push_back(level_name(program, id));
+        const LevelProgress* level = p.level(id);
+        dates.push_back(level && level->completed_on ? format_date(*level->completed_on) : "");
+      }
+      auto row = name_cells(who);
+      row.insert(row.end(), {join(p.graduation->qualifies, ";"), join(names, ";"), join(dates, ";"),
+                             format_date(p.graduation->deadline)});
+      report.rows.push_back(std::move(row));
+    }
+    break;
+  case ReportKind::compliance:
+    report.columns = {"official_id", "name",   "role",      "municipality", "year",
+                      "required",    "earned", "behind_by", "message"};
+    for (const auto& [who, p] : evaluated) {
+      if (!p.annual || !p.annual->applies || p.annual->met) continue;
+      auto row = name_cells(who);
+      row.insert(row.end(), {std::to_string(p.annual->year), format_hours(p.annual->required),
+                             format_hours(p.annual->earned), format_hours(p.annual->behind_by),
+                             p.annual->message});
+      report.rows.push_back(std::move(row));
+    }
+    break;
+  case ReportKind::certified_municipalities: {
+    report.columns = {"municipality", "certified", "officials", "holders", "not_holding", "note"};
+    if (program.levels.empty()) break;
+    const std::string designation = program.levels.front().id;
+    struct Town {
+      bool has_mayor = false;
+      int officials = 0;
+      int holders = 0;
+      std::vector<std::string> missing;
+    };
+    std::map<std::string, Town> towns;
+    for (const auto& [who, p] : evaluated) {
+      if (who.attendee.municipality.empty() || !in_office(who.official, as_of)) continue;
+      Town& town = towns[who.attendee.municipality];
+      ++town.officials;
+      if (who.attendee.role == Role::mayor) town.has_mayor = true;
+      const LevelProgress* level = p.level(designation);
+      if (level != nullptr && level->met) {
+        ++town.holders;
+      } else {
+        town.missing.push_back(who.attendee.id);
+      }
+    }
+    for (const auto& [municipality, town] : towns) {
+      const bool certified = town.has_mayor && town.missing.empty();
+      std::string note;
+      if (!town.has_mayor)
+        note = "no mayor on the roster";
+      else if (!certified)
+        note = std::to_string(town.missing.size()) + " without " + level_name(program, designation);
+      report.rows.push_back({municipality, certified ? "true" : "false",
+                             std::to_string(town.officials), std::to_string(town.holders),
+                             join(town.missing, ";"), note});
+    }
+    break;
+  }
+  }
+  return report;
+}
+
+std::string report_text(const ReportTable& report, ReportFormat format) {
+  if (format == ReportFormat::csv) {
+    std::string text = csv_line(report.columns);
+    for (const auto& row : report.rows)
+      text += csv_line(row);
+    return text;
+  }
+  json rows = json::array();
+  for (const auto& row : report.rows) {
+    json item = json::object();
+    for (std::size_t i = 0; i < report.columns.size() && i < row.size(); ++i) {
+      const std::string& column = report.columns[i];
+      if (column == "certified") {
+        item[column] = row[i] == "true";
+      } else if (column == "officials" || column == "holders" || column == "year") {
+        item[column] = std::stoi(row[i]);
+      } else if (column == "required" || column == "earned" || column == "behind_by") {
+        item[column] = std::stod(row[i]);
+      } else {
+        item[column] = row[i];
+      }
+    }
+    rows.push_back(std::move(item));
+  }
+  const json doc{{"kind", std::string(kind_name(report.kind))},
+                 {"year", report.year},
+                 {"as_of", format_date(report.as_of)},
+                 {"rows", rows}};
+  return doc.dump(2) + "\n";
+}
+
+// ---- outside credit ----
+
+CreditResult<OutsideCreditOutcome> record_outside_credit(ServerStore& store, LedgerStore& ledger,
+                                                         const Program& program,
+                                                         const OutsideCredit& credit, Instant now) {
+  if (!std::isfinite(credit.hours) || credit.hours <= 0 || credit.hours > 24) {
+    return fail(CreditError::invalid, "--hours must be more than 0 and at most 24");
+  }
+  if (credit.title.empty()) return fail(CreditError::invalid, "--title must not be empty");
+  if (credit.reference.empty()) {
+    return fail(CreditError::invalid,
+                "--reference must name the approval documents (agenda, registration)");
+  }
+  auto who = load_official(store, ledger, credit.official_id);
+  if (!who) return who.error();
+  LedgerEntry entry;
+  entry.id = "outside/" + format_date(credit.date) + "/" + credit.reference;
+  entry.official_id = credit.official_id;
+  entry.date = credit.date;
+  entry.hours = credit.hours;
+  entry.course_code = credit.course_code;
+  entry.topic = credit.topic;
+  entry.title = credit.title;
+  entry.source = CreditSource::outside;
+  entry.approved = true; // the command records training the League approved
+  entry.documents_ref = credit.reference;
+  if (auto added = ledger.add_entry(entry, now); !added) {
+    return fail(added.code() == DbError::conflict ? CreditError::invalid : CreditError::store,
+                added.message() + (added.code() == DbError::conflict
+                                       ? " (this course was recorded before)"
+                                       : ""));
+  }
+  auto entries = ledger.entries(credit.official_id);
+  if (!entries) return store_error(entries.error());
+  const Progress progress = evaluate(program, who->official, *entries, credit.date);
+  OutsideCreditOutcome result;
+  result.entry = entry;
+  for (const EntryOutcome& o : progress.entries) {
+    if (o.entry.id == entry.id) result.outcome = o;
+  }
+  return result;
+}
+
+std::string describe_outcome(const EntryOutcome& outcome, const Program& program) {
+  std::string text = "Counted " + format_hours(outcome.hours_credited) + " of " +
+                     format_hours(outcome.entry.hours) + " hours";
+  if (!outcome.placements.empty()) text += " toward " + placements_text(outcome, &program);
+  text += ".\n";
+  for (const RefusedPart& r : outcome.refused) {
+    text += "Not counted: " + format_hours(r.hours) + " h (" + std::string(to_string(r.reason)) +
+            "): " + r.message + "\n";
+  }
+  return text;
+}
+
+std::optional<Designation> parse_designation(std::string_view text) {
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  const auto date = parse_date(text.substr(colon + 1));
+  if (!date) return std::nullopt;
+  return Designation{std::string(text.substr(0, colon)), *date};
+}
+
+// ---- commands ----
+
+int run_close_event(const CloseEventOptions& options, std::ostream& out, std::ostream& err) {
+  auto stores = open_stores(options.database);
+  if (!stores) return failed(err, stores.message());
+  auto outcome =
+      close_event(*stores->server, *stores->ledger, options.event_id, now_instant(), options.amend);
+  if (!outcome) return failed(err, outcome.message());
+  out << describe_close(options.event_id, *outcome);
+  return 0;
+}
+
+int run_transcript(const TranscriptOptions& options, std::ostream& out, std::ostream& err) {
+  if (options.format == DocumentFormat::pdf && !options.out_file) {
+    return failed(err, "--format pdf needs --out FILE");
+  }
+  auto program = load_program(options.program_file);
+  if (!program) return failed(err, program.message());
+  auto stores = open_stores(options.database);
+  if (!stores) return failed(err, stores.message());
+  auto transcript = build_transcript(*stores->server, *stores->ledger, *program,
+                                     options.official_id, options.as_of.value_or(today_utc()));
+  if (!transcript) return failed(err, transcript.message());
+  CreditResult<Ok> written = Ok{};
+  switch (options.format) {
+  case DocumentFormat::json:
+    written = write_text(options.out_file, transcript_json(*transcript), out);
+    break;
+  case DocumentFormat::csv:
+    written = write_text(options.out_file, transcript_csv(*transcript), out);
+    break;
+  case DocumentFormat::pdf:
+    written = write_document(transcript_document(*transcript), *options.out_file);
+    break;
+  }
+  if (!written) return failed(err, written.message());
+  if (options.out_file) out << "Wrote " << options.out_file->string() << "\n";
+  return 0;
+}
+
+int run_credit_form(const CreditFormOptions& options, std::ostream& out, std::ostream& err) {
+  if (options.format == DocumentFormat::json) return failed(err, "--format must be pdf or csv");
+  if (options.format == DocumentFormat::pdf && !options.out_file) {
+    return failed(err, "--format pdf needs --out FILE");
+  }
+  auto stores = open_stores(options.database);
+  if (!stores) return failed(err, stores.message());
+  auto form = build_credit_form(*stores->server, options.event_id, options.official_id);
+  if (!form) return failed(err, form.message());
+  auto written = options.format == DocumentFormat::csv
+                     ? write_text(options.out_file, credit_form_csv(*form), out)
+                     : write_document(credit_form_document(*form), *options.out_file);
+  if (!written) return failed(err, written.message());
+  if (options.out_file) out << "Wrote " << options.out_file->string() << "\n";
+  return 0;
+}
+
+int run_verification_letter(const VerificationLetterOptions& options, std::ostream& out,
+                            std::ostream& err) {
+  auto stores = open_stores(options.database);
+  if (!stores) return failed(err, stores.message());
+  auto form = build_credit_form(*stores->server, options.event_id, options.attendee_id);
+  if (!form) return failed(err, form.message());
+  auto letter = verification_letter_document(*form, now_instant());
+  if (!letter) return failed(err, letter.message());
+  if (auto written = write_document(*letter, options.out_file); !written) {
+    return failed(err, written.message());
+  }
+  out << "Wrote " << options.out_file.string() << "\n";
+  return 0;
+}
+
+int run_report(const ReportOptions& options, std::ostream& out, std::ostream& err) {
+  auto program = load_program(options.program_file);
+  if (!program) return failed(err, program.message());
+  auto stores = open_stores(options.database);
+  if (!stores) return failed(err, stores.message());
+  Date as_of = options.as_of.value_or(today_utc());
+  if (options.year && !options.as_of) {
+    // A past year is reported as it stood on its last day; the current year as of today.
+    const Date year_end{std::chrono::year{*options.year}, std::chrono::December,
+                        std::chrono::day{31}};
+    if (std::chrono::sys_days{year_end} < std::chrono::sys_days{as_of}) as_of = year_end;
+    if (static_cast<int>(as_of.year()) != *options.year) {
+      return failed(err, "--year " + std::to_string(*options.year) + " is in the future");
+    }
+  }
+  auto report = build_report(*stores->server, *stores->ledger, *program, options.kind, as_of);
+  if (!report) return failed(err, report.message());
+  out << report_text(*report, options.format);
+  return 0;
+}
+
+int run_outside_credit(const OutsideCreditOptions& options, std::ostream& out, std::ostream& err) {
+  auto program = load_program(options.program_file);
+  if (!program) return failed(err, program.message());
+  auto stores = open_stores(options.database);
+  if (!stores) return failed(err, stores.message());
+  auto recorded = record_outside_credit(*stores->server, *stores->ledger, *program, options.credit,
+                                        now_instant());
+  if (!recorded) return failed(err, recorded.message());
+  out << "Recorded " << recorded->entry.id << " for " << options.credit.official_id << ": "
+      << format_hours(options.credit.hours) << " h, " << options.credit.title << ".\n"
+      << describe_outcome(recorded->outcome, *program);
+  return 0;
+}
+
+int run_official(const OfficialOptions& options, std::ostream& out, std::ostream& err) {
+  auto stores = open_stores(options.database);
+  if (!stores) return failed(err, stores.message());
+  auto who = load_official(*stores->server, *stores->ledger, options.official_id);
+  if (!who) return failed(err, who.message());
+  OfficialRecord record;
+  record.id = options.official_id;
+  record.term_start = options.term_start ? options.term_start : who->official.term_start;
+  record.first_term = options.first_term.value_or(who->official.first_term);
+  record.left_office = options.left_office ? options.left_office : who->official.left_office;
+  record.designations = options.designations;
+  if (auto put = stores->ledger->put_official(record); !put) return failed(err, put.message());
+  auto after = load_official(*stores->server, *stores->ledger, options.official_id);
+  if (!after) return failed(err, after.message());
+  const Official& o = after->official;
+  out << o.id << " (" << to_string(o.role) << ", " << after->attendee.municipality << ")\n"
+      << "  term start:  " << (o.term_start ? format_date(*o.term_start) : "-") << "\n"
+      << "  first term:  " << (o.first_term ? "yes" : "no") << "\n"
+      << "  left office: " << (o.left_office ? format_date(*o.left_office) : "-") << "\n";
+  for (const Designation& d : o.designations)
+    out << "  designation: " << d.level_id << " since " << format_date(d.earned_on) << "\n";
+  return 0;
+}
+
+int run_admin_token(std::string_view database, std::string_view label, std::ostream& out,
+                    std::ostream& err) {
+  if (sodium_init() < 0) return failed(err, "libsodium could not be initialised");
+  auto stores = open_stores(database);
+  if (!stores) return failed(err, stores.message());
+  std::array<unsigned char, 32> secret{};
+  randombytes_buf(secret.data(), secret.size());
+  std::string hex(secret.size() * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), secret.data(), secret.size());
+  hex.pop_back();
+  const std::string token = "muster-admin." + hex;
+  if (auto added = stores->ledger->add_admin_token(hash_secret(token), label, now_instant());
+      !added) {
+    return failed(err, added.message());
+  }
+  out << "Admin token for GET /api/v1/officials/{id}/transcript (shown once, stored hashed; "
+         "send it as 'Authorization: Bearer <token>'):\n"
+      << token << "\n";
+  return 0;
+}
+
+} // namespace muster::server

@@ -1,0 +1,221 @@
+#pragma once
+// muster-server's credit commands (issue 6, names fixed): close-event, transcript, credit-form,
+// verification-letter, report, outside-credit, official, admin-token. The server stays thin: the
+// credit of a session comes from compute_credits (admin_commands.hpp), every program rule from
+// evaluate (shared/progress.hpp). docs/credit.md is the administrator's guide.
+// Like admin_commands.hpp: library functions first (tests and the HTTP API use them), then
+// run_* functions that print results to `out`, errors to `err`, and return the exit code.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shared/ledger.hpp"
+#include "shared/program.hpp"
+#include "shared/progress.hpp"
+#include "shared/result.hpp"
+#include "sync/server/admin_commands.hpp"
+#include "sync/server/credit_pdf.hpp"
+#include "sync/server/ledger_store.hpp"
+#include "sync/server/server_store.hpp"
+
+namespace muster::server {
+
+enum class CreditError : std::uint8_t {
+  store,        // the database refused (message from the store)
+  program,      // the program file is missing or invalid
+  not_found,    // no such event, official or attendance
+  invalid,      // a bad argument (date, hours, designation)
+  not_eligible, // e.g. a verification letter for an official who earns CMO credit
+  io,           // an output file could not be written
+};
+
+template <class T> using CreditResult = Result<T, CreditError>;
+
+// ---- program ----
+
+inline constexpr std::string_view kDefaultProgramFile = "alm-cmo.jsonc";
+
+// assets/programs/alm-cmo.jsonc found upwards from the running executable (a build tree inside
+// the source tree), then /usr/share/muster/assets/programs (installed); like find_demo_assets.
+std::optional<std::filesystem::path> find_default_program();
+CreditResult<Program> load_program(const std::optional<std::filesystem::path>& file);
+
+// Today's date on the server's UTC calendar (the default "as of" date).
+Date today_utc();
+
+// ---- closing an event ----
+
+// One league_event entry per eligible official (role earns CMO credit, on the roster) and
+// session with credit > 0, from the scans of every device (compute_credits).
+CreditResult<std::vector<LedgerEntry>> event_ledger_entries(ServerStore& store, const Event& event);
+
+// Posts the event's credit (first close) or reports what changed since (re-close); `amend`
+// writes the changes. Idempotent: a re-close without new scans changes nothing.
+CreditResult<PostOutcome> close_event(ServerStore& store, LedgerStore& ledger,
+                                      std::string_view event_id, Instant now, bool amend);
+// The words close-event prints.
+std::string describe_close(std::string_view event_id, const PostOutcome& outcome);
+
+// ---- officials and transcripts ----
+
+// The official as the engine sees them: role from the roster, program data from the ledger
+// store. not_found when the id is not on the roster.
+struct OfficialView {
+  Attendee attendee; // without e-mail
+  Official official;
+};
+CreditResult<OfficialView> load_official(ServerStore& store, LedgerStore& ledger,
+                                         std::string_view official_id);
+
+struct Transcript {
+  std::string league_name;
+  Program program;
+  OfficialView who;
+  Progress progress;
+};
+CreditResult<Transcript> build_transcript(ServerStore& store, LedgerStore& ledger,
+                                          const Program& program, std::string_view official_id,
+                                          Date as_of);
+std::string transcript_json(const Transcript& transcript);
+std::string transcript_csv(const Transcript& transcript);
+PdfDocument transcript_document(const Transcript& transcript);
+
+// ---- credit forms and verification letters ----
+
+struct CreditForm {
+  std::string league_name;
+  Event event;
+  Attendee attendee;           // without e-mail
+  std::vector<CreditRow> rows; // the sessions with scans, in session order
+};
+// not_found when the event or attendee is unknown or the attendee has no scans in the event.
+CreditResult<CreditForm> build_credit_form(ServerStore& store, std::string_view event_id,
+                                           std::string_view attendee_id);
+std::string credit_form_csv(const CreditForm& form);
+PdfDocument credit_form_document(const CreditForm& form);
+// not_eligible for a role that earns CMO credit (their record is the credit form/transcript).
+CreditResult<PdfDocument> verification_letter_document(const CreditForm& form, Instant now);
+
+// ---- reports ----
+
+enum class ReportKind : std::uint8_t { graduation, compliance, certified_municipalities };
+enum class ReportFormat : std::uint8_t { csv, json };
+std::optional<ReportKind> parse_report_kind(std::string_view text);
+
+struct ReportTable {
+  ReportKind kind;
+  int year = 0;
+  Date as_of{};
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> rows;
+};
+// graduation: officials who completed a level in (last deadline, this year's deadline];
+// compliance: officials the annual requirement applies to and who are behind;
+// certified-municipalities: every municipality with a mayor or councilmember on the roster,
+// certified when it has a mayor and the mayor and every councilmember in office hold the
+// program's first level (Basic) on `as_of`.
+CreditResult<ReportTable> build_report(ServerStore& store, LedgerStore& ledger,
+                                       const Program& program, ReportKind kind, Date as_of);
+std::string report_text(const ReportTable& report, ReportFormat format);
+
+// ---- outside credit and officials' records ----
+
+struct OutsideCredit {
+  std::string official_id;
+  Date date{};
+  double hours = 0;
+  std::string title;
+  std::string reference; // where the approval documents are (agenda, registration)
+  std::string topic;
+  std::string course_code;
+};
+struct OutsideCreditOutcome {
+  LedgerEntry entry;
+  EntryOutcome outcome; // what the program made of it, evaluated as of its date
+};
+// Records an approved non-League course (id "outside/<date>/<reference>"; recording the same
+// one twice is a conflict) and evaluates it.
+CreditResult<OutsideCreditOutcome> record_outside_credit(ServerStore& store, LedgerStore& ledger,
+                                                         const Program& program,
+                                                         const OutsideCredit& credit, Instant now);
+std::string describe_outcome(const EntryOutcome& outcome, const Program& program);
+
+// "basic:2019-06-30" -> Designation
+std::optional<Designation> parse_designation(std::string_view text);
+
+// ---- commands ----
+
+struct CloseEventOptions {
+  std::string database;
+  std::string event_id;
+  bool amend = false;
+};
+int run_close_event(const CloseEventOptions& options, std::ostream& out, std::ostream& err);
+
+enum class DocumentFormat : std::uint8_t { json, csv, pdf };
+
+struct TranscriptOptions {
+  std::string database;
+  std::string official_id;
+  DocumentFormat format = DocumentFormat::json;
+  std::optional<std::filesystem::path> out_file; // required for pdf; stdout otherwise
+  std::optional<std::filesystem::path> program_file;
+  std::optional<Date> as_of;
+};
+int run_transcript(const TranscriptOptions& options, std::ostream& out, std::ostream& err);
+
+struct CreditFormOptions {
+  std::string database;
+  std::string event_id;
+  std::string official_id;
+  DocumentFormat format = DocumentFormat::pdf; // pdf or csv
+  std::optional<std::filesystem::path> out_file;
+};
+int run_credit_form(const CreditFormOptions& options, std::ostream& out, std::ostream& err);
+
+struct VerificationLetterOptions {
+  std::string database;
+  std::string event_id;
+  std::string attendee_id;
+  std::filesystem::path out_file;
+};
+int run_verification_letter(const VerificationLetterOptions& options, std::ostream& out,
+                            std::ostream& err);
+
+struct ReportOptions {
+  std::string database;
+  ReportKind kind = ReportKind::graduation;
+  std::optional<int> year; // as of Dec 31 of that year (or today, if earlier)
+  std::optional<Date> as_of;
+  ReportFormat format = ReportFormat::csv;
+  std::optional<std::filesystem::path> program_file;
+};
+int run_report(const ReportOptions& options, std::ostream& out, std::ostream& err);
+
+struct OutsideCreditOptions {
+  std::string database;
+  OutsideCredit credit;
+  std::optional<std::filesystem::path> program_file;
+};
+int run_outside_credit(const OutsideCreditOptions& options, std::ostream& out, std::ostream& err);
+
+struct OfficialOptions {
+  std::string database;
+  std::string official_id;
+  std::optional<Date> term_start;
+  std::optional<bool> first_term;
+  std::optional<Date> left_office;
+  std::vector<Designation> designations;
+};
+int run_official(const OfficialOptions& options, std::ostream& out, std::ostream& err);
+
+// Prints a new admin token (alone on the last line) for GET /api/v1/officials/{id}/transcript;
+// only its hash_secret is stored.
+int run_admin_token(std::string_view database, std::string_view label, std::ostream& out,
+                    std::ostream& err);
+
+} // namespace muster::server

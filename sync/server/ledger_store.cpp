@@ -1,0 +1,400 @@
+// The credit records over SqlConnection: the tables of schema migration 2 (server_store.cpp).
+#include "sync/server/ledger_store.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <utility>
+
+#include "sync/server/sql_connection.hpp"
+
+namespace muster::server {
+
+namespace {
+
+using Params = std::vector<SqlParam>;
+
+constexpr std::string_view kLedgerScope = "muster:ledger";
+constexpr std::string_view kEntryColumns =
+    "official_id, id, entry_date, hours, course_code, topic, title, source, approved, "
+    "test_passed, points_event, category, competency, documents_ref, event_id";
+
+std::int64_t to_ms(Instant when) { return when.time_since_epoch().count(); }
+Instant from_ms(std::int64_t ms) { return Instant{std::chrono::milliseconds{ms}}; }
+std::string text(const std::optional<std::string>& value) { return value.value_or(""); }
+
+std::int64_t integer(const std::optional<std::string>& value) {
+  std::int64_t number = 0;
+  if (value) std::from_chars(value->data(), value->data() + value->size(), number);
+  return number;
+}
+
+double number(const std::optional<std::string>& value) {
+  double result = 0;
+  if (value) std::from_chars(value->data(), value->data() + value->size(), result);
+  return result;
+}
+
+std::optional<Date> date_of(const std::optional<std::string>& value) {
+  if (!value || value->empty()) return std::nullopt;
+  return parse_date(*value);
+}
+
+std::string date_text(const std::optional<Date>& date) {
+  return date ? format_date(*date) : std::string();
+}
+
+bool is_postgres_url(std::string_view database) {
+  return database.starts_with("postgresql://") || database.starts_with("postgres://");
+}
+
+// Rolls back unless committed, so every early return leaves nothing behind.
+class WriteTransaction {
+public:
+  explicit WriteTransaction(SqlConnection& db) : db_(&db) {}
+  WriteTransaction(WriteTransaction&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+  WriteTransaction& operator=(WriteTransaction&&) = delete;
+  WriteTransaction(const WriteTransaction&) = delete;
+  WriteTransaction& operator=(const WriteTransaction&) = delete;
+  ~WriteTransaction() {
+    if (db_ != nullptr) db_->rollback();
+  }
+  DbResult<Ok> commit() {
+    auto committed = db_->commit();
+    if (!committed) db_->rollback();
+    db_ = nullptr;
+    return committed;
+  }
+
+private:
+  SqlConnection* db_;
+};
+
+DbResult<WriteTransaction> begin(SqlConnection& db) {
+  if (auto began = db.begin_write(kLedgerScope); !began) return began.error();
+  return WriteTransaction(db);
+}
+
+LedgerEntry entry_from(const SqlRow& row) {
+  LedgerEntry entry;
+  entry.official_id = text(row[0]);
+  entry.id = text(row[1]);
+  entry.date = date_of(row[2]).value_or(Date{});
+  entry.hours = number(row[3]);
+  entry.course_code = text(row[4]);
+  entry.topic = text(row[5]);
+  entry.title = text(row[6]);
+  entry.source = parse_credit_source(text(row[7])).value_or(CreditSource::league_event);
+  entry.approved = integer(row[8]) != 0;
+  entry.test_passed = integer(row[9]) != 0;
+  entry.points_event = text(row[10]);
+  entry.category = text(row[11]);
+  entry.competency = text(row[12]);
+  entry.documents_ref = text(row[13]);
+  entry.event_id = text(row[14]);
+  return entry;
+}
+
+Params entry_params(const LedgerEntry& e, Instant now) {
+  return Params{e.official_id,
+                e.id,
+                format_date(e.date),
+                hours_text(e.hours),
+                e.course_code,
+                e.topic,
+                e.title,
+                std::string(to_string(e.source)),
+                std::int64_t{e.approved ? 1 : 0},
+                std::int64_t{e.test_passed ? 1 : 0},
+                e.points_event,
+                e.category,
+                e.competency,
+                e.documents_ref,
+                e.event_id,
+                to_ms(now)};
+}
+
+constexpr std::string_view kInsertEntry =
+    "INSERT INTO ledger_entries (official_id, id, entry_date, hours, course_code, topic, title, "
+    "source, approved, test_passed, points_event, category, competency, documents_ref, "
+    "event_id, posted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+    "$15, $16)";
+
+DbResult<std::vector<LedgerEntry>> select_entries(SqlConnection& db, std::string_view where,
+                                                  const Params& params) {
+  auto rows = db.exec(
+      "SELECT " + std::string(kEntryColumns) + " FROM ledger_entries" + std::string(where), params);
+  if (!rows) return rows.error();
+  std::vector<LedgerEntry> entries;
+  entries.reserve(rows->rows.size());
+  for (const auto& row : rows->rows)
+    entries.push_back(entry_from(row));
+  std::sort(entries.begin(), entries.end(), [](const LedgerEntry& a, const LedgerEntry& b) {
+    if (a.official_id != b.official_id) return a.official_id < b.official_id;
+    return ledger_order(a, b);
+  });
+  return entries;
+}
+
+DbResult<std::optional<EventClosing>> select_closing(SqlConnection& db, std::string_view event_id) {
+  auto rows =
+      db.exec("SELECT event_id, closed_at, scans_at_close, amended_at FROM event_closings WHERE "
+              "event_id = $1",
+              Params{std::string(event_id)});
+  if (!rows) return rows.error();
+  if (rows->rows.empty()) return std::optional<EventClosing>{};
+  const SqlRow& row = rows->rows[0];
+  EventClosing closing;
+  closing.event_id = text(row[0]);
+  closing.closed_at = from_ms(integer(row[1]));
+  closing.scans_at_close = static_cast<std::uint64_t>(integer(row[2]));
+  if (row[3]) closing.amended_at = from_ms(integer(row[3]));
+  return std::optional<EventClosing>{closing};
+}
+
+bool same_hours(double a, double b) { return std::fabs(a - b) < 1e-9; }
+
+} // namespace
+
+std::string hours_text(double hours) {
+  std::array<char, 64> buffer{};
+  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), hours);
+  return std::string(buffer.data(), result.ptr);
+}
+
+LedgerStore::LedgerStore(std::unique_ptr<SqlConnection> db) : db_(std::move(db)) {}
+LedgerStore::~LedgerStore() = default;
+
+DbResult<std::vector<LedgerEntry>> LedgerStore::entries(std::string_view official_id) {
+  if (official_id.empty()) return select_entries(*db_, "", {});
+  return select_entries(*db_, " WHERE official_id = $1", Params{std::string(official_id)});
+}
+
+DbResult<std::vector<LedgerEntry>> LedgerStore::entries_for_event(std::string_view event_id) {
+  return select_entries(*db_, " WHERE event_id = $1", Params{std::string(event_id)});
+}
+
+DbResult<Ok> LedgerStore::add_entry(const LedgerEntry& entry, Instant now) {
+  if (entry.id.empty() || entry.official_id.empty()) {
+    return fail(DbError::invalid, "a ledger entry needs an id and an official");
+  }
+  if (!std::isfinite(entry.hours) || entry.hours < 0) {
+    return fail(DbError::invalid, "hours must be a number >= 0");
+  }
+  auto tx = begin(*db_);
+  if (!tx) return tx.error();
+  auto inserted = db_->exec(kInsertEntry, entry_params(entry, now));
+  if (!inserted) {
+    if (inserted.code() == DbError::conflict) {
+      return fail(DbError::conflict, "official '" + entry.official_id +
+                                         "' already has a ledger entry '" + entry.id + "'");
+    }
+    return inserted.error();
+  }
+  return tx->commit();
+}
+
+DbResult<PostOutcome> LedgerStore::post_event(std::string_view event_id,
+                                              std::span<const LedgerEntry> computed,
+                                              std::uint64_t event_scan_count, Instant now,
+                                              bool amend) {
+  auto tx = begin(*db_);
+  if (!tx) return tx.error();
+  auto previous = select_closing(*db_, event_id);
+  if (!previous) return previous.error();
+  auto posted = entries_for_event(event_id);
+  if (!posted) return posted.error();
+
+  PostOutcome outcome;
+  outcome.first_close = !previous->has_value();
+  std::map<std::pair<std::string, std::string>, const LedgerEntry*> before;
+  for (const auto& entry : *posted)
+    before[{entry.official_id, entry.id}] = &entry;
+  std::map<std::pair<std::string, std::string>, const LedgerEntry*> now_given;
+  for (const auto& entry : computed)
+    now_given[{entry.official_id, entry.id}] = &entry;
+  for (const auto& [key, entry] : now_given) {
+    const auto found = before.find(key);
+    if (found == before.end()) {
+      outcome.changes.push_back({key.first, key.second, std::nullopt, entry->hours});
+    } else if (!same_hours(found->second->hours, entry->hours)) {
+      outcome.changes.push_back({key.first, key.second, found->second->hours, entry->hours});
+    }
+  }
+  for (const auto& [key, entry] : before) {
+    if (!now_given.contains(key) && !same_hours(entry->hours, 0)) {
+      outcome.changes.push_back({key.first, key.second, entry->hours, std::nullopt});
+    }
+  }
+  if (*previous) {
+    outcome.closing = **previous;
+    outcome.scans_after_close = event_scan_count > (*previous)->scans_at_close
+                                    ? event_scan_count - (*previous)->scans_at_close
+                                    : 0;
+  }
+  if (!outcome.first_close && !amend) return outcome; // report only; the transaction rolls back
+
+  for (const LedgerChange& change : outcome.changes) {
+    const auto key = std::make_pair(change.official_id, change.entry_id);
+    if (!change.posted_hours) {
+      if (auto inserted = db_->exec(kInsertEntry, entry_params(*now_given.at(key), now));
+          !inserted) {
+        return inserted.error();
+      }
+    } else {
+      const double hours = change.computed_hours.value_or(0);
+      if (auto updated =
+              db_->exec("UPDATE ledger_entries SET hours = $3, posted_at = $4 WHERE "
+                        "official_id = $1 AND id = $2",
+                        Params{change.official_id, change.entry_id, hours_text(hours), to_ms(now)});
+          !updated) {
+        return updated.error();
+      }
+      if (auto kept =
+              db_->exec("INSERT INTO ledger_amendments (official_id, id, old_hours, "
+                        "new_hours, amended_at) VALUES ($1, $2, $3, $4, $5)",
+                        Params{change.official_id, change.entry_id,
+                               hours_text(*change.posted_hours), hours_text(hours), to_ms(now)});
+          !kept) {
+        return kept.error();
+      }
+    }
+    ++outcome.posted;
+  }
+  if (outcome.first_close) {
+    outcome.closing = EventClosing{std::string(event_id), now, event_scan_count, std::nullopt};
+    if (auto inserted = db_->exec(
+            "INSERT INTO event_closings (event_id, closed_at, "
+            "scans_at_close, amended_at) VALUES ($1, $2, $3, NULL)",
+            Params{std::string(event_id), to_ms(now), static_cast<std::int64_t>(event_scan_count)});
+        !inserted) {
+      return inserted.error();
+    }
+  } else {
+    outcome.amended = true;
+    outcome.closing.scans_at_close = event_scan_count;
+    outcome.closing.amended_at = now;
+    if (auto updated = db_->exec(
+            "UPDATE event_closings SET scans_at_close = $2, amended_at = $3 "
+            "WHERE event_id = $1",
+            Params{std::string(event_id), static_cast<std::int64_t>(event_scan_count), to_ms(now)});
+        !updated) {
+      return updated.error();
+    }
+  }
+  if (auto committed = tx->commit(); !committed) return committed.error();
+  return outcome;
+}
+
+DbResult<std::optional<EventClosing>> LedgerStore::closing(std::string_view event_id) {
+  return select_closing(*db_, event_id);
+}
+
+DbResult<std::optional<OfficialRecord>> LedgerStore::official(std::string_view official_id) {
+  auto rows = db_->exec(
+      "SELECT id, term_start, first_term, left_office FROM official_records WHERE id = $1",
+      Params{std::string(official_id)});
+  if (!rows) return rows.error();
+  auto designations = db_->exec("SELECT level_id, earned_on FROM official_designations WHERE "
+                                "official_id = $1 ORDER BY level_id",
+                                Params{std::string(official_id)});
+  if (!designations) return designations.error();
+  if (rows->rows.empty() && designations->rows.empty()) return std::optional<OfficialRecord>{};
+  OfficialRecord record;
+  record.id = std::string(official_id);
+  if (!rows->rows.empty()) {
+    const SqlRow& row = rows->rows[0];
+    record.term_start = date_of(row[1]);
+    record.first_term = integer(row[2]) != 0;
+    record.left_office = date_of(row[3]);
+  }
+  for (const auto& row : designations->rows) {
+    record.designations.push_back({text(row[0]), date_of(row[1]).value_or(Date{})});
+  }
+  return std::optional<OfficialRecord>{std::move(record)};
+}
+
+DbResult<std::vector<OfficialRecord>> LedgerStore::officials() {
+  auto ids = db_->exec("SELECT id FROM official_records UNION SELECT official_id FROM "
+                       "official_designations ORDER BY 1");
+  if (!ids) return ids.error();
+  std::vector<OfficialRecord> records;
+  for (const auto& row : ids->rows) {
+    auto record = official(text(row[0]));
+    if (!record) return record.error();
+    if (*record) records.push_back(std::move(**record));
+  }
+  return records;
+}
+
+DbResult<Ok> LedgerStore::put_official(const OfficialRecord& record) {
+  if (record.id.empty()) return fail(DbError::invalid, "an official needs an id");
+  auto tx = begin(*db_);
+  if (!tx) return tx.error();
+  const Params fields{record.id, date_text(record.term_start),
+                      std::int64_t{record.first_term ? 1 : 0}, date_text(record.left_office)};
+  auto updated = db_->exec("UPDATE official_records SET term_start = $2, first_term = $3, "
+                           "left_office = $4 WHERE id = $1",
+                           fields);
+  if (!updated) return updated.error();
+  if (updated->affected == 0) {
+    if (auto inserted = db_->exec("INSERT INTO official_records (id, term_start, first_term, "
+                                  "left_office) VALUES ($1, $2, $3, $4)",
+                                  fields);
+        !inserted) {
+      return inserted.error();
+    }
+  }
+  for (const Designation& designation : record.designations) {
+    const Params params{record.id, designation.level_id, format_date(designation.earned_on)};
+    if (auto removed =
+            db_->exec("DELETE FROM official_designations WHERE official_id = $1 AND level_id = $2",
+                      Params{record.id, designation.level_id});
+        !removed) {
+      return removed.error();
+    }
+    if (auto inserted = db_->exec("INSERT INTO official_designations (official_id, level_id, "
+                                  "earned_on) VALUES ($1, $2, $3)",
+                                  params);
+        !inserted) {
+      return inserted.error();
+    }
+  }
+  return tx->commit();
+}
+
+DbResult<Ok> LedgerStore::add_admin_token(std::string_view token_hash, std::string_view label,
+                                          Instant now) {
+  auto tx = begin(*db_);
+  if (!tx) return tx.error();
+  if (auto inserted =
+          db_->exec("INSERT INTO admin_tokens (token_hash, label, created_at) VALUES ($1, $2, $3)",
+                    Params{std::string(token_hash), std::string(label), to_ms(now)});
+      !inserted) {
+    return inserted.error();
+  }
+  return tx->commit();
+}
+
+DbResult<bool> LedgerStore::has_admin_token(std::string_view token_hash) {
+  auto rows = db_->exec("SELECT 1 FROM admin_tokens WHERE token_hash = $1",
+                        Params{std::string(token_hash)});
+  if (!rows) return rows.error();
+  return !rows->rows.empty();
+}
+
+DbResult<std::unique_ptr<LedgerStore>> open_ledger_store(std::string_view database) {
+  {
+    auto store = open_server_store(database); // upgrades an older schema first
+    if (!store) return store.error();
+    if (auto league = (*store)->league(); !league) return league.error();
+  }
+  auto connection = is_postgres_url(database) ? open_pg_connection(std::string(database))
+                                              : open_sqlite_connection(std::string(database));
+  if (!connection) return connection.error();
+  return std::make_unique<LedgerStore>(std::move(*connection));
+}
+
+} // namespace muster::server

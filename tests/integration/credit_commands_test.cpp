@@ -1,0 +1,810 @@
+// Issue 6's server features, end to end: the real muster-server binary as a subprocess over a
+// real SQLite file (and one PostgreSQL case), plus library calls to look inside the stores.
+// Hours are hand-computed from the demo event (assets/demo/event.json: S1 08:30-10:00 CST,
+// S2 10:15-11:45 CST, 1.5 h each, grace 10 min, increment 0.25 h).
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <libpq-fe.h>
+#include <nlohmann/json.hpp>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "shared/ledger.hpp"
+#include "shared/scan_log.hpp"
+#include "shared/time.hpp"
+#include "sync/server/badge_render.hpp"
+#include "sync/server/credit_commands.hpp"
+#include "sync/server/http_api.hpp"
+#include "sync/server/ledger_store.hpp"
+#include "sync/server/server_store.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace muster {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+const fs::path kProgram = fs::path(MUSTER_BINARY_DIR) / "sync/server/muster-server";
+const fs::path kDemo = fs::path(MUSTER_SOURCE_DIR) / "assets/demo";
+const fs::path kAlm = fs::path(MUSTER_SOURCE_DIR) / "assets/programs/alm-cmo.jsonc";
+constexpr const char* kEvent = "fall-2026-training";
+
+struct Outcome {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string quoted(const std::string& arg) {
+  std::string text = "'";
+  for (const char c : arg) {
+    if (c == '\'') {
+      text += "'\\''";
+    } else {
+      text += c;
+    }
+  }
+  return text + "'";
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(line);
+  return lines;
+}
+
+Outcome run_in(const fs::path& dir, const std::vector<std::string>& args) {
+  std::string command = "timeout 120 " + quoted(kProgram.string());
+  for (const auto& arg : args)
+    command += " " + quoted(arg);
+  const fs::path out = dir / "stdout.txt";
+  const fs::path err = dir / "stderr.txt";
+  command += " >" + quoted(out.string()) + " 2>" + quoted(err.string());
+  const int status = std::system(command.c_str());
+  Outcome result;
+  result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.out = test::read_file(out);
+  result.err = test::read_file(err);
+  return result;
+}
+
+// A kiosk door: scans chained like a kiosk's, stored through the store API.
+struct Door {
+  std::string id;
+  std::vector<Scan> scans;
+  Digest head{};
+};
+
+void add_scan(Door& door, const std::string& attendee, const std::string& session, ScanKind kind,
+              const char* time) {
+  Scan scan;
+  scan.device_id = door.id;
+  scan.sequence = door.scans.size() + 1;
+  scan.attendee_id = attendee;
+  scan.badge_serial = "SERIAL-" + attendee;
+  scan.session_id = session;
+  scan.kind = kind;
+  scan.wall_time = *parse_iso8601(time);
+  scan.monotonic_ms = static_cast<std::int64_t>(scan.sequence) * 1000;
+  seal(scan, door.head);
+  door.head = scan.hash;
+  door.scans.push_back(scan);
+}
+
+void provision(server::ServerStore& store, const Door& door) {
+  const Instant now = *parse_iso8601("2026-12-03T12:00:00Z");
+  const std::string code = "CODE-" + door.id;
+  ASSERT_TRUE(store
+                  .add_provisioning_code(server::hash_secret(code), kEvent, door.id,
+                                         now + std::chrono::hours(1))
+                  .ok());
+  ASSERT_TRUE(store
+                  .redeem_provisioning_code(server::hash_secret(code), door.id,
+                                            server::hash_secret("t" + door.id), now)
+                  .ok());
+}
+
+void store_door(server::ServerStore& store, const Door& door) {
+  auto stored =
+      store.store_scans(door.id, kEvent, door.scans, *parse_iso8601("2026-12-03T18:00:00Z"));
+  ASSERT_TRUE(stored.ok()) << stored.message();
+  ASSERT_FALSE(stored->rejection.has_value()) << stored->rejection->reason;
+}
+
+// The scans of server_cli_test's credits case: RB-0001 (mayor) S1 1.0 h (early leave 09:30
+// CST) + S2 1.5 h; RB-0002 (councilmember) S1 1.25 h over two doors; RB-0003 (clerk) S1, no credit.
+void store_demo_scans(server::ServerStore& store) {
+  Door a{"DOOR-A", {}, {}};
+  Door b{"DOOR-B", {}, {}};
+  provision(store, a);
+  provision(store, b);
+  add_scan(a, "RB-0001", "S1", ScanKind::arrive, "2026-12-03T14:35:00Z");
+  add_scan(a, "RB-0001", "S1", ScanKind::leave, "2026-12-03T15:30:00Z");
+  add_scan(a, "RB-0002", "S1", ScanKind::arrive, "2026-12-03T14:45:00Z");
+  add_scan(b, "RB-0002", "S1", ScanKind::leave, "2026-12-03T15:55:00Z");
+  add_scan(b, "RB-0003", "S1", ScanKind::arrive, "2026-12-03T14:29:00Z");
+  add_scan(b, "RB-0001", "S2", ScanKind::arrive, "2026-12-03T16:14:00Z");
+  store_door(store, a);
+  store_door(store, b);
+}
+
+// Grey-level variance of page 1 rendered at 50 dpi: a blank page is ~0.
+double page_variance(const fs::path& pdf, const fs::path& dir) {
+  const fs::path prefix = dir / ("page-" + pdf.stem().string());
+  const std::string command = "timeout 60 pdftoppm -png -r 50 -f 1 -l 1 " + quoted(pdf.string()) +
+                              " " + quoted(prefix.string());
+  if (std::system(command.c_str()) != 0) return -1;
+  fs::path png = prefix.string() + "-1.png";
+  if (!fs::exists(png)) png = prefix.string() + "-01.png";
+  auto image = server::read_png_gray(png);
+  if (!image || image->pixels.empty()) return -1;
+  double sum = 0;
+  for (const auto p : image->pixels)
+    sum += p;
+  const double mean = sum / static_cast<double>(image->pixels.size());
+  double squares = 0;
+  for (const auto p : image->pixels)
+    squares += (p - mean) * (p - mean);
+  return squares / static_cast<double>(image->pixels.size());
+}
+
+class CreditCommands : public ::testing::Test {
+protected:
+  void SetUp() override {
+    ASSERT_GE(sodium_init(), 0);
+    ASSERT_TRUE(fs::exists(kProgram)) << kProgram;
+    db_ = (dir_ / "league.db").string();
+  }
+
+  Outcome run(const std::vector<std::string>& args) { return run_in(dir_.path(), args); }
+
+  void prepare() {
+    const Outcome init = run({"init", "--db", db_});
+    ASSERT_EQ(init.code, 0) << init.err;
+    ASSERT_EQ(run({"import-roster", "--db", db_, (kDemo / "roster.csv").string()}).code, 0);
+    ASSERT_EQ(run({"import-event", "--db", db_, (kDemo / "event.json").string()}).code, 0);
+  }
+
+  void prepare_with_scans() {
+    prepare();
+    auto s = store();
+    store_demo_scans(*s);
+  }
+
+  std::unique_ptr<server::ServerStore> store() {
+    auto opened = server::open_server_store(db_);
+    EXPECT_TRUE(opened.ok()) << opened.message();
+    return std::move(opened).value();
+  }
+
+  std::unique_ptr<server::LedgerStore> ledger() {
+    auto opened = server::open_ledger_store(db_);
+    EXPECT_TRUE(opened.ok()) << opened.message();
+    return std::move(opened).value();
+  }
+
+  // official id -> entry id -> hours
+  std::map<std::string, std::map<std::string, double>> ledger_hours() {
+    std::map<std::string, std::map<std::string, double>> hours;
+    auto entries = ledger()->entries("");
+    EXPECT_TRUE(entries.ok()) << entries.message();
+    for (const auto& e : *entries)
+      hours[e.official_id][e.id] = e.hours;
+    return hours;
+  }
+
+  void add_entry(const std::string& official, const std::string& id, const char* date, double hours,
+                 const std::string& code) {
+    LedgerEntry entry;
+    entry.id = id;
+    entry.official_id = official;
+    entry.date = *parse_date(date);
+    entry.hours = hours;
+    entry.course_code = code;
+    entry.title = "Course " + code;
+    entry.source = CreditSource::league_event;
+    auto added = ledger()->add_entry(entry, *parse_iso8601("2026-01-01T00:00:00Z"));
+    ASSERT_TRUE(added.ok()) << added.message();
+  }
+
+  // Basic for the ALM program: the 20 core courses (1 h each) and 20 other hours.
+  void complete_basic(const std::string& official, const char* core_date, const char* other_date) {
+    for (int i = 1; i <= 20; ++i) {
+      const std::string code = std::string(i < 10 ? "CORE-0" : "CORE-") + std::to_string(i);
+      add_entry(official, "core/" + code, core_date, 1, code);
+    }
+    for (int i = 1; i <= 4; ++i) {
+      add_entry(official, "other/" + std::to_string(i), other_date, 5,
+                "OTHER-" + std::to_string(i));
+    }
+  }
+
+  test::TempDir dir_;
+  std::string db_;
+};
+
+// ---- close-event ----
+
+TEST_F(CreditCommands, CloseEventPostsHandComputedHours) {
+  prepare_with_scans();
+  const Outcome close = run({"close-event", "--db", db_, "--event", kEvent});
+  ASSERT_EQ(close.code, 0) << close.err;
+  EXPECT_NE(close.out.find("posted 3 credit(s), 3.75 hours, to 2 official(s)"), std::string::npos)
+      << close.out;
+  const auto hours = ledger_hours();
+  ASSERT_EQ(hours.size(), 2u); // the clerk RB-0003 earns no CMO credit
+  EXPECT_DOUBLE_EQ(hours.at("RB-0001").at("fall-2026-training/S1"), 1.0);
+  EXPECT_DOUBLE_EQ(hours.at("RB-0001").at("fall-2026-training/S2"), 1.5);
+  EXPECT_DOUBLE_EQ(hours.at("RB-0002").at("fall-2026-training/S1"), 1.25);
+  EXPECT_EQ(hours.count("RB-0003"), 0u);
+  auto entries = ledger()->entries("RB-0001");
+  ASSERT_TRUE(entries.ok());
+  EXPECT_EQ(format_date(entries->front().date), "2026-12-03"); // the event's local day
+  EXPECT_EQ(entries->front().source, CreditSource::league_event);
+  EXPECT_EQ(entries->front().course_code, "CMO-ETH-101");
+}
+
+TEST_F(CreditCommands, CloseEventTwiceChangesNothing) {
+  prepare_with_scans();
+  ASSERT_EQ(run({"close-event", "--db", db_, "--event", kEvent}).code, 0);
+  const auto before = ledger_hours();
+  auto closing = ledger()->closing(kEvent);
+  ASSERT_TRUE(closing.ok() && closing->has_value());
+  const Outcome again = run({"close-event", "--db", db_, "--event", kEvent});
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_NE(again.out.find("0 scan(s) arrived after closing; credit not changed"),
+            std::string::npos)
+      << again.out;
+  EXPECT_EQ(ledger_hours(), before);
+  auto closing_after = ledger()->closing(kEvent);
+  ASSERT_TRUE(closing_after.ok() && closing_after->has_value());
+  EXPECT_EQ((*closing_after)->closed_at, (*closing)->closed_at);
+  EXPECT_EQ((*closing_after)->scans_at_close, 6u);
+}
+
+TEST_F(CreditCommands, LateSyncAfterClosingIsReportedNotAdded) {
+  prepare_with_scans();
+  ASSERT_EQ(run({"close-event", "--db", db_, "--event", kEvent}).code, 0);
+  const auto closed = ledger_hours();
+  // A third door syncs late: RB-0002 attended all of S2 (10:15-11:45 CST) -> 1.5 h.
+  Door c{"DOOR-C", {}, {}};
+  {
+    auto s = store();
+    provision(*s, c);
+    add_scan(c, "RB-0002", "S2", ScanKind::arrive, "2026-12-03T16:10:00Z");
+    add_scan(c, "RB-0002", "S2", ScanKind::leave, "2026-12-03T17:50:00Z");
+    store_door(*s, c);
+  }
+  const Outcome report = run({"close-event", "--db", db_, "--event", kEvent});
+  ASSERT_EQ(report.code, 0) << report.err;
+  EXPECT_NE(report.out.find("2 scan(s) arrived after closing; credit not changed"),
+            std::string::npos)
+      << report.out;
+  EXPECT_NE(report.out.find("--amend"), std::string::npos) << report.out;
+  EXPECT_NE(report.out.find("RB-0002 fall-2026-training/S2: not posted -> 1.5 h"),
+            std::string::npos)
+      << report.out;
+  EXPECT_EQ(ledger_hours(), closed); // reported, not silently added
+
+  const Outcome amend = run({"close-event", "--db", db_, "--event", kEvent, "--amend"});
+  ASSERT_EQ(amend.code, 0) << amend.err;
+  EXPECT_NE(amend.out.find("Amended: 1 credit(s) changed"), std::string::npos) << amend.out;
+  EXPECT_DOUBLE_EQ(ledger_hours().at("RB-0002").at("fall-2026-training/S2"), 1.5);
+  const Outcome after = run({"close-event", "--db", db_, "--event", kEvent});
+  EXPECT_NE(after.out.find("0 scan(s) arrived after closing; credit not changed"),
+            std::string::npos)
+      << after.out;
+}
+
+TEST_F(CreditCommands, AmendingAVoidedScanKeepsTheEntryAtZeroHours) {
+  prepare_with_scans();
+  auto s = store();
+  auto l = ledger();
+  const Instant now = *parse_iso8601("2026-12-04T12:00:00Z");
+  ASSERT_TRUE(server::close_event(*s, *l, kEvent, now, false).ok());
+  // Staff void RB-0001's S2 arrival (DOOR-B sequence 3) after closing.
+  Door staff{"DOOR-S", {}, {}};
+  provision(*s, staff);
+  add_scan(staff, "RB-0001", "S2", ScanKind::correction, "2026-12-03T18:00:00Z");
+  staff.scans[0].correction = Correction::void_scan;
+  staff.scans[0].voids_device_id = "DOOR-B";
+  staff.scans[0].voids_sequence = 3;
+  staff.scans[0].staff_id = "LG-0001";
+  staff.scans[0].reason = "scanned the wrong badge";
+  staff.scans[0].effective_time = staff.scans[0].wall_time;
+  staff.head = {};
+  seal(staff.scans[0], staff.head);
+  store_door(*s, staff);
+  auto amended = server::close_event(*s, *l, kEvent, now, true);
+  ASSERT_TRUE(amended.ok()) << amended.message();
+  ASSERT_EQ(amended->changes.size(), 1u);
+  EXPECT_EQ(amended->changes[0].entry_id, "fall-2026-training/S2");
+  EXPECT_EQ(amended->changes[0].computed_hours, std::nullopt);
+  const auto hours = ledger_hours();
+  EXPECT_DOUBLE_EQ(hours.at("RB-0001").at("fall-2026-training/S2"), 0.0); // kept, not deleted
+}
+
+TEST_F(CreditCommands, CloseEventOfAnUnknownEventFails) {
+  prepare();
+  const Outcome close = run({"close-event", "--db", db_, "--event", "no-such-event"});
+  EXPECT_EQ(close.code, 1);
+  EXPECT_NE(close.err.find("no-such-event"), std::string::npos) << close.err;
+}
+
+// ---- transcripts ----
+
+TEST_F(CreditCommands, TranscriptJsonListsCoursesLevelsAndTotals) {
+  prepare_with_scans();
+  ASSERT_EQ(run({"close-event", "--db", db_, "--event", kEvent}).code, 0);
+  const Outcome t = run({"transcript", "--db", db_, "--official", "RB-0001", "--format", "json",
+                         "--as-of", "2026-12-31"});
+  ASSERT_EQ(t.code, 0) << t.err;
+  const json doc = json::parse(t.out);
+  EXPECT_EQ(doc.at("official_id"), "RB-0001");
+  EXPECT_EQ(doc.at("program_id"), "alm-cmo");
+  const json& courses = doc.at("courses");
+  ASSERT_EQ(courses.size(), 2u);
+  EXPECT_EQ(courses[0].at("date"), "2026-12-03");
+  EXPECT_EQ(courses[0].at("course_code"), "CMO-ETH-101");
+  EXPECT_DOUBLE_EQ(courses[0].at("hours").get<double>(), 1.0);
+  EXPECT_EQ(courses[0].at("levels")[0].at("level_id"), "basic");
+  EXPECT_DOUBLE_EQ(courses[1].at("hours_credited").get<double>(), 1.5);
+  const json& levels = doc.at("levels");
+  ASSERT_EQ(levels.size(), 3u);
+  EXPECT_EQ(levels[0].at("id"), "basic");
+  EXPECT_DOUBLE_EQ(levels[0].at("hours_counted").get<double>(), 2.5);
+  EXPECT_DOUBLE_EQ(levels[0].at("hours_required").get<double>(), 40);
+  EXPECT_EQ(levels[0].at("met"), false);
+  EXPECT_DOUBLE_EQ(levels[1].at("hours_counted").get<double>(), 0);
+  EXPECT_DOUBLE_EQ(doc.at("totals").at("hours_credited").get<double>(), 2.5);
+}
+
+TEST_F(CreditCommands, TranscriptCsvHasCourseRowsAndLevelTotals) {
+  prepare_with_scans();
+  ASSERT_EQ(run({"close-event", "--db", db_, "--event", kEvent}).code, 0);
+  // Basic held since 2020: League hours go to Advanced.
+  ASSERT_EQ(
+      run({"official", "--db", db_, "--id", "RB-0002", "--designation", "basic:2020-06-30"}).code,
+      0);
+  const Outcome t = run({"transcript", "--db", db_, "--official", "RB-0002", "--format", "csv",
+                         "--as-of", "2026-12-31"});
+  ASSERT_EQ(t.code, 0) << t.err;
+  const auto lines = lines_of(t.out);
+  ASSERT_EQ(lines.size(), 5u) << t.out;
+  EXPECT_EQ(lines[0], "kind,date,course_code,title,source,hours,hours_credited,level,note");
+  EXPECT_EQ(lines[1], "course,2026-12-03,CMO-ETH-101,Ethics for Municipal Officials,"
+                      "league_event,1.25,1.25,advanced:1.25,");
+  EXPECT_EQ(lines[2], "total,2020-06-30,,Basic,,40,0,basic,met");
+  EXPECT_EQ(lines[3], "total,,,Advanced,,40,1.25,advanced,not met: 38.75 more hours");
+  EXPECT_EQ(lines[4].rfind("total,,,Emeritus,,120,0,emeritus,not met", 0), 0u) << lines[4];
+}
+
+// MUSTER_CREDIT_SAMPLES_DIR set: the PDFs are copied there (docs/samples/README.md).
+void keep_sample(const fs::path& pdf) {
+  if (const char* dir = std::getenv("MUSTER_CREDIT_SAMPLES_DIR")) {
+    fs::copy_file(pdf, fs::path(dir) / pdf.filename(), fs::copy_options::overwrite_existing);
+  }
+}
+
+TEST_F(CreditCommands, TranscriptPdfRendersAPage) {
+  prepare_with_scans();
+  ASSERT_EQ(run({"close-event", "--db", db_, "--event", kEvent}).code, 0);
+  ASSERT_EQ(run({"outside-credit", "--db", db_, "--official", "RB-0001", "--date", "2026-03-01",
+                 "--hours", "4", "--title", "Grant writing workshop", "--reference", "APP-017",
+                 "--topic", "grants"})
+                .code,
+            0);
+  ASSERT_EQ(run({"outside-credit", "--db", db_, "--official", "RB-0001", "--date", "2026-04-01",
+                 "--hours", "3", "--title", "Stormwater seminar", "--reference", "APP-021",
+                 "--topic", "stormwater"})
+                .code,
+            0);
+  const fs::path pdf = dir_ / "transcript.pdf";
+  const Outcome t = run({"transcript", "--db", db_, "--official", "RB-0001", "--format", "pdf",
+                         "--out", pdf.string(), "--as-of", "2026-12-31"});
+  ASSERT_EQ(t.code, 0) << t.err;
+  EXPECT_EQ(test::read_file(pdf).substr(0, 5), "%PDF-");
+  EXPECT_GT(page_variance(pdf, dir_.path()), 100.0);
+  keep_sample(pdf);
+  // pdf without --out is a clear error.
+  const Outcome missing =
+      run({"transcript", "--db", db_, "--official", "RB-0001", "--format", "pdf"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.err.find("--out"), std::string::npos);
+}
+
+TEST_F(CreditCommands, LongTranscriptPdfBreaksIntoPages) {
+  prepare();
+  for (int i = 1; i <= 70; ++i) {
+    const std::string code = "TOPIC-" + std::to_string(i);
+    add_entry("SG-0003", "long/" + std::to_string(i), "2026-02-01", 1, code);
+  }
+  const fs::path pdf = dir_ / "long.pdf";
+  const Outcome t = run({"transcript", "--db", db_, "--official", "SG-0003", "--format", "pdf",
+                         "--out", pdf.string(), "--as-of", "2026-12-31"});
+  ASSERT_EQ(t.code, 0) << t.err;
+  const Outcome csv = run({"transcript", "--db", db_, "--official", "SG-0003", "--format", "csv",
+                           "--as-of", "2026-12-31"});
+  EXPECT_EQ(lines_of(csv.out).size(), 1u + 70u + 3u);
+  // Page 2 exists and is not blank.
+  const fs::path prefix = dir_ / "long-page";
+  const std::string command = "timeout 60 pdftoppm -png -r 50 -f 2 -l 2 -singlefile " +
+                              quoted(pdf.string()) + " " + quoted(prefix.string());
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  auto image = server::read_png_gray(prefix.string() + ".png");
+  ASSERT_TRUE(image.ok()) << image.message();
+  const auto dark = std::count_if(image->pixels.begin(), image->pixels.end(),
+                                  [](std::uint8_t p) { return p < 128; });
+  EXPECT_GT(dark, 200);
+}
+
+TEST_F(CreditCommands, TranscriptOfAnUnknownOfficialFails) {
+  prepare();
+  const Outcome t = run({"transcript", "--db", db_, "--official", "NOBODY"});
+  EXPECT_EQ(t.code, 1);
+  EXPECT_NE(t.err.find("NOBODY"), std::string::npos) << t.err;
+}
+
+// ---- credit forms and verification letters ----
+
+TEST_F(CreditCommands, CreditFormCsvShowsArrivalLeaveAndEarlyLeave) {
+  prepare_with_scans();
+  const Outcome form = run(
+      {"credit-form", "--db", db_, "--event", kEvent, "--official", "RB-0001", "--format", "csv"});
+  ASSERT_EQ(form.code, 0) << form.err;
+  const auto lines = lines_of(form.out);
+  ASSERT_EQ(lines.size(), 3u) << form.out;
+  EXPECT_EQ(lines[0], "event_id,official_id,name,session_id,session_title,date,arrived,left,"
+                      "early_leave,early_leave_time,credit_hours,eligible,survey,"
+                      "kiosk_confirmation");
+  EXPECT_EQ(lines[1], "fall-2026-training,RB-0001,Loretta Haynes,S1,Ethics for Municipal "
+                      "Officials,2026-12-03,08:35 CST,09:30 CST,true,09:30 CST,1.00,true,none,"
+                      "not confirmed at the kiosk");
+  EXPECT_NE(lines[2].find(",S2,"), std::string::npos);
+  EXPECT_NE(lines[2].find(",10:14 CST,,false,,1.50,true,"), std::string::npos) << lines[2];
+}
+
+TEST_F(CreditCommands, CreditFormPdfRenders) {
+  prepare_with_scans();
+  const fs::path pdf = dir_ / "credit-form.pdf";
+  const Outcome form = run({"credit-form", "--db", db_, "--event", kEvent, "--official", "RB-0001",
+                            "--format", "pdf", "--out", pdf.string()});
+  ASSERT_EQ(form.code, 0) << form.err;
+  EXPECT_GT(page_variance(pdf, dir_.path()), 100.0);
+  keep_sample(pdf);
+}
+
+TEST_F(CreditCommands, CreditFormWithoutAttendanceFails) {
+  prepare_with_scans();
+  const Outcome form = run(
+      {"credit-form", "--db", db_, "--event", kEvent, "--official", "SG-0001", "--format", "csv"});
+  EXPECT_EQ(form.code, 1);
+  EXPECT_NE(form.err.find("no attendance"), std::string::npos) << form.err;
+}
+
+TEST_F(CreditCommands, VerificationLetterOnlyForRolesWithoutCredit) {
+  prepare_with_scans();
+  const fs::path letter = dir_ / "letter.pdf";
+  const Outcome clerk = run({"verification-letter", "--db", db_, "--event", kEvent, "--attendee",
+                             "RB-0003", "--out", letter.string()});
+  ASSERT_EQ(clerk.code, 0) << clerk.err;
+  EXPECT_GT(page_variance(letter, dir_.path()), 100.0);
+  const fs::path refused = dir_ / "refused.pdf";
+  const Outcome mayor = run({"verification-letter", "--db", db_, "--event", kEvent, "--attendee",
+                             "RB-0001", "--out", refused.string()});
+  EXPECT_EQ(mayor.code, 1);
+  EXPECT_NE(mayor.err.find("earns CMO credit"), std::string::npos) << mayor.err;
+  EXPECT_FALSE(fs::exists(refused));
+}
+
+// ---- reports ----
+
+TEST_F(CreditCommands, GraduationReportListsLevelsCompletedByTheEndOfJuly) {
+  prepare();
+  complete_basic("SG-0001", "2026-03-01", "2026-04-01"); // complete on 2026-04-01: this year
+  complete_basic("SG-0002", "2026-03-01", "2026-08-01"); // complete on 2026-08-01: next year
+  const Outcome report = run({"report", "--db", db_, "--kind", "graduation", "--year", "2026",
+                              "--as-of", "2026-12-31", "--format", "csv"});
+  ASSERT_EQ(report.code, 0) << report.err;
+  const auto lines = lines_of(report.out);
+  ASSERT_EQ(lines.size(), 2u) << report.out;
+  EXPECT_EQ(lines[0],
+            "official_id,name,role,municipality,levels,level_names,completed_on,deadline");
+  EXPECT_EQ(lines[1], "SG-0001,\"Wendell Whitfield, Jr.\",mayor,Town of Sweetgum,basic,Basic,"
+                      "2026-04-01,2026-07-31");
+}
+
+TEST_F(CreditCommands, ComplianceReportListsOfficialsBehind) {
+  prepare_with_scans();
+  ASSERT_EQ(run({"close-event", "--db", db_, "--event", kEvent}).code, 0);
+  complete_basic("SG-0001", "2026-03-01", "2026-04-01"); // 40 h in 2026: compliant
+  const Outcome report = run(
+      {"report", "--db", db_, "--kind", "compliance", "--as-of", "2026-12-31", "--format", "json"});
+  ASSERT_EQ(report.code, 0) << report.err;
+  const json doc = json::parse(report.out);
+  EXPECT_EQ(doc.at("kind"), "compliance");
+  EXPECT_EQ(doc.at("year"), 2026);
+  std::map<std::string, json> rows;
+  for (const auto& row : doc.at("rows"))
+    rows[row.at("official_id").get<std::string>()] = row;
+  EXPECT_EQ(rows.count("SG-0001"), 0u);
+  EXPECT_EQ(rows.count("RB-0003"), 0u); // clerk: no requirement
+  ASSERT_EQ(rows.count("RB-0002"), 1u);
+  EXPECT_DOUBLE_EQ(rows["RB-0002"].at("earned").get<double>(), 1.25);
+  EXPECT_DOUBLE_EQ(rows["RB-0002"].at("behind_by").get<double>(), 8.75);
+  EXPECT_DOUBLE_EQ(rows["RB-0001"].at("behind_by").get<double>(), 7.5);
+  EXPECT_EQ(rows.size(), 7u); // the 8 mayors and councilmembers but SG-0001
+}
+
+TEST_F(CreditCommands, CertifiedMunicipalitiesNeedMayorAndEveryCouncilmember) {
+  prepare();
+  // Riverbend: mayor and councilmember hold Basic (the clerk does not count).
+  for (const char* id : {"RB-0001", "RB-0002"}) {
+    ASSERT_EQ(run({"official", "--db", db_, "--id", id, "--designation", "basic:2021-07-01"}).code,
+              0);
+  }
+  // Persimmon Creek: only the mayor (earned through the ledger, not a recorded designation).
+  complete_basic("PC-0001", "2025-03-01", "2025-04-01");
+  const Outcome report = run({"report", "--db", db_, "--kind", "certified-municipalities",
+                              "--as-of", "2026-06-30", "--format", "csv"});
+  ASSERT_EQ(report.code, 0) << report.err;
+  const auto lines = lines_of(report.out);
+  ASSERT_EQ(lines.size(), 5u) << report.out;
+  EXPECT_EQ(lines[0], "municipality,certified,officials,holders,not_holding,note");
+  EXPECT_EQ(lines[1], "City of Persimmon Creek,false,2,1,PC-0002,1 without Basic");
+  EXPECT_EQ(lines[2], "City of Riverbend,true,2,2,,");
+  EXPECT_EQ(lines[3], "Town of Sweetgum,false,3,0,SG-0001;SG-0002;SG-0003,3 without Basic");
+  EXPECT_EQ(lines[4], "Village of Oak Falls,false,1,0,OF-0001,no mayor on the roster");
+  // A councilmember who left office no longer counts against the town.
+  ASSERT_EQ(run({"official", "--db", db_, "--id", "PC-0002", "--left-office", "2026-01-15"}).code,
+            0);
+  const Outcome after =
+      run({"report", "--db", db_, "--kind", "certified-municipalities", "--as-of", "2026-06-30"});
+  EXPECT_EQ(lines_of(after.out)[1], "City of Persimmon Creek,true,1,1,,");
+}
+
+// ---- outside credit ----
+
+TEST_F(CreditCommands, OutsideCreditIsCappedAtFiveHoursPerCalendarYear) {
+  prepare();
+  const Outcome first = run({"outside-credit", "--db", db_, "--official", "RB-0001", "--date",
+                             "2026-03-01", "--hours", "4", "--title", "Grant writing",
+                             "--reference", "DOC-1", "--topic", "grants"});
+  ASSERT_EQ(first.code, 0) << first.err;
+  EXPECT_NE(first.out.find("Counted 4 of 4 hours toward Basic 4."), std::string::npos) << first.out;
+  const Outcome second = run({"outside-credit", "--db", db_, "--official", "RB-0001", "--date",
+                              "2026-04-01", "--hours", "3", "--title", "Stormwater", "--reference",
+                              "DOC-2", "--topic", "stormwater"});
+  ASSERT_EQ(second.code, 0) << second.err;
+  EXPECT_NE(second.out.find("Counted 1 of 3 hours toward Basic 1."), std::string::npos)
+      << second.out;
+  EXPECT_NE(second.out.find("Not counted: 2 h (outside_year_cap)"), std::string::npos)
+      << second.out;
+  // A new calendar year has its own 5 hours.
+  const Outcome next =
+      run({"outside-credit", "--db", db_, "--official", "RB-0001", "--date", "2027-01-10",
+           "--hours", "3", "--title", "Budgeting", "--reference", "DOC-3", "--topic", "budget"});
+  EXPECT_NE(next.out.find("Counted 3 of 3 hours"), std::string::npos) << next.out;
+  auto entries = ledger()->entries("RB-0001");
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 3u);
+  EXPECT_EQ((*entries)[0].source, CreditSource::outside);
+  EXPECT_TRUE((*entries)[0].approved);
+  EXPECT_EQ((*entries)[0].documents_ref, "DOC-1");
+}
+
+TEST_F(CreditCommands, OutsideCreditIsCappedAtTenHoursPerLevel) {
+  prepare();
+  for (const char* year : {"2024", "2025"}) {
+    const Outcome o = run({"outside-credit", "--db", db_, "--official", "RB-0002", "--date",
+                           std::string(year) + "-03-01", "--hours", "5", "--title", "Course",
+                           "--reference", std::string("R") + year, "--topic", year});
+    ASSERT_EQ(o.code, 0) << o.err;
+    EXPECT_NE(o.out.find("Counted 5 of 5 hours toward Basic 5."), std::string::npos) << o.out;
+  }
+  const Outcome third =
+      run({"outside-credit", "--db", db_, "--official", "RB-0002", "--date", "2026-03-01",
+           "--hours", "5", "--title", "Course", "--reference", "R2026", "--topic", "2026"});
+  ASSERT_EQ(third.code, 0) << third.err;
+  EXPECT_NE(third.out.find("Counted 0 of 5 hours."), std::string::npos) << third.out;
+  EXPECT_NE(third.out.find("(outside_level_cap)"), std::string::npos) << third.out;
+}
+
+TEST_F(CreditCommands, OutsideCreditRecordedTwiceOrInvalidIsRefused) {
+  prepare();
+  const std::vector<std::string> args{
+      "outside-credit", "--db", db_,       "--official", "RB-0001",     "--date", "2026-03-01",
+      "--hours",        "2",    "--title", "Course",     "--reference", "DOC-9"};
+  ASSERT_EQ(run(args).code, 0);
+  const Outcome twice = run(args);
+  EXPECT_EQ(twice.code, 1);
+  EXPECT_NE(twice.err.find("recorded before"), std::string::npos) << twice.err;
+  EXPECT_EQ(run({"outside-credit", "--db", db_, "--official", "RB-0001", "--date", "2026-13-01",
+                 "--hours", "2", "--title", "T", "--reference", "R"})
+                .code,
+            2);
+  EXPECT_EQ(run({"outside-credit", "--db", db_, "--official", "RB-0001", "--date", "2026-03-02",
+                 "--hours", "-1", "--title", "T", "--reference", "R"})
+                .code,
+            1);
+  EXPECT_EQ(run({"outside-credit", "--db", db_, "--official", "NOBODY", "--date", "2026-03-02",
+                 "--hours", "1", "--title", "T", "--reference", "R"})
+                .code,
+            1);
+  EXPECT_EQ(ledger()->entries("RB-0001")->size(), 1u);
+}
+
+// ---- officials' program data ----
+
+TEST_F(CreditCommands, OfficialCommandStoresTermAndDesignations) {
+  prepare();
+  const Outcome set = run({"official", "--db", db_, "--id", "SG-0002", "--term-start", "2025-11-03",
+                           "--first-term", "--designation", "basic:2023-07-15"});
+  ASSERT_EQ(set.code, 0) << set.err;
+  EXPECT_NE(set.out.find("designation: basic since 2023-07-15"), std::string::npos) << set.out;
+  // A second call changes only what it names.
+  ASSERT_EQ(run({"official", "--db", db_, "--id", "SG-0002", "--left-office", "2026-05-01"}).code,
+            0);
+  auto record = ledger()->official("SG-0002");
+  ASSERT_TRUE(record.ok() && record->has_value());
+  EXPECT_EQ(format_date(*(*record)->term_start), "2025-11-03");
+  EXPECT_TRUE((*record)->first_term);
+  EXPECT_EQ(format_date(*(*record)->left_office), "2026-05-01");
+  ASSERT_EQ((*record)->designations.size(), 1u);
+  EXPECT_EQ((*record)->designations[0].level_id, "basic");
+  EXPECT_EQ(run({"official", "--db", db_, "--id", "SG-0002", "--designation", "basic"}).code, 2);
+  EXPECT_EQ(run({"official", "--db", db_, "--id", "NOBODY", "--first-term"}).code, 1);
+}
+
+// ---- HTTP API ----
+
+TEST_F(CreditCommands, ApiTranscriptNeedsAnAdminToken) {
+  prepare_with_scans();
+  ASSERT_EQ(run({"close-event", "--db", db_, "--event", kEvent}).code, 0);
+  const Outcome token_run = run({"admin-token", "--db", db_, "--label", "test"});
+  ASSERT_EQ(token_run.code, 0) << token_run.err;
+  const std::string token = lines_of(token_run.out).back();
+  ASSERT_EQ(token.rfind("muster-admin.", 0), 0u) << token;
+
+  server::HttpOptions options;
+  options.database = db_;
+  options.port = 0;
+  options.threads = 2;
+  options.log_requests = false;
+  auto started = server::HttpServer::start(options);
+  ASSERT_TRUE(started.ok()) << started.message();
+  httplib::Client client("127.0.0.1", (*started)->port());
+  client.set_read_timeout(30, 0);
+  const std::string path = "/api/v1/officials/RB-0001/transcript?as_of=2026-12-31";
+
+  auto none = client.Get(path.c_str());
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 401);
+  auto wrong = client.Get(path.c_str(), {{"Authorization", "Bearer muster-admin.deadbeef"}});
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 403);
+  auto ok = client.Get(path.c_str(), {{"Authorization", "Bearer " + token}});
+  ASSERT_TRUE(ok);
+  ASSERT_EQ(ok->status, 200) << ok->body;
+  const json doc = json::parse(ok->body);
+  EXPECT_EQ(doc.at("official_id"), "RB-0001");
+  EXPECT_EQ(doc.at("courses").size(), 2u);
+  EXPECT_DOUBLE_EQ(doc.at("levels")[0].at("hours_counted").get<double>(), 2.5);
+  auto unknown =
+      client.Get("/api/v1/officials/NOBODY/transcript", {{"Authorization", "Bearer " + token}});
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  (*started)->stop();
+}
+
+// ---- schema migration ----
+
+TEST_F(CreditCommands, VersionOneDatabaseUpgradesToVersionTwo) {
+  prepare_with_scans();
+  // Make it exactly a v1 database: migration 2 only added tables and bumped the version.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(db_.c_str(), &db), SQLITE_OK);
+    const char* sql =
+        "DROP TABLE ledger_entries; DROP TABLE ledger_amendments; DROP TABLE official_records;"
+        "DROP TABLE official_designations; DROP TABLE event_closings; DROP TABLE admin_tokens;"
+        "UPDATE schema_version SET version = 1;";
+    char* error = nullptr;
+    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
+    const std::string message = error != nullptr ? error : "";
+    sqlite3_free(error);
+    sqlite3_close(db);
+    ASSERT_EQ(rc, SQLITE_OK) << message;
+  }
+  // Any command upgrades it; the v1 data stays.
+  const Outcome close = run({"close-event", "--db", db_, "--event", kEvent});
+  ASSERT_EQ(close.code, 0) << close.err;
+  EXPECT_EQ(ledger_hours().at("RB-0002").at("fall-2026-training/S1"), 1.25);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* statement = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT max(version), count(*) FROM schema_version", -1,
+                               &statement, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(statement, 0), 2);
+  EXPECT_EQ(sqlite3_column_int(statement, 1), 2); // rows for 1 and 2
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  auto count = store()->scan_count();
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(*count, 6u);
+}
+
+// ---- PostgreSQL ----
+
+struct PgConnDeleter {
+  void operator()(PGconn* conn) const { PQfinish(conn); }
+};
+
+TEST(CreditCommandsBackend, CloseEventIsIdempotentOnpostgresql) {
+  const char* url_file = std::getenv("MUSTER_TEST_PG_URL_FILE");
+  ASSERT_TRUE(url_file != nullptr && *url_file != '\0')
+      << "MUSTER_TEST_PG_URL_FILE is not set: run through ctest (fixture postgres)";
+  ASSERT_GE(sodium_init(), 0);
+  std::string base = test::read_file(url_file);
+  while (!base.empty() && std::isspace(static_cast<unsigned char>(base.back())))
+    base.pop_back();
+  std::array<unsigned char, 6> random{};
+  randombytes_buf(random.data(), random.size());
+  std::string name = "muster_credit_";
+  for (const auto byte : random)
+    name += "0123456789abcdef"[byte % 16];
+  {
+    std::unique_ptr<PGconn, PgConnDeleter> conn(PQconnectdb(base.c_str()));
+    ASSERT_EQ(PQstatus(conn.get()), CONNECTION_OK) << PQerrorMessage(conn.get());
+    PGresult* result = PQexec(conn.get(), ("CREATE DATABASE " + name).c_str());
+    const bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
+    PQclear(result);
+    ASSERT_TRUE(ok) << PQerrorMessage(conn.get());
+  }
+  const std::string db = base.substr(0, base.rfind('/') + 1) + name;
+  test::TempDir dir;
+  const auto run = [&](const std::vector<std::string>& args) { return run_in(dir.path(), args); };
+  ASSERT_EQ(run({"init", "--db", db, "--league-key", (dir / "league.key").string()}).code, 0);
+  ASSERT_EQ(run({"import-roster", "--db", db, (kDemo / "roster.csv").string()}).code, 0);
+  ASSERT_EQ(run({"import-event", "--db", db, (kDemo / "event.json").string()}).code, 0);
+  {
+    auto store = server::open_server_store(db);
+    ASSERT_TRUE(store.ok()) << store.message();
+    store_demo_scans(**store);
+  }
+  const Outcome first = run({"close-event", "--db", db, "--event", kEvent});
+  ASSERT_EQ(first.code, 0) << first.err;
+  EXPECT_NE(first.out.find("posted 3 credit(s), 3.75 hours"), std::string::npos) << first.out;
+  const Outcome second = run({"close-event", "--db", db, "--event", kEvent});
+  ASSERT_EQ(second.code, 0) << second.err;
+  EXPECT_NE(second.out.find("0 scan(s) arrived after closing; credit not changed"),
+            std::string::npos)
+      << second.out;
+  auto ledger = server::open_ledger_store(db);
+  ASSERT_TRUE(ledger.ok()) << ledger.message();
+  auto entries = (*ledger)->entries("");
+  ASSERT_TRUE(entries.ok()) << entries.message();
+  ASSERT_EQ(entries->size(), 3u);
+  EXPECT_EQ((*entries)[0].official_id, "RB-0001");
+  EXPECT_DOUBLE_EQ((*entries)[0].hours, 1.0);
+  EXPECT_DOUBLE_EQ((*entries)[2].hours, 1.25);
+}
+
+} // namespace
+} // namespace muster
