@@ -7,6 +7,7 @@
 #include <exception>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,10 +16,14 @@
 #include "kiosk/app/headless.hpp"
 #include "kiosk/app/kiosk_settings.hpp"
 #include "kiosk/app/package_import.hpp"
+#include "kiosk/app/sync_commands.hpp"
+#include "kiosk/app/staff_pin.hpp"
 #include "kiosk/scan/decoder.hpp"
 #include "kiosk/scan/gray_image.hpp"
 #include "kiosk/scan/raw_scan.hpp"
 #include "shared/kiosk_store.hpp"
+#include "kiosk/ui/run_kiosk.hpp"
+#include "sync/client/sync_engine.hpp"
 
 namespace {
 
@@ -39,6 +44,12 @@ struct Options {
   bool simulated_clock = false;
   std::vector<std::string> images;
   std::string package_file;
+  ui::WindowOptions window;       // the window mode (kiosk/ui)
+  std::string window_screenshot;  // --screenshot
+  std::string window_script;      // --input-script
+  std::string window_state_log;   // --state-log
+  std::string window_camera_images;
+  const CLI::App* set_pin_cmd = nullptr;  // set-staff-pin
 };
 
 fs::path default_data_dir() {
@@ -137,17 +148,40 @@ int run(const CLI::App* headless, const CLI::App* import_cmd,
               << ", time zone " << demo->time_zone << ")\n";
   }
 
-  const bool want_headless = headless->parsed() || (options.demo && isatty(STDIN_FILENO) == 0);
-  if (!want_headless) {
-    if (options.demo) {
-      std::cout << "Demo badges: " << demo->badges_dir.string() << " (payloads in "
-                << demo->badges_tsv.string() << ").\nThe kiosk window comes with the UI; "
-                << "until then scan with: muster-kiosk --data " << data_dir.string()
-                << " headless\n";
-      return 0;
+  if (options.set_pin_cmd != nullptr && options.set_pin_cmd->parsed()) {
+    // The PIN comes on stdin so it never shows in `ps` or the shell history.
+    std::string pin;
+    std::getline(std::cin, pin);
+    StaffPin staff_pin(*store);
+    if (auto set = staff_pin.set(pin); !set) {
+      std::cerr << "muster-kiosk set-staff-pin: " << set.message() << '\n';
+      return kExitFailure;
     }
-    std::cerr << "muster-kiosk: the window is not built yet; use 'headless' (see --help)\n";
-    return kExitUsage;
+    std::cout << "staff PIN set\n";
+    return 0;
+  }
+
+  // A window option asks for the window even when stdin is not a terminal (tests, scripts).
+  const bool window_asked = options.window.windowed || !options.window_screenshot.empty() ||
+                            !options.window_script.empty();
+  const bool want_headless =
+      headless->parsed() || (options.demo && isatty(STDIN_FILENO) == 0 && !window_asked);
+  if (!want_headless) {
+    auto window = options.window;
+    window.screenshot = options.window_screenshot;
+    window.input_script = options.window_script;
+    window.state_log = options.window_state_log;
+    window.camera_images = options.window_camera_images;
+    // A provisioned kiosk syncs on its own thread while the window runs; the UI never waits.
+    std::unique_ptr<sync::SyncEngine> engine;
+    if (auto url = store->setting(sync::kSettingServerUrl); url && *url && !(*url)->empty()) {
+      engine = std::make_unique<sync::SyncEngine>(
+          engine_options(store->path(), SyncCommandOptions{}));
+      engine->start();
+    }
+    const int status = ui::run_kiosk_window(*store, data_dir, options.demo, options.room, window);
+    if (engine) engine->stop();
+    return status;
   }
 
   CheckinOptions checkin_options;
@@ -161,6 +195,19 @@ int run(const CLI::App* headless, const CLI::App* import_cmd,
   headless_options.simulated_clock = options.simulated_clock;
   run_headless(*checkin, std::cin, std::cout, headless_options);
   return 0;
+}
+
+// provision / sync --once (kiosk/app/sync_commands.hpp).
+int run_network(const Options& options, bool provision, const std::string& url,
+                const std::string& code, const SyncCommandOptions& sync_options) {
+  const fs::path data_dir = options.data_dir.empty() ? default_data_dir() : fs::path(options.data_dir);
+  auto store = open_store(options, data_dir);
+  if (!store) {
+    std::cerr << "muster-kiosk: " << store.message() << '\n';
+    return kExitFailure;
+  }
+  return provision ? run_provision(*store, url, code, sync_options, std::cout, std::cerr)
+                   : run_sync_once(*store, sync_options, std::cout, std::cerr);
 }
 
 }  // namespace
@@ -179,7 +226,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 240));
   app.add_flag("--demo", options.demo,
                "first run: demo League key, event today, 40 attendees, badges in DATA/demo; "
-               "then run the kiosk (headless when stdin is not a terminal)");
+               "then run the kiosk (headless when stdin is not a terminal and no window option "
+               "is given)");
 
   auto* headless = app.add_subcommand(
       "headless", "read scans from stdin, one per line; write one JSON object per line");
@@ -191,11 +239,63 @@ int main(int argc, char** argv) {
   auto* import_cmd = app.add_subcommand(
       "import-package", "load a signed event package (event, roster, revoked serials, keys)");
   import_cmd->add_option("file", options.package_file, "the package file")->required();
+  auto* set_pin = app.add_subcommand(
+      "set-staff-pin", "read a new staff PIN (4 to 12 digits) from stdin and keep its hash");
+  options.set_pin_cmd = set_pin;
+  app.add_flag("--windowed", options.window.windowed, "a 1280x800 window instead of fullscreen");
+  app.add_option("--screenshot", options.window_screenshot,
+                 "save what the window shows as PNG, then exit (after --after-frames frames, "
+                 "counted once the --input-script has finished)");
+  app.add_option("--after-frames", options.window.after_frames, "frames before --screenshot")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--input-script", options.window_script,
+                 "timed input for the window: lines '@<ms> wedge|text|key|click|screenshot|quit "
+                 "...' (kiosk/README.md)");
+  app.add_option("--state-log", options.window_state_log,
+                 "write one JSON object per state change to FILE (replaced; for tests)");
+  app.add_option("--camera", options.window.camera_device, "V4L2 camera, e.g. /dev/video0");
+  app.add_option("--camera-images", options.window_camera_images,
+                 "an image file or folder stands in for the camera");
+  app.add_option("--export-folder", options.window.export_folder,
+                 "staff mode's default folder for CSV exports (default DATA/exports)");
+  SyncCommandOptions sync_options;
+  std::string provision_url;
+  std::string provision_code;
+  bool sync_once = false;
+  const auto add_tls_options = [&sync_options](CLI::App* command) {
+    command->add_flag("--insecure-http", sync_options.insecure_http,
+                      "allow plain http to a server that is not on this machine");
+    command->add_option("--ca-file", sync_options.ca_file, "CA certificates to trust (PEM)");
+    command->add_option("--pin", sync_options.pinned_public_key,
+                        "pin the server's public key: sha256//BASE64 or a key file");
+  };
+  auto* provision_cmd = app.add_subcommand(
+      "provision", "exchange a one-time code from 'muster-server provision' for this kiosk's "
+                   "token (kept in the store), then pull the event package");
+  provision_cmd->add_option("url", provision_url, "the server, e.g. https://muster.example.org")
+      ->required();
+  provision_cmd->add_option("code", provision_code, "the one-time code, e.g. ABCD-EFGH-JKMN")
+      ->required();
+  provision_cmd->add_option("--name", sync_options.device_name, "a name for this kiosk");
+  add_tls_options(provision_cmd);
+  auto* sync_cmd = app.add_subcommand(
+      "sync", "push every unacknowledged scan and pull the event package; exit 0 only when "
+              "every scan is acknowledged");
+  sync_cmd->add_flag("--once", sync_once, "one full push and pull, then exit")->required();
+  sync_cmd->add_option("--server", sync_options.server_url,
+                       "use this server URL for this run instead of the provisioned one");
+  sync_cmd->add_option("--batch-size", sync_options.batch_size, "scans per request (default 500)")
+      ->check(CLI::Range(1, 5000));
+  add_tls_options(sync_cmd);
   app.require_subcommand(0, 1);
 
   try {
     CLI11_PARSE(app, argc, argv);
     if (decode->parsed()) return run_decode(options.images);
+    if (provision_cmd->parsed() || sync_cmd->parsed()) {
+      return run_network(options, provision_cmd->parsed(), provision_url, provision_code,
+                         sync_options);
+    }
     return run(headless, import_cmd, options);
   } catch (const std::exception& error) {
     std::cerr << "muster-kiosk: internal error: " << error.what() << '\n';

@@ -1,0 +1,509 @@
+#include "kiosk/app/kiosk_app.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include "kiosk/app/kiosk_settings.hpp"
+#include "shared/credit.hpp"
+#include "shared/time.hpp"
+
+namespace muster::kiosk {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+std::string full_name(const Attendee& attendee) {
+  return attendee.first_name + " " + attendee.last_name;
+}
+
+std::string csv_field(std::string_view text) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+std::string hours_text(double hours) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.2f", hours);
+  return buffer;
+}
+
+// Counted arrive/leave of a scan (corrections included, voided scans excluded elsewhere).
+std::optional<bool> arrives(const Scan& scan) {
+  if (scan.kind == ScanKind::arrive) return true;
+  if (scan.kind == ScanKind::leave) return false;
+  if (scan.correction == Correction::arrive) return true;
+  if (scan.correction == Correction::leave) return false;
+  return std::nullopt;
+}
+
+Instant scan_time(const Scan& scan) {
+  return scan.kind == ScanKind::correction ? scan.effective_time : scan.wall_time;
+}
+
+}  // namespace
+
+std::string_view to_string(Screen screen) {
+  switch (screen) {
+    case Screen::attract: return "attract";
+    case Screen::result: return "result";
+    case Screen::confirm_leave: return "confirm_leave";
+    case Screen::staff_pin: return "staff_pin";
+    case Screen::staff: return "staff";
+  }
+  return "attract";
+}
+
+std::string_view to_string(Flash flash) {
+  switch (flash) {
+    case Flash::none: return "none";
+    case Flash::success: return "success";
+    case Flash::failure: return "failure";
+  }
+  return "none";
+}
+
+KioskApp::KioskApp(KioskStore& store, Checkin& checkin, StaffPin& pin, KioskAppOptions options)
+    : store_(&store), checkin_(&checkin), pin_(&pin), options_(std::move(options)) {
+  if (!options_.wall_clock) options_.wall_clock = wall_clock_now;
+}
+
+void KioskApp::go(Screen screen, milliseconds now) {
+  if (state_.screen != screen) {
+    // Leaving the PIN pad forgets what was typed; leaving staff forgets the search.
+    if (state_.screen == Screen::staff_pin) pin_entry_.clear(), state_.pin_length = 0;
+    if (state_.screen == Screen::staff) {
+      state_.staff_query.clear();
+      state_.search_results.clear();
+      state_.staff_message.clear();
+    }
+    if (screen == Screen::attract) state_.outcome.reset();
+    // The flash belongs to a result; other screens show at once in their own colours.
+    if (screen != Screen::result) state_.flash = Flash::none;
+  }
+  state_.screen = screen;
+  screen_since_ = now;
+  changed();
+}
+
+bool KioskApp::wants_keys() const { return state_.screen != Screen::staff; }
+
+std::optional<Session> KioskApp::door_session() const {
+  return checkin_->door_session(options_.wall_clock());
+}
+
+std::vector<Session> KioskApp::door_sessions() const {
+  std::vector<Session> out;
+  const auto folded_room = fold_for_search(checkin_->room());
+  for (const auto& session : checkin_->event().sessions) {
+    if (folded_room.empty() || fold_for_search(session.room) == folded_room) {
+      out.push_back(session);
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const Session& a, const Session& b) { return a.start < b.start; });
+  return out;
+}
+
+void KioskApp::show_outcome(CheckinOutcome outcome, milliseconds now) {
+  switch (outcome.result) {
+    case CheckinResult::arrived:
+    case CheckinResult::left:
+    case CheckinResult::corrected: state_.flash = Flash::success; break;
+    case CheckinResult::rejected: state_.flash = Flash::failure; break;
+    case CheckinResult::ignored:
+    case CheckinResult::confirm_leave: state_.flash = Flash::none; break;
+  }
+  state_.flash_until = state_.flash == Flash::none ? milliseconds{0} : now + options_.flash_duration;
+  const bool confirm = outcome.result == CheckinResult::confirm_leave;
+  state_.outcome = std::move(outcome);
+  go(confirm ? Screen::confirm_leave : Screen::result, now);
+}
+
+void KioskApp::scan(const RawScan& scan, milliseconds now) {
+  if (state_.screen == Screen::staff_pin || state_.screen == Screen::staff) {
+    staff_note("A badge scan is not recorded in staff mode: leave staff mode first.", true);
+    return;
+  }
+  show_outcome(checkin_->accept(scan), now);
+}
+
+void KioskApp::key(const KeyEvent& key, milliseconds now) {
+  if (state_.screen == Screen::staff) return;  // the widgets get keys in staff mode
+  if (state_.screen == Screen::staff_pin) {
+    // Nobody scans at the PIN pad; keys act at once.
+    typed(key, now);
+    return;
+  }
+  auto out = wedge_.feed(key);
+  for (auto& burst : out.bursts) {
+    auto raw = raw_scan_now(std::move(burst), ScanSource::wedge);
+    raw.at = options_.wall_clock();
+    raw.monotonic = now;
+    scan(raw, now);
+  }
+  for (const auto& person : out.typed) typed(person, now);
+}
+
+void KioskApp::typed(const KeyEvent& key, milliseconds now) {
+  const bool enter = key.kind == KeyKind::enter;
+  const char32_t c = key.kind == KeyKind::character ? key.character : 0;
+  switch (state_.screen) {
+    case Screen::attract: break;  // a person typing at the door: nothing to do
+    case Screen::result:
+      if (enter) handle(DismissResult{}, now);
+      break;
+    case Screen::confirm_leave:
+      if (enter || c == U'y' || c == U'Y') handle(AnswerLeave{true}, now);
+      if (c == U'n' || c == U'N') handle(AnswerLeave{false}, now);
+      break;
+    case Screen::staff_pin:
+      if (enter) handle(PinSubmit{}, now);
+      if (c == U'\b') handle(PinBackspace{}, now);
+      if (c >= U'0' && c <= U'9') handle(PinDigit{static_cast<char>(c)}, now);
+      break;
+    case Screen::staff: break;
+  }
+}
+
+void KioskApp::submit_pin(milliseconds now) {
+  auto checked = pin_->check(pin_entry_, options_.wall_clock());
+  pin_entry_.clear();
+  state_.pin_length = 0;
+  if (!checked) {
+    state_.pin_message = checked.message();
+    changed();
+    return;
+  }
+  switch (checked->verdict) {
+    case PinVerdict::accepted:
+      state_.pin_message.clear();
+      go(Screen::staff, now);
+      refresh_staff();
+      return;
+    case PinVerdict::wrong:
+      state_.pin_message = "Wrong PIN. " + std::to_string(checked->attempts_left) +
+                           (checked->attempts_left == 1 ? " attempt" : " attempts") +
+                           " left before a lockout.";
+      break;
+    case PinVerdict::locked:
+      state_.pin_message = "Too many wrong PINs. Locked for " +
+                           std::to_string(checked->locked_for.count()) + " s.";
+      break;
+    case PinVerdict::not_set:
+      state_.pin_message =
+          "No staff PIN is set on this kiosk: set one with 'muster-kiosk set-staff-pin'.";
+      break;
+  }
+  screen_since_ = now;
+  changed();
+}
+
+void KioskApp::handle(const Intent& intent, milliseconds now) {
+  std::visit(
+      [&](const auto& i) {
+        using T = std::decay_t<decltype(i)>;
+        if constexpr (std::is_same_v<T, DismissResult>) {
+          if (state_.screen == Screen::result) go(Screen::attract, now);
+        } else if constexpr (std::is_same_v<T, AnswerLeave>) {
+          if (state_.screen != Screen::confirm_leave) return;
+          auto outcome = checkin_->confirm_leave(i.yes);
+          if (!i.yes) {
+            go(Screen::attract, now);
+            return;
+          }
+          show_outcome(std::move(outcome), now);
+        } else if constexpr (std::is_same_v<T, OpenStaff>) {
+          if (state_.screen == Screen::staff || state_.screen == Screen::staff_pin) return;
+          if (checkin_->leave_pending()) (void)checkin_->confirm_leave(false);
+          state_.pin_message.clear();
+          if (const auto locked = pin_->locked_for(options_.wall_clock()); locked.count() > 0) {
+            state_.pin_message = "Too many wrong PINs. Locked for " +
+                                 std::to_string(locked.count()) + " s.";
+          }
+          go(Screen::staff_pin, now);
+        } else if constexpr (std::is_same_v<T, PinDigit>) {
+          if (state_.screen != Screen::staff_pin || pin_entry_.size() >= 12) return;
+          if (i.digit < '0' || i.digit > '9') return;
+          pin_entry_ += i.digit;
+          state_.pin_length = pin_entry_.size();
+          screen_since_ = now;
+          changed();
+        } else if constexpr (std::is_same_v<T, PinBackspace>) {
+          if (state_.screen != Screen::staff_pin || pin_entry_.empty()) return;
+          pin_entry_.pop_back();
+          state_.pin_length = pin_entry_.size();
+          screen_since_ = now;
+          changed();
+        } else if constexpr (std::is_same_v<T, PinSubmit>) {
+          if (state_.screen == Screen::staff_pin) submit_pin(now);
+        } else if constexpr (std::is_same_v<T, CloseStaff>) {
+          if (state_.screen == Screen::staff || state_.screen == Screen::staff_pin) {
+            go(Screen::attract, now);
+          }
+        } else if constexpr (std::is_same_v<T, StaffSearch>) {
+          if (state_.screen != Screen::staff) return;
+          screen_since_ = now;
+          state_.staff_query = i.query;
+          state_.search_results.clear();
+          if (!i.query.empty()) {
+            auto found = store_->search_roster(i.query, 20);
+            if (found) {
+              state_.search_results = std::move(*found);
+            } else {
+              staff_note("Search failed: " + found.message(), true);
+            }
+          }
+          changed();
+        } else if constexpr (std::is_same_v<T, StaffPickSession>) {
+          if (state_.screen != Screen::staff) return;
+          screen_since_ = now;
+          if (auto set = checkin_->set_session_override(i.session_id); !set) {
+            staff_note("Could not set the session: " + set.message(), true);
+            return;
+          }
+          refresh_staff();
+          staff_note(i.session_id ? "This door now records " + state_.staff_session_title + "."
+                                  : "This door picks its session from the schedule again.",
+                     false);
+        } else if constexpr (std::is_same_v<T, StaffManual>) {
+          if (state_.screen != Screen::staff) return;
+          screen_since_ = now;
+          StaffCorrection correction;
+          correction.attendee_id = i.attendee_id;
+          correction.session_id = state_.staff_session_id;
+          correction.kind = i.kind;
+          correction.effective_time = options_.wall_clock();
+          correction.at = correction.effective_time;
+          correction.monotonic = now;
+          correction.staff_id = options_.staff_id;
+          correction.reason = i.reason;
+          const auto outcome = checkin_->correct(correction);
+          const bool done = outcome.recorded.has_value();
+          refresh_staff();
+          staff_note(done ? "Recorded: " + outcome.display_name + " " +
+                                std::string(i.kind == Correction::leave ? "left" : "arrived") +
+                                " at " + outcome.local_time + " (staff correction)."
+                          : "Not recorded: " + outcome.detail,
+                     !done);
+        } else if constexpr (std::is_same_v<T, StaffExport>) {
+          if (state_.screen != Screen::staff) return;
+          screen_since_ = now;
+          auto written = export_csv(i.folder);
+          staff_note(written ? "Exported " + written->string() : "Export failed: " + written.message(),
+                     !written);
+        }
+      },
+      intent);
+}
+
+void KioskApp::tick(milliseconds now) {
+  if (state_.flash != Flash::none && now >= state_.flash_until) {
+    state_.flash = Flash::none;
+    changed();
+  }
+  if (wedge_.pending()) {
+    auto out = wedge_.poll(now);
+    for (auto& burst : out.bursts) {
+      auto raw = raw_scan_now(std::move(burst), ScanSource::wedge);
+      raw.at = options_.wall_clock();
+      raw.monotonic = now;
+      scan(raw, now);
+    }
+    for (const auto& person : out.typed) typed(person, now);
+  }
+  const auto idle = now - screen_since_;
+  switch (state_.screen) {
+    case Screen::attract: break;
+    case Screen::result:
+      if (idle >= options_.result_timeout) go(Screen::attract, now);
+      break;
+    case Screen::confirm_leave:
+      if (idle >= options_.confirm_timeout) {
+        (void)checkin_->confirm_leave(false);
+        go(Screen::attract, now);
+      }
+      break;
+    case Screen::staff_pin:
+      if (idle >= options_.pin_timeout) go(Screen::attract, now);
+      break;
+    case Screen::staff:
+      if (idle >= options_.staff_timeout) go(Screen::attract, now);
+      break;
+  }
+}
+
+std::optional<milliseconds> KioskApp::next_deadline() const {
+  std::optional<milliseconds> next;
+  const auto consider = [&](milliseconds at) { if (!next || at < *next) next = at; };
+  if (state_.flash != Flash::none) consider(state_.flash_until);
+  if (wedge_.pending()) consider(milliseconds{0});  // poll soon: the caller clamps the wait
+  switch (state_.screen) {
+    case Screen::attract: break;
+    case Screen::result: consider(screen_since_ + options_.result_timeout); break;
+    case Screen::confirm_leave: consider(screen_since_ + options_.confirm_timeout); break;
+    case Screen::staff_pin: consider(screen_since_ + options_.pin_timeout); break;
+    case Screen::staff: consider(screen_since_ + options_.staff_timeout); break;
+  }
+  return next;
+}
+
+void KioskApp::staff_note(std::string message, bool error) {
+  state_.staff_message = std::move(message);
+  state_.staff_message_error = error;
+  changed();
+}
+
+void KioskApp::refresh_staff() {
+  const auto session = door_session();
+  state_.staff_session_id = session ? session->id : "";
+  state_.staff_session_title = session ? session->title : "";
+  state_.door_rows = session ? session_rows(*session) : std::vector<DoorRow>{};
+  state_.inside_count = static_cast<std::size_t>(std::count_if(
+      state_.door_rows.begin(), state_.door_rows.end(), [](const DoorRow& r) { return r.inside; }));
+  state_.sync = {};
+  if (auto queued = store_->unacked_count()) state_.sync.queued = *queued;
+  state_.sync.last_success = setting_or(*store_, kSettingSyncLastSuccess, "");
+  state_.sync.last_error = setting_or(*store_, kSettingSyncLastError, "");
+  changed();
+}
+
+std::vector<DoorRow> KioskApp::session_rows(const Session& session) const {
+  std::vector<DoorRow> rows;
+  auto scans = store_->scans_for_session(session.id);
+  if (!scans) return rows;
+  const auto& event = checkin_->event();
+  std::set<std::pair<std::string, std::uint64_t>> voided;
+  for (const auto& scan : *scans) {
+    if (scan.correction == Correction::void_scan) {
+      voided.emplace(scan.voids_device_id, scan.voids_sequence);
+    }
+  }
+  std::map<std::string, std::vector<Scan>> by_attendee;
+  for (const auto& scan : *scans) by_attendee[scan.attendee_id].push_back(scan);
+  for (auto& [attendee_id, list] : by_attendee) {
+    DoorRow row;
+    row.session_id = session.id;
+    row.attendee_id = attendee_id;
+    Role role = Role::guest;
+    if (auto attendee = store_->attendee(attendee_id)) {
+      row.name = full_name(*attendee);
+      row.municipality = attendee->municipality;
+      role = attendee->role;
+      row.role = std::string(to_string(role));
+    } else {
+      row.name = attendee_id;
+    }
+    const auto attendance =
+        compute_attendance(session, event.credit_policy, role, list, event.timezone);
+    row.eligible = attendance.eligible;
+    row.credit_hours = attendance.credit_hours;
+    row.early_leave = attendance.early_leave;
+    // Inside: the last counted arrive/leave is an arrival (the same rule Checkin uses).
+    std::sort(list.begin(), list.end(),
+              [](const Scan& a, const Scan& b) { return scan_time(a) < scan_time(b); });
+    std::optional<Instant> first_arrival;
+    std::optional<Instant> last_leave;
+    for (const auto& scan : list) {
+      if (voided.contains({scan.device_id, scan.sequence})) continue;
+      const auto arrival = arrives(scan);
+      if (!arrival) continue;
+      row.inside = *arrival;
+      if (*arrival && !first_arrival) first_arrival = scan_time(scan);
+      if (!*arrival) last_leave = scan_time(scan);
+    }
+    if (first_arrival) row.arrival = format_local(*first_arrival, event.timezone, "%H:%M");
+    if (last_leave && !row.inside) row.leave = format_local(*last_leave, event.timezone, "%H:%M");
+    rows.push_back(std::move(row));
+  }
+  std::sort(rows.begin(), rows.end(),
+            [](const DoorRow& a, const DoorRow& b) { return a.name < b.name; });
+  return rows;
+}
+
+Result<std::filesystem::path, StoreError> KioskApp::export_csv(
+    const std::filesystem::path& folder) const {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(folder, ec)) {
+    return fail(StoreError::not_found, "no such folder: " + folder.string());
+  }
+  const auto& event = checkin_->event();
+  const auto now = options_.wall_clock();
+  const auto file = folder / ("muster-" + checkin_->device_id() + "-" +
+                              format_local(now, event.timezone, "%Y%m%d-%H%M%S") + ".csv");
+  std::ostringstream out;
+  out << "event_id,session_id,session_title,room,attendee_id,name,municipality,role,arrival,"
+         "leave,inside,early_leave,credit_eligible,credit_hours\n";
+  for (const auto& session : event.sessions) {
+    for (const auto& row : session_rows(session)) {
+      out << csv_field(event.id) << ',' << csv_field(session.id) << ','
+          << csv_field(session.title) << ',' << csv_field(session.room) << ','
+          << csv_field(row.attendee_id) << ',' << csv_field(row.name) << ','
+          << csv_field(row.municipality) << ',' << csv_field(row.role) << ',' << row.arrival
+          << ',' << row.leave << ',' << (row.inside ? "yes" : "no") << ','
+          << (row.early_leave ? "yes" : "no") << ',' << (row.eligible ? "yes" : "no") << ','
+          << hours_text(row.credit_hours) << '\n';
+    }
+  }
+  const auto temporary = file.string() + ".part";
+  {
+    std::ofstream stream(temporary, std::ios::binary | std::ios::trunc);
+    stream << out.str();
+    stream.flush();
+    if (!stream) return fail(StoreError::io, "cannot write " + temporary);
+  }
+  std::filesystem::rename(temporary, file, ec);
+  if (ec) return fail(StoreError::io, "cannot write " + file.string() + ": " + ec.message());
+  return file;
+}
+
+std::string KioskApp::state_json() const {
+  nlohmann::ordered_json json;
+  json["screen"] = to_string(state_.screen);
+  json["revision"] = state_.revision;
+  json["flash"] = to_string(state_.flash);
+  if (state_.outcome &&
+      (state_.screen == Screen::result || state_.screen == Screen::confirm_leave)) {
+    const auto& o = *state_.outcome;
+    json["result"] = to_string(o.result);
+    json["attendee"] = o.attendee_id.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(o.attendee_id);
+    json["name"] = o.display_name;
+    json["session"] = o.session_id.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(o.session_id);
+    json["time"] = o.local_time;
+    json["credit_eligible"] = o.credit_eligible;
+    json["early"] = o.early;
+    json["credit_hours"] = o.credit_hours;
+    json["reason"] = o.reason;
+  }
+  if (state_.screen == Screen::staff_pin) {
+    json["pin_length"] = state_.pin_length;
+    json["pin_message"] = state_.pin_message;
+  }
+  if (state_.screen == Screen::staff) {
+    json["session"] = state_.staff_session_id;
+    json["query"] = state_.staff_query;
+    auto results = nlohmann::ordered_json::array();
+    for (const auto& a : state_.search_results) results.push_back(a.id);
+    json["search_results"] = results;
+    json["rows"] = state_.door_rows.size();
+    json["inside"] = state_.inside_count;
+    json["queued"] = state_.sync.queued;
+    json["message"] = state_.staff_message;
+  }
+  return json.dump();
+}
+
+}  // namespace muster::kiosk

@@ -1,0 +1,414 @@
+#include "kiosk/ui/screens.hpp"
+
+#include <imgui.h>
+#include <imgui_stdlib.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "shared/time.hpp"
+
+namespace muster::kiosk::ui {
+
+namespace {
+
+// High contrast on a dark background; the flash colours fill the whole screen.
+const ImVec4 kWhite{1.0F, 1.0F, 1.0F, 1.0F};
+const ImVec4 kDim{0.78F, 0.82F, 0.90F, 1.0F};
+const ImVec4 kGreen{0.10F, 0.62F, 0.25F, 1.0F};
+const ImVec4 kRed{0.80F, 0.12F, 0.12F, 1.0F};
+const ImVec4 kAmber{1.0F, 0.76F, 0.10F, 1.0F};
+const ImVec4 kGreenText{0.45F, 0.95F, 0.55F, 1.0F};
+const ImVec4 kRedText{1.0F, 0.55F, 0.50F, 1.0F};
+
+constexpr float kMargin = 32.0F;
+
+// The League's credit form, quoted on the "Leaving early?" screen.
+constexpr const char* kEthicsReminder =
+    "Claiming credit for time not attended could be an ethics violation. Your credit form "
+    "must accurately reflect the time you are requesting based on the time you attended "
+    "each session.";
+
+float width() { return ImGui::GetWindowWidth(); }
+
+void centered(ImFont* font, const std::string& text, const ImVec4& colour) {
+  ImGui::PushFont(font);
+  const float w = ImGui::CalcTextSize(text.c_str()).x;
+  ImGui::SetCursorPosX(std::max(kMargin, (width() - w) / 2.0F));
+  ImGui::PushStyleColor(ImGuiCol_Text, colour);
+  ImGui::TextUnformatted(text.c_str());
+  ImGui::PopStyleColor();
+  ImGui::PopFont();
+}
+
+void centered_wrapped(ImFont* font, const std::string& text, const ImVec4& colour, float wrap) {
+  ImGui::PushFont(font);
+  ImGui::SetCursorPosX((width() - wrap) / 2.0F);
+  ImGui::PushStyleColor(ImGuiCol_Text, colour);
+  ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + wrap);
+  ImGui::TextUnformatted(text.c_str());
+  ImGui::PopTextWrapPos();
+  ImGui::PopStyleColor();
+  ImGui::PopFont();
+}
+
+bool coloured_button(const char* label, ImVec2 size, const ImVec4& colour) {
+  ImGui::PushStyleColor(ImGuiCol_Button, colour);
+  ImGui::PushStyleColor(ImGuiCol_ButtonHovered,
+                        ImVec4{colour.x * 1.15F, colour.y * 1.15F, colour.z * 1.15F, 1.0F});
+  ImGui::PushStyleColor(ImGuiCol_ButtonActive,
+                        ImVec4{colour.x * 0.8F, colour.y * 0.8F, colour.z * 0.8F, 1.0F});
+  const bool pressed = ImGui::Button(label, size);
+  ImGui::PopStyleColor(3);
+  return pressed;
+}
+
+std::optional<Session> find_session(const KioskApp& app, const std::string& id) {
+  for (const auto& session : app.checkin().event().sessions) {
+    if (session.id == id) return session;
+  }
+  return std::nullopt;
+}
+
+std::string local_hm(const KioskApp& app, Instant at) {
+  return format_local(at, app.checkin().event().timezone, "%H:%M");
+}
+
+// Bottom-right corner: opens the PIN pad (touch), F2 does the same from a keyboard.
+bool staff_corner_button() {
+  const ImVec2 size{180.0F, 80.0F};
+  ImGui::SetCursorPos(ImVec2{width() - size.x - 20.0F, ImGui::GetWindowHeight() - size.y - 20.0F});
+  return coloured_button("Staff", size, ImVec4{0.22F, 0.26F, 0.36F, 1.0F});
+}
+
+std::optional<Intent> draw_attract(const ViewContext& context) {
+  const auto& app = context.app;
+  const auto& fonts = context.fonts;
+  ImGui::SetCursorPos(ImVec2{kMargin, kMargin});
+  ImGui::PushFont(fonts.body);
+  ImGui::TextColored(kDim, "%s", app.checkin().event().name.c_str());
+  ImGui::PopFont();
+  // The clock, top right.
+  ImGui::PushFont(fonts.large);
+  const float clock_w = ImGui::CalcTextSize(context.clock_text.c_str()).x;
+  ImGui::SetCursorPos(ImVec2{width() - clock_w - kMargin, kMargin});
+  ImGui::TextUnformatted(context.clock_text.c_str());
+  ImGui::PopFont();
+
+  ImGui::SetCursorPosY(ImGui::GetWindowHeight() * 0.28F);
+  centered(fonts.huge, context.desk ? "Welcome! Scan your badge" : "Scan your badge", kWhite);
+  ImGui::Dummy(ImVec2{1.0F, 24.0F});
+  if (const auto session = app.door_session()) {
+    centered(fonts.large, session->title, kAmber);
+    centered(fonts.body,
+             session->room + "   " + local_hm(app, session->start) + " - " +
+                 local_hm(app, session->end),
+             kDim);
+  } else {
+    centered(fonts.large, "No session at this door now", kRedText);
+    centered(fonts.body, "Staff can pick the session in staff mode.", kDim);
+  }
+  if (context.preview.texture != 0) {
+    const float h = 180.0F;
+    const float w = h * static_cast<float>(context.preview.width) /
+                    static_cast<float>(std::max(1, context.preview.height));
+    ImGui::SetCursorPos(ImVec2{kMargin, ImGui::GetWindowHeight() - h - 20.0F});
+    ImGui::Image(reinterpret_cast<ImTextureID>(context.preview.texture), ImVec2{w, h});
+  }
+  if (staff_corner_button()) return OpenStaff{};
+  return std::nullopt;
+}
+
+std::optional<Intent> draw_result(const ViewContext& context) {
+  const auto& app = context.app;
+  const auto& fonts = context.fonts;
+  const auto& outcome = *app.state().outcome;
+  // During the green/red flash every line is white: amber or green on the flash is hard to read.
+  const bool flashing = app.state().flash != Flash::none;
+  const auto tint = [flashing](const ImVec4& colour) { return flashing ? kWhite : colour; };
+  ImGui::SetCursorPosY(ImGui::GetWindowHeight() * 0.14F);
+  switch (outcome.result) {
+    case CheckinResult::arrived:
+    case CheckinResult::corrected:
+      centered(fonts.huge, "Welcome", kWhite);
+      centered(fonts.large, outcome.display_name, kWhite);
+      if (outcome.attendee) centered(fonts.body, outcome.attendee->municipality, tint(kDim));
+      ImGui::Dummy(ImVec2{1.0F, 16.0F});
+      centered(fonts.body, outcome.session_title + " - arrived " + outcome.local_time, kWhite);
+      centered(fonts.body,
+               outcome.credit_eligible ? "Credit-eligible (CMO credit hours)"
+                                       : "Attendance only: recorded for a verification letter",
+               tint(outcome.credit_eligible ? kGreenText : kAmber));
+      break;
+    case CheckinResult::left: {
+      centered(fonts.huge, "Goodbye", kWhite);
+      centered(fonts.large, outcome.display_name, kWhite);
+      ImGui::Dummy(ImVec2{1.0F, 16.0F});
+      centered(fonts.body, outcome.session_title + " - left " + outcome.local_time, kWhite);
+      char hours[64];
+      std::snprintf(hours, sizeof hours, "%.2f", outcome.credit_hours);
+      centered(fonts.body,
+               outcome.credit_eligible ? std::string("Credit so far: ") + hours + " h"
+                                       : std::string("Attendance recorded"),
+               tint(kGreenText));
+      if (outcome.early) {
+        centered(fonts.body, "Early leave recorded on your credit form", tint(kAmber));
+      }
+      break;
+    }
+    case CheckinResult::rejected:
+      centered(fonts.huge, "Not checked in", kWhite);
+      centered(fonts.large, outcome.reason, kWhite);
+      ImGui::Dummy(ImVec2{1.0F, 16.0F});
+      centered_wrapped(fonts.body, outcome.detail, kWhite, width() * 0.8F);
+      break;
+    case CheckinResult::ignored:
+    case CheckinResult::confirm_leave:
+      centered(fonts.large, outcome.code == CheckinReason::duplicate ? "Already scanned"
+                                                                     : "Nothing recorded",
+               kAmber);
+      if (!outcome.display_name.empty()) centered(fonts.body, outcome.display_name, kWhite);
+      centered_wrapped(fonts.body, outcome.detail, kDim, width() * 0.8F);
+      break;
+  }
+  const ImVec2 size{320.0F, 110.0F};
+  ImGui::SetCursorPos(ImVec2{(width() - size.x) / 2.0F, ImGui::GetWindowHeight() - size.y - 40.0F});
+  ImGui::PushFont(fonts.large);
+  const bool ok = coloured_button("OK", size, ImVec4{0.22F, 0.26F, 0.36F, 1.0F});
+  ImGui::PopFont();
+  if (ok) return DismissResult{};
+  return std::nullopt;
+}
+
+std::optional<Intent> draw_confirm(const ViewContext& context) {
+  const auto& app = context.app;
+  const auto& fonts = context.fonts;
+  const auto& outcome = *app.state().outcome;
+  ImGui::SetCursorPosY(ImGui::GetWindowHeight() * 0.08F);
+  centered(fonts.huge, "Leaving early?", kAmber);
+  centered(fonts.large, outcome.display_name, kWhite);
+  std::string when = "It is " + outcome.local_time;
+  if (const auto session = find_session(app, outcome.session_id)) {
+    when += ". " + session->title + " ends at " + local_hm(app, session->end) + ".";
+  }
+  centered(fonts.body, when, kWhite);
+  ImGui::Dummy(ImVec2{1.0F, 12.0F});
+  centered_wrapped(fonts.body, kEthicsReminder, kAmber, width() * 0.8F);
+  const ImVec2 size{width() * 0.36F, 120.0F};
+  const float y = ImGui::GetWindowHeight() - size.y - 40.0F;
+  ImGui::PushFont(fonts.body);
+  ImGui::SetCursorPos(ImVec2{width() * 0.1F, y});
+  const bool yes = coloured_button("Yes, I am leaving", size, kGreen);
+  ImGui::SetCursorPos(ImVec2{width() * 0.54F, y});
+  const bool no = coloured_button("No, I am staying", size, ImVec4{0.30F, 0.33F, 0.40F, 1.0F});
+  ImGui::PopFont();
+  if (yes) return AnswerLeave{true};
+  if (no) return AnswerLeave{false};
+  return std::nullopt;
+}
+
+std::optional<Intent> draw_pin(const ViewContext& context) {
+  const auto& app = context.app;
+  const auto& fonts = context.fonts;
+  const auto& state = app.state();
+  std::optional<Intent> intent;
+  ImGui::SetCursorPosY(kMargin);
+  centered(fonts.large, "Staff PIN", kWhite);
+  std::string dots;
+  for (std::size_t i = 0; i < state.pin_length; ++i) dots += "* ";
+  centered(fonts.large, dots.empty() ? "-" : dots, kAmber);
+  if (!state.pin_message.empty()) centered(fonts.body, state.pin_message, kRedText);
+  if (app.options().demo) {
+    centered(fonts.body, "Demo mode: the PIN is " + std::string(kDemoStaffPin), kGreenText);
+  }
+  // A 3x4 keypad with big touch targets.
+  const float key = std::min(ImGui::GetWindowHeight() * 0.11F, 110.0F);
+  const float gap = 14.0F;
+  const float pad_w = 3 * key + 2 * gap;
+  const float x0 = (width() - pad_w) / 2.0F;
+  const float y0 = ImGui::GetCursorPosY() + 10.0F;
+  static constexpr const char* kKeys[12] = {"1", "2", "3", "4", "5", "6",
+                                            "7", "8", "9", "Del", "0", "OK"};
+  ImGui::PushFont(fonts.body);
+  for (int i = 0; i < 12; ++i) {
+    const auto row = static_cast<float>(i / 3);
+    const auto col = static_cast<float>(i % 3);
+    ImGui::SetCursorPos(ImVec2{x0 + col * (key + gap), y0 + row * (key + gap)});
+    const std::string label = kKeys[i];
+    const ImVec4 colour = label == "OK" ? kGreen : ImVec4{0.25F, 0.29F, 0.38F, 1.0F};
+    if (coloured_button(kKeys[i], ImVec2{key, key}, colour)) {
+      if (label == "OK") {
+        intent = PinSubmit{};
+      } else if (label == "Del") {
+        intent = PinBackspace{};
+      } else {
+        intent = PinDigit{label[0]};
+      }
+    }
+  }
+  ImGui::SetCursorPos(ImVec2{x0 + pad_w + 3 * gap, y0 + 3 * (key + gap)});
+  if (coloured_button("Cancel", ImVec2{key * 1.6F, key}, ImVec4{0.45F, 0.20F, 0.20F, 1.0F})) {
+    intent = CloseStaff{};
+  }
+  ImGui::PopFont();
+  return intent;
+}
+
+std::optional<Intent> draw_staff(const ViewContext& context, StaffViewState& view) {
+  const auto& app = context.app;
+  const auto& fonts = context.fonts;
+  const auto& state = app.state();
+  std::optional<Intent> intent;
+  ImGui::PushFont(fonts.small);
+  ImGui::SetCursorPos(ImVec2{kMargin, kMargin * 0.5F});
+  ImGui::PushFont(fonts.body);
+  ImGui::TextUnformatted("Staff mode");
+  ImGui::PopFont();
+  ImGui::SameLine(width() - 360.0F);
+  if (coloured_button("Leave staff mode", ImVec2{320.0F, 60.0F}, ImVec4{0.45F, 0.20F, 0.20F, 1.0F})) {
+    intent = CloseStaff{};
+  }
+  if (!state.staff_message.empty()) {
+    ImGui::SetCursorPosX(kMargin);
+    ImGui::TextColored(state.staff_message_error ? kRedText : kGreenText, "%s",
+                       state.staff_message.c_str());
+  }
+
+  const float column = (width() - 3 * kMargin) / 2.0F;
+  const float top = ImGui::GetCursorPosY() + 8.0F;
+  const float list_h = ImGui::GetWindowHeight() - top - kMargin;
+
+  // Left: the door's session, who is inside, sync status, export.
+  ImGui::SetCursorPos(ImVec2{kMargin, top});
+  ImGui::BeginChild("door", ImVec2{column, list_h}, true);
+  ImGui::TextColored(kDim, "Session at this door");
+  const std::string current = state.staff_session_title.empty()
+                                  ? std::string("(none now)")
+                                  : state.staff_session_title;
+  ImGui::SetNextItemWidth(column - 40.0F);
+  if (ImGui::BeginCombo("##session", current.c_str())) {
+    if (ImGui::Selectable("Automatic (from the schedule)", !app.checkin().session_override())) {
+      intent = StaffPickSession{std::nullopt};
+    }
+    for (const auto& session : app.door_sessions()) {
+      const std::string label = local_hm(app, session.start) + "  " + session.title + " (" +
+                                session.room + ")##" + session.id;
+      if (ImGui::Selectable(label.c_str(), session.id == state.staff_session_id)) {
+        intent = StaffPickSession{session.id};
+      }
+    }
+    ImGui::EndCombo();
+  }
+  ImGui::Text("Inside now: %zu   Scanned in this session: %zu", state.inside_count,
+              state.door_rows.size());
+  ImGui::Text("Sync: %llu scans queued", static_cast<unsigned long long>(state.sync.queued));
+  ImGui::Text("Last sync: %s",
+              state.sync.last_success.empty() ? "never" : state.sync.last_success.c_str());
+  if (!state.sync.last_error.empty()) {
+    ImGui::TextColored(kRedText, "Last error: %s", state.sync.last_error.c_str());
+  }
+  ImGui::Separator();
+  ImGui::TextUnformatted("Export attendance CSV to folder:");
+  ImGui::SetNextItemWidth(column - 40.0F);
+  ImGui::InputText("##export", &view.export_folder);
+  if (ImGui::Button("Export CSV", ImVec2{260.0F, 56.0F})) intent = StaffExport{view.export_folder};
+  ImGui::Separator();
+  if (ImGui::BeginTable("today", 4, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY)) {
+    ImGui::TableSetupColumn("Name", ImGuiTableColumnFlags_WidthStretch);
+    ImGui::TableSetupColumn("In", ImGuiTableColumnFlags_WidthFixed, 90.0F);
+    ImGui::TableSetupColumn("Out", ImGuiTableColumnFlags_WidthFixed, 110.0F);
+    ImGui::TableSetupColumn("Credit", ImGuiTableColumnFlags_WidthFixed, 120.0F);
+    ImGui::TableHeadersRow();
+    for (const auto& row : state.door_rows) {
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(row.name.c_str());
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(row.arrival.c_str());
+      ImGui::TableNextColumn();
+      ImGui::TextColored(row.early_leave ? kAmber : kWhite, "%s",
+                         row.inside ? "inside" : row.leave.c_str());
+      ImGui::TableNextColumn();
+      if (row.eligible) {
+        ImGui::Text("%.2f h", row.credit_hours);
+      } else {
+        ImGui::TextColored(kDim, "\u2014");  // attendance only: no CMO credit
+      }
+    }
+    ImGui::EndTable();
+  }
+  ImGui::EndChild();
+
+  // Right: find an attendee by name as you type, and manual arrival/leave.
+  ImGui::SetCursorPos(ImVec2{2 * kMargin + column, top});
+  ImGui::BeginChild("people", ImVec2{column, list_h}, true);
+  ImGui::TextColored(kDim, "Find an attendee by name");
+  ImGui::SetNextItemWidth(column - 40.0F);
+  if (view.focus_search) {
+    ImGui::SetKeyboardFocusHere();
+    view.focus_search = false;
+  }
+  if (ImGui::InputText("##search", &view.query)) intent = StaffSearch{view.query};
+  const float results_h = list_h * 0.5F;
+  ImGui::BeginChild("results", ImVec2{0.0F, results_h}, false);
+  for (const auto& attendee : state.search_results) {
+    const std::string label = attendee.first_name + " " + attendee.last_name + "  -  " +
+                              attendee.municipality + "  (" + std::string(to_string(attendee.role)) +
+                              ")##" + attendee.id;
+    if (ImGui::Selectable(label.c_str(), attendee.id == view.selected_attendee, 0,
+                          ImVec2{0.0F, 44.0F})) {
+      view.selected_attendee = attendee.id;
+    }
+  }
+  if (!state.staff_query.empty() && state.search_results.empty()) {
+    ImGui::TextColored(kDim, "No one on the roster matches.");
+  }
+  ImGui::EndChild();
+  ImGui::Separator();
+  ImGui::TextUnformatted("Reason (recorded with the correction):");
+  ImGui::SetNextItemWidth(column - 40.0F);
+  ImGui::InputText("##reason", &view.reason);
+  const bool can_correct = !view.selected_attendee.empty() && !view.reason.empty() &&
+                           !state.staff_session_id.empty();
+  if (!can_correct) ImGui::BeginDisabled();
+  if (ImGui::Button("Manual arrival", ImVec2{260.0F, 64.0F})) {
+    intent = StaffManual{view.selected_attendee, Correction::arrive, view.reason};
+  }
+  ImGui::SameLine();
+  if (ImGui::Button("Manual leave", ImVec2{260.0F, 64.0F})) {
+    intent = StaffManual{view.selected_attendee, Correction::leave, view.reason};
+  }
+  if (!can_correct) ImGui::EndDisabled();
+  ImGui::EndChild();
+  ImGui::PopFont();
+  return intent;
+}
+
+}  // namespace
+
+void background_colour(const KioskState& state, float rgba[4]) {
+  ImVec4 colour{0.05F, 0.07F, 0.14F, 1.0F};  // deep navy: high contrast with white type
+  if (state.flash == Flash::success) colour = kGreen;
+  if (state.flash == Flash::failure) colour = kRed;
+  if (state.flash == Flash::none && state.screen == Screen::result && state.outcome &&
+      state.outcome->result == CheckinResult::rejected) {
+    colour = ImVec4{0.35F, 0.05F, 0.05F, 1.0F};  // stays reddish after the flash
+  }
+  rgba[0] = colour.x;
+  rgba[1] = colour.y;
+  rgba[2] = colour.z;
+  rgba[3] = colour.w;
+}
+
+std::optional<Intent> draw_screen(const ViewContext& context, StaffViewState& staff) {
+  switch (context.app.state().screen) {
+    case Screen::attract: return draw_attract(context);
+    case Screen::result: return draw_result(context);
+    case Screen::confirm_leave: return draw_confirm(context);
+    case Screen::staff_pin: return draw_pin(context);
+    case Screen::staff: return draw_staff(context, staff);
+  }
+  return std::nullopt;
+}
+
+}  // namespace muster::kiosk::ui
