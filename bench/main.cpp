@@ -1,0 +1,54 @@
+// muster-bench: benchmark modes for BENCHMARKS.md. A thin command line over the bench modes.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <sstream>
+#include <iomanip>
+
+#include "bench/bench.hpp"
+
+namespace muster::bench {
+std::string fixed(double value, int decimals) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(decimals) << value;
+  return out.str();
+}
+}  // namespace muster::bench
+
+int main(int argc, char** argv) {
+  CLI::App app{"muster-bench: the figures of BENCHMARKS.md (Markdown table rows on stdout)"};
+  app.require_subcommand(1);
+  int frames = 400;
+  unsigned seed = 1;
+  std::size_t roster = 50000;
+  std::size_t scans = 2000;
+  std::size_t kiosks = 20;
+  std::string pg_url;
+  auto* decode = app.add_subcommand("decode", "decode generated 1280x720 camera frames: "
+                                              "this project vs ZXing-cpp vs zbar");
+  decode->add_option("--frames", frames, "frames to generate (a tenth have no code)");
+  decode->add_option("--seed", seed, "generator seed");
+  auto* commit = app.add_subcommand("commit", "scan to durable commit (headless path) vs raw SQLite");
+  commit->add_option("--roster", roster, "roster size");
+  commit->add_option("--scans", scans, "scans to time");
+  auto* ingest = app.add_subcommand("ingest", "N kiosks push scans to one server on loopback");
+  ingest->add_option("--kiosks", kiosks, "simulated kiosks");
+  ingest->add_option("--scans", scans, "scans in total");
+  ingest->add_option("--pg-url", pg_url, "also PostgreSQL: a postgresql:// URL of a server");
+  auto* package = app.add_subcommand("package", "package pull: full vs delta (one change)");
+  package->add_option("--roster", roster, "roster size");
+  package->add_option("--pg-url", pg_url, "also PostgreSQL");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (decode->parsed()) return muster::bench::run_decode(frames, seed);
+    if (commit->parsed()) return muster::bench::run_commit(roster, scans);
+    if (ingest->parsed()) return muster::bench::run_ingest(kiosks, scans, pg_url);
+    if (package->parsed()) return muster::bench::run_package(roster, pg_url);
+  } catch (const std::exception& error) {
+    std::cerr << "muster-bench: bug: " << error.what() << '\n';
+    return 70;
+  }
+  return 2;
+}

@@ -1,0 +1,303 @@
+// Server figures: N simulated kiosks pushing chained scan batches to the real HttpServer on
+// loopback (SQLite and PostgreSQL side by side), and the event package pull, full vs delta.
+#include <httplib.h>
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/bench.hpp"
+#include "shared/badge.hpp"
+#include "shared/scan_log.hpp"
+#include "sync/server/http_api.hpp"
+#include "sync/server/http_json.hpp"
+#include "sync/server/server_store.hpp"
+
+namespace muster::bench {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr std::size_t kBadges = 200;  // attendees that scan in the ingest run
+constexpr std::size_t kBatch = 1000;
+
+Instant now_ms() {
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+struct Setup {
+  fs::path dir;
+  std::string database;
+  std::vector<std::string> payloads;  // kBadges signed badges
+  std::vector<std::string> codes;
+  std::unique_ptr<server::HttpServer> server;
+  std::string error;
+  ~Setup() {
+    if (server) server->stop();
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+};
+
+// A fresh database on the PostgreSQL server of `url` (its own name per call).
+std::string fresh_pg_database(const std::string& url, std::string& error) {
+  static int counter = 0;
+  const std::string name = "muster_bench_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+  PGconn* conn = PQconnectdb(url.c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    error = PQerrorMessage(conn);
+    PQfinish(conn);
+    return {};
+  }
+  PGresult* result = PQexec(conn, ("CREATE DATABASE " + name).c_str());
+  if (PQresultStatus(result) != PGRES_COMMAND_OK) error = PQerrorMessage(conn);
+  PQclear(result);
+  PQfinish(conn);
+  const auto slash = url.rfind('/');
+  const auto query = url.find('?', slash);
+  return url.substr(0, slash + 1) + name + (query == std::string::npos ? "" : url.substr(query));
+}
+
+std::unique_ptr<Setup> prepare(const std::string& pg_url, std::size_t roster_size, std::size_t kiosks) {
+  auto setup = std::make_unique<Setup>();
+  setup->dir = fs::temp_directory_path() /
+               ("muster-bench-server-" + std::to_string(::getpid()) + "-" +
+                std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+  fs::create_directories(setup->dir);
+  setup->database = pg_url.empty() ? (setup->dir / "server.db").string()
+                                   : fresh_pg_database(pg_url, setup->error);
+  if (!setup->error.empty()) return setup;
+  auto opened = server::open_server_store(setup->database);
+  if (!opened) {
+    setup->error = opened.message();
+    return setup;
+  }
+  auto& store = **opened;
+  auto key = SigningKey::generate("BK1");
+  (void)store.initialise({"BENCH", "Bench League"});
+  (void)store.add_league_key({"BK1", to_text(key->public_key()), now_ms(), true});
+  {
+    std::ofstream(setup->dir / "league.key") << key->to_secret_text() << "\n";
+    fs::permissions(setup->dir / "league.key", fs::perms::owner_read | fs::perms::owner_write);
+  }
+  std::vector<Attendee> roster;
+  for (std::size_t i = 0; i < std::max(roster_size, kBadges); ++i) {
+    const std::string id = "BA-" + std::to_string(i);
+    roster.push_back({id, "First" + std::to_string(i), "Last" + std::to_string(i),
+                      Role::councilmember, "Town " + std::to_string(i % 300), id + "@example.org"});
+  }
+  if (auto up = store.upsert_roster(roster); !up) {
+    setup->error = up.message();
+    return setup;
+  }
+  Event event;
+  event.id = "E1";
+  event.name = "Bench Conference";
+  event.timezone = "America/Chicago";
+  event.location = "Springfield";
+  Session session;
+  session.id = "S1";
+  session.title = "Session 1";
+  session.room = "Room 1";
+  session.start = now_ms() - 2h;
+  session.end = now_ms() + 2h;
+  session.credit_hours = 1.0;
+  session.course_code = "C-1";
+  event.sessions = {session};
+  if (auto up = store.upsert_event(event); !up) {
+    setup->error = up.message();
+    return setup;
+  }
+  for (std::size_t i = 0; i < kBadges; ++i) {
+    const std::string id = "BA-" + std::to_string(i);
+    auto payload = sign_badge({"BENCH", id, "SER-" + id}, *key);
+    (void)store.add_badge({"SER-" + id, id, "E1", "BK1", *payload, now_ms(), std::nullopt});
+    setup->payloads.push_back(*payload);
+  }
+  for (std::size_t k = 0; k < kiosks; ++k) {
+    setup->codes.push_back("BENCH-CODE-" + std::to_string(k));
+    (void)store.add_provisioning_code(server::hash_secret(setup->codes.back()), "E1",
+                                      "Door " + std::to_string(k), now_ms() + 1h);
+  }
+  server::HttpOptions options;
+  options.database = setup->database;
+  options.port = 0;
+  options.league_key_file = setup->dir / "league.key";
+  options.log_requests = false;
+  options.provision_attempts_per_window = 100000;
+  auto started = server::HttpServer::start(options);
+  if (!started) {
+    setup->error = started.message();
+    return setup;
+  }
+  setup->server = std::move(*started);
+  return setup;
+}
+
+struct Device {
+  std::string id;
+  std::string token;
+};
+
+Device provision(int port, const std::string& code) {
+  httplib::Client client("127.0.0.1", port);
+  auto res = client.Post("/api/v1/devices", json{{"code", code}}.dump(), "application/json");
+  if (!res || res->status != 201) return {};
+  const auto body = json::parse(res->body, nullptr, false);
+  return {body.value("device_id", ""), body.value("token", "")};
+}
+
+struct IngestFigures {
+  double seconds = 0;
+  std::size_t acked = 0;
+  std::string error;
+};
+
+IngestFigures ingest(const std::string& pg_url, std::size_t kiosks, std::size_t scans) {
+  IngestFigures figures;
+  auto setup = prepare(pg_url, kBadges, kiosks);
+  if (!setup->error.empty()) {
+    figures.error = setup->error;
+    return figures;
+  }
+  const int port = setup->server->port();
+  const std::size_t per_kiosk = scans / kiosks;
+  // Each kiosk's chain, sealed and serialised before the clock starts (that is kiosk work).
+  std::vector<Device> devices(kiosks);
+  std::vector<std::vector<std::string>> bodies(kiosks);
+  const Instant base = now_ms() - 90min;
+  for (std::size_t k = 0; k < kiosks; ++k) {
+    devices[k] = provision(port, setup->codes[k]);
+    if (devices[k].id.empty()) {
+      figures.error = "provisioning failed";
+      return figures;
+    }
+    std::vector<Scan> chain;
+    Digest previous = kZeroDigest;
+    for (std::size_t i = 1; i <= per_kiosk; ++i) {
+      Scan s;
+      s.device_id = devices[k].id;
+      s.sequence = i;
+      const std::size_t badge = (k * 7 + i) % kBadges;
+      s.attendee_id = "BA-" + std::to_string(badge);
+      s.badge_serial = "SER-" + s.attendee_id;
+      s.badge_payload = setup->payloads[badge];
+      s.session_id = "S1";
+      s.kind = (i / kBadges) % 2 == 0 ? ScanKind::arrive : ScanKind::leave;
+      s.wall_time = base + std::chrono::milliseconds(i * 50);
+      s.monotonic_ms = static_cast<std::int64_t>(i) * 50;
+      seal(s, previous);
+      previous = s.hash;
+      chain.push_back(std::move(s));
+      if (chain.size() == kBatch || i == per_kiosk) {
+        bodies[k].push_back(server::scan_batch_to_json(chain));
+        chain.clear();
+      }
+    }
+  }
+  std::atomic<std::size_t> acked{0};
+  std::atomic<bool> failed{false};
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (std::size_t k = 0; k < kiosks; ++k) {
+    threads.emplace_back([&, k] {
+      httplib::Client client("127.0.0.1", port);
+      client.set_read_timeout(120);
+      const httplib::Headers auth{{"Authorization", "Bearer " + devices[k].token}};
+      std::size_t done = 0;
+      for (const auto& body : bodies[k]) {
+        auto res = client.Post("/api/v1/devices/" + devices[k].id + "/scans", auth, body,
+                               "application/json");
+        if (!res || res->status != 200) {
+          failed = true;
+          return;
+        }
+        done = json::parse(res->body).at("acked_through").get<std::size_t>();
+      }
+      acked += done;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  figures.seconds = ms_since(start) / 1000.0;
+  figures.acked = acked;
+  if (failed) figures.error = "a push failed";
+  return figures;
+}
+
+}  // namespace
+
+int run_ingest(std::size_t kiosks, std::size_t scans, const std::string& pg_url) {
+  int status = 0;
+  for (const std::string& backend : {std::string("SQLite"), std::string("PostgreSQL")}) {
+    if (backend == "PostgreSQL" && pg_url.empty()) continue;
+    const auto figures = ingest(backend == "SQLite" ? "" : pg_url, kiosks, scans);
+    if (!figures.error.empty()) {
+      std::cout << "| " << backend << " | " << kiosks << " | " << scans << " | failed: "
+                << figures.error << " | | |\n";
+      status = 1;
+      continue;
+    }
+    std::cout << "| " << backend << " | " << kiosks << " | " << figures.acked << " | "
+              << fixed(figures.seconds, 2) << " | "
+              << fixed(static_cast<double>(figures.acked) / figures.seconds, 0) << " |\n";
+  }
+  return status;
+}
+
+int run_package(std::size_t roster_size, const std::string& pg_url) {
+  int status = 0;
+  for (const std::string& backend : {std::string("SQLite"), std::string("PostgreSQL")}) {
+    if (backend == "PostgreSQL" && pg_url.empty()) continue;
+    auto setup = prepare(backend == "SQLite" ? "" : pg_url, roster_size, 1);
+    if (!setup->error.empty()) {
+      std::cout << "| " << backend << " | " << roster_size << " | failed: " << setup->error << " |\n";
+      status = 1;
+      continue;
+    }
+    const int port = setup->server->port();
+    const auto device = provision(port, setup->codes[0]);
+    httplib::Client client("127.0.0.1", port);
+    client.set_read_timeout(120);
+    const httplib::Headers auth{{"Authorization", "Bearer " + device.token}};
+    auto start = std::chrono::steady_clock::now();
+    auto full = client.Get("/api/v1/events/E1/package", auth);
+    const double full_ms = ms_since(start);
+    if (!full || full->status != 200) {
+      std::cout << "| " << backend << " | " << roster_size << " | full pull failed |\n";
+      status = 1;
+      continue;
+    }
+    const std::string cursor = full->get_header_value("X-Muster-Cursor");
+    {
+      auto store = server::open_server_store(setup->database);
+      const std::vector<Attendee> changed{{"BA-1", "Renamed", "Last1", Role::councilmember, "Town 1",
+                                           "BA-1@example.org"}};
+      (void)(*store)->upsert_roster(changed);
+    }
+    start = std::chrono::steady_clock::now();
+    auto delta = client.Get("/api/v1/events/E1/package?since=" + cursor, auth);
+    const double delta_ms = ms_since(start);
+    if (!delta || delta->status != 200) {
+      std::cout << "| " << backend << " | " << roster_size << " | delta pull failed |\n";
+      status = 1;
+      continue;
+    }
+    std::cout << "| " << backend << " | " << roster_size << " | " << full->body.size() << " | "
+              << fixed(full_ms, 1) << " | " << delta->body.size() << " | " << fixed(delta_ms, 1)
+              << " |\n";
+  }
+  return status;
+}
+
+}  // namespace muster::bench
