@@ -15,7 +15,8 @@ packages=(
   postgresql libcairo2-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev xvfb xauth libgl1-mesa-dri poppler-utils
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev libzbar-dev
+  dpkg-dev file   # .deb packages: cpack's dpkg-shlibdeps
 )
 
 if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
