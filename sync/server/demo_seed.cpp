@@ -54,9 +54,11 @@ Event move_to_today(Event event, Instant now) {
   Instant first = event.sessions.front().start;
   for (const Session& session : event.sessions)
     first = std::min(first, session.start);
-  const auto first_day = date::floor<date::days>(zone->to_local(first));
-  const auto today = date::floor<date::days>(zone->to_local(now));
-  const auto shift = today - first_day;
+  // The first session starts at the top of the current local hour, so the demo is live whenever
+  // it is started; the others keep their local times relative to it.
+  const auto first_local = date::floor<std::chrono::minutes>(zone->to_local(first));
+  const auto this_hour = date::floor<std::chrono::hours>(zone->to_local(now));
+  const auto shift = this_hour - first_local;
   for (Session& session : event.sessions) {
     const auto length = session.end - session.start;
     session.start = zone->to_sys(zone->to_local(session.start) + shift, date::choose::earliest);

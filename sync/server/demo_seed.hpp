@@ -20,9 +20,9 @@ inline constexpr const char* kDemoLeagueName = "Demo Municipal League";
 std::optional<std::filesystem::path>
 find_demo_assets(const std::optional<std::filesystem::path>& explicit_dir);
 
-// Moves every session by the same whole number of days so the first session's local date is
-// today's in the event's zone; each session keeps its local wall-clock time (so a December event
-// moved to a summer day still starts at 08:30 local, not 09:30).
+// Moves the event so its first session starts at the top of the current local hour in the event's
+// zone (the demo is live whenever it is started); every session keeps its local wall-clock
+// offset from the first one.
 Event move_to_today(Event event, Instant now);
 
 struct DemoOptions {

@@ -546,12 +546,14 @@ TEST_F(ServerCli, DemoSeedsALiveEventWithBadgesAndAPackage) {
   ASSERT_TRUE(event.ok());
   const auto now =
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  const std::string today = local_date(now, event->timezone);
-  for (const Session& session : event->sessions) {
-    EXPECT_EQ(local_date(session.start, event->timezone), today) << session.id;
-  }
-  // Local wall-clock times are kept, whatever today's UTC offset.
-  EXPECT_EQ(format_local(event->sessions.front().start, event->timezone, "%H:%M"), "08:30");
+  // Live whenever started: the first session began at the top of this local hour, today, and
+  // is in progress; the others keep their local times relative to it (15 min break after S1).
+  const Session& first = event->sessions.front();
+  EXPECT_EQ(local_date(first.start, event->timezone), local_date(now, event->timezone));
+  EXPECT_EQ(format_local(first.start, event->timezone, "%M:%S"), "00:00");
+  EXPECT_LE(first.start, now);
+  EXPECT_GT(first.end, now);
+  EXPECT_EQ(event->sessions.at(1).start - first.end, std::chrono::minutes(15));
   const auto package = open_package(test::read_file(out / "event-package.json"), league_keys());
   ASSERT_TRUE(package.ok()) << package.message();
   EXPECT_EQ(package->attendees.size(), 12u);
