@@ -176,7 +176,7 @@ int run(const CLI::App* headless, const CLI::App* import_cmd,
     std::unique_ptr<sync::SyncEngine> engine;
     if (auto url = store->setting(sync::kSettingServerUrl); url && *url && !(*url)->empty()) {
       engine = std::make_unique<sync::SyncEngine>(
-          engine_options(store->path(), SyncCommandOptions{}));
+          engine_options(store->path(), with_saved_tls(*store, SyncCommandOptions{})));
       engine->start();
     }
     const int status = ui::run_kiosk_window(*store, data_dir, options.demo, options.room, window);

@@ -66,6 +66,29 @@ sync::SyncEngineOptions engine_options(const std::filesystem::path& store_path,
   return engine;
 }
 
+namespace {
+constexpr std::string_view kSettingCaFile = "sync.ca_file";
+constexpr std::string_view kSettingPin = "sync.pinned_public_key";
+constexpr std::string_view kSettingInsecureHttp = "sync.insecure_http";
+
+Result<Ok, StoreError> save_tls(KioskStore& store, const SyncCommandOptions& options) {
+  if (auto saved = store.set_setting(kSettingCaFile, options.ca_file); !saved) return saved;
+  if (auto saved = store.set_setting(kSettingPin, options.pinned_public_key); !saved) return saved;
+  return store.set_setting(kSettingInsecureHttp, options.insecure_http ? "1" : "0");
+}
+}  // namespace
+
+SyncCommandOptions with_saved_tls(const KioskStore& store, SyncCommandOptions options) {
+  const auto saved = [&store](std::string_view key) {
+    auto value = store.setting(key);
+    return value && *value ? **value : std::string();
+  };
+  if (options.ca_file.empty()) options.ca_file = saved(kSettingCaFile);
+  if (options.pinned_public_key.empty()) options.pinned_public_key = saved(kSettingPin);
+  if (!options.insecure_http) options.insecure_http = saved(kSettingInsecureHttp) == "1";
+  return options;
+}
+
 int run_provision(KioskStore& store, std::string_view server_url, std::string_view code,
                   const SyncCommandOptions& options, std::ostream& out, std::ostream& err) {
   const auto http_opts = http_options(options);
@@ -108,6 +131,10 @@ int run_provision(KioskStore& store, std::string_view server_url, std::string_vi
     err << "muster-kiosk provision: " << saved.message() << '\n';
     return 1;
   }
+  if (auto saved = save_tls(store, options); !saved) {
+    err << "muster-kiosk provision: " << saved.message() << '\n';
+    return 1;
+  }
   out << "provisioned as device " << provisioned->device_id
       << (provisioned->device_name.empty() ? "" : " (" + provisioned->device_name + ")")
       << " for event " << provisioned->event_id << " at " << provisioned->server_url << '\n';
@@ -124,8 +151,9 @@ int run_provision(KioskStore& store, std::string_view server_url, std::string_vi
   return 0;
 }
 
-int run_sync_once(KioskStore& store, const SyncCommandOptions& options, std::ostream& out,
+int run_sync_once(KioskStore& store, const SyncCommandOptions& given, std::ostream& out,
                   std::ostream& err) {
+  const SyncCommandOptions options = with_saved_tls(store, given);
   sync::HttpClient http(http_options(options));
   sync::SyncPassOptions pass;
   pass.batch_size = options.batch_size;

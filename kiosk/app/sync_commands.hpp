@@ -38,6 +38,11 @@ sync::HttpClientOptions http_options(const SyncCommandOptions& options);
 sync::SyncEngineOptions engine_options(const std::filesystem::path& store_path,
                                        const SyncCommandOptions& options);
 
+// The TLS choices made at provisioning (CA file, public-key pin, plain-http permission) are kept
+// in the store's settings; this fills what `options` leaves unset from them, so later syncs and
+// the window's background engine verify the server the same way.
+SyncCommandOptions with_saved_tls(const KioskStore& store, SyncCommandOptions options);
+
 // Each returns the process exit code (0 done; 1 with a message on `err`).
 int run_provision(KioskStore& store, std::string_view server_url, std::string_view code,
                   const SyncCommandOptions& options, std::ostream& out, std::ostream& err);

@@ -3,11 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
 
+#include "shared/badge.hpp"
 #include "sync/client/http_client.hpp"
 #include "sync/server/http_api.hpp"
 #include "sync/server/server_store.hpp"
@@ -48,16 +51,44 @@ class SyncTls : public ::testing::Test {
     auto store = server::open_server_store(database);
     ASSERT_TRUE(store.ok()) << store.message();
     ASSERT_TRUE((*store)->initialise({"L1", "Test League"}).ok());
+    // A League key, an event live now and a provisioning code, so a kiosk can provision.
+    auto league_key = SigningKey::generate("K1");
+    ASSERT_TRUE(league_key.ok());
+    const Instant now = std::chrono::time_point_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now());
+    ASSERT_TRUE((*store)->add_league_key({"K1", to_text(league_key->public_key()), now, true}).ok());
+    test::write_file(dir_ / "league.key", league_key->to_secret_text() + "\n");
+    std::filesystem::permissions(dir_ / "league.key", std::filesystem::perms::owner_read |
+                                                          std::filesystem::perms::owner_write);
+    Event event;
+    event.id = "E1";
+    event.name = "Conference";
+    event.timezone = "America/Chicago";
+    Session session;
+    session.id = "S1";
+    session.title = "Ethics";
+    session.room = "Ballroom";
+    session.start = now - std::chrono::hours(1);
+    session.end = now + std::chrono::hours(1);
+    session.credit_hours = 2.0;
+    event.sessions = {session};
+    ASSERT_TRUE((*store)->upsert_event(event).ok());
+    ASSERT_TRUE((*store)
+                    ->add_provisioning_code(server::hash_secret("CODE-TLS"), "E1", "Door",
+                                            now + std::chrono::hours(1))
+                    .ok());
     server::HttpOptions options;
     options.database = database;
     options.port = 0;
     options.log_requests = false;
     options.tls_cert = dir_ / "cert.pem";
     options.tls_key = dir_ / "key.pem";
+    options.league_key_file = dir_ / "league.key";
     auto started = server::HttpServer::start(options);
     ASSERT_TRUE(started.ok()) << started.message();
     server_ = std::move(started.value());
-    url_ = "https://127.0.0.1:" + std::to_string(server_->port()) + "/api/v1/time";
+    base_ = "https://127.0.0.1:" + std::to_string(server_->port());
+    url_ = base_ + "/api/v1/time";
   }
 
   void TearDown() override {
@@ -73,6 +104,7 @@ class SyncTls : public ::testing::Test {
 
   test::TempDir dir_;
   std::string pin_;
+  std::string base_;
   std::string url_;
   std::unique_ptr<server::HttpServer> server_;
 };
@@ -108,6 +140,23 @@ TEST_F(SyncTls, AWrongPublicKeyPinIsRefusedEvenWithATrustedCertificate) {
   const auto answer = get_time(options);
   ASSERT_FALSE(answer.ok()) << "a pin that does not match the server's key must be refused";
   EXPECT_EQ(answer.code(), TransportError::tls) << answer.message();
+}
+
+// The CA file given at provisioning is kept, so a later `sync --once` (and the window's
+// background engine) verifies the server the same way without repeating the option.
+TEST_F(SyncTls, TheCaFileGivenAtProvisioningIsUsedByLaterSyncs) {
+  const std::string kiosk = std::string(MUSTER_BINARY_DIR) + "/kiosk/muster-kiosk";
+  const std::string data = (dir_ / "kiosk").string();
+  const std::string log = (dir_ / "kiosk.log").string();
+  const std::string provision = "'" + kiosk + "' --data '" + data + "' provision " + base_ +
+                                " CODE-TLS --ca-file '" + (dir_ / "cert.pem").string() +
+                                "' > '" + log + "' 2>&1";
+  ASSERT_EQ(std::system(provision.c_str()), 0) << test::read_file(log);
+  const std::string sync = "'" + kiosk + "' --data '" + data + "' sync --once > '" + log +
+                           "' 2>&1";
+  ASSERT_EQ(std::system(sync.c_str()), 0) << test::read_file(log);
+  EXPECT_NE(test::read_file(log).find("all scans acknowledged"), std::string::npos)
+      << test::read_file(log);
 }
 
 }  // namespace
