@@ -11,6 +11,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bench/bench.hpp"
@@ -29,8 +30,10 @@ struct Tally {
   std::vector<double> ms;
 };
 
-std::string decode_ours(const kiosk::GrayImage& image) {
+// The payload, and which pass of the cascade read it (empty when none did).
+std::string decode_ours(const kiosk::GrayImage& image, std::string_view& pass) {
   const auto decoded = kiosk::decode_frame(image.view());
+  pass = decoded ? decoded->pass : std::string_view();
   return decoded ? decoded->payload : std::string();
 }
 
@@ -80,18 +83,27 @@ int run_decode(int frames, unsigned seed) {
                                             "zbar 0.23"};
   std::array<Tally, 3> total;
   std::map<std::string, std::array<Tally, 3>> by_condition;
+  // Ours only: condition -> reading pass -> frames, and our ms per frame by reading pass.
+  std::map<std::string, std::map<std::string_view, int>> reads_by_pass;
+  std::map<std::string_view, std::vector<double>> ms_by_pass;
   for (int i = 0; i < frames; ++i) {
     const auto payload =
         sign_badge({"BENCH", "AT-" + std::to_string(100000 + i), "S-" + std::to_string(i)}, *key);
     const Frame frame = make_frame(*payload, i, random);
     for (std::size_t d = 0; d < 3; ++d) {
+      std::string_view pass;
       const auto start = std::chrono::steady_clock::now();
-      const std::string got = d == 0   ? decode_ours(frame.image)
+      const std::string got = d == 0   ? decode_ours(frame.image, pass)
                               : d == 1 ? decode_zxing(frame.image)
                                        : decode_zbar(scanner, frame.image);
       const double ms = ms_since(start);
       count(total[d], frame.payload, got, ms);
       count(by_condition[frame.condition][d], frame.payload, got, ms);
+      if (d == 0) {
+        const std::string_view reader = pass.empty() ? std::string_view("(none)") : pass;
+        ++reads_by_pass[frame.condition][reader];
+        ms_by_pass[reader].push_back(ms);
+      }
     }
   }
   std::cout << "### Decoding " << frames << " generated 1280x720 frames (one core)\n\n"
@@ -109,7 +121,31 @@ int run_decode(int frames, unsigned seed) {
     std::cout << "| " << condition << " | " << tallies[0].ms.size() << " | " << tallies[0].correct
               << " | " << tallies[1].correct << " | " << tallies[2].correct << " |\n";
   }
+  // Which pass of decode_frame's cascade read each frame ("(none)": no pass read it, so every
+  // pass ran), with our mean time for those frames.
+  const auto passes = kiosk::decode_passes(1280, 720);
+  std::cout << "\nMuster decode_frame: the pass that read each frame, per condition (cascade order; "
+               "\"(none)\": every pass ran, nothing read):\n\n| condition |";
+  for (const auto pass : passes) std::cout << ' ' << pass << " |";
+  std::cout << " (none) |\n|---|";
+  for (std::size_t i = 0; i <= passes.size(); ++i) std::cout << "---:|";
   std::cout << '\n';
+  for (const auto& [condition, reads] : reads_by_pass) {
+    std::cout << "| " << condition << " |";
+    for (const auto pass : passes) {
+      const auto it = reads.find(pass);
+      std::cout << ' ' << (it == reads.end() ? 0 : it->second) << " |";
+    }
+    const auto none = reads.find("(none)");
+    std::cout << ' ' << (none == reads.end() ? 0 : none->second) << " |\n";
+  }
+  const auto mean_ms = [&](std::string_view pass) {
+    const auto it = ms_by_pass.find(pass);
+    return it == ms_by_pass.end() ? std::string("-") : fixed(summarize(it->second).mean_ms);
+  };
+  std::cout << "| mean ms of those frames |";
+  for (const auto pass : passes) std::cout << ' ' << mean_ms(pass) << " |";
+  std::cout << ' ' << mean_ms("(none)") << " |\n\n";
   return 0;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // QR decoding of camera frames and image files: ZXing-cpp behind a small interface, with a
-// cascade of cheap retries for the frames the first pass misses. The kiosk's camera thread,
-// `muster-kiosk decode` and the tests all call decode_frame, so they decode alike.
+// cascade of cheap attempts (half size, own adaptive threshold, ...) tried until one reads.
+// The kiosk's camera thread, `muster-kiosk decode` and the tests all call decode_frame, so
+// they decode alike. Deterministic: the same pixels always go through the same passes.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,8 +22,10 @@ struct Decoded {
 // wrong payloads. Never throws for any pixels.
 std::optional<Decoded> decode_frame(ImageView gray);
 
-// The names of the cascade's attempts, in order (for benchmarks and the README).
-std::vector<std::string_view> decode_passes();
+// The names of the cascade's attempts for a frame of this size, in order (benchmarks, README):
+// camera-sized frames (720p and up) start with half-size passes, image files and small frames
+// at full size.
+std::vector<std::string_view> decode_passes(int width, int height);
 
 // A QR code for `text` as pixels: black modules of `module_px` pixels with a white quiet zone
 // of `quiet_modules` modules. Empty when the text does not fit in a QR code.

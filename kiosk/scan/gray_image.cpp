@@ -135,4 +135,46 @@ GrayImage stretch_contrast(ImageView view) {
   return out;
 }
 
+GrayImage adaptive_threshold(ImageView view, int radius, int offset) {
+  GrayImage out(view.width, view.height);
+  if (view.empty() || radius < 0) return out;
+  const int w = view.width;
+  const int h = view.height;
+  const int side = 2 * radius + 1;
+  const int area = side * side;
+  const auto row_of = [&](int y) {
+    return view.data + static_cast<std::size_t>(std::clamp(y, 0, h - 1)) *
+                           static_cast<std::size_t>(view.row_stride);
+  };
+  // Column sums over the window's rows, then a running sum along each row (edges repeated).
+  // `padded` holds the column sums with `radius` repeated edge values on each side.
+  std::vector<int> padded(static_cast<std::size_t>(w + side), 0);
+  int* columns = padded.data() + radius;
+  for (int dy = -radius; dy <= radius; ++dy) {
+    const std::uint8_t* row = row_of(dy);
+    for (int x = 0; x < w; ++x) columns[x] += row[x];
+  }
+  for (int y = 0; y < h; ++y) {
+    for (int i = 0; i < radius; ++i) {
+      padded[static_cast<std::size_t>(i)] = columns[0];
+      columns[w + i] = columns[w - 1];
+    }
+    columns[w + radius] = columns[w - 1];
+    const int* window = padded.data();
+    int sum = 0;
+    for (int i = 0; i < side; ++i) sum += window[i];
+    const std::uint8_t* row = row_of(y);
+    std::uint8_t* dst = &out.at(0, y);
+    for (int x = 0; x < w; ++x) {
+      // pixel < mean - offset, in integers.
+      dst[x] = (row[x] + offset) * area < sum ? std::uint8_t{0} : std::uint8_t{255};
+      sum += window[x + side] - window[x];
+    }
+    const std::uint8_t* add = row_of(y + radius + 1);
+    const std::uint8_t* drop = row_of(y - radius);
+    for (int x = 0; x < w; ++x) columns[x] += add[x] - drop[x];
+  }
+  return out;
+}
+
 }  // namespace muster::kiosk

@@ -64,5 +64,9 @@ GrayImage downscale_half(ImageView view);
 GrayImage upscale_double(ImageView view);
 // Stretches the 2nd..98th percentile to 0..255: low contrast and glare-washed frames.
 GrayImage stretch_contrast(ImageView view);
+// Black (0) where a pixel is darker than the mean of its (2*radius+1)^2 neighbourhood minus
+// `offset`, else white (255); edges repeat. Unlike ZXing's binarizers it needs no minimum
+// contrast, so a dim or washed-out code still becomes black and white.
+GrayImage adaptive_threshold(ImageView view, int radius, int offset);
 
 }  // namespace muster::kiosk

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#define ZX_USE_UTF8 1
+#include <ZXing/ReadBarcode.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -91,6 +94,21 @@ std::optional<std::string> payload_of(const GrayImage& image) {
   return decoded->payload;
 }
 
+// Stock ZXing-cpp (ReadBarcode with default hints), to show a frame needs the cascade.
+bool stock_zxing_reads(const GrayImage& image) {
+  const ZXing::ImageView view(image.pixels.data(), image.width, image.height,
+                              ZXing::ImageFormat::Lum);
+  return ZXing::ReadBarcode(view, ZXing::DecodeHints().setFormats(ZXing::BarcodeFormat::QRCode))
+      .isValid();
+}
+
+// A badge at 4 px per module in a 720p frame, dimmed to grey on grey (paper 150, ink 95) with
+// sensor noise: below ZXing's minimum local contrast, so its binarizer sees no edges.
+GrayImage dim_camera_frame() {
+  const auto frame = on_canvas(render_qr(kPayload, 4, 4), 1280, 720, 500, 200, 200);
+  return add_noise(low_contrast(frame, 95, 150), 6, 11);
+}
+
 TEST(Decoder, CleanCodeDecodes) {
   const auto code = render_qr(kPayload, 6, 4);
   ASSERT_FALSE(code.empty());
@@ -163,6 +181,81 @@ TEST(Decoder, NeverReturnsAWrongPayload) {
     }
   }
   EXPECT_GT(read, 0);
+}
+
+TEST(Decoder, CameraFramesStartAtHalfSizeImagesAtFullSize) {
+  const auto camera = decode_passes(1280, 720);
+  ASSERT_FALSE(camera.empty());
+  EXPECT_EQ(camera.front(), "half-adaptive");
+  EXPECT_EQ(decode_passes(1920, 1080).front(), "half-adaptive");
+  const auto image = decode_passes(640, 480);
+  ASSERT_FALSE(image.empty());
+  EXPECT_EQ(image.front(), "plain");
+  // A clean badge in a 720p frame is read by the first, cheapest pass.
+  const auto decoded =
+      decode_frame(on_canvas(render_qr(kPayload, 5, 4), 1280, 720, 420, 150).view());
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->payload, kPayload);
+  EXPECT_EQ(decoded->pass, "half-adaptive");
+}
+
+TEST(Decoder, DimCameraFrameStockZxingMissesIsRead) {
+  const auto frame = dim_camera_frame();
+  ASSERT_FALSE(stock_zxing_reads(frame)) << "the frame no longer needs the cascade";
+  const auto decoded = decode_frame(frame.view());
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->payload, kPayload);
+  EXPECT_EQ(decoded->pass, "half-adaptive");
+}
+
+TEST(Decoder, MotionBlurredCameraFrameIsRead) {
+  // Horizontal smear over 5 px (a badge moving past the camera) with 4 px modules.
+  const auto frame = on_canvas(render_qr(kPayload, 4, 4), 1280, 720, 500, 200, 170);
+  GrayImage smeared(frame.width, frame.height);
+  for (int y = 0; y < frame.height; ++y) {
+    for (int x = 0; x < frame.width; ++x) {
+      int sum = 0;
+      for (int dx = -2; dx <= 2; ++dx) sum += frame.at(std::clamp(x + dx, 0, frame.width - 1), y);
+      smeared.at(x, y) = static_cast<std::uint8_t>(sum / 5);
+    }
+  }
+  EXPECT_EQ(payload_of(add_noise(smeared, 4, 5)), kPayload);
+}
+
+TEST(Decoder, AdaptiveThresholdIsTheLocalMeanMinusOffset) {
+  GrayImage image(23, 17);
+  std::mt19937 rng(9);
+  for (auto& p : image.pixels) p = static_cast<std::uint8_t>(rng() % 256);
+  for (const int radius : {0, 1, 3, 12}) {
+    for (const int offset : {0, 3}) {
+      const auto binary = adaptive_threshold(image.view(), radius, offset);
+      ASSERT_EQ(binary.width, image.width);
+      ASSERT_EQ(binary.height, image.height);
+      const int side = 2 * radius + 1;
+      for (int y = 0; y < image.height; ++y) {
+        for (int x = 0; x < image.width; ++x) {
+          int sum = 0;  // edges repeated
+          for (int dy = -radius; dy <= radius; ++dy) {
+            for (int dx = -radius; dx <= radius; ++dx) {
+              sum += image.at(std::clamp(x + dx, 0, image.width - 1),
+                              std::clamp(y + dy, 0, image.height - 1));
+            }
+          }
+          const bool black = (image.at(x, y) + offset) * side * side < sum;
+          ASSERT_EQ(binary.at(x, y), black ? 0 : 255)
+              << "radius " << radius << " offset " << offset << " at " << x << "," << y;
+        }
+      }
+    }
+  }
+  // A view with a row stride wider than its width reads only its own pixels.
+  GrayImage wide(8, 2, 200);
+  wide.at(1, 0) = 0;
+  wide.at(6, 0) = 0;  // outside the 4-pixel view below
+  const auto binary = adaptive_threshold(ImageView{wide.pixels.data(), 4, 2, 8}, 1, 0);
+  EXPECT_EQ(binary.at(1, 0), 0);
+  EXPECT_EQ(binary.at(3, 0), 255);
+  EXPECT_TRUE(adaptive_threshold(ImageView{}, 2, 0).empty());
 }
 
 TEST(Decoder, PngRoundTripAndDirectoryFrameSource) {
