@@ -3,7 +3,12 @@
 #include <sodium.h>
 
 #include <chrono>
+#include <functional>
+#include <mutex>
 #include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "shared/time.hpp"
@@ -116,6 +121,44 @@ bool verify_signature(const Signature& signature, std::string_view message,
   return crypto_sign_verify_detached(signature.data(),
                                      reinterpret_cast<const unsigned char*>(message.data()),
                                      message.size(), key.data()) == 0;
+}
+
+// Badges are verified again and again (every arrival and leave at a kiosk; the server checks
+// every pushed scan), and an Ed25519 verification costs tens of microseconds. Whether a signature
+// verifies is a pure function of the signed bytes and the public key, so a badge payload that
+// verified is remembered with the key bytes it verified under. Only that arithmetic is skipped:
+// the league, key lookup (a removed key is no longer found), device certificate and expiry
+// checks and revocation still run on every verify. Failures are never remembered; a payload
+// differing in one byte is a different entry. Process-wide, thread-safe, bounded (cleared when
+// full: a few thousand badges at most are scanned at an event).
+class VerifiedPayloads {
+ public:
+  bool contains(std::string_view payload, const PublicKeyBytes& key) {
+    const std::lock_guard lock(mutex_);
+    const auto found = entries_.find(payload);
+    return found != entries_.end() && found->second == key;
+  }
+  void add(std::string_view payload, const PublicKeyBytes& key) {
+    const std::lock_guard lock(mutex_);
+    if (entries_.size() >= kMaxEntries) entries_.clear();
+    entries_.insert_or_assign(std::string(payload), key);
+  }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const noexcept {
+      return std::hash<std::string_view>{}(text);
+    }
+  };
+  static constexpr std::size_t kMaxEntries = 8192;  // at most 8192 * 512 bytes of payloads
+  std::mutex mutex_;
+  std::unordered_map<std::string, PublicKeyBytes, Hash, std::equal_to<>> entries_;
+};
+
+VerifiedPayloads& verified_payloads() {
+  static VerifiedPayloads cache;
+  return cache;
 }
 
 std::string not_after_text(const std::optional<Instant>& not_after) {
@@ -484,8 +527,11 @@ Result<Badge, BadgeError> TrustStore::verify(std::string_view payload, Instant n
 
   // The signature covers every byte before it, version prefix and final '.' included.
   const std::string_view message = payload.substr(0, payload.size() - f[4].size());
-  if (!verify_signature(*signature, message, *key)) {
-    return fail(BadgeError::bad_signature, "badge signature does not match: forged or altered");
+  if (!verified_payloads().contains(payload, *key)) {
+    if (!verify_signature(*signature, message, *key)) {
+      return fail(BadgeError::bad_signature, "badge signature does not match: forged or altered");
+    }
+    verified_payloads().add(payload, *key);
   }
   if (is_revoked(badge.serial)) {
     return fail(BadgeError::revoked_serial, "badge serial " + badge.serial + " was revoked");

@@ -2,6 +2,8 @@
 #include <libpq-fe.h>
 
 #include <charconv>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -52,10 +54,11 @@ public:
         values[i] = text->c_str();
       }
     }
-    const std::string statement(sql);
-    PgResultPtr result(PQexecParams(connection_.get(), statement.c_str(),
-                                    static_cast<int>(params.size()), nullptr, values.data(),
-                                    nullptr, nullptr, 0));
+    auto name = prepared(sql, static_cast<int>(params.size()));
+    if (!name) return name.error();
+    PgResultPtr result(PQexecPrepared(connection_.get(), name->c_str(),
+                                      static_cast<int>(params.size()), values.data(), nullptr,
+                                      nullptr, 0));
     if (auto failed = check(result.get()); !failed) return failed.error();
 
     SqlRows rows;
@@ -122,6 +125,19 @@ public:
   }
 
 private:
+  // Each statement is parsed and planned once per connection (a scan batch runs the same INSERT
+  // a thousand times), as a named prepared statement. Types are inferred as PQexecParams does.
+  DbResult<std::string> prepared(std::string_view sql, int parameters) {
+    if (const auto found = prepared_.find(sql); found != prepared_.end()) return found->second;
+    std::string name = "muster_" + std::to_string(prepared_.size() + 1);
+    const std::string statement(sql);
+    PgResultPtr result(
+        PQprepare(connection_.get(), name.c_str(), statement.c_str(), parameters, nullptr));
+    if (auto failed = check(result.get()); !failed) return failed.error();
+    prepared_.emplace(statement, name);
+    return name;
+  }
+
   DbResult<Ok> check(PGresult* result) {
     const ExecStatusType status = PQresultStatus(result);
     if (result != nullptr && (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)) {
@@ -139,6 +155,7 @@ private:
       // Try once to reconnect, so the next request works after a database restart; this one
       // still fails because its transaction is gone.
       PQreset(connection_.get());
+      prepared_.clear(); // a new session has no prepared statements
       return fail(DbError::io, "PostgreSQL connection lost: " + message);
     }
     const DbError kind = constraint ? DbError::conflict : bad_data ? DbError::invalid : DbError::io;
@@ -146,6 +163,7 @@ private:
   }
 
   PgConnPtr connection_;
+  std::map<std::string, std::string, std::less<>> prepared_; // SQL -> statement name
 };
 
 } // namespace

@@ -162,6 +162,32 @@ TEST_F(BadgeCodec, RevokedSerialRejectedOnlyForThatSerial) {
   EXPECT_TRUE(store_.verify(reprint, now_).ok());
 }
 
+// A payload that verified is remembered (repeat scans skip the Ed25519 arithmetic); the memory
+// must never turn a refusal into an acceptance.
+TEST_F(BadgeCodec, RememberedVerificationStillRefusesForgedRevokedAndRemovedKey) {
+  const std::string payload = sign(fields_);
+  ASSERT_TRUE(store_.verify(payload, now_).ok());
+  ASSERT_TRUE(store_.verify(payload, now_).ok());  // from memory now
+  // The same signature under another serial: forged, even right after the original verified.
+  std::string forged = payload;
+  forged.replace(forged.find("S0001"), 5, "S0009");
+  EXPECT_EQ(reason(forged), BadgeError::bad_signature);
+  EXPECT_EQ(reason(forged), BadgeError::bad_signature);  // a failure is never remembered
+  // A store where the key id names other key bytes does not accept it from memory.
+  auto other = TrustStore::for_league("ALM");
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE(other->add_league_key(key_from_seed("LK2026", 3).public_key()).ok());
+  const auto elsewhere = other->verify(payload, now_);
+  ASSERT_FALSE(elsewhere.ok());
+  EXPECT_EQ(elsewhere.code(), BadgeError::bad_signature);
+  // Revoked after it verified: refused.
+  store_.revoke_serial("S0001");
+  EXPECT_EQ(reason(payload), BadgeError::revoked_serial);
+  // Its key removed after it verified: refused.
+  EXPECT_TRUE(store_.remove_league_key("LK2026"));
+  EXPECT_EQ(reason(payload), BadgeError::unknown_key);
+}
+
 TEST_F(BadgeCodec, ForgedRevokedBadgeReportsBadSignatureFirst) {
   store_.revoke_serial("S0001");
   auto impostor = key_from_seed("LK2026", 3);
