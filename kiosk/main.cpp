@@ -13,6 +13,7 @@
 
 #include "kiosk/app/checkin.hpp"
 #include "kiosk/app/demo.hpp"
+#include "kiosk/app/desk.hpp"
 #include "kiosk/app/headless.hpp"
 #include "kiosk/app/kiosk_settings.hpp"
 #include "kiosk/app/package_import.hpp"
@@ -50,6 +51,10 @@ struct Options {
   std::string window_state_log;   // --state-log
   std::string window_camera_images;
   const CLI::App* set_pin_cmd = nullptr;  // set-staff-pin
+  bool desk = false;                      // --desk: the registration desk
+  std::string print_dir;                  // --print-dir (desk reprints)
+  std::string printer;                    // --printer (desk reprints, lp -d)
+  const CLI::App* desk_key_cmd = nullptr;  // desk-key
 };
 
 fs::path default_data_dir() {
@@ -141,11 +146,41 @@ int run(const CLI::App* headless, const CLI::App* import_cmd,
       return kExitFailure;
     }
     demo = std::move(*made);
+    if (options.desk) {
+      if (auto certified = certify_demo_desk(*store, demo->demo_dir / "league-secret.key");
+          !certified) {
+        std::cerr << "muster-kiosk --demo --desk: " << certified.message() << '\n';
+        return kExitFailure;
+      }
+    }
     // stderr: in headless mode stdout carries only JSON.
     std::cerr << "muster-kiosk: demo " << (demo->created ? "created" : "ready") << " in "
               << demo->demo_dir.string() << " (badges: " << demo->badges_dir.string()
               << ", list: " << demo->badges_tsv.string() << "; room " << demo->room
               << ", time zone " << demo->time_zone << ")\n";
+  }
+
+  if (!options.print_dir.empty()) {
+    if (auto saved = store->set_setting(kSettingDeskPrintDir, options.print_dir); !saved) {
+      std::cerr << "muster-kiosk: " << saved.message() << '\n';
+      return kExitFailure;
+    }
+  }
+  if (!options.printer.empty()) {
+    if (auto saved = store->set_setting(kSettingDeskPrinter, options.printer); !saved) {
+      std::cerr << "muster-kiosk: " << saved.message() << '\n';
+      return kExitFailure;
+    }
+  }
+  if (options.desk_key_cmd != nullptr && options.desk_key_cmd->parsed()) {
+    auto key = ensure_desk_key(*store);
+    if (!key) {
+      std::cerr << "muster-kiosk desk-key: " << key.message() << '\n';
+      return kExitFailure;
+    }
+    // Only the public key is printed: the League certifies it with muster-server certify-desk.
+    std::cout << to_text(key->public_key()) << '\n';
+    return 0;
   }
 
   if (options.set_pin_cmd != nullptr && options.set_pin_cmd->parsed()) {
@@ -172,6 +207,7 @@ int run(const CLI::App* headless, const CLI::App* import_cmd,
     window.input_script = options.window_script;
     window.state_log = options.window_state_log;
     window.camera_images = options.window_camera_images;
+    window.desk = options.desk;
     // A provisioned kiosk syncs on its own thread while the window runs; the UI never waits.
     std::unique_ptr<sync::SyncEngine> engine;
     if (auto url = store->setting(sync::kSettingServerUrl); url && *url && !(*url)->empty()) {
@@ -182,6 +218,19 @@ int run(const CLI::App* headless, const CLI::App* import_cmd,
     const int status = ui::run_kiosk_window(*store, data_dir, options.demo, options.room, window);
     if (engine) engine->stop();
     return status;
+  }
+
+  if (options.desk) {
+    // --print-dir and --printer were saved to settings above; the default is DATA/reprints.
+    auto desk = Desk::open(*store);
+    if (!desk) {
+      std::cerr << "muster-kiosk --desk: " << desk.message() << '\n';
+      return kExitFailure;
+    }
+    HeadlessOptions desk_headless;
+    desk_headless.simulated_clock = options.simulated_clock;
+    run_desk_headless(*desk, std::cin, std::cout, desk_headless);
+    return 0;
   }
 
   CheckinOptions checkin_options;
@@ -242,7 +291,19 @@ int main(int argc, char** argv) {
   auto* set_pin = app.add_subcommand(
       "set-staff-pin", "read a new staff PIN (4 to 12 digits) from stdin and keep its hash");
   options.set_pin_cmd = set_pin;
+  options.desk_key_cmd = app.add_subcommand(
+      "desk-key", "create (once) this registration desk's device key and print its public key "
+                  "(MUPK1) for 'muster-server certify-desk'; the secret stays in the store");
+  app.add_flag("--desk", options.desk,
+               "run as the event's registration desk: a scan checks the official in to the "
+               "event (also with headless)");
+  app.add_option("--print-dir", options.print_dir,
+                 "desk: folder for reprinted badge PNGs (kept in settings; default DATA/reprints)");
+  app.add_option("--printer", options.printer,
+                 "desk: also send reprints to this printer with lp -d (kept in settings)");
   app.add_flag("--windowed", options.window.windowed, "a 1280x800 window instead of fullscreen");
+  app.add_flag("--no-sound", [&](std::int64_t) { options.window.sound = false; },
+               "no success/failure tones (default: played where an audio device exists)");
   app.add_option("--screenshot", options.window_screenshot,
                  "save what the window shows as PNG, then exit (after --after-frames frames, "
                  "counted once the --input-script has finished)");

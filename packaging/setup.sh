@@ -10,6 +10,7 @@ packages=(
   libsqlite3-dev libsodium-dev nlohmann-json3-dev sqlite3 libhowardhinnant-date-dev tzdata libcli11-dev
   # kiosk
   libimgui-dev libglfw3-dev libgl-dev libfreetype-dev libzxing-dev fonts-dejavu-core fontconfig
+  libasound2-dev   # sounds (ALSA); the .deb depends on libasound2 through dpkg-shlibdeps
   # sync and server
   libcurl4-openssl-dev libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev libpq-dev
   postgresql libcairo2-dev

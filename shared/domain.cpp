@@ -32,10 +32,14 @@ constexpr std::array<std::pair<Role, std::string_view>, 5> kRoleNames{{
     {Role::guest, "guest"},
 }};
 
-constexpr std::array<std::pair<ScanKind, std::string_view>, 3> kScanKindNames{{
+constexpr std::array<std::pair<ScanKind, std::string_view>, 7> kScanKindNames{{
     {ScanKind::arrive, "arrive"},
     {ScanKind::leave, "leave"},
     {ScanKind::correction, "correction"},
+    {ScanKind::checkin, "checkin"},
+    {ScanKind::survey, "survey"},
+    {ScanKind::registration, "registration"},
+    {ScanKind::reprint, "reprint"},
 }};
 
 constexpr std::array<std::pair<Correction, std::string_view>, 4> kCorrectionNames{{
@@ -54,6 +58,9 @@ bool earns_cmo_credit(Role role) { return role == Role::mayor || role == Role::c
 std::string_view to_string(ScanKind kind) { return name_of(kScanKindNames, kind); }
 std::optional<ScanKind> parse_scan_kind(std::string_view text) {
   return parse_name(kScanKindNames, text);
+}
+bool is_attendance(ScanKind kind) {
+  return kind == ScanKind::arrive || kind == ScanKind::leave || kind == ScanKind::correction;
 }
 std::string_view to_string(Correction correction) { return name_of(kCorrectionNames, correction); }
 std::optional<Correction> parse_correction(std::string_view text) {

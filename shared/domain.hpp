@@ -51,6 +51,15 @@ struct Session {
   std::string topic;
 };
 
+// A short question the kiosk asks after an official leaves a session (design.md: "optional
+// short survey"). Answered by touching one of the choices; "Skip" is always offered.
+struct SurveyQuestion {
+  std::string id;                    // badge-id characters, unique within the event
+  std::string text;                  // "Was this session useful for your work?"
+  std::vector<std::string> choices;  // 2..6 answers, e.g. {"Yes", "Somewhat", "No"}
+  friend bool operator==(const SurveyQuestion&, const SurveyQuestion&) = default;
+};
+
 struct Event {
   std::string id;
   std::string name;
@@ -58,12 +67,23 @@ struct Event {
   std::string location;
   CreditPolicy credit_policy;
   std::vector<Session> sessions;
+  std::vector<SurveyQuestion> survey;  // empty: no survey after a leave
 };
 
 // BLAKE2b-256 digest: the links of each device's hash chain.
 using Digest = std::array<std::uint8_t, 32>;
 
-enum class ScanKind : std::uint8_t { arrive, leave, correction };
+// arrive/leave/correction are a session's attendance. The others are facts about the event that
+// never count as attendance (shared/credit.cpp skips them):
+//   checkin       the official checked in to the event at a registration desk (session_id empty);
+//   survey        answers to the event's survey after a leave (details: {"answers": {...}});
+//   registration  staff registered a walk-in, a provisional attendee the League must confirm
+//                 (details: {"first_name", "last_name", "role", "municipality"});
+//   reprint       a desk reprinted a lost badge: badge_payload is the NEW badge (signed by the
+//                 desk's certified device key), details: {"old_serial": ...} is revoked.
+enum class ScanKind : std::uint8_t { arrive, leave, correction, checkin, survey, registration, reprint };
+// True for arrive, leave and correction: the kinds that make up a session's attendance.
+bool is_attendance(ScanKind kind);
 // What a staff correction asserts: a manual or walk-in arrival, a forgotten check-out,
 // or that an earlier scan (by device and sequence) was a mistake and does not count.
 enum class Correction : std::uint8_t { none, arrive, leave, void_scan };
@@ -94,6 +114,10 @@ struct Scan {
   std::string reason;
   std::string voids_device_id;        // for Correction::void_scan: the scan it cancels
   std::uint64_t voids_sequence = 0;
+
+  // Structured facts of the non-attendance kinds and of a confirmed leave, as one compact JSON
+  // object text (see ScanKind); empty for plain scans. Hashed with the scan (muster-scan-v2).
+  std::string details;
 
   // Hash chain (see scan_log.hpp).
   Digest prev_hash{};

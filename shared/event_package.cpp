@@ -77,16 +77,19 @@ json event_to_json(const Event& event) {
                         {"topic", session.topic}});
   }
   const CreditPolicy& policy = event.credit_policy;
-  return {{"id", event.id},
-          {"name", event.name},
-          {"timezone", event.timezone},
-          {"location", event.location},
-          {"credit_policy",
-           {{"arrival_grace_min", policy.arrival_grace.count()},
-            {"leave_grace_min", policy.leave_grace.count()},
-            {"increment_hours", policy.increment_hours},
-            {"debounce_s", policy.debounce.count()}}},
-          {"sessions", std::move(sessions)}};
+  json out = {{"id", event.id},
+              {"name", event.name},
+              {"timezone", event.timezone},
+              {"location", event.location},
+              {"credit_policy",
+               {{"arrival_grace_min", policy.arrival_grace.count()},
+                {"leave_grace_min", policy.leave_grace.count()},
+                {"increment_hours", policy.increment_hours},
+                {"debounce_s", policy.debounce.count()}}},
+              {"sessions", std::move(sessions)}};
+  // Only when there is one, so a package without a survey stays readable by older kiosks.
+  if (!event.survey.empty()) out["survey"] = json::parse(survey_to_json(event.survey));
+  return out;
 }
 
 json package_to_json(const EventPackage& package) {

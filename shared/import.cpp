@@ -572,13 +572,119 @@ ImportResult<Session> parse_session(const JsonContext& ctx, const json& object,
   return session;
 }
 
+// Survey text is counted in characters (UTF-8 code points), not bytes: a question in French
+// should fit as well as one in English.
+std::size_t utf8_length(std::string_view text) {
+  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U;
+  }));
+}
+
+// A survey string: a non-empty single line of at most `max_chars` characters.
+ImportResult<std::string> get_survey_text(const JsonContext& ctx, const json& value,
+                                          const std::string& where, std::size_t max_chars) {
+  if (!value.is_string()) {
+    return ctx.fail_at(ImportErrc::field, where, "must be a string, not " + json_type(value));
+  }
+  const auto& text = value.get_ref<const std::string&>();
+  if (trim(text).empty()) return ctx.fail_at(ImportErrc::field, where, "must not be empty");
+  if (const auto control = find_control(text, false)) {
+    return ctx.fail_at(ImportErrc::field, where, "contains " + describe_control(*control));
+  }
+  if (utf8_length(text) > max_chars) {
+    return ctx.fail_at(ImportErrc::field, where,
+                       "is longer than " + std::to_string(max_chars) + " characters");
+  }
+  return text;
+}
+
+ImportResult<SurveyQuestion> parse_question(const JsonContext& ctx, const json& object,
+                                            const std::string& path) {
+  if (!object.is_object()) {
+    return ctx.fail_at(ImportErrc::field, path, "must be an object, not " + json_type(object));
+  }
+  static constexpr std::array<std::string_view, 3> kKeys{"id", "text", "choices"};
+  if (auto keys = check_keys(ctx, object, path, kKeys); !keys) return keys.error();
+  SurveyQuestion question;
+  auto id = get_id(ctx, object, "id", path);
+  if (!id) return id.error();
+  question.id = std::move(*id);
+  const json* text = find_value(object, "text");
+  if (text == nullptr) {
+    return ctx.fail_at(ImportErrc::field, child(path, "text"), "missing (required)");
+  }
+  auto checked = get_survey_text(ctx, *text, child(path, "text"), kMaxSurveyTextChars);
+  if (!checked) return checked.error();
+  question.text = std::move(*checked);
+
+  const std::string where = child(path, "choices");
+  const json* choices = find_value(object, "choices");
+  if (choices == nullptr) return ctx.fail_at(ImportErrc::field, where, "missing (required)");
+  if (!choices->is_array()) {
+    return ctx.fail_at(ImportErrc::field, where,
+                       "must be an array [...] of strings, not " + json_type(*choices));
+  }
+  if (choices->size() < kMinSurveyChoices || choices->size() > kMaxSurveyChoices) {
+    return ctx.fail_at(ImportErrc::field, where,
+                       "has " + std::to_string(choices->size()) + " choices; a question needs " +
+                           std::to_string(kMinSurveyChoices) + " to " +
+                           std::to_string(kMaxSurveyChoices));
+  }
+  for (std::size_t i = 0; i < choices->size(); ++i) {
+    const std::string at = where + "[" + std::to_string(i) + "]";
+    auto choice = get_survey_text(ctx, (*choices)[i], at, kMaxSurveyChoiceChars);
+    if (!choice) return choice.error();
+    const auto same = std::find(question.choices.begin(), question.choices.end(), *choice);
+    if (same != question.choices.end()) {
+      return ctx.fail_at(ImportErrc::duplicate, at,
+                         in_quotes(*choice) + " is already choice " +
+                             std::to_string(same - question.choices.begin()) +
+                             " of this question");
+    }
+    question.choices.push_back(std::move(*choice));
+  }
+  return question;
+}
+
+// "survey" is optional: absent, null or [] all mean no survey after a leave.
+ImportResult<std::vector<SurveyQuestion>> parse_survey(const JsonContext& ctx, const json& root,
+                                                       const std::string& path) {
+  std::vector<SurveyQuestion> survey;
+  const json* list = find_value(root, path);
+  if (list == nullptr) return survey;
+  if (!list->is_array()) {
+    return ctx.fail_at(ImportErrc::field, path,
+                       "must be an array [...] of questions, not " + json_type(*list));
+  }
+  if (list->size() > kMaxSurveyQuestions) {
+    return ctx.fail_at(ImportErrc::field, path,
+                       "has " + std::to_string(list->size()) + " questions; at most " +
+                           std::to_string(kMaxSurveyQuestions) +
+                           " (officials answer them at the door)");
+  }
+  std::map<std::string, std::size_t> index_of_id; // lower-case id -> first index
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const std::string at = path + "[" + std::to_string(i) + "]";
+    auto question = parse_question(ctx, (*list)[i], at);
+    if (!question) return question.error();
+    const auto [it, inserted] = index_of_id.emplace(lower_ascii(question->id), i);
+    if (!inserted) {
+      return ctx.fail_at(ImportErrc::duplicate, at + ".id",
+                         in_quotes(question->id) + " is already the id of " + path + "[" +
+                             std::to_string(it->second) + "] (ids are compared ignoring case)");
+    }
+    survey.push_back(std::move(*question));
+  }
+  return survey;
+}
+
 ImportResult<Event> parse_event(const JsonContext& ctx, const json& root) {
   if (!root.is_object()) {
     return ctx.fail_at(ImportErrc::field, {},
                        "the top level must be a JSON object {...}, not " + json_type(root));
   }
-  static constexpr std::array<std::string_view, 6> kKeys{"id",       "name",          "timezone",
-                                                         "location", "credit_policy", "sessions"};
+  static constexpr std::array<std::string_view, 7> kKeys{
+      "id", "name", "timezone", "location", "credit_policy", "sessions", "survey"};
   if (auto keys = check_keys(ctx, root, {}, kKeys); !keys) return keys.error();
 
   Event event;
@@ -626,6 +732,9 @@ ImportResult<Event> parse_event(const JsonContext& ctx, const json& root) {
     }
     event.sessions.push_back(std::move(*session));
   }
+  auto survey = parse_survey(ctx, root, "survey");
+  if (!survey) return survey.error();
+  event.survey = std::move(*survey);
   return event;
 }
 
@@ -745,6 +854,29 @@ ImportResult<Event> parse_event_json(std::string_view bytes, std::string_view so
                     " appears twice in one object; each key may appear only once");
   }
   return parse_event(ctx, root);
+}
+
+std::string survey_to_json(const std::vector<SurveyQuestion>& survey) {
+  json list = json::array();
+  for (const SurveyQuestion& question : survey) {
+    list.push_back({{"id", question.id}, {"text", question.text}, {"choices", question.choices}});
+  }
+  return list.dump();
+}
+
+ImportResult<std::vector<SurveyQuestion>> parse_survey_json(std::string_view bytes,
+                                                            std::string_view source_name) {
+  const JsonContext ctx{source_name};
+  if (auto error = check_utf8(bytes, source_name)) return *error;
+  json root;
+  try {
+    root = {{"survey", json::parse(bytes.empty() ? std::string_view("[]") : bytes)}};
+  } catch (const json::exception& error) {
+    return fail(ImportError{ImportErrc::syntax, 0, {}},
+                std::string(source_name) + ": not valid JSON (" +
+                    without_exception_id(error.what()) + ")");
+  }
+  return parse_survey(ctx, root, "survey");
 }
 
 ImportResult<Event> read_event_json(const std::filesystem::path& path) {

@@ -44,11 +44,28 @@ ImportResult<std::vector<Attendee>> parse_roster_csv(std::string_view bytes,
                                                      std::string_view source_name = "roster.csv");
 ImportResult<std::vector<Attendee>> read_roster_csv(const std::filesystem::path& path);
 
-// The event JSON: id, name, timezone, location, credit_policy, sessions. Session times are
+// The event JSON: id, name, timezone, location, credit_policy, sessions, survey. Session times are
 // stored as UTC instants.
 ImportResult<Event> parse_event_json(std::string_view bytes,
                                      std::string_view source_name = "event.json");
 ImportResult<Event> read_event_json(const std::filesystem::path& path);
+
+// The event's optional "survey" (docs/formats.md): at most 10 questions, each with a unique id
+// (badge-id characters), a 1..200-character text and 2..6 distinct non-empty choices of at most
+// 60 characters.
+inline constexpr std::size_t kMaxSurveyQuestions = 10;
+inline constexpr std::size_t kMaxSurveyTextChars = 200;
+inline constexpr std::size_t kMinSurveyChoices = 2;
+inline constexpr std::size_t kMaxSurveyChoices = 6;
+inline constexpr std::size_t kMaxSurveyChoiceChars = 60;
+
+// The survey as compact JSON text, [{"id","text","choices"}...]: the form the event JSON, the
+// event package and both stores (survey_json columns) keep it in.
+std::string survey_to_json(const std::vector<SurveyQuestion>& survey);
+// Reads survey_to_json's text back with the event JSON's rules; "" reads as no survey.
+ImportResult<std::vector<SurveyQuestion>> parse_survey_json(std::string_view bytes,
+                                                            std::string_view source_name =
+                                                                "survey");
 
 // True for an id that can travel in a QR badge payload: 1..64 of [A-Za-z0-9_-].
 bool is_safe_id(std::string_view id);

@@ -9,6 +9,7 @@
 #include <new>
 #include <utility>
 
+#include "shared/import.hpp"
 #include "shared/sqlite_util.hpp"
 
 namespace muster {
@@ -117,12 +118,76 @@ UPDATE roster SET search_key = muster_fold(last_name || ' ' || first_name);
 CREATE INDEX scans_by_session ON scans (session_id);
 CREATE INDEX scans_by_attendee ON scans (attendee_id);
 )sql",
+    // 4: the event-level kinds (desk check-in, survey, walk-in registration, reprint), each
+    // scan's details (a JSON object's text) and the event's survey questions. SQLite cannot
+    // change a CHECK, so the scans table is rebuilt: same rows, same order, same hashes.
+    R"sql(
+CREATE TABLE scans_v4 (
+  device_id TEXT NOT NULL CHECK (device_id <> ''),
+  sequence INTEGER NOT NULL CHECK (sequence >= 1),
+  attendee_id TEXT NOT NULL,
+  badge_serial TEXT NOT NULL,
+  badge_payload TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('arrive', 'leave', 'correction', 'checkin', 'survey',
+                                     'registration', 'reprint')),
+  wall_time_ms INTEGER NOT NULL,
+  monotonic_ms INTEGER NOT NULL,
+  clock_offset_ms INTEGER NOT NULL,
+  correction TEXT NOT NULL CHECK (correction IN ('none', 'arrive', 'leave', 'void')),
+  effective_time_ms INTEGER NOT NULL,
+  staff_id TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  voids_device_id TEXT NOT NULL,
+  voids_sequence INTEGER NOT NULL,
+  prev_hash BLOB NOT NULL CHECK (length(prev_hash) = 32),
+  hash BLOB NOT NULL CHECK (length(hash) = 32),
+  acked_at_ms INTEGER,
+  details TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (device_id, sequence)
+) STRICT, WITHOUT ROWID;
+INSERT INTO scans_v4 (device_id, sequence, attendee_id, badge_serial, badge_payload, session_id,
+  kind, wall_time_ms, monotonic_ms, clock_offset_ms, correction, effective_time_ms, staff_id,
+  reason, voids_device_id, voids_sequence, prev_hash, hash, acked_at_ms)
+SELECT device_id, sequence, attendee_id, badge_serial, badge_payload, session_id, kind,
+  wall_time_ms, monotonic_ms, clock_offset_ms, correction, effective_time_ms, staff_id, reason,
+  voids_device_id, voids_sequence, prev_hash, hash, acked_at_ms FROM scans ORDER BY device_id, sequence;
+DROP TABLE scans;
+ALTER TABLE scans_v4 RENAME TO scans;
+CREATE INDEX scans_by_session ON scans (session_id);
+CREATE INDEX scans_by_attendee ON scans (attendee_id);
+CREATE TRIGGER scans_refuse_delete BEFORE DELETE ON scans BEGIN
+  SELECT RAISE(ABORT, 'scans are append-only: a recorded scan cannot be deleted');
+END;
+CREATE TRIGGER scans_refuse_fact_update BEFORE UPDATE ON scans
+WHEN NEW.device_id IS NOT OLD.device_id OR NEW.sequence IS NOT OLD.sequence
+  OR NEW.attendee_id IS NOT OLD.attendee_id OR NEW.badge_serial IS NOT OLD.badge_serial
+  OR NEW.badge_payload IS NOT OLD.badge_payload OR NEW.session_id IS NOT OLD.session_id
+  OR NEW.kind IS NOT OLD.kind OR NEW.wall_time_ms IS NOT OLD.wall_time_ms
+  OR NEW.monotonic_ms IS NOT OLD.monotonic_ms OR NEW.clock_offset_ms IS NOT OLD.clock_offset_ms
+  OR NEW.correction IS NOT OLD.correction OR NEW.effective_time_ms IS NOT OLD.effective_time_ms
+  OR NEW.staff_id IS NOT OLD.staff_id OR NEW.reason IS NOT OLD.reason
+  OR NEW.voids_device_id IS NOT OLD.voids_device_id
+  OR NEW.voids_sequence IS NOT OLD.voids_sequence
+  OR NEW.prev_hash IS NOT OLD.prev_hash OR NEW.hash IS NOT OLD.hash
+  OR NEW.details IS NOT OLD.details
+BEGIN
+  SELECT RAISE(ABORT, 'scans are append-only: only the sync acknowledgement may change');
+END;
+CREATE TRIGGER scans_refuse_gap BEFORE INSERT ON scans
+WHEN NEW.sequence IS NOT (SELECT coalesce(max(sequence), 0) + 1 FROM scans
+                          WHERE device_id = NEW.device_id)
+BEGIN
+  SELECT RAISE(ABORT, 'scans are append-only: a device''s next scan must have the next sequence');
+END;
+ALTER TABLE event ADD COLUMN survey_json TEXT NOT NULL DEFAULT '[]';
+)sql",
 };
 
 constexpr std::string_view kScanColumns =
     "device_id, sequence, attendee_id, badge_serial, badge_payload, session_id, kind, "
     "wall_time_ms, monotonic_ms, clock_offset_ms, correction, effective_time_ms, staff_id, "
-    "reason, voids_device_id, voids_sequence, prev_hash, hash";
+    "reason, voids_device_id, voids_sequence, prev_hash, hash, details";
 
 constexpr std::string_view kRosterColumns =
     "attendee_id, first_name, last_name, role, municipality";
@@ -233,6 +298,7 @@ Scan read_scan(const Statement& row) {
   scan.voids_sequence = to_u64(row.column_int64(15));
   scan.prev_hash = to_digest(row.column_blob(16));
   scan.hash = to_digest(row.column_blob(17));
+  scan.details = row.column_text(18);
   return scan;
 }
 
@@ -265,7 +331,9 @@ constexpr std::string_view kSessionColumns =
 
 std::string validate_scan(const Scan& draft) {
   if (draft.device_id.empty()) return "the scan has no device id";
-  if (draft.session_id.empty() && draft.correction != Correction::void_scan) {
+  const bool event_level = draft.kind == ScanKind::checkin ||
+                           draft.kind == ScanKind::registration || draft.kind == ScanKind::reprint;
+  if (draft.session_id.empty() && !event_level && draft.correction != Correction::void_scan) {
     return "the scan has no session";
   }
   const bool is_correction = draft.kind == ScanKind::correction;
@@ -681,7 +749,8 @@ Result<Ok, StoreError> KioskStore::replace_event(const Event& event) {
   if (!transaction) return state_->error(transaction.error(), kAction);
   auto upsert = state_->prepare(
       "INSERT OR REPLACE INTO event (slot, id, name, timezone, location, arrival_grace_min, "
-      "leave_grace_min, increment_hours, debounce_s) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+      "leave_grace_min, increment_hours, debounce_s, survey_json) "
+      "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
       kAction);
   if (!upsert) return upsert.error();
   const CreditPolicy& policy = event.credit_policy;
@@ -690,6 +759,7 @@ Result<Ok, StoreError> KioskStore::replace_event(const Event& event) {
       .bind(6, static_cast<std::int64_t>(policy.leave_grace.count()))
       .bind(7, policy.increment_hours)
       .bind(8, static_cast<std::int64_t>(policy.debounce.count()));
+  upsert->bind(9, survey_to_json(event.survey));
   if (auto done = upsert->run(); !done) return state_->error(done.error(), kAction);
   if (auto cleared = sqlite::exec(state_->db(), "DELETE FROM sessions"); !cleared) {
     return state_->error(cleared.error(), kAction);
@@ -718,7 +788,7 @@ Result<Event, StoreError> KioskStore::event() const {
   constexpr std::string_view kAction = "reading the event";
   auto statement =
       state_->prepare("SELECT id, name, timezone, location, arrival_grace_min, leave_grace_min, "
-                      "increment_hours, debounce_s FROM event WHERE slot = 1",
+                      "increment_hours, debounce_s, survey_json FROM event WHERE slot = 1",
                       kAction);
   if (!statement) return statement.error();
   auto row = statement->step();
@@ -736,6 +806,9 @@ Result<Event, StoreError> KioskStore::event() const {
   event.credit_policy.leave_grace = std::chrono::minutes{statement->column_int64(5)};
   event.credit_policy.increment_hours = statement->column_double(6);
   event.credit_policy.debounce = std::chrono::seconds{statement->column_int64(7)};
+  auto survey = parse_survey_json(statement->column_text(8), "the stored event survey");
+  if (!survey) return fail(StoreError::corrupt, survey.message());
+  event.survey = std::move(*survey);
 
   auto sessions = state_->prepare(
       "SELECT " + std::string(kSessionColumns) + " FROM sessions ORDER BY start_ms, id", kAction);
@@ -911,7 +984,7 @@ Result<Scan, StoreError> KioskStore::append_scan(Scan draft) {
   auto insert = state_->prepare(
       "INSERT INTO scans (" + std::string(kScanColumns) +
           ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-          "?18)",
+          "?18, ?19)",
       kAction);
   if (!insert) return insert.error();
   insert->bind(1, draft.device_id).bind(2, to_sql(draft.sequence)).bind(3, draft.attendee_id);
@@ -921,7 +994,7 @@ Result<Scan, StoreError> KioskStore::append_scan(Scan draft) {
   insert->bind(11, to_string(draft.correction)).bind(12, to_ms(draft.effective_time));
   insert->bind(13, draft.staff_id).bind(14, draft.reason).bind(15, draft.voids_device_id);
   insert->bind(16, to_sql(draft.voids_sequence));
-  insert->bind_blob(17, draft.prev_hash).bind_blob(18, draft.hash);
+  insert->bind_blob(17, draft.prev_hash).bind_blob(18, draft.hash).bind(19, draft.details);
   if (auto done = insert->run(); !done) return state_->error(done.error(), kAction);
   // synchronous=FULL: COMMIT returns only once the WAL is on the disk.
   if (auto committed = transaction->commit(); !committed) {

@@ -161,7 +161,8 @@ Result<Scan, BodyError> scan_from_json(const json& value, const std::string& pat
     if (auto parsed = parse_scan_kind(kind))
       scan.kind = *parsed;
     else
-      r.note(BodyErrorKind::invalid_value, "kind", "must be arrive, leave or correction");
+      r.note(BodyErrorKind::invalid_value, "kind",
+             "must be arrive, leave, correction, checkin, survey, registration or reprint");
   }
   scan.wall_time = Instant{std::chrono::milliseconds{r.signed_integer("wall_time", true)}};
   scan.monotonic_ms = r.signed_integer("monotonic_ms", true);
@@ -180,6 +181,12 @@ Result<Scan, BodyError> scan_from_json(const json& value, const std::string& pat
   scan.reason = r.string("reason", false, kMaxTextLength);
   scan.voids_device_id = r.string("voids_device_id", false, kMaxIdLength);
   scan.voids_sequence = r.unsigned_integer("voids_sequence", false, 0);
+  scan.details = r.string("details", false, kMaxDetailsLength);
+  if (!r.problem() && !scan.details.empty()) {
+    const json parsed = json::parse(scan.details, nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_object())
+      r.note(BodyErrorKind::invalid_value, "details", "must be the text of a JSON object");
+  }
   scan.prev_hash = r.digest("prev_hash");
   scan.hash = r.digest("hash");
   if (r.problem()) return *r.problem();
@@ -251,6 +258,7 @@ json scan_json(const Scan& scan) {
       {"reason", scan.reason},
       {"voids_device_id", scan.voids_device_id},
       {"voids_sequence", scan.voids_sequence},
+      {"details", scan.details},
       {"prev_hash", to_hex(scan.prev_hash)},
       {"hash", to_hex(scan.hash)},
   };

@@ -20,6 +20,7 @@ namespace muster {
 inline constexpr std::size_t kMaxScansPerBatch = 5000;
 inline constexpr std::size_t kMaxIdLength = 128;    // ids of attendees, sessions, devices...
 inline constexpr std::size_t kMaxTextLength = 2000; // reason
+inline constexpr std::size_t kMaxDetailsLength = 8000; // details: a JSON object's text
 
 // Why a request body was refused; `field` is a path like "scans[3].sequence" ("" for the body).
 enum class BodyErrorKind : std::uint8_t {

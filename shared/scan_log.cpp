@@ -21,7 +21,11 @@ namespace {
 //   i64 clock_offset_ms, enum correction, time effective_time, str staff_id, str reason,
 //   str voids_device_id, u64 voids_sequence, 32 raw bytes prev_hash.
 // Every variable-length field carries its length, so no two scans share an encoding.
+// "muster-scan-v2" (a scan with details, shared/domain.hpp) is v1 with its own tag and
+// "str details" between voids_sequence and prev_hash. A scan without details keeps the v1
+// encoding, so chains recorded before details existed verify unchanged.
 constexpr std::string_view kFormatTag = "muster-scan-v1";
+constexpr std::string_view kFormatTagWithDetails = "muster-scan-v2";
 
 void append_u64(std::string& out, std::uint64_t value) {
   for (int shift = 56; shift >= 0; shift -= 8) {
@@ -80,7 +84,7 @@ ChainBreak make_break(std::uint64_t sequence, ChainFault fault, std::string mess
 std::string canonical_bytes(const Scan& scan) {
   std::string out;
   out.reserve(256 + scan.badge_payload.size() + scan.reason.size());
-  append_str(out, kFormatTag);
+  append_str(out, scan.details.empty() ? kFormatTag : kFormatTagWithDetails);
   append_str(out, scan.device_id);
   append_u64(out, scan.sequence);
   append_str(out, scan.attendee_id);
@@ -97,6 +101,7 @@ std::string canonical_bytes(const Scan& scan) {
   append_str(out, scan.reason);
   append_str(out, scan.voids_device_id);
   append_u64(out, scan.voids_sequence);
+  if (!scan.details.empty()) append_str(out, scan.details);
   out.append(scan.prev_hash.begin(), scan.prev_hash.end());
   return out;
 }

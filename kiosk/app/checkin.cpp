@@ -7,6 +7,8 @@
 #include <cmath>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "shared/credit.hpp"
 #include "shared/time.hpp"
 
@@ -61,6 +63,7 @@ Instant asserted_time(const Scan& scan) {
 bool is_inside(const std::vector<Scan>& history) {
   std::vector<const Scan*> counted;
   for (const auto& scan : history) {
+    if (!is_attendance(scan.kind)) continue;
     if (scan.kind == ScanKind::correction && scan.correction != Correction::arrive &&
         scan.correction != Correction::leave) {
       continue;
@@ -300,7 +303,7 @@ void Checkin::add_credit(CheckinOutcome& outcome, const Session& session,
 }
 
 CheckinOutcome Checkin::record(const RawScan& scan, const Badge& badge, const Session& session,
-                               ScanKind kind) {
+                               ScanKind kind, std::string_view details) {
   auto outcome = base_outcome(scan.at);
   describe_attendee(outcome, badge.attendee_id);
   describe_session(outcome, session);
@@ -315,6 +318,7 @@ CheckinOutcome Checkin::record(const RawScan& scan, const Badge& badge, const Se
   draft.wall_time = scan.at;
   draft.monotonic_ms = scan.monotonic.count();
   draft.clock_offset_ms = clock_offset_ms(*store_);
+  draft.details = std::string(details);
   auto stored = store_->append_scan(std::move(draft));
   if (!stored) {
     set_reason(outcome, CheckinResult::rejected, CheckinReason::not_recorded,
@@ -396,7 +400,7 @@ CheckinOutcome Checkin::accept(const RawScan& scan) {
   const auto debounce = std::chrono::duration_cast<std::chrono::milliseconds>(
       event_.credit_policy.debounce);
   for (const auto& previous : in_session) {
-    if (previous.kind == ScanKind::correction) continue;
+    if (previous.kind != ScanKind::arrive && previous.kind != ScanKind::leave) continue;
     const auto gap = scan.at - previous.wall_time;
     if (std::chrono::abs(gap) < debounce) {
       set_reason(outcome, CheckinResult::ignored, CheckinReason::duplicate,
@@ -444,7 +448,37 @@ CheckinOutcome Checkin::confirm_leave(bool yes) {
                "Not leaving: you are still checked in.");
     return outcome;
   }
-  return record(pending.scan, pending.badge, pending.session, ScanKind::leave);
+  // The official answered "Leaving early?" at this kiosk: the leave says so (credit forms show
+  // "confirmed at kiosk"); headless leaves and staff corrections carry no such details.
+  return record(pending.scan, pending.badge, pending.session, ScanKind::leave,
+                kConfirmedAtKioskDetails);
+}
+
+Result<Scan, StoreError> Checkin::record_survey(const SurveyAnswers& answers) {
+  if (answers.answers.empty()) return fail(StoreError::invalid, "no survey answers to record");
+  nlohmann::json by_id = nlohmann::json::object();
+  for (const auto& [id, choice] : answers.answers) {
+    const auto question =
+        std::find_if(event_.survey.begin(), event_.survey.end(),
+                     [&](const SurveyQuestion& q) { return q.id == id; });
+    if (question == event_.survey.end() ||
+        std::find(question->choices.begin(), question->choices.end(), choice) ==
+            question->choices.end()) {
+      return fail(StoreError::invalid, "'" + choice + "' is not a choice of survey question '" +
+                                           id + "'");
+    }
+    by_id[id] = choice;
+  }
+  Scan draft;
+  draft.device_id = device_id_;
+  draft.attendee_id = answers.attendee_id;
+  draft.session_id = answers.session_id;
+  draft.kind = ScanKind::survey;
+  draft.wall_time = answers.at;
+  draft.monotonic_ms = answers.monotonic.count();
+  draft.clock_offset_ms = clock_offset_ms(*store_);
+  draft.details = nlohmann::json{{"answers", std::move(by_id)}}.dump();
+  return store_->append_scan(std::move(draft));
 }
 
 CheckinOutcome Checkin::correct(const StaffCorrection& correction) {

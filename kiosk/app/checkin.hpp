@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "kiosk/app/kiosk_settings.hpp"
@@ -98,6 +99,19 @@ struct StaffCorrection {
   std::chrono::milliseconds monotonic{0};
 };
 
+// An official's answers to the event's survey after a leave (kiosk/README.md "Survey"), in the
+// order asked: question id -> the chosen choice's text. Unanswered questions are absent.
+struct SurveyAnswers {
+  std::string attendee_id;
+  std::string session_id;  // the session of the leave
+  std::vector<std::pair<std::string, std::string>> answers;
+  Instant at;  // when the survey ended (device clock)
+  std::chrono::milliseconds monotonic{0};
+};
+
+// details of a leave the official confirmed at the kiosk ("Leaving early?" -> yes).
+inline constexpr std::string_view kConfirmedAtKioskDetails = R"({"confirmed":"kiosk"})";
+
 enum class CheckinError : std::uint8_t {
   store,       // the store could not be read
   not_set_up,  // no event or no League keys: import an event package (or run --demo)
@@ -117,6 +131,11 @@ class Checkin {
   // The answer to confirm_leave: yes records the leave at the time of the scan that asked.
   CheckinOutcome confirm_leave(bool yes);
   [[nodiscard]] bool leave_pending() const { return pending_leave_.has_value(); }
+
+  // The answers as ONE ScanKind::survey scan, details {"answers": {id: choice, ...}}, through the
+  // same durable store call. Refused (StoreError::invalid) with no answers or an answer that is
+  // not one of the event's questions and choices.
+  Result<Scan, StoreError> record_survey(const SurveyAnswers& answers);
 
   // Staff corrections go through the same store call, with ScanKind::correction.
   CheckinOutcome correct(const StaffCorrection& correction);
@@ -148,7 +167,7 @@ class Checkin {
   void describe_attendee(CheckinOutcome& outcome, std::string_view attendee_id) const;
   void describe_session(CheckinOutcome& outcome, const Session& session) const;
   CheckinOutcome record(const RawScan& scan, const Badge& badge, const Session& session,
-                        ScanKind kind);
+                        ScanKind kind, std::string_view details = {});
   void add_credit(CheckinOutcome& outcome, const Session& session,
                   std::vector<Scan> scans) const;
 

@@ -175,6 +175,9 @@ Event demo_event(Instant now, std::string_view time_zone) {
     session.topic = "demo";
     event.sessions.push_back(session);
   }
+  // Asked after a leave (kiosk/README.md "Survey"); the server's demo (demo_seed.cpp) asks the same.
+  event.survey = {{"useful", "Was this session useful for your work?", {"Yes", "Somewhat", "No"}},
+                  {"pace", "How was the pace?", {"Too slow", "Right", "Too fast"}}};
   return event;
 }
 
@@ -228,6 +231,7 @@ Result<DemoInfo, DemoError> ensure_demo(KioskStore& store, const std::filesystem
   if (!event) return fail(DemoError::store, event.message());
   const auto today = demo_event(now, info.time_zone);
   if (event->sessions.empty() || event->timezone != today.timezone ||
+      event->survey != today.survey ||
       local_date(event->sessions.front().start, today.timezone) !=
           local_date(today.sessions.front().start, today.timezone)) {
     if (auto saved = store.replace_event(today); !saved) {

@@ -11,6 +11,8 @@
 #include <utility>
 
 #include "kiosk/app/kiosk_settings.hpp"
+#include "kiosk/app/package_import.hpp"
+#include "kiosk/app/walk_in.hpp"
 #include "shared/credit.hpp"
 #include "shared/time.hpp"
 
@@ -45,6 +47,7 @@ std::string hours_text(double hours) {
 std::optional<bool> arrives(const Scan& scan) {
   if (scan.kind == ScanKind::arrive) return true;
   if (scan.kind == ScanKind::leave) return false;
+  if (scan.kind != ScanKind::correction) return std::nullopt;  // check-in, survey, ...
   if (scan.correction == Correction::arrive) return true;
   if (scan.correction == Correction::leave) return false;
   return std::nullopt;
@@ -63,6 +66,7 @@ std::string_view to_string(Screen screen) {
     case Screen::confirm_leave: return "confirm_leave";
     case Screen::staff_pin: return "staff_pin";
     case Screen::staff: return "staff";
+    case Screen::survey: return "survey";
   }
   return "attract";
 }
@@ -76,9 +80,32 @@ std::string_view to_string(Flash flash) {
   return "none";
 }
 
+std::string_view to_string(Sound sound) {
+  switch (sound) {
+    case Sound::none: return "none";
+    case Sound::success: return "success";
+    case Sound::failure: return "failure";
+  }
+  return "none";
+}
+
 KioskApp::KioskApp(KioskStore& store, Checkin& checkin, StaffPin& pin, KioskAppOptions options)
     : store_(&store), checkin_(&checkin), pin_(&pin), options_(std::move(options)) {
   if (!options_.wall_clock) options_.wall_clock = wall_clock_now;
+  if (auto cursor = store_->cursor(kPackageCursor); cursor) package_cursor_seen_ = *cursor;
+}
+
+void KioskApp::reload_if_package_changed(milliseconds now) {
+  if (now < next_package_check_) return;
+  next_package_check_ = now + options_.package_check_interval;
+  auto cursor = store_->cursor(kPackageCursor);
+  if (!cursor || *cursor == package_cursor_seen_) return;  // unreadable: try again later
+  // Revoked serials are read from the store at every scan; keys, certificates and the event
+  // are loaded by reload().
+  if (!checkin_->reload()) return;
+  if (options_.desk != nullptr) (void)options_.desk->reload();
+  package_cursor_seen_ = *cursor;
+  changed();
 }
 
 void KioskApp::go(Screen screen, milliseconds now) {
@@ -90,9 +117,10 @@ void KioskApp::go(Screen screen, milliseconds now) {
       state_.search_results.clear();
       state_.staff_message.clear();
     }
-    if (screen == Screen::attract) state_.outcome.reset();
-    // The flash belongs to a result; other screens show at once in their own colours.
-    if (screen != Screen::result) state_.flash = Flash::none;
+    if (screen == Screen::attract) state_.outcome.reset(), state_.desk_outcome.reset();
+    // The flash belongs to a result (and to the leave the survey follows); other screens show
+    // at once in their own colours.
+    if (screen != Screen::result && screen != Screen::survey) state_.flash = Flash::none;
   }
   state_.screen = screen;
   screen_since_ = now;
@@ -103,6 +131,17 @@ bool KioskApp::wants_keys() const { return state_.screen != Screen::staff; }
 
 std::optional<Session> KioskApp::door_session() const {
   return checkin_->door_session(options_.wall_clock());
+}
+
+std::vector<std::string> KioskApp::rooms() const {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto& session : checkin_->event().sessions) {
+    if (session.room.empty()) continue;
+    if (seen.insert(fold_for_search(session.room)).second) out.push_back(session.room);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::vector<Session> KioskApp::door_sessions() const {
@@ -128,7 +167,13 @@ void KioskApp::show_outcome(CheckinOutcome outcome, milliseconds now) {
     case CheckinResult::confirm_leave: state_.flash = Flash::none; break;
   }
   state_.flash_until = state_.flash == Flash::none ? milliseconds{0} : now + options_.flash_duration;
+  // The sound follows the flash: one cue per recorded or refused scan.
+  if (state_.flash != Flash::none) {
+    state_.sound = state_.flash == Flash::success ? Sound::success : Sound::failure;
+    ++state_.sound_serial;
+  }
   const bool confirm = outcome.result == CheckinResult::confirm_leave;
+  state_.survey_message.clear();
   state_.outcome = std::move(outcome);
   go(confirm ? Screen::confirm_leave : Screen::result, now);
 }
@@ -136,6 +181,23 @@ void KioskApp::show_outcome(CheckinOutcome outcome, milliseconds now) {
 void KioskApp::scan(const RawScan& scan, milliseconds now) {
   if (state_.screen == Screen::staff_pin || state_.screen == Screen::staff) {
     staff_note("A badge scan is not recorded in staff mode: leave staff mode first.", true);
+    return;
+  }
+  // The next official scanning ends the survey: the answers so far are kept.
+  if (state_.screen == Screen::survey) finish_survey(now);
+  if (options_.desk != nullptr) {  // the registration desk greets instead of a door's result
+    auto greeting = options_.desk->scan(scan);
+    state_.flash = greeting.result == DeskResult::checked_in   ? Flash::success
+                   : greeting.result == DeskResult::rejected ? Flash::failure
+                                                             : Flash::none;
+    state_.flash_until = state_.flash == Flash::none ? milliseconds{0} : now + options_.flash_duration;
+    if (state_.flash != Flash::none) {
+      state_.sound = state_.flash == Flash::success ? Sound::success : Sound::failure;
+      ++state_.sound_serial;
+    }
+    state_.outcome.reset();
+    state_.desk_outcome = std::move(greeting);
+    go(Screen::result, now);
     return;
   }
   show_outcome(checkin_->accept(scan), now);
@@ -176,7 +238,50 @@ void KioskApp::typed(const KeyEvent& key, milliseconds now) {
       if (c >= U'0' && c <= U'9') handle(PinDigit{static_cast<char>(c)}, now);
       break;
     case Screen::staff: break;
+    case Screen::survey:  // 1..6 pick a choice; Esc (the window sends U+001B) skips
+      if (c >= U'1' && c <= U'9') handle(AnswerSurvey{static_cast<std::size_t>(c - U'1')}, now);
+      if (c == U'\x1b') handle(SkipSurvey{}, now);
+      break;
   }
+}
+
+bool KioskApp::start_survey(milliseconds now) {
+  if (checkin_->event().survey.empty() || !state_.outcome) return false;
+  survey_answers_.clear();
+  state_.survey_question = 0;
+  state_.survey_answered = 0;
+  state_.survey_message.clear();
+  go(Screen::survey, now);
+  return true;
+}
+
+void KioskApp::next_question(milliseconds now) {
+  ++state_.survey_question;
+  screen_since_ = now;
+  if (state_.survey_question >= checkin_->event().survey.size()) {
+    finish_survey(now);
+    go(Screen::attract, now);
+    return;
+  }
+  changed();
+}
+
+void KioskApp::finish_survey(milliseconds now) {
+  if (survey_answers_.empty() || !state_.outcome) {
+    survey_answers_.clear();
+    return;
+  }
+  SurveyAnswers answers;
+  answers.attendee_id = state_.outcome->attendee_id;
+  answers.session_id = state_.outcome->session_id;
+  answers.answers = std::move(survey_answers_);
+  answers.at = options_.wall_clock();
+  answers.monotonic = now;
+  survey_answers_.clear();
+  auto recorded = checkin_->record_survey(answers);
+  state_.survey_message = recorded ? "Thank you: your answers were saved."
+                                   : "Your answers were NOT saved: " + recorded.message();
+  changed();
 }
 
 void KioskApp::submit_pin(milliseconds now) {
@@ -225,10 +330,25 @@ void KioskApp::handle(const Intent& intent, milliseconds now) {
             go(Screen::attract, now);
             return;
           }
+          const bool left = outcome.result == CheckinResult::left;
           show_outcome(std::move(outcome), now);
+          // A recorded leave: the event's survey, if it has one (else the result screen stays).
+          if (left) start_survey(now);
+        } else if constexpr (std::is_same_v<T, AnswerSurvey>) {
+          if (state_.screen != Screen::survey) return;
+          const auto& survey = checkin_->event().survey;
+          if (state_.survey_question >= survey.size()) return;
+          const auto& question = survey[state_.survey_question];
+          if (i.choice >= question.choices.size()) return;
+          survey_answers_.emplace_back(question.id, question.choices[i.choice]);
+          ++state_.survey_answered;
+          next_question(now);
+        } else if constexpr (std::is_same_v<T, SkipSurvey>) {
+          if (state_.screen == Screen::survey) next_question(now);
         } else if constexpr (std::is_same_v<T, OpenStaff>) {
           if (state_.screen == Screen::staff || state_.screen == Screen::staff_pin) return;
           if (checkin_->leave_pending()) (void)checkin_->confirm_leave(false);
+          if (state_.screen == Screen::survey) finish_survey(now);
           state_.pin_message.clear();
           if (const auto locked = pin_->locked_for(options_.wall_clock()); locked.count() > 0) {
             state_.pin_message = "Too many wrong PINs. Locked for " +
@@ -299,12 +419,86 @@ void KioskApp::handle(const Intent& intent, milliseconds now) {
                                 " at " + outcome.local_time + " (staff correction)."
                           : "Not recorded: " + outcome.detail,
                      !done);
+        } else if constexpr (std::is_same_v<T, StaffDeskCheckIn>) {
+          if (state_.screen != Screen::staff) return;
+          screen_since_ = now;
+          if (options_.desk == nullptr) return staff_note("This kiosk is not a desk (--desk).", true);
+          const auto done = options_.desk->check_in_by_staff(i.attendee_id, options_.staff_id,
+                                                             i.reason, options_.wall_clock(), now);
+          refresh_staff();
+          staff_note(done.result == DeskResult::checked_in
+                         ? "Checked in: " + done.display_name + " at " + done.checked_in_local +
+                               " (by staff, no badge)."
+                     : done.result == DeskResult::already_checked_in
+                         ? done.display_name + " was already checked in at " +
+                               done.checked_in_local + "."
+                         : "Not checked in: " + done.detail,
+                     done.result == DeskResult::rejected);
+        } else if constexpr (std::is_same_v<T, StaffDeskReprint>) {
+          if (state_.screen != Screen::staff) return;
+          screen_since_ = now;
+          if (options_.desk == nullptr) return staff_note("This kiosk is not a desk (--desk).", true);
+          const auto reprint = options_.desk->reprint(i.attendee_id, options_.staff_id, i.reason,
+                                                      options_.wall_clock(), now, i.old_serial);
+          state_.desk_reprint_image = reprint.ok ? reprint.image.string() : std::string();
+          refresh_staff();
+          staff_note(reprint.message, !reprint.ok);
         } else if constexpr (std::is_same_v<T, StaffExport>) {
           if (state_.screen != Screen::staff) return;
           screen_since_ = now;
           auto written = export_csv(i.folder);
           staff_note(written ? "Exported " + written->string() : "Export failed: " + written.message(),
                      !written);
+        } else if constexpr (std::is_same_v<T, StaffWalkIn>) {
+          if (state_.screen != Screen::staff) return;
+          screen_since_ = now;
+          const WalkInForm form{i.first_name, i.last_name, i.municipality, i.role, i.reason};
+          auto registered = register_walk_in(*store_, *checkin_, form, options_.staff_id,
+                                             options_.wall_clock(), now);
+          if (!registered) {
+            staff_note("Walk-in not registered: " + registered.message(), true);
+            return;
+          }
+          state_.last_walk_in = registered->attendee.id;
+          refresh_staff();
+          const auto& who = registered->attendee;
+          std::string note = "Registered walk-in " + who.first_name + " " + who.last_name + " (" +
+                             who.id + ", provisional until the League confirms)";
+          if (!registered->arrival) {
+            note += "; no session at this door now, so no arrival was recorded.";
+          } else if (registered->arrival->recorded) {
+            note += "; arrived at " + registered->arrival->local_time + ".";
+          } else {
+            note += "; arrival NOT recorded: " + registered->arrival->detail;
+          }
+          staff_note(std::move(note),
+                     registered->arrival && !registered->arrival->recorded.has_value());
+        } else if constexpr (std::is_same_v<T, StaffSetRoom>) {
+          if (state_.screen != Screen::staff) return;
+          screen_since_ = now;
+          const auto known = rooms();
+          const auto folded = fold_for_search(i.room);
+          if (!folded.empty() &&
+              std::none_of(known.begin(), known.end(),
+                           [&](const std::string& r) { return fold_for_search(r) == folded; })) {
+            staff_note("No session of this event is in room '" + i.room + "'.", true);
+            return;
+          }
+          // A door that moves records the sessions of its new room: a session pick would pin it
+          // to the old one.
+          if (auto cleared = checkin_->set_session_override(std::nullopt); !cleared) {
+            staff_note("Could not change the room: " + cleared.message(), true);
+            return;
+          }
+          if (auto set = checkin_->set_room(i.room); !set) {
+            staff_note("Could not change the room: " + set.message(), true);
+            return;
+          }
+          refresh_staff();
+          staff_note(checkin_->room().empty()
+                         ? "This door now takes sessions of all rooms."
+                         : "This door is now in " + checkin_->room() + ".",
+                     false);
         }
       },
       intent);
@@ -327,7 +521,7 @@ void KioskApp::tick(milliseconds now) {
   }
   const auto idle = now - screen_since_;
   switch (state_.screen) {
-    case Screen::attract: break;
+    case Screen::attract: reload_if_package_changed(now); break;
     case Screen::result:
       if (idle >= options_.result_timeout) go(Screen::attract, now);
       break;
@@ -343,6 +537,12 @@ void KioskApp::tick(milliseconds now) {
     case Screen::staff:
       if (idle >= options_.staff_timeout) go(Screen::attract, now);
       break;
+    case Screen::survey:  // walked away: the questions answered so far are kept
+      if (idle >= options_.survey_timeout) {
+        finish_survey(now);
+        go(Screen::attract, now);
+      }
+      break;
   }
 }
 
@@ -352,11 +552,12 @@ std::optional<milliseconds> KioskApp::next_deadline() const {
   if (state_.flash != Flash::none) consider(state_.flash_until);
   if (wedge_.pending()) consider(milliseconds{0});  // poll soon: the caller clamps the wait
   switch (state_.screen) {
-    case Screen::attract: break;
+    case Screen::attract: consider(next_package_check_); break;
     case Screen::result: consider(screen_since_ + options_.result_timeout); break;
     case Screen::confirm_leave: consider(screen_since_ + options_.confirm_timeout); break;
     case Screen::staff_pin: consider(screen_since_ + options_.pin_timeout); break;
     case Screen::staff: consider(screen_since_ + options_.staff_timeout); break;
+    case Screen::survey: consider(screen_since_ + options_.survey_timeout); break;
   }
   return next;
 }
@@ -398,6 +599,7 @@ std::vector<DoorRow> KioskApp::session_rows(const Session& session) const {
     DoorRow row;
     row.session_id = session.id;
     row.attendee_id = attendee_id;
+    row.provisional = is_walk_in_id(attendee_id);
     Role role = Role::guest;
     if (auto attendee = store_->attendee(attendee_id)) {
       row.name = full_name(*attendee);
@@ -446,7 +648,7 @@ Result<std::filesystem::path, StoreError> KioskApp::export_csv(
                               format_local(now, event.timezone, "%Y%m%d-%H%M%S") + ".csv");
   std::ostringstream out;
   out << "event_id,session_id,session_title,room,attendee_id,name,municipality,role,arrival,"
-         "leave,inside,early_leave,credit_eligible,credit_hours\n";
+         "leave,inside,early_leave,credit_eligible,credit_hours,provisional\n";
   for (const auto& session : event.sessions) {
     for (const auto& row : session_rows(session)) {
       out << csv_field(event.id) << ',' << csv_field(session.id) << ','
@@ -455,7 +657,7 @@ Result<std::filesystem::path, StoreError> KioskApp::export_csv(
           << csv_field(row.municipality) << ',' << csv_field(row.role) << ',' << row.arrival
           << ',' << row.leave << ',' << (row.inside ? "yes" : "no") << ','
           << (row.early_leave ? "yes" : "no") << ',' << (row.eligible ? "yes" : "no") << ','
-          << hours_text(row.credit_hours) << '\n';
+          << hours_text(row.credit_hours) << ',' << (row.provisional ? "yes" : "no") << '\n';
     }
   }
   const auto temporary = file.string() + ".part";
@@ -475,8 +677,12 @@ std::string KioskApp::state_json() const {
   json["screen"] = to_string(state_.screen);
   json["revision"] = state_.revision;
   json["flash"] = to_string(state_.flash);
+  json["sound"] = to_string(state_.sound);
+  json["sound_serial"] = state_.sound_serial;
+  // The survey screen follows a leave: its outcome (the leave) is described too.
   if (state_.outcome &&
-      (state_.screen == Screen::result || state_.screen == Screen::confirm_leave)) {
+      (state_.screen == Screen::result || state_.screen == Screen::confirm_leave ||
+       state_.screen == Screen::survey)) {
     const auto& o = *state_.outcome;
     json["result"] = to_string(o.result);
     json["attendee"] = o.attendee_id.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(o.attendee_id);
@@ -487,6 +693,26 @@ std::string KioskApp::state_json() const {
     json["early"] = o.early;
     json["credit_hours"] = o.credit_hours;
     json["reason"] = o.reason;
+  }
+  if (state_.screen == Screen::survey && state_.outcome) {
+    const auto& survey = checkin_->event().survey;
+    json["question"] = state_.survey_question < survey.size()
+                           ? nlohmann::ordered_json(survey[state_.survey_question].id)
+                           : nlohmann::ordered_json();
+    json["answered"] = state_.survey_answered;
+  }
+  if (!state_.survey_message.empty() &&
+      (state_.screen == Screen::survey || state_.screen == Screen::attract)) {
+    json["survey_message"] = state_.survey_message;
+  }
+  if (state_.desk_outcome && state_.screen == Screen::result) {
+    const auto& d = *state_.desk_outcome;
+    json["desk_result"] = to_string(d.result);
+    json["attendee"] = d.attendee_id.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(d.attendee_id);
+    json["name"] = d.display_name;
+    json["checked_in_at"] = d.checked_in_local;
+    json["sessions"] = d.sessions.size();
+    json["reason"] = d.reason;
   }
   if (state_.screen == Screen::staff_pin) {
     json["pin_length"] = state_.pin_length;
@@ -501,6 +727,8 @@ std::string KioskApp::state_json() const {
     json["rows"] = state_.door_rows.size();
     json["inside"] = state_.inside_count;
     json["queued"] = state_.sync.queued;
+    json["room"] = checkin_->room();
+    json["last_walk_in"] = state_.last_walk_in;
     json["message"] = state_.staff_message;
   }
   return json.dump();

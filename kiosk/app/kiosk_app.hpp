@@ -14,10 +14,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
 #include "kiosk/app/checkin.hpp"
+#include "kiosk/app/desk.hpp"
 #include "kiosk/app/staff_pin.hpp"
 #include "kiosk/scan/raw_scan.hpp"
 #include "kiosk/scan/wedge_detector.hpp"
@@ -27,11 +29,17 @@
 
 namespace muster::kiosk {
 
-enum class Screen : std::uint8_t { attract, result, confirm_leave, staff_pin, staff };
+// survey: the event's questions after a leave confirmed in the window (one at a time).
+enum class Screen : std::uint8_t { attract, result, confirm_leave, staff_pin, staff, survey };
 std::string_view to_string(Screen screen);  // "attract", "result", "confirm_leave", ...
 
 enum class Flash : std::uint8_t { none, success, failure };
 std::string_view to_string(Flash flash);
+
+// A sound cue, decided here and played by the window where an audio device exists
+// (kiosk/ui/sound.hpp): success = two rising tones, failure = one low buzz.
+enum class Sound : std::uint8_t { none, success, failure };
+std::string_view to_string(Sound sound);
 
 // Setting names the sync helper writes (ISO 8601 time / words); staff mode shows them.
 inline constexpr std::string_view kSettingSyncLastSuccess = "sync.last_success";
@@ -40,6 +48,8 @@ inline constexpr std::string_view kSettingSyncLastError = "sync.last_error";
 // Intents: what a person asked for on a screen.
 struct DismissResult {};                 // result screen: "OK" (else it times out)
 struct AnswerLeave { bool yes = false; };  // "Leaving early?": confirm or cancel
+struct AnswerSurvey { std::size_t choice = 0; };  // survey: the current question's choice (0-based)
+struct SkipSurvey {};                     // survey: "Skip" / Esc: leave this question unanswered
 struct OpenStaff {};                      // corner button / F2: the PIN pad
 struct PinDigit { char digit = '0'; };
 struct PinBackspace {};
@@ -53,9 +63,30 @@ struct StaffManual {
   std::string reason;
 };
 struct StaffExport { std::filesystem::path folder; };
-using Intent = std::variant<DismissResult, AnswerLeave, OpenStaff, PinDigit, PinBackspace,
-                            PinSubmit, CloseStaff, StaffSearch, StaffPickSession, StaffManual,
-                            StaffExport>;
+// Walk-in registration (kiosk/app/walk_in.hpp): a provisional attendee, arrived at the door.
+struct StaffWalkIn {
+  std::string first_name;
+  std::string last_name;
+  std::string municipality;
+  std::string role = "guest";
+  std::string reason;
+};
+struct StaffSetRoom { std::string room; };  // empty: all rooms; clears a session pick
+// Registration desk (--desk, kiosk/app/desk.hpp): check in without a badge; reprint a lost badge
+// (old_serial empty: the last one this kiosk saw for the attendee).
+struct StaffDeskCheckIn {
+  std::string attendee_id;
+  std::string reason;
+};
+struct StaffDeskReprint {
+  std::string attendee_id;
+  std::string reason;
+  std::string old_serial;
+};
+using Intent = std::variant<DismissResult, AnswerLeave, AnswerSurvey, SkipSurvey, OpenStaff,
+                            PinDigit, PinBackspace, PinSubmit, CloseStaff, StaffSearch,
+                            StaffPickSession, StaffManual, StaffExport, StaffWalkIn, StaffSetRoom,
+                            StaffDeskCheckIn, StaffDeskReprint>;
 
 // One attendee of a session, for staff's "today at this door" list and the CSV export.
 struct DoorRow {
@@ -70,6 +101,7 @@ struct DoorRow {
   bool early_leave = false;
   bool eligible = false;
   double credit_hours = 0;
+  bool provisional = false;  // a walk-in the League has not confirmed (WALKIN-... id)
 };
 
 struct SyncStatus {
@@ -83,19 +115,31 @@ struct KioskAppOptions {
   std::string staff_id = "kiosk-staff";  // recorded with staff corrections
   std::chrono::milliseconds result_timeout{5000};
   std::chrono::milliseconds confirm_timeout{20000};  // unanswered "Leaving early?" = cancel
+  std::chrono::milliseconds survey_timeout{20000};   // idle on a survey question: back to attract
+  // How often the attract screen looks for a package the background sync applied (new League
+  // keys, desk certificates, sessions), so the door uses it without a restart.
+  std::chrono::milliseconds package_check_interval{5000};
   std::chrono::milliseconds pin_timeout{30000};
   std::chrono::milliseconds staff_timeout{300000};   // staff mode idle: back to attract
   std::chrono::milliseconds flash_duration{600};
   std::function<Instant()> wall_clock = wall_clock_now;
+  // --desk: scans check officials in to the event (the result screen greets them) and staff
+  // mode adds desk check-in and reprints. Must outlive the app. nullptr: a session door.
+  Desk* desk = nullptr;
 };
 
 // Everything a view shows; changes bump `revision`.
 struct KioskState {
   Screen screen = Screen::attract;
   std::uint64_t revision = 0;
-  std::optional<CheckinOutcome> outcome;  // result and confirm_leave screens
+  std::optional<CheckinOutcome> outcome;  // result, confirm_leave and survey screens (the leave)
+  std::size_t survey_question = 0;        // survey: index into the event's survey
+  std::size_t survey_answered = 0;        // survey: questions answered so far
+  std::string survey_message;             // the last survey's result ("Thank you", an error)
   Flash flash = Flash::none;
   std::chrono::milliseconds flash_until{0};
+  Sound sound = Sound::none;      // the last cue; the window plays it when sound_serial moves
+  std::uint64_t sound_serial = 0;
   std::size_t pin_length = 0;  // digits typed (the view shows dots)
   std::string pin_message;     // "Wrong PIN, 3 attempts left", "Locked for 30 s", ...
   std::string staff_query;
@@ -105,8 +149,11 @@ struct KioskState {
   std::vector<DoorRow> door_rows;   // staff_session's attendees
   std::size_t inside_count = 0;     // of staff_session
   SyncStatus sync;
+  std::string last_walk_in;         // id of the last walk-in staff registered here
   std::string staff_message;        // the last staff action's result
   bool staff_message_error = false;
+  std::optional<DeskOutcome> desk_outcome;  // desk mode: the result screen's greeting
+  std::string desk_reprint_image;           // desk mode: the last reprint's PNG
 };
 
 class KioskApp {
@@ -135,6 +182,8 @@ class KioskApp {
   [[nodiscard]] std::optional<Session> door_session() const;
   // Sessions of the event in this door's room (all when no room), for staff's picker.
   [[nodiscard]] std::vector<Session> door_sessions() const;
+  // The distinct rooms of the event's sessions (first-seen spelling, sorted), for staff's picker.
+  [[nodiscard]] std::vector<std::string> rooms() const;
   // One JSON object (no newline) describing the screen, for --state-log and tests.
   [[nodiscard]] std::string state_json() const;
 
@@ -149,6 +198,11 @@ class KioskApp {
   void show_outcome(CheckinOutcome outcome, std::chrono::milliseconds now);
   void typed(const KeyEvent& key, std::chrono::milliseconds now);
   void submit_pin(std::chrono::milliseconds now);
+  // Starts the survey after a leave recorded in the window (when the event has one).
+  bool start_survey(std::chrono::milliseconds now);
+  // Records the answers so far (if any) as one survey scan; does not change the screen.
+  void finish_survey(std::chrono::milliseconds now);
+  void next_question(std::chrono::milliseconds now);
   void refresh_staff();
   void staff_note(std::string message, bool error);
   void changed() { ++state_.revision; }
@@ -160,7 +214,11 @@ class KioskApp {
   KioskState state_;
   WedgeDetector wedge_;
   std::string pin_entry_;
+  std::vector<std::pair<std::string, std::string>> survey_answers_;  // question id -> choice
   std::chrono::milliseconds screen_since_{0};  // last screen change or input on it
+  std::optional<std::string> package_cursor_seen_;  // the package cursor Checkin last loaded
+  std::chrono::milliseconds next_package_check_{0};
+  void reload_if_package_changed(std::chrono::milliseconds now);
 };
 
 }  // namespace muster::kiosk

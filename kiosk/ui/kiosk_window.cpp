@@ -8,6 +8,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <deque>
 #include <exception>
@@ -15,6 +16,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "kiosk/scan/frame_source.hpp"
@@ -23,6 +25,7 @@
 #include "kiosk/ui/input_script.hpp"
 #include "kiosk/ui/screens.hpp"
 #include "kiosk/ui/screenshot.hpp"
+#include "kiosk/ui/sound.hpp"
 #include "kiosk/ui/v4l2_camera.hpp"
 #include "shared/time.hpp"
 
@@ -99,6 +102,7 @@ struct Loop {
       case GLFW_KEY_ESCAPE:
         if (screen == Screen::result) app->handle(DismissResult{}, now);
         if (screen == Screen::confirm_leave) app->handle(AnswerLeave{false}, now);
+        if (screen == Screen::survey) app->handle(SkipSurvey{}, now);
         if (screen == Screen::staff_pin || screen == Screen::staff) app->handle(CloseStaff{}, now);
         break;
       case GLFW_KEY_F2: app->handle(OpenStaff{}, now); break;
@@ -119,6 +123,20 @@ void mouse_button_callback(GLFWwindow* window, int /*button*/, int /*action*/, i
   loop_of(window)->bump();
 }
 void cursor_callback(GLFWwindow* window, double /*x*/, double /*y*/) { loop_of(window)->bump(); }
+// The window system lost the picture (exposed, resized): draw again.
+void refresh_callback(GLFWwindow* window) { loop_of(window)->bump(); }
+void size_callback(GLFWwindow* window, int /*width*/, int /*height*/) { loop_of(window)->bump(); }
+
+// What the screen shows that can change without an input: the state (its revision), the clock's
+// minute and the door's session (the attract screen picks it by the clock). A wake-up that
+// changes none of these draws nothing: on the attract screen the kiosk then renders about once a
+// minute instead of on every wake-up (llvmpipe renders a 1280x800 frame in tens of ms).
+struct IdleView {
+  std::uint64_t revision = 0;
+  std::string clock;
+  std::string session;
+  bool operator==(const IdleView&) const = default;
+};
 
 int glfw_key_named(const std::string& name) {
   if (name == "Enter") return GLFW_KEY_ENTER;
@@ -260,6 +278,8 @@ int run_window(KioskApp& app, const WindowOptions& options) {
   glfwSetKeyCallback(window.get(), key_callback);
   glfwSetMouseButtonCallback(window.get(), mouse_button_callback);
   glfwSetCursorPosCallback(window.get(), cursor_callback);
+  glfwSetWindowRefreshCallback(window.get(), refresh_callback);
+  glfwSetFramebufferSizeCallback(window.get(), size_callback);
 
   ImGuiSession imgui;
   auto& io = ImGui::GetIO();
@@ -313,6 +333,10 @@ int run_window(KioskApp& app, const WindowOptions& options) {
   StaffViewState staff_view;
   staff_view.export_folder = options.export_folder.string();
   StateLog state_log(options.state_log);
+  // Tones on their own thread; without a device it turns itself off (logged once).
+  std::unique_ptr<SoundPlayer> sound;
+  if (options.sound) sound = std::make_unique<SoundPlayer>();
+  std::uint64_t sound_serial = app.state().sound_serial;
   // Script times count from the first frame on screen (fonts and shaders are built by then).
   auto start = monotonic_now();
   bool first_frame = true;
@@ -324,14 +348,18 @@ int run_window(KioskApp& app, const WindowOptions& options) {
   Screen last_screen = app.state().screen;
   int status = 0;
   bool quit = false;
+  std::optional<IdleView> drawn;  // what the last frame on screen showed
+  std::optional<milliseconds> ready_at;  // wall time the first frame was presented, until logged
 
   while (!quit && glfwWindowShouldClose(window.get()) == GLFW_FALSE) {
     const bool scripted = !pending.empty() || loop.click || screenshot_now;
     const bool final_shot = !options.screenshot.empty() && !scripted;
+    bool waited = false;  // woke from an idle wait: draw only if something shown changed
     if (loop.fast_frames > 0 || loop.click || screenshot_now || final_shot) {
       glfwPollEvents();
       if (loop.fast_frames > 0) --loop.fast_frames;
     } else {
+      waited = true;
       const auto now = monotonic_now();
       // The clock shows minutes: sleep until the next minute turns (50 ms late), at most 5 s.
       const auto wall = app.options().wall_clock().time_since_epoch();
@@ -420,6 +448,25 @@ int run_window(KioskApp& app, const WindowOptions& options) {
         }
       }
       app.tick(monotonic_now());
+      if (app.state().sound_serial != sound_serial) {
+        sound_serial = app.state().sound_serial;
+        if (sound) sound->play(app.state().sound);
+      }
+
+      const std::string clock_text =
+          format_local(app.options().wall_clock(), app.checkin().event().timezone, "%H:%M");
+      IdleView view{app.state().revision, clock_text, ""};
+      if (const auto session = app.door_session()) view.session = session->id;
+      if (view != drawn) {
+        // A change nobody typed (a timeout, the minute, a session starting): two frames, so
+        // ImGui has laid the new content out before the loop goes back to waiting.
+        if (drawn) loop.fast_frames = std::max(loop.fast_frames, 2);
+        drawn = view;
+      } else if (waited && loop.fast_frames == 0 && !camera && pending.empty()) {
+        // Woken by the timeout alone (input callbacks bump fast_frames): the picture on the
+        // screen is still right, so skip the frame.
+        continue;
+      }
 
       ImGui_ImplOpenGL3_NewFrame();
       ImGui_ImplGlfw_NewFrame();
@@ -439,10 +486,7 @@ int run_window(KioskApp& app, const WindowOptions& options) {
       ImGui::Begin("kiosk", nullptr,
                    ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
                        ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus);
-      ViewContext context{app, fonts, preview.preview(),
-                          format_local(app.options().wall_clock(), app.checkin().event().timezone,
-                                       "%H:%M"),
-                          options.desk};
+      ViewContext context{app, fonts, preview.preview(), clock_text, options.desk};
       const auto intent = draw_screen(context, staff_view);
       ImGui::End();
       ImGui::PopStyleColor();
@@ -475,6 +519,11 @@ int run_window(KioskApp& app, const WindowOptions& options) {
       glfwSwapBuffers(window.get());
       if (first_frame) {
         first_frame = false;
+        // Start to ready: the first frame is presented. Wall time, so a script that noted the
+        // time before exec can measure exec-to-ready (bench/run does); logged after the first
+        // state below, which stays the log's first line.
+        ready_at = std::chrono::duration_cast<milliseconds>(
+            std::chrono::system_clock::now().time_since_epoch());
         // The backend has uploaded the font atlas: the CPU copies are no longer needed.
         io.Fonts->ClearTexData();
         start = monotonic_now();
@@ -494,6 +543,11 @@ int run_window(KioskApp& app, const WindowOptions& options) {
       if (app.state().screen != last_screen) script_hold = 3;
       last_screen = app.state().screen;
       state_log.record(app);
+      if (ready_at) {
+        state_log.note("{\"ready\":true,\"wall_ms\":" + std::to_string(ready_at->count()) + "," +
+                       resources_json() + "}");
+        ready_at.reset();
+      }
       frame_errors = 0;
     } catch (const std::exception& error) {
       // A bug in one frame must not leave the door without a kiosk; a bug in every frame must

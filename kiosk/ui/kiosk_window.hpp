@@ -18,6 +18,7 @@ struct WindowOptions {
   std::filesystem::path camera_images;  // --camera-images: a file/folder stands in for a camera
   std::string camera_device;            // --camera /dev/videoN (V4L2)
   std::filesystem::path export_folder;  // staff export default
+  bool sound = true;                    // --no-sound: no tones even where a device exists
   bool desk = false;
 };
 

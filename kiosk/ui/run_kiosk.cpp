@@ -1,8 +1,10 @@
 #include "kiosk/ui/run_kiosk.hpp"
 
 #include <iostream>
+#include <optional>
 
 #include "kiosk/app/checkin.hpp"
+#include "kiosk/app/desk.hpp"
 #include "kiosk/app/kiosk_app.hpp"
 #include "kiosk/app/staff_pin.hpp"
 
@@ -33,6 +35,17 @@ int run_kiosk_window(KioskStore& store, const std::filesystem::path& data_dir, b
   }
   KioskAppOptions app_options;
   app_options.demo = demo;
+  // --desk: the registration desk (print folder and printer from settings, default DATA/reprints).
+  std::optional<Desk> desk;
+  if (options.desk) {
+    auto opened = Desk::open(store);
+    if (!opened) {
+      std::cerr << "muster-kiosk --desk: " << opened.message() << '\n';
+      return 1;
+    }
+    desk.emplace(std::move(*opened));
+    app_options.desk = &*desk;
+  }
   KioskApp app(store, *checkin, pin, app_options);
   return run_window(app, options);
 }

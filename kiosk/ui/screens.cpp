@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "kiosk/ui/desk_screens.hpp"
+#include "kiosk/ui/survey_screen.hpp"
+#include "kiosk/app/walk_in.hpp"
 #include "shared/time.hpp"
 
 namespace muster::kiosk::ui {
@@ -254,6 +257,37 @@ std::optional<Intent> draw_pin(const ViewContext& context) {
   return intent;
 }
 
+// Walk-in registration: Tab moves through the fields, Enter in the last one registers.
+std::optional<Intent> draw_walk_in_form(StaffViewState& view, float column) {
+  std::optional<Intent> intent;
+  auto& form = view.walk_in;
+  ImGui::TextColored(kDim, "New walk-in (provisional until confirmed)");
+  const auto field = [&](const char* label, const char* id, std::string& value) {
+    ImGui::TextUnformatted(label);
+    ImGui::SetNextItemWidth(column - 40.0F);
+    return ImGui::InputText(id, &value, ImGuiInputTextFlags_EnterReturnsTrue);
+  };
+  if (view.focus_walk_in) {
+    ImGui::SetKeyboardFocusHere();  // the first name (its label takes no focus)
+    view.focus_walk_in = false;
+  }
+  (void)field("First name", "##walkin_first", form.first_name);
+  (void)field("Last name", "##walkin_last", form.last_name);
+  (void)field("Municipality", "##walkin_municipality", form.municipality);
+  const bool submit =
+      field("Reason (recorded with the registration)", "##walkin_reason", form.reason);
+  ImGui::TextUnformatted("Role");
+  for (const char* role : {"mayor", "councilmember", "clerk", "staff", "guest"}) {
+    if (ImGui::RadioButton(role, form.role == role)) form.role = role;
+    if (std::string_view(role) != "clerk") ImGui::SameLine();
+  }
+  ImGui::NewLine();
+  ImGui::Spacing();
+  if (ImGui::Button("Register walk-in", ImVec2{320.0F, 64.0F}) || submit) intent = form;
+  ImGui::TextColored(kDim, "They are recorded as arrived in this door's session now.");
+  return intent;
+}
+
 std::optional<Intent> draw_staff(const ViewContext& context, StaffViewState& view) {
   const auto& app = context.app;
   const auto& fonts = context.fonts;
@@ -264,6 +298,21 @@ std::optional<Intent> draw_staff(const ViewContext& context, StaffViewState& vie
   ImGui::PushFont(fonts.body);
   ImGui::TextUnformatted("Staff mode");
   ImGui::PopFont();
+  ImGui::SameLine(width() - 720.0F);
+  // Fixed place (the UI test clicks it): 340x60 at x = width - 720, y = 16.
+  if (coloured_button(view.walk_in_open ? "Close walk-in form" : "Walk-in registration",
+                      ImVec2{340.0F, 60.0F}, ImVec4{0.20F, 0.30F, 0.45F, 1.0F})) {
+    view.walk_in_open = !view.walk_in_open;
+    view.focus_walk_in = view.walk_in_open;
+    view.focus_search = !view.walk_in_open;
+  }
+  if (state.last_walk_in != view.walk_in_seen) {
+    // Registered: clear the form for the next person (a refused form keeps what was typed).
+    view.walk_in_seen = state.last_walk_in;
+    view.walk_in = StaffWalkIn{};
+    view.walk_in_open = false;
+    view.focus_search = true;
+  }
   ImGui::SameLine(width() - 360.0F);
   if (coloured_button("Leave staff mode", ImVec2{320.0F, 60.0F}, ImVec4{0.45F, 0.20F, 0.20F, 1.0F})) {
     intent = CloseStaff{};
@@ -299,6 +348,19 @@ std::optional<Intent> draw_staff(const ViewContext& context, StaffViewState& vie
     }
     ImGui::EndCombo();
   }
+  ImGui::TextColored(kDim, "Room of this door");
+  const std::string room =
+      app.checkin().room().empty() ? std::string("All rooms") : app.checkin().room();
+  ImGui::SetNextItemWidth(column - 40.0F);
+  if (ImGui::BeginCombo("##room", room.c_str())) {
+    if (ImGui::Selectable("All rooms", app.checkin().room().empty())) intent = StaffSetRoom{""};
+    for (const auto& name : app.rooms()) {
+      if (ImGui::Selectable(name.c_str(), name == app.checkin().room())) {
+        intent = StaffSetRoom{name};
+      }
+    }
+    ImGui::EndCombo();
+  }
   ImGui::Text("Inside now: %zu   Scanned in this session: %zu", state.inside_count,
               state.door_rows.size());
   ImGui::Text("Sync: %llu scans queued", static_cast<unsigned long long>(state.sync.queued));
@@ -322,7 +384,11 @@ std::optional<Intent> draw_staff(const ViewContext& context, StaffViewState& vie
     for (const auto& row : state.door_rows) {
       ImGui::TableNextRow();
       ImGui::TableNextColumn();
-      ImGui::TextUnformatted(row.name.c_str());
+      if (row.provisional) {
+        ImGui::TextColored(kAmber, "%s (walk-in)", row.name.c_str());  // provisional
+      } else {
+        ImGui::TextUnformatted(row.name.c_str());
+      }
       ImGui::TableNextColumn();
       ImGui::TextUnformatted(row.arrival.c_str());
       ImGui::TableNextColumn();
@@ -339,9 +405,15 @@ std::optional<Intent> draw_staff(const ViewContext& context, StaffViewState& vie
   }
   ImGui::EndChild();
 
-  // Right: find an attendee by name as you type, and manual arrival/leave.
+  // Right: find an attendee by name as you type, and manual arrival/leave; or the walk-in form.
   ImGui::SetCursorPos(ImVec2{2 * kMargin + column, top});
   ImGui::BeginChild("people", ImVec2{column, list_h}, true);
+  if (view.walk_in_open) {
+    if (auto asked = draw_walk_in_form(view, column)) intent = std::move(asked);
+    ImGui::EndChild();
+    ImGui::PopFont();
+    return intent;
+  }
   ImGui::TextColored(kDim, "Find an attendee by name");
   ImGui::SetNextItemWidth(column - 40.0F);
   if (view.focus_search) {
@@ -349,12 +421,13 @@ std::optional<Intent> draw_staff(const ViewContext& context, StaffViewState& vie
     view.focus_search = false;
   }
   if (ImGui::InputText("##search", &view.query)) intent = StaffSearch{view.query};
-  const float results_h = list_h * 0.5F;
+  const float results_h = list_h * (context.desk ? 0.3F : 0.5F);  // desk: room for its buttons
   ImGui::BeginChild("results", ImVec2{0.0F, results_h}, false);
   for (const auto& attendee : state.search_results) {
     const std::string label = attendee.first_name + " " + attendee.last_name + "  -  " +
                               attendee.municipality + "  (" + std::string(to_string(attendee.role)) +
-                              ")##" + attendee.id;
+                              ")" + (is_walk_in_id(attendee.id) ? "  [walk-in, provisional]" : "") +
+                              "##" + attendee.id;
     if (ImGui::Selectable(label.c_str(), attendee.id == view.selected_attendee, 0,
                           ImVec2{0.0F, 44.0F})) {
       view.selected_attendee = attendee.id;
@@ -379,6 +452,7 @@ std::optional<Intent> draw_staff(const ViewContext& context, StaffViewState& vie
     intent = StaffManual{view.selected_attendee, Correction::leave, view.reason};
   }
   if (!can_correct) ImGui::EndDisabled();
+  if (auto desk = draw_desk_staff(context, view)) intent = std::move(desk);
   ImGui::EndChild();
   ImGui::PopFont();
   return intent;
@@ -394,6 +468,10 @@ void background_colour(const KioskState& state, float rgba[4]) {
       state.outcome->result == CheckinResult::rejected) {
     colour = ImVec4{0.35F, 0.05F, 0.05F, 1.0F};  // stays reddish after the flash
   }
+  if (state.flash == Flash::none && state.screen == Screen::result && state.desk_outcome &&
+      state.desk_outcome->result == DeskResult::rejected) {
+    colour = ImVec4{0.35F, 0.05F, 0.05F, 1.0F};  // the desk's refusals too
+  }
   rgba[0] = colour.x;
   rgba[1] = colour.y;
   rgba[2] = colour.z;
@@ -403,10 +481,12 @@ void background_colour(const KioskState& state, float rgba[4]) {
 std::optional<Intent> draw_screen(const ViewContext& context, StaffViewState& staff) {
   switch (context.app.state().screen) {
     case Screen::attract: return draw_attract(context);
-    case Screen::result: return draw_result(context);
+    case Screen::result:
+      return context.app.state().desk_outcome ? draw_desk_result(context) : draw_result(context);
     case Screen::confirm_leave: return draw_confirm(context);
     case Screen::staff_pin: return draw_pin(context);
     case Screen::staff: return draw_staff(context, staff);
+    case Screen::survey: return draw_survey(context);
   }
   return std::nullopt;
 }

@@ -19,6 +19,11 @@ struct StaffViewState {
   std::string selected_attendee;
   std::string export_folder;
   bool focus_search = true;
+  // The walk-in form (right column, instead of the search while open).
+  bool walk_in_open = false;
+  bool focus_walk_in = false;
+  StaffWalkIn walk_in;
+  std::string walk_in_seen;  // KioskState::last_walk_in when the form was last cleared
 };
 
 struct CameraPreview {

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <system_error>
 
@@ -287,6 +288,14 @@ AdminResult<EventPackage> build_event_package(ServerStore& store, std::string_vi
     }
     package.league_keys.push_back(std::move(*key));
   }
+  for (const DeviceCertificateRecord& record : delta->device_certificates) {
+    auto certificate = parse_device_certificate(record.certificate_text);
+    if (!certificate) {
+      return fail(AdminError::store, "the database holds an unreadable device certificate " +
+                                         record.key_id + ": " + certificate.message());
+    }
+    package.device_certificates.push_back(std::move(*certificate));
+  }
   package.generated_at = now;
   return package;
 }
@@ -305,10 +314,26 @@ AdminResult<std::vector<CreditRow>> compute_credits(ServerStore& store, const Ev
   for (Attendee& attendee : *roster)
     people.emplace(attendee.id, std::move(attendee));
 
+  // Walk-ins: provisional ones are flagged; one confirmed as an existing attendee
+  // (confirm-walk-in --as) has their scans counted for that attendee.
+  auto walk_ins = store.walk_ins("", true);
+  if (!walk_ins) return store_error(walk_ins);
+  std::set<std::string, std::less<>> provisional;
+  std::map<std::string, std::string, std::less<>> same_as;
+  for (const WalkInRecord& w : *walk_ins) {
+    if (w.provisional) provisional.insert(w.attendee.id);
+    if (!w.same_as.empty()) same_as.emplace(w.attendee.id, w.same_as);
+  }
+  std::map<std::string, std::set<std::string>, std::less<>> merged;  // attendee -> walk-in ids
   // attendee id -> session id -> that attendee's scans of the session
   std::map<std::string, std::map<std::string, std::vector<Scan>>, std::less<>> grouped;
-  for (Scan& scan : *scans)
+  for (Scan& scan : *scans) {
+    if (const auto alias = same_as.find(scan.attendee_id); alias != same_as.end()) {
+      merged[alias->second].insert(scan.attendee_id);
+      scan.attendee_id = alias->second;
+    }
     grouped[scan.attendee_id][scan.session_id].push_back(std::move(scan));
+  }
 
   std::vector<Session> sessions = event.sessions;
   std::stable_sort(sessions.begin(), sessions.end(), [](const Session& a, const Session& b) {
@@ -323,6 +348,18 @@ AdminResult<std::vector<CreditRow>> compute_credits(ServerStore& store, const Ev
     } else {
       base.attendee.id = attendee_id;
       base.on_roster = false;
+    }
+    base.provisional = provisional.contains(attendee_id);
+    // Event-level scans (no session): the desk's check-in shows as "checked in at".
+    if (const auto event_level = by_session.find(""); event_level != by_session.end()) {
+      for (const Scan& scan : event_level->second) {
+        if (scan.kind != ScanKind::checkin) continue;
+        const Instant when = corrected_time(scan);
+        if (!base.checked_in_at || when < *base.checked_in_at) base.checked_in_at = when;
+      }
+    }
+    if (const auto it = merged.find(attendee_id); it != merged.end()) {
+      base.walk_in_ids.assign(it->second.begin(), it->second.end());
     }
     for (const Session& session : sessions) {
       const auto scans_of_session = by_session.find(session.id);
@@ -381,6 +418,9 @@ std::string credits_json(const Event& event, const std::vector<CreditRow>& rows)
                            {"role", to_string(row.attendee.role)},
                            {"municipality", row.attendee.municipality},
                            {"on_roster", row.on_roster},
+                           {"provisional", row.provisional},
+                           {"walk_in_ids", row.walk_in_ids},
+                           {"checked_in_at", optional_time(row.checked_in_at)},
                            {"eligible", earns_cmo_credit(row.attendee.role)},
                            {"total_credit_hours", 0.0},
                            {"sessions", json::array()}});
@@ -527,6 +567,65 @@ int run_revoke(std::string_view database, std::string_view serial, std::ostream&
       << "Kiosks refuse it after their next package or sync. For a replacement run "
       << "`muster-server issue-badges --event "
       << (badge->event_id.empty() ? "ID" : badge->event_id) << "`: it gets a new serial.\n";
+  return 0;
+}
+
+int run_certify_desk(const CertifyDeskOptions& options, std::ostream& out, std::ostream& err) {
+  if (options.device_name.empty() || options.device_name.size() > 100) {
+    err << "error: --name must be 1 to 100 characters (e.g. \"Registration desk 1\")\n";
+    return 1;
+  }
+  std::string key_text = options.public_key;
+  if (!key_text.empty() && key_text.front() == '@') {
+    std::ifstream in(key_text.substr(1));
+    if (!in) {
+      err << "error: cannot read the public key file " << key_text.substr(1) << '\n';
+      return 1;
+    }
+    std::getline(in, key_text);
+  }
+  while (!key_text.empty() && (key_text.back() == '\r' || key_text.back() == ' ')) {
+    key_text.pop_back();
+  }
+  auto device_key = parse_public_key(key_text);
+  if (!device_key) {
+    err << "error: --public-key is not a MUPK1 public key (print it on the desk with "
+           "`muster-kiosk --data DIR desk-key`): "
+        << device_key.message() << '\n';
+    return 1;
+  }
+  std::optional<Instant> not_after;
+  if (!options.not_after.empty()) {
+    not_after = parse_iso8601(options.not_after);
+    if (!not_after) {
+      err << "error: --not-after must be an ISO 8601 instant with an offset, e.g. "
+             "2026-12-04T18:00:00Z\n";
+      return 1;
+    }
+  }
+  auto store = open_existing_store(options.database);
+  if (!store) return report(store, err);
+  auto league = (*store)->league();
+  if (!league) return report(league, err);
+  auto key = load_checked_league_key(**store, options.database, options.league_key, err);
+  if (!key) return report(key, err);
+  if (device_key->key_id == key->key_id()) {
+    err << "error: the desk key id " << device_key->key_id << " is the League key's id\n";
+    return 1;
+  }
+  auto certificate = certify_device(league->id, *device_key, not_after, *key);
+  if (!certificate) {
+    err << "error: cannot certify the desk key: " << certificate.message() << '\n';
+    return 1;
+  }
+  const std::string text = to_text(*certificate);
+  auto saved = (*store)->add_device_certificate(
+      {device_key->key_id, options.device_name, text, now_instant()});
+  if (!saved) return report(saved, err);
+  out << "Certified desk key " << device_key->key_id << " (" << options.device_name << ")"
+      << (not_after ? " until " + format_utc(*not_after) : std::string(", no expiry"))
+      << ".\nEvery event package (file and sync) now carries its certificate:\n"
+      << text << '\n';
   return 0;
 }
 

@@ -79,8 +79,12 @@ std::string new_provisioning_code();
 struct CreditRow {
   Attendee attendee; // role guest and empty names when the scans name someone not on the roster
   bool on_roster = true;
+  bool provisional = false;  // a walk-in the League has not confirmed yet
+  std::vector<std::string> walk_in_ids;  // confirmed walk-ins whose scans count here (--as)
   Session session;
   Attendance attendance;
+  // The attendee's first event check-in at a registration desk (server clock), if any.
+  std::optional<Instant> checked_in_at;
 };
 
 // Rows for every (attendee, session) with at least one scan, sorted by attendee id, then session
@@ -113,6 +117,17 @@ int run_issue_badges(const IssueBadgesOptions& options, std::ostream& out, std::
 
 int run_revoke(std::string_view database, std::string_view serial, std::ostream& out,
                std::ostream& err);
+
+// certify-desk: the League key certifies a registration desk's device key (MUPK1 text, or
+// "@FILE"); the MUC1 certificate is stored and goes to every kiosk in the event packages.
+struct CertifyDeskOptions {
+  std::string database;
+  std::optional<std::filesystem::path> league_key;
+  std::string public_key;  // MUPK1 text, or @FILE holding it
+  std::string device_name;
+  std::string not_after;   // ISO 8601 instant; empty: no expiry
+};
+int run_certify_desk(const CertifyDeskOptions& options, std::ostream& out, std::ostream& err);
 
 struct PackageOptions {
   std::string database;

@@ -200,6 +200,8 @@ CreditResult<std::vector<LedgerEntry>> event_ledger_entries(ServerStore& store,
   for (const CreditRow& row : *rows) {
     if (!row.on_roster || !earns_cmo_credit(row.attendee.role)) continue;
     if (row.attendance.credit_hours <= 0) continue;
+    // A walk-in's hours wait for the League's confirmation (then close-event --amend posts them).
+    if (row.provisional) continue;
     entries.push_back(
         make_league_entry(event, row.session, row.attendee.id, row.attendance.credit_hours));
   }
@@ -488,6 +490,86 @@ PdfDocument transcript_document(const Transcript& t) {
 
 // ---- credit forms ----
 
+namespace {
+
+// "useful: Yes; pace: Right": the answers in the event's question order, then any answer to a
+// question the event no longer has (an edited survey), by id.
+std::string survey_text(const Event& event, const std::string& details) {
+  const auto parsed = nlohmann::json::parse(details, nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object()) return {};
+  const auto answers = parsed.find("answers");
+  if (answers == parsed.end() || !answers->is_object()) return {};
+  std::string text;
+  const auto add = [&](const std::string& id, const nlohmann::json& value) {
+    if (!value.is_string()) return;
+    text += (text.empty() ? "" : "; ") + id + ": " + value.get<std::string>();
+  };
+  std::set<std::string> known;
+  for (const SurveyQuestion& question : event.survey) {
+    known.insert(question.id);
+    if (const auto it = answers->find(question.id); it != answers->end()) add(question.id, *it);
+  }
+  for (const auto& [id, value] : answers->items()) {
+    if (!known.contains(id)) add(id, value);
+  }
+  return text;
+}
+
+bool confirmed_at_kiosk(const std::string& details) {
+  if (details.empty()) return false;
+  const auto parsed = nlohmann::json::parse(details, nullptr, false);
+  return !parsed.is_discarded() && parsed.is_object() && parsed.value("confirmed", "") == "kiosk";
+}
+
+// The scans are the whole event's; the row's attendee's (and merged walk-ins') are used.
+CreditFormNotes form_notes(const Event& event, const CreditRow& row,
+                           const std::vector<Scan>& scans) {
+  const auto mine = [&](const Scan& scan) {
+    return scan.session_id == row.session.id &&
+           (scan.attendee_id == row.attendee.id ||
+            std::find(row.walk_in_ids.begin(), row.walk_in_ids.end(), scan.attendee_id) !=
+                row.walk_in_ids.end());
+  };
+  CreditFormNotes notes;
+  std::optional<Instant> survey_at;
+  std::optional<std::string> how;
+  for (const Scan& scan : scans) {
+    if (!mine(scan)) continue;
+    if (scan.kind == ScanKind::survey) {
+      const Instant when = corrected_time(scan);
+      const std::string text = survey_text(event, scan.details);
+      if (!text.empty() && (!survey_at || when >= *survey_at)) {
+        survey_at = when;
+        notes.survey = text;
+      }
+      continue;
+    }
+    // The leave that counts is the one at the attendance's final leave time; a confirmed kiosk
+    // leave wins over another scan at the same instant.
+    if (!row.attendance.final_leave || corrected_time(scan) != *row.attendance.final_leave) {
+      continue;
+    }
+    const std::string zone = event.timezone;
+    if (scan.kind == ScanKind::leave && confirmed_at_kiosk(scan.details)) {
+      how = "confirmed at kiosk " + format_local(corrected_time(scan), zone, "%H:%M");
+    } else if (scan.kind == ScanKind::leave && !how) {
+      how = "not confirmed by the official";
+    } else if (scan.kind == ScanKind::correction && scan.correction == Correction::leave &&
+               !how) {
+      how = "staff correction";
+    }
+  }
+  if (how) {
+    notes.confirmation = *how;
+  } else {
+    notes.confirmation = row.attendance.final_leave ? "not confirmed by the official"
+                                                    : "no leave recorded";
+  }
+  return notes;
+}
+
+} // namespace
+
 CreditResult<CreditForm> build_credit_form(ServerStore& store, std::string_view event_id,
                                            std::string_view attendee_id) {
   auto event = store.event(event_id);
@@ -512,19 +594,32 @@ CreditResult<CreditForm> build_credit_form(ServerStore& store, std::string_view 
   for (CreditRow& row : *rows) {
     if (row.attendee.id == attendee_id) form.rows.push_back(std::move(row));
   }
+  if (!form.rows.empty()) form.checked_in_at = form.rows.front().checked_in_at;
   if (form.rows.empty()) {
     return fail(CreditError::not_found, "no attendance of '" + std::string(attendee_id) +
                                             "' recorded at event '" + form.event.id + "'");
+  }
+  auto scans = store.scans_for_event(form.event.id);
+  if (!scans) return store_error(scans.error());
+  for (const CreditRow& row : form.rows) {
+    form.notes.push_back(form_notes(form.event, row, *scans));
   }
   return form;
 }
 
 namespace {
 
-// The kiosk records neither survey answers nor a confirmation of the whole form yet
-// (kiosk/README.md): the form says so instead of leaving the reader to guess.
+// A session without survey answers says so instead of leaving the reader to guess.
 constexpr std::string_view kNoSurvey = "none";
-constexpr std::string_view kNotConfirmed = "not confirmed at the kiosk";
+
+const CreditFormNotes& notes_of(const CreditForm& form, std::size_t row) {
+  static const CreditFormNotes kNone{std::string(kNoSurvey), "no leave recorded"};
+  return row < form.notes.size() ? form.notes[row] : kNone;
+}
+
+std::string survey_or_none(const CreditFormNotes& notes) {
+  return notes.survey.empty() ? std::string(kNoSurvey) : notes.survey;
+}
 
 std::string local_or_dash(const std::optional<Instant>& instant, std::string_view zone) {
   return optional_local(instant, zone).value_or("-");
@@ -542,8 +637,10 @@ double total_hours(const CreditForm& form) {
 std::string credit_form_csv(const CreditForm& form) {
   std::string text = csv_line({"event_id", "official_id", "name", "session_id", "session_title",
                                "date", "arrived", "left", "early_leave", "early_leave_time",
-                               "credit_hours", "eligible", "survey", "kiosk_confirmation"});
-  for (const CreditRow& row : form.rows) {
+                               "credit_hours", "eligible", "survey", "kiosk_confirmation",
+                               "checked_in_at"});
+  for (std::size_t r = 0; r < form.rows.size(); ++r) {
+    const CreditRow& row = form.rows[r];
     const Attendance& a = row.attendance;
     const std::string zone = form.event.timezone;
     text += csv_line(
@@ -552,7 +649,9 @@ std::string credit_form_csv(const CreditForm& form) {
          optional_local(a.first_arrival, zone).value_or(""),
          optional_local(a.final_leave, zone).value_or(""), a.early_leave ? "true" : "false",
          optional_local(a.early_leave_time, zone).value_or(""), fixed2(a.credit_hours),
-         a.eligible ? "true" : "false", std::string(kNoSurvey), std::string(kNotConfirmed)});
+         a.eligible ? "true" : "false", survey_or_none(notes_of(form, r)),
+         notes_of(form, r).confirmation,
+         optional_local(form.checked_in_at, zone).value_or("")});
   }
   return text;
 }
@@ -570,6 +669,15 @@ PdfDocument credit_form_document(const CreditForm& form) {
                        local_date(form.rows.front().session.start, form.event.timezone) +
                        "  ·  times in " + form.event.timezone);
   head.lines.push_back("Arrival and leave times were recorded by the kiosks at the doors.");
+  head.lines.push_back(form.checked_in_at
+                           ? "Checked in at " +
+                                 format_local(*form.checked_in_at, form.event.timezone) +
+                                 " (registration desk)"
+                           : std::string("Checked in at: - (no registration desk check-in)"));
+  if (form.rows.front().provisional) {
+    head.lines.push_back("Provisional: walk-in, to be confirmed by the League "
+                         "(muster-server confirm-walk-in).");
+  }
   doc.blocks.push_back(std::move(head));
 
   PdfBlock sessions;
@@ -588,12 +696,30 @@ PdfDocument credit_form_document(const CreditForm& form) {
   sessions.table = std::move(table);
   doc.blocks.push_back(std::move(sessions));
 
+  // Per session: how the leave was confirmed and the survey answers.
+  PdfBlock kiosk;
+  PdfTable confirmations;
+  confirmations.caption = "At the kiosk";
+  confirmations.columns = {"Session", "Leave"};
+  confirmations.widths = {4.0, 3.3};
+  for (std::size_t r = 0; r < form.rows.size(); ++r) {
+    confirmations.rows.push_back({form.rows[r].session.title, notes_of(form, r).confirmation});
+  }
+  kiosk.table = std::move(confirmations);
+  doc.blocks.push_back(std::move(kiosk));
+  // Answers can be long: lines wrap where table cells would be shortened.
+  PdfBlock survey;
+  survey.lines.push_back("Survey answers after leaving:");
+  for (std::size_t r = 0; r < form.rows.size(); ++r) {
+    survey.lines.push_back("  " + form.rows[r].session.title + ": " +
+                           survey_or_none(notes_of(form, r)));
+  }
+  doc.blocks.push_back(std::move(survey));
+
   PdfBlock end;
   const bool eligible = earns_cmo_credit(form.attendee.role);
   end.lines.push_back("Total credit hours: " + fixed2(total_hours(form)) +
                       (eligible ? "" : " (this role earns no CMO credit)"));
-  end.lines.push_back("Survey answers: " + std::string(kNoSurvey));
-  end.lines.push_back("Official's confirmation: " + std::string(kNotConfirmed));
   end.lines.push_back("Claiming credit for time not attended could be an ethics violation.");
   doc.blocks.push_back(std::move(end));
   return doc;

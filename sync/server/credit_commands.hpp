@@ -86,11 +86,24 @@ PdfDocument transcript_document(const Transcript& transcript);
 
 // ---- credit forms and verification letters ----
 
+// What the kiosk recorded about one session of the form beyond attendance (docs/credit.md).
+struct CreditFormNotes {
+  // The official's survey answers after leaving, "useful: Yes; pace: Right" in the event's
+  // question order; empty when none (the last survey of the session counts).
+  std::string survey;
+  // How the leave that counts was recorded: "confirmed at kiosk 09:15" (the official answered
+  // "Leaving early?" at the door), "not confirmed by the official" (a leave without that, e.g.
+  // headless), "staff correction", or "no leave recorded".
+  std::string confirmation;
+};
+
 struct CreditForm {
   std::string league_name;
   Event event;
   Attendee attendee;           // without e-mail
   std::vector<CreditRow> rows; // the sessions with scans, in session order
+  std::vector<CreditFormNotes> notes;  // parallel to rows
+  std::optional<Instant> checked_in_at;  // at the registration desk (kiosk --desk), if any
 };
 // not_found when the event or attendee is unknown or the attendee has no scans in the event.
 CreditResult<CreditForm> build_credit_form(ServerStore& store, std::string_view event_id,

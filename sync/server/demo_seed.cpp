@@ -86,7 +86,13 @@ int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err) {
     return 1;
   }
   const Instant now = now_instant();
-  const Event event = move_to_today(std::move(*event_file), now);
+  Event event = move_to_today(std::move(*event_file), now);
+  // The demo asks the kiosk demo's two survey questions after a leave (kiosk/app/demo.cpp),
+  // unless the assets' event.json brings its own.
+  if (event.survey.empty()) {
+    event.survey = {{"useful", "Was this session useful for your work?", {"Yes", "Somewhat", "No"}},
+                    {"pace", "How was the pace?", {"Too slow", "Right", "Too fast"}}};
+  }
 
   // A fresh database gets a demo League; an existing one is reused.
   bool initialised = false;

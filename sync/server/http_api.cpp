@@ -377,8 +377,13 @@ std::optional<DeviceRecord> HttpServer::Impl::authenticate(const httplib::Reques
       sodium_memcmp(expected.data(), presented.data(), presented.size()) != 0) {
     return deny("the device token is not valid");
   }
-  // Last seen is monitoring data: a failure to record it must not fail the request.
-  (void)store->touch_device(device->id, now_instant());
+  // Last seen is monitoring data: a failure to record it must not fail the request. Written at
+  // most once a second per device (the metric is in seconds): each write is a durable commit
+  // that would queue behind other devices' batches for the database's one writer.
+  const Instant seen = now_instant();
+  if (!device->last_seen || seen - *device->last_seen >= std::chrono::seconds(1)) {
+    (void)store->touch_device(device->id, seen);
+  }
   return std::move(device.value());
 }
 
@@ -487,6 +492,10 @@ void HttpServer::Impl::handle_package(const httplib::Request& req, httplib::Resp
     auto parsed = parse_public_key(key.public_key_text);
     if (parsed) package.league_keys.push_back(std::move(parsed.value()));
   }
+  for (const auto& record : delta->device_certificates) {
+    auto parsed = parse_device_certificate(record.certificate_text);
+    if (parsed) package.device_certificates.push_back(std::move(parsed.value()));
+  }
   package.generated_at = now_instant();
   res.set_header("X-Muster-Cursor", std::to_string(package.cursor));
   // httplib gzips (or brotli-compresses) application/json when the client accepts it.
@@ -550,6 +559,14 @@ void HttpServer::Impl::handle_scans(const httplib::Request& req, httplib::Respon
   for (const auto& key : *keys) {
     if (auto parsed = parse_public_key(key.public_key_text)) (void)trust->add_league_key(*parsed);
   }
+  // Badges a registration desk reprinted are signed by its certified device key.
+  auto certificates = (*store)->device_certificates();
+  if (!certificates) return store_failure(res, *store, certificates.error());
+  for (const auto& record : *certificates) {
+    if (auto parsed = parse_device_certificate(record.certificate_text)) {
+      (void)trust->add_device_certificate(*parsed);
+    }
+  }
 
   const auto reject = [&](const Scan& scan, std::string_view code, const std::string& message) {
     metrics.count_rejected_batch(code);
@@ -557,13 +574,20 @@ void HttpServer::Impl::handle_scans(const httplib::Request& req, httplib::Respon
                json{{"sequence", scan.sequence}});
   };
   for (const auto& scan : scans) {
-    if (!sessions.contains(scan.session_id)) {
+    const bool event_level = scan.kind == ScanKind::checkin ||
+                             scan.kind == ScanKind::registration || scan.kind == ScanKind::reprint;
+    if (!(event_level && scan.session_id.empty()) && !sessions.contains(scan.session_id)) {
       return reject(scan, "wrong_event",
                     "session '" + scan.session_id + "' is not a session of event " + event->id);
     }
     if (scan.badge_payload.empty()) {
-      if (scan.kind != ScanKind::correction) {
-        return reject(scan, "badge_missing", "an arrival or leave must carry its badge payload");
+      // Staff act without a badge (corrections, a check-in found by name, a walk-in); a survey
+      // follows a leave that carried one. Arrivals, leaves and reprints need their badge.
+      const bool badge_needed = scan.kind == ScanKind::arrive || scan.kind == ScanKind::leave ||
+                                scan.kind == ScanKind::reprint;
+      if (badge_needed) {
+        return reject(scan, "badge_missing",
+                      "an arrival, leave or reprint must carry its badge payload");
       }
       continue;
     }

@@ -11,6 +11,7 @@
 
 #include "sync/server/admin_commands.hpp"
 #include "sync/server/credit_cli.hpp"
+#include "sync/server/walk_in_cli.hpp"
 #include "sync/server/demo_seed.hpp"
 #include "sync/server/http_api.hpp"
 #include "sync/server/league_key.hpp"
@@ -134,6 +135,19 @@ int main(int argc, char** argv) {
   add_db(revoke_cmd);
   revoke_cmd->add_option("--serial", serial, "the badge serial")->required();
 
+  CertifyDeskOptions certify;
+  auto* certify_cmd = app.add_subcommand(
+      "certify-desk", "certify a registration desk's device key (muster-kiosk desk-key) so its "
+                      "reprinted badges verify on every kiosk; packages carry the certificate");
+  add_db(certify_cmd);
+  add_key(certify_cmd);
+  certify_cmd->add_option("--public-key", certify.public_key, "the desk's MUPK1 text, or @FILE")
+      ->required();
+  certify_cmd->add_option("--name", certify.device_name, "a name, e.g. \"Registration desk 1\"")
+      ->required();
+  certify_cmd->add_option("--not-after", certify.not_after,
+                          "ISO 8601 instant after which the desk's reprints stop verifying");
+
   auto* package_cmd = app.add_subcommand(
       "package", "write the signed event package a kiosk imports offline (import-package)");
   add_db(package_cmd);
@@ -182,6 +196,7 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--tls-key", tls_key, "TLS private key (PEM)");
 
   CreditCli credit_cli(app); // issue 6: close-event, transcript, credit-form, report, ...
+  WalkInCli walk_in_cli(app); // walk-ins, confirm-walk-in
 
   try {
     app.parse(argc, argv);
@@ -209,6 +224,11 @@ int main(int argc, char** argv) {
       return run_issue_badges({database, optional_path(league_key), event_id, out}, o, e);
     }
     if (*revoke_cmd) return run_revoke(database, serial, o, e);
+    if (*certify_cmd) {
+      certify.database = database;
+      certify.league_key = optional_path(league_key);
+      return run_certify_desk(certify, o, e);
+    }
     if (*package_cmd)
       return run_package({database, optional_path(league_key), event_id, out}, o, e);
     if (*provision_cmd) {
@@ -224,6 +244,7 @@ int main(int argc, char** argv) {
     }
     if (*serve_cmd) return run_serve(database, listen, tls_cert, tls_key, league_key);
     if (auto code = credit_cli.run(o, e)) return *code;
+    if (auto code = walk_in_cli.run(o, e)) return *code;
   } catch (const std::exception& error) {
     std::cerr << "internal error: " << error.what() << '\n';
     return 1;

@@ -10,6 +10,10 @@
 #include <string>
 #include <utility>
 
+#include "shared/badge.hpp"
+#include "shared/import.hpp"
+#include <nlohmann/json.hpp>
+
 #include "sync/server/sql_connection.hpp"
 
 namespace muster::server {
@@ -38,7 +42,7 @@ namespace {
 
 using Params = std::vector<SqlParam>;
 
-constexpr std::int64_t kSchemaVersion = 2;
+constexpr std::int64_t kSchemaVersion = 3;
 constexpr std::int64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
 
 // Migration 1. Times are BIGINT milliseconds since the Unix epoch (UTC); flags are 0/1 BIGINT;
@@ -118,10 +122,24 @@ CREATE TABLE admin_tokens (
   token_hash TEXT PRIMARY KEY, label TEXT NOT NULL, created_at BIGINT NOT NULL);
 )sql";
 
+// Migration 3 (issue 3: the registration desk, walk-ins, surveys): each scan's details (a JSON
+// object's text, shared/domain.hpp), the event's survey questions (JSON array text), walk-ins
+// registered at a kiosk (provisional until the League confirms them) and the desks' device
+// keys the League certified (MUC1 text), which go to kiosks in the event package.
+constexpr std::string_view kSchemaV3 = R"sql(
+ALTER TABLE scans ADD COLUMN details TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN survey_json TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE attendees ADD COLUMN provisional BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE attendees ADD COLUMN same_as TEXT NOT NULL DEFAULT '';
+CREATE TABLE device_certificates (
+  key_id TEXT PRIMARY KEY, device_name TEXT NOT NULL, certificate TEXT NOT NULL,
+  created_at BIGINT NOT NULL, change BIGINT NOT NULL);
+)sql";
+
 constexpr std::string_view kScanColumns =
     "device_id, seq, attendee_id, badge_serial, badge_payload, session_id, kind, wall_ms, "
     "monotonic_ms, clock_offset_ms, correction, effective_ms, staff_id, reason, voids_device_id, "
-    "voids_sequence, prev_hash, hash";
+    "voids_sequence, prev_hash, hash, details";
 constexpr std::string_view kBadgeColumns =
     "serial, attendee_id, event_id, key_id, payload, issued_at, revoked_at";
 constexpr std::string_view kDeviceColumns = "id, name, event_id, token_hash, created_at, last_seen";
@@ -198,7 +216,7 @@ bool same_event_fields(const Event& a, const Event& b) {
          a.credit_policy.leave_grace == b.credit_policy.leave_grace &&
          format_double(a.credit_policy.increment_hours) ==
              format_double(b.credit_policy.increment_hours) &&
-         a.credit_policy.debounce == b.credit_policy.debounce;
+         a.credit_policy.debounce == b.credit_policy.debounce && a.survey == b.survey;
 }
 
 bool same_session(const Session& a, const Session& b) {
@@ -250,6 +268,7 @@ Scan scan_from(const SqlRow& row) {
   scan.voids_sequence = unsigned_integer(row[15]);
   scan.prev_hash = digest(row[16]);
   scan.hash = digest(row[17]);
+  scan.details = text(row[18]);
   return scan;
 }
 
@@ -328,6 +347,13 @@ public:
         return versioned.error();
       }
     }
+    if (found < 3) {
+      if (auto created = db_->exec_script(kSchemaV3); !created) return created.error();
+      if (auto versioned = db_->exec("INSERT INTO schema_version (version) VALUES (3)");
+          !versioned) {
+        return versioned.error();
+      }
+    }
     return tx->commit();
   }
 
@@ -349,6 +375,7 @@ public:
     } else {
       if (auto created = db_->exec_script(kSchemaV1); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV2); !created) return created.error();
+      if (auto created = db_->exec_script(kSchemaV3); !created) return created.error();
       if (auto versioned =
               db_->exec("INSERT INTO schema_version (version) VALUES ($1)", Params{kSchemaVersion});
           !versioned) {
@@ -501,14 +528,15 @@ public:
                           std::int64_t{policy.leave_grace.count()},
                           format_double(policy.increment_hours),
                           std::int64_t{policy.debounce.count()},
-                          *stamp};
+                          *stamp,
+                          survey_to_json(event.survey)};
       auto written =
           db_->exec(stored ? "UPDATE events SET name = $2, timezone = $3, location = $4, "
                              "arrival_grace_min = $5, leave_grace_min = $6, increment_hours = $7, "
-                             "debounce_s = $8, change = $9 WHERE id = $1"
+                             "debounce_s = $8, change = $9, survey_json = $10 WHERE id = $1"
                            : "INSERT INTO events (id, name, timezone, location, arrival_grace_min, "
-                             "leave_grace_min, increment_hours, debounce_s, change) "
-                             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                             "leave_grace_min, increment_hours, debounce_s, change, survey_json) "
+                             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                     params);
       if (!written) return written.error();
       ++(stored ? stats.updated : stats.inserted);
@@ -703,6 +731,43 @@ public:
     return current;
   }
 
+  DbResult<Ok> add_device_certificate(const DeviceCertificateRecord& record) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    if (record.key_id.empty() || record.certificate_text.empty() || has_nul(record.key_id) ||
+        has_nul(record.certificate_text) || has_nul(record.device_name)) {
+      return fail(DbError::invalid, "a device certificate needs a key id and its MUC1 text");
+    }
+    auto tx = begin_write(kLeagueScope);
+    if (!tx) return tx.error();
+    auto stamp = bump(*tx);
+    if (!stamp) return stamp.error();
+    // Certifying a key again (a new expiry) replaces its certificate.
+    if (auto saved = db_->exec(
+            "INSERT INTO device_certificates (key_id, device_name, certificate, created_at, change) "
+            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key_id) DO UPDATE SET "
+            "device_name = excluded.device_name, certificate = excluded.certificate, "
+            "created_at = excluded.created_at, change = excluded.change",
+            Params{record.key_id, record.device_name, record.certificate_text,
+                   to_ms(record.created_at), *stamp});
+        !saved) {
+      return saved.error();
+    }
+    return tx->commit();
+  }
+
+  DbResult<std::vector<DeviceCertificateRecord>> device_certificates() override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    auto rows = db_->exec(
+        "SELECT key_id, device_name, certificate, created_at FROM device_certificates "
+        "ORDER BY key_id");
+    if (!rows) return rows.error();
+    std::vector<DeviceCertificateRecord> all;
+    for (const auto& row : rows->rows) {
+      all.push_back({text(row[0]), text(row[1]), text(row[2]), from_ms(integer(row[3]))});
+    }
+    return all;
+  }
+
   DbResult<PackageDelta> package_since(std::string_view event_id, std::uint64_t cursor) override {
     if (auto ready = ensure_schema(); !ready) return ready.error();
     if (auto began = db_->begin_read(); !began) return began.error();
@@ -745,6 +810,9 @@ public:
     auto keys = league_keys();
     if (!keys) return keys.error();
     delta.league_keys = std::move(*keys);
+    auto certificates = device_certificates();
+    if (!certificates) return certificates.error();
+    delta.device_certificates = std::move(*certificates);
     return delta;
   }
 
@@ -886,7 +954,10 @@ public:
       if (scan.sequence == 0 || scan.sequence > static_cast<std::uint64_t>(kMaxInt64)) {
         return reject(scan.sequence, "scan sequence numbers start at 1");
       }
-      if (!session_ids.contains(scan.session_id)) {
+      const bool event_level = scan.kind == ScanKind::checkin ||
+                               scan.kind == ScanKind::registration ||
+                               scan.kind == ScanKind::reprint;
+      if (!(event_level && scan.session_id.empty()) && !session_ids.contains(scan.session_id)) {
         return fail(DbError::invalid, "scan " + std::to_string(scan.sequence) + " names session '" +
                                           scan.session_id + "', which is not part of event '" +
                                           std::string(event_id) + "'");
@@ -897,7 +968,7 @@ public:
       }
       for (const std::string* field :
            {&scan.attendee_id, &scan.badge_serial, &scan.badge_payload, &scan.session_id,
-            &scan.staff_id, &scan.reason, &scan.voids_device_id}) {
+            &scan.staff_id, &scan.reason, &scan.voids_device_id, &scan.details}) {
         if (has_nul(*field)) {
           return fail(DbError::invalid,
                       "scan " + std::to_string(scan.sequence) + " contains a NUL character");
@@ -944,6 +1015,14 @@ public:
       if (auto inserted = insert_scan(scan, event_id, received_at); !inserted) {
         return inserted.error();
       }
+      if (scan.kind == ScanKind::reprint) {
+        if (auto applied = apply_reprint(*tx, scan, event_id, received_at); !applied) {
+          return applied.error();
+        }
+      }
+      if (scan.kind == ScanKind::registration) {
+        if (auto added = apply_registration(*tx, scan); !added) return added.error();
+      }
     }
     if (!fresh.empty()) {
       const Scan& last = fresh.back();
@@ -959,6 +1038,93 @@ public:
     if (auto committed = tx->commit(); !committed) return committed.error();
     outcome.stored = fresh.size();
     return outcome;
+  }
+
+  DbResult<std::vector<WalkInRecord>> walk_ins(std::string_view event_id,
+                                               bool include_confirmed) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    std::string sql =
+        "SELECT a.id, a.first_name, a.last_name, a.role, a.municipality, a.provisional, "
+        "a.same_as, s.event_id, s.device_id, s.staff_id, s.reason, s.wall_ms, s.clock_offset_ms "
+        "FROM attendees a JOIN scans s ON s.attendee_id = a.id AND s.kind = 'registration' "
+        "WHERE 1 = 1";
+    Params params;
+    if (!include_confirmed) sql += " AND a.provisional = 1";
+    if (!event_id.empty()) {
+      sql += " AND s.event_id = $1";
+      params.emplace_back(std::string(event_id));
+    }
+    sql += " ORDER BY s.wall_ms, a.id";
+    auto rows = db_->exec(sql, params);
+    if (!rows) return rows.error();
+    std::vector<WalkInRecord> out;
+    std::set<std::string, std::less<>> seen;  // one line per walk-in (its first registration)
+    for (const auto& row : rows->rows) {
+      WalkInRecord record;
+      record.attendee.id = text(row[0]);
+      if (!seen.insert(record.attendee.id).second) continue;
+      record.attendee.first_name = text(row[1]);
+      record.attendee.last_name = text(row[2]);
+      record.attendee.role = parse_role(text(row[3])).value_or(Role::guest);
+      record.attendee.municipality = text(row[4]);
+      record.provisional = integer(row[5]) != 0;
+      record.same_as = text(row[6]);
+      record.event_id = text(row[7]);
+      record.device_id = text(row[8]);
+      record.staff_id = text(row[9]);
+      record.reason = text(row[10]);
+      record.registered_at = from_ms(integer(row[11]) + integer(row[12]));
+      out.push_back(std::move(record));
+    }
+    return out;
+  }
+
+  DbResult<WalkInRecord> confirm_walk_in(std::string_view attendee_id,
+                                         std::string_view same_as) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    {
+      auto tx = begin_write(kLeagueScope);
+      if (!tx) return tx.error();
+      auto found = db_->exec(
+          "SELECT a.provisional FROM attendees a WHERE a.id = $1 AND EXISTS "
+          "(SELECT 1 FROM scans s WHERE s.attendee_id = a.id AND s.kind = 'registration')",
+          Params{std::string(attendee_id)});
+      if (!found) return found.error();
+      if (found->rows.empty()) {
+        return fail(DbError::not_found, "no walk-in '" + std::string(attendee_id) + "'");
+      }
+      if (!same_as.empty()) {
+        if (same_as == attendee_id) {
+          return fail(DbError::invalid, "a walk-in cannot be the same person as itself");
+        }
+        auto other = db_->exec("SELECT provisional, same_as FROM attendees WHERE id = $1",
+                               Params{std::string(same_as)});
+        if (!other) return other.error();
+        if (other->rows.empty()) {
+          return fail(DbError::not_found, "no attendee '" + std::string(same_as) + "'");
+        }
+        if (integer(other->rows[0][0]) != 0 || !text(other->rows[0][1]).empty()) {
+          return fail(DbError::invalid, "'" + std::string(same_as) +
+                                            "' is a walk-in itself: confirm it first, or name "
+                                            "the roster attendee");
+        }
+      }
+      auto stamp = bump(*tx);
+      if (!stamp) return stamp.error();
+      if (auto updated = db_->exec(
+              "UPDATE attendees SET provisional = 0, same_as = $2, change = $3 WHERE id = $1",
+              Params{std::string(attendee_id), std::string(same_as), *stamp});
+          !updated) {
+        return updated.error();
+      }
+      if (auto committed = tx->commit(); !committed) return committed.error();
+    }
+    auto all = walk_ins("", true);
+    if (!all) return all.error();
+    for (auto& record : *all) {
+      if (record.attendee.id == attendee_id) return std::move(record);
+    }
+    return fail(DbError::not_found, "no walk-in '" + std::string(attendee_id) + "'");
   }
 
   DbResult<ChainAnchor> chain_head(std::string_view device_id) override {
@@ -1063,7 +1229,7 @@ private:
     const Params id{std::string(event_id)};
     auto rows =
         db_->exec("SELECT id, name, timezone, location, arrival_grace_min, leave_grace_min, "
-                  "increment_hours, debounce_s FROM events WHERE id = $1",
+                  "increment_hours, debounce_s, survey_json FROM events WHERE id = $1",
                   id);
     if (!rows) return rows.error();
     if (rows->rows.empty())
@@ -1078,6 +1244,9 @@ private:
     event.credit_policy.leave_grace = std::chrono::minutes{integer(row[5])};
     event.credit_policy.increment_hours = parse_double(row[6]);
     event.credit_policy.debounce = std::chrono::seconds{integer(row[7])};
+    auto survey = parse_survey_json(text(row[8]), "the stored survey of event " + event.id);
+    if (!survey) return fail(DbError::schema, survey.message());
+    event.survey = std::move(*survey);
     auto sessions = db_->exec(
         "SELECT id, title, room, start_ms, end_ms, credit_hours, course_code, core, topic "
         "FROM sessions WHERE event_id = $1 ORDER BY ord",
@@ -1097,6 +1266,115 @@ private:
       event.sessions.push_back(std::move(session));
     }
     return event;
+  }
+
+  // A kiosk's walk-in registration (ScanKind::registration): a new attendee id becomes a
+  // provisional attendee from the scan's details, with a change stamp so the next package delta
+  // takes it to every door. An existing attendee is never overwritten.
+  DbResult<Ok> apply_registration(Transaction& tx, const Scan& scan) {
+    if (!is_valid_badge_id(scan.attendee_id)) {
+      return fail(DbError::invalid, "registration scan " + std::to_string(scan.sequence) +
+                                        " names an invalid attendee id");
+    }
+    auto existing =
+        db_->exec("SELECT 1 FROM attendees WHERE id = $1", Params{scan.attendee_id});
+    if (!existing) return existing.error();
+    if (!existing->rows.empty()) return Ok{};
+    const auto details = nlohmann::json::parse(scan.details, nullptr, false);
+    const auto field = [&](const char* name) {
+      std::string value;
+      if (details.is_object() && details.contains(name) && details[name].is_string()) {
+        value = details[name].get<std::string>();
+      }
+      std::erase(value, '\0');
+      return value;
+    };
+    const auto role = parse_role(field("role")).value_or(Role::guest);
+    auto stamp = bump(tx);
+    if (!stamp) return stamp.error();
+    if (auto inserted = db_->exec(
+            "INSERT INTO attendees (id, first_name, last_name, role, municipality, email, change, "
+            "provisional) VALUES ($1, $2, $3, $4, $5, '', $6, 1) ON CONFLICT (id) DO NOTHING",
+            Params{scan.attendee_id, field("first_name"), field("last_name"),
+                   std::string(to_string(role)), field("municipality"), *stamp});
+        !inserted) {
+      return inserted.error();
+    }
+    return Ok{};
+  }
+
+  // A desk's reprint (ScanKind::reprint): the new badge (signed by the desk's certified key,
+  // verified by the HTTP layer) is recorded for the attendee, and the old serial
+  // (details.old_serial, else every other unrevoked badge of the attendee) is revoked with a
+  // change stamp, so the next package delta takes the revocation to every door.
+  DbResult<Ok> apply_reprint(Transaction& tx, const Scan& scan, std::string_view event_id,
+                             Instant received_at) {
+    if (scan.badge_serial.empty() || scan.attendee_id.empty()) {
+      return fail(DbError::invalid, "reprint scan " + std::to_string(scan.sequence) +
+                                        " needs its attendee and new badge serial");
+    }
+    std::string old_serial;
+    const auto details = nlohmann::json::parse(scan.details, nullptr, false);
+    if (details.is_object() && details.contains("old_serial") &&
+        details["old_serial"].is_string()) {
+      old_serial = details["old_serial"].get<std::string>();
+    }
+    if (has_nul(old_serial) || old_serial == scan.badge_serial) {
+      return fail(DbError::invalid, "reprint scan " + std::to_string(scan.sequence) +
+                                        " names an invalid old serial");
+    }
+    auto stamp = bump(tx);
+    if (!stamp) return stamp.error();
+    const Instant revoked_at = scan.wall_time;
+    // The key id is the payload's fifth field: MU1.<league>.<attendee>.<serial>.<key id>.<sig>.
+    std::string key_id;
+    {
+      std::size_t field = 0;
+      std::size_t begin = 0;
+      for (std::size_t i = 0; i <= scan.badge_payload.size(); ++i) {
+        if (i == scan.badge_payload.size() || scan.badge_payload[i] == '.') {
+          if (field == 4) key_id = scan.badge_payload.substr(begin, i - begin);
+          ++field;
+          begin = i + 1;
+        }
+      }
+    }
+    if (auto inserted = db_->exec(
+            "INSERT INTO badges (serial, attendee_id, event_id, key_id, payload, issued_at, "
+            "revoked_at, change) VALUES ($1, $2, $3, $4, $5, $6, NULL, 0) "
+            "ON CONFLICT (serial) DO NOTHING",
+            Params{scan.badge_serial, scan.attendee_id, std::string(event_id), key_id,
+                   scan.badge_payload, to_ms(received_at)});
+        !inserted) {
+      return inserted.error();
+    }
+    if (!old_serial.empty()) {
+      // An old serial the server never issued (printed elsewhere) is still revoked everywhere.
+      if (auto inserted = db_->exec(
+              "INSERT INTO badges (serial, attendee_id, event_id, key_id, payload, issued_at, "
+              "revoked_at, change) VALUES ($1, $2, $3, '', '', $4, $4, $5) "
+              "ON CONFLICT (serial) DO NOTHING",
+              Params{old_serial, scan.attendee_id, std::string(event_id), to_ms(revoked_at),
+                     *stamp});
+          !inserted) {
+        return inserted.error();
+      }
+      if (auto revoked = db_->exec("UPDATE badges SET revoked_at = $2, change = $3 "
+                                   "WHERE serial = $1 AND revoked_at IS NULL",
+                                   Params{old_serial, to_ms(revoked_at), *stamp});
+          !revoked) {
+        return revoked.error();
+      }
+      return Ok{};
+    }
+    if (auto revoked = db_->exec("UPDATE badges SET revoked_at = $3, change = $4 "
+                                 "WHERE attendee_id = $1 AND serial <> $2 AND revoked_at IS NULL",
+                                 Params{scan.attendee_id, scan.badge_serial, to_ms(revoked_at),
+                                        *stamp});
+        !revoked) {
+      return revoked.error();
+    }
+    return Ok{};
   }
 
   DbResult<BadgeRecord> load_badge(std::string_view serial) {
@@ -1150,9 +1428,10 @@ private:
     auto inserted = db_->exec(
         "INSERT INTO scans (device_id, seq, event_id, attendee_id, badge_serial, badge_payload, "
         "session_id, kind, wall_ms, monotonic_ms, clock_offset_ms, correction, effective_ms, "
-        "staff_id, reason, voids_device_id, voids_sequence, prev_hash, hash, received_at) "
+        "staff_id, reason, voids_device_id, voids_sequence, prev_hash, hash, received_at, "
+        "details) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
-        "$18, $19, $20)",
+        "$18, $19, $20, $21)",
         Params{scan.device_id,
                static_cast<std::int64_t>(scan.sequence),
                std::string(event_id),
@@ -1172,7 +1451,8 @@ private:
                static_cast<std::int64_t>(scan.voids_sequence),
                to_hex(scan.prev_hash),
                to_hex(scan.hash),
-               to_ms(received_at)});
+               to_ms(received_at),
+               scan.details});
     if (!inserted) return inserted.error();
     return Ok{};
   }

@@ -59,6 +59,27 @@ struct BadgeRecord {
   std::optional<Instant> revoked_at;
 };
 
+// A desk's device key the League certified (registration desk reprints, issue 3).
+struct DeviceCertificateRecord {
+  std::string key_id;            // the device key's id
+  std::string device_name;       // "Registration desk 1"
+  std::string certificate_text;  // the MUC1 text form (shared/badge.hpp)
+  Instant created_at;
+};
+
+// A walk-in: an attendee created by the ingest of a kiosk's registration scan (ScanKind::
+// registration), provisional until the League confirms them (`muster-server confirm-walk-in`).
+struct WalkInRecord {
+  Attendee attendee;            // e-mail empty
+  bool provisional = true;
+  std::string same_as;          // confirmed as this existing attendee ("" when not)
+  std::string event_id;         // of the registration scan
+  std::string device_id;        // the kiosk that registered them
+  std::string staff_id;
+  std::string reason;
+  Instant registered_at;        // the registration scan's time on the server's clock
+};
+
 struct DeviceRecord {
   std::string id;
   std::string name;
@@ -77,6 +98,7 @@ struct PackageDelta {
   std::vector<Attendee> attendees;           // added or changed; email ALWAYS empty here
   std::vector<std::string> revoked_serials;  // revoked since the cursor (all of them for cursor 0)
   std::vector<LeagueKeyRecord> league_keys;  // always all of them
+  std::vector<DeviceCertificateRecord> device_certificates;  // always all of them
 };
 
 // Why a batch of scans was refused as a whole. Nothing of a refused batch is stored.
@@ -122,6 +144,11 @@ class ServerStore {
   // Revoking twice is fine (keeps the first time); not_found for an unknown serial.
   virtual DbResult<BadgeRecord> revoke_badge(std::string_view serial, Instant when) = 0;
 
+  // Stores (or replaces, by key id) a device certificate and bumps the change counter, so the
+  // next package delta of every event carries it.
+  virtual DbResult<Ok> add_device_certificate(const DeviceCertificateRecord& record) = 0;
+  virtual DbResult<std::vector<DeviceCertificateRecord>> device_certificates() = 0;
+
   virtual DbResult<PackageDelta> package_since(std::string_view event_id,
                                                std::uint64_t cursor) = 0;
 
@@ -147,6 +174,16 @@ class ServerStore {
   virtual DbResult<ChainAnchor> chain_head(std::string_view device_id) = 0;
   virtual DbResult<std::vector<Scan>> scans_for_event(std::string_view event_id) = 0;
   virtual DbResult<std::uint64_t> scan_count() = 0;
+
+  // Walk-ins (attendees a registration scan created), oldest first; of one event unless
+  // event_id is empty; confirmed ones too when include_confirmed.
+  virtual DbResult<std::vector<WalkInRecord>> walk_ins(std::string_view event_id,
+                                                       bool include_confirmed) = 0;
+  // Clears a walk-in's provisional flag (not_found: no such walk-in). With same_as (an existing
+  // attendee, not a walk-in itself), records that the walk-in is that person: their scans then
+  // count for same_as in credits. Bumps the change counter (kiosks learn it in the next delta).
+  virtual DbResult<WalkInRecord> confirm_walk_in(std::string_view attendee_id,
+                                                 std::string_view same_as) = 0;
 
   // Added by the storage implementation:
   // One device's stored chain, in sequence order (not_found for an unknown device).

@@ -90,8 +90,9 @@ struct Door {
 };
 
 void add_scan(Door& door, const std::string& attendee, const std::string& session, ScanKind kind,
-              const char* time) {
+              const char* time, std::string details = {}) {
   Scan scan;
+  scan.details = std::move(details);
   scan.device_id = door.id;
   scan.sequence = door.scans.size() + 1;
   scan.attendee_id = attendee;
@@ -470,12 +471,86 @@ TEST_F(CreditCommands, CreditFormCsvShowsArrivalLeaveAndEarlyLeave) {
   ASSERT_EQ(lines.size(), 3u) << form.out;
   EXPECT_EQ(lines[0], "event_id,official_id,name,session_id,session_title,date,arrived,left,"
                       "early_leave,early_leave_time,credit_hours,eligible,survey,"
-                      "kiosk_confirmation");
+                      "kiosk_confirmation,checked_in_at");
+  // A leave without the kiosk's confirmation details (headless, an older kiosk).
   EXPECT_EQ(lines[1], "fall-2026-training,RB-0001,Loretta Haynes,S1,Ethics for Municipal "
                       "Officials,2026-12-03,08:35 CST,09:30 CST,true,09:30 CST,1.00,true,none,"
-                      "not confirmed at the kiosk");
+                      "not confirmed by the official,");
   EXPECT_NE(lines[2].find(",S2,"), std::string::npos);
   EXPECT_NE(lines[2].find(",10:14 CST,,false,,1.50,true,"), std::string::npos) << lines[2];
+}
+
+// RB-0001: S1 left at 09:30 CST confirming at the kiosk, then answered the survey; S2 left by a
+// staff correction; RB-0002: S1 never scanned out.
+void store_survey_scans(server::ServerStore& store) {
+  Door a{"DOOR-A", {}, {}};
+  provision(store, a);
+  add_scan(a, "RB-0001", "S1", ScanKind::arrive, "2026-12-03T14:35:00Z");
+  add_scan(a, "RB-0001", "S1", ScanKind::leave, "2026-12-03T15:30:00Z",
+           R"({"confirmed":"kiosk"})");
+  add_scan(a, "RB-0001", "S1", ScanKind::survey, "2026-12-03T15:30:20Z",
+           R"({"answers":{"pace":"Right","useful":"Yes"}})");
+  add_scan(a, "RB-0001", "S2", ScanKind::arrive, "2026-12-03T16:14:00Z");
+  add_scan(a, "RB-0002", "S1", ScanKind::arrive, "2026-12-03T14:45:00Z");
+  Scan correction;
+  correction.device_id = a.id;
+  correction.sequence = a.scans.size() + 1;
+  correction.attendee_id = "RB-0001";
+  correction.session_id = "S2";
+  correction.kind = ScanKind::correction;
+  correction.correction = Correction::leave;
+  correction.wall_time = *parse_iso8601("2026-12-03T17:10:00Z");
+  correction.effective_time = *parse_iso8601("2026-12-03T17:00:00Z");
+  correction.staff_id = "staff-1";
+  correction.reason = "forgot to scan out";
+  seal(correction, a.head);
+  a.head = correction.hash;
+  a.scans.push_back(correction);
+  store_door(store, a);
+}
+
+void add_survey_to_event(server::ServerStore& store) {
+  auto event = store.event(kEvent);
+  ASSERT_TRUE(event.ok()) << event.message();
+  event->survey = {{"useful", "Was this session useful?", {"Yes", "Somewhat", "No"}},
+                   {"pace", "How was the pace?", {"Too slow", "Right", "Too fast"}}};
+  ASSERT_TRUE(store.upsert_event(*event).ok());
+}
+
+TEST_F(CreditCommands, CreditFormShowsSurveyAnswersAndHowEachLeaveWasConfirmed) {
+  prepare();
+  {
+    auto s = store();
+    add_survey_to_event(*s);
+    store_survey_scans(*s);
+  }
+  const Outcome form = run(
+      {"credit-form", "--db", db_, "--event", kEvent, "--official", "RB-0001", "--format", "csv"});
+  ASSERT_EQ(form.code, 0) << form.err;
+  const auto lines = lines_of(form.out);
+  ASSERT_EQ(lines.size(), 3u) << form.out;
+  // Answers in the event's question order; the confirmation names the kiosk's local time.
+  EXPECT_NE(lines[1].find(",S1,"), std::string::npos);
+  EXPECT_NE(lines[1].find(",useful: Yes; pace: Right,confirmed at kiosk 09:30,"),
+            std::string::npos)
+      << lines[1];
+  EXPECT_NE(lines[2].find(",S2,"), std::string::npos);
+  EXPECT_NE(lines[2].find(",11:00 CST,"), std::string::npos) << lines[2];
+  EXPECT_NE(lines[2].find(",none,staff correction,"), std::string::npos) << lines[2];
+
+  const Outcome other = run(
+      {"credit-form", "--db", db_, "--event", kEvent, "--official", "RB-0002", "--format", "csv"});
+  ASSERT_EQ(other.code, 0) << other.err;
+  const auto other_lines = lines_of(other.out);
+  ASSERT_EQ(other_lines.size(), 2u) << other.out;
+  EXPECT_NE(other_lines[1].find(",none,no leave recorded,"), std::string::npos) << other_lines[1];
+
+  const fs::path pdf = dir_ / "credit-form-survey.pdf";
+  const Outcome rendered = run({"credit-form", "--db", db_, "--event", kEvent, "--official",
+                                "RB-0001", "--format", "pdf", "--out", pdf.string()});
+  ASSERT_EQ(rendered.code, 0) << rendered.err;
+  EXPECT_GT(page_variance(pdf, dir_.path()), 100.0);
+  keep_sample(pdf);
 }
 
 TEST_F(CreditCommands, CreditFormPdfRenders) {
@@ -713,15 +788,19 @@ TEST_F(CreditCommands, ApiTranscriptNeedsAnAdminToken) {
 
 // ---- schema migration ----
 
-TEST_F(CreditCommands, VersionOneDatabaseUpgradesToVersionTwo) {
+TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
   prepare_with_scans();
-  // Make it exactly a v1 database: migration 2 only added tables and bumped the version.
+  // Make it exactly a v1 database: migration 2 only added tables, migration 3 added columns and
+  // a table; both bumped the version.
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(db_.c_str(), &db), SQLITE_OK);
     const char* sql =
         "DROP TABLE ledger_entries; DROP TABLE ledger_amendments; DROP TABLE official_records;"
         "DROP TABLE official_designations; DROP TABLE event_closings; DROP TABLE admin_tokens;"
+        "ALTER TABLE scans DROP COLUMN details; ALTER TABLE events DROP COLUMN survey_json;"
+        "ALTER TABLE attendees DROP COLUMN provisional; ALTER TABLE attendees DROP COLUMN same_as;"
+        "DROP TABLE device_certificates;"
         "UPDATE schema_version SET version = 1;";
     char* error = nullptr;
     const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
@@ -741,8 +820,8 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToVersionTwo) {
                                &statement, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(statement, 0), 2);
-  EXPECT_EQ(sqlite3_column_int(statement, 1), 2); // rows for 1 and 2
+  EXPECT_EQ(sqlite3_column_int(statement, 0), 3);
+  EXPECT_EQ(sqlite3_column_int(statement, 1), 3); // rows for 1, 2 and 3
   sqlite3_finalize(statement);
   sqlite3_close(db);
   auto count = store()->scan_count();

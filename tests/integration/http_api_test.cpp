@@ -1072,6 +1072,59 @@ TEST_F(HttpTlsTest, MismatchedKeyFailsToStart) {
   EXPECT_EQ(started.code(), HttpError::tls);
 }
 
+TEST_P(HttpApiTest, ScansEventLevelKindsWithDetailsAreStoredAsSent) {
+  const Device d = provision();
+  auto scans = chain(d.id, 3);
+  // A check-in found by name at a desk: no session, no badge, staff and reason.
+  scans[1].kind = ScanKind::checkin;
+  scans[1].session_id.clear();
+  scans[1].badge_payload.clear();
+  scans[1].badge_serial.clear();
+  scans[1].staff_id = "STAFF1";
+  scans[1].reason = "badge left at the hotel";
+  seal(scans[1], scans[0].hash);
+  // Survey answers after a leave, in a session, with their details.
+  scans[2].kind = ScanKind::survey;
+  scans[2].badge_payload.clear();
+  scans[2].badge_serial.clear();
+  scans[2].details = R"({"answers":{"useful":"Yes"}})";
+  seal(scans[2], scans[1].hash);
+  auto res = push(d, scans);
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  auto stored = store_->scans_for_event("E1");
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), 3U);
+  EXPECT_EQ(stored->at(1).kind, ScanKind::checkin);
+  EXPECT_EQ(stored->at(1).session_id, "");
+  EXPECT_EQ(stored->at(2).kind, ScanKind::survey);
+  EXPECT_EQ(stored->at(2).details, R"({"answers":{"useful":"Yes"}})");
+  EXPECT_EQ(stored->at(2).hash, scans[2].hash);  // details are part of the stored fact
+}
+
+TEST_P(HttpApiTest, ScansSurveyOutsideAnySessionOrWithBadDetailsIsRefused) {
+  const Device d = provision();
+  auto scans = chain(d.id, 2);
+  scans[1].kind = ScanKind::survey;
+  scans[1].session_id.clear();  // only desk-level kinds may leave the session empty
+  scans[1].details = R"({"answers":{}})";
+  seal(scans[1], scans[0].hash);
+  auto res = push(d, scans);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 422) << res->body;
+
+  scans[1].session_id = scans[0].session_id;
+  scans[1].details = "[1, 2]";  // not an object
+  seal(scans[1], scans[0].hash);
+  res = push(d, scans);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400) << res->body;
+  EXPECT_NE(res->body.find("details"), std::string::npos) << res->body;
+  auto stored = store_->scans_for_event("E1");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_TRUE(stored->empty());
+}
+
 TEST(HttpJson, ScanRoundTripsThroughTheWireForm) {
   Scan s;
   s.device_id = "dev-1";
@@ -1090,6 +1143,7 @@ TEST(HttpJson, ScanRoundTripsThroughTheWireForm) {
   s.reason = "mistake \"quoted\"";
   s.voids_device_id = "dev-2";
   s.voids_sequence = 7;
+  s.details = R"({"confirmed":"kiosk","note":"\u00e9"})";
   seal(s, kZeroDigest);
   auto parsed = parse_scan_batch(scan_batch_to_json(std::vector<Scan>{s}, "E1"));
   ASSERT_TRUE(parsed.ok()) << parsed.message();

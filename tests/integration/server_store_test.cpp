@@ -476,6 +476,34 @@ TEST_P(ServerStoreTest, BadgesAddConflictAndRevokeTwice) {
 
 // ---- Event packages ------------------------------------------------------------------------
 
+TEST_P(ServerStoreTest, SurveyIsStoredAndAnEditedSurveyTravelsInTheDelta) {
+  auto store = ready(false);
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(STORE_OK(store->event(kEventId))->survey.empty());
+  Event event = demo_event();
+  event.survey = {{"useful", "Was this session useful?", {"Yes", "Somewhat", "No"}},
+                  {"pace", "Pace: ça va ?", {"Too slow", "Right", "Too fast"}}};
+  auto first = STORE_OK(store->upsert_event(event));
+  EXPECT_EQ(first->updated, 1U); // the event row only; the sessions are the same
+  EXPECT_EQ(STORE_OK(store->event(kEventId))->survey, event.survey);
+  auto full = STORE_OK(store->package_since(kEventId, 0));
+  ASSERT_TRUE(full->event.has_value());
+  EXPECT_EQ(full->event->survey, event.survey);
+
+  // Identical: nothing to send. Edited choice: the event travels again with the new survey.
+  EXPECT_EQ(STORE_OK(store->upsert_event(event))->unchanged, 3U);
+  EXPECT_FALSE(STORE_OK(store->package_since(kEventId, full->next_cursor))->event.has_value());
+  event.survey[1].choices[1] = "Just right";
+  EXPECT_EQ(STORE_OK(store->upsert_event(event))->updated, 1U);
+  auto delta = STORE_OK(store->package_since(kEventId, full->next_cursor));
+  ASSERT_TRUE(delta->event.has_value());
+  EXPECT_EQ(delta->event->survey[1].choices[1], "Just right");
+  // Removing the survey is a change too.
+  event.survey.clear();
+  EXPECT_EQ(STORE_OK(store->upsert_event(event))->updated, 1U);
+  EXPECT_TRUE(STORE_OK(store->event(kEventId))->survey.empty());
+}
+
 TEST_P(ServerStoreTest, PackageFullThenEmptyAfterIdenticalReimport) {
   auto store = ready(false);
   ASSERT_TRUE(store);

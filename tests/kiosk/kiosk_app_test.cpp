@@ -10,6 +10,7 @@
 
 #include "kiosk/app/kiosk_settings.hpp"
 #include "shared/badge.hpp"
+#include "kiosk/app/package_import.hpp"
 #include "shared/import.hpp"
 #include "shared/kiosk_store.hpp"
 #include "shared/time.hpp"
@@ -108,6 +109,36 @@ TEST_F(KioskAppTest, StartsOnAttractWithTheDoorSession) {
   const auto session = app_->door_session();
   ASSERT_TRUE(session);
   EXPECT_EQ(session->id, "S1");
+}
+
+// A package the background sync applies while the window runs (here: a reprinting desk's
+// certificate) is used by the door without a restart, once the attract screen looks again.
+TEST_F(KioskAppTest, AttractPicksUpAPackageTheSyncAppliedWithoutARestart) {
+  SigningKey desk_key = make_key("DESK-1");
+  auto certificate = certify_device("LEAGUE", desk_key.public_key(), std::nullopt, league_key_);
+  ASSERT_TRUE(certificate) << certificate.message();
+  auto reprint = sign_badge({"LEAGUE", "RB-0001", "RB-0001-R1"}, desk_key);
+  ASSERT_TRUE(reprint) << reprint.message();
+
+  scan(*reprint, "2026-12-03T08:35:00-06:00", milliseconds{1000});
+  ASSERT_TRUE(state().outcome);
+  EXPECT_EQ(state().outcome->result, CheckinResult::rejected);  // not trusted yet
+  app_->tick(milliseconds{1000} + KioskAppOptions{}.result_timeout);
+  ASSERT_EQ(state().screen, Screen::attract);
+
+  // What a sync pass does on the sync thread's own connection: new trust, a new cursor.
+  const std::array<PublicKey, 1> keys{league_key_.public_key()};
+  const std::array<DeviceCertificate, 1> certificates{*certificate};
+  ASSERT_TRUE(save_trust(*store_, "LEAGUE", keys, certificates));
+  ASSERT_TRUE(store_->set_cursor(kPackageCursor, "42"));
+
+  const milliseconds later = milliseconds{1000} + KioskAppOptions{}.result_timeout +
+                             KioskAppOptions{}.package_check_interval + milliseconds{1};
+  ASSERT_TRUE(app_->next_deadline().has_value());  // the attract screen wakes up to look
+  app_->tick(later);
+  scan(*reprint, "2026-12-03T08:36:00-06:00", later + milliseconds{10});
+  ASSERT_TRUE(state().outcome);
+  EXPECT_EQ(state().outcome->result, CheckinResult::arrived) << state().outcome->detail;
 }
 
 TEST_F(KioskAppTest, ArrivalShowsResultWithGreenFlash) {
@@ -383,7 +414,10 @@ TEST_F(KioskAppTest, RevisionChangesOnlyWithState) {
 }
 
 TEST_F(KioskAppTest, NextDeadlineIsTheResultTimeout) {
-  EXPECT_FALSE(app_->next_deadline());
+  // Idle on attract the only wake-up is the look for a newly synced package, 5 s apart.
+  app_->tick(milliseconds{0});
+  ASSERT_TRUE(app_->next_deadline());
+  EXPECT_EQ(*app_->next_deadline(), KioskAppOptions{}.package_check_interval);
   scan(badge("RB-0001"), "2026-12-03T08:31:00-06:00", milliseconds{1000});
   ASSERT_TRUE(app_->next_deadline());
   EXPECT_EQ(*app_->next_deadline(), milliseconds{1600});  // the flash ends first

@@ -83,6 +83,7 @@ run_contents() {
   check_deb "$kiosk" muster-kiosk
   expect_line "$FIELDS" '^Recommends: .*cage' "muster-kiosk: Recommends cage"
   expect_line "$FIELDS" '^Depends: .*fonts-dejavu-core' "muster-kiosk: Depends on its font"
+  expect_line "$FIELDS" '^Depends: .*libasound2' "muster-kiosk: Depends on ALSA (sounds, shlibdeps)"
   expect_line "$CONFFILES" '^/etc/muster/kiosk\.conf$' "muster-kiosk: kiosk.conf is a conffile"
   expect_line "$CONFFILES" '^/etc/pam\.d/muster-kiosk$' "muster-kiosk: PAM file is a conffile"
   expect_line "$LISTING" '^-rwxr-xr-x .*\./usr/lib/muster/muster-kiosk-session$' "muster-kiosk: wrapper"

@@ -405,8 +405,8 @@ TEST(KioskStore, TriggerRefusesGapsAndReplacedScans) {
   const std::string copy_of_2_as =
       "SELECT device_id, %, attendee_id, badge_serial, badge_payload, session_id, kind, "
       "wall_time_ms, monotonic_ms, clock_offset_ms, correction, effective_time_ms, staff_id, "
-      "reason, voids_device_id, voids_sequence, prev_hash, hash, NULL FROM scans WHERE sequence = "
-      "2";
+      "reason, voids_device_id, voids_sequence, prev_hash, hash, NULL, details FROM scans WHERE "
+      "sequence = 2";
   auto insert_as = [&](const std::string& verb, int sequence) {
     std::string select = copy_of_2_as;
     select.replace(select.find('%'), 1, std::to_string(sequence));
@@ -477,6 +477,32 @@ TEST(KioskStore, VerifyDeviceChainFindsAnEditMadeBehindTheTriggers) {
 
 class KioskStoreMigration : public ::testing::TestWithParam<int> {};
 
+// Appends `count` chained scans with the columns schema versions 1-3 had (no details column),
+// as a kiosk of that version wrote them.
+void append_as_version_3(RawDb& raw, const std::string& device, int count) {
+  Digest previous = kZeroDigest;
+  for (int i = 1; i <= count; ++i) {
+    Scan scan = draft(device, "att-" + std::to_string(i - 1), "s1");
+    scan.sequence = static_cast<std::uint64_t>(i);
+    seal(scan, previous);
+    previous = scan.hash;
+    const auto ms = [](Instant at) { return std::to_string(at.time_since_epoch().count()); };
+    ASSERT_EQ(raw.exec("INSERT INTO scans (device_id, sequence, attendee_id, badge_serial, "
+                       "badge_payload, session_id, kind, wall_time_ms, monotonic_ms, "
+                       "clock_offset_ms, correction, effective_time_ms, staff_id, reason, "
+                       "voids_device_id, voids_sequence, prev_hash, hash) VALUES ('" +
+                       device + "', " + std::to_string(i) + ", '" + scan.attendee_id + "', '" +
+                       scan.badge_serial + "', '" + scan.badge_payload + "', '" + scan.session_id +
+                       "', 'arrive', " + ms(scan.wall_time) + ", " +
+                       std::to_string(scan.monotonic_ms) + ", " +
+                       std::to_string(scan.clock_offset_ms) + ", 'none', " +
+                       ms(scan.effective_time) + ", '', '', '', 0, X'" + to_hex(scan.prev_hash) +
+                       "', X'" + to_hex(scan.hash) + "')"),
+              SQLITE_OK)
+        << raw.message();
+  }
+}
+
 TEST_P(KioskStoreMigration, DataWrittenAtAnEarlierVersionSurvivesTheUpgrade) {
   const int from = GetParam();
   TempDir dir;
@@ -485,11 +511,39 @@ TEST_P(KioskStoreMigration, DataWrittenAtAnEarlierVersionSurvivesTheUpgrade) {
     auto old = open_ok(path, {.schema_version = from});
     RawDb raw(path);
     ASSERT_EQ(raw.integer("PRAGMA user_version"), from);
-    if (from >= 1) {
+    if (from >= 4) {
       EXPECT_EQ(append_n(old, "door-1", 2), 2u);
+    } else if (from >= 1) {
+      append_as_version_3(raw, "door-1", 2);
+    }
+    if (from >= 4) {
       ASSERT_TRUE(old.replace_event(sample_event()).ok());
+    } else if (from >= 1) {  // the event as versions 1-3 stored it (no survey column)
+      const Event event = sample_event();
+      std::string sql = "INSERT INTO event (slot, id, name, timezone, location, "
+                        "arrival_grace_min, leave_grace_min, increment_hours, debounce_s) "
+                        "VALUES (1, '" + event.id + "', '" + event.name + "', '" +
+                        event.timezone + "', '" + event.location + "', 15, 5, 0.5, 90);";
+      for (const Session& session : event.sessions) {
+        sql += "INSERT INTO sessions (id, title, room, start_ms, end_ms, credit_hours, "
+               "course_code, core, topic) VALUES ('" + session.id + "', '" + session.title +
+               "', '" + session.room + "', " +
+               std::to_string(session.start.time_since_epoch().count()) + ", " +
+               std::to_string(session.end.time_since_epoch().count()) + ", " +
+               std::to_string(session.credit_hours) + ", '" + session.course_code + "', " +
+               (session.core ? "1" : "0") + ", '" + session.topic + "');";
+      }
+      ASSERT_EQ(raw.exec(sql), SQLITE_OK) << raw.message();
+    }
+    if (from >= 1) {
       ASSERT_TRUE(old.set_cursor("event_package", "c-41").ok());
-      // Written with the columns version 1 had (no search key yet).
+    }
+    if (from >= 3) {  // version 3 keeps a search key with each roster row
+      Attendee maria{.id = "a1", .first_name = "María", .last_name = "García",
+                     .role = Role::mayor, .municipality = "Springfield", .email = ""};
+      ASSERT_TRUE(old.upsert_roster(std::span<const Attendee>(&maria, 1)).ok());
+    } else if (from >= 1) {
+      // Written with the columns versions 1 and 2 had (no search key yet).
       ASSERT_EQ(raw.exec("INSERT INTO roster (attendee_id, first_name, last_name, role, "
                          "municipality) VALUES ('a1', 'María', 'García', 'mayor', 'Springfield')"),
                 SQLITE_OK);

@@ -114,6 +114,46 @@ TEST(ScanLog, CanonicalBytesMatchTheDocumentedFormat) {
   EXPECT_EQ(bytes.substr(175), std::string(32, '\0')); // prev_hash last, the zero digest
 }
 
+TEST(ScanLog, DetailsUseTheV2TagAndSitBeforePrevHash) {
+  Scan checkin = golden_arrival();
+  checkin.kind = ScanKind::checkin;
+  checkin.session_id.clear();
+  checkin.details = R"({"note":"x"})";
+  const std::string bytes = canonical_bytes(checkin);
+  EXPECT_EQ(hex_of(bytes.substr(0, 22)), "000000000000000e" + hex_of("muster-scan-v2"));
+  const std::string detail_field =
+      "000000000000000c" + hex_of(checkin.details);  // u64 length 12, then the text
+  EXPECT_EQ(hex_of(bytes.substr(bytes.size() - 32 - 20, 20)), detail_field);
+  EXPECT_EQ(bytes.substr(bytes.size() - 32), std::string(32, '\0'));
+
+  // Without details the same scan encodes as v1, so chains from before details stay valid.
+  Scan plain = checkin;
+  plain.details.clear();
+  EXPECT_EQ(hex_of(canonical_bytes(plain).substr(0, 22)),
+            "000000000000000e" + hex_of("muster-scan-v1"));
+  EXPECT_NE(compute_hash(plain), compute_hash(checkin));
+}
+
+TEST(ScanLog, EditedDetailsBreakTheChain) {
+  std::vector<Scan> chain;
+  Digest previous = kZeroDigest;
+  for (std::uint64_t sequence = 1; sequence <= 3; ++sequence) {
+    Scan scan = golden_arrival();
+    scan.sequence = sequence;
+    scan.kind = ScanKind::survey;
+    scan.details = R"({"answers":{"useful":"Yes"}})";
+    seal(scan, previous);
+    previous = scan.hash;
+    chain.push_back(std::move(scan));
+  }
+  EXPECT_FALSE(verify_chain(chain).has_value());
+  chain[1].details = R"({"answers":{"useful":"No"}})";
+  const auto verdict = verify_chain(chain);
+  ASSERT_TRUE(verdict.has_value());
+  EXPECT_EQ(verdict->first_bad_sequence, 2U);
+  EXPECT_EQ(verdict->fault, ChainFault::bad_hash);
+}
+
 TEST(ScanLog, HashMatchesIndependentlyComputedGoldenVectors) {
   Scan first = golden_arrival();
   seal(first, kZeroDigest);

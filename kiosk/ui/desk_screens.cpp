@@ -1,0 +1,160 @@
+#include "kiosk/ui/desk_screens.hpp"
+
+#include <imgui.h>
+#include <imgui_stdlib.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "kiosk/ui/screens.hpp"
+#include "shared/time.hpp"
+
+namespace muster::kiosk::ui {
+
+namespace {
+
+const ImVec4 kWhite{1.0F, 1.0F, 1.0F, 1.0F};
+const ImVec4 kDim{0.78F, 0.82F, 0.90F, 1.0F};
+const ImVec4 kAmber{1.0F, 0.76F, 0.10F, 1.0F};
+const ImVec4 kGreenText{0.45F, 0.95F, 0.55F, 1.0F};
+const ImVec4 kButton{0.22F, 0.26F, 0.36F, 1.0F};
+constexpr std::size_t kMaxRows = 4;  // with the OK button, what fits at 1280x800
+
+void centered(ImFont* font, const std::string& text, const ImVec4& colour) {
+  ImGui::PushFont(font);
+  const float w = ImGui::CalcTextSize(text.c_str()).x;
+  ImGui::SetCursorPosX(std::max(32.0F, (ImGui::GetWindowWidth() - w) / 2.0F));
+  ImGui::PushStyleColor(ImGuiCol_Text, colour);
+  ImGui::TextUnformatted(text.c_str());
+  ImGui::PopStyleColor();
+  ImGui::PopFont();
+}
+
+bool button(const char* label, ImVec2 size, const ImVec4& colour) {
+  ImGui::PushStyleColor(ImGuiCol_Button, colour);
+  ImGui::PushStyleColor(ImGuiCol_ButtonHovered,
+                        ImVec4{colour.x * 1.15F, colour.y * 1.15F, colour.z * 1.15F, 1.0F});
+  ImGui::PushStyleColor(ImGuiCol_ButtonActive,
+                        ImVec4{colour.x * 0.8F, colour.y * 0.8F, colour.z * 0.8F, 1.0F});
+  const bool pressed = ImGui::Button(label, size);
+  ImGui::PopStyleColor(3);
+  return pressed;
+}
+
+}  // namespace
+
+std::optional<Intent> draw_desk_result(const ViewContext& context) {
+  const auto& app = context.app;
+  const auto& fonts = context.fonts;
+  const auto& outcome = *app.state().desk_outcome;
+  const bool flashing = app.state().flash != Flash::none;
+  const auto tint = [flashing](const ImVec4& colour) { return flashing ? kWhite : colour; };
+  const std::string& zone = app.checkin().event().timezone;
+  ImGui::SetCursorPosY(ImGui::GetWindowHeight() * 0.05F);
+  switch (outcome.result) {
+    case DeskResult::checked_in:
+    case DeskResult::already_checked_in: {
+      const bool first = outcome.result == DeskResult::checked_in;
+      centered(fonts.huge, first ? "Welcome" : "Welcome back", kWhite);
+      centered(fonts.large, outcome.display_name, kWhite);
+      if (outcome.attendee) centered(fonts.body, outcome.attendee->municipality, tint(kDim));
+      ImGui::Dummy(ImVec2{1.0F, 12.0F});
+      centered(fonts.body,
+               first ? "Checked in at " + outcome.checked_in_local
+                     : "Already checked in at " + outcome.checked_in_local,
+               tint(first ? kGreenText : kAmber));
+      ImGui::Dummy(ImVec2{1.0F, 16.0F});
+      if (outcome.sessions.empty()) {
+        centered(fonts.body, "No sessions today.", tint(kDim));
+        break;
+      }
+      // Sessions still to come (or running) at the check-in, as many as fit.
+      std::vector<const Session*> shown;
+      std::size_t more = 0;
+      for (const auto& session : outcome.sessions) {
+        if (outcome.checked_in_at && session.end <= *outcome.checked_in_at) continue;
+        if (shown.size() < kMaxRows) {
+          shown.push_back(&session);
+        } else {
+          ++more;
+        }
+      }
+      if (shown.empty()) {
+        centered(fonts.body, "Today's sessions have ended.", tint(kDim));
+        break;
+      }
+      centered(fonts.body, "Today's sessions", tint(kDim));
+      const float table_w = std::min(ImGui::GetWindowWidth() * 0.9F, 1300.0F);
+      ImGui::SetCursorPosX((ImGui::GetWindowWidth() - table_w) / 2.0F);
+      ImGui::PushFont(fonts.body);
+      if (ImGui::BeginTable("desk_sessions", 3, ImGuiTableFlags_RowBg, ImVec2{table_w, 0.0F})) {
+        ImGui::TableSetupColumn("time", ImGuiTableColumnFlags_WidthFixed, table_w * 0.2F);
+        ImGui::TableSetupColumn("title", ImGuiTableColumnFlags_WidthStretch);
+        ImGui::TableSetupColumn("room", ImGuiTableColumnFlags_WidthFixed, table_w * 0.18F);
+        for (const Session* entry : shown) {
+          const Session& session = *entry;
+          ImGui::TableNextRow();
+          ImGui::TableNextColumn();
+          const std::string times = format_local(session.start, zone, "%H:%M") + "-" +
+                                    format_local(session.end, zone, "%H:%M");
+          ImGui::TextUnformatted(times.c_str());
+          ImGui::TableNextColumn();
+          ImGui::TextUnformatted(session.title.c_str());
+          ImGui::TableNextColumn();
+          ImGui::TextColored(tint(kDim), "%s", session.room.c_str());
+        }
+        ImGui::EndTable();
+      }
+      ImGui::PopFont();
+      if (more > 0) {
+        centered(fonts.small, "+ " + std::to_string(more) + " more later today", tint(kDim));
+      }
+      break;
+    }
+    case DeskResult::rejected: {
+      centered(fonts.huge, "Not checked in", kWhite);
+      centered(fonts.large, outcome.reason, kWhite);
+      if (!outcome.display_name.empty()) centered(fonts.body, outcome.display_name, kWhite);
+      ImGui::Dummy(ImVec2{1.0F, 16.0F});
+      ImGui::PushFont(fonts.body);
+      const float wrap = ImGui::GetWindowWidth() * 0.8F;
+      ImGui::SetCursorPosX((ImGui::GetWindowWidth() - wrap) / 2.0F);
+      ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + wrap);
+      ImGui::TextUnformatted(outcome.detail.c_str());
+      ImGui::PopTextWrapPos();
+      ImGui::PopFont();
+      break;
+    }
+  }
+  const ImVec2 size{320.0F, 110.0F};
+  ImGui::SetCursorPos(ImVec2{(ImGui::GetWindowWidth() - size.x) / 2.0F,
+                             ImGui::GetWindowHeight() - size.y - 40.0F});
+  ImGui::PushFont(fonts.large);
+  const bool ok = button("OK", size, kButton);
+  ImGui::PopFont();
+  if (ok) return DismissResult{};
+  return std::nullopt;
+}
+
+std::optional<Intent> draw_desk_staff(const ViewContext& context, StaffViewState& view) {
+  std::optional<Intent> intent;
+  const Desk* desk = context.app.options().desk;
+  if (desk == nullptr) return intent;
+  ImGui::Separator();
+  ImGui::TextColored(kDim, "Registration desk");
+  const bool chosen = !view.selected_attendee.empty() && !view.reason.empty();
+  if (!chosen) ImGui::BeginDisabled();
+  if (ImGui::Button("Check in (no badge)", ImVec2{260.0F, 64.0F})) {
+    intent = StaffDeskCheckIn{view.selected_attendee, view.reason};
+  }
+  ImGui::SameLine();
+  if (ImGui::Button("Reprint badge", ImVec2{260.0F, 64.0F})) {
+    intent = StaffDeskReprint{view.selected_attendee, view.reason, ""};
+  }
+  if (!chosen) ImGui::EndDisabled();
+  ImGui::TextColored(kDim, "Reprints go to %s", desk->print_dir().string().c_str());
+  return intent;
+}
+
+}  // namespace muster::kiosk::ui
