@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -208,6 +209,8 @@ IngestFigures ingest(const std::string& pg_url, std::size_t kiosks, std::size_t 
   }
   std::atomic<std::size_t> acked{0};
   std::atomic<bool> failed{false};
+  std::mutex first_failure_mutex;
+  std::string first_failure;  // what the server answered, for the table
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
   for (std::size_t k = 0; k < kiosks; ++k) {
@@ -220,7 +223,11 @@ IngestFigures ingest(const std::string& pg_url, std::size_t kiosks, std::size_t 
         auto res = client.Post("/api/v1/devices/" + devices[k].id + "/scans", auth, body,
                                "application/json");
         if (!res || res->status != 200) {
-          failed = true;
+          const std::lock_guard lock(first_failure_mutex);
+          if (!failed.exchange(true)) {
+            first_failure = res ? std::to_string(res->status) + " " + res->body.substr(0, 200)
+                                : "no answer (" + httplib::to_string(res.error()) + ")";
+          }
           return;
         }
         done = json::parse(res->body).at("acked_through").get<std::size_t>();
@@ -231,7 +238,7 @@ IngestFigures ingest(const std::string& pg_url, std::size_t kiosks, std::size_t 
   for (auto& thread : threads) thread.join();
   figures.seconds = ms_since(start) / 1000.0;
   figures.acked = acked;
-  if (failed) figures.error = "a push failed";
+  if (failed) figures.error = "a push failed: " + first_failure;
   return figures;
 }
 

@@ -1,13 +1,16 @@
 #include "sync/server/http_api.hpp"
 
 #include <httplib.h>
+#include <netinet/in.h>
 #include <sodium.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <charconv>
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -748,6 +751,37 @@ void HttpServer::stop() {
   if (impl_->listener.joinable()) impl_->listener.join();
 }
 
+namespace {
+// Debian's libcpp-httplib 0.11 is a compiled library that listens with a backlog of 5: when
+// more than 5 kiosks connect at once (every door syncing after the network returns) the kernel
+// drops handshakes, and clients stall a second or see the connection fail. Calling listen()
+// again on the bound socket raises the backlog (Linux allows it); httplib offers no access to
+// its socket, so it is found by its listening port.
+void widen_listen_backlog(int port) {
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", error)) {
+    int fd = -1;
+    const std::string name = entry.path().filename().string();
+    if (std::from_chars(name.data(), name.data() + name.size(), fd).ec != std::errc{}) continue;
+    int listening = 0;
+    socklen_t length = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) != 0 || listening == 0) {
+      continue;
+    }
+    sockaddr_storage address{};
+    socklen_t address_length = sizeof address;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &address_length) != 0) continue;
+    int bound_port = -1;
+    if (address.ss_family == AF_INET) {
+      bound_port = ntohs(reinterpret_cast<const sockaddr_in*>(&address)->sin_port);
+    } else if (address.ss_family == AF_INET6) {
+      bound_port = ntohs(reinterpret_cast<const sockaddr_in6*>(&address)->sin6_port);
+    }
+    if (bound_port == port) (void)::listen(fd, SOMAXCONN);
+  }
+}
+}  // namespace
+
 Result<std::unique_ptr<HttpServer>, HttpError> HttpServer::start(const HttpOptions& options) {
   if (sodium_init() < 0) return fail(HttpError::invalid, "libsodium could not be initialised");
   if (options.threads < 1 || options.threads > 256) {
@@ -813,6 +847,7 @@ Result<std::unique_ptr<HttpServer>, HttpError> HttpServer::start(const HttpOptio
     }
     impl->port = options.port;
   }
+  widen_listen_backlog(impl->port);
   impl->listener = std::thread([&server] { server.listen_after_bind(); });
 
   // 0.11.4 has no wait_until_ready(): poll is_running(), bounded.

@@ -6,12 +6,15 @@
 #include <libpq-fe.h>
 #include <sodium.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -997,6 +1000,28 @@ INSTANTIATE_TEST_SUITE_P(Backends, HttpApiTest, ::testing::Values("sqlite", "pos
                          backend_name);
 
 // ---- Not per backend ---------------------------------------------------------------------------
+
+// Debian's httplib listens with a backlog of 5; the server raises it so twenty doors syncing
+// at once are not dropped at the handshake (they stalled a second or failed). `ss` reports a
+// listener's backlog as its Send-Q.
+TEST_P(HttpApiTest, ListenBacklogFitsManyDoorsConnectingAtOnce) {
+  const std::string command =
+      "ss -Hltn 'sport = :" + std::to_string(server_->port()) + "' 2>/dev/null";
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string out;
+  std::array<char, 512> chunk{};
+  while (fgets(chunk.data(), static_cast<int>(chunk.size()), pipe) != nullptr) out += chunk.data();
+  pclose(pipe);
+  if (out.empty()) GTEST_SKIP() << "ss (iproute2) is not available";
+  std::istringstream fields(out);
+  std::string state;
+  long receive_queue = 0;
+  long backlog = 0;
+  fields >> state >> receive_queue >> backlog;
+  EXPECT_EQ(state, "LISTEN") << out;
+  EXPECT_GE(backlog, 128) << out;
+}
 
 TEST(HttpServerStart, UninitialisedDatabaseIsAClearError) {
   test::TempDir dir;
