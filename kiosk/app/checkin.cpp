@@ -155,8 +155,8 @@ Result<Checkin, CheckinError> Checkin::open(KioskStore& store, CheckinOptions op
   return checkin;
 }
 
-Result<Ok, CheckinError> Checkin::reload() {
-  auto event = store_->event();
+Result<KioskSetup, CheckinError> load_kiosk_setup(KioskStore& store) {
+  auto event = store.event();
   if (!event) {
     if (event.code() == StoreError::not_found) {
       return fail(CheckinError::not_set_up,
@@ -164,18 +164,24 @@ Result<Ok, CheckinError> Checkin::reload() {
     }
     return fail(CheckinError::store, event.message());
   }
-  auto trust = load_trust(*store_);
+  auto trust = load_trust(store);
   if (!trust) {
     return fail(trust.code() == SettingsError::not_set_up ? CheckinError::not_set_up
                                                            : CheckinError::invalid,
                 trust.message());
   }
-  auto device = ensure_device_id(*store_);
+  auto device = ensure_device_id(store);
   if (!device) return fail(CheckinError::store, device.message());
+  return KioskSetup{std::move(*event), std::move(*trust), std::move(*device)};
+}
 
-  event_ = std::move(*event);
-  trust_.emplace(std::move(*trust));
-  device_id_ = std::move(*device);
+Result<Ok, CheckinError> Checkin::reload() {
+  auto setup = load_kiosk_setup(*store_);
+  if (!setup) return setup.error();
+
+  event_ = std::move(setup->event);
+  trust_.emplace(std::move(setup->trust));
+  device_id_ = std::move(setup->device_id);
   room_ = options_.room.empty() ? setting_or(*store_, kSettingRoom, "") : options_.room;
   lead_time_ = kDefaultLeadTime;
   if (options_.lead_time) {

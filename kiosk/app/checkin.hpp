@@ -118,6 +118,15 @@ enum class CheckinError : std::uint8_t {
   invalid,     // a stored setting is not valid
 };
 
+// What every scanning mode loads from the store before it can take a scan: the event, the
+// League keys and certified device keys, and this kiosk's device id (created on first use).
+struct KioskSetup {
+  Event event;
+  TrustStore trust;
+  std::string device_id;
+};
+Result<KioskSetup, CheckinError> load_kiosk_setup(KioskStore& store);
+
 class Checkin {
  public:
   // The store must outlive the Checkin and stay on this thread.

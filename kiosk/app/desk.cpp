@@ -186,25 +186,11 @@ Result<Desk, CheckinError> Desk::open(KioskStore& store, DeskOptions options) {
 }
 
 Result<Ok, CheckinError> Desk::reload() {
-  auto event = store_->event();
-  if (!event) {
-    if (event.code() == StoreError::not_found) {
-      return fail(CheckinError::not_set_up,
-                  "this kiosk has no event yet: import an event package (or run --demo)");
-    }
-    return fail(CheckinError::store, event.message());
-  }
-  auto trust = load_trust(*store_);
-  if (!trust) {
-    return fail(trust.code() == SettingsError::not_set_up ? CheckinError::not_set_up
-                                                          : CheckinError::invalid,
-                trust.message());
-  }
-  auto device = ensure_device_id(*store_);
-  if (!device) return fail(CheckinError::store, device.message());
-  event_ = std::move(*event);
-  trust_ = std::move(*trust);
-  device_id_ = std::move(*device);
+  auto setup = load_kiosk_setup(*store_);
+  if (!setup) return setup.error();
+  event_ = std::move(setup->event);
+  trust_ = std::move(setup->trust);
+  device_id_ = std::move(setup->device_id);
   if (options_.print_dir.empty()) {
     options_.print_dir = setting_or(*store_, kSettingDeskPrintDir, "");
   }
