@@ -37,6 +37,9 @@ struct CreditPolicy {
   std::chrono::minutes leave_grace{10};    // leaving this early still counts to the end
   double increment_hours = 0.25;           // credit is rounded down to a multiple of this
   std::chrono::seconds debounce{60};       // repeated scans closer than this are one scan
+  // A scan this long before a session starts is an arrival for it (presence.hpp); kiosks and
+  // the server use the same value, from the event.
+  std::chrono::minutes lead_time{15};
 };
 
 struct Session {
