@@ -87,6 +87,9 @@ json event_to_json(const Event& event) {
                 {"increment_hours", policy.increment_hours},
                 {"debounce_s", policy.debounce.count()}}},
               {"sessions", std::move(sessions)}};
+  // Only when not the default, so such packages stay readable by older kiosks.
+  if (policy.lead_time != CreditPolicy{}.lead_time)
+    out["credit_policy"]["lead_time_min"] = policy.lead_time.count();
   // Only when there is one, so a package without a survey stays readable by older kiosks.
   if (!event.survey.empty()) out["survey"] = json::parse(survey_to_json(event.survey));
   return out;

@@ -472,8 +472,8 @@ ImportResult<CreditPolicy> parse_policy(const JsonContext& ctx, const json& root
   if (!object->is_object()) {
     return ctx.fail_at(ImportErrc::field, path, "must be an object, not " + json_type(*object));
   }
-  static constexpr std::array<std::string_view, 4> kKeys{"arrival_grace_min", "leave_grace_min",
-                                                         "increment_hours", "debounce_s"};
+  static constexpr std::array<std::string_view, 5> kKeys{
+      "arrival_grace_min", "leave_grace_min", "increment_hours", "debounce_s", "lead_time_min"};
   if (auto keys = check_keys(ctx, *object, path, kKeys); !keys) return keys.error();
 
   const auto in_range = [&](std::string_view key, double fallback, double low, double high,
@@ -501,7 +501,11 @@ ImportResult<CreditPolicy> parse_policy(const JsonContext& ctx, const json& root
   const auto debounce =
       in_range("debounce_s", static_cast<double>(policy.debounce.count()), 0, 3600, true, false);
   if (!debounce) return debounce.error();
+  const auto lead =
+      in_range("lead_time_min", static_cast<double>(policy.lead_time.count()), 0, 240, true, false);
+  if (!lead) return lead.error();
 
+  policy.lead_time = std::chrono::minutes(static_cast<std::int64_t>(*lead));
   policy.arrival_grace = std::chrono::minutes(static_cast<std::int64_t>(*arrival));
   policy.leave_grace = std::chrono::minutes(static_cast<std::int64_t>(*leave));
   policy.increment_hours = *increment;

@@ -182,6 +182,35 @@ BEGIN
 END;
 ALTER TABLE event ADD COLUMN survey_json TEXT NOT NULL DEFAULT '[]';
 )sql",
+    // 5: presence across doors. The event's lead time (the same on every door and the
+    // server), and the other doors' attendance scans as the server relays them: a cache of
+    // others' facts, never pushed, never part of this device's chain.
+    R"sql(
+ALTER TABLE event ADD COLUMN lead_time_min INTEGER NOT NULL DEFAULT 15;
+CREATE TABLE peer_scans (
+  device_id TEXT NOT NULL CHECK (device_id <> ''),
+  sequence INTEGER NOT NULL CHECK (sequence >= 1),
+  attendee_id TEXT NOT NULL,
+  badge_serial TEXT NOT NULL,
+  badge_payload TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('arrive', 'leave', 'correction')),
+  wall_time_ms INTEGER NOT NULL,
+  monotonic_ms INTEGER NOT NULL,
+  clock_offset_ms INTEGER NOT NULL,
+  correction TEXT NOT NULL,
+  effective_time_ms INTEGER NOT NULL,
+  staff_id TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  voids_device_id TEXT NOT NULL,
+  voids_sequence INTEGER NOT NULL,
+  prev_hash BLOB NOT NULL,
+  hash BLOB NOT NULL,
+  details TEXT NOT NULL,
+  PRIMARY KEY (device_id, sequence)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX peer_scans_by_attendee ON peer_scans (attendee_id);
+)sql",
 };
 
 constexpr std::string_view kScanColumns =
@@ -749,8 +778,8 @@ Result<Ok, StoreError> KioskStore::replace_event(const Event& event) {
   if (!transaction) return state_->error(transaction.error(), kAction);
   auto upsert = state_->prepare(
       "INSERT OR REPLACE INTO event (slot, id, name, timezone, location, arrival_grace_min, "
-      "leave_grace_min, increment_hours, debounce_s, survey_json) "
-      "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+      "leave_grace_min, increment_hours, debounce_s, survey_json, lead_time_min) "
+      "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
       kAction);
   if (!upsert) return upsert.error();
   const CreditPolicy& policy = event.credit_policy;
@@ -760,6 +789,7 @@ Result<Ok, StoreError> KioskStore::replace_event(const Event& event) {
       .bind(7, policy.increment_hours)
       .bind(8, static_cast<std::int64_t>(policy.debounce.count()));
   upsert->bind(9, survey_to_json(event.survey));
+  upsert->bind(10, static_cast<std::int64_t>(policy.lead_time.count()));
   if (auto done = upsert->run(); !done) return state_->error(done.error(), kAction);
   if (auto cleared = sqlite::exec(state_->db(), "DELETE FROM sessions"); !cleared) {
     return state_->error(cleared.error(), kAction);
@@ -788,7 +818,8 @@ Result<Event, StoreError> KioskStore::event() const {
   constexpr std::string_view kAction = "reading the event";
   auto statement =
       state_->prepare("SELECT id, name, timezone, location, arrival_grace_min, leave_grace_min, "
-                      "increment_hours, debounce_s, survey_json FROM event WHERE slot = 1",
+                      "increment_hours, debounce_s, survey_json, lead_time_min FROM event "
+                      "WHERE slot = 1",
                       kAction);
   if (!statement) return statement.error();
   auto row = statement->step();
@@ -806,6 +837,7 @@ Result<Event, StoreError> KioskStore::event() const {
   event.credit_policy.leave_grace = std::chrono::minutes{statement->column_int64(5)};
   event.credit_policy.increment_hours = statement->column_double(6);
   event.credit_policy.debounce = std::chrono::seconds{statement->column_int64(7)};
+  event.credit_policy.lead_time = std::chrono::minutes{statement->column_int64(9)};
   auto survey = parse_survey_json(statement->column_text(8), "the stored event survey");
   if (!survey) return fail(StoreError::corrupt, survey.message());
   event.survey = std::move(*survey);
@@ -1030,6 +1062,76 @@ KioskStore::scans_for_session(std::string_view session_id) const {
 Result<std::vector<Scan>, StoreError>
 KioskStore::scans_for_attendee(std::string_view attendee_id) const {
   return state_->scans_where("attendee_id = ?1", attendee_id);
+}
+
+Result<std::uint64_t, StoreError> KioskStore::add_peer_scans(std::span<const Scan> scans) {
+  constexpr std::string_view kAction = "saving the other doors' scans";
+  if (auto refused = state_->refuse_if_read_only(kAction); !refused) return refused.error();
+  auto transaction = Transaction::begin(state_->db(), Transaction::Kind::immediate);
+  if (!transaction) return state_->error(transaction.error(), kAction);
+  // This device's own scans never come back as a peer's: they are in `scans`.
+  auto insert = state_->prepare(
+      "INSERT OR IGNORE INTO peer_scans (" + std::string(kScanColumns) +
+          ") SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+          "?18, ?19 WHERE NOT EXISTS (SELECT 1 FROM scans WHERE device_id = ?1)",
+      kAction);
+  if (!insert) return insert.error();
+  std::uint64_t added = 0;
+  for (const Scan& scan : scans) {
+    if (!is_attendance(scan.kind) || scan.device_id.empty() || scan.sequence == 0) continue;
+    insert->reset();
+    insert->bind(1, scan.device_id)
+        .bind(2, static_cast<std::int64_t>(scan.sequence))
+        .bind(3, scan.attendee_id)
+        .bind(4, scan.badge_serial)
+        .bind(5, scan.badge_payload)
+        .bind(6, scan.session_id)
+        .bind(7, to_string(scan.kind))
+        .bind(8, to_ms(scan.wall_time))
+        .bind(9, scan.monotonic_ms)
+        .bind(10, scan.clock_offset_ms)
+        .bind(11, to_string(scan.correction))
+        .bind(12, to_ms(scan.effective_time))
+        .bind(13, scan.staff_id)
+        .bind(14, scan.reason)
+        .bind(15, scan.voids_device_id)
+        .bind(16, static_cast<std::int64_t>(scan.voids_sequence))
+        .bind_blob(17, scan.prev_hash)
+        .bind_blob(18, scan.hash)
+        .bind(19, scan.details);
+    if (auto done = insert->run(); !done) return state_->error(done.error(), kAction);
+    added += static_cast<std::uint64_t>(sqlite3_changes(state_->db()));
+  }
+  if (auto committed = transaction->commit(); !committed) {
+    return state_->error(committed.error(), kAction);
+  }
+  return added;
+}
+
+Result<std::vector<Scan>, StoreError>
+KioskStore::known_scans_for_attendee(std::string_view attendee_id) const {
+  auto own = scans_for_attendee(attendee_id);
+  if (!own) return own;
+  constexpr std::string_view kAction = "reading the other doors' scans";
+  auto statement = state_->prepare("SELECT " + std::string(kScanColumns) +
+                                       " FROM peer_scans WHERE attendee_id = ?1 "
+                                       "ORDER BY device_id, sequence",
+                                   kAction);
+  if (!statement) return statement.error();
+  statement->bind(1, attendee_id);
+  for (;;) {
+    auto row = statement->step();
+    if (!row) return state_->error(row.error(), kAction);
+    if (!*row) break;
+    own->push_back(read_scan(*statement));
+  }
+  return own;
+}
+
+Result<std::uint64_t, StoreError> KioskStore::peer_scan_count() const {
+  auto count = state_->query_int("SELECT count(*) FROM peer_scans", "reading the other doors' scans");
+  if (!count) return count.error();
+  return to_u64(*count);
 }
 
 Result<std::uint64_t, StoreError> KioskStore::last_sequence(std::string_view device_id) const {

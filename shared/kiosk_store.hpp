@@ -38,7 +38,7 @@ enum class StoreError : std::uint8_t {
 std::string_view to_string(StoreError error);
 
 // The schema version this code writes; each migration step moves PRAGMA user_version by one.
-inline constexpr int kKioskSchemaVersion = 4;
+inline constexpr int kKioskSchemaVersion = 5;
 
 struct StoreOptions {
   // Never writes: for viewing and export, or when the kiosk user may not write the file.
@@ -107,6 +107,12 @@ public:
   Result<std::vector<Scan>, StoreError> scans_for_session(std::string_view session_id) const;
   Result<std::vector<Scan>, StoreError> scans_for_attendee(std::string_view attendee_id) const;
   Result<std::uint64_t, StoreError> last_sequence(std::string_view device_id) const; // 0: none
+  // The other doors' attendance scans as the server relayed them (presence across doors):
+  // kept once per (device, sequence), never this device's own; returns how many were new.
+  Result<std::uint64_t, StoreError> add_peer_scans(std::span<const Scan> scans);
+  // This device's scans of the attendee and the other doors' that it knows of.
+  Result<std::vector<Scan>, StoreError> known_scans_for_attendee(std::string_view attendee_id) const;
+  Result<std::uint64_t, StoreError> peer_scan_count() const;
 
   // Sync bookkeeping, the only thing about a scan that may change.
   // Marks the device's scans up to `up_to_sequence` as acknowledged; returns how many changed.

@@ -13,6 +13,7 @@
 #include <system_error>
 
 #include "shared/import.hpp"
+#include "shared/presence.hpp"
 #include "shared/time.hpp"
 #include "sync/server/badge_render.hpp"
 #include "sync/server/http_api.hpp"
@@ -325,22 +326,18 @@ AdminResult<std::vector<CreditRow>> compute_credits(ServerStore& store, const Ev
     if (!w.same_as.empty()) same_as.emplace(w.attendee.id, w.same_as);
   }
   std::map<std::string, std::set<std::string>, std::less<>> merged;  // attendee -> walk-in ids
-  // attendee id -> session id -> that attendee's scans of the session
-  std::map<std::string, std::map<std::string, std::vector<Scan>>, std::less<>> grouped;
+  // attendee id -> every scan of theirs at the event (presence is judged across sessions)
+  std::map<std::string, std::vector<Scan>, std::less<>> grouped;
   for (Scan& scan : *scans) {
     if (const auto alias = same_as.find(scan.attendee_id); alias != same_as.end()) {
       merged[alias->second].insert(scan.attendee_id);
       scan.attendee_id = alias->second;
     }
-    grouped[scan.attendee_id][scan.session_id].push_back(std::move(scan));
+    grouped[scan.attendee_id].push_back(std::move(scan));
   }
 
-  std::vector<Session> sessions = event.sessions;
-  std::stable_sort(sessions.begin(), sessions.end(), [](const Session& a, const Session& b) {
-    return a.start != b.start ? a.start < b.start : a.id < b.id;
-  });
   std::vector<CreditRow> rows;
-  for (const auto& [attendee_id, by_session] : grouped) {
+  for (const auto& [attendee_id, their_scans] : grouped) {
     CreditRow base;
     if (const auto it = people.find(attendee_id); it != people.end()) {
       base.attendee = it->second;
@@ -351,23 +348,22 @@ AdminResult<std::vector<CreditRow>> compute_credits(ServerStore& store, const Ev
     }
     base.provisional = provisional.contains(attendee_id);
     // Event-level scans (no session): the desk's check-in shows as "checked in at".
-    if (const auto event_level = by_session.find(""); event_level != by_session.end()) {
-      for (const Scan& scan : event_level->second) {
-        if (scan.kind != ScanKind::checkin) continue;
-        const Instant when = corrected_time(scan);
-        if (!base.checked_in_at || when < *base.checked_in_at) base.checked_in_at = when;
-      }
+    for (const Scan& scan : their_scans) {
+      if (scan.kind != ScanKind::checkin) continue;
+      const Instant when = corrected_time(scan);
+      if (!base.checked_in_at || when < *base.checked_in_at) base.checked_in_at = when;
     }
     if (const auto it = merged.find(attendee_id); it != merged.end()) {
       base.walk_in_ids.assign(it->second.begin(), it->second.end());
     }
-    for (const Session& session : sessions) {
-      const auto scans_of_session = by_session.find(session.id);
-      if (scans_of_session == by_session.end()) continue;
+    // Presence across doors (shared/presence.hpp) places every scan in a session; the rows
+    // come back in session order (start, then id).
+    for (auto& item : compute_event_attendance(event, base.attendee.role, their_scans,
+                                               event.timezone)) {
       CreditRow row = base;
-      row.session = session;
-      row.attendance = compute_attendance(session, event.credit_policy, base.attendee.role,
-                                          scans_of_session->second, event.timezone);
+      row.session = std::move(item.session);
+      row.attendance = std::move(item.attendance);
+      row.review = std::move(item.review);
       rows.push_back(std::move(row));
     }
   }
@@ -443,7 +439,8 @@ std::string credits_json(const Event& event, const std::vector<CreditRow>& rows)
          {"credit_hours", a.credit_hours},
          {"eligible", a.eligible},
          {"devices", a.devices},
-         {"notes", a.notes}});
+         {"notes", a.notes},
+         {"review", row.review}});
   }
   const json document = {{"event_id", event.id},
                          {"event_name", event.name},
@@ -679,6 +676,46 @@ int run_credits(std::string_view database, std::string_view event_id, CreditsFor
   auto rows = compute_credits(**store, *event);
   if (!rows) return report(rows, err);
   out << (format == CreditsFormat::json ? credits_json(*event, *rows) : credits_csv(*event, *rows));
+  return 0;
+}
+
+int run_review(std::string_view database, std::string_view event_id, CreditsFormat format,
+               std::ostream& out, std::ostream& err) {
+  auto store = open_existing_store(database);
+  if (!store) return report(store, err);
+  auto event = find_event(**store, event_id);
+  if (!event) return report(event, err);
+  auto rows = compute_credits(**store, *event);
+  if (!rows) return report(rows, err);
+  // One item can concern two sessions (the one the door guessed, the one the rule chose): it is
+  // listed once, under the first.
+  json items = json::array();
+  std::set<std::pair<std::string, std::string>> listed;
+  for (const CreditRow& row : *rows) {
+    for (const std::string& words : row.review) {
+      if (!listed.emplace(row.attendee.id, words).second) continue;
+      items.push_back({{"attendee_id", row.attendee.id},
+                       {"name", row.on_roster ? full_name(row.attendee) : std::string()},
+                       {"session_id", row.session.id},
+                       {"review", words}});
+    }
+  }
+  if (format == CreditsFormat::json) {
+    out << json{{"event_id", event->id}, {"items", items}}.dump(2) << "\n";
+    return 0;
+  }
+  if (items.empty()) {
+    out << "Nothing to review at event " << event->id
+        << ": every door's scans agree with the presence rule.\n";
+    return 0;
+  }
+  out << items.size() << " scan(s) to review at event " << event->id
+      << " (credit follows the presence rule across doors):\n";
+  for (const json& item : items) {
+    out << item["attendee_id"].get<std::string>() << '\t' << item["name"].get<std::string>()
+        << '\t' << item["session_id"].get<std::string>() << '\t'
+        << item["review"].get<std::string>() << '\n';
+  }
   return 0;
 }
 

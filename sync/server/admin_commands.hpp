@@ -75,7 +75,8 @@ AdminResult<EventPackage> build_event_package(ServerStore& store, std::string_vi
 // 0/O, 1/I): 60 bits. It is stored as hash_secret(code) (http_api.hpp) and typed exactly.
 std::string new_provisioning_code();
 
-// One attendee in one session, derived with compute_attendance from all devices' scans.
+// One attendee in one session, derived by the presence rule (shared/presence.hpp) and
+// compute_attendance from all devices' scans.
 struct CreditRow {
   Attendee attendee; // role guest and empty names when the scans name someone not on the roster
   bool on_roster = true;
@@ -85,6 +86,9 @@ struct CreditRow {
   Attendance attendance;
   // The attendee's first event check-in at a registration desk (server clock), if any.
   std::optional<Instant> checked_in_at;
+  // Where a door's label disagreed with the presence rule (credit follows the rule): words for
+  // staff, listed by `muster-server review` and noted on the credit form.
+  std::vector<std::string> review;
 };
 
 // Rows for every (attendee, session) with at least one scan, sorted by attendee id, then session
@@ -146,6 +150,11 @@ struct ProvisionOptions {
 int run_provision(const ProvisionOptions& options, std::ostream& out, std::ostream& err);
 
 enum class CreditsFormat : std::uint8_t { csv, json };
+// `review`: the scans where a door's label disagreed with the presence rule (a door that had
+// not heard of the official's scan at another door), one line each: attendee id, name, session
+// id and the words, tab-separated (or JSON). Credit already follows the rule; this is for staff.
+int run_review(std::string_view database, std::string_view event_id, CreditsFormat format,
+               std::ostream& out, std::ostream& err);
 int run_credits(std::string_view database, std::string_view event_id, CreditsFormat format,
                 std::ostream& out, std::ostream& err);
 

@@ -524,18 +524,18 @@ bool confirmed_at_kiosk(const std::string& details) {
 // The scans are the whole event's; the row's attendee's (and merged walk-ins') are used.
 CreditFormNotes form_notes(const Event& event, const CreditRow& row,
                            const std::vector<Scan>& scans) {
-  const auto mine = [&](const Scan& scan) {
-    return scan.session_id == row.session.id &&
-           (scan.attendee_id == row.attendee.id ||
-            std::find(row.walk_in_ids.begin(), row.walk_in_ids.end(), scan.attendee_id) !=
-                row.walk_in_ids.end());
+  const auto theirs = [&](const Scan& scan) {
+    return scan.attendee_id == row.attendee.id ||
+           std::find(row.walk_in_ids.begin(), row.walk_in_ids.end(), scan.attendee_id) !=
+               row.walk_in_ids.end();
   };
   CreditFormNotes notes;
   std::optional<Instant> survey_at;
   std::optional<std::string> how;
   for (const Scan& scan : scans) {
-    if (!mine(scan)) continue;
+    if (!theirs(scan)) continue;
     if (scan.kind == ScanKind::survey) {
+      if (scan.session_id != row.session.id) continue;
       const Instant when = corrected_time(scan);
       const std::string text = survey_text(event, scan.details);
       if (!text.empty() && (!survey_at || when >= *survey_at)) {
@@ -544,8 +544,9 @@ CreditFormNotes form_notes(const Event& event, const CreditRow& row,
       }
       continue;
     }
-    // The leave that counts is the one at the attendance's final leave time; a confirmed kiosk
-    // leave wins over another scan at the same instant.
+    // The leave that counts is the one at the attendance's final leave time, at whichever door
+    // and in whichever session the door guessed (the presence rule placed it); a confirmed
+    // kiosk leave wins over another scan at the same instant.
     if (!row.attendance.final_leave || corrected_time(scan) != *row.attendance.final_leave) {
       continue;
     }
@@ -565,6 +566,10 @@ CreditFormNotes form_notes(const Event& event, const CreditRow& row,
     notes.confirmation = row.attendance.final_leave ? "not confirmed by the official"
                                                     : "no leave recorded";
   }
+  // A door that did not know of the official's scan at another door labelled it otherwise:
+  // the credit follows the presence rule, and the form says so.
+  for (const std::string& item : row.review)
+    notes.confirmation += "; note: " + item + " (credit follows the scans of every door)";
   return notes;
 }
 

@@ -21,6 +21,7 @@
 
 #include "shared/badge.hpp"
 #include "shared/event_package.hpp"
+#include "shared/scan_json.hpp"
 #include "shared/time.hpp"
 #include "sync/server/credit_commands.hpp"
 #include "sync/server/http_json.hpp"
@@ -98,6 +99,8 @@ std::string endpoint_label(const httplib::Request& req) {
     route = "/api/v1/devices/{id}/scans";
   else if (starts("/api/v1/events/") && ends("/package"))
     route = "/api/v1/events/{id}/package";
+  else if (starts("/api/v1/events/") && ends("/scans"))
+    route = "/api/v1/events/{id}/scans";
   else if (starts("/api/v1/officials/") && ends("/transcript"))
     route = "/api/v1/officials/{id}/transcript";
   else if (p == "/api/v1/time")
@@ -343,6 +346,7 @@ struct HttpServer::Impl {
   void handle_provision(const httplib::Request& req, httplib::Response& res);
   void handle_package(const httplib::Request& req, httplib::Response& res);
   void handle_scans(const httplib::Request& req, httplib::Response& res);
+  void handle_peer_scans(const httplib::Request& req, httplib::Response& res);
   void handle_healthz(httplib::Response& res);
   void handle_metrics(httplib::Response& res);
 
@@ -504,6 +508,54 @@ void HttpServer::Impl::handle_package(const httplib::Request& req, httplib::Resp
   // httplib gzips (or brotli-compresses) application/json when the client accepts it.
   res.status = 200;
   res.set_content(sign_package(package, *league_key), "application/json");
+}
+
+// GET /api/v1/events/{id}/scans: the other doors' attendance scans, so that a door knows of an
+// arrival at the room's other door (sync/PROTOCOL.md, "Other doors' scans").
+void HttpServer::Impl::handle_peer_scans(const httplib::Request& req, httplib::Response& res) {
+  auto store = stores.acquire();
+  if (!store) return send_store_unavailable(res, store.message());
+  const auto device = authenticate(req, res, *store);
+  if (!device) return;
+  const std::string event_id = req.matches[1];
+  if (!is_valid_path_id(event_id) || device->event_id != event_id) {
+    return send_error(res, 403, "wrong_event", "this device is provisioned for another event");
+  }
+  PeerCursor after;
+  const auto number = [&](const char* name, auto& value) {
+    if (!req.has_param(name)) return true;
+    const std::string text = req.get_param_value(name);
+    const auto* end = text.data() + text.size();
+    const auto parsed = std::from_chars(text.data(), end, value);
+    return !text.empty() && parsed.ec == std::errc{} && parsed.ptr == end;
+  };
+  if (!number("after_ms", after.received_ms) || !number("after_seq", after.sequence)) {
+    return send_error(res, 400, "invalid_value",
+                      "after_ms and after_seq must be integers (the cursor of the last answer)");
+  }
+  if (req.has_param("after_device")) {
+    after.device_id = req.get_param_value("after_device");
+    if (!after.device_id.empty() && !is_valid_path_id(after.device_id)) {
+      return send_error(res, 400, "invalid_value", "after_device is not a device id",
+                        json{{"field", "after_device"}});
+    }
+  }
+  constexpr std::size_t kPeerScansPerAnswer = 2000;
+  auto found = (*store)->peer_scans(event_id, device->id, after, kPeerScansPerAnswer);
+  if (!found) return store_failure(res, *store, found.error());
+  std::string body = "{\"scans\":[";
+  for (std::size_t i = 0; i < found->scans.size(); ++i) {
+    if (i > 0) body += ',';
+    body += scan_to_json(found->scans[i]);
+  }
+  body += "],\"cursor\":" +
+          json{{"after_ms", found->cursor.received_ms},
+               {"after_device", found->cursor.device_id},
+               {"after_seq", found->cursor.sequence}}
+              .dump() +
+          ",\"more\":" + (found->more ? "true" : "false") + "}";
+  res.status = 200;
+  res.set_content(body, "application/json");
 }
 
 void HttpServer::Impl::handle_scans(const httplib::Request& req, httplib::Response& res) {
@@ -681,6 +733,8 @@ void HttpServer::Impl::install_routes() {
   });
   s.Get(R"(/api/v1/events/([^/]+)/package)",
         [this](const httplib::Request& req, httplib::Response& res) { handle_package(req, res); });
+  s.Get(R"(/api/v1/events/([^/]+)/scans)",
+        [this](const httplib::Request& req, httplib::Response& res) { handle_peer_scans(req, res); });
   s.Post(R"(/api/v1/devices/([^/]+)/scans)",
          [this](const httplib::Request& req, httplib::Response& res) { handle_scans(req, res); });
   s.Get(R"(/api/v1/officials/([^/]+)/transcript)",

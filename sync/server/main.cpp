@@ -176,6 +176,14 @@ int main(int argc, char** argv) {
   credits_cmd->add_option("--format", format, "csv (default) or json")
       ->check(CLI::IsMember({"csv", "json"}));
 
+  std::string review_format = "text";
+  auto* review_cmd = app.add_subcommand(
+      "review", "list scans where a door's label disagreed with the presence rule across doors");
+  add_db(review_cmd);
+  review_cmd->add_option("--event", event_id, "the event id")->required();
+  review_cmd->add_option("--format", review_format, "text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}));
+
   std::string assets;
   auto* demo_cmd = app.add_subcommand(
       "demo", "seed a demo League, roster and event (live today), issue its badges into DIR");
@@ -238,6 +246,10 @@ int main(int argc, char** argv) {
     if (*credits_cmd) {
       return run_credits(database, event_id,
                          format == "json" ? CreditsFormat::json : CreditsFormat::csv, o, e);
+    }
+    if (*review_cmd) {
+      return run_review(database, event_id,
+                        review_format == "json" ? CreditsFormat::json : CreditsFormat::csv, o, e);
     }
     if (*demo_cmd) {
       return run_demo({database, optional_path(league_key), out, optional_path(assets)}, o, e);

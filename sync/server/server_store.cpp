@@ -42,7 +42,7 @@ namespace {
 
 using Params = std::vector<SqlParam>;
 
-constexpr std::int64_t kSchemaVersion = 3;
+constexpr std::int64_t kSchemaVersion = 4;
 constexpr std::int64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
 
 // Migration 1. Times are BIGINT milliseconds since the Unix epoch (UTC); flags are 0/1 BIGINT;
@@ -136,10 +136,18 @@ CREATE TABLE device_certificates (
   created_at BIGINT NOT NULL, change BIGINT NOT NULL);
 )sql";
 
+// Migration 4 (presence across doors): the event's lead time, which the presence rule uses on
+// the server as on every kiosk, and an index for the doors' pull of each other's scans.
+constexpr std::string_view kSchemaV4 = R"sql(
+ALTER TABLE events ADD COLUMN lead_time_min BIGINT NOT NULL DEFAULT 15;
+CREATE INDEX scans_by_event_received ON scans (event_id, received_at);
+)sql";
+
 constexpr std::string_view kScanColumns =
     "device_id, seq, attendee_id, badge_serial, badge_payload, session_id, kind, wall_ms, "
     "monotonic_ms, clock_offset_ms, correction, effective_ms, staff_id, reason, voids_device_id, "
     "voids_sequence, prev_hash, hash, details";
+constexpr std::size_t kScanColumnCount = 19;  // the columns of kScanColumns
 constexpr std::string_view kBadgeColumns =
     "serial, attendee_id, event_id, key_id, payload, issued_at, revoked_at";
 constexpr std::string_view kDeviceColumns = "id, name, event_id, token_hash, created_at, last_seen";
@@ -216,7 +224,8 @@ bool same_event_fields(const Event& a, const Event& b) {
          a.credit_policy.leave_grace == b.credit_policy.leave_grace &&
          format_double(a.credit_policy.increment_hours) ==
              format_double(b.credit_policy.increment_hours) &&
-         a.credit_policy.debounce == b.credit_policy.debounce && a.survey == b.survey;
+         a.credit_policy.debounce == b.credit_policy.debounce &&
+         a.credit_policy.lead_time == b.credit_policy.lead_time && a.survey == b.survey;
 }
 
 bool same_session(const Session& a, const Session& b) {
@@ -354,6 +363,13 @@ public:
         return versioned.error();
       }
     }
+    if (found < 4) {
+      if (auto created = db_->exec_script(kSchemaV4); !created) return created.error();
+      if (auto versioned = db_->exec("INSERT INTO schema_version (version) VALUES (4)");
+          !versioned) {
+        return versioned.error();
+      }
+    }
     return tx->commit();
   }
 
@@ -376,6 +392,7 @@ public:
       if (auto created = db_->exec_script(kSchemaV1); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV2); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV3); !created) return created.error();
+      if (auto created = db_->exec_script(kSchemaV4); !created) return created.error();
       if (auto versioned =
               db_->exec("INSERT INTO schema_version (version) VALUES ($1)", Params{kSchemaVersion});
           !versioned) {
@@ -529,14 +546,17 @@ public:
                           format_double(policy.increment_hours),
                           std::int64_t{policy.debounce.count()},
                           *stamp,
-                          survey_to_json(event.survey)};
+                          survey_to_json(event.survey),
+                          std::int64_t{policy.lead_time.count()}};
       auto written =
           db_->exec(stored ? "UPDATE events SET name = $2, timezone = $3, location = $4, "
                              "arrival_grace_min = $5, leave_grace_min = $6, increment_hours = $7, "
-                             "debounce_s = $8, change = $9, survey_json = $10 WHERE id = $1"
+                             "debounce_s = $8, change = $9, survey_json = $10, "
+                             "lead_time_min = $11 WHERE id = $1"
                            : "INSERT INTO events (id, name, timezone, location, arrival_grace_min, "
-                             "leave_grace_min, increment_hours, debounce_s, change, survey_json) "
-                             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                             "leave_grace_min, increment_hours, debounce_s, change, survey_json, "
+                             "lead_time_min) "
+                             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                     params);
       if (!written) return written.error();
       ++(stored ? stats.updated : stats.inserted);
@@ -1149,6 +1169,34 @@ public:
     return load_scans("device_id", device_id);
   }
 
+  DbResult<PeerScans> peer_scans(std::string_view event_id, std::string_view except_device,
+                                 const PeerCursor& after, std::size_t limit) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    const auto fetch = static_cast<std::int64_t>(limit) + 1;  // one more tells "more"
+    auto rows = db_->exec(
+        "SELECT " + std::string(kScanColumns) +
+            ", received_at FROM scans WHERE event_id = $1 AND device_id <> $2 "
+            "AND kind IN ('arrive', 'leave', 'correction') "
+            "AND (received_at > $3 OR (received_at = $3 AND (device_id > $4 "
+            "OR (device_id = $4 AND seq > $5)))) "
+            "ORDER BY received_at, device_id, seq LIMIT $6",
+        Params{std::string(event_id), std::string(except_device), after.received_ms,
+               after.device_id, static_cast<std::int64_t>(after.sequence), fetch});
+    if (!rows) return rows.error();
+    PeerScans out;
+    out.cursor = after;
+    for (const auto& row : rows->rows) {
+      if (out.scans.size() == limit) {
+        out.more = true;
+        break;
+      }
+      out.scans.push_back(scan_from(row));
+      out.cursor = PeerCursor{integer(row[kScanColumnCount]), out.scans.back().device_id,
+                              out.scans.back().sequence};
+    }
+    return out;
+  }
+
   DbResult<std::uint64_t> scan_count() override {
     if (auto ready = ensure_schema(); !ready) return ready.error();
     auto rows = db_->exec("SELECT count(*) FROM scans");
@@ -1229,7 +1277,8 @@ private:
     const Params id{std::string(event_id)};
     auto rows =
         db_->exec("SELECT id, name, timezone, location, arrival_grace_min, leave_grace_min, "
-                  "increment_hours, debounce_s, survey_json FROM events WHERE id = $1",
+                  "increment_hours, debounce_s, survey_json, lead_time_min FROM events "
+                  "WHERE id = $1",
                   id);
     if (!rows) return rows.error();
     if (rows->rows.empty())
@@ -1244,6 +1293,7 @@ private:
     event.credit_policy.leave_grace = std::chrono::minutes{integer(row[5])};
     event.credit_policy.increment_hours = parse_double(row[6]);
     event.credit_policy.debounce = std::chrono::seconds{integer(row[7])};
+    event.credit_policy.lead_time = std::chrono::minutes{integer(row[9])};
     auto survey = parse_survey_json(text(row[8]), "the stored survey of event " + event.id);
     if (!survey) return fail(DbError::schema, survey.message());
     event.survey = std::move(*survey);

@@ -114,6 +114,22 @@ struct IngestOutcome {
   std::optional<IngestRejection> rejection;  // set when the batch broke the chain or conflicted
 };
 
+// Where a door's pull of the other doors' scans got to: the last scan returned, in the order
+// (received_at, device_id, seq). A door that starts over passes {since_ms, "", 0}.
+struct PeerCursor {
+  std::int64_t received_ms = 0;
+  std::string device_id;
+  std::uint64_t sequence = 0;
+};
+
+// Attendance scans other doors of an event recorded, as a door pulls them to learn the
+// official's presence (shared/presence.hpp).
+struct PeerScans {
+  std::vector<Scan> scans;
+  PeerCursor cursor;  // after the last scan returned (the request's cursor when none)
+  bool more = false;  // the limit cut the answer: ask again from `cursor`
+};
+
 class ServerStore {
  public:
   virtual ~ServerStore() = default;
@@ -174,6 +190,10 @@ class ServerStore {
   virtual DbResult<ChainAnchor> chain_head(std::string_view device_id) = 0;
   virtual DbResult<std::vector<Scan>> scans_for_event(std::string_view event_id) = 0;
   virtual DbResult<std::uint64_t> scan_count() = 0;
+  // Attendance scans (arrive, leave, correction) of the event after `after` in the order
+  // (received_at, device_id, seq), except those of `except_device`, at most `limit`.
+  virtual DbResult<PeerScans> peer_scans(std::string_view event_id, std::string_view except_device,
+                                         const PeerCursor& after, std::size_t limit) = 0;
 
   // Walk-ins (attendees a registration scan created), oldest first; of one event unless
   // event_id is empty; confirmed ones too when include_confirmed.

@@ -152,8 +152,8 @@ TEST(KioskStore, CreatesANewFileAtTheLatestSchema) {
   EXPECT_EQ(raw.integer("PRAGMA user_version"), kKioskSchemaVersion);
   EXPECT_EQ(raw.integer("PRAGMA application_id"), 0x4D53544B);
   const auto tables = raw.column("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY 1");
-  EXPECT_EQ(tables, (std::vector<std::string>{"event", "revoked_serials", "roster", "scans",
-                                              "sessions", "settings", "sync_cursors"}));
+  EXPECT_EQ(tables, (std::vector<std::string>{"event", "peer_scans", "revoked_serials", "roster",
+                                              "scans", "sessions", "settings", "sync_cursors"}));
 }
 
 TEST(KioskStore, UsesWalAndFullSynchronousAndForeignKeys) {
@@ -516,9 +516,9 @@ TEST_P(KioskStoreMigration, DataWrittenAtAnEarlierVersionSurvivesTheUpgrade) {
     } else if (from >= 1) {
       append_as_version_3(raw, "door-1", 2);
     }
-    if (from >= 4) {
+    if (from >= 5) {
       ASSERT_TRUE(old.replace_event(sample_event()).ok());
-    } else if (from >= 1) {  // the event as versions 1-3 stored it (no survey column)
+    } else if (from >= 1) {  // the event as versions 1-4 stored it (no lead time column)
       const Event event = sample_event();
       std::string sql = "INSERT INTO event (slot, id, name, timezone, location, "
                         "arrival_grace_min, leave_grace_min, increment_hours, debounce_s) "
@@ -568,6 +568,9 @@ TEST_P(KioskStoreMigration, DataWrittenAtAnEarlierVersionSurvivesTheUpgrade) {
   }
   if (from >= 2) {
     EXPECT_EQ(store.setting("door_session")->value_or(""), "s2");
+  }
+  if (from >= 1) {  // version 5: an event stored before has the default lead time
+    EXPECT_EQ(store.event()->credit_policy.lead_time, std::chrono::minutes{15});
   }
   // And the upgraded file works like a new one.
   EXPECT_EQ(store.append_scan(draft("door-1", "a1", "s1"))->sequence, from >= 1 ? 3u : 1u);
@@ -1008,6 +1011,43 @@ TEST(KioskStore, ErrorNamesAreStable) {
   EXPECT_EQ(to_string(StoreError::disk_full), "disk_full");
   EXPECT_EQ(to_string(StoreError::newer_schema), "newer_schema");
   EXPECT_EQ(to_string(StoreError::read_only), "read_only");
+}
+
+// ---- Other doors' scans (presence across doors) --------------------------------------------
+
+TEST(KioskStore, KeepsTheOtherDoorsScansOnceAndNeverItsOwn) {
+  TempDir dir;
+  auto store = open_ok(dir / "kiosk.db");
+  const auto own = store.append_scan(draft("door-1", "a1", "s1"));
+  ASSERT_TRUE(own.ok());
+  Scan peer = draft("door-2", "a1", "s1", ScanKind::arrive, at("2026-03-02T09:40:00-06:00"));
+  peer.sequence = 7;
+  Scan echo = *own;  // the server never sends a door its own scans; if it did, they are not peers
+  Scan survey = draft("door-2", "a1", "s1", ScanKind::survey);
+  survey.sequence = 8;
+  const std::vector<Scan> batch{peer, peer, echo, survey};
+  auto added = store.add_peer_scans(batch);
+  ASSERT_TRUE(added.ok()) << added.message();
+  EXPECT_EQ(*added, 1u);
+  EXPECT_EQ(*store.add_peer_scans(batch), 0u) << "a re-sent page changes nothing";
+  EXPECT_EQ(*store.peer_scan_count(), 1u);
+  auto known = store.known_scans_for_attendee("a1");
+  ASSERT_TRUE(known.ok());
+  ASSERT_EQ(known->size(), 2u);
+  EXPECT_EQ((*known)[1].device_id, "door-2");
+  EXPECT_EQ((*known)[1].wall_time, peer.wall_time);
+  EXPECT_EQ((*known)[1].clock_offset_ms, peer.clock_offset_ms);
+  EXPECT_EQ(store.scans_for_attendee("a1")->size(), 1u) << "peers never join the own chain";
+  EXPECT_FALSE(store.verify_device_chain("door-1")->has_value());
+}
+
+TEST(KioskStore, KeepsTheEventsLeadTime) {
+  TempDir dir;
+  auto store = open_ok(dir / "kiosk.db");
+  Event event = sample_event();
+  event.credit_policy.lead_time = std::chrono::minutes{25};
+  ASSERT_TRUE(store.replace_event(event).ok());
+  EXPECT_EQ(store.event()->credit_policy.lead_time, std::chrono::minutes{25});
 }
 
 } // namespace
