@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <new>
+#include <set>
 #include <utility>
 
 #include "shared/import.hpp"
@@ -1126,6 +1127,28 @@ KioskStore::known_scans_for_attendee(std::string_view attendee_id) const {
     own->push_back(read_scan(*statement));
   }
   return own;
+}
+
+Result<std::vector<std::string>, StoreError>
+KioskStore::attendees_seen_in(std::span<const std::string> session_ids) const {
+  constexpr std::string_view kAction = "reading scans";
+  auto statement = state_->prepare(
+      "SELECT attendee_id FROM scans WHERE session_id = ?1 AND kind IN ('arrive', 'leave', "
+      "'correction') UNION SELECT attendee_id FROM peer_scans WHERE session_id = ?1",
+      kAction);
+  if (!statement) return statement.error();
+  std::set<std::string> seen;
+  for (const auto& session_id : session_ids) {
+    statement->reset();
+    statement->bind(1, session_id);
+    for (;;) {
+      auto row = statement->step();
+      if (!row) return state_->error(row.error(), kAction);
+      if (!*row) break;
+      seen.insert(statement->column_text(0));
+    }
+  }
+  return std::vector<std::string>(seen.begin(), seen.end());
 }
 
 Result<std::uint64_t, StoreError> KioskStore::peer_scan_count() const {

@@ -113,6 +113,9 @@ public:
   // This device's scans of the attendee and the other doors' that it knows of.
   Result<std::vector<Scan>, StoreError> known_scans_for_attendee(std::string_view attendee_id) const;
   Result<std::uint64_t, StoreError> peer_scan_count() const;
+  // Attendees with a scan (this door's or another's) in any of these sessions, sorted, unique.
+  Result<std::vector<std::string>, StoreError>
+  attendees_seen_in(std::span<const std::string> session_ids) const;
 
   // Sync bookkeeping, the only thing about a scan that may change.
   // Marks the device's scans up to `up_to_sequence` as acknowledged; returns how many changed.

@@ -5,18 +5,18 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <utility>
 
 #include <nlohmann/json.hpp>
 
 #include "shared/credit.hpp"
+#include "shared/presence.hpp"
 #include "shared/time.hpp"
 
 namespace muster::kiosk {
 
 namespace {
-
-constexpr std::chrono::minutes kDefaultLeadTime{15};
 
 struct ReasonText {
   CheckinReason reason;
@@ -45,42 +45,6 @@ std::string_view trim(std::string_view text) {
   while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
   while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
   return text;
-}
-
-std::string fold_room(std::string_view room) {
-  std::string out;
-  for (const char c : trim(room)) out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  return out;
-}
-
-// The time a scan or correction asserts on the device clock, for ordering one device's history.
-Instant asserted_time(const Scan& scan) {
-  return scan.kind == ScanKind::correction ? scan.effective_time : scan.wall_time;
-}
-
-// Inside the session after these scans? The last counted arrival/leave decides; voided scans
-// do not count. (The credit rules in shared/credit.hpp say the same for whole sessions.)
-bool is_inside(const std::vector<Scan>& history) {
-  std::vector<const Scan*> counted;
-  for (const auto& scan : history) {
-    if (!is_attendance(scan.kind)) continue;
-    if (scan.kind == ScanKind::correction && scan.correction != Correction::arrive &&
-        scan.correction != Correction::leave) {
-      continue;
-    }
-    const bool voided = std::any_of(history.begin(), history.end(), [&](const Scan& other) {
-      return other.kind == ScanKind::correction && other.correction == Correction::void_scan &&
-             other.voids_device_id == scan.device_id && other.voids_sequence == scan.sequence;
-    });
-    if (!voided) counted.push_back(&scan);
-  }
-  if (counted.empty()) return false;
-  const auto* last = *std::max_element(counted.begin(), counted.end(), [](const Scan* a, const Scan* b) {
-    return std::pair(asserted_time(*a), a->sequence) < std::pair(asserted_time(*b), b->sequence);
-  });
-  const bool arrival = last->kind == ScanKind::arrive ||
-                       (last->kind == ScanKind::correction && last->correction == Correction::arrive);
-  return arrival;
 }
 
 CheckinReason reason_for(BadgeError error) {
@@ -183,7 +147,7 @@ Result<Ok, CheckinError> Checkin::reload() {
   trust_.emplace(std::move(setup->trust));
   device_id_ = std::move(setup->device_id);
   room_ = options_.room.empty() ? setting_or(*store_, kSettingRoom, "") : options_.room;
-  lead_time_ = kDefaultLeadTime;
+  lead_time_ = event_.credit_policy.lead_time;  // the event's, unless staff chose one here
   if (options_.lead_time) {
     lead_time_ = *options_.lead_time;
   } else {
@@ -229,22 +193,37 @@ std::optional<Session> Checkin::door_session(Instant now) const {
   return pick(upcoming, [](const Session* a, const Session* b) { return a->start > b->start; });
 }
 
-std::optional<Session> Checkin::just_ended_inside(const std::vector<Scan>& history,
-                                                  Instant now) const {
-  if (override_) return std::nullopt;  // staff chose the session
-  const auto room = fold_room(room_);
-  std::optional<Session> found;
+PresenceRules Checkin::rules() const {
+  auto rules = presence_rules(event_.credit_policy);
+  rules.lead_time = lead_time_;  // the door's own choice, when staff set one
+  return rules;
+}
+
+std::string_view Checkin::zone() const {
+  return event_.timezone.empty() ? std::string_view("UTC") : std::string_view(event_.timezone);
+}
+
+const Session* Checkin::find_session(std::string_view session_id) const {
   for (const auto& session : event_.sessions) {
-    if (!room.empty() && fold_room(session.room) != room) continue;
-    if (now < session.end || now - session.end >= lead_time_) continue;
-    if (found && found->end >= session.end) continue;
-    std::vector<Scan> in_session;
-    for (const auto& scan : history) {
-      if (scan.session_id == session.id) in_session.push_back(scan);
-    }
-    if (is_inside(in_session)) found = session;
+    if (session.id == session_id) return &session;
   }
-  return found;
+  return nullptr;
+}
+
+Scan Checkin::draft_scan(const RawScan& scan, const Badge& badge, const Session& session,
+                         ScanKind kind, std::string_view details) const {
+  Scan draft;
+  draft.device_id = device_id_;
+  draft.attendee_id = badge.attendee_id;
+  draft.badge_serial = badge.serial;
+  draft.badge_payload = std::string(trim(scan.text));
+  draft.session_id = session.id;
+  draft.kind = kind;
+  draft.wall_time = scan.at;
+  draft.monotonic_ms = scan.monotonic.count();
+  draft.clock_offset_ms = clock_offset_ms(*store_);
+  draft.details = std::string(details);
+  return draft;
 }
 
 Result<Ok, CheckinError> Checkin::set_session_override(const std::optional<std::string>& session_id) {
@@ -299,13 +278,17 @@ void Checkin::describe_session(CheckinOutcome& outcome, const Session& session) 
 }
 
 void Checkin::add_credit(CheckinOutcome& outcome, const Session& session,
-                         std::vector<Scan> scans) const {
+                         std::span<const Scan> scans) const {
   const Role role = outcome.attendee ? outcome.attendee->role : Role::guest;
-  const auto attendance = compute_attendance(session, event_.credit_policy, role, scans,
-                                             event_.timezone.empty() ? "UTC" : event_.timezone);
-  outcome.early = attendance.early_leave;
-  outcome.credit_hours = attendance.credit_hours;
-  outcome.credit_eligible = attendance.eligible;
+  outcome.early = false;
+  outcome.credit_hours = 0;
+  // The same rule the server credits by: every door's scans this kiosk knows of.
+  for (const auto& item : compute_event_attendance(event_, role, scans, zone())) {
+    if (item.session.id != session.id) continue;
+    outcome.early = item.attendance.early_leave;
+    outcome.credit_hours = item.attendance.credit_hours;
+    outcome.credit_eligible = item.attendance.eligible;
+  }
 }
 
 CheckinOutcome Checkin::record(const RawScan& scan, const Badge& badge, const Session& session,
@@ -313,19 +296,7 @@ CheckinOutcome Checkin::record(const RawScan& scan, const Badge& badge, const Se
   auto outcome = base_outcome(scan.at);
   describe_attendee(outcome, badge.attendee_id);
   describe_session(outcome, session);
-
-  Scan draft;
-  draft.device_id = device_id_;
-  draft.attendee_id = badge.attendee_id;
-  draft.badge_serial = badge.serial;
-  draft.badge_payload = std::string(trim(scan.text));
-  draft.session_id = session.id;
-  draft.kind = kind;
-  draft.wall_time = scan.at;
-  draft.monotonic_ms = scan.monotonic.count();
-  draft.clock_offset_ms = clock_offset_ms(*store_);
-  draft.details = std::string(details);
-  auto stored = store_->append_scan(std::move(draft));
+  auto stored = store_->append_scan(draft_scan(scan, badge, session, kind, details));
   if (!stored) {
     set_reason(outcome, CheckinResult::rejected, CheckinReason::not_recorded,
                "This scan was NOT recorded: " + stored.message() + ". Please tell staff.");
@@ -334,22 +305,19 @@ CheckinOutcome Checkin::record(const RawScan& scan, const Badge& badge, const Se
   outcome.result = kind == ScanKind::leave ? CheckinResult::left : CheckinResult::arrived;
   outcome.recorded = *stored;
   if (kind == ScanKind::leave) {
-    auto history = store_->scans_for_attendee(badge.attendee_id);
-    std::vector<Scan> scans;
+    auto history = store_->known_scans_for_attendee(badge.attendee_id);
     if (history) {
-      for (auto& s : *history) {
-        if (s.session_id == session.id) scans.push_back(std::move(s));
-      }
+      add_credit(outcome, session, *history);
     } else {
-      scans.push_back(*stored);
+      add_credit(outcome, session, std::span<const Scan>(&*stored, 1));
     }
-    add_credit(outcome, session, std::move(scans));
   }
   return outcome;
 }
 
 CheckinOutcome Checkin::accept(const RawScan& scan) {
   pending_leave_.reset();
+  pending_break_.reset();
   auto outcome = base_outcome(scan.at);
   const auto text = trim(scan.text);
   if (text.empty()) {
@@ -379,17 +347,11 @@ CheckinOutcome Checkin::accept(const RawScan& scan) {
                detail_for(BadgeError::revoked_serial));
     return outcome;
   }
-  auto history = store_->scans_for_attendee(badge.attendee_id);
+  auto history = store_->known_scans_for_attendee(badge.attendee_id);
   if (!history) {
     set_reason(outcome, CheckinResult::rejected, CheckinReason::not_recorded,
                "This scan was NOT recorded: " + history.message() + ". Please tell staff.");
     return outcome;
-  }
-  // Someone still inside a session that just ended is scanning out of it, not into the next
-  // one: an arrival there would credit a session they may never attend.
-  if (auto ended = just_ended_inside(*history, scan.at)) {
-    session = std::move(ended);
-    describe_session(outcome, *session);
   }
   if (!session) {
     set_reason(outcome, CheckinResult::rejected, CheckinReason::no_session,
@@ -399,41 +361,52 @@ CheckinOutcome Checkin::accept(const RawScan& scan) {
     return outcome;
   }
 
-  std::vector<Scan> in_session;
-  for (auto& s : *history) {
-    if (s.session_id == session->id) in_session.push_back(std::move(s));
+  // What this scan is, by the presence rule over every door's scans this kiosk knows of: the
+  // same rule the server credits by (shared/presence.hpp).
+  const Presence before = resolve_presence(event_, *history, rules(), zone());
+  Scan candidate = draft_scan(scan, badge, *session, ScanKind::arrive);
+  candidate.sequence = std::numeric_limits<std::uint64_t>::max();  // after all of this door's
+  history->push_back(candidate);
+  const Presence after = resolve_presence(event_, *history, rules(), zone());
+  const auto placed = std::find_if(after.placed.begin(), after.placed.end(),
+                                   [&](const PlacedScan& p) { return p.index == history->size() - 1; });
+  if (placed == after.placed.end() || placed->action == PresenceAction::unplaced) {
+    set_reason(outcome, CheckinResult::rejected, CheckinReason::no_session,
+               "There is no session now at this door. Please check the schedule.");
+    return outcome;
   }
-  const auto debounce = std::chrono::duration_cast<std::chrono::milliseconds>(
-      event_.credit_policy.debounce);
-  for (const auto& previous : in_session) {
-    if (previous.kind != ScanKind::arrive && previous.kind != ScanKind::leave) continue;
-    const auto gap = scan.at - previous.wall_time;
-    if (std::chrono::abs(gap) < debounce) {
-      set_reason(outcome, CheckinResult::ignored, CheckinReason::duplicate,
-                 "Already scanned at " + format_local(previous.wall_time, event_.timezone, "%H:%M:%S") +
-                     "; scans within " + std::to_string(event_.credit_policy.debounce.count()) +
-                     " s count once.");
-      return outcome;
-    }
+  if (placed->action == PresenceAction::duplicate) {
+    set_reason(outcome, CheckinResult::ignored, CheckinReason::duplicate,
+               "Already scanned; scans within " +
+                   std::to_string(event_.credit_policy.debounce.count()) +
+                   " s at any door of this room count once.");
+    return outcome;
   }
+  const Session* target = find_session(placed->session_id);
+  if (target == nullptr) target = &*session;
+  describe_session(outcome, *target);
 
-  if (!is_inside(in_session)) return record(scan, badge, *session, ScanKind::arrive);
-  if (!options_.confirm_leaves) return record(scan, badge, *session, ScanKind::leave);
+  if (placed->action != PresenceAction::leave) {
+    auto arrived = record(scan, badge, *target, ScanKind::arrive);
+    // The break: inside the room's last session until it ended, this scan is an arrival for the
+    // next one; the window offers "I am leaving" to an official who meant to go home.
+    const Session* ended = before.inside ? find_session(*before.inside) : nullptr;
+    if (arrived.result == CheckinResult::arrived && ended != nullptr && ended->id != target->id &&
+        same_room(ended->room, target->room) && placed->time >= ended->end) {
+      arrived.ended_session_title = ended->title;
+      pending_break_ = PendingLeave{scan, badge, *target};
+    }
+    return arrived;
+  }
+  if (!options_.confirm_leaves) return record(scan, badge, *target, ScanKind::leave);
 
   // UI: ask "Leaving early?" first, showing what leaving now would mean.
-  Scan preview;
-  preview.device_id = device_id_;
-  preview.sequence = 0;
-  preview.attendee_id = badge.attendee_id;
-  preview.session_id = session->id;
-  preview.kind = ScanKind::leave;
-  preview.wall_time = scan.at;
-  preview.clock_offset_ms = clock_offset_ms(*store_);
-  in_session.push_back(preview);
-  add_credit(outcome, *session, std::move(in_session));
+  history->back().kind = ScanKind::leave;
+  history->back().session_id = target->id;
+  add_credit(outcome, *target, *history);
   outcome.result = CheckinResult::confirm_leave;
   outcome.detail = "Leaving early? Credit is only for the time you attend.";
-  pending_leave_ = PendingLeave{scan, badge, *session};
+  pending_leave_ = PendingLeave{scan, badge, *target};
   return outcome;
 }
 
@@ -447,15 +420,44 @@ CheckinOutcome Checkin::confirm_leave(bool yes) {
   auto pending = std::move(*pending_leave_);
   pending_leave_.reset();
   if (!yes) {
-    auto outcome = base_outcome(pending.scan.at);
-    describe_attendee(outcome, pending.badge.attendee_id);
-    describe_session(outcome, pending.session);
+    // "No, I am staying" is a fact too: it outranks the alternation, on every door and the
+    // server, so the official stays inside (design.md, "Presence across doors").
+    auto outcome = record(pending.scan, pending.badge, pending.session, ScanKind::arrive,
+                          kStayingDetails);
+    if (outcome.result == CheckinResult::rejected) return outcome;
     set_reason(outcome, CheckinResult::ignored, CheckinReason::leave_cancelled,
                "Not leaving: you are still checked in.");
     return outcome;
   }
   // The official answered "Leaving early?" at this kiosk: the leave says so (credit forms show
   // "confirmed at kiosk"); headless leaves and staff corrections carry no such details.
+  return record(pending.scan, pending.badge, pending.session, ScanKind::leave,
+                kConfirmedAtKioskDetails);
+}
+
+CheckinOutcome Checkin::record_unanswered_leave() {
+  if (!pending_leave_) {
+    auto outcome = base_outcome(wall_clock_now());
+    set_reason(outcome, CheckinResult::ignored, CheckinReason::nothing_to_confirm,
+               "There is no leave waiting for confirmation.");
+    return outcome;
+  }
+  auto pending = std::move(*pending_leave_);
+  pending_leave_.reset();
+  return record(pending.scan, pending.badge, pending.session, ScanKind::leave);
+}
+
+CheckinOutcome Checkin::leave_instead() {
+  if (!pending_break_) {
+    auto outcome = base_outcome(wall_clock_now());
+    set_reason(outcome, CheckinResult::ignored, CheckinReason::nothing_to_confirm,
+               "There is no arrival to turn into a leave.");
+    return outcome;
+  }
+  auto pending = std::move(*pending_break_);
+  pending_break_.reset();
+  // At the same moment as the arrival: the next session gets no time, the last one keeps its
+  // credit to its end. Recorded as the official's own answer, which outranks the rule.
   return record(pending.scan, pending.badge, pending.session, ScanKind::leave,
                 kConfirmedAtKioskDetails);
 }
@@ -541,14 +543,8 @@ CheckinOutcome Checkin::correct(const StaffCorrection& correction) {
     case Correction::leave: outcome.result = CheckinResult::left; break;
     default: outcome.result = CheckinResult::corrected; break;
   }
-  auto history = store_->scans_for_attendee(correction.attendee_id);
-  if (history && correction.kind != Correction::arrive) {
-    std::vector<Scan> scans;
-    for (auto& s : *history) {
-      if (s.session_id == session->id) scans.push_back(std::move(s));
-    }
-    add_credit(outcome, *session, std::move(scans));
-  }
+  auto history = store_->known_scans_for_attendee(correction.attendee_id);
+  if (history && correction.kind != Correction::arrive) add_credit(outcome, *session, *history);
   return outcome;
 }
 

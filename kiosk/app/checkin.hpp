@@ -5,17 +5,22 @@
 // For each scan: verify the badge offline (League keys, certified device keys, revoked
 // serials), pick the door's session (staff override, else the session in progress in this
 // room, else the next one starting within the lead time), then:
-//   not inside the session -> arrival (recorded);
-//   inside (last counted scan an arrival) -> leave: recorded at once in headless mode; in UI
-//     mode accept() returns confirm_leave and confirm_leave(yes) records it;
-//   the same badge again within the event's debounce of its last scan here -> ignored.
-// Someone still inside a session that ended less than the lead time ago is scanning out of it:
-// that scan is that session's leave, not an arrival in the next session at the door.
+// the presence rule (shared/presence.hpp) over every door's scans this kiosk knows of (its own
+// and the other doors' that sync relayed) decides, exactly as the server's credit does:
+//   not inside the room's session -> arrival (recorded), in the session the rule places it;
+//   inside -> leave: recorded at once in headless mode; in UI mode accept() returns
+//     confirm_leave; confirm_leave(yes) records it, confirm_leave(no) records "staying";
+//   the same badge within the event's debounce of its last scan at any door of the room ->
+//     ignored.
+// A scan in the break after a session the official stayed in to its end is an arrival for the
+// next session (nobody scans out at a normal end); the outcome names the ended session and
+// leave_instead() records "I am leaving" for an official who meant to go home.
 // A scan is recorded through KioskStore::append_scan, durably, before the outcome is returned;
 // an outcome never claims "arrived" or "left" for a scan that is not on disk.
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,6 +31,7 @@
 #include "shared/badge.hpp"
 #include "shared/domain.hpp"
 #include "shared/kiosk_store.hpp"
+#include "shared/presence.hpp"
 #include "shared/result.hpp"
 
 namespace muster::kiosk {
@@ -72,6 +78,9 @@ struct CheckinOutcome {
   std::string local_time;            // "09:02" in the event's time zone
   std::string local_date_time;       // "2026-12-03 09:02 CST"
   std::optional<Scan> recorded;      // the scan as stored, when one was recorded
+  // An arrival right after a session this official stayed in to its end (the break): that
+  // session's title. The window offers "I am leaving" (Checkin::leave_instead).
+  std::string ended_session_title;
 };
 
 struct CheckinOptions {
@@ -110,7 +119,7 @@ struct SurveyAnswers {
 };
 
 // details of a leave the official confirmed at the kiosk ("Leaving early?" -> yes).
-inline constexpr std::string_view kConfirmedAtKioskDetails = R"({"confirmed":"kiosk"})";
+inline constexpr std::string_view kConfirmedAtKioskDetails = kConfirmedLeaveDetails;
 
 enum class CheckinError : std::uint8_t {
   store,       // the store could not be read
@@ -140,6 +149,13 @@ class Checkin {
   // The answer to confirm_leave: yes records the leave at the time of the scan that asked.
   CheckinOutcome confirm_leave(bool yes);
   [[nodiscard]] bool leave_pending() const { return pending_leave_.has_value(); }
+  // "Leaving early?" left unanswered: the scan is recorded as a plain leave (no answer), so a
+  // scan is never dropped; nothing_to_confirm without a pending leave.
+  CheckinOutcome record_unanswered_leave();
+  // "I am leaving" after a break arrival (outcome.ended_session_title): records a leave of the
+  // new session at the arrival's moment, as the official's answer. Any other scan drops it.
+  CheckinOutcome leave_instead();
+  [[nodiscard]] bool leave_instead_offered() const { return pending_break_.has_value(); }
 
   // The answers as ONE ScanKind::survey scan, details {"answers": {id: choice, ...}}, through the
   // same durable store call. Refused (StoreError::invalid) with no answers or an answer that is
@@ -171,14 +187,17 @@ class Checkin {
   Checkin(KioskStore& store, CheckinOptions options) : store_(&store), options_(std::move(options)) {}
 
   CheckinOutcome base_outcome(Instant at) const;
-  [[nodiscard]] std::optional<Session> just_ended_inside(const std::vector<Scan>& history,
-                                                         Instant now) const;
+  [[nodiscard]] PresenceRules rules() const;
+  [[nodiscard]] std::string_view zone() const;
+  [[nodiscard]] const Session* find_session(std::string_view session_id) const;
+  [[nodiscard]] Scan draft_scan(const RawScan& scan, const Badge& badge, const Session& session,
+                                ScanKind kind, std::string_view details = {}) const;
   void describe_attendee(CheckinOutcome& outcome, std::string_view attendee_id) const;
   void describe_session(CheckinOutcome& outcome, const Session& session) const;
   CheckinOutcome record(const RawScan& scan, const Badge& badge, const Session& session,
                         ScanKind kind, std::string_view details = {});
   void add_credit(CheckinOutcome& outcome, const Session& session,
-                  std::vector<Scan> scans) const;
+                  std::span<const Scan> scans) const;
 
   KioskStore* store_;
   CheckinOptions options_;
@@ -189,6 +208,7 @@ class Checkin {
   std::chrono::minutes lead_time_{15};
   std::optional<std::string> override_;
   std::optional<PendingLeave> pending_leave_;
+  std::optional<PendingLeave> pending_break_;  // the arrival leave_instead() may turn around
 };
 
 }  // namespace muster::kiosk

@@ -14,6 +14,7 @@
 #include "kiosk/app/package_import.hpp"
 #include "kiosk/app/walk_in.hpp"
 #include "shared/credit.hpp"
+#include "shared/presence.hpp"
 #include "shared/time.hpp"
 
 namespace muster::kiosk {
@@ -41,20 +42,6 @@ std::string hours_text(double hours) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.2f", hours);
   return buffer;
-}
-
-// Counted arrive/leave of a scan (corrections included, voided scans excluded elsewhere).
-std::optional<bool> arrives(const Scan& scan) {
-  if (scan.kind == ScanKind::arrive) return true;
-  if (scan.kind == ScanKind::leave) return false;
-  if (scan.kind != ScanKind::correction) return std::nullopt;  // check-in, survey, ...
-  if (scan.correction == Correction::arrive) return true;
-  if (scan.correction == Correction::leave) return false;
-  return std::nullopt;
-}
-
-Instant scan_time(const Scan& scan) {
-  return scan.kind == ScanKind::correction ? scan.effective_time : scan.wall_time;
 }
 
 }  // namespace
@@ -227,6 +214,7 @@ void KioskApp::typed(const KeyEvent& key, milliseconds now) {
     case Screen::attract: break;  // a person typing at the door: nothing to do
     case Screen::result:
       if (enter) handle(DismissResult{}, now);
+      if (c == U'l' || c == U'L') handle(LeaveInstead{}, now);
       break;
     case Screen::confirm_leave:
       if (enter || c == U'y' || c == U'Y') handle(AnswerLeave{true}, now);
@@ -323,6 +311,12 @@ void KioskApp::handle(const Intent& intent, milliseconds now) {
         using T = std::decay_t<decltype(i)>;
         if constexpr (std::is_same_v<T, DismissResult>) {
           if (state_.screen == Screen::result) go(Screen::attract, now);
+        } else if constexpr (std::is_same_v<T, LeaveInstead>) {
+          if (state_.screen != Screen::result || !checkin_->leave_instead_offered()) return;
+          auto outcome = checkin_->leave_instead();
+          const bool left = outcome.result == CheckinResult::left;
+          show_outcome(std::move(outcome), now);
+          if (left) start_survey(now);
         } else if constexpr (std::is_same_v<T, AnswerLeave>) {
           if (state_.screen != Screen::confirm_leave) return;
           auto outcome = checkin_->confirm_leave(i.yes);
@@ -527,7 +521,9 @@ void KioskApp::tick(milliseconds now) {
       break;
     case Screen::confirm_leave:
       if (idle >= options_.confirm_timeout) {
-        (void)checkin_->confirm_leave(false);
+        // The official scanned and walked away: the scan is kept as a leave nobody confirmed
+        // (never dropped; the credit form says "not confirmed by the official").
+        (void)checkin_->record_unanswered_leave();
         go(Screen::attract, now);
       }
       break;
@@ -584,18 +580,21 @@ void KioskApp::refresh_staff() {
 
 std::vector<DoorRow> KioskApp::session_rows(const Session& session) const {
   std::vector<DoorRow> rows;
-  auto scans = store_->scans_for_session(session.id);
-  if (!scans) return rows;
   const auto& event = checkin_->event();
-  std::set<std::pair<std::string, std::uint64_t>> voided;
-  for (const auto& scan : *scans) {
-    if (scan.correction == Correction::void_scan) {
-      voided.emplace(scan.voids_device_id, scan.voids_sequence);
-    }
+  // Everyone this door or another door of the room saw: the rule may place a scan in this
+  // session that a door recorded for the room's next or last one.
+  std::vector<std::string> room_sessions;
+  for (const auto& s : event.sessions) {
+    if (same_room(s.room, session.room)) room_sessions.push_back(s.id);
   }
-  std::map<std::string, std::vector<Scan>> by_attendee;
-  for (const auto& scan : *scans) by_attendee[scan.attendee_id].push_back(scan);
-  for (auto& [attendee_id, list] : by_attendee) {
+  auto people = store_->attendees_seen_in(room_sessions);
+  if (!people) return rows;
+  auto rules = presence_rules(event.credit_policy);
+  rules.lead_time = checkin_->lead_time();
+  const Instant now = options_.wall_clock() + std::chrono::milliseconds(clock_offset_ms(*store_));
+  for (const auto& attendee_id : *people) {
+    auto scans = store_->known_scans_for_attendee(attendee_id);
+    if (!scans) continue;
     DoorRow row;
     row.session_id = session.id;
     row.attendee_id = attendee_id;
@@ -609,27 +608,26 @@ std::vector<DoorRow> KioskApp::session_rows(const Session& session) const {
     } else {
       row.name = attendee_id;
     }
-    const auto attendance =
-        compute_attendance(session, event.credit_policy, role, list, event.timezone);
-    row.eligible = attendance.eligible;
-    row.credit_hours = attendance.credit_hours;
-    row.early_leave = attendance.early_leave;
-    // Inside: the last counted arrive/leave is an arrival (the same rule Checkin uses).
-    std::sort(list.begin(), list.end(),
-              [](const Scan& a, const Scan& b) { return scan_time(a) < scan_time(b); });
-    std::optional<Instant> first_arrival;
-    std::optional<Instant> last_leave;
-    for (const auto& scan : list) {
-      if (voided.contains({scan.device_id, scan.sequence})) continue;
-      const auto arrival = arrives(scan);
-      if (!arrival) continue;
-      row.inside = *arrival;
-      if (*arrival && !first_arrival) first_arrival = scan_time(scan);
-      if (!*arrival) last_leave = scan_time(scan);
+    // The same rule as the server's credit (shared/presence.hpp), over every door's scans.
+    const Presence presence = resolve_presence(event, *scans, rules, event.timezone);
+    bool placed_here = false;
+    for (const auto& [id, counted] : presence.by_session) {
+      if (id != session.id) continue;
+      placed_here = true;
+      const auto attendance =
+          compute_attendance(session, event.credit_policy, role, counted, event.timezone);
+      row.eligible = attendance.eligible;
+      row.credit_hours = attendance.credit_hours;
+      row.early_leave = attendance.early_leave;
+      row.inside = inside_at(event, presence, session.id, now);
+      if (attendance.first_arrival) {
+        row.arrival = format_local(*attendance.first_arrival, event.timezone, "%H:%M");
+      }
+      if (attendance.final_leave && !row.inside) {
+        row.leave = format_local(*attendance.final_leave, event.timezone, "%H:%M");
+      }
     }
-    if (first_arrival) row.arrival = format_local(*first_arrival, event.timezone, "%H:%M");
-    if (last_leave && !row.inside) row.leave = format_local(*last_leave, event.timezone, "%H:%M");
-    rows.push_back(std::move(row));
+    if (placed_here) rows.push_back(std::move(row));
   }
   std::sort(rows.begin(), rows.end(),
             [](const DoorRow& a, const DoorRow& b) { return a.name < b.name; });
@@ -693,6 +691,7 @@ std::string KioskApp::state_json() const {
     json["early"] = o.early;
     json["credit_hours"] = o.credit_hours;
     json["reason"] = o.reason;
+    if (leave_instead_offered()) json["leave_instead"] = o.ended_session_title;
   }
   if (state_.screen == Screen::survey && state_.outcome) {
     const auto& survey = checkin_->event().survey;

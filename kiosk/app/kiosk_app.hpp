@@ -48,6 +48,8 @@ inline constexpr std::string_view kSettingSyncLastError = "sync.last_error";
 // Intents: what a person asked for on a screen.
 struct DismissResult {};                 // result screen: "OK" (else it times out)
 struct AnswerLeave { bool yes = false; };  // "Leaving early?": confirm or cancel
+// Result screen after a break arrival ("Welcome to the next session"): "I am leaving".
+struct LeaveInstead {};
 struct AnswerSurvey { std::size_t choice = 0; };  // survey: the current question's choice (0-based)
 struct SkipSurvey {};                     // survey: "Skip" / Esc: leave this question unanswered
 struct OpenStaff {};                      // corner button / F2: the PIN pad
@@ -83,7 +85,7 @@ struct StaffDeskReprint {
   std::string reason;
   std::string old_serial;
 };
-using Intent = std::variant<DismissResult, AnswerLeave, AnswerSurvey, SkipSurvey, OpenStaff,
+using Intent = std::variant<DismissResult, AnswerLeave, LeaveInstead, AnswerSurvey, SkipSurvey, OpenStaff,
                             PinDigit, PinBackspace, PinSubmit, CloseStaff, StaffSearch,
                             StaffPickSession, StaffManual, StaffExport, StaffWalkIn, StaffSetRoom,
                             StaffDeskCheckIn, StaffDeskReprint>;
@@ -180,6 +182,10 @@ class KioskApp {
   [[nodiscard]] const KioskAppOptions& options() const { return options_; }
   // The door's session now (for the attract screen).
   [[nodiscard]] std::optional<Session> door_session() const;
+  // The result screen offers "I am leaving" (a break arrival, Checkin::leave_instead).
+  [[nodiscard]] bool leave_instead_offered() const {
+    return state_.screen == Screen::result && checkin_->leave_instead_offered();
+  }
   // Sessions of the event in this door's room (all when no room), for staff's picker.
   [[nodiscard]] std::vector<Session> door_sessions() const;
   // The distinct rooms of the event's sessions (first-seen spelling, sorted), for staff's picker.

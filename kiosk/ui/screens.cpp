@@ -142,6 +142,10 @@ std::optional<Intent> draw_result(const ViewContext& context) {
                outcome.credit_eligible ? "Credit-eligible (CMO credit hours)"
                                        : "Attendance only: recorded for a verification letter",
                tint(outcome.credit_eligible ? kGreenText : kAmber));
+      if (!outcome.ended_session_title.empty()) {
+        centered(fonts.body, "\"" + outcome.ended_session_title + "\" ended: credited to its end.",
+                 tint(kDim));
+      }
       break;
     case CheckinResult::left: {
       centered(fonts.huge, "Goodbye", kWhite);
@@ -175,10 +179,21 @@ std::optional<Intent> draw_result(const ViewContext& context) {
       break;
   }
   const ImVec2 size{320.0F, 110.0F};
-  ImGui::SetCursorPos(ImVec2{(width() - size.x) / 2.0F, ImGui::GetWindowHeight() - size.y - 40.0F});
+  const float y = ImGui::GetWindowHeight() - size.y - 40.0F;
+  // After a break arrival the official who meant to go home says so (design.md).
+  const bool offer_leave = app.leave_instead_offered();
+  ImGui::SetCursorPos(ImVec2{offer_leave ? width() * 0.54F : (width() - size.x) / 2.0F, y});
   ImGui::PushFont(fonts.large);
   const bool ok = coloured_button("OK", size, ImVec4{0.22F, 0.26F, 0.36F, 1.0F});
   ImGui::PopFont();
+  bool leave = false;
+  if (offer_leave) {
+    ImGui::SetCursorPos(ImVec2{width() * 0.1F, y});
+    ImGui::PushFont(fonts.body);
+    leave = coloured_button("I am leaving", ImVec2{width() * 0.36F, size.y}, kGreen);
+    ImGui::PopFont();
+  }
+  if (leave) return LeaveInstead{};
   if (ok) return DismissResult{};
   return std::nullopt;
 }

@@ -223,6 +223,56 @@ std::optional<Error<SyncError>> pull_package(KioskStore& store, HttpClient& http
   return std::nullopt;
 }
 
+// The other doors' scans (GET /api/v1/events/{id}/scans), so this door knows of an arrival at
+// the room's other door. Each pass starts a minute before the last scan it saw: a batch that
+// another server instance committed late is not missed, and repeats are kept once.
+std::optional<Error<SyncError>> pull_peer_scans(KioskStore& store, HttpClient& http,
+                                                const Identity& id, SyncReport& report) {
+  constexpr std::int64_t kOverlapMs = 60'000;
+  constexpr int kMaxPages = 200;
+  auto cursor = store.cursor(kPeerScansCursorName);
+  if (!cursor) return fail(SyncError::store, cursor.message());
+  std::int64_t after_ms = 0;
+  if (cursor->has_value()) {
+    after_ms = static_cast<std::int64_t>(to_u64(**cursor)) - kOverlapMs;
+  }
+  std::string after_device;
+  std::uint64_t after_seq = 0;
+  std::int64_t newest_ms = after_ms + kOverlapMs;
+  for (int page = 0; page < kMaxPages; ++page) {
+    const std::string url = id.server_url + "/api/v1/events/" + id.event_id +
+                            "/scans?after_ms=" + std::to_string(after_ms) +
+                            "&after_device=" + after_device +
+                            "&after_seq=" + std::to_string(after_seq);
+    auto response = http.get(url, id.token);
+    if (!response) return transport_error(response.error(), "pulling the other doors' scans");
+    if (response->status == 404) return std::nullopt; // a server that does not relay them
+    if (response->status != 200) return status_error(*response, "pulling the other doors' scans");
+    auto batch = parse_scan_batch(response->body);
+    const auto answer = json::parse(response->body, nullptr, false);
+    if (!batch || answer.is_discarded() || !answer.contains("cursor") ||
+        !answer["cursor"].is_object()) {
+      return fail(SyncError::unreachable, "pulling the other doors' scans: the answer was not "
+                                          "readable");
+    }
+    auto added = store.add_peer_scans(batch->scans);
+    if (!added) return fail(SyncError::store, added.message());
+    report.peer_scans += *added;
+    const json& next = answer["cursor"];
+    after_ms = next.value("after_ms", after_ms);
+    after_device = next.value("after_device", std::string());
+    after_seq = next.value("after_seq", std::uint64_t{0});
+    newest_ms = std::max(newest_ms, after_ms);
+    if (!answer.value("more", false)) break;
+  }
+  if (auto saved = store.set_cursor(kPeerScansCursorName, std::to_string(std::max<std::int64_t>(
+                                                              newest_ms, 0)));
+      !saved) {
+    return fail(SyncError::store, saved.message());
+  }
+  return std::nullopt;
+}
+
 void record_outcome(KioskStore& store, SyncReport& report) {
   if (auto queued = store.unacked_count()) report.queued = *queued;
   if (report.ok) {
@@ -372,6 +422,8 @@ SyncReport run_sync_pass(KioskStore& store, HttpClient& http, const SyncPassOpti
   } else if (options.pull && apply) {
     if (auto pulled = pull_package(store, http, *id, apply, report)) {
       report.error = std::move(*pulled);
+    } else if (auto peers = pull_peer_scans(store, http, *id, report)) {
+      report.error = std::move(*peers);
     }
   }
   report.ok = !report.error.has_value();

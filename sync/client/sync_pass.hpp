@@ -1,6 +1,7 @@
 #pragma once
 // One sync pass of a kiosk (sync/PROTOCOL.md): measure the clock, push every unacknowledged
-// scan of this device in bounded batches, pull the event package delta. Also provisioning.
+// scan of this device in bounded batches, pull the event package delta and the other doors'
+// scans (presence across doors). Also provisioning.
 // Acknowledgement only marks scans (never deletes) and happens only after the server answered,
 // so a crash at any point just means sending some scans again (the server counts duplicates).
 #include <chrono>
@@ -30,6 +31,8 @@ inline constexpr std::string_view kSettingClockUncertaintyMs = "sync.clock_uncer
 inline constexpr std::string_view kSettingClockOffsetMs = "clock_offset_ms";
 // The same cursor name as kiosk/app/package_import.hpp kPackageCursor.
 inline constexpr std::string_view kPackageCursorName = "event_package";
+// Where the pull of the other doors' scans got to (server ms of the newest one seen).
+inline constexpr std::string_view kPeerScansCursorName = "peer_scans";
 
 inline constexpr std::size_t kDefaultBatchSize = 500;
 
@@ -99,6 +102,7 @@ struct SyncReport {
   std::uint64_t queued = 0; // unacknowledged scans left in the store
   bool package_applied = false;
   std::uint64_t package_cursor = 0;
+  std::uint64_t peer_scans = 0; // other doors' scans new to this kiosk
   std::optional<ClockSample> clock;
   std::optional<Error<SyncError>> error;
   std::optional<std::chrono::seconds> retry_after; // the server asked us to wait

@@ -791,7 +791,7 @@ TEST_F(CreditCommands, ApiTranscriptNeedsAnAdminToken) {
 TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
   prepare_with_scans();
   // Make it exactly a v1 database: migration 2 only added tables, migration 3 added columns and
-  // a table; both bumped the version.
+  // a table, migration 4 a column and an index; each bumped the version.
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(db_.c_str(), &db), SQLITE_OK);
@@ -801,6 +801,7 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
         "ALTER TABLE scans DROP COLUMN details; ALTER TABLE events DROP COLUMN survey_json;"
         "ALTER TABLE attendees DROP COLUMN provisional; ALTER TABLE attendees DROP COLUMN same_as;"
         "DROP TABLE device_certificates;"
+        "DROP INDEX scans_by_event_received; ALTER TABLE events DROP COLUMN lead_time_min;"
         "UPDATE schema_version SET version = 1;";
     char* error = nullptr;
     const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
@@ -820,8 +821,8 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
                                &statement, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(statement, 0), 3);
-  EXPECT_EQ(sqlite3_column_int(statement, 1), 3); // rows for 1, 2 and 3
+  EXPECT_EQ(sqlite3_column_int(statement, 0), 4);
+  EXPECT_EQ(sqlite3_column_int(statement, 1), 4); // rows for 1, 2, 3 and 4
   sqlite3_finalize(statement);
   sqlite3_close(db);
   auto count = store()->scan_count();

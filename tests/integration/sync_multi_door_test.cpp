@@ -1,7 +1,8 @@
 // Multi-door merge: three kiosks, offline, scan the same attendees at two doors of one session
 // and at a third session (arrivals at one door, leaves at the other, duplicates), then sync in
 // every order. The server's credits are the same in every order and match hours worked out by
-// hand from the credit rules (shared/credit.hpp; grace 10 min, 0.25 h increments).
+// hand from the presence rule and the credit rules (shared/presence.hpp, shared/credit.hpp;
+// grace 10 min, 0.25 h increments).
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <unistd.h>
@@ -61,7 +62,9 @@ const std::map<Key, std::tuple<double, std::int64_t, bool>> kExpected = {
     {{"A3", "S1"}, {1.0, 67, true}},    // 15:00-16:07 = 67 min -> 1.117 h -> 1.0
     {{"A3", "S2"}, {0.75, 45, false}},  // 17:45 (15 min late) - 18:30 = 45 of 60 min
     {{"A4", "S1"}, {1.25, 80, false}},  // 15:20-15:50 + 16:10-17:00 = 80 min -> 1.333 -> 1.25
-    {{"A5", "S1"}, {0.0, 0, false}},    // a leave alone earns nothing
+    // A door's label does not decide (presence across doors): A5's only scan is the first of
+    // the room, so it is the arrival, 16:00-17:00 = 60 of 120 min; `review` lists the label.
+    {{"A5", "S1"}, {1.0, 60, false}},
 };
 
 // A fresh database on the PostgreSQL fixture (tests named *postgresql*), or "" for SQLite.

@@ -12,6 +12,7 @@
 #include "shared/import.hpp"
 #include "shared/kiosk_store.hpp"
 #include "shared/scan_log.hpp"
+#include "shared/presence.hpp"
 #include "shared/time.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -121,7 +122,7 @@ TEST_F(CheckinTest, ScanAfterLeaveIsReentry) {
   ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T08:30:00-06:00")).result, CheckinResult::arrived);
   ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T09:00:00-06:00")).result, CheckinResult::left);
   EXPECT_EQ(checkin.accept(scan(payload, "2026-12-03T09:20:00-06:00")).result, CheckinResult::arrived);
-  const auto final_leave = checkin.accept(scan(payload, "2026-12-03T10:00:00-06:00"));
+  const auto final_leave = checkin.accept(scan(payload, "2026-12-03T09:55:00-06:00"));
   EXPECT_EQ(final_leave.result, CheckinResult::left);
   EXPECT_FALSE(final_leave.early);
   EXPECT_DOUBLE_EQ(final_leave.credit_hours, 1.0);  // 70 of 90 minutes = 1.17 h, down to 0.25
@@ -251,17 +252,91 @@ TEST_F(CheckinTest, NextSessionWithinTheLeadTimeWelcomesEarlyArrivals) {
   EXPECT_EQ(early.session_id, "S4");
 }
 
-TEST_F(CheckinTest, ScanOutJustAfterTheEndLeavesThatSessionNotArrivesInTheNext) {
+// The break trap (issue: "Presence across doors"): nobody scans out at a session's normal end,
+// so a scan after S1 ended, within S2's lead time, is an arrival for S2, never a leave of S1.
+TEST_F(CheckinTest, ScanInTheBreakIsAnArrivalForTheNextSessionNotALeave) {
   auto checkin = open_checkin();
   const auto payload = badge("RB-0001");
   ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T08:30:00-06:00")).result, CheckinResult::arrived);
-  const auto out = checkin.accept(scan(payload, "2026-12-03T10:03:00-06:00"));  // S2 is next
+  const auto next = checkin.accept(scan(payload, "2026-12-03T10:03:00-06:00"));  // S2 is next
+  EXPECT_EQ(next.result, CheckinResult::arrived);
+  EXPECT_EQ(next.session_id, "S2");
+  EXPECT_EQ(next.ended_session_title, checkin.event().sessions[0].title);
+  EXPECT_TRUE(checkin.leave_instead_offered());
+  // S2 runs: a scan now is a leave of S2, credited by the rule.
+  const auto out = checkin.accept(scan(payload, "2026-12-03T11:00:00-06:00"));
   EXPECT_EQ(out.result, CheckinResult::left);
-  EXPECT_EQ(out.session_id, "S1");
-  EXPECT_FALSE(out.early);
-  EXPECT_DOUBLE_EQ(out.credit_hours, 1.5);
-  // Back for the next session: an arrival there.
-  const auto back = checkin.accept(scan(payload, "2026-12-03T10:10:00-06:00"));
+  EXPECT_EQ(out.session_id, "S2");
+  EXPECT_TRUE(out.early);
+  EXPECT_DOUBLE_EQ(out.credit_hours, 0.75);  // 10:15-11:00 = 45 of 90 min of 1.5 h
+  EXPECT_FALSE(checkin.leave_instead_offered()) << "another scan drops the offer";
+}
+
+TEST_F(CheckinTest, IAmLeavingAfterTheBreakWelcomeRecordsTheOfficialsAnswer) {
+  auto checkin = open_checkin();
+  const auto payload = badge("RB-0001");
+  ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T08:30:00-06:00")).result, CheckinResult::arrived);
+  ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T10:03:00-06:00")).result,
+            CheckinResult::arrived);
+  const auto going = checkin.leave_instead();
+  EXPECT_EQ(going.result, CheckinResult::left);
+  EXPECT_EQ(going.session_id, "S2");
+  ASSERT_TRUE(going.recorded);
+  EXPECT_EQ(going.recorded->details, kConfirmedLeaveDetails);
+  EXPECT_EQ(going.recorded->wall_time, at("2026-12-03T10:03:00-06:00"));
+  EXPECT_DOUBLE_EQ(going.credit_hours, 0.0);
+  EXPECT_EQ(checkin.leave_instead().code, CheckinReason::nothing_to_confirm);
+  // S1 keeps its full credit: the official stayed to its end.
+  auto history = store_->known_scans_for_attendee("RB-0001");
+  ASSERT_TRUE(history);
+  const auto credit = compute_event_attendance(checkin.event(), Role::mayor, *history);
+  ASSERT_FALSE(credit.empty());
+  EXPECT_EQ(credit[0].session.id, "S1");
+  EXPECT_DOUBLE_EQ(credit[0].attendance.credit_hours, 1.5);
+}
+
+// A door learns of the official's arrival at the room's other door from sync: its scan is a
+// leave, and in the window it asks "Leaving early?".
+TEST_F(CheckinTest, ArrivalAtTheRoomsOtherDoorMakesThisScanALeave) {
+  CheckinOptions options;
+  options.confirm_leaves = true;
+  auto checkin = open_checkin(options);
+  Scan other;
+  other.device_id = "DOOR-2";
+  other.sequence = 1;
+  other.attendee_id = "RB-0001";
+  other.session_id = "S1";
+  other.kind = ScanKind::arrive;
+  other.wall_time = at("2026-12-03T08:31:00-06:00");
+  const std::array<Scan, 1> peers{other};
+  ASSERT_TRUE(store_->add_peer_scans(peers));
+  const auto asked = checkin.accept(scan(badge("RB-0001"), "2026-12-03T09:15:00-06:00"));
+  EXPECT_EQ(asked.result, CheckinResult::confirm_leave);
+  EXPECT_EQ(asked.session_id, "S1");
+  EXPECT_TRUE(asked.early);
+  EXPECT_DOUBLE_EQ(asked.credit_hours, 0.75);  // 08:30-09:15 = 45 of 90 min of 1.5 h
+  // The same door without the other's scan would have welcomed the official.
+  auto fresh = open_checkin();
+  EXPECT_EQ(fresh.accept(scan(badge("RB-0004"), "2026-12-03T09:15:00-06:00")).result,
+            CheckinResult::arrived);
+}
+
+// One body, one room: an arrival in Room 104 (S3) ends the stay in Ballroom A (S2) for every
+// door's view, so a later scan in Ballroom A is an arrival, not a leave.
+TEST_F(CheckinTest, ArrivalInAnotherRoomEndsTheStayHere) {
+  auto checkin = open_checkin();
+  const auto payload = badge("RB-0001");
+  ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T10:15:00-06:00")).result, CheckinResult::arrived);
+  Scan other;
+  other.device_id = "DOOR-104";
+  other.sequence = 1;
+  other.attendee_id = "RB-0001";
+  other.session_id = "S3";
+  other.kind = ScanKind::arrive;
+  other.wall_time = at("2026-12-03T10:30:00-06:00");
+  const std::array<Scan, 1> peers{other};
+  ASSERT_TRUE(store_->add_peer_scans(peers));
+  const auto back = checkin.accept(scan(payload, "2026-12-03T11:00:00-06:00"));
   EXPECT_EQ(back.result, CheckinResult::arrived);
   EXPECT_EQ(back.session_id, "S2");
 }
@@ -432,7 +507,7 @@ TEST_F(CheckinTest, UiModeAsksBeforeRecordingALeave) {
   EXPECT_EQ(checkin.confirm_leave(true).code, CheckinReason::nothing_to_confirm);
 }
 
-TEST_F(CheckinTest, UiLeaveCancelledRecordsNothing) {
+TEST_F(CheckinTest, UiLeaveCancelledRecordsTheStayingAnswer) {
   CheckinOptions options;
   options.confirm_leaves = true;
   auto checkin = open_checkin(options);
@@ -443,7 +518,13 @@ TEST_F(CheckinTest, UiLeaveCancelledRecordsNothing) {
   const auto cancelled = checkin.confirm_leave(false);
   EXPECT_EQ(cancelled.result, CheckinResult::ignored);
   EXPECT_EQ(cancelled.code, CheckinReason::leave_cancelled);
-  EXPECT_EQ(*store_->last_sequence("DOOR-1"), 1u);
+  // "No, I am staying" is recorded: every door and the server keep the official inside.
+  EXPECT_EQ(*store_->last_sequence("DOOR-1"), 2u);
+  ASSERT_TRUE(cancelled.recorded);
+  EXPECT_EQ(cancelled.recorded->kind, ScanKind::arrive);
+  EXPECT_EQ(cancelled.recorded->details, kStayingDetails);
+  EXPECT_EQ(checkin.accept(scan(payload, "2026-12-03T09:30:00-06:00")).result,
+            CheckinResult::confirm_leave);
 }
 
 TEST_F(CheckinTest, RoleWithoutCreditGetsAttendanceOnly) {
@@ -451,7 +532,7 @@ TEST_F(CheckinTest, RoleWithoutCreditGetsAttendanceOnly) {
   const auto payload = badge("RB-0003");  // clerk
   const auto arrived = checkin.accept(scan(payload, "2026-12-03T08:30:00-06:00"));
   EXPECT_FALSE(arrived.credit_eligible);
-  const auto left = checkin.accept(scan(payload, "2026-12-03T10:00:00-06:00"));
+  const auto left = checkin.accept(scan(payload, "2026-12-03T09:55:00-06:00"));
   EXPECT_EQ(left.result, CheckinResult::left);
   EXPECT_FALSE(left.early);
   EXPECT_DOUBLE_EQ(left.credit_hours, 0.0);

@@ -202,17 +202,22 @@ TEST_F(KioskAppTest, SecondScanAsksLeavingEarlyAndConfirmRecordsLeave) {
   EXPECT_EQ(scans->size(), 2U);
 }
 
-TEST_F(KioskAppTest, CancelLeaveRecordsNothing) {
+TEST_F(KioskAppTest, NoIAmStayingIsRecordedAndKeepsTheOfficialInside) {
   scan(badge("RB-0001"), "2026-12-03T08:31:00-06:00", milliseconds{1000});
   scan(badge("RB-0001"), "2026-12-03T09:15:00-06:00", milliseconds{2000});
   app_->handle(AnswerLeave{false}, milliseconds{2500});
   EXPECT_EQ(state().screen, Screen::attract);
   auto scans = store_->scans_for_session("S1");
   ASSERT_TRUE(scans);
-  EXPECT_EQ(scans->size(), 1U);
+  ASSERT_EQ(scans->size(), 2U) << "the answer is a fact, not nothing";
+  EXPECT_EQ(scans->back().kind, ScanKind::arrive);
+  EXPECT_EQ(scans->back().details, kStayingDetails);
+  // Still inside: the next scan asks "Leaving early?" again.
+  scan(badge("RB-0001"), "2026-12-03T09:40:00-06:00", milliseconds{30000});
+  EXPECT_EQ(state().screen, Screen::confirm_leave);
 }
 
-TEST_F(KioskAppTest, UnansweredLeaveQuestionTimesOutAsCancel) {
+TEST_F(KioskAppTest, UnansweredLeaveQuestionTimesOutAsAnUnconfirmedLeave) {
   scan(badge("RB-0001"), "2026-12-03T08:31:00-06:00", milliseconds{1000});
   scan(badge("RB-0001"), "2026-12-03T09:15:00-06:00", milliseconds{2000});
   app_->tick(milliseconds{2000 + 19999});
@@ -222,7 +227,9 @@ TEST_F(KioskAppTest, UnansweredLeaveQuestionTimesOutAsCancel) {
   EXPECT_FALSE(checkin_->leave_pending());
   auto scans = store_->scans_for_session("S1");
   ASSERT_TRUE(scans);
-  EXPECT_EQ(scans->size(), 1U);
+  ASSERT_EQ(scans->size(), 2U) << "a scan is never dropped";
+  EXPECT_EQ(scans->back().kind, ScanKind::leave);
+  EXPECT_TRUE(scans->back().details.empty()) << "nobody confirmed it";
 }
 
 TEST_F(KioskAppTest, ReentryAfterLeaveIsANewArrival) {
