@@ -62,7 +62,7 @@ std::set<ScanKey> collect_voids(std::span<const Scan* const> scans, std::string_
     const ScanKey target{scan->voids_device_id, scan->voids_sequence};
     voided.insert(target);
     if (!present.contains(target)) {
-      const Instant at = corrected_time(*scan);
+      const Instant at = counted_time(*scan);
       notes.emplace_back(at, "void at " + show_time(at, time_zone) + " " +
                                  show_scan(scan->device_id, scan->sequence) + " names scan " +
                                  show_scan(target.first, target.second) +
@@ -79,7 +79,7 @@ std::vector<Mark> collect_marks(std::span<const Scan* const> scans, const std::s
   for (const Scan* scan : scans) {
     if (!is_attendance(scan->kind)) continue;  // check-ins, surveys, ...: not attendance
     if (voided.contains(ScanKey{scan->device_id, scan->sequence})) continue;
-    Mark mark{corrected_time(*scan), Action::arrive, scan->device_id, scan->sequence, false};
+    Mark mark{counted_time(*scan), Action::arrive, scan->device_id, scan->sequence, false};
     if (scan->kind == ScanKind::leave) {
       mark.action = Action::leave;
     } else if (scan->kind == ScanKind::correction) {

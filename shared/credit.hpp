@@ -3,7 +3,8 @@
 // (from any number of doors, in any order) to attended intervals, credit hours and early leave.
 //
 // The rules, in the order they are applied (design.md, "Credit from attendance"):
-//  1. Only scans whose session_id is the session's id count. Every time is corrected_time(scan):
+//  1. Only scans whose session_id is the session's id count. Every time is counted_time(scan)
+//     (corrected_time to the nearest second):
 //     the device's time plus its clock-offset estimate, so a kiosk with a wrong clock still
 //     counts at the right moment. The scans are assumed to be one attendee's (caller filters).
 //  2. Corrections: a Correction::void_scan removes the scan (voids_device_id, voids_sequence)

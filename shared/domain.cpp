@@ -73,4 +73,8 @@ Instant corrected_time(const Scan& scan) {
   return asserted + std::chrono::milliseconds(scan.clock_offset_ms);
 }
 
+Instant counted_time(const Scan& scan) {
+  return std::chrono::round<std::chrono::seconds>(corrected_time(scan));
+}
+
 }  // namespace muster

@@ -273,12 +273,12 @@ Presence resolve_presence(const Event& event, std::span<const Scan> scans,
     if (voided.contains(ScanKey{scan.device_id, scan.sequence})) {
       PlacedScan gone;
       gone.index = i;
-      gone.time = corrected_time(scan);
+      gone.time = counted_time(scan);
       gone.action = PresenceAction::voided;
       placed.push_back(gone);
       continue;
     }
-    entries.push_back(Entry{i, &scan, corrected_time(scan)});
+    entries.push_back(Entry{i, &scan, counted_time(scan)});
   }
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     return std::tie(a.time, a.scan->device_id, a.scan->sequence) <

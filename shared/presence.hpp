@@ -6,7 +6,8 @@
 //
 // The rule, in order (docs/credit.md has a worked example):
 //  1. Only attendance scans count (is_attendance); staff voids remove the scan they name first;
-//     the same (device, sequence) twice counts once. Every time is corrected_time(scan).
+//     the same (device, sequence) twice counts once. Every time is counted_time(scan):
+//     the clock-corrected time to the nearest second.
 //  2. A badge scan belongs to the ROOM of the session its door recorded (every door of a room
 //     is one door to the rule). It is placed in the session of that room running at its time
 //     (the latest started); else the next one starting within the lead time; else, as a last

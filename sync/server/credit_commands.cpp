@@ -547,12 +547,12 @@ CreditFormNotes form_notes(const Event& event, const CreditRow& row,
     // The leave that counts is the one at the attendance's final leave time, at whichever door
     // and in whichever session the door guessed (the presence rule placed it); a confirmed
     // kiosk leave wins over another scan at the same instant.
-    if (!row.attendance.final_leave || corrected_time(scan) != *row.attendance.final_leave) {
+    if (!row.attendance.final_leave || counted_time(scan) != *row.attendance.final_leave) {
       continue;
     }
     const std::string zone = event.timezone;
     if (scan.kind == ScanKind::leave && confirmed_at_kiosk(scan.details)) {
-      how = "confirmed at kiosk " + format_local(corrected_time(scan), zone, "%H:%M");
+      how = "confirmed at kiosk " + format_local(counted_time(scan), zone, "%H:%M");
     } else if (scan.kind == ScanKind::leave && !how) {
       how = "not confirmed by the official";
     } else if (scan.kind == ScanKind::correction && scan.correction == Correction::leave &&

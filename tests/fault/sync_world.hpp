@@ -106,6 +106,10 @@ public:
   server::ServerStore& store() { return *store_; }
   [[nodiscard]] const Event& event() const { return event_; }
   [[nodiscard]] const std::string& database() const { return database_; }
+  // The signed badge payload of attendee "A<n>" (what a scanner types).
+  [[nodiscard]] const std::string& payload(const std::string& attendee) const {
+    return payloads_.at(attendee);
+  }
 
   // A kiosk store provisioned through the API (at `via`, default the server itself) that has
   // pulled the event package once. Fails the test (returns nothing) when that does not work.
