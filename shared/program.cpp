@@ -418,10 +418,9 @@ ProgramResult<Ok> parse_annual(Program& program, const Reader& root) {
   MUSTER_TRY(object, object_at(root, "annual"));
   if (object == nullptr) return Ok{};
   const Reader r = root.child(*object, root.at("annual"));
-  if (auto keys =
-          r.check_keys({"hours_per_year", "effective_from", "roles", "holder_hours_per_year",
-                        "holder_level", "first_term_hours", "term_years", "basis",
-                        "count_repeats"});
+  if (auto keys = r.check_keys({"hours_per_year", "effective_from", "roles",
+                                "holder_hours_per_year", "holder_level", "first_term_hours",
+                                "term_years", "basis", "count_repeats"});
       !keys) {
     return keys.error();
   }

@@ -99,7 +99,7 @@ struct Program {
   bool outside_needs_approval = true;
   std::optional<double> outside_max_hours_per_year; // per calendar year
   bool online_needs_test = true;
-  std::optional<double> online_pass_score;   // percent; an entry's test_score must reach it
+  std::optional<double> online_pass_score;       // percent; an entry's test_score must reach it
   std::optional<double> online_hours_per_course; // what recording an online course posts
   std::vector<PointEvent> point_events;
   std::optional<int> max_points_per_year;

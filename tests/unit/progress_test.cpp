@@ -360,13 +360,13 @@ const std::vector<RuleCase> kRuleCases =
         {"NineteenCompleteAndOnePartIsNotBasic",
          nullptr,
          councilmember(),
-         cat({core(1, 19, "2025-01-10"), {core_of("part", 20, "2025-01-20", 2, 3)},
+         cat({core(1, 19, "2025-01-10"),
+              {core_of("part", 20, "2025-01-20", 2, 3)},
               other(20, "2025-02-10", "o")}),
          "2025-06-01",
          {{"basic", 40, 21, 0, false}, {"advanced", 1, 0, 0, false}},
          {},
-         {"1 more core course: not yet completed: Zoning (started: " + code(20) +
-          ": 2 of 3 h)"}},
+         {"1 more core course: not yet completed: Zoning (started: " + code(20) + ": 2 of 3 h)"}},
         // --- issue 12 item 7: a retake tops a partly attended core course up to its hours
         {"RetakeTopsUpAPartlyAttendedCoreCourse",
          nullptr,
@@ -379,8 +379,10 @@ const std::vector<RuleCase> kRuleCases =
         {"RetakeCompletesTheTwentiethCourse",
          nullptr,
          councilmember(),
-         cat({core(1, 19, "2025-01-10"), {core_of("part", 20, "2025-01-20", 2, 3)},
-              other(20, "2025-02-10", "o"), {core_of("retake", 20, "2025-05-01", 3, 3)}}),
+         cat({core(1, 19, "2025-01-10"),
+              {core_of("part", 20, "2025-01-20", 2, 3)},
+              other(20, "2025-02-10", "o"),
+              {core_of("retake", 20, "2025-05-01", 3, 3)}}),
          "2025-06-01",
          {{"basic", 41, 22, 0, true}, {"advanced", 1, 0, 0, false}},
          {{Refusal::duplicate_core, 2, 0}},
@@ -923,22 +925,47 @@ const std::vector<AnnualCase> kAnnualCases = {
      2, 8, std::nullopt, "behind by 8"},
     // issue 12 item 8: level caps limit what counts toward a level, not the Act's yearly hours.
     // Advanced held: Emeritus takes no non-League hours, yet the 4 approved hours are training.
-    {"NonLeagueHoursRefusedAtEmeritusCountForTheLaw", "alm-cmo.jsonc", with([](Official& o) {
+    {"NonLeagueHoursRefusedAtEmeritusCountForTheLaw",
+     "alm-cmo.jsonc",
+     with([](Official& o) {
        o.designations = {{"advanced", d("2020-06-30")}};
      }),
-     {outside("n1", "2026-03-01", 4)}, "2026-10-01", true, 5, 4, 1, std::nullopt, "behind by 1"},
+     {outside("n1", "2026-03-01", 4)},
+     "2026-10-01",
+     true,
+     5,
+     4,
+     1,
+     std::nullopt,
+     "behind by 1"},
     // Basic held; Advanced's 10 non-League hours are used by 2024 and 2025: 2026's 5 are over
     // the level cap and still the year's training.
-    {"HoursOverTheLevelCapCountForTheLaw", "alm-cmo.jsonc", with([](Official& o) {
+    {"HoursOverTheLevelCapCountForTheLaw",
+     "alm-cmo.jsonc",
+     with([](Official& o) {
        o.designations = {{"basic", d("2020-06-30")}};
      }),
      {outside("n1", "2024-03-01", 5), outside("n2", "2025-03-01", 5),
       outside("n3", "2026-03-01", 5)},
-     "2026-10-01", true, 5, 5, 0, std::nullopt, "5 of 5 hours"},
+     "2026-10-01",
+     true,
+     5,
+     5,
+     0,
+     std::nullopt,
+     "5 of 5 hours"},
     // The yearly non-League cap is an approval limit: it still applies (5 of 7 count).
-    {"NonLeagueYearCapStillLimitsTheLaw", "alm-cmo.jsonc", councilmember(),
-     {outside("n1", "2026-03-01", 3), outside("n2", "2026-04-01", 4)}, "2026-10-01", true, 10, 5,
-     5, std::nullopt, "behind by 5"},
+    {"NonLeagueYearCapStillLimitsTheLaw",
+     "alm-cmo.jsonc",
+     councilmember(),
+     {outside("n1", "2026-03-01", 3), outside("n2", "2026-04-01", 4)},
+     "2026-10-01",
+     true,
+     10,
+     5,
+     5,
+     std::nullopt,
+     "behind by 5"},
     {"ClerksHaveNoRequirement", "alm-cmo.jsonc", with([](Official& o) { o.role = Role::clerk; }),
      other(2, "2026-03-01", "o"), "2026-10-01", false, 0, 0, 0, std::nullopt,
      "no annual requirement"},
@@ -1179,9 +1206,10 @@ TEST(Annual, RepeatsCountIsASetting) {
   // A core course again in 2026 and a topic within two years: refused as duplicates (no credit
   // toward a level) but counted as the year's training with count_repeats.
   Program program = shipped("alm-cmo.jsonc");
-  const Ledger ledger = cat({core(1, 6, "2025-03-01"), core(1, 4, "2026-03-01"),
-                             {league("t1", "2025-05-01", 2, "", "Budget"),
-                              league("t2", "2026-05-01", 2, "", "Budget")}});
+  const Ledger ledger = cat(
+      {core(1, 6, "2025-03-01"),
+       core(1, 4, "2026-03-01"),
+       {league("t1", "2025-05-01", 2, "", "Budget"), league("t2", "2026-05-01", 2, "", "Budget")}});
   const Progress strict = evaluate(program, councilmember(), ledger, d("2026-10-01"));
   EXPECT_DOUBLE_EQ(strict.annual->earned, 0);
   program.annual->count_repeats = true;
@@ -1196,8 +1224,8 @@ TEST(Progress, OnlineTestScoreDecidesAgainstThePassMark) {
   failed.test_score = 65;
   LedgerEntry passed = online("w2", "2026-03-01", 1, false, code(18));
   passed.test_score = 70;
-  const Progress alm = evaluate(shipped("alm-cmo.jsonc"), councilmember(), Ledger{failed, passed},
-                                d("2026-12-01"));
+  const Progress alm =
+      evaluate(shipped("alm-cmo.jsonc"), councilmember(), Ledger{failed, passed}, d("2026-12-01"));
   ASSERT_EQ(alm.entries.size(), 2u);
   EXPECT_DOUBLE_EQ(alm.entries[0].hours_credited, 0);
   ASSERT_EQ(alm.entries[0].refused.size(), 1u);
@@ -1210,10 +1238,9 @@ TEST(Progress, OnlineTestScoreDecidesAgainstThePassMark) {
   EXPECT_DOUBLE_EQ(alm.level("basic")->core_hours_counted, 1);
   EXPECT_EQ(alm.level("basic")->core_courses_counted, 1);
   // ICMA takes online training without a test.
-  const Progress icma = evaluate(shipped("icma-cm.jsonc"), with([](Official& o) {
-                                   o.role = Role::staff;
-                                 }),
-                                 Ledger{failed, passed}, d("2026-12-01"));
+  const Progress icma =
+      evaluate(shipped("icma-cm.jsonc"), with([](Official& o) { o.role = Role::staff; }),
+               Ledger{failed, passed}, d("2026-12-01"));
   EXPECT_DOUBLE_EQ(icma.annual->earned, 2);
 }
 
@@ -1246,7 +1273,7 @@ TEST(Progress, RefusalsExplainThemselves) {
   EXPECT_EQ(refused[0].message, "2 h over the 5 h of non-League training allowed in 2025");
   EXPECT_EQ(refused[1].message, "Course x2: core course " + code(5) +
                                     " was already credited in full (1 h) on "
-                                "2025-03-01 (a core course counts once)");
+                                    "2025-03-01 (a core course counts once)");
 }
 
 TEST(Progress, EveryHourIsPlacedOrRefused) {
