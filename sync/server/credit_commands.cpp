@@ -602,8 +602,11 @@ PdfDocument transcript_document(const Transcript& t) {
   std::vector<std::string> refused;
   for (const EntryOutcome& o : p.entries) {
     for (const RefusedPart& r : o.refused) {
-      refused.push_back("  - " + format_date(o.entry.date) + " " + o.entry.title + ": " +
-                        format_hours(r.hours) + " h not counted: " + r.message);
+      // A point refusal (Emeritus' yearly cap) names points, not "0 h".
+      const std::string what = r.hours <= 0 && r.points > 0 ? std::to_string(r.points) + " point(s)"
+                                                            : format_hours(r.hours) + " h";
+      refused.push_back("  - " + format_date(o.entry.date) + " " + o.entry.title + ": " + what +
+                        " not counted: " + r.message);
     }
   }
   if (!refused.empty()) {

@@ -925,6 +925,27 @@ TEST_F(CreditCommands, EmeritusPointsAreCappedAtSixAYear) {
   EXPECT_EQ(emeritus.at("id"), "emeritus");
   EXPECT_EQ(emeritus.at("points_counted"), 7);
   EXPECT_EQ(doc.at("courses")[6].at("refused")[0].at("reason"), "points_year_cap");
+  // CSV and PDF show the cap too.
+  const auto csv = lines_of(run({"transcript", "--db", db_, "--official", "PC-0001", "--format",
+                                 "csv", "--as-of", "2027-12-31"})
+                                .out);
+  ASSERT_GE(csv.size(), 8u);
+  EXPECT_EQ(csv[7], "course,2026-11-12,,NLC Congress of Cities (City Summit),outside,0,0,,1 "
+                    "point(s) over the 6 points allowed in 2026");
+  const fs::path pdf = dir_ / "points.pdf";
+  ASSERT_EQ(run({"transcript", "--db", db_, "--official", "PC-0001", "--format", "pdf", "--out",
+                 pdf.string(), "--as-of", "2027-12-31"})
+                .code,
+            0);
+  const fs::path text = dir_ / "points.txt";
+  ASSERT_EQ(
+      std::system(
+          ("timeout 60 pdftotext " + quoted(pdf.string()) + " " + quoted(text.string())).c_str()),
+      0);
+  const std::string words = test::read_file(text);
+  EXPECT_NE(words.find("1 point(s) not counted: 1 point(s) over the 6 points allowed in"),
+            std::string::npos)
+      << words;
   // Not a qualifying event: refused with the list.
   const Outcome bad = run({"point", "--db", db_, "--official", "PC-0001", "--date", "2027-02-01",
                            "--type", "county_fair"});
