@@ -1119,6 +1119,22 @@ Official cmo_since(const char* date) {
 }
 
 const std::vector<CycleCase> kCycleCases = {
+    // Issue 12: an online activity with a failed test still counts (AMCTO has no test rule);
+    // one without its competency is refused.
+    {"OnlineActivityCountsWhateverTheScore",
+     cmo_since("2025-01-15"),
+     {[] {
+        LedgerEntry e = pdu("w1", "2025-06-02", 2, "self_directed", "financial_management");
+        e.source = CreditSource::online;
+        e.test_score = 50;
+        return e;
+      }(),
+      pdu("w2", "2025-07-02", 3, "teaching", "")},
+     "2026-03-01",
+     2,
+     false,
+     {{Refusal::category_missing, 3, 0}},
+     "cycle 2025-01-15 to 2028-01-14: 2 of 60 PDU, 58 PDU still needed by 2028-01-14"},
     {"SixtyPdusInThreeYearsMet",
      cmo_since("2023-04-01"),
      {pdu("c1", "2023-05-01", 30, "continuing_education", "leadership"),
