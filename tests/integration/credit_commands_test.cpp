@@ -1216,6 +1216,28 @@ TEST(CreditCommandsBackend, CloseEventIsIdempotentOnpostgresql) {
   EXPECT_EQ((*entries)[0].official_id, "RB-0001");
   EXPECT_DOUBLE_EQ((*entries)[0].hours, 1.0);
   EXPECT_DOUBLE_EQ((*entries)[2].hours, 1.25);
+
+  // Issue 12's records on PostgreSQL: pre-approval, an online score, a classification.
+  const Outcome approved = run(
+      {"preapprove", "--db", db, "--official", "RB-0001", "--event", kEvent, "--reference", "L-1"});
+  ASSERT_EQ(approved.code, 0) << approved.err;
+  EXPECT_NE(approved.out.find("2 posted credit(s) marked approved"), std::string::npos)
+      << approved.out;
+  const Outcome online =
+      run({"online-credit", "--db", db, "--official", "RB-0002", "--date", "2026-12-10", "--title",
+           "Zoning (online)", "--course-code", "CMO-LAW-160", "--score", "65.5"});
+  ASSERT_EQ(online.code, 0) << online.err;
+  EXPECT_NE(online.out.find("(online_test_not_passed)"), std::string::npos) << online.out;
+  const Outcome classified =
+      run({"classify", "--db", db, "--official", "RB-0002", "--event", kEvent, "--category",
+           "continuing_education", "--competency", "leadership", "--program", kAmcto.string()});
+  ASSERT_EQ(classified.code, 0) << classified.err;
+  auto after = (*ledger)->entries("");
+  ASSERT_TRUE(after.ok()) << after.message();
+  ASSERT_EQ(after->size(), 4u);
+  EXPECT_TRUE((*after)[0].approved);
+  EXPECT_EQ((*after)[2].category, "continuing_education");
+  EXPECT_EQ((*after)[3].test_score, 65.5);
 }
 
 } // namespace
