@@ -59,8 +59,8 @@ std::optional<CreditSource> parse_credit_source(std::string_view text) {
 bool ledger_order(const LedgerEntry& a, const LedgerEntry& b) {
   const auto key = [](const LedgerEntry& e) {
     return std::tie(e.date, e.id, e.course_code, e.topic, e.hours, e.source, e.points_event,
-                    e.title, e.event_id, e.approved, e.test_passed, e.category, e.competency,
-                    e.documents_ref, e.official_id);
+                    e.title, e.event_id, e.approved, e.test_passed, e.test_score, e.category,
+                    e.competency, e.documents_ref, e.official_id, e.offered_hours);
   };
   return key(a) < key(b);
 }
@@ -68,7 +68,7 @@ bool ledger_order(const LedgerEntry& a, const LedgerEntry& b) {
 LedgerEntry make_league_entry(const Event& event, const Session& session,
                               std::string_view official_id, double credit_hours) {
   LedgerEntry entry;
-  entry.id = event.id + "/" + session.id;
+  entry.id = league_entry_id(event.id, session.id);
   entry.official_id = std::string(official_id);
   entry.date = parse_date(local_date(session.start, event.timezone)).value_or(Date{});
   entry.hours = credit_hours;
@@ -77,7 +77,12 @@ LedgerEntry make_league_entry(const Event& event, const Session& session,
   entry.title = session.title;
   entry.source = CreditSource::league_event;
   entry.event_id = event.id;
+  entry.offered_hours = session.credit_hours;
   return entry;
+}
+
+std::string league_entry_id(std::string_view event_id, std::string_view session_id) {
+  return std::string(event_id) + "/" + std::string(session_id);
 }
 
 } // namespace muster

@@ -44,11 +44,16 @@ struct LedgerEntry {
   bool approved = false;     // outside: the League approved it (agenda + registration seen);
                              // league_event after leaving office: pre-approved
   bool test_passed = false;  // online: the test on the material was passed
+  std::optional<double> test_score; // online: the score in percent, when recorded; decides
+                                    // against the program's pass score instead of test_passed
   std::string points_event;  // qualifying event type for points (program's points.events); ""
   std::string category;      // cycle programs (AMCTO): PDU category id
   std::string competency;    // cycle programs (AMCTO): competency id
   std::string documents_ref; // where the supporting documents are (audits, approvals)
   std::string event_id;      // League event the credit came from, if any
+  // Not stored: the hours the course was offered with (the session's credit hours), filled in
+  // by the server from the event; 0: unknown, the entry's own hours stand for it.
+  double offered_hours = 0;
 };
 
 // A designation (level) the official already holds, e.g. Basic earned before Muster existed.
@@ -74,5 +79,8 @@ bool ledger_order(const LedgerEntry& a, const LedgerEntry& b);
 // closing an event posts for each eligible official.
 LedgerEntry make_league_entry(const Event& event, const Session& session,
                               std::string_view official_id, double credit_hours);
+
+// The entry id make_league_entry gives a session: "<event id>/<session id>".
+std::string league_entry_id(std::string_view event_id, std::string_view session_id);
 
 } // namespace muster

@@ -228,13 +228,14 @@ ProgramResult<Ok> parse_core(Program& program, const Reader& reader) {
                         if (!value.is_object())
                           return reader.fail_at(path, "must be an object, not " + json_type(value));
                         const Reader course = reader.child(value, path);
-                        if (auto keys = course.check_keys({"code", "title"}); !keys)
+                        if (auto keys = course.check_keys({"code", "title", "hours"}); !keys)
                           return keys.error();
                         MUSTER_TRY(code, course.text("code", true));
                         MUSTER_TRY(title, course.text("title", true));
+                        MUSTER_TRY(hours, course.number("hours", 0.01, 1000));
                         if (!codes.insert(code).second)
                           return course.fail("code", "'" + code + "' is listed twice");
-                        program.core_courses.push_back({code, title});
+                        program.core_courses.push_back({code, title, hours});
                         return Ok{};
                       });
 }
@@ -281,9 +282,14 @@ ProgramResult<Ok> parse_rules(Program& program, const Reader& root) {
   MUSTER_TRY(online, object_at(root, "online"));
   if (online != nullptr) {
     const Reader r = root.child(*online, root.at("online"));
-    if (auto keys = r.check_keys({"needs_passed_test"}); !keys) return keys.error();
+    if (auto keys = r.check_keys({"needs_passed_test", "pass_score", "hours_per_course"}); !keys)
+      return keys.error();
     MUSTER_TRY(test, r.boolean("needs_passed_test", true));
+    MUSTER_TRY(pass, r.number("pass_score", 0, 100));
+    MUSTER_TRY(per_course, r.number("hours_per_course", 0.01, 100));
     program.online_needs_test = test;
+    program.online_pass_score = pass;
+    program.online_hours_per_course = per_course;
   }
   MUSTER_TRY(points, object_at(root, "points"));
   if (points != nullptr) {
@@ -319,8 +325,9 @@ ProgramResult<Ok> parse_rules(Program& program, const Reader& root) {
 }
 
 ProgramResult<Level> parse_level(const Program& program, const Reader& r, bool first) {
-  if (auto keys = r.check_keys({"id", "name", "hours", "points", "core_hours", "required_courses",
-                                "max_outside_hours", "outside_hours_allowed", "carry_in", "tiers"});
+  if (auto keys = r.check_keys({"id", "name", "hours", "points", "core_hours",
+                                "core_courses_required", "required_courses", "max_outside_hours",
+                                "outside_hours_allowed", "carry_in", "tiers"});
       !keys) {
     return keys.error();
   }
@@ -330,6 +337,7 @@ ProgramResult<Level> parse_level(const Program& program, const Reader& r, bool f
   MUSTER_TRY(hours, r.number("hours", 0, 100000));
   MUSTER_TRY(points, r.integer("points", 0, 100000));
   MUSTER_TRY(core, r.number("core_hours", 0, 100000));
+  MUSTER_TRY(core_count, r.integer("core_courses_required", 0, 100000));
   MUSTER_TRY(outside_cap, r.number("max_outside_hours", 0, 100000));
   MUSTER_TRY(outside_ok, r.boolean("outside_hours_allowed", true));
   MUSTER_TRY(carry, r.text("carry_in", false, "rolls_into"));
@@ -339,6 +347,7 @@ ProgramResult<Level> parse_level(const Program& program, const Reader& r, bool f
   level.hours = *hours;
   level.points = points.value_or(0);
   level.core_hours = core.value_or(0);
+  level.core_courses_required = core_count.value_or(0);
   level.max_outside_hours = outside_cap;
   level.outside_hours_allowed = outside_ok;
   if (carry == "rolls_into") {
@@ -356,6 +365,11 @@ ProgramResult<Level> parse_level(const Program& program, const Reader& r, bool f
   }
   if (level.core_hours > 0 && program.core_courses.empty()) {
     return r.fail("core_hours", "needs a core_courses list at the top level");
+  }
+  if (level.core_courses_required > static_cast<int>(program.core_courses.size())) {
+    return r.fail("core_courses_required", "is more than the " +
+                                               std::to_string(program.core_courses.size()) +
+                                               " courses in core_courses");
   }
   auto done = r.array("required_courses",
                       [&](const json& value, const std::string& path) -> ProgramResult<Ok> {
@@ -404,9 +418,9 @@ ProgramResult<Ok> parse_annual(Program& program, const Reader& root) {
   MUSTER_TRY(object, object_at(root, "annual"));
   if (object == nullptr) return Ok{};
   const Reader r = root.child(*object, root.at("annual"));
-  if (auto keys =
-          r.check_keys({"hours_per_year", "effective_from", "roles", "holder_hours_per_year",
-                        "holder_level", "first_term_hours", "term_years", "basis"});
+  if (auto keys = r.check_keys({"hours_per_year", "effective_from", "roles",
+                                "holder_hours_per_year", "holder_level", "first_term_hours",
+                                "term_years", "basis", "count_repeats"});
       !keys) {
     return keys.error();
   }
@@ -420,6 +434,8 @@ ProgramResult<Ok> parse_annual(Program& program, const Reader& root) {
   MUSTER_TRY(term_hours, r.number("first_term_hours", 0, 100000));
   MUSTER_TRY(term_years, r.integer("term_years", 1, 20));
   MUSTER_TRY(basis, r.text("basis", false));
+  MUSTER_TRY(repeats, r.boolean("count_repeats", false));
+  annual.count_repeats = repeats;
   annual.hours_per_year = *hours;
   annual.effective_from = from;
   annual.roles = who;

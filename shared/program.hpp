@@ -26,6 +26,9 @@ std::string_view to_string(CarryIn carry_in);
 struct CoreCourse {
   std::string code;
   std::string title;
+  // The course's full hours: credit for it never exceeds them, and it is complete once they are
+  // credited. None: the largest hours the course was offered with (LedgerEntry::offered_hours).
+  std::optional<double> hours;
 };
 
 struct Tier { // a recognition within a level reached at more hours and points (Emeritus II..IV)
@@ -40,6 +43,7 @@ struct Level {
   double hours = 0;      // credit hours the level needs (the last level keeps counting beyond)
   int points = 0;        // points the level needs (0: none)
   double core_hours = 0; // of `hours`, how many must be core courses
+  int core_courses_required = 0; // distinct core courses to complete (each to its full hours)
   std::vector<std::string> required_courses; // core codes that must be among them
   std::optional<double> max_outside_hours;   // non-League hours usable toward this level
   bool outside_hours_allowed = true;         // false: no non-League hours at all (Emeritus)
@@ -64,6 +68,9 @@ struct AnnualRequirement {
   std::optional<double> first_term_hours; // total during a first term
   int term_years = 4;
   std::string basis; // "Act 2024-194", shown in messages
+  // The duplicate rules (core once, same topic) limit program credit; true: hours they refused
+  // still count as the year's training (the Act asks for training each year, not new topics).
+  bool count_repeats = false;
 };
 
 struct Category {
@@ -92,6 +99,8 @@ struct Program {
   bool outside_needs_approval = true;
   std::optional<double> outside_max_hours_per_year; // per calendar year
   bool online_needs_test = true;
+  std::optional<double> online_pass_score;       // percent; an entry's test_score must reach it
+  std::optional<double> online_hours_per_course; // what recording an online course posts
   std::vector<PointEvent> point_events;
   std::optional<int> max_points_per_year;
   std::vector<Level> levels;

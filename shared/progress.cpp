@@ -103,6 +103,7 @@ struct LevelState {
   double other = 0; // non-core hours, non-League included
   double outside = 0;
   int points = 0;
+  std::set<std::string> core_done; // core courses whose completing hours were placed here
   bool held = false;
   std::optional<Date> completed_on;
   long completed_index = 0; // entry index that completed it; -1: before the ledger (held)
@@ -125,6 +126,12 @@ public:
       sorted.push_back(entry);
     }
     std::sort(sorted.begin(), sorted.end(), ledger_order);
+    for (const auto& entry : sorted) {
+      if (program_.core_course(entry.course_code) == nullptr) continue;
+      const double offered = entry.offered_hours > 0 ? entry.offered_hours : entry.hours;
+      double& largest = offered_[entry.course_code];
+      if (std::isfinite(offered)) largest = std::max(largest, offered);
+    }
 
     Progress progress;
     progress.program_id = program_.id;
@@ -172,6 +179,26 @@ private:
 
   [[nodiscard]] bool is_last(std::size_t i) const { return i + 1 == levels_.size(); }
 
+  // A core course's full hours: the program's, else the largest it was offered with.
+  [[nodiscard]] double course_hours(const std::string& code) const {
+    const CoreCourse* course = program_.core_course(code);
+    if (course != nullptr && course->hours) return *course->hours;
+    const auto it = offered_.find(code);
+    return it == offered_.end() ? 0.0 : it->second;
+  }
+
+  [[nodiscard]] double core_credited(const std::string& code) const {
+    const auto it = core_credited_.find(code);
+    return it == core_credited_.end() ? 0.0 : it->second;
+  }
+
+  // The level still needs distinct core courses, and this one is not complete yet.
+  [[nodiscard]] bool needs_course(std::size_t i, const std::string& code) const {
+    const int required = program_.levels[i].core_courses_required;
+    return required > 0 && !core_taken_.contains(code) &&
+           static_cast<int>(levels_[i].core_done.size()) < required;
+  }
+
   // The level takes credits only after the previous one was complete (no_transfer setting).
   [[nodiscard]] bool open_for(std::size_t i, long index) const {
     if (i == 0 || program_.levels[i].carry_in == CarryIn::rolls_into) return true;
@@ -199,7 +226,8 @@ private:
     if (!state.complete()) {
       result = std::max(result, level.core_hours - state.core);
       const auto& required = level.required_courses;
-      if (std::find(required.begin(), required.end(), code) != required.end()) {
+      if (std::find(required.begin(), required.end(), code) != required.end() ||
+          needs_course(i, code)) {
         result = kUnlimited;
       }
     }
@@ -268,6 +296,7 @@ private:
         (out.core ? state.core : state.other) += take;
         if (outside) state.outside += take;
         out.placements.push_back({level.id, take, 0});
+        last_level_ = i;
         remaining -= take;
         passed_a_level = true;
       }
@@ -363,6 +392,33 @@ private:
     return roles.empty() || std::find(roles.begin(), roles.end(), official_.role) != roles.end();
   }
 
+  [[nodiscard]] bool online_passed(const LedgerEntry& entry) const {
+    if (entry.test_score && program_.online_pass_score) {
+      return *entry.test_score + kEps >= *program_.online_pass_score;
+    }
+    return entry.test_passed;
+  }
+
+  [[nodiscard]] std::string score_words(const LedgerEntry& entry) const {
+    if (!entry.test_score) return "";
+    std::string words = " (score " + format_hours(*entry.test_score) + "%";
+    if (program_.online_pass_score) {
+      words += ", below the pass mark of " + format_hours(*program_.online_pass_score) + "%";
+    }
+    return words + ")";
+  }
+
+  // Adds credited hours to a core course; the hours that complete it make it count (toward the
+  // level that took them) as one of the distinct courses a level needs.
+  void credit_core(const LedgerEntry& entry, double credited) {
+    const std::string& code = entry.course_code;
+    double& total = core_credited_[code];
+    total += credited;
+    if (core_taken_.contains(code) || total + kEps < course_hours(code)) return;
+    core_taken_.emplace(code, entry.date);
+    if (last_level_) levels_[*last_level_].core_done.insert(code);
+  }
+
   [[nodiscard]] bool has_category(const std::vector<Category>& list, const std::string& id) const {
     return std::any_of(list.begin(), list.end(), [&](const Category& c) { return c.id == id; });
   }
@@ -415,9 +471,10 @@ private:
                    label + ": non-League training counts only once the League approves it "
                            "(agenda and registration confirmation)");
       } else if (entry.source == CreditSource::online && program_.online_needs_test &&
-                 !entry.test_passed) {
+                 !online_passed(entry)) {
         refuse_all(Refusal::online_test_not_passed,
-                   label + ": online training counts only with a passed test on the material");
+                   label + ": online training counts only with a passed test on the material" +
+                       score_words(entry));
       } else if (program_.cycle && program_.cycle->require_category &&
                  !has_category(program_.categories, entry.category)) {
         refuse_all(Refusal::category_missing,
@@ -436,15 +493,27 @@ private:
     if (refused_all) return out;
 
     // Duplicate rules apply to hours; a qualifying event's point is judged on its own.
+    double repeat_refused = 0;
     if (hours > kEps) {
-      if (out.core) {
-        const auto taken = core_taken_.find(entry.course_code);
-        if (program_.core_once_ever && taken != core_taken_.end()) {
-          out.refused.push_back({Refusal::duplicate_core, hours, 0,
-                                 label + ": core course " + entry.course_code +
-                                     " was already credited on " + format_date(taken->second) +
-                                     " (a core course counts once)"});
-          hours = 0;
+      if (out.core && program_.core_once_ever) {
+        // Never more than the course's hours in total: a retake tops a partial course up.
+        const std::string& code = entry.course_code;
+        const double full = course_hours(code);
+        const double before = core_credited(code);
+        const double allowed = std::max(0.0, full - before);
+        if (hours > allowed + kEps) {
+          const auto taken = core_taken_.find(code);
+          const std::string why =
+              taken != core_taken_.end()
+                  ? "was already credited in full (" + format_hours(full) + " h) on " +
+                        format_date(taken->second) + " (a core course counts once)"
+                  : "has " + format_hours(before) + " of its " + format_hours(full) +
+                        " h credited already; only the missing " + format_hours(allowed) +
+                        " h count (a core course counts once)";
+          out.refused.push_back({Refusal::duplicate_core, hours - allowed, 0,
+                                 label + ": core course " + code + " " + why});
+          repeat_refused = hours - allowed;
+          hours = allowed;
         }
       } else if (program_.topic_repeat_years) {
         const std::string key = lower_ascii(entry.topic.empty() ? entry.course_code : entry.topic);
@@ -456,6 +525,7 @@ private:
                                    label + ": the same topic was credited on " +
                                        format_date(last->second) + "; it counts again from " +
                                        format_date(again)});
+            repeat_refused = hours;
             hours = 0;
           }
         }
@@ -474,13 +544,18 @@ private:
         hours = allowed;
       }
     }
+    // The Act counts the year's training; level caps only limit what counts toward a level.
+    const bool repeats_count = program_.annual && program_.annual->count_repeats;
+    out.annual_hours = std::max(0.0, hours) + (repeats_count ? repeat_refused : 0.0);
     if (hours > kEps) {
       double credited = hours;
+      last_level_.reset();
       if (!levels_.empty()) credited -= place_hours(entry, out, hours, index, limit);
       out.hours_credited = credited;
-      if (outside) outside_by_year_[year_of(entry.date)] += credited;
+      // The yearly non-League allowance is used by the hours it approved, placed or not.
+      if (outside) outside_by_year_[year_of(entry.date)] += hours;
       if (credited > kEps) {
-        if (out.core) core_taken_.emplace(entry.course_code, entry.date);
+        if (out.core) credit_core(entry, credited);
         const std::string key = lower_ascii(entry.topic.empty() ? entry.course_code : entry.topic);
         if (!out.core && !key.empty()) topic_last_[key] = entry.date;
       }
@@ -494,6 +569,7 @@ private:
     const Level& level = program_.levels[i];
     const LevelState& state = levels_[i];
     return state.total() + kEps >= level.hours && state.core + kEps >= level.core_hours &&
+           static_cast<int>(state.core_done.size()) >= level.core_courses_required &&
            state.points >= level.points && required_courses_taken(i);
   }
 
@@ -540,7 +616,17 @@ private:
     p.held_before = state.held;
     p.met = state.complete();
     p.completed_on = state.completed_on;
-    if (level.core_hours > 0) p.core_courses_missing = core_missing();
+    p.core_courses_required = level.core_courses_required;
+    p.core_courses_counted = static_cast<int>(state.core_done.size());
+    if (level.core_hours > 0 || level.core_courses_required > 0) {
+      p.core_courses_missing = core_missing();
+      for (const auto& code : p.core_courses_missing) {
+        const double credited = core_credited(code);
+        if (credited <= kEps) continue;
+        p.core_courses_partial.push_back(code + ": " + format_hours(credited) + " of " +
+                                         format_hours(course_hours(code)) + " h");
+      }
+    }
     if (p.met) {
       for (const auto& tier : level.tiers) {
         if (state.total() + kEps >= tier.hours && state.points >= tier.points) p.tier = tier.name;
@@ -561,7 +647,15 @@ private:
     }
     const double hours_short = std::max(0.0, level.hours - state.total());
     const double core_short = std::max(0.0, level.core_hours - state.core);
-    if (core_short > kEps) {
+    const int courses_short = level.core_courses_required - p.core_courses_counted;
+    if (courses_short > 0) {
+      std::string text = plural(courses_short, "more core course", "more core courses") +
+                         ": not yet completed: " + titles(p.core_courses_missing);
+      if (!p.core_courses_partial.empty()) {
+        text += " (started: " + join(p.core_courses_partial) + ")";
+      }
+      p.missing.push_back(text);
+    } else if (core_short > kEps) {
       p.missing.push_back(plural(core_short, "more core hour", "more core hours") +
                           ": courses not yet taken: " + titles(p.core_courses_missing));
     }
@@ -610,7 +704,7 @@ private:
                                                          official_.role) != rule.roles.end();
     for (const auto& outcome : outcomes) {
       const auto& date = outcome.entry.date;
-      if (year_of(date) == result.year) result.earned += outcome.hours_credited;
+      if (year_of(date) == result.year) result.earned += outcome.annual_hours;
     }
     if (!role_ok) {
       result.why =
@@ -651,7 +745,7 @@ private:
         const auto day = sys(outcome.entry.date);
         if (day < sys(*official_.term_start) || day >= sys(term_end)) continue;
         if (rule.effective_from && day < sys(*rule.effective_from)) continue;
-        result.term_earned += outcome.hours_credited;
+        result.term_earned += outcome.annual_hours;
       }
       result.message += "; first term: " + format_hours(result.term_earned) + " of " +
                         format_hours(*rule.first_term_hours) + " hours by " + format_date(term_end);
@@ -760,7 +854,10 @@ private:
   const Official& official_;
   Date as_of_;
   std::vector<LevelState> levels_;
-  std::map<std::string, Date> core_taken_; // core course code -> day first credited
+  std::map<std::string, Date> core_taken_;      // core course code -> day it was complete
+  std::map<std::string, double> core_credited_; // core course code -> hours credited so far
+  std::map<std::string, double> offered_;       // core course code -> largest hours offered
+  std::optional<std::size_t> last_level_;       // the last level the current entry went to
   std::map<std::string, Date> topic_last_; // lower-case topic -> day last credited
   std::map<int, double> outside_by_year_;
   std::map<int, int> points_by_year_;

@@ -60,7 +60,10 @@ struct RefusedPart {
 struct EntryOutcome {
   LedgerEntry entry;
   bool core = false;
-  double hours_credited = 0; // valid credit (counts for annual/cycle), placed in a level or not
+  double hours_credited = 0; // valid credit (counts for the cycle), placed in a level or not
+  // Hours of training the annual requirement counts: the valid hours whatever the level caps
+  // (and, with annual.count_repeats, the duplicate rules) made of them.
+  double annual_hours = 0;
   int points_credited = 0;
   std::vector<Placement> placements; // which level(s) the hours and points counted toward
   std::vector<RefusedPart> refused;
@@ -73,6 +76,8 @@ struct LevelProgress {
   double hours_counted = 0;
   double core_hours_required = 0;
   double core_hours_counted = 0;
+  int core_courses_required = 0;
+  int core_courses_counted = 0; // distinct core courses completed toward this level
   double outside_hours_counted = 0;
   std::optional<double> outside_hours_cap;
   int points_required = 0;
@@ -82,7 +87,8 @@ struct LevelProgress {
   std::optional<Date> completed_on; // the day it became met
   std::string tier;                 // highest tier reached (name), "" when none
   std::string next_tier;            // when met: "Emeritus II: 80 more hours, 5 more points"
-  std::vector<std::string> core_courses_missing; // codes of core courses not yet credited
+  std::vector<std::string> core_courses_missing; // codes of core courses not yet completed
+  std::vector<std::string> core_courses_partial; // "CMO-ETH-101: 2 of 3 h", started, not complete
   std::vector<std::string> missing; // in words: "8 more core hours: courses not yet taken: ..."
 };
 

@@ -18,6 +18,7 @@
 #include "sync/server/badge_render.hpp"
 #include "sync/server/http_api.hpp"
 #include "sync/server/league_key.hpp"
+#include "sync/server/program_check.hpp"
 
 namespace muster::server {
 namespace {
@@ -521,6 +522,8 @@ int run_import_event(std::string_view database, const fs::path& file, std::ostre
   print_stats(
       out, "event " + event->id + " with " + std::to_string(event->sessions.size()) + " sessions",
       *stats);
+  for (const std::string& warning : default_program_core_warnings(*event)) // issue 12
+    out << "warning: " << warning << '\n';
   return 0;
 }
 

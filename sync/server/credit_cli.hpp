@@ -21,6 +21,8 @@ public:
     constexpr const char* kProgram =
         "the credit program file (default: assets/programs/alm-cmo.jsonc)";
     constexpr const char* kAsOf = "evaluate as of this date, YYYY-MM-DD (default: today, UTC)";
+    constexpr const char* kCategory = "the PDU category id (AMCTO categories)";
+    constexpr const char* kCompetency = "the competency id (AMCTO competencies)";
     const auto db = [&](CLI::App* c) { c->add_option("--db", database_, kDb)->required(); };
 
     close_ = app.add_subcommand("close-event",
@@ -88,6 +90,64 @@ public:
     outside_->add_option("--topic", topic_, "the training topic (two-year rule)");
     outside_->add_option("--course-code", course_code_, "the course code, if any");
     outside_->add_option("--program", program_, kProgram);
+    outside_->add_option("--category", category_, kCategory);
+    outside_->add_option("--competency", competency_, kCompetency);
+
+    online_ = app.add_subcommand(
+        "online-credit", "record an online course or webinar with its test score (a score under "
+                         "the pass mark, 70%, is recorded and refused with the reason)");
+    db(online_);
+    online_->add_option("--official", official_id_, "the official's roster id")->required();
+    online_->add_option("--date", date_, "the day the test was passed, YYYY-MM-DD")->required();
+    online_->add_option("--title", title_, "the course title")->required();
+    online_->add_option("--score", score_, "the test score in percent (0-100)")
+        ->required()
+        ->check(CLI::Range(0.0, 100.0));
+    online_->add_option("--course-code", course_code_, "the course code (a core code is core)");
+    online_->add_option("--reference", reference_, "the certificate or test record");
+    online_->add_option("--topic", topic_, "the training topic (two-year rule)");
+    online_->add_option("--hours", online_hours_,
+                        "credit hours (default: the program's online.hours_per_course, 1)");
+    online_->add_option("--program", program_, kProgram);
+    online_->add_option("--category", category_, kCategory);
+    online_->add_option("--competency", competency_, kCompetency);
+
+    point_ = app.add_subcommand(
+        "point", "record a qualifying event's point(s) for an official (Emeritus: 1 per event, "
+                 "at most 6 a year; prints what counted)");
+    db(point_);
+    point_->add_option("--official", official_id_, "the official's roster id")->required();
+    point_->add_option("--date", date_, "the day of the event, YYYY-MM-DD")->required();
+    point_
+        ->add_option("--type", point_type_,
+                     "the qualifying event type (program points.events, e.g. alm_convention)")
+        ->required();
+    point_->add_option("--event", event_id_, "the League event id, if it is one");
+    point_->add_option("--title", title_, "a title (default: the event type's name)");
+    point_->add_option("--reference", reference_, "where the attendance is documented");
+    point_->add_option("--program", program_, kProgram);
+
+    preapprove_ = app.add_subcommand(
+        "preapprove", "record the League's pre-approval of an in-person League event for an "
+                      "official who left office, so close-event's credit counts");
+    db(preapprove_);
+    preapprove_->add_option("--official", official_id_, "the official's roster id")->required();
+    preapprove_->add_option("--event", event_id_, "the event id")->required();
+    preapprove_->add_option("--reference", reference_, "where the approval is documented")
+        ->required();
+
+    classify_ = app.add_subcommand(
+        "classify", "set the PDU category and competency (AMCTO) of an official's ledger entry "
+                    "or of every entry from one event");
+    db(classify_);
+    classify_->add_option("--official", official_id_, "the official's roster id")->required();
+    auto* entry = classify_->add_option("--entry", entry_id_, "one ledger entry id");
+    classify_->add_option("--event", event_id_, "every entry from this event")->excludes(entry);
+    classify_->add_option("--category", category_, kCategory);
+    classify_->add_option("--competency", competency_, kCompetency);
+    classify_->add_option("--program", program_,
+                          "the program whose lists are checked (e.g. assets/programs/"
+                          "amcto-pdu.jsonc; default: alm-cmo.jsonc)");
 
     official_ = app.add_subcommand(
         "official", "set an official's program data: term, first term, leaving office, "
@@ -136,12 +196,51 @@ public:
     if (*outside_) {
       OutsideCreditOptions o;
       o.database = database_;
-      o.credit = {official_id_, {}, hours_, title_, reference_, topic_, course_code_};
+      o.credit = {official_id_, {},           hours_,    title_,     reference_,
+                  topic_,       course_code_, category_, competency_};
       o.program_file = path(program_);
       std::optional<Date> date;
       if (!date_option(date_, "--date", date, err)) return 2;
       o.credit.date = *date;
       return run_outside_credit(o, out, err);
+    }
+    if (*online_) {
+      OnlineCreditOptions o;
+      o.database = database_;
+      o.credit.official_id = official_id_;
+      o.credit.title = title_;
+      o.credit.score = score_;
+      o.credit.course_code = course_code_;
+      o.credit.reference = reference_;
+      o.credit.topic = topic_;
+      if (online_->count("--hours") > 0) o.credit.hours = online_hours_;
+      o.credit.category = category_;
+      o.credit.competency = competency_;
+      o.program_file = path(program_);
+      std::optional<Date> date;
+      if (!date_option(date_, "--date", date, err)) return 2;
+      o.credit.date = *date;
+      return run_online_credit(o, out, err);
+    }
+    if (*point_) {
+      PointOptions o;
+      o.database = database_;
+      o.credit = {official_id_, {}, point_type_, event_id_, title_, reference_};
+      o.program_file = path(program_);
+      std::optional<Date> date;
+      if (!date_option(date_, "--date", date, err)) return 2;
+      o.credit.date = *date;
+      return run_point(o, out, err);
+    }
+    if (*preapprove_) {
+      return run_preapprove({database_, {official_id_, event_id_, reference_}}, out, err);
+    }
+    if (*classify_) {
+      ClassifyOptions o;
+      o.database = database_;
+      o.classification = {official_id_, entry_id_, event_id_, category_, competency_};
+      o.program_file = path(program_);
+      return run_classify(o, out, err);
     }
     if (*official_) {
       OfficialOptions o;
@@ -192,6 +291,10 @@ private:
   CLI::App* report_ = nullptr;
   CLI::App* outside_ = nullptr;
   CLI::App* official_ = nullptr;
+  CLI::App* online_ = nullptr;
+  CLI::App* point_ = nullptr;
+  CLI::App* preapprove_ = nullptr;
+  CLI::App* classify_ = nullptr;
   CLI::App* token_ = nullptr;
   std::string database_;
   std::string event_id_;
@@ -211,6 +314,12 @@ private:
   std::string reference_;
   std::string topic_;
   std::string course_code_;
+  std::string category_;
+  std::string competency_;
+  double score_ = 0;
+  double online_hours_ = 1;
+  std::string point_type_;
+  std::string entry_id_;
   std::string term_start_;
   bool first_term_ = false;
   std::string left_office_;

@@ -26,6 +26,7 @@ using json = nlohmann::ordered_json;
 namespace {
 
 constexpr int kMaxParentLevels = 8;
+constexpr double kDefaultPassScore = 70; // ALM's online training pages
 
 Error<CreditError> store_error(const Error<DbError>& error) {
   return fail(error.code == DbError::not_found ? CreditError::not_found : CreditError::store,
@@ -218,6 +219,14 @@ CreditResult<PostOutcome> close_event(ServerStore& store, LedgerStore& ledger,
   if (!scans) return store_error(scans.error());
   auto entries = event_ledger_entries(store, *event);
   if (!entries) return entries.error();
+  // Officials who left office: the League's pre-approval makes the event's credit count.
+  auto preapprovals = ledger.preapprovals_for_event(event_id);
+  if (!preapprovals) return store_error(preapprovals.error());
+  for (LedgerEntry& entry : *entries) {
+    for (const Preapproval& p : *preapprovals) {
+      if (p.official_id == entry.official_id) entry.approved = true;
+    }
+  }
   auto outcome = ledger.post_event(event_id, *entries, scans->size(), now, amend);
   if (!outcome) return store_error(outcome.error());
   return std::move(*outcome);
@@ -270,6 +279,37 @@ std::string describe_close(std::string_view event_id, const PostOutcome& outcome
 
 // ---- officials and transcripts ----
 
+CreditResult<Ok> fill_offered_hours(ServerStore& store, std::vector<LedgerEntry>& entries) {
+  std::map<std::string, std::optional<Event>> events;
+  for (LedgerEntry& entry : entries) {
+    if (entry.source != CreditSource::league_event || entry.event_id.empty()) continue;
+    auto it = events.find(entry.event_id);
+    if (it == events.end()) {
+      auto event = store.event(entry.event_id);
+      if (!event && event.code() != DbError::not_found) return store_error(event.error());
+      it = events
+               .emplace(entry.event_id,
+                        event ? std::optional<Event>(std::move(*event)) : std::optional<Event>())
+               .first;
+    }
+    if (!it->second) continue; // an event no longer stored: the entry's hours stand for it
+    for (const Session& session : it->second->sessions) {
+      if (league_entry_id(entry.event_id, session.id) == entry.id) {
+        entry.offered_hours = session.credit_hours;
+      }
+    }
+  }
+  return Ok{};
+}
+
+CreditResult<std::vector<LedgerEntry>> official_ledger(ServerStore& store, LedgerStore& ledger,
+                                                       std::string_view official_id) {
+  auto entries = ledger.entries(official_id);
+  if (!entries) return store_error(entries.error());
+  if (auto filled = fill_offered_hours(store, *entries); !filled) return filled.error();
+  return std::move(*entries);
+}
+
 CreditResult<OfficialView> load_official(ServerStore& store, LedgerStore& ledger,
                                          std::string_view official_id) {
   auto attendee = store.attendee(official_id);
@@ -301,8 +341,8 @@ CreditResult<Transcript> build_transcript(ServerStore& store, LedgerStore& ledge
                                           Date as_of) {
   auto who = load_official(store, ledger, official_id);
   if (!who) return who.error();
-  auto entries = ledger.entries(official_id);
-  if (!entries) return store_error(entries.error());
+  auto entries = official_ledger(store, ledger, official_id);
+  if (!entries) return entries.error();
   auto name = league_name(store);
   if (!name) return name.error();
   Transcript transcript;
@@ -330,7 +370,30 @@ json level_json(const LevelProgress& level) {
       {"met", level.met},
       {"completed_on", level.completed_on ? json(format_date(*level.completed_on)) : json(nullptr)},
       {"tier", level.tier},
-      {"missing", level.missing}};
+      {"missing", level.missing},
+      {"core_courses_required", level.core_courses_required},
+      {"core_courses_counted", level.core_courses_counted},
+      {"core_courses_partial", level.core_courses_partial}};
+}
+
+json cycle_json(const CycleProgress& cycle) {
+  const bool anchored = cycle.start != Date{};
+  json categories = json::object();
+  for (const auto& [id, units] : cycle.by_category)
+    categories[id] = units;
+  json competencies = json::object();
+  for (const auto& [id, units] : cycle.by_competency)
+    competencies[id] = units;
+  return json{{"start", anchored ? json(format_date(cycle.start)) : json(nullptr)},
+              {"end", anchored ? json(format_date(
+                                     Date{std::chrono::sys_days{cycle.end} - std::chrono::days{1}}))
+                               : json(nullptr)},
+              {"required", cycle.required},
+              {"earned", cycle.earned},
+              {"met", cycle.met},
+              {"by_category", categories},
+              {"by_competency", competencies},
+              {"message", cycle.message}};
 }
 
 json course_json(const EntryOutcome& o) {
@@ -356,7 +419,13 @@ json course_json(const EntryOutcome& o) {
               {"hours_credited", o.hours_credited},
               {"points_credited", o.points_credited},
               {"levels", levels},
-              {"refused", refused}};
+              {"refused", refused},
+              {"category", o.entry.category},
+              {"competency", o.entry.competency},
+              {"approved", o.entry.approved},
+              {"test_score", o.entry.test_score ? json(*o.entry.test_score) : json(nullptr)},
+              {"points_event", o.entry.points_event},
+              {"annual_hours", o.annual_hours}};
 }
 
 } // namespace
@@ -396,24 +465,55 @@ std::string transcript_json(const Transcript& t) {
                                           {"qualifies", p.graduation->qualifies},
                                           {"message", p.graduation->message}}
                                    : json(nullptr);
+  doc["cycle"] = p.cycle ? cycle_json(*p.cycle) : json(nullptr);
+  doc["unit"] = t.program.unit;
+  doc["left_office"] = p.left_office
+                           ? json{{"left_on", format_date(p.left_office->left_on)},
+                                  {"window_ends", format_date(p.left_office->window_ends)},
+                                  {"open", p.left_office->open},
+                                  {"message", p.left_office->message}}
+                           : json(nullptr);
   return doc.dump(2) + "\n";
 }
 
 std::string transcript_csv(const Transcript& t) {
-  std::string text = csv_line({"kind", "date", "course_code", "title", "source", "hours",
-                               "hours_credited", "level", "note"});
+  // Programs with categories (AMCTO) get two more columns, category and competency; the
+  // others keep the nine columns as they were.
+  const bool classified = !t.program.categories.empty() || !t.program.competencies.empty();
+  const auto line = [classified](std::vector<std::string> fields, std::string category,
+                                 std::string competency) {
+    if (classified) fields.insert(fields.end(), {std::move(category), std::move(competency)});
+    return csv_line(fields);
+  };
+  std::string text = line({"kind", "date", "course_code", "title", "source", "hours",
+                           "hours_credited", "level", "note"},
+                          "category", "competency");
   for (const EntryOutcome& o : t.progress.entries) {
-    text +=
-        csv_line({"course", format_date(o.entry.date), o.entry.course_code, o.entry.title,
+    text += line({"course", format_date(o.entry.date), o.entry.course_code, o.entry.title,
                   std::string(to_string(o.entry.source)), format_hours(o.entry.hours),
-                  format_hours(o.hours_credited), placements_text(o, nullptr), refusals_text(o)});
+                  format_hours(o.hours_credited), placements_text(o, nullptr), refusals_text(o)},
+                 o.entry.category, o.entry.competency);
   }
   // One total per level: hours = what the level needs, hours_credited = what counted toward it.
   for (const LevelProgress& level : t.progress.levels) {
-    text += csv_line({"total", level.completed_on ? format_date(*level.completed_on) : "", "",
-                      level.name, "", format_hours(level.hours_required),
-                      format_hours(level.hours_counted), level.id,
-                      level.met ? "met" : "not met: " + join(level.missing, "; ")});
+    text +=
+        line({"total", level.completed_on ? format_date(*level.completed_on) : "", "", level.name,
+              "", format_hours(level.hours_required), format_hours(level.hours_counted), level.id,
+              level.met ? "met" : "not met: " + join(level.missing, "; ")},
+             "", "");
+  }
+  // The cycle (AMCTO): one row for the cycle, hours = units required, hours_credited = earned,
+  // then one row per category and competency with the units earned in it.
+  if (const auto& cycle = t.progress.cycle) {
+    const bool anchored = cycle->start != Date{};
+    text += line({"cycle", anchored ? format_date(cycle->start) : "", "", cycle->message, "",
+                  format_hours(cycle->required), format_hours(cycle->earned), "",
+                  cycle->met ? "met" : "not met"},
+                 "", "");
+    for (const auto& [id, units] : cycle->by_category)
+      text += line({"cycle_category", "", "", "", "", "", format_hours(units), "", ""}, id, "");
+    for (const auto& [id, units] : cycle->by_competency)
+      text += line({"cycle_competency", "", "", "", "", "", format_hours(units), "", ""}, "", id);
   }
   return text;
 }
@@ -433,9 +533,23 @@ PdfDocument transcript_document(const Transcript& t) {
   PdfBlock courses;
   PdfTable table;
   table.caption = "Courses";
-  table.columns = {"Date", "Course", "Title", "Hours", "Credited", "Counted toward"};
-  table.widths = {1.3, 1.6, 2.9, 0.75, 1.05, 1.9};
-  for (const EntryOutcome& o : p.entries) {
+  if (p.cycle) {
+    // Cycle programs: each activity's category and competency instead of levels.
+    table.caption = "Activities";
+    table.columns = {"Date", "Title", "Category", "Competency", t.program.unit, "Credited"};
+    table.widths = {1.3, 2.6, 1.9, 1.9, 0.8, 1.0};
+    for (const EntryOutcome& o : p.entries) {
+      table.rows.push_back({format_date(o.entry.date), o.entry.title,
+                            o.entry.category.empty() ? "-" : o.entry.category,
+                            o.entry.competency.empty() ? "-" : o.entry.competency,
+                            format_hours(o.entry.hours * t.program.units_per_hour),
+                            format_hours(o.hours_credited * t.program.units_per_hour)});
+    }
+  } else {
+    table.columns = {"Date", "Course", "Title", "Hours", "Credited", "Counted toward"};
+    table.widths = {1.3, 1.6, 2.9, 0.75, 1.05, 1.9};
+  }
+  for (const EntryOutcome& o : p.cycle ? std::vector<EntryOutcome>{} : p.entries) {
     table.rows.push_back(
         {format_date(o.entry.date), o.entry.course_code, o.entry.title, format_hours(o.entry.hours),
          format_hours(o.hours_credited),
@@ -454,6 +568,10 @@ PdfDocument transcript_document(const Transcript& t) {
     if (l.completed_on) status += " on " + format_date(*l.completed_on);
     if (l.held_before) status += " (held before)";
     if (!l.tier.empty()) status += ", " + l.tier;
+    if (l.core_courses_required > 0) {
+      status += ", " + std::to_string(l.core_courses_counted) + " of " +
+                std::to_string(l.core_courses_required) + " core courses";
+    }
     totals.rows.push_back(
         {l.name, format_hours(l.hours_counted) + " / " + format_hours(l.hours_required),
          format_hours(l.core_hours_counted) + " / " + format_hours(l.core_hours_required),
@@ -473,11 +591,22 @@ PdfDocument transcript_document(const Transcript& t) {
   if (p.annual) standing.lines.push_back("Annual requirement: " + p.annual->message);
   if (p.graduation) standing.lines.push_back("Graduation: " + p.graduation->message);
   if (p.left_office) standing.lines.push_back("Left office: " + p.left_office->message);
+  if (p.cycle) {
+    standing.lines.push_back("Cycle (" + std::to_string(t.program.cycle->years) +
+                             " years): " + p.cycle->message);
+    for (const auto& [id, units] : p.cycle->by_category)
+      standing.lines.push_back("  - category " + id + ": " + format_hours(units));
+    for (const auto& [id, units] : p.cycle->by_competency)
+      standing.lines.push_back("  - competency " + id + ": " + format_hours(units));
+  }
   std::vector<std::string> refused;
   for (const EntryOutcome& o : p.entries) {
     for (const RefusedPart& r : o.refused) {
-      refused.push_back("  - " + format_date(o.entry.date) + " " + o.entry.title + ": " +
-                        format_hours(r.hours) + " h not counted: " + r.message);
+      // A point refusal (Emeritus' yearly cap) names points, not "0 h".
+      const std::string what = r.hours <= 0 && r.points > 0 ? std::to_string(r.points) + " point(s)"
+                                                            : format_hours(r.hours) + " h";
+      refused.push_back("  - " + format_date(o.entry.date) + " " + o.entry.title + ": " + what +
+                        " not counted: " + r.message);
     }
   }
   if (!refused.empty()) {
@@ -803,6 +932,7 @@ CreditResult<ReportTable> build_report(ServerStore& store, LedgerStore& ledger,
   if (!roster) return store_error(roster.error());
   auto all = ledger.entries("");
   if (!all) return store_error(all.error());
+  if (auto filled = fill_offered_hours(store, *all); !filled) return filled.error();
   std::map<std::string, std::vector<LedgerEntry>> by_official;
   for (auto& entry : *all)
     by_official[entry.official_id].push_back(std::move(entry));
@@ -934,6 +1064,58 @@ std::string report_text(const ReportTable& report, ReportFormat format) {
 
 // ---- outside credit ----
 
+namespace {
+
+bool listed(const std::vector<Category>& list, const std::string& id) {
+  return std::any_of(list.begin(), list.end(), [&](const Category& c) { return c.id == id; });
+}
+
+std::string ids_of(const std::vector<Category>& list) {
+  std::vector<std::string> ids;
+  for (const Category& c : list)
+    ids.push_back(c.id);
+  return join(ids, ", ");
+}
+
+// A category or competency the program does not list is refused when recorded, not only
+// later in the transcript (empty stays allowed: the engine says what is missing).
+CreditResult<Ok> check_classification(const Program& program, const std::string& category,
+                                      const std::string& competency) {
+  if (!category.empty() && !program.categories.empty() && !listed(program.categories, category)) {
+    return fail(CreditError::invalid, "--category '" + category + "' is not one of " +
+                                          ids_of(program.categories) + " (" + program.id + ")");
+  }
+  if (!competency.empty() && !program.competencies.empty() &&
+      !listed(program.competencies, competency)) {
+    return fail(CreditError::invalid, "--competency '" + competency + "' is not one of " +
+                                          ids_of(program.competencies) + " (" + program.id + ")");
+  }
+  return Ok{};
+}
+
+// Adds the entry and returns what the program made of it, evaluated as of its date.
+CreditResult<OutsideCreditOutcome> add_and_evaluate(ServerStore& store, LedgerStore& ledger,
+                                                    const Program& program, const OfficialView& who,
+                                                    const LedgerEntry& entry, Instant now) {
+  if (auto added = ledger.add_entry(entry, now); !added) {
+    return fail(added.code() == DbError::conflict ? CreditError::invalid : CreditError::store,
+                added.message() + (added.code() == DbError::conflict
+                                       ? " (this course was recorded before)"
+                                       : ""));
+  }
+  auto entries = official_ledger(store, ledger, entry.official_id);
+  if (!entries) return entries.error();
+  const Progress progress = evaluate(program, who.official, *entries, entry.date);
+  OutsideCreditOutcome result;
+  result.entry = entry;
+  for (const EntryOutcome& o : progress.entries) {
+    if (o.entry.id == entry.id) result.outcome = o;
+  }
+  return result;
+}
+
+} // namespace
+
 CreditResult<OutsideCreditOutcome> record_outside_credit(ServerStore& store, LedgerStore& ledger,
                                                          const Program& program,
                                                          const OutsideCredit& credit, Instant now) {
@@ -944,6 +1126,9 @@ CreditResult<OutsideCreditOutcome> record_outside_credit(ServerStore& store, Led
   if (credit.reference.empty()) {
     return fail(CreditError::invalid,
                 "--reference must name the approval documents (agenda, registration)");
+  }
+  if (auto ok = check_classification(program, credit.category, credit.competency); !ok) {
+    return ok.error();
   }
   auto who = load_official(store, ledger, credit.official_id);
   if (!who) return who.error();
@@ -958,21 +1143,150 @@ CreditResult<OutsideCreditOutcome> record_outside_credit(ServerStore& store, Led
   entry.source = CreditSource::outside;
   entry.approved = true; // the command records training the League approved
   entry.documents_ref = credit.reference;
-  if (auto added = ledger.add_entry(entry, now); !added) {
-    return fail(added.code() == DbError::conflict ? CreditError::invalid : CreditError::store,
-                added.message() + (added.code() == DbError::conflict
-                                       ? " (this course was recorded before)"
-                                       : ""));
+  entry.category = credit.category;
+  entry.competency = credit.competency;
+  return add_and_evaluate(store, ledger, program, *who, entry, now);
+}
+
+CreditResult<OutsideCreditOutcome> record_online_credit(ServerStore& store, LedgerStore& ledger,
+                                                        const Program& program,
+                                                        const OnlineCredit& credit, Instant now) {
+  const double hours = credit.hours.value_or(program.online_hours_per_course.value_or(1));
+  if (!std::isfinite(hours) || hours <= 0 || hours > 24) {
+    return fail(CreditError::invalid, "--hours must be more than 0 and at most 24");
   }
-  auto entries = ledger.entries(credit.official_id);
+  if (!std::isfinite(credit.score) || credit.score < 0 || credit.score > 100) {
+    return fail(CreditError::invalid, "--score must be a percentage from 0 to 100");
+  }
+  if (credit.title.empty()) return fail(CreditError::invalid, "--title must not be empty");
+  if (auto ok = check_classification(program, credit.category, credit.competency); !ok) {
+    return ok.error();
+  }
+  auto who = load_official(store, ledger, credit.official_id);
+  if (!who) return who.error();
+  const std::string key = !credit.reference.empty()     ? credit.reference
+                          : !credit.course_code.empty() ? credit.course_code
+                                                        : credit.title;
+  LedgerEntry entry;
+  entry.id = "online/" + format_date(credit.date) + "/" + key;
+  entry.official_id = credit.official_id;
+  entry.date = credit.date;
+  entry.hours = hours;
+  entry.course_code = credit.course_code;
+  entry.topic = credit.topic;
+  entry.title = credit.title;
+  entry.source = CreditSource::online;
+  entry.test_score = credit.score;
+  entry.test_passed = credit.score >= program.online_pass_score.value_or(kDefaultPassScore);
+  entry.documents_ref = credit.reference;
+  entry.category = credit.category;
+  entry.competency = credit.competency;
+  return add_and_evaluate(store, ledger, program, *who, entry, now);
+}
+
+CreditResult<OutsideCreditOutcome> record_point(ServerStore& store, LedgerStore& ledger,
+                                                const Program& program, const PointCredit& credit,
+                                                Instant now) {
+  const PointEvent* type = program.point_event(credit.event_type);
+  if (type == nullptr) {
+    std::vector<std::string> types;
+    for (const PointEvent& e : program.point_events)
+      types.push_back(e.type);
+    return fail(
+        CreditError::invalid,
+        "--type '" + credit.event_type + "' is not a qualifying event of " + program.id +
+            (types.empty() ? " (it gives no points)" : " (one of " + join(types, ", ") + ")"));
+  }
+  if (!credit.event_id.empty()) {
+    if (auto event = store.event(credit.event_id); !event) {
+      if (event.code() == DbError::not_found) {
+        return fail(CreditError::not_found, "no event '" + credit.event_id + "'");
+      }
+      return store_error(event.error());
+    }
+  }
+  auto who = load_official(store, ledger, credit.official_id);
+  if (!who) return who.error();
+  LedgerEntry entry;
+  entry.id = "points/" + format_date(credit.date) + "/" + type->type;
+  entry.official_id = credit.official_id;
+  entry.date = credit.date;
+  entry.hours = 0; // the event's hours, if any, come from close-event or outside-credit
+  entry.title = credit.title.empty() ? type->name : credit.title;
+  entry.points_event = type->type;
+  // A non-League meeting (NLC) is outside training the League counts for its points only.
+  entry.source = type->non_league ? CreditSource::outside : CreditSource::league_event;
+  entry.approved = true;
+  entry.event_id = credit.event_id.empty() ? entry.id : credit.event_id;
+  entry.documents_ref = credit.reference;
+  return add_and_evaluate(store, ledger, program, *who, entry, now);
+}
+
+std::string describe_points(const EntryOutcome& outcome, const Program& program) {
+  std::string text = "Counted " + std::to_string(outcome.points_credited) + " point(s)";
+  std::vector<std::string> levels;
+  for (const Placement& p : outcome.placements) {
+    if (p.points > 0) levels.push_back(level_name(program, p.level_id));
+  }
+  if (!levels.empty()) text += " toward " + join(levels, ", ");
+  text += ".\n";
+  for (const RefusedPart& r : outcome.refused) {
+    text += "Not counted: " + std::to_string(r.points) + " point(s) (" +
+            std::string(to_string(r.reason)) + "): " + r.message + "\n";
+  }
+  return text;
+}
+
+CreditResult<PreapprovalOutcome> record_preapproval(ServerStore& store, LedgerStore& ledger,
+                                                    const Preapproval& preapproval, Instant now) {
+  if (preapproval.reference.empty()) {
+    return fail(CreditError::invalid, "--reference must name where the approval is documented");
+  }
+  auto who = load_official(store, ledger, preapproval.official_id);
+  if (!who) return who.error();
+  if (auto event = store.event(preapproval.event_id); !event) {
+    if (event.code() == DbError::not_found) {
+      return fail(CreditError::not_found, "no event '" + preapproval.event_id + "'");
+    }
+    return store_error(event.error());
+  }
+  auto marked = ledger.add_preapproval(preapproval, now);
+  if (!marked) {
+    return fail(marked.code() == DbError::conflict ? CreditError::invalid : CreditError::store,
+                marked.message());
+  }
+  return PreapprovalOutcome{*marked, who->official.left_office.has_value()};
+}
+
+CreditResult<std::uint64_t> classify_entries(ServerStore& store, LedgerStore& ledger,
+                                             const Program& program, const Classification& c) {
+  if (c.entry_id.empty() == c.event_id.empty()) {
+    return fail(CreditError::invalid, "name either --entry or --event");
+  }
+  if (c.category.empty() && c.competency.empty()) {
+    return fail(CreditError::invalid, "name --category, --competency or both");
+  }
+  if (auto ok = check_classification(program, c.category, c.competency); !ok) return ok.error();
+  auto who = load_official(store, ledger, c.official_id);
+  if (!who) return who.error();
+  auto entries = ledger.entries(c.official_id);
   if (!entries) return store_error(entries.error());
-  const Progress progress = evaluate(program, who->official, *entries, credit.date);
-  OutsideCreditOutcome result;
-  result.entry = entry;
-  for (const EntryOutcome& o : progress.entries) {
-    if (o.entry.id == entry.id) result.outcome = o;
+  std::uint64_t changed = 0;
+  for (const LedgerEntry& e : *entries) {
+    if (!(c.entry_id.empty() ? e.event_id == c.event_id : e.id == c.entry_id)) continue;
+    // Only what is named changes: --category alone keeps the competency.
+    auto done =
+        ledger.classify(c.official_id, e.id, "", c.category.empty() ? e.category : c.category,
+                        c.competency.empty() ? e.competency : c.competency);
+    if (!done) return store_error(done.error());
+    changed += *done;
   }
-  return result;
+  if (changed == 0) {
+    return fail(CreditError::not_found, "no ledger entry of '" + c.official_id + "' " +
+                                            (c.entry_id.empty() ? "from event '" + c.event_id + "'"
+                                                                : "with id '" + c.entry_id + "'"));
+  }
+  return changed;
 }
 
 std::string describe_outcome(const EntryOutcome& outcome, const Program& program) {
@@ -1099,6 +1413,71 @@ int run_outside_credit(const OutsideCreditOptions& options, std::ostream& out, s
   out << "Recorded " << recorded->entry.id << " for " << options.credit.official_id << ": "
       << format_hours(options.credit.hours) << " h, " << options.credit.title << ".\n"
       << describe_outcome(recorded->outcome, *program);
+  return 0;
+}
+
+int run_online_credit(const OnlineCreditOptions& options, std::ostream& out, std::ostream& err) {
+  auto program = load_program(options.program_file);
+  if (!program) return failed(err, program.message());
+  auto stores = open_stores(options.database);
+  if (!stores) return failed(err, stores.message());
+  auto recorded = record_online_credit(*stores->server, *stores->ledger, *program, options.credit,
+                                       now_instant());
+  if (!recorded) return failed(err, recorded.message());
+  out << "Recorded " << recorded->entry.id << " for " << options.credit.official_id << ": "
+      << format_hours(recorded->entry.hours) << " h, " << options.credit.title << ", test score "
+      << format_hours(options.credit.score) << "%.\n"
+      << describe_outcome(recorded->outcome, *program);
+  return 0;
+}
+
+int run_point(const PointOptions& options, std::ostream& out, std::ostream& err) {
+  auto program = load_program(options.program_file);
+  if (!program) return failed(err, program.message());
+  auto stores = open_stores(options.database);
+  if (!stores) return failed(err, stores.message());
+  auto recorded =
+      record_point(*stores->server, *stores->ledger, *program, options.credit, now_instant());
+  if (!recorded) return failed(err, recorded.message());
+  out << "Recorded " << recorded->entry.id << " for " << options.credit.official_id << ": "
+      << recorded->entry.title << ".\n"
+      << describe_points(recorded->outcome, *program);
+  return 0;
+}
+
+int run_preapprove(const PreapproveOptions& options, std::ostream& out, std::ostream& err) {
+  auto stores = open_stores(options.database);
+  if (!stores) return failed(err, stores.message());
+  auto recorded =
+      record_preapproval(*stores->server, *stores->ledger, options.preapproval, now_instant());
+  if (!recorded) return failed(err, recorded.message());
+  const Preapproval& p = options.preapproval;
+  out << "Pre-approved " << p.event_id << " for " << p.official_id << " (" << p.reference
+      << "): " << recorded->entries_marked << " posted credit(s) marked approved"
+      << "; close-event posts later ones approved.\n";
+  if (!recorded->left_office) {
+    out << "Note: " << p.official_id
+        << " has no leaving-office date on record (muster-server official --left-office); "
+           "pre-approval matters only after leaving office.\n";
+  }
+  return 0;
+}
+
+int run_classify(const ClassifyOptions& options, std::ostream& out, std::ostream& err) {
+  auto program = load_program(options.program_file);
+  if (!program) return failed(err, program.message());
+  auto stores = open_stores(options.database);
+  if (!stores) return failed(err, stores.message());
+  auto changed =
+      classify_entries(*stores->server, *stores->ledger, *program, options.classification);
+  if (!changed) return failed(err, changed.message());
+  const Classification& c = options.classification;
+  out << "Classified " << *changed << " entr" << (*changed == 1 ? "y" : "ies") << " of "
+      << c.official_id << (c.category.empty() ? "" : ": category " + c.category)
+      << (c.competency.empty()
+              ? ""
+              : (c.category.empty() ? ": " : ", ") + std::string("competency ") + c.competency)
+      << ".\n";
   return 0;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // muster-server's credit commands (issue 6, names fixed): close-event, transcript, credit-form,
-// verification-letter, report, outside-credit, official, admin-token. The server stays thin: the
+// verification-letter, report, outside-credit, official, admin-token; issue 12 adds the program
+// rules' records: online-credit, point, preapprove, classify. The server stays thin: the
 // credit of a session comes from compute_credits (admin_commands.hpp), every program rule from
 // evaluate (shared/progress.hpp). docs/credit.md is the administrator's guide.
 // Like admin_commands.hpp: library functions first (tests and the HTTP API use them), then
@@ -61,6 +62,13 @@ CreditResult<PostOutcome> close_event(ServerStore& store, LedgerStore& ledger,
 std::string describe_close(std::string_view event_id, const PostOutcome& outcome);
 
 // ---- officials and transcripts ----
+
+// The ledger as the engine needs it: each League entry's offered_hours (its session's credit
+// hours, the course's full hours for the core rule) filled in from the stored events.
+CreditResult<Ok> fill_offered_hours(ServerStore& store, std::vector<LedgerEntry>& entries);
+// The official's entries (LedgerStore::entries) with offered hours filled in.
+CreditResult<std::vector<LedgerEntry>> official_ledger(ServerStore& store, LedgerStore& ledger,
+                                                       std::string_view official_id);
 
 // The official as the engine sees them: role from the roster, program data from the ledger
 // store. not_found when the id is not on the roster.
@@ -145,6 +153,8 @@ struct OutsideCredit {
   std::string reference; // where the approval documents are (agenda, registration)
   std::string topic;
   std::string course_code;
+  std::string category;   // cycle programs (AMCTO): PDU category id
+  std::string competency; // cycle programs (AMCTO): competency id
 };
 struct OutsideCreditOutcome {
   LedgerEntry entry;
@@ -156,6 +166,64 @@ CreditResult<OutsideCreditOutcome> record_outside_credit(ServerStore& store, Led
                                                          const Program& program,
                                                          const OutsideCredit& credit, Instant now);
 std::string describe_outcome(const EntryOutcome& outcome, const Program& program);
+
+// ---- online courses, points, pre-approvals, categories (issue 12) ----
+
+// An online course or webinar recording with the score of its test (percent).
+struct OnlineCredit {
+  std::string official_id;
+  Date date{};
+  std::string title;
+  double score = 0;
+  std::string course_code; // a core code makes it a core course
+  std::string reference;   // the certificate or test record; with the date, the entry's key
+  std::string topic;
+  std::optional<double> hours; // default: the program's online.hours_per_course, else 1
+  std::string category;
+  std::string competency;
+};
+// Records it (id "online/<date>/<reference, else course code, else title>"); a score under the
+// program's pass mark (online.pass_score, default 70) is recorded and refused with the reason.
+CreditResult<OutsideCreditOutcome> record_online_credit(ServerStore& store, LedgerStore& ledger,
+                                                        const Program& program,
+                                                        const OnlineCredit& credit, Instant now);
+
+// One qualifying event's point(s) (the program's points.events type).
+struct PointCredit {
+  std::string official_id;
+  Date date{};
+  std::string event_type;
+  std::string event_id; // the League event, if it is one; one attendance gives its points once
+  std::string title;    // default: the event type's name
+  std::string reference;
+};
+// invalid for a type the program does not list. Id "points/<date>/<type>"; a non-League meeting
+// (the NLC ones) is recorded as approved outside training without hours.
+CreditResult<OutsideCreditOutcome> record_point(ServerStore& store, LedgerStore& ledger,
+                                                const Program& program, const PointCredit& credit,
+                                                Instant now);
+std::string describe_points(const EntryOutcome& outcome, const Program& program);
+
+// The League's pre-approval of an in-person League event for an official who left office:
+// the event's entries posted already are marked approved, later closes post them approved.
+struct PreapprovalOutcome {
+  std::uint64_t entries_marked = 0;
+  bool left_office = false; // the official has a leaving date on record
+};
+CreditResult<PreapprovalOutcome> record_preapproval(ServerStore& store, LedgerStore& ledger,
+                                                    const Preapproval& preapproval, Instant now);
+
+// Sets category and competency on one entry or every entry of one event of an official;
+// checked against the program's lists when it has them. Returns the entries changed.
+struct Classification {
+  std::string official_id;
+  std::string entry_id;
+  std::string event_id;
+  std::string category;
+  std::string competency;
+};
+CreditResult<std::uint64_t> classify_entries(ServerStore& store, LedgerStore& ledger,
+                                             const Program& program, const Classification& c);
 
 // "basic:2019-06-30" -> Designation
 std::optional<Designation> parse_designation(std::string_view text);
@@ -215,6 +283,33 @@ struct OutsideCreditOptions {
   std::optional<std::filesystem::path> program_file;
 };
 int run_outside_credit(const OutsideCreditOptions& options, std::ostream& out, std::ostream& err);
+
+struct OnlineCreditOptions {
+  std::string database;
+  OnlineCredit credit;
+  std::optional<std::filesystem::path> program_file;
+};
+int run_online_credit(const OnlineCreditOptions& options, std::ostream& out, std::ostream& err);
+
+struct PointOptions {
+  std::string database;
+  PointCredit credit;
+  std::optional<std::filesystem::path> program_file;
+};
+int run_point(const PointOptions& options, std::ostream& out, std::ostream& err);
+
+struct PreapproveOptions {
+  std::string database;
+  Preapproval preapproval;
+};
+int run_preapprove(const PreapproveOptions& options, std::ostream& out, std::ostream& err);
+
+struct ClassifyOptions {
+  std::string database;
+  Classification classification;
+  std::optional<std::filesystem::path> program_file;
+};
+int run_classify(const ClassifyOptions& options, std::ostream& out, std::ostream& err);
 
 struct OfficialOptions {
   std::string database;

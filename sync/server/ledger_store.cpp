@@ -19,7 +19,7 @@ using Params = std::vector<SqlParam>;
 constexpr std::string_view kLedgerScope = "muster:ledger";
 constexpr std::string_view kEntryColumns =
     "official_id, id, entry_date, hours, course_code, topic, title, source, approved, "
-    "test_passed, points_event, category, competency, documents_ref, event_id";
+    "test_passed, points_event, category, competency, documents_ref, event_id, test_score";
 
 std::int64_t to_ms(Instant when) { return when.time_since_epoch().count(); }
 Instant from_ms(std::int64_t ms) { return Instant{std::chrono::milliseconds{ms}}; }
@@ -94,6 +94,7 @@ LedgerEntry entry_from(const SqlRow& row) {
   entry.competency = text(row[12]);
   entry.documents_ref = text(row[13]);
   entry.event_id = text(row[14]);
+  if (row[15] && !row[15]->empty()) entry.test_score = number(row[15]);
   return entry;
 }
 
@@ -113,14 +114,15 @@ Params entry_params(const LedgerEntry& e, Instant now) {
                 e.competency,
                 e.documents_ref,
                 e.event_id,
-                to_ms(now)};
+                to_ms(now),
+                e.test_score ? hours_text(*e.test_score) : std::string()};
 }
 
 constexpr std::string_view kInsertEntry =
     "INSERT INTO ledger_entries (official_id, id, entry_date, hours, course_code, topic, title, "
     "source, approved, test_passed, points_event, category, competency, documents_ref, "
-    "event_id, posted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-    "$15, $16)";
+    "event_id, posted_at, test_score) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+    "$13, $14, $15, $16, $17)";
 
 DbResult<std::vector<LedgerEntry>> select_entries(SqlConnection& db, std::string_view where,
                                                   const Params& params) {
@@ -194,6 +196,63 @@ DbResult<Ok> LedgerStore::add_entry(const LedgerEntry& entry, Instant now) {
     return inserted.error();
   }
   return tx->commit();
+}
+
+DbResult<std::uint64_t> LedgerStore::classify(std::string_view official_id,
+                                              std::string_view entry_id, std::string_view event_id,
+                                              std::string_view category,
+                                              std::string_view competency) {
+  if (entry_id.empty() == event_id.empty()) {
+    return fail(DbError::invalid, "name either one entry or one event");
+  }
+  auto tx = begin(*db_);
+  if (!tx) return tx.error();
+  const bool one = !entry_id.empty();
+  auto updated = db_->exec(std::string("UPDATE ledger_entries SET category = $3, competency = $4 "
+                                       "WHERE official_id = $1 AND ") +
+                               (one ? "id = $2" : "event_id = $2"),
+                           Params{std::string(official_id), std::string(one ? entry_id : event_id),
+                                  std::string(category), std::string(competency)});
+  if (!updated) return updated.error();
+  if (auto committed = tx->commit(); !committed) return committed.error();
+  return static_cast<std::uint64_t>(updated->affected);
+}
+
+DbResult<std::uint64_t> LedgerStore::add_preapproval(const Preapproval& preapproval, Instant now) {
+  if (preapproval.official_id.empty() || preapproval.event_id.empty()) {
+    return fail(DbError::invalid, "a pre-approval needs an official and an event");
+  }
+  auto tx = begin(*db_);
+  if (!tx) return tx.error();
+  auto inserted = db_->exec(
+      "INSERT INTO preapprovals (official_id, event_id, reference, recorded_at) VALUES ($1, $2, "
+      "$3, $4)",
+      Params{preapproval.official_id, preapproval.event_id, preapproval.reference, to_ms(now)});
+  if (!inserted) {
+    if (inserted.code() == DbError::conflict) {
+      return fail(DbError::conflict, "official '" + preapproval.official_id +
+                                         "' already has a pre-approval for event '" +
+                                         preapproval.event_id + "'");
+    }
+    return inserted.error();
+  }
+  auto updated = db_->exec("UPDATE ledger_entries SET approved = 1 WHERE official_id = $1 AND "
+                           "event_id = $2 AND source = 'league_event'",
+                           Params{preapproval.official_id, preapproval.event_id});
+  if (!updated) return updated.error();
+  if (auto committed = tx->commit(); !committed) return committed.error();
+  return static_cast<std::uint64_t>(updated->affected);
+}
+
+DbResult<std::vector<Preapproval>> LedgerStore::preapprovals_for_event(std::string_view event_id) {
+  auto rows = db_->exec("SELECT official_id, event_id, reference FROM preapprovals WHERE "
+                        "event_id = $1 ORDER BY official_id",
+                        Params{std::string(event_id)});
+  if (!rows) return rows.error();
+  std::vector<Preapproval> result;
+  for (const auto& row : rows->rows)
+    result.push_back({text(row[0]), text(row[1]), text(row[2])});
+  return result;
 }
 
 DbResult<PostOutcome> LedgerStore::post_event(std::string_view event_id,

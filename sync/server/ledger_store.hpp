@@ -29,6 +29,13 @@ struct OfficialRecord {
   std::vector<Designation> designations; // sorted by level id
 };
 
+// The League's pre-approval of an in-person League event for an official who left office.
+struct Preapproval {
+  std::string official_id;
+  std::string event_id;
+  std::string reference; // where the approval is documented
+};
+
 struct EventClosing {
   std::string event_id;
   Instant closed_at;
@@ -67,6 +74,17 @@ public:
   // Records one entry (outside training, online course). conflict when the id exists for the
   // official; invalid for an empty id/official, negative hours.
   DbResult<Ok> add_entry(const LedgerEntry& entry, Instant now);
+
+  // Sets the PDU category and competency (cycle programs) of the official's entries: the one
+  // with `entry_id`, or every entry of `event_id`. Returns how many entries changed.
+  DbResult<std::uint64_t> classify(std::string_view official_id, std::string_view entry_id,
+                                   std::string_view event_id, std::string_view category,
+                                   std::string_view competency);
+
+  // Records a pre-approval (conflict when recorded before) and marks the official's entries of
+  // the event already posted as approved; returns how many were. post_event marks later ones.
+  DbResult<std::uint64_t> add_preapproval(const Preapproval& preapproval, Instant now);
+  DbResult<std::vector<Preapproval>> preapprovals_for_event(std::string_view event_id);
 
   // Closing an event, in one write transaction. `computed` are the entries the scans give now
   // (one per eligible official and session with credit). First close: all are posted. Later:

@@ -42,7 +42,7 @@ namespace {
 
 using Params = std::vector<SqlParam>;
 
-constexpr std::int64_t kSchemaVersion = 4;
+constexpr std::int64_t kSchemaVersion = 5;
 constexpr std::int64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
 
 // Migration 1. Times are BIGINT milliseconds since the Unix epoch (UTC); flags are 0/1 BIGINT;
@@ -141,6 +141,16 @@ CREATE TABLE device_certificates (
 constexpr std::string_view kSchemaV4 = R"sql(
 ALTER TABLE events ADD COLUMN lead_time_min BIGINT NOT NULL DEFAULT 15;
 CREATE INDEX scans_by_event_received ON scans (event_id, received_at);
+)sql";
+
+// Migration 5 (issue 12: program rules usable end to end): an online course's test score
+// (percent as TEXT, '' when none) and the League's pre-approvals of in-person League events
+// for officials who left office (ledger_store.cpp).
+constexpr std::string_view kSchemaV5 = R"sql(
+ALTER TABLE ledger_entries ADD COLUMN test_score TEXT NOT NULL DEFAULT '';
+CREATE TABLE preapprovals (
+  official_id TEXT NOT NULL, event_id TEXT NOT NULL, reference TEXT NOT NULL,
+  recorded_at BIGINT NOT NULL, PRIMARY KEY (official_id, event_id));
 )sql";
 
 constexpr std::string_view kScanColumns =
@@ -370,6 +380,13 @@ public:
         return versioned.error();
       }
     }
+    if (found < 5) {
+      if (auto created = db_->exec_script(kSchemaV5); !created) return created.error();
+      if (auto versioned = db_->exec("INSERT INTO schema_version (version) VALUES (5)");
+          !versioned) {
+        return versioned.error();
+      }
+    }
     return tx->commit();
   }
 
@@ -393,6 +410,7 @@ public:
       if (auto created = db_->exec_script(kSchemaV2); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV3); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV4); !created) return created.error();
+      if (auto created = db_->exec_script(kSchemaV5); !created) return created.error();
       if (auto versioned =
               db_->exec("INSERT INTO schema_version (version) VALUES ($1)", Params{kSchemaVersion});
           !versioned) {

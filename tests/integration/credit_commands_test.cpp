@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -39,6 +40,8 @@ using json = nlohmann::json;
 const fs::path kProgram = fs::path(MUSTER_BINARY_DIR) / "sync/server/muster-server";
 const fs::path kDemo = fs::path(MUSTER_SOURCE_DIR) / "assets/demo";
 const fs::path kAlm = fs::path(MUSTER_SOURCE_DIR) / "assets/programs/alm-cmo.jsonc";
+const fs::path kAmcto = fs::path(MUSTER_SOURCE_DIR) / "assets/programs/amcto-pdu.jsonc";
+const fs::path kIcma = fs::path(MUSTER_SOURCE_DIR) / "assets/programs/icma-cm.jsonc";
 constexpr const char* kEvent = "fall-2026-training";
 
 struct Outcome {
@@ -224,10 +227,10 @@ protected:
 
   // Basic for the ALM program: the 20 core courses (1 h each) and 20 other hours.
   void complete_basic(const std::string& official, const char* core_date, const char* other_date) {
-    for (int i = 1; i <= 20; ++i) {
-      const std::string code = std::string(i < 10 ? "CORE-0" : "CORE-") + std::to_string(i);
-      add_entry(official, "core/" + code, core_date, 1, code);
-    }
+    const auto alm = read_program(kAlm);
+    ASSERT_TRUE(alm.ok()) << alm.message();
+    for (const CoreCourse& course : alm->core_courses)
+      add_entry(official, "core/" + course.code, core_date, 1, course.code);
     for (int i = 1; i <= 4; ++i) {
       add_entry(official, "other/" + std::to_string(i), other_date, 5,
                 "OTHER-" + std::to_string(i));
@@ -786,6 +789,335 @@ TEST_F(CreditCommands, ApiTranscriptNeedsAnAdminToken) {
   (*started)->stop();
 }
 
+// ---- issue 12: program rules usable end to end ----
+
+TEST_F(CreditCommands, ImportEventWarnsWhenACoreCodeIsNotInTheProgram) {
+  const Outcome init = run({"init", "--db", db_});
+  ASSERT_EQ(init.code, 0) << init.err;
+  ASSERT_EQ(run({"import-roster", "--db", db_, (kDemo / "roster.csv").string()}).code, 0);
+  // The demo's core sessions use codes of the shipped core list: no warning.
+  const Outcome demo = run({"import-event", "--db", db_, (kDemo / "event.json").string()});
+  ASSERT_EQ(demo.code, 0) << demo.err;
+  EXPECT_EQ(demo.out.find("warning"), std::string::npos) << demo.out;
+  // S2 marked core under a code the program does not list, S3 listed but not marked: only S2.
+  std::string text = test::read_file(kDemo / "event.json");
+  text.replace(text.find("CMO-FIN-110"), 11, "CMO-FIN-999");
+  const fs::path changed = dir_ / "event.json";
+  {
+    std::ofstream file(changed);
+    file << text;
+  }
+  const Outcome warned = run({"import-event", "--db", db_, changed.string()});
+  ASSERT_EQ(warned.code, 0) << warned.err;
+  EXPECT_NE(warned.out.find("warning: session S2 (Municipal Budgeting Basics) is marked core but "
+                            "its course code 'CMO-FIN-999' is not in the core list of alm-cmo"),
+            std::string::npos)
+      << warned.out;
+  EXPECT_EQ(warned.out.find("session S3"), std::string::npos) << warned.out;
+}
+
+TEST_F(CreditCommands, PartlyAttendedCoreCourseIsToppedUpByARetake) {
+  prepare_with_scans();
+  ASSERT_EQ(run({"close-event", "--db", db_, "--event", kEvent}).code, 0);
+  // RB-0001 attended 1 of Ethics' 1.5 h (S1, offered with 1.5): started, not complete.
+  json doc = json::parse(
+      run({"transcript", "--db", db_, "--official", "RB-0001", "--as-of", "2026-12-31"}).out);
+  EXPECT_EQ(doc.at("courses")[0].at("core"), true);
+  EXPECT_EQ(doc.at("levels")[0].at("core_courses_counted"), 1); // Budgeting (S2), complete
+  EXPECT_EQ(doc.at("levels")[0].at("core_courses_partial"),
+            json::array({"CMO-ETH-101: 1 of 1.5 h"}));
+  // The online retake tops it up to 1.5 h: 0.5 of its 1 h counts, the rest is a duplicate.
+  const Outcome retake =
+      run({"online-credit", "--db", db_, "--official", "RB-0001", "--date", "2027-01-15", "--title",
+           "Ethics (online)", "--course-code", "CMO-ETH-101", "--score", "90"});
+  ASSERT_EQ(retake.code, 0) << retake.err;
+  EXPECT_NE(retake.out.find("Counted 0.5 of 1 hours toward Basic 0.5."), std::string::npos)
+      << retake.out;
+  EXPECT_NE(retake.out.find("Not counted: 0.5 h (duplicate_core)"), std::string::npos)
+      << retake.out;
+  doc = json::parse(
+      run({"transcript", "--db", db_, "--official", "RB-0001", "--as-of", "2027-02-01"}).out);
+  EXPECT_EQ(doc.at("levels")[0].at("core_courses_counted"), 2);
+  EXPECT_DOUBLE_EQ(doc.at("levels")[0].at("core_hours_counted").get<double>(), 3.0);
+  EXPECT_TRUE(doc.at("levels")[0].at("core_courses_partial").empty());
+  // A second retake earns nothing: the course has its full hours.
+  const Outcome again =
+      run({"online-credit", "--db", db_, "--official", "RB-0001", "--date", "2027-02-15", "--title",
+           "Ethics (online)", "--course-code", "CMO-ETH-101", "--score", "95"});
+  EXPECT_NE(again.out.find("Counted 0 of 1 hours."), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("was already credited in full (1.5 h) on 2027-01-15"), std::string::npos)
+      << again.out;
+}
+
+TEST_F(CreditCommands, OnlineCreditNeedsAPassingScore) {
+  prepare();
+  const Outcome failed = run({"online-credit", "--db", db_, "--official", "SG-0002", "--date",
+                              "2026-05-10", "--title", "Public Records (online)", "--course-code",
+                              "CMO-LAW-121", "--score", "65", "--reference", "CERT-88"});
+  ASSERT_EQ(failed.code, 0) << failed.err; // recorded, not counted
+  EXPECT_NE(failed.out.find("1 h, Public Records (online), test score 65%"), std::string::npos)
+      << failed.out;
+  EXPECT_NE(failed.out.find("Not counted: 1 h (online_test_not_passed)"), std::string::npos)
+      << failed.out;
+  EXPECT_NE(failed.out.find("(score 65%, below the pass mark of 70%)"), std::string::npos)
+      << failed.out;
+  const Outcome passed = run({"online-credit", "--db", db_, "--official", "SG-0002", "--date",
+                              "2026-06-10", "--title", "Public Records (online)", "--course-code",
+                              "CMO-LAW-121", "--score", "70", "--reference", "CERT-91"});
+  ASSERT_EQ(passed.code, 0) << passed.err;
+  EXPECT_NE(passed.out.find("Counted 1 of 1 hours toward Basic 1."), std::string::npos)
+      << passed.out;
+  const json doc = json::parse(
+      run({"transcript", "--db", db_, "--official", "SG-0002", "--as-of", "2026-12-31"}).out);
+  const json& courses = doc.at("courses");
+  ASSERT_EQ(courses.size(), 2u);
+  EXPECT_EQ(courses[0].at("source"), "online");
+  EXPECT_DOUBLE_EQ(courses[0].at("test_score").get<double>(), 65);
+  EXPECT_EQ(courses[0].at("refused")[0].at("reason"), "online_test_not_passed");
+  EXPECT_DOUBLE_EQ(courses[1].at("hours_credited").get<double>(), 1);
+  EXPECT_EQ(courses[1].at("core"), true);
+  EXPECT_DOUBLE_EQ(doc.at("annual").at("earned").get<double>(), 1);
+  // A score out of range is a usage error; nothing more is recorded.
+  EXPECT_EQ(run({"online-credit", "--db", db_, "--official", "SG-0002", "--date", "2026-06-11",
+                 "--title", "T", "--score", "120"})
+                .code,
+            2);
+  EXPECT_EQ(ledger()->entries("SG-0002")->size(), 2u);
+}
+
+TEST_F(CreditCommands, EmeritusPointsAreCappedAtSixAYear) {
+  prepare();
+  // Advanced held: Emeritus counts points from then on.
+  ASSERT_EQ(
+      run({"official", "--db", db_, "--id", "PC-0001", "--designation", "advanced:2024-06-30"})
+          .code,
+      0);
+  const std::vector<std::pair<std::string, std::string>> events = {
+      {"2026-01-20", "alm_standing_committee"},
+      {"2026-03-10", "nlc_congressional_city_conference"},
+      {"2026-04-15", "legislative_advocacy"},
+      {"2026-05-20", "alm_convention"},
+      {"2026-06-05", "municipal_leadership_institute"},
+      {"2026-09-15", "alm_standing_committee"},
+      {"2026-11-12", "nlc_congress_of_cities"}};
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const Outcome o = run({"point", "--db", db_, "--official", "PC-0001", "--date", events[i].first,
+                           "--type", events[i].second});
+    ASSERT_EQ(o.code, 0) << o.err;
+    if (i < 6) {
+      EXPECT_NE(o.out.find("Counted 1 point(s) toward Emeritus."), std::string::npos) << o.out;
+    } else {
+      EXPECT_NE(o.out.find("Counted 0 point(s)."), std::string::npos) << o.out;
+      EXPECT_NE(o.out.find("Not counted: 1 point(s) (points_year_cap): 1 point(s) over the 6 "
+                           "points allowed in 2026"),
+                std::string::npos)
+          << o.out;
+    }
+  }
+  // A new year has its own six.
+  ASSERT_EQ(run({"point", "--db", db_, "--official", "PC-0001", "--date", "2027-01-20", "--type",
+                 "alm_standing_committee"})
+                .code,
+            0);
+  const json doc = json::parse(
+      run({"transcript", "--db", db_, "--official", "PC-0001", "--as-of", "2027-12-31"}).out);
+  const json& emeritus = doc.at("levels")[2];
+  EXPECT_EQ(emeritus.at("id"), "emeritus");
+  EXPECT_EQ(emeritus.at("points_counted"), 7);
+  EXPECT_EQ(doc.at("courses")[6].at("refused")[0].at("reason"), "points_year_cap");
+  // CSV and PDF show the cap too.
+  const auto csv = lines_of(run({"transcript", "--db", db_, "--official", "PC-0001", "--format",
+                                 "csv", "--as-of", "2027-12-31"})
+                                .out);
+  ASSERT_GE(csv.size(), 8u);
+  EXPECT_EQ(csv[7], "course,2026-11-12,,NLC Congress of Cities (City Summit),outside,0,0,,1 "
+                    "point(s) over the 6 points allowed in 2026");
+  const fs::path pdf = dir_ / "points.pdf";
+  ASSERT_EQ(run({"transcript", "--db", db_, "--official", "PC-0001", "--format", "pdf", "--out",
+                 pdf.string(), "--as-of", "2027-12-31"})
+                .code,
+            0);
+  const fs::path text = dir_ / "points.txt";
+  ASSERT_EQ(
+      std::system(
+          ("timeout 60 pdftotext " + quoted(pdf.string()) + " " + quoted(text.string())).c_str()),
+      0);
+  std::string words = test::read_file(text);
+  std::replace(words.begin(), words.end(), '\n', ' '); // the PDF wraps long lines
+  EXPECT_NE(words.find("1 point(s) not counted: 1 point(s) over the 6 points allowed in 2026"),
+            std::string::npos)
+      << words;
+  // Not a qualifying event: refused with the list.
+  const Outcome bad = run({"point", "--db", db_, "--official", "PC-0001", "--date", "2027-02-01",
+                           "--type", "county_fair"});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("one of alm_standing_committee"), std::string::npos) << bad.err;
+}
+
+TEST_F(CreditCommands, PreapprovalMakesALeagueEventCountAfterLeavingOffice) {
+  prepare_with_scans();
+  // Both left office on 2026-06-30: one year to finish Basic; League events need pre-approval.
+  for (const char* id : {"RB-0001", "RB-0002"}) {
+    ASSERT_EQ(run({"official", "--db", db_, "--id", id, "--left-office", "2026-06-30"}).code, 0);
+  }
+  // RB-0002 is pre-approved before the close, RB-0001 after it.
+  const Outcome before = run({"preapprove", "--db", db_, "--official", "RB-0002", "--event", kEvent,
+                              "--reference", "LETTER-2026-14"});
+  ASSERT_EQ(before.code, 0) << before.err;
+  EXPECT_NE(before.out.find("0 posted credit(s) marked approved"), std::string::npos) << before.out;
+  ASSERT_EQ(run({"close-event", "--db", db_, "--event", kEvent}).code, 0);
+  const auto credited = [&](const char* id) {
+    const json doc = json::parse(
+        run({"transcript", "--db", db_, "--official", id, "--as-of", "2026-12-31"}).out);
+    return doc.at("totals").at("hours_credited").get<double>();
+  };
+  EXPECT_DOUBLE_EQ(credited("RB-0002"), 1.25);
+  EXPECT_DOUBLE_EQ(credited("RB-0001"), 0); // needs_preapproval
+  const Outcome after = run({"preapprove", "--db", db_, "--official", "RB-0001", "--event", kEvent,
+                             "--reference", "LETTER-2026-15"});
+  ASSERT_EQ(after.code, 0) << after.err;
+  EXPECT_NE(after.out.find("2 posted credit(s) marked approved"), std::string::npos) << after.out;
+  EXPECT_DOUBLE_EQ(credited("RB-0001"), 2.5);
+  // Recorded twice, or for an unknown event: refused.
+  EXPECT_EQ(run({"preapprove", "--db", db_, "--official", "RB-0001", "--event", kEvent,
+                 "--reference", "X"})
+                .code,
+            1);
+  EXPECT_EQ(run({"preapprove", "--db", db_, "--official", "RB-0001", "--event", "nope",
+                 "--reference", "X"})
+                .code,
+            1);
+}
+
+TEST_F(CreditCommands, LevelCapsDoNotReduceTheActsYearlyHours) {
+  prepare();
+  // Advanced held: Emeritus takes no non-League hours, yet 4 approved hours are 2026 training.
+  ASSERT_EQ(
+      run({"official", "--db", db_, "--id", "SG-0002", "--designation", "advanced:2023-06-30"})
+          .code,
+      0);
+  const Outcome o =
+      run({"outside-credit", "--db", db_, "--official", "SG-0002", "--date", "2026-03-01",
+           "--hours", "4", "--title", "State budget seminar", "--reference", "APP-9"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("(outside_not_at_level)"), std::string::npos) << o.out;
+  const json report = json::parse(run({"report", "--db", db_, "--kind", "compliance", "--as-of",
+                                       "2026-12-31", "--format", "json"})
+                                      .out);
+  bool found = false;
+  for (const auto& row : report.at("rows")) {
+    if (row.at("official_id") != "SG-0002") continue;
+    found = true;
+    EXPECT_DOUBLE_EQ(row.at("required").get<double>(), 5); // holders of Basic
+    EXPECT_DOUBLE_EQ(row.at("earned").get<double>(), 4);
+    EXPECT_DOUBLE_EQ(row.at("behind_by").get<double>(), 1);
+  }
+  EXPECT_TRUE(found) << report.dump(2);
+}
+
+TEST_F(CreditCommands, AmctoTranscriptShowsCategoriesAndTheCycleInEveryFormat) {
+  prepare();
+  const std::string amcto = kAmcto.string();
+  // The clerk holds the AMCTO designation since 2025-01-15: the cycle runs to 2028-01-14.
+  ASSERT_EQ(
+      run({"official", "--db", db_, "--id", "RB-0003", "--designation", "amcto-cmo:2025-01-15"})
+          .code,
+      0);
+  Outcome o = run({"outside-credit", "--db", db_, "--official", "RB-0003", "--date", "2025-04-02",
+                   "--hours", "7", "--title", "Records management course", "--reference", "C-1",
+                   "--category", "continuing_education", "--competency", "municipal_operations",
+                   "--program", amcto});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("Counted 7 of 7 hours."), std::string::npos) << o.out;
+  o = run({"online-credit", "--db", db_, "--official", "RB-0003", "--date", "2025-06-02", "--title",
+           "Webinar: budgets", "--score", "50", "--hours", "2", "--category", "self_directed",
+           "--competency", "financial_management", "--program", amcto});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("Counted 2 of 2 hours."), std::string::npos) << o.out; // no test needed
+  // Without a category it is refused until classified.
+  o = run({"outside-credit", "--db", db_, "--official", "RB-0003", "--date", "2026-02-02",
+           "--hours", "3", "--title", "Conference talk", "--reference", "C-2", "--program", amcto});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("(category_missing)"), std::string::npos) << o.out;
+  EXPECT_EQ(run({"classify", "--db", db_, "--official", "RB-0003", "--entry",
+                 "outside/2026-02-02/C-2", "--category", "lecturing", "--program", amcto})
+                .code,
+            1); // not an AMCTO category
+  o = run({"classify", "--db", db_, "--official", "RB-0003", "--entry", "outside/2026-02-02/C-2",
+           "--category", "teaching", "--competency", "communication", "--program", amcto});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("Classified 1 entry of RB-0003"), std::string::npos) << o.out;
+
+  const std::vector<std::string> base{"transcript", "--db", db_,       "--official", "RB-0003",
+                                      "--program",  amcto,  "--as-of", "2026-12-31"};
+  auto args = base;
+  const json doc = json::parse(run(args).out);
+  EXPECT_EQ(doc.at("program_id"), "amcto-pdu");
+  EXPECT_EQ(doc.at("courses")[0].at("category"), "continuing_education");
+  EXPECT_EQ(doc.at("courses")[2].at("competency"), "communication");
+  const json& cycle = doc.at("cycle");
+  EXPECT_EQ(cycle.at("start"), "2025-01-15");
+  EXPECT_EQ(cycle.at("end"), "2028-01-14");
+  EXPECT_DOUBLE_EQ(cycle.at("earned").get<double>(), 12);
+  EXPECT_DOUBLE_EQ(cycle.at("required").get<double>(), 60);
+  EXPECT_DOUBLE_EQ(cycle.at("by_category").at("teaching").get<double>(), 3);
+  EXPECT_DOUBLE_EQ(cycle.at("by_competency").at("financial_management").get<double>(), 2);
+
+  args.insert(args.end(), {"--format", "csv"});
+  const auto lines = lines_of(run(args).out);
+  ASSERT_EQ(lines.size(), 1u + 3u + 1u + 3u + 3u) << run(args).out;
+  EXPECT_EQ(
+      lines[0],
+      "kind,date,course_code,title,source,hours,hours_credited,level,note,category,competency");
+  EXPECT_EQ(lines[1], "course,2025-04-02,,Records management course,outside,7,7,,,"
+                      "continuing_education,municipal_operations");
+  EXPECT_EQ(lines[4], "cycle,2025-01-15,,\"cycle 2025-01-15 to 2028-01-14: 12 of 60 PDU, 48 PDU "
+                      "still needed by 2028-01-14\",,60,12,,not met,,");
+  EXPECT_EQ(lines[5], "cycle_category,,,,,,7,,,continuing_education,");
+
+  const fs::path pdf = dir_ / "amcto.pdf";
+  args = base;
+  args.insert(args.end(), {"--format", "pdf", "--out", pdf.string()});
+  ASSERT_EQ(run(args).code, 0);
+  const fs::path text = dir_ / "amcto.txt";
+  ASSERT_EQ(std::system(("timeout 60 pdftotext -layout " + quoted(pdf.string()) + " " +
+                         quoted(text.string()))
+                            .c_str()),
+            0);
+  const std::string words = test::read_file(text);
+  EXPECT_NE(words.find("Cycle (3 years): cycle 2025-01-15 to 2028-01-14: 12 of 60 PDU"),
+            std::string::npos)
+      << words;
+  EXPECT_NE(words.find("continuing_education"), std::string::npos) << words;
+  EXPECT_NE(words.find("financial_management"), std::string::npos) << words;
+  keep_sample(pdf);
+}
+
+TEST_F(CreditCommands, IcmaTranscriptCountsFortyHoursAYearForStaff) {
+  prepare();
+  const std::string icma = kIcma.string();
+  ASSERT_EQ(run({"outside-credit", "--db", db_, "--official", "LG-0001", "--date", "2026-03-02",
+                 "--hours", "16", "--title", "ICMA regional summit", "--reference", "I-1",
+                 "--program", icma})
+                .code,
+            0);
+  ASSERT_EQ(run({"online-credit", "--db", db_, "--official", "LG-0001", "--date", "2026-04-02",
+                 "--title", "Webinar: ethics", "--score", "40", "--hours", "2", "--program", icma})
+                .code,
+            0);
+  const json doc = json::parse(run({"transcript", "--db", db_, "--official", "LG-0001", "--program",
+                                    icma, "--as-of", "2026-12-31"})
+                                   .out);
+  EXPECT_EQ(doc.at("program_id"), "icma-cm");
+  EXPECT_DOUBLE_EQ(doc.at("annual").at("earned").get<double>(), 18);
+  EXPECT_DOUBLE_EQ(doc.at("annual").at("behind_by").get<double>(), 22);
+  EXPECT_TRUE(doc.at("cycle").is_null());
+  // The ALM program refuses the same staff member's hours: the role is not eligible there.
+  const json alm = json::parse(
+      run({"transcript", "--db", db_, "--official", "LG-0001", "--as-of", "2026-12-31"}).out);
+  EXPECT_DOUBLE_EQ(alm.at("totals").at("hours_credited").get<double>(), 0);
+}
+
 // ---- schema migration ----
 
 TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
@@ -800,8 +1132,8 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
         "DROP TABLE official_designations; DROP TABLE event_closings; DROP TABLE admin_tokens;"
         "ALTER TABLE scans DROP COLUMN details; ALTER TABLE events DROP COLUMN survey_json;"
         "ALTER TABLE attendees DROP COLUMN provisional; ALTER TABLE attendees DROP COLUMN same_as;"
-        "DROP TABLE device_certificates;"
-        "DROP INDEX scans_by_event_received; ALTER TABLE events DROP COLUMN lead_time_min;"
+        "DROP TABLE device_certificates; DROP TABLE preapprovals;"
+        "ALTER TABLE events DROP COLUMN lead_time_min; DROP INDEX scans_by_event_received;"
         "UPDATE schema_version SET version = 1;";
     char* error = nullptr;
     const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
@@ -821,8 +1153,8 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
                                &statement, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(statement, 0), 4);
-  EXPECT_EQ(sqlite3_column_int(statement, 1), 4); // rows for 1, 2, 3 and 4
+  EXPECT_EQ(sqlite3_column_int(statement, 0), 5);
+  EXPECT_EQ(sqlite3_column_int(statement, 1), 5); // rows for 1, 2, 3, 4 and 5
   sqlite3_finalize(statement);
   sqlite3_close(db);
   auto count = store()->scan_count();
@@ -884,6 +1216,28 @@ TEST(CreditCommandsBackend, CloseEventIsIdempotentOnpostgresql) {
   EXPECT_EQ((*entries)[0].official_id, "RB-0001");
   EXPECT_DOUBLE_EQ((*entries)[0].hours, 1.0);
   EXPECT_DOUBLE_EQ((*entries)[2].hours, 1.25);
+
+  // Issue 12's records on PostgreSQL: pre-approval, an online score, a classification.
+  const Outcome approved = run(
+      {"preapprove", "--db", db, "--official", "RB-0001", "--event", kEvent, "--reference", "L-1"});
+  ASSERT_EQ(approved.code, 0) << approved.err;
+  EXPECT_NE(approved.out.find("2 posted credit(s) marked approved"), std::string::npos)
+      << approved.out;
+  const Outcome online =
+      run({"online-credit", "--db", db, "--official", "RB-0002", "--date", "2026-12-10", "--title",
+           "Zoning (online)", "--course-code", "CMO-LAW-160", "--score", "65.5"});
+  ASSERT_EQ(online.code, 0) << online.err;
+  EXPECT_NE(online.out.find("(online_test_not_passed)"), std::string::npos) << online.out;
+  const Outcome classified =
+      run({"classify", "--db", db, "--official", "RB-0002", "--event", kEvent, "--category",
+           "continuing_education", "--competency", "leadership", "--program", kAmcto.string()});
+  ASSERT_EQ(classified.code, 0) << classified.err;
+  auto after = (*ledger)->entries("");
+  ASSERT_TRUE(after.ok()) << after.message();
+  ASSERT_EQ(after->size(), 4u);
+  EXPECT_TRUE((*after)[0].approved);
+  EXPECT_EQ((*after)[2].category, "continuing_education");
+  EXPECT_EQ((*after)[3].test_score, 65.5);
 }
 
 } // namespace

@@ -61,6 +61,22 @@ TEST(Program, AlmFileParsesWithEveryRule) {
   EXPECT_TRUE(program->left_office_league_needs_approval);
 }
 
+// Issue 12 item 6: the Act 2024-194 § 1(b) subjects replace the CORE-01..20 placeholders.
+TEST(Program, ShippedAlmCoreListIsTheActsTwentySubjects) {
+  const auto read = read_program(program_file("alm-cmo.jsonc"));
+  ASSERT_TRUE(read.ok()) << read.message();
+  const Program& alm = *read;
+  ASSERT_EQ(alm.core_courses.size(), 20u);
+  EXPECT_EQ(alm.core_courses[0].title, "General Powers of Municipalities");
+  EXPECT_EQ(alm.core_courses[2].title, "Ethics");
+  EXPECT_EQ(alm.core_courses[19].title, "Zoning");
+  EXPECT_EQ(alm.levels[0].core_courses_required, 20);
+  EXPECT_EQ(alm.online_pass_score, 70);
+  EXPECT_EQ(alm.online_hours_per_course, 1);
+  for (const auto& course : alm.core_courses)
+    EXPECT_EQ(course.code.rfind("CORE-", 0), std::string::npos) << course.code; // no placeholder
+}
+
 TEST(Program, AmctoFileParsesWithCycleAndCategories) {
   const auto program = read_program(program_file("amcto-pdu.jsonc"));
   ASSERT_TRUE(program.ok()) << program.message();
@@ -148,6 +164,18 @@ INSTANTIATE_TEST_SUITE_P(
                 R"(, "core_courses": [{"code": "C1", "title": "T"}],
                    "levels": [{ "id": "a", "name": "A", "hours": 10, "core_hours": 20 }])",
                 ProgramErrc::field, "levels[0].core_hours", "more than the level's hours"},
+        BadCase{"MoreCoreCoursesThanListed",
+                R"(, "core_courses": [{"code": "C1", "title": "T"}],
+                   "levels": [{ "id": "a", "name": "A", "hours": 40, "core_courses_required": 2 }])",
+                ProgramErrc::field, "levels[0].core_courses_required", "more than the 1 courses"},
+        BadCase{"CourseHoursNotPositive",
+                R"(, "core_courses": [{"code": "C1", "title": "T", "hours": 0}])" + kLevel,
+                ProgramErrc::field, "core_courses[0].hours", "must be between"},
+        BadCase{"PassScoreOver100", R"(, "online": { "pass_score": 170 })" + kLevel,
+                ProgramErrc::field, "online.pass_score", "must be between 0 and 100"},
+        BadCase{"CountRepeatsNotBoolean",
+                R"(, "annual": { "hours_per_year": 10, "count_repeats": 1 })", ProgramErrc::field,
+                "annual.count_repeats", "true or false"},
         BadCase{"CoreWithoutCourseList",
                 R"(, "levels": [{ "id": "a", "name": "A", "hours": 40, "core_hours": 20 }])",
                 ProgramErrc::field, "levels[0].core_hours", "core_courses"},

@@ -85,14 +85,32 @@ LedgerEntry points(const std::string& id, const char* date, const std::string& t
   return entry;
 }
 
-// CORE-from .. CORE-to, one hour each.
+// The code of the n-th (from 1) core course of the shipped ALM list, Act 2024-194 § 1(b)(n).
+std::string code(int n) {
+  return shipped("alm-cmo.jsonc").core_courses.at(static_cast<std::size_t>(n - 1)).code;
+}
+
+// Core courses from .. to of the list, one hour each.
 Ledger core(int from, int to, const char* date) {
   Ledger out;
-  for (int n = from; n <= to; ++n) {
-    char code[24];
-    std::snprintf(code, sizeof code, "CORE-%02d", n);
-    out.push_back(league(padded("core", n), date, 1, code));
-  }
+  for (int n = from; n <= to; ++n)
+    out.push_back(league(padded("core", n), date, 1, code(n)));
+  return out;
+}
+
+// Core course n of the list attended for `hours` of a session offered with `offered` hours.
+LedgerEntry core_of(const std::string& id, int n, const char* date, double hours,
+                    double offered = 0) {
+  LedgerEntry entry = league(id, date, hours, code(n));
+  entry.offered_hours = offered;
+  return entry;
+}
+
+// Core courses from .. to, `hours` each (all attended in full).
+Ledger long_core(int from, int to, const char* date, double hours) {
+  Ledger out;
+  for (int n = from; n <= to; ++n)
+    out.push_back(core_of(padded("long", n), n, date, hours, hours));
   return out;
 }
 
@@ -152,9 +170,11 @@ Official with(std::function<void(Official&)> change) {
   return official;
 }
 
-void old_core_rule(Program& program) { // seed 002: 10 core = 2 required + 8 elective
+void old_core_rule(Program& program) { // seed 002: 10 core hours = 2 required + 8 elective
   program.levels[0].core_hours = 10;
-  program.levels[0].required_courses = {"CORE-05", "CORE-06"};
+  program.levels[0].core_courses_required = 0;
+  // Before 2025 the required two: Duties of the Mayor and Council, General Powers.
+  program.levels[0].required_courses = {code(2), code(1)};
 }
 void emeritus_rolls_into(Program& program) { program.levels[2].carry_in = CarryIn::rolls_into; }
 
@@ -250,8 +270,8 @@ const std::vector<RuleCase> kRuleCases =
          "2025-06-01",
          {{"basic", 20, 0, 0, false}, {"advanced", 20, 0, 0, false}},
          {},
-         {"20 more core hours: courses not yet taken: Forms of Municipal Government, Duties of the "
-          "Mayor and Council"}},
+         {"20 more core courses: not yet completed: General Powers of Municipalities, Duties of "
+          "the Mayor and Council, Ethics"}},
         {"MissingCoreInWords",
          nullptr,
          councilmember(),
@@ -259,10 +279,9 @@ const std::vector<RuleCase> kRuleCases =
          "2025-06-01",
          {{"basic", 32, 12, 0, false}},
          {},
-         {"8 more core hours: courses not yet taken: Planning and Zoning, Personnel and Employment "
-          "Law, The Municipal Court, Municipal Liability and Risk Management, Police and Fire "
-          "Services, Streets, Public Works and Utilities, Annexation and Municipal Boundaries, "
-          "Emergency Management"}},
+         {"8 more core courses: not yet completed: Municipal Revenue Sources, Competitive Bid "
+          "Laws, Budgeting, Audit Requirements, The Public Purpose Doctrine, The Open Meetings "
+          "Act, Municipal Boards, Zoning"}},
         {"MissingOtherHoursInWords",
          nullptr,
          councilmember(),
@@ -295,29 +314,109 @@ const std::vector<RuleCase> kRuleCases =
          "2025-06-01",
          {{"basic", 30, 10, 0, false}, {"advanced", 10, 0, 0, false}},
          {},
-         {"10 more core hours"}},
+         {"10 more core courses"}},
         {"OldRuleNeedsTheTwoRequiredCourses",
          old_core_rule,
          councilmember(),
-         cat({core(1, 4, "2025-01-10"), core(7, 12, "2025-01-10"), other(30, "2025-02-10", "o")}),
+         cat({core(3, 12, "2025-01-10"), other(30, "2025-02-10", "o")}),
          "2025-06-01",
          {{"basic", 40, 10, 0, false}},
          {},
-         {"required core courses not yet taken: The Alabama Ethics Law, The Open Meetings Act"}},
+         {"required core courses not yet taken: Duties of the Mayor and Council, General Powers "
+          "of Municipalities"}},
         {"OldRuleRequiredCourseLaterStillCountsTowardBasic",
          old_core_rule,
          councilmember(),
-         cat({core(1, 4, "2025-01-10"), core(7, 12, "2025-01-10"), other(30, "2025-02-10", "o"),
-              core(5, 6, "2025-05-01")}),
+         cat({core(3, 12, "2025-01-10"), other(30, "2025-02-10", "o"), core(1, 2, "2025-05-01")}),
          "2025-06-01",
          {{"basic", 42, 12, 0, true}, {"advanced", 0, 0, 0, false}},
+         {},
+         {}},
+        // --- issue 12 item 6: twenty distinct core courses, not twenty core hours
+        {"SevenThreeHourCoreCoursesAreNotBasic",
+         nullptr,
+         councilmember(),
+         cat({long_core(1, 7, "2025-01-10", 3), other(20, "2025-02-10", "o")}),
+         "2025-06-01",
+         {{"basic", 40, 21, 0, false}, {"advanced", 1, 0, 0, false}},
+         {},
+         {"13 more core courses: not yet completed: Legislative Advocacy, Municipal Liability"}},
+        {"TwentyThreeHourCoreCoursesAreBasic", // each needed course fits: 60 of 40 hours
+         nullptr,
+         councilmember(),
+         long_core(1, 20, "2025-01-10", 3),
+         "2025-06-01",
+         {{"basic", 60, 60, 0, true}, {"advanced", 0, 0, 0, false}},
+         {},
+         {"40 more hours"}},
+        {"OldRuleCountsCoreHoursNotCourses", // the same seven courses under core_hours: 10
+         old_core_rule,
+         councilmember(),
+         cat({long_core(1, 7, "2025-01-10", 3), other(20, "2025-02-10", "o")}),
+         "2025-06-01",
+         {{"basic", 40, 21, 0, true}, {"advanced", 1, 0, 0, false}},
+         {},
+         {}},
+        {"NineteenCompleteAndOnePartIsNotBasic",
+         nullptr,
+         councilmember(),
+         cat({core(1, 19, "2025-01-10"),
+              {core_of("part", 20, "2025-01-20", 2, 3)},
+              other(20, "2025-02-10", "o")}),
+         "2025-06-01",
+         {{"basic", 40, 21, 0, false}, {"advanced", 1, 0, 0, false}},
+         {},
+         {"1 more core course: not yet completed: Zoning (started: " + code(20) + ": 2 of 3 h)"}},
+        // --- issue 12 item 7: a retake tops a partly attended core course up to its hours
+        {"RetakeTopsUpAPartlyAttendedCoreCourse",
+         nullptr,
+         councilmember(),
+         {core_of("first", 3, "2025-03-01", 2, 3), core_of("again", 3, "2025-09-01", 3, 3)},
+         "2025-12-01",
+         {{"basic", 3, 3, 0, false}},
+         {{Refusal::duplicate_core, 2, 0}},
+         {"19 more core courses"}},
+        {"RetakeCompletesTheTwentiethCourse",
+         nullptr,
+         councilmember(),
+         cat({core(1, 19, "2025-01-10"),
+              {core_of("part", 20, "2025-01-20", 2, 3)},
+              other(20, "2025-02-10", "o"),
+              {core_of("retake", 20, "2025-05-01", 3, 3)}}),
+         "2025-06-01",
+         {{"basic", 41, 22, 0, true}, {"advanced", 1, 0, 0, false}},
+         {{Refusal::duplicate_core, 2, 0}},
+         {}},
+        {"CourseHoursAreTheLargestOffered", // offered hours unknown: the 3-hour attendance
+         nullptr,
+         councilmember(),
+         {core_of("first", 3, "2025-03-01", 2), core_of("again", 3, "2025-09-01", 3),
+          core_of("third", 3, "2026-02-01", 1)},
+         "2026-12-01",
+         {{"basic", 3, 3, 0, false}},
+         {{Refusal::duplicate_core, 2, 0}, {Refusal::duplicate_core, 1, 0}},
+         {}},
+        {"CourseHoursFromTheProgramList",
+         [](Program& p) { p.core_courses[2].hours = 1.5; },
+         councilmember(),
+         {core_of("long", 3, "2025-03-01", 3, 3)},
+         "2025-12-01",
+         {{"basic", 1.5, 1.5, 0, false}},
+         {{Refusal::duplicate_core, 1.5, 0}},
+         {}},
+        {"DuplicateCoreIsASetting",
+         [](Program& p) { p.core_once_ever = false; },
+         councilmember(),
+         {core_of("first", 3, "2025-03-01", 2, 3), core_of("again", 3, "2025-09-01", 3, 3)},
+         "2025-12-01",
+         {{"basic", 5, 5, 0, false}},
          {},
          {}},
         // --- duplicates
         {"DuplicateCoreRefused",
          nullptr,
          councilmember(),
-         {league("x1", "2025-03-01", 1, "CORE-01"), league("x2", "2025-05-01", 1, "CORE-01")},
+         {league("x1", "2025-03-01", 1, code(1)), league("x2", "2025-05-01", 1, code(1))},
          "2025-06-01",
          {{"basic", 1, 1, 0, false}},
          {{Refusal::duplicate_core, 1, 0}},
@@ -325,7 +424,7 @@ const std::vector<RuleCase> kRuleCases =
         {"DuplicateCoreRefusedEvenYearsLater",
          nullptr,
          councilmember(),
-         {league("x1", "2025-03-01", 1, "CORE-07"), league("x2", "2030-03-01", 1, "CORE-07")},
+         {league("x1", "2025-03-01", 1, code(7)), league("x2", "2030-03-01", 1, code(7))},
          "2030-06-01",
          {{"basic", 1, 1, 0, false}},
          {{Refusal::duplicate_core, 1, 0}},
@@ -456,7 +555,7 @@ const std::vector<RuleCase> kRuleCases =
         {"OnlineNeedsPassedTest",
          nullptr,
          councilmember(),
-         {online("w1", "2025-04-01", 2, false, "CORE-03")},
+         {online("w1", "2025-04-01", 2, false, code(3))},
          "2025-06-01",
          {{"basic", 0, 0, 0, false}},
          {{Refusal::online_test_not_passed, 2, 0}},
@@ -464,7 +563,7 @@ const std::vector<RuleCase> kRuleCases =
         {"OnlineWithPassedTestCountsAsCore",
          nullptr,
          councilmember(),
-         {online("w1", "2025-04-01", 1, true, "CORE-03")},
+         {online("w1", "2025-04-01", 1, true, code(3))},
          "2025-06-01",
          {{"basic", 1, 1, 0, false}},
          {},
@@ -485,7 +584,7 @@ const std::vector<RuleCase> kRuleCases =
          "2025-06-01",
          {{"basic", 20, 0, 0, false}, {"advanced", 40, 0, 0, false}},
          {},
-         {"20 more core hours"}},
+         {"20 more core courses"}},
         {"AdvancedCompleteWhenBasicCompletes",
          nullptr,
          councilmember(),
@@ -660,7 +759,7 @@ const std::vector<RuleCase> kRuleCases =
         {"ClerksEarnNoCmoCredit",
          nullptr,
          with([](Official& o) { o.role = Role::clerk; }),
-         {league("c", "2025-03-01", 3, "CORE-01")},
+         {league("c", "2025-03-01", 3, code(1))},
          "2025-06-01",
          {{"basic", 0, 0, 0, false}},
          {{Refusal::role_not_eligible, 3, 0}},
@@ -668,7 +767,7 @@ const std::vector<RuleCase> kRuleCases =
         {"MayorsEarnCredit",
          nullptr,
          with([](Official& o) { o.role = Role::mayor; }),
-         {league("c", "2025-03-01", 1, "CORE-01")},
+         {league("c", "2025-03-01", 1, code(1))},
          "2025-06-01",
          {{"basic", 1, 1, 0, false}},
          {},
@@ -824,6 +923,49 @@ const std::vector<AnnualCase> kAnnualCases = {
     {"HoursNotCarriedOverStillCountForTheLaw", "alm-cmo.jsonc", councilmember(),
      cat({other(60, "2025-03-01", "o"), {league("more", "2026-04-01", 2)}}), "2026-10-01", true, 10,
      2, 8, std::nullopt, "behind by 8"},
+    // issue 12 item 8: level caps limit what counts toward a level, not the Act's yearly hours.
+    // Advanced held: Emeritus takes no non-League hours, yet the 4 approved hours are training.
+    {"NonLeagueHoursRefusedAtEmeritusCountForTheLaw",
+     "alm-cmo.jsonc",
+     with([](Official& o) {
+       o.designations = {{"advanced", d("2020-06-30")}};
+     }),
+     {outside("n1", "2026-03-01", 4)},
+     "2026-10-01",
+     true,
+     5,
+     4,
+     1,
+     std::nullopt,
+     "behind by 1"},
+    // Basic held; Advanced's 10 non-League hours are used by 2024 and 2025: 2026's 5 are over
+    // the level cap and still the year's training.
+    {"HoursOverTheLevelCapCountForTheLaw",
+     "alm-cmo.jsonc",
+     with([](Official& o) {
+       o.designations = {{"basic", d("2020-06-30")}};
+     }),
+     {outside("n1", "2024-03-01", 5), outside("n2", "2025-03-01", 5),
+      outside("n3", "2026-03-01", 5)},
+     "2026-10-01",
+     true,
+     5,
+     5,
+     0,
+     std::nullopt,
+     "5 of 5 hours"},
+    // The yearly non-League cap is an approval limit: it still applies (5 of 7 count).
+    {"NonLeagueYearCapStillLimitsTheLaw",
+     "alm-cmo.jsonc",
+     councilmember(),
+     {outside("n1", "2026-03-01", 3), outside("n2", "2026-04-01", 4)},
+     "2026-10-01",
+     true,
+     10,
+     5,
+     5,
+     std::nullopt,
+     "behind by 5"},
     {"ClerksHaveNoRequirement", "alm-cmo.jsonc", with([](Official& o) { o.role = Role::clerk; }),
      other(2, "2026-03-01", "o"), "2026-10-01", false, 0, 0, 0, std::nullopt,
      "no annual requirement"},
@@ -977,6 +1119,22 @@ Official cmo_since(const char* date) {
 }
 
 const std::vector<CycleCase> kCycleCases = {
+    // Issue 12: an online activity with a failed test still counts (AMCTO has no test rule);
+    // one without its competency is refused.
+    {"OnlineActivityCountsWhateverTheScore",
+     cmo_since("2025-01-15"),
+     {[] {
+        LedgerEntry e = pdu("w1", "2025-06-02", 2, "self_directed", "financial_management");
+        e.source = CreditSource::online;
+        e.test_score = 50;
+        return e;
+      }(),
+      pdu("w2", "2025-07-02", 3, "teaching", "")},
+     "2026-03-01",
+     2,
+     false,
+     {{Refusal::category_missing, 3, 0}},
+     "cycle 2025-01-15 to 2028-01-14: 2 of 60 PDU, 58 PDU still needed by 2028-01-14"},
     {"SixtyPdusInThreeYearsMet",
      cmo_since("2023-04-01"),
      {pdu("c1", "2023-05-01", 30, "continuing_education", "leadership"),
@@ -1060,6 +1218,48 @@ std::string summary(const Progress& progress) {
   return out.str();
 }
 
+TEST(Annual, RepeatsCountIsASetting) {
+  // A core course again in 2026 and a topic within two years: refused as duplicates (no credit
+  // toward a level) but counted as the year's training with count_repeats.
+  Program program = shipped("alm-cmo.jsonc");
+  const Ledger ledger = cat(
+      {core(1, 6, "2025-03-01"),
+       core(1, 4, "2026-03-01"),
+       {league("t1", "2025-05-01", 2, "", "Budget"), league("t2", "2026-05-01", 2, "", "Budget")}});
+  const Progress strict = evaluate(program, councilmember(), ledger, d("2026-10-01"));
+  EXPECT_DOUBLE_EQ(strict.annual->earned, 0);
+  program.annual->count_repeats = true;
+  const Progress counted = evaluate(program, councilmember(), ledger, d("2026-10-01"));
+  EXPECT_DOUBLE_EQ(counted.annual->earned, 6);
+  EXPECT_DOUBLE_EQ(counted.level("basic")->hours_counted, 8); // levels unchanged
+}
+
+TEST(Progress, OnlineTestScoreDecidesAgainstThePassMark) {
+  // ALM: 70% passes; the score decides even when test_passed says otherwise.
+  LedgerEntry failed = online("w1", "2026-02-01", 1, true, code(10));
+  failed.test_score = 65;
+  LedgerEntry passed = online("w2", "2026-03-01", 1, false, code(18));
+  passed.test_score = 70;
+  const Progress alm =
+      evaluate(shipped("alm-cmo.jsonc"), councilmember(), Ledger{failed, passed}, d("2026-12-01"));
+  ASSERT_EQ(alm.entries.size(), 2u);
+  EXPECT_DOUBLE_EQ(alm.entries[0].hours_credited, 0);
+  ASSERT_EQ(alm.entries[0].refused.size(), 1u);
+  EXPECT_EQ(alm.entries[0].refused[0].reason, Refusal::online_test_not_passed);
+  EXPECT_NE(alm.entries[0].refused[0].message.find("(score 65%, below the pass mark of 70%)"),
+            std::string::npos)
+      << alm.entries[0].refused[0].message;
+  EXPECT_DOUBLE_EQ(alm.entries[1].hours_credited, 1);
+  EXPECT_TRUE(alm.entries[1].core);
+  EXPECT_DOUBLE_EQ(alm.level("basic")->core_hours_counted, 1);
+  EXPECT_EQ(alm.level("basic")->core_courses_counted, 1);
+  // ICMA takes online training without a test.
+  const Progress icma =
+      evaluate(shipped("icma-cm.jsonc"), with([](Official& o) { o.role = Role::staff; }),
+               Ledger{failed, passed}, d("2026-12-01"));
+  EXPECT_DOUBLE_EQ(icma.annual->earned, 2);
+}
+
 TEST(Progress, LedgerOrderDoesNotMatter) {
   Ledger ledger = cat(
       {core(1, 20, "2025-01-10"),
@@ -1080,22 +1280,23 @@ TEST(Progress, LedgerOrderDoesNotMatter) {
 }
 
 TEST(Progress, RefusalsExplainThemselves) {
-  const Ledger ledger = {league("x1", "2025-03-01", 1, "CORE-05"),
-                         league("x2", "2025-05-01", 1, "CORE-05"), outside("n1", "2025-04-01", 7)};
+  const Ledger ledger = {league("x1", "2025-03-01", 1, code(5)),
+                         league("x2", "2025-05-01", 1, code(5)), outside("n1", "2025-04-01", 7)};
   const Progress progress =
       evaluate(shipped("alm-cmo.jsonc"), councilmember(), ledger, d("2025-06-01"));
   const auto refused = progress.refusals();
   ASSERT_EQ(refused.size(), 2u);
   EXPECT_EQ(refused[0].message, "2 h over the 5 h of non-League training allowed in 2025");
-  EXPECT_EQ(refused[1].message, "Course x2: core course CORE-05 was already credited on "
-                                "2025-03-01 (a core course counts once)");
+  EXPECT_EQ(refused[1].message, "Course x2: core course " + code(5) +
+                                    " was already credited in full (1 h) on "
+                                    "2025-03-01 (a core course counts once)");
 }
 
 TEST(Progress, EveryHourIsPlacedOrRefused) {
   const Ledger ledger =
       cat({advanced_done(),
            other(5, "2026-01-10", "e", 3),
-           {outside("n1", "2026-04-01", 4), league("dup", "2026-05-01", 1, "CORE-01")}});
+           {outside("n1", "2026-04-01", 4), league("dup", "2026-05-01", 1, code(1))}});
   const Progress progress =
       evaluate(shipped("alm-cmo.jsonc"), councilmember(), ledger, d("2026-12-31"));
   for (const auto& outcome : progress.entries) {
@@ -1138,13 +1339,13 @@ TEST(Ledger, LeagueEntryUsesTheEventsLocalDate) {
   Session session;
   session.id = "s3";
   session.title = "Open Meetings";
-  session.course_code = "CORE-06";
+  session.course_code = code(6);
   session.topic = "open meetings";
   session.start = *parse_iso8601("2026-03-03T03:00:00Z"); // 21:00 on March 2 in Chicago
   const LedgerEntry entry = make_league_entry(event, session, "AL-1", 0.75);
   EXPECT_EQ(entry.id, "ev-1/s3");
   EXPECT_EQ(entry.date, d("2026-03-02"));
-  EXPECT_EQ(entry.course_code, "CORE-06");
+  EXPECT_EQ(entry.course_code, code(6));
   EXPECT_DOUBLE_EQ(entry.hours, 0.75);
   EXPECT_EQ(entry.source, CreditSource::league_event);
 }
