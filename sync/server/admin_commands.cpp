@@ -403,6 +403,14 @@ std::string credits_csv(const Event& event, const std::vector<CreditRow>& rows) 
   return text;
 }
 
+// The attended stretches as credit counts them: clipped to the session, grace applied.
+json intervals_json(const std::vector<Interval>& intervals) {
+  json out = json::array();
+  for (const Interval& interval : intervals)
+    out.push_back({{"from", format_utc(interval.from)}, {"to", format_utc(interval.to)}});
+  return out;
+}
+
 std::string credits_json(const Event& event, const std::vector<CreditRow>& rows) {
   const auto optional_time = [](const std::optional<Instant>& instant) {
     return instant ? json(format_utc(*instant)) : json(nullptr);
@@ -441,7 +449,8 @@ std::string credits_json(const Event& event, const std::vector<CreditRow>& rows)
          {"eligible", a.eligible},
          {"devices", a.devices},
          {"notes", a.notes},
-         {"review", row.review}});
+         {"review", row.review},
+         {"intervals", intervals_json(a.intervals)}});
   }
   const json document = {{"event_id", event.id},
                          {"event_name", event.name},
@@ -692,11 +701,20 @@ int run_review(std::string_view database, std::string_view event_id, CreditsForm
   if (!rows) return report(rows, err);
   // One item can concern two sessions (the one the door guessed, the one the rule chose): it is
   // listed once, under the first.
+  auto devices = (*store)->devices();
+  if (!devices) return report(devices, err);
   json items = json::array();
   std::set<std::pair<std::string, std::string>> listed;
   for (const CreditRow& row : *rows) {
-    for (const std::string& words : row.review) {
+    for (std::string words : row.review) {
       if (!listed.emplace(row.attendee.id, words).second) continue;
+      // Staff know doors by name: "door dev-3f2a... #3" -> "door dev-3f2a... (Hall door 2) #3".
+      for (const DeviceRecord& device : *devices) {
+        const std::string named = "door " + device.id + " #";
+        if (const auto at = words.find(named); at != std::string::npos) {
+          words.replace(at, named.size(), "door " + device.id + " (" + device.name + ") #");
+        }
+      }
       items.push_back({{"attendee_id", row.attendee.id},
                        {"name", row.on_roster ? full_name(row.attendee) : std::string()},
                        {"session_id", row.session.id},
