@@ -152,21 +152,23 @@ enum Column : std::size_t {
   kRole,
   kMunicipality,
   kEmail,
+  kMunicipalityId, // optional (issue 12): the League's municipality id
   kColumnCount
 };
+constexpr std::size_t kRequiredColumns = kMunicipalityId; // the columns before it
 
 constexpr std::array<std::string_view, kColumnCount> kColumnNames{
-    "attendee_id", "first_name", "last_name", "role", "municipality", "email"};
+    "attendee_id", "first_name", "last_name", "role", "municipality", "email", "municipality_id"};
 
-constexpr std::string_view kRoleList = "mayor, councilmember, clerk, staff, guest";
+constexpr std::string_view kRoleList = "mayor, councilmember, clerk, staff, guest, manager";
 
 std::string all_columns() {
   std::string text;
-  for (const auto name : kColumnNames) {
+  for (std::size_t column = 0; column < kRequiredColumns; ++column) {
     if (!text.empty()) text += ',';
-    text += name;
+    text += kColumnNames[column];
   }
-  return text;
+  return text + " (and optionally municipality_id)";
 }
 
 struct RosterContext {
@@ -207,7 +209,7 @@ ImportResult<std::array<std::size_t, kColumnCount>> map_header(const RosterConte
     position[column] = i;
   }
   std::string missing;
-  for (std::size_t column = 0; column < kColumnCount; ++column) {
+  for (std::size_t column = 0; column < kRequiredColumns; ++column) {
     if (position[column] == kUnset) {
       missing += (missing.empty() ? "" : ", ") + std::string(kColumnNames[column]);
     }
@@ -228,6 +230,7 @@ ImportResult<Attendee> parse_attendee(const RosterContext& ctx, const CsvRecord&
   const std::size_t line = record.line;
   std::array<std::string_view, kColumnCount> value{};
   for (std::size_t column = 0; column < kColumnCount; ++column) {
+    if (position[column] >= record.fields.size()) continue; // an optional column not given
     value[column] = trim(record.fields[position[column]]);
     if (const auto control = find_control(value[column], true)) {
       return ctx.fail_at(ImportErrc::field, line, kColumnNames[column],
@@ -273,10 +276,16 @@ ImportResult<Attendee> parse_attendee(const RosterContext& ctx, const CsvRecord&
   }
   attendee.role = *role;
 
-  if (earns_cmo_credit(*role) && value[kMunicipality].empty()) {
+  if (!value[kMunicipalityId].empty() && !is_safe_id(value[kMunicipalityId])) {
+    return ctx.fail_at(ImportErrc::field, line, kColumnNames[kMunicipalityId],
+                       in_quotes(value[kMunicipalityId]) +
+                           " may only use letters A-Z, a-z, digits, '-' and '_' (1 to 64)");
+  }
+  attendee.municipality_id = std::string(value[kMunicipalityId]);
+  if (is_elected(*role) && value[kMunicipality].empty() && value[kMunicipalityId].empty()) {
     return ctx.fail_at(ImportErrc::field, line, kColumnNames[kMunicipality],
                        "is required for a " + std::string(to_string(*role)) +
-                           " (credit is reported per municipality)");
+                           " (credit is reported per municipality; or give municipality_id)");
   }
   if (value[kMunicipality].size() > kMaxTextBytes) {
     return ctx.fail_at(ImportErrc::field, line, kColumnNames[kMunicipality],
@@ -678,13 +687,62 @@ ImportResult<std::vector<SurveyQuestion>> parse_survey(const JsonContext& ctx, c
   return survey;
 }
 
+// "programs": the ids of the credit programs the event grants credit under; absent means the
+// League's ALM program (every event before issue 12).
+ImportResult<std::vector<std::string>> parse_programs(const JsonContext& ctx, const json& root) {
+  const json* list = find_value(root, "programs");
+  if (list == nullptr) return Event::default_event_programs();
+  if (!list->is_array() || list->empty()) {
+    return ctx.fail_at(ImportErrc::field, "programs",
+                       "must be a non-empty array of program ids, e.g. [\"alm-cmo\"]");
+  }
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const std::string path = "programs[" + std::to_string(i) + "]";
+    const json& item = (*list)[i];
+    if (!item.is_string() || !is_safe_id(item.get_ref<const std::string&>())) {
+      return ctx.fail_at(ImportErrc::field, path,
+                         "must be a program id (letters, digits, '-' and '_'), e.g. \"amcto-pdu\"");
+    }
+    const auto& id = item.get_ref<const std::string&>();
+    if (std::find(ids.begin(), ids.end(), id) != ids.end()) {
+      return ctx.fail_at(ImportErrc::duplicate, path, in_quotes(id) + " is listed twice");
+    }
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+// "eligible_roles": written by the server into the event package from the programs' files, so
+// a kiosk knows who earns credit; absent means the ALM program's mayors and councilmembers.
+ImportResult<std::vector<Role>> parse_eligible_roles(const JsonContext& ctx, const json& root) {
+  const json* list = find_value(root, "eligible_roles");
+  if (list == nullptr) return Event::default_eligible_roles();
+  if (!list->is_array()) {
+    return ctx.fail_at(ImportErrc::field, "eligible_roles", "must be an array of role names");
+  }
+  std::vector<Role> roles;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const json& item = (*list)[i];
+    const auto role =
+        item.is_string() ? parse_role(item.get_ref<const std::string&>()) : std::nullopt;
+    if (!role) {
+      return ctx.fail_at(ImportErrc::field, "eligible_roles[" + std::to_string(i) + "]",
+                         "must be one of " + std::string(kRoleList));
+    }
+    if (std::find(roles.begin(), roles.end(), *role) == roles.end()) roles.push_back(*role);
+  }
+  return roles;
+}
+
 ImportResult<Event> parse_event(const JsonContext& ctx, const json& root) {
   if (!root.is_object()) {
     return ctx.fail_at(ImportErrc::field, {},
                        "the top level must be a JSON object {...}, not " + json_type(root));
   }
-  static constexpr std::array<std::string_view, 7> kKeys{
-      "id", "name", "timezone", "location", "credit_policy", "sessions", "survey"};
+  static constexpr std::array<std::string_view, 9> kKeys{
+      "id",       "name",   "timezone", "location",      "credit_policy",
+      "sessions", "survey", "programs", "eligible_roles"};
   if (auto keys = check_keys(ctx, root, {}, kKeys); !keys) return keys.error();
 
   Event event;
@@ -735,6 +793,12 @@ ImportResult<Event> parse_event(const JsonContext& ctx, const json& root) {
   auto survey = parse_survey(ctx, root, "survey");
   if (!survey) return survey.error();
   event.survey = std::move(*survey);
+  auto programs = parse_programs(ctx, root);
+  if (!programs) return programs.error();
+  event.programs = std::move(*programs);
+  auto roles = parse_eligible_roles(ctx, root);
+  if (!roles) return roles.error();
+  event.eligible_roles = std::move(*roles);
   return event;
 }
 

@@ -56,6 +56,22 @@ std::optional<CreditSource> parse_credit_source(std::string_view text) {
   return std::nullopt;
 }
 
+Role role_on(std::span<const RoleChange> history, Date date, Role fallback) {
+  const RoleChange* best = nullptr;  // latest change on or before `date`
+  const RoleChange* first = nullptr; // earliest change
+  for (const RoleChange& change : history) {
+    const auto when = std::chrono::sys_days{change.effective};
+    if (first == nullptr || when < std::chrono::sys_days{first->effective}) first = &change;
+    if (when <= std::chrono::sys_days{date} &&
+        (best == nullptr || when >= std::chrono::sys_days{best->effective})) {
+      best = &change;
+    }
+  }
+  if (best != nullptr) return best->role;
+  if (first != nullptr) return first->role;
+  return fallback;
+}
+
 bool ledger_order(const LedgerEntry& a, const LedgerEntry& b) {
   const auto key = [](const LedgerEntry& e) {
     return std::tie(e.date, e.id, e.course_code, e.topic, e.hours, e.source, e.points_event,

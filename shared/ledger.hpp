@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,9 +58,24 @@ struct Designation {
   Date earned_on{};
 };
 
+// A fact of the role history: from `effective` on, the attendee holds `role` (a roster import
+// that changed the role records one). Credit is judged by the role on the day of the training.
+struct RoleChange {
+  Date effective{};
+  Role role = Role::guest;
+  bool operator==(const RoleChange&) const = default;
+};
+
+// The role on `date`: the latest change effective on or before it. Before the first recorded
+// change the first one holds (the roster the attendee first came in with is all we know);
+// `fallback` when there is no history at all. `history` need not be sorted.
+Role role_on(std::span<const RoleChange> history, Date date, Role fallback);
+
 struct Official {
   std::string id;
-  Role role = Role::councilmember;
+  Role role = Role::councilmember;   // today's role (the roster's)
+  std::vector<RoleChange> roles;     // the role history; empty: `role` on every date
+  [[nodiscard]] Role role_on(Date date) const { return muster::role_on(roles, date, role); }
   std::optional<Date> term_start;  // start of the current term
   bool first_term = false;         // the current term is the official's first
   std::optional<Date> left_office; // separation date, if no longer in office

@@ -283,7 +283,7 @@ void Checkin::describe_attendee(CheckinOutcome& outcome, std::string_view attend
   auto attendee = store_->attendee(attendee_id);
   if (attendee) {
     outcome.display_name = attendee->first_name + " " + attendee->last_name;
-    outcome.credit_eligible = earns_cmo_credit(attendee->role);
+    outcome.credit_eligible = grants_credit(event_, attendee->role); // the event's programs
     outcome.attendee = std::move(*attendee);
   } else {
     // The badge verified, so the League issued it: someone registered after the last sync.
@@ -301,7 +301,8 @@ void Checkin::describe_session(CheckinOutcome& outcome, const Session& session) 
 void Checkin::add_credit(CheckinOutcome& outcome, const Session& session,
                          std::vector<Scan> scans) const {
   const Role role = outcome.attendee ? outcome.attendee->role : Role::guest;
-  const auto attendance = compute_attendance(session, event_.credit_policy, role, scans,
+  const auto attendance = compute_attendance(session, event_.credit_policy,
+                                             grants_credit(event_, role), scans,
                                              event_.timezone.empty() ? "UTC" : event_.timezone);
   outcome.early = attendance.early_leave;
   outcome.credit_hours = attendance.credit_hours;

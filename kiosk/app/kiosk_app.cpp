@@ -610,7 +610,8 @@ std::vector<DoorRow> KioskApp::session_rows(const Session& session) const {
       row.name = attendee_id;
     }
     const auto attendance =
-        compute_attendance(session, event.credit_policy, role, list, event.timezone);
+        compute_attendance(session, event.credit_policy, grants_credit(event, role), list,
+                           event.timezone);
     row.eligible = attendance.eligible;
     row.credit_hours = attendance.credit_hours;
     row.early_leave = attendance.early_leave;

@@ -477,5 +477,72 @@ TEST(Event, MissingFileIsAnIoError) {
   EXPECT_NE(event.message().find("no such file"), std::string::npos) << event.message();
 }
 
+
+// ------------------------------------------------------------------- issue 12: people, programs
+
+TEST(Roster, MunicipalityIdColumnIsOptionalAndManagerIsARole) {
+  const auto without = parse_roster_csv(kHeader + "A1,Ann,Lee,mayor,Riverbend,\n");
+  ASSERT_TRUE(without.ok()) << without.message();
+  EXPECT_EQ((*without)[0].municipality_id, "");
+
+  const auto with = parse_roster_csv(
+      "municipality_id,attendee_id,first_name,last_name,role,municipality,email\n"
+      "RIV,A1,Ann,Lee,councilmember,,\n"
+      "RVB,A2,Bo,Diaz,mayor,Riverbend,\n"
+      ",M1,Cy,Park,manager,,\n");
+  ASSERT_TRUE(with.ok()) << with.message();
+  EXPECT_EQ((*with)[0].municipality_id, "RIV");
+  EXPECT_EQ((*with)[0].municipality, ""); // the id is enough for an elected official
+  EXPECT_EQ((*with)[1].municipality_id, "RVB");
+  EXPECT_EQ((*with)[2].role, Role::manager);
+
+  const auto bad = parse_roster_csv(
+      "attendee_id,first_name,last_name,role,municipality,email,municipality_id\n"
+      "A1,Ann,Lee,mayor,Riverbend,,Town of X\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.code().field, "municipality_id");
+
+  const auto neither = parse_roster_csv(
+      "attendee_id,first_name,last_name,role,municipality,email,municipality_id\n"
+      "A1,Ann,Lee,mayor,,,\n");
+  ASSERT_FALSE(neither.ok());
+  EXPECT_EQ(neither.code().field, "municipality");
+}
+
+TEST(Event, ProgramsDefaultToAlmAndAreListedById) {
+  const auto plain = parse_event_json(base_event().dump());
+  ASSERT_TRUE(plain.ok()) << plain.message();
+  EXPECT_EQ(plain->programs, std::vector<std::string>{"alm-cmo"});
+  EXPECT_EQ(plain->eligible_roles, (std::vector<Role>{Role::mayor, Role::councilmember}));
+
+  json both = base_event();
+  both["programs"] = {"alm-cmo", "amcto-pdu"};
+  const auto listed = parse_event_json(both.dump());
+  ASSERT_TRUE(listed.ok()) << listed.message();
+  EXPECT_EQ(listed->programs, (std::vector<std::string>{"alm-cmo", "amcto-pdu"}));
+
+  json roles = base_event();
+  roles["eligible_roles"] = {"clerk", "manager"};
+  const auto with_roles = parse_event_json(roles.dump());
+  ASSERT_TRUE(with_roles.ok()) << with_roles.message();
+  EXPECT_EQ(with_roles->eligible_roles, (std::vector<Role>{Role::clerk, Role::manager}));
+}
+
+TEST(Event, BadProgramsListsAreRefusedWithTheirPath) {
+  for (const json& programs : {json::array(), json("alm-cmo"), json({"alm cmo"}),
+                               json({"icma-cm", "icma-cm"}), json({1})}) {
+    json event = base_event();
+    event["programs"] = programs;
+    const auto parsed = parse_event_json(event.dump());
+    ASSERT_FALSE(parsed.ok()) << programs.dump();
+    EXPECT_EQ(parsed.code().field.rfind("programs", 0), 0u) << parsed.code().field;
+  }
+  json event = base_event();
+  event["eligible_roles"] = {"mayr"};
+  const auto parsed = parse_event_json(event.dump());
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.code().field, "eligible_roles[0]");
+}
+
 } // namespace
 } // namespace muster
