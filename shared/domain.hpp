@@ -38,6 +38,15 @@ struct Attendee {
   std::string municipality_id = {};  // (initialised: positional {...} inits stay valid)
 };
 
+// A municipality of the League (muster-server import-municipalities): its identity, so officials
+// refer to it by id, not by a spelling; the council has `council_seats` seats besides the mayor.
+struct Municipality {
+  std::string id;
+  std::string name;
+  int council_seats = 0;
+  bool operator==(const Municipality&) const = default;
+};
+
 // Per-event rules that turn attendance into credit hours (design.md, "Credit from attendance").
 struct CreditPolicy {
   std::chrono::minutes arrival_grace{10};  // arriving this late still counts from the start

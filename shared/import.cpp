@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -892,6 +893,87 @@ ImportResult<std::vector<Attendee>> read_roster_csv(const std::filesystem::path&
   auto bytes = read_import_file(path);
   if (!bytes) return bytes.error();
   return parse_roster_csv(*bytes, path.filename().string());
+}
+
+ImportResult<std::vector<Municipality>> parse_municipalities_csv(std::string_view bytes,
+                                                                std::string_view source_name) {
+  const RosterContext ctx{source_name};
+  if (auto error = check_utf8(bytes, source_name)) return *error;
+  auto records = parse_csv(strip_utf8_bom(bytes));
+  if (!records) {
+    return fail(ImportError{ImportErrc::syntax, records.code().line, {}},
+                std::string(source_name) + " " + records.message());
+  }
+  constexpr std::array<std::string_view, 3> kNames{"id", "name", "council_seats"};
+  if (records->empty()) {
+    return fail(ImportError{ImportErrc::empty, 1, {}},
+                std::string(source_name) + " is empty; the first line must be the header " +
+                    "id,name,council_seats");
+  }
+  const CsvRecord& header = records->front();
+  std::array<std::size_t, 3> position{};
+  for (std::size_t column = 0; column < kNames.size(); ++column) {
+    std::size_t found = 0;
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < header.fields.size(); ++i) {
+      if (lower_ascii(trim(header.fields[i])) == kNames[column]) {
+        found = i;
+        ++count;
+      }
+    }
+    if (count != 1 || header.fields.size() != kNames.size()) {
+      return ctx.fail_at(ImportErrc::header, header.line, {},
+                         "the header must name exactly these columns, in any order: "
+                         "id,name,council_seats");
+    }
+    position[column] = found;
+  }
+  std::vector<Municipality> list;
+  std::map<std::string, std::size_t> line_of_id;
+  for (std::size_t r = 1; r < records->size(); ++r) {
+    const CsvRecord& record = (*records)[r];
+    if (is_blank_row(record)) continue;
+    if (record.fields.size() != kNames.size()) {
+      return ctx.fail_at(ImportErrc::field, record.line, {},
+                         "the row has " + std::to_string(record.fields.size()) +
+                             " values but the header has 3 columns");
+    }
+    const std::string_view id = trim(record.fields[position[0]]);
+    const std::string_view name = trim(record.fields[position[1]]);
+    const std::string_view seats = trim(record.fields[position[2]]);
+    if (!is_safe_id(id)) {
+      return ctx.fail_at(ImportErrc::field, record.line, "id",
+                         in_quotes(id) + " must be 1 to 64 of A-Z, a-z, 0-9, '-' and '_'");
+    }
+    if (name.empty() || name.size() > kMaxTextBytes || find_control(name, false)) {
+      return ctx.fail_at(ImportErrc::field, record.line, "name",
+                         "must be the municipality's name (one line, not empty)");
+    }
+    int count = -1;
+    const auto [end, ec] = std::from_chars(seats.data(), seats.data() + seats.size(), count);
+    if (ec != std::errc{} || end != seats.data() + seats.size() || count < 0 || count > 1000) {
+      return ctx.fail_at(ImportErrc::field, record.line, "council_seats",
+                         in_quotes(seats) + " must be a whole number of seats besides the "
+                                            "mayor, 0 to 1000");
+    }
+    const auto [it, inserted] = line_of_id.emplace(lower_ascii(id), record.line);
+    if (!inserted) {
+      return ctx.fail_at(ImportErrc::duplicate, record.line, "id",
+                         in_quotes(id) + " is already used on line " + std::to_string(it->second));
+    }
+    list.push_back({std::string(id), std::string(name), count});
+  }
+  if (list.empty()) {
+    return fail(ImportError{ImportErrc::empty, header.line, {}},
+                std::string(source_name) + " has a header but no municipalities");
+  }
+  return list;
+}
+
+ImportResult<std::vector<Municipality>> read_municipalities_csv(const std::filesystem::path& path) {
+  auto bytes = read_import_file(path);
+  if (!bytes) return bytes.error();
+  return parse_municipalities_csv(*bytes, path.filename().string());
 }
 
 ImportResult<Event> parse_event_json(std::string_view bytes, std::string_view source_name) {

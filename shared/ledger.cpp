@@ -81,12 +81,16 @@ bool ledger_order(const LedgerEntry& a, const LedgerEntry& b) {
   return key(a) < key(b);
 }
 
+Date session_date(const Event& event, const Session& session) {
+  return parse_date(local_date(session.start, event.timezone)).value_or(Date{});
+}
+
 LedgerEntry make_league_entry(const Event& event, const Session& session,
                               std::string_view official_id, double credit_hours) {
   LedgerEntry entry;
   entry.id = event.id + "/" + session.id;
   entry.official_id = std::string(official_id);
-  entry.date = parse_date(local_date(session.start, event.timezone)).value_or(Date{});
+  entry.date = session_date(event, session);
   entry.hours = credit_hours;
   entry.course_code = session.course_code;
   entry.topic = session.topic;

@@ -86,6 +86,9 @@ struct Official {
 // depends on the order entries were posted or loaded in.
 bool ledger_order(const LedgerEntry& a, const LedgerEntry& b);
 
+// The session's day on the event's local calendar: the date credit and roles are judged on.
+Date session_date(const Event& event, const Session& session);
+
 // A League-event credit for one session, dated on the event's local calendar day. This is what
 // closing an event posts for each eligible official.
 LedgerEntry make_league_entry(const Event& event, const Session& session,

@@ -790,8 +790,8 @@ TEST_F(CreditCommands, ApiTranscriptNeedsAnAdminToken) {
 
 TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
   prepare_with_scans();
-  // Make it exactly a v1 database: migration 2 only added tables, migration 3 added columns and
-  // a table; both bumped the version.
+  // Make it exactly a v1 database: migration 2 only added tables, migrations 3 and 4 added
+  // columns and tables; each bumped the version.
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(db_.c_str(), &db), SQLITE_OK);
@@ -801,6 +801,10 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
         "ALTER TABLE scans DROP COLUMN details; ALTER TABLE events DROP COLUMN survey_json;"
         "ALTER TABLE attendees DROP COLUMN provisional; ALTER TABLE attendees DROP COLUMN same_as;"
         "DROP TABLE device_certificates;"
+        "DROP TABLE role_history; DROP TABLE municipalities;"
+        "ALTER TABLE attendees DROP COLUMN municipality_id;"
+        "ALTER TABLE events DROP COLUMN programs_json;"
+        "ALTER TABLE events DROP COLUMN eligible_roles_json;"
         "UPDATE schema_version SET version = 1;";
     char* error = nullptr;
     const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
@@ -820,8 +824,8 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
                                &statement, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(statement, 0), 3);
-  EXPECT_EQ(sqlite3_column_int(statement, 1), 3); // rows for 1, 2 and 3
+  EXPECT_EQ(sqlite3_column_int(statement, 0), 4);
+  EXPECT_EQ(sqlite3_column_int(statement, 1), 4); // rows for 1, 2, 3 and 4
   sqlite3_finalize(statement);
   sqlite3_close(db);
   auto count = store()->scan_count();
