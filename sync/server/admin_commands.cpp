@@ -540,14 +540,25 @@ int run_import_roster(std::string_view database, const fs::path& file, std::ostr
       if (a.municipality.empty()) a.municipality = m->name;
     }
   }
-  const Date date = effective.value_or(
+  // Undated: from today, but never back into a session someone was already scanned at (a
+  // kiosk's clock may run ahead of ours; credit already earned stays).
+  Date date = effective.value_or(
       Date{std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())});
+  std::string why;
+  if (!effective) {
+    auto last = (*store)->last_attended_day();
+    if (!last) return report(last, err);
+    if (*last && std::chrono::sys_days{**last} >= std::chrono::sys_days{date}) {
+      date = Date{std::chrono::sys_days{**last} + std::chrono::days{1}};
+      why = ", the day after the last session with attendance";
+    }
+  }
   auto stats = (*store)->upsert_roster(*roster, date);
   if (!stats) return report(stats, err);
   print_stats(out, std::to_string(roster->size()) + " attendees", *stats);
   if (stats->role_changes > 0) {
     out << "Role history: " << stats->role_changes << " role change(s) effective "
-        << format_date(date) << " (credit before that date keeps the earlier role).\n";
+        << format_date(date) << why << " (credit before that date keeps the earlier role).\n";
   }
   return 0;
 }

@@ -14,6 +14,7 @@
 
 #include "shared/badge.hpp"
 #include "shared/import.hpp"
+#include "shared/time.hpp"
 #include <nlohmann/json.hpp>
 
 #include "sync/server/sql_connection.hpp"
@@ -594,6 +595,22 @@ public:
   DbResult<RoleHistories> role_histories() override {
     if (auto ready = ensure_schema(); !ready) return ready.error();
     return load_role_histories(std::nullopt);
+  }
+
+  DbResult<std::optional<Date>> last_attended_day() override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    auto rows = db_->exec(
+        "SELECT e.timezone, max(s.start_ms) FROM sessions s JOIN events e ON e.id = s.event_id "
+        "WHERE EXISTS (SELECT 1 FROM scans c WHERE c.event_id = s.event_id AND "
+        "c.session_id = s.id AND c.kind IN ('arrive', 'leave', 'correction')) "
+        "GROUP BY e.id, e.timezone");
+    if (!rows) return rows.error();
+    std::optional<Date> last;
+    for (const auto& row : rows->rows) {
+      const auto day = parse_date(local_date(from_ms(integer(row[1])), text(row[0])));
+      if (day && (!last || std::chrono::sys_days{*day} > std::chrono::sys_days{*last})) last = day;
+    }
+    return last;
   }
 
   DbResult<ImportStats> upsert_municipalities(std::span<const Municipality> list) override {
@@ -1567,8 +1584,8 @@ private:
   }
 
   // The role facts a roster import adds (inside its transaction): for each attendee whose role
-  // on `effective` is not the imported one. An attendee stored before the history existed gets
-  // their old role from the beginning of time first, so earlier sessions keep it.
+  // on `effective` is not the imported one. Without facts the roster's role holds on every date,
+  // so a first change also records the old role from the beginning of time.
   DbResult<std::uint64_t> record_roles(std::span<const Attendee> attendees,
                                        const std::map<std::string, Role, std::less<>>& before,
                                        Date effective) {
@@ -1584,12 +1601,10 @@ private:
       const auto history = histories->find(id);
       const auto old = before.find(id);
       if (history == histories->end() || history->second.empty()) {
-        if (old != before.end() && old->second == role) continue; // the roster's role holds
-        if (old != before.end()) {
-          facts.emplace_back(id, std::string(kBeginningOfTime), old->second);
-          ++changes;
-        }
+        if (old == before.end() || old->second == role) continue; // the roster's role holds
+        facts.emplace_back(id, std::string(kBeginningOfTime), old->second);
         facts.emplace_back(id, date, role);
+        ++changes;
         continue;
       }
       if (muster::role_on(history->second, effective, role) == role) continue;

@@ -138,8 +138,9 @@ class ServerStore {
 
   // Re-importing updates and never duplicates; a row that did not change does not bump the cursor.
   // Roles have a history: an attendee whose role on `effective` differs from the import's gets
-  // the fact (attendee, role, effective) added (first import: the role from `effective`; a
-  // second import on the same date replaces that date's fact). Credit is judged by role_on.
+  // the fact (attendee, role, effective) added (the first change also records the old role as
+  // held since always; a second import on the same date replaces that date's fact). Without any
+  // fact the roster's role holds on every date. Credit is judged by role_on.
   virtual DbResult<ImportStats> upsert_roster(std::span<const Attendee> attendees,
                                               Date effective) = 0;
   // The same, effective today (UTC).
@@ -148,6 +149,9 @@ class ServerStore {
   // roster's role then holds on every date).
   virtual DbResult<std::vector<RoleChange>> role_history(std::string_view attendee_id) = 0;
   virtual DbResult<RoleHistories> role_histories() = 0;
+  // The local day of the latest session anyone has attendance scans for (nullopt: none). A role
+  // change without an explicit date never reaches back to sessions already attended.
+  virtual DbResult<std::optional<Date>> last_attended_day() = 0;
   // The role of an attendee on a date (role_on over the history; not_found if not on the roster).
   DbResult<Role> role_on(std::string_view attendee_id, Date date);
 
