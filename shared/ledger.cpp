@@ -76,7 +76,7 @@ bool ledger_order(const LedgerEntry& a, const LedgerEntry& b) {
   const auto key = [](const LedgerEntry& e) {
     return std::tie(e.date, e.id, e.course_code, e.topic, e.hours, e.source, e.points_event,
                     e.title, e.event_id, e.approved, e.test_passed, e.category, e.competency,
-                    e.documents_ref, e.official_id);
+                    e.documents_ref, e.official_id, e.programs);
   };
   return key(a) < key(b);
 }
@@ -97,6 +97,7 @@ LedgerEntry make_league_entry(const Event& event, const Session& session,
   entry.title = session.title;
   entry.source = CreditSource::league_event;
   entry.event_id = event.id;
+  entry.programs = event.programs;
   return entry;
 }
 

@@ -50,6 +50,9 @@ struct LedgerEntry {
   std::string competency;    // cycle programs (AMCTO): competency id
   std::string documents_ref; // where the supporting documents are (audits, approvals)
   std::string event_id;      // League event the credit came from, if any
+  // league_event: the programs (ids) the event granted credit under; the entry counts only in
+  // those. Empty: any program (outside and online credit, entries posted before issue 12).
+  std::vector<std::string> programs = {};
 };
 
 // A designation (level) the official already holds, e.g. Basic earned before Muster existed.

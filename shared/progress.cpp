@@ -13,6 +13,8 @@ std::string_view to_string(Refusal reason) {
   switch (reason) {
   case Refusal::role_not_eligible:
     return "role_not_eligible";
+  case Refusal::program_not_granted:
+    return "program_not_granted";
   case Refusal::left_office_window:
     return "left_office_window";
   case Refusal::left_office_level_done:
@@ -73,6 +75,14 @@ const LevelProgress* Progress::level(std::string_view id) const {
 }
 
 namespace {
+
+// "alm-cmo, icma-cm"
+std::string joined_ids(const std::vector<std::string>& ids) {
+  std::string text;
+  for (const auto& id : ids)
+    text += (text.empty() ? "" : ", ") + id;
+  return text;
+}
 
 constexpr double kEps = 1e-9;
 constexpr double kUnlimited = std::numeric_limits<double>::infinity();
@@ -384,7 +394,12 @@ private:
     };
 
     std::optional<std::size_t> limit; // after leaving office: only up to this level
-    if (!role_eligible(entry.date)) {
+    if (!entry.programs.empty() && std::find(entry.programs.begin(), entry.programs.end(),
+                                             program_.id) == entry.programs.end()) {
+      refuse_all(Refusal::program_not_granted,
+                 label + ": the event granted credit under " + joined_ids(entry.programs) +
+                     ", not " + program_.name);
+    } else if (!role_eligible(entry.date)) {
       refuse_all(Refusal::role_not_eligible,
                  "the role " + std::string(to_string(official_.role_on(entry.date))) +
                      " earns no credit in " + program_.name);

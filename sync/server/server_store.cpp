@@ -155,7 +155,8 @@ CREATE TABLE device_certificates (
 // Migration 4 (issue 12: people): the role history (one row per role fact: from `effective`,
 // a "YYYY-MM-DD" date, the attendee holds `role`), the League's municipalities and the
 // roster's reference to them, and each event's credit programs with the roles they make
-// eligible (JSON text; the defaults are the ALM program, the only one before).
+// eligible (JSON text; the defaults are the ALM program, the only one before), and on each
+// ledger entry the programs its event granted credit under (comma-separated; '': any).
 constexpr std::string_view kSchemaV4 = R"sql(
 CREATE TABLE role_history (
   attendee_id TEXT NOT NULL, effective TEXT NOT NULL, role TEXT NOT NULL,
@@ -166,6 +167,7 @@ ALTER TABLE attendees ADD COLUMN municipality_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE events ADD COLUMN programs_json TEXT NOT NULL DEFAULT '["alm-cmo"]';
 ALTER TABLE events ADD COLUMN eligible_roles_json TEXT NOT NULL
   DEFAULT '["mayor","councilmember"]';
+ALTER TABLE ledger_entries ADD COLUMN programs TEXT NOT NULL DEFAULT '';
 )sql";
 
 // Role facts before any dated import (an attendee imported before migration 4) hold from here.

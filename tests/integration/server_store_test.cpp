@@ -988,6 +988,7 @@ TEST_P(ServerStoreTest, VersionThreeDatabaseGainsTheRoleHistoryWithTheRosterRole
   ASSERT_EQ(raw("ALTER TABLE attendees DROP COLUMN municipality_id"), "");
   ASSERT_EQ(raw("ALTER TABLE events DROP COLUMN programs_json"), "");
   ASSERT_EQ(raw("ALTER TABLE events DROP COLUMN eligible_roles_json"), "");
+  ASSERT_EQ(raw("ALTER TABLE ledger_entries DROP COLUMN programs"), "");
   ASSERT_EQ(raw("DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (3)"), "");
   auto store = open();
   ASSERT_TRUE(store);

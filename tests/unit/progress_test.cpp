@@ -1163,6 +1163,11 @@ TEST(Ledger, DatesAreStrict) {
 
 // ------------------------------------------------- issue 12: roles over time, per-program roles
 
+Instant sys_days_instant(Date date) {
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::sys_days{date}) +
+         std::chrono::hours{15};
+}
+
 TEST(Ledger, RoleOnADateIsTheLatestChangeOnOrBeforeIt) {
   const std::vector<RoleChange> history = {{d("2026-06-01"), Role::clerk},
                                            {d("2025-01-01"), Role::councilmember},
@@ -1224,6 +1229,43 @@ TEST(Program, EligibleRolesOfAnEventAreTheUnionOfItsPrograms) {
   const std::vector<Program> mixed = {shipped("alm-cmo.jsonc"), managers};
   EXPECT_EQ(eligible_roles(mixed),
             (std::vector<Role>{Role::mayor, Role::councilmember, Role::clerk, Role::manager}));
+}
+
+TEST(Progress, AnEventsCreditCountsOnlyUnderTheProgramsItGranted) {
+  LedgerEntry alm_only = league("alm/S1", "2026-03-02", 3);
+  alm_only.programs = {"alm-cmo"};
+  LedgerEntry both = league("both/S1", "2026-04-02", 2);
+  both.programs = {"alm-cmo", "icma-cm"};
+  const LedgerEntry older = league("old/S1", "2026-05-02", 1); // posted before: any program
+  Official manager = councilmember();
+  manager.role = Role::manager;
+  const Ledger ledger = {alm_only, both, older};
+  const Progress icma = evaluate(shipped("icma-cm.jsonc"), manager, ledger, d("2026-12-31"));
+  ASSERT_EQ(icma.entries.size(), 3u);
+  EXPECT_DOUBLE_EQ(icma.entries[0].hours_credited, 0);
+  ASSERT_EQ(icma.entries[0].refused.size(), 1u);
+  EXPECT_EQ(icma.entries[0].refused[0].reason, Refusal::program_not_granted);
+  EXPECT_EQ(icma.entries[0].refused[0].message,
+            "Course alm/S1: the event granted credit under alm-cmo, not ICMA Credentialed "
+            "Manager professional development");
+  EXPECT_DOUBLE_EQ(icma.entries[1].hours_credited, 2);
+  EXPECT_DOUBLE_EQ(icma.entries[2].hours_credited, 1);
+  // Under ALM the same manager earns nothing: the role, not the program, refuses it.
+  const Progress alm = evaluate(shipped("alm-cmo.jsonc"), manager, ledger, d("2026-12-31"));
+  EXPECT_EQ(alm.entries[1].refused[0].reason, Refusal::role_not_eligible);
+}
+
+TEST(Ledger, LeagueEntryCarriesTheEventsPrograms) {
+  Event event;
+  event.id = "ev";
+  event.timezone = "UTC";
+  event.programs = {"amcto-pdu"};
+  Session session;
+  session.id = "S1";
+  session.start = sys_days_instant(d("2026-03-02"));
+  EXPECT_EQ(make_league_entry(event, session, "X", 1).programs,
+            std::vector<std::string>{"amcto-pdu"});
+  EXPECT_EQ(session_date(event, session), d("2026-03-02"));
 }
 
 } // namespace
