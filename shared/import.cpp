@@ -896,7 +896,7 @@ ImportResult<std::vector<Attendee>> read_roster_csv(const std::filesystem::path&
 }
 
 ImportResult<std::vector<Municipality>> parse_municipalities_csv(std::string_view bytes,
-                                                                std::string_view source_name) {
+                                                                 std::string_view source_name) {
   const RosterContext ctx{source_name};
   if (auto error = check_utf8(bytes, source_name)) return *error;
   auto records = parse_csv(strip_utf8_bom(bytes));

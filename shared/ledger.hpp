@@ -76,8 +76,8 @@ Role role_on(std::span<const RoleChange> history, Date date, Role fallback);
 
 struct Official {
   std::string id;
-  Role role = Role::councilmember;   // today's role (the roster's)
-  std::vector<RoleChange> roles;     // the role history; empty: `role` on every date
+  Role role = Role::councilmember; // today's role (the roster's)
+  std::vector<RoleChange> roles;   // the role history; empty: `role` on every date
   [[nodiscard]] Role role_on(Date date) const { return muster::role_on(roles, date, role); }
   std::optional<Date> term_start;  // start of the current term
   bool first_term = false;         // the current term is the official's first

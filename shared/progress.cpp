@@ -396,9 +396,9 @@ private:
     std::optional<std::size_t> limit; // after leaving office: only up to this level
     if (!entry.programs.empty() && std::find(entry.programs.begin(), entry.programs.end(),
                                              program_.id) == entry.programs.end()) {
-      refuse_all(Refusal::program_not_granted,
-                 label + ": the event granted credit under " + joined_ids(entry.programs) +
-                     ", not " + program_.name);
+      refuse_all(Refusal::program_not_granted, label + ": the event granted credit under " +
+                                                   joined_ids(entry.programs) + ", not " +
+                                                   program_.name);
     } else if (!role_eligible(entry.date)) {
       refuse_all(Refusal::role_not_eligible,
                  "the role " + std::string(to_string(official_.role_on(entry.date))) +
@@ -624,8 +624,8 @@ private:
     result.year = year_of(as_of_);
     const Date new_year{as_of_.year(), std::chrono::January, std::chrono::day{1}};
     const Role role = official_.role_on(as_of_); // the role held on the day of the check
-    const bool role_ok =
-        rule.roles.empty() || std::find(rule.roles.begin(), rule.roles.end(), role) != rule.roles.end();
+    const bool role_ok = rule.roles.empty() ||
+                         std::find(rule.roles.begin(), rule.roles.end(), role) != rule.roles.end();
     for (const auto& outcome : outcomes) {
       const auto& date = outcome.entry.date;
       if (year_of(date) == result.year) result.earned += outcome.hours_credited;

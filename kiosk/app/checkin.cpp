@@ -302,9 +302,9 @@ void Checkin::describe_session(CheckinOutcome& outcome, const Session& session) 
 void Checkin::add_credit(CheckinOutcome& outcome, const Session& session,
                          std::vector<Scan> scans) const {
   const Role role = outcome.attendee ? outcome.attendee->role : Role::guest;
-  const auto attendance = compute_attendance(session, event_.credit_policy,
-                                             grants_credit(event_, role), scans,
-                                             event_.timezone.empty() ? "UTC" : event_.timezone);
+  const auto attendance =
+      compute_attendance(session, event_.credit_policy, grants_credit(event_, role), scans,
+                         event_.timezone.empty() ? "UTC" : event_.timezone);
   outcome.early = attendance.early_leave;
   outcome.credit_hours = attendance.credit_hours;
   outcome.credit_eligible = attendance.eligible;

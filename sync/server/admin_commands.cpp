@@ -377,9 +377,9 @@ AdminResult<std::vector<CreditRow>> compute_credits(ServerStore& store, const Ev
       CreditRow row = base;
       row.session = session;
       row.attendee.role = role_on_day(base.attendee, session);
-      row.attendance = compute_attendance(
-          session, event.credit_policy, base.on_roster && grants_credit(event, row.attendee.role),
-          scans_of_session->second, event.timezone);
+      row.attendance = compute_attendance(session, event.credit_policy,
+                                          base.on_roster && grants_credit(event, row.attendee.role),
+                                          scans_of_session->second, event.timezone);
       rows.push_back(std::move(row));
     }
   }

@@ -970,8 +970,8 @@ CreditResult<ReportTable> build_report(ServerStore& store, LedgerStore& ledger,
     report.columns = {"municipality", "certified", "officials", "holders", "not_holding", "note"};
     // The identity columns only once the League imported its municipalities: a report of a
     // League without them reads exactly as before.
-    const bool identities = std::any_of(towns->begin(), towns->end(),
-                                        [](const auto& row) { return !row[7].empty(); });
+    const bool identities =
+        std::any_of(towns->begin(), towns->end(), [](const auto& row) { return !row[7].empty(); });
     if (identities) {
       report.columns.insert(report.columns.end(), {"municipality_id", "council_seats"});
     } else {

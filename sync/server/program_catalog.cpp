@@ -47,8 +47,7 @@ Result<std::vector<Program>, CatalogError> load_programs(std::span<const std::st
       for (const auto& [name, _] : by_id)
         known += (known.empty() ? "" : ", ") + name;
       return fail(CatalogError::unknown, "no program '" + id + "' in " + dir.string() +
-                                             " (known: " + (known.empty() ? "none" : known) +
-                                             ")");
+                                             " (known: " + (known.empty() ? "none" : known) + ")");
     }
     found.push_back(it->second);
   }

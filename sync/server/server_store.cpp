@@ -638,11 +638,11 @@ public:
         ++stats.unchanged;
         continue;
       }
-      auto written = db_->exec(
-          found == existing.end()
-              ? "INSERT INTO municipalities (id, name, council_seats) VALUES ($1, $2, $3)"
-              : "UPDATE municipalities SET name = $2, council_seats = $3 WHERE id = $1",
-          Params{m.id, m.name, std::int64_t{m.council_seats}});
+      auto written =
+          db_->exec(found == existing.end()
+                        ? "INSERT INTO municipalities (id, name, council_seats) VALUES ($1, $2, $3)"
+                        : "UPDATE municipalities SET name = $2, council_seats = $3 WHERE id = $1",
+                    Params{m.id, m.name, std::int64_t{m.council_seats}});
       if (!written) return written.error();
       ++(found == existing.end() ? stats.inserted : stats.updated);
       existing.insert_or_assign(m.id, m);
@@ -1412,8 +1412,9 @@ private:
     if (!survey) return fail(DbError::schema, survey.message());
     event.survey = std::move(*survey);
     auto programs = programs_from_json(text(row[9]), text(row[10]));
-    if (!programs) return fail(DbError::schema, "the stored programs of event " + event.id +
-                                                    " are unreadable: " + programs.message());
+    if (!programs)
+      return fail(DbError::schema, "the stored programs of event " + event.id +
+                                       " are unreadable: " + programs.message());
     event.programs = std::move(programs->first);
     event.eligible_roles = std::move(programs->second);
     auto sessions = db_->exec(
@@ -1617,8 +1618,8 @@ private:
       ++changes;
     }
     constexpr std::size_t kRowsPerStatement = 200;
-    const std::int64_t now = to_ms(std::chrono::time_point_cast<std::chrono::milliseconds>(
-        std::chrono::system_clock::now()));
+    const std::int64_t now = to_ms(
+        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
     for (std::size_t first = 0; first < facts.size(); first += kRowsPerStatement) {
       const std::size_t count = std::min(kRowsPerStatement, facts.size() - first);
       std::string sql = "INSERT INTO role_history (attendee_id, effective, role, recorded_at) "

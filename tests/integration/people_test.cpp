@@ -307,8 +307,7 @@ TEST_P(People, CreditIsJudgedByTheRoleOnTheSessionsDate) {
   EXPECT_DOUBLE_EQ(rows["RV-CLK"]["S1"].at("credit_hours").get<double>(), 0.0);
   const Outcome csv = run({"credits", "--db", db_, "--event", "spring"});
   ASSERT_EQ(csv.code, 0) << csv.err;
-  EXPECT_NE(csv.out.find("RV-CM1,Cal Stone,councilmember,City of Riverbend,S1,"),
-            std::string::npos)
+  EXPECT_NE(csv.out.find("RV-CM1,Cal Stone,councilmember,City of Riverbend,S1,"), std::string::npos)
       << csv.out;
 
   const Outcome close = run({"close-event", "--db", db_, "--event", "spring"});
@@ -350,8 +349,8 @@ TEST_P(People, CreditIsJudgedByTheRoleOnTheSessionsDate) {
   EXPECT_DOUBLE_EQ(transcript("RB-MGR", "icma-cm.jsonc")["summer/S1"].at("hours_credited"), 2.0);
 
   // Letters follow the role on the day: the March clerk gets one, the March councilmember not.
-  const Outcome letter = run({"verification-letter", "--db", db_, "--event", "spring",
-                              "--attendee", "RV-CLK", "--out", (dir_ / "l1.pdf").string()});
+  const Outcome letter = run({"verification-letter", "--db", db_, "--event", "spring", "--attendee",
+                              "RV-CLK", "--out", (dir_ / "l1.pdf").string()});
   EXPECT_EQ(letter.code, 0) << letter.err;
   const Outcome refused = run({"verification-letter", "--db", db_, "--event", "spring",
                                "--attendee", "RV-CM1", "--out", (dir_ / "l2.pdf").string()});
@@ -360,8 +359,8 @@ TEST_P(People, CreditIsJudgedByTheRoleOnTheSessionsDate) {
       << refused.err;
 
   // The old command without --effective still works; the same roster changes no role.
-  const Outcome again =
-      run({"import-roster", "--db", db_, file("again.csv", std::string(kRosterHeader) + kRosterJune)});
+  const Outcome again = run(
+      {"import-roster", "--db", db_, file("again.csv", std::string(kRosterHeader) + kRosterJune)});
   ASSERT_EQ(again.code, 0) << again.err;
   EXPECT_NE(again.out.find("0 new, 0 updated, 8 unchanged"), std::string::npos) << again.out;
   EXPECT_EQ(again.out.find("Role history"), std::string::npos) << again.out;
@@ -396,7 +395,8 @@ TEST_P(People, EachProgramsEligibleRolesDecideCreditEndToEnd) {
   fs::copy_file(kPrograms / "alm-cmo.jsonc", programs / "alm-cmo.jsonc");
 
   const Outcome unknown =
-      run({"import-event", "--db", db_, file("bad.json", event_json("bad", "2026-07-10", json::array({"nope"}))),
+      run({"import-event", "--db", db_,
+           file("bad.json", event_json("bad", "2026-07-10", json::array({"nope"}))),
            "--programs-dir", programs.string()});
   EXPECT_EQ(unknown.code, 1);
   EXPECT_NE(unknown.err.find("no program 'nope'"), std::string::npos) << unknown.err;
@@ -455,9 +455,9 @@ TEST_P(People, EachProgramsEligibleRolesDecideCreditEndToEnd) {
   minute = 0;
   for (const char* who : {"RV-CLK", "RV-MAY", "RB-MGR"})
     scans += "@2026-07-10T10:0" + std::to_string(minute++) + ":00-05:00 " + payload[who] + "\n";
-  const Outcome door = run_program(
-      kKiosk, dir_.path(), {"--data", data, "--room", "Hall", "headless", "--simulated-clock"},
-      scans);
+  const Outcome door =
+      run_program(kKiosk, dir_.path(),
+                  {"--data", data, "--room", "Hall", "headless", "--simulated-clock"}, scans);
   ASSERT_EQ(door.code, 0) << door.err;
   const auto lines = lines_of(door.out);
   ASSERT_EQ(lines.size(), 6u) << door.out;
@@ -484,9 +484,8 @@ TEST_P(People, CertifiedMunicipalityIsJudgedOnTheFullCouncil) {
   ASSERT_EQ(report.code, 0) << report.err;
   const auto lines = lines_of(report.out);
   ASSERT_EQ(lines.size(), 5u) << report.out;
-  EXPECT_EQ(lines[0],
-            "municipality,certified,officials,holders,not_holding,note,municipality_id,"
-            "council_seats");
+  EXPECT_EQ(lines[0], "municipality,certified,officials,holders,not_holding,note,municipality_id,"
+                      "council_seats");
   // Oak Falls: its mayor holds Basic, but its one seat has no known official (the roster's
   // councilmember wrote "Oak Falls", which is not the League's name for it).
   EXPECT_EQ(lines[1], "Town of Oak Falls,false,1,1,,1 of 1 council seats not held by a known "
@@ -500,8 +499,8 @@ TEST_P(People, CertifiedMunicipalityIsJudgedOnTheFullCouncil) {
                       "(import-municipalities; roster municipality_id),,");
 
   // In March the council was RV-CM1 and RV-CM2, and RV-CM1 does not hold Basic.
-  const Outcome march = run({"report", "--db", db_, "--kind", "certified-municipalities",
-                             "--as-of", "2026-03-01", "--format", "json"});
+  const Outcome march = run({"report", "--db", db_, "--kind", "certified-municipalities", "--as-of",
+                             "2026-03-01", "--format", "json"});
   ASSERT_EQ(march.code, 0) << march.err;
   std::map<std::string, json> towns;
   const json march_doc = json::parse(march.out);
@@ -512,9 +511,9 @@ TEST_P(People, CertifiedMunicipalityIsJudgedOnTheFullCouncil) {
   EXPECT_EQ(towns["AL-RVB"].at("council_seats"), 2);
 
   // A roster naming a municipality the League does not have is refused as a whole.
-  const Outcome bad = run({"import-roster", "--db", db_,
-                           file("bad.csv", std::string(kRosterHeader) +
-                                               "XX-1,Al,Bee,mayor,,,AL-NOPE\n")});
+  const Outcome bad =
+      run({"import-roster", "--db", db_,
+           file("bad.csv", std::string(kRosterHeader) + "XX-1,Al,Bee,mayor,,,AL-NOPE\n")});
   EXPECT_EQ(bad.code, 1);
   EXPECT_NE(bad.err.find("AL-NOPE"), std::string::npos) << bad.err;
   // The municipality file is checked as a whole too.

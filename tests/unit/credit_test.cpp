@@ -381,8 +381,7 @@ TEST(Credit, CreditScalesWithSessionCreditHours) {
   session.credit_hours = 1.5; // the agenda gives 1.5 h for this 3 h slot
   Scans scans;
   scans.arrive("10:30"); // 90 of 180 min -> 0.75 h
-  const Attendance result =
-      compute_attendance(session, standard_policy(), true, scans.all());
+  const Attendance result = compute_attendance(session, standard_policy(), true, scans.all());
   EXPECT_DOUBLE_EQ(result.credit_hours, 0.75);
 }
 
@@ -391,8 +390,7 @@ TEST(Credit, InvertedSessionGivesNothingAndANote) {
   session.end = session.start;
   Scans scans;
   scans.arrive("09:00");
-  const Attendance result =
-      compute_attendance(session, standard_policy(), true, scans.all());
+  const Attendance result = compute_attendance(session, standard_policy(), true, scans.all());
   EXPECT_DOUBLE_EQ(result.credit_hours, 0.0);
   EXPECT_TRUE(result.intervals.empty());
   EXPECT_EQ(result.notes.size(), 1U);

@@ -284,7 +284,6 @@ TEST(EventPackage, SignatureCoversTheMup1PrefixOnly) {
   EXPECT_FALSE(verifies("MUC1." + text));
 }
 
-
 TEST(EventPackage, CarriesTheEventsProgramsAndEligibleRolesOnlyWhenNotTheDefault) {
   const SigningKey key = key_from(1, "LK-1");
   EventPackage package = sample_package(key);

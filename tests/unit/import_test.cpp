@@ -477,7 +477,6 @@ TEST(Event, MissingFileIsAnIoError) {
   EXPECT_NE(event.message().find("no such file"), std::string::npos) << event.message();
 }
 
-
 // ------------------------------------------------------------------- issue 12: people, programs
 
 TEST(Roster, MunicipalityIdColumnIsOptionalAndManagerIsARole) {
@@ -485,26 +484,26 @@ TEST(Roster, MunicipalityIdColumnIsOptionalAndManagerIsARole) {
   ASSERT_TRUE(without.ok()) << without.message();
   EXPECT_EQ((*without)[0].municipality_id, "");
 
-  const auto with = parse_roster_csv(
-      "municipality_id,attendee_id,first_name,last_name,role,municipality,email\n"
-      "RIV,A1,Ann,Lee,councilmember,,\n"
-      "RVB,A2,Bo,Diaz,mayor,Riverbend,\n"
-      ",M1,Cy,Park,manager,,\n");
+  const auto with =
+      parse_roster_csv("municipality_id,attendee_id,first_name,last_name,role,municipality,email\n"
+                       "RIV,A1,Ann,Lee,councilmember,,\n"
+                       "RVB,A2,Bo,Diaz,mayor,Riverbend,\n"
+                       ",M1,Cy,Park,manager,,\n");
   ASSERT_TRUE(with.ok()) << with.message();
   EXPECT_EQ((*with)[0].municipality_id, "RIV");
   EXPECT_EQ((*with)[0].municipality, ""); // the id is enough for an elected official
   EXPECT_EQ((*with)[1].municipality_id, "RVB");
   EXPECT_EQ((*with)[2].role, Role::manager);
 
-  const auto bad = parse_roster_csv(
-      "attendee_id,first_name,last_name,role,municipality,email,municipality_id\n"
-      "A1,Ann,Lee,mayor,Riverbend,,Town of X\n");
+  const auto bad =
+      parse_roster_csv("attendee_id,first_name,last_name,role,municipality,email,municipality_id\n"
+                       "A1,Ann,Lee,mayor,Riverbend,,Town of X\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.code().field, "municipality_id");
 
-  const auto neither = parse_roster_csv(
-      "attendee_id,first_name,last_name,role,municipality,email,municipality_id\n"
-      "A1,Ann,Lee,mayor,,,\n");
+  const auto neither =
+      parse_roster_csv("attendee_id,first_name,last_name,role,municipality,email,municipality_id\n"
+                       "A1,Ann,Lee,mayor,,,\n");
   ASSERT_FALSE(neither.ok());
   EXPECT_EQ(neither.code().field, "municipality");
 }

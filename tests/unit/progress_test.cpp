@@ -1160,7 +1160,6 @@ TEST(Ledger, DatesAreStrict) {
   EXPECT_EQ(format_hours(2.25), "2.25");
 }
 
-
 // ------------------------------------------------- issue 12: roles over time, per-program roles
 
 Instant sys_days_instant(Date date) {
