@@ -371,7 +371,9 @@ std::string transcript_json(const Transcript& t) {
   double posted = 0;
   double credited = 0;
   for (const EntryOutcome& o : p.entries) {
-    courses.push_back(course_json(o));
+    json course = course_json(o);
+    course["role"] = std::string(to_string(t.who.official.role_on(o.entry.date))); // that day's
+    courses.push_back(std::move(course));
     posted += o.entry.hours;
     credited += o.hours_credited;
   }

@@ -333,6 +333,8 @@ TEST_P(People, CreditIsJudgedByTheRoleOnTheSessionsDate) {
   // Transcripts judge each entry by the role on its date, under the program asked for.
   auto alm = transcript("RV-CM1", "alm-cmo.jsonc");
   EXPECT_DOUBLE_EQ(alm["spring/S1"].at("hours_credited").get<double>(), 2.0);
+  EXPECT_EQ(alm["spring/S1"].at("role"), "councilmember");
+  EXPECT_EQ(alm["summer/S1"].at("role"), "clerk");
   EXPECT_DOUBLE_EQ(alm["summer/S1"].at("hours_credited").get<double>(), 0.0);
   ASSERT_EQ(alm["summer/S1"].at("refused").size(), 1u);
   EXPECT_EQ(alm["summer/S1"].at("refused")[0].at("reason"), "role_not_eligible");
