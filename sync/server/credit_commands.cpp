@@ -1211,6 +1211,12 @@ int run_official(const OfficialOptions& options, std::ostream& out, std::ostream
       << "  left office: " << (o.left_office ? format_date(*o.left_office) : "-") << "\n";
   for (const Designation& d : o.designations)
     out << "  designation: " << d.level_id << " since " << format_date(d.earned_on) << "\n";
+  for (const RoleChange& r : o.roles) { // the role history from roster imports
+    const bool always = r.effective.year() == std::chrono::year{1};
+    out << "  role:        " << to_string(r.role) << " "
+        << (always ? std::string("before the first change") : "from " + format_date(r.effective))
+        << "\n";
+  }
   return 0;
 }
 

@@ -360,6 +360,14 @@ TEST_P(People, CreditIsJudgedByTheRoleOnTheSessionsDate) {
   EXPECT_NE(refused.err.find("councilmember and earns CMO credit"), std::string::npos)
       << refused.err;
 
+  // The official's record shows the role history.
+  const Outcome record = run({"official", "--db", db_, "--id", "RV-CM1"});
+  ASSERT_EQ(record.code, 0) << record.err;
+  EXPECT_NE(record.out.find("role:        councilmember before the first change\n"
+                            "  role:        clerk from 2026-06-01"),
+            std::string::npos)
+      << record.out;
+
   // The old command without --effective still works; the same roster changes no role.
   const Outcome again = run(
       {"import-roster", "--db", db_, file("again.csv", std::string(kRosterHeader) + kRosterJune)});
