@@ -600,7 +600,10 @@ CreditResult<CreditForm> build_credit_form(ServerStore& store, std::string_view 
   for (CreditRow& row : *rows) {
     if (row.attendee.id == attendee_id) form.rows.push_back(std::move(row));
   }
-  if (!form.rows.empty()) form.checked_in_at = form.rows.front().checked_in_at;
+  if (!form.rows.empty()) {
+    form.checked_in_at = form.rows.front().checked_in_at;
+    form.attendee.role = form.rows.front().attendee.role; // the role at the event, not today's
+  }
   if (form.rows.empty()) {
     return fail(CreditError::not_found, "no attendance of '" + std::string(attendee_id) +
                                             "' recorded at event '" + form.event.id + "'");
