@@ -521,7 +521,7 @@ int run_import_roster(std::string_view database, const fs::path& file, std::ostr
   auto store = open_existing_store(database);
   if (!store) return report(store, err);
   // A municipality_id must name one of the League's municipalities; it also gives the name.
-  bool refers = std::any_of(roster->begin(), roster->end(),
+  const bool refers = std::any_of(roster->begin(), roster->end(),
                             [](const Attendee& a) { return !a.municipality_id.empty(); });
   if (refers) {
     auto known = (*store)->municipalities();

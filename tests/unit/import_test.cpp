@@ -543,5 +543,42 @@ TEST(Event, BadProgramsListsAreRefusedWithTheirPath) {
   EXPECT_EQ(parsed.code().field, "eligible_roles[0]");
 }
 
+TEST(Municipalities, ParseByIdWithSeatsInAnyColumnOrder) {
+  const auto list = parse_municipalities_csv("\xEF\xBB\xBFname,council_seats,id\r\n"
+                                             "\"City of Riverbend\",5,AL-RVB\r\n"
+                                             ",,\r\n"
+                                             "City of River Bend,0,AL-RBD\r\n");
+  ASSERT_TRUE(list.ok()) << list.message();
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0], (Municipality{"AL-RVB", "City of Riverbend", 5}));
+  EXPECT_EQ((*list)[1], (Municipality{"AL-RBD", "City of River Bend", 0}));
+}
+
+TEST(Municipalities, BadFilesNameTheLineAndColumn) {
+  struct Case {
+    const char* text;
+    ImportErrc kind;
+    std::size_t line;
+    const char* field;
+  };
+  for (const Case& c : {
+           Case{"id,name\nA,B\n", ImportErrc::header, 1, ""},
+           Case{"id,name,council_seats,notes\nA,B,1,x\n", ImportErrc::header, 1, ""},
+           Case{"id,name,council_seats\nA B,Town,1\n", ImportErrc::field, 2, "id"},
+           Case{"id,name,council_seats\nA,,1\n", ImportErrc::field, 2, "name"},
+           Case{"id,name,council_seats\nA,Town,-1\n", ImportErrc::field, 2, "council_seats"},
+           Case{"id,name,council_seats\nA,Town,2.5\n", ImportErrc::field, 2, "council_seats"},
+           Case{"id,name,council_seats\nA,Town,1\na,Other,2\n", ImportErrc::duplicate, 3, "id"},
+           Case{"id,name,council_seats\n", ImportErrc::empty, 1, ""},
+       }) {
+    const auto list = parse_municipalities_csv(c.text, "towns.csv");
+    ASSERT_FALSE(list.ok()) << c.text;
+    EXPECT_EQ(list.code().kind, c.kind) << c.text << ": " << list.message();
+    EXPECT_EQ(list.code().line, c.line) << c.text;
+    EXPECT_EQ(list.code().field, c.field) << c.text;
+    EXPECT_EQ(list.message().rfind("towns.csv", 0), 0u) << list.message();
+  }
+}
+
 } // namespace
 } // namespace muster
