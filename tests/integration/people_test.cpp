@@ -533,6 +533,18 @@ TEST_P(People, CertifiedMunicipalityIsJudgedOnTheFullCouncil) {
             1);
 }
 
+TEST(PeopleCli, HelpNamesTheNewCommandAndFlags) {
+  test::TempDir dir;
+  const Outcome roster = run_program(kServer, dir.path(), {"import-roster", "--help"});
+  EXPECT_EQ(roster.code, 0);
+  EXPECT_NE(roster.out.find("--effective"), std::string::npos) << roster.out;
+  const Outcome event = run_program(kServer, dir.path(), {"import-event", "--help"});
+  EXPECT_NE(event.out.find("--programs-dir"), std::string::npos) << event.out;
+  const Outcome towns = run_program(kServer, dir.path(), {"import-municipalities", "--help"});
+  EXPECT_EQ(towns.code, 0);
+  EXPECT_NE(towns.out.find("id,name,council_seats"), std::string::npos) << towns.out;
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, People, ::testing::Values("sqlite", "postgresql"),
                          [](const ::testing::TestParamInfo<std::string>& param_info) {
                            return param_info.param;
