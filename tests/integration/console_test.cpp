@@ -1,0 +1,206 @@
+// The web console's rules without a browser (issue 17): password policy and hashing, the CSRF
+// check, the sign-in throttle, account and session storage with expiry on both backends (schema
+// migration 9), and the inside-now count. The browser test is tests/web/console_test.py.
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "sync/server/admin_commands.hpp"
+#include "sync/server/http_api.hpp"
+#include "sync/server/server_store.hpp"
+#include "sync/server/web/account_store.hpp"
+#include "sync/server/web/accounts.hpp"
+#include "sync/server/web/event_counts.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace muster::server {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+
+const Instant kNow = Instant{std::chrono::milliseconds{1'780'000'000'000}};
+
+TEST(ConsolePasswords, ShortAndCommonPasswordsAreRefused) {
+  EXPECT_TRUE(password_problem("short").has_value());
+  EXPECT_TRUE(password_problem("123456789").has_value()); // 9 characters
+  EXPECT_TRUE(password_problem("1234567890").has_value()); // common
+  EXPECT_TRUE(password_problem("Password123").has_value()); // common, any case
+  EXPECT_TRUE(password_problem("aaaaaaaaaaaa").has_value()); // one character repeated
+  EXPECT_FALSE(password_problem("correct horse battery").has_value());
+}
+
+TEST(ConsolePasswords, Argon2idHashVerifiesOnlyTheSamePassword) {
+  const std::string hash = hash_password("correct horse battery");
+  ASSERT_FALSE(hash.empty());
+  EXPECT_TRUE(hash.starts_with("$argon2id$"));
+  EXPECT_TRUE(verify_password(hash, "correct horse battery"));
+  EXPECT_FALSE(verify_password(hash, "correct horse batterY"));
+  EXPECT_FALSE(verify_password("", "correct horse battery"));
+  EXPECT_NE(hash_password("correct horse battery"), hash); // salted
+}
+
+TEST(ConsoleCsrf, OnlyTheSessionsTokenMatches) {
+  const std::string token = random_token();
+  ASSERT_EQ(token.size(), 64u);
+  EXPECT_NE(random_token(), token);
+  EXPECT_TRUE(csrf_matches(token, token));
+  EXPECT_FALSE(csrf_matches(token, ""));
+  EXPECT_FALSE(csrf_matches(token, token.substr(1)));
+  EXPECT_FALSE(csrf_matches(token, std::string(64, '0')));
+  EXPECT_FALSE(csrf_matches("", "")); // a session without a token accepts nothing
+}
+
+TEST(ConsoleThrottle, FailuresLockTheKeyUntilTheWindowPasses) {
+  SignInThrottle throttle(3, std::chrono::seconds(60));
+  const auto t0 = SignInThrottle::Clock::now();
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(throttle.retry_after("account:ada", t0), 0);
+    throttle.failed("account:ada", t0);
+  }
+  EXPECT_GT(throttle.retry_after("account:ada", t0 + std::chrono::seconds(10)), 0);
+  EXPECT_EQ(throttle.retry_after("account:bob", t0), 0); // per key
+  EXPECT_EQ(throttle.retry_after("account:ada", t0 + std::chrono::seconds(61)), 0);
+  throttle.failed("account:bob", t0);
+  throttle.succeeded("account:bob");
+  EXPECT_EQ(throttle.retry_after("account:bob", t0), 0);
+}
+
+TEST(ConsoleUsers, NamesAreRestricted) {
+  EXPECT_TRUE(valid_user_name("ada.admin@league"));
+  EXPECT_FALSE(valid_user_name(""));
+  EXPECT_FALSE(valid_user_name("ada admin"));
+  EXPECT_FALSE(valid_user_name("<script>"));
+  EXPECT_FALSE(valid_user_name(std::string(65, 'a')));
+}
+
+TEST(ConsoleCounts, InsideNowFollowsTheAttendedIntervals) {
+  Session session;
+  session.id = "S1";
+  session.start = kNow;
+  session.end = kNow + hours{2};
+  CreditRow row;
+  row.session = session;
+  EXPECT_FALSE(inside_now(row, kNow + minutes{10})); // never arrived
+  row.attendance.first_arrival = kNow - minutes{5};
+  row.attendance.intervals = {{kNow, kNow + hours{2}}};
+  EXPECT_TRUE(inside_now(row, kNow - minutes{1})); // lead time
+  EXPECT_TRUE(inside_now(row, kNow + minutes{10}));
+  EXPECT_FALSE(inside_now(row, kNow + hours{2})); // the session is over
+  row.attendance.intervals = {{kNow, kNow + minutes{30}}, {kNow + minutes{50}, kNow + hours{2}}};
+  EXPECT_FALSE(inside_now(row, kNow + minutes{40})); // out between the stretches
+  EXPECT_TRUE(inside_now(row, kNow + minutes{55}));
+  Event event;
+  event.sessions = {session};
+  CreditRow left = row;
+  left.attendance.intervals = {{kNow, kNow + minutes{30}}};
+  left.attendance.early_leave = true;
+  const std::vector<CreditRow> rows = {row, left};
+  const auto counts = count_sessions(event, rows, kNow + minutes{55});
+  ASSERT_EQ(counts.size(), 1u);
+  EXPECT_EQ(counts[0].arrived, 2u);
+  EXPECT_EQ(counts[0].inside, 1u);
+  EXPECT_EQ(counts[0].left_early, 1u);
+}
+
+// ---- the account store on both backends ----
+
+std::string pg_exec(const std::string& url, const std::string& sql) {
+  PGconn* connection = PQconnectdb(url.c_str());
+  std::string error;
+  if (PQstatus(connection) != CONNECTION_OK) {
+    error = PQerrorMessage(connection);
+  } else {
+    PGresult* result = PQexec(connection, sql.c_str());
+    if (PQresultStatus(result) != PGRES_COMMAND_OK) error = PQresultErrorMessage(result);
+    PQclear(result);
+  }
+  PQfinish(connection);
+  return error;
+}
+
+class ConsoleStore : public ::testing::TestWithParam<std::string> {
+protected:
+  void SetUp() override {
+    if (GetParam() == "sqlite") {
+      database_ = (dir_.path() / "league.db").string();
+    } else {
+      const char* url_file = std::getenv("MUSTER_TEST_PG_URL_FILE");
+      if (url_file == nullptr) GTEST_SKIP() << "PostgreSQL runs under ctest (fixture postgres)";
+      std::ifstream in(url_file);
+      std::getline(in, server_url_);
+      ASSERT_FALSE(server_url_.empty()) << "no URL in " << url_file;
+      static std::atomic<int> counter{0};
+      pg_name_ = "muster_console_" + std::to_string(getpid()) + "_" + std::to_string(++counter);
+      ASSERT_EQ(pg_exec(server_url_, "CREATE DATABASE " + pg_name_), "");
+      database_ = server_url_.substr(0, server_url_.rfind('/') + 1) + pg_name_;
+    }
+    auto store = open_server_store(database_);
+    ASSERT_TRUE(store.ok()) << store.message();
+    ASSERT_TRUE((*store)->initialise({"L-1", "League"}).ok());
+  }
+  void TearDown() override {
+    if (!pg_name_.empty()) pg_exec(server_url_, "DROP DATABASE IF EXISTS " + pg_name_ + " WITH (FORCE)");
+  }
+
+  test::TempDir dir_;
+  std::string database_;
+  std::string server_url_;
+  std::string pg_name_;
+};
+
+TEST_P(ConsoleStore, UsersSessionsExpiryAndAudit) {
+  auto opened = open_account_store(database_);
+  ASSERT_TRUE(opened.ok()) << opened.message();
+  AccountStore& accounts = **opened;
+  ASSERT_TRUE(accounts.add_user({"ada", ConsoleRole::admin, "$argon2id$x", kNow}).ok());
+  EXPECT_EQ(accounts.add_user({"ada", ConsoleRole::viewer, "$argon2id$y", kNow}).code(),
+            DbError::conflict);
+  ASSERT_TRUE(accounts.add_user({"vic", ConsoleRole::viewer, "$argon2id$z", kNow}).ok());
+  auto users = accounts.users();
+  ASSERT_TRUE(users.ok());
+  ASSERT_EQ(users->size(), 2u);
+  EXPECT_EQ((*users)[0].role, ConsoleRole::admin);
+  EXPECT_EQ((*users)[1].name, "vic");
+
+  const std::string token_hash = hash_secret("cookie");
+  ASSERT_TRUE(
+      accounts.add_session({token_hash, "ada", "csrf-1", kNow, kNow + hours{8}}).ok());
+  auto live = accounts.session(token_hash, kNow + hours{7});
+  ASSERT_TRUE(live.ok());
+  EXPECT_EQ(live->csrf_token, "csrf-1");
+  EXPECT_EQ(accounts.session(token_hash, kNow + hours{8}).code(), DbError::not_found); // expired
+  EXPECT_EQ(accounts.session(token_hash, kNow).code(), DbError::not_found); // and deleted
+
+  // A new password and a removal end the account's sessions.
+  ASSERT_TRUE(accounts.add_session({token_hash, "ada", "csrf-2", kNow, kNow + hours{8}}).ok());
+  ASSERT_TRUE(accounts.set_password("ada", "$argon2id$new", kNow).ok());
+  EXPECT_EQ(accounts.session(token_hash, kNow).code(), DbError::not_found);
+  EXPECT_EQ(accounts.user("ada")->password_hash, "$argon2id$new");
+  ASSERT_TRUE(accounts.add_session({token_hash, "vic", "csrf-3", kNow, kNow + hours{8}}).ok());
+  ASSERT_TRUE(accounts.remove_user("vic").ok());
+  EXPECT_EQ(accounts.session(token_hash, kNow).code(), DbError::not_found);
+  EXPECT_EQ(accounts.remove_user("vic").code(), DbError::not_found);
+
+  ASSERT_TRUE(accounts.append_audit({kNow, "cli", "user-add", "ada", "admin"}).ok());
+  ASSERT_TRUE(accounts.append_audit({kNow + minutes{1}, "ada", "close-event", "E", "ok"}).ok());
+  auto trail = accounts.audit(10);
+  ASSERT_TRUE(trail.ok());
+  ASSERT_EQ(trail->size(), 2u);
+  EXPECT_EQ((*trail)[0].action, "close-event"); // newest first
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ConsoleStore, ::testing::Values("sqlite", "postgresql"),
+                         [](const ::testing::TestParamInfo<std::string>& param_info) {
+                           return param_info.param;
+                         });
+
+} // namespace
+} // namespace muster::server
