@@ -30,9 +30,9 @@ const Instant kNow = Instant{std::chrono::milliseconds{1'780'000'000'000}};
 
 TEST(ConsolePasswords, ShortAndCommonPasswordsAreRefused) {
   EXPECT_TRUE(password_problem("short").has_value());
-  EXPECT_TRUE(password_problem("123456789").has_value()); // 9 characters
-  EXPECT_TRUE(password_problem("1234567890").has_value()); // common
-  EXPECT_TRUE(password_problem("Password123").has_value()); // common, any case
+  EXPECT_TRUE(password_problem("123456789").has_value());    // 9 characters
+  EXPECT_TRUE(password_problem("1234567890").has_value());   // common
+  EXPECT_TRUE(password_problem("Password123").has_value());  // common, any case
   EXPECT_TRUE(password_problem("aaaaaaaaaaaa").has_value()); // one character repeated
   EXPECT_FALSE(password_problem("correct horse battery").has_value());
 }
@@ -147,7 +147,8 @@ protected:
     ASSERT_TRUE((*store)->initialise({"L-1", "League"}).ok());
   }
   void TearDown() override {
-    if (!pg_name_.empty()) pg_exec(server_url_, "DROP DATABASE IF EXISTS " + pg_name_ + " WITH (FORCE)");
+    if (!pg_name_.empty())
+      pg_exec(server_url_, "DROP DATABASE IF EXISTS " + pg_name_ + " WITH (FORCE)");
   }
 
   test::TempDir dir_;
@@ -171,8 +172,7 @@ TEST_P(ConsoleStore, UsersSessionsExpiryAndAudit) {
   EXPECT_EQ((*users)[1].name, "vic");
 
   const std::string token_hash = hash_secret("cookie");
-  ASSERT_TRUE(
-      accounts.add_session({token_hash, "ada", "csrf-1", kNow, kNow + hours{8}}).ok());
+  ASSERT_TRUE(accounts.add_session({token_hash, "ada", "csrf-1", kNow, kNow + hours{8}}).ok());
   auto live = accounts.session(token_hash, kNow + hours{7});
   ASSERT_TRUE(live.ok());
   EXPECT_EQ(live->csrf_token, "csrf-1");

@@ -190,6 +190,23 @@ def main():
         check(status == 403 and 'data-testid="close-event"' not in html,
               "staff see no close-event and get 403 posting to it")
         try:
+            viewer.opener.open(base + "/console/audit", timeout=5)
+            check(False, "a viewer is refused the audit trail")
+        except urllib.error.HTTPError as e:
+            check(e.code == 403, "a viewer is refused the audit trail (403)")
+        # Session fixation: a cookie planted before sign-in is not the session after it.
+        planted = "a" * 64
+        fixed = Http(base)
+        fixed.opener.addheaders = [("Cookie", "muster_console=" + planted)]
+        _, html = fixed.get("/console/login")
+        check("Sign in" in html, "a planted session cookie is not signed in")
+        # Throttle: five wrong passwords for one account lock it, even with the right one next.
+        attacker = Http(base)
+        codes = [attacker.sign_in("sam-staff", "wrong password %d" % i)[0] for i in range(5)]
+        status, _ = attacker.sign_in("sam-staff", PASSWORDS["sam-staff"])
+        check(codes == [401] * 5 and status == 429,
+              f"sign-in is throttled per account after 5 failures ({codes} then {status})")
+        try:
             urllib.request.urlopen(base + f"/console/events/{EVENT}/counts", timeout=5)
             check(False, "counts without a session are refused")
         except urllib.error.HTTPError as e:
@@ -266,6 +283,13 @@ def main():
         check("closed" in ledger.lower() or EVENT in ledger,
               "the CLI sees the event closed by the console")
 
+        driver.get(base + "/console/audit")
+        audit = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="audit"]'))
+        check("close-event" in audit.text and "sign-in-failed" in audit.text
+              and "close-event-refused" in audit.text,
+              "the admin's audit trail shows the close, the refused close and failed sign-ins")
+        driver.save_screenshot(os.path.join(shots, "console-audit.png"))
+
         # Sign out, then the viewer in the browser.
         driver.find_element(By.CSS_SELECTOR, '[data-testid="sign-out"]').click()
         wait.until(lambda d: "/console/login" in d.current_url)
@@ -277,7 +301,7 @@ def main():
               "the viewer's page in the browser has no close-event control")
         driver.save_screenshot(os.path.join(shots, "console-viewer.png"))
 
-        for name in ["login", "events", "event", "close", "viewer"]:
+        for name in ["login", "events", "event", "close", "audit", "viewer"]:
             path = os.path.join(shots, f"console-{name}.png")
             check(os.path.getsize(path) > 2000 and png_not_blank(path),
                   f"screenshot console-{name}.png is not blank")

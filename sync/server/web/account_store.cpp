@@ -59,8 +59,8 @@ DbResult<Ok> AccountStore::add_user(const ConsoleUser& user) {
   auto inserted = db_->exec("INSERT INTO console_users (name, role, password_hash, created_at, "
                             "password_changed_at) VALUES ($1, $2, $3, $4, $4) "
                             "ON CONFLICT (name) DO NOTHING",
-                            Params{user.name, std::string(to_string(user.role)),
-                                   user.password_hash, to_ms(user.created_at)});
+                            Params{user.name, std::string(to_string(user.role)), user.password_hash,
+                                   to_ms(user.created_at)});
   if (!inserted) return inserted.error();
   if (inserted->affected == 0) {
     return fail(DbError::conflict, "the console user '" + user.name + "' exists already");
@@ -69,11 +69,12 @@ DbResult<Ok> AccountStore::add_user(const ConsoleUser& user) {
 }
 
 DbResult<ConsoleUser> AccountStore::user(std::string_view name) {
-  auto rows = db_->exec(
-      "SELECT name, role, password_hash, created_at FROM console_users WHERE name = $1",
-      Params{std::string(name)});
+  auto rows =
+      db_->exec("SELECT name, role, password_hash, created_at FROM console_users WHERE name = $1",
+                Params{std::string(name)});
   if (!rows) return rows.error();
-  if (rows->rows.empty()) return fail(DbError::not_found, "no console user '" + std::string(name) + "'");
+  if (rows->rows.empty())
+    return fail(DbError::not_found, "no console user '" + std::string(name) + "'");
   return user_of(rows->rows[0]);
 }
 
@@ -82,7 +83,8 @@ DbResult<std::vector<ConsoleUser>> AccountStore::users() {
       db_->exec("SELECT name, role, password_hash, created_at FROM console_users ORDER BY name");
   if (!rows) return rows.error();
   std::vector<ConsoleUser> list;
-  for (const auto& row : rows->rows) list.push_back(user_of(row));
+  for (const auto& row : rows->rows)
+    list.push_back(user_of(row));
   return list;
 }
 
@@ -97,8 +99,8 @@ DbResult<Ok> AccountStore::remove_user(std::string_view name) {
     db_->rollback();
     return fail(DbError::not_found, "no console user '" + std::string(name) + "'");
   }
-  if (auto ended = db_->exec("DELETE FROM console_sessions WHERE user_name = $1",
-                             Params{std::string(name)});
+  if (auto ended =
+          db_->exec("DELETE FROM console_sessions WHERE user_name = $1", Params{std::string(name)});
       !ended) {
     db_->rollback();
     return ended.error();
@@ -123,8 +125,8 @@ DbResult<Ok> AccountStore::set_password(std::string_view name, std::string_view 
     return fail(DbError::not_found, "no console user '" + std::string(name) + "'");
   }
   // A new password signs every session of the account out.
-  if (auto ended = db_->exec("DELETE FROM console_sessions WHERE user_name = $1",
-                             Params{std::string(name)});
+  if (auto ended =
+          db_->exec("DELETE FROM console_sessions WHERE user_name = $1", Params{std::string(name)});
       !ended) {
     db_->rollback();
     return ended.error();
@@ -167,9 +169,10 @@ DbResult<Ok> AccountStore::remove_session(std::string_view token_hash) {
 }
 
 DbResult<Ok> AccountStore::append_audit(const AuditEntry& entry) {
-  auto inserted = db_->exec(
-      "INSERT INTO console_audit (at_ms, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)",
-      Params{to_ms(entry.at), entry.actor, entry.action, entry.target, entry.detail});
+  auto inserted =
+      db_->exec("INSERT INTO console_audit (at_ms, actor, action, target, detail) VALUES ($1, $2, "
+                "$3, $4, $5)",
+                Params{to_ms(entry.at), entry.actor, entry.action, entry.target, entry.detail});
   if (!inserted) return inserted.error();
   return Ok{};
 }
@@ -181,8 +184,8 @@ DbResult<std::vector<AuditEntry>> AccountStore::audit(std::size_t limit) {
   if (!rows) return rows.error();
   std::vector<AuditEntry> list;
   for (const auto& row : rows->rows) {
-    list.push_back(
-        AuditEntry{from_ms(integer(row[0])), text(row[1]), text(row[2]), text(row[3]), text(row[4])});
+    list.push_back(AuditEntry{from_ms(integer(row[0])), text(row[1]), text(row[2]), text(row[3]),
+                              text(row[4])});
   }
   return list;
 }

@@ -37,7 +37,7 @@ struct ConsoleSession {
 
 struct AuditEntry {
   Instant at;
-  std::string actor; // the console user, or "cli"
+  std::string actor;  // the console user, or "cli"
   std::string action; // user-add, user-remove, user-passwd, sign-in, sign-out, close-event, ...
   std::string target;
   std::string detail;
@@ -52,7 +52,7 @@ public:
 
   DbResult<Ok> add_user(const ConsoleUser& user); // conflict if the name exists
   DbResult<ConsoleUser> user(std::string_view name);
-  DbResult<std::vector<ConsoleUser>> users(); // sorted by name
+  DbResult<std::vector<ConsoleUser>> users();      // sorted by name
   DbResult<Ok> remove_user(std::string_view name); // and its sessions; not_found if none
   DbResult<Ok> set_password(std::string_view name, std::string_view password_hash, Instant now);
 

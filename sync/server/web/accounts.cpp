@@ -12,10 +12,10 @@ namespace {
 
 // The most common passwords of at least kMinPasswordLength characters (public breach lists).
 constexpr std::array<std::string_view, 24> kCommonPasswords = {
-    "1234567890", "0123456789", "12345678910", "1234567891", "0987654321", "1111111111",
-    "qwertyuiop", "password123", "password12", "password1234", "iloveyou12", "qwerty1234",
-    "1q2w3e4r5t", "1qaz2wsx3edc", "abcdefghij", "passw0rd123", "administrator", "letmein123",
-    "welcome123", "changeme123", "qwertyuiop123", "football123", "123456789a", "a123456789"};
+    "1234567890", "0123456789",   "12345678910",   "1234567891",   "0987654321",    "1111111111",
+    "qwertyuiop", "password123",  "password12",    "password1234", "iloveyou12",    "qwerty1234",
+    "1q2w3e4r5t", "1qaz2wsx3edc", "abcdefghij",    "passw0rd123",  "administrator", "letmein123",
+    "welcome123", "changeme123",  "qwertyuiop123", "football123",  "123456789a",    "a123456789"};
 
 std::string lowered(std::string_view text) {
   std::string out(text);
@@ -92,8 +92,8 @@ long long SignInThrottle::retry_after(const std::string& key, Clock::time_point 
     return 0;
   }
   if (found->second.failures < limit_) return 0;
-  return std::max<long long>(
-      1, std::chrono::duration_cast<std::chrono::seconds>(until - now).count());
+  return std::max<long long>(1,
+                             std::chrono::duration_cast<std::chrono::seconds>(until - now).count());
 }
 
 void SignInThrottle::failed(const std::string& key, Clock::time_point now) {

@@ -52,7 +52,8 @@ std::string cookie_value(const httplib::Request& req, std::string_view name) {
   const std::string header = req.get_header_value("Cookie");
   std::size_t pos = 0;
   while (pos < header.size()) {
-    while (pos < header.size() && (header[pos] == ' ' || header[pos] == ';')) ++pos;
+    while (pos < header.size() && (header[pos] == ' ' || header[pos] == ';'))
+      ++pos;
     const std::size_t end = std::min(header.find(';', pos), header.size());
     const std::string_view pair(header.data() + pos, end - pos);
     if (pair.size() > name.size() && pair.substr(0, name.size()) == name &&
@@ -127,6 +128,7 @@ private:
   void get_event(const httplib::Request& req, httplib::Response& res, bool json);
   void get_live(const httplib::Request& req, httplib::Response& res);
   void post_close(const httplib::Request& req, httplib::Response& res);
+  void get_audit(const httplib::Request& req, httplib::Response& res);
 
   // The store's scan count, re-read at most every kLiveCheckEvery whatever the number of open
   // live pages (one query serves them all).
@@ -142,17 +144,17 @@ private:
 };
 
 std::string Console::session_cookie(std::string_view value, long long max_age) const {
-  std::string cookie = std::string(kSessionCookie) + "=" + std::string(value) +
-                       "; Path=/console; HttpOnly; SameSite=Strict; Max-Age=" +
-                       std::to_string(max_age);
+  std::string cookie =
+      std::string(kSessionCookie) + "=" + std::string(value) +
+      "; Path=/console; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age);
   if (options_.tls) cookie += "; Secure";
   return cookie;
 }
 
 void Console::audit(AccountStore& accounts, std::string actor, std::string action,
                     std::string target, std::string detail) {
-  auto appended = accounts.append_audit(
-      AuditEntry{now_ms(), std::move(actor), std::move(action), std::move(target), std::move(detail)});
+  auto appended = accounts.append_audit(AuditEntry{now_ms(), std::move(actor), std::move(action),
+                                                   std::move(target), std::move(detail)});
   if (!appended) std::cerr << "muster-server: console audit: " << appended.message() << '\n';
 }
 
@@ -185,7 +187,7 @@ std::optional<SignedIn> Console::post_guard(const httplib::Request& req, httplib
 #define OPEN_ACCOUNTS(res)                                                                         \
   auto accounts_opened = open_account_store(options_.database);                                    \
   if (!accounts_opened) {                                                                          \
-    std::cerr << "muster-server: console: " << accounts_opened.message() << '\n';                 \
+    std::cerr << "muster-server: console: " << accounts_opened.message() << '\n';                  \
     return send_text(res, 503, "the database is unavailable");                                     \
   }                                                                                                \
   AccountStore& accounts = **accounts_opened
@@ -215,9 +217,8 @@ void Console::post_login(const httplib::Request& req, httplib::Response& res) {
   const auto now = SignInThrottle::Clock::now();
   const std::string account_key = "account:" + name;
   const std::string address_key = "address:" + req.remote_addr;
-  const long long wait =
-      std::max(account_throttle_.retry_after(account_key, now),
-               address_throttle_.retry_after(address_key, now));
+  const long long wait = std::max(account_throttle_.retry_after(account_key, now),
+                                  address_throttle_.retry_after(address_key, now));
   if (wait > 0) {
     res.set_header("Retry-After", std::to_string(wait));
     audit(accounts, name, "sign-in-throttled", req.remote_addr, "");
@@ -246,9 +247,9 @@ void Console::post_login(const httplib::Request& req, httplib::Response& res) {
   }
   const std::string token = random_token();
   const Instant created = now_ms();
-  ConsoleSession session{hash_secret(token), user->name, random_token(), created,
-                         created + std::chrono::duration_cast<std::chrono::milliseconds>(
-                                       kConsoleSessionLifetime)};
+  ConsoleSession session{
+      hash_secret(token), user->name, random_token(), created,
+      created + std::chrono::duration_cast<std::chrono::milliseconds>(kConsoleSessionLifetime)};
   if (auto added = accounts.add_session(session); !added) {
     std::cerr << "muster-server: console: " << added.message() << '\n';
     return send_text(res, 503, "the database is unavailable");
@@ -382,17 +383,18 @@ void Console::post_close(const httplib::Request& req, httplib::Response& res) {
   if (!who) return;
   const std::string event_id = req.matches[1];
   if (who->user.role != ConsoleRole::admin) {
-    audit(accounts, who->user.name, "close-event-refused", event_id, "role " +
-                                                                      std::string(to_string(who->user.role)));
+    audit(accounts, who->user.name, "close-event-refused", event_id,
+          "role " + std::string(to_string(who->user.role)));
     return send_text(res, 403, "forbidden: closing an event needs the admin role");
   }
   if (!valid_event_id(event_id)) return send_text(res, 404, "no such event");
   auto store = open_server_store(options_.database);
   if (!store) return send_text(res, 503, "the database is unavailable");
   auto event = (*store)->event(event_id);
-  if (!event) return send_text(res, event.code() == DbError::not_found ? 404 : 503,
-                               event.code() == DbError::not_found ? "no such event"
-                                                                  : "the database is unavailable");
+  if (!event)
+    return send_text(res, event.code() == DbError::not_found ? 404 : 503,
+                     event.code() == DbError::not_found ? "no such event"
+                                                        : "the database is unavailable");
   auto ledger = open_ledger_store(options_.database);
   if (!ledger) return send_text(res, 503, "the database is unavailable");
   // The same core as `muster-server close-event` (credit_commands.hpp), without --amend.
@@ -404,16 +406,26 @@ void Console::post_close(const httplib::Request& req, httplib::Response& res) {
             web::close_result_page(who->viewer(), *event, words, outcome.ok()));
 }
 
+void Console::get_audit(const httplib::Request& req, httplib::Response& res) {
+  OPEN_ACCOUNTS(res);
+  auto who = signed_in(req, accounts);
+  if (!who) return redirect(res, "/console/login");
+  if (who->user.role != ConsoleRole::admin) {
+    return send_text(res, 403, "forbidden: the audit trail needs the admin role");
+  }
+  auto entries = accounts.audit(500);
+  if (!entries) return send_text(res, 503, "the database is unavailable");
+  send_html(res, 200, web::audit_page(who->viewer(), *entries));
+}
+
 void Console::install(const std::shared_ptr<Console>& self, httplib::Server& s) {
-  s.Get("/console", [](const httplib::Request&, httplib::Response& res) {
-    redirect(res, "/console/");
-  });
+  s.Get("/console",
+        [](const httplib::Request&, httplib::Response& res) { redirect(res, "/console/"); });
   s.Get("/console/", [self](const httplib::Request& req, httplib::Response& res) {
     self->get_events(req, res);
   });
-  s.Get("/console/login", [self](const httplib::Request& req, httplib::Response& res) {
-    self->get_login(req, res);
-  });
+  s.Get("/console/login",
+        [self](const httplib::Request& req, httplib::Response& res) { self->get_login(req, res); });
   s.Post("/console/login", [self](const httplib::Request& req, httplib::Response& res) {
     self->post_login(req, res);
   });
@@ -424,11 +436,16 @@ void Console::install(const std::shared_ptr<Console>& self, httplib::Server& s) 
     self->get_event(req, res, false);
   });
   s.Get(R"(/console/events/([^/]+)/counts)",
-        [self](const httplib::Request& req, httplib::Response& res) { self->get_event(req, res, true); });
+        [self](const httplib::Request& req, httplib::Response& res) {
+          self->get_event(req, res, true);
+        });
   s.Get(R"(/console/events/([^/]+)/live)",
         [self](const httplib::Request& req, httplib::Response& res) { self->get_live(req, res); });
-  s.Post(R"(/console/events/([^/]+)/close)",
-         [self](const httplib::Request& req, httplib::Response& res) { self->post_close(req, res); });
+  s.Post(
+      R"(/console/events/([^/]+)/close)",
+      [self](const httplib::Request& req, httplib::Response& res) { self->post_close(req, res); });
+  s.Get("/console/audit",
+        [self](const httplib::Request& req, httplib::Response& res) { self->get_audit(req, res); });
   s.Get("/console/static/console.css", [](const httplib::Request&, httplib::Response& res) {
     res.set_header("Cache-Control", "max-age=300");
     res.set_content(std::string(web::console_css()), "text/css; charset=utf-8");

@@ -48,7 +48,8 @@ std::string page(const PageFrame& frame, std::string_view content) {
     out += "<span class=\"who\" data-testid=\"signed-in-as\">" + escape(frame.user) + " (" +
            escape(frame.role) +
            ")</span><form class=\"inline\" method=\"post\" action=\"/console/logout\">" +
-           csrf_field(frame.csrf) + "<button type=\"submit\" data-testid=\"sign-out\">Sign out</button></form>";
+           csrf_field(frame.csrf) +
+           "<button type=\"submit\" data-testid=\"sign-out\">Sign out</button></form>";
   }
   out += "</header>\n<main>\n";
   out += content;

@@ -10,9 +10,9 @@ std::string escape(std::string_view text);
 
 struct PageFrame {
   std::string title;
-  std::string user;      // signed-in user name; empty on the sign-in page
-  std::string role;      // their role
-  std::string csrf;      // for the sign-out form
+  std::string user;       // signed-in user name; empty on the sign-in page
+  std::string role;       // their role
+  std::string csrf;       // for the sign-out form
   std::string body_attrs; // extra attributes on <body> (already escaped)
   bool live_script = false;
 };

@@ -27,12 +27,13 @@ std::string event_page(const Viewer& viewer, const Event& event,
   }
   body += "</tbody>\n</table>\n";
   if (viewer.admin) {
-    body += "<section class=\"danger\"><h2>Close the event</h2>\n<p>Posts each eligible "
-            "official's credit to the ledger, as <code>muster-server close-event</code> does. "
-            "Closing again reports late scans.</p>\n<form method=\"post\" action=\"/console/events/" +
-            escape(event.id) + "/close\">" + csrf_field(viewer.csrf) +
-            "<button type=\"submit\" data-testid=\"close-event\">Close event</button></form>\n"
-            "</section>\n";
+    body +=
+        "<section class=\"danger\"><h2>Close the event</h2>\n<p>Posts each eligible "
+        "official's credit to the ledger, as <code>muster-server close-event</code> does. "
+        "Closing again reports late scans.</p>\n<form method=\"post\" action=\"/console/events/" +
+        escape(event.id) + "/close\">" + csrf_field(viewer.csrf) +
+        "<button type=\"submit\" data-testid=\"close-event\">Close event</button></form>\n"
+        "</section>\n";
   }
   return page(PageFrame{event.name, viewer.name, viewer.role, viewer.csrf,
                         "data-event-id=\"" + escape(event.id) + "\"", true},
@@ -41,11 +42,10 @@ std::string event_page(const Viewer& viewer, const Event& event,
 
 std::string close_result_page(const Viewer& viewer, const Event& event, std::string_view words,
                               bool ok) {
-  std::string body = "<h1>" + escape(event.name) + "</h1>\n<h2>" +
-                     std::string(ok ? "Closed" : "Not closed") +
-                     "</h2>\n<pre data-testid=\"close-result\">" + escape(words) +
-                     "</pre>\n<p><a href=\"/console/events/" + escape(event.id) +
-                     "\">Back to the event</a></p>\n";
+  std::string body =
+      "<h1>" + escape(event.name) + "</h1>\n<h2>" + std::string(ok ? "Closed" : "Not closed") +
+      "</h2>\n<pre data-testid=\"close-result\">" + escape(words) +
+      "</pre>\n<p><a href=\"/console/events/" + escape(event.id) + "\">Back to the event</a></p>\n";
   return page(PageFrame{"Close " + event.name, viewer.name, viewer.role, viewer.csrf, "", false},
               body);
 }

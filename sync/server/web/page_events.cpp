@@ -16,7 +16,8 @@ std::string events_page(const Viewer& viewer, const std::vector<Event>& events) 
       std::string first;
       if (!event.sessions.empty()) {
         Instant earliest = event.sessions.front().start;
-        for (const auto& s : event.sessions) earliest = std::min(earliest, s.start);
+        for (const auto& s : event.sessions)
+          earliest = std::min(earliest, s.start);
         first = format_local(earliest, event.timezone);
       }
       body += "<tr><td><a data-testid=\"event-" + escape(event.id) + "\" href=\"/console/events/" +
@@ -24,6 +25,9 @@ std::string events_page(const Viewer& viewer, const std::vector<Event>& events) 
               "</td><td>" + std::to_string(event.sessions.size()) + "</td></tr>\n";
     }
     body += "</tbody>\n</table>\n";
+  }
+  if (viewer.admin) {
+    body += "<p><a href=\"/console/audit\" data-testid=\"audit-link\">Audit trail</a></p>\n";
   }
   return page(PageFrame{"Events", viewer.name, viewer.role, viewer.csrf, "", false}, body);
 }

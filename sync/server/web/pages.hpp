@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "shared/domain.hpp"
+#include "sync/server/web/account_store.hpp"
 #include "sync/server/web/event_counts.hpp"
 
 namespace muster::server::web {
@@ -29,5 +30,8 @@ std::string event_page(const Viewer& viewer, const Event& event,
 // What close-event did (the CLI's words).
 std::string close_result_page(const Viewer& viewer, const Event& event, std::string_view words,
                               bool ok);
+
+// /console/audit (admins): the newest audit entries.
+std::string audit_page(const Viewer& viewer, const std::vector<AuditEntry>& entries);
 
 } // namespace muster::server::web

@@ -58,8 +58,7 @@ int run_user_list(const std::string& database, std::ostream& out, std::ostream& 
   if (!users) return failed(err, users.message());
   out << "name\trole\tcreated\n";
   for (const auto& user : *users) {
-    out << user.name << '\t' << to_string(user.role) << '\t' << format_utc(user.created_at)
-        << '\n';
+    out << user.name << '\t' << to_string(user.role) << '\t' << format_utc(user.created_at) << '\n';
   }
   return 0;
 }
@@ -68,7 +67,8 @@ int run_user_remove(const std::string& database, const std::string& name, std::o
                     std::ostream& err) {
   auto accounts = open_account_store(database);
   if (!accounts) return failed(err, accounts.message());
-  if (auto removed = (*accounts)->remove_user(name); !removed) return failed(err, removed.message());
+  if (auto removed = (*accounts)->remove_user(name); !removed)
+    return failed(err, removed.message());
   (void)(*accounts)->append_audit(AuditEntry{now_ms(), "cli", "user-remove", name, ""});
   out << "Removed console user '" << name << "' and signed out their sessions\n";
   return 0;
