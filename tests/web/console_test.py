@@ -263,6 +263,17 @@ def main():
         check(driver.execute_script("return window.__notReloaded;") == 42,
               "the count changed without a reload")
         check(elapsed < 2.0, f"inside-S1 went 0 -> 1 within 2 s of the push ({elapsed:.2f} s)")
+        # The stream ends every 10 s and the page reconnects: a scan after that shows too.
+        time.sleep(10.5)
+        scan_at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        run([kiosk, "--data", work + "/A-1", "headless", "--simulated-clock"],
+            stdin=f"@{scan_at} {badges['RB-0002']}\n")
+        run([kiosk, "--data", work + "/A-1", "sync", "--once"])
+        pushed = time.monotonic()
+        WebDriverWait(driver, 5, poll_frequency=0.05).until(lambda d: inside() == "2")
+        elapsed = time.monotonic() - pushed
+        check(elapsed < 2.0 and driver.execute_script("return window.__notReloaded;") == 42,
+              f"after the stream reconnected, inside-S1 went 1 -> 2 in {elapsed:.2f} s, no reload")
         driver.save_screenshot(os.path.join(shots, "console-event.png"))
 
         # The browser's own POST without its token: 403.
@@ -273,7 +284,7 @@ def main():
         check(True, "the browser's close-event without its CSRF token is refused (403)")
 
         driver.get(base + f"/console/events/{EVENT}")
-        wait.until(lambda d: inside() == "1")
+        wait.until(lambda d: inside() == "2")
         driver.find_element(By.CSS_SELECTOR, '[data-testid="close-event"]').click()
         result = wait.until(lambda d: d.find_element(By.CSS_SELECTOR,
                                                      '[data-testid="close-result"]'))
@@ -296,7 +307,7 @@ def main():
         sign_in("vic-viewer", PASSWORDS["vic-viewer"])
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f'[data-testid="event-{EVENT}"]'))
         driver.get(base + f"/console/events/{EVENT}")
-        wait.until(lambda d: inside() == "1")
+        wait.until(lambda d: inside() == "2")
         check(not driver.find_elements(By.CSS_SELECTOR, '[data-testid="close-event"]'),
               "the viewer's page in the browser has no close-event control")
         driver.save_screenshot(os.path.join(shots, "console-viewer.png"))

@@ -32,8 +32,11 @@ constexpr std::string_view kSessionCookie = "muster_console";
 constexpr std::string_view kLoginCookie = "muster_login_csrf";
 constexpr auto kLiveTick = std::chrono::milliseconds(250);
 constexpr auto kLiveCheckEvery = std::chrono::milliseconds(300);
-constexpr auto kLiveStreamLifetime = std::chrono::seconds(55); // then the browser reconnects
-constexpr auto kLiveHeartbeat = std::chrono::seconds(15);
+// Then the browser reconnects (1 s later): bounds how long a stopping server waits for its
+// live pages (httplib 0.11 joins the workers that hold them) and how long a closed page's
+// stream lingers. The page re-fetches only when the scan generation it last saw changed.
+constexpr auto kLiveStreamLifetime = std::chrono::seconds(10);
+constexpr auto kLiveHeartbeat = std::chrono::seconds(5);
 
 Instant now_ms() {
   return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());

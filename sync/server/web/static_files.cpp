@@ -64,7 +64,12 @@ std::string_view console_js() {
       .then(function () { busy = false; if (again) { again = false; refresh(); } });
   }
   var source = new EventSource(base + '/live');
-  source.addEventListener('scans', refresh);
+  var seen = null; // the server's scan generation the counts on screen reflect
+  source.addEventListener('scans', function (e) {
+    if (e.data === seen) return; // a reconnect without news: no fetch
+    seen = e.data;
+    refresh();
+  });
   source.onopen = function () { if (status) status.textContent = 'live'; };
   source.onerror = function () { if (status) status.textContent = 'reconnecting'; };
 })();
