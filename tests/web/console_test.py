@@ -28,6 +28,7 @@ import zlib
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -222,7 +223,8 @@ def main():
             options.add_argument(flag)
         driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
         driver.set_page_load_timeout(20)
-        wait = WebDriverWait(driver, 10)
+        # Pages navigate under the checks (a form posts): an element of the page before is stale.
+        wait = WebDriverWait(driver, 10, ignored_exceptions=[StaleElementReferenceException])
 
         def sign_in(name, password):
             driver.get(base + "/console/login")
@@ -258,7 +260,8 @@ def main():
             stdin=f"@{scan_at} {badges['RB-0001']}\n")
         run([kiosk, "--data", work + "/A-1", "sync", "--once"])
         pushed = time.monotonic()
-        WebDriverWait(driver, 5, poll_frequency=0.05).until(lambda d: inside() == "1")
+        WebDriverWait(driver, 5, poll_frequency=0.05,
+                      ignored_exceptions=[StaleElementReferenceException]).until(lambda d: inside() == "1")
         elapsed = time.monotonic() - pushed
         check(driver.execute_script("return window.__notReloaded;") == 42,
               "the count changed without a reload")
@@ -270,7 +273,8 @@ def main():
             stdin=f"@{scan_at} {badges['RB-0002']}\n")
         run([kiosk, "--data", work + "/A-1", "sync", "--once"])
         pushed = time.monotonic()
-        WebDriverWait(driver, 5, poll_frequency=0.05).until(lambda d: inside() == "2")
+        WebDriverWait(driver, 5, poll_frequency=0.05,
+                      ignored_exceptions=[StaleElementReferenceException]).until(lambda d: inside() == "2")
         elapsed = time.monotonic() - pushed
         check(elapsed < 2.0 and driver.execute_script("return window.__notReloaded;") == 42,
               f"after the stream reconnected, inside-S1 went 1 -> 2 in {elapsed:.2f} s, no reload")
