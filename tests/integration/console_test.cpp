@@ -2,6 +2,7 @@
 // check, the sign-in throttle, account and session storage with expiry on both backends (schema
 // migration 9), and the inside-now count. The browser test is tests/web/console_test.py.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <libpq-fe.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "sync/server/admin_commands.hpp"
@@ -18,6 +20,7 @@
 #include "sync/server/web/account_store.hpp"
 #include "sync/server/web/accounts.hpp"
 #include "sync/server/web/event_counts.hpp"
+#include "sync/server/web/user_commands.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace muster::server {
@@ -200,6 +203,126 @@ TEST_P(ConsoleStore, UsersSessionsExpiryAndAudit) {
 INSTANTIATE_TEST_SUITE_P(Backends, ConsoleStore, ::testing::Values("sqlite", "postgresql"),
                          [](const ::testing::TestParamInfo<std::string>& param_info) {
                            return param_info.param;
+                         });
+
+TEST(ConsoleUserCommands, AddListPasswdRemoveReadThePasswordFromStdin) {
+  test::TempDir dir;
+  const std::string db = (dir / "league.db").string();
+  {
+    auto store = open_server_store(db);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->initialise({"L1", "League"}).ok());
+  }
+  std::ostringstream out;
+  std::ostringstream err;
+  std::istringstream short_pw("short\n");
+  EXPECT_EQ(run_user_add(db, "ada", "admin", short_pw, out, err), 1);
+  EXPECT_NE(err.str().find("too short"), std::string::npos) << err.str();
+  std::istringstream common("1234567890\n");
+  EXPECT_EQ(run_user_add(db, "ada", "admin", common, out, err), 1);
+  std::istringstream none("");
+  EXPECT_EQ(run_user_add(db, "ada", "admin", none, out, err), 1);
+  std::istringstream good("correct horse battery\r\n");
+  EXPECT_EQ(run_user_add(db, "ada", "admin", good, out, err), 0) << err.str();
+  std::istringstream again("correct horse battery\n");
+  EXPECT_EQ(run_user_add(db, "ada", "viewer", again, out, err), 1); // exists
+  std::istringstream bad_role("correct horse battery\n");
+  EXPECT_EQ(run_user_add(db, "bob", "root", bad_role, out, err), 1);
+  out.str("");
+  EXPECT_EQ(run_user_list(db, out, err), 0);
+  EXPECT_NE(out.str().find("ada\tadmin\t"), std::string::npos) << out.str();
+  auto accounts = open_account_store(db);
+  ASSERT_TRUE(accounts.ok());
+  EXPECT_TRUE(verify_password((*accounts)->user("ada")->password_hash, "correct horse battery"));
+  std::istringstream changed("another long passphrase\n");
+  EXPECT_EQ(run_user_passwd(db, "ada", changed, out, err), 0) << err.str();
+  EXPECT_TRUE(verify_password((*accounts)->user("ada")->password_hash, "another long passphrase"));
+  EXPECT_EQ(run_user_remove(db, "ada", out, err), 0);
+  EXPECT_EQ(run_user_remove(db, "ada", out, err), 1);
+  auto trail = (*accounts)->audit(10);
+  ASSERT_TRUE(trail.ok());
+  EXPECT_EQ(trail->size(), 3u); // add, passwd, remove
+}
+
+// ---- cookie flags over HTTP and HTTPS ----
+
+class ConsoleCookies : public ::testing::TestWithParam<bool> {
+protected:
+  void SetUp() override {
+    auto store = open_server_store((dir_ / "server.db").string());
+    ASSERT_TRUE(store.ok()) << store.message();
+    ASSERT_TRUE((*store)->initialise({"L1", "Cookie League"}).ok());
+    auto accounts = open_account_store((dir_ / "server.db").string());
+    ASSERT_TRUE(accounts.ok());
+    ASSERT_TRUE(
+        (*accounts)
+            ->add_user({"ada", ConsoleRole::admin, hash_password("correct horse battery"), kNow})
+            .ok());
+    options_.database = (dir_ / "server.db").string();
+    options_.port = 0;
+    options_.log_requests = false;
+    if (GetParam()) {
+      const std::string command =
+          "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+          "-addext subjectAltName=IP:127.0.0.1 -keyout '" +
+          (dir_ / "key.pem").string() + "' -out '" + (dir_ / "cert.pem").string() + "' > '" +
+          (dir_ / "openssl.log").string() + "' 2>&1";
+      ASSERT_EQ(std::system(command.c_str()), 0) << test::read_file(dir_ / "openssl.log");
+      options_.tls_cert = dir_ / "cert.pem";
+      options_.tls_key = dir_ / "key.pem";
+    }
+  }
+  test::TempDir dir_;
+  HttpOptions options_;
+};
+
+TEST_P(ConsoleCookies, SessionCookieIsHttpOnlyStrictAndSecureUnderTls) {
+  auto started = HttpServer::start(options_);
+  ASSERT_TRUE(started.ok()) << started.message();
+  const int port = (*started)->port();
+  std::unique_ptr<httplib::Client> client;
+  if (GetParam()) {
+    client = std::make_unique<httplib::Client>("https://127.0.0.1:" + std::to_string(port));
+    client->set_ca_cert_path((dir_ / "cert.pem").c_str());
+    client->enable_server_certificate_verification(true);
+  } else {
+    client = std::make_unique<httplib::Client>("127.0.0.1", port);
+  }
+  client->set_connection_timeout(5);
+  auto form = client->Get("/console/login");
+  ASSERT_TRUE(form) << httplib::to_string(form.error());
+  ASSERT_EQ(form->status, 200);
+  const std::string login_cookie = form->get_header_value("Set-Cookie");
+  EXPECT_NE(login_cookie.find("HttpOnly"), std::string::npos);
+  const std::string token = login_cookie.substr(login_cookie.find('=') + 1, 64);
+  httplib::Headers headers = {{"Cookie", "muster_login_csrf=" + token}};
+  httplib::Params fields = {
+      {"csrf_token", token}, {"username", "ada"}, {"password", "correct horse battery"}};
+  auto signed_in = client->Post("/console/login", headers, fields);
+  ASSERT_TRUE(signed_in);
+  ASSERT_EQ(signed_in->status, 303) << signed_in->body;
+  const std::string cookie = signed_in->get_header_value("Set-Cookie");
+  EXPECT_TRUE(cookie.starts_with("muster_console=")) << cookie;
+  EXPECT_NE(cookie.find("; HttpOnly"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("; SameSite=Strict"), std::string::npos) << cookie;
+  EXPECT_EQ(cookie.find("; Secure") != std::string::npos, GetParam()) << cookie;
+
+  // With the session but without the CSRF token, a POST is refused.
+  const std::string session = cookie.substr(0, cookie.find(';'));
+  auto logout =
+      client->Post("/console/logout", httplib::Headers{{"Cookie", session}}, httplib::Params{});
+  ASSERT_TRUE(logout);
+  EXPECT_EQ(logout->status, 403);
+  auto page = client->Get("/console/", httplib::Headers{{"Cookie", session}});
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200); // still signed in
+  EXPECT_NE(page->get_header_value("Content-Security-Policy").find("default-src 'self'"),
+            std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Transport, ConsoleCookies, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& param_info) {
+                           return std::string(param_info.param ? "https" : "http");
                          });
 
 } // namespace
