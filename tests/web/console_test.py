@@ -212,6 +212,16 @@ def main():
             check(False, "counts without a session are refused")
         except urllib.error.HTTPError as e:
             check(e.code == 401, "counts without a session are refused (401)")
+        try:
+            urllib.request.urlopen(base + f"/console/events/{EVENT}/live", timeout=5)
+            check(False, "the live stream without a session is refused")
+        except urllib.error.HTTPError as e:
+            check(e.code == 401, "the live stream without a session is refused (401)")
+        try:
+            admin.get("/console/events/no-such-event")
+            check(False, "an unknown event answers 404")
+        except urllib.error.HTTPError as e:
+            check(e.code == 404, "an unknown event answers 404")
 
         # ---- the browser ----
         options = webdriver.ChromeOptions()
