@@ -113,6 +113,31 @@ TEST(ConsoleCounts, InsideNowFollowsTheAttendedIntervals) {
   EXPECT_EQ(counts[0].left_early, 1u);
 }
 
+TEST(ConsoleDoors, ScansPushedLatestOffsetAndStaleFlag) {
+  std::vector<DeviceRecord> devices = {{"d-2", "B door", "E", "", kNow, kNow - minutes{30}},
+                                       {"d-1", "A door", "E", "", kNow, kNow - minutes{1}},
+                                       {"d-3", "C door", "E", "", kNow, std::nullopt},
+                                       {"d-9", "Other", "F", "", kNow, kNow}};
+  std::vector<Scan> scans(3);
+  scans[0].device_id = "d-1";
+  scans[0].sequence = 2;
+  scans[0].clock_offset_ms = 5000;
+  scans[1].device_id = "d-1";
+  scans[1].sequence = 1;
+  scans[1].clock_offset_ms = 9000;
+  scans[2].device_id = "d-2";
+  scans[2].sequence = 1;
+  const auto rows = door_rows("E", devices, scans, kNow);
+  ASSERT_EQ(rows.size(), 3u); // d-9 serves another event
+  EXPECT_EQ(rows[0].device.id, "d-1");
+  EXPECT_EQ(rows[0].scans, 2u);
+  EXPECT_EQ(rows[0].clock_offset_ms, 5000); // the latest scan's
+  EXPECT_FALSE(rows[0].stale);
+  EXPECT_TRUE(rows[1].stale); // 30 minutes since the last sync
+  EXPECT_TRUE(rows[2].stale); // never synced
+  EXPECT_FALSE(rows[2].clock_offset_ms.has_value());
+}
+
 // ---- the account store on both backends ----
 
 std::string pg_exec(const std::string& url, const std::string& sql) {

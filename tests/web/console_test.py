@@ -324,6 +324,10 @@ def main():
         wait.until(lambda d: inside() == "2")
         check(not driver.find_elements(By.CSS_SELECTOR, '[data-testid="close-event"]'),
               "the viewer's page in the browser has no close-event control")
+        door = driver.find_element(By.CSS_SELECTOR, '[data-testid^="door-scans-"]')
+        status = driver.find_element(By.CSS_SELECTOR, '[data-testid^="door-status-"]')
+        check(door.text == "2" and status.text == "syncing",
+              f"the doors table shows the kiosk's 2 pushed scans, syncing ({door.text}, {status.text})")
         driver.save_screenshot(os.path.join(shots, "console-viewer.png"))
 
         for name in ["login", "events", "event", "close", "audit", "viewer"]:

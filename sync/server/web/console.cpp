@@ -312,7 +312,11 @@ void Console::get_event(const httplib::Request& req, httplib::Response& res, boo
     res.status = 200;
     return res.set_content(counts_json(*event, counts, now), "application/json");
   }
-  send_html(res, 200, web::event_page(who->viewer(), *event, counts, now));
+  auto devices = (*store)->devices();
+  auto scans = (*store)->scans_for_event(event_id);
+  if (!devices || !scans) return send_text(res, 503, "the database is unavailable");
+  const auto doors = door_rows(event_id, *devices, *scans, now);
+  send_html(res, 200, web::event_page(who->viewer(), *event, counts, doors, now));
 }
 
 std::uint64_t Console::scan_generation(ServerStore& store) {

@@ -1,5 +1,6 @@
 #include "sync/server/web/event_counts.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include "shared/time.hpp"
@@ -35,6 +36,34 @@ std::vector<SessionCounts> count_sessions(const Event& event, std::span<const Cr
     if (row.attendance.early_leave) ++c.left_early;
   }
   return counts;
+}
+
+std::vector<DoorRow> door_rows(const std::string& event_id, std::span<const DeviceRecord> devices,
+                               std::span<const Scan> event_scans, Instant now,
+                               std::chrono::minutes stale_after) {
+  std::map<std::string, std::size_t> pushed;
+  std::map<std::string, const Scan*> latest;
+  for (const auto& scan : event_scans) {
+    ++pushed[scan.device_id];
+    const Scan*& last = latest[scan.device_id];
+    if (last == nullptr || scan.sequence > last->sequence) last = &scan;
+  }
+  std::vector<DoorRow> rows;
+  for (const auto& device : devices) {
+    if (device.event_id != event_id) continue;
+    DoorRow row;
+    row.device = device;
+    if (auto found = pushed.find(device.id); found != pushed.end()) row.scans = found->second;
+    if (auto found = latest.find(device.id); found != latest.end()) {
+      row.clock_offset_ms = found->second->clock_offset_ms;
+    }
+    row.stale = !device.last_seen || now - *device.last_seen > stale_after;
+    rows.push_back(std::move(row));
+  }
+  std::sort(rows.begin(), rows.end(), [](const DoorRow& a, const DoorRow& b) {
+    return std::tie(a.device.name, a.device.id) < std::tie(b.device.name, b.device.id);
+  });
+  return rows;
 }
 
 std::string counts_json(const Event& event, const std::vector<SessionCounts>& counts, Instant now) {

@@ -5,7 +5,8 @@
 namespace muster::server::web {
 
 std::string event_page(const Viewer& viewer, const Event& event,
-                       const std::vector<SessionCounts>& counts, Instant now) {
+                       const std::vector<SessionCounts>& counts, const std::vector<DoorRow>& doors,
+                       Instant now) {
   std::string body = "<h1>" + escape(event.name) + "</h1>\n<p>" + escape(event.location) +
                      "</p>\n<p class=\"status\">Counts as of <span data-testid=\"as-of\">" +
                      escape(format_local(now, event.timezone, "%H:%M:%S %Z")) +
@@ -26,6 +27,33 @@ std::string event_page(const Viewer& viewer, const Event& event,
             "\">" + std::to_string(c.left_early) + "</td></tr>\n";
   }
   body += "</tbody>\n</table>\n";
+  body += "<h2>Doors</h2>\n";
+  if (doors.empty()) {
+    body += "<p>No kiosk provisioned for this event yet.</p>\n";
+  } else {
+    body += "<table data-testid=\"doors\">\n<thead><tr><th scope=\"col\">Door</th>"
+            "<th scope=\"col\">Last sync</th><th scope=\"col\">Scans pushed</th>"
+            "<th scope=\"col\">Clock offset</th><th scope=\"col\">Status</th></tr></thead>\n"
+            "<tbody>\n";
+    for (const auto& door : doors) {
+      const std::string id = escape(door.device.id);
+      const std::string seen =
+          door.device.last_seen
+              ? format_local(*door.device.last_seen, event.timezone, "%Y-%m-%d %H:%M:%S %Z")
+              : std::string("never");
+      const std::string offset =
+          door.clock_offset_ms ? std::to_string(*door.clock_offset_ms / 1000) + " s" : "-";
+      body += "<tr data-testid=\"door-" + id + "\"><th scope=\"row\">" + escape(door.device.name) +
+              " <small>" + id + "</small></th><td>" + escape(seen) +
+              "</td><td class=\"num\" data-testid=\"door-scans-" + id + "\">" +
+              std::to_string(door.scans) + "</td><td>" + escape(offset) +
+              "</td><td data-testid=\"door-status-" + id + "\">" +
+              (door.stale ? "<strong class=\"error\">not synced for 10 min</strong>"
+                          : std::string("syncing")) +
+              "</td></tr>\n";
+    }
+    body += "</tbody>\n</table>\n";
+  }
   if (viewer.admin) {
     body +=
         "<section class=\"danger\"><h2>Close the event</h2>\n<p>Posts each eligible "

@@ -24,8 +24,10 @@ std::string login_page(std::string_view login_csrf, std::string_view message);
 std::string events_page(const Viewer& viewer, const std::vector<Event>& events);
 
 // /console/events/{id}: per session arrived, inside now, left early; the admin's close control.
+// The doors table follows: each device's last sync, scans pushed, clock offset, a stale flag.
 std::string event_page(const Viewer& viewer, const Event& event,
-                       const std::vector<SessionCounts>& counts, Instant now);
+                       const std::vector<SessionCounts>& counts, const std::vector<DoorRow>& doors,
+                       Instant now);
 
 // What close-event did (the CLI's words).
 std::string close_result_page(const Viewer& viewer, const Event& event, std::string_view words,
