@@ -47,6 +47,7 @@ if ! "$kiosk" --data "$data_dir/kiosk" sync --once >/dev/null 2>&1; then
 fi
 
 echo "Badges to scan: $data_dir/badges/*.png (payloads: $data_dir/badges/badges.tsv)"
+echo "Web console: http://127.0.0.1:$port/console/ (demo account: demo-admin, password muster-demo-console)"
 if [[ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]]; then
   window_flag=()
   [[ "${MUSTER_DEMO_WINDOWED:-0}" == 1 ]] && window_flag=(--windowed)

@@ -18,6 +18,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev xvfb xauth libgl1-mesa-dri poppler-utils
   clang libclang-rt-14-dev libzbar-dev
   dpkg-dev file   # .deb packages: cpack's dpkg-shlibdeps
+  chromium chromium-driver python3-selenium   # the web console's browser tests (tests/web)
 )
 
 if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then

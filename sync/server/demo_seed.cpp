@@ -10,6 +10,7 @@
 #include "sync/server/admin_commands.hpp"
 #include "sync/server/http_api.hpp"
 #include "sync/server/league_key.hpp"
+#include "sync/server/web/user_commands.hpp"
 
 namespace muster::server {
 namespace {
@@ -153,6 +154,14 @@ int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err) {
     return 1;
   }
 
+  // The web console's demo account (docs/console.md); kept when the demo runs again.
+  if (std::string problem;
+      !ensure_console_user(options.database, kDemoConsoleUser, "admin", kDemoConsolePassword,
+                           problem)) {
+    err << "error: the demo console account: " << problem << '\n';
+    return 1;
+  }
+
   const Session& first = event.sessions.front();
   const Session& last = event.sessions.back();
   const std::string db = options.database;
@@ -174,7 +183,10 @@ int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err) {
       << "       muster-kiosk --data kiosk-data import-package " << package_file.string() << "\n"
       << "  3. Scan a badge image from " << dir << " (or type a payload from badges.tsv).\n"
       << "  4. See the credits:\n"
-      << "       muster-server credits --db " << db << " --event " << event.id << "\n";
+      << "       muster-server credits --db " << db << " --event " << event.id << "\n"
+      << "  5. Watch the event live in the web console:\n"
+      << "       http://127.0.0.1:8080/console/  (user " << kDemoConsoleUser << ", password "
+      << kDemoConsolePassword << ")\n";
   return 0;
 }
 

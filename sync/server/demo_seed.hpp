@@ -25,6 +25,11 @@ find_demo_assets(const std::optional<std::filesystem::path>& explicit_dir);
 // offset from the first one.
 Event move_to_today(Event event, Instant now);
 
+// The web console's demo account (an admin), created by run_demo; printed with the console's
+// address. A demo only: a real League adds its own with `muster-server user add`.
+inline constexpr const char* kDemoConsoleUser = "demo-admin";
+inline constexpr const char* kDemoConsolePassword = "muster-demo-console";
+
 struct DemoOptions {
   std::string database;
   std::optional<std::filesystem::path> league_key;

@@ -29,6 +29,7 @@
 #include "sync/server/ledger_store.hpp"
 #include "sync/server/metrics.hpp"
 #include "sync/server/server_store.hpp"
+#include "sync/server/web/console.hpp"
 
 namespace muster::server {
 namespace {
@@ -748,6 +749,7 @@ void HttpServer::Impl::install_routes() {
         [this](const httplib::Request&, httplib::Response& res) { handle_healthz(res); });
   s.Get("/metrics",
         [this](const httplib::Request&, httplib::Response& res) { handle_metrics(res); });
+  install_console_routes(s, {options.database, tls, options.threads}); // /console (issue 17)
 
   // Runs for every status >= 400; fills the JSON error body when a handler did not.
   s.set_error_handler([](const httplib::Request&, httplib::Response& res) {

@@ -58,7 +58,7 @@ namespace {
 
 using Params = std::vector<SqlParam>;
 
-constexpr std::int64_t kSchemaVersion = 6;
+constexpr std::int64_t kSchemaVersion = 9; // 7 and 8 are reserved (other work in flight)
 constexpr std::int64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
 
 // Migration 1. Times are BIGINT milliseconds since the Unix epoch (UTC); flags are 0/1 BIGINT;
@@ -185,6 +185,22 @@ ALTER TABLE events ADD COLUMN programs_json TEXT NOT NULL DEFAULT '["alm-cmo"]';
 ALTER TABLE events ADD COLUMN eligible_roles_json TEXT NOT NULL
   DEFAULT '["mayor","councilmember"]';
 ALTER TABLE ledger_entries ADD COLUMN programs TEXT NOT NULL DEFAULT '';
+)sql";
+
+// Migration 9 (issue 17: the web console): console accounts (Argon2id hashes from libsodium's
+// crypto_pwhash_str), their sign-in sessions (the cookie's and CSRF token's BLAKE2b hashes; the
+// cookie itself is never stored) and the console's audit trail (appended, never edited).
+// sync/server/web/account_store.cpp holds the SQL that reads and writes them.
+constexpr std::string_view kSchemaV9 = R"sql(
+CREATE TABLE console_users (
+  name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+  created_at BIGINT NOT NULL, password_changed_at BIGINT NOT NULL);
+CREATE TABLE console_sessions (
+  token_hash TEXT PRIMARY KEY, user_name TEXT NOT NULL, csrf_token TEXT NOT NULL,
+  created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);
+CREATE TABLE console_audit (
+  at_ms BIGINT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,
+  detail TEXT NOT NULL);
 )sql";
 
 // Role facts before any dated import (an attendee imported before migration 6) hold from here.
@@ -458,6 +474,13 @@ public:
         return versioned.error();
       }
     }
+    if (found < 9) {
+      if (auto created = db_->exec_script(kSchemaV9); !created) return created.error();
+      if (auto versioned = db_->exec("INSERT INTO schema_version (version) VALUES (9)");
+          !versioned) {
+        return versioned.error();
+      }
+    }
     return tx->commit();
   }
 
@@ -483,6 +506,7 @@ public:
       if (auto created = db_->exec_script(kSchemaV4); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV5); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV6); !created) return created.error();
+      if (auto created = db_->exec_script(kSchemaV9); !created) return created.error();
       if (auto versioned =
               db_->exec("INSERT INTO schema_version (version) VALUES ($1)", Params{kSchemaVersion});
           !versioned) {

@@ -1157,6 +1157,7 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
         "ALTER TABLE attendees DROP COLUMN municipality_id;"
         "ALTER TABLE events DROP COLUMN programs_json;"
         "ALTER TABLE events DROP COLUMN eligible_roles_json;"
+        "DROP TABLE console_users; DROP TABLE console_sessions; DROP TABLE console_audit;"
         "UPDATE schema_version SET version = 1;";
     char* error = nullptr;
     const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
@@ -1176,8 +1177,8 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
                                &statement, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(statement, 0), 6);
-  EXPECT_EQ(sqlite3_column_int(statement, 1), 6); // rows for 1 to 6
+  EXPECT_EQ(sqlite3_column_int(statement, 0), 9);
+  EXPECT_EQ(sqlite3_column_int(statement, 1), 7); // rows for 1 to 6, and 9 (7, 8 reserved)
   sqlite3_finalize(statement);
   sqlite3_close(db);
   auto count = store()->scan_count();

@@ -1,0 +1,472 @@
+// The console's routes: authentication (cookie sessions, CSRF, throttle), roles on every
+// request, and the handlers that turn store and credit functions into pages (page_*.cpp).
+#include "sync/server/web/console.hpp"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "sync/server/admin_commands.hpp"
+#include "sync/server/credit_commands.hpp"
+#include "sync/server/http_api.hpp"
+#include "sync/server/ledger_store.hpp"
+#include "sync/server/server_store.hpp"
+#include "sync/server/web/account_store.hpp"
+#include "sync/server/web/accounts.hpp"
+#include "sync/server/web/event_counts.hpp"
+#include "sync/server/web/pages.hpp"
+#include "sync/server/web/static_files.hpp"
+
+namespace muster::server {
+
+namespace {
+
+constexpr std::string_view kSessionCookie = "muster_console";
+constexpr std::string_view kLoginCookie = "muster_login_csrf";
+constexpr auto kLiveTick = std::chrono::milliseconds(250);
+constexpr auto kLiveCheckEvery = std::chrono::milliseconds(300);
+// Then the browser reconnects (1 s later): bounds how long a stopping server waits for its
+// live pages (httplib 0.11 joins the workers that hold them) and how long a closed page's
+// stream lingers. The page re-fetches only when the scan generation it last saw changed.
+constexpr auto kLiveStreamLifetime = std::chrono::seconds(10);
+constexpr auto kLiveHeartbeat = std::chrono::seconds(5);
+
+Instant now_ms() {
+  return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+bool valid_event_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.'))
+      return false;
+  }
+  return true;
+}
+
+std::string cookie_value(const httplib::Request& req, std::string_view name) {
+  const std::string header = req.get_header_value("Cookie");
+  std::size_t pos = 0;
+  while (pos < header.size()) {
+    while (pos < header.size() && (header[pos] == ' ' || header[pos] == ';'))
+      ++pos;
+    const std::size_t end = std::min(header.find(';', pos), header.size());
+    const std::string_view pair(header.data() + pos, end - pos);
+    if (pair.size() > name.size() && pair.substr(0, name.size()) == name &&
+        pair[name.size()] == '=') {
+      return std::string(pair.substr(name.size() + 1));
+    }
+    pos = end;
+  }
+  return {};
+}
+
+void secure_headers(httplib::Response& res) {
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("X-Frame-Options", "DENY");
+  res.set_header("Referrer-Policy", "same-origin");
+  res.set_header("Content-Security-Policy",
+                 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                 "frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
+}
+
+void send_html(httplib::Response& res, int status, const std::string& html) {
+  secure_headers(res);
+  res.status = status;
+  res.set_content(html, "text/html; charset=utf-8");
+}
+
+void send_text(httplib::Response& res, int status, const std::string& text) {
+  secure_headers(res);
+  res.status = status;
+  res.set_content(text + "\n", "text/plain; charset=utf-8");
+}
+
+void redirect(httplib::Response& res, const std::string& to) {
+  secure_headers(res);
+  res.status = 303;
+  res.set_header("Location", to);
+  res.set_content("See " + to + "\n", "text/plain; charset=utf-8");
+}
+
+struct SignedIn {
+  ConsoleUser user;
+  ConsoleSession session;
+  [[nodiscard]] web::Viewer viewer() const {
+    return web::Viewer{user.name, std::string(to_string(user.role)), session.csrf_token,
+                       user.role == ConsoleRole::admin};
+  }
+};
+
+class Console {
+public:
+  explicit Console(ConsoleOptions options)
+      : options_(std::move(options)), account_throttle_(5, std::chrono::minutes(15)),
+        address_throttle_(20, std::chrono::minutes(15)) {}
+
+  static void install(const std::shared_ptr<Console>& self, httplib::Server& s);
+
+private:
+  // The signed-in user of the request, or nullopt (no, unknown or expired session).
+  std::optional<SignedIn> signed_in(const httplib::Request& req, AccountStore& accounts);
+  // For POSTs: a session and its CSRF token, else 403 (answered here). The role check follows.
+  std::optional<SignedIn> post_guard(const httplib::Request& req, httplib::Response& res,
+                                     AccountStore& accounts);
+  std::string session_cookie(std::string_view value, long long max_age) const;
+  void audit(AccountStore& accounts, std::string actor, std::string action, std::string target,
+             std::string detail);
+
+  void get_login(const httplib::Request& req, httplib::Response& res);
+  void post_login(const httplib::Request& req, httplib::Response& res);
+  void post_logout(const httplib::Request& req, httplib::Response& res);
+  void get_events(const httplib::Request& req, httplib::Response& res);
+  void get_event(const httplib::Request& req, httplib::Response& res, bool json);
+  void get_live(const httplib::Request& req, httplib::Response& res);
+  void post_close(const httplib::Request& req, httplib::Response& res);
+  void get_audit(const httplib::Request& req, httplib::Response& res);
+
+  // The store's scan count, re-read at most every kLiveCheckEvery whatever the number of open
+  // live pages (one query serves them all).
+  std::uint64_t scan_generation(ServerStore& store);
+
+  ConsoleOptions options_;
+  SignInThrottle account_throttle_;
+  SignInThrottle address_throttle_;
+  std::mutex generation_mutex_;
+  std::uint64_t generation_ = 0;
+  std::chrono::steady_clock::time_point generation_checked_{};
+  std::atomic<int> live_streams_{0};
+};
+
+std::string Console::session_cookie(std::string_view value, long long max_age) const {
+  std::string cookie =
+      std::string(kSessionCookie) + "=" + std::string(value) +
+      "; Path=/console; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age);
+  if (options_.tls) cookie += "; Secure";
+  return cookie;
+}
+
+void Console::audit(AccountStore& accounts, std::string actor, std::string action,
+                    std::string target, std::string detail) {
+  auto appended = accounts.append_audit(AuditEntry{now_ms(), std::move(actor), std::move(action),
+                                                   std::move(target), std::move(detail)});
+  if (!appended) std::cerr << "muster-server: console audit: " << appended.message() << '\n';
+}
+
+std::optional<SignedIn> Console::signed_in(const httplib::Request& req, AccountStore& accounts) {
+  const std::string token = cookie_value(req, kSessionCookie);
+  if (token.size() != 64) return std::nullopt;
+  auto session = accounts.session(hash_secret(token), now_ms());
+  if (!session) return std::nullopt;
+  auto user = accounts.user(session->user_name);
+  if (!user) return std::nullopt;
+  return SignedIn{std::move(*user), std::move(*session)};
+}
+
+std::optional<SignedIn> Console::post_guard(const httplib::Request& req, httplib::Response& res,
+                                            AccountStore& accounts) {
+  auto who = signed_in(req, accounts);
+  if (!who) {
+    send_text(res, 403, "forbidden: sign in at /console/login first");
+    return std::nullopt;
+  }
+  const std::string presented =
+      req.has_param("csrf_token") ? req.get_param_value("csrf_token") : std::string();
+  if (!csrf_matches(who->session.csrf_token, presented)) {
+    send_text(res, 403, "forbidden: the form's CSRF token is missing or wrong (reload the page)");
+    return std::nullopt;
+  }
+  return who;
+}
+
+#define OPEN_ACCOUNTS(res)                                                                         \
+  auto accounts_opened = open_account_store(options_.database);                                    \
+  if (!accounts_opened) {                                                                          \
+    std::cerr << "muster-server: console: " << accounts_opened.message() << '\n';                  \
+    return send_text(res, 503, "the database is unavailable");                                     \
+  }                                                                                                \
+  AccountStore& accounts = **accounts_opened
+
+void Console::get_login(const httplib::Request& req, httplib::Response& res) {
+  OPEN_ACCOUNTS(res);
+  if (signed_in(req, accounts)) return redirect(res, "/console/");
+  const std::string login_csrf = random_token();
+  std::string cookie = std::string(kLoginCookie) + "=" + login_csrf +
+                       "; Path=/console/login; HttpOnly; SameSite=Strict; Max-Age=3600";
+  if (options_.tls) cookie += "; Secure";
+  res.set_header("Set-Cookie", cookie);
+  send_html(res, 200, web::login_page(login_csrf, ""));
+}
+
+void Console::post_login(const httplib::Request& req, httplib::Response& res) {
+  OPEN_ACCOUNTS(res);
+  // The sign-in form is a POST too: its token is the one set in a cookie with the form.
+  const std::string expected = cookie_value(req, kLoginCookie);
+  const std::string presented =
+      req.has_param("csrf_token") ? req.get_param_value("csrf_token") : std::string();
+  if (!csrf_matches(expected, presented)) {
+    return send_text(res, 403, "forbidden: the sign-in form's token is missing (reload the page)");
+  }
+  const std::string name = req.has_param("username") ? req.get_param_value("username") : "";
+  const std::string password = req.has_param("password") ? req.get_param_value("password") : "";
+  const auto now = SignInThrottle::Clock::now();
+  const std::string account_key = "account:" + name;
+  const std::string address_key = "address:" + req.remote_addr;
+  const long long wait = std::max(account_throttle_.retry_after(account_key, now),
+                                  address_throttle_.retry_after(address_key, now));
+  if (wait > 0) {
+    res.set_header("Retry-After", std::to_string(wait));
+    audit(accounts, name, "sign-in-throttled", req.remote_addr, "");
+    return send_html(res, 429,
+                     web::login_page(presented, "Too many failed sign-ins: try again in " +
+                                                    std::to_string(wait) + " seconds."));
+  }
+  std::optional<ConsoleUser> user;
+  if (valid_user_name(name)) {
+    if (auto found = accounts.user(name)) user = std::move(*found);
+  }
+  // An unknown name costs a hash check too, so the answer's timing does not tell which it was.
+  static const std::string dummy = hash_password("muster-console-dummy-password");
+  const bool ok = user ? verify_password(user->password_hash, password)
+                       : (verify_password(dummy, password) && false);
+  if (!ok) {
+    account_throttle_.failed(account_key, now);
+    address_throttle_.failed(address_key, now);
+    audit(accounts, name, "sign-in-failed", req.remote_addr, "");
+    return send_html(res, 401, web::login_page(presented, "Wrong user name or password."));
+  }
+  account_throttle_.succeeded(account_key);
+  // A fresh token at every sign-in: a cookie planted before cannot become a session.
+  if (const std::string old = cookie_value(req, kSessionCookie); old.size() == 64) {
+    (void)accounts.remove_session(hash_secret(old));
+  }
+  const std::string token = random_token();
+  const Instant created = now_ms();
+  ConsoleSession session{
+      hash_secret(token), user->name, random_token(), created,
+      created + std::chrono::duration_cast<std::chrono::milliseconds>(kConsoleSessionLifetime)};
+  if (auto added = accounts.add_session(session); !added) {
+    std::cerr << "muster-server: console: " << added.message() << '\n';
+    return send_text(res, 503, "the database is unavailable");
+  }
+  audit(accounts, user->name, "sign-in", req.remote_addr, "");
+  res.set_header("Set-Cookie",
+                 session_cookie(token, std::chrono::seconds(kConsoleSessionLifetime).count()));
+  redirect(res, "/console/");
+}
+
+void Console::post_logout(const httplib::Request& req, httplib::Response& res) {
+  OPEN_ACCOUNTS(res);
+  auto who = post_guard(req, res, accounts);
+  if (!who) return;
+  (void)accounts.remove_session(who->session.token_hash);
+  audit(accounts, who->user.name, "sign-out", "", "");
+  res.set_header("Set-Cookie", session_cookie("", 0));
+  redirect(res, "/console/login");
+}
+
+void Console::get_events(const httplib::Request& req, httplib::Response& res) {
+  OPEN_ACCOUNTS(res);
+  auto who = signed_in(req, accounts);
+  if (!who) return redirect(res, "/console/login");
+  auto store = open_server_store(options_.database);
+  if (!store) return send_text(res, 503, "the database is unavailable");
+  auto events = (*store)->events();
+  if (!events) return send_text(res, 503, "the database is unavailable");
+  send_html(res, 200, web::events_page(who->viewer(), *events));
+}
+
+void Console::get_event(const httplib::Request& req, httplib::Response& res, bool json) {
+  OPEN_ACCOUNTS(res);
+  auto who = signed_in(req, accounts);
+  if (!who) {
+    if (json) return send_text(res, 401, "sign in first");
+    return redirect(res, "/console/login");
+  }
+  const std::string event_id = req.matches[1];
+  if (!valid_event_id(event_id)) return send_text(res, 404, "no such event");
+  auto store = open_server_store(options_.database);
+  if (!store) return send_text(res, 503, "the database is unavailable");
+  auto event = (*store)->event(event_id);
+  if (!event) {
+    if (event.code() == DbError::not_found) return send_text(res, 404, "no such event");
+    return send_text(res, 503, "the database is unavailable");
+  }
+  auto rows = compute_credits(**store, *event);
+  if (!rows) {
+    std::cerr << "muster-server: console: " << rows.message() << '\n';
+    return send_text(res, 503, "the counts are unavailable");
+  }
+  const Instant now = now_ms();
+  const auto counts = count_sessions(*event, *rows, now);
+  if (json) {
+    secure_headers(res);
+    res.status = 200;
+    return res.set_content(counts_json(*event, counts, now), "application/json");
+  }
+  auto devices = (*store)->devices();
+  auto scans = (*store)->scans_for_event(event_id);
+  if (!devices || !scans) return send_text(res, 503, "the database is unavailable");
+  const auto doors = door_rows(event_id, *devices, *scans, now);
+  send_html(res, 200, web::event_page(who->viewer(), *event, counts, doors, now));
+}
+
+std::uint64_t Console::scan_generation(ServerStore& store) {
+  std::lock_guard lock(generation_mutex_);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - generation_checked_ >= kLiveCheckEvery) {
+    if (auto count = store.scan_count()) generation_ = *count;
+    generation_checked_ = now;
+  }
+  return generation_;
+}
+
+void Console::get_live(const httplib::Request& req, httplib::Response& res) {
+  {
+    OPEN_ACCOUNTS(res);
+    if (!signed_in(req, accounts)) return send_text(res, 401, "sign in first");
+  }
+  const std::string event_id = req.matches[1];
+  if (!valid_event_id(event_id)) return send_text(res, 404, "no such event");
+  const int limit = std::max(1, options_.threads / 2);
+  if (live_streams_.fetch_add(1) >= limit) {
+    live_streams_.fetch_sub(1);
+    res.set_header("Retry-After", "5");
+    return send_text(res, 503, "too many live pages open; the page still works with a reload");
+  }
+  auto store_opened = open_server_store(options_.database);
+  if (!store_opened) {
+    live_streams_.fetch_sub(1);
+    return send_text(res, 503, "the database is unavailable");
+  }
+  std::shared_ptr<ServerStore> store(std::move(*store_opened));
+  secure_headers(res);
+  res.set_header("X-Accel-Buffering", "no");
+  struct StreamState {
+    std::optional<std::uint64_t> sent;
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point last_write = started;
+  };
+  auto state = std::make_shared<StreamState>();
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [this, store, state](std::size_t, httplib::DataSink& sink) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - state->started >= kLiveStreamLifetime || !sink.is_writable()) {
+          sink.done();
+          return true;
+        }
+        const std::uint64_t generation = scan_generation(*store);
+        std::string out;
+        if (!state->sent) out += "retry: 1000\n\n";
+        if (!state->sent || *state->sent != generation) {
+          out += "event: scans\ndata: " + std::to_string(generation) + "\n\n";
+          state->sent = generation;
+        } else if (now - state->last_write >= kLiveHeartbeat) {
+          out += ": keep-alive\n\n";
+        }
+        if (!out.empty()) {
+          if (!sink.write(out.data(), out.size())) return false;
+          state->last_write = now;
+        } else {
+          std::this_thread::sleep_for(kLiveTick);
+        }
+        return true;
+      },
+      [this](bool) { live_streams_.fetch_sub(1); });
+}
+
+void Console::post_close(const httplib::Request& req, httplib::Response& res) {
+  OPEN_ACCOUNTS(res);
+  auto who = post_guard(req, res, accounts);
+  if (!who) return;
+  const std::string event_id = req.matches[1];
+  if (who->user.role != ConsoleRole::admin) {
+    audit(accounts, who->user.name, "close-event-refused", event_id,
+          "role " + std::string(to_string(who->user.role)));
+    return send_text(res, 403, "forbidden: closing an event needs the admin role");
+  }
+  if (!valid_event_id(event_id)) return send_text(res, 404, "no such event");
+  auto store = open_server_store(options_.database);
+  if (!store) return send_text(res, 503, "the database is unavailable");
+  auto event = (*store)->event(event_id);
+  if (!event)
+    return send_text(res, event.code() == DbError::not_found ? 404 : 503,
+                     event.code() == DbError::not_found ? "no such event"
+                                                        : "the database is unavailable");
+  auto ledger = open_ledger_store(options_.database);
+  if (!ledger) return send_text(res, 503, "the database is unavailable");
+  // The same core as `muster-server close-event` (credit_commands.hpp), without --amend.
+  auto outcome = close_event(**store, **ledger, event_id, now_ms(), false);
+  const std::string words =
+      outcome ? describe_close(event_id, *outcome) : "close-event failed: " + outcome.message();
+  audit(accounts, who->user.name, "close-event", event_id, outcome ? "ok" : outcome.message());
+  send_html(res, outcome ? 200 : 409,
+            web::close_result_page(who->viewer(), *event, words, outcome.ok()));
+}
+
+void Console::get_audit(const httplib::Request& req, httplib::Response& res) {
+  OPEN_ACCOUNTS(res);
+  auto who = signed_in(req, accounts);
+  if (!who) return redirect(res, "/console/login");
+  if (who->user.role != ConsoleRole::admin) {
+    return send_text(res, 403, "forbidden: the audit trail needs the admin role");
+  }
+  auto entries = accounts.audit(500);
+  if (!entries) return send_text(res, 503, "the database is unavailable");
+  send_html(res, 200, web::audit_page(who->viewer(), *entries));
+}
+
+void Console::install(const std::shared_ptr<Console>& self, httplib::Server& s) {
+  s.Get("/console",
+        [](const httplib::Request&, httplib::Response& res) { redirect(res, "/console/"); });
+  s.Get("/console/", [self](const httplib::Request& req, httplib::Response& res) {
+    self->get_events(req, res);
+  });
+  s.Get("/console/login",
+        [self](const httplib::Request& req, httplib::Response& res) { self->get_login(req, res); });
+  s.Post("/console/login", [self](const httplib::Request& req, httplib::Response& res) {
+    self->post_login(req, res);
+  });
+  s.Post("/console/logout", [self](const httplib::Request& req, httplib::Response& res) {
+    self->post_logout(req, res);
+  });
+  s.Get(R"(/console/events/([^/]+))", [self](const httplib::Request& req, httplib::Response& res) {
+    self->get_event(req, res, false);
+  });
+  s.Get(R"(/console/events/([^/]+)/counts)",
+        [self](const httplib::Request& req, httplib::Response& res) {
+          self->get_event(req, res, true);
+        });
+  s.Get(R"(/console/events/([^/]+)/live)",
+        [self](const httplib::Request& req, httplib::Response& res) { self->get_live(req, res); });
+  s.Post(
+      R"(/console/events/([^/]+)/close)",
+      [self](const httplib::Request& req, httplib::Response& res) { self->post_close(req, res); });
+  s.Get("/console/audit",
+        [self](const httplib::Request& req, httplib::Response& res) { self->get_audit(req, res); });
+  s.Get("/console/static/console.css", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "max-age=300");
+    res.set_content(std::string(web::console_css()), "text/css; charset=utf-8");
+  });
+  s.Get("/console/static/console.js", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "max-age=300");
+    res.set_content(std::string(web::console_js()), "text/javascript; charset=utf-8");
+  });
+}
+
+} // namespace
+
+void install_console_routes(httplib::Server& server, const ConsoleOptions& options) {
+  Console::install(std::make_shared<Console>(options), server); // the handlers own it
+}
+
+} // namespace muster::server

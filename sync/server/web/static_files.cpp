@@ -1,0 +1,79 @@
+// The console's stylesheet and its one script, served from the binary (no CDN, no npm): plain
+// CSS and a few lines of JavaScript that re-fetch the counts when the server says scans arrived.
+#include "sync/server/web/static_files.hpp"
+
+namespace muster::server::web {
+
+std::string_view console_css() {
+  return R"css(:root { color-scheme: light; --ink: #1b1f24; --muted: #4a5560; --line: #c9d1d9;
+  --accent: #0b5cad; --danger: #a4161a; --bg: #ffffff; --band: #eef2f6; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 16px/1.5 system-ui, sans-serif; color: var(--ink); background: var(--bg); }
+header { display: flex; gap: 1rem; align-items: center; padding: .75rem 1rem;
+  background: var(--band); border-bottom: 1px solid var(--line); flex-wrap: wrap; }
+header .brand { font-weight: 700; color: var(--ink); text-decoration: none; margin-right: auto; }
+main { padding: 1rem; max-width: 72rem; margin: 0 auto; }
+a { color: var(--accent); }
+a:focus, button:focus, input:focus { outline: 3px solid #f0a500; outline-offset: 2px; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: .5rem; border-bottom: 1px solid var(--line); }
+td.num { text-align: right; font-variant-numeric: tabular-nums; font-size: 1.25rem; }
+form.inline { display: inline; }
+form.login { display: grid; gap: .5rem; max-width: 22rem; }
+input { font: inherit; padding: .5rem; border: 1px solid var(--muted); border-radius: 4px; }
+button { font: inherit; padding: .5rem 1rem; border-radius: 4px; border: 1px solid var(--accent);
+  background: var(--accent); color: #fff; cursor: pointer; }
+.danger { margin-top: 2rem; padding: 1rem; border: 1px solid var(--danger); border-radius: 6px; }
+.danger button { background: var(--danger); border-color: var(--danger); }
+.error { color: var(--danger); font-weight: 600; }
+.status { color: var(--muted); }
+@media (max-width: 40rem) { th, td { padding: .35rem; font-size: .9rem; } }
+)css";
+}
+
+std::string_view console_js() {
+  return R"js('use strict';
+// Live counts: one EventSource per page; each "scans" event re-fetches the counts once (a
+// fetch in flight absorbs further events), so a burst of scans is one request, not a storm.
+(function () {
+  var id = document.body.getAttribute('data-event-id');
+  if (!id || !window.EventSource || !window.fetch) return;
+  var base = '/console/events/' + encodeURIComponent(id);
+  var status = document.querySelector('[data-testid="live-status"]');
+  var busy = false, again = false;
+  function set(testid, value) {
+    var el = document.querySelector('[data-testid="' + testid + '"]');
+    if (el && el.textContent !== String(value)) el.textContent = String(value);
+  }
+  function refresh() {
+    if (busy) { again = true; return; }
+    busy = true;
+    fetch(base + '/counts', { credentials: 'same-origin', cache: 'no-store' })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (d) {
+        if (!d) return;
+        d.sessions.forEach(function (s) {
+          set('arrived-' + s.id, s.arrived);
+          set('inside-' + s.id, s.inside);
+          set('left-' + s.id, s.left_early);
+        });
+        var asOf = document.querySelector('[data-testid="as-of"]');
+        if (asOf) asOf.textContent = new Date(d.as_of).toLocaleTimeString();
+      })
+      .catch(function () {})
+      .then(function () { busy = false; if (again) { again = false; refresh(); } });
+  }
+  var source = new EventSource(base + '/live');
+  var seen = null; // the server's scan generation the counts on screen reflect
+  source.addEventListener('scans', function (e) {
+    if (e.data === seen) return; // a reconnect without news: no fetch
+    seen = e.data;
+    refresh();
+  });
+  source.onopen = function () { if (status) status.textContent = 'live'; };
+  source.onerror = function () { if (status) status.textContent = 'reconnecting'; };
+})();
+)js";
+}
+
+} // namespace muster::server::web
