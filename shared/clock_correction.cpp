@@ -76,7 +76,14 @@ ScanClock correct_scan_clock(const Scan& scan, std::span<const ClockSample> devi
     const Instant asserted =
         scan.kind == ScanKind::correction ? scan.effective_time : scan.wall_time;
     const std::int64_t at = ms(asserted) + clock.offset_ms; // both bounded: cannot overflow
-    const std::int64_t receipt = ms(*received_at);
+    // Attendance counts times rounded to the second (counted_time): the latest instant that
+    // does not round past the receipt is its second's start + 499 ms.
+    const std::int64_t receipt = std::chrono::floor<std::chrono::seconds>(
+                                     Instant{std::chrono::milliseconds{ms(*received_at)}})
+                                         .time_since_epoch()
+                                         .count() *
+                                     1000 +
+                                 499;
     if (at > receipt) {
       // A sample's own uncertainty may put a scan a few ms after its receipt; that is noise,
       // not a clock the server must distrust.

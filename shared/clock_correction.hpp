@@ -48,7 +48,9 @@ struct ScanClock {
 
 // The clock of one scan from its device's samples (any order; samples of other boots are
 // ignored). Without a sample of the scan's boot (or without a boot id) the carried offset
-// stays and the scan is not verified. A corrected time is never later than `received_at`.
+// stays and the scan is not verified. A corrected time never counts (to the second,
+// counted_time) later than `received_at`; a scan moved back for that is `bounded` (except a
+// verified scan within a second of its receipt: the sample's own uncertainty).
 ScanClock correct_scan_clock(const Scan& scan, std::span<const ClockSample> device_samples,
                              std::optional<Instant> received_at);
 

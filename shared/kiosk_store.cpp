@@ -1346,12 +1346,13 @@ Result<Ok, StoreError> KioskStore::mark_clock_samples_sent(std::int64_t up_to_id
 Result<std::optional<ClockSample>, StoreError>
 KioskStore::latest_clock_sample(std::string_view boot_id) const {
   constexpr std::string_view kAction = "reading clock samples";
-  auto statement = state_->prepare("SELECT " + std::string(kSampleColumns) +
-                                       " FROM clock_samples WHERE ?1 = '' OR boot_id = ?1 "
-                                       "ORDER BY id DESC LIMIT 1",
+  // Two statements: an empty text may bind as NULL, which equals nothing.
+  auto statement = state_->prepare("SELECT " + std::string(kSampleColumns) + " FROM clock_samples" +
+                                       (boot_id.empty() ? "" : " WHERE boot_id = ?1") +
+                                       " ORDER BY id DESC LIMIT 1",
                                    kAction);
   if (!statement) return statement.error();
-  statement->bind(1, boot_id);
+  if (!boot_id.empty()) statement->bind(1, boot_id);
   auto row = statement->step();
   if (!row) return state_->error(row.error(), kAction);
   if (!*row) return std::optional<ClockSample>{};

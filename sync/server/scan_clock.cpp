@@ -9,8 +9,8 @@
 namespace muster::server {
 namespace {
 
-// Corrections smaller than this are network noise in the kiosk's own estimate, not a clock the
-// form should mention.
+// Offsets smaller than this are a clock that was right (network noise), not one the form
+// should mention.
 constexpr std::int64_t kNotableChangeMs = 60'000;
 
 } // namespace
@@ -72,8 +72,9 @@ std::vector<std::string> clock_notes(const Event& event, const Session& session,
     if (clock.bounded) bounded = true;
     // Scans from before boot ids existed claim nothing about their clock: no flag.
     if (!clock.verified && !scan.boot_id.empty()) not_verified = true;
-    if (clock.verified && std::abs(clock.change_ms()) >= kNotableChangeMs) {
-      changes.insert((clock.change_ms() + (clock.change_ms() < 0 ? -30'000 : 30'000)) / 60'000);
+    // What the proof did to the kiosk's wall time (a clock 2 h fast: "-2 h 00 min").
+    if (clock.verified && std::abs(clock.offset_ms) >= kNotableChangeMs) {
+      changes.insert((clock.offset_ms + (clock.offset_ms < 0 ? -30'000 : 30'000)) / 60'000);
     }
   }
   std::vector<std::string> notes;

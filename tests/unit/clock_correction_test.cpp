@@ -112,7 +112,17 @@ TEST(ClockCorrection, NeverLaterThanTheServerReceivedIt) {
   const Instant receipt = true_time(1'200'000);
   const ScanClock clock = correct_scan_clock(fast, {}, receipt);
   EXPECT_TRUE(clock.bounded);
-  EXPECT_EQ(corrected(fast, clock), receipt);
+  // As late as possible without counting (to the second) after the receipt.
+  Scan placed = fast;
+  placed.clock_offset_ms = clock.offset_ms;
+  EXPECT_EQ(counted_time(placed), receipt);
+  EXPECT_EQ(corrected_time(placed), receipt + milliseconds{499});
+  // A verified scan a few ms past its receipt (the sample's uncertainty) is not flagged.
+  const std::vector<ClockSample> samples{sample_at("boot-a", 1'000'300, 0)};
+  const Scan early = scan_at("boot-a", 1'000'200, 0);
+  const ScanClock noise = correct_scan_clock(early, samples, true_time(1'000'100));
+  EXPECT_TRUE(noise.verified);
+  EXPECT_FALSE(noise.bounded);
 }
 
 TEST(ClockCorrection, OrderOfSamplesDoesNotMatter) {
