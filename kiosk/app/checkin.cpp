@@ -241,7 +241,10 @@ Checkin::ClockView Checkin::clock_view(Instant wall, std::chrono::milliseconds m
     const std::int64_t wall_moved =
         saturating_sub(wall_ms, clamp_plausible_ms(sample.device_wall.time_since_epoch().count()));
     constexpr std::int64_t kMinuteMs = 60'000;
-    if (std::abs(saturating_sub(wall_moved, elapsed)) > kMinuteMs) view.suspect = true;
+    if (std::abs(saturating_sub(wall_moved, elapsed)) > kMinuteMs) {
+      view.suspect = true;
+      view.wall_jumped = true;
+    }
   }
   if (!event_.sessions.empty()) {
     const auto [first, last] = std::minmax_element(
@@ -253,6 +256,7 @@ Checkin::ClockView Checkin::clock_view(Instant wall, std::chrono::milliseconds m
     if (today < format_local(first->start, zone(), "%Y-%m-%d") ||
         today > format_local(latest_end, zone(), "%Y-%m-%d")) {
       view.suspect = true;
+      view.outside_event = true;
     }
     (void)last;
   }

@@ -174,6 +174,8 @@ class Checkin {
     // The wall clock moved more than a minute against the monotonic clock since this boot's
     // last sample, or the estimated date lies outside the event's days: staff should look.
     bool suspect = false;
+    bool wall_jumped = false;    // the first reason above
+    bool outside_event = false;  // the second
     [[nodiscard]] Instant estimate(Instant wall) const {
       return wall + std::chrono::milliseconds(offset_ms);
     }

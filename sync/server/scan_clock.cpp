@@ -25,11 +25,13 @@ DbResult<ClockedScans> clocked_scans_for_event(ServerStore& store, std::string_v
   std::map<std::string, std::vector<ClockSample>, std::less<>> by_device;
   for (DeviceClockSample& item : *samples)
     by_device[item.device_id].push_back(std::move(item.sample));
+  ClockedScans out;
+  for (const auto& entry : by_device)
+    out.sampled_devices.insert(entry.first);
   std::map<std::pair<std::string, std::uint64_t>, Instant> received;
   for (const ScanReceipt& receipt : *receipts)
     received.emplace(std::make_pair(receipt.device_id, receipt.sequence), receipt.received_at);
 
-  ClockedScans out;
   out.clocks.reserve(scans->size());
   static const std::vector<ClockSample> kNone;
   for (Scan& scan : *scans) {
@@ -70,8 +72,12 @@ std::vector<std::string> clock_notes(const Event& event, const Session& session,
     if (at < window_start || at > session.end) continue;
     const ScanClock& clock = clocked.clocks[i];
     if (clock.bounded) bounded = true;
-    // Scans from before boot ids existed claim nothing about their clock: no flag.
-    if (!clock.verified && !scan.boot_id.empty()) not_verified = true;
+    // Scans from before boot ids existed, or of a device that never measured its clock, claim
+    // nothing about their clock: no flag.
+    if (!clock.verified && !scan.boot_id.empty() &&
+        clocked.sampled_devices.contains(scan.device_id)) {
+      not_verified = true;
+    }
     // What the proof did to the kiosk's wall time (a clock 2 h fast: "-2 h 00 min").
     if (clock.verified && std::abs(clock.offset_ms) >= kNotableChangeMs) {
       changes.insert((clock.offset_ms + (clock.offset_ms < 0 ? -30'000 : 30'000)) / 60'000);

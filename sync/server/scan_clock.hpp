@@ -3,6 +3,7 @@
 // placed in true time from its device's clock samples (shared/clock_correction.hpp). The stored
 // scans never change; credit, forms and review read these corrected copies, so any order of
 // syncs gives the same result once the same scans and samples are in.
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,9 @@ struct ClockedScans {
   // wall time, monotonic time and boot id kept); in the store's order.
   std::vector<Scan> scans;
   std::vector<ScanClock> clocks; // parallel to scans: the carried offset and the flags
+  // Devices that sent at least one clock sample. Only their unverified scans are flagged: a
+  // client that never measures its clock (or predates samples) gives nothing to judge by.
+  std::set<std::string, std::less<>> sampled_devices;
 };
 
 DbResult<ClockedScans> clocked_scans_for_event(ServerStore& store, std::string_view event_id);

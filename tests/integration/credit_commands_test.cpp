@@ -1134,6 +1134,7 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
         "ALTER TABLE attendees DROP COLUMN provisional; ALTER TABLE attendees DROP COLUMN same_as;"
         "DROP TABLE device_certificates; DROP TABLE preapprovals;"
         "ALTER TABLE events DROP COLUMN lead_time_min; DROP INDEX scans_by_event_received;"
+        "ALTER TABLE scans DROP COLUMN boot_id; DROP TABLE clock_samples;"  // migration 6
         "UPDATE schema_version SET version = 1;";
     char* error = nullptr;
     const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
@@ -1153,8 +1154,8 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
                                &statement, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(statement, 0), 5);
-  EXPECT_EQ(sqlite3_column_int(statement, 1), 5); // rows for 1, 2, 3, 4 and 5
+  EXPECT_EQ(sqlite3_column_int(statement, 0), 6);
+  EXPECT_EQ(sqlite3_column_int(statement, 1), 6); // rows for 1 to 6
   sqlite3_finalize(statement);
   sqlite3_close(db);
   auto count = store()->scan_count();
