@@ -75,10 +75,9 @@ Instant corrected_time(const Scan& scan) {
   const Instant asserted =
       scan.kind == ScanKind::correction ? scan.effective_time : scan.wall_time;
   // Saturating: a forged int64 extreme must not overflow (shared/clock_correction.hpp).
-  const std::int64_t at = clamp_plausible_ms(
-      saturating_add(clamp_plausible_ms(asserted.time_since_epoch().count()),
-                     std::clamp<std::int64_t>(scan.clock_offset_ms, -kPlausibleMaxMs * 2,
-                                              kPlausibleMaxMs * 2)));
+  const std::int64_t at = clamp_plausible_ms(saturating_add(
+      clamp_plausible_ms(asserted.time_since_epoch().count()),
+      std::clamp<std::int64_t>(scan.clock_offset_ms, -kPlausibleMaxMs * 2, kPlausibleMaxMs * 2)));
   return Instant{std::chrono::milliseconds{at}};
 }
 

@@ -1331,8 +1331,7 @@ KioskStore::unsent_clock_samples(std::size_t limit) const {
   }
 }
 
-Result<Ok, StoreError> KioskStore::mark_clock_samples_sent(std::int64_t up_to_id,
-                                                           Instant sent_at) {
+Result<Ok, StoreError> KioskStore::mark_clock_samples_sent(std::int64_t up_to_id, Instant sent_at) {
   constexpr std::string_view kAction = "saving that the server stored the clock samples";
   if (auto refused = state_->refuse_if_read_only(kAction); !refused) return refused.error();
   auto statement = state_->prepare(

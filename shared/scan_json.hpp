@@ -47,8 +47,8 @@ struct ScanBatch {
   std::vector<ClockSample> clock_samples;
 };
 
-// {"event_id"?: "...", "scans": [scan, ...], "clock_samples"?: [sample, ...]}. device_id may be omitted in a scan (the path's
-// device is meant); it is left empty here and filled by the caller.
+// {"event_id"?: "...", "scans": [scan, ...], "clock_samples"?: [sample, ...]}. device_id may be
+// omitted in a scan (the path's device is meant); it is left empty here and filled by the caller.
 Result<ScanBatch, BodyError> parse_scan_batch(std::string_view body);
 
 // One scan as a JSON object text (every field written), and a batch body.

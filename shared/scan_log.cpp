@@ -88,7 +88,7 @@ std::string canonical_bytes(const Scan& scan) {
   std::string out;
   out.reserve(256 + scan.badge_payload.size() + scan.reason.size());
   const bool with_boot = !scan.boot_id.empty();
-  append_str(out, with_boot                ? kFormatTagWithBoot
+  append_str(out, with_boot              ? kFormatTagWithBoot
                   : scan.details.empty() ? kFormatTag
                                          : kFormatTagWithDetails);
   append_str(out, scan.device_id);

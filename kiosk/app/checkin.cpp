@@ -247,18 +247,18 @@ Checkin::ClockView Checkin::clock_view(Instant wall, std::chrono::milliseconds m
     }
   }
   if (!event_.sessions.empty()) {
-    const auto [first, last] = std::minmax_element(
-        event_.sessions.begin(), event_.sessions.end(),
-        [](const Session& a, const Session& b) { return a.start < b.start; });
+    const auto first =
+        std::min_element(event_.sessions.begin(), event_.sessions.end(),
+                         [](const Session& a, const Session& b) { return a.start < b.start; });
     Instant latest_end = first->end;
-    for (const Session& s : event_.sessions) latest_end = std::max(latest_end, s.end);
+    for (const Session& s : event_.sessions)
+      latest_end = std::max(latest_end, s.end);
     const std::string today = format_local(view.estimate(wall), zone(), "%Y-%m-%d");
     if (today < format_local(first->start, zone(), "%Y-%m-%d") ||
         today > format_local(latest_end, zone(), "%Y-%m-%d")) {
       view.suspect = true;
       view.outside_event = true;
     }
-    (void)last;
   }
   return view;
 }
@@ -394,8 +394,8 @@ CheckinOutcome Checkin::accept(const RawScan& scan) {
   // A kiosk that synced before but whose clock since a reboot shows a day outside the event
   // cannot tell the session: the door keeps recording (in the room's first session; the server
   // places it by room and corrected time once a sample of this boot arrives, or flags it).
-  const bool clock_lost = !clock.verified && clock.suspect && clock.synced_before &&
-                          boot_id_ != kSimulatedBootId;
+  const bool clock_lost =
+      !clock.verified && clock.suspect && clock.synced_before && boot_id_ != kSimulatedBootId;
   if (!session && clock_lost) session = room_fallback_session();
   if (session) describe_session(outcome, *session);
 

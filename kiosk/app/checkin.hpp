@@ -28,8 +28,8 @@
 
 #include "kiosk/app/kiosk_settings.hpp"
 #include "kiosk/scan/raw_scan.hpp"
-#include "shared/boot_id.hpp"
 #include "shared/badge.hpp"
+#include "shared/boot_id.hpp"
 #include "shared/domain.hpp"
 #include "shared/kiosk_store.hpp"
 #include "shared/presence.hpp"
@@ -168,14 +168,14 @@ class Checkin {
 
   // What the kiosk knows of its clock at a scan (sync/PROTOCOL.md "Clock").
   struct ClockView {
-    std::int64_t offset_ms = 0;  // server - device: what the scan carries
-    bool verified = false;       // from a clock sample of this boot (monotonic: exact)
-    bool synced_before = false;  // the kiosk has a clock sample of some boot
+    std::int64_t offset_ms = 0; // server - device: what the scan carries
+    bool verified = false;      // from a clock sample of this boot (monotonic: exact)
+    bool synced_before = false; // the kiosk has a clock sample of some boot
     // The wall clock moved more than a minute against the monotonic clock since this boot's
     // last sample, or the estimated date lies outside the event's days: staff should look.
     bool suspect = false;
-    bool wall_jumped = false;    // the first reason above
-    bool outside_event = false;  // the second
+    bool wall_jumped = false;   // the first reason above
+    bool outside_event = false; // the second
     [[nodiscard]] Instant estimate(Instant wall) const {
       return wall + std::chrono::milliseconds(offset_ms);
     }

@@ -169,7 +169,7 @@ constexpr std::string_view kScanColumns =
     "device_id, seq, attendee_id, badge_serial, badge_payload, session_id, kind, wall_ms, "
     "monotonic_ms, clock_offset_ms, correction, effective_ms, staff_id, reason, voids_device_id, "
     "voids_sequence, prev_hash, hash, details, boot_id";
-constexpr std::size_t kScanColumnCount = 20;  // the columns of kScanColumns
+constexpr std::size_t kScanColumnCount = 20; // the columns of kScanColumns
 constexpr std::string_view kBadgeColumns =
     "serial, attendee_id, event_id, key_id, payload, issued_at, revoked_at";
 constexpr std::string_view kDeviceColumns = "id, name, event_id, token_hash, created_at, last_seen";
@@ -1236,8 +1236,7 @@ public:
     return out;
   }
 
-  DbResult<Ok> store_clock_samples(std::string_view device_id,
-                                   std::span<const ClockSample> samples,
+  DbResult<Ok> store_clock_samples(std::string_view device_id, std::span<const ClockSample> samples,
                                    Instant received_at) override {
     if (auto ready = ensure_schema(); !ready) return ready.error();
     if (samples.empty()) return Ok{};
@@ -1264,8 +1263,8 @@ public:
     return tx->commit();
   }
 
-  DbResult<std::vector<DeviceClockSample>> clock_samples_for_event(
-      std::string_view event_id) override {
+  DbResult<std::vector<DeviceClockSample>>
+  clock_samples_for_event(std::string_view event_id) override {
     if (auto ready = ensure_schema(); !ready) return ready.error();
     auto rows = db_->exec(
         "SELECT c.device_id, c.boot_id, c.server_ms, c.device_wall_ms, c.monotonic_ms, "

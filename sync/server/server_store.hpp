@@ -215,8 +215,8 @@ class ServerStore {
                                            std::span<const ClockSample> samples,
                                            Instant received_at) = 0;
   // The samples of every device of the event, ordered by device, boot, monotonic time.
-  virtual DbResult<std::vector<DeviceClockSample>> clock_samples_for_event(
-      std::string_view event_id) = 0;
+  virtual DbResult<std::vector<DeviceClockSample>>
+  clock_samples_for_event(std::string_view event_id) = 0;
   // When each scan of the event was first stored, ordered by device and sequence.
   virtual DbResult<std::vector<ScanReceipt>> scan_receipts(std::string_view event_id) = 0;
 

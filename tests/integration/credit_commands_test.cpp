@@ -1134,7 +1134,7 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
         "ALTER TABLE attendees DROP COLUMN provisional; ALTER TABLE attendees DROP COLUMN same_as;"
         "DROP TABLE device_certificates; DROP TABLE preapprovals;"
         "ALTER TABLE events DROP COLUMN lead_time_min; DROP INDEX scans_by_event_received;"
-        "ALTER TABLE scans DROP COLUMN boot_id; DROP TABLE clock_samples;"  // migration 6
+        "ALTER TABLE scans DROP COLUMN boot_id; DROP TABLE clock_samples;" // migration 6
         "UPDATE schema_version SET version = 1;";
     char* error = nullptr;
     const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);

@@ -592,7 +592,7 @@ TEST_F(CheckinClockTest, WallClockTwoHoursFastStillChoosesTheTrueSessionAndWarns
   EXPECT_EQ(outcome.session_id, "S1");
   ASSERT_TRUE(outcome.recorded.has_value());
   EXPECT_EQ(outcome.recorded->boot_id, "boot-a");
-  EXPECT_EQ(outcome.recorded->wall_time, wall);  // the original is kept
+  EXPECT_EQ(outcome.recorded->wall_time, wall); // the original is kept
   EXPECT_EQ(corrected_time(*outcome.recorded), at("2026-12-03T14:45:00Z"));
 }
 
@@ -600,8 +600,8 @@ TEST_F(CheckinClockTest, ARebootWithADateOutsideTheEventKeepsRecording) {
   const Instant synced = at("2026-12-03T14:00:00Z");
   ASSERT_TRUE(store_->add_clock_sample({"boot-a", synced, synced, 1'000'000, 2}).ok());
   auto checkin = open_checkin();
-  checkin.set_boot_id("boot-b");  // rebooted: no sample of this boot
-  const Instant wall = at("2026-11-30T14:45:00Z");  // three days slow
+  checkin.set_boot_id("boot-b");                   // rebooted: no sample of this boot
+  const Instant wall = at("2026-11-30T14:45:00Z"); // three days slow
   const auto view = checkin.clock_view(wall, std::chrono::milliseconds{5000});
   EXPECT_FALSE(view.verified);
   EXPECT_TRUE(view.outside_event);
@@ -613,5 +613,5 @@ TEST_F(CheckinClockTest, ARebootWithADateOutsideTheEventKeepsRecording) {
   EXPECT_EQ(outcome.recorded->wall_time, wall);
 }
 
-}  // namespace
-}  // namespace muster::kiosk
+} // namespace
+} // namespace muster::kiosk

@@ -152,9 +152,9 @@ TEST(KioskStore, CreatesANewFileAtTheLatestSchema) {
   EXPECT_EQ(raw.integer("PRAGMA user_version"), kKioskSchemaVersion);
   EXPECT_EQ(raw.integer("PRAGMA application_id"), 0x4D53544B);
   const auto tables = raw.column("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY 1");
-  EXPECT_EQ(tables, (std::vector<std::string>{"clock_samples", "event", "peer_scans",
-                                              "revoked_serials", "roster", "scans", "sessions",
-                                              "settings", "sync_cursors"}));
+  EXPECT_EQ(tables,
+            (std::vector<std::string>{"clock_samples", "event", "peer_scans", "revoked_serials",
+                                      "roster", "scans", "sessions", "settings", "sync_cursors"}));
 }
 
 TEST(KioskStore, UsesWalAndFullSynchronousAndForeignKeys) {
@@ -402,7 +402,7 @@ TEST(KioskStore, ClockSamplesWaitUntilTheServerStoredThem) {
   EXPECT_FALSE(store.latest_clock_sample()->has_value());
   ASSERT_TRUE(store.add_clock_sample({"boot-a", t, t + std::chrono::hours{2}, 1000, 3}).ok());
   ASSERT_TRUE(store.add_clock_sample({"boot-b", t, t, 50, 2}).ok());
-  EXPECT_FALSE(store.add_clock_sample({"", t, t, 1, 1}).ok());  // a sample needs its boot
+  EXPECT_FALSE(store.add_clock_sample({"", t, t, 1, 1}).ok()); // a sample needs its boot
   auto unsent = store.unsent_clock_samples(10);
   ASSERT_TRUE(unsent.ok());
   ASSERT_EQ(unsent->size(), 2U);

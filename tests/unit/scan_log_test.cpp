@@ -140,8 +140,9 @@ TEST(ScanLog, BootIdUsesTheV3TagAfterDetails) {
   const std::string bytes = canonical_bytes(scan);
   EXPECT_EQ(hex_of(bytes.substr(0, 22)), "000000000000000e" + hex_of("muster-scan-v3"));
   // "str details" (empty here) then "str boot_id", then prev_hash.
-  EXPECT_EQ(hex_of(bytes.substr(bytes.size() - 32 - 8 - 14, 8 + 14)),
-            "0000000000000000" "0000000000000006" + hex_of("boot-1"));
+  EXPECT_EQ(hex_of(bytes.substr(bytes.size() - 32 - 8 - 14, 8 + 14)), "0000000000000000"
+                                                                      "0000000000000006" +
+                                                                          hex_of("boot-1"));
   // The boot id is hashed: changing it breaks the scan's hash; without one, v1 as before.
   Scan other = scan;
   other.boot_id = "boot-2";
