@@ -17,6 +17,7 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev xvfb xauth libgl1-mesa-dri poppler-utils
   clang libclang-rt-14-dev libzbar-dev
+  faketime   # clock tests: a kiosk whose wall clock lies (tests/integration/clock_skew_test.cpp)
   dpkg-dev file   # .deb packages: cpack's dpkg-shlibdeps
   chromium chromium-driver python3-selenium   # the web console's browser tests (tests/web)
 )

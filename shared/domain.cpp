@@ -1,6 +1,9 @@
 #include "shared/domain.hpp"
 
 #include <algorithm>
+
+#include "shared/clock_correction.hpp"
+
 #include <array>
 #include <utility>
 
@@ -82,7 +85,11 @@ std::optional<Correction> parse_correction(std::string_view text) {
 Instant corrected_time(const Scan& scan) {
   const Instant asserted =
       scan.kind == ScanKind::correction ? scan.effective_time : scan.wall_time;
-  return asserted + std::chrono::milliseconds(scan.clock_offset_ms);
+  // Saturating: a forged int64 extreme must not overflow (shared/clock_correction.hpp).
+  const std::int64_t at = clamp_plausible_ms(saturating_add(
+      clamp_plausible_ms(asserted.time_since_epoch().count()),
+      std::clamp<std::int64_t>(scan.clock_offset_ms, -kPlausibleMaxMs * 2, kPlausibleMaxMs * 2)));
+  return Instant{std::chrono::milliseconds{at}};
 }
 
 Instant counted_time(const Scan& scan) {

@@ -136,6 +136,10 @@ struct Scan {
   Instant wall_time;                  // the device's wall clock at the scan
   std::int64_t monotonic_ms = 0;      // the device's monotonic clock at the scan
   std::int64_t clock_offset_ms = 0;   // estimate of (server clock - device clock) at the scan
+  // The device's boot (/proc/sys/kernel/random/boot_id) its monotonic clock counts from: the
+  // server corrects the time from a clock sample of the same boot (shared/clock_correction.hpp).
+  // Empty on scans recorded before boot ids existed. Hashed with the scan (muster-scan-v3).
+  std::string boot_id;
 
   // Staff corrections only (kind == correction).
   Correction correction = Correction::none;

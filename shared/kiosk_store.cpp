@@ -229,12 +229,44 @@ SELECT attendee_id, first_name, last_name, role, municipality, search_key FROM r
 DROP TABLE roster;
 ALTER TABLE roster_v6 RENAME TO roster;
 )sql",
+    // 7: clocks that lie. Each scan's boot id (hashed: muster-scan-v3) and the clock samples of
+    // each sync (server time beside this device's wall and monotonic clocks of one boot),
+    // which travel to the server with the scans; `sent_at_ms` is set once the server stored them.
+    R"sql(
+ALTER TABLE scans ADD COLUMN boot_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE peer_scans ADD COLUMN boot_id TEXT NOT NULL DEFAULT '';
+DROP TRIGGER scans_refuse_fact_update;
+CREATE TRIGGER scans_refuse_fact_update BEFORE UPDATE ON scans
+WHEN NEW.device_id IS NOT OLD.device_id OR NEW.sequence IS NOT OLD.sequence
+  OR NEW.attendee_id IS NOT OLD.attendee_id OR NEW.badge_serial IS NOT OLD.badge_serial
+  OR NEW.badge_payload IS NOT OLD.badge_payload OR NEW.session_id IS NOT OLD.session_id
+  OR NEW.kind IS NOT OLD.kind OR NEW.wall_time_ms IS NOT OLD.wall_time_ms
+  OR NEW.monotonic_ms IS NOT OLD.monotonic_ms OR NEW.clock_offset_ms IS NOT OLD.clock_offset_ms
+  OR NEW.correction IS NOT OLD.correction OR NEW.effective_time_ms IS NOT OLD.effective_time_ms
+  OR NEW.staff_id IS NOT OLD.staff_id OR NEW.reason IS NOT OLD.reason
+  OR NEW.voids_device_id IS NOT OLD.voids_device_id
+  OR NEW.voids_sequence IS NOT OLD.voids_sequence
+  OR NEW.prev_hash IS NOT OLD.prev_hash OR NEW.hash IS NOT OLD.hash
+  OR NEW.details IS NOT OLD.details OR NEW.boot_id IS NOT OLD.boot_id
+BEGIN
+  SELECT RAISE(ABORT, 'scans are append-only: only the sync acknowledgement may change');
+END;
+CREATE TABLE clock_samples (
+  id INTEGER PRIMARY KEY,
+  boot_id TEXT NOT NULL CHECK (boot_id <> ''),
+  server_time_ms INTEGER NOT NULL,
+  device_wall_ms INTEGER NOT NULL,
+  monotonic_ms INTEGER NOT NULL,
+  uncertainty_ms INTEGER NOT NULL,
+  sent_at_ms INTEGER
+) STRICT;
+)sql",
 };
 
 constexpr std::string_view kScanColumns =
     "device_id, sequence, attendee_id, badge_serial, badge_payload, session_id, kind, "
     "wall_time_ms, monotonic_ms, clock_offset_ms, correction, effective_time_ms, staff_id, "
-    "reason, voids_device_id, voids_sequence, prev_hash, hash, details";
+    "reason, voids_device_id, voids_sequence, prev_hash, hash, details, boot_id";
 
 constexpr std::string_view kRosterColumns =
     "attendee_id, first_name, last_name, role, municipality";
@@ -346,6 +378,7 @@ Scan read_scan(const Statement& row) {
   scan.prev_hash = to_digest(row.column_blob(16));
   scan.hash = to_digest(row.column_blob(17));
   scan.details = row.column_text(18);
+  scan.boot_id = row.column_text(19);
   return scan;
 }
 
@@ -1034,7 +1067,7 @@ Result<Scan, StoreError> KioskStore::append_scan(Scan draft) {
   auto insert = state_->prepare(
       "INSERT INTO scans (" + std::string(kScanColumns) +
           ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-          "?18, ?19)",
+          "?18, ?19, ?20)",
       kAction);
   if (!insert) return insert.error();
   insert->bind(1, draft.device_id).bind(2, to_sql(draft.sequence)).bind(3, draft.attendee_id);
@@ -1045,6 +1078,7 @@ Result<Scan, StoreError> KioskStore::append_scan(Scan draft) {
   insert->bind(13, draft.staff_id).bind(14, draft.reason).bind(15, draft.voids_device_id);
   insert->bind(16, to_sql(draft.voids_sequence));
   insert->bind_blob(17, draft.prev_hash).bind_blob(18, draft.hash).bind(19, draft.details);
+  insert->bind(20, draft.boot_id);
   if (auto done = insert->run(); !done) return state_->error(done.error(), kAction);
   // synchronous=FULL: COMMIT returns only once the WAL is on the disk.
   if (auto committed = transaction->commit(); !committed) {
@@ -1091,7 +1125,7 @@ Result<std::uint64_t, StoreError> KioskStore::add_peer_scans(std::span<const Sca
   auto insert = state_->prepare(
       "INSERT OR IGNORE INTO peer_scans (" + std::string(kScanColumns) +
           ") SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-          "?18, ?19 WHERE NOT EXISTS (SELECT 1 FROM scans WHERE device_id = ?1)",
+          "?18, ?19, ?20 WHERE NOT EXISTS (SELECT 1 FROM scans WHERE device_id = ?1)",
       kAction);
   if (!insert) return insert.error();
   std::uint64_t added = 0;
@@ -1116,7 +1150,8 @@ Result<std::uint64_t, StoreError> KioskStore::add_peer_scans(std::span<const Sca
         .bind(16, static_cast<std::int64_t>(scan.voids_sequence))
         .bind_blob(17, scan.prev_hash)
         .bind_blob(18, scan.hash)
-        .bind(19, scan.details);
+        .bind(19, scan.details)
+        .bind(20, scan.boot_id);
     if (auto done = insert->run(); !done) return state_->error(done.error(), kAction);
     added += static_cast<std::uint64_t>(sqlite3_changes(state_->db()));
   }
@@ -1260,6 +1295,84 @@ Result<std::optional<std::string>, StoreError> KioskStore::setting(std::string_v
 
 Result<Ok, StoreError> KioskStore::set_setting(std::string_view key, std::string_view value) {
   return state_->set_text("settings", "key", key, value);
+}
+
+// ---- Clock samples ----------------------------------------------------------------------------
+
+namespace {
+constexpr std::string_view kSampleColumns =
+    "id, boot_id, server_time_ms, device_wall_ms, monotonic_ms, uncertainty_ms";
+
+std::pair<std::int64_t, ClockSample> read_sample(const Statement& row) {
+  ClockSample sample;
+  sample.boot_id = row.column_text(1);
+  sample.server_time = from_ms(row.column_int64(2));
+  sample.device_wall = from_ms(row.column_int64(3));
+  sample.monotonic_ms = row.column_int64(4);
+  sample.uncertainty_ms = row.column_int64(5);
+  return {row.column_int64(0), std::move(sample)};
+}
+} // namespace
+
+Result<Ok, StoreError> KioskStore::add_clock_sample(const ClockSample& sample) {
+  constexpr std::string_view kAction = "saving a clock sample";
+  if (auto refused = state_->refuse_if_read_only(kAction); !refused) return refused.error();
+  if (sample.boot_id.empty()) return fail(StoreError::invalid, "a clock sample needs a boot id");
+  auto insert = state_->prepare("INSERT INTO clock_samples (boot_id, server_time_ms, "
+                                "device_wall_ms, monotonic_ms, uncertainty_ms) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5)",
+                                kAction);
+  if (!insert) return insert.error();
+  insert->bind(1, sample.boot_id).bind(2, to_ms(sample.server_time));
+  insert->bind(3, to_ms(sample.device_wall)).bind(4, sample.monotonic_ms);
+  insert->bind(5, sample.uncertainty_ms);
+  if (auto done = insert->run(); !done) return state_->error(done.error(), kAction);
+  return Ok{};
+}
+
+Result<std::vector<std::pair<std::int64_t, ClockSample>>, StoreError>
+KioskStore::unsent_clock_samples(std::size_t limit) const {
+  constexpr std::string_view kAction = "reading clock samples";
+  auto statement = state_->prepare("SELECT " + std::string(kSampleColumns) +
+                                       " FROM clock_samples WHERE sent_at_ms IS NULL "
+                                       "ORDER BY id LIMIT ?1",
+                                   kAction);
+  if (!statement) return statement.error();
+  statement->bind(1, to_sql(limit));
+  std::vector<std::pair<std::int64_t, ClockSample>> samples;
+  for (;;) {
+    auto row = statement->step();
+    if (!row) return state_->error(row.error(), kAction);
+    if (!*row) return samples;
+    samples.push_back(read_sample(*statement));
+  }
+}
+
+Result<Ok, StoreError> KioskStore::mark_clock_samples_sent(std::int64_t up_to_id, Instant sent_at) {
+  constexpr std::string_view kAction = "saving that the server stored the clock samples";
+  if (auto refused = state_->refuse_if_read_only(kAction); !refused) return refused.error();
+  auto statement = state_->prepare(
+      "UPDATE clock_samples SET sent_at_ms = ?1 WHERE id <= ?2 AND sent_at_ms IS NULL", kAction);
+  if (!statement) return statement.error();
+  statement->bind(1, to_ms(sent_at)).bind(2, up_to_id);
+  if (auto done = statement->run(); !done) return state_->error(done.error(), kAction);
+  return Ok{};
+}
+
+Result<std::optional<ClockSample>, StoreError>
+KioskStore::latest_clock_sample(std::string_view boot_id) const {
+  constexpr std::string_view kAction = "reading clock samples";
+  // Two statements: an empty text may bind as NULL, which equals nothing.
+  auto statement = state_->prepare("SELECT " + std::string(kSampleColumns) + " FROM clock_samples" +
+                                       (boot_id.empty() ? "" : " WHERE boot_id = ?1") +
+                                       " ORDER BY id DESC LIMIT 1",
+                                   kAction);
+  if (!statement) return statement.error();
+  if (!boot_id.empty()) statement->bind(1, boot_id);
+  auto row = statement->step();
+  if (!row) return state_->error(row.error(), kAction);
+  if (!*row) return std::optional<ClockSample>{};
+  return std::optional<ClockSample>{read_sample(*statement).second};
 }
 
 } // namespace muster

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "shared/clock_correction.hpp"
 #include "shared/domain.hpp"
 #include "shared/result.hpp"
 #include "shared/scan_log.hpp"
@@ -38,7 +39,7 @@ enum class StoreError : std::uint8_t {
 std::string_view to_string(StoreError error);
 
 // The schema version this code writes; each migration step moves PRAGMA user_version by one.
-inline constexpr int kKioskSchemaVersion = 6;
+inline constexpr int kKioskSchemaVersion = 7;
 
 struct StoreOptions {
   // Never writes: for viewing and export, or when the kiosk user may not write the file.
@@ -123,6 +124,16 @@ public:
                                                std::uint64_t up_to_sequence, Instant acked_at);
   Result<std::uint64_t, StoreError> acked_through(std::string_view device_id) const;
   Result<std::uint64_t, StoreError> unacked_count() const; // all devices
+
+  // Clock samples of this device (one per sync that measured the clock; sync/PROTOCOL.md).
+  Result<Ok, StoreError> add_clock_sample(const ClockSample& sample);
+  // Samples the server has not stored yet, oldest first, with their row ids.
+  Result<std::vector<std::pair<std::int64_t, ClockSample>>, StoreError>
+  unsent_clock_samples(std::size_t limit) const;
+  Result<Ok, StoreError> mark_clock_samples_sent(std::int64_t up_to_id, Instant sent_at);
+  // The newest sample, of `boot_id` only when it is not empty.
+  Result<std::optional<ClockSample>, StoreError>
+  latest_clock_sample(std::string_view boot_id = {}) const;
 
   // Loads the device's whole chain and verifies it; nothing when intact.
   Result<std::optional<ChainBreak>, StoreError>

@@ -187,10 +187,32 @@ Result<Scan, BodyError> scan_from_json(const json& value, const std::string& pat
     if (parsed.is_discarded() || !parsed.is_object())
       r.note(BodyErrorKind::invalid_value, "details", "must be the text of a JSON object");
   }
+  scan.boot_id = r.string("boot_id", false, kMaxBootIdLength);
   scan.prev_hash = r.digest("prev_hash");
   scan.hash = r.digest("hash");
   if (r.problem()) return *r.problem();
   return scan;
+}
+
+Result<ClockSample, BodyError> sample_from_json(const json& value, const std::string& path) {
+  if (!value.is_object()) {
+    return body_error(BodyErrorKind::wrong_type, path, "'" + path + "' must be a JSON object");
+  }
+  FieldReader r(value, path);
+  ClockSample sample;
+  sample.boot_id = r.string("boot_id", true, kMaxBootIdLength);
+  sample.server_time = Instant{std::chrono::milliseconds{r.signed_integer("server_time", true)}};
+  sample.device_wall = Instant{std::chrono::milliseconds{r.signed_integer("device_wall", true)}};
+  sample.monotonic_ms = r.signed_integer("monotonic_ms", true);
+  sample.uncertainty_ms = r.signed_integer("uncertainty_ms", false);
+  if (!r.problem() && sample.boot_id.empty()) {
+    r.note(BodyErrorKind::invalid_value, "boot_id", "must not be empty");
+  }
+  if (!r.problem() && sample.uncertainty_ms < 0) {
+    r.note(BodyErrorKind::invalid_value, "uncertainty_ms", "must not be negative");
+  }
+  if (r.problem()) return *r.problem();
+  return sample;
 }
 
 } // namespace
@@ -236,12 +258,29 @@ Result<ScanBatch, BodyError> parse_scan_batch(std::string_view body) {
     if (!scan) return scan.error();
     batch.scans.push_back(std::move(scan.value()));
   }
+  if (const auto samples = doc->find("clock_samples");
+      samples != doc->end() && !samples->is_null()) {
+    if (!samples->is_array()) {
+      return body_error(BodyErrorKind::wrong_type, "clock_samples",
+                        "field 'clock_samples' must be an array");
+    }
+    if (samples->size() > kMaxClockSamplesPerBatch) {
+      return body_error(BodyErrorKind::invalid_value, "clock_samples",
+                        "at most " + std::to_string(kMaxClockSamplesPerBatch) +
+                            " clock samples per request");
+    }
+    for (std::size_t i = 0; i < samples->size(); ++i) {
+      auto sample = sample_from_json((*samples)[i], "clock_samples[" + std::to_string(i) + "]");
+      if (!sample) return sample.error();
+      batch.clock_samples.push_back(std::move(sample.value()));
+    }
+  }
   return batch;
 }
 
 namespace {
 json scan_json(const Scan& scan) {
-  return json{
+  json out{
       {"device_id", scan.device_id},
       {"sequence", scan.sequence},
       {"attendee_id", scan.attendee_id},
@@ -262,19 +301,34 @@ json scan_json(const Scan& scan) {
       {"prev_hash", to_hex(scan.prev_hash)},
       {"hash", to_hex(scan.hash)},
   };
+  // Written only when set, so scans of older kiosks keep their exact JSON.
+  if (!scan.boot_id.empty()) out["boot_id"] = scan.boot_id;
+  return out;
 }
 } // namespace
 
 std::string scan_to_json(const Scan& scan) { return scan_json(scan).dump(); }
 
 std::string scan_batch_to_json(std::span<const Scan> scans,
-                               std::optional<std::string_view> event_id) {
+                               std::optional<std::string_view> event_id,
+                               std::span<const ClockSample> clock_samples) {
   json body = json::object();
   if (event_id) body["event_id"] = std::string(*event_id);
   json array = json::array();
   for (const auto& scan : scans)
     array.push_back(scan_json(scan));
   body["scans"] = std::move(array);
+  if (!clock_samples.empty()) {
+    json samples = json::array();
+    for (const ClockSample& s : clock_samples) {
+      samples.push_back({{"boot_id", s.boot_id},
+                         {"server_time", s.server_time.time_since_epoch().count()},
+                         {"device_wall", s.device_wall.time_since_epoch().count()},
+                         {"monotonic_ms", s.monotonic_ms},
+                         {"uncertainty_ms", s.uncertainty_ms}});
+    }
+    body["clock_samples"] = std::move(samples);
+  }
   return body.dump();
 }
 

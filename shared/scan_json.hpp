@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "shared/clock_correction.hpp"
 #include "shared/domain.hpp"
 #include "shared/result.hpp"
 
@@ -21,6 +22,8 @@ inline constexpr std::size_t kMaxScansPerBatch = 5000;
 inline constexpr std::size_t kMaxIdLength = 128;    // ids of attendees, sessions, devices...
 inline constexpr std::size_t kMaxTextLength = 2000; // reason
 inline constexpr std::size_t kMaxDetailsLength = 8000; // details: a JSON object's text
+inline constexpr std::size_t kMaxBootIdLength = 64;    // a boot id (a UUID: 36 characters)
+inline constexpr std::size_t kMaxClockSamplesPerBatch = 1000;
 
 // Why a request body was refused; `field` is a path like "scans[3].sequence" ("" for the body).
 enum class BodyErrorKind : std::uint8_t {
@@ -40,16 +43,19 @@ struct BodyError {
 struct ScanBatch {
   std::optional<std::string> event_id; // optional: when present it must be the device's event
   std::vector<Scan> scans;
+  // The device's clock samples (sync/PROTOCOL.md "Clock"); optional, may come without scans.
+  std::vector<ClockSample> clock_samples;
 };
 
-// {"event_id"?: "...", "scans": [scan, ...]}. device_id may be omitted in a scan (the path's
-// device is meant); it is left empty here and filled by the caller.
+// {"event_id"?: "...", "scans": [scan, ...], "clock_samples"?: [sample, ...]}. device_id may be
+// omitted in a scan (the path's device is meant); it is left empty here and filled by the caller.
 Result<ScanBatch, BodyError> parse_scan_batch(std::string_view body);
 
 // One scan as a JSON object text (every field written), and a batch body.
 std::string scan_to_json(const Scan& scan);
 std::string scan_batch_to_json(std::span<const Scan> scans,
-                               std::optional<std::string_view> event_id = std::nullopt);
+                               std::optional<std::string_view> event_id = std::nullopt,
+                               std::span<const ClockSample> clock_samples = {});
 
 // {"code": "...", "device_name"?: "..."} for POST /api/v1/devices.
 struct ProvisionRequest {

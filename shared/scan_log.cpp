@@ -24,8 +24,11 @@ namespace {
 // "muster-scan-v2" (a scan with details, shared/domain.hpp) is v1 with its own tag and
 // "str details" between voids_sequence and prev_hash. A scan without details keeps the v1
 // encoding, so chains recorded before details existed verify unchanged.
+// "muster-scan-v3" (a scan with a boot id) is v2 with its own tag and "str boot_id" after
+// "str details" (details always written, "" when none); scans without a boot id keep v1/v2.
 constexpr std::string_view kFormatTag = "muster-scan-v1";
 constexpr std::string_view kFormatTagWithDetails = "muster-scan-v2";
+constexpr std::string_view kFormatTagWithBoot = "muster-scan-v3";
 
 void append_u64(std::string& out, std::uint64_t value) {
   for (int shift = 56; shift >= 0; shift -= 8) {
@@ -84,7 +87,10 @@ ChainBreak make_break(std::uint64_t sequence, ChainFault fault, std::string mess
 std::string canonical_bytes(const Scan& scan) {
   std::string out;
   out.reserve(256 + scan.badge_payload.size() + scan.reason.size());
-  append_str(out, scan.details.empty() ? kFormatTag : kFormatTagWithDetails);
+  const bool with_boot = !scan.boot_id.empty();
+  append_str(out, with_boot              ? kFormatTagWithBoot
+                  : scan.details.empty() ? kFormatTag
+                                         : kFormatTagWithDetails);
   append_str(out, scan.device_id);
   append_u64(out, scan.sequence);
   append_str(out, scan.attendee_id);
@@ -101,7 +107,8 @@ std::string canonical_bytes(const Scan& scan) {
   append_str(out, scan.reason);
   append_str(out, scan.voids_device_id);
   append_u64(out, scan.voids_sequence);
-  if (!scan.details.empty()) append_str(out, scan.details);
+  if (with_boot || !scan.details.empty()) append_str(out, scan.details);
+  if (with_boot) append_str(out, scan.boot_id);
   out.append(scan.prev_hash.begin(), scan.prev_hash.end());
   return out;
 }

@@ -164,6 +164,17 @@ Result<Ok, CheckinError> Checkin::reload() {
   return Ok{};
 }
 
+std::optional<Session> Checkin::room_fallback_session() const {
+  const auto room = fold_room(room_);
+  const Session* first = nullptr;
+  for (const auto& session : event_.sessions) {
+    if (!room.empty() && fold_room(session.room) != room) continue;
+    if (first == nullptr || session.start < first->start) first = &session;
+  }
+  if (first == nullptr) return std::nullopt;
+  return *first;
+}
+
 std::optional<Session> Checkin::door_session(Instant now) const {
   if (override_) {
     for (const auto& session : event_.sessions) {
@@ -211,6 +222,48 @@ const Session* Checkin::find_session(std::string_view session_id) const {
   return nullptr;
 }
 
+Checkin::ClockView Checkin::clock_view(Instant wall, std::chrono::milliseconds monotonic) const {
+  ClockView view;
+  view.offset_ms = clock_offset_ms(*store_);
+  auto any = store_->latest_clock_sample();
+  view.synced_before = any && any->has_value();
+  auto own = boot_id_.empty() ? decltype(any){std::optional<ClockSample>{}}
+                              : store_->latest_clock_sample(boot_id_);
+  if (own && own->has_value()) {
+    // The monotonic clock cannot jump within a boot: the sample places this moment exactly,
+    // however the wall clock moved since (sync/PROTOCOL.md "Clock").
+    const ClockSample& sample = **own;
+    const std::int64_t elapsed = saturating_sub(monotonic.count(), sample.monotonic_ms);
+    const std::int64_t wall_ms = clamp_plausible_ms(wall.time_since_epoch().count());
+    const std::int64_t truth =
+        clamp_plausible_ms(saturating_add(sample.server_time.time_since_epoch().count(), elapsed));
+    view.offset_ms = truth - wall_ms;
+    view.verified = true;
+    const std::int64_t wall_moved =
+        saturating_sub(wall_ms, clamp_plausible_ms(sample.device_wall.time_since_epoch().count()));
+    constexpr std::int64_t kMinuteMs = 60'000;
+    if (std::abs(saturating_sub(wall_moved, elapsed)) > kMinuteMs) {
+      view.suspect = true;
+      view.wall_jumped = true;
+    }
+  }
+  if (!event_.sessions.empty()) {
+    const auto first =
+        std::min_element(event_.sessions.begin(), event_.sessions.end(),
+                         [](const Session& a, const Session& b) { return a.start < b.start; });
+    Instant latest_end = first->end;
+    for (const Session& s : event_.sessions)
+      latest_end = std::max(latest_end, s.end);
+    const std::string today = format_local(view.estimate(wall), zone(), "%Y-%m-%d");
+    if (today < format_local(first->start, zone(), "%Y-%m-%d") ||
+        today > format_local(latest_end, zone(), "%Y-%m-%d")) {
+      view.suspect = true;
+      view.outside_event = true;
+    }
+  }
+  return view;
+}
+
 Scan Checkin::draft_scan(const RawScan& scan, const Badge& badge, const Session& session,
                          ScanKind kind, std::string_view details) const {
   Scan draft;
@@ -222,7 +275,9 @@ Scan Checkin::draft_scan(const RawScan& scan, const Badge& badge, const Session&
   draft.kind = kind;
   draft.wall_time = scan.at;
   draft.monotonic_ms = scan.monotonic.count();
-  draft.clock_offset_ms = clock_offset_ms(*store_);
+  // The kiosk's best estimate: exact from this boot's clock sample, else the last measured one.
+  draft.clock_offset_ms = clock_view(scan.at, scan.monotonic).offset_ms;
+  draft.boot_id = boot_id_;
   draft.details = std::string(details);
   return draft;
 }
@@ -336,7 +391,15 @@ CheckinOutcome Checkin::accept(const RawScan& scan) {
   }
   const Badge& badge = *verified;
   describe_attendee(outcome, badge.attendee_id);
-  auto session = door_session(scan.at);
+  const ClockView clock = clock_view(scan.at, scan.monotonic);
+  // A wall clock this boot's sample proves wrong does not choose the session; true time does.
+  auto session = door_session(clock.verified ? clock.estimate(scan.at) : scan.at);
+  // A kiosk that synced before but whose clock since a reboot shows a day outside the event
+  // cannot tell the session: the door keeps recording (in the room's first session; the server
+  // places it by room and corrected time once a sample of this boot arrives, or flags it).
+  const bool clock_lost =
+      !clock.verified && clock.suspect && clock.synced_before && boot_id_ != kSimulatedBootId;
+  if (!session && clock_lost) session = room_fallback_session();
   if (session) describe_session(outcome, *session);
 
   auto revoked = store_->is_revoked(badge.serial);
@@ -373,6 +436,9 @@ CheckinOutcome Checkin::accept(const RawScan& scan) {
   const Presence after = resolve_presence(event_, *history, rules(), zone());
   const auto placed = std::find_if(after.placed.begin(), after.placed.end(),
                                    [&](const PlacedScan& p) { return p.index == history->size() - 1; });
+  if ((placed == after.placed.end() || placed->action == PresenceAction::unplaced) && clock_lost) {
+    return record(scan, badge, *session, ScanKind::arrive);
+  }
   if (placed == after.placed.end() || placed->action == PresenceAction::unplaced) {
     set_reason(outcome, CheckinResult::rejected, CheckinReason::no_session,
                "There is no session now at this door. Please check the schedule.");
@@ -487,7 +553,8 @@ Result<Scan, StoreError> Checkin::record_survey(const SurveyAnswers& answers) {
   draft.kind = ScanKind::survey;
   draft.wall_time = answers.at;
   draft.monotonic_ms = answers.monotonic.count();
-  draft.clock_offset_ms = clock_offset_ms(*store_);
+  draft.clock_offset_ms = clock_view(answers.at, answers.monotonic).offset_ms;
+  draft.boot_id = boot_id_;
   draft.details = nlohmann::json{{"answers", std::move(by_id)}}.dump();
   return store_->append_scan(std::move(draft));
 }
@@ -527,7 +594,8 @@ CheckinOutcome Checkin::correct(const StaffCorrection& correction) {
   draft.kind = ScanKind::correction;
   draft.wall_time = correction.at;
   draft.monotonic_ms = correction.monotonic.count();
-  draft.clock_offset_ms = clock_offset_ms(*store_);
+  draft.clock_offset_ms = clock_view(correction.at, correction.monotonic).offset_ms;
+  draft.boot_id = boot_id_;
   draft.correction = correction.kind;
   draft.effective_time = correction.effective_time;
   draft.staff_id = std::string(trim(correction.staff_id));

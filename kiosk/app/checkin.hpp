@@ -29,6 +29,7 @@
 #include "kiosk/app/kiosk_settings.hpp"
 #include "kiosk/scan/raw_scan.hpp"
 #include "shared/badge.hpp"
+#include "shared/boot_id.hpp"
 #include "shared/domain.hpp"
 #include "shared/kiosk_store.hpp"
 #include "shared/presence.hpp"
@@ -165,6 +166,22 @@ class Checkin {
   // Staff corrections go through the same store call, with ScanKind::correction.
   CheckinOutcome correct(const StaffCorrection& correction);
 
+  // What the kiosk knows of its clock at a scan (sync/PROTOCOL.md "Clock").
+  struct ClockView {
+    std::int64_t offset_ms = 0; // server - device: what the scan carries
+    bool verified = false;      // from a clock sample of this boot (monotonic: exact)
+    bool synced_before = false; // the kiosk has a clock sample of some boot
+    // The wall clock moved more than a minute against the monotonic clock since this boot's
+    // last sample, or the estimated date lies outside the event's days: staff should look.
+    bool suspect = false;
+    bool wall_jumped = false;   // the first reason above
+    bool outside_event = false; // the second
+    [[nodiscard]] Instant estimate(Instant wall) const {
+      return wall + std::chrono::milliseconds(offset_ms);
+    }
+  };
+  [[nodiscard]] ClockView clock_view(Instant wall, std::chrono::milliseconds monotonic) const;
+
   // The door's session at `now` (override, in progress, or next within the lead time).
   [[nodiscard]] std::optional<Session> door_session(Instant now) const;
   // Staff override of the door's session (kept in settings); nullopt clears it.
@@ -174,6 +191,9 @@ class Checkin {
 
   [[nodiscard]] const Event& event() const { return event_; }
   [[nodiscard]] const std::string& device_id() const { return device_id_; }
+  // The boot id recorded with every scan (shared/boot_id.hpp); the simulated clock replaces it.
+  [[nodiscard]] const std::string& boot_id() const { return boot_id_; }
+  void set_boot_id(std::string boot_id) { boot_id_ = std::move(boot_id); }
   [[nodiscard]] const std::string& room() const { return room_; }
   [[nodiscard]] std::chrono::minutes lead_time() const { return lead_time_; }
 
@@ -187,6 +207,7 @@ class Checkin {
   Checkin(KioskStore& store, CheckinOptions options) : store_(&store), options_(std::move(options)) {}
 
   CheckinOutcome base_outcome(Instant at) const;
+  [[nodiscard]] std::optional<Session> room_fallback_session() const;
   [[nodiscard]] PresenceRules rules() const;
   [[nodiscard]] std::string_view zone() const;
   [[nodiscard]] const Session* find_session(std::string_view session_id) const;
@@ -204,6 +225,7 @@ class Checkin {
   Event event_;
   std::optional<TrustStore> trust_;
   std::string device_id_;
+  std::string boot_id_ = current_boot_id();
   std::string room_;
   std::chrono::minutes lead_time_{15};
   std::optional<std::string> override_;

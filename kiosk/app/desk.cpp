@@ -265,6 +265,7 @@ DeskOutcome Desk::record_check_in(Scan draft, Instant at) {
   draft.session_id.clear();
   draft.wall_time = at;
   draft.clock_offset_ms = clock_offset_ms(*store_);
+  draft.boot_id = boot_id_;
   auto stored = store_->append_scan(std::move(draft));
   if (!stored) {
     refuse(outcome, "not_recorded", "not recorded",
@@ -419,6 +420,7 @@ ReprintOutcome Desk::reprint(std::string_view attendee_id, std::string_view staf
   draft.wall_time = at;
   draft.monotonic_ms = monotonic.count();
   draft.clock_offset_ms = clock_offset_ms(*store_);
+  draft.boot_id = boot_id_;
   draft.staff_id = std::string(trim(staff_id));
   draft.reason = std::string(trim(reason));
   draft.details = nlohmann::json{{"old_serial", old_serial}}.dump();
@@ -500,6 +502,8 @@ std::size_t run_desk_headless(Desk& desk, std::istream& in, std::ostream& out,
   std::optional<Instant> base;
   std::chrono::milliseconds base_monotonic{0};
   std::size_t answered = 0;
+  // A simulated monotonic time is not the boot's: no real clock sample may correct it.
+  if (options.simulated_clock) desk.set_boot_id(std::string(kSimulatedBootId));
   for (std::string line; std::getline(in, line);) {
     std::string_view text = line;
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);

@@ -28,6 +28,7 @@
 #include "kiosk/app/headless.hpp"
 #include "kiosk/scan/raw_scan.hpp"
 #include "shared/badge.hpp"
+#include "shared/boot_id.hpp"
 #include "shared/domain.hpp"
 #include "shared/kiosk_store.hpp"
 #include "shared/result.hpp"
@@ -117,6 +118,9 @@ class Desk {
 
   [[nodiscard]] const Event& event() const { return event_; }
   [[nodiscard]] const std::string& device_id() const { return device_id_; }
+  // The boot id recorded with every scan (shared/boot_id.hpp); the simulated clock replaces it.
+  [[nodiscard]] const std::string& boot_id() const { return boot_id_; }
+  void set_boot_id(std::string boot_id) { boot_id_ = std::move(boot_id); }
   [[nodiscard]] const std::filesystem::path& print_dir() const { return options_.print_dir; }
   [[nodiscard]] std::string local_time(Instant at) const;  // "09:02"
 
@@ -130,6 +134,7 @@ class Desk {
   Event event_;
   std::optional<TrustStore> trust_;
   std::string device_id_;
+  std::string boot_id_ = current_boot_id();
   std::string printer_;
 };
 

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "kiosk/scan/raw_scan.hpp"
+#include "shared/boot_id.hpp"
 #include "shared/time.hpp"
 
 namespace muster::kiosk {
@@ -72,6 +73,8 @@ std::string outcome_json(const CheckinOutcome& outcome) {
 std::size_t run_headless(Checkin& checkin, std::istream& in, std::ostream& out,
                          const HeadlessOptions& options) {
   ScanClock clock(options.simulated_clock);
+  // A simulated monotonic time is not the boot's: no real clock sample may correct it.
+  if (options.simulated_clock) checkin.set_boot_id(std::string(kSimulatedBootId));
   std::size_t answered = 0;
   for (std::string line; std::getline(in, line);) {
     std::string_view text = line;

@@ -13,6 +13,7 @@
 #include "kiosk/app/kiosk_settings.hpp"
 #include "kiosk/app/package_import.hpp"
 #include "kiosk/app/walk_in.hpp"
+#include "shared/clock_correction.hpp"
 #include "shared/credit.hpp"
 #include "shared/presence.hpp"
 #include "shared/time.hpp"
@@ -93,6 +94,24 @@ void KioskApp::reload_if_package_changed(milliseconds now) {
   if (options_.desk != nullptr) (void)options_.desk->reload();
   package_cursor_seen_ = *cursor;
   changed();
+}
+
+void KioskApp::check_clock(milliseconds now) {
+  next_clock_check_ = now + options_.package_check_interval;
+  const Checkin::ClockView view = checkin_->clock_view(options_.wall_clock(), now);
+  std::string warning;
+  if (view.wall_jumped) {
+    warning = "Clock warning: this kiosk's clock is off by " +
+              describe_clock_change(-view.offset_ms) +
+              " since the last sync. Scans are still recorded; the server corrects their times.";
+  } else if (view.outside_event) {
+    warning = "Clock warning: this kiosk's clock shows a date outside the event. Scans are still "
+              "recorded; sync to let the server verify the clock.";
+  }
+  if (warning != state_.clock_warning) {
+    state_.clock_warning = std::move(warning);
+    changed();
+  }
 }
 
 void KioskApp::go(Screen screen, milliseconds now) {
@@ -513,6 +532,7 @@ void KioskApp::tick(milliseconds now) {
     }
     for (const auto& person : out.typed) typed(person, now);
   }
+  if (now >= next_clock_check_) check_clock(now);
   const auto idle = now - screen_since_;
   switch (state_.screen) {
     case Screen::attract: reload_if_package_changed(now); break;
@@ -714,6 +734,7 @@ std::string KioskApp::state_json() const {
     json["sessions"] = d.sessions.size();
     json["reason"] = d.reason;
   }
+  if (!state_.clock_warning.empty()) json["clock_warning"] = state_.clock_warning;
   if (state_.screen == Screen::staff_pin) {
     json["pin_length"] = state_.pin_length;
     json["pin_message"] = state_.pin_message;

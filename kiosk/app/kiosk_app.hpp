@@ -156,6 +156,10 @@ struct KioskState {
   bool staff_message_error = false;
   std::optional<DeskOutcome> desk_outcome;  // desk mode: the result screen's greeting
   std::string desk_reprint_image;           // desk mode: the last reprint's PNG
+  // Words for staff when the kiosk's clock looks wrong (Checkin::ClockView::suspect); empty
+  // when it looks right. Staff mode shows them, the attract screen a small marker; the door
+  // keeps recording either way.
+  std::string clock_warning;
 };
 
 class KioskApp {
@@ -225,6 +229,9 @@ class KioskApp {
   std::optional<std::string> package_cursor_seen_;  // the package cursor Checkin last loaded
   std::chrono::milliseconds next_package_check_{0};
   void reload_if_package_changed(std::chrono::milliseconds now);
+  std::chrono::milliseconds next_clock_check_{0};
+  // Compares the wall clock with this boot's monotonic clock and the event's days.
+  void check_clock(std::chrono::milliseconds now);
 };
 
 }  // namespace muster::kiosk

@@ -137,7 +137,8 @@ Result<WalkInResult, WalkInError> register_walk_in(KioskStore& store, Checkin& c
   draft.kind = ScanKind::registration;
   draft.wall_time = at;
   draft.monotonic_ms = monotonic.count();
-  draft.clock_offset_ms = clock_offset_ms(store);
+  draft.clock_offset_ms = checkin.clock_view(at, monotonic).offset_ms;
+  draft.boot_id = checkin.boot_id();
   draft.staff_id = std::string(trimmed(staff_id));
   draft.reason = std::string(trimmed(form.reason));
   draft.details = details.dump();

@@ -111,6 +111,15 @@ std::optional<Intent> draw_attract(const ViewContext& context) {
     centered(fonts.large, "No session at this door now", kRedText);
     centered(fonts.body, "Staff can pick the session in staff mode.", kDim);
   }
+  // A small marker only: officials need not worry, staff mode says what is wrong.
+  if (!app.state().clock_warning.empty()) {
+    ImGui::PushFont(fonts.body);
+    const char* marker = "clock?";
+    ImGui::SetCursorPos(ImVec2{width() - ImGui::CalcTextSize(marker).x - kMargin,
+                               ImGui::GetWindowHeight() - ImGui::GetTextLineHeight() - kMargin});
+    ImGui::TextColored(kAmber, "%s", marker);
+    ImGui::PopFont();
+  }
   if (context.preview.texture != 0) {
     const float h = 180.0F;
     const float w = h * static_cast<float>(context.preview.width) /
@@ -383,6 +392,11 @@ std::optional<Intent> draw_staff(const ViewContext& context, StaffViewState& vie
               state.sync.last_success.empty() ? "never" : state.sync.last_success.c_str());
   if (!state.sync.last_error.empty()) {
     ImGui::TextColored(kRedText, "Last error: %s", state.sync.last_error.c_str());
+  }
+  if (!state.clock_warning.empty()) {
+    ImGui::PushTextWrapPos(kMargin + column);
+    ImGui::TextColored(kAmber, "%s", state.clock_warning.c_str());
+    ImGui::PopTextWrapPos();
   }
   ImGui::Separator();
   ImGui::TextUnformatted("Export attendance CSV to folder:");

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "shared/boot_id.hpp"
 #include "shared/scan_json.hpp"
 #include "shared/time.hpp"
 
@@ -145,15 +146,21 @@ std::optional<Error<SyncError>> push_all(KioskStore& store, HttpClient& http, co
     if (should_stop && should_stop()) return fail(SyncError::unreachable, "sync stopped");
     auto scans = store.scans_after(id.device_id, next_after, batch_size);
     if (!scans) return fail(SyncError::store, scans.message());
-    if (scans->empty()) return std::nullopt;
-    const std::string body = scan_batch_to_json(*scans, id.event_id);
+    // Clock samples ride along until the server has stored them, even with no scan to send.
+    auto unsent = store.unsent_clock_samples(kClockSamplesPerRequest);
+    if (!unsent) return fail(SyncError::store, unsent.message());
+    if (scans->empty() && unsent->empty()) return std::nullopt;
+    std::vector<muster::ClockSample> samples;
+    for (const auto& item : *unsent)
+      samples.push_back(item.second);
+    const std::string body = scan_batch_to_json(*scans, id.event_id, samples);
     report.batches += 1;
     report.largest_batch = std::max(report.largest_batch, scans->size());
     report.largest_request_bytes = std::max(report.largest_request_bytes, body.size());
     auto response = http.post_json(url, body, id.token);
     if (!response) return transport_error(response.error(), "pushing scans");
     report.server_reachable = true;
-    const std::uint64_t first_sent = scans->front().sequence;
+    const std::uint64_t first_sent = scans->empty() ? next_after + 1 : scans->front().sequence;
     std::optional<std::uint64_t> server_acked;
     if (response->status == 200) {
       const json answer = json::parse(response->body, nullptr, false);
@@ -164,6 +171,15 @@ std::optional<Error<SyncError>> push_all(KioskStore& store, HttpClient& http, co
       server_acked = answer["acked_through"].get<std::uint64_t>();
       report.stored += answer.value("stored", std::uint64_t{0});
       report.duplicates += answer.value("duplicates", std::uint64_t{0});
+      if (!unsent->empty()) {
+        // A 200 means the server stored the samples with the batch (PROTOCOL.md "Clock").
+        auto sent = store.mark_clock_samples_sent(unsent->back().first, now());
+        if (!sent) return fail(SyncError::store, sent.message());
+      }
+      if (scans->empty()) {
+        if (unsent->size() < kClockSamplesPerRequest) return std::nullopt;
+        continue;
+      }
       if (*server_acked < scans->back().sequence && *server_acked <= next_after) {
         return fail(SyncError::refused, "pushing scans: the server acknowledged nothing new "
                                         "(acked_through " + std::to_string(*server_acked) + ")");
@@ -358,15 +374,24 @@ Result<Ok, SyncError> save_provisioning(KioskStore& store, const ProvisionResult
 }
 
 Result<ClockSample, SyncError> measure_clock(HttpClient& http, std::string_view server_url,
-                                             int samples, const DeviceClock& device_clock) {
+                                             int samples, const DeviceClock& device_clock,
+                                             const DeviceClock& monotonic_clock) {
   const auto clock = [&device_clock] { return device_clock ? device_clock() : now_ms(); };
+  const auto monotonic = [&monotonic_clock]() -> std::int64_t {
+    if (monotonic_clock) return monotonic_clock();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  };
   const std::string url = trim_slash(server_url) + "/api/v1/time";
   std::optional<ClockSample> best;
   std::optional<Error<SyncError>> last_error;
   for (int i = 0; i < std::max(1, samples); ++i) {
+    const std::int64_t m0 = monotonic();
     const std::int64_t t0 = clock();
     auto response = http.get(url, "");
     const std::int64_t t1 = clock();
+    const std::int64_t m1 = monotonic();
     if (!response) {
       last_error = transport_error(response.error(), "measuring the clock");
       break; // one failure is enough: the push would fail the same way
@@ -383,7 +408,11 @@ Result<ClockSample, SyncError> measure_clock(HttpClient& http, std::string_view 
     }
     const std::int64_t s = answer["server_time_ms"].get<std::int64_t>();
     // Round-trip aware: the server read its clock somewhere between t0 and t1.
-    const ClockSample sample{s - (t0 + t1) / 2, (t1 - t0) / 2};
+    // The uncertainty follows the monotonic round trip: a wall clock stepped mid-request
+    // must not make a long round trip look short.
+    const std::int64_t half_trip = std::max<std::int64_t>(0, (m1 - m0 + 1) / 2);
+    const ClockSample sample{s - (t0 + t1) / 2, half_trip, s, t0 + (t1 - t0) / 2,
+                             m0 + (m1 - m0) / 2};
     if (!best || sample.uncertainty_ms < best->uncertainty_ms) best = sample;
   }
   if (best) return *best;
@@ -406,7 +435,8 @@ SyncReport run_sync_pass(KioskStore& store, HttpClient& http, const SyncPassOpti
     return report;
   }
   if (options.measure_clock) {
-    auto clock = measure_clock(http, id->server_url, 3, options.device_clock);
+    auto clock =
+        measure_clock(http, id->server_url, 3, options.device_clock, options.monotonic_clock);
     if (!clock) {
       report.error = clock.error();
       record_outcome(store, report);
@@ -416,6 +446,22 @@ SyncReport run_sync_pass(KioskStore& store, HttpClient& http, const SyncPassOpti
     report.clock = *clock;
     (void)store.set_setting(kSettingClockOffsetMs, std::to_string(clock->offset_ms));
     (void)store.set_setting(kSettingClockUncertaintyMs, std::to_string(clock->uncertainty_ms));
+    // The sample travels to the server with the scans (PROTOCOL.md "Clock"): it places every
+    // scan of this boot in true time, before or after it. No boot id: nothing to tie it to.
+    const std::string boot = options.boot_id ? *options.boot_id : current_boot_id();
+    if (!boot.empty()) {
+      muster::ClockSample sample;
+      sample.boot_id = boot;
+      sample.server_time = Instant{std::chrono::milliseconds{clock->server_time_ms}};
+      sample.device_wall = Instant{std::chrono::milliseconds{clock->device_wall_ms}};
+      sample.monotonic_ms = clock->monotonic_ms;
+      sample.uncertainty_ms = clock->uncertainty_ms;
+      if (auto saved = store.add_clock_sample(sample); !saved) {
+        report.error = fail(SyncError::store, saved.message());
+        record_outcome(store, report);
+        return report;
+      }
+    }
   }
   if (auto pushed = push_all(store, http, *id, options, report, should_stop)) {
     report.error = std::move(*pushed);

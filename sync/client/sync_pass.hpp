@@ -70,12 +70,19 @@ Result<Ok, SyncError> save_provisioning(KioskStore& store, const ProvisionResult
 struct ClockSample {
   std::int64_t offset_ms = 0;      // server - device
   std::int64_t uncertainty_ms = 0; // half the round trip
+  // The measurement itself, at the middle of the round trip (stored as a muster::ClockSample).
+  std::int64_t server_time_ms = 0;
+  std::int64_t device_wall_ms = 0;
+  std::int64_t monotonic_ms = 0;
 };
 // GET /api/v1/time `samples` times; keeps the sample with the shortest round trip.
 // `device_clock_ms`: the device's wall clock in ms since the epoch (empty: the system clock).
 using DeviceClock = std::function<std::int64_t()>;
+// `monotonic_clock`: the device's monotonic clock in ms (empty: std::chrono::steady_clock, the
+// clock scans record).
 Result<ClockSample, SyncError> measure_clock(HttpClient& http, std::string_view server_url,
-                                             int samples = 3, const DeviceClock& device_clock = {});
+                                             int samples = 3, const DeviceClock& device_clock = {},
+                                             const DeviceClock& monotonic_clock = {});
 
 // Applies a pulled package envelope to the store (the kiosk's import_package); returns the
 // package's cursor. Given by the kiosk so that sync/client does not depend on kiosk/.
@@ -88,7 +95,13 @@ struct SyncPassOptions {
   bool measure_clock = true;
   bool pull = true; // needs an applier
   DeviceClock device_clock; // empty: the system clock (tests simulate a wrong kiosk clock)
+  DeviceClock monotonic_clock; // empty: steady_clock
+  // The boot the clock sample belongs to; nullopt: the running boot (shared/boot_id.hpp).
+  std::optional<std::string> boot_id;
 };
+
+// Clock samples sent with one push request at most (the rest go with the next requests).
+inline constexpr std::size_t kClockSamplesPerRequest = 100;
 
 struct SyncReport {
   bool ok = false;              // pushed everything and pulled (when asked)

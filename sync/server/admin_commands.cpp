@@ -20,6 +20,7 @@
 #include "sync/server/league_key.hpp"
 #include "sync/server/program_catalog.hpp"
 #include "sync/server/program_check.hpp"
+#include "sync/server/scan_clock.hpp"
 
 namespace muster::server {
 namespace {
@@ -309,8 +310,11 @@ std::string new_provisioning_code() {
 }
 
 AdminResult<std::vector<CreditRow>> compute_credits(ServerStore& store, const Event& event) {
-  auto scans = store.scans_for_event(event.id);
-  if (!scans) return store_error(scans);
+  // Every time below is the clock-corrected one (sync/server/scan_clock.hpp).
+  auto clocked = clocked_scans_for_event(store, event.id);
+  if (!clocked) return store_error(clocked);
+  // A copy: the scans are regrouped (moved) below, the clock notes read the originals.
+  std::vector<Scan> scans = clocked->scans;
   auto roster = store.roster();
   if (!roster) return store_error(roster);
   std::map<std::string, Attendee, std::less<>> people;
@@ -330,7 +334,7 @@ AdminResult<std::vector<CreditRow>> compute_credits(ServerStore& store, const Ev
   std::map<std::string, std::set<std::string>, std::less<>> merged;  // attendee -> walk-in ids
   // attendee id -> every scan of theirs at the event (presence is judged across sessions)
   std::map<std::string, std::vector<Scan>, std::less<>> grouped;
-  for (Scan& scan : *scans) {
+  for (Scan& scan : scans) {
     if (const auto alias = same_as.find(scan.attendee_id); alias != same_as.end()) {
       merged[alias->second].insert(scan.attendee_id);
       scan.attendee_id = alias->second;
@@ -378,6 +382,9 @@ AdminResult<std::vector<CreditRow>> compute_credits(ServerStore& store, const Ev
       row.session = std::move(item.session);
       row.attendance = std::move(item.attendance);
       row.review = std::move(item.review);
+      std::vector<std::string> ids = row.walk_in_ids;
+      ids.push_back(attendee_id);
+      row.clock = clock_notes(event, row.session, ids, *clocked);
       rows.push_back(std::move(row));
     }
   }
@@ -465,6 +472,8 @@ std::string credits_json(const Event& event, const std::vector<CreditRow>& rows)
          {"notes", a.notes},
          {"review", row.review},
          {"intervals", intervals_json(a.intervals)}});
+    // Only when there is something to say, so the JSON of true clocks is unchanged.
+    if (!row.clock.empty()) person["sessions"].back()["clock"] = row.clock;
   }
   const json document = {{"event_id", event.id},
                          {"event_name", event.name},

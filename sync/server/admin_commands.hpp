@@ -89,6 +89,9 @@ struct CreditRow {
   // Where a door's label disagreed with the presence rule (credit follows the rule): words for
   // staff, listed by `muster-server review` and noted on the credit form.
   std::vector<std::string> review;
+  // The server corrected or could not verify the clock of a kiosk whose scans placed this
+  // session (sync/server/scan_clock.hpp): "kiosk clock corrected by +2 h 00 min".
+  std::vector<std::string> clock;
 };
 
 // Rows for every (attendee, session) with at least one scan, sorted by attendee id, then session

@@ -17,6 +17,7 @@
 
 #include "shared/time.hpp"
 #include "sync/server/http_api.hpp"
+#include "sync/server/scan_clock.hpp"
 
 namespace muster::server {
 
@@ -705,6 +706,8 @@ CreditFormNotes form_notes(const Event& event, const CreditRow& row,
   // the credit follows the presence rule, and the form says so.
   for (const std::string& item : row.review)
     notes.confirmation += "; note: " + item + " (credit follows the scans of every door)";
+  for (const std::string& item : row.clock)
+    notes.confirmation += "; " + item;
   return notes;
 }
 
@@ -742,10 +745,11 @@ CreditResult<CreditForm> build_credit_form(ServerStore& store, std::string_view 
     return fail(CreditError::not_found, "no attendance of '" + std::string(attendee_id) +
                                             "' recorded at event '" + form.event.id + "'");
   }
-  auto scans = store.scans_for_event(form.event.id);
-  if (!scans) return store_error(scans.error());
+  // The same clock-corrected times the credit was computed from (sync/server/scan_clock.hpp).
+  auto clocked = clocked_scans_for_event(store, form.event.id);
+  if (!clocked) return store_error(clocked.error());
   for (const CreditRow& row : form.rows) {
-    form.notes.push_back(form_notes(form.event, row, *scans));
+    form.notes.push_back(form_notes(form.event, row, clocked->scans));
   }
   return form;
 }

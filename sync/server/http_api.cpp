@@ -681,6 +681,13 @@ void HttpServer::Impl::handle_scans(const httplib::Request& req, httplib::Respon
                       json{{"first_bad_sequence", outcome->rejection->first_bad_sequence}},
                       json{{"acked_through", outcome->highest_contiguous}});
   }
+  // The clock samples that came with the batch (PROTOCOL.md "Clock"): stored before the 200,
+  // which tells the kiosk it may stop resending them.
+  if (auto kept = (*store)->store_clock_samples(device->id, batch->clock_samples, now); !kept) {
+    if (kept.code() == DbError::invalid)
+      return send_error(res, 422, "invalid_sample", kept.message());
+    return store_failure(res, *store, kept.error());
+  }
   metrics.add_scans_stored(outcome->stored);
   std::chrono::milliseconds lag{0};
   if (outcome->stored > 0 && outcome->stored <= scans.size()) {

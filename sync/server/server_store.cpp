@@ -58,7 +58,7 @@ namespace {
 
 using Params = std::vector<SqlParam>;
 
-constexpr std::int64_t kSchemaVersion = 9; // 7 and 8 are reserved (other work in flight)
+constexpr std::int64_t kSchemaVersion = 9; // 7: revocations (in flight)
 constexpr std::int64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
 
 // Migration 1. Times are BIGINT milliseconds since the Unix epoch (UTC); flags are 0/1 BIGINT;
@@ -206,11 +206,23 @@ CREATE TABLE console_audit (
 // Role facts before any dated import (an attendee imported before migration 6) hold from here.
 constexpr std::string_view kBeginningOfTime = "0001-01-01";
 
+// Migration 8 (issue 13: clocks that lie): each scan's boot id (hashed with it, muster-scan-v3)
+// and the devices' clock samples, from which scans are placed in true time at read time
+// (shared/clock_correction.hpp); a sample is kept once however often a kiosk resends it.
+constexpr std::string_view kSchemaV8 = R"sql(
+ALTER TABLE scans ADD COLUMN boot_id TEXT NOT NULL DEFAULT '';
+CREATE TABLE clock_samples (
+  device_id TEXT NOT NULL REFERENCES devices (id), boot_id TEXT NOT NULL,
+  server_ms BIGINT NOT NULL, device_wall_ms BIGINT NOT NULL, monotonic_ms BIGINT NOT NULL,
+  uncertainty_ms BIGINT NOT NULL, received_at BIGINT NOT NULL,
+  PRIMARY KEY (device_id, boot_id, monotonic_ms, server_ms));
+)sql";
+
 constexpr std::string_view kScanColumns =
     "device_id, seq, attendee_id, badge_serial, badge_payload, session_id, kind, wall_ms, "
     "monotonic_ms, clock_offset_ms, correction, effective_ms, staff_id, reason, voids_device_id, "
-    "voids_sequence, prev_hash, hash, details";
-constexpr std::size_t kScanColumnCount = 19;  // the columns of kScanColumns
+    "voids_sequence, prev_hash, hash, details, boot_id";
+constexpr std::size_t kScanColumnCount = 20; // the columns of kScanColumns
 constexpr std::string_view kBadgeColumns =
     "serial, attendee_id, event_id, key_id, payload, issued_at, revoked_at";
 constexpr std::string_view kDeviceColumns = "id, name, event_id, token_hash, created_at, last_seen";
@@ -368,6 +380,7 @@ Scan scan_from(const SqlRow& row) {
   scan.prev_hash = digest(row[16]);
   scan.hash = digest(row[17]);
   scan.details = text(row[18]);
+  scan.boot_id = text(row[19]);
   return scan;
 }
 
@@ -474,6 +487,13 @@ public:
         return versioned.error();
       }
     }
+    if (found < 8) {
+      if (auto created = db_->exec_script(kSchemaV8); !created) return created.error();
+      if (auto versioned = db_->exec("INSERT INTO schema_version (version) VALUES (8)");
+          !versioned) {
+        return versioned.error();
+      }
+    }
     if (found < 9) {
       if (auto created = db_->exec_script(kSchemaV9); !created) return created.error();
       if (auto versioned = db_->exec("INSERT INTO schema_version (version) VALUES (9)");
@@ -506,6 +526,7 @@ public:
       if (auto created = db_->exec_script(kSchemaV4); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV5); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV6); !created) return created.error();
+      if (auto created = db_->exec_script(kSchemaV8); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV9); !created) return created.error();
       if (auto versioned =
               db_->exec("INSERT INTO schema_version (version) VALUES ($1)", Params{kSchemaVersion});
@@ -1189,7 +1210,7 @@ public:
       }
       for (const std::string* field :
            {&scan.attendee_id, &scan.badge_serial, &scan.badge_payload, &scan.session_id,
-            &scan.staff_id, &scan.reason, &scan.voids_device_id, &scan.details}) {
+            &scan.staff_id, &scan.reason, &scan.voids_device_id, &scan.details, &scan.boot_id}) {
         if (has_nul(*field)) {
           return fail(DbError::invalid,
                       "scan " + std::to_string(scan.sequence) + " contains a NUL character");
@@ -1394,6 +1415,70 @@ public:
       out.scans.push_back(scan_from(row));
       out.cursor = PeerCursor{integer(row[kScanColumnCount]), out.scans.back().device_id,
                               out.scans.back().sequence};
+    }
+    return out;
+  }
+
+  DbResult<Ok> store_clock_samples(std::string_view device_id, std::span<const ClockSample> samples,
+                                   Instant received_at) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    if (samples.empty()) return Ok{};
+    for (const ClockSample& sample : samples) {
+      if (sample.boot_id.empty() || has_nul(sample.boot_id)) {
+        return fail(DbError::invalid, "a clock sample needs a boot id without NUL characters");
+      }
+    }
+    auto tx = begin_write("muster:device:" + std::string(device_id));
+    if (!tx) return tx.error();
+    auto known = db_->exec("SELECT id FROM devices WHERE id = $1", Params{std::string(device_id)});
+    if (!known) return known.error();
+    if (known->rows.empty()) return unknown_device(device_id);
+    for (const ClockSample& sample : samples) {
+      auto inserted = db_->exec(
+          "INSERT INTO clock_samples (device_id, boot_id, server_ms, device_wall_ms, "
+          "monotonic_ms, uncertainty_ms, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+          "ON CONFLICT DO NOTHING",
+          Params{std::string(device_id), sample.boot_id, to_ms(sample.server_time),
+                 to_ms(sample.device_wall), sample.monotonic_ms, sample.uncertainty_ms,
+                 to_ms(received_at)});
+      if (!inserted) return inserted.error();
+    }
+    return tx->commit();
+  }
+
+  DbResult<std::vector<DeviceClockSample>>
+  clock_samples_for_event(std::string_view event_id) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    auto rows = db_->exec(
+        "SELECT c.device_id, c.boot_id, c.server_ms, c.device_wall_ms, c.monotonic_ms, "
+        "c.uncertainty_ms FROM clock_samples c JOIN devices d ON d.id = c.device_id "
+        "WHERE d.event_id = $1 ORDER BY c.device_id, c.boot_id, c.monotonic_ms, c.server_ms",
+        Params{std::string(event_id)});
+    if (!rows) return rows.error();
+    std::vector<DeviceClockSample> out;
+    for (const auto& row : rows->rows) {
+      DeviceClockSample item;
+      item.device_id = text(row[0]);
+      item.sample.boot_id = text(row[1]);
+      item.sample.server_time = from_ms(integer(row[2]));
+      item.sample.device_wall = from_ms(integer(row[3]));
+      item.sample.monotonic_ms = integer(row[4]);
+      item.sample.uncertainty_ms = integer(row[5]);
+      out.push_back(std::move(item));
+    }
+    return out;
+  }
+
+  DbResult<std::vector<ScanReceipt>> scan_receipts(std::string_view event_id) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    auto rows = db_->exec(
+        "SELECT device_id, seq, received_at FROM scans WHERE event_id = $1 ORDER BY device_id, seq",
+        Params{std::string(event_id)});
+    if (!rows) return rows.error();
+    std::vector<ScanReceipt> out;
+    out.reserve(rows->rows.size());
+    for (const auto& row : rows->rows) {
+      out.push_back(ScanReceipt{text(row[0]), unsigned_integer(row[1]), from_ms(integer(row[2]))});
     }
     return out;
   }
@@ -1756,9 +1841,9 @@ private:
         "INSERT INTO scans (device_id, seq, event_id, attendee_id, badge_serial, badge_payload, "
         "session_id, kind, wall_ms, monotonic_ms, clock_offset_ms, correction, effective_ms, "
         "staff_id, reason, voids_device_id, voids_sequence, prev_hash, hash, received_at, "
-        "details) "
+        "details, boot_id) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
-        "$18, $19, $20, $21)",
+        "$18, $19, $20, $21, $22)",
         Params{scan.device_id,
                static_cast<std::int64_t>(scan.sequence),
                std::string(event_id),
@@ -1779,7 +1864,8 @@ private:
                to_hex(scan.prev_hash),
                to_hex(scan.hash),
                to_ms(received_at),
-               scan.details});
+               scan.details,
+               scan.boot_id});
     if (!inserted) return inserted.error();
     return Ok{};
   }

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "shared/clock_correction.hpp"
 #include "shared/domain.hpp"
 #include "shared/ledger.hpp"
 #include "shared/result.hpp"
@@ -128,6 +129,19 @@ struct PeerCursor {
   std::uint64_t sequence = 0;
 };
 
+// A device's clock sample (shared/clock_correction.hpp) as the server keeps it.
+struct DeviceClockSample {
+  std::string device_id;
+  ClockSample sample;
+};
+
+// When the server first stored a scan (its `received_at`): no corrected time may be later.
+struct ScanReceipt {
+  std::string device_id;
+  std::uint64_t sequence = 0;
+  Instant received_at;
+};
+
 // Attendance scans other doors of an event recorded, as a door pulls them to learn the
 // official's presence (shared/presence.hpp).
 struct PeerScans {
@@ -220,6 +234,17 @@ class ServerStore {
   // (received_at, device_id, seq), except those of `except_device`, at most `limit`.
   virtual DbResult<PeerScans> peer_scans(std::string_view event_id, std::string_view except_device,
                                          const PeerCursor& after, std::size_t limit) = 0;
+
+  // Clock samples a device sent with its scans (sync/PROTOCOL.md "Clock"), kept once each
+  // (a resent sample changes nothing); not_found for an unknown device.
+  virtual DbResult<Ok> store_clock_samples(std::string_view device_id,
+                                           std::span<const ClockSample> samples,
+                                           Instant received_at) = 0;
+  // The samples of every device of the event, ordered by device, boot, monotonic time.
+  virtual DbResult<std::vector<DeviceClockSample>>
+  clock_samples_for_event(std::string_view event_id) = 0;
+  // When each scan of the event was first stored, ordered by device and sequence.
+  virtual DbResult<std::vector<ScanReceipt>> scan_receipts(std::string_view event_id) = 0;
 
   // Walk-ins (attendees a registration scan created), oldest first; of one event unless
   // event_id is empty; confirmed ones too when include_confirmed.

@@ -482,8 +482,11 @@ TEST_F(ServerCli, CreditsMatchHandComputedHoursInCsvAndJson) {
   add_scan(b, "RB-0003", "S1", ScanKind::arrive, "2026-12-03T14:29:00Z");
   // RB-0001 also in S2 (16:15Z-17:45Z, 1.5 h): the whole session -> 1.5 h.
   add_scan(b, "RB-0001", "S2", ScanKind::arrive, "2026-12-03T16:14:00Z");
+  // Received after the session (issue 13: no scan counts later than the server received it;
+  // receiving these at `now`, before they happened, would cut them back to 12:00Z).
+  const Instant received = *parse_iso8601("2026-12-03T18:00:00Z");
   for (Door* door : {&a, &b}) {
-    auto stored = s->store_scans(door->id, kEvent, door->scans, now);
+    auto stored = s->store_scans(door->id, kEvent, door->scans, received);
     ASSERT_TRUE(stored.ok()) << stored.message();
     ASSERT_FALSE(stored->rejection.has_value()) << stored->rejection->reason;
   }

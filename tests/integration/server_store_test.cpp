@@ -697,6 +697,43 @@ TEST_P(ServerStoreTest, ScansRetriedBatchStoresNothingNew) {
   EXPECT_EQ(*STORE_OK(store->scan_count()), 5U);
 }
 
+TEST_P(ServerStoreTest, BootIdsAndClockSamplesAreKeptOnceEach) {
+  auto store = ready();
+  ASSERT_TRUE(store);
+  // Scans with a boot id (muster-scan-v3) keep it, and their hash verifies as stored.
+  std::vector<Scan> scans = chain(kDevice, 3);
+  Digest previous = kZeroDigest;
+  for (Scan& scan : scans) {
+    scan.boot_id = "boot-" + std::to_string(scan.sequence % 2);
+    seal(scan, previous);
+    previous = scan.hash;
+  }
+  EXPECT_OK(store->store_scans(kDevice, kEventId, scans, kNow + minutes{5}));
+  auto stored = STORE_OK(store->scans_for_event(kEventId));
+  ASSERT_EQ(stored->size(), 3U);
+  EXPECT_EQ((*stored)[1].boot_id, "boot-0");
+  EXPECT_FALSE(verify_chain(*stored).has_value());
+  // Samples: a resent one changes nothing; they come back per device, boot and monotonic time.
+  ClockSample early{"boot-1", kNow, kNow + hours{2}, 4000, 3};
+  ClockSample late{"boot-1", kNow + minutes{10}, kNow + hours{2} + minutes{10}, 604000, 5};
+  ClockSample other{"boot-0", kNow, kNow - hours{72}, 100, 1};
+  const std::vector<ClockSample> first{late, early};
+  EXPECT_OK(store->store_clock_samples(kDevice, first, kNow + minutes{11}));
+  const std::vector<ClockSample> again{early, other};
+  EXPECT_OK(store->store_clock_samples(kDevice, again, kNow + minutes{12}));
+  auto samples = STORE_OK(store->clock_samples_for_event(kEventId));
+  ASSERT_EQ(samples->size(), 3U);
+  EXPECT_EQ((*samples)[0].device_id, kDevice);
+  EXPECT_EQ((*samples)[0].sample, other);
+  EXPECT_EQ((*samples)[1].sample, early);
+  EXPECT_EQ((*samples)[2].sample, late);
+  auto receipts = STORE_OK(store->scan_receipts(kEventId));
+  ASSERT_EQ(receipts->size(), 3U);
+  EXPECT_EQ((*receipts)[2].sequence, 3U);
+  EXPECT_EQ((*receipts)[2].received_at, kNow + minutes{5});
+  EXPECT_EQ(store->store_clock_samples("no-such-device", first, kNow).code(), DbError::not_found);
+}
+
 TEST_P(ServerStoreTest, ScansOverlappingBatchStoresOnlyTheNewOnes) {
   auto store = ready();
   ASSERT_TRUE(store);
@@ -983,7 +1020,7 @@ TEST_P(ServerStoreTest, VersionFiveDatabaseGainsTheRoleHistoryWithTheRosterRoles
     auto store = ready();
     ASSERT_TRUE(store);
   }
-  // Back to exactly schema 5: what migration 6 added goes away.
+  // Back to exactly schema 5: what migrations 6, 8 and 9 added goes away.
   ASSERT_EQ(raw("DROP TABLE role_history; DROP TABLE municipalities;"), "");
   ASSERT_EQ(raw("ALTER TABLE attendees DROP COLUMN municipality_id"), "");
   ASSERT_EQ(raw("ALTER TABLE events DROP COLUMN programs_json"), "");
@@ -991,6 +1028,8 @@ TEST_P(ServerStoreTest, VersionFiveDatabaseGainsTheRoleHistoryWithTheRosterRoles
   ASSERT_EQ(raw("ALTER TABLE ledger_entries DROP COLUMN programs"), "");
   ASSERT_EQ(raw("DROP TABLE console_users; DROP TABLE console_sessions;"), "");
   ASSERT_EQ(raw("DROP TABLE console_audit"), "");
+  ASSERT_EQ(raw("ALTER TABLE scans DROP COLUMN boot_id"), "");
+  ASSERT_EQ(raw("DROP TABLE clock_samples"), "");
   ASSERT_EQ(raw("UPDATE schema_version SET version = 5 WHERE version = 9"), "");
   auto store = open();
   ASSERT_TRUE(store);

@@ -565,3 +565,54 @@ TEST_F(CheckinTest, DeviceIdIsCreatedOnceAndKept) {
 
 }  // namespace
 }  // namespace muster::kiosk
+
+namespace muster::kiosk {
+namespace {
+
+// Issue 13: a clock sample of this boot places a scan by the monotonic clock, whatever the wall
+// clock did since; the kiosk notices and still records.
+class CheckinClockTest : public CheckinTest {};
+
+TEST_F(CheckinClockTest, WallClockTwoHoursFastStillChoosesTheTrueSessionAndWarns) {
+  // Synced at 08:00 CST (14:00Z) with a true clock, monotonic 1,000,000 ms, boot "boot-a".
+  const Instant synced = at("2026-12-03T14:00:00Z");
+  ASSERT_TRUE(store_->add_clock_sample({"boot-a", synced, synced, 1'000'000, 2}).ok());
+  auto checkin = open_checkin();
+  checkin.set_boot_id("boot-a");
+  // 45 minutes later (08:45 CST: S1 in progress) the wall clock shows 10:45 CST (S2).
+  const Instant wall = at("2026-12-03T16:45:00Z");
+  const std::chrono::milliseconds monotonic{1'000'000 + 45 * 60'000};
+  const Checkin::ClockView view = checkin.clock_view(wall, monotonic);
+  EXPECT_TRUE(view.verified);
+  EXPECT_TRUE(view.wall_jumped);
+  EXPECT_TRUE(view.suspect);
+  EXPECT_EQ(view.offset_ms, -2 * 3'600'000);
+  const auto outcome =
+      checkin.accept(RawScan{badge("RB-0001"), ScanSource::wedge, wall, monotonic});
+  ASSERT_EQ(outcome.result, CheckinResult::arrived) << outcome.detail;
+  EXPECT_EQ(outcome.session_id, "S1");
+  ASSERT_TRUE(outcome.recorded.has_value());
+  EXPECT_EQ(outcome.recorded->boot_id, "boot-a");
+  EXPECT_EQ(outcome.recorded->wall_time, wall); // the original is kept
+  EXPECT_EQ(corrected_time(*outcome.recorded), at("2026-12-03T14:45:00Z"));
+}
+
+TEST_F(CheckinClockTest, ARebootWithADateOutsideTheEventKeepsRecording) {
+  const Instant synced = at("2026-12-03T14:00:00Z");
+  ASSERT_TRUE(store_->add_clock_sample({"boot-a", synced, synced, 1'000'000, 2}).ok());
+  auto checkin = open_checkin();
+  checkin.set_boot_id("boot-b");                   // rebooted: no sample of this boot
+  const Instant wall = at("2026-11-30T14:45:00Z"); // three days slow
+  const auto view = checkin.clock_view(wall, std::chrono::milliseconds{5000});
+  EXPECT_FALSE(view.verified);
+  EXPECT_TRUE(view.outside_event);
+  const auto outcome = checkin.accept(
+      RawScan{badge("RB-0001"), ScanSource::wedge, wall, std::chrono::milliseconds{5000}});
+  ASSERT_EQ(outcome.result, CheckinResult::arrived) << outcome.detail;
+  ASSERT_TRUE(outcome.recorded.has_value());
+  EXPECT_EQ(outcome.recorded->boot_id, "boot-b");
+  EXPECT_EQ(outcome.recorded->wall_time, wall);
+}
+
+} // namespace
+} // namespace muster::kiosk

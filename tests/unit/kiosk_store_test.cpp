@@ -152,8 +152,9 @@ TEST(KioskStore, CreatesANewFileAtTheLatestSchema) {
   EXPECT_EQ(raw.integer("PRAGMA user_version"), kKioskSchemaVersion);
   EXPECT_EQ(raw.integer("PRAGMA application_id"), 0x4D53544B);
   const auto tables = raw.column("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY 1");
-  EXPECT_EQ(tables, (std::vector<std::string>{"event", "peer_scans", "revoked_serials", "roster",
-                                              "scans", "sessions", "settings", "sync_cursors"}));
+  EXPECT_EQ(tables,
+            (std::vector<std::string>{"clock_samples", "event", "peer_scans", "revoked_serials",
+                                      "roster", "scans", "sessions", "settings", "sync_cursors"}));
 }
 
 TEST(KioskStore, UsesWalAndFullSynchronousAndForeignKeys) {
@@ -394,6 +395,33 @@ TEST(KioskStore, TriggerRefusesDeletingScans) {
   EXPECT_EQ(raw.integer("SELECT count(*) FROM scans"), 3);
 }
 
+TEST(KioskStore, ClockSamplesWaitUntilTheServerStoredThem) {
+  TempDir dir;
+  auto store = open_ok(dir / "kiosk.db");
+  const Instant t{std::chrono::milliseconds{1'790'000'000'000}};
+  EXPECT_FALSE(store.latest_clock_sample()->has_value());
+  ASSERT_TRUE(store.add_clock_sample({"boot-a", t, t + std::chrono::hours{2}, 1000, 3}).ok());
+  ASSERT_TRUE(store.add_clock_sample({"boot-b", t, t, 50, 2}).ok());
+  EXPECT_FALSE(store.add_clock_sample({"", t, t, 1, 1}).ok()); // a sample needs its boot
+  auto unsent = store.unsent_clock_samples(10);
+  ASSERT_TRUE(unsent.ok());
+  ASSERT_EQ(unsent->size(), 2U);
+  EXPECT_EQ((*unsent)[0].second.boot_id, "boot-a");
+  EXPECT_EQ((*unsent)[0].second.device_wall, t + std::chrono::hours{2});
+  ASSERT_TRUE(store.mark_clock_samples_sent((*unsent)[0].first, t).ok());
+  EXPECT_EQ(store.unsent_clock_samples(10)->size(), 1U);
+  EXPECT_EQ((*store.latest_clock_sample())->boot_id, "boot-b");
+  EXPECT_EQ((*store.latest_clock_sample("boot-a"))->monotonic_ms, 1000);
+  EXPECT_FALSE(store.latest_clock_sample("boot-c")->has_value());
+  // A scan keeps its boot id (hashed: the chain still verifies).
+  Scan scan = draft("door-1", "a1", "s1");
+  scan.boot_id = "boot-a";
+  auto recorded = store.append_scan(scan);
+  ASSERT_TRUE(recorded.ok()) << recorded.message();
+  EXPECT_EQ(store.scans_after("door-1", 0, 10)->at(0).boot_id, "boot-a");
+  EXPECT_FALSE(store.verify_device_chain("door-1")->has_value());
+}
+
 TEST(KioskStore, TriggerRefusesGapsAndReplacedScans) {
   TempDir dir;
   const auto path = dir / "kiosk.db";
@@ -405,8 +433,8 @@ TEST(KioskStore, TriggerRefusesGapsAndReplacedScans) {
   const std::string copy_of_2_as =
       "SELECT device_id, %, attendee_id, badge_serial, badge_payload, session_id, kind, "
       "wall_time_ms, monotonic_ms, clock_offset_ms, correction, effective_time_ms, staff_id, "
-      "reason, voids_device_id, voids_sequence, prev_hash, hash, NULL, details FROM scans WHERE "
-      "sequence = 2";
+      "reason, voids_device_id, voids_sequence, prev_hash, hash, NULL, details, boot_id FROM scans "
+      "WHERE sequence = 2";
   auto insert_as = [&](const std::string& verb, int sequence) {
     std::string select = copy_of_2_as;
     select.replace(select.find('%'), 1, std::to_string(sequence));
@@ -511,7 +539,9 @@ TEST_P(KioskStoreMigration, DataWrittenAtAnEarlierVersionSurvivesTheUpgrade) {
     auto old = open_ok(path, {.schema_version = from});
     RawDb raw(path);
     ASSERT_EQ(raw.integer("PRAGMA user_version"), from);
-    if (from >= 4) {
+    // This build's append_scan writes the boot id column of version 6; older files get their
+    // scans as those versions wrote them (details and boot id at their defaults).
+    if (from >= 6) {
       EXPECT_EQ(append_n(old, "door-1", 2), 2u);
     } else if (from >= 1) {
       append_as_version_3(raw, "door-1", 2);

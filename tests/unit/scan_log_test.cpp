@@ -134,6 +134,22 @@ TEST(ScanLog, DetailsUseTheV2TagAndSitBeforePrevHash) {
   EXPECT_NE(compute_hash(plain), compute_hash(checkin));
 }
 
+TEST(ScanLog, BootIdUsesTheV3TagAfterDetails) {
+  Scan scan = golden_arrival();
+  scan.boot_id = "boot-1";
+  const std::string bytes = canonical_bytes(scan);
+  EXPECT_EQ(hex_of(bytes.substr(0, 22)), "000000000000000e" + hex_of("muster-scan-v3"));
+  // "str details" (empty here) then "str boot_id", then prev_hash.
+  EXPECT_EQ(hex_of(bytes.substr(bytes.size() - 32 - 8 - 14, 8 + 14)), "0000000000000000"
+                                                                      "0000000000000006" +
+                                                                          hex_of("boot-1"));
+  // The boot id is hashed: changing it breaks the scan's hash; without one, v1 as before.
+  Scan other = scan;
+  other.boot_id = "boot-2";
+  EXPECT_NE(compute_hash(other), compute_hash(scan));
+  EXPECT_EQ(canonical_bytes(golden_arrival()).substr(0, 22).substr(8), "muster-scan-v1");
+}
+
 TEST(ScanLog, EditedDetailsBreakTheChain) {
   std::vector<Scan> chain;
   Digest previous = kZeroDigest;
