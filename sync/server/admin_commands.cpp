@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "shared/csv.hpp"
 #include "shared/import.hpp"
 #include "shared/presence.hpp"
 #include "shared/time.hpp"
@@ -93,17 +94,6 @@ std::string optional_utc(const std::optional<Instant>& instant) {
 
 std::string optional_local(const std::optional<Instant>& instant, std::string_view zone) {
   return instant ? format_local(*instant, zone) : std::string();
-}
-
-std::string csv_field(std::string_view value) {
-  if (value.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(value);
-  std::string quoted = "\"";
-  for (const char c : value) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  quoted += '"';
-  return quoted;
 }
 
 std::string joined(const std::vector<std::string>& items, std::string_view separator) {
@@ -396,7 +386,7 @@ std::string credits_csv(const Event& event, const std::vector<CreditRow>& rows) 
     std::string line;
     for (const auto& field : fields) {
       if (!line.empty()) line += ',';
-      line += csv_field(field);
+      line += csv_cell(field);
     }
     text += line + "\n";
   }

@@ -635,6 +635,18 @@ void HttpServer::Impl::handle_scans(const httplib::Request& req, httplib::Respon
       return reject(scan, "wrong_event",
                     "session '" + scan.session_id + "' is not a session of event " + event->id);
     }
+    if (scan.kind == ScanKind::correction) {
+      // Authority follows the fact: a correction names the staff member who made it (it is
+      // listed for review), and a door may void only a scan it recorded itself.
+      if (scan.staff_id.empty()) {
+        return reject(scan, "staff_missing", "a correction must name the staff member");
+      }
+      if (scan.correction == Correction::void_scan && scan.voids_device_id != device->id) {
+        return reject(scan, "foreign_scan",
+                      "a device may void only its own scans (this one names device '" +
+                          scan.voids_device_id + "')");
+      }
+    }
     if (scan.badge_payload.empty()) {
       // Staff act without a badge (corrections, a check-in found by name, a walk-in); a survey
       // follows a leave that carried one. Arrivals, leaves and reprints need their badge.
@@ -647,7 +659,16 @@ void HttpServer::Impl::handle_scans(const httplib::Request& req, httplib::Respon
       continue;
     }
     // Revocation is not checked here: the scan happened; a revoked badge is the kiosk's call.
-    auto badge = trust->verify(scan.badge_payload, scan.wall_time);
+    // A reprint revokes a badge League-wide, so it is held to more than a fact a door saw: its
+    // new badge must be signed by a certified desk key that is valid on the server's clock
+    // now (the scan's own time is the client's word), and (in the store) the old serial must
+    // be the same attendee's.
+    const bool reprint = scan.kind == ScanKind::reprint;
+    auto badge = trust->verify(scan.badge_payload, reprint ? now_instant() : scan.wall_time);
+    if (reprint && badge && badge->signer != BadgeSigner::device) {
+      return reject(scan, "not_a_desk",
+                    "a reprint must carry a badge signed by a certified registration desk");
+    }
     if (!badge) {
       return reject(scan, "bad_badge",
                     "badge signature does not verify (" + std::string(to_string(badge.code())) +

@@ -12,6 +12,7 @@
 
 #include "shared/badge.hpp"
 #include "shared/import.hpp"
+#include "shared/text.hpp"
 #include <nlohmann/json.hpp>
 
 #include "sync/server/sql_connection.hpp"
@@ -503,12 +504,20 @@ public:
       std::string id = attendee.id;
       existing.emplace(std::move(id), std::move(attendee));
     }
+    // A roster row never inherits a walk-in's state: an id a (pre-fix) walk-in took is made a
+    // plain roster attendee again, or its credit would stay provisional forever.
+    auto provisional_rows = db_->exec("SELECT id FROM attendees WHERE provisional = 1");
+    if (!provisional_rows) return provisional_rows.error();
+    std::set<std::string, std::less<>> provisional;
+    for (const auto& row : provisional_rows->rows)
+      provisional.insert(text(row[0]));
     ImportStats stats;
     std::vector<Attendee> fresh; // inserted in multi-row statements below: one round trip each
     std::map<std::string, std::size_t, std::less<>> fresh_index;
     for (const Attendee& a : attendees) {
       auto found = existing.find(a.id);
-      if (found != existing.end() && same_attendee(found->second, a)) {
+      if (found != existing.end() && same_attendee(found->second, a) &&
+          !provisional.contains(a.id)) {
         ++stats.unchanged;
         continue;
       }
@@ -529,7 +538,7 @@ public:
       }
       auto updated = db_->exec(
           "UPDATE attendees SET first_name = $2, last_name = $3, role = $4, municipality = $5, "
-          "email = $6, change = $7 WHERE id = $1",
+          "email = $6, change = $7, provisional = 0, same_as = '' WHERE id = $1",
           Params{a.id, a.first_name, a.last_name, std::string(to_string(a.role)), a.municipality,
                  a.email, *stamp});
       if (!updated) return updated.error();
@@ -1340,9 +1349,13 @@ private:
   // provisional attendee from the scan's details, with a change stamp so the next package delta
   // takes it to every door. An existing attendee is never overwritten.
   DbResult<Ok> apply_registration(Transaction& tx, const Scan& scan) {
-    if (!is_valid_badge_id(scan.attendee_id)) {
+    // A device names only its own walk-ins: an id of the roster, or one the roster may take
+    // later, would let a walk-in's provisional state shadow a real attendee's credit.
+    if (!is_valid_badge_id(scan.attendee_id) ||
+        !is_walk_in_id_of(scan.attendee_id, scan.device_id)) {
       return fail(DbError::invalid, "registration scan " + std::to_string(scan.sequence) +
-                                        " names an invalid attendee id");
+                                        " names an invalid attendee id (a walk-in's id is "
+                                        "WALKIN-" + scan.device_id + "-<n>)");
     }
     auto existing =
         db_->exec("SELECT 1 FROM attendees WHERE id = $1", Params{scan.attendee_id});
@@ -1357,6 +1370,14 @@ private:
       std::erase(value, '\0');
       return value;
     };
+    for (const char* name : {"first_name", "last_name", "municipality"}) {
+      if (!is_valid_walk_in_field(field(name))) {
+        return fail(DbError::invalid, "registration scan " + std::to_string(scan.sequence) +
+                                          ": the walk-in's " + name + " is longer than " +
+                                          std::to_string(kMaxWalkInField) +
+                                          " bytes or holds control characters");
+      }
+    }
     const auto role = parse_role(field("role")).value_or(Role::guest);
     auto stamp = bump(tx);
     if (!stamp) return stamp.error();
@@ -1417,15 +1438,16 @@ private:
       return inserted.error();
     }
     if (!old_serial.empty()) {
-      // An old serial the server never issued (printed elsewhere) is still revoked everywhere.
-      if (auto inserted = db_->exec(
-              "INSERT INTO badges (serial, attendee_id, event_id, key_id, payload, issued_at, "
-              "revoked_at, change) VALUES ($1, $2, $3, '', '', $4, $4, $5) "
-              "ON CONFLICT (serial) DO NOTHING",
-              Params{old_serial, scan.attendee_id, std::string(event_id), to_ms(revoked_at),
-                     *stamp});
-          !inserted) {
-        return inserted.error();
+      // Authority follows the fact: a reprint may revoke only a badge of the attendee it
+      // reprinted for. A serial the server never issued is refused as well: it may be another
+      // attendee's badge the server has not heard of yet.
+      auto owner = db_->exec("SELECT attendee_id FROM badges WHERE serial = $1",
+                             Params{old_serial});
+      if (!owner) return owner.error();
+      if (owner->rows.empty() || text(owner->rows[0][0]) != scan.attendee_id) {
+        return fail(DbError::invalid, "reprint scan " + std::to_string(scan.sequence) +
+                                          " names an old serial that is not a badge of " +
+                                          scan.attendee_id);
       }
       if (auto revoked = db_->exec("UPDATE badges SET revoked_at = $2, change = $3 "
                                    "WHERE serial = $1 AND revoked_at IS NULL",

@@ -1150,6 +1150,200 @@ TEST_P(HttpApiTest, ScansSurveyOutsideAnySessionOrWithBadDetailsIsRefused) {
   EXPECT_TRUE(stored->empty());
 }
 
+// ---- Issue 15: authority follows the fact ---------------------------------------------------
+
+// A scan of `kind` by `device` continuing `scans` (sealed onto the last one's hash).
+Scan& append_scan(std::vector<Scan>& scans, const std::string& device, ScanKind kind) {
+  Scan s;
+  s.device_id = device;
+  s.sequence = scans.size() + 1;
+  s.attendee_id = "A1";
+  s.kind = kind;
+  s.wall_time = now_ms() - 10min;
+  s.monotonic_ms = static_cast<std::int64_t>(s.sequence) * 1000;
+  s.staff_id = "STAFF1";
+  s.reason = "test";
+  scans.push_back(std::move(s));
+  return scans.back();
+}
+
+void reseal(std::vector<Scan>& scans) {
+  Digest previous = kZeroDigest;
+  for (auto& s : scans) {
+    seal(s, previous);
+    previous = s.hash;
+  }
+}
+
+TEST_P(HttpApiTest, AReprintFromAPlainDoorCannotRevokeAnotherAttendeesBadge) {
+  const Device door = provision();
+  auto scans = chain(door.id, 1);
+  // The door's own attendee's League badge, naming another attendee's serial as the old one.
+  Scan& reprint = append_scan(scans, door.id, ScanKind::reprint);
+  reprint.badge_serial = "SER-A1";
+  reprint.badge_payload = payloads_.at("A1");
+  reprint.details = R"({"old_serial":"SER-A2"})";
+  reseal(scans);
+  auto res = push(door, scans);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 422) << res->body;
+  EXPECT_EQ(error_code(res), "not_a_desk");
+  auto victim = store_->badge("SER-A2");
+  ASSERT_TRUE(victim.ok());
+  EXPECT_FALSE(victim->revoked_at.has_value());
+  auto package_answer = package(door);
+  ASSERT_TRUE(package_answer);
+  EXPECT_EQ(package_answer->body.find("SER-A2"), std::string::npos);
+}
+
+class DeskReprint : public HttpApiTest {
+protected:
+  // A desk key the League certified until `not_after`.
+  void certify(std::optional<Instant> not_after) {
+    auto key = SigningKey::generate("DESK1");
+    ASSERT_TRUE(key.ok());
+    desk_key_.emplace(std::move(key.value()));
+    auto certificate =
+        certify_device(kLeague, desk_key_->public_key(), not_after, *league_key_);
+    ASSERT_TRUE(certificate.ok()) << certificate.message();
+    ASSERT_TRUE(store_
+                    ->add_device_certificate(
+                        {"DESK1", "Registration desk", to_text(*certificate), now_ms()})
+                    .ok());
+  }
+
+  std::vector<Scan> reprint(const std::string& device, std::string attendee,
+                            std::string old_serial, Instant at) {
+    std::vector<Scan> scans;
+    Scan& s = append_scan(scans, device, ScanKind::reprint);
+    s.attendee_id = attendee;
+    s.badge_serial = "NEW-" + attendee;
+    s.badge_payload = sign_badge({std::string(kLeague), attendee, s.badge_serial}, *desk_key_).value();
+    s.details = json{{"old_serial", old_serial}}.dump();
+    s.wall_time = at;
+    reseal(scans);
+    return scans;
+  }
+
+  std::optional<SigningKey> desk_key_;
+};
+
+TEST_P(DeskReprint, RevokesOnlyAnOldSerialOfTheSameAttendee) {
+  certify(std::nullopt);
+  const Device desk = provision();
+  auto res = push(desk, reprint(desk.id, "A1", "SER-A2", now_ms() - 1min));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 422) << res->body;
+  EXPECT_EQ(error_code(res), "invalid_scan");
+  EXPECT_FALSE(store_->badge("SER-A2")->revoked_at.has_value());
+  // A serial the server never issued may be another attendee's: refused too.
+  res = push(desk, reprint(desk.id, "A1", "NEVER-ISSUED", now_ms() - 1min));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 422) << res->body;
+  EXPECT_FALSE(store_->badge("NEVER-ISSUED").ok());
+
+  res = push(desk, reprint(desk.id, "A1", "SER-A1", now_ms() - 1min));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_TRUE(store_->badge("SER-A1")->revoked_at.has_value());
+  EXPECT_FALSE(store_->badge("SER-A2")->revoked_at.has_value());
+}
+
+TEST_P(DeskReprint, CertificateExpiryIsCheckedOnTheServersClock) {
+  certify(now_ms() - 1h);
+  const Device desk = provision();
+  // The scan claims a time before the certificate expired; the server's clock says otherwise.
+  auto res = push(desk, reprint(desk.id, "A1", "SER-A1", now_ms() - 2h));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 422) << res->body;
+  EXPECT_EQ(error_code(res), "bad_badge");
+  EXPECT_FALSE(store_->badge("SER-A1")->revoked_at.has_value());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DeskReprint, ::testing::Values("sqlite", "postgresql"),
+                         backend_name);
+
+TEST_P(HttpApiTest, ADoorVoidsOnlyItsOwnScans) {
+  const Device a = provision(kCode);
+  const Device b = provision(kCode2);
+  ASSERT_EQ(push(a, chain(a.id, 1))->status, 200);
+  auto scans = chain(b.id, 1);
+  Scan& voiding = append_scan(scans, b.id, ScanKind::correction);
+  voiding.session_id = "S1";
+  voiding.correction = Correction::void_scan;
+  voiding.voids_device_id = a.id;
+  voiding.voids_sequence = 1;
+  reseal(scans);
+  auto res = push(b, scans);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 422) << res->body;
+  EXPECT_EQ(error_code(res), "foreign_scan");
+
+  scans[1].voids_device_id = b.id;
+  reseal(scans);
+  res = push(b, scans);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+}
+
+TEST_P(HttpApiTest, ACorrectionMustNameTheStaffMember) {
+  const Device d = provision();
+  auto scans = chain(d.id, 1);
+  Scan& correction = append_scan(scans, d.id, ScanKind::correction);
+  correction.session_id = "S1";
+  correction.correction = Correction::leave;
+  correction.effective_time = correction.wall_time;
+  correction.staff_id.clear();
+  reseal(scans);
+  auto res = push(d, scans);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 422) << res->body;
+  EXPECT_EQ(error_code(res), "staff_missing");
+}
+
+TEST_P(HttpApiTest, AWalkInIdIsTheDevicesOwnAndItsDetailsArePrintable) {
+  const Device d = provision();
+  const auto registration = [&](std::string id, std::string first_name) {
+    std::vector<Scan> scans;
+    Scan& s = append_scan(scans, d.id, ScanKind::registration);
+    s.attendee_id = std::move(id);
+    s.details = json{{"first_name", first_name}, {"last_name", "Ruiz"}, {"role", "mayor"},
+                     {"municipality", "Elm Creek"}}
+                    .dump();
+    reseal(scans);
+    return push(d, scans);
+  };
+  // A future roster id, another device's walk-in id, a malformed number: refused.
+  const std::vector<std::string> refused = {"A-2001", "WALKIN-dev-0000000000000000-1",
+                                            "WALKIN-" + d.id + "-01", "WALKIN-" + d.id + "-x"};
+  for (const std::string& id : refused) {
+    auto res = registration(id, "Ana");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 422) << id << ": " << res->body;
+    EXPECT_EQ(error_code(res), "invalid_scan") << id;
+  }
+  const std::vector<std::string> names = {"Ana\x1b]0;owned\x07", std::string(81, 'a')};
+  for (const std::string& name : names) {
+    auto res = registration("WALKIN-" + d.id + "-1", name);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 422) << res->body;
+  }
+  auto res = registration("WALKIN-" + d.id + "-1", "Ana");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  auto walk_ins = store_->walk_ins("", false);
+  ASSERT_TRUE(walk_ins.ok());
+  ASSERT_EQ(walk_ins->size(), 1U);
+
+  // The roster later lists that id: the roster's attendee does not inherit the walk-in's state.
+  const std::vector<Attendee> roster = {
+      attendee("WALKIN-" + d.id + "-1", "Ana", "Ruiz", Role::mayor)};
+  ASSERT_TRUE(store_->upsert_roster(roster).ok());
+  walk_ins = store_->walk_ins("", false);
+  ASSERT_TRUE(walk_ins.ok());
+  EXPECT_TRUE(walk_ins->empty());
+}
+
 TEST(HttpJson, ScanRoundTripsThroughTheWireForm) {
   Scan s;
   s.device_id = "dev-1";

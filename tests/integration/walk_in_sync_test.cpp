@@ -225,8 +225,9 @@ TEST_F(WalkInSync, ConfirmedAsAnExistingAttendeeCountsForThem) {
 }
 
 TEST_F(WalkInSync, ARegistrationNeverOverwritesAnExistingAttendee) {
-  // A registration scan naming a roster id (a kiosk bug or a crafted record) is stored as a
-  // fact, but the roster entry stays as the League imported it and nothing becomes provisional.
+  // A registration scan naming a roster id (a kiosk bug or a crafted record) is refused (issue
+  // 15: a device names only its own WALKIN-<device>-<n> ids); the roster entry stays as the
+  // League imported it and nothing becomes provisional.
   Scan draft;
   draft.device_id = SyncWorld::device_id(*door_a_);
   draft.attendee_id = "A1";
@@ -237,7 +238,9 @@ TEST_F(WalkInSync, ARegistrationNeverOverwritesAnExistingAttendee) {
   draft.reason = "test";
   draft.details = R"({"first_name":"Mallory","last_name":"X","role":"mayor","municipality":"Y"})";
   ASSERT_TRUE(door_a_->append_scan(draft));
-  ASSERT_TRUE(sync_once(*door_a_).ok);
+  const auto report = sync_once(*door_a_);
+  EXPECT_FALSE(report.ok);
+  EXPECT_NE(report.error.find("WALKIN-"), std::string::npos) << report.error;
   auto a1 = world_.store().attendee("A1");
   ASSERT_TRUE(a1);
   EXPECT_EQ(a1->first_name, "First1");
