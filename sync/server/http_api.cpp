@@ -297,7 +297,16 @@ static void handle_transcript(StorePool& stores, const HttpOptions& options,
     if (!known) return send_store_unavailable(res, known.message());
     admin = *known;
   }
-  if (!admin) return send_error(res, 403, "forbidden", "this endpoint needs an admin token");
+  if (!admin) {
+    // A revoked admin token is refused as unauthenticated (401), at once (issue 15).
+    auto revoked = (*ledger)->admin_token_revoked(presented);
+    if (!revoked) return send_store_unavailable(res, revoked.message());
+    if (*revoked) {
+      res.set_header("WWW-Authenticate", "Bearer realm=\"muster\"");
+      return send_error(res, 401, "unauthorized", "this admin token was revoked");
+    }
+    return send_error(res, 403, "forbidden", "this endpoint needs an admin token");
+  }
   const std::string official_id = req.matches[1];
   if (!is_valid_path_id(official_id)) {
     return send_error(res, 400, "bad_request", "invalid official id");

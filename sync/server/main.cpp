@@ -11,6 +11,7 @@
 
 #include "sync/server/admin_commands.hpp"
 #include "sync/server/credit_cli.hpp"
+#include "sync/server/revoke_cli.hpp"
 #include "sync/server/walk_in_cli.hpp"
 #include "sync/server/demo_seed.hpp"
 #include "sync/server/http_api.hpp"
@@ -205,6 +206,7 @@ int main(int argc, char** argv) {
 
   CreditCli credit_cli(app); // issue 6: close-event, transcript, credit-form, report, ...
   WalkInCli walk_in_cli(app); // walk-ins, confirm-walk-in
+  RevokeCli revoke_cli(app);  // issue 15: revoke-device, revoke-token, revoke-desk
 
   try {
     app.parse(argc, argv);
@@ -257,6 +259,7 @@ int main(int argc, char** argv) {
     if (*serve_cmd) return run_serve(database, listen, tls_cert, tls_key, league_key);
     if (auto code = credit_cli.run(o, e)) return *code;
     if (auto code = walk_in_cli.run(o, e)) return *code;
+    if (auto code = revoke_cli.run(o, e)) return *code;
   } catch (const std::exception& error) {
     std::cerr << "internal error: " << error.what() << '\n';
     return 1;

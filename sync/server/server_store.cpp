@@ -43,7 +43,8 @@ namespace {
 
 using Params = std::vector<SqlParam>;
 
-constexpr std::int64_t kSchemaVersion = 5;
+// 6 is reserved for the clock-correction work (issue 15 branch plan); 7 is revocation.
+constexpr std::int64_t kSchemaVersion = 7;
 constexpr std::int64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
 
 // Migration 1. Times are BIGINT milliseconds since the Unix epoch (UTC); flags are 0/1 BIGINT;
@@ -152,6 +153,12 @@ ALTER TABLE ledger_entries ADD COLUMN test_score TEXT NOT NULL DEFAULT '';
 CREATE TABLE preapprovals (
   official_id TEXT NOT NULL, event_id TEXT NOT NULL, reference TEXT NOT NULL,
   recorded_at BIGINT NOT NULL, PRIMARY KEY (official_id, event_id));
+)sql";
+
+// Migration 7 (issue 15: revocation): when an admin token was revoked, so a revoked token
+// answers 401 at once while an unknown one stays 403 (sync/PROTOCOL.md).
+constexpr std::string_view kSchemaV7 = R"sql(
+ALTER TABLE admin_tokens ADD COLUMN revoked_at BIGINT;
 )sql";
 
 constexpr std::string_view kScanColumns =
@@ -388,6 +395,13 @@ public:
         return versioned.error();
       }
     }
+    if (found < 7) {
+      if (auto created = db_->exec_script(kSchemaV7); !created) return created.error();
+      if (auto versioned = db_->exec("INSERT INTO schema_version (version) VALUES (7)");
+          !versioned) {
+        return versioned.error();
+      }
+    }
     return tx->commit();
   }
 
@@ -412,6 +426,7 @@ public:
       if (auto created = db_->exec_script(kSchemaV3); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV4); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV5); !created) return created.error();
+      if (auto created = db_->exec_script(kSchemaV7); !created) return created.error();
       if (auto versioned =
               db_->exec("INSERT INTO schema_version (version) VALUES ($1)", Params{kSchemaVersion});
           !versioned) {
@@ -776,6 +791,19 @@ public:
     if (auto committed = tx->commit(); !committed) return committed.error();
     current->revoked_at = when;
     return current;
+  }
+
+  DbResult<Ok> revoke_device(std::string_view device_id) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    auto tx = begin_write("muster:device:" + std::string(device_id));
+    if (!tx) return tx.error();
+    // No hash matches an empty one: the token stops working on the very next request, while
+    // the device's record and scans stay for the record.
+    auto updated = db_->exec("UPDATE devices SET token_hash = '' WHERE id = $1",
+                             Params{std::string(device_id)});
+    if (!updated) return updated.error();
+    if (updated->affected == 0) return unknown_device(device_id);
+    return tx->commit();
   }
 
   DbResult<Ok> add_device_certificate(const DeviceCertificateRecord& record) override {

@@ -179,6 +179,9 @@ class ServerStore {
   virtual DbResult<DeviceRecord> device(std::string_view device_id) = 0;
   virtual DbResult<std::vector<DeviceRecord>> devices() = 0;
   virtual DbResult<Ok> touch_device(std::string_view device_id, Instant seen_at) = 0;
+  // Erases the device's token hash: its token is refused (401) from the next request on; the
+  // device and its scans stay. not_found for an unknown device.
+  virtual DbResult<Ok> revoke_device(std::string_view device_id) = 0;
 
   // Stores a batch of one device's scans in one transaction, exactly once per (device, sequence):
   // scans at or below the stored chain head must equal what is stored (duplicates are counted,

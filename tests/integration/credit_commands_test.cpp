@@ -1153,8 +1153,8 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
                                &statement, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(statement, 0), 5);
-  EXPECT_EQ(sqlite3_column_int(statement, 1), 5); // rows for 1, 2, 3, 4 and 5
+  EXPECT_EQ(sqlite3_column_int(statement, 0), 7);
+  EXPECT_EQ(sqlite3_column_int(statement, 1), 6); // rows for 1, 2, 3, 4, 5 and 7 (6: reserved)
   sqlite3_finalize(statement);
   sqlite3_close(db);
   auto count = store()->scan_count();
