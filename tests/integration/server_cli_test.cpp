@@ -621,6 +621,64 @@ TEST_F(ServerCli, CreditsMatchHandComputedHoursInCsvAndJson) {
   EXPECT_EQ(people[2].at("sessions")[0].at("left"), nullptr);
 }
 
+TEST_F(ServerCli, ReviewListsStaffCorrectionsAndCsvCellsCannotRunAsFormulas) {
+  prepare();
+  auto s = store();
+  // A name typed as a formula, as a walk-in or a roster row may carry it.
+  auto official = s->attendee("RB-0001");
+  ASSERT_TRUE(official.ok());
+  Attendee renamed = *official;
+  renamed.first_name = "=HYPERLINK(\"http://x.invalid\",\"click\")";
+  renamed.municipality = "@SUM(A1)";
+  ASSERT_TRUE(s->upsert_roster(std::vector<Attendee>{renamed}).ok());
+  Door a{"DOOR-A", {}, {}};
+  const Instant now = *parse_iso8601("2026-12-03T12:00:00Z");
+  ASSERT_TRUE(s->add_provisioning_code(server::hash_secret("CODE-A"), kEvent, "Door A",
+                                       now + std::chrono::hours(1))
+                  .ok());
+  ASSERT_TRUE(
+      s->redeem_provisioning_code(server::hash_secret("CODE-A"), a.id, server::hash_secret("t"), now)
+          .ok());
+  add_scan(a, "RB-0001", "S1", ScanKind::arrive, "2026-12-03T14:35:00Z");
+  Scan correction;
+  correction.device_id = a.id;
+  correction.sequence = 2;
+  correction.attendee_id = "RB-0001";
+  correction.session_id = "S1";
+  correction.kind = ScanKind::correction;
+  correction.correction = Correction::leave;
+  correction.wall_time = *parse_iso8601("2026-12-03T16:10:00Z");
+  correction.effective_time = *parse_iso8601("2026-12-03T15:30:00Z");
+  correction.staff_id = "STAFF-9";
+  correction.reason = "left early\x1b[2J";
+  seal(correction, a.head);
+  a.scans.push_back(correction);
+  auto stored = s->store_scans(a.id, kEvent, a.scans, now);
+  ASSERT_TRUE(stored.ok()) << stored.message();
+
+  const Outcome review = run({"review", "--db", db_, "--event", kEvent});
+  ASSERT_EQ(review.code, 0) << review.err;
+  EXPECT_NE(review.out.find("1 staff correction(s)"), std::string::npos) << review.out;
+  EXPECT_NE(review.out.find("STAFF-9"), std::string::npos) << review.out;
+  EXPECT_NE(review.out.find("DOOR-A"), std::string::npos) << review.out;
+  EXPECT_EQ(review.out.find('\x1b'), std::string::npos) << "escape reached the terminal";
+  const Outcome review_json = run({"review", "--db", db_, "--event", kEvent, "--format", "json"});
+  ASSERT_EQ(review_json.code, 0) << review_json.err;
+  const json listed = json::parse(review_json.out);
+  ASSERT_EQ(listed["corrections"].size(), 1u) << review_json.out;
+  EXPECT_EQ(listed["corrections"][0]["staff_id"], "STAFF-9");
+  EXPECT_EQ(listed["corrections"][0]["correction"], "leave");
+
+  const Outcome csv = run({"credits", "--db", db_, "--event", kEvent, "--format", "csv"});
+  ASSERT_EQ(csv.code, 0) << csv.err;
+  for (const std::string& line : lines_of(csv.out)) {
+    for (const char* cell_start : {",=", ",@", ",\"=", ",\"@"}) {
+      EXPECT_EQ(line.find(cell_start), std::string::npos) << line;
+    }
+  }
+  EXPECT_NE(csv.out.find("'@SUM(A1)"), std::string::npos) << csv.out;
+}
+
 TEST_F(ServerCli, CreditsForAnUnknownEventFail) {
   prepare();
   const Outcome credits = run({"credits", "--db", db_, "--event", "no-such-event"});

@@ -250,5 +250,24 @@ TEST_F(WalkInSync, ARegistrationNeverOverwritesAnExistingAttendee) {
   EXPECT_TRUE(provisional->empty());
 }
 
+TEST(WalkInsText, ControlCharactersNeverReachTheTerminal) {
+  // Stored before ingest validated details (or written by hand): still shown safely.
+  server::WalkInRecord record;
+  record.attendee.id = "WALKIN-dev-1-1";
+  record.attendee.first_name = "Ana\x1b]0;pwned\x07";
+  record.attendee.last_name = "Ruiz\x1b[2J";
+  record.attendee.municipality = "Elm\xc2\x9b" "Creek";
+  record.device_id = "dev-1";
+  record.staff_id = "staff\x1b[A";
+  record.reason = "walk\r\nin";
+  const std::string text = server::walk_ins_text({record});
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    EXPECT_TRUE(byte >= 0x20 || c == '\t' || c == '\n') << "control byte " << int(byte);
+  }
+  EXPECT_EQ(text.find("\xc2\x9b"), std::string::npos);
+  EXPECT_NE(text.find("Ana?]0;pwned?"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace muster::test
