@@ -23,6 +23,7 @@
 #include "shared/event_package.hpp"
 #include "shared/scan_json.hpp"
 #include "shared/time.hpp"
+#include "sync/server/connection_guard.hpp"
 #include "sync/server/credit_commands.hpp"
 #include "sync/server/http_json.hpp"
 #include "sync/server/league_key.hpp"
@@ -343,6 +344,7 @@ struct HttpServer::Impl {
   RateLimiter provision_limiter;
   Metrics metrics;
   std::optional<SigningKey> league_key;
+  std::unique_ptr<ConnectionGuard> guard;
   int port = 0;
   bool tls = false;
   std::atomic<bool> stopped{false};
@@ -758,26 +760,42 @@ void HttpServer::Impl::handle_metrics(httplib::Response& res) {
 
 void HttpServer::Impl::install_routes() {
   auto& s = *server;
-  s.Post("/api/v1/devices", [this](const httplib::Request& req, httplib::Response& res) {
-    handle_provision(req, res);
-  });
+  // Every handler runs after its request was read in full: from here until the answer is
+  // written, the connection guard leaves the connection alone.
+  const auto guarded = [this](auto handler) {
+    return [this, handler](const httplib::Request& req, httplib::Response& res) {
+      if (guard) guard->handling(req.remote_addr, req.remote_port);
+      handler(req, res);
+    };
+  };
+  s.Post("/api/v1/devices", guarded([this](const httplib::Request& req, httplib::Response& res) {
+           handle_provision(req, res);
+         }));
   s.Get(R"(/api/v1/events/([^/]+)/package)",
-        [this](const httplib::Request& req, httplib::Response& res) { handle_package(req, res); });
+        guarded([this](const httplib::Request& req, httplib::Response& res) {
+          handle_package(req, res);
+        }));
   s.Get(R"(/api/v1/events/([^/]+)/scans)",
-        [this](const httplib::Request& req, httplib::Response& res) { handle_peer_scans(req, res); });
+        guarded([this](const httplib::Request& req, httplib::Response& res) {
+          handle_peer_scans(req, res);
+        }));
   s.Post(R"(/api/v1/devices/([^/]+)/scans)",
-         [this](const httplib::Request& req, httplib::Response& res) { handle_scans(req, res); });
+         guarded([this](const httplib::Request& req, httplib::Response& res) {
+           handle_scans(req, res);
+         }));
   s.Get(R"(/api/v1/officials/([^/]+)/transcript)",
-        [this](const httplib::Request& req, httplib::Response& res) {
+        guarded([this](const httplib::Request& req, httplib::Response& res) {
           handle_transcript(stores, options, req, res);
-        });
-  s.Get("/api/v1/time", [](const httplib::Request&, httplib::Response& res) {
-    send_json(res, 200, time_json(now_instant()));
-  });
-  s.Get("/healthz",
-        [this](const httplib::Request&, httplib::Response& res) { handle_healthz(res); });
-  s.Get("/metrics",
-        [this](const httplib::Request&, httplib::Response& res) { handle_metrics(res); });
+        }));
+  s.Get("/api/v1/time", guarded([](const httplib::Request&, httplib::Response& res) {
+          send_json(res, 200, time_json(now_instant()));
+        }));
+  s.Get("/healthz", guarded([this](const httplib::Request&, httplib::Response& res) {
+          handle_healthz(res);
+        }));
+  s.Get("/metrics", guarded([this](const httplib::Request&, httplib::Response& res) {
+          handle_metrics(res);
+        }));
 
   // Runs for every status >= 400; fills the JSON error body when a handler did not.
   s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
@@ -813,7 +831,9 @@ void HttpServer::Impl::install_routes() {
   s.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     metrics.count_request(endpoint_label(req), res.status);
   });
+  // Runs after the answer was written: the connection's next request gets a fresh deadline.
   s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    if (guard) guard->answered(req.remote_addr, req.remote_port);
     if (options.log_requests) {
       // Path only (no query, no headers): nothing secret ends up in the log.
       std::cerr << req.remote_addr << ' ' << req.method << ' ' << req.path << ' ' << res.status
@@ -831,6 +851,7 @@ bool HttpServer::tls() const { return impl_->tls; }
 
 void HttpServer::stop() {
   if (impl_->stopped.exchange(true)) return;
+  if (impl_->guard) impl_->guard->stop();
   impl_->server->stop();
   if (impl_->listener.joinable()) impl_->listener.join();
 }
@@ -876,6 +897,10 @@ Result<std::unique_ptr<HttpServer>, HttpError> HttpServer::start(const HttpOptio
   }
   if (options.tls_cert.has_value() != options.tls_key.has_value()) {
     return fail(HttpError::invalid, "TLS needs both a certificate and a key");
+  }
+  if (options.request_read_timeout.count() < 1 || options.max_connections_per_address < 0) {
+    return fail(HttpError::invalid, "the request read timeout must be positive and the "
+                                    "per-address connection limit 0 (none) or more");
   }
   if (options.provision_attempts_per_window < 1 || options.provision_window.count() < 1) {
     return fail(HttpError::invalid, "the provisioning rate limit must allow at least one attempt");
@@ -932,6 +957,12 @@ Result<std::unique_ptr<HttpServer>, HttpError> HttpServer::start(const HttpOptio
     impl->port = options.port;
   }
   widen_listen_backlog(impl->port);
+  // httplib's own per-read timeouts bound a silent client; the guard bounds a slow one.
+  server.set_read_timeout(std::chrono::seconds(5));
+  server.set_write_timeout(std::chrono::seconds(30));
+  impl->guard = std::make_unique<ConnectionGuard>(impl->port, options.request_read_timeout,
+                                                  options.max_connections_per_address);
+  impl->guard->start();
   impl->listener = std::thread([&server] { server.listen_after_bind(); });
 
   // 0.11.4 has no wait_until_ready(): poll is_running(), bounded.

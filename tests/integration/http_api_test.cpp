@@ -1,7 +1,11 @@
 // muster-server's HTTP API against a real server on 127.0.0.1 (port 0) with a real store:
 // a SQLite file in a TempDir, and PostgreSQL when the fixture's MUSTER_TEST_PG_URL_FILE is set
 // (otherwise the PostgreSQL instances are SKIPPED, and say so).
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <httplib.h>
 #include <libpq-fe.h>
 #include <sodium.h>
@@ -1342,6 +1346,80 @@ TEST_P(HttpApiTest, AWalkInIdIsTheDevicesOwnAndItsDetailsArePrintable) {
   walk_ins = store_->walk_ins("", false);
   ASSERT_TRUE(walk_ins.ok());
   EXPECT_TRUE(walk_ins->empty());
+}
+
+// Issue 15: 16 connections trickling one header line every 2 s held all 8 workers, and nobody
+// else was answered. Now a connection must send its request within the read timeout, and one
+// address holds at most a few connections that are still sending.
+TEST_P(HttpApiTest, SlowHeaderClientsDoNotStopTheServer) {
+  options_.request_read_timeout = 3s;
+  options_.max_connections_per_address = 4;
+  start_server();
+  const int port = server_->port();
+  std::atomic<bool> stop{false};
+  std::atomic<int> cut{0};
+  std::vector<std::thread> attackers;
+  struct JoinAll {
+    std::atomic<bool>& stop;
+    std::vector<std::thread>& threads;
+    ~JoinAll() {
+      stop = true;
+      for (auto& t : threads)
+        if (t.joinable()) t.join();
+    }
+  } join_all{stop, attackers};
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 16; ++i) {
+    attackers.emplace_back([&] {
+      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      if (fd < 0) return;
+      sockaddr_in from{};
+      from.sin_family = AF_INET;
+      ::inet_pton(AF_INET, "127.0.0.2", &from.sin_addr);  // another client than the test's
+      sockaddr_in to{};
+      to.sin_family = AF_INET;
+      to.sin_port = htons(static_cast<std::uint16_t>(port));
+      ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+      if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
+          ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+        ::close(fd);
+        return;
+      }
+      const std::string first = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+      (void)::send(fd, first.data(), first.size(), MSG_NOSIGNAL);
+      for (int line = 0; line < 6 && !stop; ++line) {
+        for (int step = 0; step < 20 && !stop; ++step) {
+          std::this_thread::sleep_for(100ms);
+          char byte = 0;
+          if (::recv(fd, &byte, 1, MSG_DONTWAIT) == 0) {  // the server closed it
+            ++cut;
+            ::close(fd);
+            return;
+          }
+        }
+        const std::string header = "X-Slow-" + std::to_string(line) + ": 1\r\n";
+        (void)::send(fd, header.data(), header.size(), MSG_NOSIGNAL);
+      }
+      ::close(fd);
+    });
+  }
+  std::this_thread::sleep_for(500ms);  // the attack is on: every connection is open
+  for (int i = 0; i < 5; ++i) {
+    const auto asked = std::chrono::steady_clock::now();
+    httplib::Client cli("127.0.0.1", port);
+    cli.set_connection_timeout(5);
+    cli.set_read_timeout(5);
+    auto res = cli.Get("/api/v1/time");
+    ASSERT_TRUE(res) << "request " << i << " not answered under the attack";
+    EXPECT_EQ(res->status, 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - asked, 2s) << "request " << i;
+  }
+  // Every slow connection is closed: most at once (per-address limit), the rest at the deadline.
+  while (cut < 16 && std::chrono::steady_clock::now() - started < 8s) {
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(cut.load(), 16);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 8s);
 }
 
 TEST(HttpJson, ScanRoundTripsThroughTheWireForm) {
