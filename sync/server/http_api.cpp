@@ -236,6 +236,30 @@ bool is_valid_path_id(std::string_view id) {
                      [](char c) { return static_cast<unsigned char>(c) > 0x20 && c != 0x7f; });
 }
 
+// Times a kiosk could have recorded: the clock arithmetic downstream (corrected_time, presence,
+// credit) adds and subtracts them, which overflows (undefined behaviour) at int64 extremes.
+std::optional<std::string> implausible_time(const Scan& scan) {
+  constexpr std::int64_t kEarliestMs = 946'684'800'000;     // 2000-01-01T00:00:00Z
+  constexpr std::int64_t kLatestMs = 7'258'118'400'000;     // 2200-01-01T00:00:00Z
+  constexpr std::int64_t kMaxOffsetMs = 315'576'000'000;    // ten years
+  constexpr std::int64_t kMaxMonotonicMs = 10'000'000'000'000;  // about 317 years of uptime
+  const auto wall = scan.wall_time.time_since_epoch().count();
+  const auto effective = scan.effective_time.time_since_epoch().count();
+  if (wall < kEarliestMs || wall > kLatestMs) {
+    return "wall_time " + std::to_string(wall) + " is not between 2000 and 2200";
+  }
+  if (effective != 0 && (effective < kEarliestMs || effective > kLatestMs)) {
+    return "effective_time " + std::to_string(effective) + " is not 0 or between 2000 and 2200";
+  }
+  if (scan.clock_offset_ms < -kMaxOffsetMs || scan.clock_offset_ms > kMaxOffsetMs) {
+    return "clock_offset_ms " + std::to_string(scan.clock_offset_ms) + " exceeds ten years";
+  }
+  if (scan.monotonic_ms < -kMaxMonotonicMs || scan.monotonic_ms > kMaxMonotonicMs) {
+    return "monotonic_ms " + std::to_string(scan.monotonic_ms) + " is out of range";
+  }
+  return std::nullopt;
+}
+
 json time_json(Instant now) {
   return json{{"server_time_ms", now.time_since_epoch().count()},
               {"server_time", format_utc(now)},
@@ -639,6 +663,9 @@ void HttpServer::Impl::handle_scans(const httplib::Request& req, httplib::Respon
     send_error(res, 422, code, "scan " + std::to_string(scan.sequence) + ": " + message,
                json{{"sequence", scan.sequence}});
   };
+  for (const auto& scan : scans) {
+    if (auto problem = implausible_time(scan)) return reject(scan, "implausible_time", *problem);
+  }
   for (const auto& scan : scans) {
     const bool event_level = scan.kind == ScanKind::checkin ||
                              scan.kind == ScanKind::registration || scan.kind == ScanKind::reprint;

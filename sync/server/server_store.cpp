@@ -935,7 +935,8 @@ public:
       if (code->rows.empty()) return fail(DbError::not_found, "unknown provisioning code");
       if (code->rows[0][0])
         return fail(DbError::conflict, "this provisioning code was used already");
-      return fail(DbError::conflict, "this provisioning code has expired");
+      // Expired is as good as unknown to the person typing it: ask for a new one (404).
+      return fail(DbError::not_found, "this provisioning code has expired");
     }
     DeviceRecord device;
     device.id = std::string(device_id);

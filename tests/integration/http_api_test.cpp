@@ -16,6 +16,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
@@ -1420,6 +1422,63 @@ TEST_P(HttpApiTest, SlowHeaderClientsDoNotStopTheServer) {
   }
   EXPECT_EQ(cut.load(), 16);
   EXPECT_LT(std::chrono::steady_clock::now() - started, 8s);
+}
+
+TEST_P(HttpApiTest, ProvisionExpiredCodeIs404InvalidCode) {
+  auto added = store_->add_provisioning_code(hash_secret("OLD-CODE"), "E1", "Door X", now_ms() - 1min);
+  ASSERT_TRUE(added.ok()) << added.message();
+  auto res = client().Post("/api/v1/devices", json{{"code", "OLD-CODE"}}.dump(), "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404) << res->body;
+  EXPECT_EQ(error_code(res), "invalid_code");
+}
+
+TEST_P(HttpApiTest, ScansWithImplausibleTimesAre422) {
+  const Device d = provision();
+  static constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  static constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+  const std::vector<std::function<void(Scan&)>> breaks = {
+      [](Scan& s) { s.wall_time = Instant{std::chrono::milliseconds{kMax}}; },
+      [](Scan& s) { s.wall_time = Instant{std::chrono::milliseconds{kMin}}; },
+      [](Scan& s) { s.clock_offset_ms = kMax; },
+      [](Scan& s) { s.clock_offset_ms = kMin; },
+      [](Scan& s) { s.monotonic_ms = kMin; },
+      [](Scan& s) { s.effective_time = Instant{std::chrono::milliseconds{kMax}}; },
+  };
+  for (std::size_t i = 0; i < breaks.size(); ++i) {
+    auto scans = chain(d.id, 1);
+    breaks[i](scans[0]);
+    seal(scans[0], kZeroDigest);
+    auto res = push(d, scans);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 422) << i << ": " << res->body;
+    EXPECT_EQ(error_code(res), "implausible_time") << i;
+  }
+  auto stored = store_->scans_for_event("E1");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_TRUE(stored->empty());
+  EXPECT_EQ(push(d, chain(d.id, 1))->status, 200);
+}
+
+// The wire contract names the correction values the server takes (issue 15: it said
+// "void_scan" where the server takes "void").
+TEST(Protocol, CorrectionValuesInTheDocumentAreTheServers) {
+  const std::string doc = test::read_file(std::filesystem::path(MUSTER_SOURCE_DIR) / "sync/PROTOCOL.md");
+  const auto row = doc.find("| `correction` |");
+  ASSERT_NE(row, std::string::npos);
+  const std::string line = doc.substr(row, doc.find('\n', row) - row);
+  // | `correction` | <values> | required | notes |: the third cell.
+  const auto second_bar = line.find('|', 1);
+  const auto third_bar = line.find('|', second_bar + 1);
+  const std::string values = line.substr(second_bar + 1, third_bar - second_bar - 1);
+  int count = 0;
+  for (auto open = values.find("`\""); open != std::string::npos; open = values.find("`\"", open + 1)) {
+    const auto close = values.find("\"`", open + 2);
+    const std::string value = values.substr(open + 2, close - open - 2);
+    EXPECT_TRUE(parse_correction(value).has_value()) << value;
+    ++count;
+  }
+  EXPECT_EQ(count, 4);
 }
 
 TEST(HttpJson, ScanRoundTripsThroughTheWireForm) {
