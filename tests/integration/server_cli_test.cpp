@@ -692,6 +692,12 @@ TEST_F(ServerCli, DemoSeedsALiveEventWithBadgesAndAPackage) {
   const fs::path out = dir_ / "demo";
   const Outcome demo = run({"demo", "--db", db_, "--out", out.string()});
   ASSERT_EQ(demo.code, 0) << demo.err;
+  {
+    // The demo database holds provisioning codes and the demo's devices: owner-only (issue 15).
+    struct stat info {};
+    ASSERT_EQ(::stat(db_.c_str(), &info), 0);
+    EXPECT_EQ(info.st_mode & 0777U, 0600U);
+  }
   EXPECT_NE(demo.out.find("muster-server serve --db"), std::string::npos) << demo.out;
   EXPECT_NE(demo.out.find("import-package"), std::string::npos) << demo.out;
   EXPECT_EQ(store()->league()->id, "DEMO");
