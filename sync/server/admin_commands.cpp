@@ -276,7 +276,7 @@ AdminResult<EventPackage> build_event_package(ServerStore& store, std::string_vi
   for (const LeagueKeyRecord& record : delta->league_keys) {
     auto key = parse_public_key(record.public_key_text);
     if (!key) {
-      return fail(AdminError::store, "the database holds an unreadable League key " +
+      return fail(AdminError::damaged, "the database holds an unreadable League key " +
                                          record.key_id + ": " + key.message());
     }
     package.league_keys.push_back(std::move(*key));
@@ -284,7 +284,7 @@ AdminResult<EventPackage> build_event_package(ServerStore& store, std::string_vi
   for (const DeviceCertificateRecord& record : delta->device_certificates) {
     auto certificate = parse_device_certificate(record.certificate_text);
     if (!certificate) {
-      return fail(AdminError::store, "the database holds an unreadable device certificate " +
+      return fail(AdminError::damaged, "the database holds an unreadable device certificate " +
                                          record.key_id + ": " + certificate.message());
     }
     package.device_certificates.push_back(std::move(*certificate));

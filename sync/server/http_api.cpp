@@ -23,6 +23,7 @@
 #include "shared/event_package.hpp"
 #include "shared/scan_json.hpp"
 #include "shared/time.hpp"
+#include "sync/server/admin_commands.hpp"
 #include "sync/server/connection_guard.hpp"
 #include "sync/server/credit_commands.hpp"
 #include "sync/server/http_json.hpp"
@@ -516,29 +517,21 @@ void HttpServer::Impl::handle_package(const httplib::Request& req, httplib::Resp
     return send_error(res, 503, "package_signing_unavailable",
                       "the server was started without the League signing key");
   }
-  auto league = (*store)->league();
-  if (!league) return store_failure(res, *store, league.error());
-  auto delta = (*store)->package_since(event_id, since);
-  if (!delta) return store_failure(res, *store, delta.error());
-
-  EventPackage package;
-  package.league_id = league->id;
-  package.since_cursor = delta->since_cursor;
-  package.cursor = delta->next_cursor;
-  package.event = std::move(delta->event);
-  package.attendees = std::move(delta->attendees);
-  for (auto& attendee : package.attendees)
-    attendee.email.clear(); // never leaves the server
-  package.revoked_serials = std::move(delta->revoked_serials);
-  for (const auto& key : delta->league_keys) {
-    auto parsed = parse_public_key(key.public_key_text);
-    if (parsed) package.league_keys.push_back(std::move(parsed.value()));
+  // The same builder as `muster-server package`: what it cannot read is an error, not a
+  // package with fewer keys or certificates than the League has.
+  auto built = build_event_package(**store, event_id, since, now_instant());
+  if (!built) {
+    if (built.code() == AdminError::damaged) {
+      std::cerr << "muster-server: package: " << built.message() << '\n';
+      return send_error(res, 500, "package_unavailable",
+                        "the server cannot build the event package (see its log)");
+    }
+    if (built.code() == AdminError::not_found) {
+      return send_error(res, 404, "unknown_event", "no such event: " + event_id);
+    }
+    return send_store_unavailable(res, built.message());
   }
-  for (const auto& record : delta->device_certificates) {
-    auto parsed = parse_device_certificate(record.certificate_text);
-    if (parsed) package.device_certificates.push_back(std::move(parsed.value()));
-  }
-  package.generated_at = now_instant();
+  EventPackage& package = *built;
   res.set_header("X-Muster-Cursor", std::to_string(package.cursor));
   // httplib gzips (or brotli-compresses) application/json when the client accepts it.
   res.status = 200;

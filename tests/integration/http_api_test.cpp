@@ -1481,6 +1481,18 @@ TEST(Protocol, CorrectionValuesInTheDocumentAreTheServers) {
   EXPECT_EQ(count, 4);
 }
 
+// Issue 15: the HTTP package left out a certificate it could not read (a kiosk then trusted
+// less than the League did, silently) while `muster-server package` refused; one builder now.
+TEST_P(HttpApiTest, PackageWithAnUnreadableCertificateIsAnErrorNotASilentGap) {
+  ASSERT_TRUE(store_->add_device_certificate({"DESK-X", "Desk", "MUC1.not-a-certificate", now_ms()})
+                  .ok());
+  const Device d = provision();
+  auto res = package(d);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 500) << res->body.substr(0, 200);
+  EXPECT_EQ(error_code(res), "package_unavailable");
+}
+
 TEST(HttpJson, ScanRoundTripsThroughTheWireForm) {
   Scan s;
   s.device_id = "dev-1";
