@@ -332,5 +332,30 @@ TEST(Fault, EngineStopsAtOnceEvenDuringAStalledRequest) {
   EXPECT_FALSE(engine.state().running);
 }
 
+// Issue 15: the sync thread had no top-level catch; an exception (a bug) there ended the kiosk.
+TEST(Fault, AnExceptionInTheSyncThreadIsRecordedAndTheEngineGoesOn) {
+  using namespace std::chrono_literals;
+  TempDir dir;
+  std::atomic<int> calls{0};
+  sync::SyncEngineOptions options;
+  options.store_path = dir / "kiosk.db";
+  options.idle_interval = 50ms;
+  options.backoff_initial = 10ms;
+  options.backoff_cap = 100ms;
+  options.probe_interval = 10ms;
+  options.on_change = [&calls] {
+    if (++calls == 1) throw std::runtime_error("a bug in the UI wake-up");
+  };
+  sync::SyncEngine engine(options);
+  engine.start();
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (calls < 3 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_GE(calls.load(), 3) << "the engine stopped after the exception";
+  const auto state = engine.state();
+  EXPECT_TRUE(state.running);
+  engine.stop();
+}
+
 } // namespace
 } // namespace muster::test
