@@ -271,7 +271,8 @@ int main(int argc, char** argv) {
   app.add_option("--device-id", options.device_id,
                  "this kiosk's device id (default: a random id made on first run, kept)");
   app.add_option("--lead-time", options.lead_time_min,
-                 "minutes before a session starts that its door welcomes arrivals (default 15)")
+                 "minutes before a session starts that its door welcomes arrivals (default: the "
+                 "event's lead time, 15 unless the event says)")
       ->check(CLI::Range(0, 240));
   app.add_flag("--demo", options.demo,
                "first run: demo League key, event today, 40 attendees, badges in DATA/demo; "

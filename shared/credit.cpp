@@ -190,10 +190,10 @@ double round_down_to_increment(double hours, double increment) {
   return std::floor(hours / increment + 1e-9) * increment;
 }
 
-Attendance compute_attendance(const Session& session, const CreditPolicy& policy, Role role,
+Attendance compute_attendance(const Session& session, const CreditPolicy& policy, bool eligible,
                               std::span<const Scan> scans, std::string_view time_zone) {
   Attendance result;
-  result.eligible = earns_cmo_credit(role);
+  result.eligible = eligible;
   std::vector<Note> notes;
 
   if (session.end <= session.start) {

@@ -29,7 +29,9 @@
 //  8. Early leave: the last attended interval ends before the end (after grace): the time is
 //     kept for the credit form. Every gap inside the session is an Absence {left, returned};
 //     leaving and coming back to stay is not an early leave.
-//  9. Roles without CMO credit get the same attendance with eligible = false and zero credit.
+//  9. An attendee the caller judges not eligible (the event's programs give their role, on the
+//     session's date, no credit: grants_credit) gets the same attendance with eligible = false
+//     and zero credit.
 // Grace is applied as configured: a policy for very short sessions should use smaller graces.
 #include <chrono>
 #include <optional>
@@ -59,8 +61,8 @@ struct Absence {
 struct Attendance {
   std::vector<Interval> intervals;       // attended: clipped, grace applied, merged, sorted
   std::chrono::milliseconds attended{0}; // sum of the intervals
-  double credit_hours = 0;               // 0 for roles without CMO credit
-  bool eligible = false;                 // the role earns CMO credit
+  double credit_hours = 0;               // 0 when not eligible
+  bool eligible = false;                 // as the caller decided (the role earns credit)
   std::optional<Instant> first_arrival;  // corrected time of the first arrival that counted
   std::optional<Instant> final_leave;    // corrected time of the last leave that counted
   bool early_leave = false;              // left before end - leave_grace and did not return
@@ -73,7 +75,7 @@ struct Attendance {
 
 // Derives one attendee's attendance and credit for a session from their scans (any order).
 // time_zone (IANA) is only used to show times in the notes.
-Attendance compute_attendance(const Session& session, const CreditPolicy& policy, Role role,
+Attendance compute_attendance(const Session& session, const CreditPolicy& policy, bool eligible,
                               std::span<const Scan> scans, std::string_view time_zone = "UTC");
 
 // Rounds hours down to a multiple of increment (tolerating floating error); increment <= 0

@@ -1,5 +1,6 @@
 #include "shared/domain.hpp"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -24,12 +25,13 @@ std::string_view name_of(const std::array<std::pair<Enum, std::string_view>, N>&
   return "unknown";
 }
 
-constexpr std::array<std::pair<Role, std::string_view>, 5> kRoleNames{{
+constexpr std::array<std::pair<Role, std::string_view>, kRoleCount> kRoleNames{{
     {Role::mayor, "mayor"},
     {Role::councilmember, "councilmember"},
     {Role::clerk, "clerk"},
     {Role::staff, "staff"},
     {Role::guest, "guest"},
+    {Role::manager, "manager"},
 }};
 
 constexpr std::array<std::pair<ScanKind, std::string_view>, 7> kScanKindNames{{
@@ -53,7 +55,17 @@ constexpr std::array<std::pair<Correction, std::string_view>, 4> kCorrectionName
 
 std::optional<Role> parse_role(std::string_view text) { return parse_name(kRoleNames, text); }
 std::string_view to_string(Role role) { return name_of(kRoleNames, role); }
-bool earns_cmo_credit(Role role) { return role == Role::mayor || role == Role::councilmember; }
+std::vector<Role> all_roles() {
+  std::vector<Role> roles;
+  for (const auto& [role, name] : kRoleNames)
+    roles.push_back(role);
+  return roles;
+}
+bool is_elected(Role role) { return role == Role::mayor || role == Role::councilmember; }
+bool grants_credit(const Event& event, Role role) {
+  return std::find(event.eligible_roles.begin(), event.eligible_roles.end(), role) !=
+         event.eligible_roles.end();
+}
 
 std::string_view to_string(ScanKind kind) { return name_of(kScanKindNames, kind); }
 std::optional<ScanKind> parse_scan_kind(std::string_view text) {

@@ -3,6 +3,7 @@
 // Plain structs; behaviour lives in the units that use them (credit, scan_log, store, import).
 #include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,20 +16,35 @@ namespace muster {
 // shown in the event's time zone (see time.hpp).
 using Instant = std::chrono::sys_time<std::chrono::milliseconds>;
 
-enum class Role : std::uint8_t { mayor, councilmember, clerk, staff, guest };
+// `manager` (city/town manager, ICMA) came later: new roles go at the end.
+enum class Role : std::uint8_t { mayor, councilmember, clerk, staff, guest, manager };
+inline constexpr std::size_t kRoleCount = 6;
 
 std::optional<Role> parse_role(std::string_view text);  // exact lower-case names as in the CSV
 std::string_view to_string(Role role);
-// Only elected officials earn CMO credit; everyone else gets an attendance record.
-bool earns_cmo_credit(Role role);
+std::vector<Role> all_roles();  // in enum order
+// Mayors and councilmembers: they sit on the council (roster municipality, Certified
+// Municipality). Whether a role earns credit is the program's `eligible_roles`, never this.
+bool is_elected(Role role);
 
 struct Attendee {
   std::string id;
   std::string first_name;
   std::string last_name;
   Role role = Role::guest;
-  std::string municipality;
+  std::string municipality;  // the town's name as written on the roster
   std::string email;  // server only: never stored on a kiosk, never in an event package
+  // The League's municipality id (import-municipalities); "" when the roster gives none.
+  std::string municipality_id = {};  // (initialised: positional {...} inits stay valid)
+};
+
+// A municipality of the League (muster-server import-municipalities): its identity, so officials
+// refer to it by id, not by a spelling; the council has `council_seats` seats besides the mayor.
+struct Municipality {
+  std::string id;
+  std::string name;
+  int council_seats = 0;
+  bool operator==(const Municipality&) const = default;
 };
 
 // Per-event rules that turn attendance into credit hours (design.md, "Credit from attendance").
@@ -71,7 +87,18 @@ struct Event {
   CreditPolicy credit_policy;
   std::vector<Session> sessions;
   std::vector<SurveyQuestion> survey;  // empty: no survey after a leave
+  // The credit programs (ids, e.g. "alm-cmo") the event grants credit under, and the roles
+  // those programs make eligible (the server resolves them from the program files at
+  // import-event; the kiosk gets them in the event package).
+  std::vector<std::string> programs = default_event_programs();
+  std::vector<Role> eligible_roles = default_eligible_roles();
+
+  static std::vector<std::string> default_event_programs() { return {"alm-cmo"}; }
+  static std::vector<Role> default_eligible_roles() { return {Role::mayor, Role::councilmember}; }
 };
+
+// Whether `role` earns credit at the event (one of its programs makes the role eligible).
+bool grants_credit(const Event& event, Role role);
 
 // BLAKE2b-256 digest: the links of each device's hash chain.
 using Digest = std::array<std::uint8_t, 32>;

@@ -92,6 +92,14 @@ json event_to_json(const Event& event) {
     out["credit_policy"]["lead_time_min"] = policy.lead_time.count();
   // Only when there is one, so a package without a survey stays readable by older kiosks.
   if (!event.survey.empty()) out["survey"] = json::parse(survey_to_json(event.survey));
+  // Likewise only when not the default (the ALM program: mayors and councilmembers).
+  if (event.programs != Event::default_event_programs()) out["programs"] = event.programs;
+  if (event.eligible_roles != Event::default_eligible_roles()) {
+    json roles = json::array();
+    for (const Role role : event.eligible_roles)
+      roles.push_back(std::string(to_string(role)));
+    out["eligible_roles"] = roles;
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -152,21 +153,23 @@ enum Column : std::size_t {
   kRole,
   kMunicipality,
   kEmail,
+  kMunicipalityId, // optional (issue 12): the League's municipality id
   kColumnCount
 };
+constexpr std::size_t kRequiredColumns = kMunicipalityId; // the columns before it
 
 constexpr std::array<std::string_view, kColumnCount> kColumnNames{
-    "attendee_id", "first_name", "last_name", "role", "municipality", "email"};
+    "attendee_id", "first_name", "last_name", "role", "municipality", "email", "municipality_id"};
 
-constexpr std::string_view kRoleList = "mayor, councilmember, clerk, staff, guest";
+constexpr std::string_view kRoleList = "mayor, councilmember, clerk, staff, guest, manager";
 
 std::string all_columns() {
   std::string text;
-  for (const auto name : kColumnNames) {
+  for (std::size_t column = 0; column < kRequiredColumns; ++column) {
     if (!text.empty()) text += ',';
-    text += name;
+    text += kColumnNames[column];
   }
-  return text;
+  return text + " (and optionally municipality_id)";
 }
 
 struct RosterContext {
@@ -207,7 +210,7 @@ ImportResult<std::array<std::size_t, kColumnCount>> map_header(const RosterConte
     position[column] = i;
   }
   std::string missing;
-  for (std::size_t column = 0; column < kColumnCount; ++column) {
+  for (std::size_t column = 0; column < kRequiredColumns; ++column) {
     if (position[column] == kUnset) {
       missing += (missing.empty() ? "" : ", ") + std::string(kColumnNames[column]);
     }
@@ -228,6 +231,7 @@ ImportResult<Attendee> parse_attendee(const RosterContext& ctx, const CsvRecord&
   const std::size_t line = record.line;
   std::array<std::string_view, kColumnCount> value{};
   for (std::size_t column = 0; column < kColumnCount; ++column) {
+    if (position[column] >= record.fields.size()) continue; // an optional column not given
     value[column] = trim(record.fields[position[column]]);
     if (const auto control = find_control(value[column], true)) {
       return ctx.fail_at(ImportErrc::field, line, kColumnNames[column],
@@ -273,10 +277,16 @@ ImportResult<Attendee> parse_attendee(const RosterContext& ctx, const CsvRecord&
   }
   attendee.role = *role;
 
-  if (earns_cmo_credit(*role) && value[kMunicipality].empty()) {
+  if (!value[kMunicipalityId].empty() && !is_safe_id(value[kMunicipalityId])) {
+    return ctx.fail_at(ImportErrc::field, line, kColumnNames[kMunicipalityId],
+                       in_quotes(value[kMunicipalityId]) +
+                           " may only use letters A-Z, a-z, digits, '-' and '_' (1 to 64)");
+  }
+  attendee.municipality_id = std::string(value[kMunicipalityId]);
+  if (is_elected(*role) && value[kMunicipality].empty() && value[kMunicipalityId].empty()) {
     return ctx.fail_at(ImportErrc::field, line, kColumnNames[kMunicipality],
                        "is required for a " + std::string(to_string(*role)) +
-                           " (credit is reported per municipality)");
+                           " (credit is reported per municipality; or give municipality_id)");
   }
   if (value[kMunicipality].size() > kMaxTextBytes) {
     return ctx.fail_at(ImportErrc::field, line, kColumnNames[kMunicipality],
@@ -682,13 +692,62 @@ ImportResult<std::vector<SurveyQuestion>> parse_survey(const JsonContext& ctx, c
   return survey;
 }
 
+// "programs": the ids of the credit programs the event grants credit under; absent means the
+// League's ALM program (every event before issue 12).
+ImportResult<std::vector<std::string>> parse_programs(const JsonContext& ctx, const json& root) {
+  const json* list = find_value(root, "programs");
+  if (list == nullptr) return Event::default_event_programs();
+  if (!list->is_array() || list->empty()) {
+    return ctx.fail_at(ImportErrc::field, "programs",
+                       "must be a non-empty array of program ids, e.g. [\"alm-cmo\"]");
+  }
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const std::string path = "programs[" + std::to_string(i) + "]";
+    const json& item = (*list)[i];
+    if (!item.is_string() || !is_safe_id(item.get_ref<const std::string&>())) {
+      return ctx.fail_at(ImportErrc::field, path,
+                         "must be a program id (letters, digits, '-' and '_'), e.g. \"amcto-pdu\"");
+    }
+    const auto& id = item.get_ref<const std::string&>();
+    if (std::find(ids.begin(), ids.end(), id) != ids.end()) {
+      return ctx.fail_at(ImportErrc::duplicate, path, in_quotes(id) + " is listed twice");
+    }
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+// "eligible_roles": written by the server into the event package from the programs' files, so
+// a kiosk knows who earns credit; absent means the ALM program's mayors and councilmembers.
+ImportResult<std::vector<Role>> parse_eligible_roles(const JsonContext& ctx, const json& root) {
+  const json* list = find_value(root, "eligible_roles");
+  if (list == nullptr) return Event::default_eligible_roles();
+  if (!list->is_array()) {
+    return ctx.fail_at(ImportErrc::field, "eligible_roles", "must be an array of role names");
+  }
+  std::vector<Role> roles;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const json& item = (*list)[i];
+    const auto role =
+        item.is_string() ? parse_role(item.get_ref<const std::string&>()) : std::nullopt;
+    if (!role) {
+      return ctx.fail_at(ImportErrc::field, "eligible_roles[" + std::to_string(i) + "]",
+                         "must be one of " + std::string(kRoleList));
+    }
+    if (std::find(roles.begin(), roles.end(), *role) == roles.end()) roles.push_back(*role);
+  }
+  return roles;
+}
+
 ImportResult<Event> parse_event(const JsonContext& ctx, const json& root) {
   if (!root.is_object()) {
     return ctx.fail_at(ImportErrc::field, {},
                        "the top level must be a JSON object {...}, not " + json_type(root));
   }
-  static constexpr std::array<std::string_view, 7> kKeys{
-      "id", "name", "timezone", "location", "credit_policy", "sessions", "survey"};
+  static constexpr std::array<std::string_view, 9> kKeys{
+      "id",       "name",   "timezone", "location",      "credit_policy",
+      "sessions", "survey", "programs", "eligible_roles"};
   if (auto keys = check_keys(ctx, root, {}, kKeys); !keys) return keys.error();
 
   Event event;
@@ -739,6 +798,12 @@ ImportResult<Event> parse_event(const JsonContext& ctx, const json& root) {
   auto survey = parse_survey(ctx, root, "survey");
   if (!survey) return survey.error();
   event.survey = std::move(*survey);
+  auto programs = parse_programs(ctx, root);
+  if (!programs) return programs.error();
+  event.programs = std::move(*programs);
+  auto roles = parse_eligible_roles(ctx, root);
+  if (!roles) return roles.error();
+  event.eligible_roles = std::move(*roles);
   return event;
 }
 
@@ -832,6 +897,87 @@ ImportResult<std::vector<Attendee>> read_roster_csv(const std::filesystem::path&
   auto bytes = read_import_file(path);
   if (!bytes) return bytes.error();
   return parse_roster_csv(*bytes, path.filename().string());
+}
+
+ImportResult<std::vector<Municipality>> parse_municipalities_csv(std::string_view bytes,
+                                                                 std::string_view source_name) {
+  const RosterContext ctx{source_name};
+  if (auto error = check_utf8(bytes, source_name)) return *error;
+  auto records = parse_csv(strip_utf8_bom(bytes));
+  if (!records) {
+    return fail(ImportError{ImportErrc::syntax, records.code().line, {}},
+                std::string(source_name) + " " + records.message());
+  }
+  constexpr std::array<std::string_view, 3> kNames{"id", "name", "council_seats"};
+  if (records->empty()) {
+    return fail(ImportError{ImportErrc::empty, 1, {}},
+                std::string(source_name) + " is empty; the first line must be the header " +
+                    "id,name,council_seats");
+  }
+  const CsvRecord& header = records->front();
+  std::array<std::size_t, 3> position{};
+  for (std::size_t column = 0; column < kNames.size(); ++column) {
+    std::size_t found = 0;
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < header.fields.size(); ++i) {
+      if (lower_ascii(trim(header.fields[i])) == kNames[column]) {
+        found = i;
+        ++count;
+      }
+    }
+    if (count != 1 || header.fields.size() != kNames.size()) {
+      return ctx.fail_at(ImportErrc::header, header.line, {},
+                         "the header must name exactly these columns, in any order: "
+                         "id,name,council_seats");
+    }
+    position[column] = found;
+  }
+  std::vector<Municipality> list;
+  std::map<std::string, std::size_t> line_of_id;
+  for (std::size_t r = 1; r < records->size(); ++r) {
+    const CsvRecord& record = (*records)[r];
+    if (is_blank_row(record)) continue;
+    if (record.fields.size() != kNames.size()) {
+      return ctx.fail_at(ImportErrc::field, record.line, {},
+                         "the row has " + std::to_string(record.fields.size()) +
+                             " values but the header has 3 columns");
+    }
+    const std::string_view id = trim(record.fields[position[0]]);
+    const std::string_view name = trim(record.fields[position[1]]);
+    const std::string_view seats = trim(record.fields[position[2]]);
+    if (!is_safe_id(id)) {
+      return ctx.fail_at(ImportErrc::field, record.line, "id",
+                         in_quotes(id) + " must be 1 to 64 of A-Z, a-z, 0-9, '-' and '_'");
+    }
+    if (name.empty() || name.size() > kMaxTextBytes || find_control(name, false)) {
+      return ctx.fail_at(ImportErrc::field, record.line, "name",
+                         "must be the municipality's name (one line, not empty)");
+    }
+    int count = -1;
+    const auto [end, ec] = std::from_chars(seats.data(), seats.data() + seats.size(), count);
+    if (ec != std::errc{} || end != seats.data() + seats.size() || count < 0 || count > 1000) {
+      return ctx.fail_at(ImportErrc::field, record.line, "council_seats",
+                         in_quotes(seats) + " must be a whole number of seats besides the "
+                                            "mayor, 0 to 1000");
+    }
+    const auto [it, inserted] = line_of_id.emplace(lower_ascii(id), record.line);
+    if (!inserted) {
+      return ctx.fail_at(ImportErrc::duplicate, record.line, "id",
+                         in_quotes(id) + " is already used on line " + std::to_string(it->second));
+    }
+    list.push_back({std::string(id), std::string(name), count});
+  }
+  if (list.empty()) {
+    return fail(ImportError{ImportErrc::empty, header.line, {}},
+                std::string(source_name) + " has a header but no municipalities");
+  }
+  return list;
+}
+
+ImportResult<std::vector<Municipality>> read_municipalities_csv(const std::filesystem::path& path) {
+  auto bytes = read_import_file(path);
+  if (!bytes) return bytes.error();
+  return parse_municipalities_csv(*bytes, path.filename().string());
 }
 
 ImportResult<Event> parse_event_json(std::string_view bytes, std::string_view source_name) {

@@ -44,6 +44,13 @@ ImportResult<std::vector<Attendee>> parse_roster_csv(std::string_view bytes,
                                                      std::string_view source_name = "roster.csv");
 ImportResult<std::vector<Attendee>> read_roster_csv(const std::filesystem::path& path);
 
+// The League's municipalities CSV (header id,name,council_seats in any order; docs/formats.md):
+// ids as in the roster's municipality_id, seats 0..1000 besides the mayor.
+ImportResult<std::vector<Municipality>>
+parse_municipalities_csv(std::string_view bytes,
+                         std::string_view source_name = "municipalities.csv");
+ImportResult<std::vector<Municipality>> read_municipalities_csv(const std::filesystem::path& path);
+
 // The event JSON: id, name, timezone, location, credit_policy, sessions, survey. Session times are
 // stored as UTC instants.
 ImportResult<Event> parse_event_json(std::string_view bytes,

@@ -56,13 +56,33 @@ std::optional<CreditSource> parse_credit_source(std::string_view text) {
   return std::nullopt;
 }
 
+Role role_on(std::span<const RoleChange> history, Date date, Role fallback) {
+  const RoleChange* best = nullptr;  // latest change on or before `date`
+  const RoleChange* first = nullptr; // earliest change
+  for (const RoleChange& change : history) {
+    const auto when = std::chrono::sys_days{change.effective};
+    if (first == nullptr || when < std::chrono::sys_days{first->effective}) first = &change;
+    if (when <= std::chrono::sys_days{date} &&
+        (best == nullptr || when >= std::chrono::sys_days{best->effective})) {
+      best = &change;
+    }
+  }
+  if (best != nullptr) return best->role;
+  if (first != nullptr) return first->role;
+  return fallback;
+}
+
 bool ledger_order(const LedgerEntry& a, const LedgerEntry& b) {
   const auto key = [](const LedgerEntry& e) {
     return std::tie(e.date, e.id, e.course_code, e.topic, e.hours, e.source, e.points_event,
                     e.title, e.event_id, e.approved, e.test_passed, e.test_score, e.category,
-                    e.competency, e.documents_ref, e.official_id, e.offered_hours);
+                    e.competency, e.documents_ref, e.official_id, e.offered_hours, e.programs);
   };
   return key(a) < key(b);
+}
+
+Date session_date(const Event& event, const Session& session) {
+  return parse_date(local_date(session.start, event.timezone)).value_or(Date{});
 }
 
 LedgerEntry make_league_entry(const Event& event, const Session& session,
@@ -70,7 +90,7 @@ LedgerEntry make_league_entry(const Event& event, const Session& session,
   LedgerEntry entry;
   entry.id = league_entry_id(event.id, session.id);
   entry.official_id = std::string(official_id);
-  entry.date = parse_date(local_date(session.start, event.timezone)).value_or(Date{});
+  entry.date = session_date(event, session);
   entry.hours = credit_hours;
   entry.course_code = session.course_code;
   entry.topic = session.topic;
@@ -78,6 +98,7 @@ LedgerEntry make_league_entry(const Event& event, const Session& session,
   entry.source = CreditSource::league_event;
   entry.event_id = event.id;
   entry.offered_hours = session.credit_hours;
+  entry.programs = event.programs;
   return entry;
 }
 

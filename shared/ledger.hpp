@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,9 @@ struct LedgerEntry {
   // Not stored: the hours the course was offered with (the session's credit hours), filled in
   // by the server from the event; 0: unknown, the entry's own hours stand for it.
   double offered_hours = 0;
+  // league_event: the programs (ids) the event granted credit under; the entry counts only in
+  // those. Empty: any program (outside and online credit, entries posted before issue 12).
+  std::vector<std::string> programs = {};
 };
 
 // A designation (level) the official already holds, e.g. Basic earned before Muster existed.
@@ -62,9 +66,24 @@ struct Designation {
   Date earned_on{};
 };
 
+// A fact of the role history: from `effective` on, the attendee holds `role` (a roster import
+// that changed the role records one). Credit is judged by the role on the day of the training.
+struct RoleChange {
+  Date effective{};
+  Role role = Role::guest;
+  bool operator==(const RoleChange&) const = default;
+};
+
+// The role on `date`: the latest change effective on or before it. Before the first recorded
+// change the first one holds (the roster the attendee first came in with is all we know);
+// `fallback` when there is no history at all. `history` need not be sorted.
+Role role_on(std::span<const RoleChange> history, Date date, Role fallback);
+
 struct Official {
   std::string id;
-  Role role = Role::councilmember;
+  Role role = Role::councilmember; // today's role (the roster's)
+  std::vector<RoleChange> roles;   // the role history; empty: `role` on every date
+  [[nodiscard]] Role role_on(Date date) const { return muster::role_on(roles, date, role); }
   std::optional<Date> term_start;  // start of the current term
   bool first_term = false;         // the current term is the official's first
   std::optional<Date> left_office; // separation date, if no longer in office
@@ -74,6 +93,9 @@ struct Official {
 // The order every evaluation uses: date, then id, then the remaining fields, so the result never
 // depends on the order entries were posted or loaded in.
 bool ledger_order(const LedgerEntry& a, const LedgerEntry& b);
+
+// The session's day on the event's local calendar: the date credit and roles are judged on.
+Date session_date(const Event& event, const Session& session);
 
 // A League-event credit for one session, dated on the event's local calendar day. This is what
 // closing an event posts for each eligible official.

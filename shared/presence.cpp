@@ -305,7 +305,8 @@ bool inside_at(const Event& event, const Presence& presence, std::string_view se
   return session && now < session->end;
 }
 
-std::vector<SessionAttendance> compute_event_attendance(const Event& event, Role role,
+std::vector<SessionAttendance> compute_event_attendance(const Event& event,
+                                                        const SessionEligibility& eligible,
                                                         std::span<const Scan> scans,
                                                         std::string_view time_zone) {
   const Presence presence =
@@ -315,8 +316,8 @@ std::vector<SessionAttendance> compute_event_attendance(const Event& event, Role
     const Session* session = find_session(event, session_id);
     SessionAttendance item;
     item.session = *session;
-    item.attendance =
-        compute_attendance(*session, event.credit_policy, role, counted, time_zone);
+    item.attendance = compute_attendance(*session, event.credit_policy,
+                                         eligible && eligible(*session), counted, time_zone);
     for (const PlacedScan& p : presence.placed) {
       if (!p.disagrees) continue;
       const bool here = p.session_id == session_id || scans[p.index].session_id == session_id;

@@ -28,6 +28,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -104,9 +105,12 @@ struct SessionAttendance {
 };
 
 // The official's attendance in every session the rule placed a scan in, ordered by session
-// start then id. `eligible` says whether the official's role earns credit in the program the
-// event grants (false: the same attendance, zero credit hours).
-std::vector<SessionAttendance> compute_event_attendance(const Event& event, Role role,
+// start then id. `eligible(session)` says whether the official earns credit in that session
+// (their role on its date, in a program the event grants): false gives the same attendance
+// with zero credit hours.
+using SessionEligibility = std::function<bool(const Session&)>;
+std::vector<SessionAttendance> compute_event_attendance(const Event& event,
+                                                        const SessionEligibility& eligible,
                                                         std::span<const Scan> scans,
                                                         std::string_view time_zone = "UTC");
 

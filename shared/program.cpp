@@ -16,6 +16,22 @@ std::string_view to_string(CarryIn carry_in) {
   return carry_in == CarryIn::rolls_into ? "rolls_into" : "no_transfer";
 }
 
+bool Program::eligible(Role role) const {
+  return eligible_roles.empty() ||
+         std::find(eligible_roles.begin(), eligible_roles.end(), role) != eligible_roles.end();
+}
+
+std::vector<Role> eligible_roles(std::span<const Program> programs) {
+  std::vector<Role> roles;
+  for (const Role role : all_roles()) {
+    if (std::any_of(programs.begin(), programs.end(),
+                    [&](const Program& program) { return program.eligible(role); })) {
+      roles.push_back(role);
+    }
+  }
+  return roles;
+}
+
 const CoreCourse* Program::core_course(std::string_view code) const {
   if (code.empty()) return nullptr;
   for (const auto& course : core_courses) {

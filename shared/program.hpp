@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -115,10 +116,16 @@ struct Program {
   std::string left_office_level;        // ... this level (ALM: basic); nothing else counts
   bool left_office_league_needs_approval = false; // in-person League events need pre-approval
 
+  // The role earns credit in this program (eligible_roles lists it, or is empty).
+  [[nodiscard]] bool eligible(Role role) const;
   [[nodiscard]] const CoreCourse* core_course(std::string_view code) const;
   [[nodiscard]] const PointEvent* point_event(std::string_view type) const;
   [[nodiscard]] int level_index(std::string_view level_id) const; // -1 when unknown
 };
+
+// The roles that earn credit at an event granting credit under all of `programs` (any one
+// program making the role eligible is enough), in enum order.
+std::vector<Role> eligible_roles(std::span<const Program> programs);
 
 enum class ProgramErrc : std::uint8_t {
   io,     // missing, unreadable, too large

@@ -13,6 +13,8 @@ std::string_view to_string(Refusal reason) {
   switch (reason) {
   case Refusal::role_not_eligible:
     return "role_not_eligible";
+  case Refusal::program_not_granted:
+    return "program_not_granted";
   case Refusal::left_office_window:
     return "left_office_window";
   case Refusal::left_office_level_done:
@@ -73,6 +75,14 @@ const LevelProgress* Progress::level(std::string_view id) const {
 }
 
 namespace {
+
+// "alm-cmo, icma-cm"
+std::string joined_ids(const std::vector<std::string>& ids) {
+  std::string text;
+  for (const auto& id : ids)
+    text += (text.empty() ? "" : ", ") + id;
+  return text;
+}
 
 constexpr double kEps = 1e-9;
 constexpr double kUnlimited = std::numeric_limits<double>::infinity();
@@ -387,9 +397,10 @@ private:
     return event->points;
   }
 
-  [[nodiscard]] bool role_eligible() const {
-    const auto& roles = program_.eligible_roles;
-    return roles.empty() || std::find(roles.begin(), roles.end(), official_.role) != roles.end();
+  // Judged by the role held on the entry's date, not today's (a councilmember who later became
+  // a clerk keeps the credit earned as a councilmember).
+  [[nodiscard]] bool role_eligible(Date date) const {
+    return program_.eligible(official_.role_on(date));
   }
 
   [[nodiscard]] bool online_passed(const LedgerEntry& entry) const {
@@ -439,9 +450,15 @@ private:
     };
 
     std::optional<std::size_t> limit; // after leaving office: only up to this level
-    if (!role_eligible()) {
-      refuse_all(Refusal::role_not_eligible, "the role " + std::string(to_string(official_.role)) +
-                                                 " earns no credit in " + program_.name);
+    if (!entry.programs.empty() && std::find(entry.programs.begin(), entry.programs.end(),
+                                             program_.id) == entry.programs.end()) {
+      refuse_all(Refusal::program_not_granted, label + ": the event granted credit under " +
+                                                   joined_ids(entry.programs) + ", not " +
+                                                   program_.name);
+    } else if (!role_eligible(entry.date)) {
+      refuse_all(Refusal::role_not_eligible,
+                 "the role " + std::string(to_string(official_.role_on(entry.date))) +
+                     " earns no credit in " + program_.name);
     } else if (official_.left_office && program_.left_office_years &&
                sys(entry.date) > sys(*official_.left_office)) {
       const Date window_end = add_years(*official_.left_office, *program_.left_office_years);
@@ -700,15 +717,15 @@ private:
     AnnualCompliance result;
     result.year = year_of(as_of_);
     const Date new_year{as_of_.year(), std::chrono::January, std::chrono::day{1}};
-    const bool role_ok = rule.roles.empty() || std::find(rule.roles.begin(), rule.roles.end(),
-                                                         official_.role) != rule.roles.end();
+    const Role role = official_.role_on(as_of_); // the role held on the day of the check
+    const bool role_ok = rule.roles.empty() ||
+                         std::find(rule.roles.begin(), rule.roles.end(), role) != rule.roles.end();
     for (const auto& outcome : outcomes) {
       const auto& date = outcome.entry.date;
       if (year_of(date) == result.year) result.earned += outcome.annual_hours;
     }
     if (!role_ok) {
-      result.why =
-          "the role " + std::string(to_string(official_.role)) + " has no annual requirement";
+      result.why = "the role " + std::string(to_string(role)) + " has no annual requirement";
     } else if (rule.effective_from && year_of(*rule.effective_from) > result.year) {
       result.why = "the annual requirement starts on " + format_date(*rule.effective_from);
     } else if (official_.left_office && sys(*official_.left_office) < sys(new_year)) {

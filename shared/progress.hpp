@@ -4,7 +4,8 @@
 // entries come in never matters. Entries dated after `as_of` are ignored. Every credit is either
 // placed in levels or refused (wholly or partly) with a reason and words a person can read.
 // The rules, in order, for each entry (docs/programs.md has the same list for administrators):
-//  1. role not eligible; 2. left office (after the window, after the level is done, League event
+//  1. role not eligible (the role on the entry's date; or the entry's event did not grant credit
+//  under this program); 2. left office (after the window, after the level is done, League event
 //  without pre-approval); 3. outside not approved / online without a passed test; 4. AMCTO
 //  category/competency missing or unknown; 5. duplicate core course (once ever); 6. same topic
 //  within N years; 7. non-League hours over the calendar-year cap; 8. points: only qualifying
@@ -40,6 +41,7 @@ enum class Refusal : std::uint8_t {
   level_not_open,         // the next level opens only when the previous one is complete
   points_not_qualifying,  // the event type gives no points (or not as a non-League meeting)
   points_year_cap,        // over the points allowed per calendar year
+  program_not_granted,    // the entry's event granted credit under other programs only
 };
 std::string_view to_string(Refusal reason);
 

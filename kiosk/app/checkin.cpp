@@ -136,6 +136,7 @@ Result<KioskSetup, CheckinError> load_kiosk_setup(KioskStore& store) {
   }
   auto device = ensure_device_id(store);
   if (!device) return fail(CheckinError::store, device.message());
+  load_event_programs(store, *event); // who earns credit: the event's programs (issue 12)
   return KioskSetup{std::move(*event), std::move(*trust), std::move(*device)};
 }
 
@@ -262,7 +263,7 @@ void Checkin::describe_attendee(CheckinOutcome& outcome, std::string_view attend
   auto attendee = store_->attendee(attendee_id);
   if (attendee) {
     outcome.display_name = attendee->first_name + " " + attendee->last_name;
-    outcome.credit_eligible = earns_cmo_credit(attendee->role);
+    outcome.credit_eligible = grants_credit(event_, attendee->role); // the event's programs
     outcome.attendee = std::move(*attendee);
   } else {
     // The badge verified, so the League issued it: someone registered after the last sync.
@@ -280,10 +281,12 @@ void Checkin::describe_session(CheckinOutcome& outcome, const Session& session) 
 void Checkin::add_credit(CheckinOutcome& outcome, const Session& session,
                          std::span<const Scan> scans) const {
   const Role role = outcome.attendee ? outcome.attendee->role : Role::guest;
+  const bool eligible = grants_credit(event_, role);
   outcome.early = false;
   outcome.credit_hours = 0;
   // The same rule the server credits by: every door's scans this kiosk knows of.
-  for (const auto& item : compute_event_attendance(event_, role, scans, zone())) {
+  for (const auto& item : compute_event_attendance(
+           event_, [eligible](const Session&) { return eligible; }, scans, zone())) {
     if (item.session.id != session.id) continue;
     outcome.early = item.attendance.early_leave;
     outcome.credit_hours = item.attendance.credit_hours;

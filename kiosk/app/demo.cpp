@@ -111,6 +111,9 @@ Result<Ok, DemoError> create_demo(KioskStore& store, const DemoInfo& info, const
   if (auto saved = store.replace_event(event); !saved) {
     return store_error("saving the demo event", saved.message());
   }
+  if (auto saved = save_event_programs(store, event); !saved) { // ALM, whatever came before
+    return store_error("saving the demo event's programs", saved.message());
+  }
   if (auto written = write_badges(*key, info, event); !written) return written;
   // Last, so an interrupted first run starts over.
   if (auto saved = store.set_setting(kSettingDemo, "1"); !saved) {

@@ -605,7 +605,8 @@ std::vector<DoorRow> KioskApp::session_rows(const Session& session) const {
       if (id != session.id) continue;
       placed_here = true;
       const auto attendance =
-          compute_attendance(session, event.credit_policy, role, counted, event.timezone);
+          compute_attendance(session, event.credit_policy, grants_credit(event, role), counted,
+                             event.timezone);
       row.eligible = attendance.eligible;
       row.credit_hours = attendance.credit_hours;
       row.early_leave = attendance.early_leave;

@@ -4,6 +4,9 @@
 
 #include <array>
 #include <charconv>
+#include <optional>
+#include <string>
+#include <utility>
 #include <sstream>
 #include <vector>
 
@@ -27,6 +30,42 @@ std::string setting_or(const KioskStore& store, std::string_view key, std::strin
   auto value = store.setting(key);
   if (!value || !value->has_value()) return fallback;
   return **value;
+}
+
+Result<Ok, SettingsError> save_event_programs(KioskStore& store, const Event& event) {
+  std::string programs;
+  for (const auto& id : event.programs)
+    programs += id + "\n";
+  std::string roles;
+  for (const Role role : event.eligible_roles)
+    roles += std::string(to_string(role)) + "\n";
+  for (const auto& [key, value] : {std::pair{kSettingEventPrograms, programs},
+                                   std::pair{kSettingEligibleRoles, roles}}) {
+    if (auto saved = store.set_setting(key, value); !saved) {
+      return fail(SettingsError::store, saved.message());
+    }
+  }
+  return Ok{};
+}
+
+void load_event_programs(const KioskStore& store, Event& event) {
+  const auto lines = [&](std::string_view key) -> std::optional<std::vector<std::string>> {
+    auto value = store.setting(key);
+    if (!value || !value->has_value()) return std::nullopt;
+    std::vector<std::string> out;
+    std::istringstream in(**value);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) out.push_back(line);
+    }
+    return out;
+  };
+  if (auto programs = lines(kSettingEventPrograms)) event.programs = *programs;
+  if (auto names = lines(kSettingEligibleRoles)) {
+    event.eligible_roles.clear();
+    for (const auto& name : *names) {
+      if (auto role = parse_role(name)) event.eligible_roles.push_back(*role);
+    }
+  }
 }
 
 Result<std::string, SettingsError> ensure_device_id(KioskStore& store) {

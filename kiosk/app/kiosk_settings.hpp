@@ -21,6 +21,10 @@ inline constexpr std::string_view kSettingLeadTimeMin = "lead_time_min";
 inline constexpr std::string_view kSettingLeagueId = "league_id";
 inline constexpr std::string_view kSettingLeagueKeys = "league_public_keys";    // MUPK1 lines
 inline constexpr std::string_view kSettingDeviceCertificates = "device_certificates";  // MUC1
+// The event's credit programs and the roles they make eligible, from the last package with the
+// event (one name a line): the store's event table has no place for them.
+inline constexpr std::string_view kSettingEventPrograms = "event_programs";
+inline constexpr std::string_view kSettingEligibleRoles = "event_eligible_roles";
 
 enum class SettingsError : std::uint8_t {
   store,      // the store could not be read or written
@@ -45,6 +49,11 @@ Result<TrustStore, SettingsError> load_trust(const KioskStore& store);
 Result<Ok, SettingsError> save_trust(KioskStore& store, std::string_view league_id,
                                      std::span<const PublicKey> league_keys,
                                      std::span<const DeviceCertificate> certificates);
+
+// Keeps the event's programs and eligible roles (package import) / puts them back on the event
+// read from the store (unset: the defaults, the ALM program's mayors and councilmembers).
+Result<Ok, SettingsError> save_event_programs(KioskStore& store, const Event& event);
+void load_event_programs(const KioskStore& store, Event& event);
 
 // A setting, or `fallback` when unset or unreadable.
 std::string setting_or(const KioskStore& store, std::string_view key, std::string fallback);

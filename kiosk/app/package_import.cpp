@@ -67,6 +67,9 @@ Result<PackageSummary, PackageImportError> import_package(KioskStore& store,
     if (auto saved = store.replace_event(*package.event); !saved) {
       return store_failure("saving the event", saved.message());
     }
+    if (auto saved = save_event_programs(store, *package.event); !saved) {
+      return store_failure("saving the event's programs", saved.message());
+    }
   }
   if (auto saved = store.upsert_roster(package.attendees); !saved) {
     return store_failure("saving the roster", saved.message());

@@ -254,8 +254,8 @@ int main(int argc, char** argv) {
       std::vector<Scan> mine;
       std::copy_if(all_scans.begin(), all_scans.end(), std::back_inserter(mine),
                    [&](const Scan& s) { return s.attendee_id == person.id; });
-      const auto result =
-          compute_attendance(session, event.credit_policy, person.role, mine, event.timezone);
+      const auto result = compute_attendance(
+          session, event.credit_policy, grants_credit(event, person.role), mine, event.timezone);
       std::string doors_seen;
       for (const auto& d : result.devices) doors_seen += (doors_seen.empty() ? "" : ",") + d;
       std::printf("  %-10s %s %-14s %-8s %-8s %-12s %6s  %s\n", person.id.c_str(),

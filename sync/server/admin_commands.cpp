@@ -20,6 +20,7 @@
 #include "sync/server/badge_render.hpp"
 #include "sync/server/http_api.hpp"
 #include "sync/server/league_key.hpp"
+#include "sync/server/program_catalog.hpp"
 #include "sync/server/program_check.hpp"
 
 namespace muster::server {
@@ -328,6 +329,15 @@ AdminResult<std::vector<CreditRow>> compute_credits(ServerStore& store, const Ev
     grouped[scan.attendee_id].push_back(std::move(scan));
   }
 
+  // Credit is judged by the role held on the session's date, not today's.
+  auto histories = store.role_histories();
+  if (!histories) return store_error(histories);
+  const auto role_on_day = [&](const Attendee& attendee, const Session& session) {
+    const auto history = histories->find(attendee.id);
+    if (history == histories->end()) return attendee.role;
+    return role_on(history->second, session_date(event, session), attendee.role);
+  };
+
   std::vector<CreditRow> rows;
   for (const auto& [attendee_id, their_scans] : grouped) {
     CreditRow base;
@@ -350,9 +360,12 @@ AdminResult<std::vector<CreditRow>> compute_credits(ServerStore& store, const Ev
     }
     // Presence across doors (shared/presence.hpp) places every scan in a session; the rows
     // come back in session order (start, then id).
-    for (auto& item : compute_event_attendance(event, base.attendee.role, their_scans,
-                                               event.timezone)) {
+    const auto eligible = [&](const Session& session) {
+      return base.on_roster && grants_credit(event, role_on_day(base.attendee, session));
+    };
+    for (auto& item : compute_event_attendance(event, eligible, their_scans, event.timezone)) {
       CreditRow row = base;
+      row.attendee.role = role_on_day(base.attendee, item.session);
       row.session = std::move(item.session);
       row.attendance = std::move(item.attendance);
       row.review = std::move(item.review);
@@ -394,6 +407,14 @@ std::string credits_csv(const Event& event, const std::vector<CreditRow>& rows) 
   return text;
 }
 
+// The attended stretches as credit counts them: clipped to the session, grace applied.
+json intervals_json(const std::vector<Interval>& intervals) {
+  json out = json::array();
+  for (const Interval& interval : intervals)
+    out.push_back({{"from", format_utc(interval.from)}, {"to", format_utc(interval.to)}});
+  return out;
+}
+
 std::string credits_json(const Event& event, const std::vector<CreditRow>& rows) {
   const auto optional_time = [](const std::optional<Instant>& instant) {
     return instant ? json(format_utc(*instant)) : json(nullptr);
@@ -409,7 +430,7 @@ std::string credits_json(const Event& event, const std::vector<CreditRow>& rows)
                            {"provisional", row.provisional},
                            {"walk_in_ids", row.walk_in_ids},
                            {"checked_in_at", optional_time(row.checked_in_at)},
-                           {"eligible", earns_cmo_credit(row.attendee.role)},
+                           {"eligible", row.on_roster && grants_credit(event, row.attendee.role)},
                            {"total_credit_hours", 0.0},
                            {"sessions", json::array()}});
     }
@@ -419,6 +440,7 @@ std::string credits_json(const Event& event, const std::vector<CreditRow>& rows)
     person["sessions"].push_back(
         {{"session_id", row.session.id},
          {"title", row.session.title},
+         {"role", to_string(row.attendee.role)}, // the role on the session's date
          {"arrived", optional_time(a.first_arrival)},
          {"left", optional_time(a.final_leave)},
          {"arrived_local",
@@ -432,7 +454,8 @@ std::string credits_json(const Event& event, const std::vector<CreditRow>& rows)
          {"eligible", a.eligible},
          {"devices", a.devices},
          {"notes", a.notes},
-         {"review", row.review}});
+         {"review", row.review},
+         {"intervals", intervals_json(a.intervals)}});
   }
   const json document = {{"event_id", event.id},
                          {"event_name", event.name},
@@ -491,21 +514,93 @@ void print_stats(std::ostream& out, std::string_view what, const ImportStats& st
 } // namespace
 
 int run_import_roster(std::string_view database, const fs::path& file, std::ostream& out,
-                      std::ostream& err) {
+                      std::ostream& err, std::optional<Date> effective) {
   auto roster = read_roster_csv(file);
   if (!roster) return report(roster, err);
   auto store = open_existing_store(database);
   if (!store) return report(store, err);
-  auto stats = (*store)->upsert_roster(*roster);
+  // A municipality_id must name one of the League's municipalities; it also gives the name.
+  const bool refers = std::any_of(roster->begin(), roster->end(),
+                            [](const Attendee& a) { return !a.municipality_id.empty(); });
+  if (refers) {
+    auto known = (*store)->municipalities();
+    if (!known) return report(known, err);
+    for (Attendee& a : *roster) {
+      if (a.municipality_id.empty()) continue;
+      const auto m = std::find_if(known->begin(), known->end(),
+                                  [&](const Municipality& x) { return x.id == a.municipality_id; });
+      if (m == known->end()) {
+        err << "error: " << file.filename().string() << ": attendee " << a.id
+            << ": municipality_id '" << a.municipality_id
+            << "' is not one of the League's municipalities; import them first with "
+               "`muster-server import-municipalities --db DB FILE.csv`\n";
+        return 1;
+      }
+      if (a.municipality.empty()) a.municipality = m->name;
+    }
+  }
+  // Undated: from today, but never back into a session someone was already scanned at (a
+  // kiosk's clock may run ahead of ours; credit already earned stays).
+  Date date = effective.value_or(
+      Date{std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())});
+  std::string why;
+  if (!effective) {
+    auto last = (*store)->last_attended_day();
+    if (!last) return report(last, err);
+    if (*last && std::chrono::sys_days{**last} >= std::chrono::sys_days{date}) {
+      date = Date{std::chrono::sys_days{**last} + std::chrono::days{1}};
+      why = ", the day after the last session with attendance";
+    }
+  }
+  auto stats = (*store)->upsert_roster(*roster, date);
   if (!stats) return report(stats, err);
   print_stats(out, std::to_string(roster->size()) + " attendees", *stats);
+  if (stats->role_changes > 0) {
+    out << "Role history: " << stats->role_changes << " role change(s) effective "
+        << format_date(date) << why << " (credit before that date keeps the earlier role).\n";
+  }
   return 0;
 }
 
+int run_import_municipalities(std::string_view database, const fs::path& file, std::ostream& out,
+                              std::ostream& err) {
+  auto list = read_municipalities_csv(file);
+  if (!list) return report(list, err);
+  auto store = open_existing_store(database);
+  if (!store) return report(store, err);
+  auto stats = (*store)->upsert_municipalities(*list);
+  if (!stats) return report(stats, err);
+  print_stats(out, std::to_string(list->size()) + " municipalities", *stats);
+  return 0;
+}
+
+AdminResult<Ok> resolve_event_programs(Event& event, const std::optional<fs::path>& programs_dir,
+                                       std::ostream& err) {
+  const auto dir = programs_dir ? programs_dir : default_programs_dir();
+  if (!dir && event.programs == Event::default_event_programs()) {
+    // Before issue 12 every event was an ALM event: keep working without the program files.
+    err << "warning: no programs directory found; the event grants credit to mayors and "
+           "councilmembers (the ALM program)\n";
+    event.eligible_roles = Event::default_eligible_roles();
+    return Ok{};
+  }
+  if (!dir) {
+    return fail(AdminError::not_found, "cannot find the program files for the event's programs "
+                                       "(give --programs-dir DIR)");
+  }
+  auto programs = load_programs(event.programs, *dir);
+  if (!programs) return fail(AdminError::not_found, programs.message());
+  event.eligible_roles = eligible_roles(*programs);
+  return Ok{};
+}
+
 int run_import_event(std::string_view database, const fs::path& file, std::ostream& out,
-                     std::ostream& err) {
+                     std::ostream& err, const std::optional<fs::path>& programs_dir) {
   auto event = read_event_json(file);
   if (!event) return report(event, err);
+  if (auto resolved = resolve_event_programs(*event, programs_dir, err); !resolved) {
+    return report(resolved, err);
+  }
   auto store = open_existing_store(database);
   if (!store) return report(store, err);
   auto stats = (*store)->upsert_event(*event);
@@ -513,8 +608,15 @@ int run_import_event(std::string_view database, const fs::path& file, std::ostre
   print_stats(
       out, "event " + event->id + " with " + std::to_string(event->sessions.size()) + " sessions",
       *stats);
-  for (const std::string& warning : default_program_core_warnings(*event)) // issue 12
+  for (const std::string& warning : default_program_core_warnings(*event))
     out << "warning: " << warning << '\n';
+  std::string roles;
+  for (const Role role : event->eligible_roles)
+    roles += (roles.empty() ? "" : ", ") + std::string(to_string(role));
+  std::string programs;
+  for (const auto& id : event->programs)
+    programs += (programs.empty() ? "" : ", ") + id;
+  out << "Credit under " << programs << " for: " << (roles.empty() ? "nobody" : roles) << ".\n";
   return 0;
 }
 
@@ -683,11 +785,20 @@ int run_review(std::string_view database, std::string_view event_id, CreditsForm
   if (!rows) return report(rows, err);
   // One item can concern two sessions (the one the door guessed, the one the rule chose): it is
   // listed once, under the first.
+  auto devices = (*store)->devices();
+  if (!devices) return report(devices, err);
   json items = json::array();
   std::set<std::pair<std::string, std::string>> listed;
   for (const CreditRow& row : *rows) {
-    for (const std::string& words : row.review) {
+    for (std::string words : row.review) {
       if (!listed.emplace(row.attendee.id, words).second) continue;
+      // Staff know doors by name: "door dev-3f2a... #3" -> "door dev-3f2a... (Hall door 2) #3".
+      for (const DeviceRecord& device : *devices) {
+        const std::string named = "door " + device.id + " #";
+        if (const auto at = words.find(named); at != std::string::npos) {
+          words.replace(at, named.size(), "door " + device.id + " (" + device.name + ") #");
+        }
+      }
       items.push_back({{"attendee_id", row.attendee.id},
                        {"name", row.on_roster ? full_name(row.attendee) : std::string()},
                        {"session_id", row.session.id},

@@ -109,10 +109,23 @@ struct InitOptions {
   std::string league_name{kDefaultLeagueName};
 };
 int run_init(const InitOptions& options, std::ostream& out, std::ostream& err);
+// `effective`: the date role changes in this roster take effect (default: today, UTC).
 int run_import_roster(std::string_view database, const std::filesystem::path& file,
-                      std::ostream& out, std::ostream& err);
+                      std::ostream& out, std::ostream& err,
+                      std::optional<Date> effective = std::nullopt);
+// The event's "programs" are looked up by id among the program files in `programs_dir`
+// (default: the directory of the default program) and the roles they make eligible stored with
+// the event.
 int run_import_event(std::string_view database, const std::filesystem::path& file,
-                     std::ostream& out, std::ostream& err);
+                     std::ostream& out, std::ostream& err,
+                     const std::optional<std::filesystem::path>& programs_dir = std::nullopt);
+// Sets event.eligible_roles from the programs the event names (see run_import_event).
+AdminResult<Ok> resolve_event_programs(Event& event,
+                                       const std::optional<std::filesystem::path>& programs_dir,
+                                       std::ostream& err);
+// The League's municipalities CSV (id,name,council_seats; docs/formats.md).
+int run_import_municipalities(std::string_view database, const std::filesystem::path& file,
+                              std::ostream& out, std::ostream& err);
 
 struct IssueBadgesOptions {
   std::string database;

@@ -181,7 +181,8 @@ CreditResult<std::vector<LedgerEntry>> event_ledger_entries(ServerStore& store,
   if (!rows) return fail(CreditError::store, rows.message());
   std::vector<LedgerEntry> entries;
   for (const CreditRow& row : *rows) {
-    if (!row.on_roster || !earns_cmo_credit(row.attendee.role)) continue;
+    // eligible: on the roster, and the event's programs credit the role held that day.
+    if (!row.on_roster || !row.attendance.eligible) continue;
     if (row.attendance.credit_hours <= 0) continue;
     // A walk-in's hours wait for the League's confirmation (then close-event --amend posts them).
     if (row.provisional) continue;
@@ -304,11 +305,14 @@ CreditResult<OfficialView> load_official(ServerStore& store, LedgerStore& ledger
   }
   auto record = ledger.official(official_id);
   if (!record) return store_error(record.error());
+  auto roles = store.role_history(official_id);
+  if (!roles) return store_error(roles.error());
   OfficialView view;
   view.attendee = std::move(*attendee);
   view.attendee.email.clear();
   view.official.id = view.attendee.id;
   view.official.role = view.attendee.role;
+  view.official.roles = std::move(*roles); // each entry is judged by the role on its date
   if (*record) {
     view.official.term_start = (*record)->term_start;
     view.official.first_term = (*record)->first_term;
@@ -418,7 +422,9 @@ std::string transcript_json(const Transcript& t) {
   double posted = 0;
   double credited = 0;
   for (const EntryOutcome& o : p.entries) {
-    courses.push_back(course_json(o));
+    json course = course_json(o);
+    course["role"] = std::string(to_string(t.who.official.role_on(o.entry.date))); // that day's
+    courses.push_back(std::move(course));
     posted += o.entry.hours;
     credited += o.hours_credited;
   }
@@ -710,7 +716,10 @@ CreditResult<CreditForm> build_credit_form(ServerStore& store, std::string_view 
   for (CreditRow& row : *rows) {
     if (row.attendee.id == attendee_id) form.rows.push_back(std::move(row));
   }
-  if (!form.rows.empty()) form.checked_in_at = form.rows.front().checked_in_at;
+  if (!form.rows.empty()) {
+    form.checked_in_at = form.rows.front().checked_in_at;
+    form.attendee.role = form.rows.front().attendee.role; // the role at the event, not today's
+  }
   if (form.rows.empty()) {
     return fail(CreditError::not_found, "no attendance of '" + std::string(attendee_id) +
                                             "' recorded at event '" + form.event.id + "'");
@@ -724,6 +733,13 @@ CreditResult<CreditForm> build_credit_form(ServerStore& store, std::string_view 
 }
 
 namespace {
+
+// The attendee earns credit at the event: a session row the event's programs credit (by the
+// role held on the session's date).
+bool earns_credit(const CreditForm& form) {
+  return std::any_of(form.rows.begin(), form.rows.end(),
+                     [](const CreditRow& row) { return row.attendance.eligible; });
+}
 
 // A session without survey answers says so instead of leaving the reader to guess.
 constexpr std::string_view kNoSurvey = "none";
@@ -833,7 +849,7 @@ PdfDocument credit_form_document(const CreditForm& form) {
   doc.blocks.push_back(std::move(survey));
 
   PdfBlock end;
-  const bool eligible = earns_cmo_credit(form.attendee.role);
+  const bool eligible = earns_credit(form);
   end.lines.push_back("Total credit hours: " + fixed2(total_hours(form)) +
                       (eligible ? "" : " (this role earns no CMO credit)"));
   end.lines.push_back("Claiming credit for time not attended could be an ethics violation.");
@@ -842,11 +858,13 @@ PdfDocument credit_form_document(const CreditForm& form) {
 }
 
 CreditResult<PdfDocument> verification_letter_document(const CreditForm& form, Instant now) {
-  if (earns_cmo_credit(form.attendee.role)) {
+  const Role role = form.rows.empty() ? form.attendee.role : form.rows.front().attendee.role;
+  if (earns_credit(form)) {
     return fail(CreditError::not_eligible,
-                "'" + form.attendee.id + "' is a " + std::string(to_string(form.attendee.role)) +
-                    " and earns CMO credit: use credit-form or transcript instead of a "
-                    "verification letter");
+                "'" + form.attendee.id + "' is a " + std::string(to_string(role)) +
+                    " and earns CMO credit (under the event's programs: " +
+                    join(form.event.programs, ", ") +
+                    "): use credit-form or transcript instead of a verification letter");
   }
   PdfDocument doc;
   doc.title = "Attendance verification";
@@ -859,7 +877,7 @@ CreditResult<PdfDocument> verification_letter_document(const CreditForm& form, I
   body.lines.push_back("");
   body.lines.push_back(
       "This letter verifies that " + full_name(form.attendee) + " (" +
-      std::string(to_string(form.attendee.role)) +
+      std::string(to_string(role)) +
       (form.attendee.municipality.empty() ? "" : ", " + form.attendee.municipality) + ")");
   body.lines.push_back("attended " + form.event.name + " (" + form.event.location + ") on " +
                        local_date(form.rows.front().session.start, form.event.timezone) +
@@ -906,6 +924,103 @@ std::string_view kind_name(ReportKind kind) {
   return "graduation";
 }
 
+// One official as the reports see them.
+struct Evaluated {
+  OfficialView who;
+  Progress progress;
+};
+
+// Certified Municipality (domain.md): the mayor and every councilmember hold the designation
+// (the program's first level). With the League's municipalities imported, a town is judged on
+// its full council: the mayor's seat and all `council_seats` seats must be held by officials in
+// office (by their role on `as_of`) who hold it; an empty or unknown seat means not certified.
+// Officials are matched by the roster's municipality_id (else the exact name). Without any
+// municipalities imported, towns are grouped by the roster's name as before (seats unknown).
+CreditResult<std::vector<std::vector<std::string>>>
+certified_municipalities(ServerStore& store, const Program& program,
+                         const std::vector<Evaluated>& evaluated, Date as_of) {
+  std::vector<std::vector<std::string>> rows;
+  if (program.levels.empty()) return rows;
+  auto known = store.municipalities();
+  if (!known) return store_error(known.error());
+  const std::string designation = program.levels.front().id;
+  struct Town {
+    std::string id;
+    std::string name;
+    std::optional<int> seats; // council seats besides the mayor; unknown without an import
+    int mayors = 0;
+    int councilmembers = 0;
+    int officials = 0;
+    int holders = 0;
+    int council_holders = 0;
+    bool mayor_holds = false;
+    std::vector<std::string> missing;
+  };
+  std::map<std::string, Town> towns; // by id, or by "name:<name>" for unknown towns
+  std::map<std::string, std::string> id_of_name;
+  for (const Municipality& m : *known) {
+    Town& town = towns[m.id];
+    town.id = m.id;
+    town.name = m.name;
+    town.seats = m.council_seats;
+    id_of_name.emplace(m.name, m.id);
+  }
+  for (const auto& [who, p] : evaluated) {
+    const Role role = who.official.role_on(as_of);
+    if (!is_elected(role) || !in_office(who.official, as_of)) continue;
+    std::string key = who.attendee.municipality_id;
+    if (key.empty()) {
+      const auto by_name = id_of_name.find(who.attendee.municipality);
+      if (by_name != id_of_name.end()) key = by_name->second;
+    }
+    if (key.empty() || !towns.contains(key)) {
+      if (who.attendee.municipality.empty() && who.attendee.municipality_id.empty()) continue;
+      key = "name:" + (who.attendee.municipality.empty() ? who.attendee.municipality_id
+                                                         : who.attendee.municipality);
+      Town& unknown = towns[key];
+      unknown.name = key.substr(5);
+      unknown.id = who.attendee.municipality_id;
+    }
+    Town& town = towns[key];
+    ++town.officials;
+    ++(role == Role::mayor ? town.mayors : town.councilmembers);
+    const LevelProgress* level = p.level(designation);
+    if (level != nullptr && level->met) {
+      ++town.holders;
+      if (role == Role::mayor) town.mayor_holds = true;
+      if (role == Role::councilmember) ++town.council_holders;
+    } else {
+      town.missing.push_back(who.attendee.id);
+    }
+  }
+  const bool imported = !known->empty();
+  for (const auto& [key, town] : towns) {
+    const bool listed = town.seats.has_value();
+    if (imported && !listed && town.officials == 0) continue;
+    std::string note;
+    bool certified = town.mayors > 0 && town.missing.empty();
+    if (imported && !listed) {
+      certified = false;
+      note = "not a known municipality (import-municipalities; roster municipality_id)";
+    } else if (town.mayors == 0) {
+      note = "no mayor on the roster";
+    } else if (!town.missing.empty()) {
+      note = std::to_string(town.missing.size()) + " without " + level_name(program, designation);
+    }
+    if (listed && certified && town.council_holders < *town.seats) {
+      certified = false;
+      note = std::to_string(*town.seats - town.council_holders) + " of " +
+             std::to_string(*town.seats) + " council seats not held by a known official with " +
+             level_name(program, designation);
+    }
+    certified = certified && town.mayor_holds;
+    rows.push_back({town.name, certified ? "true" : "false", std::to_string(town.officials),
+                    std::to_string(town.holders), join(town.missing, ";"), note, town.id,
+                    listed ? std::to_string(*town.seats) : std::string()});
+  }
+  return rows;
+}
+
 } // namespace
 
 CreditResult<ReportTable> build_report(ServerStore& store, LedgerStore& ledger,
@@ -923,16 +1038,14 @@ CreditResult<ReportTable> build_report(ServerStore& store, LedgerStore& ledger,
   report.kind = kind;
   report.as_of = as_of;
   report.year = static_cast<int>(as_of.year());
-  struct Evaluated {
-    OfficialView who;
-    Progress progress;
-  };
   std::vector<Evaluated> evaluated;
   for (const Attendee& a : *roster) {
-    if (!earns_cmo_credit(a.role)) continue; // the League's programs are for elected officials
     auto who = load_official(store, ledger, a.id);
     if (!who) return who.error();
     const auto& entries = by_official[a.id];
+    // The program's people: its roles on `as_of`, and anyone it has credit entries for (a
+    // councilmember who is a clerk now still graduates on what they earned).
+    if (!program.eligible(who->official.role_on(as_of)) && entries.empty()) continue;
     Progress progress = evaluate(program, who->official, entries, as_of);
     evaluated.push_back({std::move(*who), std::move(progress)});
   }
@@ -974,39 +1087,20 @@ CreditResult<ReportTable> build_report(ServerStore& store, LedgerStore& ledger,
     }
     break;
   case ReportKind::certified_municipalities: {
+    auto towns = certified_municipalities(store, program, evaluated, as_of);
+    if (!towns) return towns.error();
     report.columns = {"municipality", "certified", "officials", "holders", "not_holding", "note"};
-    if (program.levels.empty()) break;
-    const std::string designation = program.levels.front().id;
-    struct Town {
-      bool has_mayor = false;
-      int officials = 0;
-      int holders = 0;
-      std::vector<std::string> missing;
-    };
-    std::map<std::string, Town> towns;
-    for (const auto& [who, p] : evaluated) {
-      if (who.attendee.municipality.empty() || !in_office(who.official, as_of)) continue;
-      Town& town = towns[who.attendee.municipality];
-      ++town.officials;
-      if (who.attendee.role == Role::mayor) town.has_mayor = true;
-      const LevelProgress* level = p.level(designation);
-      if (level != nullptr && level->met) {
-        ++town.holders;
-      } else {
-        town.missing.push_back(who.attendee.id);
-      }
+    // The identity columns only once the League imported its municipalities: a report of a
+    // League without them reads exactly as before.
+    const bool identities =
+        std::any_of(towns->begin(), towns->end(), [](const auto& row) { return !row[7].empty(); });
+    if (identities) {
+      report.columns.insert(report.columns.end(), {"municipality_id", "council_seats"});
+    } else {
+      for (auto& row : *towns)
+        row.resize(report.columns.size());
     }
-    for (const auto& [municipality, town] : towns) {
-      const bool certified = town.has_mayor && town.missing.empty();
-      std::string note;
-      if (!town.has_mayor)
-        note = "no mayor on the roster";
-      else if (!certified)
-        note = std::to_string(town.missing.size()) + " without " + level_name(program, designation);
-      report.rows.push_back({municipality, certified ? "true" : "false",
-                             std::to_string(town.officials), std::to_string(town.holders),
-                             join(town.missing, ";"), note});
-    }
+    report.rows = std::move(*towns);
     break;
   }
   }
@@ -1027,6 +1121,8 @@ std::string report_text(const ReportTable& report, ReportFormat format) {
       const std::string& column = report.columns[i];
       if (column == "certified") {
         item[column] = row[i] == "true";
+      } else if (column == "council_seats") {
+        item[column] = row[i].empty() ? json(nullptr) : json(std::stoi(row[i]));
       } else if (column == "officials" || column == "holders" || column == "year") {
         item[column] = std::stoi(row[i]);
       } else if (column == "required" || column == "earned" || column == "behind_by") {
@@ -1484,6 +1580,12 @@ int run_official(const OfficialOptions& options, std::ostream& out, std::ostream
       << "  left office: " << (o.left_office ? format_date(*o.left_office) : "-") << "\n";
   for (const Designation& d : o.designations)
     out << "  designation: " << d.level_id << " since " << format_date(d.earned_on) << "\n";
+  for (const RoleChange& r : o.roles) { // the role history from roster imports
+    const bool always = r.effective.year() == std::chrono::year{1};
+    out << "  role:        " << to_string(r.role) << " "
+        << (always ? std::string("before the first change") : "from " + format_date(r.effective))
+        << "\n";
+  }
   return 0;
 }
 

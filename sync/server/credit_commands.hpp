@@ -108,7 +108,7 @@ struct CreditFormNotes {
 struct CreditForm {
   std::string league_name;
   Event event;
-  Attendee attendee;           // without e-mail
+  Attendee attendee;           // without e-mail; role: on the event's (first session's) date
   std::vector<CreditRow> rows; // the sessions with scans, in session order
   std::vector<CreditFormNotes> notes;  // parallel to rows
   std::optional<Instant> checked_in_at;  // at the registration desk (kiosk --desk), if any

@@ -19,7 +19,8 @@ using Params = std::vector<SqlParam>;
 constexpr std::string_view kLedgerScope = "muster:ledger";
 constexpr std::string_view kEntryColumns =
     "official_id, id, entry_date, hours, course_code, topic, title, source, approved, "
-    "test_passed, points_event, category, competency, documents_ref, event_id, test_score";
+    "test_passed, points_event, category, competency, documents_ref, event_id, test_score, "
+    "programs";
 
 std::int64_t to_ms(Instant when) { return when.time_since_epoch().count(); }
 Instant from_ms(std::int64_t ms) { return Instant{std::chrono::milliseconds{ms}}; }
@@ -77,6 +78,13 @@ DbResult<WriteTransaction> begin(SqlConnection& db) {
   return WriteTransaction(db);
 }
 
+std::string programs_text(const std::vector<std::string>& programs) {
+  std::string text;
+  for (const auto& id : programs)
+    text += (text.empty() ? "" : ",") + id;
+  return text;
+}
+
 LedgerEntry entry_from(const SqlRow& row) {
   LedgerEntry entry;
   entry.official_id = text(row[0]);
@@ -95,6 +103,13 @@ LedgerEntry entry_from(const SqlRow& row) {
   entry.documents_ref = text(row[13]);
   entry.event_id = text(row[14]);
   if (row[15] && !row[15]->empty()) entry.test_score = number(row[15]);
+  // The programs the event granted credit under, comma-separated (ids hold no commas).
+  std::string programs = text(row[16]);
+  for (std::size_t start = 0; start < programs.size();) {
+    const std::size_t comma = std::min(programs.find(',', start), programs.size());
+    if (comma > start) entry.programs.push_back(programs.substr(start, comma - start));
+    start = comma + 1;
+  }
   return entry;
 }
 
@@ -115,14 +130,15 @@ Params entry_params(const LedgerEntry& e, Instant now) {
                 e.documents_ref,
                 e.event_id,
                 to_ms(now),
-                e.test_score ? hours_text(*e.test_score) : std::string()};
+                e.test_score ? hours_text(*e.test_score) : std::string(),
+                programs_text(e.programs)};
 }
 
 constexpr std::string_view kInsertEntry =
     "INSERT INTO ledger_entries (official_id, id, entry_date, hours, course_code, topic, title, "
     "source, approved, test_passed, points_event, category, competency, documents_ref, "
-    "event_id, posted_at, test_score) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-    "$13, $14, $15, $16, $17)";
+    "event_id, posted_at, test_score, programs) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+    "$11, $12, $13, $14, $15, $16, $17, $18)";
 
 DbResult<std::vector<LedgerEntry>> select_entries(SqlConnection& db, std::string_view where,
                                                   const Params& params) {

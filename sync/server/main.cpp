@@ -124,11 +124,24 @@ int main(int argc, char** argv) {
       "import-roster", "import or update the roster CSV (docs/formats.md); all or nothing");
   add_db(roster_cmd);
   roster_cmd->add_option("FILE", file, "the roster CSV")->required();
+  std::string effective;
+  roster_cmd->add_option("--effective", effective,
+                         "the date role changes take effect, YYYY-MM-DD (default: today, UTC)");
+
+  auto* municipalities_cmd = app.add_subcommand(
+      "import-municipalities",
+      "import or update the League's municipalities CSV: id,name,council_seats (docs/formats.md)");
+  add_db(municipalities_cmd);
+  municipalities_cmd->add_option("FILE", file, "the municipalities CSV")->required();
 
   auto* event_cmd = app.add_subcommand(
       "import-event", "import or update an event JSON (docs/formats.md); all or nothing");
   add_db(event_cmd);
   event_cmd->add_option("FILE", file, "the event JSON")->required();
+  std::string programs_dir;
+  event_cmd->add_option("--programs-dir", programs_dir,
+                        "where the program files of the event's \"programs\" are (default: "
+                        "the directory of assets/programs/alm-cmo.jsonc)");
 
   std::string event_id;
   std::string out;
@@ -249,8 +262,19 @@ int main(int argc, char** argv) {
       init.league_key = optional_path(league_key);
       return run_init(init, o, e);
     }
-    if (*roster_cmd) return run_import_roster(database, file, o, e);
-    if (*event_cmd) return run_import_event(database, file, o, e);
+    if (*roster_cmd) {
+      std::optional<muster::Date> date;
+      if (!effective.empty()) {
+        date = muster::parse_date(effective);
+        if (!date) {
+          e << "error: --effective must be a date YYYY-MM-DD, e.g. 2026-06-01\n";
+          return 2;
+        }
+      }
+      return run_import_roster(database, file, o, e, date);
+    }
+    if (*municipalities_cmd) return run_import_municipalities(database, file, o, e);
+    if (*event_cmd) return run_import_event(database, file, o, e, optional_path(programs_dir));
     if (*badges_cmd) {
       return run_issue_badges({database, optional_path(league_key), event_id, out}, o, e);
     }

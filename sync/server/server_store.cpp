@@ -4,15 +4,18 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <limits>
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "shared/badge.hpp"
 #include "shared/import.hpp"
 #include "shared/text.hpp"
+#include "shared/time.hpp"
 #include <nlohmann/json.hpp>
 
 #include "sync/server/sql_connection.hpp"
@@ -39,11 +42,24 @@ std::string_view to_string(DbError error) {
   return "unknown";
 }
 
+DbResult<ImportStats> ServerStore::upsert_roster(std::span<const Attendee> attendees) {
+  const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+  return upsert_roster(attendees, Date{today});
+}
+
+DbResult<Role> ServerStore::role_on(std::string_view attendee_id, Date date) {
+  auto person = attendee(attendee_id);
+  if (!person) return person.error();
+  auto history = role_history(attendee_id);
+  if (!history) return history.error();
+  return muster::role_on(*history, date, person->role);
+}
+
 namespace {
 
 using Params = std::vector<SqlParam>;
 
-// 6 is reserved for the clock-correction work (issue 15 branch plan); 7 is revocation.
+// 7 is revocation (issue 15); the integrator renumbers if the clock work takes it first.
 constexpr std::int64_t kSchemaVersion = 7;
 constexpr std::int64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
 
@@ -155,6 +171,27 @@ CREATE TABLE preapprovals (
   recorded_at BIGINT NOT NULL, PRIMARY KEY (official_id, event_id));
 )sql";
 
+// Migration 6 (issue 12: people): the role history (one row per role fact: from `effective`,
+// a "YYYY-MM-DD" date, the attendee holds `role`), the League's municipalities and the
+// roster's reference to them, and each event's credit programs with the roles they make
+// eligible (JSON text; the defaults are the ALM program, the only one before), and on each
+// ledger entry the programs its event granted credit under (comma-separated; '': any).
+constexpr std::string_view kSchemaV6 = R"sql(
+CREATE TABLE role_history (
+  attendee_id TEXT NOT NULL, effective TEXT NOT NULL, role TEXT NOT NULL,
+  recorded_at BIGINT NOT NULL, PRIMARY KEY (attendee_id, effective));
+CREATE TABLE municipalities (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, council_seats BIGINT NOT NULL);
+ALTER TABLE attendees ADD COLUMN municipality_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN programs_json TEXT NOT NULL DEFAULT '["alm-cmo"]';
+ALTER TABLE events ADD COLUMN eligible_roles_json TEXT NOT NULL
+  DEFAULT '["mayor","councilmember"]';
+ALTER TABLE ledger_entries ADD COLUMN programs TEXT NOT NULL DEFAULT '';
+)sql";
+
+// Role facts before any dated import (an attendee imported before migration 6) hold from here.
+constexpr std::string_view kBeginningOfTime = "0001-01-01";
+
 // Migration 7 (issue 15: revocation): when an admin token was revoked, so a revoked token
 // answers 401 at once while an unknown one stays 403 (sync/PROTOCOL.md).
 constexpr std::string_view kSchemaV7 = R"sql(
@@ -170,7 +207,7 @@ constexpr std::string_view kBadgeColumns =
     "serial, attendee_id, event_id, key_id, payload, issued_at, revoked_at";
 constexpr std::string_view kDeviceColumns = "id, name, event_id, token_hash, created_at, last_seen";
 constexpr std::string_view kAttendeeColumns =
-    "id, first_name, last_name, role, municipality, email";
+    "id, first_name, last_name, role, municipality, email, municipality_id";
 
 // Lock scopes (PostgreSQL advisory locks): admin writes serialise on one, each device's scan
 // batches on their own, so kiosks never wait for each other.
@@ -228,12 +265,38 @@ Attendee attendee_from(const SqlRow& row) {
   attendee.role = parse_role(text(row[3])).value_or(Role::guest);
   attendee.municipality = text(row[4]);
   attendee.email = text(row[5]);
+  attendee.municipality_id = text(row[6]);
   return attendee;
 }
 
 bool same_attendee(const Attendee& a, const Attendee& b) {
   return a.id == b.id && a.first_name == b.first_name && a.last_name == b.last_name &&
-         a.role == b.role && a.municipality == b.municipality && a.email == b.email;
+         a.role == b.role && a.municipality == b.municipality && a.email == b.email &&
+         a.municipality_id == b.municipality_id;
+}
+
+std::string roles_json(const std::vector<Role>& roles) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const Role role : roles)
+    list.push_back(std::string(to_string(role)));
+  return list.dump();
+}
+
+// The events.programs_json and eligible_roles_json columns, read back.
+Result<std::pair<std::vector<std::string>, std::vector<Role>>, DbError>
+programs_from_json(const std::string& programs, const std::string& roles) {
+  try {
+    std::pair<std::vector<std::string>, std::vector<Role>> out;
+    out.first = nlohmann::json::parse(programs).get<std::vector<std::string>>();
+    for (const auto& name : nlohmann::json::parse(roles).get<std::vector<std::string>>()) {
+      const auto role = parse_role(name);
+      if (!role) return fail(DbError::schema, "unknown role '" + name + "'");
+      out.second.push_back(*role);
+    }
+    return out;
+  } catch (const nlohmann::json::exception& error) {
+    return fail(DbError::schema, error.what());
+  }
 }
 
 bool same_event_fields(const Event& a, const Event& b) {
@@ -243,7 +306,8 @@ bool same_event_fields(const Event& a, const Event& b) {
          format_double(a.credit_policy.increment_hours) ==
              format_double(b.credit_policy.increment_hours) &&
          a.credit_policy.debounce == b.credit_policy.debounce &&
-         a.credit_policy.lead_time == b.credit_policy.lead_time && a.survey == b.survey;
+         a.credit_policy.lead_time == b.credit_policy.lead_time && a.survey == b.survey &&
+         a.programs == b.programs && a.eligible_roles == b.eligible_roles;
 }
 
 bool same_session(const Session& a, const Session& b) {
@@ -395,6 +459,13 @@ public:
         return versioned.error();
       }
     }
+    if (found < 6) {
+      if (auto created = db_->exec_script(kSchemaV6); !created) return created.error();
+      if (auto versioned = db_->exec("INSERT INTO schema_version (version) VALUES (6)");
+          !versioned) {
+        return versioned.error();
+      }
+    }
     if (found < 7) {
       if (auto created = db_->exec_script(kSchemaV7); !created) return created.error();
       if (auto versioned = db_->exec("INSERT INTO schema_version (version) VALUES (7)");
@@ -426,6 +497,7 @@ public:
       if (auto created = db_->exec_script(kSchemaV3); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV4); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV5); !created) return created.error();
+      if (auto created = db_->exec_script(kSchemaV6); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV7); !created) return created.error();
       if (auto versioned =
               db_->exec("INSERT INTO schema_version (version) VALUES ($1)", Params{kSchemaVersion});
@@ -493,7 +565,9 @@ public:
     return keys;
   }
 
-  DbResult<ImportStats> upsert_roster(std::span<const Attendee> attendees) override {
+  using ServerStore::upsert_roster;
+  DbResult<ImportStats> upsert_roster(std::span<const Attendee> attendees,
+                                      Date effective) override {
     if (auto ready = ensure_schema(); !ready) return ready.error();
     for (std::size_t i = 0; i < attendees.size(); ++i) {
       const Attendee& a = attendees[i];
@@ -519,6 +593,9 @@ public:
       std::string id = attendee.id;
       existing.emplace(std::move(id), std::move(attendee));
     }
+    std::map<std::string, Role, std::less<>> roles_before;
+    for (const auto& [id, attendee] : existing)
+      roles_before.emplace(id, attendee.role);
     // A roster row never inherits a walk-in's state: an id a (pre-fix) walk-in took is made a
     // plain roster attendee again, or its credit would stay provisional forever.
     auto provisional_rows = db_->exec("SELECT id FROM attendees WHERE provisional = 1");
@@ -553,16 +630,96 @@ public:
       }
       auto updated = db_->exec(
           "UPDATE attendees SET first_name = $2, last_name = $3, role = $4, municipality = $5, "
-          "email = $6, change = $7, provisional = 0, same_as = '' WHERE id = $1",
+          "email = $6, change = $7, municipality_id = $8, provisional = 0, same_as = '' "
+          "WHERE id = $1",
           Params{a.id, a.first_name, a.last_name, std::string(to_string(a.role)), a.municipality,
-                 a.email, *stamp});
+                 a.email, *stamp, a.municipality_id});
       if (!updated) return updated.error();
     }
     if (auto inserted = insert_attendees(fresh, tx->stamp.value_or(0)); !inserted) {
       return inserted.error();
     }
+    auto facts = record_roles(attendees, roles_before, effective);
+    if (!facts) return facts.error();
+    stats.role_changes = *facts;
     if (auto committed = tx->commit(); !committed) return committed.error();
     return stats;
+  }
+
+  DbResult<std::vector<RoleChange>> role_history(std::string_view attendee_id) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    auto all = load_role_histories(attendee_id);
+    if (!all) return all.error();
+    const auto found = all->find(attendee_id);
+    return found == all->end() ? std::vector<RoleChange>{} : found->second;
+  }
+
+  DbResult<RoleHistories> role_histories() override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    return load_role_histories(std::nullopt);
+  }
+
+  DbResult<std::optional<Date>> last_attended_day() override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    auto rows = db_->exec(
+        "SELECT e.timezone, max(s.start_ms) FROM sessions s JOIN events e ON e.id = s.event_id "
+        "WHERE EXISTS (SELECT 1 FROM scans c WHERE c.event_id = s.event_id AND "
+        "c.session_id = s.id AND c.kind IN ('arrive', 'leave', 'correction')) "
+        "GROUP BY e.id, e.timezone");
+    if (!rows) return rows.error();
+    std::optional<Date> last;
+    for (const auto& row : rows->rows) {
+      const auto day = parse_date(local_date(from_ms(integer(row[1])), text(row[0])));
+      if (day && (!last || std::chrono::sys_days{*day} > std::chrono::sys_days{*last})) last = day;
+    }
+    return last;
+  }
+
+  DbResult<ImportStats> upsert_municipalities(std::span<const Municipality> list) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    for (const Municipality& m : list) {
+      if (m.id.empty() || has_nul(m.id) || has_nul(m.name) || m.council_seats < 0) {
+        return fail(DbError::invalid, "municipality '" + m.id + "' needs an id and seats >= 0");
+      }
+    }
+    auto tx = begin_write(kLeagueScope);
+    if (!tx) return tx.error();
+    auto rows = db_->exec("SELECT id, name, council_seats FROM municipalities");
+    if (!rows) return rows.error();
+    std::map<std::string, Municipality, std::less<>> existing;
+    for (const auto& row : rows->rows) {
+      Municipality m{text(row[0]), text(row[1]), static_cast<int>(integer(row[2]))};
+      existing.emplace(m.id, m);
+    }
+    ImportStats stats;
+    for (const Municipality& m : list) {
+      const auto found = existing.find(m.id);
+      if (found != existing.end() && found->second == m) {
+        ++stats.unchanged;
+        continue;
+      }
+      auto written =
+          db_->exec(found == existing.end()
+                        ? "INSERT INTO municipalities (id, name, council_seats) VALUES ($1, $2, $3)"
+                        : "UPDATE municipalities SET name = $2, council_seats = $3 WHERE id = $1",
+                    Params{m.id, m.name, std::int64_t{m.council_seats}});
+      if (!written) return written.error();
+      ++(found == existing.end() ? stats.inserted : stats.updated);
+      existing.insert_or_assign(m.id, m);
+    }
+    if (auto committed = tx->commit(); !committed) return committed.error();
+    return stats;
+  }
+
+  DbResult<std::vector<Municipality>> municipalities() override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    auto rows = db_->exec("SELECT id, name, council_seats FROM municipalities ORDER BY id");
+    if (!rows) return rows.error();
+    std::vector<Municipality> all;
+    for (const auto& row : rows->rows) {
+      all.push_back({text(row[0]), text(row[1]), static_cast<int>(integer(row[2]))});
+    }
+    return all;
   }
 
   DbResult<ImportStats> upsert_event(const Event& event) override {
@@ -589,16 +746,19 @@ public:
                           std::int64_t{policy.debounce.count()},
                           *stamp,
                           survey_to_json(event.survey),
-                          std::int64_t{policy.lead_time.count()}};
+                          std::int64_t{policy.lead_time.count()},
+                          nlohmann::json(event.programs).dump(),
+                          roles_json(event.eligible_roles)};
       auto written =
           db_->exec(stored ? "UPDATE events SET name = $2, timezone = $3, location = $4, "
                              "arrival_grace_min = $5, leave_grace_min = $6, increment_hours = $7, "
                              "debounce_s = $8, change = $9, survey_json = $10, "
-                             "lead_time_min = $11 WHERE id = $1"
+                             "lead_time_min = $11, programs_json = $12, eligible_roles_json = $13 "
+                             "WHERE id = $1"
                            : "INSERT INTO events (id, name, timezone, location, arrival_grace_min, "
                              "leave_grace_min, increment_hours, debounce_s, change, survey_json, "
-                             "lead_time_min) "
-                             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                             "lead_time_min, programs_json, eligible_roles_json) "
+                             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                     params);
       if (!written) return written.error();
       ++(stored ? stats.updated : stats.inserted);
@@ -873,6 +1033,9 @@ public:
     for (const auto& row : people->rows) {
       Attendee attendee = attendee_from(row);
       attendee.email.clear(); // never leaves the server
+      // Kiosk stores (shared/kiosk_store.cpp) accept only the five original role names so far:
+      // a manager travels as staff until they accept it, so the whole roster still loads.
+      if (attendee.role == Role::manager) attendee.role = Role::staff;
       delta.attendees.push_back(std::move(attendee));
     }
     // Badges are valid League-wide, so every revocation matters to every event's kiosks.
@@ -1333,8 +1496,8 @@ private:
     const Params id{std::string(event_id)};
     auto rows =
         db_->exec("SELECT id, name, timezone, location, arrival_grace_min, leave_grace_min, "
-                  "increment_hours, debounce_s, survey_json, lead_time_min FROM events "
-                  "WHERE id = $1",
+                  "increment_hours, debounce_s, survey_json, lead_time_min, programs_json, "
+                  "eligible_roles_json FROM events WHERE id = $1",
                   id);
     if (!rows) return rows.error();
     if (rows->rows.empty())
@@ -1353,6 +1516,12 @@ private:
     auto survey = parse_survey_json(text(row[8]), "the stored survey of event " + event.id);
     if (!survey) return fail(DbError::schema, survey.message());
     event.survey = std::move(*survey);
+    auto programs = programs_from_json(text(row[10]), text(row[11]));
+    if (!programs)
+      return fail(DbError::schema, "the stored programs of event " + event.id +
+                                       " are unreadable: " + programs.message());
+    event.programs = std::move(programs->first);
+    event.eligible_roles = std::move(programs->second);
     auto sessions = db_->exec(
         "SELECT id, title, room, start_ms, end_ms, credit_hours, course_code, core, topic "
         "FROM sessions WHERE event_id = $1 ORDER BY ord",
@@ -1518,14 +1687,84 @@ private:
     return all;
   }
 
+  // attendee id -> role facts sorted by date; of one attendee when `only` is set.
+  DbResult<RoleHistories> load_role_histories(std::optional<std::string_view> only) {
+    auto rows = only ? db_->exec("SELECT attendee_id, effective, role FROM role_history "
+                                 "WHERE attendee_id = $1 ORDER BY attendee_id, effective",
+                                 Params{std::string(*only)})
+                     : db_->exec("SELECT attendee_id, effective, role FROM role_history "
+                                 "ORDER BY attendee_id, effective");
+    if (!rows) return rows.error();
+    RoleHistories all;
+    for (const auto& row : rows->rows) {
+      const auto date = parse_date(text(row[1]));
+      const auto role = parse_role(text(row[2]));
+      if (!date || !role) {
+        return fail(DbError::schema, "unreadable role fact of attendee " + text(row[0]));
+      }
+      all[text(row[0])].push_back({*date, *role});
+    }
+    return all;
+  }
+
+  // The role facts a roster import adds (inside its transaction): for each attendee whose role
+  // on `effective` is not the imported one. Without facts the roster's role holds on every date,
+  // so a first change also records the old role from the beginning of time.
+  DbResult<std::uint64_t> record_roles(std::span<const Attendee> attendees,
+                                       const std::map<std::string, Role, std::less<>>& before,
+                                       Date effective) {
+    std::map<std::string, Role, std::less<>> imported; // listed twice: the last row wins
+    for (const Attendee& a : attendees)
+      imported.insert_or_assign(a.id, a.role);
+    auto histories = load_role_histories(std::nullopt);
+    if (!histories) return histories.error();
+    const std::string date = format_date(effective);
+    std::vector<std::tuple<std::string, std::string, Role>> facts; // attendee, date, role
+    std::uint64_t changes = 0;
+    for (const auto& [id, role] : imported) {
+      const auto history = histories->find(id);
+      const auto old = before.find(id);
+      if (history == histories->end() || history->second.empty()) {
+        if (old == before.end() || old->second == role) continue; // the roster's role holds
+        facts.emplace_back(id, std::string(kBeginningOfTime), old->second);
+        facts.emplace_back(id, date, role);
+        ++changes;
+        continue;
+      }
+      if (muster::role_on(history->second, effective, role) == role) continue;
+      facts.emplace_back(id, date, role);
+      ++changes;
+    }
+    constexpr std::size_t kRowsPerStatement = 200;
+    const std::int64_t now = to_ms(
+        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
+    for (std::size_t first = 0; first < facts.size(); first += kRowsPerStatement) {
+      const std::size_t count = std::min(kRowsPerStatement, facts.size() - first);
+      std::string sql = "INSERT INTO role_history (attendee_id, effective, role, recorded_at) "
+                        "VALUES ";
+      Params params;
+      for (std::size_t i = 0; i < count; ++i) {
+        const auto& [id, when, role] = facts[first + i];
+        sql += (i == 0 ? "(" : ", (") + ("$" + std::to_string(i * 4 + 1)) + ", $" +
+               std::to_string(i * 4 + 2) + ", $" + std::to_string(i * 4 + 3) + ", $" +
+               std::to_string(i * 4 + 4) + ")";
+        params.insert(params.end(), {id, when, std::string(to_string(role)), now});
+      }
+      sql += " ON CONFLICT (attendee_id, effective) DO UPDATE SET role = excluded.role, "
+             "recorded_at = excluded.recorded_at";
+      if (auto inserted = db_->exec(sql, params); !inserted) return inserted.error();
+    }
+    return changes;
+  }
+
   DbResult<Ok> insert_attendees(std::span<const Attendee> fresh, std::int64_t stamp) {
     constexpr std::size_t kRowsPerStatement = 200; // 1,400 parameters: within both limits
-    constexpr std::size_t kColumns = 7;
+    constexpr std::size_t kColumns = 8;
     for (std::size_t first = 0; first < fresh.size(); first += kRowsPerStatement) {
       const auto chunk = fresh.subspan(first, std::min(kRowsPerStatement, fresh.size() - first));
       std::string sql =
-          "INSERT INTO attendees (id, first_name, last_name, role, municipality, email, change) "
-          "VALUES ";
+          "INSERT INTO attendees (id, first_name, last_name, role, municipality, email, change, "
+          "municipality_id) VALUES ";
       Params params;
       params.reserve(chunk.size() * kColumns);
       for (std::size_t row = 0; row < chunk.size(); ++row) {
@@ -1536,7 +1775,7 @@ private:
         const Attendee& a = chunk[row];
         params.insert(params.end(),
                       {a.id, a.first_name, a.last_name, std::string(to_string(a.role)),
-                       a.municipality, a.email, stamp});
+                       a.municipality, a.email, stamp, a.municipality_id});
       }
       if (auto inserted = db_->exec(sql, params); !inserted) return inserted.error();
     }

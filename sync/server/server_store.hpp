@@ -4,6 +4,8 @@
 // server_store.cpp, over a small SQL connection seam (sql_connection.hpp), so both backends
 // behave identically and the same tests run against both.
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "shared/domain.hpp"
+#include "shared/ledger.hpp"
 #include "shared/result.hpp"
 #include "shared/scan_log.hpp"
 
@@ -35,7 +38,10 @@ struct ImportStats {
   std::uint64_t inserted = 0;
   std::uint64_t updated = 0;
   std::uint64_t unchanged = 0;
+  std::uint64_t role_changes = 0;  // roster: role facts added to the history (issue 12)
 };
+
+using RoleHistories = std::map<std::string, std::vector<RoleChange>, std::less<>>;
 
 struct LeagueInfo {
   std::string id;
@@ -147,7 +153,27 @@ class ServerStore {
   virtual DbResult<std::vector<LeagueKeyRecord>> league_keys() = 0;
 
   // Re-importing updates and never duplicates; a row that did not change does not bump the cursor.
-  virtual DbResult<ImportStats> upsert_roster(std::span<const Attendee> attendees) = 0;
+  // Roles have a history: an attendee whose role on `effective` differs from the import's gets
+  // the fact (attendee, role, effective) added (the first change also records the old role as
+  // held since always; a second import on the same date replaces that date's fact). Without any
+  // fact the roster's role holds on every date. Credit is judged by role_on.
+  virtual DbResult<ImportStats> upsert_roster(std::span<const Attendee> attendees,
+                                              Date effective) = 0;
+  // The same, effective today (UTC).
+  DbResult<ImportStats> upsert_roster(std::span<const Attendee> attendees);
+  // The role facts of one attendee / of everyone, sorted by date (empty: none recorded; the
+  // roster's role then holds on every date).
+  virtual DbResult<std::vector<RoleChange>> role_history(std::string_view attendee_id) = 0;
+  virtual DbResult<RoleHistories> role_histories() = 0;
+  // The local day of the latest session anyone has attendance scans for (nullopt: none). A role
+  // change without an explicit date never reaches back to sessions already attended.
+  virtual DbResult<std::optional<Date>> last_attended_day() = 0;
+  // The role of an attendee on a date (role_on over the history; not_found if not on the roster).
+  DbResult<Role> role_on(std::string_view attendee_id, Date date);
+
+  // The League's municipalities by id; re-importing updates names and seats.
+  virtual DbResult<ImportStats> upsert_municipalities(std::span<const Municipality> list) = 0;
+  virtual DbResult<std::vector<Municipality>> municipalities() = 0;  // sorted by id
   virtual DbResult<ImportStats> upsert_event(const Event& event) = 0;  // sessions by id
   virtual DbResult<Event> event(std::string_view event_id) = 0;
   virtual DbResult<std::vector<Event>> events() = 0;

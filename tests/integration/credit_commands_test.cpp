@@ -1122,8 +1122,8 @@ TEST_F(CreditCommands, IcmaTranscriptCountsFortyHoursAYearForStaff) {
 
 TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
   prepare_with_scans();
-  // Make it exactly a v1 database: migration 2 only added tables, migration 3 added columns and
-  // a table, migration 4 a column and an index; each bumped the version.
+  // Make it exactly a v1 database: migration 2 only added tables, migrations 3 to 6 added
+  // columns, tables and an index; each bumped the version.
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(db_.c_str(), &db), SQLITE_OK);
@@ -1134,6 +1134,10 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
         "ALTER TABLE attendees DROP COLUMN provisional; ALTER TABLE attendees DROP COLUMN same_as;"
         "DROP TABLE device_certificates; DROP TABLE preapprovals;"
         "ALTER TABLE events DROP COLUMN lead_time_min; DROP INDEX scans_by_event_received;"
+        "DROP TABLE role_history; DROP TABLE municipalities;"
+        "ALTER TABLE attendees DROP COLUMN municipality_id;"
+        "ALTER TABLE events DROP COLUMN programs_json;"
+        "ALTER TABLE events DROP COLUMN eligible_roles_json;"
         "UPDATE schema_version SET version = 1;";
     char* error = nullptr;
     const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
@@ -1154,7 +1158,7 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int(statement, 0), 7);
-  EXPECT_EQ(sqlite3_column_int(statement, 1), 6); // rows for 1, 2, 3, 4, 5 and 7 (6: reserved)
+  EXPECT_EQ(sqlite3_column_int(statement, 1), 7); // rows for 1 to 7
   sqlite3_finalize(statement);
   sqlite3_close(db);
   auto count = store()->scan_count();

@@ -890,6 +890,118 @@ TEST_P(ServerStoreTest, ScansConcurrentOverlappingBatchesAreStoredOnce) {
   EXPECT_EQ(STORE_OK(store->chain_head(kDevice))->sequence, kTotal);
 }
 
+// ---- Issue 12: roles over time, municipalities, event programs ------------------------------
+
+Date day(const char* text) { return *parse_date(text); }
+
+TEST_P(ServerStoreTest, RoleChangesAreDatedFactsAndOldSessionsKeepTheOldRole) {
+  auto store = ready(); // A-2 mayor, A-3 clerk, effective today
+  ASSERT_TRUE(store);
+  std::vector<Attendee> roster = roster_of(5);
+  roster[1].role = Role::councilmember; // mayor -> councilmember from 2026-06-01
+  roster[2].role = Role::councilmember; // clerk -> councilmember from 2026-06-01
+  auto changed = STORE_OK(store->upsert_roster(roster, day("2026-06-01")));
+  EXPECT_EQ(changed->updated, 2u);
+  EXPECT_EQ(changed->role_changes, 2u);
+  // Before the change: the role they first came in with; from it on: the new one.
+  EXPECT_EQ(*STORE_OK(store->role_on("A-2", day("2026-03-02"))), Role::mayor);
+  EXPECT_EQ(*STORE_OK(store->role_on("A-2", day("2026-06-01"))), Role::councilmember);
+  EXPECT_EQ(*STORE_OK(store->role_on("A-3", day("2026-05-31"))), Role::clerk);
+  EXPECT_EQ(*STORE_OK(store->role_on("A-3", day("2027-01-01"))), Role::councilmember);
+  EXPECT_EQ(*STORE_OK(store->role_on("A-4", day("2020-01-01"))), Role::mayor); // never changed
+
+  // The same roster again on another date changes nothing; a back-dated correction adds a fact.
+  auto again = STORE_OK(store->upsert_roster(roster, day("2026-07-01")));
+  EXPECT_EQ(again->role_changes, 0u);
+  EXPECT_EQ(again->unchanged, 5u);
+  roster[2].role = Role::staff;
+  EXPECT_OK(store->upsert_roster(roster, day("2026-09-15")));
+  roster[2].role = Role::councilmember; // the same day once more: that day's fact is replaced
+  EXPECT_OK(store->upsert_roster(roster, day("2026-09-15")));
+  const auto history = STORE_OK(store->role_history("A-3"));
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 3u) << "the clerk fact, 2026-06-01, 2026-09-15";
+  EXPECT_EQ((*history)[1], (RoleChange{day("2026-06-01"), Role::councilmember}));
+  EXPECT_EQ((*history)[2], (RoleChange{day("2026-09-15"), Role::councilmember}));
+  auto all = STORE_OK(store->role_histories());
+  EXPECT_EQ(all->count("A-2"), 1u);
+  EXPECT_EQ(store->role_on("NOBODY", day("2026-01-01")).code(), DbError::not_found);
+
+  // A fresh connection sees the same history (it is stored, not cached).
+  auto other = open();
+  ASSERT_TRUE(other);
+  EXPECT_EQ(*STORE_OK(other->role_on("A-2", day("2026-03-02"))), Role::mayor);
+}
+
+TEST_P(ServerStoreTest, MunicipalitiesAndRosterReferencesPersist) {
+  auto store = ready();
+  ASSERT_TRUE(store);
+  const std::vector<Municipality> towns = {{"AL-RVB", "City of Riverbend", 4},
+                                           {"AL-RBD", "City of River Bend", 2}};
+  auto first = STORE_OK(store->upsert_municipalities(towns));
+  EXPECT_EQ(first->inserted, 2u);
+  auto renamed = towns;
+  renamed[1].council_seats = 3;
+  auto second = STORE_OK(store->upsert_municipalities(renamed));
+  EXPECT_EQ(second->updated, 1u);
+  EXPECT_EQ(second->unchanged, 1u);
+  auto listed = STORE_OK(store->municipalities());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0], (Municipality{"AL-RBD", "City of River Bend", 3})); // sorted by id
+  EXPECT_EQ(store->upsert_municipalities(std::vector<Municipality>{{"", "x", 1}}).code(),
+            DbError::invalid);
+
+  std::vector<Attendee> roster = roster_of(2);
+  roster[0].municipality_id = "AL-RBD";
+  auto stats = STORE_OK(store->upsert_roster(roster));
+  EXPECT_EQ(stats->updated, 1u);
+  EXPECT_EQ(STORE_OK(store->attendee("A-1"))->municipality_id, "AL-RBD");
+  auto delta = STORE_OK(store->package_since(kEventId, 0));
+  EXPECT_EQ(delta->attendees.size(), 5u);
+}
+
+TEST_P(ServerStoreTest, EventProgramsAndEligibleRolesRoundTrip) {
+  auto store = ready();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(STORE_OK(store->event(kEventId))->programs, Event::default_event_programs());
+  Event event = demo_event();
+  event.programs = {"alm-cmo", "amcto-pdu"};
+  event.eligible_roles = {Role::mayor, Role::councilmember, Role::clerk, Role::manager};
+  auto before = STORE_OK(store->package_since(kEventId, 0));
+  auto stats = STORE_OK(store->upsert_event(event));
+  EXPECT_EQ(stats->updated, 1u); // the programs alone are a change kiosks must learn
+  auto loaded = STORE_OK(store->event(kEventId));
+  EXPECT_EQ(loaded->programs, event.programs);
+  EXPECT_EQ(loaded->eligible_roles, event.eligible_roles);
+  auto delta = STORE_OK(store->package_since(kEventId, before->next_cursor));
+  ASSERT_TRUE(delta->event.has_value());
+  EXPECT_EQ(delta->event->eligible_roles, event.eligible_roles);
+}
+
+TEST_P(ServerStoreTest, VersionFiveDatabaseGainsTheRoleHistoryWithTheRosterRolesKept) {
+  {
+    auto store = ready();
+    ASSERT_TRUE(store);
+  }
+  // Back to exactly schema 5: what migration 6 added goes away.
+  ASSERT_EQ(raw("DROP TABLE role_history; DROP TABLE municipalities;"), "");
+  ASSERT_EQ(raw("ALTER TABLE attendees DROP COLUMN municipality_id"), "");
+  ASSERT_EQ(raw("ALTER TABLE events DROP COLUMN programs_json"), "");
+  ASSERT_EQ(raw("ALTER TABLE events DROP COLUMN eligible_roles_json"), "");
+  ASSERT_EQ(raw("ALTER TABLE ledger_entries DROP COLUMN programs"), "");
+  ASSERT_EQ(raw("DELETE FROM schema_version WHERE version = 6"), "");
+  auto store = open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(STORE_OK(store->event(kEventId))->eligible_roles, Event::default_eligible_roles());
+  EXPECT_TRUE(STORE_OK(store->role_history("A-2"))->empty());
+  // A-2 was a mayor before the upgrade; a clerk from 2026-06-01: earlier dates keep mayor.
+  std::vector<Attendee> roster = roster_of(5);
+  roster[1].role = Role::clerk;
+  EXPECT_OK(store->upsert_roster(roster, day("2026-06-01")));
+  EXPECT_EQ(*STORE_OK(store->role_on("A-2", day("2025-11-02"))), Role::mayor);
+  EXPECT_EQ(*STORE_OK(store->role_on("A-2", day("2026-06-02"))), Role::clerk);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ServerStoreTest, ::testing::Values("sqlite", "postgresql"),
                          [](const ::testing::TestParamInfo<std::string>& param_info) {
                            return param_info.param;

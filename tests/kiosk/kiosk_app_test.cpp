@@ -232,6 +232,41 @@ TEST_F(KioskAppTest, UnansweredLeaveQuestionTimesOutAsAnUnconfirmedLeave) {
   EXPECT_TRUE(scans->back().details.empty()) << "nobody confirmed it";
 }
 
+// The break: a scan after S1 ended (10:00) and before S2 (10:15) welcomes the official to S2;
+// "I am leaving" (the button's intent, or the key l) turns it into a confirmed leave.
+TEST_F(KioskAppTest, BreakArrivalOffersIAmLeaving) {
+  scan(badge("RB-0001"), "2026-12-03T08:31:00-06:00", milliseconds{1000});
+  scan(badge("RB-0001"), "2026-12-03T10:05:00-06:00", milliseconds{60000});
+  EXPECT_EQ(state().screen, Screen::result);
+  ASSERT_TRUE(state().outcome);
+  EXPECT_EQ(state().outcome->result, CheckinResult::arrived);
+  EXPECT_EQ(state().outcome->session_id, "S2");
+  EXPECT_FALSE(state().outcome->ended_session_title.empty());
+  EXPECT_TRUE(app_->leave_instead_offered());
+  const auto shown = nlohmann::json::parse(app_->state_json());
+  EXPECT_EQ(shown.value("leave_instead", ""), state().outcome->ended_session_title);
+  app_->key(KeyEvent{KeyKind::character, U'l', milliseconds{61000}}, milliseconds{61000});
+  app_->tick(milliseconds{61500});  // a person's key, not a scanner's burst
+  ASSERT_TRUE(state().outcome);
+  EXPECT_EQ(state().outcome->result, CheckinResult::left);
+  EXPECT_EQ(state().outcome->session_id, "S2");
+  auto scans = store_->scans_for_session("S2");
+  ASSERT_TRUE(scans);
+  ASSERT_EQ(scans->size(), 2U);
+  EXPECT_EQ(scans->back().kind, ScanKind::leave);
+  EXPECT_EQ(scans->back().details, kConfirmedLeaveDetails);
+  EXPECT_FALSE(app_->leave_instead_offered());
+}
+
+TEST_F(KioskAppTest, NoBreakOfferAfterAPlainArrival) {
+  scan(badge("RB-0001"), "2026-12-03T08:31:00-06:00", milliseconds{1000});
+  EXPECT_EQ(state().screen, Screen::result);
+  EXPECT_FALSE(app_->leave_instead_offered());
+  app_->handle(LeaveInstead{}, milliseconds{1500});
+  EXPECT_EQ(state().outcome->result, CheckinResult::arrived) << "nothing to turn around";
+  EXPECT_EQ(store_->scans_for_session("S1")->size(), 1U);
+}
+
 TEST_F(KioskAppTest, ReentryAfterLeaveIsANewArrival) {
   scan(badge("RB-0001"), "2026-12-03T08:31:00-06:00", milliseconds{1000});
   scan(badge("RB-0001"), "2026-12-03T09:00:00-06:00", milliseconds{2000});

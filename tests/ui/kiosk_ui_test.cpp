@@ -247,14 +247,21 @@ TEST_F(KioskUi, SecondScanAsksLeavingEarlyAndEnterConfirms) {
   expect_real_screenshot(png);
 }
 
-TEST_F(KioskUi, LeavingEarlyCancelledRecordsNothing) {
+// "No, I am staying" (Escape) is the official's answer: recorded, and they stay inside.
+TEST_F(KioskUi, LeavingEarlyCancelledRecordsTheStayingAnswer) {
   arrive_two_minutes_ago(payloads_[2]);
   const auto run = run_window("@300 wedge " + payloads_[2] + "\n@1200 key Escape\n@1800 quit\n");
   ASSERT_EQ(run.status, 0) << run.output;
   ASSERT_FALSE(first_on(run, "confirm_leave").is_null()) << run.output;
   EXPECT_EQ(last_screen(run), "attract");
   EXPECT_TRUE(first_on(run, "result").is_null());
-  EXPECT_EQ(scans_of("DEMO-003"), 1U);
+  ASSERT_EQ(scans_of("DEMO-003"), 2U);
+  auto store = KioskStore::open(data_ / "kiosk.db");
+  ASSERT_TRUE(store) << store.message();
+  auto scans = store->scans_for_attendee("DEMO-003");
+  ASSERT_TRUE(scans);
+  EXPECT_EQ(scans->back().kind, ScanKind::arrive);
+  EXPECT_EQ(scans->back().details, R"({"answer":"staying"})");
 }
 
 TEST_F(KioskUi, StaffPinPadRefusesWrongPinAndOpensWithDemoPin) {

@@ -100,7 +100,8 @@ private:
 
 Attendance compute(std::vector<Scan>& scans, Role role = Role::mayor,
                    const CreditPolicy& policy = standard_policy()) {
-  return compute_attendance(morning(), policy, role, scans);
+  // An event of the default program (ALM): mayors and councilmembers earn credit.
+  return compute_attendance(morning(), policy, grants_credit(Event{}, role), scans);
 }
 
 // ---- Table: each case with hand-computed hours over the 9:00-12:00, 3.0 h session. ----
@@ -380,8 +381,7 @@ TEST(Credit, CreditScalesWithSessionCreditHours) {
   session.credit_hours = 1.5; // the agenda gives 1.5 h for this 3 h slot
   Scans scans;
   scans.arrive("10:30"); // 90 of 180 min -> 0.75 h
-  const Attendance result =
-      compute_attendance(session, standard_policy(), Role::mayor, scans.all());
+  const Attendance result = compute_attendance(session, standard_policy(), true, scans.all());
   EXPECT_DOUBLE_EQ(result.credit_hours, 0.75);
 }
 
@@ -390,8 +390,7 @@ TEST(Credit, InvertedSessionGivesNothingAndANote) {
   session.end = session.start;
   Scans scans;
   scans.arrive("09:00");
-  const Attendance result =
-      compute_attendance(session, standard_policy(), Role::mayor, scans.all());
+  const Attendance result = compute_attendance(session, standard_policy(), true, scans.all());
   EXPECT_DOUBLE_EQ(result.credit_hours, 0.0);
   EXPECT_TRUE(result.intervals.empty());
   EXPECT_EQ(result.notes.size(), 1U);
@@ -401,7 +400,7 @@ TEST(Credit, NotesShowLocalTimeAndTheScan) {
   Scans scans;
   scans.leave("16:40"); // 10:40 CST
   const Attendance result =
-      compute_attendance(morning(), standard_policy(), Role::mayor, scans.all(), "America/Chicago");
+      compute_attendance(morning(), standard_policy(), true, scans.all(), "America/Chicago");
   ASSERT_EQ(result.notes.size(), 1U);
   EXPECT_EQ(result.notes[0], "leave at 10:40 (door-a #1) without an arrival: not counted");
 }

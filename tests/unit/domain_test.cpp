@@ -5,19 +5,35 @@
 namespace muster {
 namespace {
 
-TEST(Domain, RolesRoundTripAndOnlyElectedOfficialsEarnCredit) {
-  for (Role role : {Role::mayor, Role::councilmember, Role::clerk, Role::staff, Role::guest}) {
+TEST(Domain, RolesRoundTripAndTheDefaultEventCreditsOnlyElectedOfficials) {
+  for (Role role : all_roles()) {
     const auto parsed = parse_role(to_string(role));
     ASSERT_TRUE(parsed);
     EXPECT_EQ(*parsed, role);
   }
-  EXPECT_TRUE(earns_cmo_credit(Role::mayor));
-  EXPECT_TRUE(earns_cmo_credit(Role::councilmember));
-  EXPECT_FALSE(earns_cmo_credit(Role::clerk));
-  EXPECT_FALSE(earns_cmo_credit(Role::staff));
-  EXPECT_FALSE(earns_cmo_credit(Role::guest));
+  EXPECT_EQ(all_roles().size(), kRoleCount);
+  EXPECT_EQ(parse_role("manager"), Role::manager);
+  const Event alm; // no "programs" in the file: the ALM program, as before
+  EXPECT_TRUE(grants_credit(alm, Role::mayor));
+  EXPECT_TRUE(grants_credit(alm, Role::councilmember));
+  EXPECT_FALSE(grants_credit(alm, Role::clerk));
+  EXPECT_FALSE(grants_credit(alm, Role::staff));
+  EXPECT_FALSE(grants_credit(alm, Role::guest));
+  EXPECT_FALSE(grants_credit(alm, Role::manager));
+  EXPECT_TRUE(is_elected(Role::mayor));
+  EXPECT_FALSE(is_elected(Role::manager));
   EXPECT_FALSE(parse_role("Mayor"));
   EXPECT_FALSE(parse_role(""));
+}
+
+TEST(Domain, AnEventCreditsTheRolesItsProgramsMakeEligible) {
+  Event amcto;
+  amcto.programs = {"amcto-pdu"};
+  amcto.eligible_roles = {Role::clerk, Role::staff, Role::manager};
+  EXPECT_TRUE(grants_credit(amcto, Role::clerk));
+  EXPECT_TRUE(grants_credit(amcto, Role::manager));
+  EXPECT_FALSE(grants_credit(amcto, Role::mayor));
+  EXPECT_FALSE(grants_credit(amcto, Role::guest));
 }
 
 TEST(Domain, ScanKindsAndCorrectionsRoundTrip) {

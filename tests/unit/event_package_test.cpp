@@ -284,5 +284,20 @@ TEST(EventPackage, SignatureCoversTheMup1PrefixOnly) {
   EXPECT_FALSE(verifies("MUC1." + text));
 }
 
+TEST(EventPackage, CarriesTheEventsProgramsAndEligibleRolesOnlyWhenNotTheDefault) {
+  const SigningKey key = key_from(1, "LK-1");
+  EventPackage package = sample_package(key);
+  EXPECT_EQ(package_text(package).find("eligible_roles"), std::string::npos); // old kiosks read it
+  package.event->programs = {"amcto-pdu"};
+  package.event->eligible_roles = {Role::clerk, Role::staff, Role::manager};
+  const auto opened = open_package(sign_package(package, key), {key.public_key()});
+  ASSERT_TRUE(opened.ok()) << opened.message();
+  EXPECT_EQ(opened->event->programs, std::vector<std::string>{"amcto-pdu"});
+  EXPECT_EQ(opened->event->eligible_roles,
+            (std::vector<Role>{Role::clerk, Role::staff, Role::manager}));
+  EXPECT_TRUE(grants_credit(*opened->event, Role::clerk));
+  EXPECT_FALSE(grants_credit(*opened->event, Role::mayor));
+}
+
 } // namespace
 } // namespace muster

@@ -477,5 +477,108 @@ TEST(Event, MissingFileIsAnIoError) {
   EXPECT_NE(event.message().find("no such file"), std::string::npos) << event.message();
 }
 
+// ------------------------------------------------------------------- issue 12: people, programs
+
+TEST(Roster, MunicipalityIdColumnIsOptionalAndManagerIsARole) {
+  const auto without = parse_roster_csv(kHeader + "A1,Ann,Lee,mayor,Riverbend,\n");
+  ASSERT_TRUE(without.ok()) << without.message();
+  EXPECT_EQ((*without)[0].municipality_id, "");
+
+  const auto with =
+      parse_roster_csv("municipality_id,attendee_id,first_name,last_name,role,municipality,email\n"
+                       "RIV,A1,Ann,Lee,councilmember,,\n"
+                       "RVB,A2,Bo,Diaz,mayor,Riverbend,\n"
+                       ",M1,Cy,Park,manager,,\n");
+  ASSERT_TRUE(with.ok()) << with.message();
+  EXPECT_EQ((*with)[0].municipality_id, "RIV");
+  EXPECT_EQ((*with)[0].municipality, ""); // the id is enough for an elected official
+  EXPECT_EQ((*with)[1].municipality_id, "RVB");
+  EXPECT_EQ((*with)[2].role, Role::manager);
+
+  const auto bad =
+      parse_roster_csv("attendee_id,first_name,last_name,role,municipality,email,municipality_id\n"
+                       "A1,Ann,Lee,mayor,Riverbend,,Town of X\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.code().field, "municipality_id");
+
+  const auto neither =
+      parse_roster_csv("attendee_id,first_name,last_name,role,municipality,email,municipality_id\n"
+                       "A1,Ann,Lee,mayor,,,\n");
+  ASSERT_FALSE(neither.ok());
+  EXPECT_EQ(neither.code().field, "municipality");
+}
+
+TEST(Event, ProgramsDefaultToAlmAndAreListedById) {
+  const auto plain = parse_event_json(base_event().dump());
+  ASSERT_TRUE(plain.ok()) << plain.message();
+  EXPECT_EQ(plain->programs, std::vector<std::string>{"alm-cmo"});
+  EXPECT_EQ(plain->eligible_roles, (std::vector<Role>{Role::mayor, Role::councilmember}));
+
+  json both = base_event();
+  both["programs"] = {"alm-cmo", "amcto-pdu"};
+  const auto listed = parse_event_json(both.dump());
+  ASSERT_TRUE(listed.ok()) << listed.message();
+  EXPECT_EQ(listed->programs, (std::vector<std::string>{"alm-cmo", "amcto-pdu"}));
+
+  json roles = base_event();
+  roles["eligible_roles"] = {"clerk", "manager"};
+  const auto with_roles = parse_event_json(roles.dump());
+  ASSERT_TRUE(with_roles.ok()) << with_roles.message();
+  EXPECT_EQ(with_roles->eligible_roles, (std::vector<Role>{Role::clerk, Role::manager}));
+}
+
+TEST(Event, BadProgramsListsAreRefusedWithTheirPath) {
+  for (const json& programs : {json::array(), json("alm-cmo"), json({"alm cmo"}),
+                               json({"icma-cm", "icma-cm"}), json({1})}) {
+    json event = base_event();
+    event["programs"] = programs;
+    const auto parsed = parse_event_json(event.dump());
+    ASSERT_FALSE(parsed.ok()) << programs.dump();
+    EXPECT_EQ(parsed.code().field.rfind("programs", 0), 0u) << parsed.code().field;
+  }
+  json event = base_event();
+  event["eligible_roles"] = {"mayr"};
+  const auto parsed = parse_event_json(event.dump());
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.code().field, "eligible_roles[0]");
+}
+
+TEST(Municipalities, ParseByIdWithSeatsInAnyColumnOrder) {
+  const auto list = parse_municipalities_csv("\xEF\xBB\xBFname,council_seats,id\r\n"
+                                             "\"City of Riverbend\",5,AL-RVB\r\n"
+                                             ",,\r\n"
+                                             "City of River Bend,0,AL-RBD\r\n");
+  ASSERT_TRUE(list.ok()) << list.message();
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0], (Municipality{"AL-RVB", "City of Riverbend", 5}));
+  EXPECT_EQ((*list)[1], (Municipality{"AL-RBD", "City of River Bend", 0}));
+}
+
+TEST(Municipalities, BadFilesNameTheLineAndColumn) {
+  struct Case {
+    const char* text;
+    ImportErrc kind;
+    std::size_t line;
+    const char* field;
+  };
+  for (const Case& c : {
+           Case{"id,name\nA,B\n", ImportErrc::header, 1, ""},
+           Case{"id,name,council_seats,notes\nA,B,1,x\n", ImportErrc::header, 1, ""},
+           Case{"id,name,council_seats\nA B,Town,1\n", ImportErrc::field, 2, "id"},
+           Case{"id,name,council_seats\nA,,1\n", ImportErrc::field, 2, "name"},
+           Case{"id,name,council_seats\nA,Town,-1\n", ImportErrc::field, 2, "council_seats"},
+           Case{"id,name,council_seats\nA,Town,2.5\n", ImportErrc::field, 2, "council_seats"},
+           Case{"id,name,council_seats\nA,Town,1\na,Other,2\n", ImportErrc::duplicate, 3, "id"},
+           Case{"id,name,council_seats\n", ImportErrc::empty, 1, ""},
+       }) {
+    const auto list = parse_municipalities_csv(c.text, "towns.csv");
+    ASSERT_FALSE(list.ok()) << c.text;
+    EXPECT_EQ(list.code().kind, c.kind) << c.text << ": " << list.message();
+    EXPECT_EQ(list.code().line, c.line) << c.text;
+    EXPECT_EQ(list.code().field, c.field) << c.text;
+    EXPECT_EQ(list.message().rfind("towns.csv", 0), 0u) << list.message();
+  }
+}
+
 } // namespace
 } // namespace muster

@@ -108,22 +108,24 @@ struct Credit {
   double hours = 0;
   bool early = false;
 };
-std::map<std::string, Credit> credit_of(const Event& event, const std::vector<Scan>& scans,
-                                        Role role = Role::mayor) {
+// An official who earns credit in every session.
+bool always(const Session&) { return true; }
+
+std::map<std::string, Credit> credit_of(const Event& event, const std::vector<Scan>& scans) {
   std::map<std::string, Credit> out;
-  for (const auto& item : compute_event_attendance(event, role, scans))
+  for (const auto& item : compute_event_attendance(event, always, scans))
     out[item.session.id] = Credit{item.attendance.credit_hours, item.attendance.early_leave};
   return out;
 }
 
 // Every permutation we try gives the same credit as the input order.
 void expect_order_independent(const Event& event, std::vector<Scan> scans) {
-  const auto expected = compute_event_attendance(event, Role::mayor, scans);
+  const auto expected = compute_event_attendance(event, always, scans);
   std::mt19937 random(12345);
   for (int round = 0; round < 40; ++round) {
     std::shuffle(scans.begin(), scans.end(), random);
     if (round % 3 == 0 && !scans.empty()) scans.push_back(scans.front()); // a re-sent scan
-    const auto again = compute_event_attendance(event, Role::mayor, scans);
+    const auto again = compute_event_attendance(event, always, scans);
     ASSERT_EQ(again.size(), expected.size());
     for (std::size_t i = 0; i < again.size(); ++i) {
       EXPECT_EQ(again[i].session.id, expected[i].session.id);
@@ -140,7 +142,7 @@ TEST(Presence, ScanAtTheRoomsOtherDoorIsALeaveInBothOrders) {
   for (int order = 0; order < 2; ++order) {
     auto scans = doors.all();
     if (order == 1) std::reverse(scans.begin(), scans.end());
-    const auto result = compute_event_attendance(event, Role::mayor, scans);
+    const auto result = compute_event_attendance(event, always, scans);
     ASSERT_EQ(result.size(), 1U);
     const Attendance& a = result[0].attendance;
     // 40 of 180 minutes of 3.0 h = 0.667 h, rounded down to 0.5.
@@ -168,7 +170,7 @@ TEST(Presence, ThreeDoorsAlternateAcrossTheRoom) {
   const auto credit = credit_of(event, doors.all());
   EXPECT_DOUBLE_EQ(credit.at("a1").hours, 1.75);
   EXPECT_FALSE(credit.at("a1").early);
-  const auto result = compute_event_attendance(event, Role::mayor, doors.all());
+  const auto result = compute_event_attendance(event, always, doors.all());
   EXPECT_EQ(result[0].attendance.absences.size(), 2U);
   expect_order_independent(event, doors.all());
 }
@@ -206,7 +208,7 @@ TEST(Presence, ParallelRoomsNeverAddUpToMoreThanTheWallTime) {
       .scan("B-1", at("10:30"), "b1")
       .scan("A-2", at("11:15"), "a1")
       .scan("B-2", at("11:45"), "b1");
-  const auto result = compute_event_attendance(event, Role::mayor, doors.all());
+  const auto result = compute_event_attendance(event, always, doors.all());
   std::chrono::milliseconds total{0};
   for (const auto& item : result) total += item.attendance.attended;
   EXPECT_LE(total, std::chrono::milliseconds{at("12:00") - at("09:00")});
@@ -324,7 +326,7 @@ TEST(Presence, SessionAcrossTheSpringDaylightSavingChange) {
   Doors doors;
   doors.scan("H-1", utc("2026-03-08T00:55:00-06:00"), "night")
       .scan("H-2", utc("2026-03-08T03:00:00-05:00"), "night"); // one real hour after 01:00 CST
-  const auto result = compute_event_attendance(event, Role::mayor, doors.all(), event.timezone);
+  const auto result = compute_event_attendance(event, always, doors.all(), event.timezone);
   ASSERT_EQ(result.size(), 1U);
   EXPECT_DOUBLE_EQ(result[0].attendance.credit_hours, 1.0);
   EXPECT_EQ(result[0].attendance.attended, std::chrono::hours{1});
@@ -334,7 +336,7 @@ TEST(Presence, ScanWithNoSessionInItsRoomFallsBackToTheDoorsChoice) {
   const Event event = agenda();
   Doors doors;
   doors.scan("B-1", at("14:00"), "b1");
-  const auto result = compute_event_attendance(event, Role::mayor, doors.all());
+  const auto result = compute_event_attendance(event, always, doors.all());
   ASSERT_EQ(result.size(), 1U);
   EXPECT_EQ(result[0].session.id, "b1");
   EXPECT_DOUBLE_EQ(result[0].attendance.credit_hours, 0.0);
@@ -351,6 +353,23 @@ TEST(Presence, InsideAtFollowsTheRuleAcrossDoors) {
   doors.scan("A-2", at("09:40"), "a1");
   presence = resolve_presence(event, doors.all(), presence_rules(event.credit_policy));
   EXPECT_FALSE(inside_at(event, presence, "a1", at("09:45")));
+}
+
+// Eligibility is per session (the role on the session's date): the same attendance, no hours
+// where the official was not eligible.
+TEST(Presence, EligibilityIsDecidedPerSession) {
+  const Event event = agenda();
+  Doors doors;
+  doors.scan("A-1", at("09:00"), "a1").scan("B-1", at("10:30"), "b1");
+  const auto only_b1 = [](const Session& s) { return s.id == "b1"; };
+  const auto result = compute_event_attendance(event, only_b1, doors.all());
+  ASSERT_EQ(result.size(), 2U);
+  EXPECT_EQ(result[0].session.id, "a1");
+  EXPECT_FALSE(result[0].attendance.eligible);
+  EXPECT_DOUBLE_EQ(result[0].attendance.credit_hours, 0.0);
+  EXPECT_EQ(result[0].attendance.attended, std::chrono::minutes{90});
+  EXPECT_TRUE(result[1].attendance.eligible);
+  EXPECT_DOUBLE_EQ(result[1].attendance.credit_hours, 1.5);
 }
 
 TEST(Presence, RoomsCompareWithoutCaseAndBlanks) {

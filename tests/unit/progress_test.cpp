@@ -1361,5 +1361,112 @@ TEST(Ledger, DatesAreStrict) {
   EXPECT_EQ(format_hours(2.25), "2.25");
 }
 
+// ------------------------------------------------- issue 12: roles over time, per-program roles
+
+Instant sys_days_instant(Date date) {
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::sys_days{date}) +
+         std::chrono::hours{15};
+}
+
+TEST(Ledger, RoleOnADateIsTheLatestChangeOnOrBeforeIt) {
+  const std::vector<RoleChange> history = {{d("2026-06-01"), Role::clerk},
+                                           {d("2025-01-01"), Role::councilmember},
+                                           {d("2026-09-15"), Role::mayor}};
+  EXPECT_EQ(role_on(history, d("2025-01-01"), Role::guest), Role::councilmember);
+  EXPECT_EQ(role_on(history, d("2026-05-31"), Role::guest), Role::councilmember);
+  EXPECT_EQ(role_on(history, d("2026-06-01"), Role::guest), Role::clerk);
+  EXPECT_EQ(role_on(history, d("2026-09-14"), Role::guest), Role::clerk);
+  EXPECT_EQ(role_on(history, d("2030-01-01"), Role::guest), Role::mayor);
+  // Before the first fact: the role the attendee first came in with.
+  EXPECT_EQ(role_on(history, d("2020-03-02"), Role::guest), Role::councilmember);
+  EXPECT_EQ(role_on({}, d("2020-03-02"), Role::staff), Role::staff);
+  Official official;
+  official.role = Role::mayor;
+  official.roles = history;
+  EXPECT_EQ(official.role_on(d("2026-07-01")), Role::clerk);
+}
+
+TEST(Progress, RoleIsJudgedOnTheDayOfEachEntry) {
+  // A councilmember until 2026-06-01, a clerk since: the ALM credit earned before stays; the
+  // session after the change earns nothing, with the clerk role named.
+  Official official = councilmember();
+  official.role = Role::clerk; // today's roster
+  official.roles = {{d("2024-01-01"), Role::councilmember}, {d("2026-06-01"), Role::clerk}};
+  const Ledger ledger = {league("before", "2026-03-02", 3), league("after", "2026-07-10", 2)};
+  const Progress alm = evaluate(shipped("alm-cmo.jsonc"), official, ledger, d("2026-12-31"));
+  ASSERT_EQ(alm.entries.size(), 2u);
+  EXPECT_DOUBLE_EQ(alm.entries[0].hours_credited, 3);
+  EXPECT_TRUE(alm.entries[0].refused.empty());
+  EXPECT_DOUBLE_EQ(alm.entries[1].hours_credited, 0);
+  ASSERT_EQ(alm.entries[1].refused.size(), 1u);
+  EXPECT_EQ(alm.entries[1].refused[0].reason, Refusal::role_not_eligible);
+  EXPECT_EQ(alm.entries[1].refused[0].message,
+            "the role clerk earns no credit in ALM Certified Municipal Official");
+  EXPECT_DOUBLE_EQ(alm.level("basic")->hours_counted, 3);
+
+  // The same ledger under ICMA (every role): both count.
+  const Progress icma = evaluate(shipped("icma-cm.jsonc"), official, ledger, d("2026-12-31"));
+  EXPECT_DOUBLE_EQ(icma.entries[0].hours_credited + icma.entries[1].hours_credited, 5);
+
+  // The other way round: a clerk who became mayor gets only the later session under ALM.
+  Official mayor = councilmember();
+  mayor.role = Role::mayor;
+  mayor.roles = {{d("2025-05-01"), Role::clerk}, {d("2026-06-01"), Role::mayor}};
+  const Progress later = evaluate(shipped("alm-cmo.jsonc"), mayor, ledger, d("2026-12-31"));
+  EXPECT_DOUBLE_EQ(later.entries[0].hours_credited, 0);
+  EXPECT_DOUBLE_EQ(later.entries[1].hours_credited, 2);
+}
+
+TEST(Program, EligibleRolesOfAnEventAreTheUnionOfItsPrograms) {
+  const std::vector<Program> alm = {shipped("alm-cmo.jsonc")};
+  EXPECT_EQ(eligible_roles(alm), (std::vector<Role>{Role::mayor, Role::councilmember}));
+  EXPECT_TRUE(alm[0].eligible(Role::mayor));
+  EXPECT_FALSE(alm[0].eligible(Role::clerk));
+  const std::vector<Program> both = {shipped("alm-cmo.jsonc"), shipped("amcto-pdu.jsonc")};
+  EXPECT_EQ(eligible_roles(both), all_roles()); // AMCTO names no roles: every role
+  Program managers = shipped("icma-cm.jsonc");
+  managers.eligible_roles = {Role::manager, Role::clerk};
+  const std::vector<Program> mixed = {shipped("alm-cmo.jsonc"), managers};
+  EXPECT_EQ(eligible_roles(mixed),
+            (std::vector<Role>{Role::mayor, Role::councilmember, Role::clerk, Role::manager}));
+}
+
+TEST(Progress, AnEventsCreditCountsOnlyUnderTheProgramsItGranted) {
+  LedgerEntry alm_only = league("alm/S1", "2026-03-02", 3);
+  alm_only.programs = {"alm-cmo"};
+  LedgerEntry both = league("both/S1", "2026-04-02", 2);
+  both.programs = {"alm-cmo", "icma-cm"};
+  const LedgerEntry older = league("old/S1", "2026-05-02", 1); // posted before: any program
+  Official manager = councilmember();
+  manager.role = Role::manager;
+  const Ledger ledger = {alm_only, both, older};
+  const Progress icma = evaluate(shipped("icma-cm.jsonc"), manager, ledger, d("2026-12-31"));
+  ASSERT_EQ(icma.entries.size(), 3u);
+  EXPECT_DOUBLE_EQ(icma.entries[0].hours_credited, 0);
+  ASSERT_EQ(icma.entries[0].refused.size(), 1u);
+  EXPECT_EQ(icma.entries[0].refused[0].reason, Refusal::program_not_granted);
+  EXPECT_EQ(icma.entries[0].refused[0].message,
+            "Course alm/S1: the event granted credit under alm-cmo, not ICMA Credentialed "
+            "Manager professional development");
+  EXPECT_DOUBLE_EQ(icma.entries[1].hours_credited, 2);
+  EXPECT_DOUBLE_EQ(icma.entries[2].hours_credited, 1);
+  // Under ALM the same manager earns nothing: the role, not the program, refuses it.
+  const Progress alm = evaluate(shipped("alm-cmo.jsonc"), manager, ledger, d("2026-12-31"));
+  EXPECT_EQ(alm.entries[1].refused[0].reason, Refusal::role_not_eligible);
+}
+
+TEST(Ledger, LeagueEntryCarriesTheEventsPrograms) {
+  Event event;
+  event.id = "ev";
+  event.timezone = "UTC";
+  event.programs = {"amcto-pdu"};
+  Session session;
+  session.id = "S1";
+  session.start = sys_days_instant(d("2026-03-02"));
+  EXPECT_EQ(make_league_entry(event, session, "X", 1).programs,
+            std::vector<std::string>{"amcto-pdu"});
+  EXPECT_EQ(session_date(event, session), d("2026-03-02"));
+}
+
 } // namespace
 } // namespace muster
