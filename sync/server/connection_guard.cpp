@@ -15,6 +15,10 @@ namespace muster::server {
 namespace {
 
 constexpr auto kSweepInterval = std::chrono::milliseconds(200);
+// A fresh connection counts towards its address's limit only after this long without a
+// complete request: a burst of kiosks behind one NAT (queued for a worker for a moment) is
+// not cut, a trickler is.
+constexpr auto kLimitGrace = std::chrono::seconds(1);
 
 std::string key_of(const std::string& address, int port) {
   return address + "|" + std::to_string(port);
@@ -114,6 +118,7 @@ void ConnectionGuard::answered(const std::string& address, int port) {
   const auto found = connections_.find(key_of(address, port));
   if (found == connections_.end()) return;
   found->second.handling = false;
+  found->second.answered_once = true;
   found->second.since = std::chrono::steady_clock::now();
 }
 
@@ -147,6 +152,7 @@ void ConnectionGuard::sweep() {
         if (!seen_by_handler) {
           connection.since = now;
           connection.handling = false;
+          connection.answered_once = false;
         }
         connection.inode = socket.inode;
         connection.address = socket.address;
@@ -156,7 +162,11 @@ void ConnectionGuard::sweep() {
         to_cut.push_back(socket);
         continue;
       }
-      sending[socket.address].emplace_back(connection.since, socket);
+      // A keep-alive connection that was answered before waits for its next request (bounded
+      // by the deadline): it is a client that behaved, not one that never finished a request.
+      if (!connection.answered_once && now - connection.since > kLimitGrace) {
+        sending[socket.address].emplace_back(connection.since, socket);
+      }
     }
     // Gone connections are forgotten; one a handler announced before this scan saw its socket
     // stays until its answer.

@@ -6,7 +6,8 @@
 // at once) every connection that:
 //  - has not finished sending its request (headers and body) within `read_deadline` of its
 //    arrival or of its previous answer (keep-alive), or
-//  - is beyond `max_per_address` connections of one client address that are still sending.
+//  - is beyond `max_per_address` connections of one client address that have been sending
+//    their first request for over a second (the newest are closed).
 // A connection whose request is being handled is never cut: that time is the server's own.
 #include <netinet/in.h>
 
@@ -45,6 +46,7 @@ private:
     std::string address;
     std::chrono::steady_clock::time_point since;  // arrival, or the last answer
     bool handling = false;
+    bool answered_once = false;  // a request of it was answered (keep-alive)
   };
 
   void run();

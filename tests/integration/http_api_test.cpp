@@ -1414,7 +1414,7 @@ TEST_P(HttpApiTest, SlowHeaderClientsDoNotStopTheServer) {
     auto res = cli.Get("/api/v1/time");
     ASSERT_TRUE(res) << "request " << i << " not answered under the attack";
     EXPECT_EQ(res->status, 200);
-    EXPECT_LT(std::chrono::steady_clock::now() - asked, 2s) << "request " << i;
+    EXPECT_LT(std::chrono::steady_clock::now() - asked, 3s) << "request " << i;
   }
   // Every slow connection is closed: most at once (per-address limit), the rest at the deadline.
   while (cut < 16 && std::chrono::steady_clock::now() - started < 8s) {
