@@ -32,13 +32,13 @@ std::size_t printable_length(std::string_view text, std::size_t i) {
   }
   constexpr char32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
   if (code < kMinimum[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
-    return 0;  // over-long form, beyond Unicode, or a surrogate
+    return 0; // over-long form, beyond Unicode, or a surrogate
   }
-  if (code >= 0x80 && code <= 0x9F) return 0;  // C1 controls
+  if (code >= 0x80 && code <= 0x9F) return 0; // C1 controls
   return length;
 }
 
-}  // namespace
+} // namespace
 
 bool is_printable_utf8(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
@@ -81,4 +81,4 @@ bool is_valid_walk_in_field(std::string_view value) {
   return value.size() <= kMaxWalkInField && is_printable_utf8(value);
 }
 
-}  // namespace muster
+} // namespace muster

@@ -16,7 +16,7 @@ std::string printable(std::string_view text);
 
 // Walk-ins (a kiosk's staff registration, ScanKind::registration).
 inline constexpr std::string_view kWalkInPrefix = "WALKIN-";
-inline constexpr std::size_t kMaxWalkInField = 80;  // bytes of a name field
+inline constexpr std::size_t kMaxWalkInField = 80; // bytes of a name field
 
 // True for "WALKIN-<device_id>-<n>" with n a positive decimal number without leading zeros:
 // the only id a device may give a walk-in, so no device can claim another's id or a roster id.
@@ -26,4 +26,4 @@ bool is_walk_in_id_of(std::string_view attendee_id, std::string_view device_id);
 // printable UTF-8.
 bool is_valid_walk_in_field(std::string_view value);
 
-}  // namespace muster
+} // namespace muster

@@ -41,7 +41,7 @@ void PrintQueue::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
     changed_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-    if (jobs_.empty()) return;  // stopping, and nothing left to print
+    if (jobs_.empty()) return; // stopping, and nothing left to print
     const std::string command = std::move(jobs_.front());
     jobs_.pop_front();
     busy_ = true;
@@ -59,4 +59,4 @@ void PrintQueue::run() {
   }
 }
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

@@ -10,7 +10,7 @@
 namespace muster::kiosk {
 
 class PrintQueue {
- public:
+public:
   PrintQueue();
   // Finishes the queued jobs (a reprint handed over is printed), then stops.
   ~PrintQueue();
@@ -24,7 +24,7 @@ class PrintQueue {
   // Jobs that failed (non-zero exit) since the last call, for the staff screen.
   [[nodiscard]] int take_failures();
 
- private:
+private:
   void run();
 
   std::mutex mutex_;
@@ -36,4 +36,4 @@ class PrintQueue {
   std::thread worker_;
 };
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

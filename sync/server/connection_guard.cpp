@@ -37,7 +37,7 @@ int port_of(const sockaddr_storage& address) {
 struct Socket {
   int fd = -1;
   std::uint64_t inode = 0;
-  std::string address;  // as httplib writes remote_addr (getnameinfo, numeric)
+  std::string address; // as httplib writes remote_addr (getnameinfo, numeric)
   int port = -1;
 };
 
@@ -84,7 +84,7 @@ void cut(const Socket& socket) {
   ::shutdown(socket.fd, SHUT_RDWR);
 }
 
-}  // namespace
+} // namespace
 
 ConnectionGuard::ConnectionGuard(int port, std::chrono::milliseconds read_deadline,
                                  int max_per_address)
@@ -92,7 +92,9 @@ ConnectionGuard::ConnectionGuard(int port, std::chrono::milliseconds read_deadli
 
 ConnectionGuard::~ConnectionGuard() { stop(); }
 
-void ConnectionGuard::start() { thread_ = std::thread([this] { run(); }); }
+void ConnectionGuard::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void ConnectionGuard::stop() {
   {
@@ -133,7 +135,7 @@ void ConnectionGuard::run() {
 }
 
 void ConnectionGuard::sweep() {
-  const auto sockets = server_connections(port_);  // outside the lock: /proc is slow-ish
+  const auto sockets = server_connections(port_); // outside the lock: /proc is slow-ish
   const auto now = std::chrono::steady_clock::now();
   std::vector<Socket> to_cut;
   {
@@ -190,4 +192,4 @@ void ConnectionGuard::sweep() {
   }
 }
 
-}  // namespace muster::server
+} // namespace muster::server

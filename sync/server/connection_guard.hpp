@@ -44,9 +44,9 @@ private:
   struct Connection {
     std::uint64_t inode = 0;
     std::string address;
-    std::chrono::steady_clock::time_point since;  // arrival, or the last answer
+    std::chrono::steady_clock::time_point since; // arrival, or the last answer
     bool handling = false;
-    bool answered_once = false;  // a request of it was answered (keep-alive)
+    bool answered_once = false; // a request of it was answered (keep-alive)
   };
 
   void run();
@@ -58,9 +58,9 @@ private:
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
-  std::map<std::string, Connection> connections_;  // by "address|port"
+  std::map<std::string, Connection> connections_; // by "address|port"
   std::thread thread_;
   std::atomic<std::uint64_t> cut_{0};
 };
 
-}  // namespace muster::server
+} // namespace muster::server

@@ -313,11 +313,13 @@ static void handle_transcript(StorePool& stores, const HttpOptions& options,
                       "an 'Authorization: Bearer <admin token>' header is required");
   }
   const std::string presented = hash_secret(std::string_view(header).substr(kScheme.size()));
-  auto ledger = open_ledger_store(options.database);
-  if (!ledger) return send_store_unavailable(res, ledger.message());
   bool admin = options.admin_token_hash.size() == presented.size() &&
                sodium_memcmp(options.admin_token_hash.data(), presented.data(),
                              presented.size()) == 0;
+  // Who asks is settled on this one connection before anything else is opened or loaded (the
+  // pool's store, the program file); its integrity check ran once, at the server's start.
+  auto ledger = open_ledger_store(options.database);
+  if (!ledger) return send_store_unavailable(res, ledger.message());
   if (!admin) {
     auto known = (*ledger)->has_admin_token(presented);
     if (!known) return send_store_unavailable(res, known.message());

@@ -32,8 +32,7 @@ public:
     desk_->add_option("--db", desk_options_.database, kDb)->required();
     desk_->add_option("--league-key", desk_key_,
                       "the League signing key file (default for a SQLite DB: beside it)");
-    desk_->add_option("--key-id", desk_options_.key_id, "the desk key's id (DESK-...)")
-        ->required();
+    desk_->add_option("--key-id", desk_options_.key_id, "the desk key's id (DESK-...)")->required();
   }
 
   // The exit code when one of these commands was chosen; nullopt otherwise.
@@ -57,4 +56,4 @@ private:
   std::string desk_key_;
 };
 
-}  // namespace muster::server
+} // namespace muster::server

@@ -23,7 +23,7 @@ int failed(std::ostream& err, std::string_view message) {
   return 1;
 }
 
-}  // namespace
+} // namespace
 
 int run_revoke_device(const RevokeDeviceOptions& options, std::ostream& out, std::ostream& err) {
   auto store = open_existing_store(options.database);
@@ -37,8 +37,8 @@ int run_revoke_device(const RevokeDeviceOptions& options, std::ostream& out, std
   if (auto revoked = (*store)->revoke_device(options.device_id); !revoked) {
     return failed(err, revoked.message());
   }
-  out << "Revoked device " << device->id << " (" << device->name << ", event "
-      << device->event_id << "): its token is refused from its next request. Its scans stay; "
+  out << "Revoked device " << device->id << " (" << device->name << ", event " << device->event_id
+      << "): its token is refused from its next request. Its scans stay; "
       << "provision a replacement kiosk with `muster-server provision`.\n";
   return 0;
 }
@@ -58,8 +58,9 @@ int run_revoke_token(const RevokeTokenOptions& options, std::ostream& out, std::
                                                 options.label, now_seconds());
   if (!revoked) return failed(err, revoked.message());
   if (*revoked == 0) {
-    return failed(err, token.empty() ? "no unrevoked admin token with label '" + options.label + "'"
-                                     : std::string("that admin token is unknown or already revoked"));
+    return failed(err, token.empty()
+                           ? "no unrevoked admin token with label '" + options.label + "'"
+                           : std::string("that admin token is unknown or already revoked"));
   }
   out << "Revoked " << *revoked << " admin token(s): refused from the next request.\n";
   return 0;
@@ -78,8 +79,8 @@ int run_revoke_desk(const RevokeDeskOptions& options, std::ostream& out, std::os
     return failed(err, "no certified desk key '" + options.key_id + "' in the database");
   }
   auto certificate = parse_device_certificate(found->certificate_text);
-  if (!certificate) return failed(err, "the stored certificate is unreadable: " +
-                                           certificate.message());
+  if (!certificate)
+    return failed(err, "the stored certificate is unreadable: " + certificate.message());
   auto league = (*store)->league();
   if (!league) return failed(err, league.message());
   auto key = load_checked_league_key(**store, options.database, options.league_key, err);
@@ -96,4 +97,4 @@ int run_revoke_desk(const RevokeDeskOptions& options, std::ostream& out, std::os
   return 0;
 }
 
-}  // namespace muster::server
+} // namespace muster::server

@@ -15,14 +15,14 @@ struct RevokeDeviceOptions {
 
 struct RevokeTokenOptions {
   std::string database;
-  std::string token;  // the admin token itself (hashed here), or
-  std::string label;  // every unrevoked admin token with this label
+  std::string token; // the admin token itself (hashed here), or
+  std::string label; // every unrevoked admin token with this label
 };
 
 struct RevokeDeskOptions {
   std::string database;
   std::optional<std::filesystem::path> league_key;
-  std::string key_id;  // the desk key's id, as certify-desk printed it (DESK-...)
+  std::string key_id; // the desk key's id, as certify-desk printed it (DESK-...)
 };
 
 // The device's token is refused (401) from its next request; its record and scans stay.
@@ -34,4 +34,4 @@ int run_revoke_token(const RevokeTokenOptions& options, std::ostream& out, std::
 // every package, as when it was certified).
 int run_revoke_desk(const RevokeDeskOptions& options, std::ostream& out, std::ostream& err);
 
-}  // namespace muster::server
+} // namespace muster::server

@@ -12,7 +12,7 @@ namespace muster::kiosk::ui {
 namespace {
 
 class ThrowingSource final : public FrameSource {
- public:
+public:
   std::optional<Frame> next() override {
     if (++calls_ > 2) throw std::runtime_error("the camera driver failed");
     Frame frame;
@@ -20,7 +20,7 @@ class ThrowingSource final : public FrameSource {
     return frame;
   }
 
- private:
+private:
   int calls_ = 0;
 };
 
@@ -28,7 +28,8 @@ TEST(CameraWorker, AnExceptionInTheCaptureThreadIsRecordedNotFatal) {
   using namespace std::chrono_literals;
   std::atomic<int> wakes{0};
   {
-    CameraWorker worker(std::make_unique<ThrowingSource>(), [&wakes] { ++wakes; }, 1ms);
+    CameraWorker worker(
+        std::make_unique<ThrowingSource>(), [&wakes] { ++wakes; }, 1ms);
     const auto deadline = std::chrono::steady_clock::now() + 5s;
     while (worker.last_error().empty() && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(10ms);
@@ -36,9 +37,9 @@ TEST(CameraWorker, AnExceptionInTheCaptureThreadIsRecordedNotFatal) {
     EXPECT_NE(worker.last_error().find("the camera driver failed"), std::string::npos)
         << worker.last_error();
     EXPECT_TRUE(worker.take_scans().empty());
-  }  // joins both threads
+  } // joins both threads
   EXPECT_GE(wakes.load(), 1);
 }
 
-}  // namespace
-}  // namespace muster::kiosk::ui
+} // namespace
+} // namespace muster::kiosk::ui

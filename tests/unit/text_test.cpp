@@ -12,7 +12,9 @@ TEST(Text, PrintableReplacesControlsAndBrokenUtf8) {
   EXPECT_EQ(printable("Zoë"), "Zoë");
   EXPECT_EQ(printable("a\x1b[2Jb"), "a?[2Jb");
   EXPECT_EQ(printable("\x1b]0;title\x07"), "?]0;title?");
-  EXPECT_EQ(printable("\xc2\x9b" "31m"), "??31m");  // C1 CSI
+  EXPECT_EQ(printable("\xc2\x9b"
+                      "31m"),
+            "??31m"); // C1 CSI
   EXPECT_EQ(printable("\xff"), "?");
   EXPECT_EQ(printable(std::string("a\0b", 3)), "a?b");
 }
@@ -38,5 +40,5 @@ TEST(Text, WalkInFieldsAreShortAndPrintable) {
   EXPECT_FALSE(is_valid_walk_in_field("\x1b[31mAna"));
 }
 
-}  // namespace
-}  // namespace muster
+} // namespace
+} // namespace muster
