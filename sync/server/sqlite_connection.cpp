@@ -1,6 +1,7 @@
 // SqlConnection on SQLite: the server's default database, one file, no setup.
 #include <sqlite3.h>
 
+#include <atomic>
 #include <chrono>
 #include <climits>
 #include <filesystem>
@@ -219,7 +220,11 @@ private:
 DbResult<std::unique_ptr<SqlConnection>> finish_open(std::unique_ptr<SqliteConnection> connection,
                                                      const std::string& path);
 
+std::atomic<std::uint64_t> integrity_checks{0};
+
 } // namespace
+
+std::uint64_t sqlite_integrity_checks_run() { return integrity_checks.load(); }
 
 DbResult<std::unique_ptr<SqlConnection>> open_sqlite_connection(const std::string& path) {
   auto opened = sqlite::open_connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -242,6 +247,7 @@ DbResult<std::unique_ptr<SqlConnection>> open_sqlite_connection(const std::strin
     const std::lock_guard lock(checked_guard);
     if (checked.contains(key)) return finish_open(std::move(connection), path);
   }
+  integrity_checks.fetch_add(1);
   auto check = connection->exec("PRAGMA integrity_check(10)");
   if (!check) {
     return fail(DbError::cannot_open,
