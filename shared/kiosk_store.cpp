@@ -212,6 +212,23 @@ CREATE TABLE peer_scans (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX peer_scans_by_attendee ON peer_scans (attendee_id);
 )sql",
+    // 6: the `manager` role (city and county managers, ICMA): SQLite cannot change a CHECK, so
+    // the roster table is rebuilt with the same rows.
+    R"sql(
+CREATE TABLE roster_v6 (
+  attendee_id TEXT PRIMARY KEY CHECK (attendee_id <> ''),
+  first_name TEXT NOT NULL,
+  last_name TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('mayor', 'councilmember', 'clerk', 'staff', 'guest',
+                                     'manager')),
+  municipality TEXT NOT NULL,
+  search_key TEXT NOT NULL DEFAULT ''
+) STRICT;
+INSERT INTO roster_v6 (attendee_id, first_name, last_name, role, municipality, search_key)
+SELECT attendee_id, first_name, last_name, role, municipality, search_key FROM roster;
+DROP TABLE roster;
+ALTER TABLE roster_v6 RENAME TO roster;
+)sql",
 };
 
 constexpr std::string_view kScanColumns =

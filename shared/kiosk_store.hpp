@@ -38,7 +38,7 @@ enum class StoreError : std::uint8_t {
 std::string_view to_string(StoreError error);
 
 // The schema version this code writes; each migration step moves PRAGMA user_version by one.
-inline constexpr int kKioskSchemaVersion = 5;
+inline constexpr int kKioskSchemaVersion = 6;
 
 struct StoreOptions {
   // Never writes: for viewing and export, or when the kiosk user may not write the file.

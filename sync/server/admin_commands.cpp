@@ -575,13 +575,15 @@ int run_import_municipalities(std::string_view database, const fs::path& file, s
 }
 
 AdminResult<Ok> resolve_event_programs(Event& event, const std::optional<fs::path>& programs_dir,
-                                       std::ostream& err) {
+                                       std::ostream& err,
+                                       std::vector<std::string>* core_warnings) {
   const auto dir = programs_dir ? programs_dir : default_programs_dir();
   if (!dir && event.programs == Event::default_event_programs()) {
     // Before issue 12 every event was an ALM event: keep working without the program files.
     err << "warning: no programs directory found; the event grants credit to mayors and "
            "councilmembers (the ALM program)\n";
     event.eligible_roles = Event::default_eligible_roles();
+    if (core_warnings != nullptr) *core_warnings = default_program_core_warnings(event);
     return Ok{};
   }
   if (!dir) {
@@ -591,6 +593,11 @@ AdminResult<Ok> resolve_event_programs(Event& event, const std::optional<fs::pat
   auto programs = load_programs(event.programs, *dir);
   if (!programs) return fail(AdminError::not_found, programs.message());
   event.eligible_roles = eligible_roles(*programs);
+  for (const Program& program : *programs) {
+    if (core_warnings == nullptr || program.core_courses.empty()) continue;  // no core list
+    for (auto& warning : core_code_warnings(program, event))
+      core_warnings->push_back(std::move(warning));
+  }
   return Ok{};
 }
 
@@ -598,7 +605,9 @@ int run_import_event(std::string_view database, const fs::path& file, std::ostre
                      std::ostream& err, const std::optional<fs::path>& programs_dir) {
   auto event = read_event_json(file);
   if (!event) return report(event, err);
-  if (auto resolved = resolve_event_programs(*event, programs_dir, err); !resolved) {
+  std::vector<std::string> core_warnings;
+  if (auto resolved = resolve_event_programs(*event, programs_dir, err, &core_warnings);
+      !resolved) {
     return report(resolved, err);
   }
   auto store = open_existing_store(database);
@@ -608,7 +617,7 @@ int run_import_event(std::string_view database, const fs::path& file, std::ostre
   print_stats(
       out, "event " + event->id + " with " + std::to_string(event->sessions.size()) + " sessions",
       *stats);
-  for (const std::string& warning : default_program_core_warnings(*event))
+  for (const std::string& warning : core_warnings)
     out << "warning: " << warning << '\n';
   std::string roles;
   for (const Role role : event->eligible_roles)

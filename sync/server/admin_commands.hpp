@@ -119,10 +119,13 @@ int run_import_roster(std::string_view database, const std::filesystem::path& fi
 int run_import_event(std::string_view database, const std::filesystem::path& file,
                      std::ostream& out, std::ostream& err,
                      const std::optional<std::filesystem::path>& programs_dir = std::nullopt);
-// Sets event.eligible_roles from the programs the event names (see run_import_event).
+// Sets event.eligible_roles from the programs the event names (see run_import_event). With
+// `core_warnings`, adds a line for each core session whose course code is missing from the core
+// list of a program that has one.
 AdminResult<Ok> resolve_event_programs(Event& event,
                                        const std::optional<std::filesystem::path>& programs_dir,
-                                       std::ostream& err);
+                                       std::ostream& err,
+                                       std::vector<std::string>* core_warnings = nullptr);
 // The League's municipalities CSV (id,name,council_seats; docs/formats.md).
 int run_import_municipalities(std::string_view database, const std::filesystem::path& file,
                               std::ostream& out, std::ostream& err);

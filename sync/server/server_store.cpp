@@ -1033,9 +1033,6 @@ public:
     for (const auto& row : people->rows) {
       Attendee attendee = attendee_from(row);
       attendee.email.clear(); // never leaves the server
-      // Kiosk stores (shared/kiosk_store.cpp) accept only the five original role names so far:
-      // a manager travels as staff until they accept it, so the whole roster still loads.
-      if (attendee.role == Role::manager) attendee.role = Role::staff;
       delta.attendees.push_back(std::move(attendee));
     }
     // Badges are valid League-wide, so every revocation matters to every event's kiosks.

@@ -19,6 +19,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "shared/ledger.hpp"
@@ -840,6 +841,24 @@ TEST_F(CreditCommands, ImportEventWarnsWhenACoreCodeIsNotInTheProgram) {
             std::string::npos)
       << warned.out;
   EXPECT_EQ(warned.out.find("session S3"), std::string::npos) << warned.out;
+  // The same event under AMCTO only (no core curriculum there): nothing to warn about; under
+  // AMCTO and ALM the ALM list still checks it.
+  std::string amcto = text;
+  amcto.replace(amcto.find("\"sessions\""), 0, "\"programs\": [\"amcto-pdu\"], ");
+  std::string both = text;
+  both.replace(both.find("\"sessions\""), 0, "\"programs\": [\"amcto-pdu\", \"alm-cmo\"], ");
+  for (const auto& [name, body, expect_warning] :
+       {std::tuple{"amcto.json", amcto, false}, std::tuple{"both.json", both, true}}) {
+    const fs::path file = dir_ / name;
+    {
+      std::ofstream out(file);
+      out << body;
+    }
+    const Outcome imported = run({"import-event", "--db", db_, file.string()});
+    ASSERT_EQ(imported.code, 0) << imported.err;
+    EXPECT_EQ(imported.out.find("CMO-FIN-999") != std::string::npos, expect_warning)
+        << name << ": " << imported.out;
+  }
 }
 
 TEST_F(CreditCommands, PartlyAttendedCoreCourseIsToppedUpByARetake) {

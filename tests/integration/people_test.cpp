@@ -457,7 +457,7 @@ TEST_P(People, EachProgramsEligibleRolesDecideCreditEndToEnd) {
       run_program(kKiosk, dir_.path(), {"--data", data, "import-package", package.string()});
   ASSERT_EQ(imported.code, 0) << imported.err;
   // Arrivals, then early leaves at 10:00: half of the 2 h session, 1 h for whoever the event's
-  // programs credit (the manager travels to the kiosk as staff, which this program credits too).
+  // programs credit (the kiosk keeps the manager's role as it is).
   std::string scans;
   int minute = 55;
   for (const char* who : {"RV-CLK", "RV-MAY", "RB-MGR"})

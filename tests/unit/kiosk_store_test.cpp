@@ -1064,6 +1064,15 @@ TEST(KioskStore, KeepsTheOtherDoorsScansOnceAndNeverItsOwn) {
   EXPECT_FALSE(store.verify_device_chain("door-1")->has_value());
 }
 
+TEST(KioskStore, KeepsAManagersRole) {
+  TempDir dir;
+  auto store = open_ok(dir / "kiosk.db");
+  const Attendee manager{.id = "M1", .first_name = "Dana", .last_name = "Reyes",
+                         .role = Role::manager, .municipality = "Riverbend", .email = ""};
+  ASSERT_TRUE(store.upsert_roster(std::span<const Attendee>(&manager, 1)).ok());
+  EXPECT_EQ(store.attendee("M1")->role, Role::manager);
+}
+
 TEST(KioskStore, KeepsTheEventsLeadTime) {
   TempDir dir;
   auto store = open_ok(dir / "kiosk.db");
