@@ -195,7 +195,7 @@ class ServerStore {
                                                std::uint64_t cursor) = 0;
 
   // One-time provisioning codes are stored hashed; redeeming is atomic: exactly one caller wins,
-  // a used, expired or unknown code gives conflict / not_found.
+  // a used code gives conflict; an expired or unknown one not_found.
   virtual DbResult<Ok> add_provisioning_code(std::string_view code_hash, std::string_view event_id,
                                              std::string_view device_name, Instant expires_at) = 0;
   virtual DbResult<DeviceRecord> redeem_provisioning_code(std::string_view code_hash,
