@@ -46,3 +46,14 @@ std::optional<std::size_t> find_invalid_utf8(std::string_view text);
 std::size_t line_of_offset(std::string_view text, std::size_t offset);
 
 } // namespace muster
+
+namespace muster {
+
+// The one CSV writer for every export (server and kiosk). A cell a spreadsheet would run as a
+// formula (starting with = + - @, tab or CR) gets a leading apostrophe, so a name typed as
+// "=HYPERLINK(...)" stays text; a cell with , " CR or LF is quoted with doubled quotes.
+std::string csv_cell(std::string_view text);
+// The cells joined by ',' and ended with "\n".
+std::string csv_row(const std::vector<std::string>& cells);
+
+} // namespace muster

@@ -1,6 +1,8 @@
 #include "shared/sqlite_util.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <climits>
 #include <utility>
@@ -23,6 +25,14 @@ Error<int> last_error(sqlite3* db, int rc) {
 std::int64_t changes(sqlite3* db) { return sqlite3_changes64(db); }
 
 SqlResult<Connection> open_connection(const std::string& path, int flags) {
+  // A new database file is created owner-only (0600) whatever the umask: the kiosk store holds
+  // the device token, the server's holds e-mail addresses and token hashes. SQLite gives its
+  // -wal and -shm files the database file's mode.
+  if ((flags & SQLITE_OPEN_CREATE) != 0 && !path.empty() && path != ":memory:" &&
+      !path.starts_with("file:")) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(fd);  // EEXIST: an existing file keeps its mode
+  }
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   Connection connection(raw); // owned even on failure: SQLite hands back a handle to close

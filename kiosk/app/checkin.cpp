@@ -573,6 +573,11 @@ CheckinOutcome Checkin::correct(const StaffCorrection& correction) {
       (correction.voids_device_id.empty() || correction.voids_sequence == 0)) {
     return refuse("Choose the scan to void.");
   }
+  // The server refuses a void of another door's scan (authority follows the fact): recording
+  // one here would stop this kiosk's sync.
+  if (correction.kind == Correction::void_scan && correction.voids_device_id != device_id_) {
+    return refuse("Only the door that recorded a scan can void it.");
+  }
   describe_attendee(outcome, correction.attendee_id);
 
   std::optional<Session> session;

@@ -458,7 +458,10 @@ ReprintOutcome Desk::reprint(std::string_view attendee_id, std::string_view staf
   if (!printer_.empty() && on_path(options_.lp_command)) {
     const std::string command = shell_quote(options_.lp_command) + " -d " + shell_quote(printer_) +
                                 " -- " + shell_quote(outcome.image.string()) + " >/dev/null 2>&1";
-    outcome.sent_to_printer = std::system(command.c_str()) == 0;
+    // Queued, not run here: lp can take seconds (or hang on a dead print server) and this is
+    // the UI thread.
+    printer_queue_->submit(command);
+    outcome.sent_to_printer = true;
   }
   outcome.message = "New badge " + serial + " for " + name +
                     (old_serial.empty() ? std::string(" (no earlier serial known here)")

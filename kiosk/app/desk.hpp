@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <iosfwd>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,7 @@
 
 #include "kiosk/app/checkin.hpp"
 #include "kiosk/app/headless.hpp"
+#include "kiosk/app/print_queue.hpp"
 #include "kiosk/scan/raw_scan.hpp"
 #include "shared/badge.hpp"
 #include "shared/boot_id.hpp"
@@ -76,7 +78,7 @@ struct ReprintOutcome {
   std::string new_serial;
   std::string payload;         // the new badge's QR payload
   std::filesystem::path image; // the PNG written
-  bool sent_to_printer = false;
+  bool sent_to_printer = false;  // handed to the print queue (lp runs off this thread)
   std::optional<Scan> recorded;
 };
 
@@ -123,6 +125,10 @@ class Desk {
   void set_boot_id(std::string boot_id) { boot_id_ = std::move(boot_id); }
   [[nodiscard]] const std::filesystem::path& print_dir() const { return options_.print_dir; }
   [[nodiscard]] std::string local_time(Instant at) const;  // "09:02"
+  // Blocks until the reprints handed to the printer were printed (tests, headless runs).
+  void wait_for_printing() { printer_queue_->wait_idle(); }
+  // Print jobs that failed since the last call (the staff screen says so).
+  [[nodiscard]] int take_print_failures() { return printer_queue_->take_failures(); }
 
  private:
   Desk(KioskStore& store, DeskOptions options) : store_(&store), options_(std::move(options)) {}
@@ -131,6 +137,7 @@ class Desk {
 
   KioskStore* store_;
   DeskOptions options_;
+  std::shared_ptr<PrintQueue> printer_queue_ = std::make_shared<PrintQueue>();
   Event event_;
   std::optional<TrustStore> trust_;
   std::string device_id_;

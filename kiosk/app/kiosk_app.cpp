@@ -14,6 +14,7 @@
 #include "kiosk/app/package_import.hpp"
 #include "kiosk/app/walk_in.hpp"
 #include "shared/clock_correction.hpp"
+#include "shared/csv.hpp"
 #include "shared/credit.hpp"
 #include "shared/presence.hpp"
 #include "shared/time.hpp"
@@ -26,17 +27,6 @@ using std::chrono::milliseconds;
 
 std::string full_name(const Attendee& attendee) {
   return attendee.first_name + " " + attendee.last_name;
-}
-
-std::string csv_field(std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
 }
 
 std::string hours_text(double hours) {
@@ -670,10 +660,10 @@ Result<std::filesystem::path, StoreError> KioskApp::export_csv(
          "leave,inside,early_leave,credit_eligible,credit_hours,provisional\n";
   for (const auto& session : event.sessions) {
     for (const auto& row : session_rows(session)) {
-      out << csv_field(event.id) << ',' << csv_field(session.id) << ','
-          << csv_field(session.title) << ',' << csv_field(session.room) << ','
-          << csv_field(row.attendee_id) << ',' << csv_field(row.name) << ','
-          << csv_field(row.municipality) << ',' << csv_field(row.role) << ',' << row.arrival
+      out << csv_cell(event.id) << ',' << csv_cell(session.id) << ','
+          << csv_cell(session.title) << ',' << csv_cell(session.room) << ','
+          << csv_cell(row.attendee_id) << ',' << csv_cell(row.name) << ','
+          << csv_cell(row.municipality) << ',' << csv_cell(row.role) << ',' << row.arrival
           << ',' << row.leave << ',' << (row.inside ? "yes" : "no") << ','
           << (row.early_leave ? "yes" : "no") << ',' << (row.eligible ? "yes" : "no") << ','
           << hours_text(row.credit_hours) << ',' << (row.provisional ? "yes" : "no") << '\n';

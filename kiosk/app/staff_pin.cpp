@@ -94,9 +94,15 @@ Result<PinCheck, PinError> StaffPin::check(std::string_view pin, Instant now) {
     out.verdict = PinVerdict::accepted;
     return out;
   }
-  const int failures = stored_failures(*store_) + 1;
+  // A streak of wrong PINs long past is forgotten: taps spread over a day do not add up.
+  const auto last_failure = parse_iso8601(setting_or(*store_, kSettingStaffPinLastFailure, ""));
+  const bool streak_over = !last_failure || now - *last_failure > kStaffPinForgetFailuresAfter;
+  const int failures = (streak_over ? 0 : stored_failures(*store_)) + 1;
   if (auto saved = store_->set_setting(kSettingStaffPinFailures, std::to_string(failures));
       !saved) {
+    return fail(PinError::store, "cannot save the PIN attempts: " + saved.message());
+  }
+  if (auto saved = store_->set_setting(kSettingStaffPinLastFailure, format_utc(now)); !saved) {
     return fail(PinError::store, "cannot save the PIN attempts: " + saved.message());
   }
   const auto lockout = pin_lockout_after(failures);

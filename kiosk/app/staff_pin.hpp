@@ -1,8 +1,12 @@
 #pragma once
 // The staff PIN that guards staff mode: kept only as an Argon2id hash (libsodium
 // crypto_pwhash_str) in the store's settings. After 5 wrong PINs in a row the PIN pad locks,
-// for 30 s, then twice as long after each further wrong PIN (capped at 1 h); the count and the
-// lock survive a restart because they live in the store too.
+// for 30 s, then twice as long after each further wrong PIN, capped at 5 minutes; a streak of
+// wrong PINs is forgotten 15 minutes after its last one. The count and the lock survive a
+// restart because they live in the store too.
+// Decision (issue 15): a passer-by tapping wrong PINs must not keep staff out for long (an hour
+// was reachable), while guessing stays slow: after the free tries at most one guess per 5
+// minutes, about 12 an hour, so a 4-digit PIN takes hundreds of hours on average.
 #include <chrono>
 #include <cstdint>
 #include <string_view>
@@ -18,7 +22,9 @@ inline constexpr std::string_view kSettingStaffPinFailures = "staff.pin_failures
 inline constexpr std::string_view kSettingStaffPinLockedUntil = "staff.pin_locked_until";  // ISO
 inline constexpr int kStaffPinFreeAttempts = 5;
 inline constexpr std::chrono::seconds kStaffPinFirstLockout{30};
-inline constexpr std::chrono::seconds kStaffPinMaxLockout{3600};
+inline constexpr std::chrono::seconds kStaffPinMaxLockout{300};
+inline constexpr std::chrono::minutes kStaffPinForgetFailuresAfter{15};
+inline constexpr std::string_view kSettingStaffPinLastFailure = "staff.pin_last_failure";  // ISO
 inline constexpr std::string_view kDemoStaffPin = "1234";
 
 enum class PinError : std::uint8_t {
@@ -38,7 +44,8 @@ struct PinCheck {
 // 4 to 12 ASCII digits.
 bool valid_pin_text(std::string_view pin);
 
-// The lockout after `failures` wrong PINs in a row: 0 below 5, then 30 s, 60 s, 120 s, ... 1 h.
+// The lockout after `failures` wrong PINs in a row: 0 below 5, then 30 s, 60 s, 120 s, 240 s,
+// 5 min (the cap).
 std::chrono::seconds pin_lockout_after(int failures);
 
 class StaffPin {

@@ -19,38 +19,6 @@ std::string_view trimmed(std::string_view text) {
   return text.substr(first, last - first + 1);
 }
 
-// Valid UTF-8 without control characters (C0, DEL, C1): what a name on a credit form may hold.
-bool printable_utf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    if (byte < 0x20 || byte == 0x7F) return false;
-    if (byte < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t length = 0;
-    char32_t code = 0;
-    if ((byte & 0xE0) == 0xC0) length = 2, code = byte & 0x1F;
-    else if ((byte & 0xF0) == 0xE0) length = 3, code = byte & 0x0F;
-    else if ((byte & 0xF8) == 0xF0) length = 4, code = byte & 0x07;
-    else return false;
-    if (i + length > text.size()) return false;
-    for (std::size_t k = 1; k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0) != 0x80) return false;
-      code = (code << 6) | (next & 0x3F);
-    }
-    constexpr char32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (code < kMinimum[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
-      return false;  // over-long form, beyond Unicode, or a surrogate
-    }
-    if (code >= 0x80 && code <= 0x9F) return false;  // C1 controls
-    i += length;
-  }
-  return true;
-}
-
 std::optional<std::string> field_problem(std::string_view value, std::string_view what,
                                          bool required) {
   const auto text = trimmed(value);
@@ -59,7 +27,7 @@ std::optional<std::string> field_problem(std::string_view value, std::string_vie
     return "The " + std::string(what.substr(what.find(' ') + 1)) + " is too long (at most " +
            std::to_string(kMaxWalkInField) + " characters).";
   }
-  if (!printable_utf8(text)) {
+  if (!is_printable_utf8(text)) {
     return "The " + std::string(what.substr(what.find(' ') + 1)) +
            " has characters that cannot be printed (tabs, control keys).";
   }

@@ -18,14 +18,15 @@
 #include "shared/domain.hpp"
 #include "shared/kiosk_store.hpp"
 #include "shared/result.hpp"
+#include "shared/text.hpp"
 
 namespace muster::kiosk {
 
 // Provisional ids: "WALKIN-<device id>-<n>", n = 1, 2, ... per kiosk: unique across kiosks
 // (device ids are) and valid badge-id characters.
-inline constexpr std::string_view kWalkInPrefix = "WALKIN-";
+using muster::kWalkInPrefix;  // shared/text.hpp: the server checks the same rule
 inline constexpr std::string_view kSettingWalkInNext = "walkin.next";  // the next n
-inline constexpr std::size_t kMaxWalkInField = 80;                     // bytes of a name field
+using muster::kMaxWalkInField;
 
 // True for an id made by register_walk_in: staff's lists mark these "provisional".
 bool is_walk_in_id(std::string_view attendee_id);

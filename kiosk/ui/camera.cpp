@@ -1,5 +1,8 @@
 #include "kiosk/ui/camera.hpp"
 
+#include <exception>
+#include <iostream>
+
 #include "kiosk/scan/decoder.hpp"
 #include "kiosk/scan/raw_scan.hpp"
 
@@ -22,8 +25,40 @@ GrayImage downscale(const GrayImage& image, int max_width) {
 CameraWorker::CameraWorker(std::unique_ptr<FrameSource> source, std::function<void()> wake,
                            std::chrono::milliseconds frame_interval)
     : source_(std::move(source)), wake_(std::move(wake)), frame_interval_(frame_interval) {
-  capture_ = std::thread([this] { capture_loop(); });
-  decode_ = std::thread([this] { decode_loop(); });
+  // Exceptions are bugs (a driver's, a decoder's): caught at the top of each thread and
+  // recorded, so the kiosk stays up (keyboard-wedge scanners still work) instead of an uncaught
+  // exception ending the process.
+  capture_ = std::thread([this] { guarded("camera", [this] { capture_loop(); }); });
+  decode_ = std::thread([this] { guarded("decoder", [this] { decode_loop(); }); });
+}
+
+void CameraWorker::guarded(const char* what, const std::function<void()>& loop) {
+  std::string error;
+  try {
+    loop();
+    return;
+  } catch (const std::exception& e) {
+    error = std::string(what) + " stopped: " + e.what();
+  } catch (...) {
+    error = std::string(what) + " stopped: unknown exception";
+  }
+  std::cerr << "muster-kiosk: " << error << '\n';
+  {
+    std::lock_guard lock(mutex_);
+    last_error_ = error;
+  }
+  if (wake_) {
+    try {
+      wake_();
+    } catch (...) {
+      // Nothing left to tell: the UI reads last_error() on its next frame.
+    }
+  }
+}
+
+std::string CameraWorker::last_error() const {
+  std::lock_guard lock(mutex_);
+  return last_error_;
 }
 
 CameraWorker::~CameraWorker() {

@@ -40,17 +40,21 @@ class CameraWorker {
   std::vector<std::string> take_scans();
   // The latest preview if it changed since `serial`.
   std::optional<Preview> preview_after(std::uint64_t serial);
+  // Why the camera or decoder thread stopped ("" while they run): shown in staff mode.
+  [[nodiscard]] std::string last_error() const;
 
  private:
   void capture_loop();
   void decode_loop();
+  void guarded(const char* what, const std::function<void()>& loop);
 
   std::unique_ptr<FrameSource> source_;
   std::function<void()> wake_;
   std::chrono::milliseconds frame_interval_;
   std::atomic<bool> stop_{false};
 
-  std::mutex mutex_;  // guards everything below; never held while decoding or capturing
+  mutable std::mutex mutex_;  // guards everything below; never held while decoding or capturing
+  std::string last_error_;
   std::optional<GrayImage> mailbox_;
   std::vector<std::string> scans_;
   Preview preview_;

@@ -1,6 +1,8 @@
 #include "sync/client/sync_engine.hpp"
 
 #include <algorithm>
+#include <exception>
+#include <iostream>
 #include <random>
 
 #include "shared/kiosk_store.hpp"
@@ -98,6 +100,43 @@ void SyncEngine::run() {
   http_options.cancelled = stopping; // stop() ends an in-flight request at once
   HttpClient http(http_options);
   while (!stopping()) {
+    // Exceptions are bugs: one here must not end the kiosk (an uncaught exception on this
+    // thread would call std::terminate). Recorded for the staff screen, then back off and retry.
+    try {
+      if (!run_once(store, http, failures, random, unit, stopping)) break;
+    } catch (const std::exception& error) {
+      record_internal_error(error.what(), failures);
+      if (!wait_for(options_.backoff_cap / 10, false, http, "")) break;
+    } catch (...) {
+      record_internal_error("unknown exception", failures);
+      if (!wait_for(options_.backoff_cap / 10, false, http, "")) break;
+    }
+  }
+}
+
+void SyncEngine::record_internal_error(const std::string& what, std::uint64_t& failures) {
+  failures += 1;
+  {
+    std::lock_guard lock(mutex_);
+    state_.syncing = false;
+    state_.failures_in_a_row = failures;
+    state_.last_error = "internal error in sync: " + what;
+  }
+  std::cerr << "muster-kiosk: internal error in sync: " << what << '\n';
+  if (options_.on_change) {
+    try {
+      options_.on_change();
+    } catch (...) {
+      // The UI's wake-up failed as well; the staff screen reads state() on its next frame.
+    }
+  }
+}
+
+bool SyncEngine::run_once(std::optional<KioskStore>& store, HttpClient& http,
+                          std::uint64_t& failures, std::mt19937_64& random,
+                          std::uniform_real_distribution<double>& unit,
+                          const std::function<bool()>& stopping) {
+  {
     std::string probe_url;
     bool ok = false;
     bool transient = true;
@@ -156,7 +195,7 @@ void SyncEngine::run() {
     }
     if (options_.on_change) options_.on_change();
     // Probe only for transport-like failures; a refusal needs a person, not a faster retry.
-    if (!wait_for(wait, !ok && transient && !retry_after, http, probe_url)) break;
+    return wait_for(wait, !ok && transient && !retry_after, http, probe_url);
   }
 }
 

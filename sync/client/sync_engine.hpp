@@ -11,10 +11,12 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 
 #include "shared/domain.hpp"
+#include "shared/kiosk_store.hpp"
 #include "shared/result.hpp"
 #include "sync/client/http_client.hpp"
 #include "sync/client/sync_pass.hpp"
@@ -69,6 +71,11 @@ public:
 
 private:
   void run();
+  // One pass and its wait; false when stopping.
+  bool run_once(std::optional<KioskStore>& store, HttpClient& http, std::uint64_t& failures,
+                std::mt19937_64& random, std::uniform_real_distribution<double>& unit,
+                const std::function<bool()>& stopping);
+  void record_internal_error(const std::string& what, std::uint64_t& failures);
   bool wait_for(std::chrono::milliseconds delay, bool probe, HttpClient& http,
                 const std::string& probe_url);
 

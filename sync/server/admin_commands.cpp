@@ -12,8 +12,10 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "shared/csv.hpp"
 #include "shared/import.hpp"
 #include "shared/presence.hpp"
+#include "shared/text.hpp"
 #include "shared/time.hpp"
 #include "sync/server/badge_render.hpp"
 #include "sync/server/http_api.hpp"
@@ -95,17 +97,6 @@ std::string optional_utc(const std::optional<Instant>& instant) {
 
 std::string optional_local(const std::optional<Instant>& instant, std::string_view zone) {
   return instant ? format_local(*instant, zone) : std::string();
-}
-
-std::string csv_field(std::string_view value) {
-  if (value.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(value);
-  std::string quoted = "\"";
-  for (const char c : value) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  quoted += '"';
-  return quoted;
 }
 
 std::string joined(const std::vector<std::string>& items, std::string_view separator) {
@@ -287,7 +278,7 @@ AdminResult<EventPackage> build_event_package(ServerStore& store, std::string_vi
   for (const LeagueKeyRecord& record : delta->league_keys) {
     auto key = parse_public_key(record.public_key_text);
     if (!key) {
-      return fail(AdminError::store, "the database holds an unreadable League key " +
+      return fail(AdminError::damaged, "the database holds an unreadable League key " +
                                          record.key_id + ": " + key.message());
     }
     package.league_keys.push_back(std::move(*key));
@@ -295,7 +286,7 @@ AdminResult<EventPackage> build_event_package(ServerStore& store, std::string_vi
   for (const DeviceCertificateRecord& record : delta->device_certificates) {
     auto certificate = parse_device_certificate(record.certificate_text);
     if (!certificate) {
-      return fail(AdminError::store, "the database holds an unreadable device certificate " +
+      return fail(AdminError::damaged, "the database holds an unreadable device certificate " +
                                          record.key_id + ": " + certificate.message());
     }
     package.device_certificates.push_back(std::move(*certificate));
@@ -416,7 +407,7 @@ std::string credits_csv(const Event& event, const std::vector<CreditRow>& rows) 
     std::string line;
     for (const auto& field : fields) {
       if (!line.empty()) line += ',';
-      line += csv_field(field);
+      line += csv_cell(field);
     }
     text += line + "\n";
   }
@@ -832,21 +823,71 @@ int run_review(std::string_view database, std::string_view event_id, CreditsForm
                        {"review", words}});
     }
   }
+  // Staff corrections change credit without a badge: each is listed with who made it and at
+  // which door, so the League can check them (issue 15: a device token must not decide credit
+  // unseen).
+  auto scans = (*store)->scans_for_event(event->id);
+  if (!scans) return report(scans, err);
+  json corrections = json::array();
+  for (const Scan& scan : *scans) {
+    if (scan.kind != ScanKind::correction) continue;
+    std::string name;
+    if (auto attendee = (*store)->attendee(scan.attendee_id)) name = full_name(*attendee);
+    json item = {{"attendee_id", scan.attendee_id},
+                 {"name", name},
+                 {"session_id", scan.session_id},
+                 {"correction", std::string(to_string(scan.correction))},
+                 {"effective_time", scan.correction == Correction::void_scan
+                                        ? std::string()
+                                        : format_utc(scan.effective_time)},
+                 {"staff_id", scan.staff_id},
+                 {"device_id", scan.device_id},
+                 {"sequence", scan.sequence},
+                 {"reason", scan.reason}};
+    if (scan.correction == Correction::void_scan) {
+      item["voids_device_id"] = scan.voids_device_id;
+      item["voids_sequence"] = scan.voids_sequence;
+    }
+    corrections.push_back(std::move(item));
+  }
   if (format == CreditsFormat::json) {
-    out << json{{"event_id", event->id}, {"items", items}}.dump(2) << "\n";
+    out << json{{"event_id", event->id}, {"items", items}, {"corrections", corrections}}.dump(2)
+        << "\n";
     return 0;
   }
-  if (items.empty()) {
+  if (items.empty() && corrections.empty()) {
     out << "Nothing to review at event " << event->id
         << ": every door's scans agree with the presence rule.\n";
     return 0;
   }
-  out << items.size() << " scan(s) to review at event " << event->id
-      << " (credit follows the presence rule across doors):\n";
+  if (items.empty()) {
+    out << "Every door's scans at event " << event->id << " agree with the presence rule.\n";
+  } else {
+    out << items.size() << " scan(s) to review at event " << event->id
+        << " (credit follows the presence rule across doors):\n";
+  }
   for (const json& item : items) {
-    out << item["attendee_id"].get<std::string>() << '\t' << item["name"].get<std::string>()
-        << '\t' << item["session_id"].get<std::string>() << '\t'
+    out << printable(item["attendee_id"].get<std::string>()) << '\t'
+        << printable(item["name"].get<std::string>()) << '\t'
+        << printable(item["session_id"].get<std::string>()) << '\t'
         << item["review"].get<std::string>() << '\n';
+  }
+  if (corrections.empty()) return 0;
+  out << corrections.size() << " staff correction(s) at event " << event->id
+      << " (attendee, name, session, correction, effective time, staff, door, reason):\n";
+  for (const json& item : corrections) {
+    std::string what = item["correction"].get<std::string>();
+    if (item.contains("voids_device_id")) {
+      what += " of " + item["voids_device_id"].get<std::string>() + " #" +
+              std::to_string(item["voids_sequence"].get<std::uint64_t>());
+    }
+    out << printable(item["attendee_id"].get<std::string>()) << '\t'
+        << printable(item["name"].get<std::string>()) << '\t'
+        << printable(item["session_id"].get<std::string>()) << '\t' << printable(what) << '\t'
+        << item["effective_time"].get<std::string>() << '\t'
+        << printable(item["staff_id"].get<std::string>()) << '\t'
+        << printable(item["device_id"].get<std::string>()) << '\t'
+        << printable(item["reason"].get<std::string>()) << '\n';
   }
   return 0;
 }

@@ -34,6 +34,7 @@ enum class AdminError : std::uint8_t {
   not_found, // no such event / badge
   render,    // a badge image or sheet could not be written
   io,        // an output file or directory could not be written
+  damaged,   // the database holds a record that cannot be read (an unreadable key, certificate)
 };
 
 template <class T> using AdminResult = Result<T, AdminError>;
@@ -67,7 +68,9 @@ AdminResult<std::vector<IssuedBadge>> issue_badges(ServerStore& store, const Sig
 AdminResult<Ok> write_badge_files(const std::vector<IssuedBadge>& badges, const Event& event,
                                   const std::filesystem::path& dir);
 
-// The event package since `since_cursor` (0: full), as the kiosk imports it.
+// The event package since `since_cursor` (0: full), as the kiosk imports it: the one builder
+// for the file (`package`) and the HTTP endpoint. A League key or device certificate it cannot
+// read is an error (damaged), never silently left out: a kiosk would trust less than the League.
 AdminResult<EventPackage> build_event_package(ServerStore& store, std::string_view event_id,
                                               std::uint64_t since_cursor, Instant now);
 

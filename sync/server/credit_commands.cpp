@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "shared/csv.hpp"
 #include "shared/time.hpp"
 #include "sync/server/http_api.hpp"
 #include "sync/server/scan_clock.hpp"
@@ -36,25 +37,6 @@ Error<CreditError> store_error(const Error<DbError>& error) {
 
 Instant now_instant() {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-}
-
-std::string csv_field(std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
-  std::string quoted = "\"";
-  for (const char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
-}
-
-std::string csv_line(const std::vector<std::string>& fields) {
-  std::string line;
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    if (i > 0) line += ',';
-    line += csv_field(fields[i]);
-  }
-  return line + "\n";
 }
 
 std::string full_name(const Attendee& a) {
@@ -490,7 +472,7 @@ std::string transcript_csv(const Transcript& t) {
   const auto line = [classified](std::vector<std::string> fields, std::string category,
                                  std::string competency) {
     if (classified) fields.insert(fields.end(), {std::move(category), std::move(competency)});
-    return csv_line(fields);
+    return csv_row(fields);
   };
   std::string text = line({"kind", "date", "course_code", "title", "source", "hours",
                            "hours_credited", "level", "note"},
@@ -789,7 +771,7 @@ double total_hours(const CreditForm& form) {
 } // namespace
 
 std::string credit_form_csv(const CreditForm& form) {
-  std::string text = csv_line({"event_id", "official_id", "name", "session_id", "session_title",
+  std::string text = csv_row({"event_id", "official_id", "name", "session_id", "session_title",
                                "date", "arrived", "left", "early_leave", "early_leave_time",
                                "credit_hours", "eligible", "survey", "kiosk_confirmation",
                                "checked_in_at"});
@@ -797,7 +779,7 @@ std::string credit_form_csv(const CreditForm& form) {
     const CreditRow& row = form.rows[r];
     const Attendance& a = row.attendance;
     const std::string zone = form.event.timezone;
-    text += csv_line(
+    text += csv_row(
         {form.event.id, form.attendee.id, full_name(form.attendee), row.session.id,
          row.session.title, local_date(row.session.start, zone),
          optional_local(a.first_arrival, zone).value_or(""),
@@ -1131,9 +1113,9 @@ CreditResult<ReportTable> build_report(ServerStore& store, LedgerStore& ledger,
 
 std::string report_text(const ReportTable& report, ReportFormat format) {
   if (format == ReportFormat::csv) {
-    std::string text = csv_line(report.columns);
+    std::string text = csv_row(report.columns);
     for (const auto& row : report.rows)
-      text += csv_line(row);
+      text += csv_row(row);
     return text;
   }
   json rows = json::array();

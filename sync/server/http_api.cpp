@@ -23,6 +23,8 @@
 #include "shared/event_package.hpp"
 #include "shared/scan_json.hpp"
 #include "shared/time.hpp"
+#include "sync/server/admin_commands.hpp"
+#include "sync/server/connection_guard.hpp"
 #include "sync/server/credit_commands.hpp"
 #include "sync/server/http_json.hpp"
 #include "sync/server/league_key.hpp"
@@ -236,6 +238,30 @@ bool is_valid_path_id(std::string_view id) {
                      [](char c) { return static_cast<unsigned char>(c) > 0x20 && c != 0x7f; });
 }
 
+// Times a kiosk could have recorded: the clock arithmetic downstream (corrected_time, presence,
+// credit) adds and subtracts them, which overflows (undefined behaviour) at int64 extremes.
+std::optional<std::string> implausible_time(const Scan& scan) {
+  constexpr std::int64_t kEarliestMs = 946'684'800'000;     // 2000-01-01T00:00:00Z
+  constexpr std::int64_t kLatestMs = 7'258'118'400'000;     // 2200-01-01T00:00:00Z
+  constexpr std::int64_t kMaxOffsetMs = 315'576'000'000;    // ten years
+  constexpr std::int64_t kMaxMonotonicMs = 10'000'000'000'000;  // about 317 years of uptime
+  const auto wall = scan.wall_time.time_since_epoch().count();
+  const auto effective = scan.effective_time.time_since_epoch().count();
+  if (wall < kEarliestMs || wall > kLatestMs) {
+    return "wall_time " + std::to_string(wall) + " is not between 2000 and 2200";
+  }
+  if (effective != 0 && (effective < kEarliestMs || effective > kLatestMs)) {
+    return "effective_time " + std::to_string(effective) + " is not 0 or between 2000 and 2200";
+  }
+  if (scan.clock_offset_ms < -kMaxOffsetMs || scan.clock_offset_ms > kMaxOffsetMs) {
+    return "clock_offset_ms " + std::to_string(scan.clock_offset_ms) + " exceeds ten years";
+  }
+  if (scan.monotonic_ms < -kMaxMonotonicMs || scan.monotonic_ms > kMaxMonotonicMs) {
+    return "monotonic_ms " + std::to_string(scan.monotonic_ms) + " is out of range";
+  }
+  return std::nullopt;
+}
+
 json time_json(Instant now) {
   return json{{"server_time_ms", now.time_since_epoch().count()},
               {"server_time", format_utc(now)},
@@ -288,17 +314,28 @@ static void handle_transcript(StorePool& stores, const HttpOptions& options,
                       "an 'Authorization: Bearer <admin token>' header is required");
   }
   const std::string presented = hash_secret(std::string_view(header).substr(kScheme.size()));
-  auto ledger = open_ledger_store(options.database);
-  if (!ledger) return send_store_unavailable(res, ledger.message());
   bool admin = options.admin_token_hash.size() == presented.size() &&
                sodium_memcmp(options.admin_token_hash.data(), presented.data(),
                              presented.size()) == 0;
+  // Who asks is settled on this one connection before anything else is opened or loaded (the
+  // pool's store, the program file); its integrity check ran once, at the server's start.
+  auto ledger = open_ledger_store(options.database);
+  if (!ledger) return send_store_unavailable(res, ledger.message());
   if (!admin) {
     auto known = (*ledger)->has_admin_token(presented);
     if (!known) return send_store_unavailable(res, known.message());
     admin = *known;
   }
-  if (!admin) return send_error(res, 403, "forbidden", "this endpoint needs an admin token");
+  if (!admin) {
+    // A revoked admin token is refused as unauthenticated (401), at once (issue 15).
+    auto revoked = (*ledger)->admin_token_revoked(presented);
+    if (!revoked) return send_store_unavailable(res, revoked.message());
+    if (*revoked) {
+      res.set_header("WWW-Authenticate", "Bearer realm=\"muster\"");
+      return send_error(res, 401, "unauthorized", "this admin token was revoked");
+    }
+    return send_error(res, 403, "forbidden", "this endpoint needs an admin token");
+  }
   const std::string official_id = req.matches[1];
   if (!is_valid_path_id(official_id)) {
     return send_error(res, 400, "bad_request", "invalid official id");
@@ -335,6 +372,7 @@ struct HttpServer::Impl {
   RateLimiter provision_limiter;
   Metrics metrics;
   std::optional<SigningKey> league_key;
+  std::unique_ptr<ConnectionGuard> guard;
   int port = 0;
   bool tls = false;
   std::atomic<bool> stopped{false};
@@ -482,29 +520,21 @@ void HttpServer::Impl::handle_package(const httplib::Request& req, httplib::Resp
     return send_error(res, 503, "package_signing_unavailable",
                       "the server was started without the League signing key");
   }
-  auto league = (*store)->league();
-  if (!league) return store_failure(res, *store, league.error());
-  auto delta = (*store)->package_since(event_id, since);
-  if (!delta) return store_failure(res, *store, delta.error());
-
-  EventPackage package;
-  package.league_id = league->id;
-  package.since_cursor = delta->since_cursor;
-  package.cursor = delta->next_cursor;
-  package.event = std::move(delta->event);
-  package.attendees = std::move(delta->attendees);
-  for (auto& attendee : package.attendees)
-    attendee.email.clear(); // never leaves the server
-  package.revoked_serials = std::move(delta->revoked_serials);
-  for (const auto& key : delta->league_keys) {
-    auto parsed = parse_public_key(key.public_key_text);
-    if (parsed) package.league_keys.push_back(std::move(parsed.value()));
+  // The same builder as `muster-server package`: what it cannot read is an error, not a
+  // package with fewer keys or certificates than the League has.
+  auto built = build_event_package(**store, event_id, since, now_instant());
+  if (!built) {
+    if (built.code() == AdminError::damaged) {
+      std::cerr << "muster-server: package: " << built.message() << '\n';
+      return send_error(res, 500, "package_unavailable",
+                        "the server cannot build the event package (see its log)");
+    }
+    if (built.code() == AdminError::not_found) {
+      return send_error(res, 404, "unknown_event", "no such event: " + event_id);
+    }
+    return send_store_unavailable(res, built.message());
   }
-  for (const auto& record : delta->device_certificates) {
-    auto parsed = parse_device_certificate(record.certificate_text);
-    if (parsed) package.device_certificates.push_back(std::move(parsed.value()));
-  }
-  package.generated_at = now_instant();
+  EventPackage& package = *built;
   res.set_header("X-Muster-Cursor", std::to_string(package.cursor));
   // httplib gzips (or brotli-compresses) application/json when the client accepts it.
   res.status = 200;
@@ -630,11 +660,26 @@ void HttpServer::Impl::handle_scans(const httplib::Request& req, httplib::Respon
                json{{"sequence", scan.sequence}});
   };
   for (const auto& scan : scans) {
+    if (auto problem = implausible_time(scan)) return reject(scan, "implausible_time", *problem);
+  }
+  for (const auto& scan : scans) {
     const bool event_level = scan.kind == ScanKind::checkin ||
                              scan.kind == ScanKind::registration || scan.kind == ScanKind::reprint;
     if (!(event_level && scan.session_id.empty()) && !sessions.contains(scan.session_id)) {
       return reject(scan, "wrong_event",
                     "session '" + scan.session_id + "' is not a session of event " + event->id);
+    }
+    if (scan.kind == ScanKind::correction) {
+      // Authority follows the fact: a correction names the staff member who made it (it is
+      // listed for review), and a door may void only a scan it recorded itself.
+      if (scan.staff_id.empty()) {
+        return reject(scan, "staff_missing", "a correction must name the staff member");
+      }
+      if (scan.correction == Correction::void_scan && scan.voids_device_id != device->id) {
+        return reject(scan, "foreign_scan",
+                      "a device may void only its own scans (this one names device '" +
+                          scan.voids_device_id + "')");
+      }
     }
     if (scan.badge_payload.empty()) {
       // Staff act without a badge (corrections, a check-in found by name, a walk-in); a survey
@@ -648,7 +693,16 @@ void HttpServer::Impl::handle_scans(const httplib::Request& req, httplib::Respon
       continue;
     }
     // Revocation is not checked here: the scan happened; a revoked badge is the kiosk's call.
-    auto badge = trust->verify(scan.badge_payload, scan.wall_time);
+    // A reprint revokes a badge League-wide, so it is held to more than a fact a door saw: its
+    // new badge must be signed by a certified desk key that is valid on the server's clock
+    // now (the scan's own time is the client's word), and (in the store) the old serial must
+    // be the same attendee's.
+    const bool reprint = scan.kind == ScanKind::reprint;
+    auto badge = trust->verify(scan.badge_payload, reprint ? now_instant() : scan.wall_time);
+    if (reprint && badge && badge->signer != BadgeSigner::device) {
+      return reject(scan, "not_a_desk",
+                    "a reprint must carry a badge signed by a certified registration desk");
+    }
     if (!badge) {
       return reject(scan, "bad_badge",
                     "badge signature does not verify (" + std::string(to_string(badge.code())) +
@@ -736,27 +790,49 @@ void HttpServer::Impl::handle_metrics(httplib::Response& res) {
 
 void HttpServer::Impl::install_routes() {
   auto& s = *server;
-  s.Post("/api/v1/devices", [this](const httplib::Request& req, httplib::Response& res) {
-    handle_provision(req, res);
-  });
+  // Every handler runs after its request was read in full: from here until the answer is
+  // written, the connection guard leaves the connection alone.
+  const auto guarded = [this](auto handler) {
+    return [this, handler](const httplib::Request& req, httplib::Response& res) {
+      if (guard) guard->handling(req.remote_addr, req.remote_port);
+      handler(req, res);
+    };
+  };
+  s.Post("/api/v1/devices", guarded([this](const httplib::Request& req, httplib::Response& res) {
+           handle_provision(req, res);
+         }));
   s.Get(R"(/api/v1/events/([^/]+)/package)",
-        [this](const httplib::Request& req, httplib::Response& res) { handle_package(req, res); });
+        guarded([this](const httplib::Request& req, httplib::Response& res) {
+          handle_package(req, res);
+        }));
   s.Get(R"(/api/v1/events/([^/]+)/scans)",
-        [this](const httplib::Request& req, httplib::Response& res) { handle_peer_scans(req, res); });
+        guarded([this](const httplib::Request& req, httplib::Response& res) {
+          handle_peer_scans(req, res);
+        }));
   s.Post(R"(/api/v1/devices/([^/]+)/scans)",
-         [this](const httplib::Request& req, httplib::Response& res) { handle_scans(req, res); });
+         guarded([this](const httplib::Request& req, httplib::Response& res) {
+           handle_scans(req, res);
+         }));
   s.Get(R"(/api/v1/officials/([^/]+)/transcript)",
-        [this](const httplib::Request& req, httplib::Response& res) {
+        guarded([this](const httplib::Request& req, httplib::Response& res) {
           handle_transcript(stores, options, req, res);
-        });
-  s.Get("/api/v1/time", [](const httplib::Request&, httplib::Response& res) {
-    send_json(res, 200, time_json(now_instant()));
+        }));
+  s.Get("/api/v1/time", guarded([](const httplib::Request&, httplib::Response& res) {
+          send_json(res, 200, time_json(now_instant()));
+        }));
+  s.Get("/healthz", guarded([this](const httplib::Request&, httplib::Response& res) {
+          handle_healthz(res);
+        }));
+  s.Get("/metrics", guarded([this](const httplib::Request&, httplib::Response& res) {
+          handle_metrics(res);
+        }));
+  install_console_routes(s, {options.database, tls, options.threads}); // /console
+  // The console's pages (web/) are read in full before routing too: the guard leaves them alone
+  // like the API's (a live page's stream must not count as a client still sending).
+  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
+    if (guard && req.path.rfind("/console", 0) == 0) guard->handling(req.remote_addr, req.remote_port);
+    return httplib::Server::HandlerResponse::Unhandled;
   });
-  s.Get("/healthz",
-        [this](const httplib::Request&, httplib::Response& res) { handle_healthz(res); });
-  s.Get("/metrics",
-        [this](const httplib::Request&, httplib::Response& res) { handle_metrics(res); });
-  install_console_routes(s, {options.database, tls, options.threads}); // /console (issue 17)
 
   // Runs for every status >= 400; fills the JSON error body when a handler did not.
   s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
@@ -792,7 +868,9 @@ void HttpServer::Impl::install_routes() {
   s.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     metrics.count_request(endpoint_label(req), res.status);
   });
+  // Runs after the answer was written: the connection's next request gets a fresh deadline.
   s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    if (guard) guard->answered(req.remote_addr, req.remote_port);
     if (options.log_requests) {
       // Path only (no query, no headers): nothing secret ends up in the log.
       std::cerr << req.remote_addr << ' ' << req.method << ' ' << req.path << ' ' << res.status
@@ -810,6 +888,7 @@ bool HttpServer::tls() const { return impl_->tls; }
 
 void HttpServer::stop() {
   if (impl_->stopped.exchange(true)) return;
+  if (impl_->guard) impl_->guard->stop();
   impl_->server->stop();
   if (impl_->listener.joinable()) impl_->listener.join();
 }
@@ -855,6 +934,10 @@ Result<std::unique_ptr<HttpServer>, HttpError> HttpServer::start(const HttpOptio
   }
   if (options.tls_cert.has_value() != options.tls_key.has_value()) {
     return fail(HttpError::invalid, "TLS needs both a certificate and a key");
+  }
+  if (options.request_read_timeout.count() < 1 || options.max_connections_per_address < 0) {
+    return fail(HttpError::invalid, "the request read timeout must be positive and the "
+                                    "per-address connection limit 0 (none) or more");
   }
   if (options.provision_attempts_per_window < 1 || options.provision_window.count() < 1) {
     return fail(HttpError::invalid, "the provisioning rate limit must allow at least one attempt");
@@ -911,6 +994,12 @@ Result<std::unique_ptr<HttpServer>, HttpError> HttpServer::start(const HttpOptio
     impl->port = options.port;
   }
   widen_listen_backlog(impl->port);
+  // httplib's own per-read timeouts bound a silent client; the guard bounds a slow one.
+  server.set_read_timeout(std::chrono::seconds(5));
+  server.set_write_timeout(std::chrono::seconds(30));
+  impl->guard = std::make_unique<ConnectionGuard>(impl->port, options.request_read_timeout,
+                                                  options.max_connections_per_address);
+  impl->guard->start();
   impl->listener = std::thread([&server] { server.listen_after_bind(); });
 
   // 0.11.4 has no wait_until_ready(): poll is_running(), bounded.

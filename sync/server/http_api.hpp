@@ -35,6 +35,13 @@ struct HttpOptions {
   // device instead). Reserved for admin endpoints: crypto_generichash hex of the admin token.
   std::string admin_token_hash;
   bool log_requests = true; // one line per request to stderr (method, path, status; no secrets)
+  // A connection must finish sending each request (headers and body) within this time of its
+  // arrival or of its previous answer, or it is closed (connection_guard.hpp: slow clients
+  // must not hold the worker threads).
+  std::chrono::milliseconds request_read_timeout{20'000};
+  // Connections of one client address still sending a request; more are closed. 0: no limit
+  // (behind a reverse proxy every client has the proxy's address: limit there instead).
+  int max_connections_per_address = 6;
 };
 
 enum class HttpError : std::uint8_t {

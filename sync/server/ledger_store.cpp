@@ -454,10 +454,35 @@ DbResult<Ok> LedgerStore::add_admin_token(std::string_view token_hash, std::stri
 }
 
 DbResult<bool> LedgerStore::has_admin_token(std::string_view token_hash) {
-  auto rows = db_->exec("SELECT 1 FROM admin_tokens WHERE token_hash = $1",
+  auto rows = db_->exec("SELECT 1 FROM admin_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
                         Params{std::string(token_hash)});
   if (!rows) return rows.error();
   return !rows->rows.empty();
+}
+
+DbResult<bool> LedgerStore::admin_token_revoked(std::string_view token_hash) {
+  auto rows =
+      db_->exec("SELECT 1 FROM admin_tokens WHERE token_hash = $1 AND revoked_at IS NOT NULL",
+                Params{std::string(token_hash)});
+  if (!rows) return rows.error();
+  return !rows->rows.empty();
+}
+
+DbResult<std::uint64_t> LedgerStore::revoke_admin_tokens(std::string_view token_hash,
+                                                         std::string_view label, Instant now) {
+  auto tx = begin(*db_);
+  if (!tx) return tx.error();
+  auto revoked =
+      token_hash.empty()
+          ? db_->exec("UPDATE admin_tokens SET revoked_at = $2 WHERE label = $1 AND "
+                      "revoked_at IS NULL",
+                      Params{std::string(label), to_ms(now)})
+          : db_->exec("UPDATE admin_tokens SET revoked_at = $2 WHERE token_hash = $1 AND "
+                      "revoked_at IS NULL",
+                      Params{std::string(token_hash), to_ms(now)});
+  if (!revoked) return revoked.error();
+  if (auto committed = tx->commit(); !committed) return committed.error();
+  return revoked->affected;
 }
 
 DbResult<std::unique_ptr<LedgerStore>> open_ledger_store(std::string_view database) {

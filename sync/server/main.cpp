@@ -11,6 +11,7 @@
 
 #include "sync/server/admin_commands.hpp"
 #include "sync/server/credit_cli.hpp"
+#include "sync/server/revoke_cli.hpp"
 #include "sync/server/walk_in_cli.hpp"
 #include "sync/server/web/user_cli.hpp"
 #include "sync/server/demo_seed.hpp"
@@ -50,10 +51,19 @@ bool parse_listen(const std::string& text, std::string& host, int& port) {
   return port <= 65535;
 }
 
+// Limits on slow clients (issue 15): the defaults of HttpOptions unless given.
+struct ServeLimits {
+  int request_timeout_seconds = 20;
+  int max_connections_per_address = 6;
+};
+
 int run_serve(const std::string& database, const std::string& listen, const std::string& cert,
-              const std::string& tls_key, const std::string& league_key) {
+              const std::string& tls_key, const std::string& league_key,
+              const ServeLimits& limits) {
   HttpOptions options;
   options.database = database;
+  options.request_read_timeout = std::chrono::seconds(limits.request_timeout_seconds);
+  options.max_connections_per_address = limits.max_connections_per_address;
   if (!parse_listen(listen, options.host, options.port)) {
     std::cerr << "error: --listen must be HOST:PORT, e.g. 127.0.0.1:8080 (got '" << listen
               << "')\n";
@@ -216,10 +226,23 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--listen", listen, "HOST:PORT to listen on")->default_str(listen);
   serve_cmd->add_option("--tls-cert", tls_cert, "TLS certificate (PEM); HTTPS with --tls-key");
   serve_cmd->add_option("--tls-key", tls_key, "TLS private key (PEM)");
+  ServeLimits limits;
+  serve_cmd
+      ->add_option("--request-timeout", limits.request_timeout_seconds,
+                   "seconds a connection has to send each request (headers and body)")
+      ->default_val(limits.request_timeout_seconds)
+      ->check(CLI::Range(1, 3600));
+  serve_cmd
+      ->add_option("--max-connections-per-address", limits.max_connections_per_address,
+                   "connections of one client address still sending a request (0: no limit, "
+                   "e.g. behind a reverse proxy)")
+      ->default_val(limits.max_connections_per_address)
+      ->check(CLI::Range(0, 100000));
 
   CreditCli credit_cli(app); // issue 6: close-event, transcript, credit-form, report, ...
   WalkInCli walk_in_cli(app); // walk-ins, confirm-walk-in
   UserCli user_cli(app);      // issue 17: the console's accounts
+  RevokeCli revoke_cli(app);  // issue 15: revoke-device, revoke-token, revoke-desk
 
   try {
     app.parse(argc, argv);
@@ -280,10 +303,11 @@ int main(int argc, char** argv) {
     if (*demo_cmd) {
       return run_demo({database, optional_path(league_key), out, optional_path(assets)}, o, e);
     }
-    if (*serve_cmd) return run_serve(database, listen, tls_cert, tls_key, league_key);
+    if (*serve_cmd) return run_serve(database, listen, tls_cert, tls_key, league_key, limits);
     if (auto code = credit_cli.run(o, e)) return *code;
     if (auto code = walk_in_cli.run(o, e)) return *code;
     if (auto code = user_cli.run(o, e)) return *code;
+    if (auto code = revoke_cli.run(o, e)) return *code;
   } catch (const std::exception& error) {
     std::cerr << "internal error: " << error.what() << '\n';
     return 1;

@@ -14,6 +14,7 @@
 
 #include "shared/badge.hpp"
 #include "shared/import.hpp"
+#include "shared/text.hpp"
 #include "shared/time.hpp"
 #include <nlohmann/json.hpp>
 
@@ -58,7 +59,7 @@ namespace {
 
 using Params = std::vector<SqlParam>;
 
-constexpr std::int64_t kSchemaVersion = 9; // 7: revocations (in flight)
+constexpr std::int64_t kSchemaVersion = 9;
 constexpr std::int64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
 
 // Migration 1. Times are BIGINT milliseconds since the Unix epoch (UTC); flags are 0/1 BIGINT;
@@ -205,6 +206,12 @@ CREATE TABLE console_audit (
 
 // Role facts before any dated import (an attendee imported before migration 6) hold from here.
 constexpr std::string_view kBeginningOfTime = "0001-01-01";
+
+// Migration 7 (issue 15: revocation): when an admin token was revoked, so a revoked token
+// answers 401 at once while an unknown one stays 403 (sync/PROTOCOL.md).
+constexpr std::string_view kSchemaV7 = R"sql(
+ALTER TABLE admin_tokens ADD COLUMN revoked_at BIGINT;
+)sql";
 
 // Migration 8 (issue 13: clocks that lie): each scan's boot id (hashed with it, muster-scan-v3)
 // and the devices' clock samples, from which scans are placed in true time at read time
@@ -487,6 +494,13 @@ public:
         return versioned.error();
       }
     }
+    if (found < 7) {
+      if (auto created = db_->exec_script(kSchemaV7); !created) return created.error();
+      if (auto versioned = db_->exec("INSERT INTO schema_version (version) VALUES (7)");
+          !versioned) {
+        return versioned.error();
+      }
+    }
     if (found < 8) {
       if (auto created = db_->exec_script(kSchemaV8); !created) return created.error();
       if (auto versioned = db_->exec("INSERT INTO schema_version (version) VALUES (8)");
@@ -526,6 +540,7 @@ public:
       if (auto created = db_->exec_script(kSchemaV4); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV5); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV6); !created) return created.error();
+      if (auto created = db_->exec_script(kSchemaV7); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV8); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV9); !created) return created.error();
       if (auto versioned =
@@ -625,12 +640,20 @@ public:
     std::map<std::string, Role, std::less<>> roles_before;
     for (const auto& [id, attendee] : existing)
       roles_before.emplace(id, attendee.role);
+    // A roster row never inherits a walk-in's state: an id a (pre-fix) walk-in took is made a
+    // plain roster attendee again, or its credit would stay provisional forever.
+    auto provisional_rows = db_->exec("SELECT id FROM attendees WHERE provisional = 1");
+    if (!provisional_rows) return provisional_rows.error();
+    std::set<std::string, std::less<>> provisional;
+    for (const auto& row : provisional_rows->rows)
+      provisional.insert(text(row[0]));
     ImportStats stats;
     std::vector<Attendee> fresh; // inserted in multi-row statements below: one round trip each
     std::map<std::string, std::size_t, std::less<>> fresh_index;
     for (const Attendee& a : attendees) {
       auto found = existing.find(a.id);
-      if (found != existing.end() && same_attendee(found->second, a)) {
+      if (found != existing.end() && same_attendee(found->second, a) &&
+          !provisional.contains(a.id)) {
         ++stats.unchanged;
         continue;
       }
@@ -651,7 +674,8 @@ public:
       }
       auto updated = db_->exec(
           "UPDATE attendees SET first_name = $2, last_name = $3, role = $4, municipality = $5, "
-          "email = $6, change = $7, municipality_id = $8 WHERE id = $1",
+          "email = $6, change = $7, municipality_id = $8, provisional = 0, same_as = '' "
+          "WHERE id = $1",
           Params{a.id, a.first_name, a.last_name, std::string(to_string(a.role)), a.municipality,
                  a.email, *stamp, a.municipality_id});
       if (!updated) return updated.error();
@@ -973,6 +997,19 @@ public:
     return current;
   }
 
+  DbResult<Ok> revoke_device(std::string_view device_id) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    auto tx = begin_write("muster:device:" + std::string(device_id));
+    if (!tx) return tx.error();
+    // No hash matches an empty one: the token stops working on the very next request, while
+    // the device's record and scans stay for the record.
+    auto updated = db_->exec("UPDATE devices SET token_hash = '' WHERE id = $1",
+                             Params{std::string(device_id)});
+    if (!updated) return updated.error();
+    if (updated->affected == 0) return unknown_device(device_id);
+    return tx->commit();
+  }
+
   DbResult<Ok> add_device_certificate(const DeviceCertificateRecord& record) override {
     if (auto ready = ensure_schema(); !ready) return ready.error();
     if (record.key_id.empty() || record.certificate_text.empty() || has_nul(record.key_id) ||
@@ -1102,7 +1139,8 @@ public:
       if (code->rows.empty()) return fail(DbError::not_found, "unknown provisioning code");
       if (code->rows[0][0])
         return fail(DbError::conflict, "this provisioning code was used already");
-      return fail(DbError::conflict, "this provisioning code has expired");
+      // Expired is as good as unknown to the person typing it: ask for a new one (404).
+      return fail(DbError::not_found, "this provisioning code has expired");
     }
     DeviceRecord device;
     device.id = std::string(device_id);
@@ -1614,9 +1652,13 @@ private:
   // provisional attendee from the scan's details, with a change stamp so the next package delta
   // takes it to every door. An existing attendee is never overwritten.
   DbResult<Ok> apply_registration(Transaction& tx, const Scan& scan) {
-    if (!is_valid_badge_id(scan.attendee_id)) {
+    // A device names only its own walk-ins: an id of the roster, or one the roster may take
+    // later, would let a walk-in's provisional state shadow a real attendee's credit.
+    if (!is_valid_badge_id(scan.attendee_id) ||
+        !is_walk_in_id_of(scan.attendee_id, scan.device_id)) {
       return fail(DbError::invalid, "registration scan " + std::to_string(scan.sequence) +
-                                        " names an invalid attendee id");
+                                        " names an invalid attendee id (a walk-in's id is "
+                                        "WALKIN-" + scan.device_id + "-<n>)");
     }
     auto existing =
         db_->exec("SELECT 1 FROM attendees WHERE id = $1", Params{scan.attendee_id});
@@ -1631,6 +1673,14 @@ private:
       std::erase(value, '\0');
       return value;
     };
+    for (const char* name : {"first_name", "last_name", "municipality"}) {
+      if (!is_valid_walk_in_field(field(name))) {
+        return fail(DbError::invalid, "registration scan " + std::to_string(scan.sequence) +
+                                          ": the walk-in's " + name + " is longer than " +
+                                          std::to_string(kMaxWalkInField) +
+                                          " bytes or holds control characters");
+      }
+    }
     const auto role = parse_role(field("role")).value_or(Role::guest);
     auto stamp = bump(tx);
     if (!stamp) return stamp.error();
@@ -1691,15 +1741,16 @@ private:
       return inserted.error();
     }
     if (!old_serial.empty()) {
-      // An old serial the server never issued (printed elsewhere) is still revoked everywhere.
-      if (auto inserted = db_->exec(
-              "INSERT INTO badges (serial, attendee_id, event_id, key_id, payload, issued_at, "
-              "revoked_at, change) VALUES ($1, $2, $3, '', '', $4, $4, $5) "
-              "ON CONFLICT (serial) DO NOTHING",
-              Params{old_serial, scan.attendee_id, std::string(event_id), to_ms(revoked_at),
-                     *stamp});
-          !inserted) {
-        return inserted.error();
+      // Authority follows the fact: a reprint may revoke only a badge of the attendee it
+      // reprinted for. A serial the server never issued is refused as well: it may be another
+      // attendee's badge the server has not heard of yet.
+      auto owner = db_->exec("SELECT attendee_id FROM badges WHERE serial = $1",
+                             Params{old_serial});
+      if (!owner) return owner.error();
+      if (owner->rows.empty() || text(owner->rows[0][0]) != scan.attendee_id) {
+        return fail(DbError::invalid, "reprint scan " + std::to_string(scan.sequence) +
+                                          " names an old serial that is not a badge of " +
+                                          scan.attendee_id);
       }
       if (auto revoked = db_->exec("UPDATE badges SET revoked_at = $2, change = $3 "
                                    "WHERE serial = $1 AND revoked_at IS NULL",

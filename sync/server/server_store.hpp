@@ -209,7 +209,7 @@ class ServerStore {
                                                std::uint64_t cursor) = 0;
 
   // One-time provisioning codes are stored hashed; redeeming is atomic: exactly one caller wins,
-  // a used, expired or unknown code gives conflict / not_found.
+  // a used code gives conflict; an expired or unknown one not_found.
   virtual DbResult<Ok> add_provisioning_code(std::string_view code_hash, std::string_view event_id,
                                              std::string_view device_name, Instant expires_at) = 0;
   virtual DbResult<DeviceRecord> redeem_provisioning_code(std::string_view code_hash,
@@ -219,6 +219,9 @@ class ServerStore {
   virtual DbResult<DeviceRecord> device(std::string_view device_id) = 0;
   virtual DbResult<std::vector<DeviceRecord>> devices() = 0;
   virtual DbResult<Ok> touch_device(std::string_view device_id, Instant seen_at) = 0;
+  // Erases the device's token hash: its token is refused (401) from the next request on; the
+  // device and its scans stay. not_found for an unknown device.
+  virtual DbResult<Ok> revoke_device(std::string_view device_id) = 0;
 
   // Stores a batch of one device's scans in one transaction, exactly once per (device, sequence):
   // scans at or below the stored chain head must equal what is stored (duplicates are counted,

@@ -56,8 +56,11 @@ public:
 };
 
 // Opens (creating when missing) a SQLite file: WAL, synchronous=FULL, foreign keys, a busy
-// timeout, and integrity_check before anything else.
+// timeout, and integrity_check before anything else, once per file and process.
 DbResult<std::unique_ptr<SqlConnection>> open_sqlite_connection(const std::string& path);
+// How many integrity checks this process ran (tests: per request would let any caller make the
+// server read the whole database).
+std::uint64_t sqlite_integrity_checks_run();
 // Connects with a libpq URL ("postgresql://user@host:port/db").
 DbResult<std::unique_ptr<SqlConnection>> open_pg_connection(const std::string& url);
 

@@ -1,12 +1,14 @@
 // SqlConnection on SQLite: the server's default database, one file, no setup.
 #include <sqlite3.h>
 
+#include <atomic>
 #include <chrono>
 #include <climits>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -215,7 +217,14 @@ private:
   std::unique_lock<std::timed_mutex> writing_;  // held from begin_write to COMMIT/ROLLBACK
 };
 
+DbResult<std::unique_ptr<SqlConnection>> finish_open(std::unique_ptr<SqliteConnection> connection,
+                                                     const std::string& path);
+
+std::atomic<std::uint64_t> integrity_checks{0};
+
 } // namespace
+
+std::uint64_t sqlite_integrity_checks_run() { return integrity_checks.load(); }
 
 DbResult<std::unique_ptr<SqlConnection>> open_sqlite_connection(const std::string& path) {
   auto opened = sqlite::open_connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -228,7 +237,17 @@ DbResult<std::unique_ptr<SqlConnection>> open_sqlite_connection(const std::strin
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
   auto connection = std::make_unique<SqliteConnection>(std::move(*opened), path);
 
-  // A damaged file is refused before anything is written to it.
+  // A damaged file is refused before anything is written to it. Once per file and process:
+  // the check reads the whole database, and the server opens connections per request (a
+  // pool, the ledger), where a full scan each time would let any caller load the disk.
+  static std::mutex checked_guard;
+  static std::set<std::string, std::less<>> checked;
+  const std::string key = lock_key(path);
+  {
+    const std::lock_guard lock(checked_guard);
+    if (checked.contains(key)) return finish_open(std::move(connection), path);
+  }
+  integrity_checks.fetch_add(1);
   auto check = connection->exec("PRAGMA integrity_check(10)");
   if (!check) {
     return fail(DbError::cannot_open,
@@ -243,6 +262,18 @@ DbResult<std::unique_ptr<SqlConnection>> open_sqlite_connection(const std::strin
   if (!problems.empty()) {
     return fail(DbError::cannot_open, path + " is damaged (integrity_check: " + problems + ")");
   }
+  auto opened_connection = finish_open(std::move(connection), path);
+  if (opened_connection) {
+    const std::lock_guard lock(checked_guard);
+    checked.insert(key);
+  }
+  return opened_connection;
+}
+
+namespace {
+// WAL and durability settings, on every connection.
+DbResult<std::unique_ptr<SqlConnection>> finish_open(std::unique_ptr<SqliteConnection> connection,
+                                                     const std::string& path) {
   auto mode = connection->exec("PRAGMA journal_mode = WAL");
   if (!mode) return fail(DbError::cannot_open, mode.message());
   if (mode->rows.empty() || !mode->rows[0][0] || *mode->rows[0][0] != "wal") {
@@ -255,5 +286,7 @@ DbResult<std::unique_ptr<SqlConnection>> open_sqlite_connection(const std::strin
   }
   return std::unique_ptr<SqlConnection>(std::move(connection));
 }
+
+} // namespace
 
 } // namespace muster::server

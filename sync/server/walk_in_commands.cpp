@@ -1,5 +1,6 @@
 #include "sync/server/walk_in_commands.hpp"
 
+#include "shared/text.hpp"
 #include "shared/time.hpp"
 #include "sync/server/admin_commands.hpp"
 
@@ -7,13 +8,14 @@ namespace muster::server {
 
 namespace {
 
-// Tabs and line breaks inside a field would break the one-line-per-walk-in listing.
+// Tabs and line breaks inside a field would break the one-line-per-walk-in listing; any other
+// control character (an escape sequence a kiosk user typed) must not reach the terminal.
 std::string cell(std::string_view text) {
   std::string out(text);
   for (char& c : out) {
     if (c == '\t' || c == '\n' || c == '\r') c = ' ';
   }
-  return out;
+  return printable(out);
 }
 
 std::string status(const WalkInRecord& w) {
@@ -77,8 +79,9 @@ int run_confirm_walk_in(const ConfirmWalkInOptions& options, std::ostream& out,
     return 1;
   }
   const auto& a = confirmed->attendee;
-  out << "Confirmed walk-in " << a.id << " (" << a.first_name << ' ' << a.last_name << ", "
-      << to_string(a.role) << (a.municipality.empty() ? "" : ", " + a.municipality) << ")";
+  out << "Confirmed walk-in " << printable(a.id) << " (" << printable(a.first_name) << ' '
+      << printable(a.last_name) << ", " << to_string(a.role)
+      << (a.municipality.empty() ? "" : ", " + printable(a.municipality)) << ")";
   if (!confirmed->same_as.empty()) {
     out << " as the same person as " << confirmed->same_as
         << ": the walk-in's scans count for " << confirmed->same_as << " in credits";

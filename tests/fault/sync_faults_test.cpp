@@ -284,6 +284,13 @@ TEST(SyncUrl, HttpsAlwaysPlainHttpOnlyToLoopbackOrWhenAllowed) {
   EXPECT_TRUE(sync::check_server_url("http://127.0.0.1:8080", false).ok());
   EXPECT_TRUE(sync::check_server_url("http://localhost:8080/", false).ok());
   EXPECT_TRUE(sync::check_server_url("http://[::1]:8080", false).ok());
+  EXPECT_TRUE(sync::check_server_url("http://127.8.9.10:8080", false).ok());
+  // A host name that merely starts with "127." is anyone's (issue 15).
+  for (const char* url : {"http://127.attacker.invalid/", "http://127.0.0.1.nip.example:8080",
+                          "http://127.0.0.1x/"}) {
+    EXPECT_EQ(sync::check_server_url(url, false).code(), sync::TransportError::insecure_url)
+        << url;
+  }
   const auto refused = sync::check_server_url("http://192.0.2.7:8080", false);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.code(), sync::TransportError::insecure_url);
@@ -323,6 +330,31 @@ TEST(Fault, EngineStopsAtOnceEvenDuringAStalledRequest) {
   engine.stop(); // the window closing must not wait for the network (curl polls ~1/s)
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
   EXPECT_FALSE(engine.state().running);
+}
+
+// Issue 15: the sync thread had no top-level catch; an exception (a bug) there ended the kiosk.
+TEST(Fault, AnExceptionInTheSyncThreadIsRecordedAndTheEngineGoesOn) {
+  using namespace std::chrono_literals;
+  TempDir dir;
+  std::atomic<int> calls{0};
+  sync::SyncEngineOptions options;
+  options.store_path = dir / "kiosk.db";
+  options.idle_interval = 50ms;
+  options.backoff_initial = 10ms;
+  options.backoff_cap = 100ms;
+  options.probe_interval = 10ms;
+  options.on_change = [&calls] {
+    if (++calls == 1) throw std::runtime_error("a bug in the UI wake-up");
+  };
+  sync::SyncEngine engine(options);
+  engine.start();
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (calls < 3 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_GE(calls.load(), 3) << "the engine stopped after the exception";
+  const auto state = engine.state();
+  EXPECT_TRUE(state.running);
+  engine.stop();
 }
 
 } // namespace

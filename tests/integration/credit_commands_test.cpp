@@ -30,6 +30,7 @@
 #include "sync/server/http_api.hpp"
 #include "sync/server/ledger_store.hpp"
 #include "sync/server/server_store.hpp"
+#include "sync/server/sql_connection.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace muster {
@@ -790,6 +791,31 @@ TEST_F(CreditCommands, ApiTranscriptNeedsAnAdminToken) {
   (*started)->stop();
 }
 
+// Issue 15: each transcript request opened two connections, each reading the whole database
+// for integrity_check, before it checked who asked. The check runs once, at the server's start.
+TEST_F(CreditCommands, ApiTranscriptRequestsRunNoIntegrityCheck) {
+  prepare_with_scans();
+  const Outcome token_run = run({"admin-token", "--db", db_, "--label", "test"});
+  ASSERT_EQ(token_run.code, 0) << token_run.err;
+  const std::string token = lines_of(token_run.out).back();
+  server::HttpOptions options;
+  options.database = db_;
+  options.port = 0;
+  options.log_requests = false;
+  auto started = server::HttpServer::start(options);
+  ASSERT_TRUE(started.ok()) << started.message();
+  const auto at_start = server::sqlite_integrity_checks_run();
+  httplib::Client client("127.0.0.1", (*started)->port());
+  const std::string path = "/api/v1/officials/RB-0001/transcript?as_of=2026-12-31";
+  for (const std::string& bearer : {std::string("muster-admin.nobody"), token, token}) {
+    auto answer = client.Get(path.c_str(), {{"Authorization", "Bearer " + bearer}});
+    ASSERT_TRUE(answer);
+    EXPECT_NE(answer->status, 500);
+  }
+  EXPECT_EQ(server::sqlite_integrity_checks_run(), at_start);
+  (*started)->stop();
+}
+
 // ---- issue 12: program rules usable end to end ----
 
 TEST_F(CreditCommands, ImportEventWarnsWhenACoreCodeIsNotInTheProgram) {
@@ -1179,7 +1205,7 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int(statement, 0), 9);
-  EXPECT_EQ(sqlite3_column_int(statement, 1), 8); // rows for 1 to 6, 8 and 9 (7 in flight)
+  EXPECT_EQ(sqlite3_column_int(statement, 1), 9); // rows for 1 to 9
   sqlite3_finalize(statement);
   sqlite3_close(db);
   auto count = store()->scan_count();

@@ -1,7 +1,11 @@
 // muster-server's HTTP API against a real server on 127.0.0.1 (port 0) with a real store:
 // a SQLite file in a TempDir, and PostgreSQL when the fixture's MUSTER_TEST_PG_URL_FILE is set
 // (otherwise the PostgreSQL instances are SKIPPED, and say so).
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <httplib.h>
 #include <libpq-fe.h>
 #include <sodium.h>
@@ -12,6 +16,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
@@ -1148,6 +1154,343 @@ TEST_P(HttpApiTest, ScansSurveyOutsideAnySessionOrWithBadDetailsIsRefused) {
   auto stored = store_->scans_for_event("E1");
   ASSERT_TRUE(stored.ok());
   EXPECT_TRUE(stored->empty());
+}
+
+// ---- Issue 15: authority follows the fact ---------------------------------------------------
+
+// A scan of `kind` by `device` continuing `scans` (sealed onto the last one's hash).
+Scan& append_scan(std::vector<Scan>& scans, const std::string& device, ScanKind kind) {
+  Scan s;
+  s.device_id = device;
+  s.sequence = scans.size() + 1;
+  s.attendee_id = "A1";
+  s.kind = kind;
+  s.wall_time = now_ms() - 10min;
+  s.monotonic_ms = static_cast<std::int64_t>(s.sequence) * 1000;
+  s.staff_id = "STAFF1";
+  s.reason = "test";
+  scans.push_back(std::move(s));
+  return scans.back();
+}
+
+void reseal(std::vector<Scan>& scans) {
+  Digest previous = kZeroDigest;
+  for (auto& s : scans) {
+    seal(s, previous);
+    previous = s.hash;
+  }
+}
+
+TEST_P(HttpApiTest, AReprintFromAPlainDoorCannotRevokeAnotherAttendeesBadge) {
+  const Device door = provision();
+  auto scans = chain(door.id, 1);
+  // The door's own attendee's League badge, naming another attendee's serial as the old one.
+  Scan& reprint = append_scan(scans, door.id, ScanKind::reprint);
+  reprint.badge_serial = "SER-A1";
+  reprint.badge_payload = payloads_.at("A1");
+  reprint.details = R"({"old_serial":"SER-A2"})";
+  reseal(scans);
+  auto res = push(door, scans);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 422) << res->body;
+  EXPECT_EQ(error_code(res), "not_a_desk");
+  auto victim = store_->badge("SER-A2");
+  ASSERT_TRUE(victim.ok());
+  EXPECT_FALSE(victim->revoked_at.has_value());
+  auto package_answer = package(door);
+  ASSERT_TRUE(package_answer);
+  EXPECT_EQ(package_answer->body.find("SER-A2"), std::string::npos);
+}
+
+class DeskReprint : public HttpApiTest {
+protected:
+  // A desk key the League certified until `not_after`.
+  void certify(std::optional<Instant> not_after) {
+    auto key = SigningKey::generate("DESK1");
+    ASSERT_TRUE(key.ok());
+    desk_key_.emplace(std::move(key.value()));
+    auto certificate =
+        certify_device(kLeague, desk_key_->public_key(), not_after, *league_key_);
+    ASSERT_TRUE(certificate.ok()) << certificate.message();
+    ASSERT_TRUE(store_
+                    ->add_device_certificate(
+                        {"DESK1", "Registration desk", to_text(*certificate), now_ms()})
+                    .ok());
+  }
+
+  std::vector<Scan> reprint(const std::string& device, std::string attendee,
+                            std::string old_serial, Instant at) {
+    std::vector<Scan> scans;
+    Scan& s = append_scan(scans, device, ScanKind::reprint);
+    s.attendee_id = attendee;
+    s.badge_serial = "NEW-" + attendee;
+    s.badge_payload = sign_badge({std::string(kLeague), attendee, s.badge_serial}, *desk_key_).value();
+    s.details = json{{"old_serial", old_serial}}.dump();
+    s.wall_time = at;
+    reseal(scans);
+    return scans;
+  }
+
+  std::optional<SigningKey> desk_key_;
+};
+
+TEST_P(DeskReprint, RevokesOnlyAnOldSerialOfTheSameAttendee) {
+  certify(std::nullopt);
+  const Device desk = provision();
+  auto res = push(desk, reprint(desk.id, "A1", "SER-A2", now_ms() - 1min));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 422) << res->body;
+  EXPECT_EQ(error_code(res), "invalid_scan");
+  EXPECT_FALSE(store_->badge("SER-A2")->revoked_at.has_value());
+  // A serial the server never issued may be another attendee's: refused too.
+  res = push(desk, reprint(desk.id, "A1", "NEVER-ISSUED", now_ms() - 1min));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 422) << res->body;
+  EXPECT_FALSE(store_->badge("NEVER-ISSUED").ok());
+
+  res = push(desk, reprint(desk.id, "A1", "SER-A1", now_ms() - 1min));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_TRUE(store_->badge("SER-A1")->revoked_at.has_value());
+  EXPECT_FALSE(store_->badge("SER-A2")->revoked_at.has_value());
+}
+
+TEST_P(DeskReprint, CertificateExpiryIsCheckedOnTheServersClock) {
+  certify(now_ms() - 1h);
+  const Device desk = provision();
+  // The scan claims a time before the certificate expired; the server's clock says otherwise.
+  auto res = push(desk, reprint(desk.id, "A1", "SER-A1", now_ms() - 2h));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 422) << res->body;
+  EXPECT_EQ(error_code(res), "bad_badge");
+  EXPECT_FALSE(store_->badge("SER-A1")->revoked_at.has_value());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DeskReprint, ::testing::Values("sqlite", "postgresql"),
+                         backend_name);
+
+TEST_P(HttpApiTest, ADoorVoidsOnlyItsOwnScans) {
+  const Device a = provision(kCode);
+  const Device b = provision(kCode2);
+  ASSERT_EQ(push(a, chain(a.id, 1))->status, 200);
+  auto scans = chain(b.id, 1);
+  Scan& voiding = append_scan(scans, b.id, ScanKind::correction);
+  voiding.session_id = "S1";
+  voiding.correction = Correction::void_scan;
+  voiding.voids_device_id = a.id;
+  voiding.voids_sequence = 1;
+  reseal(scans);
+  auto res = push(b, scans);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 422) << res->body;
+  EXPECT_EQ(error_code(res), "foreign_scan");
+
+  scans[1].voids_device_id = b.id;
+  reseal(scans);
+  res = push(b, scans);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+}
+
+TEST_P(HttpApiTest, ACorrectionMustNameTheStaffMember) {
+  const Device d = provision();
+  auto scans = chain(d.id, 1);
+  Scan& correction = append_scan(scans, d.id, ScanKind::correction);
+  correction.session_id = "S1";
+  correction.correction = Correction::leave;
+  correction.effective_time = correction.wall_time;
+  correction.staff_id.clear();
+  reseal(scans);
+  auto res = push(d, scans);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 422) << res->body;
+  EXPECT_EQ(error_code(res), "staff_missing");
+}
+
+TEST_P(HttpApiTest, AWalkInIdIsTheDevicesOwnAndItsDetailsArePrintable) {
+  const Device d = provision();
+  const auto registration = [&](std::string id, std::string first_name) {
+    std::vector<Scan> scans;
+    Scan& s = append_scan(scans, d.id, ScanKind::registration);
+    s.attendee_id = std::move(id);
+    s.details = json{{"first_name", first_name}, {"last_name", "Ruiz"}, {"role", "mayor"},
+                     {"municipality", "Elm Creek"}}
+                    .dump();
+    reseal(scans);
+    return push(d, scans);
+  };
+  // A future roster id, another device's walk-in id, a malformed number: refused.
+  const std::vector<std::string> refused = {"A-2001", "WALKIN-dev-0000000000000000-1",
+                                            "WALKIN-" + d.id + "-01", "WALKIN-" + d.id + "-x"};
+  for (const std::string& id : refused) {
+    auto res = registration(id, "Ana");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 422) << id << ": " << res->body;
+    EXPECT_EQ(error_code(res), "invalid_scan") << id;
+  }
+  const std::vector<std::string> names = {"Ana\x1b]0;owned\x07", std::string(81, 'a')};
+  for (const std::string& name : names) {
+    auto res = registration("WALKIN-" + d.id + "-1", name);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 422) << res->body;
+  }
+  auto res = registration("WALKIN-" + d.id + "-1", "Ana");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  auto walk_ins = store_->walk_ins("", false);
+  ASSERT_TRUE(walk_ins.ok());
+  ASSERT_EQ(walk_ins->size(), 1U);
+
+  // The roster later lists that id: the roster's attendee does not inherit the walk-in's state.
+  const std::vector<Attendee> roster = {
+      attendee("WALKIN-" + d.id + "-1", "Ana", "Ruiz", Role::mayor)};
+  ASSERT_TRUE(store_->upsert_roster(roster).ok());
+  walk_ins = store_->walk_ins("", false);
+  ASSERT_TRUE(walk_ins.ok());
+  EXPECT_TRUE(walk_ins->empty());
+}
+
+// Issue 15: 16 connections trickling one header line every 2 s held all 8 workers, and nobody
+// else was answered. Now a connection must send its request within the read timeout, and one
+// address holds at most a few connections that are still sending.
+TEST_P(HttpApiTest, SlowHeaderClientsDoNotStopTheServer) {
+  options_.request_read_timeout = 3s;
+  options_.max_connections_per_address = 4;
+  start_server();
+  const int port = server_->port();
+  std::atomic<bool> stop{false};
+  std::atomic<int> cut{0};
+  std::vector<std::thread> attackers;
+  struct JoinAll {
+    std::atomic<bool>& stop;
+    std::vector<std::thread>& threads;
+    ~JoinAll() {
+      stop = true;
+      for (auto& t : threads)
+        if (t.joinable()) t.join();
+    }
+  } join_all{stop, attackers};
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 16; ++i) {
+    attackers.emplace_back([&] {
+      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      if (fd < 0) return;
+      sockaddr_in from{};
+      from.sin_family = AF_INET;
+      ::inet_pton(AF_INET, "127.0.0.2", &from.sin_addr);  // another client than the test's
+      sockaddr_in to{};
+      to.sin_family = AF_INET;
+      to.sin_port = htons(static_cast<std::uint16_t>(port));
+      ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+      if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
+          ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+        ::close(fd);
+        return;
+      }
+      const std::string first = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+      (void)::send(fd, first.data(), first.size(), MSG_NOSIGNAL);
+      for (int line = 0; line < 6 && !stop; ++line) {
+        for (int step = 0; step < 20 && !stop; ++step) {
+          std::this_thread::sleep_for(100ms);
+          char byte = 0;
+          if (::recv(fd, &byte, 1, MSG_DONTWAIT) == 0) {  // the server closed it
+            ++cut;
+            ::close(fd);
+            return;
+          }
+        }
+        const std::string header = "X-Slow-" + std::to_string(line) + ": 1\r\n";
+        (void)::send(fd, header.data(), header.size(), MSG_NOSIGNAL);
+      }
+      ::close(fd);
+    });
+  }
+  std::this_thread::sleep_for(500ms);  // the attack is on: every connection is open
+  for (int i = 0; i < 5; ++i) {
+    const auto asked = std::chrono::steady_clock::now();
+    httplib::Client cli("127.0.0.1", port);
+    cli.set_connection_timeout(5);
+    cli.set_read_timeout(5);
+    auto res = cli.Get("/api/v1/time");
+    ASSERT_TRUE(res) << "request " << i << " not answered under the attack";
+    EXPECT_EQ(res->status, 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - asked, 3s) << "request " << i;
+  }
+  // Every slow connection is closed: most at once (per-address limit), the rest at the deadline.
+  while (cut < 16 && std::chrono::steady_clock::now() - started < 8s) {
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(cut.load(), 16);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 8s);
+}
+
+TEST_P(HttpApiTest, ProvisionExpiredCodeIs404InvalidCode) {
+  auto added = store_->add_provisioning_code(hash_secret("OLD-CODE"), "E1", "Door X", now_ms() - 1min);
+  ASSERT_TRUE(added.ok()) << added.message();
+  auto res = client().Post("/api/v1/devices", json{{"code", "OLD-CODE"}}.dump(), "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404) << res->body;
+  EXPECT_EQ(error_code(res), "invalid_code");
+}
+
+TEST_P(HttpApiTest, ScansWithImplausibleTimesAre422) {
+  const Device d = provision();
+  static constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  static constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+  const std::vector<std::function<void(Scan&)>> breaks = {
+      [](Scan& s) { s.wall_time = Instant{std::chrono::milliseconds{kMax}}; },
+      [](Scan& s) { s.wall_time = Instant{std::chrono::milliseconds{kMin}}; },
+      [](Scan& s) { s.clock_offset_ms = kMax; },
+      [](Scan& s) { s.clock_offset_ms = kMin; },
+      [](Scan& s) { s.monotonic_ms = kMin; },
+      [](Scan& s) { s.effective_time = Instant{std::chrono::milliseconds{kMax}}; },
+  };
+  for (std::size_t i = 0; i < breaks.size(); ++i) {
+    auto scans = chain(d.id, 1);
+    breaks[i](scans[0]);
+    seal(scans[0], kZeroDigest);
+    auto res = push(d, scans);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 422) << i << ": " << res->body;
+    EXPECT_EQ(error_code(res), "implausible_time") << i;
+  }
+  auto stored = store_->scans_for_event("E1");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_TRUE(stored->empty());
+  EXPECT_EQ(push(d, chain(d.id, 1))->status, 200);
+}
+
+// The wire contract names the correction values the server takes (issue 15: it said
+// "void_scan" where the server takes "void").
+TEST(Protocol, CorrectionValuesInTheDocumentAreTheServers) {
+  const std::string doc = test::read_file(std::filesystem::path(MUSTER_SOURCE_DIR) / "sync/PROTOCOL.md");
+  const auto row = doc.find("| `correction` |");
+  ASSERT_NE(row, std::string::npos);
+  const std::string line = doc.substr(row, doc.find('\n', row) - row);
+  // | `correction` | <values> | required | notes |: the third cell.
+  const auto second_bar = line.find('|', 1);
+  const auto third_bar = line.find('|', second_bar + 1);
+  const std::string values = line.substr(second_bar + 1, third_bar - second_bar - 1);
+  int count = 0;
+  for (auto open = values.find("`\""); open != std::string::npos; open = values.find("`\"", open + 1)) {
+    const auto close = values.find("\"`", open + 2);
+    const std::string value = values.substr(open + 2, close - open - 2);
+    EXPECT_TRUE(parse_correction(value).has_value()) << value;
+    ++count;
+  }
+  EXPECT_EQ(count, 4);
+}
+
+// Issue 15: the HTTP package left out a certificate it could not read (a kiosk then trusted
+// less than the League did, silently) while `muster-server package` refused; one builder now.
+TEST_P(HttpApiTest, PackageWithAnUnreadableCertificateIsAnErrorNotASilentGap) {
+  ASSERT_TRUE(store_->add_device_certificate({"DESK-X", "Desk", "MUC1.not-a-certificate", now_ms()})
+                  .ok());
+  const Device d = provision();
+  auto res = package(d);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 500) << res->body.substr(0, 200);
+  EXPECT_EQ(error_code(res), "package_unavailable");
 }
 
 TEST(HttpJson, ScanRoundTripsThroughTheWireForm) {

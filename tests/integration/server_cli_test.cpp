@@ -1,6 +1,7 @@
 // muster-server's admin commands, run as the real program (a subprocess) on SQLite files in a
 // temporary directory; one test also on PostgreSQL when the CTest fixture provides a cluster.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <libpq-fe.h>
 #include <nlohmann/json.hpp>
 #include <sodium.h>
@@ -160,7 +161,8 @@ TEST_F(ServerCli, HelpNamesEveryCommand) {
   const Outcome help = run({"--help"});
   EXPECT_EQ(help.code, 0);
   for (const char* name : {"init", "import-roster", "import-event", "issue-badges", "revoke",
-                           "package", "provision", "credits", "demo", "serve"}) {
+                           "package", "provision", "credits", "demo", "serve", "revoke-device",
+                           "revoke-token", "revoke-desk"}) {
     EXPECT_NE(help.out.find(name), std::string::npos) << name;
   }
   const Outcome sub = run({"issue-badges", "--help"});
@@ -429,6 +431,102 @@ TEST_F(ServerCli, ProvisionPrintsAOneTimeCodeOnTheLastLine) {
   EXPECT_EQ(run({"provision", "--db", db_, "--event", "nope", "--name", "X"}).code, 1);
 }
 
+// ---- revocation (issue 15) ----
+
+TEST_F(ServerCli, RevokedDeviceAndAdminTokensAre401OnTheNextRequest) {
+  prepare();
+  server::HttpOptions options;
+  options.database = db_;
+  options.port = 0;
+  options.log_requests = false;
+  auto started = server::HttpServer::start(options);
+  ASSERT_TRUE(started.ok()) << started.message();
+  httplib::Client http("127.0.0.1", (*started)->port());
+  const auto bearer = [](const std::string& token) {
+    return httplib::Headers{{"Authorization", "Bearer " + token}};
+  };
+
+  const Outcome provision = run({"provision", "--db", db_, "--event", kEvent, "--name", "Door A"});
+  ASSERT_EQ(provision.code, 0) << provision.err;
+  auto answer = http.Post("/api/v1/devices", json{{"code", lines_of(provision.out).back()}}.dump(),
+                          "application/json");
+  ASSERT_TRUE(answer);
+  ASSERT_EQ(answer->status, 201) << answer->body;
+  const json device = json::parse(answer->body);
+  const std::string token = device["token"];
+  const std::string peers = std::string("/api/v1/events/") + kEvent + "/scans";
+  answer = http.Get(peers, bearer(token));
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 200) << answer->body;
+
+  EXPECT_EQ(run({"revoke-device", "--db", db_, "--device", "dev-unknown"}).code, 1);
+  const Outcome revoked = run({"revoke-device", "--db", db_, "--device", device["device_id"]});
+  ASSERT_EQ(revoked.code, 0) << revoked.err;
+  answer = http.Get(peers, bearer(token));
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 401) << answer->body;
+
+  // Admin tokens: by the token itself, and by label.
+  const auto admin_token = [&](const std::string& label) {
+    const Outcome made = run({"admin-token", "--db", db_, "--label", label});
+    EXPECT_EQ(made.code, 0) << made.err;
+    return lines_of(made.out).back();
+  };
+  const std::string first = admin_token("ops");
+  const std::string second = admin_token("auditor");
+  const std::string transcript = "/api/v1/officials/RB-0001/transcript";
+  for (const std::string& t : {first, second}) {
+    answer = http.Get(transcript, bearer(t));
+    ASSERT_TRUE(answer);
+    EXPECT_NE(answer->status, 401) << answer->body;
+    EXPECT_NE(answer->status, 403) << answer->body;
+  }
+  EXPECT_EQ(run({"revoke-token", "--db", db_}).code, 2);  // --token or --label
+  ASSERT_EQ(run({"revoke-token", "--db", db_, "--token", first}).code, 0);
+  ASSERT_EQ(run({"revoke-token", "--db", db_, "--label", "auditor"}).code, 0);
+  EXPECT_EQ(run({"revoke-token", "--db", db_, "--label", "auditor"}).code, 1);  // none left
+  for (const std::string& t : {first, second}) {
+    answer = http.Get(transcript, bearer(t));
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(answer->status, 401) << answer->body;
+  }
+  // An admin token never issued is still "not an admin token".
+  answer = http.Get(transcript, bearer("muster-admin." + std::string(64, 'a')));
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 403);
+}
+
+TEST_F(ServerCli, RevokedDeskCertificateExpiresNow) {
+  prepare();
+  auto desk = SigningKey::generate("DESK-1");
+  ASSERT_TRUE(desk.ok());
+  const Outcome certified = run({"certify-desk", "--db", db_, "--public-key",
+                                 to_text(desk->public_key()), "--name", "Registration desk"});
+  ASSERT_EQ(certified.code, 0) << certified.err;
+  EXPECT_EQ(run({"revoke-desk", "--db", db_, "--key-id", "DESK-2"}).code, 1);
+  const Outcome revoked = run({"revoke-desk", "--db", db_, "--key-id", "DESK-1"});
+  ASSERT_EQ(revoked.code, 0) << revoked.err;
+  auto records = store()->device_certificates();
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->size(), 1u);
+  auto certificate = parse_device_certificate((*records)[0].certificate_text);
+  ASSERT_TRUE(certificate.ok());
+  ASSERT_TRUE(certificate->not_after.has_value());
+  EXPECT_LE(*certificate->not_after, std::chrono::system_clock::now());
+  // Its badges no longer verify now, so the server refuses its reprints (http_api_test
+  // DeskReprint covers the ingest side of an expired certificate).
+  auto trust = TrustStore::for_league(store()->league()->id);
+  ASSERT_TRUE(trust.ok());
+  for (const auto& key : league_keys())
+    ASSERT_TRUE(trust->add_league_key(key).ok());
+  ASSERT_TRUE(trust->add_device_certificate(*certificate).ok());
+  auto badge = sign_badge({store()->league()->id, "RB-0001", "R-1"}, *desk);
+  ASSERT_TRUE(badge.ok());
+  EXPECT_FALSE(trust->verify(*badge, std::chrono::time_point_cast<std::chrono::milliseconds>(
+                                         std::chrono::system_clock::now()))
+                   .ok());
+}
+
 // ---- credits ----
 
 // A provisioned device that stores scans through the store API, chained like a kiosk's.
@@ -526,6 +624,64 @@ TEST_F(ServerCli, CreditsMatchHandComputedHoursInCsvAndJson) {
   EXPECT_EQ(people[2].at("sessions")[0].at("left"), nullptr);
 }
 
+TEST_F(ServerCli, ReviewListsStaffCorrectionsAndCsvCellsCannotRunAsFormulas) {
+  prepare();
+  auto s = store();
+  // A name typed as a formula, as a walk-in or a roster row may carry it.
+  auto official = s->attendee("RB-0001");
+  ASSERT_TRUE(official.ok());
+  Attendee renamed = *official;
+  renamed.first_name = "=HYPERLINK(\"http://x.invalid\",\"click\")";
+  renamed.municipality = "@SUM(A1)";
+  ASSERT_TRUE(s->upsert_roster(std::vector<Attendee>{renamed}).ok());
+  Door a{"DOOR-A", {}, {}};
+  const Instant now = *parse_iso8601("2026-12-03T12:00:00Z");
+  ASSERT_TRUE(s->add_provisioning_code(server::hash_secret("CODE-A"), kEvent, "Door A",
+                                       now + std::chrono::hours(1))
+                  .ok());
+  ASSERT_TRUE(
+      s->redeem_provisioning_code(server::hash_secret("CODE-A"), a.id, server::hash_secret("t"), now)
+          .ok());
+  add_scan(a, "RB-0001", "S1", ScanKind::arrive, "2026-12-03T14:35:00Z");
+  Scan correction;
+  correction.device_id = a.id;
+  correction.sequence = 2;
+  correction.attendee_id = "RB-0001";
+  correction.session_id = "S1";
+  correction.kind = ScanKind::correction;
+  correction.correction = Correction::leave;
+  correction.wall_time = *parse_iso8601("2026-12-03T16:10:00Z");
+  correction.effective_time = *parse_iso8601("2026-12-03T15:30:00Z");
+  correction.staff_id = "STAFF-9";
+  correction.reason = "left early\x1b[2J";
+  seal(correction, a.head);
+  a.scans.push_back(correction);
+  auto stored = s->store_scans(a.id, kEvent, a.scans, now);
+  ASSERT_TRUE(stored.ok()) << stored.message();
+
+  const Outcome review = run({"review", "--db", db_, "--event", kEvent});
+  ASSERT_EQ(review.code, 0) << review.err;
+  EXPECT_NE(review.out.find("1 staff correction(s)"), std::string::npos) << review.out;
+  EXPECT_NE(review.out.find("STAFF-9"), std::string::npos) << review.out;
+  EXPECT_NE(review.out.find("DOOR-A"), std::string::npos) << review.out;
+  EXPECT_EQ(review.out.find('\x1b'), std::string::npos) << "escape reached the terminal";
+  const Outcome review_json = run({"review", "--db", db_, "--event", kEvent, "--format", "json"});
+  ASSERT_EQ(review_json.code, 0) << review_json.err;
+  const json listed = json::parse(review_json.out);
+  ASSERT_EQ(listed["corrections"].size(), 1u) << review_json.out;
+  EXPECT_EQ(listed["corrections"][0]["staff_id"], "STAFF-9");
+  EXPECT_EQ(listed["corrections"][0]["correction"], "leave");
+
+  const Outcome csv = run({"credits", "--db", db_, "--event", kEvent, "--format", "csv"});
+  ASSERT_EQ(csv.code, 0) << csv.err;
+  for (const std::string& line : lines_of(csv.out)) {
+    for (const char* cell_start : {",=", ",@", ",\"=", ",\"@"}) {
+      EXPECT_EQ(line.find(cell_start), std::string::npos) << line;
+    }
+  }
+  EXPECT_NE(csv.out.find("'@SUM(A1)"), std::string::npos) << csv.out;
+}
+
 TEST_F(ServerCli, CreditsForAnUnknownEventFail) {
   prepare();
   const Outcome credits = run({"credits", "--db", db_, "--event", "no-such-event"});
@@ -539,6 +695,12 @@ TEST_F(ServerCli, DemoSeedsALiveEventWithBadgesAndAPackage) {
   const fs::path out = dir_ / "demo";
   const Outcome demo = run({"demo", "--db", db_, "--out", out.string()});
   ASSERT_EQ(demo.code, 0) << demo.err;
+  {
+    // The demo database holds provisioning codes and the demo's devices: owner-only (issue 15).
+    struct stat info {};
+    ASSERT_EQ(::stat(db_.c_str(), &info), 0);
+    EXPECT_EQ(info.st_mode & 0777U, 0600U);
+  }
   EXPECT_NE(demo.out.find("muster-server serve --db"), std::string::npos) << demo.out;
   EXPECT_NE(demo.out.find("import-package"), std::string::npos) << demo.out;
   EXPECT_EQ(store()->league()->id, "DEMO");

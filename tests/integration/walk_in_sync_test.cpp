@@ -225,8 +225,9 @@ TEST_F(WalkInSync, ConfirmedAsAnExistingAttendeeCountsForThem) {
 }
 
 TEST_F(WalkInSync, ARegistrationNeverOverwritesAnExistingAttendee) {
-  // A registration scan naming a roster id (a kiosk bug or a crafted record) is stored as a
-  // fact, but the roster entry stays as the League imported it and nothing becomes provisional.
+  // A registration scan naming a roster id (a kiosk bug or a crafted record) is refused (issue
+  // 15: a device names only its own WALKIN-<device>-<n> ids); the roster entry stays as the
+  // League imported it and nothing becomes provisional.
   Scan draft;
   draft.device_id = SyncWorld::device_id(*door_a_);
   draft.attendee_id = "A1";
@@ -237,7 +238,9 @@ TEST_F(WalkInSync, ARegistrationNeverOverwritesAnExistingAttendee) {
   draft.reason = "test";
   draft.details = R"({"first_name":"Mallory","last_name":"X","role":"mayor","municipality":"Y"})";
   ASSERT_TRUE(door_a_->append_scan(draft));
-  ASSERT_TRUE(sync_once(*door_a_).ok);
+  const auto report = sync_once(*door_a_);
+  EXPECT_FALSE(report.ok);
+  EXPECT_NE(report.error.find("WALKIN-"), std::string::npos) << report.error;
   auto a1 = world_.store().attendee("A1");
   ASSERT_TRUE(a1);
   EXPECT_EQ(a1->first_name, "First1");
@@ -245,6 +248,25 @@ TEST_F(WalkInSync, ARegistrationNeverOverwritesAnExistingAttendee) {
   auto provisional = world_.store().walk_ins("", false);
   ASSERT_TRUE(provisional);
   EXPECT_TRUE(provisional->empty());
+}
+
+TEST(WalkInsText, ControlCharactersNeverReachTheTerminal) {
+  // Stored before ingest validated details (or written by hand): still shown safely.
+  server::WalkInRecord record;
+  record.attendee.id = "WALKIN-dev-1-1";
+  record.attendee.first_name = "Ana\x1b]0;pwned\x07";
+  record.attendee.last_name = "Ruiz\x1b[2J";
+  record.attendee.municipality = "Elm\xc2\x9b" "Creek";
+  record.device_id = "dev-1";
+  record.staff_id = "staff\x1b[A";
+  record.reason = "walk\r\nin";
+  const std::string text = server::walk_ins_text({record});
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    EXPECT_TRUE(byte >= 0x20 || c == '\t' || c == '\n') << "control byte " << int(byte);
+  }
+  EXPECT_EQ(text.find("\xc2\x9b"), std::string::npos);
+  EXPECT_NE(text.find("Ana?]0;pwned?"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -457,6 +457,22 @@ TEST_F(CheckinTest, VoidingAScanIsRecordedAsACorrection) {
             CheckinResult::arrived);
 }
 
+TEST_F(CheckinTest, AnotherDoorsScanCannotBeVoidedHere) {
+  auto checkin = open_checkin();
+  StaffCorrection correction;
+  correction.attendee_id = "RB-0001";
+  correction.session_id = "S1";
+  correction.kind = Correction::void_scan;
+  correction.effective_time = at("2026-12-03T08:40:00-06:00");
+  correction.at = correction.effective_time;
+  correction.staff_id = "staff-7";
+  correction.reason = "not mine";
+  correction.voids_device_id = "DOOR-2";
+  correction.voids_sequence = 1;
+  EXPECT_EQ(checkin.correct(correction).code, CheckinReason::invalid_correction);
+  EXPECT_EQ(*store_->last_sequence("DOOR-1"), 0u);
+}
+
 TEST_F(CheckinTest, ScanIsDurableBeforeTheOutcomeIsReturned) {
   auto checkin = open_checkin();
   const auto outcome = checkin.accept(scan(badge("RB-0001"), "2026-12-03T08:31:00-06:00"));

@@ -326,9 +326,34 @@ TEST_F(DeskTest, ReprintSendsToTheConfiguredPrinter) {
                                      at("2026-12-03T10:00:00-06:00"), milliseconds{5}, "S-300");
   ASSERT_TRUE(reprint.ok) << reprint.message;
   EXPECT_TRUE(reprint.sent_to_printer);
+  desk->wait_for_printing();  // lp runs on the print queue's thread
   const auto args = test::read_file(log);
   EXPECT_NE(args.find("-d FrontDesk"), std::string::npos) << args;
   EXPECT_NE(args.find(reprint.image.string()), std::string::npos) << args;
+}
+
+// Issue 15: the reprint ran lp on the UI thread; a slow print server froze the window.
+TEST_F(DeskTest, ReprintDoesNotWaitForThePrinter) {
+  certify_desk_into(*desk_store_, 2);
+  const auto slow_lp = dir_ / "slow-lp";
+  const auto log = dir_ / "lp.log";
+  test::write_file(slow_lp, "#!/bin/sh\nsleep 3\necho printed > '" + log.string() + "'\n");
+  std::filesystem::permissions(slow_lp, std::filesystem::perms::owner_all);
+  DeskOptions options;
+  options.print_dir = dir_ / "prints";
+  options.printer = "FrontDesk";
+  options.lp_command = slow_lp.string();
+  auto desk = Desk::open(*desk_store_, options);
+  ASSERT_TRUE(desk);
+  const auto started = std::chrono::steady_clock::now();
+  const auto reprint = desk->reprint("RB-0003", "ANNA", "lost badge",
+                                     at("2026-12-03T10:00:00-06:00"), milliseconds{5}, "S-300");
+  const auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(reprint.ok) << reprint.message;
+  EXPECT_LT(took, std::chrono::milliseconds(1500)) << "the reprint waited for lp";
+  desk->wait_for_printing();
+  EXPECT_EQ(test::read_file(log), "printed\n");
+  EXPECT_EQ(desk->take_print_failures(), 0);
 }
 
 TEST_F(DeskTest, HeadlessDeskJson) {

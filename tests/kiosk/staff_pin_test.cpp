@@ -89,7 +89,9 @@ TEST_F(StaffPinTest, LockoutGrowsWithEachFurtherWrongPin) {
   EXPECT_EQ(pin_lockout_after(5), seconds{30});
   EXPECT_EQ(pin_lockout_after(6), seconds{60});
   EXPECT_EQ(pin_lockout_after(7), seconds{120});
-  EXPECT_EQ(pin_lockout_after(40), seconds{3600});
+  EXPECT_EQ(pin_lockout_after(8), seconds{240});
+  EXPECT_EQ(pin_lockout_after(9), seconds{300});
+  EXPECT_EQ(pin_lockout_after(40), seconds{300});
   StaffPin pin(*store_);
   ASSERT_TRUE(pin.set("2468"));
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(pin.check("0000", now_));
@@ -97,6 +99,32 @@ TEST_F(StaffPinTest, LockoutGrowsWithEachFurtherWrongPin) {
   ASSERT_TRUE(sixth);
   EXPECT_EQ(sixth->verdict, PinVerdict::locked);
   EXPECT_EQ(sixth->locked_for, seconds{60});
+}
+
+// Issue 15: a passer-by could lock staff mode for an hour. Whatever they tap, the longest
+// lockout is 5 minutes, and wrong PINs spread over the day do not add up.
+TEST_F(StaffPinTest, APasserByCannotLockStaffOutForLong) {
+  StaffPin pin(*store_);
+  ASSERT_TRUE(pin.set("2468"));
+  Instant t = now_;
+  seconds longest{0};
+  for (int i = 0; i < 40; ++i) {
+    auto checked = pin.check("0000", t);
+    ASSERT_TRUE(checked);
+    longest = std::max(longest, checked->locked_for);
+    t += checked->locked_for + seconds{1};  // taps again the moment the pad unlocks
+  }
+  EXPECT_LE(longest, seconds{300});
+  EXPECT_EQ(pin.check("2468", t)->verdict, PinVerdict::accepted);
+
+  // Four wrong taps now and then, far apart: never locked.
+  ASSERT_TRUE(pin.set("2468"));
+  for (int i = 0; i < 10; ++i) {
+    t += std::chrono::minutes{20};
+    auto checked = pin.check("0000", t);
+    ASSERT_TRUE(checked);
+    EXPECT_EQ(checked->verdict, PinVerdict::wrong) << i;
+  }
 }
 
 TEST_F(StaffPinTest, LockoutSurvivesARestart) {

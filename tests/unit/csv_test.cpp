@@ -160,3 +160,30 @@ INSTANTIATE_TEST_SUITE_P(Utf8, Utf8Invalid,
 
 } // namespace
 } // namespace muster
+
+namespace muster {
+namespace {
+
+TEST(CsvWriter, CellsThatASpreadsheetWouldRunAreNeutralised) {
+  EXPECT_EQ(csv_cell("Ana"), "Ana");
+  EXPECT_EQ(csv_cell(""), "");
+  EXPECT_EQ(csv_cell("=1+2"), "'=1+2");
+  EXPECT_EQ(csv_cell("+1"), "'+1");
+  EXPECT_EQ(csv_cell("-2"), "'-2");
+  EXPECT_EQ(csv_cell("@SUM(A1)"), "'@SUM(A1)");
+  EXPECT_EQ(csv_cell("\tx"), "'\tx");
+  EXPECT_EQ(csv_cell("\rx"), "\"'\rx\"");
+  EXPECT_EQ(csv_cell("=HYPERLINK(\"a\",\"b\")"), "\"'=HYPERLINK(\"\"a\"\",\"\"b\"\")\"");
+  EXPECT_EQ(csv_cell("a,b"), "\"a,b\"");
+  EXPECT_EQ(csv_cell("O'Neal"), "O'Neal");
+  EXPECT_EQ(csv_row({"=x", "y", "a\"b"}), "'=x,y,\"a\"\"b\"\n");
+  // What the writer wrote reads back as the neutralised text.
+  auto parsed = parse_csv(csv_row({"=cmd|' /C calc'!A0", "x,y"}));
+  ASSERT_TRUE(parsed.ok());
+  ASSERT_EQ(parsed->size(), 1u);
+  EXPECT_EQ((*parsed)[0].fields[0], "'=cmd|' /C calc'!A0");
+  EXPECT_EQ((*parsed)[0].fields[1], "x,y");
+}
+
+}  // namespace
+}  // namespace muster

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h> // geteuid
 
 #include <algorithm>
@@ -155,6 +156,28 @@ TEST(KioskStore, CreatesANewFileAtTheLatestSchema) {
   EXPECT_EQ(tables,
             (std::vector<std::string>{"clock_samples", "event", "peer_scans", "revoked_serials",
                                       "roster", "scans", "sessions", "settings", "sync_cursors"}));
+}
+
+// The store holds the device token (sync.device_token): nobody else on the machine may read it,
+// whatever the umask (issue 15).
+TEST(KioskStore, IsCreatedReadableByItsOwnerOnly) {
+  TempDir dir;
+  const auto path = dir / "kiosk.db";
+  const mode_t old_umask = ::umask(022);
+  {
+    auto store = open_ok(path);
+    ASSERT_TRUE(store.set_setting("sync.device_token", "dev-1.secret").ok());
+  }
+  ::umask(old_umask);
+  struct stat info {};
+  ASSERT_EQ(::stat(path.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777U, 0600U);
+  for (const char* suffix : {"-wal", "-shm"}) {
+    const auto side = path.string() + suffix;
+    if (::stat(side.c_str(), &info) == 0) {
+      EXPECT_EQ(info.st_mode & 0077U, 0U) << suffix;
+    }
+  }
 }
 
 TEST(KioskStore, UsesWalAndFullSynchronousAndForeignKeys) {
