@@ -1,5 +1,7 @@
 #include "shared/clock_correction.hpp"
 
+#include "shared/boot_id.hpp"
+
 #include <algorithm>
 #include <limits>
 #include <tuple>
@@ -61,6 +63,9 @@ ScanClock correct_scan_clock(const Scan& scan, std::span<const ClockSample> devi
   constexpr std::int64_t kSpan = kPlausibleMaxMs - kPlausibleMinMs;
   clock.carried_offset_ms = std::clamp<std::int64_t>(scan.clock_offset_ms, -kSpan, kSpan);
   clock.offset_ms = clock.carried_offset_ms;
+  // `headless --simulated-clock` (drills, rehearsals, replays of an event's scans): the operator
+  // asserts the times, which may lie anywhere; there is no clock to correct or to bound.
+  if (scan.boot_id == kSimulatedBootId) return clock;
   const std::int64_t wall = ms(scan.wall_time);
   if (!scan.boot_id.empty()) {
     if (const ClockSample* sample = nearest_sample(scan, device_samples)) {

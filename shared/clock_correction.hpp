@@ -50,7 +50,9 @@ struct ScanClock {
 // ignored). Without a sample of the scan's boot (or without a boot id) the carried offset
 // stays and the scan is not verified. A corrected time never counts (to the second,
 // counted_time) later than `received_at`; a scan moved back for that is `bounded` (except a
-// verified scan within a second of its receipt: the sample's own uncertainty).
+// verified scan within a second of its receipt: the sample's own uncertainty). A scan of the
+// simulated clock (kSimulatedBootId) keeps its carried offset, never bounded: its times are
+// asserted by whoever replays them.
 ScanClock correct_scan_clock(const Scan& scan, std::span<const ClockSample> device_samples,
                              std::optional<Instant> received_at);
 

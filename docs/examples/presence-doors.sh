@@ -21,6 +21,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+[[ -n "${KEEP:-}" ]] && trap - EXIT
 db="$work/league.db"
 event=fall-2026-training
 

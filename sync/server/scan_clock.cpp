@@ -1,5 +1,7 @@
 #include "sync/server/scan_clock.hpp"
 
+#include "shared/boot_id.hpp"
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -74,7 +76,8 @@ std::vector<std::string> clock_notes(const Event& event, const Session& session,
     if (clock.bounded) bounded = true;
     // Scans from before boot ids existed, or of a device that never measured its clock, claim
     // nothing about their clock: no flag.
-    if (!clock.verified && !scan.boot_id.empty() &&
+    // Nor do scans of the simulated clock (drills, replays): their times are asserted.
+    if (!clock.verified && !scan.boot_id.empty() && scan.boot_id != kSimulatedBootId &&
         clocked.sampled_devices.contains(scan.device_id)) {
       not_verified = true;
     }

@@ -1,6 +1,8 @@
 // shared/clock_correction: a scan placed in true time from its device's clock samples.
 #include "shared/clock_correction.hpp"
 
+#include "shared/boot_id.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -123,6 +125,17 @@ TEST(ClockCorrection, NeverLaterThanTheServerReceivedIt) {
   const ScanClock noise = correct_scan_clock(early, samples, true_time(1'000'100));
   EXPECT_TRUE(noise.verified);
   EXPECT_FALSE(noise.bounded);
+}
+
+// `headless --simulated-clock` replays an event at the times the operator asserts (a drill for
+// next week's event, a replay of last year's): neither corrected nor bounded by the receipt.
+TEST(ClockCorrection, SimulatedClockScansKeepTheirAssertedTimes) {
+  const Scan replayed = scan_at(std::string(kSimulatedBootId), 1'000'000, kThreeDaysMs, 7);
+  const std::vector<ClockSample> samples{sample_at(std::string(kSimulatedBootId), 1'000'000, 0)};
+  const ScanClock clock = correct_scan_clock(replayed, samples, true_time(10));
+  EXPECT_FALSE(clock.verified);
+  EXPECT_FALSE(clock.bounded);
+  EXPECT_EQ(clock.offset_ms, 7);
 }
 
 TEST(ClockCorrection, OrderOfSamplesDoesNotMatter) {

@@ -562,9 +562,9 @@ TEST_P(KioskStoreMigration, DataWrittenAtAnEarlierVersionSurvivesTheUpgrade) {
     auto old = open_ok(path, {.schema_version = from});
     RawDb raw(path);
     ASSERT_EQ(raw.integer("PRAGMA user_version"), from);
-    // This build's append_scan writes the boot id column of version 6; older files get their
+    // This build's append_scan writes the boot id column of version 7; older files get their
     // scans as those versions wrote them (details and boot id at their defaults).
-    if (from >= 6) {
+    if (from >= 7) {
       EXPECT_EQ(append_n(old, "door-1", 2), 2u);
     } else if (from >= 1) {
       append_as_version_3(raw, "door-1", 2);
