@@ -21,7 +21,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-[[ -n "${KEEP:-}" ]] && trap - EXIT
 db="$work/league.db"
 event=fall-2026-training
 
