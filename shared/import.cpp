@@ -153,7 +153,7 @@ enum Column : std::size_t {
   kRole,
   kMunicipality,
   kEmail,
-  kMunicipalityId, // optional (issue 12): the League's municipality id
+  kMunicipalityId, // optional: the League's municipality id
   kColumnCount
 };
 constexpr std::size_t kRequiredColumns = kMunicipalityId; // the columns before it
@@ -693,7 +693,7 @@ ImportResult<std::vector<SurveyQuestion>> parse_survey(const JsonContext& ctx, c
 }
 
 // "programs": the ids of the credit programs the event grants credit under; absent means the
-// League's ALM program (every event before issue 12).
+// League's ALM program (every event before events named programs).
 ImportResult<std::vector<std::string>> parse_programs(const JsonContext& ctx, const json& root) {
   const json* list = find_value(root, "programs");
   if (list == nullptr) return Event::default_event_programs();

@@ -56,7 +56,8 @@ struct LedgerEntry {
   // by the server from the event; 0: unknown, the entry's own hours stand for it.
   double offered_hours = 0;
   // league_event: the programs (ids) the event granted credit under; the entry counts only in
-  // those. Empty: any program (outside and online credit, entries posted before issue 12).
+  // those. Empty: any program (outside and online credit, and entries posted before events
+  // named their programs).
   std::vector<std::string> programs = {};
 };
 

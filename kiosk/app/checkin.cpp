@@ -136,7 +136,7 @@ Result<KioskSetup, CheckinError> load_kiosk_setup(KioskStore& store) {
   }
   auto device = ensure_device_id(store);
   if (!device) return fail(CheckinError::store, device.message());
-  load_event_programs(store, *event); // who earns credit: the event's programs (issue 12)
+  load_event_programs(store, *event); // who earns credit: the event's programs
   return KioskSetup{std::move(*event), std::move(*trust), std::move(*device)};
 }
 

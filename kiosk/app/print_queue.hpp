@@ -1,5 +1,5 @@
 #pragma once
-// Printing off the UI thread (issue 15: a reprint ran `lp` on the UI thread and the window froze
+// Printing off the UI thread (a reprint ran `lp` on the UI thread and the window froze
 // while the print system answered). One worker thread runs queued print commands in order.
 #include <condition_variable>
 #include <deque>

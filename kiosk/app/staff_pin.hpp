@@ -4,7 +4,7 @@
 // for 30 s, then twice as long after each further wrong PIN, capped at 5 minutes; a streak of
 // wrong PINs is forgotten 15 minutes after its last one. The count and the lock survive a
 // restart because they live in the store too.
-// Decision (issue 15): a passer-by tapping wrong PINs must not keep staff out for long (an hour
+// Decision: a passer-by tapping wrong PINs must not keep staff out for long (an hour
 // was reachable), while guessing stays slow: after the free tries at most one guess per 5
 // minutes, about 12 an hour, so a 4-digit PIN takes hundreds of hours on average.
 #include <chrono>

@@ -588,7 +588,7 @@ AdminResult<Ok> resolve_event_programs(Event& event, const std::optional<fs::pat
                                        std::vector<std::string>* core_warnings) {
   const auto dir = programs_dir ? programs_dir : default_programs_dir();
   if (!dir && event.programs == Event::default_event_programs()) {
-    // Before issue 12 every event was an ALM event: keep working without the program files.
+    // Before events named their programs, every event was an ALM event: keep working without the program files.
     err << "warning: no programs directory found; the event grants credit to mayors and "
            "councilmembers (the ALM program)\n";
     event.eligible_roles = Event::default_eligible_roles();
@@ -824,7 +824,7 @@ int run_review(std::string_view database, std::string_view event_id, CreditsForm
     }
   }
   // Staff corrections change credit without a badge: each is listed with who made it and at
-  // which door, so the League can check them (issue 15: a device token must not decide credit
+  // which door, so the League can check them (a device token must not decide credit
   // unseen).
   auto scans = (*store)->scans_for_event(event->id);
   if (!scans) return report(scans, err);

@@ -1,5 +1,5 @@
 #pragma once
-// Bounds what a slow client can hold (issue 15, "slow-header attack"). cpp-httplib 0.11 gives
+// Bounds what a slow client can hold ("slow-header attack"). cpp-httplib 0.11 gives
 // each connection a worker thread and only a per-read timeout, so a client that sends one
 // header line every few seconds keeps a worker forever; 16 such connections stop the server.
 // The guard watches the server's connected sockets and shuts down (so the worker's read ends

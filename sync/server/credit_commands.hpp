@@ -1,6 +1,6 @@
 #pragma once
 // muster-server's credit commands (issue 6, names fixed): close-event, transcript, credit-form,
-// verification-letter, report, outside-credit, official, admin-token; issue 12 adds the program
+// verification-letter, report, outside-credit, official, admin-token, and the program
 // rules' records: online-credit, point, preapprove, classify. The server stays thin: the
 // credit of a session comes from compute_credits (admin_commands.hpp), every program rule from
 // evaluate (shared/progress.hpp). docs/credit.md is the administrator's guide.
@@ -167,7 +167,7 @@ CreditResult<OutsideCreditOutcome> record_outside_credit(ServerStore& store, Led
                                                          const OutsideCredit& credit, Instant now);
 std::string describe_outcome(const EntryOutcome& outcome, const Program& program);
 
-// ---- online courses, points, pre-approvals, categories (issue 12) ----
+// ---- online courses, points, pre-approvals, categories ----
 
 // An online course or webinar recording with the score of its test (percent).
 struct OnlineCredit {

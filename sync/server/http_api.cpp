@@ -327,7 +327,7 @@ static void handle_transcript(StorePool& stores, const HttpOptions& options,
     admin = *known;
   }
   if (!admin) {
-    // A revoked admin token is refused as unauthenticated (401), at once (issue 15).
+    // A revoked admin token is refused as unauthenticated (401), at once.
     auto revoked = (*ledger)->admin_token_revoked(presented);
     if (!revoked) return send_store_unavailable(res, revoked.message());
     if (*revoked) {

@@ -51,7 +51,7 @@ bool parse_listen(const std::string& text, std::string& host, int& port) {
   return port <= 65535;
 }
 
-// Limits on slow clients (issue 15): the defaults of HttpOptions unless given.
+// Limits on slow clients: the defaults of HttpOptions unless given.
 struct ServeLimits {
   int request_timeout_seconds = 20;
   int max_connections_per_address = 6;
@@ -241,8 +241,8 @@ int main(int argc, char** argv) {
 
   CreditCli credit_cli(app); // issue 6: close-event, transcript, credit-form, report, ...
   WalkInCli walk_in_cli(app); // walk-ins, confirm-walk-in
-  UserCli user_cli(app);      // issue 17: the console's accounts
-  RevokeCli revoke_cli(app);  // issue 15: revoke-device, revoke-token, revoke-desk
+  UserCli user_cli(app);      // the console's accounts
+  RevokeCli revoke_cli(app);  // revoke-device, revoke-token, revoke-desk
 
   try {
     app.parse(argc, argv);

@@ -1,5 +1,5 @@
 #pragma once
-// Checks of imported data against the credit program (issue 12), kept apart from
+// Checks of imported data against the credit program, kept apart from
 // credit_commands.hpp so import-event (admin_commands.cpp) needs only this.
 #include <string>
 #include <vector>

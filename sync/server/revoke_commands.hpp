@@ -1,5 +1,5 @@
 #pragma once
-// Revocation (issue 15): a lost or stolen kiosk, a leaked admin token, a retired registration
+// Revocation: a lost or stolen kiosk, a leaked admin token, a retired registration
 // desk. Each takes effect on the server's next request; docs/deployment.md "Revocation".
 #include <filesystem>
 #include <optional>

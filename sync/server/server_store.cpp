@@ -160,7 +160,7 @@ ALTER TABLE events ADD COLUMN lead_time_min BIGINT NOT NULL DEFAULT 15;
 CREATE INDEX scans_by_event_received ON scans (event_id, received_at);
 )sql";
 
-// Migration 5 (issue 12: program rules usable end to end): an online course's test score
+// Migration 5 (program rules usable end to end): an online course's test score
 // (percent as TEXT, '' when none) and the League's pre-approvals of in-person League events
 // for officials who left office (ledger_store.cpp).
 constexpr std::string_view kSchemaV5 = R"sql(
@@ -170,7 +170,7 @@ CREATE TABLE preapprovals (
   recorded_at BIGINT NOT NULL, PRIMARY KEY (official_id, event_id));
 )sql";
 
-// Migration 6 (issue 12: people): the role history (one row per role fact: from `effective`,
+// Migration 6 (people): the role history (one row per role fact: from `effective`,
 // a "YYYY-MM-DD" date, the attendee holds `role`), the League's municipalities and the
 // roster's reference to them, and each event's credit programs with the roles they make
 // eligible (JSON text; the defaults are the ALM program, the only one before), and on each
@@ -188,7 +188,7 @@ ALTER TABLE events ADD COLUMN eligible_roles_json TEXT NOT NULL
 ALTER TABLE ledger_entries ADD COLUMN programs TEXT NOT NULL DEFAULT '';
 )sql";
 
-// Migration 9 (issue 17: the web console): console accounts (Argon2id hashes from libsodium's
+// Migration 9 (the web console): console accounts (Argon2id hashes from libsodium's
 // crypto_pwhash_str), their sign-in sessions (the cookie's and CSRF token's BLAKE2b hashes; the
 // cookie itself is never stored) and the console's audit trail (appended, never edited).
 // sync/server/web/account_store.cpp holds the SQL that reads and writes them.
@@ -207,13 +207,13 @@ CREATE TABLE console_audit (
 // Role facts before any dated import (an attendee imported before migration 6) hold from here.
 constexpr std::string_view kBeginningOfTime = "0001-01-01";
 
-// Migration 7 (issue 15: revocation): when an admin token was revoked, so a revoked token
+// Migration 7 (revocation): when an admin token was revoked, so a revoked token
 // answers 401 at once while an unknown one stays 403 (sync/PROTOCOL.md).
 constexpr std::string_view kSchemaV7 = R"sql(
 ALTER TABLE admin_tokens ADD COLUMN revoked_at BIGINT;
 )sql";
 
-// Migration 8 (issue 13: clocks that lie): each scan's boot id (hashed with it, muster-scan-v3)
+// Migration 8 (clocks that lie): each scan's boot id (hashed with it, muster-scan-v3)
 // and the devices' clock samples, from which scans are placed in true time at read time
 // (shared/clock_correction.hpp); a sample is kept once however often a kiosk resends it.
 constexpr std::string_view kSchemaV8 = R"sql(

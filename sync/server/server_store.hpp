@@ -39,7 +39,7 @@ struct ImportStats {
   std::uint64_t inserted = 0;
   std::uint64_t updated = 0;
   std::uint64_t unchanged = 0;
-  std::uint64_t role_changes = 0;  // roster: role facts added to the history (issue 12)
+  std::uint64_t role_changes = 0;  // roster: role facts added to the history
 };
 
 using RoleHistories = std::map<std::string, std::vector<RoleChange>, std::less<>>;

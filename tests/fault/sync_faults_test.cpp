@@ -285,7 +285,7 @@ TEST(SyncUrl, HttpsAlwaysPlainHttpOnlyToLoopbackOrWhenAllowed) {
   EXPECT_TRUE(sync::check_server_url("http://localhost:8080/", false).ok());
   EXPECT_TRUE(sync::check_server_url("http://[::1]:8080", false).ok());
   EXPECT_TRUE(sync::check_server_url("http://127.8.9.10:8080", false).ok());
-  // A host name that merely starts with "127." is anyone's (issue 15).
+  // A host name that merely starts with "127." is anyone's.
   for (const char* url : {"http://127.attacker.invalid/", "http://127.0.0.1.nip.example:8080",
                           "http://127.0.0.1x/"}) {
     EXPECT_EQ(sync::check_server_url(url, false).code(), sync::TransportError::insecure_url)

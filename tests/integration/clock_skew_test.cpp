@@ -1,4 +1,4 @@
-// Clocks that lie (issue 13), end to end: the real `muster-kiosk headless` (real time, no
+// Clocks that lie, end to end: the real `muster-kiosk headless` (real time, no
 // --simulated-clock) and `sync --once` under Debian's faketime with FAKETIME_DONT_FAKE_MONOTONIC=1
 // (as on a machine with a wrong RTC: only the wall clock lies), against a real server on
 // 127.0.0.1, then `muster-server credits` and `credit-form`. The event is live: its sessions are

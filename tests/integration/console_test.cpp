@@ -1,4 +1,4 @@
-// The web console's rules without a browser (issue 17): password policy and hashing, the CSRF
+// The web console's rules without a browser: password policy and hashing, the CSRF
 // check, the sign-in throttle, account and session storage with expiry on both backends (schema
 // migration 9), and the inside-now count. The browser test is tests/web/console_test.py.
 #include <gtest/gtest.h>

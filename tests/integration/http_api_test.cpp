@@ -1460,7 +1460,7 @@ TEST_P(HttpApiTest, ScansWithImplausibleTimesAre422) {
   EXPECT_EQ(push(d, chain(d.id, 1))->status, 200);
 }
 
-// The wire contract names the correction values the server takes (issue 15: it said
+// The wire contract names the correction values the server takes (it said
 // "void_scan" where the server takes "void").
 TEST(Protocol, CorrectionValuesInTheDocumentAreTheServers) {
   const std::string doc = test::read_file(std::filesystem::path(MUSTER_SOURCE_DIR) / "sync/PROTOCOL.md");

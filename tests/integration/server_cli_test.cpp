@@ -431,7 +431,7 @@ TEST_F(ServerCli, ProvisionPrintsAOneTimeCodeOnTheLastLine) {
   EXPECT_EQ(run({"provision", "--db", db_, "--event", "nope", "--name", "X"}).code, 1);
 }
 
-// ---- revocation (issue 15) ----
+// ---- revocation ----
 
 TEST_F(ServerCli, RevokedDeviceAndAdminTokensAre401OnTheNextRequest) {
   prepare();
@@ -580,7 +580,7 @@ TEST_F(ServerCli, CreditsMatchHandComputedHoursInCsvAndJson) {
   add_scan(b, "RB-0003", "S1", ScanKind::arrive, "2026-12-03T14:29:00Z");
   // RB-0001 also in S2 (16:15Z-17:45Z, 1.5 h): the whole session -> 1.5 h.
   add_scan(b, "RB-0001", "S2", ScanKind::arrive, "2026-12-03T16:14:00Z");
-  // Received after the session (issue 13: no scan counts later than the server received it;
+  // Received after the session (no scan counts later than the server received it;
   // receiving these at `now`, before they happened, would cut them back to 12:00Z).
   const Instant received = *parse_iso8601("2026-12-03T18:00:00Z");
   for (Door* door : {&a, &b}) {
@@ -696,7 +696,7 @@ TEST_F(ServerCli, DemoSeedsALiveEventWithBadgesAndAPackage) {
   const Outcome demo = run({"demo", "--db", db_, "--out", out.string()});
   ASSERT_EQ(demo.code, 0) << demo.err;
   {
-    // The demo database holds provisioning codes and the demo's devices: owner-only (issue 15).
+    // The demo database holds provisioning codes and the demo's devices: owner-only.
     struct stat info {};
     ASSERT_EQ(::stat(db_.c_str(), &info), 0);
     EXPECT_EQ(info.st_mode & 0777U, 0600U);

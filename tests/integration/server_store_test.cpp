@@ -617,7 +617,7 @@ TEST_P(ServerStoreTest, ProvisioningCodeExpires) {
   ASSERT_TRUE(store);
   EXPECT_OK(store->add_provisioning_code("hash-1", kEventId, "Door", kNow + minutes{10}));
   auto late = store->redeem_provisioning_code("hash-1", "dev-1", "tok", kNow + minutes{10});
-  EXPECT_EQ(late.code(), DbError::not_found);  // the API's 404 invalid_code (issue 15)
+  EXPECT_EQ(late.code(), DbError::not_found);  // the API's 404 invalid_code
   EXPECT_NE(late.message().find("expired"), std::string::npos) << late.message();
   EXPECT_EQ(store->device("dev-1").code(), DbError::not_found);
   EXPECT_TRUE(store->redeem_provisioning_code("hash-1", "dev-1", "tok", kNow + minutes{9}).ok());

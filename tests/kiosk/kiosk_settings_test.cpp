@@ -1,5 +1,5 @@
 // kiosk_settings.cpp: the event's programs and eligible roles kept beside the stored event, and
-// the door's answer (credit_eligible) following them (issue 12).
+// the door's answer (credit_eligible) following them.
 #include "kiosk/app/kiosk_settings.hpp"
 
 #include <gtest/gtest.h>

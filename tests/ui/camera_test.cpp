@@ -1,5 +1,5 @@
 // The camera worker's threads (no window needed): an exception in the frame source or the
-// decoder is recorded and the process goes on (issue 15: it ended the kiosk).
+// decoder is recorded and the process goes on (it ended the kiosk).
 #include <gtest/gtest.h>
 
 #include <chrono>

@@ -159,7 +159,7 @@ TEST(KioskStore, CreatesANewFileAtTheLatestSchema) {
 }
 
 // The store holds the device token (sync.device_token): nobody else on the machine may read it,
-// whatever the umask (issue 15).
+// whatever the umask.
 TEST(KioskStore, IsCreatedReadableByItsOwnerOnly) {
   TempDir dir;
   const auto path = dir / "kiosk.db";

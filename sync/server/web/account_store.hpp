@@ -1,5 +1,5 @@
 #pragma once
-// The web console's accounts, sign-in sessions and audit trail (issue 17), beside ServerStore in
+// The web console's accounts, sign-in sessions and audit trail, beside ServerStore in
 // the same database: the tables of schema migration 9 (server_store.cpp). The SQL lives in
 // account_store.cpp only; handlers and the CLI call these functions. open_account_store() opens
 // the ServerStore first so an older database is upgraded before anything here runs. One

@@ -1,5 +1,5 @@
 #pragma once
-// The League's web console (issue 17) at /console/ on the API's own listener and TLS:
+// The League's web console at /console/ on the API's own listener and TLS:
 // sign-in with sessions and CSRF tokens, the events, each event's live counts (Server-Sent
 // Events), the admin's close-event. docs/console.md describes the pages and the rules.
 #include <string>

@@ -1,5 +1,5 @@
 #pragma once
-// `muster-server user add|list|remove|passwd`: the console's accounts (issue 17). Passwords come
+// `muster-server user add|list|remove|passwd`: the console's accounts. Passwords come
 // from standard input (one line), never from the command line. Each change is an audit entry.
 #include <istream>
 #include <ostream>
