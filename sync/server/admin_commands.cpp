@@ -588,7 +588,8 @@ AdminResult<Ok> resolve_event_programs(Event& event, const std::optional<fs::pat
                                        std::vector<std::string>* core_warnings) {
   const auto dir = programs_dir ? programs_dir : default_programs_dir();
   if (!dir && event.programs == Event::default_event_programs()) {
-    // Before events named their programs, every event was an ALM event: keep working without the program files.
+    // Before events named their programs every event was an ALM event: keep working without
+    // the program files.
     err << "warning: no programs directory found; the event grants credit to mayors and "
            "councilmembers (the ALM program)\n";
     event.eligible_roles = Event::default_eligible_roles();
