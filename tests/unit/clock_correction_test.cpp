@@ -155,10 +155,19 @@ TEST(ClockCorrection, OrderOfSamplesDoesNotMatter) {
 TEST(ClockCorrection, ExtremeValuesDoNotOverflow) {
   constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
   constexpr auto kMin = std::numeric_limits<std::int64_t>::min();
-  Scan scan = scan_at("boot-a", kMax, 0, kMin);
+  // Built field by field: the helpers' own arithmetic would overflow on these values.
+  Scan scan;
+  scan.device_id = "dev-1";
+  scan.boot_id = "boot-a";
+  scan.monotonic_ms = kMax;
+  scan.clock_offset_ms = kMin;
   scan.wall_time = Instant{milliseconds{kMin}};
-  std::vector<ClockSample> samples{sample_at("boot-a", kMin, 0)};
-  samples[0].server_time = Instant{milliseconds{kMax}};
+  ClockSample extreme;
+  extreme.boot_id = "boot-a";
+  extreme.monotonic_ms = kMin;
+  extreme.server_time = Instant{milliseconds{kMax}};
+  extreme.device_wall = Instant{milliseconds{kMin}};
+  std::vector<ClockSample> samples{extreme};
   const ScanClock clock = correct_scan_clock(scan, samples, Instant{milliseconds{kMax}});
   const Instant at = corrected(scan, clock);
   EXPECT_LE(at.time_since_epoch().count(), kPlausibleMaxMs);
