@@ -481,10 +481,7 @@ CheckinOutcome Checkin::accept(const RawScan& scan) {
 
 CheckinOutcome Checkin::confirm_leave(bool yes) {
   if (!pending_leave_) {
-    auto outcome = base_outcome(wall_clock_now());
-    set_reason(outcome, CheckinResult::ignored, CheckinReason::nothing_to_confirm,
-               "There is no leave waiting for confirmation.");
-    return outcome;
+    return nothing_to_confirm("There is no leave waiting for confirmation.");
   }
   auto pending = std::move(*pending_leave_);
   pending_leave_.reset();
@@ -504,12 +501,16 @@ CheckinOutcome Checkin::confirm_leave(bool yes) {
                 kConfirmedAtKioskDetails);
 }
 
+CheckinOutcome Checkin::nothing_to_confirm(std::string detail) const {
+  auto outcome = base_outcome(wall_clock_now());
+  set_reason(outcome, CheckinResult::ignored, CheckinReason::nothing_to_confirm,
+             std::move(detail));
+  return outcome;
+}
+
 CheckinOutcome Checkin::record_unanswered_leave() {
   if (!pending_leave_) {
-    auto outcome = base_outcome(wall_clock_now());
-    set_reason(outcome, CheckinResult::ignored, CheckinReason::nothing_to_confirm,
-               "There is no leave waiting for confirmation.");
-    return outcome;
+    return nothing_to_confirm("There is no leave waiting for confirmation.");
   }
   auto pending = std::move(*pending_leave_);
   pending_leave_.reset();
@@ -518,10 +519,7 @@ CheckinOutcome Checkin::record_unanswered_leave() {
 
 CheckinOutcome Checkin::leave_instead() {
   if (!pending_break_) {
-    auto outcome = base_outcome(wall_clock_now());
-    set_reason(outcome, CheckinResult::ignored, CheckinReason::nothing_to_confirm,
-               "There is no arrival to turn into a leave.");
-    return outcome;
+    return nothing_to_confirm("There is no arrival to turn into a leave.");
   }
   auto pending = std::move(*pending_break_);
   pending_break_.reset();

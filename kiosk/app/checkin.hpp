@@ -207,6 +207,8 @@ class Checkin {
   Checkin(KioskStore& store, CheckinOptions options) : store_(&store), options_(std::move(options)) {}
 
   CheckinOutcome base_outcome(Instant at) const;
+  // "Ignored: nothing to confirm", for an answer that comes with no question pending.
+  CheckinOutcome nothing_to_confirm(std::string detail) const;
   [[nodiscard]] std::optional<Session> room_fallback_session() const;
   [[nodiscard]] PresenceRules rules() const;
   [[nodiscard]] std::string_view zone() const;
