@@ -393,6 +393,11 @@ std::optional<Intent> draw_staff(const ViewContext& context, StaffViewState& vie
   if (!state.sync.last_error.empty()) {
     ImGui::TextColored(kRedText, "Last error: %s", state.sync.last_error.c_str());
   }
+  if (!state.sync.branch_note.empty()) {
+    ImGui::PushTextWrapPos(kMargin + column);
+    ImGui::TextColored(kAmber, "%s", state.sync.branch_note.c_str());
+    ImGui::PopTextWrapPos();
+  }
   if (!state.clock_warning.empty()) {
     ImGui::PushTextWrapPos(kMargin + column);
     ImGui::TextColored(kAmber, "%s", state.clock_warning.c_str());
