@@ -1227,11 +1227,14 @@ Result<std::uint64_t, StoreError> KioskStore::add_peer_scans(std::span<const Sca
   if (auto refused = state_->refuse_if_read_only(kAction); !refused) return refused.error();
   auto transaction = Transaction::begin(state_->db(), Transaction::Kind::immediate);
   if (!transaction) return state_->error(transaction.error(), kAction);
-  // This device's own scans never come back as a peer's: they are in `scans`.
+  // This device's own scans never come back as a peer's: they are in `scans`. A kiosk that
+  // continued on a branch holds its old id's scans up to where it branched; that id's later
+  // scans (a clone's, or its own lost history after a restore) are another door's facts.
   auto insert = state_->prepare(
       "INSERT OR IGNORE INTO peer_scans (" + std::string(kScanColumns) +
           ") SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-          "?18, ?19, ?20 WHERE NOT EXISTS (SELECT 1 FROM scans WHERE device_id = ?1)",
+          "?18, ?19, ?20 WHERE NOT EXISTS (SELECT 1 FROM scans WHERE device_id = ?1 AND "
+          "sequence = ?2)",
       kAction);
   if (!insert) return insert.error();
   std::uint64_t added = 0;

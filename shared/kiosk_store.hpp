@@ -110,7 +110,8 @@ public:
   Result<std::vector<Scan>, StoreError> scans_for_attendee(std::string_view attendee_id) const;
   Result<std::uint64_t, StoreError> last_sequence(std::string_view device_id) const; // 0: none
   // The other doors' attendance scans as the server relayed them (presence across doors):
-  // kept once per (device, sequence), never this device's own; returns how many were new.
+  // kept once per (device, sequence), never one of this kiosk's own (device, sequence); returns
+  // how many were new.
   Result<std::uint64_t, StoreError> add_peer_scans(std::span<const Scan> scans);
   // This device's scans of the attendee and the other doors' that it knows of.
   Result<std::vector<Scan>, StoreError> known_scans_for_attendee(std::string_view attendee_id) const;

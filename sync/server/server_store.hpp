@@ -97,11 +97,11 @@ struct DeviceRecord {
   // A branch (a kiosk restored from an old backup, or a cloned one, continues as a new device
   // linked to the old one; sync/PROTOCOL.md "Branches"): its parent and the parent's first
   // sequence the branch does not share. Empty and 0 for a provisioned device.
-  std::string parent_id;
+  std::string parent_id{};
   std::uint64_t diverged_at = 0;
   // How often a kiosk of this device found itself behind the server and branched, and when last.
   std::uint64_t rollbacks = 0;
-  std::optional<Instant> rolled_back_at;
+  std::optional<Instant> rolled_back_at{};
 };
 
 // One step of a device's ancestry: the scans of `device_id` below `before_sequence` are part of

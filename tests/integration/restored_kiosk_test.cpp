@@ -474,6 +474,12 @@ TEST_F(RestoredKiosk, ARestoreFromABackupBeforeTheLastSyncLosesNothing) {
   EXPECT_EQ(devices_again.out.find("-B2"), std::string::npos) << devices_again.out;
   EXPECT_EQ(world_.store().devices()->size(), 2U);
   EXPECT_EQ(server_device(world_.store(), device)->rollbacks, 1U);
+
+  // The restored door learned its lost history from the server as another door's scans: A3,
+  // who arrived there at 15:10, is leaving now.
+  const auto leaving = scan("1", {{"2026-03-02T16:00:00Z", "A3"}});
+  ASSERT_EQ(leaving.size(), 1U);
+  EXPECT_EQ(leaving[0].at("result"), "left") << leaving[0].dump();
 }
 
 TEST_F(RestoredKiosk, ACloneOnTwoMoreKiosksDeliversEverythingEachOnItsOwnBranch) {
