@@ -236,6 +236,33 @@ TEST_F(Sync409, ADivergenceBelowTheHeadContinuesOnABranchAndLosesNothing) {
   ASSERT_TRUE(resent.ok);
   EXPECT_EQ(server_scan_count(world_.store()), 10U);
   EXPECT_EQ(world_.store().devices()->size(), 2U);
+
+  // The branch may void a scan of the history it shares with its parent (before #5).
+  const auto void_of = [&](std::uint64_t sequence) {
+    Scan draft;
+    draft.device_id = device; // a window that started before the branch still holds this id
+    draft.attendee_id = "A1";
+    draft.session_id = "S1";
+    draft.kind = ScanKind::correction;
+    draft.correction = Correction::void_scan;
+    draft.staff_id = "staff-1";
+    draft.reason = "scanned twice";
+    draft.voids_device_id = device;
+    draft.voids_sequence = sequence;
+    draft.wall_time = at("2026-03-02T16:10:00Z");
+    auto stored = backup.append_scan(draft);
+    EXPECT_TRUE(stored.ok()) << stored.message();
+    return stored.ok() ? *stored : draft;
+  };
+  EXPECT_EQ(void_of(1).device_id, device + "-B1");
+  ASSERT_TRUE(sync_pass(backup).ok);
+  EXPECT_EQ(server_scan_count(world_.store()), 11U);
+  // This kiosk's own scan 5 moved: a void naming it names it where it went.
+  const Scan moved_void = void_of(5);
+  EXPECT_EQ(moved_void.voids_device_id, device + "-B1");
+  EXPECT_EQ(moved_void.voids_sequence, 1U);
+  ASSERT_TRUE(sync_pass(backup).ok);
+  EXPECT_EQ(server_scan_count(world_.store()), 12U);
 }
 
 TEST_F(Sync409, ALostBranchAnswerIsAskedAgainAndNamesTheSameBranch) {
