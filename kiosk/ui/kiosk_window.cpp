@@ -20,13 +20,13 @@
 #include <vector>
 
 #include "kiosk/scan/frame_source.hpp"
-#include "kiosk/ui/camera.hpp"
+#include "kiosk/scan/camera.hpp"
 #include "kiosk/ui/fonts.hpp"
 #include "kiosk/ui/input_script.hpp"
 #include "kiosk/ui/screens.hpp"
 #include "kiosk/ui/screenshot.hpp"
 #include "kiosk/ui/sound.hpp"
-#include "kiosk/ui/v4l2_camera.hpp"
+#include "kiosk/scan/v4l2_camera.hpp"
 #include "shared/time.hpp"
 
 namespace muster::kiosk::ui {
