@@ -59,7 +59,7 @@ namespace {
 
 using Params = std::vector<SqlParam>;
 
-constexpr std::int64_t kSchemaVersion = 9;
+constexpr std::int64_t kSchemaVersion = 10;
 constexpr std::int64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
 
 // Migration 1. Times are BIGINT milliseconds since the Unix epoch (UTC); flags are 0/1 BIGINT;
@@ -223,6 +223,23 @@ CREATE TABLE clock_samples (
   server_ms BIGINT NOT NULL, device_wall_ms BIGINT NOT NULL, monotonic_ms BIGINT NOT NULL,
   uncertainty_ms BIGINT NOT NULL, received_at BIGINT NOT NULL,
   PRIMARY KEY (device_id, boot_id, monotonic_ms, server_ms));
+)sql";
+
+// Migration 10 (the venue relay, sync/server/relay.hpp; SQL in relay_store.cpp). On the League
+// server: relay tokens (hashed, one event each) and which devices a relay registered (a relay
+// token may push only for those). On a relay: its copy of the upstream's signed package
+// envelopes and cursors (relay_state) and how far each device's chain reached upstream.
+constexpr std::string_view kSchemaV10 = R"sql(
+CREATE TABLE relay_tokens (
+  token_hash TEXT PRIMARY KEY, event_id TEXT NOT NULL, label TEXT NOT NULL,
+  created_at BIGINT NOT NULL, revoked_at BIGINT);
+CREATE TABLE relay_devices (
+  device_id TEXT PRIMARY KEY REFERENCES devices (id), relay_label TEXT NOT NULL,
+  registered_at BIGINT NOT NULL);
+CREATE TABLE relay_state (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE relay_forwarding (
+  device_id TEXT PRIMARY KEY, registered BIGINT NOT NULL, upstream_acked BIGINT NOT NULL,
+  samples_through BIGINT NOT NULL, last_error TEXT NOT NULL, updated_at BIGINT NOT NULL);
 )sql";
 
 constexpr std::string_view kScanColumns =
@@ -515,6 +532,13 @@ public:
         return versioned.error();
       }
     }
+    if (found < 10) {
+      if (auto created = db_->exec_script(kSchemaV10); !created) return created.error();
+      if (auto versioned = db_->exec("INSERT INTO schema_version (version) VALUES (10)");
+          !versioned) {
+        return versioned.error();
+      }
+    }
     return tx->commit();
   }
 
@@ -543,6 +567,7 @@ public:
       if (auto created = db_->exec_script(kSchemaV7); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV8); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV9); !created) return created.error();
+      if (auto created = db_->exec_script(kSchemaV10); !created) return created.error();
       if (auto versioned =
               db_->exec("INSERT INTO schema_version (version) VALUES ($1)", Params{kSchemaVersion});
           !versioned) {
