@@ -13,6 +13,7 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -42,6 +43,7 @@ constexpr std::string_view kEventId = "event_id";
 
 constexpr auto kProbeEvery = std::chrono::seconds(5);
 constexpr std::size_t kSamplesPerRequest = 500;
+constexpr auto kHoldRefused = std::chrono::minutes(10); // a device the upstream refused waits
 
 Instant now_instant() {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
@@ -431,7 +433,10 @@ private:
   }
 
   Outcome record_device_error(RelayStore& relay, RelayProgress& progress,
-                              const std::string& message) {
+                              const std::string& message, bool hold = true) {
+    // A refusal is not retried every round: the same batch would be refused again until the
+    // upstream learns something (a desk certificate, a roster change) or someone looks.
+    if (hold) held_[progress.device_id] = std::chrono::steady_clock::now() + kHoldRefused;
     if (progress.last_error != message) {
       log(err_) << "device " << progress.device_id << ": " << message << '\n';
       progress.last_error = message;
@@ -464,6 +469,10 @@ private:
 
   Outcome forward_device(ServerStore& store, RelayStore& relay, const DeviceRecord& device) {
     if (!event_id_.empty() && device.event_id != event_id_) return Outcome::ok;
+    if (const auto held = held_.find(device.id); held != held_.end()) {
+      if (std::chrono::steady_clock::now() < held->second) return Outcome::refused;
+      held_.erase(held);
+    }
     auto loaded = relay.progress(device.id);
     if (!loaded) return local_failure(loaded.message());
     RelayProgress progress = *loaded;
@@ -562,7 +571,8 @@ private:
       if (response->status == 404 && e.code.find("unknown_device") != std::string::npos) {
         // The upstream lost the device (a restored database): register it again next round.
         progress.registered = false;
-        return record_device_error(relay, progress, "the upstream does not know the device");
+        return record_device_error(relay, progress, "the upstream does not know the device",
+                                   false);
       }
       if (retryable(response->status) || response->status == 401) {
         return answered_error("forwarding scans", *response);
@@ -582,6 +592,7 @@ private:
   PackageCache cache_;
   std::string event_id_;
   std::string last_problem_;
+  std::map<std::string, std::chrono::steady_clock::time_point> held_; // refused devices
   std::atomic<bool> stopping_{false};
   std::mutex wait_mutex_;
   std::condition_variable wake_;
