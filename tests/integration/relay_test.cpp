@@ -24,6 +24,8 @@
 #include <tuple>
 #include <vector>
 
+#include "shared/scan_json.hpp"
+#include "shared/scan_log.hpp"
 #include "sync/client/http_client.hpp"
 #include "tests/fault/sync_world.hpp"
 
@@ -400,6 +402,35 @@ TEST_F(VenueRelay, TokensAreForOneEventAndRevocable) {
                                 R"({"scans":[]})", token_);
   ASSERT_TRUE(relayed.ok());
   EXPECT_EQ(relayed->status, 200) << relayed->body;
+
+  // A forwarded batch takes the checks of the device's own push, and is stored exactly once.
+  Scan scan;
+  scan.device_id = "dev-venue1";
+  scan.sequence = 1;
+  scan.attendee_id = "A2"; // the badge is A1's
+  scan.badge_serial = "SER1";
+  scan.badge_payload = world_.payload("A1");
+  scan.session_id = "S1";
+  scan.kind = ScanKind::arrive;
+  scan.wall_time = at("2026-03-02T15:00:00Z");
+  scan.monotonic_ms = 1000;
+  seal(scan, kZeroDigest);
+  const std::string url = world_.url() + "/api/v1/devices/dev-venue1/scans";
+  auto forged = http.post_json(url, scan_batch_to_json(std::vector<Scan>{scan}, "EV1"), token_);
+  ASSERT_TRUE(forged.ok());
+  EXPECT_EQ(forged->status, 422) << forged->body;
+  EXPECT_NE(forged->body.find("badge_mismatch"), std::string::npos) << forged->body;
+  scan.attendee_id = "A1";
+  seal(scan, kZeroDigest);
+  const std::string body = scan_batch_to_json(std::vector<Scan>{scan}, "EV1");
+  auto stored = http.post_json(url, body, token_);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->status, 200) << stored->body;
+  EXPECT_EQ(json::parse(stored->body).at("stored"), 1);
+  auto resent = http.post_json(url, body, token_);
+  ASSERT_TRUE(resent.ok());
+  EXPECT_EQ(json::parse(resent->body).at("duplicates"), 1) << resent->body;
+  EXPECT_EQ(*world_.store().scan_count(), 1U);
 
   // Revoked: refused from the next request.
   const Ran revoked = server("revoke-token --db " + quote(world_.database()) + " --token " +
