@@ -541,6 +541,11 @@ std::optional<DeviceRecord> HttpServer::Impl::authenticate_pusher(const httplib:
                  "a relay token only writes the devices a relay registered for its event");
       return std::nullopt;
     }
+    // Monitoring (/metrics last seen): when the door's scans last came through its relay.
+    const Instant seen = now_instant();
+    if (!device->last_seen || seen - *device->last_seen >= std::chrono::seconds(1)) {
+      (void)store->touch_device(device->id, seen);
+    }
     return std::move(device.value());
   }
   auto device = authenticate(req, res, store);

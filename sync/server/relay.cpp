@@ -13,6 +13,7 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -42,6 +43,7 @@ constexpr std::string_view kEventId = "event_id";
 
 constexpr auto kProbeEvery = std::chrono::seconds(5);
 constexpr std::size_t kSamplesPerRequest = 500;
+constexpr auto kHoldRefused = std::chrono::minutes(10); // a device the upstream refused waits
 
 Instant now_instant() {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
@@ -431,7 +433,10 @@ private:
   }
 
   Outcome record_device_error(RelayStore& relay, RelayProgress& progress,
-                              const std::string& message) {
+                              const std::string& message, bool hold = true) {
+    // A refusal is not retried every round: the same batch would be refused again until the
+    // upstream learns something (a desk certificate, a roster change) or someone looks.
+    if (hold) held_[progress.device_id] = std::chrono::steady_clock::now() + kHoldRefused;
     if (progress.last_error != message) {
       log(err_) << "device " << progress.device_id << ": " << message << '\n';
       progress.last_error = message;
@@ -464,6 +469,10 @@ private:
 
   Outcome forward_device(ServerStore& store, RelayStore& relay, const DeviceRecord& device) {
     if (!event_id_.empty() && device.event_id != event_id_) return Outcome::ok;
+    if (const auto held = held_.find(device.id); held != held_.end()) {
+      if (std::chrono::steady_clock::now() < held->second) return Outcome::refused;
+      held_.erase(held);
+    }
     auto loaded = relay.progress(device.id);
     if (!loaded) return local_failure(loaded.message());
     RelayProgress progress = *loaded;
@@ -562,7 +571,8 @@ private:
       if (response->status == 404 && e.code.find("unknown_device") != std::string::npos) {
         // The upstream lost the device (a restored database): register it again next round.
         progress.registered = false;
-        return record_device_error(relay, progress, "the upstream does not know the device");
+        return record_device_error(relay, progress, "the upstream does not know the device",
+                                   false);
       }
       if (retryable(response->status) || response->status == 401) {
         return answered_error("forwarding scans", *response);
@@ -582,6 +592,7 @@ private:
   PackageCache cache_;
   std::string event_id_;
   std::string last_problem_;
+  std::map<std::string, std::chrono::steady_clock::time_point> held_; // refused devices
   std::atomic<bool> stopping_{false};
   std::mutex wait_mutex_;
   std::condition_variable wake_;
@@ -757,6 +768,65 @@ int run_relay(const RelayOptions& options, std::ostream& out, std::ostream& err)
   relay.stop();
   forwarder.join();
   (*server)->stop();
+  return 0;
+}
+
+int run_relay_status(const std::string& database, std::ostream& out, std::ostream& err) {
+  auto store = open_server_store(database);
+  if (!store) {
+    err << "error: " << store.message() << '\n';
+    return 1;
+  }
+  auto relay = open_relay_store(database);
+  if (!relay) {
+    err << "error: " << relay.message() << '\n';
+    return 1;
+  }
+  auto event = (*relay)->state(kEventId);
+  auto cursor = (*relay)->state(kDeltaCursor);
+  auto full_cursor = (*relay)->state(kFullCursor);
+  auto devices = (*store)->devices();
+  for (const auto* failed : {&event, &cursor, &full_cursor}) {
+    if (!*failed) {
+      err << "error: " << failed->message() << '\n';
+      return 1;
+    }
+  }
+  if (!devices) {
+    err << "error: " << devices.message() << '\n';
+    return 1;
+  }
+  if (!event->has_value()) {
+    err << "error: " << database << " is not a relay's database (no package from upstream)\n";
+    return 1;
+  }
+  const std::uint64_t latest = std::max(to_u64(cursor->value_or("0")),
+                                        to_u64(full_cursor->value_or("0")));
+  out << "event " << **event << ", package cursor " << latest << " (from the League server)\n";
+  out << "device\tname\tscans\ton League server\tstate\n";
+  std::uint64_t pending = 0;
+  for (const auto& device : *devices) {
+    auto head = (*store)->chain_head(device.id);
+    auto progress = (*relay)->progress(device.id);
+    if (!head || !progress) {
+      err << "error: " << (!head ? head.message() : progress.message()) << '\n';
+      return 1;
+    }
+    const std::uint64_t up = std::min(progress->upstream_acked, head->sequence);
+    pending += head->sequence - up;
+    const std::string state = !progress->last_error.empty() ? progress->last_error
+                              : !progress->registered && head->sequence > 0
+                                  ? "not registered upstream yet"
+                              : up == head->sequence ? "up to date"
+                                                     : "forwarding";
+    out << device.id << '\t' << device.name << '\t' << head->sequence << '\t' << up << '\t'
+        << state << '\n';
+  }
+  if (pending == 0) {
+    out << "Every scan of " << devices->size() << " device(s) is on the League server.\n";
+  } else {
+    out << pending << " scan(s) not on the League server yet (keep the relay running).\n";
+  }
   return 0;
 }
 

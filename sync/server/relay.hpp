@@ -42,6 +42,10 @@ struct RelayOptions {
 // `err`); 2 for bad options.
 int run_relay(const RelayOptions& options, std::ostream& out, std::ostream& err);
 
+// `muster-server relay-status --db RELAY_DB`: per device of the relay, its scans and how many
+// of them the League server has acknowledged, and the relay's package cursor. Exit 0.
+int run_relay_status(const std::string& database, std::ostream& out, std::ostream& err);
+
 struct RelayTokenOptions {
   std::string database;
   std::string event_id;

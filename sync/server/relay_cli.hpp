@@ -3,6 +3,7 @@
 // Included by main.cpp only (CLI11 is linked to the program).
 #include <CLI/CLI.hpp>
 
+#include <fstream>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -26,9 +27,14 @@ public:
     relay_->add_option("--upstream", relay_options_.upstream,
                        "the League server's URL, e.g. https://league.example.org")
         ->required();
-    relay_->add_option("--token", relay_options_.token,
-                       "the relay token from 'muster-server relay-token' (muster-relay....)")
-        ->required();
+    auto* token = relay_->add_option(
+        "--token", relay_options_.token,
+        "the relay token from 'muster-server relay-token' (muster-relay....)");
+    auto* token_file = relay_->add_option(
+        "--token-file", token_file_,
+        "a file holding the relay token (kept out of the process list; mode 0600)");
+    token->excludes(token_file);
+    token_file->excludes(token);
     relay_->add_option("--package", package_,
                        "a full package file ('muster-server package') to start from when the "
                        "upstream cannot be reached");
@@ -65,6 +71,11 @@ public:
         ->default_val(relay_options_.batch_size)
         ->check(CLI::Range(1, 5000));
 
+    status_ = app.add_subcommand(
+        "relay-status", "on a relay: each device's scans and how many the League server has "
+                        "acknowledged");
+    status_->add_option("--db", status_database_, std::string(kDb) + " of the relay")->required();
+
     token_ = app.add_subcommand(
         "relay-token", "print a new relay token for one event (shown once, stored hashed); "
                        "revoke it with revoke-token");
@@ -78,7 +89,23 @@ public:
   // The exit code when one of these commands was chosen; nullopt otherwise.
   std::optional<int> run(std::ostream& out, std::ostream& err) {
     if (*token_) return run_relay_token(token_options_, out, err);
+    if (*status_) return run_relay_status(status_database_, out, err);
     if (!*relay_) return std::nullopt;
+    if (!token_file_.empty()) {
+      std::ifstream in(token_file_);
+      if (!in || !std::getline(in, relay_options_.token)) {
+        err << "error: cannot read the relay token from " << token_file_ << '\n';
+        return 1;
+      }
+      while (!relay_options_.token.empty() &&
+             (relay_options_.token.back() == '\r' || relay_options_.token.back() == ' ')) {
+        relay_options_.token.pop_back();
+      }
+    }
+    if (relay_options_.token.empty()) {
+      err << "error: give the relay token with --token-file FILE (or --token TOKEN)\n";
+      return 2;
+    }
     if (!parse_listen()) {
       err << "error: --listen must be HOST:PORT, e.g. 0.0.0.0:8080 (got '" << listen_ << "')\n";
       return 2;
@@ -122,6 +149,9 @@ private:
 
   CLI::App* relay_ = nullptr;
   CLI::App* token_ = nullptr;
+  CLI::App* status_ = nullptr;
+  std::string status_database_;
+  std::string token_file_;
   RelayOptions relay_options_;
   RelayTokenOptions token_options_;
   std::string package_;

@@ -24,6 +24,8 @@
 #include <tuple>
 #include <vector>
 
+#include "shared/scan_json.hpp"
+#include "shared/scan_log.hpp"
 #include "sync/client/http_client.hpp"
 #include "tests/fault/sync_world.hpp"
 
@@ -116,8 +118,12 @@ protected:
 
   // The relay as its own process (so that kill -9 is a real crash), ready when it answers.
   void start_relay(const std::vector<std::string>& extra) {
+    // The token from a file, as docs/deployment.md runs it (not on the process list).
+    const auto token_file = world_.dir() / "relay.token";
+    write_file(token_file, token_ + "\n");
     std::vector<std::string> args = {server_binary(), "relay", "--db", relay_db_,
-                                     "--upstream", upstream_url(), "--token", token_,
+                                     "--upstream", upstream_url(), "--token-file",
+                                     token_file.string(),
                                      "--listen", "127.0.0.1:" + std::to_string(relay_port_),
                                      "--interval", "1", "--max-backoff", "2"};
     args.insert(args.end(), extra.begin(), extra.end());
@@ -297,6 +303,10 @@ TEST_F(VenueRelay, DoorsAgreeThroughTheRelayAndEveryScanReachesTheLeagueOnce) {
   ASSERT_EQ(devices.size(), 2U);
   EXPECT_EQ(stored_scans(relay_db_, devices), every);
   EXPECT_EQ(*world_.store().scan_count(), 0U) << "the upstream was down all along";
+  const Ran waiting = server("relay-status --db " + quote(relay_db_));
+  ASSERT_EQ(waiting.exit_code, 0) << waiting.out;
+  EXPECT_NE(waiting.out.find("6 scan(s) not on the League server yet"), std::string::npos)
+      << waiting.out;
 
   // The upstream returns: the relay catches up on its own (probing every 5 s), exactly once.
   ASSERT_NO_FATAL_FAILURE(start_upstream());
@@ -307,6 +317,16 @@ TEST_F(VenueRelay, DoorsAgreeThroughTheRelayAndEveryScanReachesTheLeagueOnce) {
   }
   EXPECT_EQ(upstream, every) << read_file(world_.dir() / "relay.log");
   EXPECT_EQ(*world_.store().scan_count(), every.size());
+  std::string status;
+  for (int attempt = 0; attempt < 50; ++attempt) {  // the relay saves its progress after the 200
+    status = server("relay-status --db " + quote(relay_db_)).out;
+    if (status.find("Every scan of 2 device(s) is on the League server.") != std::string::npos)
+      break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_NE(status.find("Every scan of 2 device(s) is on the League server."), std::string::npos)
+      << status;
+  EXPECT_NE(status.find("up to date"), std::string::npos) << status;
   for (const auto& device : devices) {
     auto record = world_.store().device(device);
     ASSERT_TRUE(record.ok()) << record.message();
@@ -382,6 +402,35 @@ TEST_F(VenueRelay, TokensAreForOneEventAndRevocable) {
                                 R"({"scans":[]})", token_);
   ASSERT_TRUE(relayed.ok());
   EXPECT_EQ(relayed->status, 200) << relayed->body;
+
+  // A forwarded batch takes the checks of the device's own push, and is stored exactly once.
+  Scan scan;
+  scan.device_id = "dev-venue1";
+  scan.sequence = 1;
+  scan.attendee_id = "A2"; // the badge is A1's
+  scan.badge_serial = "SER1";
+  scan.badge_payload = world_.payload("A1");
+  scan.session_id = "S1";
+  scan.kind = ScanKind::arrive;
+  scan.wall_time = at("2026-03-02T15:00:00Z");
+  scan.monotonic_ms = 1000;
+  seal(scan, kZeroDigest);
+  const std::string url = world_.url() + "/api/v1/devices/dev-venue1/scans";
+  auto forged = http.post_json(url, scan_batch_to_json(std::vector<Scan>{scan}, "EV1"), token_);
+  ASSERT_TRUE(forged.ok());
+  EXPECT_EQ(forged->status, 422) << forged->body;
+  EXPECT_NE(forged->body.find("badge_mismatch"), std::string::npos) << forged->body;
+  scan.attendee_id = "A1";
+  seal(scan, kZeroDigest);
+  const std::string body = scan_batch_to_json(std::vector<Scan>{scan}, "EV1");
+  auto stored = http.post_json(url, body, token_);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->status, 200) << stored->body;
+  EXPECT_EQ(json::parse(stored->body).at("stored"), 1);
+  auto resent = http.post_json(url, body, token_);
+  ASSERT_TRUE(resent.ok());
+  EXPECT_EQ(json::parse(resent->body).at("duplicates"), 1) << resent->body;
+  EXPECT_EQ(*world_.store().scan_count(), 1U);
 
   // Revoked: refused from the next request.
   const Ran revoked = server("revoke-token --db " + quote(world_.database()) + " --token " +
