@@ -59,7 +59,7 @@ namespace {
 
 using Params = std::vector<SqlParam>;
 
-constexpr std::int64_t kSchemaVersion = 10;
+constexpr std::int64_t kSchemaVersion = 11;
 constexpr std::int64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
 
 // Migration 1. Times are BIGINT milliseconds since the Unix epoch (UTC); flags are 0/1 BIGINT;
@@ -225,12 +225,29 @@ CREATE TABLE clock_samples (
   PRIMARY KEY (device_id, boot_id, monotonic_ms, server_ms));
 )sql";
 
-// Migration 10 (restored kiosks): a kiosk restored from an old backup (or a cloned SD card)
+// Migration 10 (the venue relay, sync/server/relay.hpp; SQL in relay_store.cpp). On the League
+// server: relay tokens (hashed, one event each) and which devices a relay registered (a relay
+// token may push only for those). On a relay: its copy of the upstream's signed package
+// envelopes and cursors (relay_state) and how far each device's chain reached upstream.
+constexpr std::string_view kSchemaV10 = R"sql(
+CREATE TABLE relay_tokens (
+  token_hash TEXT PRIMARY KEY, event_id TEXT NOT NULL, label TEXT NOT NULL,
+  created_at BIGINT NOT NULL, revoked_at BIGINT);
+CREATE TABLE relay_devices (
+  device_id TEXT PRIMARY KEY REFERENCES devices (id), relay_label TEXT NOT NULL,
+  registered_at BIGINT NOT NULL);
+CREATE TABLE relay_state (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE relay_forwarding (
+  device_id TEXT PRIMARY KEY, registered BIGINT NOT NULL, upstream_acked BIGINT NOT NULL,
+  samples_through BIGINT NOT NULL, last_error TEXT NOT NULL, updated_at BIGINT NOT NULL);
+)sql";
+
+// Migration 11 (restored kiosks): a kiosk restored from an old backup (or a cloned SD card)
 // continues on a branch of its identity: a new device whose chain starts again at 1, linked to
 // its parent and the parent sequence where the histories part (`diverged_at`, with the kiosk's
 // hash there, which makes a repeated request find the same branch). The parent keeps how often
 // and when it was rolled back, for `muster-server devices` and /metrics.
-constexpr std::string_view kSchemaV10 = R"sql(
+constexpr std::string_view kSchemaV11 = R"sql(
 ALTER TABLE devices ADD COLUMN parent_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE devices ADD COLUMN diverged_at BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE devices ADD COLUMN diverged_hash TEXT NOT NULL DEFAULT '';
@@ -542,6 +559,13 @@ public:
         return versioned.error();
       }
     }
+    if (found < 11) {
+      if (auto created = db_->exec_script(kSchemaV11); !created) return created.error();
+      if (auto versioned = db_->exec("INSERT INTO schema_version (version) VALUES (11)");
+          !versioned) {
+        return versioned.error();
+      }
+    }
     return tx->commit();
   }
 
@@ -571,6 +595,7 @@ public:
       if (auto created = db_->exec_script(kSchemaV8); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV9); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV10); !created) return created.error();
+      if (auto created = db_->exec_script(kSchemaV11); !created) return created.error();
       if (auto versioned =
               db_->exec("INSERT INTO schema_version (version) VALUES ($1)", Params{kSchemaVersion});
           !versioned) {
@@ -1893,6 +1918,13 @@ private:
       auto owner = db_->exec("SELECT attendee_id FROM badges WHERE serial = $1",
                              Params{old_serial});
       if (!owner) return owner.error();
+      if (owner->rows.empty()) {
+        // A venue relay (sync/server/relay.hpp) knows no issued badges (packages do not carry
+        // them): the League server, which does, decides when the relay forwards the scan.
+        auto relay = db_->exec("SELECT 1 FROM relay_state WHERE name = 'event_id'");
+        if (!relay) return relay.error();
+        if (!relay->rows.empty()) return Ok{};
+      }
       if (owner->rows.empty() || text(owner->rows[0][0]) != scan.attendee_id) {
         return fail(DbError::invalid, "reprint scan " + std::to_string(scan.sequence) +
                                           " names an old serial that is not a badge of " +
