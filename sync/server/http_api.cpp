@@ -30,6 +30,7 @@
 #include "sync/server/league_key.hpp"
 #include "sync/server/ledger_store.hpp"
 #include "sync/server/metrics.hpp"
+#include "sync/server/relay_store.hpp"
 #include "sync/server/scan_ingest.hpp"
 #include "sync/server/server_store.hpp"
 #include "sync/server/web/console.hpp"
@@ -105,6 +106,8 @@ std::string endpoint_label(const httplib::Request& req) {
     route = "/api/v1/events/{id}/package";
   else if (starts("/api/v1/events/") && ends("/scans"))
     route = "/api/v1/events/{id}/scans";
+  else if (p == "/api/v1/relay/package" || p == "/api/v1/relay/devices")
+    route = p;
   else if (starts("/api/v1/officials/") && ends("/transcript"))
     route = "/api/v1/officials/{id}/transcript";
   else if (p == "/api/v1/time")
@@ -231,6 +234,34 @@ std::optional<ParsedToken> bearer_token(const httplib::Request& req) {
     return std::nullopt;
   }
   return ParsedToken{token.substr(0, dot), std::move(token)};
+}
+
+// Relay tokens are "muster-relay.<64 hex>" (relay_store.hpp): no device id is "muster-relay".
+bool is_relay_bearer(const httplib::Request& req) {
+  const auto token = bearer_token(req);
+  return token && token->token.starts_with(kRelayTokenPrefix) &&
+         token->device_id.size() + 1 == kRelayTokenPrefix.size();
+}
+
+// Bracket depth of a JSON text outside strings: a body nested deeper than the protocol allows
+// is refused before a recursive parser sees it.
+bool json_nested_within(std::string_view text, int limit) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > limit) return false;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return true;
 }
 
 bool is_valid_path_id(std::string_view id) {
@@ -366,6 +397,41 @@ struct HttpServer::Impl {
   void handle_healthz(httplib::Response& res);
   void handle_metrics(httplib::Response& res);
 
+  // The venue relay's side of the League server (relay.hpp, PROTOCOL.md "Venue relays").
+  struct RelayCaller {
+    std::string event_id;
+    std::string label;
+  };
+  std::mutex relay_mutex;
+  std::vector<std::unique_ptr<RelayStore>> relay_idle; // open relay-table connections
+  DbResult<std::unique_ptr<RelayStore>> take_relay_store() {
+    {
+      const std::lock_guard lock(relay_mutex);
+      if (!relay_idle.empty()) {
+        auto relay = std::move(relay_idle.back());
+        relay_idle.pop_back();
+        return relay;
+      }
+    }
+    return open_relay_store(options.database);
+  }
+  // Only connections that did not fail come back (a failed one is dropped).
+  void give_back_relay_store(std::unique_ptr<RelayStore> relay) {
+    const std::lock_guard lock(relay_mutex);
+    if (relay_idle.size() < 8) relay_idle.push_back(std::move(relay));
+  }
+  // The relay token's event; answers 401/503 itself when there is none.
+  std::optional<RelayCaller> authenticate_relay(const httplib::Request& req,
+                                                httplib::Response& res);
+  // A push's device: the device token's own, or one a relay of its event registered.
+  std::optional<DeviceRecord> authenticate_pusher(const httplib::Request& req,
+                                                  httplib::Response& res, StorePool::Lease& store,
+                                                  const std::string& path_device);
+  void send_package(const httplib::Request& req, httplib::Response& res, StorePool::Lease& store,
+                    const std::string& event_id, const std::string& caller_event);
+  void handle_relay_package(const httplib::Request& req, httplib::Response& res);
+  void handle_relay_device(const httplib::Request& req, httplib::Response& res);
+
   // The device the request's bearer token belongs to; answers 401/503 itself when there is none.
   std::optional<DeviceRecord> authenticate(const httplib::Request& req, httplib::Response& res,
                                            StorePool::Lease& store);
@@ -408,6 +474,170 @@ std::optional<DeviceRecord> HttpServer::Impl::authenticate(const httplib::Reques
     (void)store->touch_device(device->id, seen);
   }
   return std::move(device.value());
+}
+
+// ---- Venue relays (relay.hpp; PROTOCOL.md "Venue relays") --------------------------------
+
+std::optional<HttpServer::Impl::RelayCaller>
+HttpServer::Impl::authenticate_relay(const httplib::Request& req, httplib::Response& res) {
+  const auto deny = [&res](std::string_view message) {
+    res.set_header("WWW-Authenticate", "Bearer realm=\"muster\"");
+    send_error(res, 401, "unauthorized", message);
+    return std::nullopt;
+  };
+  const auto token = bearer_token(req);
+  if (!token || !token->token.starts_with(kRelayTokenPrefix)) {
+    return deny("an 'Authorization: Bearer <relay token>' header is required");
+  }
+  auto relay = take_relay_store();
+  if (!relay) {
+    send_store_unavailable(res, relay.message());
+    return std::nullopt;
+  }
+  auto record = (*relay)->relay_token(hash_secret(token->token));
+  if (!record && record.code() != DbError::not_found) {
+    send_store_unavailable(res, record.message()); // the connection is dropped, not reused
+    return std::nullopt;
+  }
+  give_back_relay_store(std::move(relay.value()));
+  if (!record) return deny("the relay token is not valid");
+  if (record->revoked) return deny("this relay token was revoked");
+  return RelayCaller{record->event_id, record->label};
+}
+
+std::optional<DeviceRecord> HttpServer::Impl::authenticate_pusher(const httplib::Request& req,
+                                                                  httplib::Response& res,
+                                                                  StorePool::Lease& store,
+                                                                  const std::string& path_device) {
+  const auto unknown = [&]() -> std::optional<DeviceRecord> {
+    send_error(res, 404, "unknown_device", "no such device");
+    return std::nullopt;
+  };
+  if (is_relay_bearer(req)) {
+    // A relay forwards the chains of the devices it registered for its event, unchanged; the
+    // batch then takes exactly the checks of the device's own push.
+    const auto relay = authenticate_relay(req, res);
+    if (!relay) return std::nullopt;
+    if (!is_valid_path_id(path_device)) return unknown();
+    auto device = store->device(path_device);
+    if (!device) {
+      if (device.code() == DbError::not_found) return unknown();
+      store_failure(res, store, device.error());
+      return std::nullopt;
+    }
+    auto relay_store = take_relay_store();
+    if (!relay_store) {
+      send_store_unavailable(res, relay_store.message());
+      return std::nullopt;
+    }
+    auto registered_by = (*relay_store)->relay_of_device(path_device);
+    if (!registered_by) {
+      send_store_unavailable(res, registered_by.message());
+      return std::nullopt;
+    }
+    give_back_relay_store(std::move(relay_store.value()));
+    if (!registered_by->has_value() || device->event_id != relay->event_id) {
+      send_error(res, 403, "wrong_device",
+                 "a relay token only writes the devices a relay registered for its event");
+      return std::nullopt;
+    }
+    // Monitoring (/metrics last seen): when the door's scans last came through its relay.
+    const Instant seen = now_instant();
+    if (!device->last_seen || seen - *device->last_seen >= std::chrono::seconds(1)) {
+      (void)store->touch_device(device->id, seen);
+    }
+    return std::move(device.value());
+  }
+  auto device = authenticate(req, res, store);
+  if (!device) return std::nullopt;
+  if (path_device != device->id) {
+    auto other = is_valid_path_id(path_device)
+                     ? store->device(path_device)
+                     : DbResult<DeviceRecord>(fail(DbError::not_found, ""));
+    if (!other && other.code() != DbError::not_found) {
+      store_failure(res, store, other.error());
+      return std::nullopt;
+    }
+    if (!other) return unknown();
+    send_error(res, 403, "wrong_device", "a device token only writes its own device's scans");
+    return std::nullopt;
+  }
+  return device;
+}
+
+// GET /api/v1/relay/package?since=N: the signed package of the relay token's event.
+void HttpServer::Impl::handle_relay_package(const httplib::Request& req, httplib::Response& res) {
+  const auto relay = authenticate_relay(req, res);
+  if (!relay) return;
+  auto store = stores.acquire();
+  if (!store) return send_store_unavailable(res, store.message());
+  send_package(req, res, *store, relay->event_id, relay->event_id);
+}
+
+// POST /api/v1/relay/devices {"device_id", "device_name"}: a device a relay provisioned.
+void HttpServer::Impl::handle_relay_device(const httplib::Request& req, httplib::Response& res) {
+  const auto relay = authenticate_relay(req, res);
+  if (!relay) return;
+  if (!json_nested_within(req.body, 32)) {
+    return send_error(res, 400, "malformed_json", "the body is nested too deeply");
+  }
+  const json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded()) return send_error(res, 400, "malformed_json", "the body is not JSON");
+  if (!body.is_object()) {
+    return send_error(res, 400, "wrong_type", "the body must be a JSON object");
+  }
+  const auto string_field = [&](const char* name, bool required,
+                                std::string& out) -> std::optional<std::string> {
+    if (!body.contains(name)) {
+      if (required) return "missing_field";
+      return std::nullopt;
+    }
+    if (!body[name].is_string()) return "wrong_type";
+    out = body[name].get<std::string>();
+    return std::nullopt;
+  };
+  std::string device_id;
+  std::string device_name;
+  for (const auto& [name, required, target] :
+       {std::tuple<const char*, bool, std::string*>{"device_id", true, &device_id},
+        {"device_name", false, &device_name}}) {
+    if (auto problem = string_field(name, required, *target)) {
+      return send_error(res, 400, *problem, std::string("field '") + name + "' is " +
+                                                (*problem == "missing_field" ? "missing"
+                                                                             : "not a string"),
+                        json{{"field", name}});
+    }
+  }
+  if (!is_valid_path_id(device_id) || device_id.rfind("muster-relay", 0) == 0) {
+    return send_error(res, 400, "invalid_value", "device_id is not a device id",
+                      json{{"field", "device_id"}});
+  }
+  if (device_name.size() > kMaxIdLength || device_name.find('\0') != std::string::npos) {
+    return send_error(res, 400, "invalid_value", "device_name is too long",
+                      json{{"field", "device_name"}});
+  }
+  auto relay_store = take_relay_store();
+  if (!relay_store) return send_store_unavailable(res, relay_store.message());
+  auto known = (*relay_store)->relay_of_device(device_id);
+  if (!known) return send_store_unavailable(res, known.message());
+  const bool existed = known->has_value();
+  auto device = (*relay_store)->register_relay_device(device_id, device_name, relay->event_id,
+                                                      relay->label, now_instant());
+  if (!device) {
+    if (device.code() == DbError::conflict) {
+      give_back_relay_store(std::move(relay_store.value()));
+      return send_error(res, 409, "device_exists", device.message());
+    }
+    return send_store_unavailable(res, device.message());
+  }
+  give_back_relay_store(std::move(relay_store.value()));
+  if (options.log_requests && !existed) {
+    std::cerr << "muster-server: relay '" << relay->label << "' registered device " << device->id
+              << " (" << device->name << ") for event " << device->event_id << '\n';
+  }
+  send_json(res, existed ? 200 : 201,
+            json{{"device_id", device->id}, {"device_name", device->name},
+                 {"event_id", device->event_id}});
 }
 
 void HttpServer::Impl::handle_provision(const httplib::Request& req, httplib::Response& res) {
@@ -495,11 +725,24 @@ void HttpServer::Impl::handle_provision(const httplib::Request& req, httplib::Re
 void HttpServer::Impl::handle_package(const httplib::Request& req, httplib::Response& res) {
   auto store = stores.acquire();
   if (!store) return send_store_unavailable(res, store.message());
-  const auto device = authenticate(req, res, *store);
-  if (!device) return;
-
+  std::string caller_event;
+  if (is_relay_bearer(req)) {
+    const auto relay = authenticate_relay(req, res);
+    if (!relay) return;
+    caller_event = relay->event_id;
+  } else {
+    const auto device = authenticate(req, res, *store);
+    if (!device) return;
+    caller_event = device->event_id;
+  }
   const std::string event_id = req.matches[1];
   if (!is_valid_path_id(event_id)) return send_error(res, 404, "unknown_event", "no such event");
+  send_package(req, res, *store, event_id, caller_event);
+}
+
+void HttpServer::Impl::send_package(const httplib::Request& req, httplib::Response& res,
+                                    StorePool::Lease& store, const std::string& event_id,
+                                    const std::string& caller_event) {
   std::uint64_t since = 0;
   if (req.has_param("since")) {
     const std::string text = req.get_param_value("since");
@@ -511,15 +754,26 @@ void HttpServer::Impl::handle_package(const httplib::Request& req, httplib::Resp
                         json{{"field", "since"}});
     }
   }
-  auto event = (*store)->event(event_id);
+  auto event = store->event(event_id);
   if (!event) {
     if (event.code() == DbError::not_found) {
       return send_error(res, 404, "unknown_event", "no such event: " + event_id);
     }
-    return store_failure(res, *store, event.error());
+    return store_failure(res, store, event.error());
   }
-  if (device->event_id != event_id) {
+  if (caller_event != event_id) {
     return send_error(res, 403, "wrong_event", "this device is provisioned for another event");
+  }
+  if (options.package_source) {
+    // A relay: the upstream's own signed envelope, never one of the relay's making.
+    auto served = options.package_source(since);
+    if (!served) {
+      return send_error(res, 503, "package_unavailable",
+                        "this relay holds no event package yet; retry later");
+    }
+    res.set_header("X-Muster-Cursor", std::to_string(served->cursor));
+    res.status = 200;
+    return res.set_content(served->envelope, "application/json");
   }
   if (!league_key) {
     return send_error(res, 503, "package_signing_unavailable",
@@ -527,7 +781,7 @@ void HttpServer::Impl::handle_package(const httplib::Request& req, httplib::Resp
   }
   // The same builder as `muster-server package`: what it cannot read is an error, not a
   // package with fewer keys or certificates than the League has.
-  auto built = build_event_package(**store, event_id, since, now_instant());
+  auto built = build_event_package(*store, event_id, since, now_instant());
   if (!built) {
     if (built.code() == AdminError::damaged) {
       std::cerr << "muster-server: package: " << built.message() << '\n';
@@ -597,21 +851,9 @@ void HttpServer::Impl::handle_peer_scans(const httplib::Request& req, httplib::R
 void HttpServer::Impl::handle_scans(const httplib::Request& req, httplib::Response& res) {
   auto store = stores.acquire();
   if (!store) return send_store_unavailable(res, store.message());
-  const auto device = authenticate(req, res, *store);
-  if (!device) return;
-
   const std::string path_device = req.matches[1];
-  if (path_device != device->id) {
-    auto other = is_valid_path_id(path_device)
-                     ? (*store)->device(path_device)
-                     : DbResult<DeviceRecord>(fail(DbError::not_found, ""));
-    if (!other && other.code() != DbError::not_found) {
-      return store_failure(res, *store, other.error());
-    }
-    if (!other) return send_error(res, 404, "unknown_device", "no such device");
-    return send_error(res, 403, "wrong_device",
-                      "a device token only writes its own device's scans");
-  }
+  const auto device = authenticate_pusher(req, res, *store, path_device);
+  if (!device) return;
 
   auto batch = parse_scan_batch(req.body);
   if (!batch) return send_body_error(res, batch.error());
@@ -621,6 +863,7 @@ void HttpServer::Impl::handle_scans(const httplib::Request& req, httplib::Respon
   if (answer.ok()) {
     metrics.add_scans_stored(answer.stored);
     metrics.set_sync_lag(device->id, answer.lag);
+    if (answer.stored > 0 && options.on_scans_stored) options.on_scans_stored();
   }
   res.status = answer.status;
   res.set_content(ingest_answer_body(answer), "application/json");
@@ -680,6 +923,14 @@ void HttpServer::Impl::install_routes() {
   s.Post(R"(/api/v1/devices/([^/]+)/scans)",
          guarded([this](const httplib::Request& req, httplib::Response& res) {
            handle_scans(req, res);
+         }));
+  s.Get("/api/v1/relay/package", guarded([this](const httplib::Request& req,
+                                                httplib::Response& res) {
+          handle_relay_package(req, res);
+        }));
+  s.Post("/api/v1/relay/devices", guarded([this](const httplib::Request& req,
+                                                 httplib::Response& res) {
+           handle_relay_device(req, res);
          }));
   s.Get(R"(/api/v1/officials/([^/]+)/transcript)",
         guarded([this](const httplib::Request& req, httplib::Response& res) {
