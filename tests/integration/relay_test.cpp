@@ -24,7 +24,11 @@
 #include <tuple>
 #include <vector>
 
+#include "kiosk/app/desk.hpp"
+#include "shared/scan_json.hpp"
+#include "shared/scan_log.hpp"
 #include "sync/client/http_client.hpp"
+#include "sync/server/admin_commands.hpp"
 #include "tests/fault/sync_world.hpp"
 
 namespace muster::test {
@@ -363,6 +367,144 @@ TEST_F(VenueRelay, DoorsAgreeThroughTheRelayAndEveryScanReachesTheLeagueOnce) {
   EXPECT_EQ(*world_.store().scan_count(), all_a.size() + all_b.size());
 }
 
+TEST_F(VenueRelay, WithTheUpstreamReachableTheRelayStartsFromItsPackageAndForwardsAtOnce) {
+  const Ran token = server("relay-token --db " + quote(world_.database()) + " --event EV1");
+  ASSERT_EQ(token.exit_code, 0) << token.out;
+  token_ = last_line(token.out);
+  ASSERT_NO_FATAL_FAILURE(start_upstream());
+  ASSERT_NO_FATAL_FAILURE(start_relay({})); // no package file: a fresh database from upstream
+  ASSERT_NO_FATAL_FAILURE(provision("A"));
+  const auto answers = scan("A", {{"2026-03-02T15:00:00Z", "A1"}});
+  ASSERT_EQ(answers.size(), 1U);
+  EXPECT_EQ(answers[0].at("result"), "arrived");
+  ASSERT_NO_FATAL_FAILURE(sync("A"));
+  const auto scans = door_scans("A");
+  ASSERT_EQ(scans.size(), 1U);
+  const std::set<std::string> devices = {std::get<0>(*scans.begin())};
+  std::set<ScanKey> upstream;
+  // The push wakes the forwarder: well within one interval (1 s here).
+  for (int attempt = 0; attempt < 100 && upstream != scans; ++attempt) {
+    std::this_thread::sleep_for(50ms);
+    upstream = stored_scans(world_.database(), devices);
+  }
+  EXPECT_EQ(upstream, scans) << read_file(world_.dir() / "relay.log");
+}
+
+// A kiosk store in this process, provisioned at the relay like any kiosk (a desk needs the
+// desk API, which the headless mode does not drive).
+std::optional<KioskStore> provision_here(const std::filesystem::path& dir, const std::string& url,
+                                         const std::string& code, const std::string& name) {
+  std::filesystem::create_directories(dir);
+  auto store = KioskStore::open(dir / "kiosk.db");
+  EXPECT_TRUE(store.ok()) << store.message();
+  if (!store) return std::nullopt;
+  sync::HttpClient http;
+  auto provisioned = sync::provision_device(http, url, code, name);
+  EXPECT_TRUE(provisioned.ok()) << provisioned.message();
+  if (!provisioned) return std::nullopt;
+  EXPECT_TRUE(kiosk::set_device_id(*store, provisioned->device_id).ok());
+  EXPECT_TRUE(sync::save_provisioning(*store, *provisioned, 0).ok());
+  return std::move(store.value());
+}
+
+sync::SyncReport sync_here(KioskStore& kiosk) {
+  sync::HttpClient http;
+  sync::SyncPassOptions pass;
+  pass.measure_clock = false;
+  return sync::run_sync_pass(kiosk, http, pass, kiosk::package_applier());
+}
+
+TEST_F(VenueRelay, AReprintAtTheVenueDeskRevokesTheOldBadgeOnceTheLeagueHasIt) {
+  auto key = parse_signing_key(read_file(world_.dir() / "league.key").substr(
+      0, read_file(world_.dir() / "league.key").find('\n')));
+  ASSERT_TRUE(key.ok()) << key.message();
+  auto old_payload = sign_badge({SyncWorld::kLeague, "A1", "SER1"}, *key);
+  ASSERT_TRUE(old_payload.ok());
+  ASSERT_TRUE(world_.store()
+                  .add_badge({"SER1", "A1", SyncWorld::kEvent, "K1", *old_payload,
+                              at("2026-02-01T00:00:00Z"), std::nullopt})
+                  .ok());
+  // The desk's key is certified in the League office, before the package goes to the venue.
+  {
+    std::filesystem::create_directories(world_.dir() / "desk");
+    auto desk_store = KioskStore::open(world_.dir() / "desk" / "kiosk.db");
+    ASSERT_TRUE(desk_store.ok()) << desk_store.message();
+    auto desk_key = kiosk::ensure_desk_key(*desk_store);
+    ASSERT_TRUE(desk_key.ok()) << desk_key.message();
+    server::CertifyDeskOptions certify;
+    certify.database = world_.database();
+    certify.league_key = world_.dir() / "league.key";
+    certify.public_key = to_text(desk_key->public_key());
+    certify.device_name = "Registration desk";
+    std::ostringstream out;
+    std::ostringstream err;
+    ASSERT_EQ(server::run_certify_desk(certify, out, err), 0) << err.str();
+  }
+  const Ran token = server("relay-token --db " + quote(world_.database()) + " --event EV1");
+  ASSERT_EQ(token.exit_code, 0) << token.out;
+  token_ = last_line(token.out);
+  const auto package = world_.dir() / "EV1.package.json";
+  ASSERT_EQ(server("package --db " + quote(world_.database()) + " --league-key " +
+                   quote((world_.dir() / "league.key").string()) + " --event EV1 --out " +
+                   quote(package.string()))
+                .exit_code,
+            0);
+  ASSERT_NO_FATAL_FAILURE(start_relay({"--package", package.string()}));
+
+  const auto code = [&](const std::string& name) {
+    return last_line(server("provision --db " + quote(relay_db_) + " --event EV1 --name " +
+                            quote(name)).out);
+  };
+  auto desk = provision_here(world_.dir() / "desk", relay_url(), code("Desk"), "Desk");
+  ASSERT_TRUE(desk);
+  ASSERT_TRUE(sync_here(*desk).ok);
+  ASSERT_NO_FATAL_FAILURE(provision("B"));
+  std::string new_payload;
+  {
+    kiosk::DeskOptions options;
+    options.print_dir = world_.dir() / "reprints";
+    options.printer = "";
+    auto opened = kiosk::Desk::open(*desk, options);
+    ASSERT_TRUE(opened.ok()) << opened.message();
+    const Instant instant = at("2026-03-02T14:40:00Z");
+    const auto checked = opened->scan(
+        kiosk::RawScan{*old_payload, kiosk::ScanSource::wedge, instant, instant.time_since_epoch()});
+    ASSERT_EQ(checked.result, kiosk::DeskResult::checked_in) << checked.detail;
+    const auto reprint = opened->reprint("A1", "STAFF-1", "lost badge",
+                                         at("2026-03-02T14:50:00Z"), std::chrono::milliseconds{10});
+    ASSERT_TRUE(reprint.ok) << reprint.message;
+    EXPECT_EQ(reprint.old_serial, "SER1");
+    new_payload = reprint.payload;
+  }
+  // The relay takes the reprint although it never saw SER1 issued: the League decides.
+  const auto pushed = sync_here(*desk);
+  ASSERT_TRUE(pushed.ok) << (pushed.error ? pushed.error->message : "");
+  EXPECT_EQ(pushed.queued, 0U);
+
+  ASSERT_NO_FATAL_FAILURE(start_upstream());
+  bool revoked_upstream = false;
+  for (int attempt = 0; attempt < 300 && !revoked_upstream; ++attempt) {
+    std::this_thread::sleep_for(100ms);
+    auto badge = world_.store().badge("SER1");
+    revoked_upstream = badge.ok() && badge->revoked_at.has_value();
+  }
+  ASSERT_TRUE(revoked_upstream) << read_file(world_.dir() / "relay.log");
+  auto reprinted = world_.store().badge("SER1-R1");
+  ASSERT_TRUE(reprinted.ok()) << reprinted.message();
+  EXPECT_EQ(reprinted->payload, new_payload);
+  // Door B learns the revocation from the League's package, through the relay.
+  bool at_door = false;
+  for (int attempt = 0; attempt < 40 && !at_door; ++attempt) {
+    std::this_thread::sleep_for(250ms);
+    ASSERT_NO_FATAL_FAILURE(sync("B"));
+    auto store = KioskStore::open(door("B") / "kiosk.db");
+    ASSERT_TRUE(store.ok());
+    auto revoked = store->is_revoked("SER1");
+    at_door = revoked && *revoked;
+  }
+  EXPECT_TRUE(at_door) << read_file(world_.dir() / "relay.log");
+}
+
 TEST_F(VenueRelay, TokensAreForOneEventAndRevocable) {
   const Ran token = server("relay-token --db " + quote(world_.database()) + " --event EV1");
   ASSERT_EQ(token.exit_code, 0) << token.out;
@@ -400,6 +542,35 @@ TEST_F(VenueRelay, TokensAreForOneEventAndRevocable) {
                                 R"({"scans":[]})", token_);
   ASSERT_TRUE(relayed.ok());
   EXPECT_EQ(relayed->status, 200) << relayed->body;
+
+  // A forwarded batch takes the checks of the device's own push, and is stored exactly once.
+  Scan scan;
+  scan.device_id = "dev-venue1";
+  scan.sequence = 1;
+  scan.attendee_id = "A2"; // the badge is A1's
+  scan.badge_serial = "SER1";
+  scan.badge_payload = world_.payload("A1");
+  scan.session_id = "S1";
+  scan.kind = ScanKind::arrive;
+  scan.wall_time = at("2026-03-02T15:00:00Z");
+  scan.monotonic_ms = 1000;
+  seal(scan, kZeroDigest);
+  const std::string url = world_.url() + "/api/v1/devices/dev-venue1/scans";
+  auto forged = http.post_json(url, scan_batch_to_json(std::vector<Scan>{scan}, "EV1"), token_);
+  ASSERT_TRUE(forged.ok());
+  EXPECT_EQ(forged->status, 422) << forged->body;
+  EXPECT_NE(forged->body.find("badge_mismatch"), std::string::npos) << forged->body;
+  scan.attendee_id = "A1";
+  seal(scan, kZeroDigest);
+  const std::string body = scan_batch_to_json(std::vector<Scan>{scan}, "EV1");
+  auto stored = http.post_json(url, body, token_);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->status, 200) << stored->body;
+  EXPECT_EQ(json::parse(stored->body).at("stored"), 1);
+  auto resent = http.post_json(url, body, token_);
+  ASSERT_TRUE(resent.ok());
+  EXPECT_EQ(json::parse(resent->body).at("duplicates"), 1) << resent->body;
+  EXPECT_EQ(*world_.store().scan_count(), 1U);
 
   // Revoked: refused from the next request.
   const Ran revoked = server("revoke-token --db " + quote(world_.database()) + " --token " +
