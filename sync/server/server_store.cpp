@@ -59,7 +59,7 @@ namespace {
 
 using Params = std::vector<SqlParam>;
 
-constexpr std::int64_t kSchemaVersion = 11;
+constexpr std::int64_t kSchemaVersion = 12;
 constexpr std::int64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
 
 // Migration 1. Times are BIGINT milliseconds since the Unix epoch (UTC); flags are 0/1 BIGINT;
@@ -242,12 +242,19 @@ CREATE TABLE relay_forwarding (
   samples_through BIGINT NOT NULL, last_error TEXT NOT NULL, updated_at BIGINT NOT NULL);
 )sql";
 
-// Migration 11 (restored kiosks): a kiosk restored from an old backup (or a cloned SD card)
+// Migration 11 (a kiosk's own identity): the device's Ed25519 public key (MUPK1 text; '' for a
+// device provisioned before kiosks had keys). Provisioning under the kiosk's own id and
+// `import-scans` accept a device only with the key registered here.
+constexpr std::string_view kSchemaV11 = R"sql(
+ALTER TABLE devices ADD COLUMN public_key TEXT NOT NULL DEFAULT '';
+)sql";
+
+// Migration 12 (restored kiosks): a kiosk restored from an old backup (or a cloned SD card)
 // continues on a branch of its identity: a new device whose chain starts again at 1, linked to
 // its parent and the parent sequence where the histories part (`diverged_at`, with the kiosk's
 // hash there, which makes a repeated request find the same branch). The parent keeps how often
 // and when it was rolled back, for `muster-server devices` and /metrics.
-constexpr std::string_view kSchemaV11 = R"sql(
+constexpr std::string_view kSchemaV12 = R"sql(
 ALTER TABLE devices ADD COLUMN parent_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE devices ADD COLUMN diverged_at BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE devices ADD COLUMN diverged_hash TEXT NOT NULL DEFAULT '';
@@ -264,8 +271,9 @@ constexpr std::size_t kScanColumnCount = 20; // the columns of kScanColumns
 constexpr std::string_view kBadgeColumns =
     "serial, attendee_id, event_id, key_id, payload, issued_at, revoked_at";
 constexpr std::string_view kDeviceColumns =
-    "id, name, event_id, token_hash, created_at, last_seen, parent_id, diverged_at, rollbacks, "
-    "rolled_back_at";
+    "id, name, event_id, token_hash, created_at, last_seen, public_key, parent_id, diverged_at, "
+    "rollbacks, rolled_back_at";
+constexpr std::size_t kDeviceColumnCount = 11; // the columns of kDeviceColumns
 constexpr std::string_view kAttendeeColumns =
     "id, first_name, last_name, role, municipality, email, municipality_id";
 
@@ -396,10 +404,11 @@ DeviceRecord device_from(const SqlRow& row) {
   device.token_hash = text(row[3]);
   device.created_at = from_ms(integer(row[4]));
   device.last_seen = optional_instant(row[5]);
-  device.parent_id = text(row[6]);
-  device.diverged_at = unsigned_integer(row[7]);
-  device.rollbacks = unsigned_integer(row[8]);
-  device.rolled_back_at = optional_instant(row[9]);
+  device.public_key = text(row[6]);
+  device.parent_id = text(row[7]);
+  device.diverged_at = unsigned_integer(row[8]);
+  device.rollbacks = unsigned_integer(row[9]);
+  device.rolled_back_at = optional_instant(row[10]);
   return device;
 }
 
@@ -566,6 +575,13 @@ public:
         return versioned.error();
       }
     }
+    if (found < 12) {
+      if (auto created = db_->exec_script(kSchemaV12); !created) return created.error();
+      if (auto versioned = db_->exec("INSERT INTO schema_version (version) VALUES (12)");
+          !versioned) {
+        return versioned.error();
+      }
+    }
     return tx->commit();
   }
 
@@ -596,6 +612,7 @@ public:
       if (auto created = db_->exec_script(kSchemaV9); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV10); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV11); !created) return created.error();
+      if (auto created = db_->exec_script(kSchemaV12); !created) return created.error();
       if (auto versioned =
               db_->exec("INSERT INTO schema_version (version) VALUES ($1)", Params{kSchemaVersion});
           !versioned) {
@@ -1084,7 +1101,7 @@ public:
     if (!parent_rows) return parent_rows.error();
     if (parent_rows->rows.empty()) return unknown_device(parent_id);
     const DeviceRecord parent = device_from(parent_rows->rows[0]);
-    const std::uint64_t head = unsigned_integer(parent_rows->rows[0][10]);
+    const std::uint64_t head = unsigned_integer(parent_rows->rows[0][kDeviceColumnCount]);
     const std::string hash = to_hex(*digest_from_hex(kiosk_hash));
     // The same request again (its answer was lost): the same branch, with the new token.
     auto existing = db_->exec("SELECT id FROM devices WHERE parent_id = $1 AND diverged_at = $2 "
@@ -1123,10 +1140,11 @@ public:
       id = parent.id + "-B" + std::to_string(++n);
       auto inserted = db_->exec(
           "INSERT INTO devices (id, name, event_id, token_hash, created_at, last_seen, "
-          "head_sequence, head_hash, parent_id, diverged_at, diverged_hash) "
-          "VALUES ($1, $2, $3, $4, $5, NULL, 0, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
+          "head_sequence, head_hash, parent_id, diverged_at, diverged_hash, public_key) "
+          "VALUES ($1, $2, $3, $4, $5, NULL, 0, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
           Params{id, parent.name, parent.event_id, token_hash_for(id), to_ms(now),
-                 to_hex(kZeroDigest), parent.id, static_cast<std::int64_t>(diverged_at), hash});
+                 to_hex(kZeroDigest), parent.id, static_cast<std::int64_t>(diverged_at), hash,
+                 parent.public_key});
       if (!inserted) return inserted.error();
       if (inserted->affected == 1) break;
       id.clear();
@@ -1273,10 +1291,11 @@ public:
 
   DbResult<DeviceRecord> redeem_provisioning_code(std::string_view code_hash,
                                                   std::string_view device_id,
-                                                  std::string_view token_hash,
-                                                  Instant now) override {
+                                                  std::string_view token_hash, Instant now,
+                                                  std::string_view public_key) override {
     if (auto ready = ensure_schema(); !ready) return ready.error();
-    if (device_id.empty() || token_hash.empty() || has_nul(device_id) || has_nul(token_hash)) {
+    if (device_id.empty() || token_hash.empty() || has_nul(device_id) || has_nul(token_hash) ||
+        has_nul(public_key)) {
       return fail(DbError::invalid, "a device needs an id and a token hash");
     }
     auto tx = begin_write(kProvisioningScope);
@@ -1303,16 +1322,74 @@ public:
     device.name = text(claimed->rows[0][1]);
     device.token_hash = std::string(token_hash);
     device.created_at = now;
+    device.public_key = std::string(public_key);
     auto inserted =
         db_->exec("INSERT INTO devices (id, name, event_id, token_hash, created_at, last_seen, "
-                  "head_sequence, head_hash) VALUES ($1, $2, $3, $4, $5, NULL, 0, $6) "
-                  "ON CONFLICT (id) DO NOTHING",
+                  "head_sequence, head_hash, public_key) VALUES ($1, $2, $3, $4, $5, NULL, 0, $6, "
+                  "$7) ON CONFLICT (id) DO NOTHING",
                   Params{device.id, device.name, device.event_id, device.token_hash, to_ms(now),
-                         to_hex(kZeroDigest)});
+                         to_hex(kZeroDigest), device.public_key});
     if (!inserted) return inserted.error();
     if (inserted->affected == 0) {
-      return fail(DbError::conflict, "a device '" + device.id + "' exists already");
+      // The kiosk's own id, known already (register-device, an earlier provisioning): the same
+      // key proves it is the same kiosk, which gets the new token and keeps its chain.
+      const auto taken = [&] {
+        return fail(DbError::conflict, "a device '" + device.id + "' exists already");
+      };
+      if (public_key.empty()) return taken();
+      auto updated = db_->exec("UPDATE devices SET token_hash = $2, name = $3, event_id = $4 "
+                               "WHERE id = $1 AND public_key = $5",
+                               Params{device.id, device.token_hash, device.name, device.event_id,
+                                      device.public_key});
+      if (!updated) return updated.error();
+      if (updated->affected == 0) return taken();
+      auto stored = db_->exec("SELECT " + std::string(kDeviceColumns) +
+                                  " FROM devices WHERE id = $1",
+                              Params{device.id});
+      if (!stored) return stored.error();
+      if (stored->rows.empty()) return unknown_device(device.id);
+      device = device_from(stored->rows[0]);
     }
+    if (auto committed = tx->commit(); !committed) return committed.error();
+    return device;
+  }
+
+  DbResult<DeviceRecord> register_device(const DeviceRecord& wanted, Instant now) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    if (wanted.id.empty() || wanted.public_key.empty() || has_nul(wanted.id) ||
+        has_nul(wanted.name) || has_nul(wanted.public_key)) {
+      return fail(DbError::invalid, "a registered device needs an id and a public key");
+    }
+    auto tx = begin_write(kProvisioningScope);
+    if (!tx) return tx.error();
+    auto event = db_->exec("SELECT id FROM events WHERE id = $1", Params{wanted.event_id});
+    if (!event) return event.error();
+    if (event->rows.empty()) return fail(DbError::not_found, "no such event: " + wanted.event_id);
+    // No token: the device cannot call the API until it provisions (with the same key).
+    auto inserted =
+        db_->exec("INSERT INTO devices (id, name, event_id, token_hash, created_at, last_seen, "
+                  "head_sequence, head_hash, public_key) VALUES ($1, $2, $3, '', $4, NULL, 0, $5, "
+                  "$6) ON CONFLICT (id) DO NOTHING",
+                  Params{wanted.id, wanted.name, wanted.event_id, to_ms(now), to_hex(kZeroDigest),
+                         wanted.public_key});
+    if (!inserted) return inserted.error();
+    if (inserted->affected == 0) {
+      // Known already: the same key is a repeat; a device provisioned before kiosks had keys
+      // gets this one; another key is another kiosk.
+      auto updated = db_->exec(
+          "UPDATE devices SET public_key = $2 WHERE id = $1 AND (public_key = '' OR public_key = $2)",
+          Params{wanted.id, wanted.public_key});
+      if (!updated) return updated.error();
+      if (updated->affected == 0) {
+        return fail(DbError::conflict,
+                    "device '" + wanted.id + "' is registered with another key");
+      }
+    }
+    auto stored = db_->exec("SELECT " + std::string(kDeviceColumns) + " FROM devices WHERE id = $1",
+                            Params{wanted.id});
+    if (!stored) return stored.error();
+    if (stored->rows.empty()) return unknown_device(wanted.id);
+    DeviceRecord device = device_from(stored->rows[0]);
     if (auto committed = tx->commit(); !committed) return committed.error();
     return device;
   }
