@@ -346,7 +346,10 @@ public:
     int failures = 0;
     std::mt19937 random(std::random_device{}());
     while (!stopping_) {
-      woken_ = false;
+      {
+        const std::lock_guard lock(wait_mutex_);
+        woken_ = false; // a push from now on starts another round
+      }
       const Outcome pulled = pull_package(**store, **relay);
       const Outcome forwarded =
           pulled == Outcome::unreachable ? pulled : forward_all(**store, **relay);

@@ -367,6 +367,29 @@ TEST_F(VenueRelay, DoorsAgreeThroughTheRelayAndEveryScanReachesTheLeagueOnce) {
   EXPECT_EQ(*world_.store().scan_count(), all_a.size() + all_b.size());
 }
 
+TEST_F(VenueRelay, WithTheUpstreamReachableTheRelayStartsFromItsPackageAndForwardsAtOnce) {
+  const Ran token = server("relay-token --db " + quote(world_.database()) + " --event EV1");
+  ASSERT_EQ(token.exit_code, 0) << token.out;
+  token_ = last_line(token.out);
+  ASSERT_NO_FATAL_FAILURE(start_upstream());
+  ASSERT_NO_FATAL_FAILURE(start_relay({})); // no package file: a fresh database from upstream
+  ASSERT_NO_FATAL_FAILURE(provision("A"));
+  const auto answers = scan("A", {{"2026-03-02T15:00:00Z", "A1"}});
+  ASSERT_EQ(answers.size(), 1U);
+  EXPECT_EQ(answers[0].at("result"), "arrived");
+  ASSERT_NO_FATAL_FAILURE(sync("A"));
+  const auto scans = door_scans("A");
+  ASSERT_EQ(scans.size(), 1U);
+  const std::set<std::string> devices = {std::get<0>(*scans.begin())};
+  std::set<ScanKey> upstream;
+  // The push wakes the forwarder: well within one interval (1 s here).
+  for (int attempt = 0; attempt < 100 && upstream != scans; ++attempt) {
+    std::this_thread::sleep_for(50ms);
+    upstream = stored_scans(world_.database(), devices);
+  }
+  EXPECT_EQ(upstream, scans) << read_file(world_.dir() / "relay.log");
+}
+
 // A kiosk store in this process, provisioned at the relay like any kiosk (a desk needs the
 // desk API, which the headless mode does not drive).
 std::optional<KioskStore> provision_here(const std::filesystem::path& dir, const std::string& url,
