@@ -664,17 +664,45 @@ void HttpServer::Impl::handle_provision(const httplib::Request& req, httplib::Re
   std::transform(code.begin(), code.end(), code.begin(), [](char c) {
     return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   });
-  const std::string device_id = "dev-" + random_hex(8);
+  // A kiosk that names its own id and key keeps them (its scans from before provisioning are
+  // already chained under that id); an older kiosk gets an id made here.
+  std::string device_id = "dev-" + random_hex(8);
+  std::string public_key;
+  if (!request->device_id.empty()) {
+    if (!is_valid_badge_id(request->device_id)) {
+      return send_error(res, 400, "invalid_value",
+                        "field 'device_id' must be 1 to 64 of A-Z a-z 0-9 - _",
+                        json{{"field", "device_id"}});
+    }
+    auto key = parse_public_key(request->device_public_key);
+    if (!key) {
+      return send_error(res, 400, "invalid_value",
+                        "field 'device_public_key' is not a public key (MUPK1): " + key.message(),
+                        json{{"field", "device_public_key"}});
+    }
+    device_id = request->device_id;
+    public_key = to_text(*key);
+  }
   const std::string token = device_id + "." + random_hex(kTokenSecretBytes);
   const Instant now = now_instant();
-  auto device =
-      (*store)->redeem_provisioning_code(hash_secret(code), device_id, hash_secret(token), now);
+  auto device = (*store)->redeem_provisioning_code(hash_secret(code), device_id,
+                                                   hash_secret(token), now, public_key);
   if (!device) {
     switch (device.code()) {
     case DbError::not_found:
       return send_error(res, 404, "invalid_code",
                         "this provisioning code is unknown or expired; ask for a new one");
     case DbError::conflict:
+      if (!public_key.empty()) {
+        auto existing = (*store)->device(device_id);
+        if (existing && existing->public_key != public_key) {
+          return send_error(res, 409, "device_id_taken",
+                            "device id '" + device_id +
+                                "' is registered with another device key; this kiosk's store "
+                                "is not that device's (the code stays unused)",
+                            json{{"field", "device_id"}});
+        }
+      }
       return send_error(res, 409, "code_already_used",
                         "this provisioning code was already used; ask for a new one");
     default:

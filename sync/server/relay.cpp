@@ -355,6 +355,7 @@ public:
           pulled == Outcome::unreachable ? pulled : forward_all(**store, **relay);
       if (forwarded != Outcome::unreachable) {
         if (failures > 0) log(err_) << "upstream reachable again; caught up\n";
+        if (failures > 0 || !clock_checked_) check_clock();
         failures = 0;
         wait_for(options_.interval, false);
         continue;
@@ -366,6 +367,31 @@ public:
           std::int64_t{1000} << std::min(failures - 1, 20));
       std::uniform_real_distribution<double> jitter(0.5, 1.5);
       wait_for(std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(base) * jitter(random))), true);
+    }
+  }
+
+  // Kiosks measure their clocks against the relay's (GET /api/v1/time here) and those samples
+  // place their scans on the League server: a relay clock that is off shifts every door's scans.
+  // It cannot be corrected afterwards, so say so loudly whenever the upstream can tell.
+  void check_clock() {
+    const auto before = std::chrono::system_clock::now();
+    auto response = http_->get(upstream_ + "/api/v1/time", "");
+    const auto after = std::chrono::system_clock::now();
+    if (!response || response->status != 200) return;
+    const json body = json::parse(response->body, nullptr, false);
+    if (!body.is_object() || !body.contains("server_time_ms") ||
+        !body["server_time_ms"].is_number_integer()) {
+      return;
+    }
+    clock_checked_ = true;
+    const auto middle = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            (before + (after - before) / 2).time_since_epoch())
+                            .count();
+    const std::int64_t offset = body["server_time_ms"].get<std::int64_t>() - middle;
+    if (offset > 60'000 || offset < -60'000) {
+      log(err_) << "WARNING: this machine's clock differs from the League server's by "
+                << offset / 1000 << " s: kiosks take their time from the relay; set its clock "
+                << "(NTP) before the doors scan\n";
     }
   }
 
@@ -595,6 +621,7 @@ private:
   PackageCache cache_;
   std::string event_id_;
   std::string last_problem_;
+  bool clock_checked_ = false;
   std::map<std::string, std::chrono::steady_clock::time_point> held_; // refused devices
   std::atomic<bool> stopping_{false};
   std::mutex wait_mutex_;

@@ -1021,7 +1021,7 @@ TEST_P(ServerStoreTest, VersionFiveDatabaseGainsTheRoleHistoryWithTheRosterRoles
     auto store = ready();
     ASSERT_TRUE(store);
   }
-  // Back to exactly schema 5: what migrations 6 to 10 added goes away.
+  // Back to exactly schema 5: what migrations 6 to 11 added goes away.
   ASSERT_EQ(raw("DROP TABLE role_history; DROP TABLE municipalities;"), "");
   ASSERT_EQ(raw("ALTER TABLE attendees DROP COLUMN municipality_id"), "");
   ASSERT_EQ(raw("ALTER TABLE events DROP COLUMN programs_json"), "");
@@ -1032,9 +1032,10 @@ TEST_P(ServerStoreTest, VersionFiveDatabaseGainsTheRoleHistoryWithTheRosterRoles
   ASSERT_EQ(raw("ALTER TABLE scans DROP COLUMN boot_id"), "");
   ASSERT_EQ(raw("DROP TABLE clock_samples"), "");
   ASSERT_EQ(raw("ALTER TABLE admin_tokens DROP COLUMN revoked_at"), "");
+  ASSERT_EQ(raw("ALTER TABLE devices DROP COLUMN public_key"), "");
   ASSERT_EQ(raw("DROP TABLE relay_tokens; DROP TABLE relay_devices;"), "");
   ASSERT_EQ(raw("DROP TABLE relay_state; DROP TABLE relay_forwarding;"), "");
-  ASSERT_EQ(raw("UPDATE schema_version SET version = 5 WHERE version = 10"), "");
+  ASSERT_EQ(raw("UPDATE schema_version SET version = 5 WHERE version = 11"), "");
   auto store = open();
   ASSERT_TRUE(store);
   EXPECT_EQ(STORE_OK(store->event(kEventId))->eligible_roles, Event::default_eligible_roles());
