@@ -377,8 +377,15 @@ TEST_F(KioskAppTest, ExportWritesCsvOfAttendance) {
 TEST_F(KioskAppTest, ExportToMissingFolderFails) {
   app_->handle(OpenStaff{}, milliseconds{1000});
   enter_pin("2468", milliseconds{1100});
-  app_->handle(StaffExport{dir_ / "no-such-stick"}, milliseconds{1200});
+  const auto missing = dir_ / "no-such-stick";
+  app_->handle(StaffExport{missing}, milliseconds{1200});
   EXPECT_TRUE(state().staff_message_error);
+  // Staff read why, with the folder they typed; nothing was written, not even the folder.
+  EXPECT_EQ(state().staff_message, "Export failed: no such folder: " + missing.string());
+  EXPECT_FALSE(std::filesystem::exists(missing));
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.path())) {
+    EXPECT_NE(entry.path().extension(), ".csv") << entry.path();
+  }
 }
 
 TEST_F(KioskAppTest, StaffModeTimesOutAndForgetsSearch) {
