@@ -329,11 +329,18 @@ TEST_F(VenueRelay, DoorsAgreeThroughTheRelayAndEveryScanReachesTheLeagueOnce) {
   EXPECT_NE(status.find("Every scan of 2 device(s) is on the League server."), std::string::npos)
       << status;
   EXPECT_NE(status.find("up to date"), std::string::npos) << status;
+  auto relay_store = server::open_server_store(relay_db_);
+  ASSERT_TRUE(relay_store.ok());
   for (const auto& device : devices) {
     auto record = world_.store().device(device);
     ASSERT_TRUE(record.ok()) << record.message();
     EXPECT_EQ(record->event_id, "EV1");
     EXPECT_TRUE(record->name.starts_with("Hall door ")) << record->name;
+    // The kiosk's own key came along: the League knows the door as that kiosk.
+    auto at_relay = (*relay_store)->device(device);
+    ASSERT_TRUE(at_relay.ok());
+    EXPECT_FALSE(at_relay->public_key.empty());
+    EXPECT_EQ(record->public_key, at_relay->public_key);
   }
 
   // Upstream changes flow down: a revoked badge and a new registration reach door B.
