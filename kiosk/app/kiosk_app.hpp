@@ -114,6 +114,10 @@ struct SyncStatus {
   std::string last_success;  // empty: never
   std::string last_error;    // empty: none
   std::string branch_note;   // "restored from a backup or cloned: continues as branch ..."
+  // The kiosk's identity, what the server's operator compares (register-device, import-scans
+  // --accept-key).
+  std::string device_id;
+  std::string key_fingerprint;
 };
 
 struct KioskAppOptions {
