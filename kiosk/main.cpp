@@ -17,6 +17,7 @@
 #include "kiosk/app/headless.hpp"
 #include "kiosk/app/kiosk_settings.hpp"
 #include "kiosk/app/package_import.hpp"
+#include "kiosk/app/scan_export_commands.hpp"
 #include "kiosk/app/sync_commands.hpp"
 #include "kiosk/app/staff_pin.hpp"
 #include "kiosk/scan/decoder.hpp"
@@ -55,6 +56,10 @@ struct Options {
   std::string print_dir;                  // --print-dir (desk reprints)
   std::string printer;                    // --printer (desk reprints, lp -d)
   const CLI::App* desk_key_cmd = nullptr;  // desk-key
+  const CLI::App* device_key_cmd = nullptr;    // device-key
+  std::string device_key_out;                  // device-key --out
+  const CLI::App* export_scans_cmd = nullptr;  // export-scans
+  ExportScansOptions export_scans;
 };
 
 fs::path default_data_dir() {
@@ -183,6 +188,13 @@ int run(const CLI::App* headless, const CLI::App* import_cmd,
     return 0;
   }
 
+  if (options.device_key_cmd != nullptr && options.device_key_cmd->parsed()) {
+    return run_device_key(*store, options.device_key_out, std::cout, std::cerr);
+  }
+  if (options.export_scans_cmd != nullptr && options.export_scans_cmd->parsed()) {
+    return run_export_scans(*store, options.export_scans, std::cout, std::cerr);
+  }
+
   if (options.set_pin_cmd != nullptr && options.set_pin_cmd->parsed()) {
     // The PIN comes on stdin so it never shows in `ps` or the shell history.
     std::string pin;
@@ -295,6 +307,20 @@ int main(int argc, char** argv) {
   options.desk_key_cmd = app.add_subcommand(
       "desk-key", "create (once) this registration desk's device key and print its public key "
                   "(MUPK1) for 'muster-server certify-desk'; the secret stays in the store");
+  auto* device_key_cmd = app.add_subcommand(
+      "device-key", "show this kiosk's device id and device key fingerprint (made at first "
+                    "start); --out writes the public key file for 'muster-server "
+                    "register-device'");
+  device_key_cmd->add_option("--out", options.device_key_out, "write the public key file here");
+  options.device_key_cmd = device_key_cmd;
+  auto* export_scans_cmd = app.add_subcommand(
+      "export-scans", "write this kiosk's scans, signed with its device key, to a file for "
+                      "'muster-server import-scans' (a USB stick where there is no network)");
+  export_scans_cmd->add_option("--out", options.export_scans.out_file, "the file to write")
+      ->required();
+  export_scans_cmd->add_flag("--since-last-export", options.export_scans.since_last_export,
+                             "only the scans recorded after the previous export (default: all)");
+  options.export_scans_cmd = export_scans_cmd;
   app.add_flag("--desk", options.desk,
                "run as the event's registration desk: a scan checks the official in to the "
                "event (also with headless)");

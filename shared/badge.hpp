@@ -128,6 +128,8 @@ class SigningKey {
       const SigningKey& league_key);
   // Event packages (event_package.hpp) sign only "MUP1." + their text.
   friend Signature sign_package_text(std::string_view package_text, const SigningKey& key);
+  // A kiosk's scan export (scan_export.hpp) signs only "MUX1." + the file's text.
+  friend Signature sign_scan_export_text(std::string_view export_text, const SigningKey& key);
 
   std::string key_id_;
   std::array<std::uint8_t, kSecretKeyBytes> secret_{};

@@ -339,8 +339,16 @@ Result<ProvisionRequest, BodyError> parse_provision_request(std::string_view bod
   ProvisionRequest request;
   request.code = r.string("code", true, 256);
   request.device_name = r.string("device_name", false, kMaxIdLength);
+  request.device_id = r.string("device_id", false, kMaxIdLength);
+  request.device_public_key = r.string("device_public_key", false, 256);
   if (!r.problem() && request.code.find_first_not_of(" \t\r\n") == std::string::npos) {
     r.note(BodyErrorKind::invalid_value, "code", "must not be empty");
+  }
+  // A kiosk's own id is only taken with the key that proves it is the same kiosk next time.
+  if (!r.problem() && request.device_id.empty() != request.device_public_key.empty()) {
+    r.note(BodyErrorKind::missing_field,
+           request.device_id.empty() ? "device_id" : "device_public_key",
+           "device_id and device_public_key go together");
   }
   if (r.problem()) return *r.problem();
   return request;

@@ -57,10 +57,13 @@ std::string scan_batch_to_json(std::span<const Scan> scans,
                                std::optional<std::string_view> event_id = std::nullopt,
                                std::span<const ClockSample> clock_samples = {});
 
-// {"code": "...", "device_name"?: "..."} for POST /api/v1/devices.
+// {"code": "...", "device_name"?: "...", "device_id"?: "...", "device_public_key"?: "MUPK1..."}
+// for POST /api/v1/devices; device_id and device_public_key come together or not at all.
 struct ProvisionRequest {
   std::string code;
   std::string device_name;
+  std::string device_id;          // the kiosk's own id (empty: the server makes one)
+  std::string device_public_key;  // the kiosk's device key, MUPK1 text
 };
 Result<ProvisionRequest, BodyError> parse_provision_request(std::string_view body);
 

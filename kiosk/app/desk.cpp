@@ -127,28 +127,11 @@ std::string_view to_string(DeskResult result) {
 }
 
 Result<std::optional<SigningKey>, SettingsError> desk_key(const KioskStore& store) {
-  auto text = store.setting(kSettingDeskSecretKey);
-  if (!text) return fail(SettingsError::store, text.message());
-  if (!text->has_value() || (*text)->empty()) return std::optional<SigningKey>{};
-  auto key = parse_signing_key(**text);
-  if (!key) return fail(SettingsError::invalid, "the stored desk key: " + key.message());
-  return std::optional<SigningKey>(std::move(*key));
+  return device_key(store);
 }
 
 Result<SigningKey, SettingsError> ensure_desk_key(KioskStore& store) {
-  auto existing = desk_key(store);
-  if (!existing) return existing.error();
-  if (existing->has_value()) return std::move(**existing);
-  auto device = ensure_device_id(store);
-  if (!device) return device.error();
-  std::string key_id = "DESK-" + *device;
-  if (!is_valid_badge_id(key_id)) key_id = "DESK-" + hex(6);
-  auto key = SigningKey::generate(key_id);
-  if (!key) return fail(SettingsError::invalid, "cannot make a desk key: " + key.message());
-  if (auto saved = store.set_setting(kSettingDeskSecretKey, key->to_secret_text()); !saved) {
-    return fail(SettingsError::store, saved.message());
-  }
-  return std::move(*key);
+  return ensure_device_key(store);
 }
 
 Result<Ok, SettingsError> certify_demo_desk(KioskStore& store,

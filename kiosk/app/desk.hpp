@@ -38,11 +38,11 @@
 namespace muster::kiosk {
 
 // Settings the desk keeps (the store's settings table).
-inline constexpr std::string_view kSettingDeskSecretKey = "desk.secret_key";  // MUSK1 (secret)
+inline constexpr std::string_view kSettingDeskSecretKey = kSettingDeviceSecretKey;  // MUSK1
 inline constexpr std::string_view kSettingDeskPrintDir = "desk.print_dir";
 inline constexpr std::string_view kSettingDeskPrinter = "desk.printer";  // lp -d NAME; empty: none
 
-// The desk's device key: made on first use ("DESK-" + device id), then always the same.
+// The desk's key is the kiosk's device key (kiosk_settings.hpp ensure_device_key).
 Result<SigningKey, SettingsError> ensure_desk_key(KioskStore& store);
 // The desk key when one was made (nullopt otherwise).
 Result<std::optional<SigningKey>, SettingsError> desk_key(const KioskStore& store);

@@ -68,23 +68,66 @@ void load_event_programs(const KioskStore& store, Event& event) {
   }
 }
 
+namespace {
+
+std::string random_hex(std::size_t bytes) {
+  std::vector<unsigned char> random(bytes);
+  randombytes_buf(random.data(), random.size());
+  std::string out;
+  constexpr std::string_view kHex = "0123456789ABCDEF";
+  for (const unsigned char byte : random) {
+    out.push_back(kHex[byte >> 4]);
+    out.push_back(kHex[byte & 0x0F]);
+  }
+  return out;
+}
+
+// The device key for `device_id`, made and kept when there is none yet.
+Result<SigningKey, SettingsError> make_device_key_once(KioskStore& store,
+                                                       std::string_view device_id) {
+  auto existing = device_key(store);
+  if (!existing) return existing.error();
+  if (existing->has_value()) return std::move(**existing);
+  std::string key_id = "DESK-" + std::string(device_id);
+  if (!is_valid_badge_id(key_id)) key_id = "DESK-" + random_hex(6);
+  auto key = SigningKey::generate(key_id);
+  if (!key) return fail(SettingsError::invalid, "cannot make a device key: " + key.message());
+  if (auto saved = store.set_setting(kSettingDeviceSecretKey, key->to_secret_text()); !saved) {
+    return fail(SettingsError::store, saved.message());
+  }
+  return std::move(*key);
+}
+
+}  // namespace
+
 Result<std::string, SettingsError> ensure_device_id(KioskStore& store) {
   auto existing = store.setting(kSettingDeviceId);
   if (!existing) return fail(SettingsError::store, existing.message());
-  if (existing->has_value() && !(*existing)->empty()) return **existing;
   if (sodium_init() < 0) return fail(SettingsError::store, "libsodium could not start");
-  std::array<unsigned char, 6> random{};
-  randombytes_buf(random.data(), random.size());
-  std::string id = "K-";
-  constexpr std::string_view kHex = "0123456789ABCDEF";
-  for (const unsigned char byte : random) {
-    id.push_back(kHex[byte >> 4]);
-    id.push_back(kHex[byte & 0x0F]);
+  std::string id = existing->has_value() && !(*existing)->empty() ? **existing
+                                                                  : "K-" + random_hex(6);
+  if (!existing->has_value() || (*existing)->empty()) {
+    if (auto saved = store.set_setting(kSettingDeviceId, id); !saved) {
+      return fail(SettingsError::store, saved.message());
+    }
   }
-  if (auto saved = store.set_setting(kSettingDeviceId, id); !saved) {
-    return fail(SettingsError::store, saved.message());
-  }
+  if (auto key = make_device_key_once(store, id); !key) return key.error();
   return id;
+}
+
+Result<std::optional<SigningKey>, SettingsError> device_key(const KioskStore& store) {
+  auto text = store.setting(kSettingDeviceSecretKey);
+  if (!text) return fail(SettingsError::store, text.message());
+  if (!text->has_value() || (*text)->empty()) return std::optional<SigningKey>{};
+  auto key = parse_signing_key(**text);
+  if (!key) return fail(SettingsError::invalid, "the stored device key: " + key.message());
+  return std::optional<SigningKey>(std::move(*key));
+}
+
+Result<SigningKey, SettingsError> ensure_device_key(KioskStore& store) {
+  auto device = ensure_device_id(store);
+  if (!device) return device.error();
+  return make_device_key_once(store, *device);
 }
 
 Result<Ok, SettingsError> set_device_id(KioskStore& store, std::string_view device_id) {

@@ -14,6 +14,9 @@ namespace muster::kiosk {
 
 // Setting names (the store's settings table). Keys and certificates are one text form per line.
 inline constexpr std::string_view kSettingDeviceId = "device_id";
+// The device's Ed25519 key (MUSK1, a secret). The name is the registration desk's: one kiosk
+// has one key, and a desk's certified key is its device key (stores made before keep theirs).
+inline constexpr std::string_view kSettingDeviceSecretKey = "desk.secret_key";
 inline constexpr std::string_view kSettingClockOffsetMs = "clock_offset_ms";  // server - device
 inline constexpr std::string_view kSettingRoom = "room";
 inline constexpr std::string_view kSettingSessionOverride = "session_override";  // staff's pick
@@ -33,8 +36,14 @@ enum class SettingsError : std::uint8_t {
 };
 
 // The device id from settings; on first use a random one ("K-" + 12 hex digits) is created
-// and kept, so scans from one kiosk always form one chain.
+// and kept, so scans from one kiosk always form one chain. The device key is made with it
+// (ensure_device_key), so a kiosk has its whole identity from its first start.
 Result<std::string, SettingsError> ensure_device_id(KioskStore& store);
+// The device key: made once ("DESK-" + device id), then always the same. It signs the kiosk's
+// scan exports, proves its id when provisioning and, certified, a desk's reprinted badges.
+Result<SigningKey, SettingsError> ensure_device_key(KioskStore& store);
+// The device key when one was made (nullopt otherwise).
+Result<std::optional<SigningKey>, SettingsError> device_key(const KioskStore& store);
 // Sets the device id (--device-id). Refused once this store holds scans of another id, which
 // would split the device's hash chain.
 Result<Ok, SettingsError> set_device_id(KioskStore& store, std::string_view device_id);

@@ -96,28 +96,40 @@ int run_provision(KioskStore& store, std::string_view server_url, std::string_vi
     err << "muster-kiosk provision: " << checked.message() << '\n';
     return 1;
   }
-  // Check before redeeming the one-time code: a new device id must not split an existing chain.
-  const std::string current = setting_or(store, kSettingDeviceId, "");
-  if (!current.empty()) {
-    auto scans = store.last_sequence(current);
-    if (!scans) {
-      err << "muster-kiosk provision: " << scans.message() << '\n';
-      return 1;
-    }
-    if (*scans > 0) {
-      err << "muster-kiosk provision: this kiosk already recorded " << *scans
-          << " scans as device " << current
-          << "; a provisioned device gets a new id, which would split that scan chain. Export "
-             "or sync those scans first and provision with a fresh data folder (--data).\n";
-      return 1;
-    }
+  // The kiosk provisions as itself: its own id and device key, made at its first start. A
+  // current server keeps that id, so scans recorded before provisioning sync as they are.
+  auto own_id = ensure_device_id(store);
+  if (!own_id) {
+    err << "muster-kiosk provision: " << own_id.message() << '\n';
+    return 1;
+  }
+  auto key = ensure_device_key(store);
+  if (!key) {
+    err << "muster-kiosk provision: " << key.message() << '\n';
+    return 1;
+  }
+  auto scans = store.last_sequence(*own_id);
+  if (!scans) {
+    err << "muster-kiosk provision: " << scans.message() << '\n';
+    return 1;
   }
   sync::HttpClient http(http_opts);
   const std::int64_t t0 = wall_now_ms();
-  auto provisioned = sync::provision_device(http, server_url, code, options.device_name);
+  auto provisioned = sync::provision_device(http, server_url, code, options.device_name, *own_id,
+                                            to_text(key->public_key()));
   const std::int64_t t1 = wall_now_ms();
   if (!provisioned) {
     err << "muster-kiosk provision: " << provisioned.message() << '\n';
+    return 1;
+  }
+  if (provisioned->device_id != *own_id && *scans > 0) {
+    // An older server ignores the kiosk's id and makes one: taking it would split the chain.
+    err << "muster-kiosk provision: the server gave this kiosk another device id ("
+        << provisioned->device_id << "), but it already recorded " << *scans
+        << " scans as device " << *own_id
+        << "; a new id would split that scan chain, so this kiosk stays unprovisioned (the "
+           "code is used up). Deliver its scans with 'muster-kiosk export-scans' and "
+           "'muster-server import-scans', or upgrade the server.\n";
     return 1;
   }
   if (auto set = set_device_id(store, provisioned->device_id); !set) {

@@ -8,39 +8,15 @@
 #include <vector>
 
 #include "kiosk/ui/screens.hpp"
+#include "kiosk/ui/view_style.hpp"
 #include "shared/time.hpp"
 
 namespace muster::kiosk::ui {
 
 namespace {
 
-const ImVec4 kWhite{1.0F, 1.0F, 1.0F, 1.0F};
-const ImVec4 kDim{0.78F, 0.82F, 0.90F, 1.0F};
-const ImVec4 kAmber{1.0F, 0.76F, 0.10F, 1.0F};
-const ImVec4 kGreenText{0.45F, 0.95F, 0.55F, 1.0F};
 const ImVec4 kButton{0.22F, 0.26F, 0.36F, 1.0F};
 constexpr std::size_t kMaxRows = 4;  // with the OK button, what fits at 1280x800
-
-void centered(ImFont* font, const std::string& text, const ImVec4& colour) {
-  ImGui::PushFont(font);
-  const float w = ImGui::CalcTextSize(text.c_str()).x;
-  ImGui::SetCursorPosX(std::max(32.0F, (ImGui::GetWindowWidth() - w) / 2.0F));
-  ImGui::PushStyleColor(ImGuiCol_Text, colour);
-  ImGui::TextUnformatted(text.c_str());
-  ImGui::PopStyleColor();
-  ImGui::PopFont();
-}
-
-bool button(const char* label, ImVec2 size, const ImVec4& colour) {
-  ImGui::PushStyleColor(ImGuiCol_Button, colour);
-  ImGui::PushStyleColor(ImGuiCol_ButtonHovered,
-                        ImVec4{colour.x * 1.15F, colour.y * 1.15F, colour.z * 1.15F, 1.0F});
-  ImGui::PushStyleColor(ImGuiCol_ButtonActive,
-                        ImVec4{colour.x * 0.8F, colour.y * 0.8F, colour.z * 0.8F, 1.0F});
-  const bool pressed = ImGui::Button(label, size);
-  ImGui::PopStyleColor(3);
-  return pressed;
-}
 
 }  // namespace
 
@@ -131,7 +107,7 @@ std::optional<Intent> draw_desk_result(const ViewContext& context) {
   ImGui::SetCursorPos(ImVec2{(ImGui::GetWindowWidth() - size.x) / 2.0F,
                              ImGui::GetWindowHeight() - size.y - 40.0F});
   ImGui::PushFont(fonts.large);
-  const bool ok = button("OK", size, kButton);
+  const bool ok = coloured_button("OK", size, kButton);
   ImGui::PopFont();
   if (ok) return DismissResult{};
   return std::nullopt;

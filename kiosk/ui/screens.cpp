@@ -7,24 +7,15 @@
 #include <cstdio>
 
 #include "kiosk/ui/desk_screens.hpp"
+#include "kiosk/ui/staff_panels.hpp"
 #include "kiosk/ui/survey_screen.hpp"
-#include "kiosk/app/walk_in.hpp"
+#include "kiosk/ui/view_style.hpp"
 #include "shared/time.hpp"
 
 namespace muster::kiosk::ui {
 
 namespace {
 
-// High contrast on a dark background; the flash colours fill the whole screen.
-const ImVec4 kWhite{1.0F, 1.0F, 1.0F, 1.0F};
-const ImVec4 kDim{0.78F, 0.82F, 0.90F, 1.0F};
-const ImVec4 kGreen{0.10F, 0.62F, 0.25F, 1.0F};
-const ImVec4 kRed{0.80F, 0.12F, 0.12F, 1.0F};
-const ImVec4 kAmber{1.0F, 0.76F, 0.10F, 1.0F};
-const ImVec4 kGreenText{0.45F, 0.95F, 0.55F, 1.0F};
-const ImVec4 kRedText{1.0F, 0.55F, 0.50F, 1.0F};
-
-constexpr float kMargin = 32.0F;
 
 // The League's credit form, quoted on the "Leaving early?" screen.
 constexpr const char* kEthicsReminder =
@@ -32,39 +23,6 @@ constexpr const char* kEthicsReminder =
     "must accurately reflect the time you are requesting based on the time you attended "
     "each session.";
 
-float width() { return ImGui::GetWindowWidth(); }
-
-void centered(ImFont* font, const std::string& text, const ImVec4& colour) {
-  ImGui::PushFont(font);
-  const float w = ImGui::CalcTextSize(text.c_str()).x;
-  ImGui::SetCursorPosX(std::max(kMargin, (width() - w) / 2.0F));
-  ImGui::PushStyleColor(ImGuiCol_Text, colour);
-  ImGui::TextUnformatted(text.c_str());
-  ImGui::PopStyleColor();
-  ImGui::PopFont();
-}
-
-void centered_wrapped(ImFont* font, const std::string& text, const ImVec4& colour, float wrap) {
-  ImGui::PushFont(font);
-  ImGui::SetCursorPosX((width() - wrap) / 2.0F);
-  ImGui::PushStyleColor(ImGuiCol_Text, colour);
-  ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + wrap);
-  ImGui::TextUnformatted(text.c_str());
-  ImGui::PopTextWrapPos();
-  ImGui::PopStyleColor();
-  ImGui::PopFont();
-}
-
-bool coloured_button(const char* label, ImVec2 size, const ImVec4& colour) {
-  ImGui::PushStyleColor(ImGuiCol_Button, colour);
-  ImGui::PushStyleColor(ImGuiCol_ButtonHovered,
-                        ImVec4{colour.x * 1.15F, colour.y * 1.15F, colour.z * 1.15F, 1.0F});
-  ImGui::PushStyleColor(ImGuiCol_ButtonActive,
-                        ImVec4{colour.x * 0.8F, colour.y * 0.8F, colour.z * 0.8F, 1.0F});
-  const bool pressed = ImGui::Button(label, size);
-  ImGui::PopStyleColor(3);
-  return pressed;
-}
 
 std::optional<Session> find_session(const KioskApp& app, const std::string& id) {
   for (const auto& session : app.checkin().event().sessions) {
@@ -73,9 +31,6 @@ std::optional<Session> find_session(const KioskApp& app, const std::string& id) 
   return std::nullopt;
 }
 
-std::string local_hm(const KioskApp& app, Instant at) {
-  return format_local(at, app.checkin().event().timezone, "%H:%M");
-}
 
 // Bottom-right corner: opens the PIN pad (touch), F2 does the same from a keyboard.
 bool staff_corner_button() {
@@ -281,211 +236,7 @@ std::optional<Intent> draw_pin(const ViewContext& context) {
   return intent;
 }
 
-// Walk-in registration: Tab moves through the fields, Enter in the last one registers.
-std::optional<Intent> draw_walk_in_form(StaffViewState& view, float column) {
-  std::optional<Intent> intent;
-  auto& form = view.walk_in;
-  ImGui::TextColored(kDim, "New walk-in (provisional until confirmed)");
-  const auto field = [&](const char* label, const char* id, std::string& value) {
-    ImGui::TextUnformatted(label);
-    ImGui::SetNextItemWidth(column - 40.0F);
-    return ImGui::InputText(id, &value, ImGuiInputTextFlags_EnterReturnsTrue);
-  };
-  if (view.focus_walk_in) {
-    ImGui::SetKeyboardFocusHere();  // the first name (its label takes no focus)
-    view.focus_walk_in = false;
-  }
-  (void)field("First name", "##walkin_first", form.first_name);
-  (void)field("Last name", "##walkin_last", form.last_name);
-  (void)field("Municipality", "##walkin_municipality", form.municipality);
-  const bool submit =
-      field("Reason (recorded with the registration)", "##walkin_reason", form.reason);
-  ImGui::TextUnformatted("Role");
-  for (const char* role : {"mayor", "councilmember", "clerk", "staff", "guest"}) {
-    if (ImGui::RadioButton(role, form.role == role)) form.role = role;
-    if (std::string_view(role) != "clerk") ImGui::SameLine();
-  }
-  ImGui::NewLine();
-  ImGui::Spacing();
-  if (ImGui::Button("Register walk-in", ImVec2{320.0F, 64.0F}) || submit) intent = form;
-  ImGui::TextColored(kDim, "They are recorded as arrived in this door's session now.");
-  return intent;
-}
 
-std::optional<Intent> draw_staff(const ViewContext& context, StaffViewState& view) {
-  const auto& app = context.app;
-  const auto& fonts = context.fonts;
-  const auto& state = app.state();
-  std::optional<Intent> intent;
-  ImGui::PushFont(fonts.small);
-  ImGui::SetCursorPos(ImVec2{kMargin, kMargin * 0.5F});
-  ImGui::PushFont(fonts.body);
-  ImGui::TextUnformatted("Staff mode");
-  ImGui::PopFont();
-  ImGui::SameLine(width() - 720.0F);
-  // Fixed place (the UI test clicks it): 340x60 at x = width - 720, y = 16.
-  if (coloured_button(view.walk_in_open ? "Close walk-in form" : "Walk-in registration",
-                      ImVec2{340.0F, 60.0F}, ImVec4{0.20F, 0.30F, 0.45F, 1.0F})) {
-    view.walk_in_open = !view.walk_in_open;
-    view.focus_walk_in = view.walk_in_open;
-    view.focus_search = !view.walk_in_open;
-  }
-  if (state.last_walk_in != view.walk_in_seen) {
-    // Registered: clear the form for the next person (a refused form keeps what was typed).
-    view.walk_in_seen = state.last_walk_in;
-    view.walk_in = StaffWalkIn{};
-    view.walk_in_open = false;
-    view.focus_search = true;
-  }
-  ImGui::SameLine(width() - 360.0F);
-  if (coloured_button("Leave staff mode", ImVec2{320.0F, 60.0F}, ImVec4{0.45F, 0.20F, 0.20F, 1.0F})) {
-    intent = CloseStaff{};
-  }
-  if (!state.staff_message.empty()) {
-    ImGui::SetCursorPosX(kMargin);
-    ImGui::TextColored(state.staff_message_error ? kRedText : kGreenText, "%s",
-                       state.staff_message.c_str());
-  }
-
-  const float column = (width() - 3 * kMargin) / 2.0F;
-  const float top = ImGui::GetCursorPosY() + 8.0F;
-  const float list_h = ImGui::GetWindowHeight() - top - kMargin;
-
-  // Left: the door's session, who is inside, sync status, export.
-  ImGui::SetCursorPos(ImVec2{kMargin, top});
-  ImGui::BeginChild("door", ImVec2{column, list_h}, true);
-  ImGui::TextColored(kDim, "Session at this door");
-  const std::string current = state.staff_session_title.empty()
-                                  ? std::string("(none now)")
-                                  : state.staff_session_title;
-  ImGui::SetNextItemWidth(column - 40.0F);
-  if (ImGui::BeginCombo("##session", current.c_str())) {
-    if (ImGui::Selectable("Automatic (from the schedule)", !app.checkin().session_override())) {
-      intent = StaffPickSession{std::nullopt};
-    }
-    for (const auto& session : app.door_sessions()) {
-      const std::string label = local_hm(app, session.start) + "  " + session.title + " (" +
-                                session.room + ")##" + session.id;
-      if (ImGui::Selectable(label.c_str(), session.id == state.staff_session_id)) {
-        intent = StaffPickSession{session.id};
-      }
-    }
-    ImGui::EndCombo();
-  }
-  ImGui::TextColored(kDim, "Room of this door");
-  const std::string room =
-      app.checkin().room().empty() ? std::string("All rooms") : app.checkin().room();
-  ImGui::SetNextItemWidth(column - 40.0F);
-  if (ImGui::BeginCombo("##room", room.c_str())) {
-    if (ImGui::Selectable("All rooms", app.checkin().room().empty())) intent = StaffSetRoom{""};
-    for (const auto& name : app.rooms()) {
-      if (ImGui::Selectable(name.c_str(), name == app.checkin().room())) {
-        intent = StaffSetRoom{name};
-      }
-    }
-    ImGui::EndCombo();
-  }
-  ImGui::Text("Inside now: %zu   Scanned in this session: %zu", state.inside_count,
-              state.door_rows.size());
-  ImGui::Text("Sync: %llu scans queued", static_cast<unsigned long long>(state.sync.queued));
-  ImGui::Text("Last sync: %s",
-              state.sync.last_success.empty() ? "never" : state.sync.last_success.c_str());
-  if (!state.sync.last_error.empty()) {
-    ImGui::TextColored(kRedText, "Last error: %s", state.sync.last_error.c_str());
-  }
-  if (!state.clock_warning.empty()) {
-    ImGui::PushTextWrapPos(kMargin + column);
-    ImGui::TextColored(kAmber, "%s", state.clock_warning.c_str());
-    ImGui::PopTextWrapPos();
-  }
-  ImGui::Separator();
-  ImGui::TextUnformatted("Export attendance CSV to folder:");
-  ImGui::SetNextItemWidth(column - 40.0F);
-  ImGui::InputText("##export", &view.export_folder);
-  if (ImGui::Button("Export CSV", ImVec2{260.0F, 56.0F})) intent = StaffExport{view.export_folder};
-  ImGui::Separator();
-  if (ImGui::BeginTable("today", 4, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY)) {
-    ImGui::TableSetupColumn("Name", ImGuiTableColumnFlags_WidthStretch);
-    ImGui::TableSetupColumn("In", ImGuiTableColumnFlags_WidthFixed, 90.0F);
-    ImGui::TableSetupColumn("Out", ImGuiTableColumnFlags_WidthFixed, 110.0F);
-    ImGui::TableSetupColumn("Credit", ImGuiTableColumnFlags_WidthFixed, 120.0F);
-    ImGui::TableHeadersRow();
-    for (const auto& row : state.door_rows) {
-      ImGui::TableNextRow();
-      ImGui::TableNextColumn();
-      if (row.provisional) {
-        ImGui::TextColored(kAmber, "%s (walk-in)", row.name.c_str());  // provisional
-      } else {
-        ImGui::TextUnformatted(row.name.c_str());
-      }
-      ImGui::TableNextColumn();
-      ImGui::TextUnformatted(row.arrival.c_str());
-      ImGui::TableNextColumn();
-      ImGui::TextColored(row.early_leave ? kAmber : kWhite, "%s",
-                         row.inside ? "inside" : row.leave.c_str());
-      ImGui::TableNextColumn();
-      if (row.eligible) {
-        ImGui::Text("%.2f h", row.credit_hours);
-      } else {
-        ImGui::TextColored(kDim, "\u2014");  // attendance only: no CMO credit
-      }
-    }
-    ImGui::EndTable();
-  }
-  ImGui::EndChild();
-
-  // Right: find an attendee by name as you type, and manual arrival/leave; or the walk-in form.
-  ImGui::SetCursorPos(ImVec2{2 * kMargin + column, top});
-  ImGui::BeginChild("people", ImVec2{column, list_h}, true);
-  if (view.walk_in_open) {
-    if (auto asked = draw_walk_in_form(view, column)) intent = std::move(asked);
-    ImGui::EndChild();
-    ImGui::PopFont();
-    return intent;
-  }
-  ImGui::TextColored(kDim, "Find an attendee by name");
-  ImGui::SetNextItemWidth(column - 40.0F);
-  if (view.focus_search) {
-    ImGui::SetKeyboardFocusHere();
-    view.focus_search = false;
-  }
-  if (ImGui::InputText("##search", &view.query)) intent = StaffSearch{view.query};
-  const float results_h = list_h * (context.desk ? 0.3F : 0.5F);  // desk: room for its buttons
-  ImGui::BeginChild("results", ImVec2{0.0F, results_h}, false);
-  for (const auto& attendee : state.search_results) {
-    const std::string label = attendee.first_name + " " + attendee.last_name + "  -  " +
-                              attendee.municipality + "  (" + std::string(to_string(attendee.role)) +
-                              ")" + (is_walk_in_id(attendee.id) ? "  [walk-in, provisional]" : "") +
-                              "##" + attendee.id;
-    if (ImGui::Selectable(label.c_str(), attendee.id == view.selected_attendee, 0,
-                          ImVec2{0.0F, 44.0F})) {
-      view.selected_attendee = attendee.id;
-    }
-  }
-  if (!state.staff_query.empty() && state.search_results.empty()) {
-    ImGui::TextColored(kDim, "No one on the roster matches.");
-  }
-  ImGui::EndChild();
-  ImGui::Separator();
-  ImGui::TextUnformatted("Reason (recorded with the correction):");
-  ImGui::SetNextItemWidth(column - 40.0F);
-  ImGui::InputText("##reason", &view.reason);
-  const bool can_correct = !view.selected_attendee.empty() && !view.reason.empty() &&
-                           !state.staff_session_id.empty();
-  if (!can_correct) ImGui::BeginDisabled();
-  if (ImGui::Button("Manual arrival", ImVec2{260.0F, 64.0F})) {
-    intent = StaffManual{view.selected_attendee, Correction::arrive, view.reason};
-  }
-  ImGui::SameLine();
-  if (ImGui::Button("Manual leave", ImVec2{260.0F, 64.0F})) {
-    intent = StaffManual{view.selected_attendee, Correction::leave, view.reason};
-  }
-  if (!can_correct) ImGui::EndDisabled();
-  if (auto desk = draw_desk_staff(context, view)) intent = std::move(desk);
-  ImGui::EndChild();
-  ImGui::PopFont();
-  return intent;
-}
 
 }  // namespace
 

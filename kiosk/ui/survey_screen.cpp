@@ -7,19 +7,18 @@
 #include <string>
 
 #include "kiosk/ui/screens.hpp"
+#include "kiosk/ui/view_style.hpp"
 
 namespace muster::kiosk::ui {
 
 namespace {
 
-const ImVec4 kWhite{1.0F, 1.0F, 1.0F, 1.0F};
-const ImVec4 kDim{0.78F, 0.82F, 0.90F, 1.0F};
 const ImVec4 kChoice{0.16F, 0.36F, 0.62F, 1.0F};  // blue: an answer, not a yes/no to leaving
 const ImVec4 kSkip{0.30F, 0.33F, 0.40F, 1.0F};
 
-constexpr float kMargin = 32.0F;
-
-void centered_wrapped(ImFont* font, const std::string& text, const ImVec4& colour, float wrap) {
+// Like centered_wrapped, but a short text is centred on its own width, not the wrap width.
+void centered_wrapped_to_text(ImFont* font, const std::string& text, const ImVec4& colour,
+                              float wrap) {
   ImGui::PushFont(font);
   const float w = std::min(wrap, ImGui::CalcTextSize(text.c_str()).x);
   ImGui::SetCursorPosX(std::max(kMargin, (ImGui::GetWindowWidth() - w) / 2.0F));
@@ -29,17 +28,6 @@ void centered_wrapped(ImFont* font, const std::string& text, const ImVec4& colou
   ImGui::PopTextWrapPos();
   ImGui::PopStyleColor();
   ImGui::PopFont();
-}
-
-bool button(const std::string& label, ImVec2 size, const ImVec4& colour) {
-  ImGui::PushStyleColor(ImGuiCol_Button, colour);
-  ImGui::PushStyleColor(ImGuiCol_ButtonHovered,
-                        ImVec4{colour.x * 1.15F, colour.y * 1.15F, colour.z * 1.15F, 1.0F});
-  ImGui::PushStyleColor(ImGuiCol_ButtonActive,
-                        ImVec4{colour.x * 0.8F, colour.y * 0.8F, colour.z * 0.8F, 1.0F});
-  const bool pressed = ImGui::Button(label.c_str(), size);
-  ImGui::PopStyleColor(3);
-  return pressed;
 }
 
 }  // namespace
@@ -64,14 +52,14 @@ std::optional<Intent> draw_survey(const ViewContext& context) {
       std::snprintf(hours, sizeof hours, "%.2f", state.outcome->credit_hours);
       left += std::string(", credit ") + hours + " h";
     }
-    centered_wrapped(fonts.body, left, kWhite, w * 0.9F);
+    centered_wrapped_to_text(fonts.body, left, kWhite, w * 0.9F);
   }
-  centered_wrapped(fonts.body,
+  centered_wrapped_to_text(fonts.body,
                    "Question " + std::to_string(state.survey_question + 1) + " of " +
                        std::to_string(survey.size()) + " (optional)",
                    kDim, w * 0.9F);
   ImGui::Dummy(ImVec2{1.0F, 20.0F});
-  centered_wrapped(fonts.large, question.text, kWhite, w * 0.85F);
+  centered_wrapped_to_text(fonts.large, question.text, kWhite, w * 0.85F);
 
   // Up to three big buttons a row, numbered like the keys that pick them.
   const std::size_t count = question.choices.size();
@@ -93,11 +81,11 @@ std::optional<Intent> draw_survey(const ViewContext& context) {
     ImGui::SetCursorPos(ImVec2{x, top + static_cast<float>(row) * (size.y + gap)});
     const std::string label = std::to_string(i + 1) + "   " + question.choices[i] + "##choice" +
                               std::to_string(i);
-    if (button(label, size, kChoice)) intent = AnswerSurvey{i};
+    if (coloured_button(label.c_str(), size, kChoice)) intent = AnswerSurvey{i};
   }
   const ImVec2 skip_size{260.0F, 100.0F};
   ImGui::SetCursorPos(ImVec2{w - skip_size.x - 40.0F, h - skip_size.y - 40.0F});
-  if (button("Skip", skip_size, kSkip)) intent = SkipSurvey{};
+  if (coloured_button("Skip", skip_size, kSkip)) intent = SkipSurvey{};
   ImGui::PopFont();
   ImGui::SetCursorPos(ImVec2{40.0F, h - 80.0F});
   ImGui::PushFont(fonts.small);

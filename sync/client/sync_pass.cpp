@@ -325,10 +325,16 @@ std::string_view to_string(SyncError error) {
 
 Result<ProvisionResult, SyncError> provision_device(HttpClient& http, std::string_view server_url,
                                                     std::string_view code,
-                                                    std::string_view device_name) {
+                                                    std::string_view device_name,
+                                                    std::string_view device_id,
+                                                    std::string_view device_public_key) {
   const std::string base = trim_slash(server_url);
   json request{{"code", std::string(code)}};
   if (!device_name.empty()) request["device_name"] = std::string(device_name);
+  if (!device_id.empty()) {
+    request["device_id"] = std::string(device_id);
+    request["device_public_key"] = std::string(device_public_key);
+  }
   auto response = http.post_json(base + "/api/v1/devices", request.dump(), "");
   if (!response) return transport_error(response.error(), "provisioning");
   if (response->status != 201 && response->status != 200) {

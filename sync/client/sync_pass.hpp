@@ -58,10 +58,13 @@ struct ProvisionResult {
   std::int64_t server_time_ms = 0;
 };
 
-// POST /api/v1/devices with the one-time code.
+// POST /api/v1/devices with the one-time code, and the kiosk's own device id and public key
+// (MUPK1) when given: a current server keeps that id; an older one answers with an id of its own.
 Result<ProvisionResult, SyncError> provision_device(HttpClient& http, std::string_view server_url,
                                                     std::string_view code,
-                                                    std::string_view device_name);
+                                                    std::string_view device_name,
+                                                    std::string_view device_id = {},
+                                                    std::string_view device_public_key = {});
 // Keeps server URL, device id, token, event and League in the store's settings (the token lives
 // only in the store, never in a separate file), and a first clock estimate.
 Result<Ok, SyncError> save_provisioning(KioskStore& store, const ProvisionResult& provisioned,

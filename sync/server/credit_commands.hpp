@@ -1,11 +1,14 @@
 #pragma once
-// muster-server's credit commands (issue 6, names fixed): close-event, transcript, credit-form,
-// verification-letter, report, outside-credit, official, admin-token, and the program
-// rules' records: online-credit, point, preapprove, classify. The server stays thin: the
+// muster-server's credit commands (their names are the administrators' vocabulary, so they stay
+// as they are): close-event, transcript, credit-form, verification-letter, report,
+// outside-credit, official, admin-token, and the program rules' records: online-credit, point,
+// preapprove, classify. The server stays thin: the
 // credit of a session comes from compute_credits (admin_commands.hpp), every program rule from
 // evaluate (shared/progress.hpp). docs/credit.md is the administrator's guide.
 // Like admin_commands.hpp: library functions first (tests and the HTTP API use them), then
 // run_* functions that print results to `out`, errors to `err`, and return the exit code.
+// The functions live by job: credit_close.cpp, credit_transcript.cpp, credit_form.cpp,
+// credit_reports.cpp, credit_outside.cpp; the run_* ones in credit_commands.cpp.
 #include <cstdint>
 #include <filesystem>
 #include <optional>

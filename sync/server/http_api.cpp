@@ -30,6 +30,8 @@
 #include "sync/server/league_key.hpp"
 #include "sync/server/ledger_store.hpp"
 #include "sync/server/metrics.hpp"
+#include "sync/server/relay_store.hpp"
+#include "sync/server/scan_ingest.hpp"
 #include "sync/server/server_store.hpp"
 #include "sync/server/web/console.hpp"
 
@@ -104,6 +106,8 @@ std::string endpoint_label(const httplib::Request& req) {
     route = "/api/v1/events/{id}/package";
   else if (starts("/api/v1/events/") && ends("/scans"))
     route = "/api/v1/events/{id}/scans";
+  else if (p == "/api/v1/relay/package" || p == "/api/v1/relay/devices")
+    route = p;
   else if (starts("/api/v1/officials/") && ends("/transcript"))
     route = "/api/v1/officials/{id}/transcript";
   else if (p == "/api/v1/time")
@@ -232,34 +236,38 @@ std::optional<ParsedToken> bearer_token(const httplib::Request& req) {
   return ParsedToken{token.substr(0, dot), std::move(token)};
 }
 
+// Relay tokens are "muster-relay.<64 hex>" (relay_store.hpp): no device id is "muster-relay".
+bool is_relay_bearer(const httplib::Request& req) {
+  const auto token = bearer_token(req);
+  return token && token->token.starts_with(kRelayTokenPrefix) &&
+         token->device_id.size() + 1 == kRelayTokenPrefix.size();
+}
+
+// Bracket depth of a JSON text outside strings: a body nested deeper than the protocol allows
+// is refused before a recursive parser sees it.
+bool json_nested_within(std::string_view text, int limit) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > limit) return false;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return true;
+}
+
 bool is_valid_path_id(std::string_view id) {
   return !id.empty() && id.size() <= kMaxPathIdLength &&
          std::all_of(id.begin(), id.end(),
                      [](char c) { return static_cast<unsigned char>(c) > 0x20 && c != 0x7f; });
-}
-
-// Times a kiosk could have recorded: the clock arithmetic downstream (corrected_time, presence,
-// credit) adds and subtracts them, which overflows (undefined behaviour) at int64 extremes.
-std::optional<std::string> implausible_time(const Scan& scan) {
-  constexpr std::int64_t kEarliestMs = 946'684'800'000;     // 2000-01-01T00:00:00Z
-  constexpr std::int64_t kLatestMs = 7'258'118'400'000;     // 2200-01-01T00:00:00Z
-  constexpr std::int64_t kMaxOffsetMs = 315'576'000'000;    // ten years
-  constexpr std::int64_t kMaxMonotonicMs = 10'000'000'000'000;  // about 317 years of uptime
-  const auto wall = scan.wall_time.time_since_epoch().count();
-  const auto effective = scan.effective_time.time_since_epoch().count();
-  if (wall < kEarliestMs || wall > kLatestMs) {
-    return "wall_time " + std::to_string(wall) + " is not between 2000 and 2200";
-  }
-  if (effective != 0 && (effective < kEarliestMs || effective > kLatestMs)) {
-    return "effective_time " + std::to_string(effective) + " is not 0 or between 2000 and 2200";
-  }
-  if (scan.clock_offset_ms < -kMaxOffsetMs || scan.clock_offset_ms > kMaxOffsetMs) {
-    return "clock_offset_ms " + std::to_string(scan.clock_offset_ms) + " exceeds ten years";
-  }
-  if (scan.monotonic_ms < -kMaxMonotonicMs || scan.monotonic_ms > kMaxMonotonicMs) {
-    return "monotonic_ms " + std::to_string(scan.monotonic_ms) + " is out of range";
-  }
-  return std::nullopt;
 }
 
 json time_json(Instant now) {
@@ -389,6 +397,41 @@ struct HttpServer::Impl {
   void handle_healthz(httplib::Response& res);
   void handle_metrics(httplib::Response& res);
 
+  // The venue relay's side of the League server (relay.hpp, PROTOCOL.md "Venue relays").
+  struct RelayCaller {
+    std::string event_id;
+    std::string label;
+  };
+  std::mutex relay_mutex;
+  std::vector<std::unique_ptr<RelayStore>> relay_idle; // open relay-table connections
+  DbResult<std::unique_ptr<RelayStore>> take_relay_store() {
+    {
+      const std::lock_guard lock(relay_mutex);
+      if (!relay_idle.empty()) {
+        auto relay = std::move(relay_idle.back());
+        relay_idle.pop_back();
+        return relay;
+      }
+    }
+    return open_relay_store(options.database);
+  }
+  // Only connections that did not fail come back (a failed one is dropped).
+  void give_back_relay_store(std::unique_ptr<RelayStore> relay) {
+    const std::lock_guard lock(relay_mutex);
+    if (relay_idle.size() < 8) relay_idle.push_back(std::move(relay));
+  }
+  // The relay token's event; answers 401/503 itself when there is none.
+  std::optional<RelayCaller> authenticate_relay(const httplib::Request& req,
+                                                httplib::Response& res);
+  // A push's device: the device token's own, or one a relay of its event registered.
+  std::optional<DeviceRecord> authenticate_pusher(const httplib::Request& req,
+                                                  httplib::Response& res, StorePool::Lease& store,
+                                                  const std::string& path_device);
+  void send_package(const httplib::Request& req, httplib::Response& res, StorePool::Lease& store,
+                    const std::string& event_id, const std::string& caller_event);
+  void handle_relay_package(const httplib::Request& req, httplib::Response& res);
+  void handle_relay_device(const httplib::Request& req, httplib::Response& res);
+
   // The device the request's bearer token belongs to; answers 401/503 itself when there is none.
   std::optional<DeviceRecord> authenticate(const httplib::Request& req, httplib::Response& res,
                                            StorePool::Lease& store);
@@ -433,6 +476,170 @@ std::optional<DeviceRecord> HttpServer::Impl::authenticate(const httplib::Reques
   return std::move(device.value());
 }
 
+// ---- Venue relays (relay.hpp; PROTOCOL.md "Venue relays") --------------------------------
+
+std::optional<HttpServer::Impl::RelayCaller>
+HttpServer::Impl::authenticate_relay(const httplib::Request& req, httplib::Response& res) {
+  const auto deny = [&res](std::string_view message) {
+    res.set_header("WWW-Authenticate", "Bearer realm=\"muster\"");
+    send_error(res, 401, "unauthorized", message);
+    return std::nullopt;
+  };
+  const auto token = bearer_token(req);
+  if (!token || !token->token.starts_with(kRelayTokenPrefix)) {
+    return deny("an 'Authorization: Bearer <relay token>' header is required");
+  }
+  auto relay = take_relay_store();
+  if (!relay) {
+    send_store_unavailable(res, relay.message());
+    return std::nullopt;
+  }
+  auto record = (*relay)->relay_token(hash_secret(token->token));
+  if (!record && record.code() != DbError::not_found) {
+    send_store_unavailable(res, record.message()); // the connection is dropped, not reused
+    return std::nullopt;
+  }
+  give_back_relay_store(std::move(relay.value()));
+  if (!record) return deny("the relay token is not valid");
+  if (record->revoked) return deny("this relay token was revoked");
+  return RelayCaller{record->event_id, record->label};
+}
+
+std::optional<DeviceRecord> HttpServer::Impl::authenticate_pusher(const httplib::Request& req,
+                                                                  httplib::Response& res,
+                                                                  StorePool::Lease& store,
+                                                                  const std::string& path_device) {
+  const auto unknown = [&]() -> std::optional<DeviceRecord> {
+    send_error(res, 404, "unknown_device", "no such device");
+    return std::nullopt;
+  };
+  if (is_relay_bearer(req)) {
+    // A relay forwards the chains of the devices it registered for its event, unchanged; the
+    // batch then takes exactly the checks of the device's own push.
+    const auto relay = authenticate_relay(req, res);
+    if (!relay) return std::nullopt;
+    if (!is_valid_path_id(path_device)) return unknown();
+    auto device = store->device(path_device);
+    if (!device) {
+      if (device.code() == DbError::not_found) return unknown();
+      store_failure(res, store, device.error());
+      return std::nullopt;
+    }
+    auto relay_store = take_relay_store();
+    if (!relay_store) {
+      send_store_unavailable(res, relay_store.message());
+      return std::nullopt;
+    }
+    auto registered_by = (*relay_store)->relay_of_device(path_device);
+    if (!registered_by) {
+      send_store_unavailable(res, registered_by.message());
+      return std::nullopt;
+    }
+    give_back_relay_store(std::move(relay_store.value()));
+    if (!registered_by->has_value() || device->event_id != relay->event_id) {
+      send_error(res, 403, "wrong_device",
+                 "a relay token only writes the devices a relay registered for its event");
+      return std::nullopt;
+    }
+    // Monitoring (/metrics last seen): when the door's scans last came through its relay.
+    const Instant seen = now_instant();
+    if (!device->last_seen || seen - *device->last_seen >= std::chrono::seconds(1)) {
+      (void)store->touch_device(device->id, seen);
+    }
+    return std::move(device.value());
+  }
+  auto device = authenticate(req, res, store);
+  if (!device) return std::nullopt;
+  if (path_device != device->id) {
+    auto other = is_valid_path_id(path_device)
+                     ? store->device(path_device)
+                     : DbResult<DeviceRecord>(fail(DbError::not_found, ""));
+    if (!other && other.code() != DbError::not_found) {
+      store_failure(res, store, other.error());
+      return std::nullopt;
+    }
+    if (!other) return unknown();
+    send_error(res, 403, "wrong_device", "a device token only writes its own device's scans");
+    return std::nullopt;
+  }
+  return device;
+}
+
+// GET /api/v1/relay/package?since=N: the signed package of the relay token's event.
+void HttpServer::Impl::handle_relay_package(const httplib::Request& req, httplib::Response& res) {
+  const auto relay = authenticate_relay(req, res);
+  if (!relay) return;
+  auto store = stores.acquire();
+  if (!store) return send_store_unavailable(res, store.message());
+  send_package(req, res, *store, relay->event_id, relay->event_id);
+}
+
+// POST /api/v1/relay/devices {"device_id", "device_name"}: a device a relay provisioned.
+void HttpServer::Impl::handle_relay_device(const httplib::Request& req, httplib::Response& res) {
+  const auto relay = authenticate_relay(req, res);
+  if (!relay) return;
+  if (!json_nested_within(req.body, 32)) {
+    return send_error(res, 400, "malformed_json", "the body is nested too deeply");
+  }
+  const json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded()) return send_error(res, 400, "malformed_json", "the body is not JSON");
+  if (!body.is_object()) {
+    return send_error(res, 400, "wrong_type", "the body must be a JSON object");
+  }
+  const auto string_field = [&](const char* name, bool required,
+                                std::string& out) -> std::optional<std::string> {
+    if (!body.contains(name)) {
+      if (required) return "missing_field";
+      return std::nullopt;
+    }
+    if (!body[name].is_string()) return "wrong_type";
+    out = body[name].get<std::string>();
+    return std::nullopt;
+  };
+  std::string device_id;
+  std::string device_name;
+  for (const auto& [name, required, target] :
+       {std::tuple<const char*, bool, std::string*>{"device_id", true, &device_id},
+        {"device_name", false, &device_name}}) {
+    if (auto problem = string_field(name, required, *target)) {
+      return send_error(res, 400, *problem, std::string("field '") + name + "' is " +
+                                                (*problem == "missing_field" ? "missing"
+                                                                             : "not a string"),
+                        json{{"field", name}});
+    }
+  }
+  if (!is_valid_path_id(device_id) || device_id.rfind("muster-relay", 0) == 0) {
+    return send_error(res, 400, "invalid_value", "device_id is not a device id",
+                      json{{"field", "device_id"}});
+  }
+  if (device_name.size() > kMaxIdLength || device_name.find('\0') != std::string::npos) {
+    return send_error(res, 400, "invalid_value", "device_name is too long",
+                      json{{"field", "device_name"}});
+  }
+  auto relay_store = take_relay_store();
+  if (!relay_store) return send_store_unavailable(res, relay_store.message());
+  auto known = (*relay_store)->relay_of_device(device_id);
+  if (!known) return send_store_unavailable(res, known.message());
+  const bool existed = known->has_value();
+  auto device = (*relay_store)->register_relay_device(device_id, device_name, relay->event_id,
+                                                      relay->label, now_instant());
+  if (!device) {
+    if (device.code() == DbError::conflict) {
+      give_back_relay_store(std::move(relay_store.value()));
+      return send_error(res, 409, "device_exists", device.message());
+    }
+    return send_store_unavailable(res, device.message());
+  }
+  give_back_relay_store(std::move(relay_store.value()));
+  if (options.log_requests && !existed) {
+    std::cerr << "muster-server: relay '" << relay->label << "' registered device " << device->id
+              << " (" << device->name << ") for event " << device->event_id << '\n';
+  }
+  send_json(res, existed ? 200 : 201,
+            json{{"device_id", device->id}, {"device_name", device->name},
+                 {"event_id", device->event_id}});
+}
+
 void HttpServer::Impl::handle_provision(const httplib::Request& req, httplib::Response& res) {
   if (const auto wait = provision_limiter.attempt(req.remote_addr)) {
     res.set_header("Retry-After", std::to_string(wait->count()));
@@ -457,17 +664,45 @@ void HttpServer::Impl::handle_provision(const httplib::Request& req, httplib::Re
   std::transform(code.begin(), code.end(), code.begin(), [](char c) {
     return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   });
-  const std::string device_id = "dev-" + random_hex(8);
+  // A kiosk that names its own id and key keeps them (its scans from before provisioning are
+  // already chained under that id); an older kiosk gets an id made here.
+  std::string device_id = "dev-" + random_hex(8);
+  std::string public_key;
+  if (!request->device_id.empty()) {
+    if (!is_valid_badge_id(request->device_id)) {
+      return send_error(res, 400, "invalid_value",
+                        "field 'device_id' must be 1 to 64 of A-Z a-z 0-9 - _",
+                        json{{"field", "device_id"}});
+    }
+    auto key = parse_public_key(request->device_public_key);
+    if (!key) {
+      return send_error(res, 400, "invalid_value",
+                        "field 'device_public_key' is not a public key (MUPK1): " + key.message(),
+                        json{{"field", "device_public_key"}});
+    }
+    device_id = request->device_id;
+    public_key = to_text(*key);
+  }
   const std::string token = device_id + "." + random_hex(kTokenSecretBytes);
   const Instant now = now_instant();
-  auto device =
-      (*store)->redeem_provisioning_code(hash_secret(code), device_id, hash_secret(token), now);
+  auto device = (*store)->redeem_provisioning_code(hash_secret(code), device_id,
+                                                   hash_secret(token), now, public_key);
   if (!device) {
     switch (device.code()) {
     case DbError::not_found:
       return send_error(res, 404, "invalid_code",
                         "this provisioning code is unknown or expired; ask for a new one");
     case DbError::conflict:
+      if (!public_key.empty()) {
+        auto existing = (*store)->device(device_id);
+        if (existing && existing->public_key != public_key) {
+          return send_error(res, 409, "device_id_taken",
+                            "device id '" + device_id +
+                                "' is registered with another device key; this kiosk's store "
+                                "is not that device's (the code stays unused)",
+                            json{{"field", "device_id"}});
+        }
+      }
       return send_error(res, 409, "code_already_used",
                         "this provisioning code was already used; ask for a new one");
     default:
@@ -490,11 +725,24 @@ void HttpServer::Impl::handle_provision(const httplib::Request& req, httplib::Re
 void HttpServer::Impl::handle_package(const httplib::Request& req, httplib::Response& res) {
   auto store = stores.acquire();
   if (!store) return send_store_unavailable(res, store.message());
-  const auto device = authenticate(req, res, *store);
-  if (!device) return;
-
+  std::string caller_event;
+  if (is_relay_bearer(req)) {
+    const auto relay = authenticate_relay(req, res);
+    if (!relay) return;
+    caller_event = relay->event_id;
+  } else {
+    const auto device = authenticate(req, res, *store);
+    if (!device) return;
+    caller_event = device->event_id;
+  }
   const std::string event_id = req.matches[1];
   if (!is_valid_path_id(event_id)) return send_error(res, 404, "unknown_event", "no such event");
+  send_package(req, res, *store, event_id, caller_event);
+}
+
+void HttpServer::Impl::send_package(const httplib::Request& req, httplib::Response& res,
+                                    StorePool::Lease& store, const std::string& event_id,
+                                    const std::string& caller_event) {
   std::uint64_t since = 0;
   if (req.has_param("since")) {
     const std::string text = req.get_param_value("since");
@@ -506,15 +754,26 @@ void HttpServer::Impl::handle_package(const httplib::Request& req, httplib::Resp
                         json{{"field", "since"}});
     }
   }
-  auto event = (*store)->event(event_id);
+  auto event = store->event(event_id);
   if (!event) {
     if (event.code() == DbError::not_found) {
       return send_error(res, 404, "unknown_event", "no such event: " + event_id);
     }
-    return store_failure(res, *store, event.error());
+    return store_failure(res, store, event.error());
   }
-  if (device->event_id != event_id) {
+  if (caller_event != event_id) {
     return send_error(res, 403, "wrong_event", "this device is provisioned for another event");
+  }
+  if (options.package_source) {
+    // A relay: the upstream's own signed envelope, never one of the relay's making.
+    auto served = options.package_source(since);
+    if (!served) {
+      return send_error(res, 503, "package_unavailable",
+                        "this relay holds no event package yet; retry later");
+    }
+    res.set_header("X-Muster-Cursor", std::to_string(served->cursor));
+    res.status = 200;
+    return res.set_content(served->envelope, "application/json");
   }
   if (!league_key) {
     return send_error(res, 503, "package_signing_unavailable",
@@ -522,7 +781,7 @@ void HttpServer::Impl::handle_package(const httplib::Request& req, httplib::Resp
   }
   // The same builder as `muster-server package`: what it cannot read is an error, not a
   // package with fewer keys or certificates than the League has.
-  auto built = build_event_package(**store, event_id, since, now_instant());
+  auto built = build_event_package(*store, event_id, since, now_instant());
   if (!built) {
     if (built.code() == AdminError::damaged) {
       std::cerr << "muster-server: package: " << built.message() << '\n';
@@ -592,170 +851,22 @@ void HttpServer::Impl::handle_peer_scans(const httplib::Request& req, httplib::R
 void HttpServer::Impl::handle_scans(const httplib::Request& req, httplib::Response& res) {
   auto store = stores.acquire();
   if (!store) return send_store_unavailable(res, store.message());
-  const auto device = authenticate(req, res, *store);
-  if (!device) return;
-
   const std::string path_device = req.matches[1];
-  if (path_device != device->id) {
-    auto other = is_valid_path_id(path_device)
-                     ? (*store)->device(path_device)
-                     : DbResult<DeviceRecord>(fail(DbError::not_found, ""));
-    if (!other && other.code() != DbError::not_found) {
-      return store_failure(res, *store, other.error());
-    }
-    if (!other) return send_error(res, 404, "unknown_device", "no such device");
-    return send_error(res, 403, "wrong_device",
-                      "a device token only writes its own device's scans");
-  }
+  const auto device = authenticate_pusher(req, res, *store, path_device);
+  if (!device) return;
 
   auto batch = parse_scan_batch(req.body);
   if (!batch) return send_body_error(res, batch.error());
-  auto& scans = batch->scans;
-  // A client may send a batch in any order; the chain is checked in sequence order.
-  std::stable_sort(scans.begin(), scans.end(),
-                   [](const Scan& a, const Scan& b) { return a.sequence < b.sequence; });
-
-  if (batch->event_id && *batch->event_id != device->event_id) {
-    metrics.count_rejected_batch("wrong_event");
-    return send_error(res, 422, "wrong_event",
-                      "this device is provisioned for event " + device->event_id);
+  const auto answer = ingest_scans(**store, *device, std::move(batch.value()), now_instant());
+  if (answer.store_error) return store_failure(res, *store, *answer.store_error);
+  if (!answer.metric_label.empty()) metrics.count_rejected_batch(answer.metric_label);
+  if (answer.ok()) {
+    metrics.add_scans_stored(answer.stored);
+    metrics.set_sync_lag(device->id, answer.lag);
+    if (answer.stored > 0 && options.on_scans_stored) options.on_scans_stored();
   }
-  for (auto& scan : scans) {
-    if (scan.device_id.empty()) scan.device_id = device->id;
-    if (scan.device_id != device->id) {
-      metrics.count_rejected_batch("wrong_device");
-      return send_error(res, 403, "wrong_device",
-                        "scan " + std::to_string(scan.sequence) + " names another device",
-                        json{{"sequence", scan.sequence}});
-    }
-  }
-
-  auto event = (*store)->event(device->event_id);
-  if (!event) return store_failure(res, *store, event.error());
-  std::set<std::string, std::less<>> sessions;
-  for (const auto& session : event->sessions)
-    sessions.insert(session.id);
-
-  auto league = (*store)->league();
-  if (!league) return store_failure(res, *store, league.error());
-  auto keys = (*store)->league_keys();
-  if (!keys) return store_failure(res, *store, keys.error());
-  auto trust = TrustStore::for_league(league->id);
-  if (!trust) throw std::runtime_error("league id is not a valid badge id");
-  for (const auto& key : *keys) {
-    if (auto parsed = parse_public_key(key.public_key_text)) (void)trust->add_league_key(*parsed);
-  }
-  // Badges a registration desk reprinted are signed by its certified device key.
-  auto certificates = (*store)->device_certificates();
-  if (!certificates) return store_failure(res, *store, certificates.error());
-  for (const auto& record : *certificates) {
-    if (auto parsed = parse_device_certificate(record.certificate_text)) {
-      (void)trust->add_device_certificate(*parsed);
-    }
-  }
-
-  const auto reject = [&](const Scan& scan, std::string_view code, const std::string& message) {
-    metrics.count_rejected_batch(code);
-    send_error(res, 422, code, "scan " + std::to_string(scan.sequence) + ": " + message,
-               json{{"sequence", scan.sequence}});
-  };
-  for (const auto& scan : scans) {
-    if (auto problem = implausible_time(scan)) return reject(scan, "implausible_time", *problem);
-  }
-  for (const auto& scan : scans) {
-    const bool event_level = scan.kind == ScanKind::checkin ||
-                             scan.kind == ScanKind::registration || scan.kind == ScanKind::reprint;
-    if (!(event_level && scan.session_id.empty()) && !sessions.contains(scan.session_id)) {
-      return reject(scan, "wrong_event",
-                    "session '" + scan.session_id + "' is not a session of event " + event->id);
-    }
-    if (scan.kind == ScanKind::correction) {
-      // Authority follows the fact: a correction names the staff member who made it (it is
-      // listed for review), and a door may void only a scan it recorded itself.
-      if (scan.staff_id.empty()) {
-        return reject(scan, "staff_missing", "a correction must name the staff member");
-      }
-      if (scan.correction == Correction::void_scan && scan.voids_device_id != device->id) {
-        return reject(scan, "foreign_scan",
-                      "a device may void only its own scans (this one names device '" +
-                          scan.voids_device_id + "')");
-      }
-    }
-    if (scan.badge_payload.empty()) {
-      // Staff act without a badge (corrections, a check-in found by name, a walk-in); a survey
-      // follows a leave that carried one. Arrivals, leaves and reprints need their badge.
-      const bool badge_needed = scan.kind == ScanKind::arrive || scan.kind == ScanKind::leave ||
-                                scan.kind == ScanKind::reprint;
-      if (badge_needed) {
-        return reject(scan, "badge_missing",
-                      "an arrival, leave or reprint must carry its badge payload");
-      }
-      continue;
-    }
-    // Revocation is not checked here: the scan happened; a revoked badge is the kiosk's call.
-    // A reprint revokes a badge League-wide, so it is held to more than a fact a door saw: its
-    // new badge must be signed by a certified desk key that is valid on the server's clock
-    // now (the scan's own time is the client's word), and (in the store) the old serial must
-    // be the same attendee's.
-    const bool reprint = scan.kind == ScanKind::reprint;
-    auto badge = trust->verify(scan.badge_payload, reprint ? now_instant() : scan.wall_time);
-    if (reprint && badge && badge->signer != BadgeSigner::device) {
-      return reject(scan, "not_a_desk",
-                    "a reprint must carry a badge signed by a certified registration desk");
-    }
-    if (!badge) {
-      return reject(scan, "bad_badge",
-                    "badge signature does not verify (" + std::string(to_string(badge.code())) +
-                        ")");
-    }
-    if (badge->attendee_id != scan.attendee_id || badge->serial != scan.badge_serial) {
-      return reject(scan, "badge_mismatch",
-                    "attendee_id or badge_serial differs from the signed badge payload");
-    }
-  }
-
-  const Instant now = now_instant();
-  auto outcome = (*store)->store_scans(device->id, device->event_id, scans, now);
-  if (!outcome) {
-    if (outcome.code() == DbError::invalid) {
-      metrics.count_rejected_batch("invalid_scan");
-      return send_error(res, 422, "invalid_scan", outcome.message());
-    }
-    if (outcome.code() == DbError::chain_break || outcome.code() == DbError::conflict) {
-      auto head = (*store)->chain_head(device->id);
-      metrics.count_rejected_batch("chain_break");
-      return send_error(res, 409, "chain_break", outcome.message(), json::object(),
-                        json{{"acked_through", head ? head->sequence : 0}});
-    }
-    return store_failure(res, *store, outcome.error());
-  }
-  if (outcome->rejection) {
-    metrics.count_rejected_batch("chain_break");
-    return send_error(res, 409, "chain_break", outcome->rejection->reason,
-                      json{{"first_bad_sequence", outcome->rejection->first_bad_sequence}},
-                      json{{"acked_through", outcome->highest_contiguous}});
-  }
-  // The clock samples that came with the batch (PROTOCOL.md "Clock"): stored before the 200,
-  // which tells the kiosk it may stop resending them.
-  if (auto kept = (*store)->store_clock_samples(device->id, batch->clock_samples, now); !kept) {
-    if (kept.code() == DbError::invalid)
-      return send_error(res, 422, "invalid_sample", kept.message());
-    return store_failure(res, *store, kept.error());
-  }
-  metrics.add_scans_stored(outcome->stored);
-  std::chrono::milliseconds lag{0};
-  if (outcome->stored > 0 && outcome->stored <= scans.size()) {
-    // The newly stored scans are the last `stored` ones of the sorted batch.
-    const auto& oldest_new = scans[scans.size() - outcome->stored];
-    lag = std::max(
-        std::chrono::milliseconds{0},
-        std::chrono::duration_cast<std::chrono::milliseconds>(now - corrected_time(oldest_new)));
-  }
-  metrics.set_sync_lag(device->id, lag);
-  send_json(res, 200,
-            json{{"stored", outcome->stored},
-                 {"duplicates", outcome->duplicates},
-                 {"acked_through", outcome->highest_contiguous}});
+  res.status = answer.status;
+  res.set_content(ingest_answer_body(answer), "application/json");
 }
 
 void HttpServer::Impl::handle_healthz(httplib::Response& res) {
@@ -812,6 +923,14 @@ void HttpServer::Impl::install_routes() {
   s.Post(R"(/api/v1/devices/([^/]+)/scans)",
          guarded([this](const httplib::Request& req, httplib::Response& res) {
            handle_scans(req, res);
+         }));
+  s.Get("/api/v1/relay/package", guarded([this](const httplib::Request& req,
+                                                httplib::Response& res) {
+          handle_relay_package(req, res);
+        }));
+  s.Post("/api/v1/relay/devices", guarded([this](const httplib::Request& req,
+                                                 httplib::Response& res) {
+           handle_relay_device(req, res);
          }));
   s.Get(R"(/api/v1/officials/([^/]+)/transcript)",
         guarded([this](const httplib::Request& req, httplib::Response& res) {

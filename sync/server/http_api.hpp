@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +17,12 @@
 namespace muster::server {
 
 inline constexpr std::size_t kDefaultMaxBodyBytes = std::size_t{8} * 1024 * 1024;
+
+// A package envelope someone else signed, as a venue relay serves it (relay.hpp).
+struct ServedPackage {
+  std::string envelope; // the signed envelope, exactly as the League server sent it
+  std::uint64_t cursor = 0;
+};
 
 struct HttpOptions {
   std::string database; // SQLite path or postgresql:// URL (open_server_store)
@@ -42,6 +49,12 @@ struct HttpOptions {
   // Connections of one client address still sending a request; more are closed. 0: no limit
   // (behind a reverse proxy every client has the proxy's address: limit there instead).
   int max_connections_per_address = 6;
+  // A venue relay (relay.hpp) has no League key: when set, the package endpoint answers with
+  // what this returns for the kiosk's `since` (the upstream's signed envelopes; nullopt: 503
+  // package_unavailable) instead of signing a package itself. Called from worker threads.
+  std::function<std::optional<ServedPackage>(std::uint64_t since)> package_source;
+  // Called after a push stored new scans (a relay wakes its forwarder). Worker threads.
+  std::function<void()> on_scans_stored;
 };
 
 enum class HttpError : std::uint8_t {

@@ -11,6 +11,8 @@
 
 #include "sync/server/admin_commands.hpp"
 #include "sync/server/credit_cli.hpp"
+#include "sync/server/device_cli.hpp"
+#include "sync/server/relay_cli.hpp"
 #include "sync/server/revoke_cli.hpp"
 #include "sync/server/walk_in_cli.hpp"
 #include "sync/server/web/user_cli.hpp"
@@ -243,6 +245,8 @@ int main(int argc, char** argv) {
   WalkInCli walk_in_cli(app); // walk-ins, confirm-walk-in
   UserCli user_cli(app);      // the console's accounts
   RevokeCli revoke_cli(app);  // revoke-device, revoke-token, revoke-desk
+  DeviceCli device_cli(app);  // register-device, import-scans
+  RelayCli relay_cli(app);    // relay, relay-token
 
   try {
     app.parse(argc, argv);
@@ -308,6 +312,8 @@ int main(int argc, char** argv) {
     if (auto code = walk_in_cli.run(o, e)) return *code;
     if (auto code = user_cli.run(o, e)) return *code;
     if (auto code = revoke_cli.run(o, e)) return *code;
+    if (auto code = device_cli.run(o, e)) return *code;
+    if (auto code = relay_cli.run(o, e)) return *code;
   } catch (const std::exception& error) {
     std::cerr << "internal error: " << error.what() << '\n';
     return 1;

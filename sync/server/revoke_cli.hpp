@@ -22,10 +22,13 @@ public:
         ->required();
 
     token_ = app.add_subcommand("revoke-token", "revoke an admin token (muster-server "
-                                                "admin-token) at once");
+                                                "admin-token) or a relay token (relay-token) "
+                                                "at once");
     token_->add_option("--db", token_options_.database, kDb)->required();
-    token_->add_option("--token", token_options_.token, "the admin token (muster-admin....)");
-    token_->add_option("--label", token_options_.label, "every admin token with this label");
+    token_->add_option("--token", token_options_.token,
+                       "the token (muster-admin.... or muster-relay....)");
+    token_->add_option("--label", token_options_.label,
+                       "every admin and relay token with this label");
 
     desk_ = app.add_subcommand("revoke-desk", "revoke a registration desk's certificate "
                                               "(certify-desk): its reprints are refused");

@@ -9,6 +9,7 @@
 #include "sync/server/admin_commands.hpp"
 #include "sync/server/http_api.hpp"
 #include "sync/server/ledger_store.hpp"
+#include "sync/server/relay_store.hpp"
 
 namespace muster::server {
 namespace {
@@ -54,15 +55,35 @@ int run_revoke_token(const RevokeTokenOptions& options, std::ostream& out, std::
   std::string token = options.token;
   while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' '))
     token.pop_back();
-  auto revoked = (*ledger)->revoke_admin_tokens(token.empty() ? "" : hash_secret(token),
-                                                options.label, now_seconds());
-  if (!revoked) return failed(err, revoked.message());
-  if (*revoked == 0) {
-    return failed(err, token.empty()
-                           ? "no unrevoked admin token with label '" + options.label + "'"
-                           : std::string("that admin token is unknown or already revoked"));
+  // Relay tokens (relay-token) are revoked the same way: by the token, or by label.
+  const bool relay_only = token.starts_with(kRelayTokenPrefix);
+  std::uint64_t admin = 0;
+  if (!relay_only) {
+    auto revoked = (*ledger)->revoke_admin_tokens(token.empty() ? "" : hash_secret(token),
+                                                  options.label, now_seconds());
+    if (!revoked) return failed(err, revoked.message());
+    admin = *revoked;
   }
-  out << "Revoked " << *revoked << " admin token(s): refused from the next request.\n";
+  std::uint64_t relay = 0;
+  if (relay_only || token.empty()) {
+    auto relays = open_relay_store(options.database);
+    if (!relays) return failed(err, relays.message());
+    auto revoked = (*relays)->revoke_relay_tokens(token.empty() ? "" : hash_secret(token),
+                                                  options.label, now_seconds());
+    if (!revoked) return failed(err, revoked.message());
+    relay = *revoked;
+  }
+  if (admin + relay == 0) {
+    return failed(err, token.empty()
+                           ? "no unrevoked admin or relay token with label '" + options.label + "'"
+                           : std::string("that token is unknown or already revoked"));
+  }
+  if (admin > 0) {
+    out << "Revoked " << admin << " admin token(s): refused from the next request.\n";
+  }
+  if (relay > 0) {
+    out << "Revoked " << relay << " relay token(s): refused from the next request.\n";
+  }
   return 0;
 }
 

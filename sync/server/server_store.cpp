@@ -59,7 +59,7 @@ namespace {
 
 using Params = std::vector<SqlParam>;
 
-constexpr std::int64_t kSchemaVersion = 9;
+constexpr std::int64_t kSchemaVersion = 11;
 constexpr std::int64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
 
 // Migration 1. Times are BIGINT milliseconds since the Unix epoch (UTC); flags are 0/1 BIGINT;
@@ -225,6 +225,30 @@ CREATE TABLE clock_samples (
   PRIMARY KEY (device_id, boot_id, monotonic_ms, server_ms));
 )sql";
 
+// Migration 10 (the venue relay, sync/server/relay.hpp; SQL in relay_store.cpp). On the League
+// server: relay tokens (hashed, one event each) and which devices a relay registered (a relay
+// token may push only for those). On a relay: its copy of the upstream's signed package
+// envelopes and cursors (relay_state) and how far each device's chain reached upstream.
+constexpr std::string_view kSchemaV10 = R"sql(
+CREATE TABLE relay_tokens (
+  token_hash TEXT PRIMARY KEY, event_id TEXT NOT NULL, label TEXT NOT NULL,
+  created_at BIGINT NOT NULL, revoked_at BIGINT);
+CREATE TABLE relay_devices (
+  device_id TEXT PRIMARY KEY REFERENCES devices (id), relay_label TEXT NOT NULL,
+  registered_at BIGINT NOT NULL);
+CREATE TABLE relay_state (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE relay_forwarding (
+  device_id TEXT PRIMARY KEY, registered BIGINT NOT NULL, upstream_acked BIGINT NOT NULL,
+  samples_through BIGINT NOT NULL, last_error TEXT NOT NULL, updated_at BIGINT NOT NULL);
+)sql";
+
+// Migration 11 (a kiosk's own identity): the device's Ed25519 public key (MUPK1 text; '' for a
+// device provisioned before kiosks had keys). Provisioning under the kiosk's own id and
+// `import-scans` accept a device only with the key registered here.
+constexpr std::string_view kSchemaV11 = R"sql(
+ALTER TABLE devices ADD COLUMN public_key TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr std::string_view kScanColumns =
     "device_id, seq, attendee_id, badge_serial, badge_payload, session_id, kind, wall_ms, "
     "monotonic_ms, clock_offset_ms, correction, effective_ms, staff_id, reason, voids_device_id, "
@@ -232,7 +256,8 @@ constexpr std::string_view kScanColumns =
 constexpr std::size_t kScanColumnCount = 20; // the columns of kScanColumns
 constexpr std::string_view kBadgeColumns =
     "serial, attendee_id, event_id, key_id, payload, issued_at, revoked_at";
-constexpr std::string_view kDeviceColumns = "id, name, event_id, token_hash, created_at, last_seen";
+constexpr std::string_view kDeviceColumns =
+    "id, name, event_id, token_hash, created_at, last_seen, public_key";
 constexpr std::string_view kAttendeeColumns =
     "id, first_name, last_name, role, municipality, email, municipality_id";
 
@@ -363,6 +388,7 @@ DeviceRecord device_from(const SqlRow& row) {
   device.token_hash = text(row[3]);
   device.created_at = from_ms(integer(row[4]));
   device.last_seen = optional_instant(row[5]);
+  device.public_key = text(row[6]);
   return device;
 }
 
@@ -515,6 +541,20 @@ public:
         return versioned.error();
       }
     }
+    if (found < 10) {
+      if (auto created = db_->exec_script(kSchemaV10); !created) return created.error();
+      if (auto versioned = db_->exec("INSERT INTO schema_version (version) VALUES (10)");
+          !versioned) {
+        return versioned.error();
+      }
+    }
+    if (found < 11) {
+      if (auto created = db_->exec_script(kSchemaV11); !created) return created.error();
+      if (auto versioned = db_->exec("INSERT INTO schema_version (version) VALUES (11)");
+          !versioned) {
+        return versioned.error();
+      }
+    }
     return tx->commit();
   }
 
@@ -543,6 +583,8 @@ public:
       if (auto created = db_->exec_script(kSchemaV7); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV8); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV9); !created) return created.error();
+      if (auto created = db_->exec_script(kSchemaV10); !created) return created.error();
+      if (auto created = db_->exec_script(kSchemaV11); !created) return created.error();
       if (auto versioned =
               db_->exec("INSERT INTO schema_version (version) VALUES ($1)", Params{kSchemaVersion});
           !versioned) {
@@ -1118,10 +1160,11 @@ public:
 
   DbResult<DeviceRecord> redeem_provisioning_code(std::string_view code_hash,
                                                   std::string_view device_id,
-                                                  std::string_view token_hash,
-                                                  Instant now) override {
+                                                  std::string_view token_hash, Instant now,
+                                                  std::string_view public_key) override {
     if (auto ready = ensure_schema(); !ready) return ready.error();
-    if (device_id.empty() || token_hash.empty() || has_nul(device_id) || has_nul(token_hash)) {
+    if (device_id.empty() || token_hash.empty() || has_nul(device_id) || has_nul(token_hash) ||
+        has_nul(public_key)) {
       return fail(DbError::invalid, "a device needs an id and a token hash");
     }
     auto tx = begin_write(kProvisioningScope);
@@ -1148,16 +1191,74 @@ public:
     device.name = text(claimed->rows[0][1]);
     device.token_hash = std::string(token_hash);
     device.created_at = now;
+    device.public_key = std::string(public_key);
     auto inserted =
         db_->exec("INSERT INTO devices (id, name, event_id, token_hash, created_at, last_seen, "
-                  "head_sequence, head_hash) VALUES ($1, $2, $3, $4, $5, NULL, 0, $6) "
-                  "ON CONFLICT (id) DO NOTHING",
+                  "head_sequence, head_hash, public_key) VALUES ($1, $2, $3, $4, $5, NULL, 0, $6, "
+                  "$7) ON CONFLICT (id) DO NOTHING",
                   Params{device.id, device.name, device.event_id, device.token_hash, to_ms(now),
-                         to_hex(kZeroDigest)});
+                         to_hex(kZeroDigest), device.public_key});
     if (!inserted) return inserted.error();
     if (inserted->affected == 0) {
-      return fail(DbError::conflict, "a device '" + device.id + "' exists already");
+      // The kiosk's own id, known already (register-device, an earlier provisioning): the same
+      // key proves it is the same kiosk, which gets the new token and keeps its chain.
+      const auto taken = [&] {
+        return fail(DbError::conflict, "a device '" + device.id + "' exists already");
+      };
+      if (public_key.empty()) return taken();
+      auto updated = db_->exec("UPDATE devices SET token_hash = $2, name = $3, event_id = $4 "
+                               "WHERE id = $1 AND public_key = $5",
+                               Params{device.id, device.token_hash, device.name, device.event_id,
+                                      device.public_key});
+      if (!updated) return updated.error();
+      if (updated->affected == 0) return taken();
+      auto stored = db_->exec("SELECT " + std::string(kDeviceColumns) +
+                                  " FROM devices WHERE id = $1",
+                              Params{device.id});
+      if (!stored) return stored.error();
+      if (stored->rows.empty()) return unknown_device(device.id);
+      device = device_from(stored->rows[0]);
     }
+    if (auto committed = tx->commit(); !committed) return committed.error();
+    return device;
+  }
+
+  DbResult<DeviceRecord> register_device(const DeviceRecord& wanted, Instant now) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    if (wanted.id.empty() || wanted.public_key.empty() || has_nul(wanted.id) ||
+        has_nul(wanted.name) || has_nul(wanted.public_key)) {
+      return fail(DbError::invalid, "a registered device needs an id and a public key");
+    }
+    auto tx = begin_write(kProvisioningScope);
+    if (!tx) return tx.error();
+    auto event = db_->exec("SELECT id FROM events WHERE id = $1", Params{wanted.event_id});
+    if (!event) return event.error();
+    if (event->rows.empty()) return fail(DbError::not_found, "no such event: " + wanted.event_id);
+    // No token: the device cannot call the API until it provisions (with the same key).
+    auto inserted =
+        db_->exec("INSERT INTO devices (id, name, event_id, token_hash, created_at, last_seen, "
+                  "head_sequence, head_hash, public_key) VALUES ($1, $2, $3, '', $4, NULL, 0, $5, "
+                  "$6) ON CONFLICT (id) DO NOTHING",
+                  Params{wanted.id, wanted.name, wanted.event_id, to_ms(now), to_hex(kZeroDigest),
+                         wanted.public_key});
+    if (!inserted) return inserted.error();
+    if (inserted->affected == 0) {
+      // Known already: the same key is a repeat; a device provisioned before kiosks had keys
+      // gets this one; another key is another kiosk.
+      auto updated = db_->exec(
+          "UPDATE devices SET public_key = $2 WHERE id = $1 AND (public_key = '' OR public_key = $2)",
+          Params{wanted.id, wanted.public_key});
+      if (!updated) return updated.error();
+      if (updated->affected == 0) {
+        return fail(DbError::conflict,
+                    "device '" + wanted.id + "' is registered with another key");
+      }
+    }
+    auto stored = db_->exec("SELECT " + std::string(kDeviceColumns) + " FROM devices WHERE id = $1",
+                            Params{wanted.id});
+    if (!stored) return stored.error();
+    if (stored->rows.empty()) return unknown_device(wanted.id);
+    DeviceRecord device = device_from(stored->rows[0]);
     if (auto committed = tx->commit(); !committed) return committed.error();
     return device;
   }
@@ -1747,6 +1848,13 @@ private:
       auto owner = db_->exec("SELECT attendee_id FROM badges WHERE serial = $1",
                              Params{old_serial});
       if (!owner) return owner.error();
+      if (owner->rows.empty()) {
+        // A venue relay (sync/server/relay.hpp) knows no issued badges (packages do not carry
+        // them): the League server, which does, decides when the relay forwards the scan.
+        auto relay = db_->exec("SELECT 1 FROM relay_state WHERE name = 'event_id'");
+        if (!relay) return relay.error();
+        if (!relay->rows.empty()) return Ok{};
+      }
       if (owner->rows.empty() || text(owner->rows[0][0]) != scan.attendee_id) {
         return fail(DbError::invalid, "reprint scan " + std::to_string(scan.sequence) +
                                           " names an old serial that is not a badge of " +

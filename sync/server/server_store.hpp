@@ -94,6 +94,7 @@ struct DeviceRecord {
   std::string token_hash;       // libsodium crypto_pwhash_str / generichash hex, never the token
   Instant created_at;
   std::optional<Instant> last_seen;
+  std::string public_key;  // the kiosk's own Ed25519 key (MUPK1); empty: provisioned without one
 };
 
 // What changed for one event since a cursor. Cursors are the store's global change counter:
@@ -212,10 +213,18 @@ class ServerStore {
   // a used code gives conflict; an expired or unknown one not_found.
   virtual DbResult<Ok> add_provisioning_code(std::string_view code_hash, std::string_view event_id,
                                              std::string_view device_name, Instant expires_at) = 0;
+  // With a public key (the kiosk's own id and key): a device of that id and key already known
+  // (register_device, an earlier provisioning) gets the new token, the code's event and name;
+  // one with another key or none is a conflict and the code stays unused.
   virtual DbResult<DeviceRecord> redeem_provisioning_code(std::string_view code_hash,
                                                           std::string_view device_id,
-                                                          std::string_view token_hash,
-                                                          Instant now) = 0;
+                                                          std::string_view token_hash, Instant now,
+                                                          std::string_view public_key = {}) = 0;
+  // A kiosk's identity before it provisions (`muster-server register-device`, `import-scans
+  // --accept-key`): id, event, name and public key, no token. Registering the same key again
+  // changes nothing; a device that has no key yet gets this one; another key: conflict.
+  // not_found: no such event.
+  virtual DbResult<DeviceRecord> register_device(const DeviceRecord& device, Instant now) = 0;
   virtual DbResult<DeviceRecord> device(std::string_view device_id) = 0;
   virtual DbResult<std::vector<DeviceRecord>> devices() = 0;
   virtual DbResult<Ok> touch_device(std::string_view device_id, Instant seen_at) = 0;

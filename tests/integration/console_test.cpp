@@ -114,10 +114,10 @@ TEST(ConsoleCounts, InsideNowFollowsTheAttendedIntervals) {
 }
 
 TEST(ConsoleDoors, ScansPushedLatestOffsetAndStaleFlag) {
-  std::vector<DeviceRecord> devices = {{"d-2", "B door", "E", "", kNow, kNow - minutes{30}},
-                                       {"d-1", "A door", "E", "", kNow, kNow - minutes{1}},
-                                       {"d-3", "C door", "E", "", kNow, std::nullopt},
-                                       {"d-9", "Other", "F", "", kNow, kNow}};
+  std::vector<DeviceRecord> devices = {{"d-2", "B door", "E", "", kNow, kNow - minutes{30}, ""},
+                                       {"d-1", "A door", "E", "", kNow, kNow - minutes{1}, ""},
+                                       {"d-3", "C door", "E", "", kNow, std::nullopt, ""},
+                                       {"d-9", "Other", "F", "", kNow, kNow, ""}};
   std::vector<Scan> scans(3);
   scans[0].device_id = "d-1";
   scans[0].sequence = 2;

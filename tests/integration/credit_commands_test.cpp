@@ -1185,6 +1185,9 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
         "ALTER TABLE events DROP COLUMN eligible_roles_json;"
         "DROP TABLE console_users; DROP TABLE console_sessions; DROP TABLE console_audit;"
         "ALTER TABLE scans DROP COLUMN boot_id; DROP TABLE clock_samples;" // migration 8
+        "DROP TABLE relay_tokens; DROP TABLE relay_devices;"                // migration 10
+        "DROP TABLE relay_state; DROP TABLE relay_forwarding;"
+        "ALTER TABLE devices DROP COLUMN public_key;"                       // migration 11
         "UPDATE schema_version SET version = 1;";
     char* error = nullptr;
     const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
@@ -1204,8 +1207,8 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
                                &statement, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(statement, 0), 9);
-  EXPECT_EQ(sqlite3_column_int(statement, 1), 9); // rows for 1 to 9
+  EXPECT_EQ(sqlite3_column_int(statement, 0), 11);
+  EXPECT_EQ(sqlite3_column_int(statement, 1), 11); // rows for 1 to 11
   sqlite3_finalize(statement);
   sqlite3_close(db);
   auto count = store()->scan_count();

@@ -444,6 +444,74 @@ TEST_P(HttpApiTest, ProvisionRateLimitWindowExpires) {
   EXPECT_FALSE(provision().id.empty());
 }
 
+// A kiosk provisions as itself: its own id and device key (sync/PROTOCOL.md).
+TEST_P(HttpApiTest, ProvisionWithOwnIdKeepsItAndTheSameKeyGetsANewToken) {
+  auto key = SigningKey::generate("DESK-K-00AA11BB22CC");
+  ASSERT_TRUE(key.ok());
+  const std::string public_key = to_text(key->public_key());
+  const auto ask = [&](std::string_view code, const std::string& key_text) {
+    return client().Post("/api/v1/devices",
+                         json{{"code", code},
+                              {"device_id", "K-00AA11BB22CC"},
+                              {"device_public_key", key_text}}
+                             .dump(),
+                         "application/json");
+  };
+  auto first = ask(kCode, public_key);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 201) << first->body;
+  EXPECT_EQ(parse(first->body).value("device_id", ""), "K-00AA11BB22CC");
+  const std::string first_token = parse(first->body).value("token", "");
+  auto stored = store_->device("K-00AA11BB22CC");
+  ASSERT_TRUE(stored.ok()) << stored.message();
+  EXPECT_EQ(stored->public_key, public_key);
+  // Scans recorded under the id before provisioning go in as they are.
+  const auto scans = chain("K-00AA11BB22CC", 3);
+  ASSERT_EQ(push({"K-00AA11BB22CC", first_token}, slice(scans, 1, 2))->status, 200);
+
+  // Another store claiming the id with another key: refused, and that code stays usable.
+  auto other = SigningKey::generate("DESK-K-00AA11BB22CC");
+  ASSERT_TRUE(other.ok());
+  auto taken = ask(kCode2, to_text(other->public_key()));
+  ASSERT_TRUE(taken);
+  EXPECT_EQ(taken->status, 409) << taken->body;
+  EXPECT_EQ(error_code(taken), "device_id_taken");
+
+  // The same kiosk again (a second code): a new token, the old one stops, the chain stays.
+  auto again = ask(kCode2, public_key);
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->status, 201) << again->body;
+  const std::string second_token = parse(again->body).value("token", "");
+  EXPECT_NE(second_token, first_token);
+  EXPECT_EQ(push({"K-00AA11BB22CC", first_token}, slice(scans, 1, 2))->status, 401);
+  auto resent = push({"K-00AA11BB22CC", second_token}, scans);
+  ASSERT_TRUE(resent);
+  ASSERT_EQ(resent->status, 200) << resent->body;
+  EXPECT_EQ(parse(resent->body).value("duplicates", 0), 2);
+  EXPECT_EQ(parse(resent->body).value("stored", 0), 1);
+}
+
+TEST_P(HttpApiTest, ProvisionOwnIdNeedsAValidIdAndKeyTogether) {
+  auto key = SigningKey::generate("DESK-K-1");
+  ASSERT_TRUE(key.ok());
+  const std::string public_key = to_text(key->public_key());
+  const auto status_of = [&](const json& body, std::string_view code, std::string_view field) {
+    auto res = client().Post("/api/v1/devices", body.dump(), "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << res->body;
+    EXPECT_EQ(error_code(res), code) << res->body;
+    EXPECT_EQ(parse(res->body)["error"].value("field", ""), field) << res->body;
+  };
+  status_of(json{{"code", kCode}, {"device_id", "K-1"}}, "missing_field", "device_public_key");
+  status_of(json{{"code", kCode}, {"device_public_key", public_key}}, "missing_field",
+            "device_id");
+  status_of(json{{"code", kCode}, {"device_id", "K 1/.."}, {"device_public_key", public_key}},
+            "invalid_value", "device_id");
+  status_of(json{{"code", kCode}, {"device_id", "K-1"}, {"device_public_key", "MUPK1.nope"}},
+            "invalid_value", "device_public_key");
+  EXPECT_FALSE(provision().id.empty()) << "none of these used the code";
+}
+
 // ---- POST /api/v1/devices/{id}/scans ----------------------------------------------------------
 
 TEST_P(HttpApiTest, ScansPushAcksHighestContiguous) {

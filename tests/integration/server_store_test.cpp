@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "shared/scan_log.hpp"
+#include "sync/server/relay_store.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace muster::server {
@@ -1020,7 +1021,7 @@ TEST_P(ServerStoreTest, VersionFiveDatabaseGainsTheRoleHistoryWithTheRosterRoles
     auto store = ready();
     ASSERT_TRUE(store);
   }
-  // Back to exactly schema 5: what migrations 6, 8 and 9 added goes away.
+  // Back to exactly schema 5: what migrations 6 to 11 added goes away.
   ASSERT_EQ(raw("DROP TABLE role_history; DROP TABLE municipalities;"), "");
   ASSERT_EQ(raw("ALTER TABLE attendees DROP COLUMN municipality_id"), "");
   ASSERT_EQ(raw("ALTER TABLE events DROP COLUMN programs_json"), "");
@@ -1031,7 +1032,10 @@ TEST_P(ServerStoreTest, VersionFiveDatabaseGainsTheRoleHistoryWithTheRosterRoles
   ASSERT_EQ(raw("ALTER TABLE scans DROP COLUMN boot_id"), "");
   ASSERT_EQ(raw("DROP TABLE clock_samples"), "");
   ASSERT_EQ(raw("ALTER TABLE admin_tokens DROP COLUMN revoked_at"), "");
-  ASSERT_EQ(raw("UPDATE schema_version SET version = 5 WHERE version = 9"), "");
+  ASSERT_EQ(raw("ALTER TABLE devices DROP COLUMN public_key"), "");
+  ASSERT_EQ(raw("DROP TABLE relay_tokens; DROP TABLE relay_devices;"), "");
+  ASSERT_EQ(raw("DROP TABLE relay_state; DROP TABLE relay_forwarding;"), "");
+  ASSERT_EQ(raw("UPDATE schema_version SET version = 5 WHERE version = 11"), "");
   auto store = open();
   ASSERT_TRUE(store);
   EXPECT_EQ(STORE_OK(store->event(kEventId))->eligible_roles, Event::default_eligible_roles());
@@ -1042,6 +1046,67 @@ TEST_P(ServerStoreTest, VersionFiveDatabaseGainsTheRoleHistoryWithTheRosterRoles
   EXPECT_OK(store->upsert_roster(roster, day("2026-06-01")));
   EXPECT_EQ(*STORE_OK(store->role_on("A-2", day("2025-11-02"))), Role::mayor);
   EXPECT_EQ(*STORE_OK(store->role_on("A-2", day("2026-06-02"))), Role::clerk);
+}
+
+// The venue relay's tables (relay_store.hpp) on both backends: tokens for one event, devices a
+// relay registers (idempotent, never a device provisioned otherwise), the relay's state and
+// per-device progress, and clock samples forwarded by arrival without cutting an arrival group.
+TEST_P(ServerStoreTest, RelayTablesKeepTokensDevicesStateAndProgress) {
+  auto store = ready();
+  ASSERT_TRUE(store);
+  auto opened = open_relay_store(database_);
+  ASSERT_TRUE(opened.ok()) << opened.message();
+  RelayStore& relay = **opened;
+  EXPECT_EQ(relay.add_relay_token("hash-1", "NO-EVENT", "x", kNow).code(), DbError::not_found);
+  EXPECT_OK(relay.add_relay_token("hash-1", kEventId, "Venue", kNow));
+  EXPECT_OK(relay.add_relay_token("hash-2", kEventId, "Venue", kNow));
+  auto token = STORE_OK(relay.relay_token("hash-1"));
+  EXPECT_EQ(token->event_id, kEventId);
+  EXPECT_FALSE(token->revoked);
+  EXPECT_EQ(relay.relay_token("hash-9").code(), DbError::not_found);
+  EXPECT_EQ(*STORE_OK(relay.revoke_relay_tokens("", "Venue", kNow)), 2U);
+  EXPECT_TRUE(STORE_OK(relay.relay_token("hash-2"))->revoked);
+  EXPECT_EQ(*STORE_OK(relay.revoke_relay_tokens("hash-1", "", kNow)), 0U); // already revoked
+
+  auto device = STORE_OK(relay.register_relay_device("dev-r1", "Door R", kEventId, "Venue", kNow));
+  EXPECT_EQ(device->event_id, kEventId);
+  auto again = STORE_OK(relay.register_relay_device("dev-r1", "Other", kEventId, "Venue", kNow));
+  EXPECT_EQ(again->name, "Door R");
+  EXPECT_EQ(relay.register_relay_device(kDevice, "Taken", kEventId, "Venue", kNow).code(),
+            DbError::conflict);
+  EXPECT_EQ(*STORE_OK(relay.relay_of_device("dev-r1")), std::optional<std::string>("Venue"));
+  EXPECT_FALSE(STORE_OK(relay.relay_of_device(kDevice))->has_value());
+  // No token matches a relay-registered device's: it is reached only through a relay.
+  EXPECT_EQ(STORE_OK(store->device("dev-r1"))->token_hash, "");
+
+  EXPECT_FALSE(STORE_OK(relay.state("full.cursor"))->has_value());
+  EXPECT_OK(relay.set_state({{"full.cursor", "5"}, {"event_id", std::string(kEventId)}}));
+  EXPECT_OK(relay.set_state({{"full.cursor", "7"}}));
+  EXPECT_EQ(*STORE_OK(relay.state("full.cursor")), std::optional<std::string>("7"));
+  EXPECT_EQ(STORE_OK(relay.progress("dev-r1"))->upstream_acked, 0U);
+  RelayProgress progress{"dev-r1", true, 12, 3000, ""};
+  EXPECT_OK(relay.save_progress(progress, kNow));
+  progress.upstream_acked = 20;
+  progress.last_error = "refused";
+  EXPECT_OK(relay.save_progress(progress, kNow));
+  auto saved = STORE_OK(relay.progress("dev-r1"));
+  EXPECT_TRUE(saved->registered);
+  EXPECT_EQ(saved->upstream_acked, 20U);
+  EXPECT_EQ(saved->samples_through, 3000);
+  EXPECT_EQ(saved->last_error, "refused");
+  EXPECT_EQ(STORE_OK(relay.all_progress())->size(), 1U);
+
+  // Two arrivals of two samples each; a limit of 3 must not cut the second arrival.
+  const std::vector<ClockSample> first{{"b", kNow, kNow, 1, 0}, {"b", kNow, kNow, 2, 0}};
+  const std::vector<ClockSample> second{{"b", kNow, kNow, 3, 0}, {"b", kNow, kNow, 4, 0}};
+  EXPECT_OK(store->store_clock_samples("dev-r1", first, at_ms(1000)));
+  EXPECT_OK(store->store_clock_samples("dev-r1", second, at_ms(2000)));
+  auto cut = STORE_OK(relay.clock_samples_after("dev-r1", 0, 3));
+  ASSERT_EQ(cut->size(), 2U);
+  EXPECT_EQ(cut->back().received_ms, 1000);
+  auto rest = STORE_OK(relay.clock_samples_after("dev-r1", 1000, 3));
+  ASSERT_EQ(rest->size(), 2U);
+  EXPECT_EQ(rest->front().sample.monotonic_ms, 3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ServerStoreTest, ::testing::Values("sqlite", "postgresql"),

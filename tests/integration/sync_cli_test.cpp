@@ -55,7 +55,7 @@ protected:
 TEST_F(SyncCli, ProvisionKeepsTheTokenInTheStoreAndSyncOnceAcknowledgesEverything) {
   const Ran provisioned = run_kiosk(data_, "provision " + world_.url() + " " + add_code("ABCD-EFGH-JKMN"));
   ASSERT_EQ(provisioned.exit_code, 0) << provisioned.output;
-  EXPECT_NE(provisioned.output.find("provisioned as device dev-"), std::string::npos)
+  EXPECT_NE(provisioned.output.find("provisioned as device K-"), std::string::npos)
       << provisioned.output;
   EXPECT_NE(provisioned.output.find("event package applied"), std::string::npos);
 

@@ -1,5 +1,6 @@
-// kiosk_settings.cpp: the event's programs and eligible roles kept beside the stored event, and
-// the door's answer (credit_eligible) following them.
+// kiosk_settings.cpp: the kiosk's identity (device id and device key); the event's programs and
+// eligible roles kept beside the stored event, and the door's answer (credit_eligible) following
+// them.
 #include "kiosk/app/kiosk_settings.hpp"
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "kiosk/app/checkin.hpp"
+#include "kiosk/app/desk.hpp"
 #include "kiosk/app/package_import.hpp"
 #include "shared/badge.hpp"
 #include "shared/event_package.hpp"
@@ -109,6 +111,41 @@ TEST_F(EventProgramsTest, AKioskWithoutSavedProgramsKeepsTheAlmDefault) {
   load_event_programs(*store_, event);
   EXPECT_EQ(event.programs, Event::default_event_programs());
   EXPECT_EQ(event.eligible_roles, Event::default_eligible_roles());
+}
+
+// A kiosk's identity: made at its first start, one key for the door and the desk.
+TEST(DeviceIdentity, FirstStartMakesTheDeviceIdAndItsKeyOnce) {
+  test::TempDir dir;
+  auto store = KioskStore::open(dir.path() / "kiosk.db");
+  ASSERT_TRUE(store) << store.message();
+  auto none = device_key(*store);
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->has_value());
+  auto id = ensure_device_id(*store);
+  ASSERT_TRUE(id) << id.message();
+  EXPECT_EQ(id->rfind("K-", 0), 0U);
+  auto made = device_key(*store);
+  ASSERT_TRUE(made && made->has_value()) << "the key comes with the id";
+  EXPECT_EQ((*made)->key_id(), "DESK-" + *id);
+  auto again = ensure_device_key(*store);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->public_key(), (*made)->public_key());
+  auto desk = ensure_desk_key(*store);
+  ASSERT_TRUE(desk);
+  EXPECT_EQ(desk->public_key(), again->public_key()) << "a desk's key is its device key";
+}
+
+TEST(DeviceIdentity, ADeskStoreFromBeforeKeepsItsKeyAsTheDeviceKey) {
+  test::TempDir dir;
+  auto store = KioskStore::open(dir.path() / "kiosk.db");
+  ASSERT_TRUE(store) << store.message();
+  auto old = SigningKey::generate("DESK-K-OLD");
+  ASSERT_TRUE(old);
+  ASSERT_TRUE(store->set_setting("device_id", "K-0123456789AB"));
+  ASSERT_TRUE(store->set_setting("desk.secret_key", old->to_secret_text()));
+  auto key = ensure_device_key(*store);
+  ASSERT_TRUE(key) << key.message();
+  EXPECT_EQ(key->public_key(), old->public_key());
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "kiosk/ui/camera.hpp"
+#include "kiosk/scan/camera.hpp"
 
 #include <exception>
 #include <iostream>
@@ -6,7 +6,7 @@
 #include "kiosk/scan/decoder.hpp"
 #include "kiosk/scan/raw_scan.hpp"
 
-namespace muster::kiosk::ui {
+namespace muster::kiosk {
 
 namespace {
 

@@ -6,9 +6,9 @@
 #include <stdexcept>
 #include <thread>
 
-#include "kiosk/ui/camera.hpp"
+#include "kiosk/scan/camera.hpp"
 
-namespace muster::kiosk::ui {
+namespace muster::kiosk {
 namespace {
 
 class ThrowingSource final : public FrameSource {
@@ -42,4 +42,4 @@ TEST(CameraWorker, AnExceptionInTheCaptureThreadIsRecordedNotFatal) {
 }
 
 } // namespace
-} // namespace muster::kiosk::ui
+} // namespace muster::kiosk

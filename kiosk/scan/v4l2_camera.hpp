@@ -9,7 +9,7 @@
 #include "kiosk/scan/frame_source.hpp"
 #include "shared/result.hpp"
 
-namespace muster::kiosk::ui {
+namespace muster::kiosk {
 
 enum class CameraError : std::uint8_t {
   cannot_open,  // no such device, or no permission (is the kiosk user in group "video"?)

@@ -19,7 +19,7 @@
 #include "kiosk/scan/frame_source.hpp"
 #include "kiosk/scan/gray_image.hpp"
 
-namespace muster::kiosk::ui {
+namespace muster::kiosk {
 
 struct Preview {
   GrayImage image;        // downscaled to <= 320 px wide

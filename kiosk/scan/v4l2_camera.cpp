@@ -1,4 +1,4 @@
-#include "kiosk/ui/v4l2_camera.hpp"
+#include "kiosk/scan/v4l2_camera.hpp"
 
 #include <fcntl.h>
 #include <linux/videodev2.h>
@@ -12,7 +12,7 @@
 #include <cstring>
 #include <vector>
 
-namespace muster::kiosk::ui {
+namespace muster::kiosk {
 
 struct V4l2Camera::State {
   struct Buffer {
