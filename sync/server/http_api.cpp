@@ -26,7 +26,7 @@
 #include "sync/server/admin_commands.hpp"
 #include "sync/server/connection_guard.hpp"
 #include "sync/server/credit_commands.hpp"
-#include "sync/server/http_json.hpp"
+#include "shared/scan_json.hpp"
 #include "sync/server/league_key.hpp"
 #include "sync/server/ledger_store.hpp"
 #include "sync/server/metrics.hpp"
@@ -598,9 +598,11 @@ void HttpServer::Impl::handle_relay_device(const httplib::Request& req, httplib:
   };
   std::string device_id;
   std::string device_name;
+  std::string public_key;
   for (const auto& [name, required, target] :
        {std::tuple<const char*, bool, std::string*>{"device_id", true, &device_id},
-        {"device_name", false, &device_name}}) {
+        {"device_name", false, &device_name},
+        {"public_key", false, &public_key}}) {
     if (auto problem = string_field(name, required, *target)) {
       return send_error(res, 400, *problem, std::string("field '") + name + "' is " +
                                                 (*problem == "missing_field" ? "missing"
@@ -616,13 +618,23 @@ void HttpServer::Impl::handle_relay_device(const httplib::Request& req, httplib:
     return send_error(res, 400, "invalid_value", "device_name is too long",
                       json{{"field", "device_name"}});
   }
+  if (!public_key.empty()) {
+    // The kiosk's own key (kiosk identity): kept in its canonical text form.
+    auto key = parse_public_key(public_key);
+    if (!key) {
+      return send_error(res, 400, "invalid_value",
+                        "field 'public_key' is not a public key (MUPK1): " + key.message(),
+                        json{{"field", "public_key"}});
+    }
+    public_key = to_text(*key);
+  }
   auto relay_store = take_relay_store();
   if (!relay_store) return send_store_unavailable(res, relay_store.message());
   auto known = (*relay_store)->relay_of_device(device_id);
   if (!known) return send_store_unavailable(res, known.message());
   const bool existed = known->has_value();
   auto device = (*relay_store)->register_relay_device(device_id, device_name, relay->event_id,
-                                                      relay->label, now_instant());
+                                                      relay->label, now_instant(), public_key);
   if (!device) {
     if (device.code() == DbError::conflict) {
       give_back_relay_store(std::move(relay_store.value()));

@@ -476,8 +476,11 @@ private:
 
   Outcome register_device(RelayStore& relay, RelayProgress& progress,
                           const DeviceRecord& device) {
-    const std::string body =
-        json{{"device_id", device.id}, {"device_name", device.name}}.dump();
+    json request{{"device_id", device.id}, {"device_name", device.name}};
+    // The kiosk's own key travels along, so the League knows the device as the kiosk itself
+    // (a USB export or a later direct provisioning of the same kiosk then matches it).
+    if (!device.public_key.empty()) request["public_key"] = device.public_key;
+    const std::string body = request.dump();
     auto response = http_->post_json(upstream_ + "/api/v1/relay/devices", body, options_.token);
     if (!response) return unreachable("registering a device", response.message());
     if (response->status == 200 || response->status == 201) {

@@ -108,49 +108,71 @@ DbResult<DeviceRecord> RelayStore::register_relay_device(std::string_view device
                                                          std::string_view device_name,
                                                          std::string_view event_id,
                                                          std::string_view relay_label,
-                                                         Instant now) {
+                                                         Instant now,
+                                                         std::string_view public_key) {
   // The device's own lock: its scan batches serialise on the same scope.
   auto tx = begin(*db_, "muster:device:" + std::string(device_id));
   if (!tx) return tx.error();
-  auto existing = db_->exec("SELECT d.name, d.event_id, d.created_at, r.relay_label FROM devices d "
-                            "LEFT JOIN relay_devices r ON r.device_id = d.id WHERE d.id = $1",
-                            Params{std::string(device_id)});
+  auto existing =
+      db_->exec("SELECT d.name, d.event_id, d.created_at, r.relay_label, d.public_key FROM "
+                "devices d LEFT JOIN relay_devices r ON r.device_id = d.id WHERE d.id = $1",
+                Params{std::string(device_id)});
   if (!existing) return existing.error();
   DeviceRecord device;
   device.id = std::string(device_id);
+  const auto link = [&]() -> DbResult<Ok> {
+    auto inserted = db_->exec("INSERT INTO relay_devices (device_id, relay_label, registered_at) "
+                              "VALUES ($1, $2, $3)",
+                              Params{device.id, std::string(relay_label), to_ms(now)});
+    if (!inserted) return inserted.error();
+    return Ok{};
+  };
   if (!existing->rows.empty()) {
     const auto& row = existing->rows.front();
-    if (!row[3].has_value()) {
-      return fail(DbError::conflict, "device '" + device.id +
-                                         "' exists already and was not registered by a relay");
-    }
-    if (text(row[1]) != event_id) {
-      return fail(DbError::conflict, "device '" + device.id + "' belongs to event '" +
-                                         text(row[1]) + "'");
-    }
     device.name = text(row[0]);
     device.event_id = text(row[1]);
     device.created_at = from_ms(integer(row[2]));
-    return device; // registered before: nothing to change
+    device.public_key = text(row[4]);
+    if (device.event_id != event_id) {
+      return fail(DbError::conflict, "device '" + device.id + "' belongs to event '" +
+                                         device.event_id + "'");
+    }
+    if (!public_key.empty() && !device.public_key.empty() && device.public_key != public_key) {
+      return fail(DbError::conflict,
+                  "device '" + device.id + "' is registered with another public key");
+    }
+    if (!row[3].has_value()) {
+      if (public_key.empty() || device.public_key != public_key) {
+        return fail(DbError::conflict,
+                    "device '" + device.id + "' exists already and was not registered by a "
+                    "relay (a relay may take it over only with the device's own public key)");
+      }
+      if (auto linked = link(); !linked) return linked.error();
+    } else if (device.public_key.empty() && !public_key.empty()) {
+      if (auto keyed = db_->exec("UPDATE devices SET public_key = $2 WHERE id = $1",
+                                 Params{device.id, std::string(public_key)});
+          !keyed) {
+        return keyed.error();
+      }
+      device.public_key = std::string(public_key);
+    }
+    if (auto committed = tx->commit(); !committed) return committed.error();
+    return device;
   }
   device.name = std::string(device_name);
   device.event_id = std::string(event_id);
   device.created_at = now;
+  device.public_key = std::string(public_key);
   // No token hash: no token matches it, so only a relay of the event reaches this device.
-  if (auto inserted =
-          db_->exec("INSERT INTO devices (id, name, event_id, token_hash, created_at, last_seen, "
-                    "head_sequence, head_hash) VALUES ($1, $2, $3, '', $4, NULL, 0, $5)",
-                    Params{device.id, device.name, device.event_id, to_ms(now),
-                           to_hex(kZeroDigest)});
+  if (auto inserted = db_->exec(
+          "INSERT INTO devices (id, name, event_id, token_hash, created_at, last_seen, "
+          "head_sequence, head_hash, public_key) VALUES ($1, $2, $3, '', $4, NULL, 0, $5, $6)",
+          Params{device.id, device.name, device.event_id, to_ms(now), to_hex(kZeroDigest),
+                 device.public_key});
       !inserted) {
     return inserted.error();
   }
-  if (auto inserted = db_->exec("INSERT INTO relay_devices (device_id, relay_label, "
-                                "registered_at) VALUES ($1, $2, $3)",
-                                Params{device.id, std::string(relay_label), to_ms(now)});
-      !inserted) {
-    return inserted.error();
-  }
+  if (auto linked = link(); !linked) return linked.error();
   if (auto committed = tx->commit(); !committed) return committed.error();
   return device;
 }

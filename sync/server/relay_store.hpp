@@ -63,12 +63,16 @@ public:
   DbResult<std::uint64_t> revoke_relay_tokens(std::string_view token_hash, std::string_view label,
                                               Instant now);
   // Creates the device (no device token: it can only be reached through a relay) for the event,
-  // or confirms it when a relay registered it for the same event before (idempotent). conflict
-  // when the id belongs to a device provisioned otherwise or for another event.
+  // with the kiosk's own public key when it has one (MUPK1, "" for none), or confirms it when a
+  // relay registered it for the same event before (idempotent; a key learnt later is added).
+  // A device known otherwise (provisioned directly, `register-device`) is taken over only when
+  // it is of the same event and the relay names its very key: the same kiosk, now behind a
+  // relay. Anything else is a conflict (another event, another key, no key to prove it).
   DbResult<DeviceRecord> register_relay_device(std::string_view device_id,
                                                std::string_view device_name,
                                                std::string_view event_id,
-                                               std::string_view relay_label, Instant now);
+                                               std::string_view relay_label, Instant now,
+                                               std::string_view public_key = {});
   // The label of the relay that registered the device; nullopt when none did.
   DbResult<std::optional<std::string>> relay_of_device(std::string_view device_id);
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "tests/fault/sync_world.hpp"
+#include "tests/support/process.hpp"
 
 namespace muster::test {
 namespace {
@@ -30,24 +31,7 @@ using std::chrono::seconds;
 
 constexpr const char* kClockEvent = "CLK";
 
-struct Ran {
-  int exit_code = -1;
-  std::string out;
-};
-
 std::string quote(const std::string& text) { return "'" + text + "'"; }
-
-Ran run(const std::string& command) {
-  Ran ran;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return ran;
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr)
-    ran.out += buffer;
-  const int status = pclose(pipe);
-  ran.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return ran;
-}
 
 std::string kiosk_binary() { return std::string(MUSTER_BINARY_DIR) + "/kiosk/muster-kiosk"; }
 std::string server_binary() {
@@ -88,7 +72,7 @@ struct Clock {
 class ClockSkew : public ::testing::Test {
 protected:
   void start(const std::string& database = "") {
-    ASSERT_EQ(run("which faketime").exit_code, 0)
+    ASSERT_EQ(run_shell("which faketime").exit_code, 0)
         << "faketime is missing: packaging/setup.sh installs it";
     ASSERT_NO_FATAL_FAILURE(world_.setup(8, database));
     // A live event: E ended two hours ago, C is in progress, N starts in two hours, one room.
@@ -140,7 +124,7 @@ protected:
       write_file(file, input);
       command += " < " + quote(file.string());
     }
-    return run(command);
+    return run_shell(command);
   }
 
   void sync(const Clock& clock) {
@@ -162,7 +146,7 @@ protected:
   }
 
   Ran server(const std::string& args) {
-    return run(server_binary() + " " + args + " --db " + quote(world_.database()));
+    return run_shell(server_binary() + " " + args + " --db " + quote(world_.database()));
   }
 
   // attendee -> session id -> the session's row of `credits --format json`.

@@ -31,6 +31,7 @@
 #include "sync/server/ledger_store.hpp"
 #include "sync/server/server_store.hpp"
 #include "sync/server/sql_connection.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace muster {
@@ -46,45 +47,12 @@ const fs::path kAmcto = fs::path(MUSTER_SOURCE_DIR) / "assets/programs/amcto-pdu
 const fs::path kIcma = fs::path(MUSTER_SOURCE_DIR) / "assets/programs/icma-cm.jsonc";
 constexpr const char* kEvent = "fall-2026-training";
 
-struct Outcome {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string quoted(const std::string& arg) {
-  std::string text = "'";
-  for (const char c : arg) {
-    if (c == '\'') {
-      text += "'\\''";
-    } else {
-      text += c;
-    }
-  }
-  return text + "'";
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    lines.push_back(line);
-  return lines;
-}
+using Outcome = test::ProcessOutcome;
+using test::lines_of;
+using test::quoted;
 
 Outcome run_in(const fs::path& dir, const std::vector<std::string>& args) {
-  std::string command = "timeout 120 " + quoted(kProgram.string());
-  for (const auto& arg : args)
-    command += " " + quoted(arg);
-  const fs::path out = dir / "stdout.txt";
-  const fs::path err = dir / "stderr.txt";
-  command += " >" + quoted(out.string()) + " 2>" + quoted(err.string());
-  const int status = std::system(command.c_str());
-  Outcome result;
-  result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  result.out = test::read_file(out);
-  result.err = test::read_file(err);
-  return result;
+  return test::run_program(kProgram, dir, args);
 }
 
 // A kiosk door: scans chained like a kiosk's, stored through the store API.

@@ -23,6 +23,7 @@
 #include "sync/server/http_api.hpp"
 #include "sync/server/ledger_store.hpp"
 #include "sync/server/server_store.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace muster {
@@ -98,41 +99,13 @@ std::string event_json(const std::string& id, const std::string& day, const json
   return event.dump(2);
 }
 
-struct Outcome {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string quoted(const std::string& arg) {
-  std::string text = "'";
-  for (const char c : arg)
-    text += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return text + "'";
-}
+using Outcome = test::ProcessOutcome;
+using test::lines_of;
+using test::quoted;
 
 Outcome run_program(const fs::path& program, const fs::path& dir,
                     const std::vector<std::string>& args, const std::string& input = "") {
-  test::write_file(dir / "stdin.txt", input);
-  std::string command = "timeout 120 " + quoted(program.string());
-  for (const auto& arg : args)
-    command += " " + quoted(arg);
-  command += " <" + quoted((dir / "stdin.txt").string()) + " >" +
-             quoted((dir / "stdout.txt").string()) + " 2>" + quoted((dir / "stderr.txt").string());
-  const int status = std::system(command.c_str());
-  Outcome result;
-  result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  result.out = test::read_file(dir / "stdout.txt");
-  result.err = test::read_file(dir / "stderr.txt");
-  return result;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    lines.push_back(line);
-  return lines;
+  return test::run_program(program, dir, args, input);
 }
 
 struct PgConnDeleter {

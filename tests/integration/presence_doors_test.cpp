@@ -15,30 +15,14 @@
 #include <vector>
 
 #include "tests/fault/sync_world.hpp"
+#include "tests/support/process.hpp"
 
 namespace muster::test {
 namespace {
 
 using nlohmann::json;
 
-struct Ran {
-  int exit_code = -1;
-  std::string out;
-};
-
 std::string quote(const std::string& text) { return "'" + text + "'"; }
-
-Ran run(const std::string& command) {
-  Ran ran;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return ran;
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr)
-    ran.out += buffer;
-  const int status = pclose(pipe);
-  ran.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return ran;
-}
 
 std::string kiosk_binary() { return std::string(MUSTER_BINARY_DIR) + "/kiosk/muster-kiosk"; }
 std::string server_binary() { return std::string(MUSTER_BINARY_DIR) + "/sync/server/muster-server"; }
@@ -65,7 +49,7 @@ protected:
         std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()) +
             std::chrono::hours{1});
     ASSERT_TRUE(added.ok()) << added.message();
-    const Ran ran = run(kiosk_binary() + " --data " + quote(door(name).string()) +
+    const Ran ran = run_shell(kiosk_binary() + " --data " + quote(door(name).string()) +
                         " --room Hall provision " + world_.url() + " " + code);
     ASSERT_EQ(ran.exit_code, 0) << ran.out;
   }
@@ -77,7 +61,7 @@ protected:
     for (const auto& [time, attendee] : scans) input += "@" + time + " " + world_.payload(attendee) + "\n";
     const auto file = world_.dir() / ("input-" + name + ".txt");
     write_file(file, input);
-    const Ran ran = run(kiosk_binary() + " --data " + quote(door(name).string()) +
+    const Ran ran = run_shell(kiosk_binary() + " --data " + quote(door(name).string()) +
                         " headless --simulated-clock < " + quote(file.string()));
     EXPECT_EQ(ran.exit_code, 0) << ran.out;
     auto answers = json_lines(ran.out);
@@ -86,12 +70,12 @@ protected:
   }
 
   void sync(const std::string& name) {
-    const Ran ran = run(kiosk_binary() + " --data " + quote(door(name).string()) + " sync --once");
+    const Ran ran = run_shell(kiosk_binary() + " --data " + quote(door(name).string()) + " sync --once");
     ASSERT_EQ(ran.exit_code, 0) << ran.out;
   }
 
   Ran server(const std::string& args) {
-    return run(server_binary() + " " + args + " --db " + quote(world_.database()));
+    return run_shell(server_binary() + " " + args + " --db " + quote(world_.database()));
   }
 
   SyncWorld world_;

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <regex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -204,13 +205,16 @@ protected:
   }
 
   // Every scan a door recorded, and how many it has acknowledged (the relay's answers).
-  std::set<ScanKey> door_scans(const std::string& name, std::uint64_t* acked = nullptr) {
+  std::set<ScanKey> door_scans(const std::string& name, std::uint64_t* acked = nullptr,
+                               std::string device = "") {
     auto store = KioskStore::open(door(name) / "kiosk.db");
     EXPECT_TRUE(store.ok()) << store.message();
     if (!store) return {};
-    const auto id = store->setting(sync::kSettingSyncDeviceId);
-    EXPECT_TRUE(id && id->has_value());
-    const std::string device = id && id->has_value() ? **id : "";
+    if (device.empty()) {
+      const auto id = store->setting(sync::kSettingSyncDeviceId);
+      EXPECT_TRUE(id && id->has_value());
+      device = id && id->has_value() ? **id : "";
+    }
     std::set<ScanKey> out;
     auto scans = store->scans_after(device, 0, 100000);
     EXPECT_TRUE(scans.ok());
@@ -329,11 +333,18 @@ TEST_F(VenueRelay, DoorsAgreeThroughTheRelayAndEveryScanReachesTheLeagueOnce) {
   EXPECT_NE(status.find("Every scan of 2 device(s) is on the League server."), std::string::npos)
       << status;
   EXPECT_NE(status.find("up to date"), std::string::npos) << status;
+  auto relay_store = server::open_server_store(relay_db_);
+  ASSERT_TRUE(relay_store.ok());
   for (const auto& device : devices) {
     auto record = world_.store().device(device);
     ASSERT_TRUE(record.ok()) << record.message();
     EXPECT_EQ(record->event_id, "EV1");
     EXPECT_TRUE(record->name.starts_with("Hall door ")) << record->name;
+    // The kiosk's own key came along: the League knows the door as that kiosk.
+    auto at_relay = (*relay_store)->device(device);
+    ASSERT_TRUE(at_relay.ok());
+    EXPECT_FALSE(at_relay->public_key.empty());
+    EXPECT_EQ(record->public_key, at_relay->public_key);
   }
 
   // Upstream changes flow down: a revoked badge and a new registration reach door B.
@@ -388,6 +399,59 @@ TEST_F(VenueRelay, WithTheUpstreamReachableTheRelayStartsFromItsPackageAndForwar
     upstream = stored_scans(world_.database(), devices);
   }
   EXPECT_EQ(upstream, scans) << read_file(world_.dir() / "relay.log");
+}
+
+TEST_F(VenueRelay, AKiosksUsbExportImportedAtTheRelayReachesTheLeagueWithItsKey) {
+  const Ran token = server("relay-token --db " + quote(world_.database()) + " --event EV1");
+  ASSERT_EQ(token.exit_code, 0) << token.out;
+  token_ = last_line(token.out);
+  const auto package = world_.dir() / "EV1.package.json";
+  ASSERT_EQ(server("package --db " + quote(world_.database()) + " --league-key " +
+                   quote((world_.dir() / "league.key").string()) + " --event EV1 --out " +
+                   quote(package.string()))
+                .exit_code,
+            0);
+  ASSERT_NO_FATAL_FAILURE(start_upstream());
+  ASSERT_NO_FATAL_FAILURE(start_relay({"--package", package.string()}));
+  // A kiosk that never reached any server: set up from the package, scans, exports to USB.
+  const std::string data = quote(door("usb").string());
+  const Ran imported =
+      run(kiosk_binary() + " --data " + data + " --room Hall import-package " +
+          quote(package.string()));
+  ASSERT_EQ(imported.exit_code, 0) << imported.out;
+  scan("usb", {{"2026-03-02T15:00:00Z", "A1"}, {"2026-03-02T15:02:00Z", "A2"}});
+  const Ran key = run(kiosk_binary() + " --data " + data + " device-key");
+  ASSERT_EQ(key.exit_code, 0) << key.out;
+  std::smatch fingerprint;
+  ASSERT_TRUE(std::regex_search(key.out, fingerprint,
+                                std::regex("fingerprint: ([0-9A-F]{4}(-[0-9A-F]{4}){4})")))
+      << key.out;
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(key.out, id, std::regex("device id: +(K-[0-9A-F]{12})")))
+      << key.out;
+  const std::string device = id[1].str();
+  const auto file = world_.dir() / "usb.scans";
+  const Ran exported =
+      run(kiosk_binary() + " --data " + data + " export-scans --out " + quote(file.string()));
+  ASSERT_EQ(exported.exit_code, 0) << exported.out;
+  // At the relay, as at the League server; the relay forwards it with the kiosk's key.
+  const Ran accepted = server("import-scans --db " + quote(relay_db_) + " --accept-key " +
+                              fingerprint[1].str() + " " + quote(file.string()));
+  ASSERT_EQ(accepted.exit_code, 0) << accepted.out;
+  const auto scans = door_scans("usb", nullptr, device);
+  ASSERT_EQ(scans.size(), 2U);
+  std::set<ScanKey> upstream;
+  for (int attempt = 0; attempt < 100 && upstream != scans; ++attempt) {
+    std::this_thread::sleep_for(100ms);
+    upstream = stored_scans(world_.database(), {device});
+  }
+  EXPECT_EQ(upstream, scans) << read_file(world_.dir() / "relay.log");
+  auto at_league = world_.store().device(device);
+  ASSERT_TRUE(at_league.ok()) << at_league.message();
+  auto relay_store = server::open_server_store(relay_db_);
+  ASSERT_TRUE(relay_store.ok());
+  EXPECT_FALSE(at_league->public_key.empty());
+  EXPECT_EQ(at_league->public_key, (*relay_store)->device(device)->public_key);
 }
 
 // A kiosk store in this process, provisioned at the relay like any kiosk (a desk needs the

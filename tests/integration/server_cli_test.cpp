@@ -29,6 +29,7 @@
 #include "sync/server/badge_render.hpp"
 #include "sync/server/http_api.hpp"
 #include "sync/server/server_store.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace muster {
@@ -42,31 +43,9 @@ const fs::path kProgram = fs::path(MUSTER_BINARY_DIR) / "sync/server/muster-serv
 const fs::path kDemo = fs::path(MUSTER_SOURCE_DIR) / "assets/demo";
 constexpr const char* kEvent = "fall-2026-training";
 
-struct Outcome {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string quoted(const std::string& arg) {
-  std::string text = "'";
-  for (const char c : arg) {
-    if (c == '\'') {
-      text += "'\\''";
-    } else {
-      text += c;
-    }
-  }
-  return text + "'";
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    lines.push_back(line);
-  return lines;
-}
+using Outcome = test::ProcessOutcome;
+using test::lines_of;
+using test::quoted;
 
 class ServerCli : public ::testing::Test {
 protected:
@@ -78,18 +57,7 @@ protected:
 
   // Runs muster-server with `args` (bounded by `timeout`), capturing both streams.
   Outcome run(const std::vector<std::string>& args) {
-    std::string command = "timeout 120 " + quoted(kProgram.string());
-    for (const auto& arg : args)
-      command += " " + quoted(arg);
-    const fs::path out = dir_ / "stdout.txt";
-    const fs::path err = dir_ / "stderr.txt";
-    command += " >" + quoted(out.string()) + " 2>" + quoted(err.string());
-    const int status = std::system(command.c_str());
-    Outcome result;
-    result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    result.out = test::read_file(out);
-    result.err = test::read_file(err);
-    return result;
+    return test::run_program(kProgram, dir_.path(), args);
   }
 
   // init + roster + event: the usual starting point.

@@ -1074,6 +1074,28 @@ TEST_P(ServerStoreTest, RelayTablesKeepTokensDevicesStateAndProgress) {
   EXPECT_EQ(again->name, "Door R");
   EXPECT_EQ(relay.register_relay_device(kDevice, "Taken", kEventId, "Venue", kNow).code(),
             DbError::conflict);
+  // A key learnt later is kept; another key is refused.
+  EXPECT_EQ(STORE_OK(relay.register_relay_device("dev-r1", "", kEventId, "Venue", kNow,
+                                                 "MUPK1.key-r1"))
+                ->public_key,
+            "MUPK1.key-r1");
+  EXPECT_EQ(relay.register_relay_device("dev-r1", "", kEventId, "Venue", kNow, "MUPK1.other")
+                .code(),
+            DbError::conflict);
+  // A kiosk registered directly with its key moves behind a relay only with that very key.
+  DeviceRecord kiosk;
+  kiosk.id = "dev-own";
+  kiosk.name = "Own kiosk";
+  kiosk.event_id = std::string(kEventId);
+  kiosk.public_key = "MUPK1.own";
+  EXPECT_OK(store->register_device(kiosk, kNow));
+  EXPECT_EQ(relay.register_relay_device("dev-own", "", kEventId, "Venue", kNow, "MUPK1.x").code(),
+            DbError::conflict);
+  EXPECT_EQ(relay.register_relay_device("dev-own", "", kEventId, "Venue", kNow).code(),
+            DbError::conflict);
+  EXPECT_FALSE(STORE_OK(relay.relay_of_device("dev-own"))->has_value());
+  EXPECT_OK(relay.register_relay_device("dev-own", "", kEventId, "Venue", kNow, "MUPK1.own"));
+  EXPECT_TRUE(STORE_OK(relay.relay_of_device("dev-own"))->has_value());
   EXPECT_EQ(*STORE_OK(relay.relay_of_device("dev-r1")), std::optional<std::string>("Venue"));
   EXPECT_FALSE(STORE_OK(relay.relay_of_device(kDevice))->has_value());
   // No token matches a relay-registered device's: it is reached only through a relay.

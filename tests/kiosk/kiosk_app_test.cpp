@@ -10,10 +10,12 @@
 
 #include "kiosk/app/kiosk_settings.hpp"
 #include "shared/badge.hpp"
+#include "shared/scan_export.hpp"
 #include "kiosk/app/package_import.hpp"
 #include "shared/import.hpp"
 #include "shared/kiosk_store.hpp"
 #include "shared/time.hpp"
+#include "tests/support/demo_kiosk.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace muster::kiosk {
@@ -22,56 +24,13 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-Instant at(const char* iso) {
-  const auto instant = parse_iso8601(iso);
-  if (!instant) throw std::runtime_error(std::string("bad instant in test: ") + iso);
-  return *instant;
-}
+using test::at;
+using test::make_key;
 
 // The demo event (assets/demo/event.json, America/Chicago, 2026-12-03): S1 in Ballroom A
 // 08:30-10:00 (1.5 h). RB-0001 Loretta Haynes is a mayor, RB-0003 Patricia Dunlap a clerk.
-class KioskAppTest : public ::testing::Test {
+class KioskAppTest : public test::DemoKioskTest {
  protected:
-  void SetUp() override {
-    auto opened = KioskStore::open(dir_ / "kiosk.db");
-    ASSERT_TRUE(opened) << opened.message();
-    store_.emplace(std::move(*opened));
-    auto event =
-        read_event_json(std::filesystem::path(MUSTER_SOURCE_DIR) / "assets/demo/event.json");
-    ASSERT_TRUE(event) << event.message();
-    ASSERT_TRUE(store_->replace_event(*event));
-    auto roster =
-        read_roster_csv(std::filesystem::path(MUSTER_SOURCE_DIR) / "assets/demo/roster.csv");
-    ASSERT_TRUE(roster) << roster.message();
-    ASSERT_TRUE(store_->upsert_roster(*roster));
-    const std::array<PublicKey, 1> keys{league_key_.public_key()};
-    ASSERT_TRUE(save_trust(*store_, "LEAGUE", keys, {}));
-    ASSERT_TRUE(store_->set_setting(kSettingDeviceId, "DOOR-1"));
-    CheckinOptions options;
-    options.room = "Ballroom A";
-    options.confirm_leaves = true;
-    auto checkin = Checkin::open(*store_, options);
-    ASSERT_TRUE(checkin) << checkin.message();
-    checkin_.emplace(std::move(*checkin));
-    pin_.emplace(*store_);
-    ASSERT_TRUE(pin_->set("2468"));
-    KioskAppOptions app_options;
-    app_options.wall_clock = [this] { return wall_; };
-    app_.emplace(*store_, *checkin_, *pin_, app_options);
-  }
-
-  std::string badge(const std::string& attendee) const {
-    auto payload = sign_badge({"LEAGUE", attendee, attendee + "-1"}, league_key_);
-    if (!payload) throw std::runtime_error(payload.message());
-    return *payload;
-  }
-
-  // A scan at wall time `iso`, `now` ms on the monotonic clock.
-  void scan(const std::string& payload, const char* iso, milliseconds now) {
-    wall_ = at(iso);
-    app_->scan(RawScan{payload, ScanSource::wedge, wall_, now}, now);
-  }
-
   // Types `text` with scanner timing (3 ms a key) and Enter.
   void wedge(const std::string& text, milliseconds now) {
     auto t = now;
@@ -86,22 +45,6 @@ class KioskAppTest : public ::testing::Test {
     for (const char c : pin) app_->handle(PinDigit{c}, now);
     app_->handle(PinSubmit{}, now);
   }
-
-  static SigningKey make_key(const char* id) {
-    auto key = SigningKey::generate(id);
-    if (!key) throw std::runtime_error(key.message());
-    return std::move(*key);
-  }
-
-  const KioskState& state() const { return app_->state(); }
-
-  test::TempDir dir_;
-  std::optional<KioskStore> store_;
-  std::optional<Checkin> checkin_;
-  std::optional<StaffPin> pin_;
-  std::optional<KioskApp> app_;
-  SigningKey league_key_ = make_key("LK1");
-  Instant wall_ = at("2026-12-03T08:35:00-06:00");
 };
 
 TEST_F(KioskAppTest, StartsOnAttractWithTheDoorSession) {
@@ -319,6 +262,17 @@ TEST_F(KioskAppTest, ScanInStaffModeIsNotRecorded) {
   EXPECT_TRUE(scans->empty());
 }
 
+TEST_F(KioskAppTest, StaffModeShowsTheDeviceIdAndKeyFingerprint) {
+  app_->handle(OpenStaff{}, milliseconds{1000});
+  enter_pin("2468", milliseconds{1100});
+  ASSERT_EQ(state().screen, Screen::staff);
+  auto key = device_key(*store_);
+  ASSERT_TRUE(key && key->has_value()) << "made when the door opened";
+  EXPECT_EQ(state().sync.device_id, "DOOR-1");
+  EXPECT_EQ(state().sync.key_fingerprint, key_fingerprint((*key)->public_key()));
+  EXPECT_NE(app_->state_json().find(state().sync.key_fingerprint), std::string::npos);
+}
+
 TEST_F(KioskAppTest, WrongPinStaysOnPadWithMessage) {
   app_->handle(OpenStaff{}, milliseconds{1000});
   EXPECT_EQ(state().screen, Screen::staff_pin);
@@ -423,8 +377,15 @@ TEST_F(KioskAppTest, ExportWritesCsvOfAttendance) {
 TEST_F(KioskAppTest, ExportToMissingFolderFails) {
   app_->handle(OpenStaff{}, milliseconds{1000});
   enter_pin("2468", milliseconds{1100});
-  app_->handle(StaffExport{dir_ / "no-such-stick"}, milliseconds{1200});
+  const auto missing = dir_ / "no-such-stick";
+  app_->handle(StaffExport{missing}, milliseconds{1200});
   EXPECT_TRUE(state().staff_message_error);
+  // Staff read why, with the folder they typed; nothing was written, not even the folder.
+  EXPECT_EQ(state().staff_message, "Export failed: no such folder: " + missing.string());
+  EXPECT_FALSE(std::filesystem::exists(missing));
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.path())) {
+    EXPECT_NE(entry.path().extension(), ".csv") << entry.path();
+  }
 }
 
 TEST_F(KioskAppTest, StaffModeTimesOutAndForgetsSearch) {

@@ -17,6 +17,7 @@
 #include "shared/import.hpp"
 #include "shared/kiosk_store.hpp"
 #include "shared/time.hpp"
+#include "tests/support/demo_kiosk.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace muster::kiosk {
@@ -25,11 +26,7 @@ namespace {
 using nlohmann::json;
 using std::chrono::milliseconds;
 
-Instant at(const char* iso) {
-  const auto instant = parse_iso8601(iso);
-  if (!instant) throw std::runtime_error(std::string("bad instant in test: ") + iso);
-  return *instant;
-}
+using test::at;
 
 std::vector<Scan> scans_of_kind(const KioskStore& store, ScanKind kind) {
   std::vector<Scan> out;
@@ -43,55 +40,18 @@ std::vector<Scan> scans_of_kind(const KioskStore& store, ScanKind kind) {
 
 // The demo event (assets/demo/event.json: S1 in Ballroom A 08:30-10:00 America/Chicago on
 // 2026-12-03) with two survey questions; RB-0001 Loretta Haynes is a mayor.
-class SurveyTest : public ::testing::Test {
+class SurveyTest : public test::DemoKioskTest {
  protected:
   void SetUp() override { open_kiosk(true, true); }
 
   void open_kiosk(bool with_survey, bool confirm_leaves) {
-    app_.reset();
-    checkin_.reset();
-    pin_.reset();
-    store_.reset();
-    auto opened = KioskStore::open(dir_ / "kiosk.db");
-    ASSERT_TRUE(opened) << opened.message();
-    store_.emplace(std::move(*opened));
-    auto event =
-        read_event_json(std::filesystem::path(MUSTER_SOURCE_DIR) / "assets/demo/event.json");
-    ASSERT_TRUE(event) << event.message();
-    if (with_survey) {
-      event->survey = {{"useful", "Was this session useful?", {"Yes", "Somewhat", "No"}},
-                       {"pace", "How was the pace?", {"Too slow", "Right", "Too fast"}}};
-    }
-    ASSERT_TRUE(store_->replace_event(*event));
-    auto roster =
-        read_roster_csv(std::filesystem::path(MUSTER_SOURCE_DIR) / "assets/demo/roster.csv");
-    ASSERT_TRUE(roster) << roster.message();
-    ASSERT_TRUE(store_->upsert_roster(*roster));
-    const std::array<PublicKey, 1> keys{league_key_.public_key()};
-    ASSERT_TRUE(save_trust(*store_, "LEAGUE", keys, {}));
-    ASSERT_TRUE(store_->set_setting(kSettingDeviceId, "DOOR-1"));
-    CheckinOptions options;
-    options.room = "Ballroom A";
-    options.confirm_leaves = confirm_leaves;
-    auto checkin = Checkin::open(*store_, options);
-    ASSERT_TRUE(checkin) << checkin.message();
-    checkin_.emplace(std::move(*checkin));
-    pin_.emplace(*store_);
-    ASSERT_TRUE(pin_->set("2468"));
-    KioskAppOptions app_options;
-    app_options.wall_clock = [this] { return wall_; };
-    app_.emplace(*store_, *checkin_, *pin_, app_options);
-  }
-
-  std::string badge(const std::string& attendee) const {
-    auto payload = sign_badge({"LEAGUE", attendee, attendee + "-1"}, league_key_);
-    if (!payload) throw std::runtime_error(payload.message());
-    return *payload;
-  }
-
-  void scan(const std::string& payload, const char* iso, milliseconds now) {
-    wall_ = at(iso);
-    app_->scan(RawScan{payload, ScanSource::wedge, wall_, now}, now);
+    DemoKioskTest::open_kiosk(
+        [with_survey](Event& event) {
+          if (!with_survey) return;
+          event.survey = {{"useful", "Was this session useful?", {"Yes", "Somewhat", "No"}},
+                          {"pace", "How was the pace?", {"Too slow", "Right", "Too fast"}}};
+        },
+        confirm_leaves);
   }
 
   // RB-0001 arrives at 08:31 and leaves at 09:15, answering "Leaving early?" with yes.
@@ -107,22 +67,6 @@ class SurveyTest : public ::testing::Test {
     app_->key(KeyEvent{KeyKind::character, c, now}, now);
     app_->tick(now + milliseconds{500});
   }
-
-  static SigningKey make_key(const char* id) {
-    auto key = SigningKey::generate(id);
-    if (!key) throw std::runtime_error(key.message());
-    return std::move(*key);
-  }
-
-  const KioskState& state() const { return app_->state(); }
-
-  test::TempDir dir_;
-  std::optional<KioskStore> store_;
-  std::optional<Checkin> checkin_;
-  std::optional<StaffPin> pin_;
-  std::optional<KioskApp> app_;
-  SigningKey league_key_ = make_key("LK1");
-  Instant wall_ = at("2026-12-03T08:35:00-06:00");
 };
 
 TEST_F(SurveyTest, ConfirmedLeaveShowsTheSurveyAndCarriesKioskConfirmation) {

@@ -18,6 +18,7 @@
 #include "shared/import.hpp"
 #include "shared/kiosk_store.hpp"
 #include "shared/time.hpp"
+#include "tests/support/demo_kiosk.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace muster::kiosk {
@@ -25,55 +26,19 @@ namespace {
 
 using std::chrono::milliseconds;
 
-Instant at(const char* iso) {
-  const auto instant = parse_iso8601(iso);
-  if (!instant) throw std::runtime_error(std::string("bad instant in test: ") + iso);
-  return *instant;
-}
+using test::at;
 
 // The demo event (assets/demo/event.json, America/Chicago, 2026-12-03): S1 in Ballroom A
 // 08:30-10:00, S3 in Room 104 10:15-11:15. The door is DOOR-1 in Ballroom A, staff mode open.
-class StaffFixture : public ::testing::Test {
+class StaffFixture : public test::DemoKioskTest {
  protected:
-  void SetUp() override {
-    auto opened = KioskStore::open(dir_ / "kiosk.db");
-    ASSERT_TRUE(opened) << opened.message();
-    store_.emplace(std::move(*opened));
-    auto event =
-        read_event_json(std::filesystem::path(MUSTER_SOURCE_DIR) / "assets/demo/event.json");
-    ASSERT_TRUE(event) << event.message();
-    ASSERT_TRUE(store_->replace_event(*event));
-    auto roster =
-        read_roster_csv(std::filesystem::path(MUSTER_SOURCE_DIR) / "assets/demo/roster.csv");
-    ASSERT_TRUE(roster) << roster.message();
-    ASSERT_TRUE(store_->upsert_roster(*roster));
-    const std::array<PublicKey, 1> keys{league_key_.public_key()};
-    ASSERT_TRUE(save_trust(*store_, "LEAGUE", keys, {}));
-    ASSERT_TRUE(store_->set_setting(kSettingDeviceId, "DOOR-1"));
-    CheckinOptions options;
-    options.room = "Ballroom A";
-    options.confirm_leaves = true;
-    auto checkin = Checkin::open(*store_, options);
-    ASSERT_TRUE(checkin) << checkin.message();
-    checkin_.emplace(std::move(*checkin));
-    pin_.emplace(*store_);
-    ASSERT_TRUE(pin_->set("2468"));
-    KioskAppOptions app_options;
-    app_options.wall_clock = [this] { return wall_; };
-    app_.emplace(*store_, *checkin_, *pin_, app_options);
-  }
+  StaffFixture() { wall_ = at("2026-12-03T08:40:00-06:00"); }
 
   void open_staff() {
     app_->handle(OpenStaff{}, milliseconds{10});
     for (const char c : std::string("2468")) app_->handle(PinDigit{c}, milliseconds{20});
     app_->handle(PinSubmit{}, milliseconds{30});
     ASSERT_EQ(state().screen, Screen::staff);
-  }
-
-  std::string badge(const std::string& attendee) const {
-    auto payload = sign_badge({"LEAGUE", attendee, attendee + "-1"}, league_key_);
-    if (!payload) throw std::runtime_error(payload.message());
-    return *payload;
   }
 
   static StaffWalkIn ana() {
@@ -85,22 +50,6 @@ class StaffFixture : public ::testing::Test {
     auto scans = store_->scans_after("DOOR-1", 0, 1000);
     return scans ? scans->size() : 0;
   }
-
-  static SigningKey make_key(const char* id) {
-    auto key = SigningKey::generate(id);
-    if (!key) throw std::runtime_error(key.message());
-    return std::move(*key);
-  }
-
-  const KioskState& state() const { return app_->state(); }
-
-  test::TempDir dir_;
-  std::optional<KioskStore> store_;
-  std::optional<Checkin> checkin_;
-  std::optional<StaffPin> pin_;
-  std::optional<KioskApp> app_;
-  SigningKey league_key_ = make_key("LK1");
-  Instant wall_ = at("2026-12-03T08:40:00-06:00");
 };
 
 class WalkIn : public StaffFixture {};

@@ -1,0 +1,136 @@
+// shared/sqlite_util.hpp on real SQLite files: errors come back as values with SQLite's code,
+// statements bind and read every type, and a transaction not committed leaves the file as it was.
+#include "shared/sqlite_util.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tests/support/test_support.hpp"
+
+namespace muster::sqlite {
+namespace {
+
+class SqliteUtil : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = open_connection((dir_ / "test.db").string(),
+                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(opened) << opened.message();
+    db_ = std::move(*opened);
+    ASSERT_TRUE(exec(db_.get(), "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, "
+                                "score REAL, data BLOB)"));
+  }
+
+  std::int64_t count() {
+    auto statement = Statement::prepare(db_.get(), "SELECT count(*) FROM t");
+    EXPECT_TRUE(statement) << statement.message();
+    auto row = statement->step();
+    EXPECT_TRUE(row && *row);
+    return statement->column_int64(0);
+  }
+
+  test::TempDir dir_;
+  Connection db_;
+};
+
+TEST_F(SqliteUtil, OpeningAMissingFileWithoutCreateFailsWithSqlitesCode) {
+  auto opened = open_connection((dir_ / "missing.db").string(), SQLITE_OPEN_READWRITE);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.code(), SQLITE_CANTOPEN);
+  EXPECT_FALSE(opened.message().empty());
+}
+
+TEST_F(SqliteUtil, ExecReportsTheErrorAndItsMessage) {
+  auto bad = exec(db_.get(), "INSERT INTO nowhere VALUES (1)");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.code(), SQLITE_ERROR);
+  EXPECT_NE(bad.message().find("nowhere"), std::string::npos) << bad.message();
+  auto syntax = Statement::prepare(db_.get(), "SELEC 1");
+  ASSERT_FALSE(syntax);
+  EXPECT_EQ(syntax.code(), SQLITE_ERROR);
+}
+
+TEST_F(SqliteUtil, StatementsBindAndReadEveryType) {
+  auto insert = Statement::prepare(db_.get(), "INSERT INTO t (id, name, score, data) "
+                                              "VALUES (?1, ?2, ?3, ?4)");
+  ASSERT_TRUE(insert) << insert.message();
+  const std::vector<std::uint8_t> bytes{0x00, 0xFF, 0x10};
+  ASSERT_TRUE(insert->bind(1, std::int64_t{7}).bind(2, "Loretta").bind(3, 1.25)
+                  .bind_blob(4, bytes).run());
+  EXPECT_EQ(changes(db_.get()), 1);
+  insert->reset();
+  ASSERT_TRUE(insert->bind(1, std::int64_t{8}).bind_null(2).bind(3, 0.0).bind_null(4).run());
+
+  auto select = Statement::prepare(db_.get(), "SELECT id, name, score, data FROM t ORDER BY id");
+  ASSERT_TRUE(select) << select.message();
+  auto row = select->step();
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ(select->column_int64(0), 7);
+  EXPECT_EQ(select->column_text(1), "Loretta");
+  EXPECT_DOUBLE_EQ(select->column_double(2), 1.25);
+  EXPECT_EQ(select->column_blob(3), bytes);
+  row = select->step();
+  ASSERT_TRUE(row && *row);
+  EXPECT_TRUE(select->column_is_null(1));
+  EXPECT_EQ(select->column_text(1), "");
+  EXPECT_TRUE(select->column_blob(3).empty());
+  row = select->step();
+  ASSERT_TRUE(row);
+  EXPECT_FALSE(*row);  // done
+}
+
+TEST_F(SqliteUtil, AConstraintFailureComesBackFromStep) {
+  ASSERT_TRUE(exec(db_.get(), "INSERT INTO t (id) VALUES (1)"));
+  auto again = Statement::prepare(db_.get(), "INSERT INTO t (id) VALUES (1)");
+  ASSERT_TRUE(again);
+  auto ran = again->run();
+  ASSERT_FALSE(ran);
+  EXPECT_EQ(ran.code(), SQLITE_CONSTRAINT);
+}
+
+TEST_F(SqliteUtil, ATransactionNotCommittedRollsBack) {
+  {
+    auto tx = Transaction::begin(db_.get(), Transaction::Kind::immediate);
+    ASSERT_TRUE(tx) << tx.message();
+    ASSERT_TRUE(exec(db_.get(), "INSERT INTO t (id) VALUES (1)"));
+    EXPECT_EQ(count(), 1);
+  }  // an early return: no commit
+  EXPECT_EQ(count(), 0);
+  {
+    auto tx = Transaction::begin(db_.get());
+    ASSERT_TRUE(tx);
+    ASSERT_TRUE(exec(db_.get(), "INSERT INTO t (id) VALUES (2)"));
+    ASSERT_TRUE(tx->commit());
+  }
+  EXPECT_EQ(count(), 1);
+  // The commit survives closing the connection: another one reads it from the file.
+  auto other = open_connection((dir_ / "test.db").string(), SQLITE_OPEN_READONLY);
+  ASSERT_TRUE(other) << other.message();
+  auto select = Statement::prepare(other->get(), "SELECT id FROM t");
+  ASSERT_TRUE(select);
+  auto row = select->step();
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ(select->column_int64(0), 2);
+}
+
+TEST_F(SqliteUtil, AMovedTransactionRollsBackOnce) {
+  std::optional<Transaction> kept;
+  {
+    auto tx = Transaction::begin(db_.get());
+    ASSERT_TRUE(tx);
+    kept.emplace(std::move(*tx));
+  }  // the moved-from one does nothing
+  ASSERT_TRUE(exec(db_.get(), "INSERT INTO t (id) VALUES (3)"));
+  EXPECT_EQ(count(), 1);
+  kept.reset();
+  EXPECT_EQ(count(), 0);
+}
+
+}  // namespace
+}  // namespace muster::sqlite
