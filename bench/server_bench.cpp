@@ -19,7 +19,7 @@
 #include "shared/badge.hpp"
 #include "shared/scan_log.hpp"
 #include "sync/server/http_api.hpp"
-#include "sync/server/http_json.hpp"
+#include "shared/scan_json.hpp"
 #include "sync/server/server_store.hpp"
 
 namespace muster::bench {
@@ -202,7 +202,7 @@ IngestFigures ingest(const std::string& pg_url, std::size_t kiosks, std::size_t 
       previous = s.hash;
       chain.push_back(std::move(s));
       if (chain.size() == kBatch || i == per_kiosk) {
-        bodies[k].push_back(server::scan_batch_to_json(chain));
+        bodies[k].push_back(scan_batch_to_json(chain));
         chain.clear();
       }
     }

@@ -17,6 +17,7 @@
 #include "shared/csv.hpp"
 #include "shared/credit.hpp"
 #include "shared/presence.hpp"
+#include "shared/scan_export.hpp"
 #include "shared/time.hpp"
 
 namespace muster::kiosk {
@@ -585,6 +586,10 @@ void KioskApp::refresh_staff() {
   if (auto queued = store_->unacked_count()) state_.sync.queued = *queued;
   state_.sync.last_success = setting_or(*store_, kSettingSyncLastSuccess, "");
   state_.sync.last_error = setting_or(*store_, kSettingSyncLastError, "");
+  state_.sync.device_id = checkin_->device_id();
+  if (auto key = device_key(*store_); key && key->has_value()) {
+    state_.sync.key_fingerprint = key_fingerprint((*key)->public_key());
+  }
   changed();
 }
 
@@ -738,6 +743,8 @@ std::string KioskApp::state_json() const {
     json["rows"] = state_.door_rows.size();
     json["inside"] = state_.inside_count;
     json["queued"] = state_.sync.queued;
+    json["device_id"] = state_.sync.device_id;
+    json["key_fingerprint"] = state_.sync.key_fingerprint;
     json["room"] = checkin_->room();
     json["last_walk_in"] = state_.last_walk_in;
     json["message"] = state_.staff_message;

@@ -110,6 +110,10 @@ struct SyncStatus {
   std::uint64_t queued = 0;  // scans not yet acknowledged by the server
   std::string last_success;  // empty: never
   std::string last_error;    // empty: none
+  // The kiosk's identity, what the server's operator compares (register-device, import-scans
+  // --accept-key).
+  std::string device_id;
+  std::string key_fingerprint;
 };
 
 struct KioskAppOptions {

@@ -111,7 +111,10 @@ Result<std::string, SettingsError> ensure_device_id(KioskStore& store) {
       return fail(SettingsError::store, saved.message());
     }
   }
-  if (auto key = make_device_key_once(store, id); !key) return key.error();
+  // A store that cannot take the key now (opened read-only to recover scans) still has its id;
+  // the commands that need the key make it (ensure_device_key) and say why they cannot.
+  const bool new_id = !existing->has_value() || (*existing)->empty();
+  if (auto key = make_device_key_once(store, id); !key && new_id) return key.error();
   return id;
 }
 

@@ -92,6 +92,8 @@ std::optional<Intent> draw_door_panel(const ViewContext& context, StaffViewState
   if (!state.sync.last_error.empty()) {
     ImGui::TextColored(kRedText, "Last error: %s", state.sync.last_error.c_str());
   }
+  ImGui::Text("Device %s  key %s", state.sync.device_id.c_str(),
+              state.sync.key_fingerprint.empty() ? "-" : state.sync.key_fingerprint.c_str());
   if (!state.clock_warning.empty()) {
     ImGui::PushTextWrapPos(kMargin + column);
     ImGui::TextColored(kAmber, "%s", state.clock_warning.c_str());

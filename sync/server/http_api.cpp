@@ -26,7 +26,7 @@
 #include "sync/server/admin_commands.hpp"
 #include "sync/server/connection_guard.hpp"
 #include "sync/server/credit_commands.hpp"
-#include "sync/server/http_json.hpp"
+#include "shared/scan_json.hpp"
 #include "sync/server/league_key.hpp"
 #include "sync/server/ledger_store.hpp"
 #include "sync/server/metrics.hpp"

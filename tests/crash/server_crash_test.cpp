@@ -20,7 +20,7 @@
 #include <thread>
 
 #include "shared/scan_log.hpp"
-#include "sync/server/http_json.hpp"
+#include "shared/scan_json.hpp"
 #include "tests/crash/child_process.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -175,7 +175,7 @@ TEST(Crash, ServerSurvivesSigkillDuringIngest) {
         extend_to(from + kBatch);
         const std::span<const Scan> batch(chain.data() + from, kBatch);
         auto answer = push.Post("/api/v1/devices/" + device_id + "/scans", auth,
-                                server::scan_batch_to_json(batch), "application/json");
+                                scan_batch_to_json(batch), "application/json");
         if (!answer || answer->status != 200) {
           std::this_thread::sleep_for(2ms);
           continue;
@@ -227,7 +227,7 @@ TEST(Crash, ServerSurvivesSigkillDuringIngest) {
   const auto held = json::parse(resumed->body).at("acked_through").get<std::uint64_t>();
   extend_to(held + kBatch);
   auto next = client.Post("/api/v1/devices/" + device_id + "/scans", auth,
-                          server::scan_batch_to_json(std::span<const Scan>(chain.data() + held, kBatch)),
+                          scan_batch_to_json(std::span<const Scan>(chain.data() + held, kBatch)),
                           "application/json");
   ASSERT_TRUE(next);
   EXPECT_EQ(next->status, 200) << next->body;

@@ -30,7 +30,7 @@
 #include "shared/scan_log.hpp"
 #include "shared/time.hpp"
 #include "sync/server/http_api.hpp"
-#include "sync/server/http_json.hpp"
+#include "shared/scan_json.hpp"
 #include "sync/server/server_store.hpp"
 #include "tests/support/test_support.hpp"
 

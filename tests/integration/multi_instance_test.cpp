@@ -22,7 +22,7 @@
 #include "shared/badge.hpp"
 #include "shared/scan_log.hpp"
 #include "sync/server/http_api.hpp"
-#include "sync/server/http_json.hpp"
+#include "shared/scan_json.hpp"
 #include "sync/server/server_store.hpp"
 #include "tests/support/test_support.hpp"
 

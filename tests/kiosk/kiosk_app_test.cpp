@@ -10,6 +10,7 @@
 
 #include "kiosk/app/kiosk_settings.hpp"
 #include "shared/badge.hpp"
+#include "shared/scan_export.hpp"
 #include "kiosk/app/package_import.hpp"
 #include "shared/import.hpp"
 #include "shared/kiosk_store.hpp"
@@ -259,6 +260,17 @@ TEST_F(KioskAppTest, ScanInStaffModeIsNotRecorded) {
   auto scans = store_->scans_for_session("S1");
   ASSERT_TRUE(scans);
   EXPECT_TRUE(scans->empty());
+}
+
+TEST_F(KioskAppTest, StaffModeShowsTheDeviceIdAndKeyFingerprint) {
+  app_->handle(OpenStaff{}, milliseconds{1000});
+  enter_pin("2468", milliseconds{1100});
+  ASSERT_EQ(state().screen, Screen::staff);
+  auto key = device_key(*store_);
+  ASSERT_TRUE(key && key->has_value()) << "made when the door opened";
+  EXPECT_EQ(state().sync.device_id, "DOOR-1");
+  EXPECT_EQ(state().sync.key_fingerprint, key_fingerprint((*key)->public_key()));
+  EXPECT_NE(app_->state_json().find(state().sync.key_fingerprint), std::string::npos);
 }
 
 TEST_F(KioskAppTest, WrongPinStaysOnPadWithMessage) {
