@@ -109,8 +109,10 @@ int run_export_scans(KioskStore& store, const ExportScansOptions& options, std::
   if (header.event_id.empty()) {
     auto event = store.event();
     if (!event) {
-      return failed("this kiosk has no event yet (import an event package first): " +
-                    event.message());
+      return failed(event.code() == StoreError::not_found
+                        ? "this kiosk has no event yet: import an event package first "
+                          "(muster-kiosk import-package FILE)"
+                        : event.message());
     }
     header.event_id = event->id;
   }
