@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "shared/sodium_init.hpp"
 #include "shared/time.hpp"
 
 namespace muster {
@@ -29,12 +30,6 @@ constexpr std::string_view kNoExpiry = "-";
 constexpr std::size_t kMaxKeyTextBytes = 256;
 constexpr std::size_t kMaxCertificateTextBytes = 1024;
 constexpr std::string_view kBase32Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
-// sodium_init is thread-safe and idempotent; the static makes it run once per process.
-void ensure_sodium() {
-  static const bool ready = sodium_init() >= 0;
-  if (!ready) throw std::runtime_error("libsodium could not be initialised");
-}
 
 constexpr std::size_t base32_length(std::size_t bytes) { return (bytes * 8 + 4) / 5; }
 

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "shared/import.hpp"
+#include "shared/sodium_init.hpp"
 #include "shared/time.hpp"
 
 namespace muster {
@@ -17,11 +18,6 @@ using nlohmann::json;
 
 constexpr std::string_view kPackageSignaturePrefix = "MUP1.";
 constexpr std::string_view kHexDigits = "0123456789abcdef";
-
-void ensure_sodium() {
-  static const bool ready = sodium_init() >= 0;
-  if (!ready) throw std::runtime_error("libsodium could not be initialised");
-}
 
 std::string to_hex(const Signature& signature) {
   std::string out;

@@ -9,6 +9,7 @@
 
 #include "shared/scan_json.hpp"
 #include "shared/scan_log.hpp"
+#include "shared/sodium_init.hpp"
 #include "shared/time.hpp"
 
 namespace muster {
@@ -20,11 +21,6 @@ constexpr std::string_view kSignaturePrefix = "MUX1.";
 constexpr std::string_view kHexDigits = "0123456789abcdef";
 // The protocol caps samples per batch; a long-offline kiosk's samples take several lines.
 constexpr std::size_t kSamplesPerLine = 500;
-
-void ensure_sodium() {
-  static const bool ready = sodium_init() >= 0;
-  if (!ready) throw std::runtime_error("libsodium could not be initialised");
-}
 
 std::string signature_hex(const Signature& signature) {
   std::string out;

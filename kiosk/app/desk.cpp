@@ -17,6 +17,7 @@
 
 #include "kiosk/app/badge_image.hpp"
 #include "kiosk/app/kiosk_settings.hpp"
+#include "shared/sodium_init.hpp"
 #include "shared/time.hpp"
 
 namespace muster::kiosk {
@@ -51,7 +52,7 @@ std::pair<std::string, std::string> badge_refusal(BadgeError error) {
 }
 
 std::string hex(std::size_t bytes) {
-  if (sodium_init() < 0) return std::string(bytes * 2, '0');
+  if (!sodium_started()) return std::string(bytes * 2, '0');
   std::string out;
   constexpr std::string_view kHex = "0123456789ABCDEF";
   for (std::size_t i = 0; i < bytes; ++i) {

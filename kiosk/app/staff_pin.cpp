@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kiosk/app/kiosk_settings.hpp"
+#include "shared/sodium_init.hpp"
 #include "shared/time.hpp"
 
 namespace muster::kiosk {
@@ -38,7 +39,7 @@ std::chrono::seconds pin_lockout_after(int failures) {
 
 Result<Ok, PinError> StaffPin::set(std::string_view pin) {
   if (!valid_pin_text(pin)) return fail(PinError::invalid, "a staff PIN is 4 to 12 digits");
-  if (sodium_init() < 0) return fail(PinError::hashing, "libsodium could not start");
+  if (!sodium_started()) return fail(PinError::hashing, "libsodium could not start");
   char hash[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str(hash, pin.data(), pin.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                         crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
@@ -82,7 +83,7 @@ Result<PinCheck, PinError> StaffPin::check(std::string_view pin, Instant now) {
     out.locked_for = locked;
     return out;
   }
-  if (sodium_init() < 0) return fail(PinError::hashing, "libsodium could not start");
+  if (!sodium_started()) return fail(PinError::hashing, "libsodium could not start");
   const bool matches = valid_pin_text(pin) &&
                        crypto_pwhash_str_verify(hash.c_str(), pin.data(), pin.size()) == 0;
   if (matches) {

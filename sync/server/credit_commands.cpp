@@ -8,6 +8,7 @@
 
 #include <array>
 
+#include "shared/sodium_init.hpp"
 #include "shared/time.hpp"
 #include "sync/server/http_api.hpp"
 
@@ -219,7 +220,7 @@ int run_official(const OfficialOptions& options, std::ostream& out, std::ostream
 
 int run_admin_token(std::string_view database, std::string_view label, std::ostream& out,
                     std::ostream& err) {
-  if (sodium_init() < 0) return failed(err, "libsodium could not be initialised");
+  if (!sodium_started()) return failed(err, "libsodium could not be initialised");
   auto stores = open_stores(database);
   if (!stores) return failed(err, stores.message());
   std::array<unsigned char, 32> secret{};

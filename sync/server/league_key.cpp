@@ -13,13 +13,15 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "shared/sodium_init.hpp"
+
 namespace muster::server {
 namespace {
 
 constexpr std::uintmax_t kMaxKeyFileBytes = 4096;
 
 std::string random_key_id() {
-  if (sodium_init() < 0) throw std::runtime_error("libsodium could not be initialised");
+  if (!sodium_started()) throw std::runtime_error("libsodium could not be initialised");
   std::array<std::uint8_t, 4> bytes{};
   randombytes_buf(bytes.data(), bytes.size());
   constexpr std::string_view kDigits = "0123456789ABCDEF";

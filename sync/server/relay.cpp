@@ -741,7 +741,7 @@ int run_relay(const RelayOptions& options, std::ostream& out, std::ostream& err)
   // No package yet: the upstream must provide the first one before any kiosk can be served.
   for (int attempt = 1; !relay.cache().has_full(); ++attempt) {
     if (relay_store || open_relay_tables()) {
-      if (relay.pull_package(store, *relay_store) == decltype(relay)::Outcome::ok &&
+      if (relay.pull_package(store, *relay_store) == Relay::Outcome::ok &&
           relay.cache().has_full()) {
         break;
       }

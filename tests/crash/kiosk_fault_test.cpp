@@ -23,6 +23,15 @@ struct FaultCase {
   int good_calls;
 };
 
+// The shim; in a sanitized build the ASan runtime ahead of it (ASan must be the first library).
+std::string preload() {
+#ifdef MUSTER_ASAN_RUNTIME
+  return std::string(MUSTER_ASAN_RUNTIME) + ":" + MUSTER_FAULT_SHIM;
+#else
+  return MUSTER_FAULT_SHIM;
+#endif
+}
+
 class KioskFault : public ::testing::TestWithParam<FaultCase> {};
 
 TEST_P(KioskFault, ClearErrorNothingLostRecoversWhenSpaceReturns) {
@@ -35,7 +44,7 @@ TEST_P(KioskFault, ClearErrorNothingLostRecoversWhenSpaceReturns) {
 
   ChildProcess kiosk({kKioskProgram, "--data", dir.path().string(), "headless",
                       "--simulated-clock"},
-                     {std::string("LD_PRELOAD=") + MUSTER_FAULT_SHIM,
+                     {std::string("LD_PRELOAD=") + preload(),
                       "MUSTER_FAULT_FILE=" + control.string(),
                       "MUSTER_FAULT_AFTER=" + std::to_string(GetParam().good_calls)},
                      (dir / "stderr.txt").string());

@@ -128,16 +128,28 @@ void run_seeded_mix(std::uint64_t seed, const std::string& database, int rounds,
     }
   }
   EXPECT_GT(failed_passes, 0) << "the mix injected no failure: the test proves nothing";
-  // Faults stop: the queues drain to zero.
+  // Faults stop: the queues drain to zero, with the kiosk's own timeouts. The fault phase's 4 s
+  // only make stalls end quickly; a clean pass that pulls the other door's 1500 scans took 9 to
+  // 10 s on a busy 2-core machine (and longer under sanitizers), so with 4 s none finished.
   proxy.set_chooser(nullptr);
   std::this_thread::sleep_for(350ms);
+  sync::HttpClient drain_http;
   for (auto& kiosk : kiosks) {
     bool drained = false;
+    std::string last_pass;  // why the last pass did not drain, for the failure message
     for (int attempt = 0; attempt < 10 && !drained; ++attempt) {
-      const auto report = sync::run_sync_pass(kiosk, http, pass, kiosk::package_applier());
+      const auto pass_started = std::chrono::steady_clock::now();
+      const auto report = sync::run_sync_pass(kiosk, drain_http, pass, kiosk::package_applier());
+      const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - pass_started);
       drained = report.ok && report.queued == 0;
+      last_pass = std::to_string(took.count()) + " ms, queued " + std::to_string(report.queued) +
+                  ", error " +
+                  (report.error ? std::string(sync::to_string(report.error->code)) + ": " +
+                                      report.error->message
+                                : std::string("none"));
     }
-    ASSERT_TRUE(drained);
+    ASSERT_TRUE(drained) << "last pass: " << last_pass;
     ASSERT_NO_FATAL_FAILURE(world.expect_server_holds_exactly(kiosk));
   }
   auto unacked = kiosks.front().unacked_count();

@@ -38,6 +38,16 @@ std::string server_binary() {
   return std::string(MUSTER_BINARY_DIR) + "/sync/server/muster-server";
 }
 
+// "LD_PRELOAD=<libasan> " when this build is sanitized (the path is the compiler's, found at
+// configure time), "" otherwise.
+constexpr const char* asan_runtime_preload() {
+#ifdef MUSTER_ASAN_RUNTIME
+  return "LD_PRELOAD='" MUSTER_ASAN_RUNTIME "' ";
+#else
+  return "";
+#endif
+}
+
 Instant real_now() {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
@@ -103,7 +113,10 @@ protected:
     write_file(boot_file, clock.boot + "\n");
     std::string command = "MUSTER_BOOT_ID_FILE=" + quote(boot_file.string()) + " ";
     if (!clock.faketime.empty()) {
-      command += "FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f " + quote(clock.faketime) + " ";
+      // faketime appends libfaketime to LD_PRELOAD; an ASan build refuses to start unless its
+      // runtime is the first library loaded, so that build preloads the runtime ahead of it.
+      command += std::string(asan_runtime_preload()) +
+                 "FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f " + quote(clock.faketime) + " ";
     }
     command += kiosk_binary() + " --data " + quote((world_.dir() / "door").string()) + " " + args;
     if (!input.empty()) {
