@@ -621,6 +621,26 @@ void HttpServer::Impl::handle_relay_device(const httplib::Request& req, httplib:
     return send_error(res, 400, "invalid_value", "device_name is too long",
                       json{{"field", "device_name"}});
   }
+  // A branch of a restored kiosk names its parent and where it left it (both or neither).
+  BranchLink branch;
+  if (body.contains("parent_id") || body.contains("diverged_at")) {
+    if (!body.contains("parent_id") || !body["parent_id"].is_string() ||
+        !is_valid_path_id(body["parent_id"].get<std::string>())) {
+      return send_error(res, 400, "invalid_value",
+                        "a branch names its parent device (parent_id) with diverged_at",
+                        json{{"field", "parent_id"}});
+    }
+    if (!body.contains("diverged_at") || !body["diverged_at"].is_number_unsigned() ||
+        body["diverged_at"].get<std::uint64_t>() == 0 ||
+        body["diverged_at"].get<std::uint64_t>() >
+            static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      return send_error(res, 400, "invalid_value",
+                        "field 'diverged_at' must be an integer >= 1 with parent_id",
+                        json{{"field", "diverged_at"}});
+    }
+    branch.parent_id = body["parent_id"].get<std::string>();
+    branch.diverged_at = body["diverged_at"].get<std::uint64_t>();
+  }
   if (!public_key.empty()) {
     // The kiosk's own key (kiosk identity): kept in its canonical text form.
     auto key = parse_public_key(public_key);
@@ -637,11 +657,17 @@ void HttpServer::Impl::handle_relay_device(const httplib::Request& req, httplib:
   if (!known) return send_store_unavailable(res, known.message());
   const bool existed = known->has_value();
   auto device = (*relay_store)->register_relay_device(device_id, device_name, relay->event_id,
-                                                      relay->label, now_instant(), public_key);
+                                                      relay->label, now_instant(), public_key,
+                                                      branch);
   if (!device) {
     if (device.code() == DbError::conflict) {
       give_back_relay_store(std::move(relay_store.value()));
       return send_error(res, 409, "device_exists", device.message());
+    }
+    if (device.code() == DbError::invalid) {
+      give_back_relay_store(std::move(relay_store.value()));
+      return send_error(res, 400, "invalid_value", device.message(),
+                        json{{"field", "parent_id"}});
     }
     return send_store_unavailable(res, device.message());
   }

@@ -480,6 +480,12 @@ private:
     // The kiosk's own key travels along, so the League knows the device as the kiosk itself
     // (a USB export or a later direct provisioning of the same kiosk then matches it).
     if (!device.public_key.empty()) request["public_key"] = device.public_key;
+    // A kiosk restored behind the relay continued on a branch: the League links it the same
+    // way, or it would refuse the branch's re-chained walk-ins and voids of its earlier scans.
+    if (!device.parent_id.empty()) {
+      request["parent_id"] = device.parent_id;
+      request["diverged_at"] = device.diverged_at;
+    }
     const std::string body = request.dump();
     auto response = http_->post_json(upstream_ + "/api/v1/relay/devices", body, options_.token);
     if (!response) return unreachable("registering a device", response.message());

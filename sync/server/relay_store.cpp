@@ -109,13 +109,15 @@ DbResult<DeviceRecord> RelayStore::register_relay_device(std::string_view device
                                                          std::string_view event_id,
                                                          std::string_view relay_label,
                                                          Instant now,
-                                                         std::string_view public_key) {
+                                                         std::string_view public_key,
+                                                         const BranchLink& branch) {
   // The device's own lock: its scan batches serialise on the same scope.
   auto tx = begin(*db_, "muster:device:" + std::string(device_id));
   if (!tx) return tx.error();
   auto existing =
-      db_->exec("SELECT d.name, d.event_id, d.created_at, r.relay_label, d.public_key FROM "
-                "devices d LEFT JOIN relay_devices r ON r.device_id = d.id WHERE d.id = $1",
+      db_->exec("SELECT d.name, d.event_id, d.created_at, r.relay_label, d.public_key, "
+                "d.parent_id FROM devices d LEFT JOIN relay_devices r ON r.device_id = d.id "
+                "WHERE d.id = $1",
                 Params{std::string(device_id)});
   if (!existing) return existing.error();
   DeviceRecord device;
@@ -125,6 +127,40 @@ DbResult<DeviceRecord> RelayStore::register_relay_device(std::string_view device
                               "VALUES ($1, $2, $3)",
                               Params{device.id, std::string(relay_label), to_ms(now)});
     if (!inserted) return inserted.error();
+    return Ok{};
+  };
+  // The branch's lineage, written once: a branch of a device of the same event, and the
+  // parent marked rolled back (what the relay's own store did when the kiosk branched).
+  const auto link_branch = [&]() -> DbResult<Ok> {
+    if (branch.parent_id.empty()) return Ok{};
+    if (branch.parent_id == device.id || branch.diverged_at == 0) {
+      return fail(DbError::invalid, "a branch names another device as its parent and the "
+                                    "sequence (>= 1) where it left it");
+    }
+    auto parent = db_->exec("SELECT event_id FROM devices WHERE id = $1",
+                            Params{branch.parent_id});
+    if (!parent) return parent.error();
+    if (parent->rows.empty() || text(parent->rows.front()[0]) != event_id) {
+      return fail(DbError::conflict, "device '" + device.id + "' names parent '" +
+                                         branch.parent_id +
+                                         "', which is no device of event '" +
+                                         std::string(event_id) + "' here");
+    }
+    if (auto linked = db_->exec("UPDATE devices SET parent_id = $2, diverged_at = $3 WHERE "
+                                "id = $1",
+                                Params{device.id, branch.parent_id,
+                                       static_cast<std::int64_t>(branch.diverged_at)});
+        !linked) {
+      return linked.error();
+    }
+    if (auto marked = db_->exec("UPDATE devices SET rollbacks = rollbacks + 1, "
+                                "rolled_back_at = $2 WHERE id = $1",
+                                Params{branch.parent_id, to_ms(now)});
+        !marked) {
+      return marked.error();
+    }
+    device.parent_id = branch.parent_id;
+    device.diverged_at = branch.diverged_at;
     return Ok{};
   };
   if (!existing->rows.empty()) {
@@ -156,6 +192,11 @@ DbResult<DeviceRecord> RelayStore::register_relay_device(std::string_view device
       }
       device.public_key = std::string(public_key);
     }
+    device.parent_id = text(row[5]);
+    // Registered before its relay knew it was a branch (an older relay): link it now.
+    if (device.parent_id.empty() && !branch.parent_id.empty()) {
+      if (auto linked = link_branch(); !linked) return linked.error();
+    }
     if (auto committed = tx->commit(); !committed) return committed.error();
     return device;
   }
@@ -173,6 +214,7 @@ DbResult<DeviceRecord> RelayStore::register_relay_device(std::string_view device
     return inserted.error();
   }
   if (auto linked = link(); !linked) return linked.error();
+  if (auto linked = link_branch(); !linked) return linked.error();
   if (auto committed = tx->commit(); !committed) return committed.error();
   return device;
 }

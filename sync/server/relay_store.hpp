@@ -46,6 +46,12 @@ struct StoredClockSample {
   std::int64_t received_ms = 0;
 };
 
+// Where a device's history left its parent's (empty parent: not a branch).
+struct BranchLink {
+  std::string parent_id{};
+  std::uint64_t diverged_at = 0;
+};
+
 class RelayStore {
 public:
   explicit RelayStore(std::unique_ptr<SqlConnection> db);
@@ -68,11 +74,15 @@ public:
   // A device known otherwise (provisioned directly, `register-device`) is taken over only when
   // it is of the same event and the relay names its very key: the same kiosk, now behind a
   // relay. Anything else is a conflict (another event, another key, no key to prove it).
+  // A branch (a kiosk restored behind the relay) names its parent and where it left the
+  // parent's history: the League links them as the relay did, so the branch keeps the rights
+  // a branch has over its own earlier scans, and the parent is counted as rolled back once.
   DbResult<DeviceRecord> register_relay_device(std::string_view device_id,
                                                std::string_view device_name,
                                                std::string_view event_id,
                                                std::string_view relay_label, Instant now,
-                                               std::string_view public_key = {});
+                                               std::string_view public_key = {},
+                                               const BranchLink& branch = {});
   // The label of the relay that registered the device; nullopt when none did.
   DbResult<std::optional<std::string>> relay_of_device(std::string_view device_id);
 

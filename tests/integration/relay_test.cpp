@@ -569,6 +569,62 @@ TEST_F(VenueRelay, AReprintAtTheVenueDeskRevokesTheOldBadgeOnceTheLeagueHasIt) {
   EXPECT_TRUE(at_door) << read_file(world_.dir() / "relay.log");
 }
 
+TEST_F(VenueRelay, AKioskRestoredBehindTheRelayReachesTheLeagueAsALinkedBranch) {
+  const Ran token = server("relay-token --db " + quote(world_.database()) + " --event EV1");
+  ASSERT_EQ(token.exit_code, 0) << token.out;
+  token_ = last_line(token.out);
+  const auto package = world_.dir() / "EV1.package.json";
+  ASSERT_EQ(server("package --db " + quote(world_.database()) + " --league-key " +
+                   quote((world_.dir() / "league.key").string()) + " --event EV1 --out " +
+                   quote(package.string()))
+                .exit_code,
+            0);
+  ASSERT_NO_FATAL_FAILURE(start_relay({"--package", package.string()}));
+  ASSERT_NO_FATAL_FAILURE(provision("A"));
+  scan("A", {{"2026-03-02T15:00:00Z", "A1"}, {"2026-03-02T15:01:00Z", "A2"}});
+  // The SD card's backup, taken before the door's next sync.
+  std::filesystem::copy(door("A"), door("backup"), std::filesystem::copy_options::recursive);
+  ASSERT_NO_FATAL_FAILURE(sync("A"));
+  scan("A", {{"2026-03-02T15:02:00Z", "A3"}});
+  ASSERT_NO_FATAL_FAILURE(sync("A"));
+  const std::string parent = std::get<0>(*door_scans("A").begin());
+  const auto parent_scans = door_scans("A");
+  ASSERT_EQ(parent_scans.size(), 3U);
+
+  // Restored: sequence 3 is now another scan; the relay branches the kiosk.
+  std::filesystem::remove_all(door("A"));
+  std::filesystem::rename(door("backup"), door("A"));
+  scan("A", {{"2026-03-02T15:05:00Z", "A4"}});
+  ASSERT_NO_FATAL_FAILURE(sync("A"));
+  std::uint64_t acked = 0;
+  const auto branch_scans = door_scans("A", &acked);
+  ASSERT_EQ(branch_scans.size(), 1U);
+  EXPECT_EQ(acked, 1U);
+  const std::string branch = std::get<0>(*branch_scans.begin());
+  EXPECT_EQ(branch, parent + "-B1");
+
+  ASSERT_NO_FATAL_FAILURE(start_upstream());
+  std::set<ScanKey> every = parent_scans;
+  every.insert(branch_scans.begin(), branch_scans.end());
+  std::set<ScanKey> upstream;
+  for (int attempt = 0; attempt < 200 && upstream != every; ++attempt) {
+    std::this_thread::sleep_for(50ms);
+    upstream = stored_scans(world_.database(), {parent, branch});
+  }
+  EXPECT_EQ(upstream, every) << read_file(world_.dir() / "relay.log");
+  // The League knows what the relay knows: the branch is linked, the parent was rolled back.
+  auto lineage = world_.store().lineage(branch);
+  ASSERT_TRUE(lineage.ok()) << lineage.message();
+  ASSERT_EQ(lineage->size(), 1U);
+  EXPECT_EQ(lineage->front().device_id, parent);
+  EXPECT_EQ(lineage->front().before_sequence, 3U);
+  auto rolled_back = world_.store().device(parent);
+  ASSERT_TRUE(rolled_back.ok()) << rolled_back.message();
+  EXPECT_EQ(rolled_back->rollbacks, 1U);
+  const Ran devices = server("devices --db " + quote(world_.database()));
+  EXPECT_NE(devices.out.find("branch of " + parent), std::string::npos) << devices.out;
+}
+
 TEST_F(VenueRelay, TokensAreForOneEventAndRevocable) {
   const Ran token = server("relay-token --db " + quote(world_.database()) + " --event EV1");
   ASSERT_EQ(token.exit_code, 0) << token.out;

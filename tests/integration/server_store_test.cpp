@@ -1172,6 +1172,25 @@ TEST_P(ServerStoreTest, RelayTablesKeepTokensDevicesStateAndProgress) {
   EXPECT_FALSE(STORE_OK(relay.relay_of_device(kDevice))->has_value());
   // No token matches a relay-registered device's: it is reached only through a relay.
   EXPECT_EQ(STORE_OK(store->device("dev-r1"))->token_hash, "");
+  // A branch a relay made (a kiosk restored behind it) is linked as the relay linked it, once.
+  EXPECT_EQ(relay.register_relay_device("dev-r1-B1", "", kEventId, "Venue", kNow, "",
+                                        BranchLink{"no-such-device", 3})
+                .code(),
+            DbError::conflict);
+  EXPECT_EQ(relay.register_relay_device("dev-r2", "", kEventId, "Venue", kNow, "",
+                                        BranchLink{"dev-r1", 0})
+                .code(),
+            DbError::invalid);
+  auto branch = STORE_OK(relay.register_relay_device("dev-r1-B1", "Door R", kEventId, "Venue",
+                                                     kNow, "", BranchLink{"dev-r1", 3}));
+  EXPECT_EQ(branch->parent_id, "dev-r1");
+  EXPECT_OK(relay.register_relay_device("dev-r1-B1", "Door R", kEventId, "Venue", kNow, "",
+                                        BranchLink{"dev-r1", 3}));
+  auto lineage = STORE_OK(store->lineage("dev-r1-B1"));
+  ASSERT_EQ(lineage->size(), 1U);
+  EXPECT_EQ(lineage->front().device_id, "dev-r1");
+  EXPECT_EQ(lineage->front().before_sequence, 3U);
+  EXPECT_EQ(STORE_OK(store->device("dev-r1"))->rollbacks, 1U) << "counted once, not per request";
 
   EXPECT_FALSE(STORE_OK(relay.state("full.cursor"))->has_value());
   EXPECT_OK(relay.set_state({{"full.cursor", "5"}, {"event_id", std::string(kEventId)}}));
