@@ -8,6 +8,7 @@
 #include <limits>
 #include <new>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "shared/import.hpp"
@@ -260,6 +261,58 @@ CREATE TABLE clock_samples (
   uncertainty_ms INTEGER NOT NULL,
   sent_at_ms INTEGER
 ) STRICT;
+)sql",
+    // 8: restored or cloned kiosks (sync/PROTOCOL.md "Branches"). Scans the server holds other
+    // content for move to a branch of the device: their rows are kept here, with where they
+    // went, and only a row kept here may leave `scans` (a fact is never deleted). A device that
+    // branched records its successor, so a scan recorded under its old id joins the branch.
+    R"sql(
+CREATE TABLE scans_archive (
+  device_id TEXT NOT NULL,
+  sequence INTEGER NOT NULL,
+  attendee_id TEXT NOT NULL,
+  badge_serial TEXT NOT NULL,
+  badge_payload TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  wall_time_ms INTEGER NOT NULL,
+  monotonic_ms INTEGER NOT NULL,
+  clock_offset_ms INTEGER NOT NULL,
+  correction TEXT NOT NULL,
+  effective_time_ms INTEGER NOT NULL,
+  staff_id TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  voids_device_id TEXT NOT NULL,
+  voids_sequence INTEGER NOT NULL,
+  prev_hash BLOB NOT NULL,
+  hash BLOB NOT NULL,
+  details TEXT NOT NULL,
+  boot_id TEXT NOT NULL,
+  acked_at_ms INTEGER,
+  archived_at_ms INTEGER NOT NULL,
+  branch_device_id TEXT NOT NULL,
+  branch_sequence INTEGER NOT NULL,
+  PRIMARY KEY (device_id, sequence)
+) STRICT, WITHOUT ROWID;
+CREATE TRIGGER scans_archive_refuse_delete BEFORE DELETE ON scans_archive BEGIN
+  SELECT RAISE(ABORT, 'archived scans are kept: a recorded scan cannot be deleted');
+END;
+CREATE TRIGGER scans_archive_refuse_update BEFORE UPDATE ON scans_archive BEGIN
+  SELECT RAISE(ABORT, 'archived scans are kept unchanged');
+END;
+DROP TRIGGER scans_refuse_delete;
+CREATE TRIGGER scans_refuse_delete BEFORE DELETE ON scans
+WHEN NOT EXISTS (SELECT 1 FROM scans_archive a WHERE a.device_id = OLD.device_id
+                 AND a.sequence = OLD.sequence AND a.hash = OLD.hash)
+BEGIN
+  SELECT RAISE(ABORT, 'scans are append-only: a recorded scan cannot be deleted');
+END;
+CREATE TABLE device_branches (
+  from_device_id TEXT PRIMARY KEY,
+  to_device_id TEXT NOT NULL CHECK (to_device_id <> ''),
+  diverged_at INTEGER NOT NULL CHECK (diverged_at >= 1),
+  branched_at_ms INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
 )sql",
 };
 
@@ -593,6 +646,47 @@ struct KioskStore::State {
     if (!row) return error(row.error(), "reading a setting");
     if (!*row) return std::optional<std::string>{};
     return std::optional<std::string>{statement->column_text(0)};
+  }
+
+  // The device a scan recorded under `device_id` belongs to now: its latest branch, or itself.
+  [[nodiscard]] Result<std::string, StoreError> branch_of(std::string_view device_id,
+                                                         std::string_view action) const {
+    std::string current(device_id);
+    auto statement =
+        prepare("SELECT to_device_id FROM device_branches WHERE from_device_id = ?1", action);
+    if (!statement) return statement.error();
+    for (int depth = 0; depth < 64; ++depth) {
+      statement->reset();
+      statement->bind(1, current);
+      auto row = statement->step();
+      if (!row) return error(row.error(), action);
+      if (!*row) break;
+      current = statement->column_text(0);
+    }
+    return current;
+  }
+
+  // Where a scan moved when its device branched (device, sequence), or nothing.
+  [[nodiscard]] Result<std::optional<std::pair<std::string, std::uint64_t>>, StoreError>
+  moved_scan(std::string_view device_id, std::uint64_t sequence, std::string_view action) const {
+    std::optional<std::pair<std::string, std::uint64_t>> out;
+    std::string current(device_id);
+    std::uint64_t at = sequence;
+    auto statement = prepare("SELECT branch_device_id, branch_sequence FROM scans_archive "
+                             "WHERE device_id = ?1 AND sequence = ?2",
+                             action);
+    if (!statement) return statement.error();
+    for (int depth = 0; depth < 64; ++depth) {
+      statement->reset();
+      statement->bind(1, current).bind(2, static_cast<std::int64_t>(at));
+      auto row = statement->step();
+      if (!row) return error(row.error(), action);
+      if (!*row) break;
+      current = statement->column_text(0);
+      at = static_cast<std::uint64_t>(statement->column_int64(1));
+      out = std::make_pair(current, at);
+    }
+    return out;
   }
 
   [[nodiscard]] Result<Ok, StoreError> set_text(std::string_view table, std::string_view key_col,
@@ -1052,6 +1146,18 @@ Result<Scan, StoreError> KioskStore::append_scan(Scan draft) {
   // can never give two scans the same sequence.
   auto transaction = Transaction::begin(state_->db(), Transaction::Kind::immediate);
   if (!transaction) return state_->error(transaction.error(), kAction);
+  // A device that moved to a branch (a restored or cloned kiosk) records under the branch: a
+  // window that started before the switch still holds the old id.
+  if (auto resolved = state_->branch_of(draft.device_id, kAction); !resolved) {
+    return resolved.error();
+  } else {
+    draft.device_id = std::move(*resolved);
+  }
+  if (draft.kind == ScanKind::correction && draft.correction == Correction::void_scan) {
+    auto moved = state_->moved_scan(draft.voids_device_id, draft.voids_sequence, kAction);
+    if (!moved) return moved.error();
+    if (*moved) std::tie(draft.voids_device_id, draft.voids_sequence) = **moved;
+  }
   auto tip = state_->prepare(
       "SELECT sequence, hash FROM scans WHERE device_id = ?1 ORDER BY sequence DESC LIMIT 1",
       kAction);
@@ -1121,11 +1227,14 @@ Result<std::uint64_t, StoreError> KioskStore::add_peer_scans(std::span<const Sca
   if (auto refused = state_->refuse_if_read_only(kAction); !refused) return refused.error();
   auto transaction = Transaction::begin(state_->db(), Transaction::Kind::immediate);
   if (!transaction) return state_->error(transaction.error(), kAction);
-  // This device's own scans never come back as a peer's: they are in `scans`.
+  // This device's own scans never come back as a peer's: they are in `scans`. A kiosk that
+  // continued on a branch holds its old id's scans up to where it branched; that id's later
+  // scans (a clone's, or its own lost history after a restore) are another door's facts.
   auto insert = state_->prepare(
       "INSERT OR IGNORE INTO peer_scans (" + std::string(kScanColumns) +
           ") SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-          "?18, ?19, ?20 WHERE NOT EXISTS (SELECT 1 FROM scans WHERE device_id = ?1)",
+          "?18, ?19, ?20 WHERE NOT EXISTS (SELECT 1 FROM scans WHERE device_id = ?1 AND "
+          "sequence = ?2)",
       kAction);
   if (!insert) return insert.error();
   std::uint64_t added = 0;
@@ -1270,6 +1379,142 @@ Result<std::uint64_t, StoreError> KioskStore::unacked_count() const {
                                  "reading the sync state");
   if (!count) return count.error();
   return to_u64(*count);
+}
+
+Result<std::uint64_t, StoreError> KioskStore::move_to_branch(const BranchMove& move, Instant now) {
+  constexpr std::string_view kAction = "moving scans to the device's branch";
+  if (auto refused = state_->refuse_if_read_only(kAction); !refused) return refused.error();
+  if (move.device_id.empty() || move.branch_device_id.empty() || move.diverged_at == 0 ||
+      move.device_id == move.branch_device_id) {
+    return fail(StoreError::invalid, "a branch needs the old and the new device id and the "
+                                     "first sequence that moves");
+  }
+  auto transaction = Transaction::begin(state_->db(), Transaction::Kind::immediate);
+  if (!transaction) return state_->error(transaction.error(), kAction);
+  auto done = state_->prepare(
+      "SELECT to_device_id FROM device_branches WHERE from_device_id = ?1", kAction);
+  if (!done) return done.error();
+  done->bind(1, move.device_id);
+  auto before = done->step();
+  if (!before) return state_->error(before.error(), kAction);
+  if (*before) {
+    if (done->column_text(0) == move.branch_device_id) return std::uint64_t{0};
+    return fail(StoreError::constraint, "device " + move.device_id + " moved to branch " +
+                                            done->column_text(0) + " already");
+  }
+  auto existing = state_->prepare("SELECT count(*) FROM scans WHERE device_id = ?1", kAction);
+  if (!existing) return existing.error();
+  existing->bind(1, move.branch_device_id);
+  if (auto row = existing->step(); !row) return state_->error(row.error(), kAction);
+  if (existing->column_int64(0) != 0) {
+    return fail(StoreError::constraint,
+                "device " + move.branch_device_id + " already has scans in this kiosk");
+  }
+
+  auto moving = state_->prepare("SELECT " + std::string(kScanColumns) +
+                                    ", acked_at_ms FROM scans WHERE device_id = ?1 AND "
+                                    "sequence >= ?2 ORDER BY sequence",
+                                kAction);
+  if (!moving) return moving.error();
+  moving->bind(1, move.device_id).bind(2, to_sql(move.diverged_at));
+  std::vector<Scan> originals;
+  std::vector<std::optional<std::int64_t>> acked;
+  for (;;) {
+    auto row = moving->step();
+    if (!row) return state_->error(row.error(), kAction);
+    if (!*row) break;
+    originals.push_back(read_scan(*moving));
+    acked.push_back(moving->column_is_null(20) ? std::optional<std::int64_t>{}
+                                               : moving->column_int64(20));
+  }
+
+  auto archive = state_->prepare(
+      "INSERT INTO scans_archive (" + std::string(kScanColumns) +
+          ", acked_at_ms, archived_at_ms, branch_device_id, branch_sequence) VALUES (?1, ?2, ?3, "
+          "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, "
+          "?22, ?23, ?24)",
+      kAction);
+  if (!archive) return archive.error();
+  auto insert = state_->prepare(
+      "INSERT INTO scans (" + std::string(kScanColumns) +
+          ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+          "?18, ?19, ?20)",
+      kAction);
+  if (!insert) return insert.error();
+  const auto bind_scan = [](sqlite::Statement& statement, const Scan& scan) {
+    statement.bind(1, scan.device_id).bind(2, to_sql(scan.sequence)).bind(3, scan.attendee_id);
+    statement.bind(4, scan.badge_serial).bind(5, scan.badge_payload).bind(6, scan.session_id);
+    statement.bind(7, to_string(scan.kind)).bind(8, to_ms(scan.wall_time));
+    statement.bind(9, scan.monotonic_ms).bind(10, scan.clock_offset_ms);
+    statement.bind(11, to_string(scan.correction)).bind(12, to_ms(scan.effective_time));
+    statement.bind(13, scan.staff_id).bind(14, scan.reason).bind(15, scan.voids_device_id);
+    statement.bind(16, to_sql(scan.voids_sequence));
+    statement.bind_blob(17, scan.prev_hash).bind_blob(18, scan.hash).bind(19, scan.details);
+    statement.bind(20, scan.boot_id);
+  };
+  Digest previous{};
+  for (std::size_t i = 0; i < originals.size(); ++i) {
+    const Scan& original = originals[i];
+    archive->reset();
+    bind_scan(*archive, original);
+    if (acked[i]) {
+      archive->bind(21, *acked[i]);
+    } else {
+      archive->bind_null(21);
+    }
+    archive->bind(22, to_ms(now)).bind(23, move.branch_device_id).bind(24, to_sql(i + 1));
+    if (auto ran = archive->run(); !ran) return state_->error(ran.error(), kAction);
+  }
+  // Only rows now in the archive may leave the chain (the delete trigger checks each).
+  auto remove = state_->prepare("DELETE FROM scans WHERE device_id = ?1 AND sequence >= ?2",
+                                kAction);
+  if (!remove) return remove.error();
+  remove->bind(1, move.device_id).bind(2, to_sql(move.diverged_at));
+  if (auto ran = remove->run(); !ran) return state_->error(ran.error(), kAction);
+  for (std::size_t i = 0; i < originals.size(); ++i) {
+    Scan scan = originals[i];
+    scan.device_id = move.branch_device_id;
+    scan.sequence = i + 1;
+    if (scan.kind == ScanKind::correction && scan.correction == Correction::void_scan &&
+        scan.voids_device_id == move.device_id && scan.voids_sequence >= move.diverged_at) {
+      scan.voids_device_id = move.branch_device_id;
+      scan.voids_sequence = scan.voids_sequence - move.diverged_at + 1;
+    }
+    seal(scan, previous);
+    previous = scan.hash;
+    insert->reset();
+    bind_scan(*insert, scan);
+    if (auto ran = insert->run(); !ran) return state_->error(ran.error(), kAction);
+  }
+  auto link = state_->prepare("INSERT INTO device_branches (from_device_id, to_device_id, "
+                              "diverged_at, branched_at_ms) VALUES (?1, ?2, ?3, ?4)",
+                              kAction);
+  if (!link) return link.error();
+  link->bind(1, move.device_id).bind(2, move.branch_device_id).bind(3, to_sql(move.diverged_at));
+  link->bind(4, to_ms(now));
+  if (auto ran = link->run(); !ran) return state_->error(ran.error(), kAction);
+  for (const auto& [key, value] : move.settings) {
+    if (auto saved = state_->set_text("settings", "key", key, value); !saved) return saved.error();
+  }
+  if (auto committed = transaction->commit(); !committed) {
+    return state_->error(committed.error(), kAction);
+  }
+  return static_cast<std::uint64_t>(originals.size());
+}
+
+Result<std::vector<Scan>, StoreError> KioskStore::archived_scans() const {
+  constexpr std::string_view kAction = "reading archived scans";
+  auto statement = state_->prepare("SELECT " + std::string(kScanColumns) +
+                                       " FROM scans_archive ORDER BY device_id, sequence",
+                                   kAction);
+  if (!statement) return statement.error();
+  std::vector<Scan> scans;
+  for (;;) {
+    auto row = statement->step();
+    if (!row) return state_->error(row.error(), kAction);
+    if (!*row) return scans;
+    scans.push_back(read_scan(*statement));
+  }
 }
 
 Result<std::optional<ChainBreak>, StoreError>

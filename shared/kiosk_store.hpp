@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "shared/clock_correction.hpp"
@@ -39,7 +40,7 @@ enum class StoreError : std::uint8_t {
 std::string_view to_string(StoreError error);
 
 // The schema version this code writes; each migration step moves PRAGMA user_version by one.
-inline constexpr int kKioskSchemaVersion = 7;
+inline constexpr int kKioskSchemaVersion = 8;
 
 struct StoreOptions {
   // Never writes: for viewing and export, or when the kiosk user may not write the file.
@@ -109,7 +110,8 @@ public:
   Result<std::vector<Scan>, StoreError> scans_for_attendee(std::string_view attendee_id) const;
   Result<std::uint64_t, StoreError> last_sequence(std::string_view device_id) const; // 0: none
   // The other doors' attendance scans as the server relayed them (presence across doors):
-  // kept once per (device, sequence), never this device's own; returns how many were new.
+  // kept once per (device, sequence), never one of this kiosk's own (device, sequence); returns
+  // how many were new.
   Result<std::uint64_t, StoreError> add_peer_scans(std::span<const Scan> scans);
   // This device's scans of the attendee and the other doors' that it knows of.
   Result<std::vector<Scan>, StoreError> known_scans_for_attendee(std::string_view attendee_id) const;
@@ -134,6 +136,22 @@ public:
   // The newest sample, of `boot_id` only when it is not empty.
   Result<std::optional<ClockSample>, StoreError>
   latest_clock_sample(std::string_view boot_id = {}) const;
+
+  // A kiosk restored from an old backup, or cloned (sync/PROTOCOL.md "Branches"): the server
+  // holds other scans under `device_id` from `diverged_at` on. In ONE transaction this device's
+  // scans from there move to `branch_device_id` as its sequences 1.. (every fact unchanged,
+  // chained anew; a void naming a moved scan names it where it went), the original rows stay in
+  // the archive, scans recorded later under the old id go to the branch, and `settings` are
+  // written (the new identity). Returns how many scans moved; 0 when this move was done before.
+  struct BranchMove {
+    std::string device_id;
+    std::uint64_t diverged_at = 0;
+    std::string branch_device_id;
+    std::vector<std::pair<std::string, std::string>> settings;
+  };
+  Result<std::uint64_t, StoreError> move_to_branch(const BranchMove& move, Instant now);
+  // Every archived scan (moved to a branch), oldest device and sequence first.
+  Result<std::vector<Scan>, StoreError> archived_scans() const;
 
   // Loads the device's whole chain and verifies it; nothing when intact.
   Result<std::optional<ChainBreak>, StoreError>

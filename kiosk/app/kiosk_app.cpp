@@ -586,6 +586,7 @@ void KioskApp::refresh_staff() {
   if (auto queued = store_->unacked_count()) state_.sync.queued = *queued;
   state_.sync.last_success = setting_or(*store_, kSettingSyncLastSuccess, "");
   state_.sync.last_error = setting_or(*store_, kSettingSyncLastError, "");
+  state_.sync.branch_note = setting_or(*store_, kSettingSyncBranchNote, "");
   state_.sync.device_id = checkin_->device_id();
   if (auto key = device_key(*store_); key && key->has_value()) {
     state_.sync.key_fingerprint = key_fingerprint((*key)->public_key());

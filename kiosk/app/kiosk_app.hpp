@@ -44,6 +44,9 @@ std::string_view to_string(Sound sound);
 // Setting names the sync helper writes (ISO 8601 time / words); staff mode shows them.
 inline constexpr std::string_view kSettingSyncLastSuccess = "sync.last_success";
 inline constexpr std::string_view kSettingSyncLastError = "sync.last_error";
+// Set by the sync client when this kiosk was found restored from a backup (or cloned) and
+// continued on a branch of its identity (sync/client/sync_pass.hpp kSettingBranchNote).
+inline constexpr std::string_view kSettingSyncBranchNote = "sync.branch_note";
 
 // Intents: what a person asked for on a screen.
 struct DismissResult {};                 // result screen: "OK" (else it times out)
@@ -110,6 +113,7 @@ struct SyncStatus {
   std::uint64_t queued = 0;  // scans not yet acknowledged by the server
   std::string last_success;  // empty: never
   std::string last_error;    // empty: none
+  std::string branch_note;   // "restored from a backup or cloned: continues as branch ..."
   // The kiosk's identity, what the server's operator compares (register-device, import-scans
   // --accept-key).
   std::string device_id;

@@ -30,6 +30,13 @@ void print_report(const sync::SyncReport& report, std::ostream& out) {
         << " ms)";
   }
   out << '\n';
+  if (!report.branched_to.empty()) {
+    out << "this kiosk's store was restored from a backup or cloned: the server holds other "
+           "scans of device "
+        << report.branched_from << " from sequence " << report.branch_diverged_at << "; its "
+        << report.branch_moved << " own scans from there continue as device "
+        << report.branched_to << " (nothing lost; see muster-server devices)\n";
+  }
 }
 
 } // namespace

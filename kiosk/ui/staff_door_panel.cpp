@@ -94,6 +94,11 @@ std::optional<Intent> draw_door_panel(const ViewContext& context, StaffViewState
   }
   ImGui::Text("Device %s  key %s", state.sync.device_id.c_str(),
               state.sync.key_fingerprint.empty() ? "-" : state.sync.key_fingerprint.c_str());
+  if (!state.sync.branch_note.empty()) {
+    ImGui::PushTextWrapPos(kMargin + column);
+    ImGui::TextColored(kAmber, "%s", state.sync.branch_note.c_str());
+    ImGui::PopTextWrapPos();
+  }
   if (!state.clock_warning.empty()) {
     ImGui::PushTextWrapPos(kMargin + column);
     ImGui::TextColored(kAmber, "%s", state.clock_warning.c_str());

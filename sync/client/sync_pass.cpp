@@ -7,6 +7,7 @@
 
 #include "shared/boot_id.hpp"
 #include "shared/scan_json.hpp"
+#include "shared/scan_log.hpp"
 #include "shared/time.hpp"
 
 namespace muster::sync {
@@ -126,10 +127,77 @@ Result<Identity, SyncError> load_identity(const KioskStore& store,
   return id;
 }
 
-// Pushes every scan after the acknowledged ones; returns nothing on success.
-std::optional<Error<SyncError>> push_all(KioskStore& store, HttpClient& http, const Identity& id,
+// The server holds other scans under this device's sequences from `diverged_at` on (the kiosk
+// was restored from an old backup, or its store was cloned): ask for a branch of the identity
+// (POST /api/v1/devices/{id}/branches, sync/PROTOCOL.md "Branches"), then move this kiosk's own
+// scans from there onto it in one store transaction and take the branch's id and token. A lost
+// answer is asked again and names the same branch; a crash before the store commit leaves the
+// old identity, after it the new one.
+std::optional<Error<SyncError>> continue_on_branch(KioskStore& store, HttpClient& http,
+                                                   Identity& id, std::uint64_t diverged_at,
+                                                   SyncReport& report) {
+  const std::string refused = "sync refused: records do not match the server (sequence " +
+                              std::to_string(diverged_at) + ")";
+  auto local = store.scans_after(id.device_id, diverged_at - 1, 1);
+  if (!local) return fail(SyncError::store, local.message());
+  if (local->empty() || local->front().sequence != diverged_at) {
+    return fail(SyncError::chain_mismatch, refused);
+  }
+  const json request{{"diverged_at", diverged_at}, {"hash", to_hex(local->front().hash)}};
+  auto response = http.post_json(id.server_url + "/api/v1/devices/" + id.device_id + "/branches",
+                                 request.dump(), id.token);
+  if (!response) return transport_error(response.error(), "continuing on a branch");
+  if (response->status == 404 && server_error(*response).code == "not_found") {
+    // A server older than branches: keep every scan and let staff look, as before.
+    return fail(SyncError::chain_mismatch, refused + "; the server cannot branch this device "
+                                                     "(update muster-server)");
+  }
+  if (response->status == 409) {
+    return fail(SyncError::chain_mismatch, refused + ": " + server_error(*response).message);
+  }
+  if (response->status != 200 && response->status != 201) {
+    return status_error(*response, "continuing on a branch");
+  }
+  const json answer = json::parse(response->body, nullptr, false);
+  if (!answer.is_object() || !answer.contains("device_id") || !answer["device_id"].is_string() ||
+      !answer.contains("token") || !answer["token"].is_string()) {
+    return fail(SyncError::unreachable, "continuing on a branch: the server's answer was not "
+                                        "readable");
+  }
+  const std::string branch = answer["device_id"].get<std::string>();
+  const std::string token = answer["token"].get<std::string>();
+  if (branch.empty() || branch == id.device_id || token.rfind(branch + ".", 0) != 0) {
+    return fail(SyncError::refused, "continuing on a branch: the server named no usable branch");
+  }
+  const std::string note = "restored from a backup or cloned: continues as branch " + branch +
+                           " (its scans from #" + std::to_string(diverged_at) + " of " +
+                           id.device_id + " moved there)";
+  KioskStore::BranchMove move;
+  move.device_id = id.device_id;
+  move.diverged_at = diverged_at;
+  move.branch_device_id = branch;
+  move.settings = {{std::string(kSettingSyncDeviceId), branch},
+                   {std::string(kSettingDeviceToken), token},
+                   {std::string(kSettingRecordingDeviceId), branch},
+                   {std::string(kSettingBranchNote), note}};
+  auto moved = store.move_to_branch(move, now());
+  if (!moved) return fail(SyncError::store, moved.message());
+  report.branched_from = id.device_id;
+  report.branched_to = branch;
+  report.branch_diverged_at = diverged_at;
+  report.branch_moved += *moved;
+  id.device_id = branch;
+  id.token = token;
+  return std::nullopt;
+}
+
+// Pushes every scan after the acknowledged ones; returns nothing on success. Sets `branched`
+// when this device continued on a branch (the caller pushes again under the new identity).
+std::optional<Error<SyncError>> push_all(KioskStore& store, HttpClient& http, Identity& id,
                                          const SyncPassOptions& options, SyncReport& report,
-                                         const std::function<bool()>& should_stop) {
+                                         const std::function<bool()>& should_stop,
+                                         bool& branched) {
+  branched = false;
   auto acked = store.acked_through(id.device_id);
   if (!acked) return fail(SyncError::store, acked.message());
   auto last = store.last_sequence(id.device_id);
@@ -161,14 +229,17 @@ std::optional<Error<SyncError>> push_all(KioskStore& store, HttpClient& http, co
     if (!response) return transport_error(response.error(), "pushing scans");
     report.server_reachable = true;
     const std::uint64_t first_sent = scans->empty() ? next_after + 1 : scans->front().sequence;
-    std::optional<std::uint64_t> server_acked;
+    // What this answer proves the server holds exactly as this kiosk does: never more than the
+    // scans just sent (the server may hold more under these sequences, with other content).
+    std::uint64_t proven = marked;
+    std::uint64_t resume_after = next_after;
     if (response->status == 200) {
       const json answer = json::parse(response->body, nullptr, false);
       if (!answer.is_object() || !answer.contains("acked_through") ||
           !answer["acked_through"].is_number_unsigned()) {
         return fail(SyncError::unreachable, "pushing scans: the server's answer was not readable");
       }
-      server_acked = answer["acked_through"].get<std::uint64_t>();
+      const auto server_acked = answer["acked_through"].get<std::uint64_t>();
       report.stored += answer.value("stored", std::uint64_t{0});
       report.duplicates += answer.value("duplicates", std::uint64_t{0});
       if (!unsent->empty()) {
@@ -180,22 +251,47 @@ std::optional<Error<SyncError>> push_all(KioskStore& store, HttpClient& http, co
         if (unsent->size() < kClockSamplesPerRequest) return std::nullopt;
         continue;
       }
-      if (*server_acked < scans->back().sequence && *server_acked <= next_after) {
+      proven = std::min(server_acked, scans->back().sequence);
+      if (proven <= next_after) {
         return fail(SyncError::refused, "pushing scans: the server acknowledged nothing new "
-                                        "(acked_through " + std::to_string(*server_acked) + ")");
+                                        "(acked_through " + std::to_string(server_acked) + ")");
       }
+      resume_after = proven;
     } else if (response->status == 409) {
       const ServerError e = server_error(*response);
       if (!e.acked_through) return status_error(*response, "pushing scans");
-      server_acked = e.acked_through;
-      if (first_sent == *e.acked_through + 1) {
-        if (refused_at && *refused_at == e.first_bad_sequence) {
+      const std::uint64_t bad = e.first_bad_sequence;
+      const std::uint64_t held = *e.acked_through;
+      const bool gap = first_sent > held + 1; // this kiosk lost track of the acknowledgement
+      if (!gap && (scans->empty() || bad == 0 || bad < first_sent)) {
+        return fail(SyncError::chain_mismatch,
+                    "sync refused: records do not match the server (sequence " +
+                        std::to_string(bad) + ")");
+      }
+      // The scans sent before the first bad one were checked equal to the server's.
+      if (!gap) proven = std::max(marked, std::min(bad - 1, held));
+      if (!gap && bad <= held) {
+        // The server holds other scans under this kiosk's sequences: a restored or cloned
+        // store. Marking them acknowledged would lose this kiosk's own scans.
+        if (proven > marked) {
+          auto changed = store.mark_acked(id.device_id, proven, now());
+          if (!changed) return fail(SyncError::store, changed.message());
+        }
+        if (auto failed = continue_on_branch(store, http, id, bad, report)) return failed;
+        branched = true;
+        return std::nullopt;
+      }
+      if (first_sent == held + 1) {
+        if (refused_at && *refused_at == bad) {
           return fail(SyncError::chain_mismatch,
                       "sync refused: records do not match the server (sequence " +
-                          std::to_string(e.first_bad_sequence) + ")");
+                          std::to_string(bad) + ")");
         }
-        refused_at = e.first_bad_sequence; // once more, in case the batch was stale
+        refused_at = bad; // once more, in case the batch was stale
       }
+      // A gap (the batch started beyond what the server holds) or a batch that does not
+      // continue its head: resend from the server's head.
+      resume_after = held;
     } else if (response->status == 413 && batch_size > 1) {
       batch_size = std::max<std::size_t>(1, batch_size / 2);
       continue;
@@ -205,14 +301,14 @@ std::optional<Error<SyncError>> push_all(KioskStore& store, HttpClient& http, co
       return error;
     }
     // Mark only after the server's durable answer; acknowledgement never goes backwards.
-    const std::uint64_t to_mark = std::min(*server_acked, *last);
+    const std::uint64_t to_mark = std::min(proven, *last);
     if (to_mark > marked) {
       auto changed = store.mark_acked(id.device_id, to_mark, now());
       if (!changed) return fail(SyncError::store, changed.message());
       marked = to_mark;
     }
-    report.acked_through = std::max(report.acked_through, *server_acked);
-    next_after = *server_acked;
+    report.acked_through = std::max(report.acked_through, to_mark);
+    next_after = resume_after;
   }
   return fail(SyncError::refused, "pushing scans: no progress after many batches");
 }
@@ -469,7 +565,18 @@ SyncReport run_sync_pass(KioskStore& store, HttpClient& http, const SyncPassOpti
       }
     }
   }
-  if (auto pushed = push_all(store, http, *id, options, report, should_stop)) {
+  std::optional<Error<SyncError>> pushed;
+  // A restored store can be behind more than once (a branch of a branch): a few rounds at most.
+  for (int branches = 0; branches < 4; ++branches) {
+    bool branched = false;
+    pushed = push_all(store, http, *id, options, report, should_stop, branched);
+    if (pushed || !branched) break;
+    if (branches == 3) {
+      pushed = fail(SyncError::chain_mismatch, "sync refused: this kiosk's records diverged from "
+                                               "the server's again and again; staff must look");
+    }
+  }
+  if (pushed) {
     report.error = std::move(*pushed);
   } else if (options.pull && apply) {
     if (auto pulled = pull_package(store, http, *id, apply, report)) {

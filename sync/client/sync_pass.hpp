@@ -27,6 +27,11 @@ inline constexpr std::string_view kSettingLeagueId = "sync.league_id";
 inline constexpr std::string_view kSettingLastSuccess = "sync.last_success"; // ISO 8601 UTC
 inline constexpr std::string_view kSettingLastError = "sync.last_error";     // "" after success
 inline constexpr std::string_view kSettingClockUncertaintyMs = "sync.clock_uncertainty_ms";
+// The same key as kiosk/app/kiosk_settings.hpp kSettingDeviceId: the id new scans are recorded
+// under, switched with sync.device_id when the kiosk continues on a branch.
+inline constexpr std::string_view kSettingRecordingDeviceId = "device_id";
+// Words for staff mode once this kiosk was found restored or cloned and continued on a branch.
+inline constexpr std::string_view kSettingBranchNote = "sync.branch_note";
 // The same key as kiosk/app/kiosk_settings.hpp kSettingClockOffsetMs (new scans carry it).
 inline constexpr std::string_view kSettingClockOffsetMs = "clock_offset_ms";
 // The same cursor name as kiosk/app/package_import.hpp kPackageCursor.
@@ -119,6 +124,11 @@ struct SyncReport {
   bool package_applied = false;
   std::uint64_t package_cursor = 0;
   std::uint64_t peer_scans = 0; // other doors' scans new to this kiosk
+  // Set when this pass found the store restored or cloned and continued on a branch.
+  std::string branched_from;
+  std::string branched_to;
+  std::uint64_t branch_diverged_at = 0;
+  std::uint64_t branch_moved = 0; // this kiosk's scans re-chained onto the branch
   std::optional<ClockSample> clock;
   std::optional<Error<SyncError>> error;
   std::optional<std::chrono::seconds> retry_after; // the server asked us to wait

@@ -102,6 +102,8 @@ std::string endpoint_label(const httplib::Request& req) {
     route = "/api/v1/devices";
   else if (starts("/api/v1/devices/") && ends("/scans"))
     route = "/api/v1/devices/{id}/scans";
+  else if (starts("/api/v1/devices/") && ends("/branches"))
+    route = "/api/v1/devices/{id}/branches";
   else if (starts("/api/v1/events/") && ends("/package"))
     route = "/api/v1/events/{id}/package";
   else if (starts("/api/v1/events/") && ends("/scans"))
@@ -393,6 +395,7 @@ struct HttpServer::Impl {
   void handle_provision(const httplib::Request& req, httplib::Response& res);
   void handle_package(const httplib::Request& req, httplib::Response& res);
   void handle_scans(const httplib::Request& req, httplib::Response& res);
+  void handle_branch(const httplib::Request& req, httplib::Response& res);
   void handle_peer_scans(const httplib::Request& req, httplib::Response& res);
   void handle_healthz(httplib::Response& res);
   void handle_metrics(httplib::Response& res);
@@ -881,6 +884,87 @@ void HttpServer::Impl::handle_scans(const httplib::Request& req, httplib::Respon
   res.set_content(ingest_answer_body(answer), "application/json");
 }
 
+// POST /api/v1/devices/{id}/branches (sync/PROTOCOL.md "Branches"): a kiosk whose scans from
+// `diverged_at` on differ from what the server holds (restored from an old backup, or a cloned
+// store) continues as a new device linked to this one, so that both histories are kept.
+void HttpServer::Impl::handle_branch(const httplib::Request& req, httplib::Response& res) {
+  auto store = stores.acquire();
+  if (!store) return send_store_unavailable(res, store.message());
+  const auto device = authenticate(req, res, *store);
+  if (!device) return;
+  const std::string path_device = req.matches[1];
+  if (path_device != device->id) {
+    return send_error(res, 403, "wrong_device", "a device token only branches its own device");
+  }
+  const json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return send_error(res, 400, "malformed_json", "the body is not a JSON object");
+  }
+  for (const char* field : {"diverged_at", "hash"}) {
+    if (!body.contains(field)) {
+      return send_error(res, 400, "missing_field", std::string("field '") + field + "' is missing",
+                        json{{"field", field}});
+    }
+  }
+  if (!body["diverged_at"].is_number_unsigned()) {
+    return send_error(res, 400, "wrong_type", "field 'diverged_at' must be an integer >= 1",
+                      json{{"field", "diverged_at"}});
+  }
+  if (!body["hash"].is_string()) {
+    return send_error(res, 400, "wrong_type", "field 'hash' must be a string",
+                      json{{"field", "hash"}});
+  }
+  const auto diverged_at = body["diverged_at"].get<std::uint64_t>();
+  const auto hash = body["hash"].get<std::string>();
+  if (diverged_at == 0 || diverged_at > static_cast<std::uint64_t>(
+                                            std::numeric_limits<std::int64_t>::max())) {
+    return send_error(res, 400, "invalid_value", "field 'diverged_at' must be >= 1",
+                      json{{"field", "diverged_at"}});
+  }
+  if (!digest_from_hex(hash)) {
+    return send_error(res, 400, "invalid_value", "field 'hash' must be 64 hexadecimal characters",
+                      json{{"field", "hash"}});
+  }
+  // The branch id is the parent's with "-B<n>": it must still fit a path id and a token.
+  if (device->id.size() + 8 > kMaxPathIdLength) {
+    return send_error(res, 409, "not_diverged",
+                      "this device's id is too long to branch again; provision the kiosk anew");
+  }
+  const Instant now = now_instant();
+  const std::string secret = random_hex(kTokenSecretBytes);
+  std::string token;
+  auto branched = (*store)->branch_device(device->id, diverged_at, hash,
+                                          [&](const std::string& branch_id) {
+                                            token = branch_id + "." + secret;
+                                            return hash_secret(token);
+                                          },
+                                          now);
+  if (!branched) {
+    if (branched.code() == DbError::conflict) {
+      return send_error(res, 409, "not_diverged", branched.message());
+    }
+    if (branched.code() == DbError::invalid) {
+      return send_error(res, 400, "invalid_value", branched.message());
+    }
+    return store_failure(res, *store, branched.error());
+  }
+  if (branched->created) {
+    metrics.count_rollback();
+    if (options.log_requests) {
+      std::cerr << "muster-server: device " << device->id << " was rolled back (a restored or "
+                << "cloned kiosk); it continues as " << branched->device.id << " from sequence "
+                << diverged_at << '\n';
+    }
+  }
+  send_json(res, branched->created ? 201 : 200,
+            json{{"device_id", branched->device.id},
+                 {"device_name", branched->device.name},
+                 {"token", token},
+                 {"event_id", branched->device.event_id},
+                 {"parent_device_id", device->id},
+                 {"diverged_at", diverged_at}});
+}
+
 void HttpServer::Impl::handle_healthz(httplib::Response& res) {
   auto store = stores.acquire();
   if (!store) {
@@ -904,7 +988,7 @@ void HttpServer::Impl::handle_metrics(httplib::Response& res) {
   if (auto store = stores.acquire()) {
     if (auto devices = (*store)->devices()) {
       for (const auto& d : *devices)
-        seen.push_back({d.id, d.name, d.last_seen});
+        seen.push_back({d.id, d.name, d.last_seen, d.rollbacks});
     }
   }
   res.status = 200;
@@ -935,6 +1019,10 @@ void HttpServer::Impl::install_routes() {
   s.Post(R"(/api/v1/devices/([^/]+)/scans)",
          guarded([this](const httplib::Request& req, httplib::Response& res) {
            handle_scans(req, res);
+         }));
+  s.Post(R"(/api/v1/devices/([^/]+)/branches)",
+         guarded([this](const httplib::Request& req, httplib::Response& res) {
+           handle_branch(req, res);
          }));
   s.Get("/api/v1/relay/package", guarded([this](const httplib::Request& req,
                                                 httplib::Response& res) {

@@ -12,6 +12,7 @@
 #include "sync/server/admin_commands.hpp"
 #include "sync/server/credit_cli.hpp"
 #include "sync/server/device_cli.hpp"
+#include "sync/server/devices_cli.hpp"
 #include "sync/server/relay_cli.hpp"
 #include "sync/server/revoke_cli.hpp"
 #include "sync/server/walk_in_cli.hpp"
@@ -246,6 +247,7 @@ int main(int argc, char** argv) {
   UserCli user_cli(app);      // the console's accounts
   RevokeCli revoke_cli(app);  // revoke-device, revoke-token, revoke-desk
   DeviceCli device_cli(app);  // register-device, import-scans
+  DevicesCli devices_cli(app); // devices
   RelayCli relay_cli(app);    // relay, relay-token
 
   try {
@@ -313,6 +315,7 @@ int main(int argc, char** argv) {
     if (auto code = user_cli.run(o, e)) return *code;
     if (auto code = revoke_cli.run(o, e)) return *code;
     if (auto code = device_cli.run(o, e)) return *code;
+    if (auto code = devices_cli.run(o, e)) return *code;
     if (auto code = relay_cli.run(o, e)) return *code;
   } catch (const std::exception& error) {
     std::cerr << "internal error: " << error.what() << '\n';

@@ -43,6 +43,11 @@ void Metrics::count_rejected_batch(std::string_view reason) {
   ++it->second;
 }
 
+void Metrics::count_rollback() {
+  const std::lock_guard lock(mutex_);
+  ++rollbacks_;
+}
+
 void Metrics::set_sync_lag(std::string_view device_id, std::chrono::milliseconds lag) {
   const std::lock_guard lock(mutex_);
   sync_lag_seconds_[std::string(device_id)] = static_cast<double>(lag.count()) / 1000.0;
@@ -91,6 +96,19 @@ std::string Metrics::render(std::span<const DeviceSeen> devices) const {
     out << "muster_device_last_seen_seconds{device=\"" << escape_label_value(device.device_id)
         << "\",name=\"" << escape_label_value(device.name) << "\"} "
         << static_cast<double>(ms) / 1000.0 << '\n';
+  }
+
+  out << "# HELP muster_device_rollbacks_total Branches made by this instance for kiosks restored "
+         "from an old backup or cloned.\n"
+      << "# TYPE muster_device_rollbacks_total counter\n"
+      << "muster_device_rollbacks_total " << rollbacks_ << '\n';
+  out << "# HELP muster_device_rollbacks Times a device's kiosk was found restored or cloned "
+         "(from the database).\n"
+      << "# TYPE muster_device_rollbacks gauge\n";
+  for (const auto& device : devices) {
+    if (device.rollbacks == 0) continue;
+    out << "muster_device_rollbacks{device=\"" << escape_label_value(device.device_id)
+        << "\",name=\"" << escape_label_value(device.name) << "\"} " << device.rollbacks << '\n';
   }
 
   out << "# HELP muster_device_sync_lag_seconds Age of the oldest scan newly stored by a "

@@ -20,6 +20,7 @@ struct DeviceSeen {
   std::string device_id;
   std::string name;
   std::optional<Instant> last_seen;
+  std::uint64_t rollbacks = 0; // times a kiosk of this device was found restored or cloned
 };
 
 class Metrics {
@@ -27,6 +28,8 @@ public:
   void count_request(std::string_view endpoint, int status);
   void add_scans_stored(std::uint64_t count);
   void count_rejected_batch(std::string_view reason);
+  // A kiosk found restored from an old backup (or cloned) continued on a new branch.
+  void count_rollback();
   // How long the oldest scan newly stored by a device's latest push waited on the device
   // (receive time minus its corrected scan time; 0 when the push stored nothing new).
   void set_sync_lag(std::string_view device_id, std::chrono::milliseconds lag);
@@ -41,6 +44,7 @@ private:
   std::map<std::string, std::uint64_t, std::less<>> rejected_batches_;
   std::map<std::string, double, std::less<>> sync_lag_seconds_;
   std::uint64_t scans_stored_ = 0;
+  std::uint64_t rollbacks_ = 0;
 };
 
 // A Prometheus label value with \, " and newline escaped.

@@ -24,10 +24,31 @@ DbResult<ClockedScans> clocked_scans_for_event(ServerStore& store, std::string_v
   if (!samples) return samples.error();
   auto receipts = store.scan_receipts(event_id);
   if (!receipts) return receipts.error();
+  auto devices = store.devices();
+  if (!devices) return devices.error();
+  // A branch (a restored or cloned kiosk) is the same hardware's clock as its parent: the
+  // samples of either place the scans of both, so they are pooled by the first ancestor.
+  std::map<std::string, std::string, std::less<>> parent_of;
+  for (const DeviceRecord& device : *devices) {
+    if (!device.parent_id.empty()) parent_of.emplace(device.id, device.parent_id);
+  }
+  ClockedScans out;
+  for (const DeviceRecord& device : *devices) {
+    std::string root = device.id;
+    for (int depth = 0; depth < 64; ++depth) {
+      const auto parent = parent_of.find(root);
+      if (parent == parent_of.end()) break;
+      root = parent->second;
+    }
+    out.door_of.emplace(device.id, std::move(root));
+  }
+  const auto door = [&out](const std::string& device_id) -> const std::string& {
+    const auto found = out.door_of.find(device_id);
+    return found == out.door_of.end() ? device_id : found->second;
+  };
   std::map<std::string, std::vector<ClockSample>, std::less<>> by_device;
   for (DeviceClockSample& item : *samples)
-    by_device[item.device_id].push_back(std::move(item.sample));
-  ClockedScans out;
+    by_device[door(item.device_id)].push_back(std::move(item.sample));
   for (const auto& entry : by_device)
     out.sampled_devices.insert(entry.first);
   std::map<std::pair<std::string, std::uint64_t>, Instant> received;
@@ -37,7 +58,7 @@ DbResult<ClockedScans> clocked_scans_for_event(ServerStore& store, std::string_v
   out.clocks.reserve(scans->size());
   static const std::vector<ClockSample> kNone;
   for (Scan& scan : *scans) {
-    const auto device = by_device.find(scan.device_id);
+    const auto device = by_device.find(door(scan.device_id));
     const auto receipt = received.find(std::make_pair(scan.device_id, scan.sequence));
     const ScanClock clock =
         correct_scan_clock(scan, device == by_device.end() ? kNone : device->second,
@@ -78,7 +99,7 @@ std::vector<std::string> clock_notes(const Event& event, const Session& session,
     // nothing about their clock: no flag.
     // Nor do scans of the simulated clock (drills, replays): their times are asserted.
     if (!clock.verified && !scan.boot_id.empty() && scan.boot_id != kSimulatedBootId &&
-        clocked.sampled_devices.contains(scan.device_id)) {
+        clocked.sampled_devices.contains(clocked.door(scan.device_id))) {
       not_verified = true;
     }
     // What the proof did to the kiosk's wall time (a clock 2 h fast: "-2 h 00 min").

@@ -3,6 +3,7 @@
 // placed in true time from its device's clock samples (shared/clock_correction.hpp). The stored
 // scans never change; credit, forms and review read these corrected copies, so any order of
 // syncs gives the same result once the same scans and samples are in.
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
@@ -21,7 +22,13 @@ struct ClockedScans {
   std::vector<ScanClock> clocks; // parallel to scans: the carried offset and the flags
   // Devices that sent at least one clock sample. Only their unverified scans are flagged: a
   // client that never measures its clock (or predates samples) gives nothing to judge by.
-  std::set<std::string, std::less<>> sampled_devices;
+  std::set<std::string, std::less<>> sampled_devices; // doors (see door_of)
+  // Each device's first ancestor (itself unless it is a branch of a restored or cloned kiosk).
+  std::map<std::string, std::string, std::less<>> door_of;
+  [[nodiscard]] const std::string& door(const std::string& device_id) const {
+    const auto found = door_of.find(device_id);
+    return found == door_of.end() ? device_id : found->second;
+  }
 };
 
 DbResult<ClockedScans> clocked_scans_for_event(ServerStore& store, std::string_view event_id);

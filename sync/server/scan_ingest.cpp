@@ -111,6 +111,19 @@ IngestAnswer ingest_scans(ServerStore& store, const DeviceRecord& device, ScanBa
     }
   }
 
+  // A branch's kiosk may void a scan it recorded before it branched: one of an ancestor below
+  // the sequence where its history left that ancestor's (never the other history's scans).
+  std::vector<LineageStep> ancestors;
+  if (!device.parent_id.empty()) {
+    auto found = store.lineage(device.id);
+    if (!found) return store_failed(found.error());
+    ancestors = std::move(*found);
+  }
+  const auto in_history = [&ancestors](std::string_view voids_device, std::uint64_t sequence) {
+    return std::any_of(ancestors.begin(), ancestors.end(), [&](const LineageStep& step) {
+      return step.device_id == voids_device && sequence < step.before_sequence;
+    });
+  };
   for (const auto& scan : scans) {
     if (auto problem = implausible_time(scan)) {
       return refused_scan(scan, "implausible_time", *problem);
@@ -130,7 +143,8 @@ IngestAnswer ingest_scans(ServerStore& store, const DeviceRecord& device, ScanBa
       if (scan.staff_id.empty()) {
         return refused_scan(scan, "staff_missing", "a correction must name the staff member");
       }
-      if (scan.correction == Correction::void_scan && scan.voids_device_id != device.id) {
+      if (scan.correction == Correction::void_scan && scan.voids_device_id != device.id &&
+          !in_history(scan.voids_device_id, scan.voids_sequence)) {
         return refused_scan(scan, "foreign_scan",
                             "a device may void only its own scans (this one names device '" +
                                 scan.voids_device_id + "')");

@@ -59,7 +59,7 @@ namespace {
 
 using Params = std::vector<SqlParam>;
 
-constexpr std::int64_t kSchemaVersion = 11;
+constexpr std::int64_t kSchemaVersion = 12;
 constexpr std::int64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
 
 // Migration 1. Times are BIGINT milliseconds since the Unix epoch (UTC); flags are 0/1 BIGINT;
@@ -249,6 +249,20 @@ constexpr std::string_view kSchemaV11 = R"sql(
 ALTER TABLE devices ADD COLUMN public_key TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Migration 12 (restored kiosks): a kiosk restored from an old backup (or a cloned SD card)
+// continues on a branch of its identity: a new device whose chain starts again at 1, linked to
+// its parent and the parent sequence where the histories part (`diverged_at`, with the kiosk's
+// hash there, which makes a repeated request find the same branch). The parent keeps how often
+// and when it was rolled back, for `muster-server devices` and /metrics.
+constexpr std::string_view kSchemaV12 = R"sql(
+ALTER TABLE devices ADD COLUMN parent_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN diverged_at BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE devices ADD COLUMN diverged_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN rollbacks BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE devices ADD COLUMN rolled_back_at BIGINT;
+CREATE INDEX devices_by_parent ON devices (parent_id);
+)sql";
+
 constexpr std::string_view kScanColumns =
     "device_id, seq, attendee_id, badge_serial, badge_payload, session_id, kind, wall_ms, "
     "monotonic_ms, clock_offset_ms, correction, effective_ms, staff_id, reason, voids_device_id, "
@@ -257,7 +271,9 @@ constexpr std::size_t kScanColumnCount = 20; // the columns of kScanColumns
 constexpr std::string_view kBadgeColumns =
     "serial, attendee_id, event_id, key_id, payload, issued_at, revoked_at";
 constexpr std::string_view kDeviceColumns =
-    "id, name, event_id, token_hash, created_at, last_seen, public_key";
+    "id, name, event_id, token_hash, created_at, last_seen, public_key, parent_id, diverged_at, "
+    "rollbacks, rolled_back_at";
+constexpr std::size_t kDeviceColumnCount = 11; // the columns of kDeviceColumns
 constexpr std::string_view kAttendeeColumns =
     "id, first_name, last_name, role, municipality, email, municipality_id";
 
@@ -389,6 +405,10 @@ DeviceRecord device_from(const SqlRow& row) {
   device.created_at = from_ms(integer(row[4]));
   device.last_seen = optional_instant(row[5]);
   device.public_key = text(row[6]);
+  device.parent_id = text(row[7]);
+  device.diverged_at = unsigned_integer(row[8]);
+  device.rollbacks = unsigned_integer(row[9]);
+  device.rolled_back_at = optional_instant(row[10]);
   return device;
 }
 
@@ -555,6 +575,13 @@ public:
         return versioned.error();
       }
     }
+    if (found < 12) {
+      if (auto created = db_->exec_script(kSchemaV12); !created) return created.error();
+      if (auto versioned = db_->exec("INSERT INTO schema_version (version) VALUES (12)");
+          !versioned) {
+        return versioned.error();
+      }
+    }
     return tx->commit();
   }
 
@@ -585,6 +612,7 @@ public:
       if (auto created = db_->exec_script(kSchemaV9); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV10); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV11); !created) return created.error();
+      if (auto created = db_->exec_script(kSchemaV12); !created) return created.error();
       if (auto versioned =
               db_->exec("INSERT INTO schema_version (version) VALUES ($1)", Params{kSchemaVersion});
           !versioned) {
@@ -1052,6 +1080,109 @@ public:
     return tx->commit();
   }
 
+  DbResult<BranchOutcome>
+  branch_device(std::string_view parent_id, std::uint64_t diverged_at, std::string_view kiosk_hash,
+                const std::function<std::string(const std::string&)>& token_hash_for,
+                Instant now) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    if (!token_hash_for || has_nul(parent_id) ||
+        !digest_from_hex(kiosk_hash) || diverged_at == 0 ||
+        diverged_at > static_cast<std::uint64_t>(kMaxInt64)) {
+      return fail(DbError::invalid, "a branch needs a sequence >= 1, the kiosk's hash there "
+                                    "(64 hex) and a token");
+    }
+    // The parent's scan lock: a branch is decided against the chain as stored, not one a
+    // concurrent push is extending.
+    auto tx = begin_write("muster:device:" + std::string(parent_id));
+    if (!tx) return tx.error();
+    auto parent_rows = db_->exec("SELECT " + std::string(kDeviceColumns) +
+                                     ", head_sequence FROM devices WHERE id = $1",
+                                 Params{std::string(parent_id)});
+    if (!parent_rows) return parent_rows.error();
+    if (parent_rows->rows.empty()) return unknown_device(parent_id);
+    const DeviceRecord parent = device_from(parent_rows->rows[0]);
+    const std::uint64_t head = unsigned_integer(parent_rows->rows[0][kDeviceColumnCount]);
+    const std::string hash = to_hex(*digest_from_hex(kiosk_hash));
+    // The same request again (its answer was lost): the same branch, with the new token.
+    auto existing = db_->exec("SELECT id FROM devices WHERE parent_id = $1 AND diverged_at = $2 "
+                              "AND diverged_hash = $3",
+                              Params{parent.id, static_cast<std::int64_t>(diverged_at), hash});
+    if (!existing) return existing.error();
+    if (!existing->rows.empty()) {
+      const std::string id = text(existing->rows[0][0]);
+      if (auto updated = db_->exec("UPDATE devices SET token_hash = $2 WHERE id = $1",
+                                   Params{id, token_hash_for(id)});
+          !updated) {
+        return updated.error();
+      }
+      if (auto committed = tx->commit(); !committed) return committed.error();
+      auto branch = device(id);
+      if (!branch) return branch.error();
+      return BranchOutcome{std::move(*branch), false};
+    }
+    if (diverged_at > head) {
+      return fail(DbError::conflict, "device '" + parent.id + "' holds scans up to " +
+                                         std::to_string(head) + " only: nothing diverged at " +
+                                         std::to_string(diverged_at) + "; push from there");
+    }
+    auto stored = db_->exec("SELECT hash FROM scans WHERE device_id = $1 AND seq = $2",
+                            Params{parent.id, static_cast<std::int64_t>(diverged_at)});
+    if (!stored) return stored.error();
+    if (!stored->rows.empty() && text(stored->rows[0][0]) == hash) {
+      return fail(DbError::conflict, "device '" + parent.id + "' holds this very scan under " +
+                                         std::to_string(diverged_at) + ": nothing diverged");
+    }
+    auto count = db_->exec("SELECT count(*) FROM devices WHERE parent_id = $1", Params{parent.id});
+    if (!count) return count.error();
+    std::uint64_t n = unsigned_integer(count->rows[0][0]);
+    std::string id;
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+      id = parent.id + "-B" + std::to_string(++n);
+      auto inserted = db_->exec(
+          "INSERT INTO devices (id, name, event_id, token_hash, created_at, last_seen, "
+          "head_sequence, head_hash, parent_id, diverged_at, diverged_hash, public_key) "
+          "VALUES ($1, $2, $3, $4, $5, NULL, 0, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
+          Params{id, parent.name, parent.event_id, token_hash_for(id), to_ms(now),
+                 to_hex(kZeroDigest), parent.id, static_cast<std::int64_t>(diverged_at), hash,
+                 parent.public_key});
+      if (!inserted) return inserted.error();
+      if (inserted->affected == 1) break;
+      id.clear();
+    }
+    if (id.empty()) return fail(DbError::conflict, "no free branch id for '" + parent.id + "'");
+    if (auto marked = db_->exec(
+            "UPDATE devices SET rollbacks = rollbacks + 1, rolled_back_at = $2 WHERE id = $1",
+            Params{parent.id, to_ms(now)});
+        !marked) {
+      return marked.error();
+    }
+    if (auto committed = tx->commit(); !committed) return committed.error();
+    auto branch = device(id);
+    if (!branch) return branch.error();
+    return BranchOutcome{std::move(*branch), true};
+  }
+
+  DbResult<std::vector<LineageStep>> lineage(std::string_view device_id) override {
+    if (auto ready = ensure_schema(); !ready) return ready.error();
+    std::vector<LineageStep> steps;
+    std::string current(device_id);
+    // Bounded: a chain of branches is short; a cycle cannot be written, but never loop on one.
+    for (int depth = 0; depth < 64; ++depth) {
+      auto rows = db_->exec("SELECT parent_id, diverged_at FROM devices WHERE id = $1",
+                            Params{current});
+      if (!rows) return rows.error();
+      if (rows->rows.empty()) {
+        if (depth == 0) return unknown_device(device_id);
+        break;
+      }
+      const std::string parent = text(rows->rows[0][0]);
+      if (parent.empty()) break;
+      steps.push_back(LineageStep{parent, unsigned_integer(rows->rows[0][1])});
+      current = parent;
+    }
+    return steps;
+  }
+
   DbResult<Ok> add_device_certificate(const DeviceCertificateRecord& record) override {
     if (auto ready = ensure_schema(); !ready) return ready.error();
     if (record.key_id.empty() || record.certificate_text.empty() || has_nul(record.key_id) ||
@@ -1392,6 +1523,15 @@ public:
     if (auto broken = verify_device_chain(device_id, fresh, head)) {
       return reject(broken->first_bad_sequence, broken->message);
     }
+    // A branch's re-chained walk-ins keep the id their kiosk gave them under an ancestor's id.
+    std::vector<std::string> walk_in_devices{std::string(device_id)};
+    if (std::any_of(fresh.begin(), fresh.end(),
+                    [](const Scan& s) { return s.kind == ScanKind::registration; })) {
+      auto ancestors = lineage(device_id);
+      if (!ancestors) return ancestors.error();
+      for (const LineageStep& step : *ancestors)
+        walk_in_devices.push_back(step.device_id);
+    }
     for (const Scan& scan : fresh) {
       if (auto inserted = insert_scan(scan, event_id, received_at); !inserted) {
         return inserted.error();
@@ -1402,7 +1542,9 @@ public:
         }
       }
       if (scan.kind == ScanKind::registration) {
-        if (auto added = apply_registration(*tx, scan); !added) return added.error();
+        if (auto added = apply_registration(*tx, scan, walk_in_devices); !added) {
+          return added.error();
+        }
       }
     }
     if (!fresh.empty()) {
@@ -1752,11 +1894,16 @@ private:
   // A kiosk's walk-in registration (ScanKind::registration): a new attendee id becomes a
   // provisional attendee from the scan's details, with a change stamp so the next package delta
   // takes it to every door. An existing attendee is never overwritten.
-  DbResult<Ok> apply_registration(Transaction& tx, const Scan& scan) {
+  // `devices`: the pushing device and its ancestors (a branch's kiosk named its walk-ins under
+  // the id it had then).
+  DbResult<Ok> apply_registration(Transaction& tx, const Scan& scan,
+                                  const std::vector<std::string>& devices) {
     // A device names only its own walk-ins: an id of the roster, or one the roster may take
     // later, would let a walk-in's provisional state shadow a real attendee's credit.
-    if (!is_valid_badge_id(scan.attendee_id) ||
-        !is_walk_in_id_of(scan.attendee_id, scan.device_id)) {
+    const bool own = std::any_of(devices.begin(), devices.end(), [&](const std::string& d) {
+      return is_walk_in_id_of(scan.attendee_id, d);
+    });
+    if (!is_valid_badge_id(scan.attendee_id) || !own) {
       return fail(DbError::invalid, "registration scan " + std::to_string(scan.sequence) +
                                         " names an invalid attendee id (a walk-in's id is "
                                         "WALKIN-" + scan.device_id + "-<n>)");

@@ -95,6 +95,26 @@ struct DeviceRecord {
   Instant created_at;
   std::optional<Instant> last_seen;
   std::string public_key;  // the kiosk's own Ed25519 key (MUPK1); empty: provisioned without one
+  // A branch (a kiosk restored from an old backup, or a cloned one, continues as a new device
+  // linked to the old one; sync/PROTOCOL.md "Branches"): its parent and the parent's first
+  // sequence the branch does not share. Empty and 0 for a provisioned device.
+  std::string parent_id{};
+  std::uint64_t diverged_at = 0;
+  // How often a kiosk of this device found itself behind the server and branched, and when last.
+  std::uint64_t rollbacks = 0;
+  std::optional<Instant> rolled_back_at{};
+};
+
+// One step of a device's ancestry: the scans of `device_id` below `before_sequence` are part of
+// the history of the device asked about (the part its branch shares).
+struct LineageStep {
+  std::string device_id;
+  std::uint64_t before_sequence = 0;
+};
+
+struct BranchOutcome {
+  DeviceRecord device;
+  bool created = false; // false: the same request came before (a lost answer); same branch
 };
 
 // What changed for one event since a cursor. Cursors are the store's global change counter:
@@ -231,6 +251,18 @@ class ServerStore {
   // Erases the device's token hash: its token is refused (401) from the next request on; the
   // device and its scans stay. not_found for an unknown device.
   virtual DbResult<Ok> revoke_device(std::string_view device_id) = 0;
+  // A kiosk of `parent_id` holds, from `diverged_at` on, other scans than the server (restored
+  // from an old backup, or cloned): it continues as a new device "<parent>-B<n>" (same event,
+  // name and device key) linked to the parent, and the parent is marked rolled back. The same parent, sequence
+  // and kiosk hash again returns the same branch. Either way the branch's token hash becomes
+  // token_hash_for(branch id) (a token names its device). conflict: the server holds no scan
+  // there, or the very scan the kiosk names (nothing diverged).
+  virtual DbResult<BranchOutcome>
+  branch_device(std::string_view parent_id, std::uint64_t diverged_at, std::string_view kiosk_hash,
+                const std::function<std::string(const std::string&)>& token_hash_for,
+                Instant now) = 0;
+  // The device's ancestors, nearest first (empty for a provisioned device).
+  virtual DbResult<std::vector<LineageStep>> lineage(std::string_view device_id) = 0;
 
   // Stores a batch of one device's scans in one transaction, exactly once per (device, sequence):
   // scans at or below the stored chain head must equal what is stored (duplicates are counted,

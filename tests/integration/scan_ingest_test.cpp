@@ -130,5 +130,38 @@ TEST_F(ScanIngest, RefusalsCarryTheHttpCodeFieldsAndMetricLabel) {
   EXPECT_EQ(json::parse(ingest_answer_body(broken))["acked_through"], 2);
 }
 
+TEST_F(ScanIngest, ABranchVoidsOnlyScansOfTheHistoryItSharesWithItsParent) {
+  ASSERT_TRUE(ingest(chain(4)).ok());
+  const std::string kiosk_hash(64, 'c');
+  auto branch = store_->branch_device("dev-1", 3, kiosk_hash,
+                                      [](const std::string& id) { return "h-" + id; }, now_ms());
+  ASSERT_TRUE(branch.ok()) << branch.message();
+  const auto void_of = [&](std::uint64_t sequence) {
+    Scan s;
+    s.device_id = branch->device.id;
+    s.sequence = 1;
+    s.attendee_id = "A1";
+    s.session_id = "S1";
+    s.kind = ScanKind::correction;
+    s.correction = Correction::void_scan;
+    s.staff_id = "staff-1";
+    s.reason = "twice";
+    s.voids_device_id = "dev-1";
+    s.voids_sequence = sequence;
+    s.wall_time = now_ms() - 1min;
+    seal(s, kZeroDigest);
+    ScanBatch batch;
+    batch.scans = {s};
+    return ingest_scans(*store_, branch->device, std::move(batch), now_ms());
+  };
+  // dev-1 #3 and #4 are the other history (the branch left dev-1 at 3): not the branch's to void.
+  const auto foreign = void_of(3);
+  EXPECT_EQ(foreign.status, 422);
+  EXPECT_EQ(foreign.error_code, "foreign_scan");
+  const auto shared = void_of(2);
+  EXPECT_TRUE(shared.ok()) << shared.message;
+  EXPECT_EQ(shared.stored, 1U);
+}
+
 } // namespace
 } // namespace muster::server

@@ -787,6 +787,73 @@ TEST_P(ServerStoreTest, ScansEditedUnderStoredSequenceIsRejected) {
   EXPECT_EQ((*stored)[1].attendee_id, scans[1].attendee_id);
 }
 
+TEST_P(ServerStoreTest, ABranchIsLinkedToItsParentOnceAndTakesItsOwnChain) {
+  auto store = ready();
+  ASSERT_TRUE(store);
+  auto scans = chain(kDevice, 4);
+  EXPECT_OK(store->store_scans(kDevice, kEventId, scans, kNow));
+  // A restored kiosk's own scans from 3 on: other content than the server's 3 and 4. The
+  // chain check names the first one that differs.
+  auto restored = chain(kDevice, 2);
+  auto own = chain(kDevice, 3, 3, restored.back().hash);
+  for (Scan& scan : own) scan.monotonic_ms += 100;
+  Digest previous = restored.back().hash;
+  for (Scan& scan : own) {
+    seal(scan, previous);
+    previous = scan.hash;
+  }
+  std::vector<Scan> batch = restored;
+  batch.insert(batch.end(), own.begin(), own.end());
+  auto refused = STORE_OK(store->store_scans(kDevice, kEventId, batch, kNow));
+  ASSERT_TRUE(refused->rejection.has_value());
+  EXPECT_EQ(refused->rejection->first_bad_sequence, 3U);
+  EXPECT_EQ(refused->highest_contiguous, 4U);
+
+  const auto token = [](const std::string& id) { return "tokenhash-" + id; };
+  const std::string hash = to_hex(own[0].hash);
+  auto branch = STORE_OK(store->branch_device(kDevice, 3, hash, token, kNow + minutes{1}));
+  EXPECT_TRUE(branch->created);
+  EXPECT_EQ(branch->device.id, std::string(kDevice) + "-B1");
+  EXPECT_EQ(branch->device.parent_id, kDevice);
+  EXPECT_EQ(branch->device.diverged_at, 3U);
+  EXPECT_EQ(branch->device.event_id, kEventId);
+  EXPECT_EQ(branch->device.token_hash, "tokenhash-" + branch->device.id);
+  auto again = STORE_OK(store->branch_device(kDevice, 3, hash, token, kNow + minutes{2}));
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->device.id, branch->device.id);
+  auto parent = STORE_OK(store->device(kDevice));
+  EXPECT_EQ(parent->rollbacks, 1U);
+  EXPECT_EQ(parent->rolled_back_at, kNow + minutes{1});
+  // Nothing diverged: above the head, or the server's own scan.
+  EXPECT_EQ(store->branch_device(kDevice, 5, hash, token, kNow).code(), DbError::conflict);
+  EXPECT_EQ(store->branch_device(kDevice, 2, to_hex(scans[1].hash), token, kNow).code(),
+            DbError::conflict);
+  EXPECT_EQ(store->branch_device("dev-none", 1, hash, token, kNow).code(), DbError::not_found);
+
+  // The branch's chain starts at 1 and holds the kiosk's own scans; the parent's is unchanged.
+  std::vector<Scan> moved = own;
+  previous = kZeroDigest;
+  for (std::size_t i = 0; i < moved.size(); ++i) {
+    moved[i].device_id = branch->device.id;
+    moved[i].sequence = i + 1;
+    seal(moved[i], previous);
+    previous = moved[i].hash;
+  }
+  auto stored = STORE_OK(store->store_scans(branch->device.id, kEventId, moved, kNow));
+  EXPECT_FALSE(stored->rejection.has_value());
+  EXPECT_EQ(stored->stored, 3U);
+  EXPECT_EQ(*STORE_OK(store->scan_count()), 7U);
+  auto lineage = STORE_OK(store->lineage(branch->device.id));
+  ASSERT_EQ(lineage->size(), 1U);
+  EXPECT_EQ((*lineage)[0].device_id, kDevice);
+  EXPECT_EQ((*lineage)[0].before_sequence, 3U);
+  EXPECT_TRUE(STORE_OK(store->lineage(kDevice))->empty());
+  // A second clone diverging at the same place with other scans: a second branch.
+  auto other = STORE_OK(store->branch_device(kDevice, 3, std::string(64, 'e'), token, kNow));
+  EXPECT_EQ(other->device.id, std::string(kDevice) + "-B2");
+  EXPECT_EQ(STORE_OK(store->device(kDevice))->rollbacks, 2U);
+}
+
 TEST_P(ServerStoreTest, ScansBrokenLinkIsRejected) {
   auto store = ready();
   ASSERT_TRUE(store);
@@ -1021,7 +1088,12 @@ TEST_P(ServerStoreTest, VersionFiveDatabaseGainsTheRoleHistoryWithTheRosterRoles
     auto store = ready();
     ASSERT_TRUE(store);
   }
-  // Back to exactly schema 5: what migrations 6 to 11 added goes away.
+  // Back to exactly schema 5: what migrations 6 to 12 added goes away.
+  ASSERT_EQ(raw("DROP INDEX devices_by_parent"), "");
+  for (const char* column : {"parent_id", "diverged_at", "diverged_hash", "rollbacks",
+                             "rolled_back_at"}) {
+    ASSERT_EQ(raw(std::string("ALTER TABLE devices DROP COLUMN ") + column), "");
+  }
   ASSERT_EQ(raw("DROP TABLE role_history; DROP TABLE municipalities;"), "");
   ASSERT_EQ(raw("ALTER TABLE attendees DROP COLUMN municipality_id"), "");
   ASSERT_EQ(raw("ALTER TABLE events DROP COLUMN programs_json"), "");
@@ -1035,7 +1107,7 @@ TEST_P(ServerStoreTest, VersionFiveDatabaseGainsTheRoleHistoryWithTheRosterRoles
   ASSERT_EQ(raw("ALTER TABLE devices DROP COLUMN public_key"), "");
   ASSERT_EQ(raw("DROP TABLE relay_tokens; DROP TABLE relay_devices;"), "");
   ASSERT_EQ(raw("DROP TABLE relay_state; DROP TABLE relay_forwarding;"), "");
-  ASSERT_EQ(raw("UPDATE schema_version SET version = 5 WHERE version = 11"), "");
+  ASSERT_EQ(raw("UPDATE schema_version SET version = 5 WHERE version = 12"), "");
   auto store = open();
   ASSERT_TRUE(store);
   EXPECT_EQ(STORE_OK(store->event(kEventId))->eligible_roles, Event::default_eligible_roles());

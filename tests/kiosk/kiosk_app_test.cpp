@@ -352,6 +352,17 @@ TEST_F(KioskAppTest, SyncStatusReadsTheSyncSettings) {
   EXPECT_EQ(state().sync.queued, 1U);
   EXPECT_EQ(state().sync.last_success, "2026-12-03T14:20:00Z");
   EXPECT_EQ(state().sync.last_error, "server unreachable");
+  EXPECT_TRUE(state().sync.branch_note.empty());
+}
+
+TEST_F(KioskAppTest, StaffModeShowsThatTheKioskContinuesOnABranch) {
+  ASSERT_TRUE(store_->set_setting(
+      kSettingSyncBranchNote,
+      "restored from a backup or cloned: continues as branch K-1-B2 (its scans from #7 of K-1 "
+      "moved there)"));
+  app_->handle(OpenStaff{}, milliseconds{1200});
+  enter_pin("2468", milliseconds{1300});
+  EXPECT_NE(state().sync.branch_note.find("continues as branch K-1-B2"), std::string::npos);
 }
 
 TEST_F(KioskAppTest, ExportWritesCsvOfAttendance) {

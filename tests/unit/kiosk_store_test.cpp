@@ -154,8 +154,9 @@ TEST(KioskStore, CreatesANewFileAtTheLatestSchema) {
   EXPECT_EQ(raw.integer("PRAGMA application_id"), 0x4D53544B);
   const auto tables = raw.column("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY 1");
   EXPECT_EQ(tables,
-            (std::vector<std::string>{"clock_samples", "event", "peer_scans", "revoked_serials",
-                                      "roster", "scans", "sessions", "settings", "sync_cursors"}));
+            (std::vector<std::string>{"clock_samples", "device_branches", "event", "peer_scans",
+                                      "revoked_serials", "roster", "scans", "scans_archive",
+                                      "sessions", "settings", "sync_cursors"}));
 }
 
 // The store holds the device token (sync.device_token): nobody else on the machine may read it,
@@ -562,9 +563,9 @@ TEST_P(KioskStoreMigration, DataWrittenAtAnEarlierVersionSurvivesTheUpgrade) {
     auto old = open_ok(path, {.schema_version = from});
     RawDb raw(path);
     ASSERT_EQ(raw.integer("PRAGMA user_version"), from);
-    // This build's append_scan writes the boot id column of version 7; older files get their
-    // scans as those versions wrote them (details and boot id at their defaults).
-    if (from >= 7) {
+    // This build's append_scan needs version 8 (it follows a device's branch); older files get
+    // their scans as those versions wrote them (details and boot id at their defaults).
+    if (from >= 8) {
       EXPECT_EQ(append_n(old, "door-1", 2), 2u);
     } else if (from >= 1) {
       append_as_version_3(raw, "door-1", 2);
@@ -1110,6 +1111,120 @@ TEST(KioskStore, KeepsTheEventsLeadTime) {
   event.credit_policy.lead_time = std::chrono::minutes{25};
   ASSERT_TRUE(store.replace_event(event).ok());
   EXPECT_EQ(store.event()->credit_policy.lead_time, std::chrono::minutes{25});
+}
+
+// ---- Restored or cloned kiosks: moving to a branch ------------------------------------------
+
+TEST(KioskStore, MoveToBranchRechainsTheFactsKeepsTheOriginalsAndSwitchesInOneStep) {
+  TempDir dir;
+  auto store = open_ok(dir / "kiosk.db");
+  ASSERT_EQ(append_n(store, "K-1", 3), 3u);
+  ASSERT_TRUE(store.mark_acked("K-1", 2, at("2026-03-02T10:00:00Z")).ok());
+  Scan late = draft("K-1", "att-late", "s2", ScanKind::leave, at("2026-03-02T11:30:00-06:00"));
+  late.boot_id = "boot-7";
+  late.details = R"({"confirmed":"kiosk"})";
+  ASSERT_TRUE(store.append_scan(late).ok()); // 4
+  Scan undo = draft("K-1", "att-late", "s2", ScanKind::correction);
+  undo.correction = Correction::void_scan;
+  undo.staff_id = "staff-1";
+  undo.reason = "double scan";
+  undo.voids_device_id = "K-1";
+  undo.voids_sequence = 4; // a scan that moves with it
+  ASSERT_TRUE(store.append_scan(undo).ok()); // 5
+  Scan old_undo = undo;
+  old_undo.voids_sequence = 1; // a scan that stays where it is
+  ASSERT_TRUE(store.append_scan(old_undo).ok()); // 6
+  const auto before = store.scans_after("K-1", 0, 10);
+  ASSERT_TRUE(before.ok());
+
+  KioskStore::BranchMove move{"K-1", 3, "K-1-B1", {{"sync.device_id", "K-1-B1"}, {"note", "x"}}};
+  auto moved = store.move_to_branch(move, at("2026-03-02T12:00:00Z"));
+  ASSERT_TRUE(moved.ok()) << moved.message();
+  EXPECT_EQ(*moved, 4u);
+  EXPECT_EQ(*store.last_sequence("K-1"), 2u); // 1..2 stay, as the server holds them
+  auto branch = store.scans_after("K-1-B1", 0, 10);
+  ASSERT_TRUE(branch.ok());
+  ASSERT_EQ(branch->size(), 4u);
+  EXPECT_FALSE(store.verify_device_chain("K-1-B1")->has_value());
+  for (std::size_t i = 0; i < branch->size(); ++i) {
+    const Scan& was = (*before)[i + 2];
+    const Scan& now = (*branch)[i];
+    EXPECT_EQ(now.sequence, i + 1);
+    EXPECT_EQ(now.attendee_id, was.attendee_id);
+    EXPECT_EQ(now.kind, was.kind);
+    EXPECT_EQ(now.wall_time, was.wall_time);
+    EXPECT_EQ(now.monotonic_ms, was.monotonic_ms);
+    EXPECT_EQ(now.clock_offset_ms, was.clock_offset_ms);
+    EXPECT_EQ(now.details, was.details);
+    EXPECT_EQ(now.boot_id, was.boot_id);
+    EXPECT_EQ(now.staff_id, was.staff_id);
+    EXPECT_NE(now.hash, was.hash);
+  }
+  // The void of a moved scan names it where it went; the void of a scan that stayed is unchanged.
+  EXPECT_EQ((*branch)[2].voids_device_id, "K-1-B1");
+  EXPECT_EQ((*branch)[2].voids_sequence, 2u);
+  EXPECT_EQ((*branch)[3].voids_device_id, "K-1");
+  EXPECT_EQ((*branch)[3].voids_sequence, 1u);
+  // Nothing is deleted: the original rows are archived, hashes and all.
+  auto archived = store.archived_scans();
+  ASSERT_TRUE(archived.ok());
+  ASSERT_EQ(archived->size(), 4u);
+  for (std::size_t i = 0; i < archived->size(); ++i)
+    EXPECT_EQ((*archived)[i].hash, (*before)[i + 2].hash);
+  EXPECT_EQ(store.setting("sync.device_id")->value_or(""), "K-1-B1");
+  EXPECT_EQ(*store.unacked_count(), 4u);
+  // A window that still holds the old id records on the branch.
+  auto next = store.append_scan(draft("K-1", "att-9", "s1"));
+  ASSERT_TRUE(next.ok()) << next.message();
+  EXPECT_EQ(next->device_id, "K-1-B1");
+  EXPECT_EQ(next->sequence, 5u);
+  // A void recorded later for a moved scan names it where it went.
+  Scan later_undo = undo;
+  later_undo.voids_sequence = 3;
+  auto remapped = store.append_scan(later_undo);
+  ASSERT_TRUE(remapped.ok()) << remapped.message();
+  EXPECT_EQ(remapped->voids_device_id, "K-1-B1");
+  EXPECT_EQ(remapped->voids_sequence, 1u);
+  // The same move again (a retried pass) changes nothing; another branch for it is refused.
+  EXPECT_EQ(*store.move_to_branch(move, at("2026-03-02T12:05:00Z")), 0u);
+  move.branch_device_id = "K-1-B2";
+  EXPECT_FALSE(store.move_to_branch(move, at("2026-03-02T12:05:00Z")).ok());
+  EXPECT_EQ(store.archived_scans()->size(), 4u);
+}
+
+TEST(KioskStore, OnlyArchivedScansMayLeaveTheChainAndArchivedOnesStay) {
+  TempDir dir;
+  auto store = open_ok(dir / "kiosk.db");
+  ASSERT_EQ(append_n(store, "K-1", 3), 3u);
+  ASSERT_TRUE(store.move_to_branch({"K-1", 3, "K-1-B1", {}}, at("2026-03-02T12:00:00Z")).ok());
+  RawDb raw(dir / "kiosk.db");
+  EXPECT_NE(raw.exec("DELETE FROM scans WHERE device_id = 'K-1' AND sequence = 2"), SQLITE_OK);
+  EXPECT_NE(raw.exec("DELETE FROM scans WHERE device_id = 'K-1-B1'"), SQLITE_OK);
+  EXPECT_NE(raw.exec("DELETE FROM scans_archive"), SQLITE_OK);
+  EXPECT_NE(raw.exec("UPDATE scans_archive SET attendee_id = 'x'"), SQLITE_OK);
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM scans"), 3);
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM scans_archive"), 1);
+}
+
+TEST(KioskStore, AFailedMoveToABranchLeavesTheOldStateWhole) {
+  TempDir dir;
+  auto store = open_ok(dir / "kiosk.db");
+  ASSERT_EQ(append_n(store, "K-1", 4), 4u);
+  ASSERT_TRUE(store.set_setting("sync.device_id", "K-1").ok());
+  // The last step (a setting) fails after the scans moved: all of it rolls back.
+  RawDb raw(dir / "kiosk.db");
+  ASSERT_EQ(raw.exec("CREATE TRIGGER refuse_note BEFORE INSERT ON settings WHEN NEW.key = 'note' "
+                     "BEGIN SELECT RAISE(ABORT, 'disk trouble'); END"),
+            SQLITE_OK);
+  auto moved = store.move_to_branch(
+      {"K-1", 2, "K-1-B1", {{"sync.device_id", "K-1-B1"}, {"note", "x"}}},
+      at("2026-03-02T12:00:00Z"));
+  EXPECT_FALSE(moved.ok());
+  EXPECT_EQ(*store.last_sequence("K-1"), 4u);
+  EXPECT_EQ(*store.last_sequence("K-1-B1"), 0u);
+  EXPECT_TRUE(store.archived_scans()->empty());
+  EXPECT_EQ(store.setting("sync.device_id")->value_or(""), "K-1");
+  EXPECT_EQ(store.append_scan(draft("K-1", "a", "s1"))->device_id, "K-1");
 }
 
 } // namespace
