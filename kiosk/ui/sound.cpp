@@ -57,7 +57,18 @@ std::vector<std::int16_t> tone_samples(Sound sound) {
 }
 
 SoundPlayer::SoundPlayer(std::string device) : device_(std::move(device)) {
-  thread_ = std::thread([this] { run(); });
+  // Like the sync and camera threads: an exception here (out of memory for a tone) must cost
+  // the sound, never the kiosk.
+  thread_ = std::thread([this] {
+    try {
+      run();
+    } catch (const std::exception& error) {
+      std::cerr << "muster-kiosk: sound off: " << error.what() << '\n';
+      std::lock_guard lock(mutex_);
+      unavailable_ = true;
+      queue_.clear();
+    }
+  });
 }
 
 SoundPlayer::~SoundPlayer() {
