@@ -1156,6 +1156,11 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
         "DROP TABLE relay_tokens; DROP TABLE relay_devices;"                // migration 10
         "DROP TABLE relay_state; DROP TABLE relay_forwarding;"
         "ALTER TABLE devices DROP COLUMN public_key;"                       // migration 11
+        "DROP INDEX devices_by_parent; ALTER TABLE devices DROP COLUMN parent_id;" // migration 12
+        "ALTER TABLE devices DROP COLUMN diverged_at;"
+        "ALTER TABLE devices DROP COLUMN diverged_hash;"
+        "ALTER TABLE devices DROP COLUMN rollbacks;"
+        "ALTER TABLE devices DROP COLUMN rolled_back_at;"
         "UPDATE schema_version SET version = 1;";
     char* error = nullptr;
     const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
@@ -1175,8 +1180,8 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
                                &statement, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(statement, 0), 11);
-  EXPECT_EQ(sqlite3_column_int(statement, 1), 11); // rows for 1 to 11
+  EXPECT_EQ(sqlite3_column_int(statement, 0), 12);
+  EXPECT_EQ(sqlite3_column_int(statement, 1), 12); // rows for 1 to 12
   sqlite3_finalize(statement);
   sqlite3_close(db);
   auto count = store()->scan_count();
