@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "tests/fault/sync_world.hpp"
+#include "tests/support/process.hpp"
 
 namespace muster::test {
 namespace {
@@ -25,24 +26,9 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-struct Ran {
-  int exit_code = -1;
-  std::string out;
-};
-
-std::string quote(const std::string& text) { return "'" + text + "'"; }
-
-Ran run(const std::string& command) {
-  Ran ran;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return ran;
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr)
-    ran.out += buffer;
-  const int status = pclose(pipe);
-  ran.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return ran;
-}
+// The shared runner (tests/support/process.hpp), under the short names these tests use.
+std::string quote(const std::string& text) { return quoted(text); }
+Ran run(const std::string& command) { return run_shell(command); }
 
 std::string kiosk_binary() { return std::string(MUSTER_BINARY_DIR) + "/kiosk/muster-kiosk"; }
 std::string server_binary() { return std::string(MUSTER_BINARY_DIR) + "/sync/server/muster-server"; }
