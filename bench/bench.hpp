@@ -22,7 +22,8 @@ inline Stats summarize(std::vector<double> samples_ms) {
   if (samples_ms.empty()) return stats;
   std::sort(samples_ms.begin(), samples_ms.end());
   double sum = 0;
-  for (const double s : samples_ms) sum += s;
+  for (const double s : samples_ms)
+    sum += s;
   stats.mean_ms = sum / static_cast<double>(samples_ms.size());
   const auto at = [&](double q) {
     const auto i = static_cast<std::size_t>(q * static_cast<double>(samples_ms.size() - 1) + 0.5);
@@ -35,7 +36,8 @@ inline Stats summarize(std::vector<double> samples_ms) {
 }
 
 inline double ms_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
 }
 
 std::string fixed(double value, int decimals = 2);
@@ -46,4 +48,4 @@ int run_commit(std::size_t roster_size, std::size_t scans);
 int run_ingest(std::size_t kiosks, std::size_t scans, const std::string& pg_url);
 int run_package(std::size_t roster_size, const std::string& pg_url);
 
-}  // namespace muster::bench
+} // namespace muster::bench

@@ -27,8 +27,9 @@ namespace fs = std::filesystem;
 struct TempFolder {
   fs::path path;
   TempFolder() {
-    path = fs::temp_directory_path() / ("muster-bench-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+    path = fs::temp_directory_path() /
+           ("muster-bench-" + std::to_string(::getpid()) + "-" +
+            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
     fs::create_directories(path);
   }
   ~TempFolder() {
@@ -40,12 +41,13 @@ struct TempFolder {
 std::vector<double> raw_sqlite_commits(const fs::path& file, std::size_t count) {
   sqlite3* db = nullptr;
   sqlite3_open(file.c_str(), &db);
-  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                   "CREATE TABLE t (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)",
+  sqlite3_exec(db,
+               "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+               "CREATE TABLE t (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)",
                nullptr, nullptr, nullptr);
   sqlite3_stmt* insert = nullptr;
   sqlite3_prepare_v2(db, "INSERT INTO t (payload) VALUES (?1)", -1, &insert, nullptr);
-  const std::string payload(300, 'x');  // about one scan row
+  const std::string payload(300, 'x'); // about one scan row
   std::vector<double> samples;
   for (std::size_t i = 0; i < count; ++i) {
     const auto start = std::chrono::steady_clock::now();
@@ -59,7 +61,7 @@ std::vector<double> raw_sqlite_commits(const fs::path& file, std::size_t count) 
   return samples;
 }
 
-}  // namespace
+} // namespace
 
 int run_commit(std::size_t roster_size, std::size_t scans) {
   TempFolder folder;
@@ -125,4 +127,4 @@ int run_commit(std::size_t roster_size, std::size_t scans) {
   return recorded == payloads.size() ? 0 : 1;
 }
 
-}  // namespace muster::bench
+} // namespace muster::bench

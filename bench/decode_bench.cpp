@@ -2,7 +2,7 @@
 // same generated frames, one core. zbar.h must come before the ZXing headers (debian-notes.md).
 #include <zbar.h>
 
-#define ZX_USE_UTF8 1  // text() as UTF-8 std::string, as in kiosk/scan/decoder.cpp
+#define ZX_USE_UTF8 1 // text() as UTF-8 std::string, as in kiosk/scan/decoder.cpp
 #include <ZXing/ReadBarcode.h>
 
 #include <array>
@@ -24,9 +24,9 @@ namespace muster::bench {
 namespace {
 
 struct Tally {
-  int correct = 0;  // the right payload, or nothing on a frame without a code
-  int wrong = 0;    // another payload, or a payload on a frame without a code
-  int missed = 0;   // nothing on a frame with a code
+  int correct = 0; // the right payload, or nothing on a frame without a code
+  int wrong = 0;   // another payload, or a payload on a frame without a code
+  int missed = 0;  // nothing on a frame with a code
   std::vector<double> ms;
 };
 
@@ -40,20 +40,21 @@ std::string decode_ours(const kiosk::GrayImage& image, std::string_view& pass) {
 std::string decode_zxing(const kiosk::GrayImage& image) {
   const ZXing::ImageView view(image.pixels.data(), image.width, image.height,
                               ZXing::ImageFormat::Lum);
-  const auto result = ZXing::ReadBarcode(view, ZXing::DecodeHints().setFormats(ZXing::BarcodeFormat::QRCode));
+  const auto result =
+      ZXing::ReadBarcode(view, ZXing::DecodeHints().setFormats(ZXing::BarcodeFormat::QRCode));
   return result.isValid() ? result.text() : std::string();
 }
 
 std::string decode_zbar(zbar::ImageScanner& scanner, const kiosk::GrayImage& image) {
-  zbar::Image zimage(static_cast<unsigned>(image.width), static_cast<unsigned>(image.height), "Y800",
-                     image.pixels.data(), image.pixels.size());
+  zbar::Image zimage(static_cast<unsigned>(image.width), static_cast<unsigned>(image.height),
+                     "Y800", image.pixels.data(), image.pixels.size());
   scanner.scan(zimage);
   std::string text;
   for (auto symbol = zimage.symbol_begin(); symbol != zimage.symbol_end(); ++symbol) {
     text = symbol->get_data();
     break;
   }
-  zimage.set_data(nullptr, 0);  // the pixels are ours
+  zimage.set_data(nullptr, 0); // the pixels are ours
   return text;
 }
 
@@ -68,7 +69,7 @@ void count(Tally& tally, const std::string& expected, const std::string& got, do
   }
 }
 
-}  // namespace
+} // namespace
 
 int run_decode(int frames, unsigned seed) {
   std::mt19937 random(seed);
@@ -116,7 +117,8 @@ int run_decode(int frames, unsigned seed) {
               << " |\n";
   }
   std::cout << "\nCorrect frames per condition (Muster / ZXing-cpp / zbar; \"no code\": correctly "
-               "nothing):\n\n| condition | frames | Muster | ZXing-cpp | zbar |\n|---|---:|---:|---:|---:|\n";
+               "nothing):\n\n| condition | frames | Muster | ZXing-cpp | zbar "
+               "|\n|---|---:|---:|---:|---:|\n";
   for (const auto& [condition, tallies] : by_condition) {
     std::cout << "| " << condition << " | " << tallies[0].ms.size() << " | " << tallies[0].correct
               << " | " << tallies[1].correct << " | " << tallies[2].correct << " |\n";
@@ -124,11 +126,14 @@ int run_decode(int frames, unsigned seed) {
   // Which pass of decode_frame's cascade read each frame ("(none)": no pass read it, so every
   // pass ran), with our mean time for those frames.
   const auto passes = kiosk::decode_passes(1280, 720);
-  std::cout << "\nMuster decode_frame: the pass that read each frame, per condition (cascade order; "
-               "\"(none)\": every pass ran, nothing read):\n\n| condition |";
-  for (const auto pass : passes) std::cout << ' ' << pass << " |";
+  std::cout
+      << "\nMuster decode_frame: the pass that read each frame, per condition (cascade order; "
+         "\"(none)\": every pass ran, nothing read):\n\n| condition |";
+  for (const auto pass : passes)
+    std::cout << ' ' << pass << " |";
   std::cout << " (none) |\n|---|";
-  for (std::size_t i = 0; i <= passes.size(); ++i) std::cout << "---:|";
+  for (std::size_t i = 0; i <= passes.size(); ++i)
+    std::cout << "---:|";
   std::cout << '\n';
   for (const auto& [condition, reads] : reads_by_pass) {
     std::cout << "| " << condition << " |";
@@ -144,9 +149,10 @@ int run_decode(int frames, unsigned seed) {
     return it == ms_by_pass.end() ? std::string("-") : fixed(summarize(it->second).mean_ms);
   };
   std::cout << "| mean ms of those frames |";
-  for (const auto pass : passes) std::cout << ' ' << mean_ms(pass) << " |";
+  for (const auto pass : passes)
+    std::cout << ' ' << mean_ms(pass) << " |";
   std::cout << ' ' << mean_ms("(none)") << " |\n\n";
   return 0;
 }
 
-}  // namespace muster::bench
+} // namespace muster::bench

@@ -45,7 +45,8 @@ GrayImage background(std::mt19937& random) {
     const int h = py(random) / 4;
     const auto value = static_cast<std::uint8_t>(shade(random));
     for (int y = y0; y < std::min(kHeight, y0 + h); ++y) {
-      for (int x = x0; x < std::min(kWidth, x0 + w); ++x) out.at(x, y) = value;
+      for (int x = x0; x < std::min(kWidth, x0 + w); ++x)
+        out.at(x, y) = value;
     }
   }
   return out;
@@ -59,8 +60,10 @@ void place(GrayImage& frame, const GrayImage& code, double cx, double cy, double
   const double c = std::cos(angle);
   const double s = std::sin(angle);
   const double half = code.width * scale / 2.0 * 1.5;
-  for (int y = std::max(0, static_cast<int>(cy - half)); y < std::min(kHeight, static_cast<int>(cy + half)); ++y) {
-    for (int x = std::max(0, static_cast<int>(cx - half)); x < std::min(kWidth, static_cast<int>(cx + half)); ++x) {
+  for (int y = std::max(0, static_cast<int>(cy - half));
+       y < std::min(kHeight, static_cast<int>(cy + half)); ++y) {
+    for (int x = std::max(0, static_cast<int>(cx - half));
+         x < std::min(kWidth, static_cast<int>(cx + half)); ++x) {
       const double u = (x - cx) * c + (y - cy) * s;
       const double v = -(x - cx) * s + (y - cy) * c;
       const double w = 1.0 + tilt * u / (code.width * scale);
@@ -71,7 +74,8 @@ void place(GrayImage& frame, const GrayImage& code, double cx, double cy, double
       const int iy = static_cast<int>(sy);
       const double fx = sx - ix;
       const double fy = sy - iy;
-      const double value = code.at(ix, iy) * (1 - fx) * (1 - fy) + code.at(ix + 1, iy) * fx * (1 - fy) +
+      const double value = code.at(ix, iy) * (1 - fx) * (1 - fy) +
+                           code.at(ix + 1, iy) * fx * (1 - fy) +
                            code.at(ix, iy + 1) * (1 - fx) * fy + code.at(ix + 1, iy + 1) * fx * fy;
       // Paper is not white and ink is not black under room light.
       frame.at(x, y) = clamp_px(35 + value * (215.0 - 35.0) / 255.0);
@@ -84,7 +88,8 @@ GrayImage box_blur(const GrayImage& in, int rx, int ry) {
   GrayImage out(in.width, in.height);
   for (int y = 0; y < in.height; ++y) {
     int sum = 0;
-    for (int x = -rx; x <= rx; ++x) sum += in.at(std::clamp(x, 0, in.width - 1), y);
+    for (int x = -rx; x <= rx; ++x)
+      sum += in.at(std::clamp(x, 0, in.width - 1), y);
     for (int x = 0; x < in.width; ++x) {
       tmp.at(x, y) = static_cast<std::uint8_t>(sum / (2 * rx + 1));
       sum += in.at(std::min(x + rx + 1, in.width - 1), y) - in.at(std::max(x - rx, 0), y);
@@ -92,7 +97,8 @@ GrayImage box_blur(const GrayImage& in, int rx, int ry) {
   }
   for (int x = 0; x < in.width; ++x) {
     int sum = 0;
-    for (int y = -ry; y <= ry; ++y) sum += tmp.at(x, std::clamp(y, 0, in.height - 1));
+    for (int y = -ry; y <= ry; ++y)
+      sum += tmp.at(x, std::clamp(y, 0, in.height - 1));
     for (int y = 0; y < in.height; ++y) {
       out.at(x, y) = static_cast<std::uint8_t>(sum / (2 * ry + 1));
       sum += tmp.at(x, std::min(y + ry + 1, in.height - 1)) - tmp.at(x, std::max(y - ry, 0));
@@ -103,17 +109,21 @@ GrayImage box_blur(const GrayImage& in, int rx, int ry) {
 
 void add_noise(GrayImage& image, int amplitude, std::mt19937& random) {
   std::normal_distribution<double> noise(0, amplitude);
-  for (auto& p : image.pixels) p = clamp_px(p + noise(random));
+  for (auto& p : image.pixels)
+    p = clamp_px(p + noise(random));
 }
 
 void squeeze_contrast(GrayImage& image, double low, double high) {
-  for (auto& p : image.pixels) p = clamp_px(low + p * (high - low) / 255.0);
+  for (auto& p : image.pixels)
+    p = clamp_px(low + p * (high - low) / 255.0);
 }
 
 // A bright specular spot (a laminated badge under a ceiling light).
 void add_glare(GrayImage& image, double cx, double cy, double radius, double strength) {
-  for (int y = std::max(0, static_cast<int>(cy - radius)); y < std::min(kHeight, static_cast<int>(cy + radius)); ++y) {
-    for (int x = std::max(0, static_cast<int>(cx - radius)); x < std::min(kWidth, static_cast<int>(cx + radius)); ++x) {
+  for (int y = std::max(0, static_cast<int>(cy - radius));
+       y < std::min(kHeight, static_cast<int>(cy + radius)); ++y) {
+    for (int x = std::max(0, static_cast<int>(cx - radius));
+         x < std::min(kWidth, static_cast<int>(cx + radius)); ++x) {
       const double d = std::hypot(x - cx, y - cy) / radius;
       if (d < 1) image.at(x, y) = clamp_px(image.at(x, y) + strength * (1 - d * d));
     }
@@ -142,10 +152,10 @@ void jpeg_round_trip(GrayImage& image, int quality) {
 }
 
 constexpr std::array<const char*, 10> kConditions = {
-    "clean", "tilt", "rotation", "blur", "motion blur", "noise", "low contrast", "glare",
-    "jpeg", "no code"};
+    "clean", "tilt",         "rotation", "blur", "motion blur",
+    "noise", "low contrast", "glare",    "jpeg", "no code"};
 
-}  // namespace
+} // namespace
 
 Frame make_frame(std::string_view payload, int index, std::mt19937& random) {
   Frame frame;
@@ -169,15 +179,18 @@ Frame make_frame(std::string_view payload, int index, std::mt19937& random) {
   if (condition == "rotation") degrees = 360 * unit(random);
   place(frame.image, code, cx, cy, scale, degrees, tilt);
   if (condition == "blur") frame.image = box_blur(frame.image, 1, 1);
-  if (condition == "motion blur") frame.image = box_blur(frame.image, 2 + static_cast<int>(2 * unit(random)), 0);
-  if (condition == "noise") add_noise(frame.image, 18 + static_cast<int>(12 * unit(random)), random);
+  if (condition == "motion blur")
+    frame.image = box_blur(frame.image, 2 + static_cast<int>(2 * unit(random)), 0);
+  if (condition == "noise")
+    add_noise(frame.image, 18 + static_cast<int>(12 * unit(random)), random);
   if (condition == "low contrast") squeeze_contrast(frame.image, 95, 150);
-  if (condition == "glare") add_glare(frame.image, cx + (unit(random) - 0.5) * code.width * scale / 2,
-                                      cy + (unit(random) - 0.5) * code.width * scale / 2,
-                                      code.width * scale / 4, 120 + 60 * unit(random));
+  if (condition == "glare")
+    add_glare(frame.image, cx + (unit(random) - 0.5) * code.width * scale / 2,
+              cy + (unit(random) - 0.5) * code.width * scale / 2, code.width * scale / 4,
+              120 + 60 * unit(random));
   if (condition == "jpeg") jpeg_round_trip(frame.image, 12 + static_cast<int>(18 * unit(random)));
-  add_noise(frame.image, 3, random);  // every sensor has some
+  add_noise(frame.image, 3, random); // every sensor has some
   return frame;
 }
 
-}  // namespace muster::bench
+} // namespace muster::bench

@@ -12,11 +12,11 @@ namespace muster::bench {
 
 struct Frame {
   kiosk::GrayImage image;
-  std::string payload;     // "" for a frame without a code
-  std::string condition;   // "clean", "tilt", ..., "no code"
+  std::string payload;   // "" for a frame without a code
+  std::string condition; // "clean", "tilt", ..., "no code"
 };
 
 // Frame `index` of a deterministic series (every 10th has no code).
 Frame make_frame(std::string_view payload, int index, std::mt19937& random);
 
-}  // namespace muster::bench
+} // namespace muster::bench

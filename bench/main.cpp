@@ -3,9 +3,9 @@
 
 #include <cstdio>
 #include <exception>
+#include <iomanip>
 #include <iostream>
 #include <sstream>
-#include <iomanip>
 
 #include "bench/bench.hpp"
 
@@ -15,7 +15,7 @@ std::string fixed(double value, int decimals) {
   out << std::fixed << std::setprecision(decimals) << value;
   return out.str();
 }
-}  // namespace muster::bench
+} // namespace muster::bench
 
 int main(int argc, char** argv) {
   CLI::App app{"muster-bench: the figures of BENCHMARKS.md (Markdown table rows on stdout)"};
@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
                                               "this project vs ZXing-cpp vs zbar");
   decode->add_option("--frames", frames, "frames to generate (a tenth have no code)");
   decode->add_option("--seed", seed, "generator seed");
-  auto* commit = app.add_subcommand("commit", "scan to durable commit (headless path) vs raw SQLite");
+  auto* commit =
+      app.add_subcommand("commit", "scan to durable commit (headless path) vs raw SQLite");
   commit->add_option("--roster", roster, "roster size");
   commit->add_option("--scans", scans, "scans to time");
   auto* ingest = app.add_subcommand("ingest", "N kiosks push scans to one server on loopback");

@@ -17,9 +17,9 @@
 
 #include "bench/bench.hpp"
 #include "shared/badge.hpp"
+#include "shared/scan_json.hpp"
 #include "shared/scan_log.hpp"
 #include "sync/server/http_api.hpp"
-#include "shared/scan_json.hpp"
 #include "sync/server/server_store.hpp"
 
 namespace muster::bench {
@@ -30,7 +30,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-constexpr std::size_t kBadges = 200;  // attendees that scan in the ingest run
+constexpr std::size_t kBadges = 200; // attendees that scan in the ingest run
 constexpr std::size_t kBatch = 1000;
 
 Instant now_ms() {
@@ -40,7 +40,7 @@ Instant now_ms() {
 struct Setup {
   fs::path dir;
   std::string database;
-  std::vector<std::string> payloads;  // kBadges signed badges
+  std::vector<std::string> payloads; // kBadges signed badges
   std::vector<std::string> codes;
   std::unique_ptr<server::HttpServer> server;
   std::string error;
@@ -54,7 +54,8 @@ struct Setup {
 // A fresh database on the PostgreSQL server of `url` (its own name per call).
 std::string fresh_pg_database(const std::string& url, std::string& error) {
   static int counter = 0;
-  const std::string name = "muster_bench_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+  const std::string name =
+      "muster_bench_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
   PGconn* conn = PQconnectdb(url.c_str());
   if (PQstatus(conn) != CONNECTION_OK) {
     error = PQerrorMessage(conn);
@@ -70,7 +71,8 @@ std::string fresh_pg_database(const std::string& url, std::string& error) {
   return url.substr(0, slash + 1) + name + (query == std::string::npos ? "" : url.substr(query));
 }
 
-std::unique_ptr<Setup> prepare(const std::string& pg_url, std::size_t roster_size, std::size_t kiosks) {
+std::unique_ptr<Setup> prepare(const std::string& pg_url, std::size_t roster_size,
+                               std::size_t kiosks) {
   auto setup = std::make_unique<Setup>();
   setup->dir = fs::temp_directory_path() /
                ("muster-bench-server-" + std::to_string(::getpid()) + "-" +
@@ -210,7 +212,7 @@ IngestFigures ingest(const std::string& pg_url, std::size_t kiosks, std::size_t 
   std::atomic<std::size_t> acked{0};
   std::atomic<bool> failed{false};
   std::mutex first_failure_mutex;
-  std::string first_failure;  // what the server answered, for the table
+  std::string first_failure; // what the server answered, for the table
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
   for (std::size_t k = 0; k < kiosks; ++k) {
@@ -235,14 +237,15 @@ IngestFigures ingest(const std::string& pg_url, std::size_t kiosks, std::size_t 
       acked += done;
     });
   }
-  for (auto& thread : threads) thread.join();
+  for (auto& thread : threads)
+    thread.join();
   figures.seconds = ms_since(start) / 1000.0;
   figures.acked = acked;
   if (failed) figures.error = "a push failed: " + first_failure;
   return figures;
 }
 
-}  // namespace
+} // namespace
 
 int run_ingest(std::size_t kiosks, std::size_t scans, const std::string& pg_url) {
   int status = 0;
@@ -250,8 +253,8 @@ int run_ingest(std::size_t kiosks, std::size_t scans, const std::string& pg_url)
     if (backend == "PostgreSQL" && pg_url.empty()) continue;
     const auto figures = ingest(backend == "SQLite" ? "" : pg_url, kiosks, scans);
     if (!figures.error.empty()) {
-      std::cout << "| " << backend << " | " << kiosks << " | " << scans << " | failed: "
-                << figures.error << " | | |\n";
+      std::cout << "| " << backend << " | " << kiosks << " | " << scans
+                << " | failed: " << figures.error << " | | |\n";
       status = 1;
       continue;
     }
@@ -268,7 +271,8 @@ int run_package(std::size_t roster_size, const std::string& pg_url) {
     if (backend == "PostgreSQL" && pg_url.empty()) continue;
     auto setup = prepare(backend == "SQLite" ? "" : pg_url, roster_size, 1);
     if (!setup->error.empty()) {
-      std::cout << "| " << backend << " | " << roster_size << " | failed: " << setup->error << " |\n";
+      std::cout << "| " << backend << " | " << roster_size << " | failed: " << setup->error
+                << " |\n";
       status = 1;
       continue;
     }
@@ -288,8 +292,8 @@ int run_package(std::size_t roster_size, const std::string& pg_url) {
     const std::string cursor = full->get_header_value("X-Muster-Cursor");
     {
       auto store = server::open_server_store(setup->database);
-      const std::vector<Attendee> changed{{"BA-1", "Renamed", "Last1", Role::councilmember, "Town 1",
-                                           "BA-1@example.org"}};
+      const std::vector<Attendee> changed{
+          {"BA-1", "Renamed", "Last1", Role::councilmember, "Town 1", "BA-1@example.org"}};
       (void)(*store)->upsert_roster(changed);
     }
     start = std::chrono::steady_clock::now();
@@ -307,4 +311,4 @@ int run_package(std::size_t roster_size, const std::string& pg_url) {
   return status;
 }
 
-}  // namespace muster::bench
+} // namespace muster::bench

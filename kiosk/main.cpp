@@ -18,13 +18,13 @@
 #include "kiosk/app/kiosk_settings.hpp"
 #include "kiosk/app/package_import.hpp"
 #include "kiosk/app/scan_export_commands.hpp"
-#include "kiosk/app/sync_commands.hpp"
 #include "kiosk/app/staff_pin.hpp"
+#include "kiosk/app/sync_commands.hpp"
 #include "kiosk/scan/decoder.hpp"
 #include "kiosk/scan/gray_image.hpp"
 #include "kiosk/scan/raw_scan.hpp"
-#include "shared/kiosk_store.hpp"
 #include "kiosk/ui/run_kiosk.hpp"
+#include "shared/kiosk_store.hpp"
 #include "sync/client/sync_engine.hpp"
 
 namespace {
@@ -35,7 +35,7 @@ using namespace muster::kiosk;
 
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
-constexpr int kExitBug = 70;  // EX_SOFTWARE
+constexpr int kExitBug = 70; // EX_SOFTWARE
 
 struct Options {
   std::string data_dir;
@@ -46,19 +46,19 @@ struct Options {
   bool simulated_clock = false;
   std::vector<std::string> images;
   std::string package_file;
-  ui::WindowOptions window;       // the window mode (kiosk/ui)
-  std::string window_screenshot;  // --screenshot
-  std::string window_script;      // --input-script
-  std::string window_state_log;   // --state-log
+  ui::WindowOptions window;      // the window mode (kiosk/ui)
+  std::string window_screenshot; // --screenshot
+  std::string window_script;     // --input-script
+  std::string window_state_log;  // --state-log
   std::string window_camera_images;
-  const CLI::App* set_pin_cmd = nullptr;  // set-staff-pin
-  bool desk = false;                      // --desk: the registration desk
-  std::string print_dir;                  // --print-dir (desk reprints)
-  std::string printer;                    // --printer (desk reprints, lp -d)
-  const CLI::App* desk_key_cmd = nullptr;  // desk-key
-  const CLI::App* device_key_cmd = nullptr;    // device-key
-  std::string device_key_out;                  // device-key --out
-  const CLI::App* export_scans_cmd = nullptr;  // export-scans
+  const CLI::App* set_pin_cmd = nullptr;      // set-staff-pin
+  bool desk = false;                          // --desk: the registration desk
+  std::string print_dir;                      // --print-dir (desk reprints)
+  std::string printer;                        // --printer (desk reprints, lp -d)
+  const CLI::App* desk_key_cmd = nullptr;     // desk-key
+  const CLI::App* device_key_cmd = nullptr;   // device-key
+  std::string device_key_out;                 // device-key --out
+  const CLI::App* export_scans_cmd = nullptr; // export-scans
   ExportScansOptions export_scans;
 };
 
@@ -104,9 +104,9 @@ Result<KioskStore, StoreError> open_store(const Options& options, const fs::path
   return store;
 }
 
-int run(const CLI::App* headless, const CLI::App* import_cmd,
-        const Options& options) {
-  const fs::path data_dir = options.data_dir.empty() ? default_data_dir() : fs::path(options.data_dir);
+int run(const CLI::App* headless, const CLI::App* import_cmd, const Options& options) {
+  const fs::path data_dir =
+      options.data_dir.empty() ? default_data_dir() : fs::path(options.data_dir);
   auto store = open_store(options, data_dir);
   if (!store) {
     std::cerr << "muster-kiosk: " << store.message() << '\n';
@@ -261,7 +261,8 @@ int run(const CLI::App* headless, const CLI::App* import_cmd,
 // provision / sync --once (kiosk/app/sync_commands.hpp).
 int run_network(const Options& options, bool provision, const std::string& url,
                 const std::string& code, const SyncCommandOptions& sync_options) {
-  const fs::path data_dir = options.data_dir.empty() ? default_data_dir() : fs::path(options.data_dir);
+  const fs::path data_dir =
+      options.data_dir.empty() ? default_data_dir() : fs::path(options.data_dir);
   auto store = open_store(options, data_dir);
   if (!store) {
     std::cerr << "muster-kiosk: " << store.message() << '\n';
@@ -271,7 +272,7 @@ int run_network(const Options& options, bool provision, const std::string& url,
                    : run_sync_once(*store, sync_options, std::cout, std::cerr);
 }
 
-}  // namespace
+} // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"muster-kiosk: check-in kiosk for a session door (offline-first, signed QR badges)"};
@@ -329,8 +330,9 @@ int main(int argc, char** argv) {
   app.add_option("--printer", options.printer,
                  "desk: also send reprints to this printer with lp -d (kept in settings)");
   app.add_flag("--windowed", options.window.windowed, "a 1280x800 window instead of fullscreen");
-  app.add_flag("--no-sound", [&](std::int64_t) { options.window.sound = false; },
-               "no success/failure tones (default: played where an audio device exists)");
+  app.add_flag(
+      "--no-sound", [&](std::int64_t) { options.window.sound = false; },
+      "no success/failure tones (default: played where an audio device exists)");
   app.add_option("--screenshot", options.window_screenshot,
                  "save what the window shows as PNG, then exit (after --after-frames frames, "
                  "counted once the --input-script has finished)");

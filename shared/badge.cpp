@@ -75,7 +75,7 @@ std::optional<std::array<std::uint8_t, N>> base32_decode(std::string_view text) 
       out[written++] = static_cast<std::uint8_t>((buffer >> bits) & 0xFFU);
     }
   }
-  if ((buffer & ((1U << bits) - 1U)) != 0) return std::nullopt;  // non-zero spare bits
+  if ((buffer & ((1U << bits) - 1U)) != 0) return std::nullopt; // non-zero spare bits
   return out;
 }
 
@@ -93,7 +93,7 @@ std::optional<std::vector<std::string_view>> split_fields(std::string_view text,
     }
     fields.push_back(text.substr(start, dot - start));
     start = dot + 1;
-    if (fields.size() == count) return std::nullopt;  // a '.' after the last field
+    if (fields.size() == count) return std::nullopt; // a '.' after the last field
   }
   if (fields.size() != count) return std::nullopt;
   return fields;
@@ -127,7 +127,7 @@ bool verify_signature(const Signature& signature, std::string_view message,
 // differing in one byte is a different entry. Process-wide, thread-safe, bounded (cleared when
 // full: a few thousand badges at most are scanned at an event).
 class VerifiedPayloads {
- public:
+public:
   bool contains(std::string_view payload, const PublicKeyBytes& key) {
     const std::lock_guard lock(mutex_);
     const auto found = entries_.find(payload);
@@ -139,14 +139,14 @@ class VerifiedPayloads {
     entries_.insert_or_assign(std::string(payload), key);
   }
 
- private:
+private:
   struct Hash {
     using is_transparent = void;
     std::size_t operator()(std::string_view text) const noexcept {
       return std::hash<std::string_view>{}(text);
     }
   };
-  static constexpr std::size_t kMaxEntries = 8192;  // at most 8192 * 512 bytes of payloads
+  static constexpr std::size_t kMaxEntries = 8192; // at most 8192 * 512 bytes of payloads
   std::mutex mutex_;
   std::unordered_map<std::string, PublicKeyBytes, Hash, std::equal_to<>> entries_;
 };
@@ -192,12 +192,11 @@ Error<KeyError> malformed_key(std::string_view what) {
 }
 
 // Parses "<prefix><key id>.<32 bytes base32>" (public key and secret seed share the shape).
-Result<std::pair<std::string, PublicKeyBytes>, KeyError> parse_key_text(std::string_view text,
-                                                                        std::string_view prefix,
-                                                                        std::string_view kind) {
+Result<std::pair<std::string, PublicKeyBytes>, KeyError>
+parse_key_text(std::string_view text, std::string_view prefix, std::string_view kind) {
   if (text.size() > kMaxKeyTextBytes) return malformed_key("key text is too long");
   if (!text.starts_with(prefix)) {
-    const std::string_view family = prefix.substr(0, prefix.size() - 2);  // "MUPK", "MUSK"
+    const std::string_view family = prefix.substr(0, prefix.size() - 2); // "MUPK", "MUSK"
     if (is_other_version(text, family)) {
       return fail(KeyError::unsupported_version,
                   std::string(kind) + " uses a newer format than this version understands");
@@ -212,28 +211,40 @@ Result<std::pair<std::string, PublicKeyBytes>, KeyError> parse_key_text(std::str
   return std::pair{std::string((*fields)[0]), *bytes};
 }
 
-}  // namespace
+} // namespace
 
 std::string_view to_string(BadgeError error) {
   switch (error) {
-    case BadgeError::malformed: return "malformed";
-    case BadgeError::unsupported_version: return "unsupported_version";
-    case BadgeError::other_league: return "other_league";
-    case BadgeError::unknown_key: return "unknown_key";
-    case BadgeError::bad_signature: return "bad_signature";
-    case BadgeError::revoked_serial: return "revoked_serial";
+  case BadgeError::malformed:
+    return "malformed";
+  case BadgeError::unsupported_version:
+    return "unsupported_version";
+  case BadgeError::other_league:
+    return "other_league";
+  case BadgeError::unknown_key:
+    return "unknown_key";
+  case BadgeError::bad_signature:
+    return "bad_signature";
+  case BadgeError::revoked_serial:
+    return "revoked_serial";
   }
   return "unknown";
 }
 
 std::string_view to_string(KeyError error) {
   switch (error) {
-    case KeyError::malformed: return "malformed";
-    case KeyError::unsupported_version: return "unsupported_version";
-    case KeyError::other_league: return "other_league";
-    case KeyError::unknown_key: return "unknown_key";
-    case KeyError::bad_signature: return "bad_signature";
-    case KeyError::key_conflict: return "key_conflict";
+  case KeyError::malformed:
+    return "malformed";
+  case KeyError::unsupported_version:
+    return "unsupported_version";
+  case KeyError::other_league:
+    return "other_league";
+  case KeyError::unknown_key:
+    return "unknown_key";
+  case KeyError::bad_signature:
+    return "bad_signature";
+  case KeyError::key_conflict:
+    return "key_conflict";
   }
   return "unknown";
 }
@@ -337,8 +348,8 @@ Result<std::string, BadgeError> sign_badge(const BadgeFields& fields, const Sign
                                                                {"key id", key.key_id()}};
   for (const auto& [name, id] : ids) {
     if (!is_valid_badge_id(id)) {
-      return fail(BadgeError::malformed, std::string(name) + " must be 1-64 characters of " +
-                                             "A-Z, a-z, 0-9, '_' or '-'");
+      return fail(BadgeError::malformed,
+                  std::string(name) + " must be 1-64 characters of " + "A-Z, a-z, 0-9, '_' or '-'");
     }
   }
   std::string payload(kBadgePrefix);
@@ -361,8 +372,8 @@ Result<DeviceCertificate, KeyError> certify_device(std::string_view league_id,
   if (device_key.key_id == league_key.key_id()) {
     return fail(KeyError::key_conflict, "a device key cannot share the League key's id");
   }
-  DeviceCertificate certificate{std::string(league_id), device_key, std::nullopt,
-                                league_key.key_id(), {}};
+  DeviceCertificate certificate{
+      std::string(league_id), device_key, std::nullopt, league_key.key_id(), {}};
   if (not_after) {
     // Whole seconds keep the text form short and its spelling unique.
     certificate.not_after = std::chrono::floor<std::chrono::seconds>(*not_after);
@@ -494,8 +505,8 @@ Result<Badge, BadgeError> TrustStore::verify(std::string_view payload, Instant n
   Badge badge{std::string(f[0]), std::string(f[1]), std::string(f[2]), std::string(f[3]),
               BadgeSigner::league};
   if (badge.league_id != league_id_) {
-    return fail(BadgeError::other_league, "badge of league " + badge.league_id + ", not " +
-                                              league_id_);
+    return fail(BadgeError::other_league,
+                "badge of league " + badge.league_id + ", not " + league_id_);
   }
 
   const PublicKeyBytes* key = nullptr;
@@ -510,8 +521,7 @@ Result<Badge, BadgeError> TrustStore::verify(std::string_view payload, Instant n
     }
     if (certificate.not_after && now > *certificate.not_after) {
       return fail(BadgeError::unknown_key, "certificate of device key " + badge.key_id +
-                                               " expired at " +
-                                               format_utc(*certificate.not_after));
+                                               " expired at " + format_utc(*certificate.not_after));
     }
     key = &certificate.device_key.bytes;
     badge.signer = BadgeSigner::device;
@@ -534,4 +544,4 @@ Result<Badge, BadgeError> TrustStore::verify(std::string_view payload, Instant n
   return badge;
 }
 
-}  // namespace muster
+} // namespace muster

@@ -46,11 +46,11 @@
 
 namespace muster {
 
-inline constexpr std::size_t kMaxPayloadBytes = 512;  // checked before any other work
+inline constexpr std::size_t kMaxPayloadBytes = 512; // checked before any other work
 inline constexpr std::size_t kMaxIdChars = 64;
 inline constexpr std::size_t kPublicKeyBytes = 32;
 inline constexpr std::size_t kSeedBytes = 32;
-inline constexpr std::size_t kSecretKeyBytes = 64;  // libsodium's form: seed + public key
+inline constexpr std::size_t kSecretKeyBytes = 64; // libsodium's form: seed + public key
 inline constexpr std::size_t kSignatureBytes = 64;
 
 using PublicKeyBytes = std::array<std::uint8_t, kPublicKeyBytes>;
@@ -60,22 +60,22 @@ using Signature = std::array<std::uint8_t, kSignatureBytes>;
 // malformed > unsupported_version > other_league > unknown_key > bad_signature > revoked_serial.
 // (other_league is read from the unverified payload: it is for the message, not for trust.)
 enum class BadgeError : std::uint8_t {
-  malformed,            // not a v1 payload: structure, characters, length, encoding
-  unsupported_version,  // "MU2." and later: a newer format this build does not know
-  other_league,         // a well-formed badge of another League
-  unknown_key,          // key id not trusted here (never known, removed, or certificate expired)
-  bad_signature,        // the signature does not match the payload: forged or altered
-  revoked_serial,       // genuine, but this badge serial was revoked (lost badge, reprint)
+  malformed,           // not a v1 payload: structure, characters, length, encoding
+  unsupported_version, // "MU2." and later: a newer format this build does not know
+  other_league,        // a well-formed badge of another League
+  unknown_key,         // key id not trusted here (never known, removed, or certificate expired)
+  bad_signature,       // the signature does not match the payload: forged or altered
+  revoked_serial,      // genuine, but this badge serial was revoked (lost badge, reprint)
 };
 
 // Why a key, certificate or trust-store change was refused.
 enum class KeyError : std::uint8_t {
-  malformed,            // bad text form or bad id
-  unsupported_version,  // a newer text form
-  other_league,         // certificate for another League
-  unknown_key,          // certificate signed by a key the store does not trust as a League key
-  bad_signature,        // certificate signature does not match
-  key_conflict,         // key id already in the store with different key bytes or another role
+  malformed,           // bad text form or bad id
+  unsupported_version, // a newer text form
+  other_league,        // certificate for another League
+  unknown_key,         // certificate signed by a key the store does not trust as a League key
+  bad_signature,       // certificate signature does not match
+  key_conflict,        // key id already in the store with different key bytes or another role
 };
 
 std::string_view to_string(BadgeError error);
@@ -99,7 +99,7 @@ struct DeviceCertificate;
 
 // An Ed25519 secret key with its id. Move-only; the secret is wiped when destroyed or moved from.
 class SigningKey {
- public:
+public:
   // A new random key.
   static Result<SigningKey, KeyError> generate(std::string_view key_id);
   // The key derived from a 32-byte seed (deterministic: same seed, same key).
@@ -117,15 +117,16 @@ class SigningKey {
   // The text form (MUSK1...): a secret, so write it only where a secret may live.
   [[nodiscard]] std::string to_secret_text() const;
 
- private:
+private:
   SigningKey() = default;
   // Only the codec signs, and only its domain-prefixed messages ("MU1.", "MUC1.").
   [[nodiscard]] Signature sign_message(std::string_view message) const;
   friend Result<std::string, BadgeError> sign_badge(const BadgeFields& fields,
                                                     const SigningKey& key);
-  friend Result<DeviceCertificate, KeyError> certify_device(
-      std::string_view league_id, const PublicKey& device_key, std::optional<Instant> not_after,
-      const SigningKey& league_key);
+  friend Result<DeviceCertificate, KeyError> certify_device(std::string_view league_id,
+                                                            const PublicKey& device_key,
+                                                            std::optional<Instant> not_after,
+                                                            const SigningKey& league_key);
   // Event packages (event_package.hpp) sign only "MUP1." + their text.
   friend Signature sign_package_text(std::string_view package_text, const SigningKey& key);
   // A kiosk's scan export (scan_export.hpp) signs only "MUX1." + the file's text.
@@ -163,7 +164,7 @@ Result<std::string, BadgeError> sign_badge(const BadgeFields& fields, const Sign
 struct DeviceCertificate {
   std::string league_id;
   PublicKey device_key;
-  std::optional<Instant> not_after;  // whole seconds; the key is trusted while now <= not_after
+  std::optional<Instant> not_after; // whole seconds; the key is trusted while now <= not_after
   std::string league_key_id;
   Signature signature{};
 };
@@ -180,7 +181,7 @@ Result<DeviceCertificate, KeyError> parse_device_certificate(std::string_view te
 // What a kiosk trusts for one League: League keys by id, certified device keys, revoked
 // serials. Verification needs nothing else (no network, no roster).
 class TrustStore {
- public:
+public:
   static Result<TrustStore, KeyError> for_league(std::string_view league_id);
 
   [[nodiscard]] const std::string& league_id() const { return league_id_; }
@@ -198,14 +199,14 @@ class TrustStore {
   // expiry depends on it). Never throws, whatever the bytes.
   [[nodiscard]] Result<Badge, BadgeError> verify(std::string_view payload, Instant now) const;
 
- private:
+private:
   explicit TrustStore(std::string league_id) : league_id_(std::move(league_id)) {}
   [[nodiscard]] Result<Ok, KeyError> check_certificate(const DeviceCertificate& certificate) const;
 
   std::string league_id_;
   std::map<std::string, PublicKey, std::less<>> league_keys_;
-  std::map<std::string, DeviceCertificate, std::less<>> device_certificates_;  // by device key id
+  std::map<std::string, DeviceCertificate, std::less<>> device_certificates_; // by device key id
   std::set<std::string, std::less<>> revoked_serials_;
 };
 
-}  // namespace muster
+} // namespace muster

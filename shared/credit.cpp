@@ -77,7 +77,7 @@ std::vector<Mark> collect_marks(std::span<const Scan* const> scans, const std::s
                                 std::string_view time_zone, std::vector<Note>& notes) {
   std::vector<Mark> marks;
   for (const Scan* scan : scans) {
-    if (!is_attendance(scan->kind)) continue;  // check-ins, surveys, ...: not attendance
+    if (!is_attendance(scan->kind)) continue; // check-ins, surveys, ...: not attendance
     if (voided.contains(ScanKey{scan->device_id, scan->sequence})) continue;
     Mark mark{counted_time(*scan), Action::arrive, scan->device_id, scan->sequence, false};
     if (scan->kind == ScanKind::leave) {

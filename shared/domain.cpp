@@ -54,7 +54,7 @@ constexpr std::array<std::pair<Correction, std::string_view>, 4> kCorrectionName
     {Correction::void_scan, "void"},
 }};
 
-}  // namespace
+} // namespace
 
 std::optional<Role> parse_role(std::string_view text) { return parse_name(kRoleNames, text); }
 std::string_view to_string(Role role) { return name_of(kRoleNames, role); }
@@ -83,8 +83,7 @@ std::optional<Correction> parse_correction(std::string_view text) {
 }
 
 Instant corrected_time(const Scan& scan) {
-  const Instant asserted =
-      scan.kind == ScanKind::correction ? scan.effective_time : scan.wall_time;
+  const Instant asserted = scan.kind == ScanKind::correction ? scan.effective_time : scan.wall_time;
   // Saturating: a forged int64 extreme must not overflow (shared/clock_correction.hpp).
   const std::int64_t at = clamp_plausible_ms(saturating_add(
       clamp_plausible_ms(asserted.time_since_epoch().count()),
@@ -96,4 +95,4 @@ Instant counted_time(const Scan& scan) {
   return std::chrono::round<std::chrono::seconds>(corrected_time(scan));
 }
 
-}  // namespace muster
+} // namespace muster

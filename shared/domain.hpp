@@ -20,9 +20,9 @@ using Instant = std::chrono::sys_time<std::chrono::milliseconds>;
 enum class Role : std::uint8_t { mayor, councilmember, clerk, staff, guest, manager };
 inline constexpr std::size_t kRoleCount = 6;
 
-std::optional<Role> parse_role(std::string_view text);  // exact lower-case names as in the CSV
+std::optional<Role> parse_role(std::string_view text); // exact lower-case names as in the CSV
 std::string_view to_string(Role role);
-std::vector<Role> all_roles();  // in enum order
+std::vector<Role> all_roles(); // in enum order
 // Mayors and councilmembers: they sit on the council (roster municipality, Certified
 // Municipality). Whether a role earns credit is the program's `eligible_roles`, never this.
 bool is_elected(Role role);
@@ -32,10 +32,10 @@ struct Attendee {
   std::string first_name;
   std::string last_name;
   Role role = Role::guest;
-  std::string municipality;  // the town's name as written on the roster
-  std::string email;  // server only: never stored on a kiosk, never in an event package
+  std::string municipality; // the town's name as written on the roster
+  std::string email;        // server only: never stored on a kiosk, never in an event package
   // The League's municipality id (import-municipalities); "" when the roster gives none.
-  std::string municipality_id = {};  // (initialised: positional {...} inits stay valid)
+  std::string municipality_id = {}; // (initialised: positional {...} inits stay valid)
 };
 
 // A municipality of the League (muster-server import-municipalities): its identity, so officials
@@ -49,10 +49,10 @@ struct Municipality {
 
 // Per-event rules that turn attendance into credit hours (design.md, "Credit from attendance").
 struct CreditPolicy {
-  std::chrono::minutes arrival_grace{10};  // arriving this late still counts from the start
-  std::chrono::minutes leave_grace{10};    // leaving this early still counts to the end
-  double increment_hours = 0.25;           // credit is rounded down to a multiple of this
-  std::chrono::seconds debounce{60};       // repeated scans closer than this are one scan
+  std::chrono::minutes arrival_grace{10}; // arriving this late still counts from the start
+  std::chrono::minutes leave_grace{10};   // leaving this early still counts to the end
+  double increment_hours = 0.25;          // credit is rounded down to a multiple of this
+  std::chrono::seconds debounce{60};      // repeated scans closer than this are one scan
   // A scan this long before a session starts is an arrival for it (presence.hpp); kiosks and
   // the server use the same value, from the event.
   std::chrono::minutes lead_time{15};
@@ -73,20 +73,20 @@ struct Session {
 // A short question the kiosk asks after an official leaves a session (design.md: "optional
 // short survey"). Answered by touching one of the choices; "Skip" is always offered.
 struct SurveyQuestion {
-  std::string id;                    // badge-id characters, unique within the event
-  std::string text;                  // "Was this session useful for your work?"
-  std::vector<std::string> choices;  // 2..6 answers, e.g. {"Yes", "Somewhat", "No"}
+  std::string id;                   // badge-id characters, unique within the event
+  std::string text;                 // "Was this session useful for your work?"
+  std::vector<std::string> choices; // 2..6 answers, e.g. {"Yes", "Somewhat", "No"}
   friend bool operator==(const SurveyQuestion&, const SurveyQuestion&) = default;
 };
 
 struct Event {
   std::string id;
   std::string name;
-  std::string timezone;  // IANA name, e.g. "America/Chicago"
+  std::string timezone; // IANA name, e.g. "America/Chicago"
   std::string location;
   CreditPolicy credit_policy;
   std::vector<Session> sessions;
-  std::vector<SurveyQuestion> survey;  // empty: no survey after a leave
+  std::vector<SurveyQuestion> survey; // empty: no survey after a leave
   // The credit programs (ids, e.g. "alm-cmo") the event grants credit under, and the roles
   // those programs make eligible (the server resolves them from the program files at
   // import-event; the kiosk gets them in the event package).
@@ -111,7 +111,15 @@ using Digest = std::array<std::uint8_t, 32>;
 //                 (details: {"first_name", "last_name", "role", "municipality"});
 //   reprint       a desk reprinted a lost badge: badge_payload is the NEW badge (signed by the
 //                 desk's certified device key), details: {"old_serial": ...} is revoked.
-enum class ScanKind : std::uint8_t { arrive, leave, correction, checkin, survey, registration, reprint };
+enum class ScanKind : std::uint8_t {
+  arrive,
+  leave,
+  correction,
+  checkin,
+  survey,
+  registration,
+  reprint
+};
 // True for arrive, leave and correction: the kinds that make up a session's attendance.
 bool is_attendance(ScanKind kind);
 // What a staff correction asserts: a manual or walk-in arrival, a forgotten check-out,
@@ -127,15 +135,15 @@ std::optional<Correction> parse_correction(std::string_view text);
 // credit are derived from the set of scans.
 struct Scan {
   std::string device_id;
-  std::uint64_t sequence = 0;  // 1, 2, 3, ... per device, without gaps
+  std::uint64_t sequence = 0; // 1, 2, 3, ... per device, without gaps
   std::string attendee_id;
-  std::string badge_serial;    // empty for a staff correction made without a badge
-  std::string badge_payload;   // the signed payload as scanned, so the server can re-verify it
+  std::string badge_serial;  // empty for a staff correction made without a badge
+  std::string badge_payload; // the signed payload as scanned, so the server can re-verify it
   std::string session_id;
   ScanKind kind = ScanKind::arrive;
-  Instant wall_time;                  // the device's wall clock at the scan
-  std::int64_t monotonic_ms = 0;      // the device's monotonic clock at the scan
-  std::int64_t clock_offset_ms = 0;   // estimate of (server clock - device clock) at the scan
+  Instant wall_time;                // the device's wall clock at the scan
+  std::int64_t monotonic_ms = 0;    // the device's monotonic clock at the scan
+  std::int64_t clock_offset_ms = 0; // estimate of (server clock - device clock) at the scan
   // The device's boot (/proc/sys/kernel/random/boot_id) its monotonic clock counts from: the
   // server corrects the time from a clock sample of the same boot (shared/clock_correction.hpp).
   // Empty on scans recorded before boot ids existed. Hashed with the scan (muster-scan-v3).
@@ -143,10 +151,10 @@ struct Scan {
 
   // Staff corrections only (kind == correction).
   Correction correction = Correction::none;
-  Instant effective_time;             // the time the correction asserts, on the device's clock
+  Instant effective_time; // the time the correction asserts, on the device's clock
   std::string staff_id;
   std::string reason;
-  std::string voids_device_id;        // for Correction::void_scan: the scan it cancels
+  std::string voids_device_id; // for Correction::void_scan: the scan it cancels
   std::uint64_t voids_sequence = 0;
 
   // Structured facts of the non-attendance kinds and of a confirmed leave, as one compact JSON
@@ -166,4 +174,4 @@ Instant corrected_time(const Scan& scan);
 // 16:00:00 on a kiosk measured 3 ms fast would cost a whole credit increment.
 Instant counted_time(const Scan& scan);
 
-}  // namespace muster
+} // namespace muster

@@ -198,8 +198,7 @@ ImportResult<SurveyQuestion> parse_question(const JsonContext& ctx, const json& 
     if (same != question.choices.end()) {
       return ctx.fail_at(ImportErrc::duplicate, at,
                          in_quotes(*choice) + " is already choice " +
-                             std::to_string(same - question.choices.begin()) +
-                             " of this question");
+                             std::to_string(same - question.choices.begin()) + " of this question");
     }
     question.choices.push_back(std::move(*choice));
   }

@@ -70,9 +70,8 @@ inline constexpr std::size_t kMaxSurveyChoiceChars = 60;
 // event package and both stores (survey_json columns) keep it in.
 std::string survey_to_json(const std::vector<SurveyQuestion>& survey);
 // Reads survey_to_json's text back with the event JSON's rules; "" reads as no survey.
-ImportResult<std::vector<SurveyQuestion>> parse_survey_json(std::string_view bytes,
-                                                            std::string_view source_name =
-                                                                "survey");
+ImportResult<std::vector<SurveyQuestion>>
+parse_survey_json(std::string_view bytes, std::string_view source_name = "survey");
 
 // True for an id that can travel in a QR badge payload: 1..64 of [A-Za-z0-9_-].
 bool is_safe_id(std::string_view id);

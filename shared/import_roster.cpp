@@ -34,7 +34,6 @@ constexpr std::size_t kRequiredColumns = kMunicipalityId; // the columns before 
 constexpr std::array<std::string_view, kColumnCount> kColumnNames{
     "attendee_id", "first_name", "last_name", "role", "municipality", "email", "municipality_id"};
 
-
 std::string all_columns() {
   std::string text;
   for (std::size_t column = 0; column < kRequiredColumns; ++column) {

@@ -14,10 +14,11 @@
 namespace muster {
 
 bool is_safe_id(std::string_view id) {
-  return !id.empty() && id.size() <= import_support::kMaxIdBytes && std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_';
-  });
+  return !id.empty() && id.size() <= import_support::kMaxIdBytes &&
+         std::all_of(id.begin(), id.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_';
+         });
 }
 
 namespace import_support {

@@ -19,7 +19,7 @@ namespace muster::import_support {
 
 using json = nlohmann::json;
 
-inline constexpr std::size_t kMaxTextBytes = 200; // names, titles: generous, but fits a badge
+inline constexpr std::size_t kMaxTextBytes = 200;  // names, titles: generous, but fits a badge
 inline constexpr std::size_t kMaxEmailBytes = 254; // RFC 5321 path limit
 inline constexpr std::size_t kMaxIdBytes = 64;
 // The roles a roster or an event may name, as messages list them.

@@ -650,7 +650,7 @@ struct KioskStore::State {
 
   // The device a scan recorded under `device_id` belongs to now: its latest branch, or itself.
   [[nodiscard]] Result<std::string, StoreError> branch_of(std::string_view device_id,
-                                                         std::string_view action) const {
+                                                          std::string_view action) const {
     std::string current(device_id);
     auto statement =
         prepare("SELECT to_device_id FROM device_branches WHERE from_device_id = ?1", action);
@@ -1313,7 +1313,8 @@ KioskStore::attendees_seen_in(std::span<const std::string> session_ids) const {
 }
 
 Result<std::uint64_t, StoreError> KioskStore::peer_scan_count() const {
-  auto count = state_->query_int("SELECT count(*) FROM peer_scans", "reading the other doors' scans");
+  auto count =
+      state_->query_int("SELECT count(*) FROM peer_scans", "reading the other doors' scans");
   if (!count) return count.error();
   return to_u64(*count);
 }
@@ -1391,8 +1392,8 @@ Result<std::uint64_t, StoreError> KioskStore::move_to_branch(const BranchMove& m
   }
   auto transaction = Transaction::begin(state_->db(), Transaction::Kind::immediate);
   if (!transaction) return state_->error(transaction.error(), kAction);
-  auto done = state_->prepare(
-      "SELECT to_device_id FROM device_branches WHERE from_device_id = ?1", kAction);
+  auto done = state_->prepare("SELECT to_device_id FROM device_branches WHERE from_device_id = ?1",
+                              kAction);
   if (!done) return done.error();
   done->bind(1, move.device_id);
   auto before = done->step();
@@ -1466,8 +1467,8 @@ Result<std::uint64_t, StoreError> KioskStore::move_to_branch(const BranchMove& m
     if (auto ran = archive->run(); !ran) return state_->error(ran.error(), kAction);
   }
   // Only rows now in the archive may leave the chain (the delete trigger checks each).
-  auto remove = state_->prepare("DELETE FROM scans WHERE device_id = ?1 AND sequence >= ?2",
-                                kAction);
+  auto remove =
+      state_->prepare("DELETE FROM scans WHERE device_id = ?1 AND sequence >= ?2", kAction);
   if (!remove) return remove.error();
   remove->bind(1, move.device_id).bind(2, to_sql(move.diverged_at));
   if (auto ran = remove->run(); !ran) return state_->error(ran.error(), kAction);

@@ -114,7 +114,8 @@ public:
   // how many were new.
   Result<std::uint64_t, StoreError> add_peer_scans(std::span<const Scan> scans);
   // This device's scans of the attendee and the other doors' that it knows of.
-  Result<std::vector<Scan>, StoreError> known_scans_for_attendee(std::string_view attendee_id) const;
+  Result<std::vector<Scan>, StoreError>
+  known_scans_for_attendee(std::string_view attendee_id) const;
   Result<std::uint64_t, StoreError> peer_scan_count() const;
   // Attendees with a scan (this door's or another's) in any of these sessions, sorted, unique.
   Result<std::vector<std::string>, StoreError>

@@ -42,9 +42,9 @@ struct LedgerEntry {
   std::string topic;       // for the "same topic only every N years" rule; empty: course_code
   std::string title;
   CreditSource source = CreditSource::league_event;
-  bool approved = false;     // outside: the League approved it (agenda + registration seen);
-                             // league_event after leaving office: pre-approved
-  bool test_passed = false;  // online: the test on the material was passed
+  bool approved = false;            // outside: the League approved it (agenda + registration seen);
+                                    // league_event after leaving office: pre-approved
+  bool test_passed = false;         // online: the test on the material was passed
   std::optional<double> test_score; // online: the score in percent, when recorded; decides
                                     // against the program's pass score instead of test_passed
   std::string points_event;  // qualifying event type for points (program's points.events); ""

@@ -14,8 +14,10 @@ namespace {
 
 std::string_view trim_blanks(std::string_view text) {
   const auto blank = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!text.empty() && blank(text.front())) text.remove_prefix(1);
-  while (!text.empty() && blank(text.back())) text.remove_suffix(1);
+  while (!text.empty() && blank(text.front()))
+    text.remove_prefix(1);
+  while (!text.empty() && blank(text.back()))
+    text.remove_suffix(1);
   return text;
 }
 
@@ -57,10 +59,14 @@ bool explicit_stay(const Scan& scan) {
 
 std::string words_for(PresenceAction action) {
   switch (action) {
-    case PresenceAction::arrival: return "an arrival";
-    case PresenceAction::leave: return "a leave";
-    case PresenceAction::stay: return "staying inside";
-    default: return std::string(to_string(action));
+  case PresenceAction::arrival:
+    return "an arrival";
+  case PresenceAction::leave:
+    return "a leave";
+  case PresenceAction::stay:
+    return "staying inside";
+  default:
+    return std::string(to_string(action));
   }
 }
 
@@ -91,9 +97,9 @@ public:
     const bool leave_answer = explicit_leave(scan);
     const bool stay_answer = explicit_stay(scan);
     placed.explicit_answer = leave_answer || stay_answer;
-    if (const auto last = last_in_room_.find(room);
-        !placed.explicit_answer && last != last_in_room_.end() &&
-        entry.time - last->second < rules_.debounce) {
+    if (const auto last = last_in_room_.find(room); !placed.explicit_answer &&
+                                                    last != last_in_room_.end() &&
+                                                    entry.time - last->second < rules_.debounce) {
       placed.action = PresenceAction::duplicate;
       return;
     }
@@ -130,7 +136,8 @@ public:
     Presence presence;
     presence.placed = std::move(placed);
     std::vector<const Session*> order;
-    for (const auto& [id, scans] : by_session_) order.push_back(find_session(event_, id));
+    for (const auto& [id, scans] : by_session_)
+      order.push_back(find_session(event_, id));
     std::sort(order.begin(), order.end(), [](const Session* a, const Session* b) {
       return std::tie(a->start, a->id) < std::tie(b->start, b->id);
     });
@@ -200,8 +207,8 @@ private:
     placed.disagrees = true;
     const Session* recorded = find_session(event_, scan.session_id);
     const Session* counted = find_session(event_, placed.session_id);
-    placed.review = "door " + scan.device_id + " #" + std::to_string(scan.sequence) +
-                    " recorded " + (door_said_arrive ? "an arrival" : "a leave") + " at " +
+    placed.review = "door " + scan.device_id + " #" + std::to_string(scan.sequence) + " recorded " +
+                    (door_said_arrive ? "an arrival" : "a leave") + " at " +
                     format_local(placed.time, zone_, "%H:%M:%S") + " for \"" +
                     (recorded ? recorded->title : scan.session_id) +
                     "\"; by the scans of every door this is " + words_for(placed.action) +
@@ -231,12 +238,18 @@ bool same_room(std::string_view a, std::string_view b) { return fold_room(a) == 
 
 std::string_view to_string(PresenceAction action) {
   switch (action) {
-    case PresenceAction::arrival: return "arrival";
-    case PresenceAction::leave: return "leave";
-    case PresenceAction::stay: return "stay";
-    case PresenceAction::duplicate: return "duplicate";
-    case PresenceAction::unplaced: return "unplaced";
-    case PresenceAction::voided: return "voided";
+  case PresenceAction::arrival:
+    return "arrival";
+  case PresenceAction::leave:
+    return "leave";
+  case PresenceAction::stay:
+    return "stay";
+  case PresenceAction::duplicate:
+    return "duplicate";
+  case PresenceAction::unplaced:
+    return "unplaced";
+  case PresenceAction::voided:
+    return "voided";
   }
   return "unplaced";
 }
@@ -244,7 +257,8 @@ std::string_view to_string(PresenceAction action) {
 PresenceRules presence_rules(const CreditPolicy& policy) {
   PresenceRules rules;
   rules.lead_time = std::max(policy.lead_time, std::chrono::minutes{0});
-  rules.debounce = std::max(std::chrono::milliseconds{policy.debounce}, std::chrono::milliseconds{0});
+  rules.debounce =
+      std::max(std::chrono::milliseconds{policy.debounce}, std::chrono::milliseconds{0});
   return rules;
 }
 
@@ -292,9 +306,8 @@ Presence resolve_presence(const Event& event, std::span<const Scan> scans,
     walker.take(entry, result);
     placed.push_back(std::move(result));
   }
-  std::stable_sort(placed.begin(), placed.end(), [](const PlacedScan& a, const PlacedScan& b) {
-    return a.time < b.time;
-  });
+  std::stable_sort(placed.begin(), placed.end(),
+                   [](const PlacedScan& a, const PlacedScan& b) { return a.time < b.time; });
   return walker.finish(std::move(placed));
 }
 

@@ -68,7 +68,7 @@ struct PlacedScan {
   // The rule disagrees with the door: the door recorded `kind` in `session_id` of the scan, the
   // rule counts `action` in `session_id` above. Such scans are listed for review.
   bool disagrees = false;
-  std::string review;        // words for staff when disagrees, else ""
+  std::string review;         // words for staff when disagrees, else ""
   std::string closed_session; // an arrival that closed a stay in another room: that session
 };
 

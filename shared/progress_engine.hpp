@@ -165,7 +165,7 @@ private:
   std::map<std::string, double> core_credited_; // core course code -> hours credited so far
   std::map<std::string, double> offered_;       // core course code -> largest hours offered
   std::optional<std::size_t> last_level_;       // the last level the current entry went to
-  std::map<std::string, Date> topic_last_; // lower-case topic -> day last credited
+  std::map<std::string, Date> topic_last_;      // lower-case topic -> day last credited
   std::map<int, double> outside_by_year_;
   std::map<int, int> points_by_year_;
   std::set<std::pair<std::string, std::string>> points_events_; // (event id, type) that paid

@@ -92,9 +92,9 @@ double Engine::place_hours(const LedgerEntry& entry, EntryOutcome& out, double h
                                               level.name + " (program setting: no_transfer)");
       } else {
         refuse(Refusal::level_not_open,
-               format_hours(remaining) + " h not counted: " + level_name(i - 1) +
-                   " is full and " + level.name + " counts only credits earned after " +
-                   level_name(i - 1) + " is complete");
+               format_hours(remaining) + " h not counted: " + level_name(i - 1) + " is full and " +
+                   level.name + " counts only credits earned after " + level_name(i - 1) +
+                   " is complete");
       }
       break;
     }
@@ -208,9 +208,7 @@ int Engine::entry_points(const LedgerEntry& entry, EntryOutcome& out) {
   return event->points;
 }
 
-bool Engine::role_eligible(Date date) const {
-  return program_.eligible(official_.role_on(date));
-}
+bool Engine::role_eligible(Date date) const { return program_.eligible(official_.role_on(date)); }
 
 bool Engine::online_passed(const LedgerEntry& entry) const {
   if (entry.test_score && program_.online_pass_score) {
@@ -264,17 +262,16 @@ bool Engine::refused_whole(const LedgerEntry& entry, EntryOutcome& out, double h
   } else if (official_.left_office && program_.left_office_years &&
              sys(entry.date) > sys(*official_.left_office)) {
     const Date window_end = add_years(*official_.left_office, *program_.left_office_years);
-    const auto target =
-        static_cast<std::size_t>(program_.level_index(program_.left_office_level));
+    const auto target = static_cast<std::size_t>(program_.level_index(program_.left_office_level));
     if (sys(entry.date) > sys(window_end)) {
-      refuse_all(Refusal::left_office_window,
-                 "after " + format_date(window_end) + ", the end of the window to finish " +
-                     level_name(target) + " after leaving office on " +
-                     format_date(*official_.left_office));
+      refuse_all(Refusal::left_office_window, "after " + format_date(window_end) +
+                                                  ", the end of the window to finish " +
+                                                  level_name(target) + " after leaving office on " +
+                                                  format_date(*official_.left_office));
     } else if (levels_[target].complete()) {
       refuse_all(Refusal::left_office_level_done,
-                 "after leaving office, credit counts only toward finishing " +
-                     level_name(target) + ", which is complete");
+                 "after leaving office, credit counts only toward finishing " + level_name(target) +
+                     ", which is complete");
     } else if (entry.source == CreditSource::league_event &&
                program_.left_office_league_needs_approval && !entry.approved) {
       refuse_all(Refusal::needs_preapproval,
@@ -304,9 +301,8 @@ bool Engine::refused_whole(const LedgerEntry& entry, EntryOutcome& out, double h
                !has_category(program_.competencies, entry.competency)) {
       refuse_all(Refusal::category_missing,
                  label + ": " +
-                     (entry.competency.empty()
-                          ? std::string("no competency")
-                          : "unknown competency '" + entry.competency + "'"));
+                     (entry.competency.empty() ? std::string("no competency")
+                                               : "unknown competency '" + entry.competency + "'"));
     }
   }
   return refused_all;

@@ -113,8 +113,7 @@ LevelProgress Engine::level_progress(std::size_t i) const {
 bool Engine::holder_in(int year) const {
   const auto& annual = *program_.annual;
   if (annual.holder_level.empty()) return false;
-  const auto& state =
-      levels_[static_cast<std::size_t>(program_.level_index(annual.holder_level))];
+  const auto& state = levels_[static_cast<std::size_t>(program_.level_index(annual.holder_level))];
   const Date new_year{std::chrono::year{year}, std::chrono::January, std::chrono::day{1}};
   return state.complete() && sys(*state.completed_on) < sys(new_year);
 }
@@ -188,8 +187,7 @@ std::optional<CycleProgress> Engine::cycle(const std::vector<EntryOutcome>& outc
     if (designation.level_id == rule.designation) anchor = designation.earned_on;
   }
   if (!anchor) {
-    result.message =
-        "no " + rule.designation + " designation on record: no cycle to maintain yet";
+    result.message = "no " + rule.designation + " designation on record: no cycle to maintain yet";
     return result;
   }
   result.start = *anchor;

@@ -55,15 +55,20 @@ std::string field_of(const Error<BodyError>& error) {
   return field;
 }
 
-}  // namespace
+} // namespace
 
 std::string_view to_string(ExportFault fault) {
   switch (fault) {
-  case ExportFault::unreadable: return "unreadable";
-  case ExportFault::bad_scan: return "bad_scan";
-  case ExportFault::bad_hash: return "bad_hash";
-  case ExportFault::broken_chain: return "broken_chain";
-  case ExportFault::bad_signature: return "bad_signature";
+  case ExportFault::unreadable:
+    return "unreadable";
+  case ExportFault::bad_scan:
+    return "bad_scan";
+  case ExportFault::bad_hash:
+    return "bad_hash";
+  case ExportFault::broken_chain:
+    return "broken_chain";
+  case ExportFault::bad_signature:
+    return "bad_signature";
   }
   return "unreadable";
 }
@@ -90,7 +95,8 @@ std::string write_scan_export(const ScanExportHeader& header, std::span<const Sc
   for (const Scan& scan : scans)
     text += scan_to_json(scan) + "\n";
   for (std::size_t i = 0; i < clock_samples.size(); i += kSamplesPerLine) {
-    const auto chunk = clock_samples.subspan(i, std::min(kSamplesPerLine, clock_samples.size() - i));
+    const auto chunk =
+        clock_samples.subspan(i, std::min(kSamplesPerLine, clock_samples.size() - i));
     text += scan_batch_to_json({}, std::nullopt, chunk) + "\n";
   }
   text += json{{"signature", signature_hex(sign_scan_export_text(text, key))}}.dump() + "\n";
@@ -128,7 +134,8 @@ Result<ScanExport, ExportProblem> read_scan_export(std::string_view text) {
       return problem(ExportFault::unreadable, 1, "device_public_key: " + key.message());
     }
     h.device_key = *key;
-    h.exported_at = Instant(std::chrono::milliseconds(head.value("exported_at_ms", std::int64_t{0})));
+    h.exported_at =
+        Instant(std::chrono::milliseconds(head.value("exported_at_ms", std::int64_t{0})));
   } catch (const json::exception&) {
     return problem(ExportFault::unreadable, 1,
                    "the header lacks device_id, event_id, league_id, device_public_key, "
@@ -174,8 +181,8 @@ Result<ScanExport, ExportProblem> read_scan_export(std::string_view text) {
     Scan scan = std::move(batch->scans[0]);
     if (scan.device_id != out.header.device_id) {
       return problem(ExportFault::bad_scan, number,
-                     "scan " + std::to_string(scan.sequence) + " names device '" +
-                         scan.device_id + "', the header device '" + out.header.device_id + "'");
+                     "scan " + std::to_string(scan.sequence) + " names device '" + scan.device_id +
+                         "', the header device '" + out.header.device_id + "'");
     }
     if (compute_hash(scan) != scan.hash) {
       return problem(ExportFault::bad_hash, number,
@@ -186,14 +193,14 @@ Result<ScanExport, ExportProblem> read_scan_export(std::string_view text) {
       const Scan& before = out.scans.back();
       if (scan.sequence != before.sequence + 1 || scan.prev_hash != before.hash) {
         return problem(ExportFault::broken_chain, number,
-                       "scan " + std::to_string(scan.sequence) +
-                           " does not follow scan " + std::to_string(before.sequence) +
+                       "scan " + std::to_string(scan.sequence) + " does not follow scan " +
+                           std::to_string(before.sequence) +
                            " (a line was removed, added or moved)");
       }
     } else if (scan.sequence != out.header.first_sequence) {
       return problem(ExportFault::broken_chain, number,
-                     "the first scan is " + std::to_string(scan.sequence) +
-                         ", the header says " + std::to_string(out.header.first_sequence));
+                     "the first scan is " + std::to_string(scan.sequence) + ", the header says " +
+                         std::to_string(out.header.first_sequence));
     }
     out.scans.push_back(std::move(scan));
   }
@@ -208,9 +215,10 @@ Result<ScanExport, ExportProblem> read_scan_export(std::string_view text) {
     }
   }
   const json sig = json::parse(lines[signature_line].second, nullptr, false);
-  const auto signature = sig.is_object() && sig.contains("signature") && sig["signature"].is_string()
-                             ? signature_from_hex(sig["signature"].get<std::string>())
-                             : std::nullopt;
+  const auto signature =
+      sig.is_object() && sig.contains("signature") && sig["signature"].is_string()
+          ? signature_from_hex(sig["signature"].get<std::string>())
+          : std::nullopt;
   if (!signature) {
     return problem(ExportFault::bad_signature, number, "the signature is not 128 hex digits");
   }
@@ -226,9 +234,8 @@ Result<ScanExport, ExportProblem> read_scan_export(std::string_view text) {
   const std::uint64_t last = out.scans.empty() ? 0 : out.scans.back().sequence;
   if (last != out.header.last_sequence) {
     return problem(ExportFault::unreadable, 1,
-                   "the header says the scans end at " +
-                       std::to_string(out.header.last_sequence) + ", the file at " +
-                       std::to_string(last));
+                   "the header says the scans end at " + std::to_string(out.header.last_sequence) +
+                       ", the file at " + std::to_string(last));
   }
   return out;
 }
@@ -247,4 +254,4 @@ std::string key_fingerprint(const PublicKey& key) {
   return out;
 }
 
-}  // namespace muster
+} // namespace muster

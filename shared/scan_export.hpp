@@ -29,21 +29,21 @@ struct ScanExportHeader {
   std::string event_id;
   std::string league_id;
   PublicKey device_key;
-  std::uint64_t first_sequence = 0;  // 0 with last_sequence 0: no scans
+  std::uint64_t first_sequence = 0; // 0 with last_sequence 0: no scans
   std::uint64_t last_sequence = 0;
   Instant exported_at{};
 };
 
 struct ScanExport {
   ScanExportHeader header;
-  std::vector<Scan> scans;  // first_sequence..last_sequence, chained
+  std::vector<Scan> scans; // first_sequence..last_sequence, chained
   std::vector<ClockSample> clock_samples;
 };
 
 enum class ExportFault : std::uint8_t {
-  unreadable,  // not the format: a line that is not what its place needs
-  bad_scan,    // a scan line is not a valid scan of this device's chain
-  bad_hash,    // a scan line's hash does not match its content (edited)
+  unreadable,    // not the format: a line that is not what its place needs
+  bad_scan,      // a scan line is not a valid scan of this device's chain
+  bad_hash,      // a scan line's hash does not match its content (edited)
   broken_chain,  // a scan line does not follow the one before it
   bad_signature, // the signature line is missing or does not verify (altered, truncated)
 };
@@ -52,7 +52,7 @@ std::string_view to_string(ExportFault fault);
 // Where and why a file was refused; the message starts with "line N: ".
 struct ExportProblem {
   ExportFault fault = ExportFault::unreadable;
-  std::size_t line = 0;  // 1-based
+  std::size_t line = 0; // 1-based
 };
 
 // The file's text. The scans must be one device's consecutive chain (as the kiosk store holds
@@ -71,4 +71,4 @@ Signature sign_scan_export_text(std::string_view export_text, const SigningKey& 
 // of BLAKE2b-256 over the 32 key bytes, as five groups of four upper-case hex digits.
 std::string key_fingerprint(const PublicKey& key);
 
-}  // namespace muster
+} // namespace muster

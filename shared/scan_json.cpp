@@ -172,8 +172,7 @@ Result<Scan, BodyError> scan_from_json(const json& value, const std::string& pat
     if (auto parsed = parse_correction(correction))
       scan.correction = *parsed;
     else
-      r.note(BodyErrorKind::invalid_value, "correction",
-             "must be none, arrive, leave or void");
+      r.note(BodyErrorKind::invalid_value, "correction", "must be none, arrive, leave or void");
   }
   scan.effective_time =
       Instant{std::chrono::milliseconds{r.signed_integer("effective_time", false)}};

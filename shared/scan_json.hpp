@@ -19,8 +19,8 @@
 namespace muster {
 
 inline constexpr std::size_t kMaxScansPerBatch = 5000;
-inline constexpr std::size_t kMaxIdLength = 128;    // ids of attendees, sessions, devices...
-inline constexpr std::size_t kMaxTextLength = 2000; // reason
+inline constexpr std::size_t kMaxIdLength = 128;       // ids of attendees, sessions, devices...
+inline constexpr std::size_t kMaxTextLength = 2000;    // reason
 inline constexpr std::size_t kMaxDetailsLength = 8000; // details: a JSON object's text
 inline constexpr std::size_t kMaxBootIdLength = 64;    // a boot id (a UUID: 36 characters)
 inline constexpr std::size_t kMaxClockSamplesPerBatch = 1000;
@@ -62,8 +62,8 @@ std::string scan_batch_to_json(std::span<const Scan> scans,
 struct ProvisionRequest {
   std::string code;
   std::string device_name;
-  std::string device_id;          // the kiosk's own id (empty: the server makes one)
-  std::string device_public_key;  // the kiosk's device key, MUPK1 text
+  std::string device_id;         // the kiosk's own id (empty: the server makes one)
+  std::string device_public_key; // the kiosk's device key, MUPK1 text
 };
 Result<ProvisionRequest, BodyError> parse_provision_request(std::string_view body);
 

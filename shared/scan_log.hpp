@@ -34,13 +34,13 @@ struct ChainAnchor {
 };
 
 enum class ChainFault : std::uint8_t {
-  wrong_device,    // a record of another device in this chain
-  bad_sequence,    // a record missing, inserted or out of order (sequence not previous + 1)
-  broken_link,     // prev_hash is not the hash of the record before it
-  bad_hash,        // the stored hash does not match the record's contents (edited)
+  wrong_device, // a record of another device in this chain
+  bad_sequence, // a record missing, inserted or out of order (sequence not previous + 1)
+  broken_link,  // prev_hash is not the hash of the record before it
+  bad_hash,     // the stored hash does not match the record's contents (edited)
 };
 
-std::string_view to_string(ChainFault fault);  // "wrong_device", "bad_sequence", ...
+std::string_view to_string(ChainFault fault); // "wrong_device", "bad_sequence", ...
 
 // Where a chain fails. Records are read in order; slot s is the place record number s must
 // hold (anchor.sequence + 1 first). first_bad_sequence is the first slot that fails, checked
@@ -57,9 +57,9 @@ std::string_view to_string(ChainFault fault);  // "wrong_device", "bad_sequence"
 // a consistent rewrite from some record to the end (dropping or editing the last record,
 // appending) past the last record someone else holds; the server's anchor protects those.
 struct ChainBreak {
-  std::uint64_t first_bad_sequence = 0;  // the first slot that fails (see above)
+  std::uint64_t first_bad_sequence = 0; // the first slot that fails (see above)
   ChainFault fault = ChainFault::bad_sequence;
-  std::string message;                   // for a person: what is wrong and where
+  std::string message; // for a person: what is wrong and where
 };
 
 // Verifies records of one device, in stored order, continuing from `anchor`.
@@ -76,4 +76,4 @@ std::optional<ChainBreak> verify_device_chain(std::string_view device_id,
 std::string to_hex(const Digest& digest);
 std::optional<Digest> digest_from_hex(std::string_view hex);
 
-}  // namespace muster
+} // namespace muster

@@ -31,7 +31,7 @@ SqlResult<Connection> open_connection(const std::string& path, int flags) {
   if ((flags & SQLITE_OPEN_CREATE) != 0 && !path.empty() && path != ":memory:" &&
       !path.starts_with("file:")) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) ::close(fd);  // EEXIST: an existing file keeps its mode
+    if (fd >= 0) ::close(fd); // EEXIST: an existing file keeps its mode
   }
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);

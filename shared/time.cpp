@@ -26,7 +26,7 @@ const date::time_zone* find_zone(std::string_view zone_name) {
   }
 }
 
-}  // namespace
+} // namespace
 
 std::optional<Instant> parse_iso8601(std::string_view text) {
   // YYYY-MM-DDTHH:MM[:SS[.fff]](Z|+HH:MM|-HH:MM)
@@ -54,7 +54,7 @@ std::optional<Instant> parse_iso8601(std::string_view text) {
       if (pos == digits_start) return std::nullopt;
     }
   }
-  if (pos >= text.size()) return std::nullopt;  // no offset: refuse
+  if (pos >= text.size()) return std::nullopt; // no offset: refuse
   int offset_minutes = 0;
   if (text[pos] == 'Z' || text[pos] == 'z') {
     ++pos;
@@ -111,4 +111,4 @@ std::string local_date(Instant instant, std::string_view zone_name) {
   return format_local(instant, zone_name, "%Y-%m-%d");
 }
 
-}  // namespace muster
+} // namespace muster

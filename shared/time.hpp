@@ -26,4 +26,4 @@ std::string format_local(Instant instant, std::string_view zone_name,
 // The local calendar date of an instant in a zone, "2026-03-02".
 std::string local_date(Instant instant, std::string_view zone_name);
 
-}  // namespace muster
+} // namespace muster

@@ -35,7 +35,7 @@ void centered_text(cairo_t* cr, std::string_view text, double size, double y, in
   cairo_show_text(cr, line.c_str());
 }
 
-}  // namespace
+} // namespace
 
 Result<Ok, ImageError> write_badge_png(const std::filesystem::path& path, std::string_view payload,
                                        const BadgeText& text) {
@@ -74,4 +74,4 @@ Result<Ok, ImageError> write_badge_png(const std::filesystem::path& path, std::s
   return Ok{};
 }
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

@@ -42,37 +42,47 @@ constexpr std::array<ReasonText, 13> kReasons{{
 
 std::string_view trim(std::string_view text) {
   const auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+  while (!text.empty() && is_space(text.front()))
+    text.remove_prefix(1);
+  while (!text.empty() && is_space(text.back()))
+    text.remove_suffix(1);
   return text;
 }
 
 CheckinReason reason_for(BadgeError error) {
   switch (error) {
-    case BadgeError::malformed: return CheckinReason::unknown_badge;
-    case BadgeError::unsupported_version: return CheckinReason::outdated_kiosk;
-    case BadgeError::other_league: return CheckinReason::other_event;
-    case BadgeError::unknown_key: return CheckinReason::unknown_badge;
-    case BadgeError::bad_signature: return CheckinReason::forged;
-    case BadgeError::revoked_serial: return CheckinReason::revoked;
+  case BadgeError::malformed:
+    return CheckinReason::unknown_badge;
+  case BadgeError::unsupported_version:
+    return CheckinReason::outdated_kiosk;
+  case BadgeError::other_league:
+    return CheckinReason::other_event;
+  case BadgeError::unknown_key:
+    return CheckinReason::unknown_badge;
+  case BadgeError::bad_signature:
+    return CheckinReason::forged;
+  case BadgeError::revoked_serial:
+    return CheckinReason::revoked;
   }
   return CheckinReason::unknown_badge;
 }
 
 std::string detail_for(BadgeError error) {
   switch (error) {
-    case BadgeError::malformed: return "This is not a Muster badge. Please see the registration desk.";
-    case BadgeError::unsupported_version:
-      return "This badge uses a newer format than this kiosk knows. Please tell staff.";
-    case BadgeError::other_league: return "This badge is for another League's event.";
-    case BadgeError::unknown_key:
-      return "This badge was signed by a key this kiosk does not trust. Please see the "
-             "registration desk.";
-    case BadgeError::bad_signature:
-      return "This badge's signature does not match: it was altered or forged.";
-    case BadgeError::revoked_serial:
-      return "This badge was replaced or cancelled. Please use your new badge or see the "
-             "registration desk.";
+  case BadgeError::malformed:
+    return "This is not a Muster badge. Please see the registration desk.";
+  case BadgeError::unsupported_version:
+    return "This badge uses a newer format than this kiosk knows. Please tell staff.";
+  case BadgeError::other_league:
+    return "This badge is for another League's event.";
+  case BadgeError::unknown_key:
+    return "This badge was signed by a key this kiosk does not trust. Please see the "
+           "registration desk.";
+  case BadgeError::bad_signature:
+    return "This badge's signature does not match: it was altered or forged.";
+  case BadgeError::revoked_serial:
+    return "This badge was replaced or cancelled. Please use your new badge or see the "
+           "registration desk.";
   }
   return "This badge cannot be read.";
 }
@@ -85,16 +95,22 @@ void set_reason(CheckinOutcome& outcome, CheckinResult result, CheckinReason rea
   outcome.detail = std::move(detail);
 }
 
-}  // namespace
+} // namespace
 
 std::string_view to_string(CheckinResult result) {
   switch (result) {
-    case CheckinResult::arrived: return "arrived";
-    case CheckinResult::left: return "left";
-    case CheckinResult::rejected: return "rejected";
-    case CheckinResult::ignored: return "ignored";
-    case CheckinResult::confirm_leave: return "confirm_leave";
-    case CheckinResult::corrected: return "corrected";
+  case CheckinResult::arrived:
+    return "arrived";
+  case CheckinResult::left:
+    return "left";
+  case CheckinResult::rejected:
+    return "rejected";
+  case CheckinResult::ignored:
+    return "ignored";
+  case CheckinResult::confirm_leave:
+    return "confirm_leave";
+  case CheckinResult::corrected:
+    return "corrected";
   }
   return "ignored";
 }
@@ -131,7 +147,7 @@ Result<KioskSetup, CheckinError> load_kiosk_setup(KioskStore& store) {
   auto trust = load_trust(store);
   if (!trust) {
     return fail(trust.code() == SettingsError::not_set_up ? CheckinError::not_set_up
-                                                           : CheckinError::invalid,
+                                                          : CheckinError::invalid,
                 trust.message());
   }
   auto device = ensure_device_id(store);
@@ -148,7 +164,7 @@ Result<Ok, CheckinError> Checkin::reload() {
   trust_.emplace(std::move(setup->trust));
   device_id_ = std::move(setup->device_id);
   room_ = options_.room.empty() ? setting_or(*store_, kSettingRoom, "") : options_.room;
-  lead_time_ = event_.credit_policy.lead_time;  // the event's, unless staff chose one here
+  lead_time_ = event_.credit_policy.lead_time; // the event's, unless staff chose one here
   if (options_.lead_time) {
     lead_time_ = *options_.lead_time;
   } else {
@@ -200,14 +216,15 @@ std::optional<Session> Checkin::door_session(Instant now) const {
   };
   // In progress: the latest started (a session running over is superseded by the next one).
   if (!in_progress.empty()) {
-    return pick(in_progress, [](const Session* a, const Session* b) { return a->start < b->start; });
+    return pick(in_progress,
+                [](const Session* a, const Session* b) { return a->start < b->start; });
   }
   return pick(upcoming, [](const Session* a, const Session* b) { return a->start > b->start; });
 }
 
 PresenceRules Checkin::rules() const {
   auto rules = presence_rules(event_.credit_policy);
-  rules.lead_time = lead_time_;  // the door's own choice, when staff set one
+  rules.lead_time = lead_time_; // the door's own choice, when staff set one
   return rules;
 }
 
@@ -282,11 +299,13 @@ Scan Checkin::draft_scan(const RawScan& scan, const Badge& badge, const Session&
   return draft;
 }
 
-Result<Ok, CheckinError> Checkin::set_session_override(const std::optional<std::string>& session_id) {
+Result<Ok, CheckinError>
+Checkin::set_session_override(const std::optional<std::string>& session_id) {
   if (session_id) {
     const bool known = std::any_of(event_.sessions.begin(), event_.sessions.end(),
                                    [&](const Session& s) { return s.id == *session_id; });
-    if (!known) return fail(CheckinError::invalid, "no session '" + *session_id + "' in this event");
+    if (!known)
+      return fail(CheckinError::invalid, "no session '" + *session_id + "' in this event");
   }
   if (auto saved = store_->set_setting(kSettingSessionOverride, session_id.value_or("")); !saved) {
     return fail(CheckinError::store, saved.message());
@@ -431,11 +450,12 @@ CheckinOutcome Checkin::accept(const RawScan& scan) {
   // same rule the server credits by (shared/presence.hpp).
   const Presence before = resolve_presence(event_, *history, rules(), zone());
   Scan candidate = draft_scan(scan, badge, *session, ScanKind::arrive);
-  candidate.sequence = std::numeric_limits<std::uint64_t>::max();  // after all of this door's
+  candidate.sequence = std::numeric_limits<std::uint64_t>::max(); // after all of this door's
   history->push_back(candidate);
   const Presence after = resolve_presence(event_, *history, rules(), zone());
-  const auto placed = std::find_if(after.placed.begin(), after.placed.end(),
-                                   [&](const PlacedScan& p) { return p.index == history->size() - 1; });
+  const auto placed =
+      std::find_if(after.placed.begin(), after.placed.end(),
+                   [&](const PlacedScan& p) { return p.index == history->size() - 1; });
   if ((placed == after.placed.end() || placed->action == PresenceAction::unplaced) && clock_lost) {
     return record(scan, badge, *session, ScanKind::arrive);
   }
@@ -488,8 +508,8 @@ CheckinOutcome Checkin::confirm_leave(bool yes) {
   if (!yes) {
     // "No, I am staying" is a fact too: it outranks the alternation, on every door and the
     // server, so the official stays inside (design.md, "Presence across doors").
-    auto outcome = record(pending.scan, pending.badge, pending.session, ScanKind::arrive,
-                          kStayingDetails);
+    auto outcome =
+        record(pending.scan, pending.badge, pending.session, ScanKind::arrive, kStayingDetails);
     if (outcome.result == CheckinResult::rejected) return outcome;
     set_reason(outcome, CheckinResult::ignored, CheckinReason::leave_cancelled,
                "Not leaving: you are still checked in.");
@@ -503,8 +523,7 @@ CheckinOutcome Checkin::confirm_leave(bool yes) {
 
 CheckinOutcome Checkin::nothing_to_confirm(std::string detail) const {
   auto outcome = base_outcome(wall_clock_now());
-  set_reason(outcome, CheckinResult::ignored, CheckinReason::nothing_to_confirm,
-             std::move(detail));
+  set_reason(outcome, CheckinResult::ignored, CheckinReason::nothing_to_confirm, std::move(detail));
   return outcome;
 }
 
@@ -533,14 +552,13 @@ Result<Scan, StoreError> Checkin::record_survey(const SurveyAnswers& answers) {
   if (answers.answers.empty()) return fail(StoreError::invalid, "no survey answers to record");
   nlohmann::json by_id = nlohmann::json::object();
   for (const auto& [id, choice] : answers.answers) {
-    const auto question =
-        std::find_if(event_.survey.begin(), event_.survey.end(),
-                     [&](const SurveyQuestion& q) { return q.id == id; });
+    const auto question = std::find_if(event_.survey.begin(), event_.survey.end(),
+                                       [&](const SurveyQuestion& q) { return q.id == id; });
     if (question == event_.survey.end() ||
         std::find(question->choices.begin(), question->choices.end(), choice) ==
             question->choices.end()) {
-      return fail(StoreError::invalid, "'" + choice + "' is not a choice of survey question '" +
-                                           id + "'");
+      return fail(StoreError::invalid,
+                  "'" + choice + "' is not a choice of survey question '" + id + "'");
     }
     by_id[id] = choice;
   }
@@ -560,7 +578,8 @@ Result<Scan, StoreError> Checkin::record_survey(const SurveyAnswers& answers) {
 CheckinOutcome Checkin::correct(const StaffCorrection& correction) {
   auto outcome = base_outcome(correction.at);
   const auto refuse = [&](std::string detail) {
-    set_reason(outcome, CheckinResult::rejected, CheckinReason::invalid_correction, std::move(detail));
+    set_reason(outcome, CheckinResult::rejected, CheckinReason::invalid_correction,
+               std::move(detail));
     return outcome;
   };
   if (!is_valid_badge_id(correction.attendee_id)) return refuse("Choose an attendee.");
@@ -613,13 +632,19 @@ CheckinOutcome Checkin::correct(const StaffCorrection& correction) {
   }
   outcome.recorded = *stored;
   switch (correction.kind) {
-    case Correction::arrive: outcome.result = CheckinResult::arrived; break;
-    case Correction::leave: outcome.result = CheckinResult::left; break;
-    default: outcome.result = CheckinResult::corrected; break;
+  case Correction::arrive:
+    outcome.result = CheckinResult::arrived;
+    break;
+  case Correction::leave:
+    outcome.result = CheckinResult::left;
+    break;
+  default:
+    outcome.result = CheckinResult::corrected;
+    break;
   }
   auto history = store_->known_scans_for_attendee(correction.attendee_id);
   if (history && correction.kind != Correction::arrive) add_credit(outcome, *session, *history);
   return outcome;
 }
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

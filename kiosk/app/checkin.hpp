@@ -39,46 +39,53 @@ namespace muster::kiosk {
 
 // corrected: a staff correction that voids an earlier scan was recorded (manual arrivals and
 // leaves report arrived / left).
-enum class CheckinResult : std::uint8_t { arrived, left, rejected, ignored, confirm_leave, corrected };
-std::string_view to_string(CheckinResult result);  // "arrived", "left", ...
+enum class CheckinResult : std::uint8_t {
+  arrived,
+  left,
+  rejected,
+  ignored,
+  confirm_leave,
+  corrected
+};
+std::string_view to_string(CheckinResult result); // "arrived", "left", ...
 
 // Why a scan was rejected or ignored; the outcome's `reason` says it in words.
 enum class CheckinReason : std::uint8_t {
   none,
-  unknown_badge,       // not a Muster badge, or signed by a key this kiosk does not trust
-  forged,              // signature does not match
-  revoked,             // the serial was revoked (lost badge, reprint)
-  other_event,         // a badge of another League
-  outdated_kiosk,      // a newer badge format
-  no_session,          // no session now at this door
-  not_recorded,        // the store refused the write (disk full, ...): nothing was recorded
-  invalid_correction,  // a staff correction without staff id, reason, known session, ...
-  duplicate,           // ignored: same badge within the debounce window
-  empty_scan,          // ignored: nothing was read
-  leave_cancelled,     // ignored: "Leaving early?" answered no
-  nothing_to_confirm,  // ignored: confirm_leave without a pending leave
+  unknown_badge,      // not a Muster badge, or signed by a key this kiosk does not trust
+  forged,             // signature does not match
+  revoked,            // the serial was revoked (lost badge, reprint)
+  other_event,        // a badge of another League
+  outdated_kiosk,     // a newer badge format
+  no_session,         // no session now at this door
+  not_recorded,       // the store refused the write (disk full, ...): nothing was recorded
+  invalid_correction, // a staff correction without staff id, reason, known session, ...
+  duplicate,          // ignored: same badge within the debounce window
+  empty_scan,         // ignored: nothing was read
+  leave_cancelled,    // ignored: "Leaving early?" answered no
+  nothing_to_confirm, // ignored: confirm_leave without a pending leave
 };
-std::string_view to_string(CheckinReason reason);  // "unknown_badge", ...
-std::string_view reason_words(CheckinReason reason);  // "unknown badge", "forged badge", ...
+std::string_view to_string(CheckinReason reason);    // "unknown_badge", ...
+std::string_view reason_words(CheckinReason reason); // "unknown badge", "forged badge", ...
 
 struct CheckinOutcome {
   CheckinResult result = CheckinResult::ignored;
   CheckinReason code = CheckinReason::none;
-  std::string attendee_id;           // verified badges only; empty when unknown
-  std::optional<Attendee> attendee;  // nothing: not in this kiosk's roster (registered later)
-  std::string display_name;          // "Loretta Haynes", or a stand-in for an unknown name
-  std::string session_id;            // the door's session at the scan; empty when none
+  std::string attendee_id;          // verified badges only; empty when unknown
+  std::optional<Attendee> attendee; // nothing: not in this kiosk's roster (registered later)
+  std::string display_name;         // "Loretta Haynes", or a stand-in for an unknown name
+  std::string session_id;           // the door's session at the scan; empty when none
   std::string session_title;
   std::string room;
-  bool early = false;                // leave (or confirm_leave): before the end, after grace
-  double credit_hours = 0;           // leave (or confirm_leave): credit earned in the session
-  bool credit_eligible = false;      // the role earns CMO credit (false when not in roster)
-  std::string reason;                // rejected/ignored: short words, "forged badge"
-  std::string detail;                // a sentence for the screen
-  Instant at;                        // the scan's time on the device clock
-  std::string local_time;            // "09:02" in the event's time zone
-  std::string local_date_time;       // "2026-12-03 09:02 CST"
-  std::optional<Scan> recorded;      // the scan as stored, when one was recorded
+  bool early = false;           // leave (or confirm_leave): before the end, after grace
+  double credit_hours = 0;      // leave (or confirm_leave): credit earned in the session
+  bool credit_eligible = false; // the role earns CMO credit (false when not in roster)
+  std::string reason;           // rejected/ignored: short words, "forged badge"
+  std::string detail;           // a sentence for the screen
+  Instant at;                   // the scan's time on the device clock
+  std::string local_time;       // "09:02" in the event's time zone
+  std::string local_date_time;  // "2026-12-03 09:02 CST"
+  std::optional<Scan> recorded; // the scan as stored, when one was recorded
   // An arrival right after a session this official stayed in to its end (the break): that
   // session's title. The window offers "I am leaving" (Checkin::leave_instead).
   std::string ended_session_title;
@@ -98,14 +105,14 @@ struct CheckinOptions {
 // with ScanKind::correction (never an edit).
 struct StaffCorrection {
   std::string attendee_id;
-  std::string session_id;   // empty: the door's session at `effective_time`
+  std::string session_id; // empty: the door's session at `effective_time`
   Correction kind = Correction::arrive;
-  Instant effective_time;   // the time the correction asserts (device clock)
+  Instant effective_time; // the time the correction asserts (device clock)
   std::string staff_id;
   std::string reason;
-  std::string voids_device_id;  // Correction::void_scan only
+  std::string voids_device_id; // Correction::void_scan only
   std::uint64_t voids_sequence = 0;
-  Instant at;                   // when staff entered it (device clock)
+  Instant at; // when staff entered it (device clock)
   std::chrono::milliseconds monotonic{0};
 };
 
@@ -113,9 +120,9 @@ struct StaffCorrection {
 // order asked: question id -> the chosen choice's text. Unanswered questions are absent.
 struct SurveyAnswers {
   std::string attendee_id;
-  std::string session_id;  // the session of the leave
+  std::string session_id; // the session of the leave
   std::vector<std::pair<std::string, std::string>> answers;
-  Instant at;  // when the survey ended (device clock)
+  Instant at; // when the survey ended (device clock)
   std::chrono::milliseconds monotonic{0};
 };
 
@@ -123,9 +130,9 @@ struct SurveyAnswers {
 inline constexpr std::string_view kConfirmedAtKioskDetails = kConfirmedLeaveDetails;
 
 enum class CheckinError : std::uint8_t {
-  store,       // the store could not be read
-  not_set_up,  // no event or no League keys: import an event package (or run --demo)
-  invalid,     // a stored setting is not valid
+  store,      // the store could not be read
+  not_set_up, // no event or no League keys: import an event package (or run --demo)
+  invalid,    // a stored setting is not valid
 };
 
 // What every scanning mode loads from the store before it can take a scan: the event, the
@@ -138,7 +145,7 @@ struct KioskSetup {
 Result<KioskSetup, CheckinError> load_kiosk_setup(KioskStore& store);
 
 class Checkin {
- public:
+public:
   // The store must outlive the Checkin and stay on this thread.
   static Result<Checkin, CheckinError> open(KioskStore& store, CheckinOptions options = {});
 
@@ -197,14 +204,15 @@ class Checkin {
   [[nodiscard]] const std::string& room() const { return room_; }
   [[nodiscard]] std::chrono::minutes lead_time() const { return lead_time_; }
 
- private:
+private:
   struct PendingLeave {
     RawScan scan;
     Badge badge;
     Session session;
   };
 
-  Checkin(KioskStore& store, CheckinOptions options) : store_(&store), options_(std::move(options)) {}
+  Checkin(KioskStore& store, CheckinOptions options)
+      : store_(&store), options_(std::move(options)) {}
 
   CheckinOutcome base_outcome(Instant at) const;
   // "Ignored: nothing to confirm", for an answer that comes with no question pending.
@@ -232,7 +240,7 @@ class Checkin {
   std::chrono::minutes lead_time_{15};
   std::optional<std::string> override_;
   std::optional<PendingLeave> pending_leave_;
-  std::optional<PendingLeave> pending_break_;  // the arrival leave_instead() may turn around
+  std::optional<PendingLeave> pending_break_; // the arrival leave_instead() may turn around
 };
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

@@ -19,29 +19,32 @@ namespace {
 
 constexpr std::string_view kSettingDemo = "demo_created";
 
-constexpr std::array<std::string_view, 8> kBallroomTitles{
-    "Ethics for Municipal Officials",  "Municipal Budgeting Basics",
-    "Open Meetings and Public Records", "Roles of the Mayor and Council",
-    "Storm Preparedness",              "Economic Development Roundtable",
-    "Personnel Law for Cities",        "Parliamentary Procedure"};
+constexpr std::array<std::string_view, 8> kBallroomTitles{"Ethics for Municipal Officials",
+                                                          "Municipal Budgeting Basics",
+                                                          "Open Meetings and Public Records",
+                                                          "Roles of the Mayor and Council",
+                                                          "Storm Preparedness",
+                                                          "Economic Development Roundtable",
+                                                          "Personnel Law for Cities",
+                                                          "Parliamentary Procedure"};
 constexpr std::array<std::string_view, 12> kRoomTitles{
-    "Water Utilities 101",  "Zoning Essentials",     "Grant Writing",       "Public Safety",
-    "Road Maintenance",     "Code Enforcement",      "Broadband Planning",  "Media Relations",
-    "Records Retention",    "Annexation Basics",     "Purchasing Law",      "Succession Planning"};
+    "Water Utilities 101", "Zoning Essentials", "Grant Writing",      "Public Safety",
+    "Road Maintenance",    "Code Enforcement",  "Broadband Planning", "Media Relations",
+    "Records Retention",   "Annexation Basics", "Purchasing Law",     "Succession Planning"};
 constexpr std::array<std::string_view, 20> kFirstNames{
-    "Loretta", "Marcus", "Patricia", "Wendell", "Ruby",   "Calvin", "Deborah", "Terrence",
-    "Gloria",  "Harold", "Yolanda",  "Curtis",  "Bonnie", "Reggie", "Maxine",  "Earl",
-    "Renée",   "Luis",   "Nadia",    "Zoë"};
+    "Loretta",  "Marcus", "Patricia", "Wendell", "Ruby",   "Calvin", "Deborah",
+    "Terrence", "Gloria", "Harold",   "Yolanda", "Curtis", "Bonnie", "Reggie",
+    "Maxine",   "Earl",   "Renée",    "Luis",    "Nadia",  "Zoë"};
 constexpr std::array<std::string_view, 20> kLastNames{
-    "Haynes",  "O'Neal",  "Dunlap",   "Whitfield", "Tran",    "Boudreaux", "Castillo",
-    "Pickett", "Nguyen",  "Fontenot", "Sims",      "Mercer",  "Landry",    "Okafor",
-    "Bishop",  "Hebert",  "Dupré",    "Ramírez",   "Kowalski", "Núñez"};
+    "Haynes",  "O'Neal", "Dunlap",   "Whitfield", "Tran",     "Boudreaux", "Castillo",
+    "Pickett", "Nguyen", "Fontenot", "Sims",      "Mercer",   "Landry",    "Okafor",
+    "Bishop",  "Hebert", "Dupré",    "Ramírez",   "Kowalski", "Núñez"};
 constexpr std::array<std::string_view, 5> kTowns{"City of Riverbend", "Town of Sweetgum",
                                                  "Village of Cedar Bluff", "City of Port Allen",
                                                  "Town of Magnolia"};
-constexpr std::array<Role, 8> kRoles{Role::mayor, Role::councilmember, Role::councilmember,
-                                     Role::councilmember, Role::clerk, Role::councilmember,
-                                     Role::staff, Role::guest};
+constexpr std::array<Role, 8> kRoles{Role::mayor,         Role::councilmember, Role::councilmember,
+                                     Role::councilmember, Role::clerk,         Role::councilmember,
+                                     Role::staff,         Role::guest};
 
 Instant local_to_instant(const date::time_zone* zone, date::local_days day, std::chrono::hours h) {
   const auto local = date::local_time<std::chrono::milliseconds>(day + h);
@@ -49,19 +52,18 @@ Instant local_to_instant(const date::time_zone* zone, date::local_days day, std:
       zone->to_sys(local, date::choose::earliest));
 }
 
-std::string two_digits(long value) {
-  return (value < 10 ? "0" : "") + std::to_string(value);
-}
+std::string two_digits(long value) { return (value < 10 ? "0" : "") + std::to_string(value); }
 
 Result<Ok, DemoError> store_error(std::string_view what, const std::string& message) {
   return fail(DemoError::store, std::string(what) + ": " + message);
 }
 
-Result<Ok, DemoError> write_badges(const SigningKey& key,
-                                   const DemoInfo& info, const Event& event) {
+Result<Ok, DemoError> write_badges(const SigningKey& key, const DemoInfo& info,
+                                   const Event& event) {
   std::error_code ec;
   std::filesystem::create_directories(info.badges_dir, ec);
-  if (ec) return fail(DemoError::io, "cannot create " + info.badges_dir.string() + ": " + ec.message());
+  if (ec)
+    return fail(DemoError::io, "cannot create " + info.badges_dir.string() + ": " + ec.message());
   std::ofstream tsv(info.badges_tsv, std::ios::trunc);
   if (!tsv) return fail(DemoError::io, "cannot write " + info.badges_tsv.string());
   for (const auto& attendee : demo_roster()) {
@@ -87,16 +89,16 @@ Result<Ok, DemoError> create_demo(KioskStore& store, const DemoInfo& info, const
   if (!key) return fail(DemoError::store, "creating the demo League key: " + key.message());
   std::error_code ec;
   std::filesystem::create_directories(info.demo_dir, ec);
-  if (ec) return fail(DemoError::io, "cannot create " + info.demo_dir.string() + ": " + ec.message());
+  if (ec)
+    return fail(DemoError::io, "cannot create " + info.demo_dir.string() + ": " + ec.message());
   {
     // The demo League's secret, for a demo server; a real League's key never leaves its server.
     const auto secret_path = info.demo_dir / "league-secret.key";
     std::ofstream secret(secret_path, std::ios::trunc);
     secret << key->to_secret_text() << '\n';
     secret.close();
-    std::filesystem::permissions(secret_path, std::filesystem::perms::owner_read |
-                                                  std::filesystem::perms::owner_write,
-                                 ec);
+    std::filesystem::permissions(
+        secret_path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
     std::ofstream pub(info.demo_dir / "league-public.key", std::ios::trunc);
     pub << to_text(key->public_key()) << '\n';
   }
@@ -122,7 +124,7 @@ Result<Ok, DemoError> create_demo(KioskStore& store, const DemoInfo& info, const
   return Ok{};
 }
 
-}  // namespace
+} // namespace
 
 std::string local_time_zone() {
   if (const char* tz = std::getenv("TZ"); tz != nullptr) {
@@ -133,7 +135,7 @@ std::string local_time_zone() {
   try {
     return std::string(date::current_zone()->name());
   } catch (const std::exception&) {
-    return "UTC";  // no /etc/localtime: a container, say
+    return "UTC"; // no /etc/localtime: a container, say
   }
 }
 
@@ -178,7 +180,8 @@ Event demo_event(Instant now, std::string_view time_zone) {
     session.topic = "demo";
     event.sessions.push_back(session);
   }
-  // Asked after a leave (kiosk/README.md "Survey"); the server's demo (demo_seed.cpp) asks the same.
+  // Asked after a leave (kiosk/README.md "Survey"); the server's demo (demo_seed.cpp) asks the
+  // same.
   event.survey = {{"useful", "Was this session useful for your work?", {"Yes", "Somewhat", "No"}},
                   {"pace", "How was the pace?", {"Too slow", "Right", "Too fast"}}};
   return event;
@@ -191,7 +194,8 @@ std::vector<Attendee> demo_roster() {
     const auto number = std::to_string(i + 1);
     attendee.id = "DEMO-" + std::string(3 - number.size(), '0') + number;
     attendee.first_name = std::string(kFirstNames[i % kFirstNames.size()]);
-    attendee.last_name = std::string(kLastNames[(i * 7 + i / kLastNames.size()) % kLastNames.size()]);
+    attendee.last_name =
+        std::string(kLastNames[(i * 7 + i / kLastNames.size()) % kLastNames.size()]);
     attendee.role = kRoles[i % kRoles.size()];
     attendee.municipality = std::string(kTowns[i % kTowns.size()]);
     roster.push_back(std::move(attendee));
@@ -244,4 +248,4 @@ Result<DemoInfo, DemoError> ensure_demo(KioskStore& store, const std::filesystem
   return info;
 }
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

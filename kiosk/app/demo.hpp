@@ -29,11 +29,11 @@ enum class DemoError : std::uint8_t {
 };
 
 struct DemoInfo {
-  bool created = false;              // first run
-  std::filesystem::path demo_dir;    // DIR/demo
-  std::filesystem::path badges_tsv;  // attendee id, name, role, payload (tab-separated, no header)
-  std::filesystem::path badges_dir;  // one PNG per attendee
-  std::string room;                  // the demo door's room
+  bool created = false;             // first run
+  std::filesystem::path demo_dir;   // DIR/demo
+  std::filesystem::path badges_tsv; // attendee id, name, role, payload (tab-separated, no header)
+  std::filesystem::path badges_dir; // one PNG per attendee
+  std::string room;                 // the demo door's room
   std::string time_zone;
 };
 
@@ -50,4 +50,4 @@ std::vector<Attendee> demo_roster();
 Result<DemoInfo, DemoError> ensure_demo(KioskStore& store, const std::filesystem::path& data_dir,
                                         Instant now);
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

@@ -26,8 +26,10 @@ namespace {
 
 std::string_view trim(std::string_view text) {
   const auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+  while (!text.empty() && is_space(text.front()))
+    text.remove_prefix(1);
+  while (!text.empty() && is_space(text.back()))
+    text.remove_suffix(1);
   return text;
 }
 
@@ -40,13 +42,18 @@ void refuse(DeskOutcome& outcome, std::string code, std::string reason, std::str
 
 std::pair<std::string, std::string> badge_refusal(BadgeError error) {
   switch (error) {
-    case BadgeError::malformed:
-      return {"unknown_badge", "unknown badge"};
-    case BadgeError::unsupported_version: return {"outdated_kiosk", "newer badge format"};
-    case BadgeError::other_league: return {"other_event", "other event"};
-    case BadgeError::unknown_key: return {"unknown_badge", "unknown badge"};
-    case BadgeError::bad_signature: return {"forged", "forged badge"};
-    case BadgeError::revoked_serial: return {"revoked", "revoked badge"};
+  case BadgeError::malformed:
+    return {"unknown_badge", "unknown badge"};
+  case BadgeError::unsupported_version:
+    return {"outdated_kiosk", "newer badge format"};
+  case BadgeError::other_league:
+    return {"other_event", "other event"};
+  case BadgeError::unknown_key:
+    return {"unknown_badge", "unknown badge"};
+  case BadgeError::bad_signature:
+    return {"forged", "forged badge"};
+  case BadgeError::revoked_serial:
+    return {"revoked", "revoked badge"};
   }
   return {"unknown_badge", "unknown badge"};
 }
@@ -69,7 +76,8 @@ std::string next_serial(std::string_view old_serial) {
   if (!old_serial.empty()) {
     std::string base(old_serial);
     int n = 1;
-    if (const auto at = base.rfind("-R"); at != std::string::npos && at + 2 < base.size() &&
+    if (const auto at = base.rfind("-R");
+        at != std::string::npos && at + 2 < base.size() &&
         std::all_of(base.begin() + static_cast<std::ptrdiff_t>(at) + 2, base.end(),
                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }) &&
         base.size() - at <= 6) {
@@ -116,13 +124,16 @@ bool on_path(const std::string& program) {
   return false;
 }
 
-}  // namespace
+} // namespace
 
 std::string_view to_string(DeskResult result) {
   switch (result) {
-    case DeskResult::checked_in: return "checked_in";
-    case DeskResult::already_checked_in: return "already_checked_in";
-    case DeskResult::rejected: return "rejected";
+  case DeskResult::checked_in:
+    return "checked_in";
+  case DeskResult::already_checked_in:
+    return "already_checked_in";
+  case DeskResult::rejected:
+    return "rejected";
   }
   return "rejected";
 }
@@ -183,7 +194,9 @@ Result<Ok, CheckinError> Desk::reload() {
   return Ok{};
 }
 
-std::string Desk::local_time(Instant at) const { return format_local(at, event_.timezone, "%H:%M"); }
+std::string Desk::local_time(Instant at) const {
+  return format_local(at, event_.timezone, "%H:%M");
+}
 
 std::vector<Session> Desk::day_sessions(Instant at) const {
   const auto day = local_date(at, event_.timezone);
@@ -330,7 +343,7 @@ DeskOutcome Desk::check_in_by_staff(std::string_view attendee_id, std::string_vi
 bool Desk::can_reprint(Instant at) const {
   auto key = desk_key(*store_);
   if (!key || !key->has_value()) return false;
-  auto trust = load_trust(*store_);  // the desk's certificate may have come with a later sync
+  auto trust = load_trust(*store_); // the desk's certificate may have come with a later sync
   if (!trust) return false;
   auto payload = sign_badge({trust->league_id(), "PROBE", "PROBE"}, **key);
   return payload && trust->verify(*payload, at).ok();
@@ -389,7 +402,8 @@ ReprintOutcome Desk::reprint(std::string_view attendee_id, std::string_view staf
   // accept the reprint.
   if (auto verified = trust_->verify(*payload, at); !verified) {
     outcome.message = "Reprint refused: this desk's key " + (*key)->key_id() +
-                      " is not certified by the League (" + std::string(to_string(verified.code())) +
+                      " is not certified by the League (" +
+                      std::string(to_string(verified.code())) +
                       "). Run 'muster-server certify-desk' with the key from 'muster-kiosk "
                       "desk-key', then import the new event package or sync.";
     return outcome;
@@ -434,9 +448,10 @@ ReprintOutcome Desk::reprint(std::string_view attendee_id, std::string_view staf
   auto written = write_badge_png(outcome.image, *payload, {name, subtitle, event_.name});
   outcome.ok = true;
   if (!written) {
-    outcome.message = "New badge " + serial + " recorded (old " +
-                      (old_serial.empty() ? std::string("serial unknown") : old_serial + " revoked") +
-                      "), but the image could not be written: " + written.message();
+    outcome.message =
+        "New badge " + serial + " recorded (old " +
+        (old_serial.empty() ? std::string("serial unknown") : old_serial + " revoked") +
+        "), but the image could not be written: " + written.message();
     return outcome;
   }
   if (!printer_.empty() && on_path(options_.lp_command)) {
@@ -447,12 +462,12 @@ ReprintOutcome Desk::reprint(std::string_view attendee_id, std::string_view staf
     printer_queue_->submit(command);
     outcome.sent_to_printer = true;
   }
-  outcome.message = "New badge " + serial + " for " + name +
-                    (old_serial.empty() ? std::string(" (no earlier serial known here)")
-                                        : " (old " + old_serial + " revoked)") +
-                    (outcome.sent_to_printer ? ": sent to printer " + printer_ + ", file "
-                                             : ": saved as ") +
-                    outcome.image.string();
+  outcome.message =
+      "New badge " + serial + " for " + name +
+      (old_serial.empty() ? std::string(" (no earlier serial known here)")
+                          : " (old " + old_serial + " revoked)") +
+      (outcome.sent_to_printer ? ": sent to printer " + printer_ + ", file " : ": saved as ") +
+      outcome.image.string();
   return outcome;
 }
 
@@ -525,4 +540,4 @@ std::size_t run_desk_headless(Desk& desk, std::istream& in, std::ostream& out,
   return answered;
 }
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

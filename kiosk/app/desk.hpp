@@ -38,9 +38,9 @@
 namespace muster::kiosk {
 
 // Settings the desk keeps (the store's settings table).
-inline constexpr std::string_view kSettingDeskSecretKey = kSettingDeviceSecretKey;  // MUSK1
+inline constexpr std::string_view kSettingDeskSecretKey = kSettingDeviceSecretKey; // MUSK1
 inline constexpr std::string_view kSettingDeskPrintDir = "desk.print_dir";
-inline constexpr std::string_view kSettingDeskPrinter = "desk.printer";  // lp -d NAME; empty: none
+inline constexpr std::string_view kSettingDeskPrinter = "desk.printer"; // lp -d NAME; empty: none
 
 // The desk's key is the kiosk's device key (kiosk_settings.hpp ensure_device_key).
 Result<SigningKey, SettingsError> ensure_desk_key(KioskStore& store);
@@ -53,32 +53,32 @@ Result<Ok, SettingsError> certify_demo_desk(KioskStore& store,
                                             const std::filesystem::path& league_secret_file);
 
 enum class DeskResult : std::uint8_t { checked_in, already_checked_in, rejected };
-std::string_view to_string(DeskResult result);  // "checked_in", ...
+std::string_view to_string(DeskResult result); // "checked_in", ...
 
 // Why a desk scan was refused: the Checkin reasons for badges, plus not_found (a genuine badge
 // of someone missing from this kiosk's roster).
 struct DeskOutcome {
   DeskResult result = DeskResult::rejected;
-  std::string code;            // "revoked", "not_found", "forged", "unknown_badge", ...
-  std::string reason;          // short words: "revoked badge", "not found: see staff"
-  std::string detail;          // a sentence for the screen
-  std::string attendee_id;     // empty when unknown
+  std::string code;        // "revoked", "not_found", "forged", "unknown_badge", ...
+  std::string reason;      // short words: "revoked badge", "not found: see staff"
+  std::string detail;      // a sentence for the screen
+  std::string attendee_id; // empty when unknown
   std::optional<Attendee> attendee;
-  std::string display_name;    // "Loretta Haynes"
-  std::optional<Instant> checked_in_at;  // this check-in, or the earlier one
-  std::string checked_in_local;          // "09:02" in the event's time zone
-  std::vector<Session> sessions;         // the day's sessions, by start
-  std::optional<Scan> recorded;          // the checkin scan when one was recorded now
+  std::string display_name;             // "Loretta Haynes"
+  std::optional<Instant> checked_in_at; // this check-in, or the earlier one
+  std::string checked_in_local;         // "09:02" in the event's time zone
+  std::vector<Session> sessions;        // the day's sessions, by start
+  std::optional<Scan> recorded;         // the checkin scan when one was recorded now
 };
 
 struct ReprintOutcome {
   bool ok = false;
-  std::string message;         // what the screen says (where the file is, or why not)
-  std::string old_serial;      // empty: none known
+  std::string message;    // what the screen says (where the file is, or why not)
+  std::string old_serial; // empty: none known
   std::string new_serial;
-  std::string payload;         // the new badge's QR payload
-  std::filesystem::path image; // the PNG written
-  bool sent_to_printer = false;  // handed to the print queue (lp runs off this thread)
+  std::string payload;          // the new badge's QR payload
+  std::filesystem::path image;  // the PNG written
+  bool sent_to_printer = false; // handed to the print queue (lp runs off this thread)
   std::optional<Scan> recorded;
 };
 
@@ -87,11 +87,11 @@ struct DeskOptions {
   std::filesystem::path print_dir;
   // Printer for `lp -d`; nullopt: the setting (empty: no printer, files only).
   std::optional<std::string> printer;
-  std::string lp_command = "lp";  // found on PATH; tests point it elsewhere
+  std::string lp_command = "lp"; // found on PATH; tests point it elsewhere
 };
 
 class Desk {
- public:
+public:
   // The store must outlive the Desk and stay on this thread.
   static Result<Desk, CheckinError> open(KioskStore& store, DeskOptions options = {});
   // Re-reads the event, trust and settings (after an import or a sync).
@@ -124,13 +124,13 @@ class Desk {
   [[nodiscard]] const std::string& boot_id() const { return boot_id_; }
   void set_boot_id(std::string boot_id) { boot_id_ = std::move(boot_id); }
   [[nodiscard]] const std::filesystem::path& print_dir() const { return options_.print_dir; }
-  [[nodiscard]] std::string local_time(Instant at) const;  // "09:02"
+  [[nodiscard]] std::string local_time(Instant at) const; // "09:02"
   // Blocks until the reprints handed to the printer were printed (tests, headless runs).
   void wait_for_printing() { printer_queue_->wait_idle(); }
   // Print jobs that failed since the last call (the staff screen says so).
   [[nodiscard]] int take_print_failures() { return printer_queue_->take_failures(); }
 
- private:
+private:
   Desk(KioskStore& store, DeskOptions options) : store_(&store), options_(std::move(options)) {}
   DeskOutcome greet(std::string_view attendee_id, Instant at);
   DeskOutcome record_check_in(Scan draft, Instant at);
@@ -151,4 +151,4 @@ std::string desk_outcome_json(const DeskOutcome& outcome);
 std::size_t run_desk_headless(Desk& desk, std::istream& in, std::ostream& out,
                               const HeadlessOptions& options);
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

@@ -22,16 +22,15 @@ nlohmann::ordered_json text_or_null(const std::string& text) {
 
 // The simulated clock: the last "@" instant plus the real time elapsed since it was read.
 class ScanClock {
- public:
+public:
   explicit ScanClock(bool simulated) : simulated_(simulated) {}
 
   // Takes a leading "@<instant> " off the line when simulated. False: a bad instant.
   bool take_time(std::string_view& line) {
     if (!simulated_ || line.empty() || line.front() != '@') return true;
     const auto space = line.find(' ');
-    const auto instant = parse_iso8601(line.substr(1, space == std::string_view::npos
-                                                          ? std::string_view::npos
-                                                          : space - 1));
+    const auto instant = parse_iso8601(
+        line.substr(1, space == std::string_view::npos ? std::string_view::npos : space - 1));
     if (!instant) return false;
     base_ = *instant;
     base_monotonic_ = monotonic_now();
@@ -47,13 +46,13 @@ class ScanClock {
     return RawScan{std::move(text), ScanSource::standard_input, at, at.time_since_epoch()};
   }
 
- private:
+private:
   bool simulated_;
   std::optional<Instant> base_;
   std::chrono::milliseconds base_monotonic_{0};
 };
 
-}  // namespace
+} // namespace
 
 std::string outcome_json(const CheckinOutcome& outcome) {
   nlohmann::ordered_json json;
@@ -92,4 +91,4 @@ std::size_t run_headless(Checkin& checkin, std::istream& in, std::ostream& out,
   return answered;
 }
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

@@ -26,4 +26,4 @@ std::string outcome_json(const CheckinOutcome& outcome);
 std::size_t run_headless(Checkin& checkin, std::istream& in, std::ostream& out,
                          const HeadlessOptions& options);
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

@@ -14,8 +14,8 @@
 #include "kiosk/app/package_import.hpp"
 #include "kiosk/app/walk_in.hpp"
 #include "shared/clock_correction.hpp"
-#include "shared/csv.hpp"
 #include "shared/credit.hpp"
+#include "shared/csv.hpp"
 #include "shared/presence.hpp"
 #include "shared/scan_export.hpp"
 #include "shared/time.hpp"
@@ -36,34 +36,46 @@ std::string hours_text(double hours) {
   return buffer;
 }
 
-}  // namespace
+} // namespace
 
 std::string_view to_string(Screen screen) {
   switch (screen) {
-    case Screen::attract: return "attract";
-    case Screen::result: return "result";
-    case Screen::confirm_leave: return "confirm_leave";
-    case Screen::staff_pin: return "staff_pin";
-    case Screen::staff: return "staff";
-    case Screen::survey: return "survey";
+  case Screen::attract:
+    return "attract";
+  case Screen::result:
+    return "result";
+  case Screen::confirm_leave:
+    return "confirm_leave";
+  case Screen::staff_pin:
+    return "staff_pin";
+  case Screen::staff:
+    return "staff";
+  case Screen::survey:
+    return "survey";
   }
   return "attract";
 }
 
 std::string_view to_string(Flash flash) {
   switch (flash) {
-    case Flash::none: return "none";
-    case Flash::success: return "success";
-    case Flash::failure: return "failure";
+  case Flash::none:
+    return "none";
+  case Flash::success:
+    return "success";
+  case Flash::failure:
+    return "failure";
   }
   return "none";
 }
 
 std::string_view to_string(Sound sound) {
   switch (sound) {
-    case Sound::none: return "none";
-    case Sound::success: return "success";
-    case Sound::failure: return "failure";
+  case Sound::none:
+    return "none";
+  case Sound::success:
+    return "success";
+  case Sound::failure:
+    return "failure";
   }
   return "none";
 }
@@ -78,7 +90,7 @@ void KioskApp::reload_if_package_changed(milliseconds now) {
   if (now < next_package_check_) return;
   next_package_check_ = now + options_.package_check_interval;
   auto cursor = store_->cursor(kPackageCursor);
-  if (!cursor || *cursor == package_cursor_seen_) return;  // unreadable: try again later
+  if (!cursor || *cursor == package_cursor_seen_) return; // unreadable: try again later
   // Revoked serials are read from the store at every scan; keys, certificates and the event
   // are loaded by reload().
   if (!checkin_->reload()) return;
@@ -156,14 +168,21 @@ std::vector<Session> KioskApp::door_sessions() const {
 
 void KioskApp::show_outcome(CheckinOutcome outcome, milliseconds now) {
   switch (outcome.result) {
-    case CheckinResult::arrived:
-    case CheckinResult::left:
-    case CheckinResult::corrected: state_.flash = Flash::success; break;
-    case CheckinResult::rejected: state_.flash = Flash::failure; break;
-    case CheckinResult::ignored:
-    case CheckinResult::confirm_leave: state_.flash = Flash::none; break;
+  case CheckinResult::arrived:
+  case CheckinResult::left:
+  case CheckinResult::corrected:
+    state_.flash = Flash::success;
+    break;
+  case CheckinResult::rejected:
+    state_.flash = Flash::failure;
+    break;
+  case CheckinResult::ignored:
+  case CheckinResult::confirm_leave:
+    state_.flash = Flash::none;
+    break;
   }
-  state_.flash_until = state_.flash == Flash::none ? milliseconds{0} : now + options_.flash_duration;
+  state_.flash_until =
+      state_.flash == Flash::none ? milliseconds{0} : now + options_.flash_duration;
   // The sound follows the flash: one cue per recorded or refused scan.
   if (state_.flash != Flash::none) {
     state_.sound = state_.flash == Flash::success ? Sound::success : Sound::failure;
@@ -182,12 +201,13 @@ void KioskApp::scan(const RawScan& scan, milliseconds now) {
   }
   // The next official scanning ends the survey: the answers so far are kept.
   if (state_.screen == Screen::survey) finish_survey(now);
-  if (options_.desk != nullptr) {  // the registration desk greets instead of a door's result
+  if (options_.desk != nullptr) { // the registration desk greets instead of a door's result
     auto greeting = options_.desk->scan(scan);
-    state_.flash = greeting.result == DeskResult::checked_in   ? Flash::success
+    state_.flash = greeting.result == DeskResult::checked_in ? Flash::success
                    : greeting.result == DeskResult::rejected ? Flash::failure
                                                              : Flash::none;
-    state_.flash_until = state_.flash == Flash::none ? milliseconds{0} : now + options_.flash_duration;
+    state_.flash_until =
+        state_.flash == Flash::none ? milliseconds{0} : now + options_.flash_duration;
     if (state_.flash != Flash::none) {
       state_.sound = state_.flash == Flash::success ? Sound::success : Sound::failure;
       ++state_.sound_serial;
@@ -201,7 +221,7 @@ void KioskApp::scan(const RawScan& scan, milliseconds now) {
 }
 
 void KioskApp::key(const KeyEvent& key, milliseconds now) {
-  if (state_.screen == Screen::staff) return;  // the widgets get keys in staff mode
+  if (state_.screen == Screen::staff) return; // the widgets get keys in staff mode
   if (state_.screen == Screen::staff_pin) {
     // Nobody scans at the PIN pad; keys act at once.
     typed(key, now);
@@ -214,32 +234,35 @@ void KioskApp::key(const KeyEvent& key, milliseconds now) {
     raw.monotonic = now;
     scan(raw, now);
   }
-  for (const auto& person : out.typed) typed(person, now);
+  for (const auto& person : out.typed)
+    typed(person, now);
 }
 
 void KioskApp::typed(const KeyEvent& key, milliseconds now) {
   const bool enter = key.kind == KeyKind::enter;
   const char32_t c = key.kind == KeyKind::character ? key.character : 0;
   switch (state_.screen) {
-    case Screen::attract: break;  // a person typing at the door: nothing to do
-    case Screen::result:
-      if (enter) handle(DismissResult{}, now);
-      if (c == U'l' || c == U'L') handle(LeaveInstead{}, now);
-      break;
-    case Screen::confirm_leave:
-      if (enter || c == U'y' || c == U'Y') handle(AnswerLeave{true}, now);
-      if (c == U'n' || c == U'N') handle(AnswerLeave{false}, now);
-      break;
-    case Screen::staff_pin:
-      if (enter) handle(PinSubmit{}, now);
-      if (c == U'\b') handle(PinBackspace{}, now);
-      if (c >= U'0' && c <= U'9') handle(PinDigit{static_cast<char>(c)}, now);
-      break;
-    case Screen::staff: break;
-    case Screen::survey:  // 1..6 pick a choice; Esc (the window sends U+001B) skips
-      if (c >= U'1' && c <= U'9') handle(AnswerSurvey{static_cast<std::size_t>(c - U'1')}, now);
-      if (c == U'\x1b') handle(SkipSurvey{}, now);
-      break;
+  case Screen::attract:
+    break; // a person typing at the door: nothing to do
+  case Screen::result:
+    if (enter) handle(DismissResult{}, now);
+    if (c == U'l' || c == U'L') handle(LeaveInstead{}, now);
+    break;
+  case Screen::confirm_leave:
+    if (enter || c == U'y' || c == U'Y') handle(AnswerLeave{true}, now);
+    if (c == U'n' || c == U'N') handle(AnswerLeave{false}, now);
+    break;
+  case Screen::staff_pin:
+    if (enter) handle(PinSubmit{}, now);
+    if (c == U'\b') handle(PinBackspace{}, now);
+    if (c >= U'0' && c <= U'9') handle(PinDigit{static_cast<char>(c)}, now);
+    break;
+  case Screen::staff:
+    break;
+  case Screen::survey: // 1..6 pick a choice; Esc (the window sends U+001B) skips
+    if (c >= U'1' && c <= U'9') handle(AnswerSurvey{static_cast<std::size_t>(c - U'1')}, now);
+    if (c == U'\x1b') handle(SkipSurvey{}, now);
+    break;
   }
 }
 
@@ -292,24 +315,24 @@ void KioskApp::submit_pin(milliseconds now) {
     return;
   }
   switch (checked->verdict) {
-    case PinVerdict::accepted:
-      state_.pin_message.clear();
-      go(Screen::staff, now);
-      refresh_staff();
-      return;
-    case PinVerdict::wrong:
-      state_.pin_message = "Wrong PIN. " + std::to_string(checked->attempts_left) +
-                           (checked->attempts_left == 1 ? " attempt" : " attempts") +
-                           " left before a lockout.";
-      break;
-    case PinVerdict::locked:
-      state_.pin_message = "Too many wrong PINs. Locked for " +
-                           std::to_string(checked->locked_for.count()) + " s.";
-      break;
-    case PinVerdict::not_set:
-      state_.pin_message =
-          "No staff PIN is set on this kiosk: set one with 'muster-kiosk set-staff-pin'.";
-      break;
+  case PinVerdict::accepted:
+    state_.pin_message.clear();
+    go(Screen::staff, now);
+    refresh_staff();
+    return;
+  case PinVerdict::wrong:
+    state_.pin_message = "Wrong PIN. " + std::to_string(checked->attempts_left) +
+                         (checked->attempts_left == 1 ? " attempt" : " attempts") +
+                         " left before a lockout.";
+    break;
+  case PinVerdict::locked:
+    state_.pin_message =
+        "Too many wrong PINs. Locked for " + std::to_string(checked->locked_for.count()) + " s.";
+    break;
+  case PinVerdict::not_set:
+    state_.pin_message =
+        "No staff PIN is set on this kiosk: set one with 'muster-kiosk set-staff-pin'.";
+    break;
   }
   screen_since_ = now;
   changed();
@@ -355,8 +378,8 @@ void KioskApp::handle(const Intent& intent, milliseconds now) {
           if (state_.screen == Screen::survey) finish_survey(now);
           state_.pin_message.clear();
           if (const auto locked = pin_->locked_for(options_.wall_clock()); locked.count() > 0) {
-            state_.pin_message = "Too many wrong PINs. Locked for " +
-                                 std::to_string(locked.count()) + " s.";
+            state_.pin_message =
+                "Too many wrong PINs. Locked for " + std::to_string(locked.count()) + " s.";
           }
           go(Screen::staff_pin, now);
         } else if constexpr (std::is_same_v<T, PinDigit>) {
@@ -426,7 +449,8 @@ void KioskApp::handle(const Intent& intent, milliseconds now) {
         } else if constexpr (std::is_same_v<T, StaffDeskCheckIn>) {
           if (state_.screen != Screen::staff) return;
           screen_since_ = now;
-          if (options_.desk == nullptr) return staff_note("This kiosk is not a desk (--desk).", true);
+          if (options_.desk == nullptr)
+            return staff_note("This kiosk is not a desk (--desk).", true);
           const auto done = options_.desk->check_in_by_staff(i.attendee_id, options_.staff_id,
                                                              i.reason, options_.wall_clock(), now);
           refresh_staff();
@@ -441,7 +465,8 @@ void KioskApp::handle(const Intent& intent, milliseconds now) {
         } else if constexpr (std::is_same_v<T, StaffDeskReprint>) {
           if (state_.screen != Screen::staff) return;
           screen_since_ = now;
-          if (options_.desk == nullptr) return staff_note("This kiosk is not a desk (--desk).", true);
+          if (options_.desk == nullptr)
+            return staff_note("This kiosk is not a desk (--desk).", true);
           const auto reprint = options_.desk->reprint(i.attendee_id, options_.staff_id, i.reason,
                                                       options_.wall_clock(), now, i.old_serial);
           state_.desk_reprint_image = reprint.ok ? reprint.image.string() : std::string();
@@ -451,7 +476,8 @@ void KioskApp::handle(const Intent& intent, milliseconds now) {
           if (state_.screen != Screen::staff) return;
           screen_since_ = now;
           auto written = export_csv(i.folder);
-          staff_note(written ? "Exported " + written->string() : "Export failed: " + written.message(),
+          staff_note(written ? "Exported " + written->string()
+                             : "Export failed: " + written.message(),
                      !written);
         } else if constexpr (std::is_same_v<T, StaffWalkIn>) {
           if (state_.screen != Screen::staff) return;
@@ -499,9 +525,8 @@ void KioskApp::handle(const Intent& intent, milliseconds now) {
             return;
           }
           refresh_staff();
-          staff_note(checkin_->room().empty()
-                         ? "This door now takes sessions of all rooms."
-                         : "This door is now in " + checkin_->room() + ".",
+          staff_note(checkin_->room().empty() ? "This door now takes sessions of all rooms."
+                                              : "This door is now in " + checkin_->room() + ".",
                      false);
         }
       },
@@ -521,50 +546,67 @@ void KioskApp::tick(milliseconds now) {
       raw.monotonic = now;
       scan(raw, now);
     }
-    for (const auto& person : out.typed) typed(person, now);
+    for (const auto& person : out.typed)
+      typed(person, now);
   }
   if (now >= next_clock_check_) check_clock(now);
   const auto idle = now - screen_since_;
   switch (state_.screen) {
-    case Screen::attract: reload_if_package_changed(now); break;
-    case Screen::result:
-      if (idle >= options_.result_timeout) go(Screen::attract, now);
-      break;
-    case Screen::confirm_leave:
-      if (idle >= options_.confirm_timeout) {
-        // The official scanned and walked away: the scan is kept as a leave nobody confirmed
-        // (never dropped; the credit form says "not confirmed by the official").
-        (void)checkin_->record_unanswered_leave();
-        go(Screen::attract, now);
-      }
-      break;
-    case Screen::staff_pin:
-      if (idle >= options_.pin_timeout) go(Screen::attract, now);
-      break;
-    case Screen::staff:
-      if (idle >= options_.staff_timeout) go(Screen::attract, now);
-      break;
-    case Screen::survey:  // walked away: the questions answered so far are kept
-      if (idle >= options_.survey_timeout) {
-        finish_survey(now);
-        go(Screen::attract, now);
-      }
-      break;
+  case Screen::attract:
+    reload_if_package_changed(now);
+    break;
+  case Screen::result:
+    if (idle >= options_.result_timeout) go(Screen::attract, now);
+    break;
+  case Screen::confirm_leave:
+    if (idle >= options_.confirm_timeout) {
+      // The official scanned and walked away: the scan is kept as a leave nobody confirmed
+      // (never dropped; the credit form says "not confirmed by the official").
+      (void)checkin_->record_unanswered_leave();
+      go(Screen::attract, now);
+    }
+    break;
+  case Screen::staff_pin:
+    if (idle >= options_.pin_timeout) go(Screen::attract, now);
+    break;
+  case Screen::staff:
+    if (idle >= options_.staff_timeout) go(Screen::attract, now);
+    break;
+  case Screen::survey: // walked away: the questions answered so far are kept
+    if (idle >= options_.survey_timeout) {
+      finish_survey(now);
+      go(Screen::attract, now);
+    }
+    break;
   }
 }
 
 std::optional<milliseconds> KioskApp::next_deadline() const {
   std::optional<milliseconds> next;
-  const auto consider = [&](milliseconds at) { if (!next || at < *next) next = at; };
+  const auto consider = [&](milliseconds at) {
+    if (!next || at < *next) next = at;
+  };
   if (state_.flash != Flash::none) consider(state_.flash_until);
-  if (wedge_.pending()) consider(milliseconds{0});  // poll soon: the caller clamps the wait
+  if (wedge_.pending()) consider(milliseconds{0}); // poll soon: the caller clamps the wait
   switch (state_.screen) {
-    case Screen::attract: consider(next_package_check_); break;
-    case Screen::result: consider(screen_since_ + options_.result_timeout); break;
-    case Screen::confirm_leave: consider(screen_since_ + options_.confirm_timeout); break;
-    case Screen::staff_pin: consider(screen_since_ + options_.pin_timeout); break;
-    case Screen::staff: consider(screen_since_ + options_.staff_timeout); break;
-    case Screen::survey: consider(screen_since_ + options_.survey_timeout); break;
+  case Screen::attract:
+    consider(next_package_check_);
+    break;
+  case Screen::result:
+    consider(screen_since_ + options_.result_timeout);
+    break;
+  case Screen::confirm_leave:
+    consider(screen_since_ + options_.confirm_timeout);
+    break;
+  case Screen::staff_pin:
+    consider(screen_since_ + options_.pin_timeout);
+    break;
+  case Screen::staff:
+    consider(screen_since_ + options_.staff_timeout);
+    break;
+  case Screen::survey:
+    consider(screen_since_ + options_.survey_timeout);
+    break;
   }
   return next;
 }
@@ -630,9 +672,8 @@ std::vector<DoorRow> KioskApp::session_rows(const Session& session) const {
     for (const auto& [id, counted] : presence.by_session) {
       if (id != session.id) continue;
       placed_here = true;
-      const auto attendance =
-          compute_attendance(session, event.credit_policy, grants_credit(event, role), counted,
-                             event.timezone);
+      const auto attendance = compute_attendance(
+          session, event.credit_policy, grants_credit(event, role), counted, event.timezone);
       row.eligible = attendance.eligible;
       row.credit_hours = attendance.credit_hours;
       row.early_leave = attendance.early_leave;
@@ -651,8 +692,8 @@ std::vector<DoorRow> KioskApp::session_rows(const Session& session) const {
   return rows;
 }
 
-Result<std::filesystem::path, StoreError> KioskApp::export_csv(
-    const std::filesystem::path& folder) const {
+Result<std::filesystem::path, StoreError>
+KioskApp::export_csv(const std::filesystem::path& folder) const {
   std::error_code ec;
   if (!std::filesystem::is_directory(folder, ec)) {
     return fail(StoreError::not_found, "no such folder: " + folder.string());
@@ -666,11 +707,10 @@ Result<std::filesystem::path, StoreError> KioskApp::export_csv(
          "leave,inside,early_leave,credit_eligible,credit_hours,provisional\n";
   for (const auto& session : event.sessions) {
     for (const auto& row : session_rows(session)) {
-      out << csv_cell(event.id) << ',' << csv_cell(session.id) << ','
-          << csv_cell(session.title) << ',' << csv_cell(session.room) << ','
-          << csv_cell(row.attendee_id) << ',' << csv_cell(row.name) << ','
-          << csv_cell(row.municipality) << ',' << csv_cell(row.role) << ',' << row.arrival
-          << ',' << row.leave << ',' << (row.inside ? "yes" : "no") << ','
+      out << csv_cell(event.id) << ',' << csv_cell(session.id) << ',' << csv_cell(session.title)
+          << ',' << csv_cell(session.room) << ',' << csv_cell(row.attendee_id) << ','
+          << csv_cell(row.name) << ',' << csv_cell(row.municipality) << ',' << csv_cell(row.role)
+          << ',' << row.arrival << ',' << row.leave << ',' << (row.inside ? "yes" : "no") << ','
           << (row.early_leave ? "yes" : "no") << ',' << (row.eligible ? "yes" : "no") << ','
           << hours_text(row.credit_hours) << ',' << (row.provisional ? "yes" : "no") << '\n';
     }
@@ -700,9 +740,11 @@ std::string KioskApp::state_json() const {
        state_.screen == Screen::survey)) {
     const auto& o = *state_.outcome;
     json["result"] = to_string(o.result);
-    json["attendee"] = o.attendee_id.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(o.attendee_id);
+    json["attendee"] =
+        o.attendee_id.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(o.attendee_id);
     json["name"] = o.display_name;
-    json["session"] = o.session_id.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(o.session_id);
+    json["session"] =
+        o.session_id.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(o.session_id);
     json["time"] = o.local_time;
     json["credit_eligible"] = o.credit_eligible;
     json["early"] = o.early;
@@ -724,7 +766,8 @@ std::string KioskApp::state_json() const {
   if (state_.desk_outcome && state_.screen == Screen::result) {
     const auto& d = *state_.desk_outcome;
     json["desk_result"] = to_string(d.result);
-    json["attendee"] = d.attendee_id.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(d.attendee_id);
+    json["attendee"] =
+        d.attendee_id.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(d.attendee_id);
     json["name"] = d.display_name;
     json["checked_in_at"] = d.checked_in_local;
     json["sessions"] = d.sessions.size();
@@ -739,7 +782,8 @@ std::string KioskApp::state_json() const {
     json["session"] = state_.staff_session_id;
     json["query"] = state_.staff_query;
     auto results = nlohmann::ordered_json::array();
-    for (const auto& a : state_.search_results) results.push_back(a.id);
+    for (const auto& a : state_.search_results)
+      results.push_back(a.id);
     json["search_results"] = results;
     json["rows"] = state_.door_rows.size();
     json["inside"] = state_.inside_count;
@@ -753,4 +797,4 @@ std::string KioskApp::state_json() const {
   return json.dump();
 }
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

@@ -5,9 +5,9 @@
 #include <array>
 #include <charconv>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <utility>
-#include <sstream>
 #include <vector>
 
 namespace muster::kiosk {
@@ -18,13 +18,14 @@ std::vector<std::string> lines_of(std::string_view text) {
   std::vector<std::string> lines;
   std::istringstream in{std::string(text)};
   for (std::string line; std::getline(in, line);) {
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
+      line.pop_back();
     if (!line.empty()) lines.push_back(line);
   }
   return lines;
 }
 
-}  // namespace
+} // namespace
 
 std::string setting_or(const KioskStore& store, std::string_view key, std::string fallback) {
   auto value = store.setting(key);
@@ -39,8 +40,8 @@ Result<Ok, SettingsError> save_event_programs(KioskStore& store, const Event& ev
   std::string roles;
   for (const Role role : event.eligible_roles)
     roles += std::string(to_string(role)) + "\n";
-  for (const auto& [key, value] : {std::pair{kSettingEventPrograms, programs},
-                                   std::pair{kSettingEligibleRoles, roles}}) {
+  for (const auto& [key, value] :
+       {std::pair{kSettingEventPrograms, programs}, std::pair{kSettingEligibleRoles, roles}}) {
     if (auto saved = store.set_setting(key, value); !saved) {
       return fail(SettingsError::store, saved.message());
     }
@@ -98,14 +99,14 @@ Result<SigningKey, SettingsError> make_device_key_once(KioskStore& store,
   return std::move(*key);
 }
 
-}  // namespace
+} // namespace
 
 Result<std::string, SettingsError> ensure_device_id(KioskStore& store) {
   auto existing = store.setting(kSettingDeviceId);
   if (!existing) return fail(SettingsError::store, existing.message());
   if (sodium_init() < 0) return fail(SettingsError::store, "libsodium could not start");
-  std::string id = existing->has_value() && !(*existing)->empty() ? **existing
-                                                                  : "K-" + random_hex(6);
+  std::string id =
+      existing->has_value() && !(*existing)->empty() ? **existing : "K-" + random_hex(6);
   if (!existing->has_value() || (*existing)->empty()) {
     if (auto saved = store.set_setting(kSettingDeviceId, id); !saved) {
       return fail(SettingsError::store, saved.message());
@@ -135,8 +136,8 @@ Result<SigningKey, SettingsError> ensure_device_key(KioskStore& store) {
 
 Result<Ok, SettingsError> set_device_id(KioskStore& store, std::string_view device_id) {
   if (!is_valid_badge_id(device_id)) {
-    return fail(SettingsError::invalid, "device id '" + std::string(device_id) +
-                                            "' must be 1 to 64 of A-Z a-z 0-9 - _");
+    return fail(SettingsError::invalid,
+                "device id '" + std::string(device_id) + "' must be 1 to 64 of A-Z a-z 0-9 - _");
   }
   auto current = store.setting(kSettingDeviceId);
   if (!current) return fail(SettingsError::store, current.message());
@@ -144,9 +145,9 @@ Result<Ok, SettingsError> set_device_id(KioskStore& store, std::string_view devi
     auto scans = store.last_sequence(**current);
     if (!scans) return fail(SettingsError::store, scans.message());
     if (*scans > 0) {
-      return fail(SettingsError::invalid,
-                  "this kiosk already recorded scans as device " + **current +
-                      "; changing its id would split its scan chain");
+      return fail(SettingsError::invalid, "this kiosk already recorded scans as device " +
+                                              **current +
+                                              "; changing its id would split its scan chain");
     }
   }
   if (auto saved = store.set_setting(kSettingDeviceId, device_id); !saved) {
@@ -194,12 +195,14 @@ Result<Ok, SettingsError> save_trust(KioskStore& store, std::string_view league_
     return fail(SettingsError::invalid, "League id '" + std::string(league_id) + "' is not valid");
   }
   std::string keys;
-  for (const auto& key : league_keys) keys += to_text(key) + "\n";
+  for (const auto& key : league_keys)
+    keys += to_text(key) + "\n";
   std::string certs;
-  for (const auto& certificate : certificates) certs += to_text(certificate) + "\n";
-  for (const auto& [name, value] :
-       std::array<std::pair<std::string_view, std::string_view>, 3>{
-           {{kSettingLeagueId, league_id}, {kSettingLeagueKeys, keys},
+  for (const auto& certificate : certificates)
+    certs += to_text(certificate) + "\n";
+  for (const auto& [name, value] : std::array<std::pair<std::string_view, std::string_view>, 3>{
+           {{kSettingLeagueId, league_id},
+            {kSettingLeagueKeys, keys},
             {kSettingDeviceCertificates, certs}}}) {
     if (auto saved = store.set_setting(name, value); !saved) {
       return fail(SettingsError::store, saved.message());
@@ -208,4 +211,4 @@ Result<Ok, SettingsError> save_trust(KioskStore& store, std::string_view league_
   return Ok{};
 }
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

@@ -17,13 +17,13 @@ inline constexpr std::string_view kSettingDeviceId = "device_id";
 // The device's Ed25519 key (MUSK1, a secret). The name is the registration desk's: one kiosk
 // has one key, and a desk's certified key is its device key (stores made before keep theirs).
 inline constexpr std::string_view kSettingDeviceSecretKey = "desk.secret_key";
-inline constexpr std::string_view kSettingClockOffsetMs = "clock_offset_ms";  // server - device
+inline constexpr std::string_view kSettingClockOffsetMs = "clock_offset_ms"; // server - device
 inline constexpr std::string_view kSettingRoom = "room";
-inline constexpr std::string_view kSettingSessionOverride = "session_override";  // staff's pick
+inline constexpr std::string_view kSettingSessionOverride = "session_override"; // staff's pick
 inline constexpr std::string_view kSettingLeadTimeMin = "lead_time_min";
 inline constexpr std::string_view kSettingLeagueId = "league_id";
-inline constexpr std::string_view kSettingLeagueKeys = "league_public_keys";    // MUPK1 lines
-inline constexpr std::string_view kSettingDeviceCertificates = "device_certificates";  // MUC1
+inline constexpr std::string_view kSettingLeagueKeys = "league_public_keys";          // MUPK1 lines
+inline constexpr std::string_view kSettingDeviceCertificates = "device_certificates"; // MUC1
 // The event's credit programs and the roles they make eligible, from the last package with the
 // event (one name a line): the store's event table has no place for them.
 inline constexpr std::string_view kSettingEventPrograms = "event_programs";
@@ -67,4 +67,4 @@ void load_event_programs(const KioskStore& store, Event& event);
 // A setting, or `fallback` when unset or unreadable.
 std::string setting_or(const KioskStore& store, std::string_view key, std::string fallback);
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

@@ -35,7 +35,7 @@ Error<PackageImportError> store_failure(std::string_view what, const std::string
   return fail(PackageImportError::store, std::string(what) + ": " + message);
 }
 
-}  // namespace
+} // namespace
 
 Result<PackageSummary, PackageImportError> import_package(KioskStore& store,
                                                           std::string_view envelope) {
@@ -45,9 +45,9 @@ Result<PackageSummary, PackageImportError> import_package(KioskStore& store,
   }
   auto opened = open_package(envelope, trusted);
   if (!opened) {
-    return fail(PackageImportError::refused,
-                "the event package was refused (" + std::string(to_string(opened.code())) +
-                    "): " + opened.message());
+    return fail(PackageImportError::refused, "the event package was refused (" +
+                                                 std::string(to_string(opened.code())) +
+                                                 "): " + opened.message());
   }
   const EventPackage& package = *opened;
   const auto league = setting_or(store, kSettingLeagueId, "");
@@ -82,7 +82,8 @@ Result<PackageSummary, PackageImportError> import_package(KioskStore& store,
   std::vector<PublicKey> keys = package.league_keys;
   if (package.since_cursor > 0) {
     for (const auto& key : trusted) {
-      if (std::none_of(keys.begin(), keys.end(), [&](const PublicKey& k) { return k.key_id == key.key_id; })) {
+      if (std::none_of(keys.begin(), keys.end(),
+                       [&](const PublicKey& k) { return k.key_id == key.key_id; })) {
         keys.push_back(key);
       }
     }
@@ -126,7 +127,8 @@ Result<PackageSummary, PackageImportError> import_package_file(KioskStore& store
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) return fail(PackageImportError::io, "cannot read " + path.string() + ": " + ec.message());
   if (size > kMaxPackageBytes) {
-    return fail(PackageImportError::refused, path.string() + " is too large to be an event package");
+    return fail(PackageImportError::refused,
+                path.string() + " is too large to be an event package");
   }
   std::ifstream in(path, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -134,4 +136,4 @@ Result<PackageSummary, PackageImportError> import_package_file(KioskStore& store
   return import_package(store, bytes);
 }
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

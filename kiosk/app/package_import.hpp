@@ -20,16 +20,16 @@ namespace muster::kiosk {
 inline constexpr std::string_view kPackageCursor = "event_package";
 
 enum class PackageImportError : std::uint8_t {
-  io,              // the file cannot be read
-  refused,         // the package did not verify or parse (see the message)
-  other_league,    // signed for another League than this kiosk's
-  missing_base,    // a delta package, but this kiosk lacks the changes before it
-  store,           // the store refused a write
+  io,           // the file cannot be read
+  refused,      // the package did not verify or parse (see the message)
+  other_league, // signed for another League than this kiosk's
+  missing_base, // a delta package, but this kiosk lacks the changes before it
+  store,        // the store refused a write
 };
 
 struct PackageSummary {
   std::string league_id;
-  std::string event_id;      // empty when a delta did not change the event
+  std::string event_id; // empty when a delta did not change the event
   std::size_t sessions = 0;
   std::size_t attendees = 0;
   std::size_t revoked_serials = 0;
@@ -45,4 +45,4 @@ Result<PackageSummary, PackageImportError> import_package(KioskStore& store,
 Result<PackageSummary, PackageImportError> import_package_file(KioskStore& store,
                                                                const std::filesystem::path& path);
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

@@ -54,7 +54,7 @@ std::uint64_t number_setting(const KioskStore& store, std::string_view key) {
   return ec == std::errc{} && end == text.data() + text.size() ? value : 0;
 }
 
-}  // namespace
+} // namespace
 
 int run_device_key(KioskStore& store, const fs::path& out_file, std::ostream& out,
                    std::ostream& err) {
@@ -136,8 +136,8 @@ int run_export_scans(KioskStore& store, const ExportScansOptions& options, std::
   std::string error;
   if (!write_whole_file(options.out_file, text, error)) return failed(error);
   if (!scans->empty()) {
-    if (auto saved = store.set_setting(kSettingLastExportSequence,
-                                       std::to_string(header.last_sequence));
+    if (auto saved =
+            store.set_setting(kSettingLastExportSequence, std::to_string(header.last_sequence));
         !saved) {
       return failed("the file is written, but where it ended could not be kept: " +
                     saved.message());
@@ -152,4 +152,4 @@ int run_export_scans(KioskStore& store, const ExportScansOptions& options, std::
   return 0;
 }
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

@@ -22,7 +22,7 @@ int run_device_key(KioskStore& store, const std::filesystem::path& out_file, std
 
 struct ExportScansOptions {
   std::filesystem::path out_file;
-  bool since_last_export = false;  // only what was recorded after the previous export
+  bool since_last_export = false; // only what was recorded after the previous export
 };
 
 // Writes this device's chain (and the clock samples the server has not had) signed with the
@@ -31,4 +31,4 @@ struct ExportScansOptions {
 int run_export_scans(KioskStore& store, const ExportScansOptions& options, std::ostream& out,
                      std::ostream& err);
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

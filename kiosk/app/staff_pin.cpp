@@ -21,7 +21,7 @@ int stored_failures(const KioskStore& store) {
   return ec == std::errc{} && value >= 0 ? value : 0;
 }
 
-}  // namespace
+} // namespace
 
 bool valid_pin_text(std::string_view pin) {
   return pin.size() >= 4 && pin.size() <= 12 &&
@@ -84,8 +84,8 @@ Result<PinCheck, PinError> StaffPin::check(std::string_view pin, Instant now) {
     return out;
   }
   if (!sodium_started()) return fail(PinError::hashing, "libsodium could not start");
-  const bool matches = valid_pin_text(pin) &&
-                       crypto_pwhash_str_verify(hash.c_str(), pin.data(), pin.size()) == 0;
+  const bool matches =
+      valid_pin_text(pin) && crypto_pwhash_str_verify(hash.c_str(), pin.data(), pin.size()) == 0;
   if (matches) {
     if (stored_failures(*store_) != 0) {
       if (auto saved = store_->set_setting(kSettingStaffPinFailures, "0"); !saved) {
@@ -122,4 +122,4 @@ Result<PinCheck, PinError> StaffPin::check(std::string_view pin, Instant now) {
   return out;
 }
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

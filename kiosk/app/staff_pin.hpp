@@ -19,26 +19,26 @@ namespace muster::kiosk {
 
 inline constexpr std::string_view kSettingStaffPinHash = "staff.pin_hash";
 inline constexpr std::string_view kSettingStaffPinFailures = "staff.pin_failures";
-inline constexpr std::string_view kSettingStaffPinLockedUntil = "staff.pin_locked_until";  // ISO
+inline constexpr std::string_view kSettingStaffPinLockedUntil = "staff.pin_locked_until"; // ISO
 inline constexpr int kStaffPinFreeAttempts = 5;
 inline constexpr std::chrono::seconds kStaffPinFirstLockout{30};
 inline constexpr std::chrono::seconds kStaffPinMaxLockout{300};
 inline constexpr std::chrono::minutes kStaffPinForgetFailuresAfter{15};
-inline constexpr std::string_view kSettingStaffPinLastFailure = "staff.pin_last_failure";  // ISO
+inline constexpr std::string_view kSettingStaffPinLastFailure = "staff.pin_last_failure"; // ISO
 inline constexpr std::string_view kDemoStaffPin = "1234";
 
 enum class PinError : std::uint8_t {
-  store,    // the store could not be read or written
-  invalid,  // not 4 to 12 digits
-  hashing,  // libsodium could not hash (out of memory)
+  store,   // the store could not be read or written
+  invalid, // not 4 to 12 digits
+  hashing, // libsodium could not hash (out of memory)
 };
 
 enum class PinVerdict : std::uint8_t { accepted, wrong, locked, not_set };
 
 struct PinCheck {
   PinVerdict verdict = PinVerdict::wrong;
-  int attempts_left = 0;                    // wrong: before the next lockout
-  std::chrono::seconds locked_for{0};       // locked (also after the wrong PIN that locks)
+  int attempts_left = 0;              // wrong: before the next lockout
+  std::chrono::seconds locked_for{0}; // locked (also after the wrong PIN that locks)
 };
 
 // 4 to 12 ASCII digits.
@@ -49,7 +49,7 @@ bool valid_pin_text(std::string_view pin);
 std::chrono::seconds pin_lockout_after(int failures);
 
 class StaffPin {
- public:
+public:
   explicit StaffPin(KioskStore& store) : store_(&store) {}
 
   // Sets (replaces) the PIN and clears failures and lockout.
@@ -64,8 +64,8 @@ class StaffPin {
   [[nodiscard]] std::chrono::seconds locked_for(Instant now) const;
   [[nodiscard]] int failures() const;
 
- private:
+private:
   KioskStore* store_;
 };
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

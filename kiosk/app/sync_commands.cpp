@@ -34,22 +34,23 @@ void print_report(const sync::SyncReport& report, std::ostream& out) {
     out << "this kiosk's store was restored from a backup or cloned: the server holds other "
            "scans of device "
         << report.branched_from << " from sequence " << report.branch_diverged_at << "; its "
-        << report.branch_moved << " own scans from there continue as device "
-        << report.branched_to << " (nothing lost; see muster-server devices)\n";
+        << report.branch_moved << " own scans from there continue as device " << report.branched_to
+        << " (nothing lost; see muster-server devices)\n";
   }
 }
 
 } // namespace
 
 sync::PackageApplier package_applier() {
-  return [](KioskStore& store, std::string_view envelope) -> Result<std::uint64_t, sync::SyncError> {
-    auto summary = import_package(store, envelope);
-    if (!summary) {
-      return fail(sync::SyncError::package,
-                  "the event package from the server was refused: " + summary.message());
-    }
-    return summary->cursor;
-  };
+  return
+      [](KioskStore& store, std::string_view envelope) -> Result<std::uint64_t, sync::SyncError> {
+        auto summary = import_package(store, envelope);
+        if (!summary) {
+          return fail(sync::SyncError::package,
+                      "the event package from the server was refused: " + summary.message());
+        }
+        return summary->cursor;
+      };
 }
 
 sync::HttpClientOptions http_options(const SyncCommandOptions& options) {
@@ -83,7 +84,7 @@ Result<Ok, StoreError> save_tls(KioskStore& store, const SyncCommandOptions& opt
   if (auto saved = store.set_setting(kSettingPin, options.pinned_public_key); !saved) return saved;
   return store.set_setting(kSettingInsecureHttp, options.insecure_http ? "1" : "0");
 }
-}  // namespace
+} // namespace
 
 SyncCommandOptions with_saved_tls(const KioskStore& store, SyncCommandOptions options) {
   const auto saved = [&store](std::string_view key) {
@@ -132,8 +133,8 @@ int run_provision(KioskStore& store, std::string_view server_url, std::string_vi
   if (provisioned->device_id != *own_id && *scans > 0) {
     // An older server ignores the kiosk's id and makes one: taking it would split the chain.
     err << "muster-kiosk provision: the server gave this kiosk another device id ("
-        << provisioned->device_id << "), but it already recorded " << *scans
-        << " scans as device " << *own_id
+        << provisioned->device_id << "), but it already recorded " << *scans << " scans as device "
+        << *own_id
         << "; a new id would split that scan chain, so this kiosk stays unprovisioned (the "
            "code is used up). Deliver its scans with 'muster-kiosk export-scans' and "
            "'muster-server import-scans', or upgrade the server.\n";
@@ -143,9 +144,8 @@ int run_provision(KioskStore& store, std::string_view server_url, std::string_vi
     err << "muster-kiosk provision: " << set.message() << '\n';
     return 1;
   }
-  const std::int64_t first_offset = provisioned->server_time_ms != 0
-                                        ? provisioned->server_time_ms - (t0 + t1) / 2
-                                        : 0;
+  const std::int64_t first_offset =
+      provisioned->server_time_ms != 0 ? provisioned->server_time_ms - (t0 + t1) / 2 : 0;
   if (auto saved = sync::save_provisioning(store, *provisioned, first_offset); !saved) {
     err << "muster-kiosk provision: " << saved.message() << '\n';
     return 1;

@@ -50,7 +50,7 @@ bool unused(const KioskStore& store, const std::string& id) {
   return scans && scans->empty();
 }
 
-}  // namespace
+} // namespace
 
 bool is_walk_in_id(std::string_view attendee_id) {
   return attendee_id.substr(0, kWalkInPrefix.size()) == kWalkInPrefix;
@@ -62,7 +62,8 @@ std::optional<std::string> walk_in_problem(const WalkInForm& form) {
   const auto role = parse_role(trimmed(form.role));
   if (!role) return "Choose a role: mayor, councilmember, clerk, staff or guest.";
   // An official's credit goes to a municipality's record; a guest may come from elsewhere.
-  const bool official = *role == Role::mayor || *role == Role::councilmember || *role == Role::clerk;
+  const bool official =
+      *role == Role::mayor || *role == Role::councilmember || *role == Role::clerk;
   if (auto problem = field_problem(form.municipality, "a municipality", official)) return problem;
   if (auto problem = field_problem(form.reason, "a reason", true)) return problem;
   return std::nullopt;
@@ -118,8 +119,8 @@ Result<WalkInResult, WalkInError> register_walk_in(KioskStore& store, Checkin& c
   // The registration is the fact; the roster row and the counter only make it visible here.
   if (auto added = store.upsert_roster(std::span<const Attendee>(&attendee, 1)); !added) {
     return fail(WalkInError::store, "The walk-in was registered (" + attendee.id +
-                                        ") but not added to this kiosk's list: " +
-                                        added.message() + ".");
+                                        ") but not added to this kiosk's list: " + added.message() +
+                                        ".");
   }
   (void)store.set_setting(kSettingWalkInNext, std::to_string(number + 1));
 
@@ -137,4 +138,4 @@ Result<WalkInResult, WalkInError> register_walk_in(KioskStore& store, Checkin& c
   return result;
 }
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

@@ -24,8 +24,8 @@ namespace muster::kiosk {
 
 // Provisional ids: "WALKIN-<device id>-<n>", n = 1, 2, ... per kiosk: unique across kiosks
 // (device ids are) and valid badge-id characters.
-using muster::kWalkInPrefix;  // shared/text.hpp: the server checks the same rule
-inline constexpr std::string_view kSettingWalkInNext = "walkin.next";  // the next n
+using muster::kWalkInPrefix; // shared/text.hpp: the server checks the same rule
+inline constexpr std::string_view kSettingWalkInNext = "walkin.next"; // the next n
 using muster::kMaxWalkInField;
 
 // True for an id made by register_walk_in: staff's lists mark these "provisional".
@@ -35,13 +35,13 @@ struct WalkInForm {
   std::string first_name;
   std::string last_name;
   std::string municipality;
-  std::string role = "guest";  // mayor, councilmember, clerk, staff, guest
-  std::string reason;          // why staff registered them here ("not in roster, ID shown")
+  std::string role = "guest"; // mayor, councilmember, clerk, staff, guest
+  std::string reason;         // why staff registered them here ("not in roster, ID shown")
 };
 
 enum class WalkInError : std::uint8_t {
-  invalid,  // the form is incomplete or has bad characters: nothing recorded
-  store,    // the store refused the registration: nothing recorded
+  invalid, // the form is incomplete or has bad characters: nothing recorded
+  store,   // the store refused the registration: nothing recorded
 };
 
 // A form's first problem in words ("Enter a first name."), or nullopt when it is valid.
@@ -58,4 +58,4 @@ Result<WalkInResult, WalkInError> register_walk_in(KioskStore& store, Checkin& c
                                                    std::string_view staff_id, Instant at,
                                                    std::chrono::milliseconds monotonic);
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

@@ -15,12 +15,13 @@ GrayImage downscale(const GrayImage& image, int max_width) {
   const int step = (image.width + max_width - 1) / max_width;
   GrayImage out(image.width / step, image.height / step);
   for (int y = 0; y < out.height; ++y) {
-    for (int x = 0; x < out.width; ++x) out.at(x, y) = image.at(x * step, y * step);
+    for (int x = 0; x < out.width; ++x)
+      out.at(x, y) = image.at(x * step, y * step);
   }
   return out;
 }
 
-}  // namespace
+} // namespace
 
 CameraWorker::CameraWorker(std::unique_ptr<FrameSource> source, std::function<void()> wake,
                            std::chrono::milliseconds frame_interval)
@@ -74,8 +75,8 @@ CameraWorker::~CameraWorker() {
 void CameraWorker::capture_loop() {
   while (!stop_) {
     auto frame = source_->next();
-    if (!frame) break;  // a file source is exhausted; a camera was closed
-    if (frame->image.empty()) continue;  // a camera had nothing yet: look at stop_ again
+    if (!frame) break;                  // a file source is exhausted; a camera was closed
+    if (frame->image.empty()) continue; // a camera had nothing yet: look at stop_ again
     auto small = downscale(frame->image, 320);
     {
       std::lock_guard lock(mutex_);
@@ -97,7 +98,7 @@ void CameraWorker::decode_loop() {
     {
       std::unique_lock lock(mutex_);
       wake_decoder_.wait_for(lock, std::chrono::milliseconds{200},
-                              [this] { return stop_.load() || mailbox_.has_value(); });
+                             [this] { return stop_.load() || mailbox_.has_value(); });
       if (stop_) return;
       if (!mailbox_) continue;
       frame = std::move(mailbox_);
@@ -128,4 +129,4 @@ std::optional<Preview> CameraWorker::preview_after(std::uint64_t serial) {
   return preview_;
 }
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk

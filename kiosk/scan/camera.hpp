@@ -22,12 +22,12 @@
 namespace muster::kiosk {
 
 struct Preview {
-  GrayImage image;        // downscaled to <= 320 px wide
-  std::uint64_t serial = 0;  // changes with each new preview
+  GrayImage image;          // downscaled to <= 320 px wide
+  std::uint64_t serial = 0; // changes with each new preview
 };
 
 class CameraWorker {
- public:
+public:
   // `source` is read on the capture thread only. `frame_interval` paces file sources (a V4L2
   // camera paces itself).
   CameraWorker(std::unique_ptr<FrameSource> source, std::function<void()> wake,
@@ -43,7 +43,7 @@ class CameraWorker {
   // Why the camera or decoder thread stopped ("" while they run): shown in staff mode.
   [[nodiscard]] std::string last_error() const;
 
- private:
+private:
   void capture_loop();
   void decode_loop();
   void guarded(const char* what, const std::function<void()>& loop);
@@ -53,7 +53,7 @@ class CameraWorker {
   std::chrono::milliseconds frame_interval_;
   std::atomic<bool> stop_{false};
 
-  mutable std::mutex mutex_;  // guards everything below; never held while decoding or capturing
+  mutable std::mutex mutex_; // guards everything below; never held while decoding or capturing
   std::string last_error_;
   std::optional<GrayImage> mailbox_;
   std::vector<std::string> scans_;
@@ -64,4 +64,4 @@ class CameraWorker {
   std::thread decode_;
 };
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk

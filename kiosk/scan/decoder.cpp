@@ -7,8 +7,8 @@
 
 #include <algorithm>
 #include <array>
-#include <exception>
 #include <cstdint>
+#include <exception>
 
 namespace muster::kiosk {
 
@@ -53,7 +53,7 @@ bool is_camera_sized(ImageView view) { return std::min(view.width, view.height) 
 
 // The frame and its half-size copy, made once and shared by the passes that need it.
 class FrameImages {
- public:
+public:
   explicit FrameImages(ImageView full) : full_(full) {}
   [[nodiscard]] ImageView full() const { return full_; }
   [[nodiscard]] bool camera_sized() const { return is_camera_sized(full_); }
@@ -65,7 +65,7 @@ class FrameImages {
   // enough to run on every miss but want a full-size image where it is small.
   ImageView working() { return camera_sized() ? half() : full_; }
 
- private:
+private:
   ImageView full_;
   GrayImage half_;
 };
@@ -92,19 +92,29 @@ constexpr std::array<Pass, 12> kCascade{{
     {"half-adaptive", Applies::camera,
      [](FrameImages& f) { return read_binary(adaptive_threshold(f.half(), 8, 3), false); }},
     {"half-global", Applies::camera,
-     [](FrameImages& f) { return read_qr(f.half(), {Binarizer::GlobalHistogram, false}); }},
+     [](FrameImages& f) {
+       return read_qr(f.half(), {Binarizer::GlobalHistogram, false});
+     }},
     {"half-scale", Applies::camera,
-     [](FrameImages& f) { return read_qr(f.half(), {Binarizer::LocalAverage, false}); }},
+     [](FrameImages& f) {
+       return read_qr(f.half(), {Binarizer::LocalAverage, false});
+     }},
     // Camera frames at full size: small modules, blur that averaging made worse.
     {"full-size", Applies::camera,
-     [](FrameImages& f) { return read_qr(f.full(), {Binarizer::LocalAverage, false}); }},
+     [](FrameImages& f) {
+       return read_qr(f.full(), {Binarizer::LocalAverage, false});
+     }},
     // Image files and small frames start here (stock ZXing settings).
     {"plain", Applies::image,
-     [](FrameImages& f) { return read_qr(f.full(), {Binarizer::LocalAverage, true}); }},
+     [](FrameImages& f) {
+       return read_qr(f.full(), {Binarizer::LocalAverage, true});
+     }},
     {"adaptive", Applies::any,
      [](FrameImages& f) { return read_binary(adaptive_threshold(f.full(), 12, 3), false); }},
     {"global-histogram", Applies::image,
-     [](FrameImages& f) { return read_qr(f.full(), {Binarizer::GlobalHistogram, true}); }},
+     [](FrameImages& f) {
+       return read_qr(f.full(), {Binarizer::GlobalHistogram, true});
+     }},
     {"quiet-zone", Applies::any,
      [](FrameImages& f) {
        const ImageView v = f.working();
@@ -129,7 +139,7 @@ constexpr std::array<Pass, 12> kCascade{{
      }},
 }};
 
-}  // namespace
+} // namespace
 
 std::optional<Decoded> decode_frame(ImageView gray) {
   if (gray.empty() || gray.row_stride < gray.width) return std::nullopt;
@@ -164,10 +174,10 @@ GrayImage render_qr(std::string_view text, int module_px, int quiet_modules) {
     // Width/height 0: the symbol at one pixel per module, plus the margin in modules.
     bits = ZXing::MultiFormatWriter(ZXing::BarcodeFormat::QRCode)
                .setMargin(quiet_modules)
-               .setEccLevel(4)  // 1.4 maps 3-4 to level M (15%): room for scuffs, a small symbol
+               .setEccLevel(4) // 1.4 maps 3-4 to level M (15%): room for scuffs, a small symbol
                .encode(std::string(text), 0, 0);
   } catch (const std::exception&) {
-    return {};  // too long for any QR version
+    return {}; // too long for any QR version
   }
   GrayImage out(bits.width() * module_px, bits.height() * module_px);
   for (int y = 0; y < out.height; ++y) {
@@ -178,4 +188,4 @@ GrayImage render_qr(std::string_view text, int module_px, int quiet_modules) {
   return out;
 }
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

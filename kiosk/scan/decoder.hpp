@@ -14,7 +14,7 @@ namespace muster::kiosk {
 
 struct Decoded {
   std::string payload;
-  std::string_view pass;  // which attempt of the cascade read it ("plain", "sharpen", ...)
+  std::string_view pass; // which attempt of the cascade read it ("plain", "sharpen", ...)
 };
 
 // The QR code's text in a grayscale frame, or nothing. Only QR codes are looked for, and only
@@ -31,4 +31,4 @@ std::vector<std::string_view> decode_passes(int width, int height);
 // of `quiet_modules` modules. Empty when the text does not fit in a QR code.
 GrayImage render_qr(std::string_view text, int module_px = 8, int quiet_modules = 4);
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

@@ -18,7 +18,7 @@ bool has_image_extension(const std::filesystem::path& path) {
   return std::find(kExtensions.begin(), kExtensions.end(), ext) != kExtensions.end();
 }
 
-}  // namespace
+} // namespace
 
 Result<ImageFileSource, ImageError> ImageFileSource::open(const std::filesystem::path& path) {
   std::error_code ec;
@@ -59,4 +59,4 @@ std::optional<std::string> FrameScanFilter::observe(const std::optional<std::str
   return payload;
 }
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

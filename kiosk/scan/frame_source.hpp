@@ -16,12 +16,12 @@ namespace muster::kiosk {
 
 struct Frame {
   GrayImage image;
-  std::string name;  // file path, or a camera frame number
+  std::string name; // file path, or a camera frame number
 };
 
 // One virtual seam per adapter (style.md): a camera and a folder look the same to the decoder.
 class FrameSource {
- public:
+public:
   virtual ~FrameSource() = default;
   // The next frame, or nothing when the source is exhausted (a file source) or closed.
   virtual std::optional<Frame> next() = 0;
@@ -30,14 +30,14 @@ class FrameSource {
 // Frames from one image file or from every image in a directory (sorted by name; PNG, JPEG,
 // BMP, PGM/PPM, TGA). Files that cannot be read are skipped and listed in skipped().
 class ImageFileSource final : public FrameSource {
- public:
+public:
   static Result<ImageFileSource, ImageError> open(const std::filesystem::path& file_or_directory);
 
   std::optional<Frame> next() override;
   [[nodiscard]] std::size_t size() const { return paths_.size(); }
   [[nodiscard]] const std::vector<std::string>& skipped() const { return skipped_; }
 
- private:
+private:
   explicit ImageFileSource(std::vector<std::filesystem::path> paths) : paths_(std::move(paths)) {}
   std::vector<std::filesystem::path> paths_;
   std::size_t next_ = 0;
@@ -48,7 +48,7 @@ class ImageFileSource final : public FrameSource {
 // emitted when it first appears, and again only after it has been out of view for `absence`
 // (held up a second time), whatever is decoded in between.
 class FrameScanFilter {
- public:
+public:
   explicit FrameScanFilter(std::chrono::milliseconds absence = std::chrono::milliseconds{1500})
       : absence_(absence) {}
   // The decoded payload of the frame at monotonic time `at` (nothing: no code in the frame).
@@ -56,13 +56,13 @@ class FrameScanFilter {
   std::optional<std::string> observe(const std::optional<std::string>& payload,
                                      std::chrono::milliseconds at);
 
- private:
+private:
   struct Seen {
     std::string payload;
     std::chrono::milliseconds last_at;
   };
   std::chrono::milliseconds absence_;
-  std::vector<Seen> seen_;  // recent payloads; a few at most
+  std::vector<Seen> seen_; // recent payloads; a few at most
 };
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

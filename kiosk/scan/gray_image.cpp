@@ -12,11 +12,9 @@ namespace muster::kiosk {
 
 namespace {
 
-std::uint8_t clamp_byte(int value) {
-  return static_cast<std::uint8_t>(std::clamp(value, 0, 255));
-}
+std::uint8_t clamp_byte(int value) { return static_cast<std::uint8_t>(std::clamp(value, 0, 255)); }
 
-}  // namespace
+} // namespace
 
 GrayImage::GrayImage(int w, int h, std::uint8_t fill)
     : width(w), height(h),
@@ -35,8 +33,8 @@ Result<GrayImage, ImageError> load_gray_image(const std::filesystem::path& path)
   std::unique_ptr<unsigned char, decltype(&stbi_image_free)> data(
       stbi_load(path.c_str(), &width, &height, &channels, 1), &stbi_image_free);
   if (!data) {
-    return fail(ImageError::format, "cannot read " + path.string() + " as an image: " +
-                                        std::string(stbi_failure_reason()));
+    return fail(ImageError::format, "cannot read " + path.string() +
+                                        " as an image: " + std::string(stbi_failure_reason()));
   }
   GrayImage image(width, height);
   std::copy_n(data.get(), image.pixels.size(), image.pixels.begin());
@@ -44,9 +42,8 @@ Result<GrayImage, ImageError> load_gray_image(const std::filesystem::path& path)
 }
 
 Result<Ok, ImageError> write_png(const GrayImage& image, const std::filesystem::path& path) {
-  if (image.empty() ||
-      stbi_write_png(path.c_str(), image.width, image.height, 1, image.pixels.data(),
-                     image.width) == 0) {
+  if (image.empty() || stbi_write_png(path.c_str(), image.width, image.height, 1,
+                                      image.pixels.data(), image.width) == 0) {
     return fail(ImageError::io, "cannot write " + path.string());
   }
   return Ok{};
@@ -55,7 +52,8 @@ Result<Ok, ImageError> write_png(const GrayImage& image, const std::filesystem::
 GrayImage copy_of(ImageView view) {
   GrayImage out(view.width, view.height);
   for (int y = 0; y < view.height; ++y) {
-    for (int x = 0; x < view.width; ++x) out.at(x, y) = view.at(x, y);
+    for (int x = 0; x < view.width; ++x)
+      out.at(x, y) = view.at(x, y);
   }
   return out;
 }
@@ -63,7 +61,8 @@ GrayImage copy_of(ImageView view) {
 GrayImage add_border(ImageView view, int border, std::uint8_t value) {
   GrayImage out(view.width + 2 * border, view.height + 2 * border, value);
   for (int y = 0; y < view.height; ++y) {
-    for (int x = 0; x < view.width; ++x) out.at(x + border, y + border) = view.at(x, y);
+    for (int x = 0; x < view.width; ++x)
+      out.at(x + border, y + border) = view.at(x, y);
   }
   return out;
 }
@@ -105,7 +104,8 @@ GrayImage downscale_half(ImageView view) {
 GrayImage upscale_double(ImageView view) {
   GrayImage out(view.width * 2, view.height * 2);
   for (int y = 0; y < out.height; ++y) {
-    for (int x = 0; x < out.width; ++x) out.at(x, y) = view.at(x / 2, y / 2);
+    for (int x = 0; x < out.width; ++x)
+      out.at(x, y) = view.at(x / 2, y / 2);
   }
   return out;
 }
@@ -113,16 +113,20 @@ GrayImage upscale_double(ImageView view) {
 GrayImage stretch_contrast(ImageView view) {
   std::array<std::size_t, 256> histogram{};
   for (int y = 0; y < view.height; ++y) {
-    for (int x = 0; x < view.width; ++x) ++histogram[view.at(x, y)];
+    for (int x = 0; x < view.width; ++x)
+      ++histogram[view.at(x, y)];
   }
-  const std::size_t total = static_cast<std::size_t>(view.width) * static_cast<std::size_t>(view.height);
+  const std::size_t total =
+      static_cast<std::size_t>(view.width) * static_cast<std::size_t>(view.height);
   const std::size_t cut = total / 50;
   int low = 0;
-  for (std::size_t seen = 0; low < 255 && seen + histogram[static_cast<std::size_t>(low)] <= cut; ++low) {
+  for (std::size_t seen = 0; low < 255 && seen + histogram[static_cast<std::size_t>(low)] <= cut;
+       ++low) {
     seen += histogram[static_cast<std::size_t>(low)];
   }
   int high = 255;
-  for (std::size_t seen = 0; high > 0 && seen + histogram[static_cast<std::size_t>(high)] <= cut; --high) {
+  for (std::size_t seen = 0; high > 0 && seen + histogram[static_cast<std::size_t>(high)] <= cut;
+       --high) {
     seen += histogram[static_cast<std::size_t>(high)];
   }
   GrayImage out(view.width, view.height);
@@ -152,7 +156,8 @@ GrayImage adaptive_threshold(ImageView view, int radius, int offset) {
   int* columns = padded.data() + radius;
   for (int dy = -radius; dy <= radius; ++dy) {
     const std::uint8_t* row = row_of(dy);
-    for (int x = 0; x < w; ++x) columns[x] += row[x];
+    for (int x = 0; x < w; ++x)
+      columns[x] += row[x];
   }
   for (int y = 0; y < h; ++y) {
     for (int i = 0; i < radius; ++i) {
@@ -162,7 +167,8 @@ GrayImage adaptive_threshold(ImageView view, int radius, int offset) {
     columns[w + radius] = columns[w - 1];
     const int* window = padded.data();
     int sum = 0;
-    for (int i = 0; i < side; ++i) sum += window[i];
+    for (int i = 0; i < side; ++i)
+      sum += window[i];
     const std::uint8_t* row = row_of(y);
     std::uint8_t* dst = &out.at(0, y);
     for (int x = 0; x < w; ++x) {
@@ -172,9 +178,10 @@ GrayImage adaptive_threshold(ImageView view, int radius, int offset) {
     }
     const std::uint8_t* add = row_of(y + radius + 1);
     const std::uint8_t* drop = row_of(y - radius);
-    for (int x = 0; x < w; ++x) columns[x] += add[x] - drop[x];
+    for (int x = 0; x < w; ++x)
+      columns[x] += add[x] - drop[x];
   }
   return out;
 }
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

@@ -25,7 +25,7 @@ struct ImageView {
 struct GrayImage {
   int width = 0;
   int height = 0;
-  std::vector<std::uint8_t> pixels;  // width * height, no padding
+  std::vector<std::uint8_t> pixels; // width * height, no padding
 
   GrayImage() = default;
   GrayImage(int w, int h, std::uint8_t fill = 255);
@@ -34,7 +34,7 @@ struct GrayImage {
   std::uint8_t& at(int x, int y) { return pixels[index(x, y)]; }
   [[nodiscard]] bool empty() const { return pixels.empty(); }
 
- private:
+private:
   [[nodiscard]] std::size_t index(int x, int y) const {
     return static_cast<std::size_t>(y) * static_cast<std::size_t>(width) +
            static_cast<std::size_t>(x);
@@ -42,8 +42,8 @@ struct GrayImage {
 };
 
 enum class ImageError : std::uint8_t {
-  io,      // missing or unreadable file, or cannot write
-  format,  // not an image stb_image can read (PNG, JPEG, BMP, PGM, ...)
+  io,     // missing or unreadable file, or cannot write
+  format, // not an image stb_image can read (PNG, JPEG, BMP, PGM, ...)
 };
 
 // Any stb_image format, converted to luminance.
@@ -69,4 +69,4 @@ GrayImage stretch_contrast(ImageView view);
 // contrast, so a dim or washed-out code still becomes black and white.
 GrayImage adaptive_threshold(ImageView view, int radius, int offset);
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

@@ -12,7 +12,7 @@ constexpr std::array<std::pair<ScanSource, std::string_view>, 4> kSourceNames{{
     {ScanSource::standard_input, "stdin"},
     {ScanSource::staff, "staff"},
 }};
-}  // namespace
+} // namespace
 
 std::string_view to_string(ScanSource source) {
   for (const auto& [value, name] : kSourceNames) {
@@ -41,4 +41,4 @@ RawScan raw_scan_now(std::string text, ScanSource source) {
   return RawScan{std::move(text), source, wall_clock_now(), monotonic_now()};
 }
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

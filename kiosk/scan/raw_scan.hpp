@@ -18,10 +18,10 @@ std::string_view to_string(ScanSource source);
 std::optional<ScanSource> parse_scan_source(std::string_view text);
 
 struct RawScan {
-  std::string text;  // the payload as read, without the scanner's Enter/Tab suffix
+  std::string text; // the payload as read, without the scanner's Enter/Tab suffix
   ScanSource source = ScanSource::standard_input;
-  Instant at;        // the device's wall clock at the scan
-  std::chrono::milliseconds monotonic{0};  // the device's monotonic clock at the scan
+  Instant at;                             // the device's wall clock at the scan
+  std::chrono::milliseconds monotonic{0}; // the device's monotonic clock at the scan
 };
 
 // The device clocks now, for scanners that read them when a scan arrives.
@@ -31,4 +31,4 @@ std::chrono::milliseconds monotonic_now();
 // A RawScan read now from `source`.
 RawScan raw_scan_now(std::string text, ScanSource source);
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

@@ -56,7 +56,7 @@ GrayImage from_yuyv(const std::uint8_t* data, std::size_t size, int width, int h
   for (int y = 0; y < height; ++y) {
     const std::size_t row = static_cast<std::size_t>(y) * bytes_per_line;
     for (int x = 0; x < width; ++x) {
-      const std::size_t at = row + static_cast<std::size_t>(x) * 2;  // Y0 U Y1 V: luma first
+      const std::size_t at = row + static_cast<std::size_t>(x) * 2; // Y0 U Y1 V: luma first
       image.at(x, y) = at < size ? data[at] : 0;
     }
   }
@@ -76,7 +76,7 @@ GrayImage from_mjpeg(const std::uint8_t* data, std::size_t size) {
   return image;
 }
 
-}  // namespace
+} // namespace
 
 V4l2Camera::V4l2Camera(std::unique_ptr<State> state) : state_(std::move(state)) {}
 V4l2Camera::~V4l2Camera() = default;
@@ -105,8 +105,8 @@ Result<std::unique_ptr<V4l2Camera>, CameraError> V4l2Camera::open(const std::str
       state->pixel_format = wanted;
       state->width = static_cast<int>(format.fmt.pix.width);
       state->height = static_cast<int>(format.fmt.pix.height);
-      state->bytes_per_line = format.fmt.pix.bytesperline != 0 ? format.fmt.pix.bytesperline
-                                                               : format.fmt.pix.width * 2;
+      state->bytes_per_line =
+          format.fmt.pix.bytesperline != 0 ? format.fmt.pix.bytesperline : format.fmt.pix.width * 2;
       formatted = true;
       break;
     }
@@ -149,7 +149,7 @@ std::optional<Frame> V4l2Camera::next() {
   pollfd waiting{state_->fd, POLLIN, 0};
   const int ready = ::poll(&waiting, 1, 200);
   if (ready < 0 && errno != EINTR) return std::nullopt;
-  if (ready <= 0) return Frame{};  // nothing yet: let the caller look up
+  if (ready <= 0) return Frame{}; // nothing yet: let the caller look up
   if ((waiting.revents & (POLLERR | POLLHUP)) != 0) return std::nullopt;
   v4l2_buffer buffer{};
   buffer.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
@@ -161,7 +161,8 @@ std::optional<Frame> V4l2Camera::next() {
   Frame frame;
   if (buffer.index < state_->buffers.size()) {
     const auto* data = static_cast<const std::uint8_t*>(state_->buffers[buffer.index].start);
-    const std::size_t size = std::min<std::size_t>(buffer.bytesused, state_->buffers[buffer.index].length);
+    const std::size_t size =
+        std::min<std::size_t>(buffer.bytesused, state_->buffers[buffer.index].length);
     frame.image = state_->pixel_format == V4L2_PIX_FMT_YUYV
                       ? from_yuyv(data, size, state_->width, state_->height, state_->bytes_per_line)
                       : from_mjpeg(data, size);
@@ -171,4 +172,4 @@ std::optional<Frame> V4l2Camera::next() {
   return frame;
 }
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk

@@ -12,14 +12,14 @@
 namespace muster::kiosk {
 
 enum class CameraError : std::uint8_t {
-  cannot_open,  // no such device, or no permission (is the kiosk user in group "video"?)
-  not_camera,   // not a V4L2 video capture device with streaming I/O
-  format,       // neither YUYV nor MJPEG is offered
-  streaming,    // buffers could not be mapped or streaming did not start
+  cannot_open, // no such device, or no permission (is the kiosk user in group "video"?)
+  not_camera,  // not a V4L2 video capture device with streaming I/O
+  format,      // neither YUYV nor MJPEG is offered
+  streaming,   // buffers could not be mapped or streaming did not start
 };
 
 class V4l2Camera final : public FrameSource {
- public:
+public:
   // Asks for 1280x720 (the driver may pick another size).
   static Result<std::unique_ptr<V4l2Camera>, CameraError> open(const std::string& device);
   ~V4l2Camera() override;
@@ -30,11 +30,11 @@ class V4l2Camera final : public FrameSource {
   // check for shutdown); nothing when the camera is gone (unplugged, I/O error).
   std::optional<Frame> next() override;
 
-  struct State;  // the fd and the mapped buffers (v4l2_camera.cpp)
+  struct State; // the fd and the mapped buffers (v4l2_camera.cpp)
 
- private:
+private:
   explicit V4l2Camera(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk

@@ -26,13 +26,14 @@ void append_utf8(std::string& out, char32_t c) {
   }
 }
 
-}  // namespace
+} // namespace
 
 void WedgeDetector::finish_run(WedgeOutput& out) {
   if (run_.empty()) return;
   if (is_burst()) {
     std::string payload;
-    for (const auto& key : run_) append_utf8(payload, key.character);
+    for (const auto& key : run_)
+      append_utf8(payload, key.character);
     out.bursts.push_back(std::move(payload));
   } else {
     out.typed.insert(out.typed.end(), run_.begin(), run_.end());
@@ -72,4 +73,4 @@ WedgeOutput WedgeDetector::poll(std::chrono::milliseconds now) {
   return out;
 }
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

@@ -22,27 +22,27 @@ enum class KeyKind : unsigned char { character, enter, tab };
 
 struct KeyEvent {
   KeyKind kind = KeyKind::character;
-  char32_t character = 0;        // for KeyKind::character (a Unicode code point)
-  std::chrono::milliseconds at{0};  // a monotonic timestamp
+  char32_t character = 0;          // for KeyKind::character (a Unicode code point)
+  std::chrono::milliseconds at{0}; // a monotonic timestamp
   friend bool operator==(const KeyEvent&, const KeyEvent&) = default;
 };
 
 struct WedgeConfig {
-  std::chrono::milliseconds max_key_gap{40};  // scanners: well under; people: mostly over
-  std::chrono::milliseconds quiet_gap{90};    // ends a burst without suffix
-  std::size_t min_length = 8;                 // shorter fast runs are people (or key rollover)
-  std::size_t max_length = 1024;              // a runaway burst is cut here and emitted
+  std::chrono::milliseconds max_key_gap{40}; // scanners: well under; people: mostly over
+  std::chrono::milliseconds quiet_gap{90};   // ends a burst without suffix
+  std::size_t min_length = 8;                // shorter fast runs are people (or key rollover)
+  std::size_t max_length = 1024;             // a runaway burst is cut here and emitted
 };
 
 // What feed() and poll() decided: keys for the UI (typed by a person) and finished bursts.
 struct WedgeOutput {
   std::vector<KeyEvent> typed;
-  std::vector<std::string> bursts;  // payloads, UTF-8, without suffix
+  std::vector<std::string> bursts; // payloads, UTF-8, without suffix
   [[nodiscard]] bool empty() const { return typed.empty() && bursts.empty(); }
 };
 
 class WedgeDetector {
- public:
+public:
   explicit WedgeDetector(WedgeConfig config = {}) : config_(config) {}
 
   // One key press. Timestamps must not go backwards (an earlier one is treated as equal).
@@ -53,13 +53,13 @@ class WedgeDetector {
   [[nodiscard]] bool pending() const { return !run_.empty(); }
   [[nodiscard]] const WedgeConfig& config() const { return config_; }
 
- private:
+private:
   void finish_run(WedgeOutput& out);
   [[nodiscard]] bool is_burst() const { return run_.size() >= config_.min_length; }
 
   WedgeConfig config_;
-  std::vector<KeyEvent> run_;  // characters only; suffixes end the run
+  std::vector<KeyEvent> run_; // characters only; suffixes end the run
   std::chrono::milliseconds last_at_{0};
 };
 
-}  // namespace muster::kiosk
+} // namespace muster::kiosk

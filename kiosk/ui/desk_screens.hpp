@@ -17,4 +17,4 @@ std::optional<Intent> draw_desk_result(const ViewContext& context);
 // Inside staff mode's "find an attendee" panel, below the door's buttons, in desk mode.
 std::optional<Intent> draw_desk_staff(const ViewContext& context, StaffViewState& view);
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

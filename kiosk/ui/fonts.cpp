@@ -51,11 +51,11 @@ Fonts load_fonts(float screen_height) {
     config.SizePixels = size;
     return io.Fonts->AddFontDefault(&config);
   };
-  fonts.body = add(fonts.regular_file, h / 22.0F, kRanges);  // first font: ImGui's default
+  fonts.body = add(fonts.regular_file, h / 22.0F, kRanges); // first font: ImGui's default
   fonts.small = add(fonts.regular_file, h / 30.0F, kRanges);
   fonts.large = add(fonts.bold_file, h / 12.0F, kRanges);
   fonts.huge = add(fonts.bold_file, h / 7.5F, kAscii);
   return fonts;
 }
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

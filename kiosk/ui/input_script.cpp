@@ -15,14 +15,15 @@ bool parse_int(std::string_view text, long long& value) {
 }
 
 std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+    text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) {
     text.remove_suffix(1);
   }
   return text;
 }
 
-}  // namespace
+} // namespace
 
 Result<std::vector<ScriptEvent>, ScriptError> parse_input_script(std::string_view text) {
   std::vector<ScriptEvent> events;
@@ -101,4 +102,4 @@ Result<std::vector<ScriptEvent>, ScriptError> read_input_script(const std::files
   return parse_input_script(text.str());
 }
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

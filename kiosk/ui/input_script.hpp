@@ -24,8 +24,8 @@ enum class ScriptVerb : std::uint8_t { wedge, text, key, click, screenshot, quit
 struct ScriptEvent {
   std::chrono::milliseconds at{0};
   ScriptVerb verb = ScriptVerb::key;
-  std::string argument;  // payload, text, key name or file
-  int x = 0;             // click
+  std::string argument; // payload, text, key name or file
+  int x = 0;            // click
   int y = 0;
 };
 
@@ -35,4 +35,4 @@ enum class ScriptError : std::uint8_t { io, syntax };
 Result<std::vector<ScriptEvent>, ScriptError> parse_input_script(std::string_view text);
 Result<std::vector<ScriptEvent>, ScriptError> read_input_script(const std::filesystem::path& file);
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

@@ -4,11 +4,11 @@
 #include "kiosk/ui/kiosk_window.hpp"
 
 #include <GLFW/glfw3.h>
-#include <sys/resource.h>
-#include <unistd.h>
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_opengl3.h>
 #include <imgui.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -54,7 +54,7 @@ struct IdleView {
 
 // The camera preview as an OpenGL texture (RGBA: core profiles have no luminance format).
 class PreviewTexture {
- public:
+public:
   ~PreviewTexture() {
     if (texture_ != 0) glDeleteTextures(1, &texture_);
   }
@@ -70,8 +70,8 @@ class PreviewTexture {
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
     glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, image.width, image.height, 0, GL_RGBA,
-                 GL_UNSIGNED_BYTE, rgba.data());
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, image.width, image.height, 0, GL_RGBA, GL_UNSIGNED_BYTE,
+                 rgba.data());
     width_ = image.width;
     height_ = image.height;
   }
@@ -79,14 +79,14 @@ class PreviewTexture {
     return CameraPreview{static_cast<std::uintptr_t>(texture_), width_, height_};
   }
 
- private:
+private:
   GLuint texture_ = 0;
   int width_ = 0;
   int height_ = 0;
 };
 
 class StateLog {
- public:
+public:
   explicit StateLog(const std::filesystem::path& file) {
     if (!file.empty()) stream_.open(file, std::ios::trunc);
   }
@@ -100,7 +100,7 @@ class StateLog {
     if (stream_.is_open()) stream_ << json << '\n' << std::flush;
   }
 
- private:
+private:
   std::ofstream stream_;
   std::uint64_t logged_ = ~std::uint64_t{0};
 };
@@ -140,8 +140,8 @@ bool open_camera(const WindowOptions& options, std::unique_ptr<CameraWorker>& ca
       return false;
     }
     // The camera paces itself (and next() returns within 200 ms when it has nothing).
-    camera = std::make_unique<CameraWorker>(std::move(*device), [] { glfwPostEmptyEvent(); },
-                                            milliseconds{0});
+    camera = std::make_unique<CameraWorker>(
+        std::move(*device), [] { glfwPostEmptyEvent(); }, milliseconds{0});
   }
   if (!options.camera_images.empty()) {
     auto source = ImageFileSource::open(options.camera_images);
@@ -149,25 +149,19 @@ bool open_camera(const WindowOptions& options, std::unique_ptr<CameraWorker>& ca
       std::cerr << "muster-kiosk: --camera-images: " << source.message() << '\n';
       return false;
     }
-    camera = std::make_unique<CameraWorker>(
-        std::make_unique<ImageFileSource>(std::move(*source)), [] { glfwPostEmptyEvent(); });
+    camera = std::make_unique<CameraWorker>(std::make_unique<ImageFileSource>(std::move(*source)),
+                                            [] { glfwPostEmptyEvent(); });
   }
   return true;
 }
 
 class FrameLoop {
- public:
+public:
   FrameLoop(KioskApp& app, const WindowOptions& options, WindowSession& session, Loop& loop,
             std::vector<ScriptEvent> script, std::unique_ptr<CameraWorker> camera)
-      : app_(app),
-        options_(options),
-        session_(session),
-        loop_(loop),
-        io_(ImGui::GetIO()),
-        script_(std::move(script), monotonic_now()),
-        camera_(std::move(camera)),
-        state_log_(options.state_log),
-        sound_serial_(app.state().sound_serial),
+      : app_(app), options_(options), session_(session), loop_(loop), io_(ImGui::GetIO()),
+        script_(std::move(script), monotonic_now()), camera_(std::move(camera)),
+        state_log_(options.state_log), sound_serial_(app.state().sound_serial),
         last_screen_(app.state().screen) {
     staff_view_.export_folder = options.export_folder.string();
     // Tones on their own thread; without a device it turns itself off (logged once).
@@ -191,7 +185,7 @@ class FrameLoop {
     return status_;
   }
 
- private:
+private:
   // Polls while frames run at full speed, else sleeps until an event or the idle wait ends.
   // True when it slept: the frame is then drawn only if something shown changed.
   bool wait_for_events(bool final_shot) {
@@ -238,7 +232,7 @@ class FrameLoop {
     if (!event) return;
     if (event->verb == ScriptVerb::screenshot) {
       screenshot_now_ = event->argument;
-      screenshot_countdown_ = 2;  // let ImGui lay out the screen first
+      screenshot_countdown_ = 2; // let ImGui lay out the screen first
     } else if (event->verb == ScriptVerb::quit) {
       quit_ = true;
       state_log_.note("{\"quit\":true," + resources_json() + "}");
@@ -332,7 +326,8 @@ class FrameLoop {
   }
 
   void after_frame(const std::optional<Intent>& intent) {
-    for (const int key : loop_.release_keys) io_.KeysDown[key] = false;
+    for (const int key : loop_.release_keys)
+      io_.KeysDown[key] = false;
     loop_.release_keys.clear();
     if (intent) {
       app_.handle(*intent, monotonic_now());
@@ -367,20 +362,20 @@ class FrameLoop {
   std::unique_ptr<SoundPlayer> sound_;
   std::uint64_t sound_serial_;
   bool first_frame_ = true;
-  std::optional<std::filesystem::path> screenshot_now_;  // a script screenshot in progress
+  std::optional<std::filesystem::path> screenshot_now_; // a script screenshot in progress
   int screenshot_countdown_ = 0;
   int frames_after_script_ = 0;
   int frame_errors_ = 0;
   Screen last_screen_;
   int status_ = 0;
   bool quit_ = false;
-  std::optional<IdleView> drawn_;         // what the last frame on screen showed
-  std::optional<milliseconds> ready_at_;  // wall time the first frame was presented, until logged
+  std::optional<IdleView> drawn_;        // what the last frame on screen showed
+  std::optional<milliseconds> ready_at_; // wall time the first frame was presented, until logged
   int fb_width_ = 0;
   int fb_height_ = 0;
 };
 
-}  // namespace
+} // namespace
 
 int run_window(KioskApp& app, const WindowOptions& options) {
   std::vector<ScriptEvent> script;
@@ -402,4 +397,4 @@ int run_window(KioskApp& app, const WindowOptions& options) {
   return frames.run();
 }
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

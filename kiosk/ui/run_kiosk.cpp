@@ -50,4 +50,4 @@ int run_kiosk_window(KioskStore& store, const std::filesystem::path& data_dir, b
   return run_window(app, options);
 }
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

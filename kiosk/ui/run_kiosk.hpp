@@ -12,4 +12,4 @@ namespace muster::kiosk::ui {
 int run_kiosk_window(KioskStore& store, const std::filesystem::path& data_dir, bool demo,
                      const std::string& room, WindowOptions options);
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

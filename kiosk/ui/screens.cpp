@@ -16,13 +16,11 @@ namespace muster::kiosk::ui {
 
 namespace {
 
-
 // The League's credit form, quoted on the "Leaving early?" screen.
 constexpr const char* kEthicsReminder =
     "Claiming credit for time not attended could be an ethics violation. Your credit form "
     "must accurately reflect the time you are requesting based on the time you attended "
     "each session.";
-
 
 std::optional<Session> find_session(const KioskApp& app, const std::string& id) {
   for (const auto& session : app.checkin().event().sessions) {
@@ -30,7 +28,6 @@ std::optional<Session> find_session(const KioskApp& app, const std::string& id) 
   }
   return std::nullopt;
 }
-
 
 // Bottom-right corner: opens the PIN pad (touch), F2 does the same from a keyboard.
 bool staff_corner_button() {
@@ -95,52 +92,52 @@ std::optional<Intent> draw_result(const ViewContext& context) {
   const auto tint = [flashing](const ImVec4& colour) { return flashing ? kWhite : colour; };
   ImGui::SetCursorPosY(ImGui::GetWindowHeight() * 0.14F);
   switch (outcome.result) {
-    case CheckinResult::arrived:
-    case CheckinResult::corrected:
-      centered(fonts.huge, "Welcome", kWhite);
-      centered(fonts.large, outcome.display_name, kWhite);
-      if (outcome.attendee) centered(fonts.body, outcome.attendee->municipality, tint(kDim));
-      ImGui::Dummy(ImVec2{1.0F, 16.0F});
-      centered(fonts.body, outcome.session_title + " - arrived " + outcome.local_time, kWhite);
-      centered(fonts.body,
-               outcome.credit_eligible ? "Credit-eligible (CMO credit hours)"
-                                       : "Attendance only: recorded for a verification letter",
-               tint(outcome.credit_eligible ? kGreenText : kAmber));
-      if (!outcome.ended_session_title.empty()) {
-        centered(fonts.body, "\"" + outcome.ended_session_title + "\" ended: credited to its end.",
-                 tint(kDim));
-      }
-      break;
-    case CheckinResult::left: {
-      centered(fonts.huge, "Goodbye", kWhite);
-      centered(fonts.large, outcome.display_name, kWhite);
-      ImGui::Dummy(ImVec2{1.0F, 16.0F});
-      centered(fonts.body, outcome.session_title + " - left " + outcome.local_time, kWhite);
-      char hours[64];
-      std::snprintf(hours, sizeof hours, "%.2f", outcome.credit_hours);
-      centered(fonts.body,
-               outcome.credit_eligible ? std::string("Credit so far: ") + hours + " h"
-                                       : std::string("Attendance recorded"),
-               tint(kGreenText));
-      if (outcome.early) {
-        centered(fonts.body, "Early leave recorded on your credit form", tint(kAmber));
-      }
-      break;
+  case CheckinResult::arrived:
+  case CheckinResult::corrected:
+    centered(fonts.huge, "Welcome", kWhite);
+    centered(fonts.large, outcome.display_name, kWhite);
+    if (outcome.attendee) centered(fonts.body, outcome.attendee->municipality, tint(kDim));
+    ImGui::Dummy(ImVec2{1.0F, 16.0F});
+    centered(fonts.body, outcome.session_title + " - arrived " + outcome.local_time, kWhite);
+    centered(fonts.body,
+             outcome.credit_eligible ? "Credit-eligible (CMO credit hours)"
+                                     : "Attendance only: recorded for a verification letter",
+             tint(outcome.credit_eligible ? kGreenText : kAmber));
+    if (!outcome.ended_session_title.empty()) {
+      centered(fonts.body, "\"" + outcome.ended_session_title + "\" ended: credited to its end.",
+               tint(kDim));
     }
-    case CheckinResult::rejected:
-      centered(fonts.huge, "Not checked in", kWhite);
-      centered(fonts.large, outcome.reason, kWhite);
-      ImGui::Dummy(ImVec2{1.0F, 16.0F});
-      centered_wrapped(fonts.body, outcome.detail, kWhite, width() * 0.8F);
-      break;
-    case CheckinResult::ignored:
-    case CheckinResult::confirm_leave:
-      centered(fonts.large, outcome.code == CheckinReason::duplicate ? "Already scanned"
-                                                                     : "Nothing recorded",
-               kAmber);
-      if (!outcome.display_name.empty()) centered(fonts.body, outcome.display_name, kWhite);
-      centered_wrapped(fonts.body, outcome.detail, kDim, width() * 0.8F);
-      break;
+    break;
+  case CheckinResult::left: {
+    centered(fonts.huge, "Goodbye", kWhite);
+    centered(fonts.large, outcome.display_name, kWhite);
+    ImGui::Dummy(ImVec2{1.0F, 16.0F});
+    centered(fonts.body, outcome.session_title + " - left " + outcome.local_time, kWhite);
+    char hours[64];
+    std::snprintf(hours, sizeof hours, "%.2f", outcome.credit_hours);
+    centered(fonts.body,
+             outcome.credit_eligible ? std::string("Credit so far: ") + hours + " h"
+                                     : std::string("Attendance recorded"),
+             tint(kGreenText));
+    if (outcome.early) {
+      centered(fonts.body, "Early leave recorded on your credit form", tint(kAmber));
+    }
+    break;
+  }
+  case CheckinResult::rejected:
+    centered(fonts.huge, "Not checked in", kWhite);
+    centered(fonts.large, outcome.reason, kWhite);
+    ImGui::Dummy(ImVec2{1.0F, 16.0F});
+    centered_wrapped(fonts.body, outcome.detail, kWhite, width() * 0.8F);
+    break;
+  case CheckinResult::ignored:
+  case CheckinResult::confirm_leave:
+    centered(fonts.large,
+             outcome.code == CheckinReason::duplicate ? "Already scanned" : "Nothing recorded",
+             kAmber);
+    if (!outcome.display_name.empty()) centered(fonts.body, outcome.display_name, kWhite);
+    centered_wrapped(fonts.body, outcome.detail, kDim, width() * 0.8F);
+    break;
   }
   const ImVec2 size{320.0F, 110.0F};
   const float y = ImGui::GetWindowHeight() - size.y - 40.0F;
@@ -197,7 +194,8 @@ std::optional<Intent> draw_pin(const ViewContext& context) {
   ImGui::SetCursorPosY(kMargin);
   centered(fonts.large, "Staff PIN", kWhite);
   std::string dots;
-  for (std::size_t i = 0; i < state.pin_length; ++i) dots += "* ";
+  for (std::size_t i = 0; i < state.pin_length; ++i)
+    dots += "* ";
   centered(fonts.large, dots.empty() ? "-" : dots, kAmber);
   if (!state.pin_message.empty()) centered(fonts.body, state.pin_message, kRedText);
   if (app.options().demo) {
@@ -209,7 +207,7 @@ std::optional<Intent> draw_pin(const ViewContext& context) {
   const float pad_w = 3 * key + 2 * gap;
   const float x0 = (width() - pad_w) / 2.0F;
   const float y0 = ImGui::GetCursorPosY() + 10.0F;
-  static constexpr const char* kKeys[12] = {"1", "2", "3", "4", "5", "6",
+  static constexpr const char* kKeys[12] = {"1", "2", "3", "4",   "5", "6",
                                             "7", "8", "9", "Del", "0", "OK"};
   ImGui::PushFont(fonts.body);
   for (int i = 0; i < 12; ++i) {
@@ -236,21 +234,19 @@ std::optional<Intent> draw_pin(const ViewContext& context) {
   return intent;
 }
 
-
-
-}  // namespace
+} // namespace
 
 void background_colour(const KioskState& state, float rgba[4]) {
-  ImVec4 colour{0.05F, 0.07F, 0.14F, 1.0F};  // deep navy: high contrast with white type
+  ImVec4 colour{0.05F, 0.07F, 0.14F, 1.0F}; // deep navy: high contrast with white type
   if (state.flash == Flash::success) colour = kGreen;
   if (state.flash == Flash::failure) colour = kRed;
   if (state.flash == Flash::none && state.screen == Screen::result && state.outcome &&
       state.outcome->result == CheckinResult::rejected) {
-    colour = ImVec4{0.35F, 0.05F, 0.05F, 1.0F};  // stays reddish after the flash
+    colour = ImVec4{0.35F, 0.05F, 0.05F, 1.0F}; // stays reddish after the flash
   }
   if (state.flash == Flash::none && state.screen == Screen::result && state.desk_outcome &&
       state.desk_outcome->result == DeskResult::rejected) {
-    colour = ImVec4{0.35F, 0.05F, 0.05F, 1.0F};  // the desk's refusals too
+    colour = ImVec4{0.35F, 0.05F, 0.05F, 1.0F}; // the desk's refusals too
   }
   rgba[0] = colour.x;
   rgba[1] = colour.y;
@@ -260,15 +256,20 @@ void background_colour(const KioskState& state, float rgba[4]) {
 
 std::optional<Intent> draw_screen(const ViewContext& context, StaffViewState& staff) {
   switch (context.app.state().screen) {
-    case Screen::attract: return draw_attract(context);
-    case Screen::result:
-      return context.app.state().desk_outcome ? draw_desk_result(context) : draw_result(context);
-    case Screen::confirm_leave: return draw_confirm(context);
-    case Screen::staff_pin: return draw_pin(context);
-    case Screen::staff: return draw_staff(context, staff);
-    case Screen::survey: return draw_survey(context);
+  case Screen::attract:
+    return draw_attract(context);
+  case Screen::result:
+    return context.app.state().desk_outcome ? draw_desk_result(context) : draw_result(context);
+  case Screen::confirm_leave:
+    return draw_confirm(context);
+  case Screen::staff_pin:
+    return draw_pin(context);
+  case Screen::staff:
+    return draw_staff(context, staff);
+  case Screen::survey:
+    return draw_survey(context);
   }
   return std::nullopt;
 }
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

@@ -23,11 +23,11 @@ struct StaffViewState {
   bool walk_in_open = false;
   bool focus_walk_in = false;
   StaffWalkIn walk_in;
-  std::string walk_in_seen;  // KioskState::last_walk_in when the form was last cleared
+  std::string walk_in_seen; // KioskState::last_walk_in when the form was last cleared
 };
 
 struct CameraPreview {
-  std::uintptr_t texture = 0;  // GL texture name (0: no camera)
+  std::uintptr_t texture = 0; // GL texture name (0: no camera)
   int width = 0;
   int height = 0;
 };
@@ -36,7 +36,7 @@ struct ViewContext {
   const KioskApp& app;
   const Fonts& fonts;
   CameraPreview preview;
-  std::string clock_text;  // "14:05", from the UI's clock
+  std::string clock_text; // "14:05", from the UI's clock
   bool desk = false;
 };
 
@@ -45,4 +45,4 @@ void background_colour(const KioskState& state, float rgba[4]);
 
 std::optional<Intent> draw_screen(const ViewContext& context, StaffViewState& staff);
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

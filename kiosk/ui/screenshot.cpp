@@ -22,11 +22,12 @@ std::string save_framebuffer_png(const std::filesystem::path& file, int width, i
   for (std::size_t y = 0; y < h; ++y) {
     std::memcpy(&flipped[y * w * 4], &pixels[(h - 1 - y) * w * 4], w * 4);
   }
-  for (std::size_t i = 3; i < flipped.size(); i += 4) flipped[i] = 255;  // opaque
+  for (std::size_t i = 3; i < flipped.size(); i += 4)
+    flipped[i] = 255; // opaque
   if (stbi_write_png(file.c_str(), width, height, 4, flipped.data(), width * 4) == 0) {
     return "cannot write " + file.string();
   }
   return {};
 }
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

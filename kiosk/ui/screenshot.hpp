@@ -9,4 +9,4 @@ namespace muster::kiosk::ui {
 // Returns an error message, or an empty string on success.
 std::string save_framebuffer_png(const std::filesystem::path& file, int width, int height);
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

@@ -10,8 +10,8 @@ namespace {
 
 using std::chrono::milliseconds;
 
-constexpr milliseconds kScannerKeyGap{5};   // script "wedge": a USB scanner's pace
-constexpr milliseconds kPersonKeyGap{120};  // script "text": a person's pace
+constexpr milliseconds kScannerKeyGap{5};  // script "wedge": a USB scanner's pace
+constexpr milliseconds kPersonKeyGap{120}; // script "text": a person's pace
 
 int glfw_key_named(const std::string& name) {
   if (name == "Enter") return GLFW_KEY_ENTER;
@@ -44,7 +44,7 @@ void type_text(KioskApp& app, ImGuiIO& io, const std::string& text, milliseconds
   }
 }
 
-}  // namespace
+} // namespace
 
 ScriptPlayer::ScriptPlayer(std::vector<ScriptEvent> script, milliseconds start)
     : pending_(script.begin(), script.end()), start_(start) {}
@@ -67,24 +67,29 @@ std::optional<ScriptEvent> ScriptPlayer::play_due(KioskApp& app, Loop& loop, ImG
   pending_.pop_front();
   loop.bump();
   switch (event.verb) {
-    case ScriptVerb::wedge: type_wedge(app, event.argument, now); break;
-    case ScriptVerb::text: type_text(app, io, event.argument, now); break;
-    case ScriptVerb::key: {
-      const int key = glfw_key_named(event.argument);
-      if (app.state().screen == Screen::staff) {
-        io.KeysDown[key] = true;  // ImGui 1.86: keys by GLFW code
-        loop.release_keys.push_back(key);
-      }
-      loop.on_key(key);
-      break;
+  case ScriptVerb::wedge:
+    type_wedge(app, event.argument, now);
+    break;
+  case ScriptVerb::text:
+    type_text(app, io, event.argument, now);
+    break;
+  case ScriptVerb::key: {
+    const int key = glfw_key_named(event.argument);
+    if (app.state().screen == Screen::staff) {
+      io.KeysDown[key] = true; // ImGui 1.86: keys by GLFW code
+      loop.release_keys.push_back(key);
     }
-    case ScriptVerb::click:
-      loop.click = ScriptedClick{ImVec2{static_cast<float>(event.x), static_cast<float>(event.y)}, 0};
-      break;
-    case ScriptVerb::screenshot:
-    case ScriptVerb::quit: break;  // the window's
+    loop.on_key(key);
+    break;
+  }
+  case ScriptVerb::click:
+    loop.click = ScriptedClick{ImVec2{static_cast<float>(event.x), static_cast<float>(event.y)}, 0};
+    break;
+  case ScriptVerb::screenshot:
+  case ScriptVerb::quit:
+    break; // the window's
   }
   return event;
 }
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

@@ -15,7 +15,7 @@
 namespace muster::kiosk::ui {
 
 class ScriptPlayer {
- public:
+public:
   ScriptPlayer(std::vector<ScriptEvent> script, std::chrono::milliseconds start);
 
   [[nodiscard]] bool done() const { return pending_.empty(); }
@@ -32,10 +32,10 @@ class ScriptPlayer {
   std::optional<ScriptEvent> play_due(KioskApp& app, Loop& loop, ImGuiIO& io,
                                       std::chrono::milliseconds now, bool busy);
 
- private:
+private:
   std::deque<ScriptEvent> pending_;
   std::chrono::milliseconds start_;
   int hold_ = 0;
 };
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

@@ -23,8 +23,8 @@ void append_tone(std::vector<std::int16_t>& out, double frequency, double second
     double envelope = 1.0;
     if (i < fade) envelope = static_cast<double>(i) / fade;
     if (count - i < fade) envelope = static_cast<double>(count - i) / fade;
-    out.push_back(static_cast<std::int16_t>(std::clamp(value * envelope * volume, -1.0, 1.0) *
-                                            32000.0));
+    out.push_back(
+        static_cast<std::int16_t>(std::clamp(value * envelope * volume, -1.0, 1.0) * 32000.0));
   }
 }
 
@@ -40,18 +40,21 @@ using Pcm = std::unique_ptr<snd_pcm_t, PcmCloser>;
 // ALSA prints its own complaints to stderr; the kiosk logs one line of its own instead.
 void quiet_alsa(const char*, int, const char*, int, const char*, ...) {}
 
-}  // namespace
+} // namespace
 
 std::vector<std::int16_t> tone_samples(Sound sound) {
   std::vector<std::int16_t> out;
   switch (sound) {
-    case Sound::none: break;
-    case Sound::success:
-      append_tone(out, 660.0, 0.12, 0.5, false);
-      append_silence(out, 0.03);
-      append_tone(out, 880.0, 0.16, 0.5, false);
-      break;
-    case Sound::failure: append_tone(out, 150.0, 0.45, 0.6, true); break;
+  case Sound::none:
+    break;
+  case Sound::success:
+    append_tone(out, 660.0, 0.12, 0.5, false);
+    append_silence(out, 0.03);
+    append_tone(out, 880.0, 0.16, 0.5, false);
+    break;
+  case Sound::failure:
+    append_tone(out, 150.0, 0.45, 0.6, true);
+    break;
   }
   return out;
 }
@@ -85,7 +88,7 @@ void SoundPlayer::play(Sound sound) {
   {
     std::lock_guard lock(mutex_);
     if (unavailable_) return;
-    queue_.clear();  // a cue late by a whole tone is noise, not feedback
+    queue_.clear(); // a cue late by a whole tone is noise, not feedback
     queue_.push_back(sound);
   }
   wake_.notify_one();
@@ -118,8 +121,8 @@ void SoundPlayer::run() {
       }
       if (rc < 0) {
         pcm.reset();
-        std::cerr << "muster-kiosk: sound off: no audio device '" << device_
-                  << "' (" << snd_strerror(rc) << ")\n";
+        std::cerr << "muster-kiosk: sound off: no audio device '" << device_ << "' ("
+                  << snd_strerror(rc) << ")\n";
         std::lock_guard lock(mutex_);
         unavailable_ = true;
         queue_.clear();
@@ -132,7 +135,7 @@ void SoundPlayer::run() {
     while (left > 0) {
       auto written = snd_pcm_writei(pcm.get(), at, static_cast<snd_pcm_uframes_t>(left));
       if (written < 0) written = snd_pcm_recover(pcm.get(), static_cast<int>(written), 1);
-      if (written < 0) break;  // a device that went away: skip this cue
+      if (written < 0) break; // a device that went away: skip this cue
       at += written;
       left -= written;
     }
@@ -140,4 +143,4 @@ void SoundPlayer::run() {
   }
 }
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

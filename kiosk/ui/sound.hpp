@@ -17,7 +17,7 @@
 
 namespace muster::kiosk::ui {
 
-inline constexpr unsigned kSoundRate = 44100;  // samples a second, mono, signed 16 bit
+inline constexpr unsigned kSoundRate = 44100; // samples a second, mono, signed 16 bit
 
 // The samples of a cue: success = two rising tones (660 Hz then 880 Hz, ~0.3 s),
 // failure = one low buzz (150 Hz with odd harmonics, ~0.45 s); none = empty. Short fades at
@@ -25,7 +25,7 @@ inline constexpr unsigned kSoundRate = 44100;  // samples a second, mono, signed
 std::vector<std::int16_t> tone_samples(Sound sound);
 
 class SoundPlayer {
- public:
+public:
   // `device`: the ALSA PCM name ("default"). Nothing is opened until the first cue.
   explicit SoundPlayer(std::string device = "default");
   ~SoundPlayer();
@@ -37,7 +37,7 @@ class SoundPlayer {
   // False once opening the device failed (the failure was logged).
   [[nodiscard]] bool available() const;
 
- private:
+private:
   void run();
 
   std::string device_;
@@ -49,4 +49,4 @@ class SoundPlayer {
   std::thread thread_;
 };
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

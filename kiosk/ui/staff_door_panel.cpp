@@ -23,7 +23,7 @@ void draw_door_table(const KioskState& state) {
       ImGui::TableNextRow();
       ImGui::TableNextColumn();
       if (row.provisional) {
-        ImGui::TextColored(kAmber, "%s (walk-in)", row.name.c_str());  // provisional
+        ImGui::TextColored(kAmber, "%s (walk-in)", row.name.c_str()); // provisional
       } else {
         ImGui::TextUnformatted(row.name.c_str());
       }
@@ -36,14 +36,14 @@ void draw_door_table(const KioskState& state) {
       if (row.eligible) {
         ImGui::Text("%.2f h", row.credit_hours);
       } else {
-        ImGui::TextColored(kDim, "\u2014");  // attendance only: no CMO credit
+        ImGui::TextColored(kDim, "\u2014"); // attendance only: no CMO credit
       }
     }
     ImGui::EndTable();
   }
 }
 
-}  // namespace
+} // namespace
 
 std::optional<Intent> draw_door_panel(const ViewContext& context, StaffViewState& view, ImVec2 at,
                                       ImVec2 size) {
@@ -54,9 +54,8 @@ std::optional<Intent> draw_door_panel(const ViewContext& context, StaffViewState
   ImGui::SetCursorPos(at);
   ImGui::BeginChild("door", size, true);
   ImGui::TextColored(kDim, "Session at this door");
-  const std::string current = state.staff_session_title.empty()
-                                  ? std::string("(none now)")
-                                  : state.staff_session_title;
+  const std::string current =
+      state.staff_session_title.empty() ? std::string("(none now)") : state.staff_session_title;
   ImGui::SetNextItemWidth(column - 40.0F);
   if (ImGui::BeginCombo("##session", current.c_str())) {
     if (ImGui::Selectable("Automatic (from the schedule)", !app.checkin().session_override())) {
@@ -115,4 +114,4 @@ std::optional<Intent> draw_door_panel(const ViewContext& context, StaffViewState
   return intent;
 }
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

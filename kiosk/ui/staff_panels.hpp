@@ -16,9 +16,9 @@ std::optional<Intent> draw_staff(const ViewContext& context, StaffViewState& vie
 // Each panel is an ImGui child window of `size` at `at`.
 std::optional<Intent> draw_door_panel(const ViewContext& context, StaffViewState& view, ImVec2 at,
                                       ImVec2 size);
-std::optional<Intent> draw_people_panel(const ViewContext& context, StaffViewState& view,
-                                        ImVec2 at, ImVec2 size);
+std::optional<Intent> draw_people_panel(const ViewContext& context, StaffViewState& view, ImVec2 at,
+                                        ImVec2 size);
 // Inside the people panel while the walk-in form is open; `column`: the panel's width.
 std::optional<Intent> draw_walk_in_form(StaffViewState& view, float column);
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

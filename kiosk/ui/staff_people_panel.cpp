@@ -12,8 +12,8 @@
 
 namespace muster::kiosk::ui {
 
-std::optional<Intent> draw_people_panel(const ViewContext& context, StaffViewState& view,
-                                        ImVec2 at, ImVec2 size) {
+std::optional<Intent> draw_people_panel(const ViewContext& context, StaffViewState& view, ImVec2 at,
+                                        ImVec2 size) {
   const auto& state = context.app.state();
   const float column = size.x;
   std::optional<Intent> intent;
@@ -31,13 +31,13 @@ std::optional<Intent> draw_people_panel(const ViewContext& context, StaffViewSta
     view.focus_search = false;
   }
   if (ImGui::InputText("##search", &view.query)) intent = StaffSearch{view.query};
-  const float results_h = size.y * (context.desk ? 0.3F : 0.5F);  // desk: room for its buttons
+  const float results_h = size.y * (context.desk ? 0.3F : 0.5F); // desk: room for its buttons
   ImGui::BeginChild("results", ImVec2{0.0F, results_h}, false);
   for (const auto& attendee : state.search_results) {
-    const std::string label = attendee.first_name + " " + attendee.last_name + "  -  " +
-                              attendee.municipality + "  (" + std::string(to_string(attendee.role)) +
-                              ")" + (is_walk_in_id(attendee.id) ? "  [walk-in, provisional]" : "") +
-                              "##" + attendee.id;
+    const std::string label =
+        attendee.first_name + " " + attendee.last_name + "  -  " + attendee.municipality + "  (" +
+        std::string(to_string(attendee.role)) + ")" +
+        (is_walk_in_id(attendee.id) ? "  [walk-in, provisional]" : "") + "##" + attendee.id;
     if (ImGui::Selectable(label.c_str(), attendee.id == view.selected_attendee, 0,
                           ImVec2{0.0F, 44.0F})) {
       view.selected_attendee = attendee.id;
@@ -51,8 +51,8 @@ std::optional<Intent> draw_people_panel(const ViewContext& context, StaffViewSta
   ImGui::TextUnformatted("Reason (recorded with the correction):");
   ImGui::SetNextItemWidth(column - 40.0F);
   ImGui::InputText("##reason", &view.reason);
-  const bool can_correct = !view.selected_attendee.empty() && !view.reason.empty() &&
-                           !state.staff_session_id.empty();
+  const bool can_correct =
+      !view.selected_attendee.empty() && !view.reason.empty() && !state.staff_session_id.empty();
   if (!can_correct) ImGui::BeginDisabled();
   if (ImGui::Button("Manual arrival", ImVec2{260.0F, 64.0F})) {
     intent = StaffManual{view.selected_attendee, Correction::arrive, view.reason};
@@ -67,4 +67,4 @@ std::optional<Intent> draw_people_panel(const ViewContext& context, StaffViewSta
   return intent;
 }
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

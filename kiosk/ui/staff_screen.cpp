@@ -32,7 +32,8 @@ std::optional<Intent> draw_staff(const ViewContext& context, StaffViewState& vie
     view.focus_search = true;
   }
   ImGui::SameLine(width() - 360.0F);
-  if (coloured_button("Leave staff mode", ImVec2{320.0F, 60.0F}, ImVec4{0.45F, 0.20F, 0.20F, 1.0F})) {
+  if (coloured_button("Leave staff mode", ImVec2{320.0F, 60.0F},
+                      ImVec4{0.45F, 0.20F, 0.20F, 1.0F})) {
     intent = CloseStaff{};
   }
   if (!state.staff_message.empty()) {
@@ -55,4 +56,4 @@ std::optional<Intent> draw_staff(const ViewContext& context, StaffViewState& vie
   return intent;
 }
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

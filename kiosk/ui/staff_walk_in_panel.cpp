@@ -21,7 +21,7 @@ std::optional<Intent> draw_walk_in_form(StaffViewState& view, float column) {
     return ImGui::InputText(id, &value, ImGuiInputTextFlags_EnterReturnsTrue);
   };
   if (view.focus_walk_in) {
-    ImGui::SetKeyboardFocusHere();  // the first name (its label takes no focus)
+    ImGui::SetKeyboardFocusHere(); // the first name (its label takes no focus)
     view.focus_walk_in = false;
   }
   (void)field("First name", "##walkin_first", form.first_name);
@@ -41,4 +41,4 @@ std::optional<Intent> draw_walk_in_form(StaffViewState& view, float column) {
   return intent;
 }
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

@@ -13,7 +13,7 @@ namespace muster::kiosk::ui {
 
 namespace {
 
-const ImVec4 kChoice{0.16F, 0.36F, 0.62F, 1.0F};  // blue: an answer, not a yes/no to leaving
+const ImVec4 kChoice{0.16F, 0.36F, 0.62F, 1.0F}; // blue: an answer, not a yes/no to leaving
 const ImVec4 kSkip{0.30F, 0.33F, 0.40F, 1.0F};
 
 // Like centered_wrapped, but a short text is centred on its own width, not the wrap width.
@@ -30,7 +30,7 @@ void centered_wrapped_to_text(ImFont* font, const std::string& text, const ImVec
   ImGui::PopFont();
 }
 
-}  // namespace
+} // namespace
 
 std::optional<Intent> draw_survey(const ViewContext& context) {
   const auto& app = context.app;
@@ -45,8 +45,8 @@ std::optional<Intent> draw_survey(const ViewContext& context) {
   // What was just recorded stays on top, small: the survey is optional, the leave is not.
   ImGui::SetCursorPosY(h * 0.05F);
   if (state.outcome) {
-    std::string left = "Goodbye, " + state.outcome->display_name + ": left " +
-                       state.outcome->local_time;
+    std::string left =
+        "Goodbye, " + state.outcome->display_name + ": left " + state.outcome->local_time;
     if (state.outcome->credit_eligible) {
       char hours[32];
       std::snprintf(hours, sizeof hours, "%.2f", state.outcome->credit_hours);
@@ -55,9 +55,9 @@ std::optional<Intent> draw_survey(const ViewContext& context) {
     centered_wrapped_to_text(fonts.body, left, kWhite, w * 0.9F);
   }
   centered_wrapped_to_text(fonts.body,
-                   "Question " + std::to_string(state.survey_question + 1) + " of " +
-                       std::to_string(survey.size()) + " (optional)",
-                   kDim, w * 0.9F);
+                           "Question " + std::to_string(state.survey_question + 1) + " of " +
+                               std::to_string(survey.size()) + " (optional)",
+                           kDim, w * 0.9F);
   ImGui::Dummy(ImVec2{1.0F, 20.0F});
   centered_wrapped_to_text(fonts.large, question.text, kWhite, w * 0.85F);
 
@@ -75,12 +75,11 @@ std::optional<Intent> draw_survey(const ViewContext& context) {
     const std::size_t row = i / per_row;
     const std::size_t col = i % per_row;
     const std::size_t in_row = std::min(per_row, count - row * per_row);
-    const float row_width =
-        bw * static_cast<float>(in_row) + gap * static_cast<float>(in_row - 1);
+    const float row_width = bw * static_cast<float>(in_row) + gap * static_cast<float>(in_row - 1);
     const float x = (w - row_width) / 2.0F + static_cast<float>(col) * (bw + gap);
     ImGui::SetCursorPos(ImVec2{x, top + static_cast<float>(row) * (size.y + gap)});
-    const std::string label = std::to_string(i + 1) + "   " + question.choices[i] + "##choice" +
-                              std::to_string(i);
+    const std::string label =
+        std::to_string(i + 1) + "   " + question.choices[i] + "##choice" + std::to_string(i);
     if (coloured_button(label.c_str(), size, kChoice)) intent = AnswerSurvey{i};
   }
   const ImVec2 skip_size{260.0F, 100.0F};
@@ -97,4 +96,4 @@ std::optional<Intent> draw_survey(const ViewContext& context) {
   return intent;
 }
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

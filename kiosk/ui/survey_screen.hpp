@@ -12,4 +12,4 @@ struct ViewContext;
 
 std::optional<Intent> draw_survey(const ViewContext& context);
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

@@ -44,4 +44,4 @@ std::string local_hm(const KioskApp& app, Instant at) {
   return format_local(at, app.checkin().event().timezone, "%H:%M");
 }
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

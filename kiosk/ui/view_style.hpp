@@ -31,4 +31,4 @@ bool coloured_button(const char* label, ImVec2 size, const ImVec4& colour);
 // "14:05" in the event's time zone.
 std::string local_hm(const KioskApp& app, Instant at);
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

@@ -56,7 +56,7 @@ void set_callbacks(GLFWwindow* window, Loop& loop) {
 
 void set_style() {
   auto& io = ImGui::GetIO();
-  io.IniFilename = nullptr;  // a kiosk writes no imgui.ini
+  io.IniFilename = nullptr; // a kiosk writes no imgui.ini
   io.LogFilename = nullptr;
   ImGui::StyleColorsDark();
   auto& style = ImGui::GetStyle();
@@ -64,10 +64,10 @@ void set_style() {
   style.WindowBorderSize = 0.0F;
   style.FramePadding = ImVec2{16.0F, 12.0F};
   style.ItemSpacing = ImVec2{14.0F, 12.0F};
-  style.ScrollbarSize = 28.0F;  // touch
+  style.ScrollbarSize = 28.0F; // touch
 }
 
-}  // namespace
+} // namespace
 
 ImGuiSession::ImGuiSession() { ImGui::CreateContext(); }
 
@@ -116,4 +116,4 @@ std::unique_ptr<WindowSession> open_window_session(const WindowOptions& options,
   return session;
 }
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

@@ -35,7 +35,7 @@ struct ImGuiSession {
 };
 
 struct WindowSession {
-  GlfwSession glfw;  // first in, last out
+  GlfwSession glfw; // first in, last out
   WindowPtr window{nullptr, &destroy_window};
   std::optional<ImGuiSession> imgui;
   Fonts fonts;
@@ -45,4 +45,4 @@ struct WindowSession {
 // display, OpenGL or Dear ImGui cannot be had.
 std::unique_ptr<WindowSession> open_window_session(const WindowOptions& options, Loop& loop);
 
-}  // namespace muster::kiosk::ui
+} // namespace muster::kiosk::ui

@@ -38,8 +38,7 @@ struct DemoError {
 
 [[noreturn]] void die(const std::string& message) { throw DemoError{message}; }
 
-template <class T, class Code>
-T take(Result<T, Code> result, const std::string& what) {
+template <class T, class Code> T take(Result<T, Code> result, const std::string& what) {
   if (!result) die(what + ": " + result.message());
   return std::move(result).value();
 }
@@ -66,8 +65,8 @@ SigningKey load_or_create_league_key(const fs::path& path) {
 // event's zone, keeping its local start time (both dates share the zone's offset in the demo).
 Event move_to_today(Event event, Instant now) {
   if (event.sessions.empty()) return event;
-  const auto first_day = parse_iso8601(local_date(event.sessions.front().start, event.timezone) +
-                                       "T00:00:00Z");
+  const auto first_day =
+      parse_iso8601(local_date(event.sessions.front().start, event.timezone) + "T00:00:00Z");
   const auto today = parse_iso8601(local_date(now, event.timezone) + "T00:00:00Z");
   const auto shift = *today - *first_day;
   for (auto& session : event.sessions) {
@@ -85,10 +84,10 @@ struct Door {
 struct ScriptedScan {
   std::string attendee_id;
   std::string payload;
-  std::string door;  // "A" or "B"
+  std::string door; // "A" or "B"
   ScanKind kind;
   Instant at;
-  std::string what;  // for the log line
+  std::string what; // for the log line
 };
 
 // printf pads bytes, not letters: pad by UTF-8 code points so accented names line up.
@@ -102,7 +101,7 @@ std::string local_time(Instant t, const Event& event) {
   return format_local(t, event.timezone, "%H:%M");
 }
 
-}  // namespace
+} // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"muster-core-demo: Muster's core library end to end (badges, door scans, "
@@ -120,12 +119,12 @@ int main(int argc, char** argv) {
     fs::create_directories(data_dir);
     const fs::path dir(data_dir);
     const auto roster = take(read_roster_csv(roster_path), "roster");
-    const Instant now = std::chrono::time_point_cast<std::chrono::milliseconds>(
-        std::chrono::system_clock::now());
+    const Instant now =
+        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
     const Event event = move_to_today(take(read_event_json(event_path), "event"), now);
     std::cout << "Event: " << event.name << " (" << event.id << "), "
-              << format_local(event.sessions.front().start, event.timezone, "%A %Y-%m-%d")
-              << ", " << event.location << "\n"
+              << format_local(event.sessions.front().start, event.timezone, "%A %Y-%m-%d") << ", "
+              << event.location << "\n"
               << "Roster: " << roster.size() << " attendees\n";
 
     // Badges: one per attendee, signed by the League key.
@@ -136,9 +135,9 @@ int main(int argc, char** argv) {
     std::ofstream tsv(dir / "badges.tsv");
     tsv << "attendee_id\tname\trole\tpayload\n";
     for (const auto& person : roster) {
-      const auto payload = take(sign_badge({std::string(kLeagueId), person.id, person.id + "-1"},
-                                           league_key),
-                                "signing the badge of " + person.id);
+      const auto payload =
+          take(sign_badge({std::string(kLeagueId), person.id, person.id + "-1"}, league_key),
+               "signing the badge of " + person.id);
       payload_of[person.id] = payload;
       tsv << person.id << '\t' << person.first_name << ' ' << person.last_name << '\t'
           << to_string(person.role) << '\t' << payload << '\n';
@@ -152,13 +151,12 @@ int main(int argc, char** argv) {
     const auto& lost = roster.at(1 % roster.size());
     trust.revoke_serial(lost.id + "-1");
     const auto desk_key = take(SigningKey::generate("DESK-1"), "desk key");
-    take(trust.add_device_certificate(take(
-             certify_device(kLeagueId, desk_key.public_key(), std::nullopt, league_key),
-             "certifying the desk key")),
+    take(trust.add_device_certificate(
+             take(certify_device(kLeagueId, desk_key.public_key(), std::nullopt, league_key),
+                  "certifying the desk key")),
          "trusting the desk key");
-    const auto reprint = take(sign_badge({std::string(kLeagueId), lost.id, lost.id + "-2"},
-                                         desk_key),
-                              "reprint");
+    const auto reprint =
+        take(sign_badge({std::string(kLeagueId), lost.id, lost.id + "-2"}, desk_key), "reprint");
 
     std::vector<Door> doors;
     for (const char* name : {"door-a", "door-b"}) {
@@ -175,37 +173,50 @@ int main(int argc, char** argv) {
       const auto& id = roster[i].id;
       const auto& payload = (id == lost.id) ? reprint : payload_of[id];
       switch (i % 5) {
-        case 0:
-          script.push_back({id, payload, "A", ScanKind::arrive, session.start - minutes(7), "early arrival"});
-          break;
-        case 1:
-          script.push_back({id, payload, "B", ScanKind::arrive, session.start + minutes(25),
-                            id == lost.id ? "late arrival, reprinted badge" : "late arrival"});
-          break;
-        case 2:
-          script.push_back({id, payload, "A", ScanKind::arrive, session.start, "arrival"});
-          script.push_back({id, payload, "B", ScanKind::leave, session.start + minutes(50), "early leave"});
-          break;
-        case 3:
-          script.push_back({id, payload, "A", ScanKind::arrive, session.start + minutes(2), "arrival"});
-          script.push_back({id, payload, "B", ScanKind::arrive, session.start + minutes(2) + seconds(30), "same arrival at the other door"});
-          script.push_back({id, payload, "A", ScanKind::leave, session.start + minutes(30), "steps out"});
-          script.push_back({id, payload, "A", ScanKind::arrive, session.start + minutes(45), "comes back"});
-          break;
-        default:
-          script.push_back({id, payload, "B", ScanKind::arrive, session.start + minutes(5), "arrival"});
-          script.push_back({id, payload, "B", ScanKind::arrive, session.start + minutes(5) + seconds(20), "double scan"});
-          break;
+      case 0:
+        script.push_back(
+            {id, payload, "A", ScanKind::arrive, session.start - minutes(7), "early arrival"});
+        break;
+      case 1:
+        script.push_back({id, payload, "B", ScanKind::arrive, session.start + minutes(25),
+                          id == lost.id ? "late arrival, reprinted badge" : "late arrival"});
+        break;
+      case 2:
+        script.push_back({id, payload, "A", ScanKind::arrive, session.start, "arrival"});
+        script.push_back(
+            {id, payload, "B", ScanKind::leave, session.start + minutes(50), "early leave"});
+        break;
+      case 3:
+        script.push_back(
+            {id, payload, "A", ScanKind::arrive, session.start + minutes(2), "arrival"});
+        script.push_back({id, payload, "B", ScanKind::arrive,
+                          session.start + minutes(2) + seconds(30),
+                          "same arrival at the other door"});
+        script.push_back(
+            {id, payload, "A", ScanKind::leave, session.start + minutes(30), "steps out"});
+        script.push_back(
+            {id, payload, "A", ScanKind::arrive, session.start + minutes(45), "comes back"});
+        break;
+      default:
+        script.push_back(
+            {id, payload, "B", ScanKind::arrive, session.start + minutes(5), "arrival"});
+        script.push_back({id, payload, "B", ScanKind::arrive,
+                          session.start + minutes(5) + seconds(20), "double scan"});
+        break;
       }
     }
     // Badges that must be refused, each with its reason.
     std::string forged = payload_of[roster.front().id];
     forged[forged.size() - 5] = forged[forged.size() - 5] == 'A' ? 'B' : 'A';
     const auto other_league_key = take(SigningKey::generate("OTHER-K1"), "other key");
-    const auto other_league = take(sign_badge({"OTHER", "X-1", "X-1-1"}, other_league_key), "other");
-    script.push_back({"?", forged, "A", ScanKind::arrive, session.start + minutes(1), "altered badge"});
-    script.push_back({"?", payload_of[lost.id], "A", ScanKind::arrive, session.start + minutes(1), "the lost badge"});
-    script.push_back({"?", other_league, "B", ScanKind::arrive, session.start + minutes(1), "another League's badge"});
+    const auto other_league =
+        take(sign_badge({"OTHER", "X-1", "X-1-1"}, other_league_key), "other");
+    script.push_back(
+        {"?", forged, "A", ScanKind::arrive, session.start + minutes(1), "altered badge"});
+    script.push_back({"?", payload_of[lost.id], "A", ScanKind::arrive, session.start + minutes(1),
+                      "the lost badge"});
+    script.push_back({"?", other_league, "B", ScanKind::arrive, session.start + minutes(1),
+                      "another League's badge"});
     std::sort(script.begin(), script.end(),
               [](const ScriptedScan& a, const ScriptedScan& b) { return a.at < b.at; });
 
@@ -240,7 +251,8 @@ int main(int argc, char** argv) {
     std::vector<Scan> all_scans;
     for (const auto& door : doors) {
       const auto chain = take(door.store.verify_device_chain(door.device_id), "chain");
-      std::cout << "\n" << door.device_id << ": hash chain "
+      std::cout << "\n"
+                << door.device_id << ": hash chain "
                 << (chain ? "BROKEN at #" + std::to_string(chain->first_bad_sequence) : "intact");
       auto scans = take(door.store.scans_for_session(session.id), "reading scans");
       all_scans.insert(all_scans.end(), scans.begin(), scans.end());
@@ -257,17 +269,18 @@ int main(int argc, char** argv) {
       const auto result = compute_attendance(
           session, event.credit_policy, grants_credit(event, person.role), mine, event.timezone);
       std::string doors_seen;
-      for (const auto& d : result.devices) doors_seen += (doors_seen.empty() ? "" : ",") + d;
-      std::printf("  %-10s %s %-14s %-8s %-8s %-12s %6s  %s\n", person.id.c_str(),
-                  pad(person.first_name + " " + person.last_name, 28).c_str(),
-                  std::string(to_string(person.role)).c_str(),
-                  result.first_arrival ? local_time(*result.first_arrival, event).c_str() : "-",
-                  result.final_leave ? local_time(*result.final_leave, event).c_str() : "-",
-                  result.early_leave ? ("yes " + local_time(*result.early_leave_time, event)).c_str()
-                                     : "no",
-                  result.eligible ? std::to_string(result.credit_hours).substr(0, 4).c_str()
-                                  : "n/a",
-                  doors_seen.c_str());
+      for (const auto& d : result.devices)
+        doors_seen += (doors_seen.empty() ? "" : ",") + d;
+      std::printf(
+          "  %-10s %s %-14s %-8s %-8s %-12s %6s  %s\n", person.id.c_str(),
+          pad(person.first_name + " " + person.last_name, 28).c_str(),
+          std::string(to_string(person.role)).c_str(),
+          result.first_arrival ? local_time(*result.first_arrival, event).c_str() : "-",
+          result.final_leave ? local_time(*result.final_leave, event).c_str() : "-",
+          result.early_leave ? ("yes " + local_time(*result.early_leave_time, event)).c_str()
+                             : "no",
+          result.eligible ? std::to_string(result.credit_hours).substr(0, 4).c_str() : "n/a",
+          doors_seen.c_str());
       total_hours += result.credit_hours;
     }
     std::printf("\nTotal credit hours: %.2f. Stores: %s, %s\n", total_hours,

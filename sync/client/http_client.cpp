@@ -41,8 +41,7 @@ bool is_loopback_host(std::string host) {
   if (host == "localhost" || host == "::1") return true;
   // 127.0.0.0/8 only as an address literal: "127.attacker.invalid" is a name anyone may own.
   in_addr address{};
-  return inet_pton(AF_INET, host.c_str(), &address) == 1 &&
-         (ntohl(address.s_addr) >> 24) == 127;
+  return inet_pton(AF_INET, host.c_str(), &address) == 1 && (ntohl(address.s_addr) >> 24) == 127;
 }
 
 size_t write_body(char* data, size_t size, size_t count, void* user) {
@@ -257,9 +256,8 @@ Result<HttpResponse, TransportError> HttpClient::get(const std::string& url,
   return impl_->perform(url, nullptr, bearer);
 }
 
-Result<HttpResponse, TransportError> HttpClient::post_json(const std::string& url,
-                                                           std::string_view body,
-                                                           std::string_view bearer) {
+Result<HttpResponse, TransportError>
+HttpClient::post_json(const std::string& url, std::string_view body, std::string_view bearer) {
   const std::string copy(body);
   return impl_->perform(url, &copy, bearer);
 }

@@ -18,8 +18,8 @@ namespace muster::sync {
 struct HttpClientOptions {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds total_timeout{30000}; // a whole request, answer included
-  std::string ca_file;           // empty: the system's CA certificates
-  std::string pinned_public_key; // CURLOPT_PINNEDPUBLICKEY: "sha256//BASE64" or a key file
+  std::string ca_file;                            // empty: the system's CA certificates
+  std::string pinned_public_key;    // CURLOPT_PINNEDPUBLICKEY: "sha256//BASE64" or a key file
   bool allow_insecure_http = false; // plain http to a host that is not loopback
   // Polled during a transfer; true aborts it (the engine's stop() must not wait for a timeout).
   std::function<bool()> cancelled;

@@ -67,7 +67,8 @@ bool SyncEngine::wait_for(std::chrono::milliseconds delay, bool probe, HttpClien
   const auto deadline = std::chrono::steady_clock::now() + delay;
   while (true) {
     auto slice = deadline - std::chrono::steady_clock::now();
-    if (probe) slice = std::min<std::chrono::steady_clock::duration>(slice, options_.probe_interval);
+    if (probe)
+      slice = std::min<std::chrono::steady_clock::duration>(slice, options_.probe_interval);
     {
       std::unique_lock lock(mutex_);
       if (slice > std::chrono::steady_clock::duration::zero()) {
@@ -155,7 +156,8 @@ bool SyncEngine::run_once(std::optional<KioskStore>& store, HttpClient& http,
         std::lock_guard lock(mutex_);
         state_.syncing = true;
       }
-      const SyncReport report = run_sync_pass(*store, http, options_.pass, options_.apply, stopping);
+      const SyncReport report =
+          run_sync_pass(*store, http, options_.pass, options_.apply, stopping);
       ok = report.ok;
       retry_after = report.retry_after;
       transient = report.error && report.error->code == SyncError::unreachable;
@@ -174,8 +176,8 @@ bool SyncEngine::run_once(std::optional<KioskStore>& store, HttpClient& http,
           std::max(state_.largest_request_bytes, report.largest_request_bytes);
       state_.scans_stored += report.stored;
       if (ok) {
-        state_.last_success =
-            std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+        state_.last_success = std::chrono::time_point_cast<std::chrono::milliseconds>(
+            std::chrono::system_clock::now());
         state_.last_error.clear();
       } else if (report.error) {
         state_.last_error = report.error->message;
@@ -183,9 +185,9 @@ bool SyncEngine::run_once(std::optional<KioskStore>& store, HttpClient& http,
     } else {
       failures += 1;
     }
-    auto wait = ok ? options_.idle_interval
-                   : backoff_delay(failures, options_.backoff_initial, options_.backoff_cap,
-                                   unit(random));
+    auto wait =
+        ok ? options_.idle_interval
+           : backoff_delay(failures, options_.backoff_initial, options_.backoff_cap, unit(random));
     if (retry_after) {
       wait = std::max(wait, std::chrono::duration_cast<std::chrono::milliseconds>(*retry_after));
     }

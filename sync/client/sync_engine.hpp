@@ -27,12 +27,12 @@ struct SyncEngineOptions {
   std::filesystem::path store_path; // the kiosk's store file; the engine opens its own connection
   HttpClientOptions http;
   SyncPassOptions pass;
-  PackageApplier apply; // empty: no pull
-  std::chrono::milliseconds idle_interval{30000};   // between passes when all is well
-  std::chrono::milliseconds backoff_initial{1000};  // first wait after a failure
-  std::chrono::milliseconds backoff_cap{300000};    // never wait longer than this
-  std::chrono::milliseconds probe_interval{5000};   // while backing off: is the server back?
-  std::uint64_t jitter_seed = 0;                    // 0: random
+  PackageApplier apply;                            // empty: no pull
+  std::chrono::milliseconds idle_interval{30000};  // between passes when all is well
+  std::chrono::milliseconds backoff_initial{1000}; // first wait after a failure
+  std::chrono::milliseconds backoff_cap{300000};   // never wait longer than this
+  std::chrono::milliseconds probe_interval{5000};  // while backing off: is the server back?
+  std::uint64_t jitter_seed = 0;                   // 0: random
   std::function<void()> on_change; // called on the engine thread after each pass (wake the UI)
 };
 

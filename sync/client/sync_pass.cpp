@@ -68,8 +68,8 @@ ServerError server_error(const HttpResponse& response) {
 // Which failures are worth retrying and which need a person (PROTOCOL.md, "Retry rules").
 Error<SyncError> status_error(const HttpResponse& response, std::string_view what) {
   const ServerError e = server_error(response);
-  const std::string words = std::string(what) + ": " + e.message +
-                            (e.code.empty() ? "" : " (" + e.code + ")");
+  const std::string words =
+      std::string(what) + ": " + e.message + (e.code.empty() ? "" : " (" + e.code + ")");
   const long s = response.status;
   if (s >= 500 || s == 429 || s == 408) return fail(SyncError::unreachable, words);
   if (s == 401 || s == 403 || s == 404) {
@@ -195,8 +195,7 @@ std::optional<Error<SyncError>> continue_on_branch(KioskStore& store, HttpClient
 // when this device continued on a branch (the caller pushes again under the new identity).
 std::optional<Error<SyncError>> push_all(KioskStore& store, HttpClient& http, Identity& id,
                                          const SyncPassOptions& options, SyncReport& report,
-                                         const std::function<bool()>& should_stop,
-                                         bool& branched) {
+                                         const std::function<bool()>& should_stop, bool& branched) {
   branched = false;
   auto acked = store.acked_through(id.device_id);
   if (!acked) return fail(SyncError::store, acked.message());
@@ -204,7 +203,8 @@ std::optional<Error<SyncError>> push_all(KioskStore& store, HttpClient& http, Id
   if (!last) return fail(SyncError::store, last.message());
   std::uint64_t next_after = *acked; // send from next_after + 1
   std::uint64_t marked = *acked;
-  std::size_t batch_size = std::max<std::size_t>(1, std::min(options.batch_size, kMaxScansPerBatch));
+  std::size_t batch_size =
+      std::max<std::size_t>(1, std::min(options.batch_size, kMaxScansPerBatch));
   std::optional<std::uint64_t> refused_at; // a 409 for a batch starting at acked_through + 1
   const std::string url = id.server_url + "/api/v1/devices/" + id.device_id + "/scans";
   // Bounded: each round either acknowledges at least one scan, shrinks the batch, or is the
@@ -254,7 +254,8 @@ std::optional<Error<SyncError>> push_all(KioskStore& store, HttpClient& http, Id
       proven = std::min(server_acked, scans->back().sequence);
       if (proven <= next_after) {
         return fail(SyncError::refused, "pushing scans: the server acknowledged nothing new "
-                                        "(acked_through " + std::to_string(server_acked) + ")");
+                                        "(acked_through " +
+                                            std::to_string(server_acked) + ")");
       }
       resume_after = proven;
     } else if (response->status == 409) {
@@ -377,8 +378,8 @@ std::optional<Error<SyncError>> pull_peer_scans(KioskStore& store, HttpClient& h
     newest_ms = std::max(newest_ms, after_ms);
     if (!answer.value("more", false)) break;
   }
-  if (auto saved = store.set_cursor(kPeerScansCursorName, std::to_string(std::max<std::int64_t>(
-                                                              newest_ms, 0)));
+  if (auto saved = store.set_cursor(kPeerScansCursorName,
+                                    std::to_string(std::max<std::int64_t>(newest_ms, 0)));
       !saved) {
     return fail(SyncError::store, saved.message());
   }
@@ -435,11 +436,11 @@ Result<ProvisionResult, SyncError> provision_device(HttpClient& http, std::strin
   if (!response) return transport_error(response.error(), "provisioning");
   if (response->status != 201 && response->status != 200) {
     const ServerError e = server_error(*response);
-    const SyncError kind =
-        response->status >= 500 || response->status == 429 ? SyncError::unreachable
-                                                            : SyncError::refused;
-    return fail(kind, "provisioning refused: " + e.message +
-                          (e.code.empty() ? "" : " (" + e.code + ")"));
+    const SyncError kind = response->status >= 500 || response->status == 429
+                               ? SyncError::unreachable
+                               : SyncError::refused;
+    return fail(kind,
+                "provisioning refused: " + e.message + (e.code.empty() ? "" : " (" + e.code + ")"));
   }
   const json answer = json::parse(response->body, nullptr, false);
   ProvisionResult out;

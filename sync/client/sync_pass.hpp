@@ -101,8 +101,8 @@ struct SyncPassOptions {
   std::size_t batch_size = kDefaultBatchSize;
   std::optional<std::string> server_url; // overrides the provisioned URL for this pass
   bool measure_clock = true;
-  bool pull = true; // needs an applier
-  DeviceClock device_clock; // empty: the system clock (tests simulate a wrong kiosk clock)
+  bool pull = true;            // needs an applier
+  DeviceClock device_clock;    // empty: the system clock (tests simulate a wrong kiosk clock)
   DeviceClock monotonic_clock; // empty: steady_clock
   // The boot the clock sample belongs to; nullopt: the running boot (shared/boot_id.hpp).
   std::optional<std::string> boot_id;
@@ -112,7 +112,7 @@ struct SyncPassOptions {
 inline constexpr std::size_t kClockSamplesPerRequest = 100;
 
 struct SyncReport {
-  bool ok = false;              // pushed everything and pulled (when asked)
+  bool ok = false; // pushed everything and pulled (when asked)
   bool server_reachable = false;
   std::uint64_t stored = 0;     // scans new on the server
   std::uint64_t duplicates = 0; // scans the server already had (retries)

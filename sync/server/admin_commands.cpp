@@ -279,7 +279,7 @@ AdminResult<EventPackage> build_event_package(ServerStore& store, std::string_vi
     auto key = parse_public_key(record.public_key_text);
     if (!key) {
       return fail(AdminError::damaged, "the database holds an unreadable League key " +
-                                         record.key_id + ": " + key.message());
+                                           record.key_id + ": " + key.message());
     }
     package.league_keys.push_back(std::move(*key));
   }
@@ -287,7 +287,7 @@ AdminResult<EventPackage> build_event_package(ServerStore& store, std::string_vi
     auto certificate = parse_device_certificate(record.certificate_text);
     if (!certificate) {
       return fail(AdminError::damaged, "the database holds an unreadable device certificate " +
-                                         record.key_id + ": " + certificate.message());
+                                           record.key_id + ": " + certificate.message());
     }
     package.device_certificates.push_back(std::move(*certificate));
   }
@@ -322,7 +322,7 @@ AdminResult<std::vector<CreditRow>> compute_credits(ServerStore& store, const Ev
     if (w.provisional) provisional.insert(w.attendee.id);
     if (!w.same_as.empty()) same_as.emplace(w.attendee.id, w.same_as);
   }
-  std::map<std::string, std::set<std::string>, std::less<>> merged;  // attendee -> walk-in ids
+  std::map<std::string, std::set<std::string>, std::less<>> merged; // attendee -> walk-in ids
   // attendee id -> every scan of theirs at the event (presence is judged across sessions)
   std::map<std::string, std::vector<Scan>, std::less<>> grouped;
   for (Scan& scan : scans) {
@@ -530,7 +530,7 @@ int run_import_roster(std::string_view database, const fs::path& file, std::ostr
   if (!store) return report(store, err);
   // A municipality_id must name one of the League's municipalities; it also gives the name.
   const bool refers = std::any_of(roster->begin(), roster->end(),
-                            [](const Attendee& a) { return !a.municipality_id.empty(); });
+                                  [](const Attendee& a) { return !a.municipality_id.empty(); });
   if (refers) {
     auto known = (*store)->municipalities();
     if (!known) return report(known, err);
@@ -584,8 +584,7 @@ int run_import_municipalities(std::string_view database, const fs::path& file, s
 }
 
 AdminResult<Ok> resolve_event_programs(Event& event, const std::optional<fs::path>& programs_dir,
-                                       std::ostream& err,
-                                       std::vector<std::string>* core_warnings) {
+                                       std::ostream& err, std::vector<std::string>* core_warnings) {
   const auto dir = programs_dir ? programs_dir : default_programs_dir();
   if (!dir && event.programs == Event::default_event_programs()) {
     // Before events named their programs every event was an ALM event: keep working without
@@ -604,7 +603,7 @@ AdminResult<Ok> resolve_event_programs(Event& event, const std::optional<fs::pat
   if (!programs) return fail(AdminError::not_found, programs.message());
   event.eligible_roles = eligible_roles(*programs);
   for (const Program& program : *programs) {
-    if (core_warnings == nullptr || program.core_courses.empty()) continue;  // no core list
+    if (core_warnings == nullptr || program.core_courses.empty()) continue; // no core list
     for (auto& warning : core_code_warnings(program, event))
       core_warnings->push_back(std::move(warning));
   }

@@ -83,8 +83,8 @@ std::string new_provisioning_code();
 struct CreditRow {
   Attendee attendee; // role guest and empty names when the scans name someone not on the roster
   bool on_roster = true;
-  bool provisional = false;  // a walk-in the League has not confirmed yet
-  std::vector<std::string> walk_in_ids;  // confirmed walk-ins whose scans count here (--as)
+  bool provisional = false;             // a walk-in the League has not confirmed yet
+  std::vector<std::string> walk_in_ids; // confirmed walk-ins whose scans count here (--as)
   Session session;
   Attendance attendance;
   // The attendee's first event check-in at a registration desk (server clock), if any.
@@ -149,9 +149,9 @@ int run_revoke(std::string_view database, std::string_view serial, std::ostream&
 struct CertifyDeskOptions {
   std::string database;
   std::optional<std::filesystem::path> league_key;
-  std::string public_key;  // MUPK1 text, or @FILE holding it
+  std::string public_key; // MUPK1 text, or @FILE holding it
   std::string device_name;
-  std::string not_after;   // ISO 8601 instant; empty: no expiry
+  std::string not_after; // ISO 8601 instant; empty: no expiry
 };
 int run_certify_desk(const CertifyDeskOptions& options, std::ostream& out, std::ostream& err);
 

@@ -111,10 +111,10 @@ struct CreditFormNotes {
 struct CreditForm {
   std::string league_name;
   Event event;
-  Attendee attendee;           // without e-mail; role: on the event's (first session's) date
-  std::vector<CreditRow> rows; // the sessions with scans, in session order
-  std::vector<CreditFormNotes> notes;  // parallel to rows
-  std::optional<Instant> checked_in_at;  // at the registration desk (kiosk --desk), if any
+  Attendee attendee;                  // without e-mail; role: on the event's (first session's) date
+  std::vector<CreditRow> rows;        // the sessions with scans, in session order
+  std::vector<CreditFormNotes> notes; // parallel to rows
+  std::optional<Instant> checked_in_at; // at the registration desk (kiosk --desk), if any
 };
 // not_found when the event or attendee is unknown or the attendee has no scans in the event.
 CreditResult<CreditForm> build_credit_form(ServerStore& store, std::string_view event_id,

@@ -82,16 +82,15 @@ CreditFormNotes form_notes(const Event& event, const CreditRow& row,
       how = "confirmed at kiosk " + format_local(counted_time(scan), zone, "%H:%M");
     } else if (scan.kind == ScanKind::leave && !how) {
       how = "not confirmed by the official";
-    } else if (scan.kind == ScanKind::correction && scan.correction == Correction::leave &&
-               !how) {
+    } else if (scan.kind == ScanKind::correction && scan.correction == Correction::leave && !how) {
       how = "staff correction";
     }
   }
   if (how) {
     notes.confirmation = *how;
   } else {
-    notes.confirmation = row.attendance.final_leave ? "not confirmed by the official"
-                                                    : "no leave recorded";
+    notes.confirmation =
+        row.attendance.final_leave ? "not confirmed by the official" : "no leave recorded";
   }
   // A door that did not know of the official's scan at another door labelled it otherwise:
   // the credit follows the presence rule, and the form says so.
@@ -180,10 +179,10 @@ double total_hours(const CreditForm& form) {
 } // namespace
 
 std::string credit_form_csv(const CreditForm& form) {
-  std::string text = csv_row({"event_id", "official_id", "name", "session_id", "session_title",
-                               "date", "arrived", "left", "early_leave", "early_leave_time",
-                               "credit_hours", "eligible", "survey", "kiosk_confirmation",
-                               "checked_in_at"});
+  std::string text =
+      csv_row({"event_id", "official_id", "name", "session_id", "session_title", "date", "arrived",
+               "left", "early_leave", "early_leave_time", "credit_hours", "eligible", "survey",
+               "kiosk_confirmation", "checked_in_at"});
   for (std::size_t r = 0; r < form.rows.size(); ++r) {
     const CreditRow& row = form.rows[r];
     const Attendance& a = row.attendance;
@@ -195,8 +194,7 @@ std::string credit_form_csv(const CreditForm& form) {
          optional_local(a.final_leave, zone).value_or(""), a.early_leave ? "true" : "false",
          optional_local(a.early_leave_time, zone).value_or(""), fixed2(a.credit_hours),
          a.eligible ? "true" : "false", survey_or_none(notes_of(form, r)),
-         notes_of(form, r).confirmation,
-         optional_local(form.checked_in_at, zone).value_or("")});
+         notes_of(form, r).confirmation, optional_local(form.checked_in_at, zone).value_or("")});
   }
   return text;
 }

@@ -155,9 +155,8 @@ int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err) {
   }
 
   // The web console's demo account (docs/console.md); kept when the demo runs again.
-  if (std::string problem;
-      !ensure_console_user(options.database, kDemoConsoleUser, "admin", kDemoConsolePassword,
-                           problem)) {
+  if (std::string problem; !ensure_console_user(options.database, kDemoConsoleUser, "admin",
+                                                kDemoConsolePassword, problem)) {
     err << "error: the demo console account: " << problem << '\n';
     return 1;
   }

@@ -21,8 +21,9 @@ public:
     register_->add_option("--db", register_options_.database, kDb)->required();
     register_->add_option("--event", register_options_.event_id, "the event the kiosk serves")
         ->required();
-    register_->add_option("--key", register_options_.key_file,
-                          "the kiosk's public key file (device-key --out FILE)")
+    register_
+        ->add_option("--key", register_options_.key_file,
+                     "the kiosk's public key file (device-key --out FILE)")
         ->required();
     register_->add_option("--device-id", register_options_.device_id,
                           "the kiosk's device id, when the key file does not name it");

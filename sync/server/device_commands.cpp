@@ -99,7 +99,8 @@ int run_register_device(const RegisterDeviceOptions& options, std::ostream& out,
     return failed(err, kCommand, "the key file does not name the device: give --device-id");
   }
   if (!is_valid_badge_id(device_id)) {
-    return failed(err, kCommand, "device id '" + device_id + "' must be 1 to 64 of A-Z a-z 0-9 - _");
+    return failed(err, kCommand,
+                  "device id '" + device_id + "' must be 1 to 64 of A-Z a-z 0-9 - _");
   }
   auto store = open_existing_store(options.database);
   if (!store) return failed(err, kCommand, store.message());
@@ -166,15 +167,15 @@ int run_import_scans(const ImportScansOptions& options, std::ostream& out, std::
                       ": it is not that device's file; nothing was stored");
   }
   if (!known_key) {
-    const std::string unknown =
-        device ? "device " + header.device_id + " has no registered key"
-               : "device " + header.device_id + " is not registered";
+    const std::string unknown = device ? "device " + header.device_id + " has no registered key"
+                                       : "device " + header.device_id + " is not registered";
     if (options.accept_key.empty()) {
       return failed(err, kCommand,
                     options.file + ": " + unknown + ". The file's device key fingerprint is " +
                         fingerprint +
                         ": compare it with the one the kiosk shows ('muster-kiosk device-key'), "
-                        "then import again with --accept-key " + fingerprint +
+                        "then import again with --accept-key " +
+                        fingerprint +
                         " (or register the key with 'muster-server register-device'); nothing "
                         "was stored");
     }
@@ -191,8 +192,9 @@ int run_import_scans(const ImportScansOptions& options, std::ostream& out, std::
     wanted.public_key = to_text(header.device_key);
     auto registered = (*store)->register_device(wanted, now_ms());
     if (!registered) {
-      return failed(err, kCommand, "registering device " + header.device_id + ": " +
-                                       registered.message() + "; nothing was stored");
+      return failed(err, kCommand,
+                    "registering device " + header.device_id + ": " + registered.message() +
+                        "; nothing was stored");
     }
     out << "Registered device " << registered->id << " with key " << fingerprint << '\n';
     device = std::move(registered);
@@ -225,15 +227,14 @@ int run_import_scans(const ImportScansOptions& options, std::ostream& out, std::
     // Samples are stored after the scans' transaction: only then is something already kept.
     const bool scans_kept = answer.error_code == "invalid_sample";
     return failed(err, kCommand,
-                  options.file + ": " + where + answer.message + detail + " [" +
-                      answer.error_code + "]; " +
+                  options.file + ": " + where + answer.message + detail + " [" + answer.error_code +
+                      "]; " +
                       (scans_kept ? "the scans were stored, the clock samples were not"
                                   : "nothing was stored"));
   }
   if (answer.stored == 0) {
-    out << "Nothing new in " << options.file << ": all " << answer.duplicates
-        << " scans of device " << header.device_id
-        << " were already stored; the database is unchanged\n";
+    out << "Nothing new in " << options.file << ": all " << answer.duplicates << " scans of device "
+        << header.device_id << " were already stored; the database is unchanged\n";
   } else {
     out << "Imported " << options.file << ": " << answer.stored << " new scans of device "
         << header.device_id << " stored";
@@ -246,4 +247,4 @@ int run_import_scans(const ImportScansOptions& options, std::ostream& out, std::
   return 0;
 }
 
-}  // namespace muster::server
+} // namespace muster::server

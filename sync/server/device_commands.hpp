@@ -12,12 +12,11 @@ namespace muster::server {
 struct RegisterDeviceOptions {
   std::string database;
   std::string event_id;
-  std::string key_file;   // `muster-kiosk device-key --out FILE`, or a bare MUPK1 line
-  std::string device_id;  // needed when the key file does not name the device
-  std::string name;       // default: the device id
+  std::string key_file;  // `muster-kiosk device-key --out FILE`, or a bare MUPK1 line
+  std::string device_id; // needed when the key file does not name the device
+  std::string name;      // default: the device id
 };
-int run_register_device(const RegisterDeviceOptions& options, std::ostream& out,
-                        std::ostream& err);
+int run_register_device(const RegisterDeviceOptions& options, std::ostream& out, std::ostream& err);
 
 struct ImportScansOptions {
   std::string database;
@@ -26,8 +25,8 @@ struct ImportScansOptions {
   // carries when the device is not known yet. Without it, an unknown device is refused and
   // the fingerprint to compare is printed.
   std::string accept_key;
-  std::string name;  // the name for a device registered by --accept-key (default: its id)
+  std::string name; // the name for a device registered by --accept-key (default: its id)
 };
 int run_import_scans(const ImportScansOptions& options, std::ostream& out, std::ostream& err);
 
-}  // namespace muster::server
+} // namespace muster::server

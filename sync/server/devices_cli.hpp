@@ -16,9 +16,10 @@ public:
   explicit DevicesCli(CLI::App& app) {
     devices_ = app.add_subcommand("devices", "list the kiosks: last contact, scans held, and "
                                              "the ones restored from a backup or cloned");
-    devices_->add_option("--db", options_.database,
-                         "the database: a SQLite file path (default backend) or a postgresql:// "
-                         "URL")
+    devices_
+        ->add_option("--db", options_.database,
+                     "the database: a SQLite file path (default backend) or a postgresql:// "
+                     "URL")
         ->required();
     devices_->add_option("--event", options_.event_id, "only the devices of this event");
     devices_->add_option("--format", format_, "text (default) or json")

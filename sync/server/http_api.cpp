@@ -26,7 +26,6 @@
 #include "sync/server/admin_commands.hpp"
 #include "sync/server/connection_guard.hpp"
 #include "sync/server/credit_commands.hpp"
-#include "shared/scan_json.hpp"
 #include "sync/server/league_key.hpp"
 #include "sync/server/ledger_store.hpp"
 #include "sync/server/metrics.hpp"
@@ -253,8 +252,10 @@ bool json_nested_within(std::string_view text, int limit) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '{' || c == '[') {
@@ -324,9 +325,9 @@ static void handle_transcript(StorePool& stores, const HttpOptions& options,
                       "an 'Authorization: Bearer <admin token>' header is required");
   }
   const std::string presented = hash_secret(std::string_view(header).substr(kScheme.size()));
-  bool admin = options.admin_token_hash.size() == presented.size() &&
-               sodium_memcmp(options.admin_token_hash.data(), presented.data(),
-                             presented.size()) == 0;
+  bool admin =
+      options.admin_token_hash.size() == presented.size() &&
+      sodium_memcmp(options.admin_token_hash.data(), presented.data(), presented.size()) == 0;
   // Who asks is settled on this one connection before anything else is opened or loaded (the
   // pool's store, the program file); its integrity check ran once, at the server's start.
   auto ledger = open_ledger_store(options.database);
@@ -607,9 +608,9 @@ void HttpServer::Impl::handle_relay_device(const httplib::Request& req, httplib:
         {"device_name", false, &device_name},
         {"public_key", false, &public_key}}) {
     if (auto problem = string_field(name, required, *target)) {
-      return send_error(res, 400, *problem, std::string("field '") + name + "' is " +
-                                                (*problem == "missing_field" ? "missing"
-                                                                             : "not a string"),
+      return send_error(res, 400, *problem,
+                        std::string("field '") + name + "' is " +
+                            (*problem == "missing_field" ? "missing" : "not a string"),
                         json{{"field", name}});
     }
   }
@@ -656,9 +657,9 @@ void HttpServer::Impl::handle_relay_device(const httplib::Request& req, httplib:
   auto known = (*relay_store)->relay_of_device(device_id);
   if (!known) return send_store_unavailable(res, known.message());
   const bool existed = known->has_value();
-  auto device = (*relay_store)->register_relay_device(device_id, device_name, relay->event_id,
-                                                      relay->label, now_instant(), public_key,
-                                                      branch);
+  auto device = (*relay_store)
+                    ->register_relay_device(device_id, device_name, relay->event_id, relay->label,
+                                            now_instant(), public_key, branch);
   if (!device) {
     if (device.code() == DbError::conflict) {
       give_back_relay_store(std::move(relay_store.value()));
@@ -666,8 +667,7 @@ void HttpServer::Impl::handle_relay_device(const httplib::Request& req, httplib:
     }
     if (device.code() == DbError::invalid) {
       give_back_relay_store(std::move(relay_store.value()));
-      return send_error(res, 400, "invalid_value", device.message(),
-                        json{{"field", "parent_id"}});
+      return send_error(res, 400, "invalid_value", device.message(), json{{"field", "parent_id"}});
     }
     return send_store_unavailable(res, device.message());
   }
@@ -677,7 +677,8 @@ void HttpServer::Impl::handle_relay_device(const httplib::Request& req, httplib:
               << " (" << device->name << ") for event " << device->event_id << '\n';
   }
   send_json(res, existed ? 200 : 201,
-            json{{"device_id", device->id}, {"device_name", device->name},
+            json{{"device_id", device->id},
+                 {"device_name", device->name},
                  {"event_id", device->event_id}});
 }
 
@@ -726,8 +727,8 @@ void HttpServer::Impl::handle_provision(const httplib::Request& req, httplib::Re
   }
   const std::string token = device_id + "." + random_hex(kTokenSecretBytes);
   const Instant now = now_instant();
-  auto device = (*store)->redeem_provisioning_code(hash_secret(code), device_id,
-                                                   hash_secret(token), now, public_key);
+  auto device = (*store)->redeem_provisioning_code(hash_secret(code), device_id, hash_secret(token),
+                                                   now, public_key);
   if (!device) {
     switch (device.code()) {
     case DbError::not_found:
@@ -942,8 +943,8 @@ void HttpServer::Impl::handle_branch(const httplib::Request& req, httplib::Respo
   }
   const auto diverged_at = body["diverged_at"].get<std::uint64_t>();
   const auto hash = body["hash"].get<std::string>();
-  if (diverged_at == 0 || diverged_at > static_cast<std::uint64_t>(
-                                            std::numeric_limits<std::int64_t>::max())) {
+  if (diverged_at == 0 ||
+      diverged_at > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
     return send_error(res, 400, "invalid_value", "field 'diverged_at' must be >= 1",
                       json{{"field", "diverged_at"}});
   }
@@ -959,12 +960,13 @@ void HttpServer::Impl::handle_branch(const httplib::Request& req, httplib::Respo
   const Instant now = now_instant();
   const std::string secret = random_hex(kTokenSecretBytes);
   std::string token;
-  auto branched = (*store)->branch_device(device->id, diverged_at, hash,
-                                          [&](const std::string& branch_id) {
-                                            token = branch_id + "." + secret;
-                                            return hash_secret(token);
-                                          },
-                                          now);
+  auto branched = (*store)->branch_device(
+      device->id, diverged_at, hash,
+      [&](const std::string& branch_id) {
+        token = branch_id + "." + secret;
+        return hash_secret(token);
+      },
+      now);
   if (!branched) {
     if (branched.code() == DbError::conflict) {
       return send_error(res, 409, "not_diverged", branched.message());
@@ -1050,12 +1052,12 @@ void HttpServer::Impl::install_routes() {
          guarded([this](const httplib::Request& req, httplib::Response& res) {
            handle_branch(req, res);
          }));
-  s.Get("/api/v1/relay/package", guarded([this](const httplib::Request& req,
-                                                httplib::Response& res) {
+  s.Get("/api/v1/relay/package",
+        guarded([this](const httplib::Request& req, httplib::Response& res) {
           handle_relay_package(req, res);
         }));
-  s.Post("/api/v1/relay/devices", guarded([this](const httplib::Request& req,
-                                                 httplib::Response& res) {
+  s.Post("/api/v1/relay/devices",
+         guarded([this](const httplib::Request& req, httplib::Response& res) {
            handle_relay_device(req, res);
          }));
   s.Get(R"(/api/v1/officials/([^/]+)/transcript)",
@@ -1065,17 +1067,16 @@ void HttpServer::Impl::install_routes() {
   s.Get("/api/v1/time", guarded([](const httplib::Request&, httplib::Response& res) {
           send_json(res, 200, time_json(now_instant()));
         }));
-  s.Get("/healthz", guarded([this](const httplib::Request&, httplib::Response& res) {
-          handle_healthz(res);
-        }));
-  s.Get("/metrics", guarded([this](const httplib::Request&, httplib::Response& res) {
-          handle_metrics(res);
-        }));
+  s.Get("/healthz",
+        guarded([this](const httplib::Request&, httplib::Response& res) { handle_healthz(res); }));
+  s.Get("/metrics",
+        guarded([this](const httplib::Request&, httplib::Response& res) { handle_metrics(res); }));
   install_console_routes(s, {options.database, tls, options.threads}); // /console
   // The console's pages (web/) are read in full before routing too: the guard leaves them alone
   // like the API's (a live page's stream must not count as a client still sending).
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
-    if (guard && req.path.rfind("/console", 0) == 0) guard->handling(req.remote_addr, req.remote_port);
+    if (guard && req.path.rfind("/console", 0) == 0)
+      guard->handling(req.remote_addr, req.remote_port);
     return httplib::Server::HandlerResponse::Unhandled;
   });
 
@@ -1167,7 +1168,7 @@ void widen_listen_backlog(int port) {
     if (bound_port == port) (void)::listen(fd, SOMAXCONN);
   }
 }
-}  // namespace
+} // namespace
 
 Result<std::unique_ptr<HttpServer>, HttpError> HttpServer::start(const HttpOptions& options) {
   if (sodium_init() < 0) return fail(HttpError::invalid, "libsodium could not be initialised");

@@ -103,7 +103,7 @@ public:
 
   // Admin tokens for the HTTP API, stored as hash_secret(token).
   DbResult<Ok> add_admin_token(std::string_view token_hash, std::string_view label, Instant now);
-  DbResult<bool> has_admin_token(std::string_view token_hash);  // false once revoked
+  DbResult<bool> has_admin_token(std::string_view token_hash); // false once revoked
   // True when this hash was an admin token and was revoked (the API answers 401, not 403).
   DbResult<bool> admin_token_revoked(std::string_view token_hash);
   // Revokes the token with this hash, or (hash empty) every unrevoked token with this label;

@@ -11,15 +11,15 @@
 
 #include "sync/server/admin_commands.hpp"
 #include "sync/server/credit_cli.hpp"
+#include "sync/server/demo_seed.hpp"
 #include "sync/server/device_cli.hpp"
 #include "sync/server/devices_cli.hpp"
+#include "sync/server/http_api.hpp"
+#include "sync/server/league_key.hpp"
 #include "sync/server/relay_cli.hpp"
 #include "sync/server/revoke_cli.hpp"
 #include "sync/server/walk_in_cli.hpp"
 #include "sync/server/web/user_cli.hpp"
-#include "sync/server/demo_seed.hpp"
-#include "sync/server/http_api.hpp"
-#include "sync/server/league_key.hpp"
 
 namespace {
 
@@ -242,13 +242,13 @@ int main(int argc, char** argv) {
       ->default_val(limits.max_connections_per_address)
       ->check(CLI::Range(0, 100000));
 
-  CreditCli credit_cli(app); // issue 6: close-event, transcript, credit-form, report, ...
-  WalkInCli walk_in_cli(app); // walk-ins, confirm-walk-in
-  UserCli user_cli(app);      // the console's accounts
-  RevokeCli revoke_cli(app);  // revoke-device, revoke-token, revoke-desk
-  DeviceCli device_cli(app);  // register-device, import-scans
+  CreditCli credit_cli(app);   // issue 6: close-event, transcript, credit-form, report, ...
+  WalkInCli walk_in_cli(app);  // walk-ins, confirm-walk-in
+  UserCli user_cli(app);       // the console's accounts
+  RevokeCli revoke_cli(app);   // revoke-device, revoke-token, revoke-desk
+  DeviceCli device_cli(app);   // register-device, import-scans
   DevicesCli devices_cli(app); // devices
-  RelayCli relay_cli(app);    // relay, relay-token
+  RelayCli relay_cli(app);     // relay, relay-token
 
   try {
     app.parse(argc, argv);

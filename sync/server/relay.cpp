@@ -180,12 +180,10 @@ Result<Ok, std::string> apply_to_store(ServerStore& store, const EventPackage& p
   if (!known_certificates) return fail(std::string("store"), known_certificates.message());
   for (const auto& certificate : package.device_certificates) {
     const std::string text = to_text(certificate);
-    const bool known =
-        std::any_of(known_certificates->begin(), known_certificates->end(),
-                    [&](const auto& c) { return c.certificate_text == text; });
+    const bool known = std::any_of(known_certificates->begin(), known_certificates->end(),
+                                   [&](const auto& c) { return c.certificate_text == text; });
     if (known) continue;
-    if (auto added = store.add_device_certificate(
-            {certificate.device_key.key_id, "", text, now});
+    if (auto added = store.add_device_certificate({certificate.device_key.key_id, "", text, now});
         !added) {
       return fail(std::string("store"), added.message());
     }
@@ -254,8 +252,8 @@ public:
     auto opened = open_package(envelope, trusted);
     if (!opened) {
       return fail(std::string("package"), "the event package was refused (" +
-                                              std::string(to_string(opened.code())) + "): " +
-                                              opened.message());
+                                              std::string(to_string(opened.code())) +
+                                              "): " + opened.message());
     }
     const EventPackage& package = *opened;
     if (package.since_cursor == 0 && !package.event) {
@@ -285,8 +283,8 @@ public:
       }
       cache_.set_full(envelope, package.cursor);
     } else {
-      if (auto saved = relay.set_state({{std::string(kDeltaEnvelope), envelope},
-                                        {std::string(kDeltaCursor), cursor}});
+      if (auto saved = relay.set_state(
+              {{std::string(kDeltaEnvelope), envelope}, {std::string(kDeltaCursor), cursor}});
           !saved) {
         return fail(std::string("store"), saved.message());
       }
@@ -315,8 +313,7 @@ public:
       report_problem("package", "pulling the package: " + taken.message());
       return Outcome::refused;
     }
-    log(err_) << "event package from upstream applied (cursor " << cache_.latest_cursor()
-              << ")\n";
+    log(err_) << "event package from upstream applied (cursor " << cache_.latest_cursor() << ")\n";
     return Outcome::ok;
   }
 
@@ -339,8 +336,8 @@ public:
     auto store = open_server_store(options_.http.database);
     auto relay = open_relay_store(options_.http.database);
     if (!store || !relay) {
-      log(err_) << "cannot open the database: "
-                << (!store ? store.message() : relay.message()) << '\n';
+      log(err_) << "cannot open the database: " << (!store ? store.message() : relay.message())
+                << '\n';
       return;
     }
     int failures = 0;
@@ -362,11 +359,12 @@ public:
       }
       ++failures;
       // 1 s doubling to the cap, times [0.5, 1.5): kiosks' rule (PROTOCOL.md "Retry rules").
-      const auto base = std::min<std::int64_t>(
-          options_.max_backoff.count(),
-          std::int64_t{1000} << std::min(failures - 1, 20));
+      const auto base = std::min<std::int64_t>(options_.max_backoff.count(),
+                                               std::int64_t{1000} << std::min(failures - 1, 20));
       std::uniform_real_distribution<double> jitter(0.5, 1.5);
-      wait_for(std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(base) * jitter(random))), true);
+      wait_for(std::chrono::milliseconds(
+                   static_cast<std::int64_t>(static_cast<double>(base) * jitter(random))),
+               true);
     }
   }
 
@@ -417,9 +415,9 @@ private:
     while (!stopping_) {
       const auto now = std::chrono::steady_clock::now();
       if (now >= until) return;
-      const auto step = probing ? std::min<std::chrono::steady_clock::duration>(until - now,
-                                                                                kProbeEvery)
-                                : until - now;
+      const auto step =
+          probing ? std::min<std::chrono::steady_clock::duration>(until - now, kProbeEvery)
+                  : until - now;
       std::unique_lock lock(wait_mutex_);
       wake_.wait_for(lock, step, [&] { return stopping_.load() || (!probing && woken_); });
       if (stopping_ || (!probing && woken_)) return;
@@ -474,8 +472,7 @@ private:
     return Outcome::refused;
   }
 
-  Outcome register_device(RelayStore& relay, RelayProgress& progress,
-                          const DeviceRecord& device) {
+  Outcome register_device(RelayStore& relay, RelayProgress& progress, const DeviceRecord& device) {
     json request{{"device_id", device.id}, {"device_name", device.name}};
     // The kiosk's own key travels along, so the League knows the device as the kiosk itself
     // (a USB export or a later direct provisioning of the same kiosk then matches it).
@@ -523,8 +520,8 @@ private:
     auto head = store.chain_head(device.id);
     if (!head) return local_failure(head.message());
     std::optional<std::vector<Scan>> chain; // loaded once, when there is something to send
-    std::size_t batch_size = std::max<std::size_t>(
-        1, std::min(options_.batch_size, kMaxScansPerBatch));
+    std::size_t batch_size =
+        std::max<std::size_t>(1, std::min(options_.batch_size, kMaxScansPerBatch));
     bool resent_at_anchor = false;
     // Bounded: each round acknowledges something, shrinks the batch or is the one resend a 409
     // allows; anything else ends this device's turn.
@@ -532,8 +529,8 @@ private:
         head->sequence > progress.upstream_acked ? head->sequence - progress.upstream_acked : 0;
     const std::uint64_t max_rounds = pending * 2 + 64;
     for (std::uint64_t round = 0; round < max_rounds && !stopping_; ++round) {
-      auto samples = relay.clock_samples_after(device.id, progress.samples_through,
-                                               kSamplesPerRequest);
+      auto samples =
+          relay.clock_samples_after(device.id, progress.samples_through, kSamplesPerRequest);
       if (!samples) return local_failure(samples.message());
       if (head->sequence <= progress.upstream_acked && samples->empty()) {
         if (!progress.last_error.empty()) {
@@ -559,8 +556,8 @@ private:
       for (const auto& stored : *samples)
         sample_list.push_back(stored.sample);
       const std::string body = scan_batch_to_json(batch, device.event_id, sample_list);
-      auto response = http_->post_json(upstream_ + "/api/v1/devices/" + device.id + "/scans",
-                                       body, options_.token);
+      auto response = http_->post_json(upstream_ + "/api/v1/devices/" + device.id + "/scans", body,
+                                       options_.token);
       if (!response) return unreachable("forwarding scans", response.message());
       if (response->status == 200) {
         const json answer = json::parse(response->body, nullptr, false);
@@ -591,7 +588,8 @@ private:
         if (at_anchor && resent_at_anchor) {
           return record_device_error(relay, progress,
                                      "the upstream holds other records for this device "
-                                     "(sequence " + std::to_string(e.first_bad_sequence) +
+                                     "(sequence " +
+                                         std::to_string(e.first_bad_sequence) +
                                          "): nothing is dropped; the League must look");
         }
         resent_at_anchor = resent_at_anchor || at_anchor;
@@ -609,16 +607,14 @@ private:
       if (response->status == 404 && e.code.find("unknown_device") != std::string::npos) {
         // The upstream lost the device (a restored database): register it again next round.
         progress.registered = false;
-        return record_device_error(relay, progress, "the upstream does not know the device",
-                                   false);
+        return record_device_error(relay, progress, "the upstream does not know the device", false);
       }
       if (retryable(response->status) || response->status == 401) {
         return answered_error("forwarding scans", *response);
       }
       // 400/403/422: the upstream will refuse this batch again until someone looks; the
       // scans stay here and the other devices go on.
-      return record_device_error(relay, progress,
-                                 "the upstream refused the batch: " + e.message);
+      return record_device_error(relay, progress, "the upstream refused the batch: " + e.message);
     }
     return Outcome::ok;
   }
@@ -758,8 +754,8 @@ int run_relay(const RelayOptions& options, std::ostream& out, std::ostream& err)
       http_options.pinned_public_key = options.pinned_key;
       http_options.allow_insecure_http = options.allow_insecure_http;
       sync::HttpClient http(http_options);
-      auto response = http.get(trim_slash(options.upstream) + "/api/v1/relay/package?since=0",
-                               options.token);
+      auto response =
+          http.get(trim_slash(options.upstream) + "/api/v1/relay/package?since=0", options.token);
       if (response && response->status == 200) {
         auto package = open_package(response->body, {});
         if (package && package->since_cursor == 0 && package->event) {
@@ -839,8 +835,8 @@ int run_relay_status(const std::string& database, std::ostream& out, std::ostrea
     err << "error: " << database << " is not a relay's database (no package from upstream)\n";
     return 1;
   }
-  const std::uint64_t latest = std::max(to_u64(cursor->value_or("0")),
-                                        to_u64(full_cursor->value_or("0")));
+  const std::uint64_t latest =
+      std::max(to_u64(cursor->value_or("0")), to_u64(full_cursor->value_or("0")));
   out << "event " << **event << ", package cursor " << latest << " (from the League server)\n";
   out << "device\tname\tscans\ton League server\tstate\n";
   std::uint64_t pending = 0;
@@ -858,8 +854,8 @@ int run_relay_status(const std::string& database, std::ostream& out, std::ostrea
                                   ? "not registered upstream yet"
                               : up == head->sequence ? "up to date"
                                                      : "forwarding";
-    out << device.id << '\t' << device.name << '\t' << head->sequence << '\t' << up << '\t'
-        << state << '\n';
+    out << device.id << '\t' << device.name << '\t' << head->sequence << '\t' << up << '\t' << state
+        << '\n';
   }
   if (pending == 0) {
     out << "Every scan of " << devices->size() << " device(s) is on the League server.\n";
@@ -887,8 +883,8 @@ int run_relay_token(const RelayTokenOptions& options, std::ostream& out, std::os
   sodium_memzero(secret.data(), secret.size());
   const std::string token = std::string(kRelayTokenPrefix) + hex;
   const std::string label = options.label.empty() ? "relay " + options.event_id : options.label;
-  if (auto added = (*relay)->add_relay_token(hash_secret(token), options.event_id, label,
-                                             now_instant());
+  if (auto added =
+          (*relay)->add_relay_token(hash_secret(token), options.event_id, label, now_instant());
       !added) {
     err << "error: " << added.message() << '\n';
     return 1;

@@ -24,15 +24,15 @@
 namespace muster::server {
 
 struct RelayOptions {
-  HttpOptions http;      // the venue side: database, listen address, TLS, limits
-  std::string upstream;  // the League server's base URL, e.g. https://league.example.org
-  std::string token;     // muster-relay.<64 hex> from `muster-server relay-token`
+  HttpOptions http;     // the venue side: database, listen address, TLS, limits
+  std::string upstream; // the League server's base URL, e.g. https://league.example.org
+  std::string token;    // muster-relay.<64 hex> from `muster-server relay-token`
   // A full package file (`muster-server package`) to start from when the upstream cannot be
   // reached (a venue that never had internet); ignored when the database holds a newer one.
   std::optional<std::filesystem::path> package_file;
-  std::string ca_file;        // CA bundle for the upstream's certificate (empty: the system's)
-  std::string pinned_key;     // sha256//BASE64 pin of the upstream's public key
-  bool allow_insecure_http = false; // plain http:// to a non-loopback upstream
+  std::string ca_file;    // CA bundle for the upstream's certificate (empty: the system's)
+  std::string pinned_key; // sha256//BASE64 pin of the upstream's public key
+  bool allow_insecure_http = false;               // plain http:// to a non-loopback upstream
   std::chrono::milliseconds interval{10'000};     // between rounds while the upstream answers
   std::chrono::milliseconds max_backoff{300'000}; // cap of the wait while it does not
   std::size_t batch_size = 500;                   // scans per forwarded request

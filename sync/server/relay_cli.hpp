@@ -21,15 +21,17 @@ public:
         "relay", "run a venue relay until SIGINT or SIGTERM: kiosks provision and sync against "
                  "it as against the League server; it forwards their scans upstream and pulls "
                  "the event package down, and works without the upstream for as long as needed");
-    relay_->add_option("--db", relay_options_.http.database,
-                       std::string(kDb) + " of the relay (its own; created when missing)")
+    relay_
+        ->add_option("--db", relay_options_.http.database,
+                     std::string(kDb) + " of the relay (its own; created when missing)")
         ->required();
-    relay_->add_option("--upstream", relay_options_.upstream,
-                       "the League server's URL, e.g. https://league.example.org")
+    relay_
+        ->add_option("--upstream", relay_options_.upstream,
+                     "the League server's URL, e.g. https://league.example.org")
         ->required();
-    auto* token = relay_->add_option(
-        "--token", relay_options_.token,
-        "the relay token from 'muster-server relay-token' (muster-relay....)");
+    auto* token =
+        relay_->add_option("--token", relay_options_.token,
+                           "the relay token from 'muster-server relay-token' (muster-relay....)");
     auto* token_file = relay_->add_option(
         "--token-file", token_file_,
         "a file holding the relay token (kept out of the process list; mode 0600)");
@@ -42,12 +44,14 @@ public:
         ->default_str(listen_);
     relay_->add_option("--tls-cert", tls_cert_, "TLS certificate (PEM); HTTPS with --tls-key");
     relay_->add_option("--tls-key", tls_key_, "TLS private key (PEM)");
-    relay_->add_option("--request-timeout", request_timeout_,
-                       "seconds a connection has to send each request (headers and body)")
+    relay_
+        ->add_option("--request-timeout", request_timeout_,
+                     "seconds a connection has to send each request (headers and body)")
         ->default_val(request_timeout_)
         ->check(CLI::Range(1, 3600));
-    relay_->add_option("--max-connections-per-address", max_connections_,
-                       "connections of one client address still sending a request (0: no limit)")
+    relay_
+        ->add_option("--max-connections-per-address", max_connections_,
+                     "connections of one client address still sending a request (0: no limit)")
         ->default_val(max_connections_)
         ->check(CLI::Range(0, 100000));
     relay_->add_option("--ca-file", relay_options_.ca_file,
@@ -56,18 +60,19 @@ public:
                        "pin the upstream's public key: sha256//BASE64");
     relay_->add_flag("--insecure-http", relay_options_.allow_insecure_http,
                      "allow plain http:// to an upstream that is not on loopback");
-    relay_->add_option("--interval", interval_s_,
-                       "seconds between rounds (package pull, forwarding) while the upstream "
-                       "answers; a kiosk's push starts a round at once")
+    relay_
+        ->add_option("--interval", interval_s_,
+                     "seconds between rounds (package pull, forwarding) while the upstream "
+                     "answers; a kiosk's push starts a round at once")
         ->default_val(interval_s_)
         ->check(CLI::Range(1, 3600));
-    relay_->add_option("--max-backoff", max_backoff_s_,
-                       "the longest wait between attempts while the upstream is away, seconds "
-                       "(it is probed every 5 s meanwhile)")
+    relay_
+        ->add_option("--max-backoff", max_backoff_s_,
+                     "the longest wait between attempts while the upstream is away, seconds "
+                     "(it is probed every 5 s meanwhile)")
         ->default_val(max_backoff_s_)
         ->check(CLI::Range(1, 86400));
-    relay_->add_option("--batch-size", relay_options_.batch_size,
-                       "scans per forwarded request")
+    relay_->add_option("--batch-size", relay_options_.batch_size, "scans per forwarded request")
         ->default_val(relay_options_.batch_size)
         ->check(CLI::Range(1, 5000));
 

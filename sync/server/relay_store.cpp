@@ -67,10 +67,10 @@ DbResult<Ok> RelayStore::add_relay_token(std::string_view token_hash, std::strin
   if (event->rows.empty()) {
     return fail(DbError::not_found, "no event '" + std::string(event_id) + "' in the database");
   }
-  if (auto inserted = db_->exec("INSERT INTO relay_tokens (token_hash, event_id, label, "
-                                "created_at) VALUES ($1, $2, $3, $4)",
-                                Params{std::string(token_hash), std::string(event_id),
-                                       std::string(label), to_ms(now)});
+  if (auto inserted = db_->exec(
+          "INSERT INTO relay_tokens (token_hash, event_id, label, "
+          "created_at) VALUES ($1, $2, $3, $4)",
+          Params{std::string(token_hash), std::string(event_id), std::string(label), to_ms(now)});
       !inserted) {
     return inserted.error();
   }
@@ -107,8 +107,7 @@ DbResult<std::uint64_t> RelayStore::revoke_relay_tokens(std::string_view token_h
 DbResult<DeviceRecord> RelayStore::register_relay_device(std::string_view device_id,
                                                          std::string_view device_name,
                                                          std::string_view event_id,
-                                                         std::string_view relay_label,
-                                                         Instant now,
+                                                         std::string_view relay_label, Instant now,
                                                          std::string_view public_key,
                                                          const BranchLink& branch) {
   // The device's own lock: its scan batches serialise on the same scope.
@@ -137,19 +136,17 @@ DbResult<DeviceRecord> RelayStore::register_relay_device(std::string_view device
       return fail(DbError::invalid, "a branch names another device as its parent and the "
                                     "sequence (>= 1) where it left it");
     }
-    auto parent = db_->exec("SELECT event_id FROM devices WHERE id = $1",
-                            Params{branch.parent_id});
+    auto parent = db_->exec("SELECT event_id FROM devices WHERE id = $1", Params{branch.parent_id});
     if (!parent) return parent.error();
     if (parent->rows.empty() || text(parent->rows.front()[0]) != event_id) {
       return fail(DbError::conflict, "device '" + device.id + "' names parent '" +
-                                         branch.parent_id +
-                                         "', which is no device of event '" +
+                                         branch.parent_id + "', which is no device of event '" +
                                          std::string(event_id) + "' here");
     }
-    if (auto linked = db_->exec("UPDATE devices SET parent_id = $2, diverged_at = $3 WHERE "
-                                "id = $1",
-                                Params{device.id, branch.parent_id,
-                                       static_cast<std::int64_t>(branch.diverged_at)});
+    if (auto linked = db_->exec(
+            "UPDATE devices SET parent_id = $2, diverged_at = $3 WHERE "
+            "id = $1",
+            Params{device.id, branch.parent_id, static_cast<std::int64_t>(branch.diverged_at)});
         !linked) {
       return linked.error();
     }
@@ -170,8 +167,8 @@ DbResult<DeviceRecord> RelayStore::register_relay_device(std::string_view device
     device.created_at = from_ms(integer(row[2]));
     device.public_key = text(row[4]);
     if (device.event_id != event_id) {
-      return fail(DbError::conflict, "device '" + device.id + "' belongs to event '" +
-                                         device.event_id + "'");
+      return fail(DbError::conflict,
+                  "device '" + device.id + "' belongs to event '" + device.event_id + "'");
     }
     if (!public_key.empty() && !device.public_key.empty() && device.public_key != public_key) {
       return fail(DbError::conflict,
@@ -180,8 +177,9 @@ DbResult<DeviceRecord> RelayStore::register_relay_device(std::string_view device
     if (!row[3].has_value()) {
       if (public_key.empty() || device.public_key != public_key) {
         return fail(DbError::conflict,
-                    "device '" + device.id + "' exists already and was not registered by a "
-                    "relay (a relay may take it over only with the device's own public key)");
+                    "device '" + device.id +
+                        "' exists already and was not registered by a "
+                        "relay (a relay may take it over only with the device's own public key)");
       }
       if (auto linked = link(); !linked) return linked.error();
     } else if (device.public_key.empty() && !public_key.empty()) {

@@ -34,10 +34,10 @@ struct RelayTokenRecord {
 // How far one device's chain reached the upstream (relay side).
 struct RelayProgress {
   std::string device_id;
-  bool registered = false;           // the upstream knows the device (POST /api/v1/relay/devices)
-  std::uint64_t upstream_acked = 0;  // the upstream's acked_through for the device
+  bool registered = false;          // the upstream knows the device (POST /api/v1/relay/devices)
+  std::uint64_t upstream_acked = 0; // the upstream's acked_through for the device
   std::int64_t samples_through = 0; // clock samples received (relay clock, ms) up to this went up
-  std::string last_error;            // "" when the last attempt went through
+  std::string last_error;           // "" when the last attempt went through
 };
 
 // A clock sample as the relay stored it, with when it arrived (the forwarding watermark).
@@ -77,12 +77,10 @@ public:
   // A branch (a kiosk restored behind the relay) names its parent and where it left the
   // parent's history: the League links them as the relay did, so the branch keeps the rights
   // a branch has over its own earlier scans, and the parent is counted as rolled back once.
-  DbResult<DeviceRecord> register_relay_device(std::string_view device_id,
-                                               std::string_view device_name,
-                                               std::string_view event_id,
-                                               std::string_view relay_label, Instant now,
-                                               std::string_view public_key = {},
-                                               const BranchLink& branch = {});
+  DbResult<DeviceRecord>
+  register_relay_device(std::string_view device_id, std::string_view device_name,
+                        std::string_view event_id, std::string_view relay_label, Instant now,
+                        std::string_view public_key = {}, const BranchLink& branch = {});
   // The label of the relay that registered the device; nullopt when none did.
   DbResult<std::optional<std::string>> relay_of_device(std::string_view device_id);
 
@@ -96,9 +94,8 @@ public:
   // The device's clock samples received after `received_after` (ms), oldest first, at most
   // `limit`; a group that arrived at the same millisecond is never cut (the watermark is the
   // arrival time), so fewer may come back.
-  DbResult<std::vector<StoredClockSample>> clock_samples_after(std::string_view device_id,
-                                                               std::int64_t received_after,
-                                                               std::size_t limit);
+  DbResult<std::vector<StoredClockSample>>
+  clock_samples_after(std::string_view device_id, std::int64_t received_after, std::size_t limit);
 
 private:
   std::unique_ptr<SqlConnection> db_;

@@ -16,10 +16,10 @@ using nlohmann::json;
 // Times a kiosk could have recorded: the clock arithmetic downstream (corrected_time, presence,
 // credit) adds and subtracts them, which overflows (undefined behaviour) at int64 extremes.
 std::optional<std::string> implausible_time(const Scan& scan) {
-  constexpr std::int64_t kEarliestMs = 946'684'800'000;     // 2000-01-01T00:00:00Z
-  constexpr std::int64_t kLatestMs = 7'258'118'400'000;     // 2200-01-01T00:00:00Z
-  constexpr std::int64_t kMaxOffsetMs = 315'576'000'000;    // ten years
-  constexpr std::int64_t kMaxMonotonicMs = 10'000'000'000'000;  // about 317 years of uptime
+  constexpr std::int64_t kEarliestMs = 946'684'800'000;        // 2000-01-01T00:00:00Z
+  constexpr std::int64_t kLatestMs = 7'258'118'400'000;        // 2200-01-01T00:00:00Z
+  constexpr std::int64_t kMaxOffsetMs = 315'576'000'000;       // ten years
+  constexpr std::int64_t kMaxMonotonicMs = 10'000'000'000'000; // about 317 years of uptime
   const auto wall = scan.wall_time.time_since_epoch().count();
   const auto effective = scan.effective_time.time_since_epoch().count();
   if (wall < kEarliestMs || wall > kLatestMs) {
@@ -198,8 +198,7 @@ IngestAnswer ingest_scans(ServerStore& store, const DeviceRecord& device, ScanBa
   }
   if (outcome->rejection) {
     auto answer = refused(409, "chain_break", outcome->rejection->reason, "chain_break");
-    answer.error_fields.emplace_back("first_bad_sequence",
-                                     outcome->rejection->first_bad_sequence);
+    answer.error_fields.emplace_back("first_bad_sequence", outcome->rejection->first_bad_sequence);
     answer.top_fields.emplace_back("acked_through", outcome->highest_contiguous);
     return answer;
   }

@@ -1085,8 +1085,7 @@ public:
                 const std::function<std::string(const std::string&)>& token_hash_for,
                 Instant now) override {
     if (auto ready = ensure_schema(); !ready) return ready.error();
-    if (!token_hash_for || has_nul(parent_id) ||
-        !digest_from_hex(kiosk_hash) || diverged_at == 0 ||
+    if (!token_hash_for || has_nul(parent_id) || !digest_from_hex(kiosk_hash) || diverged_at == 0 ||
         diverged_at > static_cast<std::uint64_t>(kMaxInt64)) {
       return fail(DbError::invalid, "a branch needs a sequence >= 1, the kiosk's hash there "
                                     "(64 hex) and a token");
@@ -1168,8 +1167,8 @@ public:
     std::string current(device_id);
     // Bounded: a chain of branches is short; a cycle cannot be written, but never loop on one.
     for (int depth = 0; depth < 64; ++depth) {
-      auto rows = db_->exec("SELECT parent_id, diverged_at FROM devices WHERE id = $1",
-                            Params{current});
+      auto rows =
+          db_->exec("SELECT parent_id, diverged_at FROM devices WHERE id = $1", Params{current});
       if (!rows) return rows.error();
       if (rows->rows.empty()) {
         if (depth == 0) return unknown_device(device_id);
@@ -1194,13 +1193,14 @@ public:
     auto stamp = bump(*tx);
     if (!stamp) return stamp.error();
     // Certifying a key again (a new expiry) replaces its certificate.
-    if (auto saved = db_->exec(
-            "INSERT INTO device_certificates (key_id, device_name, certificate, created_at, change) "
-            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key_id) DO UPDATE SET "
-            "device_name = excluded.device_name, certificate = excluded.certificate, "
-            "created_at = excluded.created_at, change = excluded.change",
-            Params{record.key_id, record.device_name, record.certificate_text,
-                   to_ms(record.created_at), *stamp});
+    if (auto saved =
+            db_->exec("INSERT INTO device_certificates (key_id, device_name, certificate, "
+                      "created_at, change) "
+                      "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key_id) DO UPDATE SET "
+                      "device_name = excluded.device_name, certificate = excluded.certificate, "
+                      "created_at = excluded.created_at, change = excluded.change",
+                      Params{record.key_id, record.device_name, record.certificate_text,
+                             to_ms(record.created_at), *stamp});
         !saved) {
       return saved.error();
     }
@@ -1209,9 +1209,9 @@ public:
 
   DbResult<std::vector<DeviceCertificateRecord>> device_certificates() override {
     if (auto ready = ensure_schema(); !ready) return ready.error();
-    auto rows = db_->exec(
-        "SELECT key_id, device_name, certificate, created_at FROM device_certificates "
-        "ORDER BY key_id");
+    auto rows =
+        db_->exec("SELECT key_id, device_name, certificate, created_at FROM device_certificates "
+                  "ORDER BY key_id");
     if (!rows) return rows.error();
     std::vector<DeviceCertificateRecord> all;
     for (const auto& row : rows->rows) {
@@ -1337,15 +1337,15 @@ public:
         return fail(DbError::conflict, "a device '" + device.id + "' exists already");
       };
       if (public_key.empty()) return taken();
-      auto updated = db_->exec("UPDATE devices SET token_hash = $2, name = $3, event_id = $4 "
-                               "WHERE id = $1 AND public_key = $5",
-                               Params{device.id, device.token_hash, device.name, device.event_id,
-                                      device.public_key});
+      auto updated = db_->exec(
+          "UPDATE devices SET token_hash = $2, name = $3, event_id = $4 "
+          "WHERE id = $1 AND public_key = $5",
+          Params{device.id, device.token_hash, device.name, device.event_id, device.public_key});
       if (!updated) return updated.error();
       if (updated->affected == 0) return taken();
-      auto stored = db_->exec("SELECT " + std::string(kDeviceColumns) +
-                                  " FROM devices WHERE id = $1",
-                              Params{device.id});
+      auto stored =
+          db_->exec("SELECT " + std::string(kDeviceColumns) + " FROM devices WHERE id = $1",
+                    Params{device.id});
       if (!stored) return stored.error();
       if (stored->rows.empty()) return unknown_device(device.id);
       device = device_from(stored->rows[0]);
@@ -1376,13 +1376,12 @@ public:
     if (inserted->affected == 0) {
       // Known already: the same key is a repeat; a device provisioned before kiosks had keys
       // gets this one; another key is another kiosk.
-      auto updated = db_->exec(
-          "UPDATE devices SET public_key = $2 WHERE id = $1 AND (public_key = '' OR public_key = $2)",
-          Params{wanted.id, wanted.public_key});
+      auto updated = db_->exec("UPDATE devices SET public_key = $2 WHERE id = $1 AND (public_key = "
+                               "'' OR public_key = $2)",
+                               Params{wanted.id, wanted.public_key});
       if (!updated) return updated.error();
       if (updated->affected == 0) {
-        return fail(DbError::conflict,
-                    "device '" + wanted.id + "' is registered with another key");
+        return fail(DbError::conflict, "device '" + wanted.id + "' is registered with another key");
       }
     }
     auto stored = db_->exec("SELECT " + std::string(kDeviceColumns) + " FROM devices WHERE id = $1",
@@ -1581,7 +1580,7 @@ public:
     auto rows = db_->exec(sql, params);
     if (!rows) return rows.error();
     std::vector<WalkInRecord> out;
-    std::set<std::string, std::less<>> seen;  // one line per walk-in (its first registration)
+    std::set<std::string, std::less<>> seen; // one line per walk-in (its first registration)
     for (const auto& row : rows->rows) {
       WalkInRecord record;
       record.attendee.id = text(row[0]);
@@ -1675,16 +1674,16 @@ public:
   DbResult<PeerScans> peer_scans(std::string_view event_id, std::string_view except_device,
                                  const PeerCursor& after, std::size_t limit) override {
     if (auto ready = ensure_schema(); !ready) return ready.error();
-    const auto fetch = static_cast<std::int64_t>(limit) + 1;  // one more tells "more"
-    auto rows = db_->exec(
-        "SELECT " + std::string(kScanColumns) +
-            ", received_at FROM scans WHERE event_id = $1 AND device_id <> $2 "
-            "AND kind IN ('arrive', 'leave', 'correction') "
-            "AND (received_at > $3 OR (received_at = $3 AND (device_id > $4 "
-            "OR (device_id = $4 AND seq > $5)))) "
-            "ORDER BY received_at, device_id, seq LIMIT $6",
-        Params{std::string(event_id), std::string(except_device), after.received_ms,
-               after.device_id, static_cast<std::int64_t>(after.sequence), fetch});
+    const auto fetch = static_cast<std::int64_t>(limit) + 1; // one more tells "more"
+    auto rows =
+        db_->exec("SELECT " + std::string(kScanColumns) +
+                      ", received_at FROM scans WHERE event_id = $1 AND device_id <> $2 "
+                      "AND kind IN ('arrive', 'leave', 'correction') "
+                      "AND (received_at > $3 OR (received_at = $3 AND (device_id > $4 "
+                      "OR (device_id = $4 AND seq > $5)))) "
+                      "ORDER BY received_at, device_id, seq LIMIT $6",
+                  Params{std::string(event_id), std::string(except_device), after.received_ms,
+                         after.device_id, static_cast<std::int64_t>(after.sequence), fetch});
     if (!rows) return rows.error();
     PeerScans out;
     out.cursor = after;
@@ -1906,10 +1905,10 @@ private:
     if (!is_valid_badge_id(scan.attendee_id) || !own) {
       return fail(DbError::invalid, "registration scan " + std::to_string(scan.sequence) +
                                         " names an invalid attendee id (a walk-in's id is "
-                                        "WALKIN-" + scan.device_id + "-<n>)");
+                                        "WALKIN-" +
+                                        scan.device_id + "-<n>)");
     }
-    auto existing =
-        db_->exec("SELECT 1 FROM attendees WHERE id = $1", Params{scan.attendee_id});
+    auto existing = db_->exec("SELECT 1 FROM attendees WHERE id = $1", Params{scan.attendee_id});
     if (!existing) return existing.error();
     if (!existing->rows.empty()) return Ok{};
     const auto details = nlohmann::json::parse(scan.details, nullptr, false);
@@ -1960,8 +1959,8 @@ private:
       old_serial = details["old_serial"].get<std::string>();
     }
     if (has_nul(old_serial) || old_serial == scan.badge_serial) {
-      return fail(DbError::invalid, "reprint scan " + std::to_string(scan.sequence) +
-                                        " names an invalid old serial");
+      return fail(DbError::invalid,
+                  "reprint scan " + std::to_string(scan.sequence) + " names an invalid old serial");
     }
     auto stamp = bump(tx);
     if (!stamp) return stamp.error();
@@ -1992,8 +1991,8 @@ private:
       // Authority follows the fact: a reprint may revoke only a badge of the attendee it
       // reprinted for. A serial the server never issued is refused as well: it may be another
       // attendee's badge the server has not heard of yet.
-      auto owner = db_->exec("SELECT attendee_id FROM badges WHERE serial = $1",
-                             Params{old_serial});
+      auto owner =
+          db_->exec("SELECT attendee_id FROM badges WHERE serial = $1", Params{old_serial});
       if (!owner) return owner.error();
       if (owner->rows.empty()) {
         // A venue relay (sync/server/relay.hpp) knows no issued badges (packages do not carry
@@ -2015,10 +2014,10 @@ private:
       }
       return Ok{};
     }
-    if (auto revoked = db_->exec("UPDATE badges SET revoked_at = $3, change = $4 "
-                                 "WHERE attendee_id = $1 AND serial <> $2 AND revoked_at IS NULL",
-                                 Params{scan.attendee_id, scan.badge_serial, to_ms(revoked_at),
-                                        *stamp});
+    if (auto revoked =
+            db_->exec("UPDATE badges SET revoked_at = $3, change = $4 "
+                      "WHERE attendee_id = $1 AND serial <> $2 AND revoked_at IS NULL",
+                      Params{scan.attendee_id, scan.badge_serial, to_ms(revoked_at), *stamp});
         !revoked) {
       return revoked.error();
     }

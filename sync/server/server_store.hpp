@@ -22,24 +22,23 @@
 namespace muster::server {
 
 enum class DbError : std::uint8_t {
-  cannot_open,   // bad path or URL, server down, authentication failed
-  schema,        // not initialised (run `muster-server init`), or a newer schema than this build
-  not_found,     // no such event, attendee, badge, device, code
-  conflict,      // already exists / already used / a different scan under the same sequence
-  chain_break,   // a scan batch does not continue the device's hash chain (see IngestRejection)
-  invalid,       // the caller passed something that breaks a rule (message says which)
-  io,            // the database failed (disk full, connection lost): nothing was written
+  cannot_open, // bad path or URL, server down, authentication failed
+  schema,      // not initialised (run `muster-server init`), or a newer schema than this build
+  not_found,   // no such event, attendee, badge, device, code
+  conflict,    // already exists / already used / a different scan under the same sequence
+  chain_break, // a scan batch does not continue the device's hash chain (see IngestRejection)
+  invalid,     // the caller passed something that breaks a rule (message says which)
+  io,          // the database failed (disk full, connection lost): nothing was written
 };
 std::string_view to_string(DbError error);
 
-template <class T>
-using DbResult = Result<T, DbError>;
+template <class T> using DbResult = Result<T, DbError>;
 
 struct ImportStats {
   std::uint64_t inserted = 0;
   std::uint64_t updated = 0;
   std::uint64_t unchanged = 0;
-  std::uint64_t role_changes = 0;  // roster: role facts added to the history
+  std::uint64_t role_changes = 0; // roster: role facts added to the history
 };
 
 using RoleHistories = std::map<std::string, std::vector<RoleChange>, std::less<>>;
@@ -51,50 +50,50 @@ struct LeagueInfo {
 
 struct LeagueKeyRecord {
   std::string key_id;
-  std::string public_key_text;  // the MUPK1 text form (shared/badge.hpp)
+  std::string public_key_text; // the MUPK1 text form (shared/badge.hpp)
   Instant created_at;
-  bool active = true;           // the key new badges and packages are signed with
+  bool active = true; // the key new badges and packages are signed with
 };
 
 struct BadgeRecord {
   std::string serial;
   std::string attendee_id;
-  std::string event_id;         // the event it was issued for (empty: league-wide)
+  std::string event_id; // the event it was issued for (empty: league-wide)
   std::string key_id;
-  std::string payload;          // the signed MU1 payload printed in the QR code
+  std::string payload; // the signed MU1 payload printed in the QR code
   Instant issued_at;
   std::optional<Instant> revoked_at;
 };
 
 // A desk's device key the League certified (registration desk reprints, issue 3).
 struct DeviceCertificateRecord {
-  std::string key_id;            // the device key's id
-  std::string device_name;       // "Registration desk 1"
-  std::string certificate_text;  // the MUC1 text form (shared/badge.hpp)
+  std::string key_id;           // the device key's id
+  std::string device_name;      // "Registration desk 1"
+  std::string certificate_text; // the MUC1 text form (shared/badge.hpp)
   Instant created_at;
 };
 
 // A walk-in: an attendee created by the ingest of a kiosk's registration scan (ScanKind::
 // registration), provisional until the League confirms them (`muster-server confirm-walk-in`).
 struct WalkInRecord {
-  Attendee attendee;            // e-mail empty
+  Attendee attendee; // e-mail empty
   bool provisional = true;
-  std::string same_as;          // confirmed as this existing attendee ("" when not)
-  std::string event_id;         // of the registration scan
-  std::string device_id;        // the kiosk that registered them
+  std::string same_as;   // confirmed as this existing attendee ("" when not)
+  std::string event_id;  // of the registration scan
+  std::string device_id; // the kiosk that registered them
   std::string staff_id;
   std::string reason;
-  Instant registered_at;        // the registration scan's time on the server's clock
+  Instant registered_at; // the registration scan's time on the server's clock
 };
 
 struct DeviceRecord {
   std::string id;
   std::string name;
   std::string event_id;
-  std::string token_hash;       // libsodium crypto_pwhash_str / generichash hex, never the token
+  std::string token_hash; // libsodium crypto_pwhash_str / generichash hex, never the token
   Instant created_at;
   std::optional<Instant> last_seen;
-  std::string public_key;  // the kiosk's own Ed25519 key (MUPK1); empty: provisioned without one
+  std::string public_key; // the kiosk's own Ed25519 key (MUPK1); empty: provisioned without one
   // A branch (a kiosk restored from an old backup, or a cloned one, continues as a new device
   // linked to the old one; sync/PROTOCOL.md "Branches"): its parent and the parent's first
   // sequence the branch does not share. Empty and 0 for a provisioned device.
@@ -122,24 +121,24 @@ struct BranchOutcome {
 struct PackageDelta {
   std::uint64_t since_cursor = 0;
   std::uint64_t next_cursor = 0;
-  std::optional<Event> event;                // the whole event with all sessions, when any of it changed
-  std::vector<Attendee> attendees;           // added or changed; email ALWAYS empty here
-  std::vector<std::string> revoked_serials;  // revoked since the cursor (all of them for cursor 0)
-  std::vector<LeagueKeyRecord> league_keys;  // always all of them
-  std::vector<DeviceCertificateRecord> device_certificates;  // always all of them
+  std::optional<Event> event;      // the whole event with all sessions, when any of it changed
+  std::vector<Attendee> attendees; // added or changed; email ALWAYS empty here
+  std::vector<std::string> revoked_serials; // revoked since the cursor (all of them for cursor 0)
+  std::vector<LeagueKeyRecord> league_keys; // always all of them
+  std::vector<DeviceCertificateRecord> device_certificates; // always all of them
 };
 
 // Why a batch of scans was refused as a whole. Nothing of a refused batch is stored.
 struct IngestRejection {
   std::uint64_t first_bad_sequence = 0;
-  std::string reason;                        // words for the operator and the kiosk log
+  std::string reason; // words for the operator and the kiosk log
 };
 
 struct IngestOutcome {
-  std::uint64_t stored = 0;                  // new scans written by this call
-  std::uint64_t duplicates = 0;              // already stored, identical (a retried batch)
-  std::uint64_t highest_contiguous = 0;      // the device's chain is stored 1..this, durably
-  std::optional<IngestRejection> rejection;  // set when the batch broke the chain or conflicted
+  std::uint64_t stored = 0;                 // new scans written by this call
+  std::uint64_t duplicates = 0;             // already stored, identical (a retried batch)
+  std::uint64_t highest_contiguous = 0;     // the device's chain is stored 1..this, durably
+  std::optional<IngestRejection> rejection; // set when the batch broke the chain or conflicted
 };
 
 // Where a door's pull of the other doors' scans got to: the last scan returned, in the order
@@ -167,24 +166,24 @@ struct ScanReceipt {
 // official's presence (shared/presence.hpp).
 struct PeerScans {
   std::vector<Scan> scans;
-  PeerCursor cursor;  // after the last scan returned (the request's cursor when none)
-  bool more = false;  // the limit cut the answer: ask again from `cursor`
+  PeerCursor cursor; // after the last scan returned (the request's cursor when none)
+  bool more = false; // the limit cut the answer: ask again from `cursor`
 };
 
 class ServerStore {
- public:
+public:
   virtual ~ServerStore() = default;
   ServerStore() = default;
   ServerStore(const ServerStore&) = delete;
   ServerStore& operator=(const ServerStore&) = delete;
 
-  [[nodiscard]] virtual std::string_view backend() const = 0;  // "sqlite" or "postgresql"
+  [[nodiscard]] virtual std::string_view backend() const = 0; // "sqlite" or "postgresql"
 
   // Creates the schema (numbered migrations); refuses a database that already holds a League.
   virtual DbResult<Ok> initialise(const LeagueInfo& league) = 0;
-  virtual DbResult<LeagueInfo> league() = 0;  // schema error when not initialised
+  virtual DbResult<LeagueInfo> league() = 0; // schema error when not initialised
 
-  virtual DbResult<Ok> add_league_key(const LeagueKeyRecord& key) = 0;  // makes it the active one
+  virtual DbResult<Ok> add_league_key(const LeagueKeyRecord& key) = 0; // makes it the active one
   virtual DbResult<std::vector<LeagueKeyRecord>> league_keys() = 0;
 
   // Re-importing updates and never duplicates; a row that did not change does not bump the cursor.
@@ -208,14 +207,14 @@ class ServerStore {
 
   // The League's municipalities by id; re-importing updates names and seats.
   virtual DbResult<ImportStats> upsert_municipalities(std::span<const Municipality> list) = 0;
-  virtual DbResult<std::vector<Municipality>> municipalities() = 0;  // sorted by id
-  virtual DbResult<ImportStats> upsert_event(const Event& event) = 0;  // sessions by id
+  virtual DbResult<std::vector<Municipality>> municipalities() = 0;   // sorted by id
+  virtual DbResult<ImportStats> upsert_event(const Event& event) = 0; // sessions by id
   virtual DbResult<Event> event(std::string_view event_id) = 0;
   virtual DbResult<std::vector<Event>> events() = 0;
-  virtual DbResult<std::vector<Attendee>> roster() = 0;  // with e-mail: server-side use only
+  virtual DbResult<std::vector<Attendee>> roster() = 0; // with e-mail: server-side use only
   virtual DbResult<Attendee> attendee(std::string_view attendee_id) = 0;
 
-  virtual DbResult<Ok> add_badge(const BadgeRecord& badge) = 0;  // conflict if the serial exists
+  virtual DbResult<Ok> add_badge(const BadgeRecord& badge) = 0; // conflict if the serial exists
   virtual DbResult<BadgeRecord> badge(std::string_view serial) = 0;
   virtual DbResult<std::vector<BadgeRecord>> badges_for_event(std::string_view event_id) = 0;
   // Revoking twice is fine (keeps the first time); not_found for an unknown serial.
@@ -226,8 +225,7 @@ class ServerStore {
   virtual DbResult<Ok> add_device_certificate(const DeviceCertificateRecord& record) = 0;
   virtual DbResult<std::vector<DeviceCertificateRecord>> device_certificates() = 0;
 
-  virtual DbResult<PackageDelta> package_since(std::string_view event_id,
-                                               std::uint64_t cursor) = 0;
+  virtual DbResult<PackageDelta> package_since(std::string_view event_id, std::uint64_t cursor) = 0;
 
   // One-time provisioning codes are stored hashed; redeeming is atomic: exactly one caller wins,
   // a used code gives conflict; an expired or unknown one not_found.
@@ -253,10 +251,10 @@ class ServerStore {
   virtual DbResult<Ok> revoke_device(std::string_view device_id) = 0;
   // A kiosk of `parent_id` holds, from `diverged_at` on, other scans than the server (restored
   // from an old backup, or cloned): it continues as a new device "<parent>-B<n>" (same event,
-  // name and device key) linked to the parent, and the parent is marked rolled back. The same parent, sequence
-  // and kiosk hash again returns the same branch. Either way the branch's token hash becomes
-  // token_hash_for(branch id) (a token names its device). conflict: the server holds no scan
-  // there, or the very scan the kiosk names (nothing diverged).
+  // name and device key) linked to the parent, and the parent is marked rolled back. The same
+  // parent, sequence and kiosk hash again returns the same branch. Either way the branch's token
+  // hash becomes token_hash_for(branch id) (a token names its device). conflict: the server holds
+  // no scan there, or the very scan the kiosk names (nothing diverged).
   virtual DbResult<BranchOutcome>
   branch_device(std::string_view parent_id, std::uint64_t diverged_at, std::string_view kiosk_hash,
                 const std::function<std::string(const std::string&)>& token_hash_for,
@@ -314,4 +312,4 @@ class ServerStore {
 // also works but serialises every request.
 DbResult<std::unique_ptr<ServerStore>> open_server_store(std::string_view database);
 
-}  // namespace muster::server
+} // namespace muster::server

@@ -77,8 +77,10 @@ public:
     if (!writing_.owns_lock() && sqlite3_get_autocommit(db_.get()) != 0 &&
         sqlite3_stmt_readonly(stmt) == 0 &&
         !autocommit_write.try_lock_for(std::chrono::milliseconds(kBusyTimeoutMs))) {
-      return fail(DbError::io, "SQLite on " + path_ + ": another writer of this process held the "
-                               "database for " + std::to_string(kBusyTimeoutMs / 1000) + " s");
+      return fail(DbError::io, "SQLite on " + path_ +
+                                   ": another writer of this process held the "
+                                   "database for " +
+                                   std::to_string(kBusyTimeoutMs / 1000) + " s");
     }
     // Reset even on failure: a statement left mid-step would keep a read transaction open.
     struct Resetter {
@@ -125,8 +127,10 @@ public:
     // writer_lock_for() first; the lock is held until COMMIT or ROLLBACK.
     std::unique_lock writing(*writers_, std::defer_lock);
     if (!writing.try_lock_for(std::chrono::milliseconds(kBusyTimeoutMs))) {
-      return fail(DbError::io, "SQLite on " + path_ + ": another writer of this process held the "
-                               "database for " + std::to_string(kBusyTimeoutMs / 1000) + " s");
+      return fail(DbError::io, "SQLite on " + path_ +
+                                   ": another writer of this process held the "
+                                   "database for " +
+                                   std::to_string(kBusyTimeoutMs / 1000) + " s");
     }
     if (auto began = exec_script("BEGIN IMMEDIATE"); !began) return began;
     writing_ = std::move(writing);
@@ -214,7 +218,7 @@ private:
   std::string path_;
   std::map<std::string, Prepared, std::less<>> statements_;
   std::shared_ptr<std::timed_mutex> writers_;
-  std::unique_lock<std::timed_mutex> writing_;  // held from begin_write to COMMIT/ROLLBACK
+  std::unique_lock<std::timed_mutex> writing_; // held from begin_write to COMMIT/ROLLBACK
 };
 
 DbResult<std::unique_ptr<SqlConnection>> finish_open(std::unique_ptr<SqliteConnection> connection,

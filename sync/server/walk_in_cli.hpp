@@ -46,4 +46,4 @@ private:
   ConfirmWalkInOptions confirm_options_;
 };
 
-}  // namespace muster::server
+} // namespace muster::server

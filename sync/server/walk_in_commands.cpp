@@ -23,7 +23,7 @@ std::string status(const WalkInRecord& w) {
   return w.same_as.empty() ? "confirmed" : "same as " + w.same_as;
 }
 
-}  // namespace
+} // namespace
 
 std::string walk_ins_text(const std::vector<WalkInRecord>& walk_ins) {
   std::string text = "attendee_id\tfirst_name\tlast_name\tmunicipality\trole\tdevice\tstaff\t"
@@ -32,8 +32,8 @@ std::string walk_ins_text(const std::vector<WalkInRecord>& walk_ins) {
     text += cell(w.attendee.id) + '\t' + cell(w.attendee.first_name) + '\t' +
             cell(w.attendee.last_name) + '\t' + cell(w.attendee.municipality) + '\t' +
             std::string(to_string(w.attendee.role)) + '\t' + cell(w.device_id) + '\t' +
-            cell(w.staff_id) + '\t' + cell(w.reason) + '\t' + format_utc(w.registered_at) +
-            '\t' + status(w) + '\n';
+            cell(w.staff_id) + '\t' + cell(w.reason) + '\t' + format_utc(w.registered_at) + '\t' +
+            status(w) + '\n';
   }
   return text;
 }
@@ -46,9 +46,10 @@ int run_walk_ins(const WalkInsOptions& options, std::ostream& out, std::ostream&
   }
   if (!options.event_id.empty()) {
     if (auto event = (*store)->event(options.event_id); !event) {
-      err << "error: " << (event.code() == DbError::not_found
-                               ? "no event '" + options.event_id + "' in the database"
-                               : event.message())
+      err << "error: "
+          << (event.code() == DbError::not_found
+                  ? "no event '" + options.event_id + "' in the database"
+                  : event.message())
           << '\n';
       return 1;
     }
@@ -62,8 +63,7 @@ int run_walk_ins(const WalkInsOptions& options, std::ostream& out, std::ostream&
   return 0;
 }
 
-int run_confirm_walk_in(const ConfirmWalkInOptions& options, std::ostream& out,
-                        std::ostream& err) {
+int run_confirm_walk_in(const ConfirmWalkInOptions& options, std::ostream& out, std::ostream& err) {
   auto store = open_existing_store(options.database);
   if (!store) {
     err << "error: " << store.message() << '\n';
@@ -83,11 +83,11 @@ int run_confirm_walk_in(const ConfirmWalkInOptions& options, std::ostream& out,
       << printable(a.last_name) << ", " << to_string(a.role)
       << (a.municipality.empty() ? "" : ", " + printable(a.municipality)) << ")";
   if (!confirmed->same_as.empty()) {
-    out << " as the same person as " << confirmed->same_as
-        << ": the walk-in's scans count for " << confirmed->same_as << " in credits";
+    out << " as the same person as " << confirmed->same_as << ": the walk-in's scans count for "
+        << confirmed->same_as << " in credits";
   }
   out << ". Credit forms no longer mark it provisional.\n";
   return 0;
 }
 
-}  // namespace muster::server
+} // namespace muster::server

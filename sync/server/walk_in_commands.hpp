@@ -19,7 +19,7 @@ std::string walk_ins_text(const std::vector<WalkInRecord>& walk_ins);
 
 struct WalkInsOptions {
   std::string database;
-  std::string event_id;          // empty: every event
+  std::string event_id; // empty: every event
   bool include_confirmed = false;
 };
 int run_walk_ins(const WalkInsOptions& options, std::ostream& out, std::ostream& err);
@@ -27,9 +27,8 @@ int run_walk_ins(const WalkInsOptions& options, std::ostream& out, std::ostream&
 struct ConfirmWalkInOptions {
   std::string database;
   std::string attendee_id;
-  std::string same_as;  // --as: the walk-in is this existing attendee; empty: a new attendee
+  std::string same_as; // --as: the walk-in is this existing attendee; empty: a new attendee
 };
-int run_confirm_walk_in(const ConfirmWalkInOptions& options, std::ostream& out,
-                        std::ostream& err);
+int run_confirm_walk_in(const ConfirmWalkInOptions& options, std::ostream& out, std::ostream& err);
 
-}  // namespace muster::server
+} // namespace muster::server

@@ -75,7 +75,8 @@ TEST(BadInput, HostileBadgesGetTheirReasonAndStoreNothing) {
   const auto session = first_session(dir.path());
   ASSERT_TRUE(session.has_value());
   std::string secret = read_file(dir / "demo" / "league-secret.key");
-  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r'))
+    secret.pop_back();
   auto league_key = parse_signing_key(secret);
   ASSERT_TRUE(league_key.ok()) << league_key.message();
   {
@@ -84,15 +85,15 @@ TEST(BadInput, HostileBadgesGetTheirReasonAndStoreNothing) {
     const std::vector<std::string> revoked{"DEMO-004-OLD"};
     ASSERT_TRUE(store->add_revoked_serials(revoked).ok());
   }
-  auto impostor = SigningKey::generate(league_key->key_id());  // same key id, other secret
+  auto impostor = SigningKey::generate(league_key->key_id()); // same key id, other secret
   auto other_league = SigningKey::generate("OTHER-K1");
   ASSERT_TRUE(impostor.ok() && other_league.ok());
   const std::string forged = sign_badge({"DEMO", "DEMO-001", "DEMO-001-1"}, *impostor).value();
-  std::string altered = badges[1].second;  // DEMO-002's badge claiming to be DEMO-003
+  std::string altered = badges[1].second; // DEMO-002's badge claiming to be DEMO-003
   altered.replace(altered.find("DEMO-002."), 9, "DEMO-003.");
-  const std::string revoked =
-      sign_badge({"DEMO", "DEMO-004", "DEMO-004-OLD"}, *league_key).value();
-  const std::string foreign = sign_badge({"OTHER", "DEMO-005", "DEMO-005-1"}, *other_league).value();
+  const std::string revoked = sign_badge({"DEMO", "DEMO-004", "DEMO-004-OLD"}, *league_key).value();
+  const std::string foreign =
+      sign_badge({"OTHER", "DEMO-005", "DEMO-005-1"}, *other_league).value();
 
   struct Case {
     std::string name;
@@ -105,14 +106,15 @@ TEST(BadInput, HostileBadgesGetTheirReasonAndStoreNothing) {
       {"revoked", revoked, {"rejected", "revoked badge"}},
       {"other league", foreign, {"rejected", "other event"}},
       {"sql in payload", "'; DROP TABLE scans; --", {"rejected", "unknown badge"}},
-      {"control characters", std::string("MU1.DEMO.\x01\x1b[2J.X.DEMO-K1.AAAA"),
+      {"control characters",
+       std::string("MU1.DEMO.\x01\x1b[2J.X.DEMO-K1.AAAA"),
        {"rejected", "unknown badge"}},
       {"truncated", badges[6].second.substr(0, 40), {"rejected", "unknown badge"}},
   };
   const std::string before = snapshot(dir / "kiosk.db", kKioskState);
 
-  ChildProcess kiosk({kKioskProgram, "--data", dir.path().string(), "headless",
-                      "--simulated-clock"});
+  ChildProcess kiosk(
+      {kKioskProgram, "--data", dir.path().string(), "headless", "--simulated-clock"});
   Instant at = session->start + 5min;
   for (const auto& c : cases) {
     at += 10s;
@@ -126,7 +128,8 @@ TEST(BadInput, HostileBadgesGetTheirReasonAndStoreNothing) {
     EXPECT_EQ(lines.front().find("\"attendee\":null") != std::string::npos, c.name != "revoked")
         << c.name << ": an unverified badge must name nobody: " << lines.front();
   }
-  EXPECT_EQ(snapshot(dir / "kiosk.db", kKioskState), before) << "a rejected badge changed the store";
+  EXPECT_EQ(snapshot(dir / "kiosk.db", kKioskState), before)
+      << "a rejected badge changed the store";
 
   // Replayed: the genuine badge is recorded once; the same payload again within the debounce
   // is ignored and not stored.
@@ -149,8 +152,9 @@ std::string roster_header() { return "attendee_id,first_name,last_name,role,muni
 
 TEST(BadInput, SqlLookingNamesAreKeptVerbatimAndControlCharactersRefused) {
   const std::string sql_name = "Robert'); DROP TABLE roster;--";
-  const std::string csv = roster_header() + "H-1,\"" + sql_name + "\",\"\"\"; DELETE FROM scans; --\"," +
-                          "mayor,Springfield,\n" + "H-2,Zoë,O'Brien-Núñez,clerk,,\n" +
+  const std::string csv = roster_header() + "H-1,\"" + sql_name +
+                          "\",\"\"\"; DELETE FROM scans; --\"," + "mayor,Springfield,\n" +
+                          "H-2,Zoë,O'Brien-Núñez,clerk,,\n" +
                           "H-3,<script>alert(1)</script>,%s%n%x,guest,,\n";
   auto roster = parse_roster_csv(csv);
   ASSERT_TRUE(roster.ok()) << roster.message();
@@ -171,9 +175,9 @@ TEST(BadInput, SqlLookingNamesAreKeptVerbatimAndControlCharactersRefused) {
 
   // docs/formats.md: control characters are refused, naming the line and the column.
   for (const std::string& bad : {std::string("A\x01", 2), std::string("A\x1b[31mred"),
-                                std::string("A\0B", 3), std::string("A\rB")}) {
-    auto refused = parse_roster_csv(roster_header() + "H-1,Ok,Fine,mayor,X,\nH-2," + bad +
-                                    ",Name,mayor,X,\n");
+                                 std::string("A\0B", 3), std::string("A\rB")}) {
+    auto refused =
+        parse_roster_csv(roster_header() + "H-1,Ok,Fine,mayor,X,\nH-2," + bad + ",Name,mayor,X,\n");
     ASSERT_FALSE(refused.ok()) << "accepted a control character";
     EXPECT_EQ(refused.code().kind, ImportErrc::field) << refused.message();
     EXPECT_EQ(refused.code().line, 3u) << refused.message();
@@ -197,8 +201,8 @@ TEST(BadInput, HundredThousandRowRosterImportsWithinBounds) {
     ASSERT_EQ(init.wait_exit(60s), 0);
   }
   const auto started = std::chrono::steady_clock::now();
-  ChildProcess import({kServerProgram, "import-roster", "--db", db.string(),
-                       (dir / "roster.csv").string()});
+  ChildProcess import(
+      {kServerProgram, "import-roster", "--db", db.string(), (dir / "roster.csv").string()});
   ASSERT_EQ(import.wait_exit(120s), 0) << "the 100,000-row import failed or took over 2 min";
   const auto took = std::chrono::steady_clock::now() - started;
   EXPECT_EQ(snapshot(db, "SELECT count(*) FROM attendees"), "100000\n");
@@ -208,9 +212,9 @@ TEST(BadInput, HundredThousandRowRosterImportsWithinBounds) {
   // The same file with one bad row at the end: all or nothing, nothing changes.
   const std::string before = snapshot(db, "SELECT count(*) || ' ' || max(id) FROM attendees");
   write_file(dir / "bad.csv", csv + "B-100001,X,Y,emperor,Z,\n");
-  ChildProcess refused({kServerProgram, "import-roster", "--db", db.string(),
-                        (dir / "bad.csv").string()},
-                       {}, (dir / "stderr.txt").string());
+  ChildProcess refused(
+      {kServerProgram, "import-roster", "--db", db.string(), (dir / "bad.csv").string()}, {},
+      (dir / "stderr.txt").string());
   EXPECT_NE(refused.wait_exit(120s), 0);
   EXPECT_NE(read_file(dir / "stderr.txt").find("line 100002"), std::string::npos)
       << read_file(dir / "stderr.txt");
@@ -221,15 +225,14 @@ TEST(BadInput, FiftyMegabyteRequestGets413AndStoresNothing) {
   TempDir dir;
   const auto db = dir / "server.db";
   {
-    ChildProcess demo({kServerProgram, "demo", "--db", db.string(), "--out",
-                       (dir / "out").string(), "--assets", MUSTER_SOURCE_DIR "/assets/demo"});
+    ChildProcess demo({kServerProgram, "demo", "--db", db.string(), "--out", (dir / "out").string(),
+                       "--assets", MUSTER_SOURCE_DIR "/assets/demo"});
     ASSERT_EQ(demo.wait_exit(120s), 0);
   }
-  const std::string state_sql =
-      "SELECT 'attendees ' || count(*) FROM attendees UNION ALL "
-      "SELECT 'devices ' || count(*) FROM devices UNION ALL "
-      "SELECT 'scans ' || count(*) FROM scans UNION ALL "
-      "SELECT 'codes ' || count(*) FROM provisioning_codes";
+  const std::string state_sql = "SELECT 'attendees ' || count(*) FROM attendees UNION ALL "
+                                "SELECT 'devices ' || count(*) FROM devices UNION ALL "
+                                "SELECT 'scans ' || count(*) FROM scans UNION ALL "
+                                "SELECT 'codes ' || count(*) FROM provisioning_codes";
   const std::string before = snapshot(db, state_sql);
   server::HttpOptions options;
   options.database = db.string();
@@ -241,7 +244,8 @@ TEST(BadInput, FiftyMegabyteRequestGets413AndStoresNothing) {
   client.set_write_timeout(60);
   client.set_read_timeout(60);
   const std::string huge(std::size_t{50} * 1024 * 1024, ' ');
-  for (const std::string& path : {std::string("/api/v1/devices"), std::string("/api/v1/devices/K-1/scans")}) {
+  for (const std::string& path :
+       {std::string("/api/v1/devices"), std::string("/api/v1/devices/K-1/scans")}) {
     auto res = client.Post(path, {{"Authorization", "Bearer x"}}, "{\"scans\": [" + huge + "]}",
                            "application/json");
     // httplib may close the connection after answering 413 while the body is still being sent.
@@ -259,5 +263,5 @@ TEST(BadInput, FiftyMegabyteRequestGets413AndStoresNothing) {
   EXPECT_EQ(snapshot(db, state_sql), before);
 }
 
-}  // namespace
-}  // namespace muster::test
+} // namespace
+} // namespace muster::test

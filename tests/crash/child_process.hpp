@@ -19,7 +19,7 @@
 namespace muster::test {
 
 class ChildProcess {
- public:
+public:
   // Starts argv[0] with `extra_env` ("NAME=value") added to the environment. stderr goes to
   // `stderr_path` ("" keeps the test's stderr).
   ChildProcess(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env = {},
@@ -40,9 +40,11 @@ class ChildProcess {
       close(in_pipe[1]);
       close(out_pipe[0]);
       close(out_pipe[1]);
-      for (const auto& env : extra_env) putenv(const_cast<char*>(env.c_str()));
+      for (const auto& env : extra_env)
+        putenv(const_cast<char*>(env.c_str()));
       std::vector<char*> args;
-      for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+      for (const auto& arg : argv)
+        args.push_back(const_cast<char*>(arg.c_str()));
       args.push_back(nullptr);
       execv(args[0], args.data());
       _exit(127);
@@ -51,7 +53,7 @@ class ChildProcess {
     close(out_pipe[1]);
     in_ = in_pipe[1];
     out_ = out_pipe[0];
-    signal(SIGPIPE, SIG_IGN);  // writing to a killed child must fail, not kill the test
+    signal(SIGPIPE, SIG_IGN); // writing to a killed child must fail, not kill the test
   }
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -101,9 +103,10 @@ class ChildProcess {
     std::vector<std::string> lines;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (lines.size() < count && !eof_ && std::chrono::steady_clock::now() < deadline) {
-      auto more = read_until(std::min(deadline, std::chrono::steady_clock::now() +
-                                                    std::chrono::milliseconds(20)));
-      for (auto& line : more) lines.push_back(std::move(line));
+      auto more = read_until(
+          std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(20)));
+      for (auto& line : more)
+        lines.push_back(std::move(line));
     }
     return lines;
   }
@@ -125,7 +128,8 @@ class ChildProcess {
         reaped_ = true;
         return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
       }
-      for (auto& line : read_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(10))) {
+      for (auto& line :
+           read_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(10))) {
         unclaimed_.push_back(std::move(line));
       }
     }
@@ -136,7 +140,8 @@ class ChildProcess {
   std::vector<std::string> remaining_lines() {
     auto lines = std::move(unclaimed_);
     unclaimed_.clear();
-    for (auto& line : read_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(50))) {
+    for (auto& line :
+         read_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(50))) {
       lines.push_back(std::move(line));
     }
     return lines;
@@ -144,7 +149,7 @@ class ChildProcess {
 
   [[nodiscard]] pid_t pid() const { return pid_; }
 
- private:
+private:
   std::vector<std::string> take_lines() {
     std::vector<std::string> lines;
     for (auto end = pending_.find('\n'); end != std::string::npos; end = pending_.find('\n')) {
@@ -164,4 +169,4 @@ class ChildProcess {
   std::vector<std::string> unclaimed_;
 };
 
-}  // namespace muster::test
+} // namespace muster::test

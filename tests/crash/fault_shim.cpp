@@ -41,7 +41,7 @@ template <class Fn> Fn next(const char* name) {
   return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
 }
 
-}  // namespace
+} // namespace
 
 extern "C" {
 
@@ -99,4 +99,4 @@ int ftruncate64(int fd, off64_t length) {
   return real(fd, length);
 }
 
-}  // extern "C"
+} // extern "C"

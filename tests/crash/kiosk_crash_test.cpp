@@ -27,7 +27,7 @@ TEST(Crash, KioskSurvivesSigkillDuringScanStorm) {
   const auto session = first_session(dir.path());
   ASSERT_TRUE(session.has_value());
 
-  std::mt19937 random(20261128);  // fixed seed: a failure can be replayed
+  std::mt19937 random(20261128); // fixed seed: a failure can be replayed
   std::uniform_int_distribution<int> kill_after_ms(0, 90);
   std::vector<FedScan> committed;
   std::size_t fed = 0;
@@ -35,8 +35,8 @@ TEST(Crash, KioskSurvivesSigkillDuringScanStorm) {
   const auto started = std::chrono::steady_clock::now();
   for (int kill = 0; kill < kKills; ++kill) {
     ASSERT_LT(std::chrono::steady_clock::now() - started, 150s) << "too slow; stopped at " << kill;
-    ChildProcess kiosk({kKioskProgram, "--data", dir.path().string(), "headless",
-                        "--simulated-clock"});
+    ChildProcess kiosk(
+        {kKioskProgram, "--data", dir.path().string(), "headless", "--simulated-clock"});
     std::vector<FedScan> run;
     std::string text;
     for (std::size_t i = 0; i < kLinesPerRun; ++i, ++fed) {
@@ -45,7 +45,7 @@ TEST(Crash, KioskSurvivesSigkillDuringScanStorm) {
       text += scan_line(run.back(), badge.second);
     }
     ASSERT_LT(run.back().at, session->end) << "the storm outgrew the session";
-    kiosk.write_text(text);  // stdin stays open: the kiosk waits for more until killed
+    kiosk.write_text(text); // stdin stays open: the kiosk waits for more until killed
     // One kill in five lands anywhere from the start (opening, integrity check, migrations);
     // the others after the first answer, in the middle of the storm.
     std::vector<std::string> answers;
@@ -59,7 +59,8 @@ TEST(Crash, KioskSurvivesSigkillDuringScanStorm) {
         answers.push_back(std::move(line));
       }
     }
-    for (auto& line : kiosk.kill_and_drain()) answers.push_back(std::move(line));
+    for (auto& line : kiosk.kill_and_drain())
+      answers.push_back(std::move(line));
     ASSERT_LE(answers.size(), run.size());
     if (answers.size() < run.size()) ++killed_mid_storm;
     for (std::size_t i = 0; i < answers.size(); ++i) {
@@ -70,12 +71,12 @@ TEST(Crash, KioskSurvivesSigkillDuringScanStorm) {
     const auto problem = check_kiosk_store(dir / "kiosk.db", committed);
     ASSERT_EQ(problem, "") << "after kill " << kill + 1;
   }
-  std::cout << "crash: kiosk killed " << kKills << " times (" << killed_mid_storm
-            << " mid-storm), " << fed << " scans fed, " << committed.size()
+  std::cout << "crash: kiosk killed " << kKills << " times (" << killed_mid_storm << " mid-storm), "
+            << fed << " scans fed, " << committed.size()
             << " reported committed, all present, integrity ok, chain ok\n";
   EXPECT_GT(committed.size(), 100u) << "the storm hardly committed anything: not a crash test";
   EXPECT_GT(killed_mid_storm, 20) << "the kills never hit mid-storm";
 }
 
-}  // namespace
-}  // namespace muster::test
+} // namespace
+} // namespace muster::test

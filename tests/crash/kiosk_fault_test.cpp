@@ -42,12 +42,11 @@ TEST_P(KioskFault, ClearErrorNothingLostRecoversWhenSpaceReturns) {
   ASSERT_TRUE(session.has_value());
   const auto control = dir / "fault";
 
-  ChildProcess kiosk({kKioskProgram, "--data", dir.path().string(), "headless",
-                      "--simulated-clock"},
-                     {std::string("LD_PRELOAD=") + preload(),
-                      "MUSTER_FAULT_FILE=" + control.string(),
-                      "MUSTER_FAULT_AFTER=" + std::to_string(GetParam().good_calls)},
-                     (dir / "stderr.txt").string());
+  ChildProcess kiosk(
+      {kKioskProgram, "--data", dir.path().string(), "headless", "--simulated-clock"},
+      {std::string("LD_PRELOAD=") + preload(), "MUSTER_FAULT_FILE=" + control.string(),
+       "MUSTER_FAULT_AFTER=" + std::to_string(GetParam().good_calls)},
+      (dir / "stderr.txt").string());
   std::vector<FedScan> committed;
   std::size_t fed = 0;
   // Feeds `count` scans and returns their answers' results.
@@ -58,7 +57,7 @@ TEST_P(KioskFault, ClearErrorNothingLostRecoversWhenSpaceReturns) {
       FedScan scan{badge.first, session->start + std::chrono::minutes(1) + fed * 2s, ""};
       EXPECT_TRUE(child.write_text(scan_line(scan, badge.second)));
       const auto answer = child.read_lines(1, 10s);
-      if (answer.empty()) return results;  // died or hung: the caller's checks fail
+      if (answer.empty()) return results; // died or hung: the caller's checks fail
       scan.result = answer_result(answer.front());
       results.push_back(answer.front());
       if (scan.result == "arrived" || scan.result == "left") committed.push_back(scan);
@@ -90,8 +89,8 @@ TEST_P(KioskFault, ClearErrorNothingLostRecoversWhenSpaceReturns) {
   EXPECT_EQ(check_kiosk_store(dir / "kiosk.db", committed), "");
 
   // A restart on the healthy disk records too.
-  ChildProcess restarted({kKioskProgram, "--data", dir.path().string(), "headless",
-                          "--simulated-clock"});
+  ChildProcess restarted(
+      {kKioskProgram, "--data", dir.path().string(), "headless", "--simulated-clock"});
   // A refused scan must not turn up later either (a failed commit left in the WAL).
   EXPECT_EQ(count_scans(dir / "kiosk.db"), committed.size());
   const auto restarted_answers = feed(restarted, 3);
@@ -115,5 +114,5 @@ INSTANTIATE_TEST_SUITE_P(Disk, KioskFault,
                                   std::to_string(test_param.param.good_calls);
                          });
 
-}  // namespace
-}  // namespace muster::test
+} // namespace
+} // namespace muster::test

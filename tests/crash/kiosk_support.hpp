@@ -26,23 +26,24 @@ inline const std::string kKioskProgram = MUSTER_BINARY_DIR "/kiosk/muster-kiosk"
 // One scan line fed to the kiosk and what it answered.
 struct FedScan {
   std::string attendee_id;
-  Instant at;  // the simulated time of the line
-  std::string result;  // "arrived", "left", "rejected", "ignored"; "" when no answer came
+  Instant at;         // the simulated time of the line
+  std::string result; // "arrived", "left", "rejected", "ignored"; "" when no answer came
 };
 
 // Creates the demo kiosk in `dir` (room Ballroom A); returns the badges' payloads.
-inline std::vector<std::pair<std::string, std::string>> make_demo_kiosk(
-    const std::filesystem::path& dir) {
-  ChildProcess demo({kKioskProgram, "--data", dir.string(), "--room", "Ballroom A", "--demo",
-                     "headless"});
+inline std::vector<std::pair<std::string, std::string>>
+make_demo_kiosk(const std::filesystem::path& dir) {
+  ChildProcess demo(
+      {kKioskProgram, "--data", dir.string(), "--room", "Ballroom A", "--demo", "headless"});
   demo.close_stdin();
   if (demo.wait_exit(std::chrono::seconds(30)) != 0) return {};
-  std::vector<std::pair<std::string, std::string>> badges;  // attendee id, payload
+  std::vector<std::pair<std::string, std::string>> badges; // attendee id, payload
   std::ifstream tsv(dir / "demo" / "badges.tsv");
   for (std::string line; std::getline(tsv, line);) {
     std::vector<std::string> fields;
     std::stringstream split(line);
-    for (std::string field; std::getline(split, field, '\t');) fields.push_back(field);
+    for (std::string field; std::getline(split, field, '\t');)
+      fields.push_back(field);
     if (fields.size() == 4) badges.emplace_back(fields[0], fields[3]);
   }
   return badges;
@@ -145,4 +146,4 @@ inline std::size_t count_scans(const std::filesystem::path& db) {
   return count;
 }
 
-}  // namespace muster::test
+} // namespace muster::test

@@ -81,9 +81,9 @@ TEST(PowerCut, KioskKeepsEveryRecordedScanThroughTwoHundredCuts) {
   PowerCut::install();
   TempDir dir;
   const auto path = dir / "kiosk.db";
-  std::mt19937 random(20261202);  // fixed seed: a failure can be replayed
+  std::mt19937 random(20261202); // fixed seed: a failure can be replayed
   std::uniform_int_distribution<int> cut_after(1, 150);
-  std::vector<Digest> recorded;   // hash of every scan reported as recorded, by sequence - 1
+  std::vector<Digest> recorded; // hash of every scan reported as recorded, by sequence - 1
   std::uint64_t attempted = 0;
   int mid_storm = 0;
   const auto started = std::chrono::steady_clock::now();
@@ -117,9 +117,9 @@ TEST(PowerCut, KioskKeepsEveryRecordedScanThroughTwoHundredCuts) {
           break;
         }
         ASSERT_EQ(stored->sequence, recorded.size() + 1);
-        recorded.push_back(stored->hash);  // reported to the official as recorded
+        recorded.push_back(stored->hash); // reported to the official as recorded
       }
-      if (!PowerCut::is_cut()) PowerCut::cut_now();  // the power goes off between scans
+      if (!PowerCut::is_cut()) PowerCut::cut_now(); // the power goes off between scans
     }
     PowerCut::reboot(path);
   }
@@ -199,7 +199,7 @@ TEST(PowerCut, ServerKeepsEveryAcknowledgedScanThroughCuts) {
           break;
         }
         ASSERT_FALSE(outcome->rejection) << outcome->rejection->reason;
-        acknowledged = outcome->highest_contiguous;  // what the kiosk is told is stored
+        acknowledged = outcome->highest_contiguous; // what the kiosk is told is stored
       }
       if (!PowerCut::is_cut()) PowerCut::cut_now();
     }

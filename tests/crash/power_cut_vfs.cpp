@@ -49,7 +49,8 @@ bool power_fails_now() {
   if (m.armed_at == 0) return false;
   if (++m.operations < m.armed_at) return false;
   m.cut = true;
-  for (const auto& [path, writes] : m.pending) m.lost += writes.size();
+  for (const auto& [path, writes] : m.pending)
+    m.lost += writes.size();
   m.pending.clear();
   return true;
 }
@@ -170,9 +171,7 @@ int x_file_control(sqlite3_file* f, int op, void* arg) {
   return real_of(f)->pMethods->xFileControl(real_of(f), op, arg);
 }
 int x_sector_size(sqlite3_file* f) { return real_of(f)->pMethods->xSectorSize(real_of(f)); }
-int x_device(sqlite3_file* f) {
-  return real_of(f)->pMethods->xDeviceCharacteristics(real_of(f));
-}
+int x_device(sqlite3_file* f) { return real_of(f)->pMethods->xDeviceCharacteristics(real_of(f)); }
 int x_shm_map(sqlite3_file* f, int page, int size, int extend, void volatile** out) {
   return real_of(f)->pMethods->xShmMap(real_of(f), page, size, extend, out);
 }
@@ -185,11 +184,11 @@ int x_shm_unmap(sqlite3_file* f, int delete_flag) {
 }
 
 // Version 2: no xFetch, so SQLite never memory-maps a file past the page cache model.
-const sqlite3_io_methods kMethods = {
-    2,         x_close,         x_read,         x_write,          x_truncate,     x_sync,
-    x_file_size, x_lock,        x_unlock,       x_check_reserved, x_file_control, x_sector_size,
-    x_device,  x_shm_map,       x_shm_lock,     x_shm_barrier,    x_shm_unmap,    nullptr,
-    nullptr};
+const sqlite3_io_methods kMethods = {2,           x_close,          x_read,         x_write,
+                                     x_truncate,  x_sync,           x_file_size,    x_lock,
+                                     x_unlock,    x_check_reserved, x_file_control, x_sector_size,
+                                     x_device,    x_shm_map,        x_shm_lock,     x_shm_barrier,
+                                     x_shm_unmap, nullptr,          nullptr};
 
 int v_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, int* out_flags) {
   auto* file = reinterpret_cast<CutFile*>(f);
@@ -199,8 +198,8 @@ int v_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, int*
   const int rc = real_vfs->xOpen(real_vfs, name, file->real, flags, out_flags);
   if (rc != SQLITE_OK) return rc;
   new (&file->path) std::string(name != nullptr ? name : "");
-  file->cached = name != nullptr && (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL |
-                                              SQLITE_OPEN_MAIN_JOURNAL)) != 0;
+  file->cached = name != nullptr &&
+                 (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL | SQLITE_OPEN_MAIN_JOURNAL)) != 0;
   file->base.pMethods = &kMethods;
   return SQLITE_OK;
 }

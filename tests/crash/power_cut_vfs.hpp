@@ -16,10 +16,10 @@ namespace muster::test {
 
 class PowerCut {
 public:
-  static void install();            // once per process, before any database is opened
+  static void install();                     // once per process, before any database is opened
   static void arm(std::uint64_t operations); // cut at the n-th write or sync (n >= 1)
   static void disarm();
-  static void cut_now();            // the power goes off between two operations
+  static void cut_now(); // the power goes off between two operations
   [[nodiscard]] static bool is_cut();
   [[nodiscard]] static std::uint64_t writes_lost(); // pending writes the last cut threw away
   // After every connection of the dead machine was closed: power back on, -shm files gone.

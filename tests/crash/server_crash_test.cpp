@@ -19,8 +19,8 @@
 #include <sstream>
 #include <thread>
 
-#include "shared/scan_log.hpp"
 #include "shared/scan_json.hpp"
+#include "shared/scan_log.hpp"
 #include "tests/crash/child_process.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -110,13 +110,14 @@ TEST(Crash, ServerSurvivesSigkillDuringIngest) {
   {
     std::ifstream tsv(dir / "out" / "badges.tsv");
     std::string line;
-    std::getline(tsv, line);  // header
+    std::getline(tsv, line); // header
     std::getline(tsv, line);
     payload = line.substr(line.rfind('\t') + 1);
   }
-  const std::string attendee = payload.substr(9, payload.find('.', 9) - 9);  // MU1.DEMO.<id>.
+  const std::string attendee = payload.substr(9, payload.find('.', 9) - 9); // MU1.DEMO.<id>.
   const auto serial_start = payload.find('.', 9) + 1;
-  const std::string serial = payload.substr(serial_start, payload.find('.', serial_start) - serial_start);
+  const std::string serial =
+      payload.substr(serial_start, payload.find('.', serial_start) - serial_start);
 
   const int port = free_port();
   auto serve = [&] {
@@ -137,7 +138,7 @@ TEST(Crash, ServerSurvivesSigkillDuringIngest) {
   const std::string device_id = device.at("device_id");
   const httplib::Headers auth{{"Authorization", "Bearer " + device.at("token").get<std::string>()}};
 
-  std::vector<Scan> chain;  // the kiosk's log; grows as needed
+  std::vector<Scan> chain; // the kiosk's log; grows as needed
   const Instant base = std::chrono::time_point_cast<std::chrono::milliseconds>(
       std::chrono::system_clock::now() - 1h);
   auto extend_to = [&](std::size_t count) {
@@ -205,15 +206,16 @@ TEST(Crash, ServerSurvivesSigkillDuringIngest) {
     const auto integrity = query(db, "PRAGMA integrity_check");
     ASSERT_EQ(integrity, "ok\n") << "after kill " << kill + 1;
     const auto stored = query(db, "SELECT count(*) || ' ' || coalesce(max(seq), 0) FROM scans "
-                                  "WHERE device_id = '" + device_id + "'");
+                                  "WHERE device_id = '" +
+                                      device_id + "'");
     std::uint64_t count = 0;
     std::uint64_t max_sequence = 0;
     std::istringstream(stored) >> count >> max_sequence;
     ASSERT_GE(count, acked) << "acknowledged scans lost after kill " << kill + 1;
     ASSERT_EQ(count, max_sequence) << "a gap in the stored chain after kill " << kill + 1;
     ASSERT_EQ(query(db, "SELECT count(*) FROM scans a JOIN scans b ON b.device_id = a.device_id "
-                        "AND b.seq = a.seq + 1 WHERE a.device_id = '" + device_id +
-                            "' AND b.prev_hash <> a.hash"),
+                        "AND b.seq = a.seq + 1 WHERE a.device_id = '" +
+                            device_id + "' AND b.prev_hash <> a.hash"),
               "0\n")
         << "the stored chain does not link after kill " << kill + 1;
     server = serve();
@@ -237,5 +239,5 @@ TEST(Crash, ServerSurvivesSigkillDuringIngest) {
   EXPECT_GT(acked, 500u) << "hardly anything was pushed: not a crash test";
 }
 
-}  // namespace
-}  // namespace muster::test
+} // namespace
+} // namespace muster::test

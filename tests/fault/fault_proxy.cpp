@@ -70,7 +70,7 @@ std::string lower(std::string_view text) {
 }
 
 struct Message {
-  std::string bytes;        // headers and body as received
+  std::string bytes;          // headers and body as received
   std::size_t header_end = 0; // offset of the body
   std::string first_line;
   bool chunked = false;
@@ -79,10 +79,19 @@ struct Message {
 } // namespace
 
 std::string_view to_string(Fault fault) {
-  static constexpr std::array<std::string_view, kFaultCount> names = {
-      "none",     "refuse",        "reset_mid_request", "reset_after_answer", "delay",
-      "throttle", "slice",         "truncate_body",     "duplicate",          "status_500",
-      "status_503", "slow_close", "stall"};
+  static constexpr std::array<std::string_view, kFaultCount> names = {"none",
+                                                                      "refuse",
+                                                                      "reset_mid_request",
+                                                                      "reset_after_answer",
+                                                                      "delay",
+                                                                      "throttle",
+                                                                      "slice",
+                                                                      "truncate_body",
+                                                                      "duplicate",
+                                                                      "status_500",
+                                                                      "status_503",
+                                                                      "slow_close",
+                                                                      "stall"};
   return names.at(static_cast<std::size_t>(fault));
 }
 
@@ -204,8 +213,8 @@ struct FaultProxy::Impl {
       if (n == 0) return !length && !chunked;
       m.bytes.append(chunk, static_cast<std::size_t>(n));
       if (rate > 0) {
-        std::this_thread::sleep_for(std::chrono::microseconds{static_cast<std::int64_t>(
-            1e6 * static_cast<double>(n) / static_cast<double>(rate))});
+        std::this_thread::sleep_for(std::chrono::microseconds{
+            static_cast<std::int64_t>(1e6 * static_cast<double>(n) / static_cast<double>(rate))});
       }
     }
     return true;
@@ -239,9 +248,10 @@ struct FaultProxy::Impl {
                                bool retry_after) {
     const std::string body = R"({"error":{"code":")" + std::string(code) +
                              R"(","message":"injected by the fault proxy"}})";
-    std::string out = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
-                      "\r\nContent-Type: application/json\r\nContent-Length: " +
-                      std::to_string(body.size()) + "\r\n";
+    std::string out =
+        "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
+        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\n";
     if (retry_after) out += "Retry-After: 1\r\n";
     return out + "\r\n" + body;
   }

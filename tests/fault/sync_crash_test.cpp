@@ -24,8 +24,8 @@ pid_t spawn_sync(const std::filesystem::path& data, const std::string& server) {
   const pid_t pid = fork();
   if (pid == 0) {
     const std::string data_text = data.string();
-    const char* argv[] = {program.c_str(), "--data", data_text.c_str(), "sync", "--once",
-                          "--server", server.c_str(), "--batch-size", "40", nullptr};
+    const char* argv[] = {program.c_str(), "--data",       data_text.c_str(), "sync", "--once",
+                          "--server",      server.c_str(), "--batch-size",    "40",   nullptr};
     // Quiet: the test reads exit codes and the stores.
     if (std::freopen("/dev/null", "w", stdout) == nullptr) _exit(126);
     if (std::freopen("/dev/null", "w", stderr) == nullptr) _exit(126);

@@ -20,9 +20,10 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr std::array<Fault, 12> kEveryFault = {
-    Fault::refuse,     Fault::reset_mid_request, Fault::reset_after_answer, Fault::delay,
-    Fault::throttle,   Fault::slice,             Fault::truncate_body,      Fault::duplicate,
-    Fault::status_500, Fault::status_503,        Fault::slow_close,         Fault::stall};
+    Fault::refuse,        Fault::reset_mid_request, Fault::reset_after_answer,
+    Fault::delay,         Fault::throttle,          Fault::slice,
+    Fault::truncate_body, Fault::duplicate,         Fault::status_500,
+    Fault::status_503,    Fault::slow_close,        Fault::stall};
 
 std::uint64_t seed_from_env(std::uint64_t fallback) {
   if (const char* text = std::getenv("MUSTER_FAULT_SEED"); text != nullptr && *text != '\0') {
@@ -136,7 +137,7 @@ void run_seeded_mix(std::uint64_t seed, const std::string& database, int rounds,
   sync::HttpClient drain_http;
   for (auto& kiosk : kiosks) {
     bool drained = false;
-    std::string last_pass;  // why the last pass did not drain, for the failure message
+    std::string last_pass; // why the last pass did not drain, for the failure message
     for (int attempt = 0; attempt < 10 && !drained; ++attempt) {
       const auto pass_started = std::chrono::steady_clock::now();
       const auto report = sync::run_sync_pass(kiosk, drain_http, pass, kiosk::package_applier());
@@ -300,8 +301,7 @@ TEST(SyncUrl, HttpsAlwaysPlainHttpOnlyToLoopbackOrWhenAllowed) {
   // A host name that merely starts with "127." is anyone's.
   for (const char* url : {"http://127.attacker.invalid/", "http://127.0.0.1.nip.example:8080",
                           "http://127.0.0.1x/"}) {
-    EXPECT_EQ(sync::check_server_url(url, false).code(), sync::TransportError::insecure_url)
-        << url;
+    EXPECT_EQ(sync::check_server_url(url, false).code(), sync::TransportError::insecure_url) << url;
   }
   const auto refused = sync::check_server_url("http://192.0.2.7:8080", false);
   ASSERT_FALSE(refused.ok());

@@ -59,9 +59,10 @@ public:
     auto key = SigningKey::generate("K1");
     ASSERT_TRUE(key.ok());
     key_.emplace(std::move(key.value()));
-    ASSERT_TRUE(store_->add_league_key({"K1", to_text(key_->public_key()), at("2026-01-01T00:00:00Z"),
-                                        true})
-                    .ok());
+    ASSERT_TRUE(
+        store_
+            ->add_league_key({"K1", to_text(key_->public_key()), at("2026-01-01T00:00:00Z"), true})
+            .ok());
     write_file(dir_ / "league.key", key_->to_secret_text() + "\n");
     std::filesystem::permissions(dir_ / "league.key", std::filesystem::perms::owner_read |
                                                           std::filesystem::perms::owner_write);

@@ -35,7 +35,7 @@ std::string hex(const muster::Signature& signature) {
   return out;
 }
 
-}  // namespace
+} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const std::vector<muster::PublicKey> trusted{league_key().public_key()};
@@ -55,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     text = envelope.dump();
   } catch (const nlohmann::json::exception&) {
-    return 0;  // not UTF-8: the server would never have produced it
+    return 0; // not UTF-8: the server would never have produced it
   }
   (void)muster::open_package(text, trusted);
   return 0;

@@ -459,8 +459,7 @@ void store_survey_scans(server::ServerStore& store) {
   Door a{"DOOR-A", {}, {}};
   provision(store, a);
   add_scan(a, "RB-0001", "S1", ScanKind::arrive, "2026-12-03T14:35:00Z");
-  add_scan(a, "RB-0001", "S1", ScanKind::leave, "2026-12-03T15:30:00Z",
-           R"({"confirmed":"kiosk"})");
+  add_scan(a, "RB-0001", "S1", ScanKind::leave, "2026-12-03T15:30:00Z", R"({"confirmed":"kiosk"})");
   add_scan(a, "RB-0001", "S1", ScanKind::survey, "2026-12-03T15:30:20Z",
            R"({"answers":{"pace":"Right","useful":"Yes"}})");
   add_scan(a, "RB-0001", "S2", ScanKind::arrive, "2026-12-03T16:14:00Z");
@@ -504,8 +503,7 @@ TEST_F(CreditCommands, CreditFormShowsSurveyAnswersAndHowEachLeaveWasConfirmed) 
   ASSERT_EQ(lines.size(), 3u) << form.out;
   // Answers in the event's question order; the confirmation names the kiosk's local time.
   EXPECT_NE(lines[1].find(",S1,"), std::string::npos);
-  EXPECT_NE(lines[1].find(",useful: Yes; pace: Right,confirmed at kiosk 09:30,"),
-            std::string::npos)
+  EXPECT_NE(lines[1].find(",useful: Yes; pace: Right,confirmed at kiosk 09:30,"), std::string::npos)
       << lines[1];
   EXPECT_NE(lines[2].find(",S2,"), std::string::npos);
   EXPECT_NE(lines[2].find(",11:00 CST,"), std::string::npos) << lines[2];
@@ -1153,9 +1151,9 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
         "ALTER TABLE events DROP COLUMN eligible_roles_json;"
         "DROP TABLE console_users; DROP TABLE console_sessions; DROP TABLE console_audit;"
         "ALTER TABLE scans DROP COLUMN boot_id; DROP TABLE clock_samples;" // migration 8
-        "DROP TABLE relay_tokens; DROP TABLE relay_devices;"                // migration 10
+        "DROP TABLE relay_tokens; DROP TABLE relay_devices;"               // migration 10
         "DROP TABLE relay_state; DROP TABLE relay_forwarding;"
-        "ALTER TABLE devices DROP COLUMN public_key;"                       // migration 11
+        "ALTER TABLE devices DROP COLUMN public_key;"                              // migration 11
         "DROP INDEX devices_by_parent; ALTER TABLE devices DROP COLUMN parent_id;" // migration 12
         "ALTER TABLE devices DROP COLUMN diverged_at;"
         "ALTER TABLE devices DROP COLUMN diverged_hash;"

@@ -5,8 +5,8 @@
 // accepted by the server.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
 #include <libpq-fe.h>
+#include <nlohmann/json.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,8 +38,8 @@ void reprint_end_to_end(std::string database) {
   SyncWorld world;
   world.setup(4, std::move(database));
   // A1's badge as the League issued it (serial SER1, see SyncWorld).
-  auto key = parse_signing_key(read_file(world.dir() / "league.key").substr(
-      0, read_file(world.dir() / "league.key").find('\n')));
+  auto key = parse_signing_key(read_file(world.dir() / "league.key")
+                                   .substr(0, read_file(world.dir() / "league.key").find('\n')));
   ASSERT_TRUE(key.ok()) << key.message();
   auto old_payload = sign_badge({SyncWorld::kLeague, "A1", "SER1"}, *key);
   ASSERT_TRUE(old_payload.ok());
@@ -72,8 +72,8 @@ void reprint_end_to_end(std::string database) {
   ASSERT_EQ(certificates->size(), 1u);
   EXPECT_EQ((*certificates)[0].key_id, desk_key->key_id());
   // The file package carries it too.
-  auto file_package = server::build_event_package(world.store(), SyncWorld::kEvent, 0,
-                                                  at("2026-03-01T00:00:00Z"));
+  auto file_package =
+      server::build_event_package(world.store(), SyncWorld::kEvent, 0, at("2026-03-01T00:00:00Z"));
   ASSERT_TRUE(file_package.ok()) << file_package.message();
   ASSERT_EQ(file_package->device_certificates.size(), 1u);
   EXPECT_EQ(file_package->device_certificates[0].device_key, desk_key->public_key());
@@ -188,7 +188,8 @@ TEST(DeskSync, ReprintEndToEndOn_postgresql) {
 
 std::string quoted(const std::string& text) {
   std::string out = "'";
-  for (const char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  for (const char c : text)
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
 }
 
@@ -196,10 +197,10 @@ std::string quoted(const std::string& text) {
 std::pair<int, std::string> run(const std::string& command, const std::string& input = "") {
   TempDir scratch;
   write_file(scratch / "in.txt", input);
-  const int status = std::system(("timeout 120 " + command + " < " +
-                                  quoted((scratch / "in.txt").string()) + " > " +
-                                  quoted((scratch / "out.txt").string()) + " 2>&1")
-                                     .c_str());
+  const int status =
+      std::system(("timeout 120 " + command + " < " + quoted((scratch / "in.txt").string()) +
+                   " > " + quoted((scratch / "out.txt").string()) + " 2>&1")
+                      .c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(scratch / "out.txt")};
 }
 
@@ -218,11 +219,11 @@ TEST(DeskSync, OfflineDeskKeyCertifyPackageImportAndHeadlessCheckIn) {
   ASSERT_EQ(key.first, 0) << key.second;
   ASSERT_EQ(key.second.rfind("MUPK1.DESK-", 0), 0u) << key.second;
   write_file(world.dir() / "desk.pub", key.second);
-  EXPECT_EQ(run(kiosk + " --data " + data + " desk-key").second, key.second);  // made once
+  EXPECT_EQ(run(kiosk + " --data " + data + " desk-key").second, key.second); // made once
 
-  const auto certified = run(server + " certify-desk --db " + db + " --league-key " + key_file +
-                             " --public-key @" + quoted((world.dir() / "desk.pub").string()) +
-                             " --name 'Registration desk'");
+  const auto certified =
+      run(server + " certify-desk --db " + db + " --league-key " + key_file + " --public-key @" +
+          quoted((world.dir() / "desk.pub").string()) + " --name 'Registration desk'");
   ASSERT_EQ(certified.first, 0) << certified.second;
   const auto package = quoted((world.dir() / "event.pkg").string());
   const auto packaged = run(server + " package --db " + db + " --league-key " + key_file +
@@ -232,14 +233,15 @@ TEST(DeskSync, OfflineDeskKeyCertifyPackageImportAndHeadlessCheckIn) {
   ASSERT_EQ(imported.first, 0) << imported.second;
   EXPECT_NE(imported.second.find("1 device certificates"), std::string::npos) << imported.second;
 
-  auto league_key = parse_signing_key(read_file(world.dir() / "league.key").substr(
-      0, read_file(world.dir() / "league.key").find('\n')));
+  auto league_key =
+      parse_signing_key(read_file(world.dir() / "league.key")
+                            .substr(0, read_file(world.dir() / "league.key").find('\n')));
   ASSERT_TRUE(league_key.ok());
   auto payload = sign_badge({SyncWorld::kLeague, "A1", "SER1"}, *league_key);
   ASSERT_TRUE(payload.ok());
-  const auto desk = run(kiosk + " --data " + data + " --desk headless --simulated-clock",
-                        "@2026-03-02T14:40:00Z " + *payload + "\n@2026-03-02T14:45:00Z " +
-                            *payload + "\n");
+  const auto desk =
+      run(kiosk + " --data " + data + " --desk headless --simulated-clock",
+          "@2026-03-02T14:40:00Z " + *payload + "\n@2026-03-02T14:45:00Z " + *payload + "\n");
   ASSERT_EQ(desk.first, 0) << desk.second;
   std::istringstream lines(desk.second);
   std::string first;
@@ -285,5 +287,5 @@ TEST(DeskSync, AReprintFromAnUncertifiedKeyIsRefusedByTheServer) {
   EXPECT_FALSE(world.store().badge("SER1-R1").ok());
 }
 
-}  // namespace
-}  // namespace muster::test
+} // namespace
+} // namespace muster::test

@@ -3,12 +3,12 @@
 // (otherwise the PostgreSQL instances are SKIPPED, and say so).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <httplib.h>
 #include <libpq-fe.h>
+#include <netinet/in.h>
 #include <sodium.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <array>
 #include <atomic>
@@ -27,10 +27,10 @@
 
 #include "shared/badge.hpp"
 #include "shared/event_package.hpp"
+#include "shared/scan_json.hpp"
 #include "shared/scan_log.hpp"
 #include "shared/time.hpp"
 #include "sync/server/http_api.hpp"
-#include "shared/scan_json.hpp"
 #include "sync/server/server_store.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -450,12 +450,11 @@ TEST_P(HttpApiTest, ProvisionWithOwnIdKeepsItAndTheSameKeyGetsANewToken) {
   ASSERT_TRUE(key.ok());
   const std::string public_key = to_text(key->public_key());
   const auto ask = [&](std::string_view code, const std::string& key_text) {
-    return client().Post("/api/v1/devices",
-                         json{{"code", code},
-                              {"device_id", "K-00AA11BB22CC"},
-                              {"device_public_key", key_text}}
-                             .dump(),
-                         "application/json");
+    return client().Post(
+        "/api/v1/devices",
+        json{{"code", code}, {"device_id", "K-00AA11BB22CC"}, {"device_public_key", key_text}}
+            .dump(),
+        "application/json");
   };
   auto first = ask(kCode, public_key);
   ASSERT_TRUE(first);
@@ -503,8 +502,7 @@ TEST_P(HttpApiTest, ProvisionOwnIdNeedsAValidIdAndKeyTogether) {
     EXPECT_EQ(parse(res->body)["error"].value("field", ""), field) << res->body;
   };
   status_of(json{{"code", kCode}, {"device_id", "K-1"}}, "missing_field", "device_public_key");
-  status_of(json{{"code", kCode}, {"device_public_key", public_key}}, "missing_field",
-            "device_id");
+  status_of(json{{"code", kCode}, {"device_public_key", public_key}}, "missing_field", "device_id");
   status_of(json{{"code", kCode}, {"device_id", "K 1/.."}, {"device_public_key", public_key}},
             "invalid_value", "device_id");
   status_of(json{{"code", kCode}, {"device_id", "K-1"}, {"device_public_key", "MUPK1.nope"}},
@@ -1085,7 +1083,8 @@ TEST_P(HttpApiTest, ListenBacklogFitsManyDoorsConnectingAtOnce) {
   ASSERT_NE(pipe, nullptr);
   std::string out;
   std::array<char, 512> chunk{};
-  while (fgets(chunk.data(), static_cast<int>(chunk.size()), pipe) != nullptr) out += chunk.data();
+  while (fgets(chunk.data(), static_cast<int>(chunk.size()), pipe) != nullptr)
+    out += chunk.data();
   pclose(pipe);
   if (out.empty()) GTEST_SKIP() << "ss (iproute2) is not available";
   std::istringstream fields(out);
@@ -1198,14 +1197,14 @@ TEST_P(HttpApiTest, ScansEventLevelKindsWithDetailsAreStoredAsSent) {
   EXPECT_EQ(stored->at(1).session_id, "");
   EXPECT_EQ(stored->at(2).kind, ScanKind::survey);
   EXPECT_EQ(stored->at(2).details, R"({"answers":{"useful":"Yes"}})");
-  EXPECT_EQ(stored->at(2).hash, scans[2].hash);  // details are part of the stored fact
+  EXPECT_EQ(stored->at(2).hash, scans[2].hash); // details are part of the stored fact
 }
 
 TEST_P(HttpApiTest, ScansSurveyOutsideAnySessionOrWithBadDetailsIsRefused) {
   const Device d = provision();
   auto scans = chain(d.id, 2);
   scans[1].kind = ScanKind::survey;
-  scans[1].session_id.clear();  // only desk-level kinds may leave the session empty
+  scans[1].session_id.clear(); // only desk-level kinds may leave the session empty
   scans[1].details = R"({"answers":{}})";
   seal(scans[1], scans[0].hash);
   auto res = push(d, scans);
@@ -1213,7 +1212,7 @@ TEST_P(HttpApiTest, ScansSurveyOutsideAnySessionOrWithBadDetailsIsRefused) {
   EXPECT_EQ(res->status, 422) << res->body;
 
   scans[1].session_id = scans[0].session_id;
-  scans[1].details = "[1, 2]";  // not an object
+  scans[1].details = "[1, 2]"; // not an object
   seal(scans[1], scans[0].hash);
   res = push(d, scans);
   ASSERT_TRUE(res);
@@ -1277,8 +1276,7 @@ protected:
     auto key = SigningKey::generate("DESK1");
     ASSERT_TRUE(key.ok());
     desk_key_.emplace(std::move(key.value()));
-    auto certificate =
-        certify_device(kLeague, desk_key_->public_key(), not_after, *league_key_);
+    auto certificate = certify_device(kLeague, desk_key_->public_key(), not_after, *league_key_);
     ASSERT_TRUE(certificate.ok()) << certificate.message();
     ASSERT_TRUE(store_
                     ->add_device_certificate(
@@ -1286,13 +1284,14 @@ protected:
                     .ok());
   }
 
-  std::vector<Scan> reprint(const std::string& device, std::string attendee,
-                            std::string old_serial, Instant at) {
+  std::vector<Scan> reprint(const std::string& device, std::string attendee, std::string old_serial,
+                            Instant at) {
     std::vector<Scan> scans;
     Scan& s = append_scan(scans, device, ScanKind::reprint);
     s.attendee_id = attendee;
     s.badge_serial = "NEW-" + attendee;
-    s.badge_payload = sign_badge({std::string(kLeague), attendee, s.badge_serial}, *desk_key_).value();
+    s.badge_payload =
+        sign_badge({std::string(kLeague), attendee, s.badge_serial}, *desk_key_).value();
     s.details = json{{"old_serial", old_serial}}.dump();
     s.wall_time = at;
     reseal(scans);
@@ -1381,7 +1380,9 @@ TEST_P(HttpApiTest, AWalkInIdIsTheDevicesOwnAndItsDetailsArePrintable) {
     std::vector<Scan> scans;
     Scan& s = append_scan(scans, d.id, ScanKind::registration);
     s.attendee_id = std::move(id);
-    s.details = json{{"first_name", first_name}, {"last_name", "Ruiz"}, {"role", "mayor"},
+    s.details = json{{"first_name", first_name},
+                     {"last_name", "Ruiz"},
+                     {"role", "mayor"},
                      {"municipality", "Elm Creek"}}
                     .dump();
     reseal(scans);
@@ -1445,7 +1446,7 @@ TEST_P(HttpApiTest, SlowHeaderClientsDoNotStopTheServer) {
       if (fd < 0) return;
       sockaddr_in from{};
       from.sin_family = AF_INET;
-      ::inet_pton(AF_INET, "127.0.0.2", &from.sin_addr);  // another client than the test's
+      ::inet_pton(AF_INET, "127.0.0.2", &from.sin_addr); // another client than the test's
       sockaddr_in to{};
       to.sin_family = AF_INET;
       to.sin_port = htons(static_cast<std::uint16_t>(port));
@@ -1461,7 +1462,7 @@ TEST_P(HttpApiTest, SlowHeaderClientsDoNotStopTheServer) {
         for (int step = 0; step < 20 && !stop; ++step) {
           std::this_thread::sleep_for(100ms);
           char byte = 0;
-          if (::recv(fd, &byte, 1, MSG_DONTWAIT) == 0) {  // the server closed it
+          if (::recv(fd, &byte, 1, MSG_DONTWAIT) == 0) { // the server closed it
             ++cut;
             ::close(fd);
             return;
@@ -1473,7 +1474,7 @@ TEST_P(HttpApiTest, SlowHeaderClientsDoNotStopTheServer) {
       ::close(fd);
     });
   }
-  std::this_thread::sleep_for(500ms);  // the attack is on: every connection is open
+  std::this_thread::sleep_for(500ms); // the attack is on: every connection is open
   for (int i = 0; i < 5; ++i) {
     const auto asked = std::chrono::steady_clock::now();
     httplib::Client cli("127.0.0.1", port);
@@ -1493,9 +1494,11 @@ TEST_P(HttpApiTest, SlowHeaderClientsDoNotStopTheServer) {
 }
 
 TEST_P(HttpApiTest, ProvisionExpiredCodeIs404InvalidCode) {
-  auto added = store_->add_provisioning_code(hash_secret("OLD-CODE"), "E1", "Door X", now_ms() - 1min);
+  auto added =
+      store_->add_provisioning_code(hash_secret("OLD-CODE"), "E1", "Door X", now_ms() - 1min);
   ASSERT_TRUE(added.ok()) << added.message();
-  auto res = client().Post("/api/v1/devices", json{{"code", "OLD-CODE"}}.dump(), "application/json");
+  auto res =
+      client().Post("/api/v1/devices", json{{"code", "OLD-CODE"}}.dump(), "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404) << res->body;
   EXPECT_EQ(error_code(res), "invalid_code");
@@ -1531,7 +1534,8 @@ TEST_P(HttpApiTest, ScansWithImplausibleTimesAre422) {
 // The wire contract names the correction values the server takes (it said
 // "void_scan" where the server takes "void").
 TEST(Protocol, CorrectionValuesInTheDocumentAreTheServers) {
-  const std::string doc = test::read_file(std::filesystem::path(MUSTER_SOURCE_DIR) / "sync/PROTOCOL.md");
+  const std::string doc =
+      test::read_file(std::filesystem::path(MUSTER_SOURCE_DIR) / "sync/PROTOCOL.md");
   const auto row = doc.find("| `correction` |");
   ASSERT_NE(row, std::string::npos);
   const std::string line = doc.substr(row, doc.find('\n', row) - row);
@@ -1540,7 +1544,8 @@ TEST(Protocol, CorrectionValuesInTheDocumentAreTheServers) {
   const auto third_bar = line.find('|', second_bar + 1);
   const std::string values = line.substr(second_bar + 1, third_bar - second_bar - 1);
   int count = 0;
-  for (auto open = values.find("`\""); open != std::string::npos; open = values.find("`\"", open + 1)) {
+  for (auto open = values.find("`\""); open != std::string::npos;
+       open = values.find("`\"", open + 1)) {
     const auto close = values.find("\"`", open + 2);
     const std::string value = values.substr(open + 2, close - open - 2);
     EXPECT_TRUE(parse_correction(value).has_value()) << value;
@@ -1552,8 +1557,8 @@ TEST(Protocol, CorrectionValuesInTheDocumentAreTheServers) {
 // Issue 15: the HTTP package left out a certificate it could not read (a kiosk then trusted
 // less than the League did, silently) while `muster-server package` refused; one builder now.
 TEST_P(HttpApiTest, PackageWithAnUnreadableCertificateIsAnErrorNotASilentGap) {
-  ASSERT_TRUE(store_->add_device_certificate({"DESK-X", "Desk", "MUC1.not-a-certificate", now_ms()})
-                  .ok());
+  ASSERT_TRUE(
+      store_->add_device_certificate({"DESK-X", "Desk", "MUC1.not-a-certificate", now_ms()}).ok());
   const Device d = provision();
   auto res = package(d);
   ASSERT_TRUE(res);

@@ -4,11 +4,11 @@
 
 #include <algorithm>
 #include <array>
-#include <sys/wait.h>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
 #include <string>
+#include <sys/wait.h>
 #include <vector>
 
 #include "kiosk/scan/decoder.hpp"
@@ -37,7 +37,8 @@ struct Run {
 
 std::string quoted(const std::string& text) {
   std::string out = "'";
-  for (const char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  for (const char c : text)
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
 }
 
@@ -49,8 +50,10 @@ Run run_kiosk(const test::TempDir& scratch, const std::vector<std::string>& args
   const auto err = scratch / "stderr.txt";
   test::write_file(in, input);
   std::string command = "timeout 120 " + quoted(kKiosk.string());
-  for (const auto& arg : args) command += " " + quoted(arg);
-  command += " < " + quoted(in.string()) + " > " + quoted(out.string()) + " 2> " + quoted(err.string());
+  for (const auto& arg : args)
+    command += " " + quoted(arg);
+  command +=
+      " < " + quoted(in.string()) + " > " + quoted(out.string()) + " 2> " + quoted(err.string());
   const int status = std::system(command.c_str());
   Run run;
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -62,7 +65,8 @@ Run run_kiosk(const test::TempDir& scratch, const std::vector<std::string>& args
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
   std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(line);
   return lines;
 }
 
@@ -70,13 +74,15 @@ std::vector<std::string> split_tabs(const std::string& line) {
   std::vector<std::string> fields;
   std::string field;
   std::istringstream in(line);
-  while (std::getline(in, field, '\t')) fields.push_back(field);
+  while (std::getline(in, field, '\t'))
+    fields.push_back(field);
   return fields;
 }
 
 std::vector<std::string> keys_of(const json& object) {
   std::vector<std::string> keys;
-  for (const auto& item : object.items()) keys.push_back(item.key());
+  for (const auto& item : object.items())
+    keys.push_back(item.key());
   std::sort(keys.begin(), keys.end());
   return keys;
 }
@@ -85,8 +91,8 @@ TEST(KioskCli, HelpNamesEveryMode) {
   test::TempDir scratch;
   const auto help = run_kiosk(scratch, {"--help"});
   EXPECT_EQ(help.exit_code, 0);
-  for (const char* word : {"--data", "--room", "--demo", "--device-id", "headless", "decode",
-                           "import-package"}) {
+  for (const char* word :
+       {"--data", "--room", "--demo", "--device-id", "headless", "decode", "import-package"}) {
     EXPECT_NE(help.out.find(word), std::string::npos) << word;
   }
   const auto headless_help = run_kiosk(scratch, {"headless", "--help"});
@@ -102,7 +108,8 @@ TEST(KioskCli, DemoWritesFortyBadgesWhosePayloadsVerify) {
   const auto rows = lines_of(test::read_file(dir / "data" / "demo" / "badges.tsv"));
   ASSERT_EQ(rows.size(), 40u);
 
-  auto key = parse_public_key(lines_of(test::read_file(dir / "data" / "demo" / "league-public.key")).at(0));
+  auto key = parse_public_key(
+      lines_of(test::read_file(dir / "data" / "demo" / "league-public.key")).at(0));
   ASSERT_TRUE(key) << key.message();
   auto trust = TrustStore::for_league("DEMO");
   ASSERT_TRUE(trust);
@@ -139,8 +146,8 @@ TEST(KioskCli, HeadlessWithSimulatedClockOverTheDemo) {
   ASSERT_EQ(run_kiosk(dir, {"--data", data, "--demo"}).exit_code, 0);
   const auto rows = lines_of(test::read_file(dir / "data" / "demo" / "badges.tsv"));
   ASSERT_GE(rows.size(), 3u);
-  const auto mayor = split_tabs(rows[0]);          // DEMO-001, mayor
-  const auto councilmember = split_tabs(rows[1]);  // DEMO-002, councilmember
+  const auto mayor = split_tabs(rows[0]);         // DEMO-001, mayor
+  const auto councilmember = split_tabs(rows[1]); // DEMO-002, councilmember
   ASSERT_EQ(mayor[2], "mayor");
   ASSERT_EQ(councilmember[2], "councilmember");
   // A forgery: someone else's id on a genuine badge's signature.
@@ -159,26 +166,27 @@ TEST(KioskCli, HeadlessWithSimulatedClockOverTheDemo) {
       if (s.room == "Ballroom A") ballroom.push_back(s);
     }
     ASSERT_FALSE(ballroom.empty());
-    session = *std::min_element(ballroom.begin(), ballroom.end(),
-                                [](const Session& a, const Session& b) { return a.start < b.start; });
+    session =
+        *std::min_element(ballroom.begin(), ballroom.end(),
+                          [](const Session& a, const Session& b) { return a.start < b.start; });
   }
-  const auto at = [&](std::chrono::minutes offset, std::chrono::seconds extra = std::chrono::seconds{0}) {
+  const auto at = [&](std::chrono::minutes offset,
+                      std::chrono::seconds extra = std::chrono::seconds{0}) {
     return "@" + format_utc(session.start + offset + extra) + " ";
   };
   using std::chrono::minutes;
   const auto end_offset = std::chrono::duration_cast<minutes>(session.end - session.start);
-  const std::string input = at(minutes{1}) + mayor[3] + "\n" +
-                            at(minutes{1}, std::chrono::seconds{20}) + mayor[3] + "\n" +
-                            at(end_offset - minutes{5}) + mayor[3] + "\n" +
-                            at(minutes{2}) + councilmember[3] + "\n" +
-                            at(minutes{32}) + councilmember[3] + "\n" +
-                            at(minutes{40}) + forged + "\n";
+  const std::string input =
+      at(minutes{1}) + mayor[3] + "\n" + at(minutes{1}, std::chrono::seconds{20}) + mayor[3] +
+      "\n" + at(end_offset - minutes{5}) + mayor[3] + "\n" + at(minutes{2}) + councilmember[3] +
+      "\n" + at(minutes{32}) + councilmember[3] + "\n" + at(minutes{40}) + forged + "\n";
   const auto run = run_kiosk(dir, {"--data", data, "headless", "--simulated-clock"}, input);
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const auto lines = lines_of(run.out);
   ASSERT_EQ(lines.size(), 6u) << run.out;
   std::vector<json> results;
-  for (const auto& line : lines) results.push_back(json::parse(line));
+  for (const auto& line : lines)
+    results.push_back(json::parse(line));
 
   using Keys = std::vector<std::string>;
   const Keys plain{"attendee", "result", "session"};
@@ -205,8 +213,7 @@ TEST(KioskCli, HeadlessWithSimulatedClockOverTheDemo) {
   EXPECT_EQ(results[4]["result"], "left");
   EXPECT_EQ(results[4]["early"], true);
   // 32 minutes (arrival within grace counts from the start) of the session, rounded down.
-  const double hours = session.credit_hours * 32.0 /
-                       static_cast<double>(end_offset.count());
+  const double hours = session.credit_hours * 32.0 / static_cast<double>(end_offset.count());
   EXPECT_DOUBLE_EQ(results[4]["credit_hours"].get<double>(), round_down_to_increment(hours, 0.25));
 
   EXPECT_EQ(keys_of(results[5]), with_reason);
@@ -261,20 +268,23 @@ TEST(KioskCli, ImportPackageSetsUpAKioskOffline) {
   test::write_file(dir / "tampered.pkg", tampered);
 
   const auto data = (dir / "data").string();
-  const auto refused = run_kiosk(dir, {"--data", data, "import-package", (dir / "tampered.pkg").string()});
+  const auto refused =
+      run_kiosk(dir, {"--data", data, "import-package", (dir / "tampered.pkg").string()});
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_NE(refused.err.find("refused"), std::string::npos) << refused.err;
 
-  const auto imported = run_kiosk(dir, {"--data", data, "import-package", (dir / "event.pkg").string()});
+  const auto imported =
+      run_kiosk(dir, {"--data", data, "import-package", (dir / "event.pkg").string()});
   ASSERT_EQ(imported.exit_code, 0) << imported.err;
   EXPECT_NE(imported.out.find("12 attendees"), std::string::npos) << imported.out;
 
   const auto badge = sign_badge({"LEAGUE", "RB-0001", "RB-0001-1"}, *key);
   const auto revoked = sign_badge({"LEAGUE", "RB-0002", "RB-0002-1"}, *key);
   ASSERT_TRUE(badge && revoked);
-  const auto run = run_kiosk(dir, {"--data", data, "--room", "Room 104", "headless", "--simulated-clock"},
-                             "@2026-12-03T10:20:00-06:00 " + *badge + "\n" +
-                                 "@2026-12-03T10:21:00-06:00 " + *revoked + "\n");
+  const auto run =
+      run_kiosk(dir, {"--data", data, "--room", "Room 104", "headless", "--simulated-clock"},
+                "@2026-12-03T10:20:00-06:00 " + *badge + "\n" + "@2026-12-03T10:21:00-06:00 " +
+                    *revoked + "\n");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const auto lines = lines_of(run.out);
   ASSERT_EQ(lines.size(), 2u);
@@ -292,5 +302,5 @@ TEST(KioskCli, HeadlessWithoutAnEventFailsWithAClearMessage) {
   EXPECT_TRUE(run.out.empty());
 }
 
-}  // namespace
-}  // namespace muster
+} // namespace
+} // namespace muster

@@ -57,7 +57,8 @@ public:
     for (int i = 0; i < 200; ++i) {
       std::smatch match;
       std::ifstream in(log);
-      const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const std::string text((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
       if (std::regex_search(text, match, listening)) {
         url_ = "http://127.0.0.1:" + match[1].str();
         return true;
@@ -85,9 +86,9 @@ protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(world_.setup(6));
     package_ = world_.dir() / "EV1.package";
-    const Ran packaged = server("package --event EV1 --league-key " +
-                                quote((world_.dir() / "league.key").string()) + " --out " +
-                                quote(package_.string()));
+    const Ran packaged =
+        server("package --event EV1 --league-key " + quote((world_.dir() / "league.key").string()) +
+               " --out " + quote(package_.string()));
     ASSERT_EQ(packaged.exit_code, 0) << packaged.out;
   }
 
@@ -108,7 +109,8 @@ protected:
     ASSERT_EQ(imported.exit_code, 0) << imported.out;
   }
 
-  void scan(const std::string& name, const std::vector<std::pair<std::string, std::string>>& scans) {
+  void scan(const std::string& name,
+            const std::vector<std::pair<std::string, std::string>>& scans) {
     std::string input;
     for (const auto& [time, attendee] : scans)
       input += "@" + time + " " + world_.payload(attendee) + "\n";
@@ -187,8 +189,8 @@ TEST_F(KioskIdentity, AKioskThatScannedBeforeProvisioningSyncsEverythingInOrder)
   ASSERT_FALSE(device.empty());
 
   ServeProcess serve;
-  ASSERT_TRUE(serve.start(world_.database(), world_.dir() / "league.key",
-                          world_.dir() / "serve.log"))
+  ASSERT_TRUE(
+      serve.start(world_.database(), world_.dir() / "league.key", world_.dir() / "serve.log"))
       << read_file(world_.dir() / "serve.log");
   const Ran provisioned = kiosk("door", "provision " + serve.url() + " " + add_code("DOOR-1"));
   ASSERT_EQ(provisioned.exit_code, 0) << provisioned.out;
@@ -221,8 +223,8 @@ TEST_F(KioskIdentity, UsbRoundTripIsIdempotentAndOverlappingFilesChangeNothing) 
   EXPECT_EQ(unknown.exit_code, 1) << unknown.out;
   EXPECT_NE(unknown.out.find("not registered"), std::string::npos) << unknown.out;
   EXPECT_NE(unknown.out.find(fingerprint), std::string::npos) << unknown.out;
-  const Ran wrong = server("import-scans --accept-key 0000-0000-0000-0000-0000 " +
-                           quote(first.string()));
+  const Ran wrong =
+      server("import-scans --accept-key 0000-0000-0000-0000-0000 " + quote(first.string()));
   EXPECT_EQ(wrong.exit_code, 1) << wrong.out;
   EXPECT_EQ(server_scans(), 0U);
 
@@ -237,8 +239,8 @@ TEST_F(KioskIdentity, UsbRoundTripIsIdempotentAndOverlappingFilesChangeNothing) 
   EXPECT_EQ(server_scans(), 3U);
 
   // An overlapping export (everything again, plus two) adds only the two.
-  ASSERT_NO_FATAL_FAILURE(scan("usb", {{"2026-03-02T15:30:00Z", "A1"},
-                                       {"2026-03-02T15:31:00Z", "A2"}}));
+  ASSERT_NO_FATAL_FAILURE(
+      scan("usb", {{"2026-03-02T15:30:00Z", "A1"}, {"2026-03-02T15:31:00Z", "A2"}}));
   const fs::path second = world_.dir() / "second.scans";
   ASSERT_EQ(kiosk("usb", "export-scans --out " + quote(second.string())).exit_code, 0);
   const Ran overlapping = server("import-scans " + quote(second.string()));
@@ -274,7 +276,7 @@ TEST_F(KioskIdentity, ATamperedFileIsRefusedWithItsLineAndStoresNothing) {
   std::istringstream in(original);
   for (std::string line; std::getline(in, line);)
     lines.push_back(line);
-  ASSERT_EQ(lines.size(), 5U) << original;  // header, 3 scans, signature
+  ASSERT_EQ(lines.size(), 5U) << original; // header, 3 scans, signature
   const auto write_lines = [&](const fs::path& path, const std::vector<std::string>& content) {
     std::string text;
     for (const auto& line : content)
@@ -336,8 +338,8 @@ TEST_F(KioskIdentity, RegisteredKeyIsAcceptedAndAnotherKeyForItsIdIsRefusedEvery
   // Registering the same key again changes nothing.
   EXPECT_EQ(server("register-device --event EV1 --key " + quote(key_file.string())).exit_code, 0);
 
-  ASSERT_NO_FATAL_FAILURE(scan("a", {{"2026-03-02T15:00:00Z", "A1"},
-                                     {"2026-03-02T15:05:00Z", "A2"}}));
+  ASSERT_NO_FATAL_FAILURE(
+      scan("a", {{"2026-03-02T15:00:00Z", "A1"}, {"2026-03-02T15:05:00Z", "A2"}}));
   const fs::path file_a = world_.dir() / "a.scans";
   ASSERT_EQ(kiosk("a", "export-scans --out " + quote(file_a.string())).exit_code, 0);
   const Ran imported = server("import-scans " + quote(file_a.string()));
@@ -352,8 +354,8 @@ TEST_F(KioskIdentity, RegisteredKeyIsAcceptedAndAnotherKeyForItsIdIsRefusedEvery
   ASSERT_NE(fingerprint_b, fingerprint);
   const fs::path file_b = world_.dir() / "b.scans";
   ASSERT_EQ(kiosk("b", "export-scans --out " + quote(file_b.string())).exit_code, 0);
-  const Ran foreign = server("import-scans --accept-key " + fingerprint_b + " " +
-                             quote(file_b.string()));
+  const Ran foreign =
+      server("import-scans --accept-key " + fingerprint_b + " " + quote(file_b.string()));
   EXPECT_EQ(foreign.exit_code, 1) << foreign.out;
   EXPECT_NE(foreign.out.find("registered with another key"), std::string::npos) << foreign.out;
   const fs::path key_b = world_.dir() / "b.key";
@@ -362,8 +364,8 @@ TEST_F(KioskIdentity, RegisteredKeyIsAcceptedAndAnotherKeyForItsIdIsRefusedEvery
   EXPECT_EQ(server_scans(), 2U);
 
   ServeProcess serve;
-  ASSERT_TRUE(serve.start(world_.database(), world_.dir() / "league.key",
-                          world_.dir() / "serve.log"))
+  ASSERT_TRUE(
+      serve.start(world_.database(), world_.dir() / "league.key", world_.dir() / "serve.log"))
       << read_file(world_.dir() / "serve.log");
   const std::string code = add_code("HALL-DOOR");
   const Ran taken = kiosk("b", "provision " + serve.url() + " " + code);

@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "shared/badge.hpp"
+#include "shared/scan_json.hpp"
 #include "shared/scan_log.hpp"
 #include "sync/server/http_api.hpp"
-#include "shared/scan_json.hpp"
 #include "sync/server/server_store.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -35,8 +35,8 @@ using namespace std::chrono_literals;
 constexpr int kKiosks = 4;
 constexpr std::uint64_t kScansPerKiosk = 240;
 constexpr std::uint64_t kBatch = 40;
-constexpr std::uint64_t kStep = 20;  // batches overlap by half
-constexpr auto kDeadline = 90s;      // the whole push phase is bounded
+constexpr std::uint64_t kStep = 20; // batches overlap by half
+constexpr auto kDeadline = 90s;     // the whole push phase is bounded
 
 Instant now_ms() {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
@@ -46,7 +46,8 @@ std::optional<std::string> pg_url_from_fixture() {
   const char* file = std::getenv("MUSTER_TEST_PG_URL_FILE");
   if (file == nullptr || *file == '\0') return std::nullopt;
   std::string url = test::read_file(file);
-  while (!url.empty() && std::isspace(static_cast<unsigned char>(url.back()))) url.pop_back();
+  while (!url.empty() && std::isspace(static_cast<unsigned char>(url.back())))
+    url.pop_back();
   return url;
 }
 
@@ -87,7 +88,8 @@ TEST(MultiInstance, TwoServersOnOnePostgresqlStoreEveryScanExactlyOnce) {
   std::array<unsigned char, 6> random{};
   randombytes_buf(random.data(), random.size());
   std::string database = "muster_multi_";
-  for (const auto byte : random) database += "0123456789abcdef"[byte % 16];
+  for (const auto byte : random)
+    database += "0123456789abcdef"[byte % 16];
   ASSERT_TRUE(pg_command(*base_url, "CREATE DATABASE " + database));
   const std::string url = with_database(*base_url, database);
   test::TempDir dir;
@@ -102,8 +104,9 @@ TEST(MultiInstance, TwoServersOnOnePostgresqlStoreEveryScanExactlyOnce) {
   test::write_file(dir / "league.key", key->to_secret_text() + "\n");
   std::filesystem::permissions(dir / "league.key", std::filesystem::perms::owner_read |
                                                        std::filesystem::perms::owner_write);
-  const std::vector<Attendee> roster = {{"A1", "Ada", "Mayor", Role::mayor, "Springfield", ""},
-                                        {"A2", "Bo", "Council", Role::councilmember, "Springfield", ""}};
+  const std::vector<Attendee> roster = {
+      {"A1", "Ada", "Mayor", Role::mayor, "Springfield", ""},
+      {"A2", "Bo", "Council", Role::councilmember, "Springfield", ""}};
   ASSERT_TRUE((*store)->upsert_roster(roster).ok());
   Event event;
   event.id = "E1";
@@ -211,7 +214,8 @@ TEST(MultiInstance, TwoServersOnOnePostgresqlStoreEveryScanExactlyOnce) {
       });
     }
   }
-  for (auto& thread : threads) thread.join();
+  for (auto& thread : threads)
+    thread.join();
   ASSERT_TRUE(failures.empty()) << failures.front();
 
   // Exactly once: the count, each chain, and the two instances' counters together.
@@ -240,10 +244,11 @@ TEST(MultiInstance, TwoServersOnOnePostgresqlStoreEveryScanExactlyOnce) {
   }
   EXPECT_EQ(stored_total, kKiosks * kScansPerKiosk);
 
-  for (auto* server : servers) server->stop();
+  for (auto* server : servers)
+    server->stop();
   store->reset();
   (void)pg_command(*base_url, "DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
 }
 
-}  // namespace
-}  // namespace muster::server
+} // namespace
+} // namespace muster::server

@@ -25,7 +25,9 @@ using nlohmann::json;
 std::string quote(const std::string& text) { return "'" + text + "'"; }
 
 std::string kiosk_binary() { return std::string(MUSTER_BINARY_DIR) + "/kiosk/muster-kiosk"; }
-std::string server_binary() { return std::string(MUSTER_BINARY_DIR) + "/sync/server/muster-server"; }
+std::string server_binary() {
+  return std::string(MUSTER_BINARY_DIR) + "/sync/server/muster-server";
+}
 
 std::vector<json> json_lines(const std::string& text) {
   std::vector<json> out;
@@ -50,7 +52,7 @@ protected:
             std::chrono::hours{1});
     ASSERT_TRUE(added.ok()) << added.message();
     const Ran ran = run_shell(kiosk_binary() + " --data " + quote(door(name).string()) +
-                        " --room Hall provision " + world_.url() + " " + code);
+                              " --room Hall provision " + world_.url() + " " + code);
     ASSERT_EQ(ran.exit_code, 0) << ran.out;
   }
 
@@ -58,11 +60,12 @@ protected:
   std::vector<json> scan(const std::string& name,
                          const std::vector<std::pair<std::string, std::string>>& scans) {
     std::string input;
-    for (const auto& [time, attendee] : scans) input += "@" + time + " " + world_.payload(attendee) + "\n";
+    for (const auto& [time, attendee] : scans)
+      input += "@" + time + " " + world_.payload(attendee) + "\n";
     const auto file = world_.dir() / ("input-" + name + ".txt");
     write_file(file, input);
     const Ran ran = run_shell(kiosk_binary() + " --data " + quote(door(name).string()) +
-                        " headless --simulated-clock < " + quote(file.string()));
+                              " headless --simulated-clock < " + quote(file.string()));
     EXPECT_EQ(ran.exit_code, 0) << ran.out;
     auto answers = json_lines(ran.out);
     EXPECT_EQ(answers.size(), scans.size()) << ran.out;
@@ -70,7 +73,8 @@ protected:
   }
 
   void sync(const std::string& name) {
-    const Ran ran = run_shell(kiosk_binary() + " --data " + quote(door(name).string()) + " sync --once");
+    const Ran ran =
+        run_shell(kiosk_binary() + " --data " + quote(door(name).string()) + " sync --once");
     ASSERT_EQ(ran.exit_code, 0) << ran.out;
   }
 
@@ -82,13 +86,15 @@ protected:
 };
 
 TEST_F(PresenceDoors, ThreeDoorsOfOneRoomAgreeThroughSyncAndCreditFollowsTheRule) {
-  for (const char* name : {"1", "2", "3"}) ASSERT_NO_FATAL_FAILURE(provision(name));
+  for (const char* name : {"1", "2", "3"})
+    ASSERT_NO_FATAL_FAILURE(provision(name));
 
   // Door 1: A1 and A2 arrive, A3 arrives early (S1's lead time).
   const auto first = scan("1", {{"2026-03-02T15:00:00Z", "A1"},
                                 {"2026-03-02T15:05:00Z", "A2"},
                                 {"2026-03-02T14:50:00Z", "A3"}});
-  for (const auto& answer : first) EXPECT_EQ(answer.at("result"), "arrived") << answer.dump();
+  for (const auto& answer : first)
+    EXPECT_EQ(answer.at("result"), "arrived") << answer.dump();
   ASSERT_NO_FATAL_FAILURE(sync("1"));
   // Door 2 syncs and so knows of door 1's arrivals: A1's scan is a leave, asked as one.
   ASSERT_NO_FATAL_FAILURE(sync("2"));
@@ -99,7 +105,7 @@ TEST_F(PresenceDoors, ThreeDoorsOfOneRoomAgreeThroughSyncAndCreditFollowsTheRule
   EXPECT_EQ(second[0].at("result"), "left");
   EXPECT_EQ(second[0].at("session"), "S1");
   EXPECT_EQ(second[0].at("early"), true);
-  EXPECT_DOUBLE_EQ(second[0].at("credit_hours").get<double>(), 0.5);  // 40 of 120 min of 2 h
+  EXPECT_DOUBLE_EQ(second[0].at("credit_hours").get<double>(), 0.5); // 40 of 120 min of 2 h
   EXPECT_EQ(second[1].at("result"), "arrived");
   EXPECT_EQ(second[1].at("session"), "S2");
   ASSERT_NO_FATAL_FAILURE(sync("2"));
@@ -143,15 +149,15 @@ TEST_F(PresenceDoors, ThreeDoorsOfOneRoomAgreeThroughSyncAndCreditFollowsTheRule
   EXPECT_EQ(review.out.find("A1\t"), std::string::npos) << "door 2 knew: nothing to review";
   const Ran form = server("credit-form --event EV1 --official A2 --format csv");
   ASSERT_EQ(form.exit_code, 0) << form.out;
-  EXPECT_NE(form.out.find("credit follows the scans of every door"), std::string::npos)
-      << form.out;
+  EXPECT_NE(form.out.find("credit follows the scans of every door"), std::string::npos) << form.out;
   const Ran json_review = server("review --event EV1 --format json");
   ASSERT_EQ(json_review.exit_code, 0);
   EXPECT_EQ(json::parse(json_review.out).at("items").size(), 1U);
 }
 
 TEST_F(PresenceDoors, EveryOrderOfSyncGivesTheSameCredit) {
-  for (const char* name : {"1", "2"}) ASSERT_NO_FATAL_FAILURE(provision(name));
+  for (const char* name : {"1", "2"})
+    ASSERT_NO_FATAL_FAILURE(provision(name));
   // Neither door hears of the other before the end: each labels its own scans.
   scan("1", {{"2026-03-02T15:02:00Z", "A4"}, {"2026-03-02T16:20:00Z", "A5"}});
   scan("2", {{"2026-03-02T15:30:00Z", "A4"}, {"2026-03-02T15:10:00Z", "A5"}});

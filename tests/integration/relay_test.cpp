@@ -5,8 +5,8 @@
 // Every scan must reach the League exactly once (same device ids, sequences and hashes), the
 // doors must see each other's scans through the relay after one pass, and a revocation and a new
 // registration made upstream must reach the doors through the relay.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -16,8 +16,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
-#include <regex>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -44,7 +44,9 @@ std::string quote(const std::string& text) { return quoted(text); }
 Ran run(const std::string& command) { return run_shell(command); }
 
 std::string kiosk_binary() { return std::string(MUSTER_BINARY_DIR) + "/kiosk/muster-kiosk"; }
-std::string server_binary() { return std::string(MUSTER_BINARY_DIR) + "/sync/server/muster-server"; }
+std::string server_binary() {
+  return std::string(MUSTER_BINARY_DIR) + "/sync/server/muster-server";
+}
 
 std::string last_line(const std::string& text) {
   std::istringstream in(text);
@@ -110,11 +112,13 @@ protected:
     // The token from a file, as docs/deployment.md runs it (not on the process list).
     const auto token_file = world_.dir() / "relay.token";
     write_file(token_file, token_ + "\n");
-    std::vector<std::string> args = {server_binary(), "relay", "--db", relay_db_,
-                                     "--upstream", upstream_url(), "--token-file",
-                                     token_file.string(),
-                                     "--listen", "127.0.0.1:" + std::to_string(relay_port_),
-                                     "--interval", "1", "--max-backoff", "2"};
+    std::vector<std::string> args = {server_binary(), "relay",
+                                     "--db",          relay_db_,
+                                     "--upstream",    upstream_url(),
+                                     "--token-file",  token_file.string(),
+                                     "--listen",      "127.0.0.1:" + std::to_string(relay_port_),
+                                     "--interval",    "1",
+                                     "--max-backoff", "2"};
     args.insert(args.end(), extra.begin(), extra.end());
     const std::string log = (world_.dir() / "relay.log").string();
     relay_pid_ = ::fork();
@@ -124,7 +128,8 @@ protected:
       ::dup2(fd, 1);
       ::dup2(fd, 2);
       std::vector<char*> argv;
-      for (auto& arg : args) argv.push_back(arg.data());
+      for (auto& arg : args)
+        argv.push_back(arg.data());
       argv.push_back(nullptr);
       ::execv(argv[0], argv.data());
       ::_exit(127);
@@ -204,7 +209,8 @@ protected:
     std::set<ScanKey> out;
     auto scans = store->scans_after(device, 0, 100000);
     EXPECT_TRUE(scans.ok());
-    for (const auto& s : *scans) out.insert({s.device_id, s.sequence, to_hex(s.hash)});
+    for (const auto& s : *scans)
+      out.insert({s.device_id, s.sequence, to_hex(s.hash)});
     if (acked != nullptr) {
       auto through = store->acked_through(device);
       *acked = through ? *through : 0;
@@ -222,7 +228,8 @@ protected:
     for (const auto& device : devices) {
       auto scans = (*store)->scans_for_device(device);
       if (!scans) continue;
-      for (const auto& s : *scans) out.insert({s.device_id, s.sequence, to_hex(s.hash)});
+      for (const auto& s : *scans)
+        out.insert({s.device_id, s.sequence, to_hex(s.hash)});
     }
     return out;
   }
@@ -238,8 +245,8 @@ protected:
 
 TEST_F(VenueRelay, DoorsAgreeThroughTheRelayAndEveryScanReachesTheLeagueOnce) {
   // The League's preparation: a relay token for the event and the package file for the venue.
-  const Ran token = server("relay-token --db " + quote(world_.database()) +
-                           " --event EV1 --label Venue");
+  const Ran token =
+      server("relay-token --db " + quote(world_.database()) + " --event EV1 --label Venue");
   ASSERT_EQ(token.exit_code, 0) << token.out;
   token_ = last_line(token.out);
   ASSERT_EQ(token_.rfind("muster-relay.", 0), 0U) << token.out;
@@ -256,7 +263,8 @@ TEST_F(VenueRelay, DoorsAgreeThroughTheRelayAndEveryScanReachesTheLeagueOnce) {
 
   // Door A: A1 and A2 arrive. Door B hears of it through the relay in one pass.
   const auto first = scan("A", {{"2026-03-02T15:00:00Z", "A1"}, {"2026-03-02T15:05:00Z", "A2"}});
-  for (const auto& answer : first) EXPECT_EQ(answer.at("result"), "arrived") << answer.dump();
+  for (const auto& answer : first)
+    EXPECT_EQ(answer.at("result"), "arrived") << answer.dump();
   ASSERT_NO_FATAL_FAILURE(sync("A"));
   ASSERT_NO_FATAL_FAILURE(sync("B"));
   const auto second = scan("B", {{"2026-03-02T15:40:00Z", "A1"}, {"2026-03-02T15:10:00Z", "A3"}});
@@ -278,8 +286,8 @@ TEST_F(VenueRelay, DoorsAgreeThroughTheRelayAndEveryScanReachesTheLeagueOnce) {
   const auto before_b = door_scans("B", &acked_b);
   EXPECT_EQ(acked_b, 2U);
   stop_relay(SIGKILL);
-  ASSERT_NO_FATAL_FAILURE(start_relay({}));  // restarted from its database alone
-  ASSERT_NO_FATAL_FAILURE(sync("A"));        // door A's third scan goes now
+  ASSERT_NO_FATAL_FAILURE(start_relay({})); // restarted from its database alone
+  ASSERT_NO_FATAL_FAILURE(sync("A"));       // door A's third scan goes now
   scan("B", {{"2026-03-02T16:30:00Z", "A2"}});
   ASSERT_NO_FATAL_FAILURE(sync("B"));
 
@@ -291,7 +299,8 @@ TEST_F(VenueRelay, DoorsAgreeThroughTheRelayAndEveryScanReachesTheLeagueOnce) {
   every.insert(all_a.begin(), all_a.end());
   every.insert(all_b.begin(), all_b.end());
   std::set<std::string> devices;
-  for (const auto& key : every) devices.insert(std::get<0>(key));
+  for (const auto& key : every)
+    devices.insert(std::get<0>(key));
   ASSERT_EQ(devices.size(), 2U);
   EXPECT_EQ(stored_scans(relay_db_, devices), every);
   EXPECT_EQ(*world_.store().scan_count(), 0U) << "the upstream was down all along";
@@ -310,7 +319,7 @@ TEST_F(VenueRelay, DoorsAgreeThroughTheRelayAndEveryScanReachesTheLeagueOnce) {
   EXPECT_EQ(upstream, every) << read_file(world_.dir() / "relay.log");
   EXPECT_EQ(*world_.store().scan_count(), every.size());
   std::string status;
-  for (int attempt = 0; attempt < 50; ++attempt) {  // the relay saves its progress after the 200
+  for (int attempt = 0; attempt < 50; ++attempt) { // the relay saves its progress after the 200
     status = server("relay-status --db " + quote(relay_db_)).out;
     if (status.find("Every scan of 2 device(s) is on the League server.") != std::string::npos)
       break;
@@ -401,9 +410,8 @@ TEST_F(VenueRelay, AKiosksUsbExportImportedAtTheRelayReachesTheLeagueWithItsKey)
   ASSERT_NO_FATAL_FAILURE(start_relay({"--package", package.string()}));
   // A kiosk that never reached any server: set up from the package, scans, exports to USB.
   const std::string data = quote(door("usb").string());
-  const Ran imported =
-      run(kiosk_binary() + " --data " + data + " --room Hall import-package " +
-          quote(package.string()));
+  const Ran imported = run(kiosk_binary() + " --data " + data + " --room Hall import-package " +
+                           quote(package.string()));
   ASSERT_EQ(imported.exit_code, 0) << imported.out;
   scan("usb", {{"2026-03-02T15:00:00Z", "A1"}, {"2026-03-02T15:02:00Z", "A2"}});
   const Ran key = run(kiosk_binary() + " --data " + data + " device-key");
@@ -465,8 +473,8 @@ sync::SyncReport sync_here(KioskStore& kiosk) {
 }
 
 TEST_F(VenueRelay, AReprintAtTheVenueDeskRevokesTheOldBadgeOnceTheLeagueHasIt) {
-  auto key = parse_signing_key(read_file(world_.dir() / "league.key").substr(
-      0, read_file(world_.dir() / "league.key").find('\n')));
+  auto key = parse_signing_key(read_file(world_.dir() / "league.key")
+                                   .substr(0, read_file(world_.dir() / "league.key").find('\n')));
   ASSERT_TRUE(key.ok()) << key.message();
   auto old_payload = sign_badge({SyncWorld::kLeague, "A1", "SER1"}, *key);
   ASSERT_TRUE(old_payload.ok());
@@ -502,8 +510,8 @@ TEST_F(VenueRelay, AReprintAtTheVenueDeskRevokesTheOldBadgeOnceTheLeagueHasIt) {
   ASSERT_NO_FATAL_FAILURE(start_relay({"--package", package.string()}));
 
   const auto code = [&](const std::string& name) {
-    return last_line(server("provision --db " + quote(relay_db_) + " --event EV1 --name " +
-                            quote(name)).out);
+    return last_line(
+        server("provision --db " + quote(relay_db_) + " --event EV1 --name " + quote(name)).out);
   };
   auto desk = provision_here(world_.dir() / "desk", relay_url(), code("Desk"), "Desk");
   ASSERT_TRUE(desk);
@@ -517,11 +525,11 @@ TEST_F(VenueRelay, AReprintAtTheVenueDeskRevokesTheOldBadgeOnceTheLeagueHasIt) {
     auto opened = kiosk::Desk::open(*desk, options);
     ASSERT_TRUE(opened.ok()) << opened.message();
     const Instant instant = at("2026-03-02T14:40:00Z");
-    const auto checked = opened->scan(
-        kiosk::RawScan{*old_payload, kiosk::ScanSource::wedge, instant, instant.time_since_epoch()});
+    const auto checked = opened->scan(kiosk::RawScan{*old_payload, kiosk::ScanSource::wedge,
+                                                     instant, instant.time_since_epoch()});
     ASSERT_EQ(checked.result, kiosk::DeskResult::checked_in) << checked.detail;
-    const auto reprint = opened->reprint("A1", "STAFF-1", "lost badge",
-                                         at("2026-03-02T14:50:00Z"), std::chrono::milliseconds{10});
+    const auto reprint = opened->reprint("A1", "STAFF-1", "lost badge", at("2026-03-02T14:50:00Z"),
+                                         std::chrono::milliseconds{10});
     ASSERT_TRUE(reprint.ok) << reprint.message;
     EXPECT_EQ(reprint.old_serial, "SER1");
     new_payload = reprint.payload;
@@ -644,8 +652,8 @@ TEST_F(VenueRelay, TokensAreForOneEventAndRevocable) {
                                R"({"scans":[]})", token_);
   ASSERT_TRUE(pushed.ok());
   EXPECT_EQ(pushed->status, 403) << pushed->body;
-  auto relayed = http.post_json(world_.url() + "/api/v1/devices/dev-venue1/scans",
-                                R"({"scans":[]})", token_);
+  auto relayed =
+      http.post_json(world_.url() + "/api/v1/devices/dev-venue1/scans", R"({"scans":[]})", token_);
   ASSERT_TRUE(relayed.ok());
   EXPECT_EQ(relayed->status, 200) << relayed->body;
 
@@ -679,8 +687,8 @@ TEST_F(VenueRelay, TokensAreForOneEventAndRevocable) {
   EXPECT_EQ(*world_.store().scan_count(), 1U);
 
   // Revoked: refused from the next request.
-  const Ran revoked = server("revoke-token --db " + quote(world_.database()) + " --token " +
-                             token_);
+  const Ran revoked =
+      server("revoke-token --db " + quote(world_.database()) + " --token " + token_);
   ASSERT_EQ(revoked.exit_code, 0) << revoked.out;
   EXPECT_NE(revoked.out.find("relay token"), std::string::npos) << revoked.out;
   auto refused = http.get(world_.url() + "/api/v1/relay/package", token_);

@@ -31,7 +31,9 @@ std::string quote(const std::string& text) { return quoted(text); }
 Ran run(const std::string& command) { return run_shell(command); }
 
 std::string kiosk_binary() { return std::string(MUSTER_BINARY_DIR) + "/kiosk/muster-kiosk"; }
-std::string server_binary() { return std::string(MUSTER_BINARY_DIR) + "/sync/server/muster-server"; }
+std::string server_binary() {
+  return std::string(MUSTER_BINARY_DIR) + "/sync/server/muster-server";
+}
 
 sync::SyncReport sync_pass(KioskStore& kiosk, std::size_t batch_size = 500) {
   sync::HttpClient http;
@@ -117,7 +119,8 @@ TEST_F(Sync409, AGapResendsFromTheServersAcknowledgement) {
   for (const char* t : {"2026-03-02T15:00:00Z", "2026-03-02T15:01:00Z", "2026-03-02T15:02:00Z"})
     record(*kiosk, "A1", t);
   ASSERT_TRUE(sync_pass(*kiosk).ok);
-  for (int i = 0; i < 4; ++i) record(*kiosk, "A2", "2026-03-02T15:10:00Z");
+  for (int i = 0; i < 4; ++i)
+    record(*kiosk, "A2", "2026-03-02T15:10:00Z");
   // The kiosk believes the server holds through 5 (it lost track); the server holds 3.
   ASSERT_TRUE(kiosk->mark_acked(device, 5, at("2026-03-02T15:20:00Z")).ok());
   const auto report = sync_pass(*kiosk);
@@ -264,9 +267,9 @@ TEST_F(Sync409, ALostBranchAnswerIsAskedAgainAndNamesTheSameBranch) {
   // The clone asked once and its answer was lost (crash before the store commit).
   sync::HttpClient http;
   const std::string token = kiosk::setting_or(clone, sync::kSettingDeviceToken, "");
-  const std::string body =
-      json{{"diverged_at", 2}, {"hash", to_hex(own.hash)}}.dump();
-  auto first = http.post_json(world_.url() + "/api/v1/devices/" + device + "/branches", body, token);
+  const std::string body = json{{"diverged_at", 2}, {"hash", to_hex(own.hash)}}.dump();
+  auto first =
+      http.post_json(world_.url() + "/api/v1/devices/" + device + "/branches", body, token);
   ASSERT_TRUE(first.ok());
   ASSERT_EQ(first->status, 201) << first->body;
   EXPECT_EQ(json::parse(first->body).at("device_id"), device + "-B1");
@@ -329,8 +332,9 @@ TEST_F(Sync409, TheBranchEndpointChecksWhatItIsAsked) {
   auto metrics = http.get(world_.url() + "/metrics", "");
   ASSERT_TRUE(metrics.ok());
   EXPECT_NE(metrics->body.find("muster_device_rollbacks_total 2"), std::string::npos);
-  EXPECT_NE(metrics->body.find("muster_device_rollbacks{device=\"" + device + "\",name=\"door1\"} 2"),
-            std::string::npos)
+  EXPECT_NE(
+      metrics->body.find("muster_device_rollbacks{device=\"" + device + "\",name=\"door1\"} 2"),
+      std::string::npos)
       << metrics->body;
 }
 
@@ -431,8 +435,7 @@ TEST_F(RestoredKiosk, ARestoreFromABackupBeforeTheLastSyncLosesNothing) {
   ASSERT_EQ(devices.exit_code, 0) << devices.out;
   EXPECT_NE(devices.out.find("rolled back 1 time"), std::string::npos) << devices.out;
   EXPECT_NE(devices.out.find("continues as " + device + "-B1"), std::string::npos) << devices.out;
-  EXPECT_NE(devices.out.find("branch of " + device + " from #3"), std::string::npos)
-      << devices.out;
+  EXPECT_NE(devices.out.find("branch of " + device + " from #3"), std::string::npos) << devices.out;
   const Ran devices_json = server("devices --format json");
   ASSERT_EQ(devices_json.exit_code, 0) << devices_json.out;
   const json listed = json::parse(devices_json.out);
@@ -511,7 +514,8 @@ TEST_F(RestoredKiosk, ACloneOnTwoMoreKiosksDeliversEverythingEachOnItsOwnBranch)
   scan("1", {{"2026-03-02T15:10:00Z", "A5"}});
   scan("2", {{"2026-03-02T15:11:00Z", "A6"}});
   scan("3", {{"2026-03-02T15:40:00Z", "A1"}});
-  for (const char* name : {"1", "2", "3"}) sync(name);
+  for (const char* name : {"1", "2", "3"})
+    sync(name);
 
   const std::set<std::string> identities{device_of("1"), device_of("2"), device_of("3")};
   EXPECT_EQ(identities, (std::set<std::string>{device, device + "-B1", device + "-B2"}));
@@ -522,7 +526,8 @@ TEST_F(RestoredKiosk, ACloneOnTwoMoreKiosksDeliversEverythingEachOnItsOwnBranch)
   EXPECT_EQ(held, 9U); // A1's first scan is held by all three kiosks
   EXPECT_EQ(server_device(world_.store(), device)->rollbacks, 2U);
   // A second round changes nothing.
-  for (const char* name : {"1", "2", "3"}) sync(name);
+  for (const char* name : {"1", "2", "3"})
+    sync(name);
   EXPECT_EQ(server_scan_count(world_.store()), 7U);
   EXPECT_EQ(world_.store().devices()->size(), 3U);
 }

@@ -99,7 +99,7 @@ TEST_F(ScanIngest, StoresOnceAndCountsTheResendAsDuplicates) {
   EXPECT_EQ(first.acked_through, 3U);
   EXPECT_EQ(json::parse(ingest_answer_body(first)),
             (json{{"stored", 3}, {"duplicates", 0}, {"acked_through", 3}}));
-  auto again = ingest({scans.rbegin(), scans.rend()});  // any order
+  auto again = ingest({scans.rbegin(), scans.rend()}); // any order
   ASSERT_TRUE(again.ok()) << again.message;
   EXPECT_EQ(again.stored, 0U);
   EXPECT_EQ(again.duplicates, 3U);
@@ -133,8 +133,8 @@ TEST_F(ScanIngest, RefusalsCarryTheHttpCodeFieldsAndMetricLabel) {
 TEST_F(ScanIngest, ABranchVoidsOnlyScansOfTheHistoryItSharesWithItsParent) {
   ASSERT_TRUE(ingest(chain(4)).ok());
   const std::string kiosk_hash(64, 'c');
-  auto branch = store_->branch_device("dev-1", 3, kiosk_hash,
-                                      [](const std::string& id) { return "h-" + id; }, now_ms());
+  auto branch = store_->branch_device(
+      "dev-1", 3, kiosk_hash, [](const std::string& id) { return "h-" + id; }, now_ms());
   ASSERT_TRUE(branch.ok()) << branch.message();
   const auto void_of = [&](std::uint64_t sequence) {
     Scan s;

@@ -128,9 +128,9 @@ std::string decode_png(const fs::path& file) {
 TEST_F(ServerCli, HelpNamesEveryCommand) {
   const Outcome help = run({"--help"});
   EXPECT_EQ(help.code, 0);
-  for (const char* name : {"init", "import-roster", "import-event", "issue-badges", "revoke",
-                           "package", "provision", "credits", "demo", "serve", "revoke-device",
-                           "revoke-token", "revoke-desk"}) {
+  for (const char* name :
+       {"init", "import-roster", "import-event", "issue-badges", "revoke", "package", "provision",
+        "credits", "demo", "serve", "revoke-device", "revoke-token", "revoke-desk"}) {
     EXPECT_NE(help.out.find(name), std::string::npos) << name;
   }
   const Outcome sub = run({"issue-badges", "--help"});
@@ -449,10 +449,10 @@ TEST_F(ServerCli, RevokedDeviceAndAdminTokensAre401OnTheNextRequest) {
     EXPECT_NE(answer->status, 401) << answer->body;
     EXPECT_NE(answer->status, 403) << answer->body;
   }
-  EXPECT_EQ(run({"revoke-token", "--db", db_}).code, 2);  // --token or --label
+  EXPECT_EQ(run({"revoke-token", "--db", db_}).code, 2); // --token or --label
   ASSERT_EQ(run({"revoke-token", "--db", db_, "--token", first}).code, 0);
   ASSERT_EQ(run({"revoke-token", "--db", db_, "--label", "auditor"}).code, 0);
-  EXPECT_EQ(run({"revoke-token", "--db", db_, "--label", "auditor"}).code, 1);  // none left
+  EXPECT_EQ(run({"revoke-token", "--db", db_, "--label", "auditor"}).code, 1); // none left
   for (const std::string& t : {first, second}) {
     answer = http.Get(transcript, bearer(t));
     ASSERT_TRUE(answer);
@@ -490,8 +490,9 @@ TEST_F(ServerCli, RevokedDeskCertificateExpiresNow) {
   ASSERT_TRUE(trust->add_device_certificate(*certificate).ok());
   auto badge = sign_badge({store()->league()->id, "RB-0001", "R-1"}, *desk);
   ASSERT_TRUE(badge.ok());
-  EXPECT_FALSE(trust->verify(*badge, std::chrono::time_point_cast<std::chrono::milliseconds>(
-                                         std::chrono::system_clock::now()))
+  EXPECT_FALSE(trust
+                   ->verify(*badge, std::chrono::time_point_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now()))
                    .ok());
 }
 
@@ -607,9 +608,9 @@ TEST_F(ServerCli, ReviewListsStaffCorrectionsAndCsvCellsCannotRunAsFormulas) {
   ASSERT_TRUE(s->add_provisioning_code(server::hash_secret("CODE-A"), kEvent, "Door A",
                                        now + std::chrono::hours(1))
                   .ok());
-  ASSERT_TRUE(
-      s->redeem_provisioning_code(server::hash_secret("CODE-A"), a.id, server::hash_secret("t"), now)
-          .ok());
+  ASSERT_TRUE(s->redeem_provisioning_code(server::hash_secret("CODE-A"), a.id,
+                                          server::hash_secret("t"), now)
+                  .ok());
   add_scan(a, "RB-0001", "S1", ScanKind::arrive, "2026-12-03T14:35:00Z");
   Scan correction;
   correction.device_id = a.id;

@@ -618,7 +618,7 @@ TEST_P(ServerStoreTest, ProvisioningCodeExpires) {
   ASSERT_TRUE(store);
   EXPECT_OK(store->add_provisioning_code("hash-1", kEventId, "Door", kNow + minutes{10}));
   auto late = store->redeem_provisioning_code("hash-1", "dev-1", "tok", kNow + minutes{10});
-  EXPECT_EQ(late.code(), DbError::not_found);  // the API's 404 invalid_code
+  EXPECT_EQ(late.code(), DbError::not_found); // the API's 404 invalid_code
   EXPECT_NE(late.message().find("expired"), std::string::npos) << late.message();
   EXPECT_EQ(store->device("dev-1").code(), DbError::not_found);
   EXPECT_TRUE(store->redeem_provisioning_code("hash-1", "dev-1", "tok", kNow + minutes{9}).ok());
@@ -796,7 +796,8 @@ TEST_P(ServerStoreTest, ABranchIsLinkedToItsParentOnceAndTakesItsOwnChain) {
   // chain check names the first one that differs.
   auto restored = chain(kDevice, 2);
   auto own = chain(kDevice, 3, 3, restored.back().hash);
-  for (Scan& scan : own) scan.monotonic_ms += 100;
+  for (Scan& scan : own)
+    scan.monotonic_ms += 100;
   Digest previous = restored.back().hash;
   for (Scan& scan : own) {
     seal(scan, previous);
@@ -1090,8 +1091,8 @@ TEST_P(ServerStoreTest, VersionFiveDatabaseGainsTheRoleHistoryWithTheRosterRoles
   }
   // Back to exactly schema 5: what migrations 6 to 12 added goes away.
   ASSERT_EQ(raw("DROP INDEX devices_by_parent"), "");
-  for (const char* column : {"parent_id", "diverged_at", "diverged_hash", "rollbacks",
-                             "rolled_back_at"}) {
+  for (const char* column :
+       {"parent_id", "diverged_at", "diverged_hash", "rollbacks", "rolled_back_at"}) {
     ASSERT_EQ(raw(std::string("ALTER TABLE devices DROP COLUMN ") + column), "");
   }
   ASSERT_EQ(raw("DROP TABLE role_history; DROP TABLE municipalities;"), "");
@@ -1147,13 +1148,13 @@ TEST_P(ServerStoreTest, RelayTablesKeepTokensDevicesStateAndProgress) {
   EXPECT_EQ(relay.register_relay_device(kDevice, "Taken", kEventId, "Venue", kNow).code(),
             DbError::conflict);
   // A key learnt later is kept; another key is refused.
-  EXPECT_EQ(STORE_OK(relay.register_relay_device("dev-r1", "", kEventId, "Venue", kNow,
-                                                 "MUPK1.key-r1"))
-                ->public_key,
-            "MUPK1.key-r1");
-  EXPECT_EQ(relay.register_relay_device("dev-r1", "", kEventId, "Venue", kNow, "MUPK1.other")
-                .code(),
-            DbError::conflict);
+  EXPECT_EQ(
+      STORE_OK(relay.register_relay_device("dev-r1", "", kEventId, "Venue", kNow, "MUPK1.key-r1"))
+          ->public_key,
+      "MUPK1.key-r1");
+  EXPECT_EQ(
+      relay.register_relay_device("dev-r1", "", kEventId, "Venue", kNow, "MUPK1.other").code(),
+      DbError::conflict);
   // A kiosk registered directly with its key moves behind a relay only with that very key.
   DeviceRecord kiosk;
   kiosk.id = "dev-own";
@@ -1173,16 +1174,18 @@ TEST_P(ServerStoreTest, RelayTablesKeepTokensDevicesStateAndProgress) {
   // No token matches a relay-registered device's: it is reached only through a relay.
   EXPECT_EQ(STORE_OK(store->device("dev-r1"))->token_hash, "");
   // A branch a relay made (a kiosk restored behind it) is linked as the relay linked it, once.
-  EXPECT_EQ(relay.register_relay_device("dev-r1-B1", "", kEventId, "Venue", kNow, "",
-                                        BranchLink{"no-such-device", 3})
+  EXPECT_EQ(relay
+                .register_relay_device("dev-r1-B1", "", kEventId, "Venue", kNow, "",
+                                       BranchLink{"no-such-device", 3})
                 .code(),
             DbError::conflict);
-  EXPECT_EQ(relay.register_relay_device("dev-r2", "", kEventId, "Venue", kNow, "",
-                                        BranchLink{"dev-r1", 0})
-                .code(),
-            DbError::invalid);
-  auto branch = STORE_OK(relay.register_relay_device("dev-r1-B1", "Door R", kEventId, "Venue",
-                                                     kNow, "", BranchLink{"dev-r1", 3}));
+  EXPECT_EQ(
+      relay
+          .register_relay_device("dev-r2", "", kEventId, "Venue", kNow, "", BranchLink{"dev-r1", 0})
+          .code(),
+      DbError::invalid);
+  auto branch = STORE_OK(relay.register_relay_device("dev-r1-B1", "Door R", kEventId, "Venue", kNow,
+                                                     "", BranchLink{"dev-r1", 3}));
   EXPECT_EQ(branch->parent_id, "dev-r1");
   EXPECT_OK(relay.register_relay_device("dev-r1-B1", "Door R", kEventId, "Venue", kNow, "",
                                         BranchLink{"dev-r1", 3}));

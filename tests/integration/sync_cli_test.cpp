@@ -53,7 +53,8 @@ protected:
 };
 
 TEST_F(SyncCli, ProvisionKeepsTheTokenInTheStoreAndSyncOnceAcknowledgesEverything) {
-  const Ran provisioned = run_kiosk(data_, "provision " + world_.url() + " " + add_code("ABCD-EFGH-JKMN"));
+  const Ran provisioned =
+      run_kiosk(data_, "provision " + world_.url() + " " + add_code("ABCD-EFGH-JKMN"));
   ASSERT_EQ(provisioned.exit_code, 0) << provisioned.output;
   EXPECT_NE(provisioned.output.find("provisioned as device K-"), std::string::npos)
       << provisioned.output;

@@ -31,7 +31,7 @@ constexpr std::array<Planned, 16> kScans = {{
     {0, "A1", "S1", ScanKind::arrive, "2026-03-02T15:02:30Z"}, // scanned twice
     {0, "A4", "S1", ScanKind::arrive, "2026-03-02T15:20:00Z"},
     {0, "A2", "S1", ScanKind::arrive, "2026-03-02T15:30:00Z"},
-    {0, "A3", "S1", ScanKind::leave, "2026-03-02T16:07:00Z"}, // left by the other door
+    {0, "A3", "S1", ScanKind::leave, "2026-03-02T16:07:00Z"},  // left by the other door
     {0, "A4", "S1", ScanKind::arrive, "2026-03-02T16:10:00Z"}, // came back
     {1, "A3", "S1", ScanKind::arrive, "2026-03-02T15:00:00Z"},
     {1, "A2", "S1", ScanKind::arrive, "2026-03-02T15:30:10Z"}, // at both doors
@@ -56,12 +56,12 @@ struct Derived {
 
 // By hand: S1 15:00-17:00 (2 h), S2 17:30-18:30 (1 h).
 const std::map<Key, std::tuple<double, std::int64_t, bool>> kExpected = {
-    {{"A1", "S1"}, {2.0, 120, false}},  // 15:02 within grace -> 15:00; 17:00 -> end
-    {{"A1", "S2"}, {1.0, 60, false}},   // 17:31 within grace, no leave: to the end
-    {{"A2", "S1"}, {1.0, 60, true}},    // 15:30-16:30 = 60 of 120 min
-    {{"A3", "S1"}, {1.0, 67, true}},    // 15:00-16:07 = 67 min -> 1.117 h -> 1.0
-    {{"A3", "S2"}, {0.75, 45, false}},  // 17:45 (15 min late) - 18:30 = 45 of 60 min
-    {{"A4", "S1"}, {1.25, 80, false}},  // 15:20-15:50 + 16:10-17:00 = 80 min -> 1.333 -> 1.25
+    {{"A1", "S1"}, {2.0, 120, false}}, // 15:02 within grace -> 15:00; 17:00 -> end
+    {{"A1", "S2"}, {1.0, 60, false}},  // 17:31 within grace, no leave: to the end
+    {{"A2", "S1"}, {1.0, 60, true}},   // 15:30-16:30 = 60 of 120 min
+    {{"A3", "S1"}, {1.0, 67, true}},   // 15:00-16:07 = 67 min -> 1.117 h -> 1.0
+    {{"A3", "S2"}, {0.75, 45, false}}, // 17:45 (15 min late) - 18:30 = 45 of 60 min
+    {{"A4", "S1"}, {1.25, 80, false}}, // 15:20-15:50 + 16:10-17:00 = 80 min -> 1.333 -> 1.25
     // A door's label does not decide (presence across doors): A5's only scan is the first of
     // the room, so it is the arrival, 16:00-17:00 = 60 of 120 min; `review` lists the label.
     {{"A5", "S1"}, {1.0, 60, false}},
@@ -69,7 +69,8 @@ const std::map<Key, std::tuple<double, std::int64_t, bool>> kExpected = {
 
 // A fresh database on the PostgreSQL fixture (tests named *postgresql*), or "" for SQLite.
 std::string fresh_pg_database(const std::string& base, int n) {
-  const std::string name = "muster_sync_merge_" + std::to_string(getpid()) + "_" + std::to_string(n);
+  const std::string name =
+      "muster_sync_merge_" + std::to_string(getpid()) + "_" + std::to_string(n);
   PGconn* conn = PQconnectdb(base.c_str());
   EXPECT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
   PGresult* result = PQexec(conn, ("CREATE DATABASE " + name).c_str());

@@ -26,10 +26,11 @@ TEST(SyncSurvey, ConfirmedLeaveAndSurveyReachTheServerAndTheCreditForm) {
   ASSERT_TRUE(kiosk.has_value());
   auto pulled = kiosk->event();
   ASSERT_TRUE(pulled.ok()) << pulled.message();
-  EXPECT_EQ(pulled->survey, event.survey);  // through the signed package over HTTP
+  EXPECT_EQ(pulled->survey, event.survey); // through the signed package over HTTP
 
   std::string secret = read_file(world.dir() / "league.key");
-  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r'))
+    secret.pop_back();
   auto key = parse_signing_key(secret);
   ASSERT_TRUE(key.ok()) << key.message();
   auto payload = sign_badge({SyncWorld::kLeague, "A1", "SER1"}, *key);
@@ -37,7 +38,7 @@ TEST(SyncSurvey, ConfirmedLeaveAndSurveyReachTheServerAndTheCreditForm) {
 
   kiosk::CheckinOptions options;
   options.room = "Hall";
-  options.confirm_leaves = true;  // the window's behaviour
+  options.confirm_leaves = true; // the window's behaviour
   auto checkin = kiosk::Checkin::open(*kiosk, options);
   ASSERT_TRUE(checkin.ok()) << checkin.message();
   // S1 runs 15:00-17:00 UTC (09:00-11:00 CST).
@@ -82,5 +83,5 @@ TEST(SyncSurvey, ConfirmedLeaveAndSurveyReachTheServerAndTheCreditForm) {
       << csv;
 }
 
-}  // namespace
-}  // namespace muster::test
+} // namespace
+} // namespace muster::test

@@ -4,9 +4,9 @@
 
 #include <array>
 #include <chrono>
-#include <filesystem>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -27,19 +27,20 @@ std::string run_capture(const std::string& command) {
   while (std::fgets(buffer.data(), static_cast<int>(buffer.size()), pipe.get()) != nullptr) {
     output += buffer.data();
   }
-  while (!output.empty() && (output.back() == '\n' || output.back() == '\r')) output.pop_back();
+  while (!output.empty() && (output.back() == '\n' || output.back() == '\r'))
+    output.pop_back();
   return output;
 }
 
 class SyncTls : public ::testing::Test {
- protected:
+protected:
   void SetUp() override {
     const auto cert = (dir_ / "cert.pem").string();
     const auto key = (dir_ / "key.pem").string();
     const std::string make_cert =
         "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
-        "-addext subjectAltName=IP:127.0.0.1 -keyout '" + key + "' -out '" + cert +
-        "' > /dev/null 2>&1";
+        "-addext subjectAltName=IP:127.0.0.1 -keyout '" +
+        key + "' -out '" + cert + "' > /dev/null 2>&1";
     ASSERT_EQ(std::system(make_cert.c_str()), 0) << "openssl could not make a certificate";
     // The pin curl expects: sha256// + base64 of the SHA-256 of the DER public key.
     pin_ = "sha256//" + run_capture("openssl x509 -in '" + cert +
@@ -54,9 +55,10 @@ class SyncTls : public ::testing::Test {
     // A League key, an event live now and a provisioning code, so a kiosk can provision.
     auto league_key = SigningKey::generate("K1");
     ASSERT_TRUE(league_key.ok());
-    const Instant now = std::chrono::time_point_cast<std::chrono::milliseconds>(
-        std::chrono::system_clock::now());
-    ASSERT_TRUE((*store)->add_league_key({"K1", to_text(league_key->public_key()), now, true}).ok());
+    const Instant now =
+        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    ASSERT_TRUE(
+        (*store)->add_league_key({"K1", to_text(league_key->public_key()), now, true}).ok());
     test::write_file(dir_ / "league.key", league_key->to_secret_text() + "\n");
     std::filesystem::permissions(dir_ / "league.key", std::filesystem::perms::owner_read |
                                                           std::filesystem::perms::owner_write);
@@ -149,15 +151,14 @@ TEST_F(SyncTls, TheCaFileGivenAtProvisioningIsUsedByLaterSyncs) {
   const std::string data = (dir_ / "kiosk").string();
   const std::string log = (dir_ / "kiosk.log").string();
   const std::string provision = "'" + kiosk + "' --data '" + data + "' provision " + base_ +
-                                " CODE-TLS --ca-file '" + (dir_ / "cert.pem").string() +
-                                "' > '" + log + "' 2>&1";
+                                " CODE-TLS --ca-file '" + (dir_ / "cert.pem").string() + "' > '" +
+                                log + "' 2>&1";
   ASSERT_EQ(std::system(provision.c_str()), 0) << test::read_file(log);
-  const std::string sync = "'" + kiosk + "' --data '" + data + "' sync --once > '" + log +
-                           "' 2>&1";
+  const std::string sync = "'" + kiosk + "' --data '" + data + "' sync --once > '" + log + "' 2>&1";
   ASSERT_EQ(std::system(sync.c_str()), 0) << test::read_file(log);
   EXPECT_NE(test::read_file(log).find("all scans acknowledged"), std::string::npos)
       << test::read_file(log);
 }
 
-}  // namespace
-}  // namespace muster::sync
+} // namespace
+} // namespace muster::sync

@@ -37,7 +37,7 @@ kiosk::WalkInForm form(const char* first, const char* last) {
 }
 
 class WalkInSync : public ::testing::Test {
- protected:
+protected:
   // "" for SQLite; the PostgreSQL variant makes a fresh database (nullopt: no PostgreSQL).
   virtual std::optional<std::string> database() { return ""; }
 
@@ -59,9 +59,9 @@ class WalkInSync : public ::testing::Test {
 
   // Registers at door A at 15:05 UTC (S1 15:00-17:00 in progress: the walk-in arrives in it).
   std::string register_at_door_a(const kiosk::WalkInForm& f) {
-    auto registered = kiosk::register_walk_in(*door_a_, *checkin_, f, "staff-7",
-                                              at("2026-03-02T15:05:00Z"),
-                                              std::chrono::milliseconds{++monotonic_});
+    auto registered =
+        kiosk::register_walk_in(*door_a_, *checkin_, f, "staff-7", at("2026-03-02T15:05:00Z"),
+                                std::chrono::milliseconds{++monotonic_});
     EXPECT_TRUE(registered) << registered.message();
     if (!registered) return "";
     EXPECT_TRUE(registered->arrival && registered->arrival->recorded);
@@ -96,7 +96,7 @@ class WalkInSync : public ::testing::Test {
 
 // The same on a server over PostgreSQL (the name gives it the CTest PostgreSQL fixture).
 class WalkInSyncOn_postgresql : public WalkInSync {
- protected:
+protected:
   std::optional<std::string> database() override {
     const auto base = pg_url_from_env();
     if (!base) return std::nullopt;
@@ -133,8 +133,7 @@ void WalkInSync::full_scenario() {
   // `muster-server walk-ins --event EV1` lists it with who registered it and why.
   const auto listed =
       command_output(server::run_walk_ins, {world_.database(), SyncWorld::kEvent, false});
-  EXPECT_EQ(listed.rfind("attendee_id\tfirst_name\tlast_name\tmunicipality\trole\tdevice\t", 0),
-            0U)
+  EXPECT_EQ(listed.rfind("attendee_id\tfirst_name\tlast_name\tmunicipality\trole\tdevice\t", 0), 0U)
       << listed;
   EXPECT_NE(listed.find(id + "\tAna\tRuiz\tShelbyville\tcouncilmember\t" +
                         SyncWorld::device_id(*door_a_) + "\tstaff-7\tnewly elected\t" +
@@ -171,7 +170,8 @@ void WalkInSync::full_scenario() {
     EXPECT_TRUE(entries) << entries.message();
     std::size_t count = 0;
     if (entries) {
-      for (const auto& entry : *entries) count += entry.official_id == official ? 1 : 0;
+      for (const auto& entry : *entries)
+        count += entry.official_id == official ? 1 : 0;
     }
     return count;
   };
@@ -192,7 +192,7 @@ void WalkInSync::full_scenario() {
   ASSERT_TRUE(rows);
   ASSERT_NE(row_of(*rows, id), nullptr);
   EXPECT_FALSE(row_of(*rows, id)->provisional);
-  EXPECT_EQ(posted_for(id), 1U);  // confirmed: close-event (--amend) posts the 2 h
+  EXPECT_EQ(posted_for(id), 1U); // confirmed: close-event (--amend) posts the 2 h
 
   // Confirming an unknown walk-in fails with a message.
   std::ostringstream none;
@@ -213,7 +213,7 @@ TEST_F(WalkInSync, ConfirmedAsAnExistingAttendeeCountsForThem) {
 
   auto rows = server::compute_credits(world_.store(), world_.event());
   ASSERT_TRUE(rows) << rows.message();
-  EXPECT_EQ(row_of(*rows, id), nullptr);  // no credit row under the walk-in id any more
+  EXPECT_EQ(row_of(*rows, id), nullptr); // no credit row under the walk-in id any more
   const auto* a2 = row_of(*rows, "A2");
   ASSERT_NE(a2, nullptr);
   EXPECT_DOUBLE_EQ(a2->attendance.credit_hours, 2.0);
@@ -256,7 +256,8 @@ TEST(WalkInsText, ControlCharactersNeverReachTheTerminal) {
   record.attendee.id = "WALKIN-dev-1-1";
   record.attendee.first_name = "Ana\x1b]0;pwned\x07";
   record.attendee.last_name = "Ruiz\x1b[2J";
-  record.attendee.municipality = "Elm\xc2\x9b" "Creek";
+  record.attendee.municipality = "Elm\xc2\x9b"
+                                 "Creek";
   record.device_id = "dev-1";
   record.staff_id = "staff\x1b[A";
   record.reason = "walk\r\nin";
@@ -269,5 +270,5 @@ TEST(WalkInsText, ControlCharactersNeverReachTheTerminal) {
   EXPECT_NE(text.find("Ana?]0;pwned?"), std::string::npos) << text;
 }
 
-}  // namespace
-}  // namespace muster::test
+} // namespace
+} // namespace muster::test

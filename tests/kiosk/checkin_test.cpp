@@ -11,8 +11,8 @@
 #include "shared/badge.hpp"
 #include "shared/import.hpp"
 #include "shared/kiosk_store.hpp"
-#include "shared/scan_log.hpp"
 #include "shared/presence.hpp"
+#include "shared/scan_log.hpp"
 #include "shared/time.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -33,15 +33,17 @@ Instant at(const char* iso) {
 //   S4 Ballroom A 13:00-14:30; S5 Room 104 13:00-14:00; S6 Room 106 14:45-16:15.
 // Roster (assets/demo/roster.csv): RB-0001 mayor, RB-0003 clerk, ...
 class CheckinTest : public ::testing::Test {
- protected:
+protected:
   void SetUp() override {
     auto opened = KioskStore::open(dir_ / "kiosk.db");
     ASSERT_TRUE(opened) << opened.message();
     store_.emplace(std::move(*opened));
-    auto event = read_event_json(std::filesystem::path(MUSTER_SOURCE_DIR) / "assets/demo/event.json");
+    auto event =
+        read_event_json(std::filesystem::path(MUSTER_SOURCE_DIR) / "assets/demo/event.json");
     ASSERT_TRUE(event) << event.message();
     ASSERT_TRUE(store_->replace_event(*event));
-    auto roster = read_roster_csv(std::filesystem::path(MUSTER_SOURCE_DIR) / "assets/demo/roster.csv");
+    auto roster =
+        read_roster_csv(std::filesystem::path(MUSTER_SOURCE_DIR) / "assets/demo/roster.csv");
     ASSERT_TRUE(roster) << roster.message();
     ASSERT_TRUE(store_->upsert_roster(*roster));
     const std::array<PublicKey, 1> keys{league_key_.public_key()};
@@ -63,8 +65,8 @@ class CheckinTest : public ::testing::Test {
   }
 
   std::string badge(const std::string& attendee, const std::string& serial = "") const {
-    auto payload = sign_badge({"LEAGUE", attendee, serial.empty() ? attendee + "-1" : serial},
-                              league_key_);
+    auto payload =
+        sign_badge({"LEAGUE", attendee, serial.empty() ? attendee + "-1" : serial}, league_key_);
     if (!payload) throw std::runtime_error(payload.message());
     return *payload;
   }
@@ -96,7 +98,8 @@ TEST_F(CheckinTest, FirstScanArrives) {
 TEST_F(CheckinTest, SecondScanLeavesWithFullCreditNearTheEnd) {
   auto checkin = open_checkin();
   const auto payload = badge("RB-0001");
-  ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T08:32:00-06:00")).result, CheckinResult::arrived);
+  ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T08:32:00-06:00")).result,
+            CheckinResult::arrived);
   const auto left = checkin.accept(scan(payload, "2026-12-03T09:55:00-06:00"));
   EXPECT_EQ(left.result, CheckinResult::left);
   EXPECT_EQ(left.session_id, "S1");
@@ -109,29 +112,33 @@ TEST_F(CheckinTest, SecondScanLeavesWithFullCreditNearTheEnd) {
 TEST_F(CheckinTest, EarlyLeaveIsFlaggedWithPartialCredit) {
   auto checkin = open_checkin();
   const auto payload = badge("RB-0001");
-  ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T08:30:00-06:00")).result, CheckinResult::arrived);
+  ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T08:30:00-06:00")).result,
+            CheckinResult::arrived);
   const auto left = checkin.accept(scan(payload, "2026-12-03T09:00:00-06:00"));
   EXPECT_EQ(left.result, CheckinResult::left);
   EXPECT_TRUE(left.early);
-  EXPECT_DOUBLE_EQ(left.credit_hours, 0.5);  // 30 of 90 minutes of 1.5 h
+  EXPECT_DOUBLE_EQ(left.credit_hours, 0.5); // 30 of 90 minutes of 1.5 h
 }
 
 TEST_F(CheckinTest, ScanAfterLeaveIsReentry) {
   auto checkin = open_checkin();
   const auto payload = badge("RB-0001");
-  ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T08:30:00-06:00")).result, CheckinResult::arrived);
+  ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T08:30:00-06:00")).result,
+            CheckinResult::arrived);
   ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T09:00:00-06:00")).result, CheckinResult::left);
-  EXPECT_EQ(checkin.accept(scan(payload, "2026-12-03T09:20:00-06:00")).result, CheckinResult::arrived);
+  EXPECT_EQ(checkin.accept(scan(payload, "2026-12-03T09:20:00-06:00")).result,
+            CheckinResult::arrived);
   const auto final_leave = checkin.accept(scan(payload, "2026-12-03T09:55:00-06:00"));
   EXPECT_EQ(final_leave.result, CheckinResult::left);
   EXPECT_FALSE(final_leave.early);
-  EXPECT_DOUBLE_EQ(final_leave.credit_hours, 1.0);  // 70 of 90 minutes = 1.17 h, down to 0.25
+  EXPECT_DOUBLE_EQ(final_leave.credit_hours, 1.0); // 70 of 90 minutes = 1.17 h, down to 0.25
 }
 
 TEST_F(CheckinTest, RepeatWithinDebounceIsIgnored) {
   auto checkin = open_checkin();
   const auto payload = badge("RB-0001");
-  ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T08:30:00-06:00")).result, CheckinResult::arrived);
+  ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T08:30:00-06:00")).result,
+            CheckinResult::arrived);
   const auto repeat = checkin.accept(scan(payload, "2026-12-03T08:30:40-06:00"));
   EXPECT_EQ(repeat.result, CheckinResult::ignored);
   EXPECT_EQ(repeat.code, CheckinReason::duplicate);
@@ -143,7 +150,8 @@ TEST_F(CheckinTest, RepeatWithinDebounceIsIgnored) {
 TEST_F(CheckinTest, RepeatAfterDebounceIsALeave) {
   auto checkin = open_checkin();
   const auto payload = badge("RB-0001");
-  ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T08:30:00-06:00")).result, CheckinResult::arrived);
+  ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T08:30:00-06:00")).result,
+            CheckinResult::arrived);
   EXPECT_EQ(checkin.accept(scan(payload, "2026-12-03T08:31:01-06:00")).result, CheckinResult::left);
 }
 
@@ -156,7 +164,7 @@ TEST_F(CheckinTest, ForgedBadgeIsRejected) {
   EXPECT_EQ(outcome.result, CheckinResult::rejected);
   EXPECT_EQ(outcome.code, CheckinReason::forged);
   EXPECT_EQ(outcome.reason, "forged badge");
-  EXPECT_TRUE(outcome.attendee_id.empty());  // an unverified payload names nobody
+  EXPECT_TRUE(outcome.attendee_id.empty()); // an unverified payload names nobody
   EXPECT_EQ(*store_->last_sequence("DOOR-1"), 0u);
 }
 
@@ -196,10 +204,11 @@ TEST_F(CheckinTest, BadgeSignedByUntrustedKeyIsUnknown) {
 
 TEST_F(CheckinTest, GarbageIsAnUnknownBadgeAndEmptyIsIgnored) {
   auto checkin = open_checkin();
-  const auto garbage = checkin.accept(scan("https://example.org/not-a-badge", "2026-12-03T08:31:00-06:00"));
+  const auto garbage =
+      checkin.accept(scan("https://example.org/not-a-badge", "2026-12-03T08:31:00-06:00"));
   EXPECT_EQ(garbage.result, CheckinResult::rejected);
   EXPECT_EQ(garbage.reason, "unknown badge");
-  EXPECT_EQ(garbage.session_id, "S1");  // the door's session is still shown
+  EXPECT_EQ(garbage.session_id, "S1"); // the door's session is still shown
   const auto empty = checkin.accept(scan("  \r", "2026-12-03T08:31:00-06:00"));
   EXPECT_EQ(empty.result, CheckinResult::ignored);
   EXPECT_EQ(empty.code, CheckinReason::empty_scan);
@@ -231,7 +240,7 @@ TEST_F(CheckinTest, SessionIsChosenByTheDoorsRoom) {
   CheckinOptions ballroom;
   ballroom.room = "Ballroom A";
   CheckinOptions room104;
-  room104.room = "room 104";  // case and spaces do not matter
+  room104.room = "room 104"; // case and spaces do not matter
   EXPECT_EQ(open_checkin(ballroom).door_session(t)->id, "S2");
   EXPECT_EQ(open_checkin(room104).door_session(t)->id, "S3");
   CheckinOptions room106;
@@ -257,8 +266,9 @@ TEST_F(CheckinTest, NextSessionWithinTheLeadTimeWelcomesEarlyArrivals) {
 TEST_F(CheckinTest, ScanInTheBreakIsAnArrivalForTheNextSessionNotALeave) {
   auto checkin = open_checkin();
   const auto payload = badge("RB-0001");
-  ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T08:30:00-06:00")).result, CheckinResult::arrived);
-  const auto next = checkin.accept(scan(payload, "2026-12-03T10:03:00-06:00"));  // S2 is next
+  ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T08:30:00-06:00")).result,
+            CheckinResult::arrived);
+  const auto next = checkin.accept(scan(payload, "2026-12-03T10:03:00-06:00")); // S2 is next
   EXPECT_EQ(next.result, CheckinResult::arrived);
   EXPECT_EQ(next.session_id, "S2");
   EXPECT_EQ(next.ended_session_title, checkin.event().sessions[0].title);
@@ -268,14 +278,15 @@ TEST_F(CheckinTest, ScanInTheBreakIsAnArrivalForTheNextSessionNotALeave) {
   EXPECT_EQ(out.result, CheckinResult::left);
   EXPECT_EQ(out.session_id, "S2");
   EXPECT_TRUE(out.early);
-  EXPECT_DOUBLE_EQ(out.credit_hours, 0.75);  // 10:15-11:00 = 45 of 90 min of 1.5 h
+  EXPECT_DOUBLE_EQ(out.credit_hours, 0.75); // 10:15-11:00 = 45 of 90 min of 1.5 h
   EXPECT_FALSE(checkin.leave_instead_offered()) << "another scan drops the offer";
 }
 
 TEST_F(CheckinTest, IAmLeavingAfterTheBreakWelcomeRecordsTheOfficialsAnswer) {
   auto checkin = open_checkin();
   const auto payload = badge("RB-0001");
-  ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T08:30:00-06:00")).result, CheckinResult::arrived);
+  ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T08:30:00-06:00")).result,
+            CheckinResult::arrived);
   ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T10:03:00-06:00")).result,
             CheckinResult::arrived);
   const auto going = checkin.leave_instead();
@@ -315,7 +326,7 @@ TEST_F(CheckinTest, ArrivalAtTheRoomsOtherDoorMakesThisScanALeave) {
   EXPECT_EQ(asked.result, CheckinResult::confirm_leave);
   EXPECT_EQ(asked.session_id, "S1");
   EXPECT_TRUE(asked.early);
-  EXPECT_DOUBLE_EQ(asked.credit_hours, 0.75);  // 08:30-09:15 = 45 of 90 min of 1.5 h
+  EXPECT_DOUBLE_EQ(asked.credit_hours, 0.75); // 08:30-09:15 = 45 of 90 min of 1.5 h
   // The same door without the other's scan would have welcomed the official.
   auto fresh = open_checkin();
   EXPECT_EQ(fresh.accept(scan(badge("RB-0004"), "2026-12-03T09:15:00-06:00")).result,
@@ -327,7 +338,8 @@ TEST_F(CheckinTest, ArrivalAtTheRoomsOtherDoorMakesThisScanALeave) {
 TEST_F(CheckinTest, ArrivalInAnotherRoomEndsTheStayHere) {
   auto checkin = open_checkin();
   const auto payload = badge("RB-0001");
-  ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T10:15:00-06:00")).result, CheckinResult::arrived);
+  ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T10:15:00-06:00")).result,
+            CheckinResult::arrived);
   Scan other;
   other.device_id = "DOOR-104";
   other.sequence = 1;
@@ -357,7 +369,7 @@ TEST_F(CheckinTest, WithoutARoomOnlyAnUnambiguousSessionIsChosen) {
   auto checkin = Checkin::open(*store_, {});
   ASSERT_TRUE(checkin);
   EXPECT_EQ(checkin->door_session(at("2026-12-03T09:00:00-06:00"))->id, "S1");
-  EXPECT_FALSE(checkin->door_session(at("2026-12-03T10:30:00-06:00")));  // S2 and S3 at once
+  EXPECT_FALSE(checkin->door_session(at("2026-12-03T10:30:00-06:00"))); // S2 and S3 at once
 }
 
 TEST_F(CheckinTest, StaffOverrideChoosesTheSessionAndIsKept) {
@@ -425,7 +437,7 @@ TEST_F(CheckinTest, CorrectionsWithoutStaffReasonOrSessionAreRefused) {
   correction.effective_time = at("2026-12-03T08:35:00-06:00");
   correction.at = correction.effective_time;
   correction.staff_id = "staff-7";
-  EXPECT_EQ(checkin.correct(correction).code, CheckinReason::invalid_correction);  // no reason
+  EXPECT_EQ(checkin.correct(correction).code, CheckinReason::invalid_correction); // no reason
   correction.reason = "manual";
   correction.staff_id = " ";
   EXPECT_EQ(checkin.correct(correction).code, CheckinReason::invalid_correction);
@@ -508,7 +520,8 @@ TEST_F(CheckinTest, UiModeAsksBeforeRecordingALeave) {
   options.confirm_leaves = true;
   auto checkin = open_checkin(options);
   const auto payload = badge("RB-0001");
-  ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T08:30:00-06:00")).result, CheckinResult::arrived);
+  ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T08:30:00-06:00")).result,
+            CheckinResult::arrived);
   const auto question = checkin.accept(scan(payload, "2026-12-03T09:00:00-06:00"));
   EXPECT_EQ(question.result, CheckinResult::confirm_leave);
   EXPECT_TRUE(question.early);
@@ -519,7 +532,7 @@ TEST_F(CheckinTest, UiModeAsksBeforeRecordingALeave) {
   const auto left = checkin.confirm_leave(true);
   EXPECT_EQ(left.result, CheckinResult::left);
   ASSERT_TRUE(left.recorded);
-  EXPECT_EQ(left.recorded->wall_time, at("2026-12-03T09:00:00-06:00"));  // the scan's time
+  EXPECT_EQ(left.recorded->wall_time, at("2026-12-03T09:00:00-06:00")); // the scan's time
   EXPECT_FALSE(checkin.leave_pending());
   EXPECT_EQ(checkin.confirm_leave(true).code, CheckinReason::nothing_to_confirm);
 }
@@ -529,7 +542,8 @@ TEST_F(CheckinTest, UiLeaveCancelledRecordsTheStayingAnswer) {
   options.confirm_leaves = true;
   auto checkin = open_checkin(options);
   const auto payload = badge("RB-0001");
-  ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T08:30:00-06:00")).result, CheckinResult::arrived);
+  ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T08:30:00-06:00")).result,
+            CheckinResult::arrived);
   ASSERT_EQ(checkin.accept(scan(payload, "2026-12-03T09:00:00-06:00")).result,
             CheckinResult::confirm_leave);
   const auto cancelled = checkin.confirm_leave(false);
@@ -546,7 +560,7 @@ TEST_F(CheckinTest, UiLeaveCancelledRecordsTheStayingAnswer) {
 
 TEST_F(CheckinTest, RoleWithoutCreditGetsAttendanceOnly) {
   auto checkin = open_checkin();
-  const auto payload = badge("RB-0003");  // clerk
+  const auto payload = badge("RB-0003"); // clerk
   const auto arrived = checkin.accept(scan(payload, "2026-12-03T08:30:00-06:00"));
   EXPECT_FALSE(arrived.credit_eligible);
   const auto left = checkin.accept(scan(payload, "2026-12-03T09:55:00-06:00"));
@@ -579,8 +593,8 @@ TEST_F(CheckinTest, DeviceIdIsCreatedOnceAndKept) {
   EXPECT_EQ(refused.code(), SettingsError::invalid);
 }
 
-}  // namespace
-}  // namespace muster::kiosk
+} // namespace
+} // namespace muster::kiosk
 
 namespace muster::kiosk {
 namespace {

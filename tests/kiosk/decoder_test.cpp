@@ -78,13 +78,15 @@ GrayImage add_noise(const GrayImage& in, int amplitude, unsigned seed) {
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> noise(-amplitude, amplitude);
   GrayImage out = in;
-  for (auto& p : out.pixels) p = static_cast<std::uint8_t>(std::clamp(p + noise(rng), 0, 255));
+  for (auto& p : out.pixels)
+    p = static_cast<std::uint8_t>(std::clamp(p + noise(rng), 0, 255));
   return out;
 }
 
 GrayImage low_contrast(const GrayImage& in, int low, int high) {
   GrayImage out = in;
-  for (auto& p : out.pixels) p = static_cast<std::uint8_t>(low + p * (high - low) / 255);
+  for (auto& p : out.pixels)
+    p = static_cast<std::uint8_t>(low + p * (high - low) / 255);
   return out;
 }
 
@@ -142,7 +144,8 @@ TEST(Decoder, SmallModulesDecode) {
 
 TEST(Decoder, InvertedCodeDecodesThroughTheCascade) {
   auto negative = render_qr(kPayload, 5, 4);
-  for (auto& p : negative.pixels) p = static_cast<std::uint8_t>(255 - p);
+  for (auto& p : negative.pixels)
+    p = static_cast<std::uint8_t>(255 - p);
   const auto decoded = decode_frame(negative.view());
   ASSERT_TRUE(decoded);
   EXPECT_EQ(decoded->payload, kPayload);
@@ -163,7 +166,8 @@ TEST(Decoder, FrameWithoutACodeGivesNothing) {
   // A checkerboard has edges everywhere but no finder patterns.
   GrayImage board(400, 400);
   for (int y = 0; y < 400; ++y) {
-    for (int x = 0; x < 400; ++x) board.at(x, y) = ((x / 10 + y / 10) % 2) != 0 ? 0 : 255;
+    for (int x = 0; x < 400; ++x)
+      board.at(x, y) = ((x / 10 + y / 10) % 2) != 0 ? 0 : 255;
   }
   EXPECT_FALSE(decode_frame(board.view()));
 }
@@ -215,7 +219,8 @@ TEST(Decoder, MotionBlurredCameraFrameIsRead) {
   for (int y = 0; y < frame.height; ++y) {
     for (int x = 0; x < frame.width; ++x) {
       int sum = 0;
-      for (int dx = -2; dx <= 2; ++dx) sum += frame.at(std::clamp(x + dx, 0, frame.width - 1), y);
+      for (int dx = -2; dx <= 2; ++dx)
+        sum += frame.at(std::clamp(x + dx, 0, frame.width - 1), y);
       smeared.at(x, y) = static_cast<std::uint8_t>(sum / 5);
     }
   }
@@ -225,7 +230,8 @@ TEST(Decoder, MotionBlurredCameraFrameIsRead) {
 TEST(Decoder, AdaptiveThresholdIsTheLocalMeanMinusOffset) {
   GrayImage image(23, 17);
   std::mt19937 rng(9);
-  for (auto& p : image.pixels) p = static_cast<std::uint8_t>(rng() % 256);
+  for (auto& p : image.pixels)
+    p = static_cast<std::uint8_t>(rng() % 256);
   for (const int radius : {0, 1, 3, 12}) {
     for (const int offset : {0, 3}) {
       const auto binary = adaptive_threshold(image.view(), radius, offset);
@@ -234,7 +240,7 @@ TEST(Decoder, AdaptiveThresholdIsTheLocalMeanMinusOffset) {
       const int side = 2 * radius + 1;
       for (int y = 0; y < image.height; ++y) {
         for (int x = 0; x < image.width; ++x) {
-          int sum = 0;  // edges repeated
+          int sum = 0; // edges repeated
           for (int dy = -radius; dy <= radius; ++dy) {
             for (int dx = -radius; dx <= radius; ++dx) {
               sum += image.at(std::clamp(x + dx, 0, image.width - 1),
@@ -251,7 +257,7 @@ TEST(Decoder, AdaptiveThresholdIsTheLocalMeanMinusOffset) {
   // A view with a row stride wider than its width reads only its own pixels.
   GrayImage wide(8, 2, 200);
   wide.at(1, 0) = 0;
-  wide.at(6, 0) = 0;  // outside the 4-pixel view below
+  wide.at(6, 0) = 0; // outside the 4-pixel view below
   const auto binary = adaptive_threshold(ImageView{wide.pixels.data(), 4, 2, 8}, 1, 0);
   EXPECT_EQ(binary.at(1, 0), 0);
   EXPECT_EQ(binary.at(3, 0), 255);
@@ -284,7 +290,7 @@ TEST(Decoder, SameBadgeInConsecutiveFramesIsOneScan) {
   const std::optional<std::string> badge = kPayload;
   EXPECT_EQ(filter.observe(badge, milliseconds{0}), badge);
   EXPECT_FALSE(filter.observe(badge, milliseconds{33}));
-  EXPECT_FALSE(filter.observe(std::nullopt, milliseconds{66}));  // a missed frame
+  EXPECT_FALSE(filter.observe(std::nullopt, milliseconds{66})); // a missed frame
   EXPECT_FALSE(filter.observe(badge, milliseconds{100}));
   EXPECT_EQ(filter.observe(std::string("OTHER"), milliseconds{133}), std::string("OTHER"));
   // Out of view long enough, then shown again: a new scan (the second scan of a leave).
@@ -297,5 +303,5 @@ TEST(Decoder, TextTooLongForAQrCodeRendersNothing) {
   EXPECT_TRUE(render_qr("").empty());
 }
 
-}  // namespace
-}  // namespace muster::kiosk
+} // namespace
+} // namespace muster::kiosk

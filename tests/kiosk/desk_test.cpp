@@ -47,17 +47,20 @@ RawScan scan(const std::string& payload, const char* iso) {
 // The demo event (assets/demo/event.json, America/Chicago, sessions on 2026-12-03) and roster,
 // packaged and signed by a test League key, imported into kiosk stores like a USB stick would.
 class DeskTest : public ::testing::Test {
- protected:
+protected:
   void SetUp() override {
-    auto event = read_event_json(std::filesystem::path(MUSTER_SOURCE_DIR) / "assets/demo/event.json");
+    auto event =
+        read_event_json(std::filesystem::path(MUSTER_SOURCE_DIR) / "assets/demo/event.json");
     ASSERT_TRUE(event) << event.message();
-    auto roster = read_roster_csv(std::filesystem::path(MUSTER_SOURCE_DIR) / "assets/demo/roster.csv");
+    auto roster =
+        read_roster_csv(std::filesystem::path(MUSTER_SOURCE_DIR) / "assets/demo/roster.csv");
     ASSERT_TRUE(roster) << roster.message();
     package_.league_id = "LEAGUE";
     package_.cursor = 1;
     package_.event = *event;
     package_.attendees = *roster;
-    for (auto& attendee : package_.attendees) attendee.email.clear();
+    for (auto& attendee : package_.attendees)
+      attendee.email.clear();
     package_.league_keys = {league_key_.public_key()};
     package_.generated_at = at("2026-12-01T12:00:00Z");
     desk_store_ = open_store("desk");
@@ -88,7 +91,7 @@ class DeskTest : public ::testing::Test {
   Desk open_desk() {
     DeskOptions options;
     options.print_dir = dir_ / "reprints";
-    options.printer = "";  // no printer: files only
+    options.printer = ""; // no printer: files only
     auto desk = Desk::open(*desk_store_, options);
     if (!desk) throw std::runtime_error(desk.message());
     return std::move(*desk);
@@ -115,7 +118,7 @@ TEST_F(DeskTest, ScanChecksInWithGreetingAndTheDaysSessions) {
   ASSERT_TRUE(outcome.attendee);
   EXPECT_EQ(outcome.attendee->municipality, "City of Riverbend");
   EXPECT_EQ(outcome.checked_in_local, "08:05");
-  ASSERT_EQ(outcome.sessions.size(), 6u);  // S1..S6, all on 2026-12-03
+  ASSERT_EQ(outcome.sessions.size(), 6u); // S1..S6, all on 2026-12-03
   EXPECT_EQ(outcome.sessions.front().id, "S1");
   EXPECT_EQ(outcome.sessions.front().room, "Ballroom A");
   ASSERT_TRUE(outcome.recorded);
@@ -152,7 +155,7 @@ TEST_F(DeskTest, RevokedBadgeIsRefusedWithReason) {
   EXPECT_EQ(outcome.result, DeskResult::rejected);
   EXPECT_EQ(outcome.code, "revoked");
   EXPECT_EQ(outcome.reason, "revoked badge");
-  EXPECT_EQ(outcome.display_name, "Loretta Haynes");  // staff see whose badge it was
+  EXPECT_EQ(outcome.display_name, "Loretta Haynes"); // staff see whose badge it was
   auto last = desk_store_->last_sequence("DESK-1");
   ASSERT_TRUE(last);
   EXPECT_EQ(*last, 0u);
@@ -171,7 +174,7 @@ TEST_F(DeskTest, GenuineBadgeOfSomeoneNotInTheRosterIsNotFound) {
 
 TEST_F(DeskTest, ForgedBadgeIsRefused) {
   auto desk = open_desk();
-  auto other = make_key("LK1");  // same id, other bytes: a forgery
+  auto other = make_key("LK1"); // same id, other bytes: a forgery
   auto forged = sign_badge({"LEAGUE", "RB-0001", "S-100"}, other);
   ASSERT_TRUE(forged);
   const auto outcome = desk.scan(scan(*forged, "2026-12-03T08:05:00-06:00"));
@@ -301,8 +304,8 @@ TEST_F(DeskTest, ReprintRevokesTheOldBadgeAtOnceAndTheNewOneVerifiesOnASecondKio
             CheckinReason::unknown_badge);
 
   // A second reprint continues the numbering and revokes the first reprint.
-  const auto again = desk.reprint("RB-0001", "ANNA", "lost again",
-                                  at("2026-12-03T11:00:00-06:00"), milliseconds{6});
+  const auto again = desk.reprint("RB-0001", "ANNA", "lost again", at("2026-12-03T11:00:00-06:00"),
+                                  milliseconds{6});
   ASSERT_TRUE(again.ok) << again.message;
   EXPECT_EQ(again.old_serial, "S-100-R1");
   EXPECT_EQ(again.new_serial, "S-100-R2");
@@ -326,7 +329,7 @@ TEST_F(DeskTest, ReprintSendsToTheConfiguredPrinter) {
                                      at("2026-12-03T10:00:00-06:00"), milliseconds{5}, "S-300");
   ASSERT_TRUE(reprint.ok) << reprint.message;
   EXPECT_TRUE(reprint.sent_to_printer);
-  desk->wait_for_printing();  // lp runs on the print queue's thread
+  desk->wait_for_printing(); // lp runs on the print queue's thread
   const auto args = test::read_file(log);
   EXPECT_NE(args.find("-d FrontDesk"), std::string::npos) << args;
   EXPECT_NE(args.find(reprint.image.string()), std::string::npos) << args;
@@ -367,7 +370,8 @@ TEST_F(DeskTest, HeadlessDeskJson) {
   EXPECT_EQ(run_desk_headless(desk, in, out, options), 3u);
   std::istringstream lines(out.str());
   std::vector<nlohmann::json> objects;
-  for (std::string line; std::getline(lines, line);) objects.push_back(nlohmann::json::parse(line));
+  for (std::string line; std::getline(lines, line);)
+    objects.push_back(nlohmann::json::parse(line));
   ASSERT_EQ(objects.size(), 3u);
   EXPECT_EQ(objects[0]["result"], "checked_in");
   EXPECT_EQ(objects[0]["attendee"], "RB-0001");
@@ -385,5 +389,5 @@ TEST_F(DeskTest, HeadlessDeskJson) {
   EXPECT_TRUE(objects[2]["attendee"].is_null());
 }
 
-}  // namespace
-}  // namespace muster::kiosk
+} // namespace
+} // namespace muster::kiosk

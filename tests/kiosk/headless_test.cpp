@@ -21,7 +21,8 @@ using nlohmann::json;
 
 std::vector<std::string> keys_of(const json& object) {
   std::vector<std::string> keys;
-  for (const auto& item : object.items()) keys.push_back(item.key());
+  for (const auto& item : object.items())
+    keys.push_back(item.key());
   return keys;
 }
 
@@ -36,8 +37,9 @@ TEST(Headless, JsonHasExactlyTheIssuesFieldsPerResult) {
   left.result = CheckinResult::left;
   left.early = true;
   left.credit_hours = 0.75;
-  EXPECT_EQ(outcome_json(left),
-            R"({"result":"left","attendee":"RB-0001","session":"S1","early":true,"credit_hours":0.75})");
+  EXPECT_EQ(
+      outcome_json(left),
+      R"({"result":"left","attendee":"RB-0001","session":"S1","early":true,"credit_hours":0.75})");
 
   CheckinOutcome rejected;
   rejected.result = CheckinResult::rejected;
@@ -58,7 +60,8 @@ TEST(Headless, SimulatedClockLinesSetTheScanTime) {
   auto event = read_event_json(std::filesystem::path(MUSTER_SOURCE_DIR) / "assets/demo/event.json");
   ASSERT_TRUE(event);
   ASSERT_TRUE(store->replace_event(*event));
-  auto roster = read_roster_csv(std::filesystem::path(MUSTER_SOURCE_DIR) / "assets/demo/roster.csv");
+  auto roster =
+      read_roster_csv(std::filesystem::path(MUSTER_SOURCE_DIR) / "assets/demo/roster.csv");
   ASSERT_TRUE(roster);
   ASSERT_TRUE(store->upsert_roster(*roster));
   auto key = SigningKey::generate("LK1");
@@ -72,15 +75,15 @@ TEST(Headless, SimulatedClockLinesSetTheScanTime) {
   options.room = "Ballroom A";
   auto checkin = Checkin::open(*store, options);
   ASSERT_TRUE(checkin) << checkin.message();
-  std::istringstream in("@2026-12-03T08:30:00-06:00 " + *payload + "\r\n" +
-                        "@2026-12-03T08:30:10-06:00 " + *payload + "\n" +
-                        "@2026-12-03T09:00:00-06:00 " + *payload + "\n" +
-                        "@not-a-time " + *payload + "\n");
+  std::istringstream in(
+      "@2026-12-03T08:30:00-06:00 " + *payload + "\r\n" + "@2026-12-03T08:30:10-06:00 " + *payload +
+      "\n" + "@2026-12-03T09:00:00-06:00 " + *payload + "\n" + "@not-a-time " + *payload + "\n");
   std::ostringstream out;
   EXPECT_EQ(run_headless(*checkin, in, out, HeadlessOptions{true}), 4u);
   std::istringstream lines(out.str());
   std::vector<json> results;
-  for (std::string line; std::getline(lines, line);) results.push_back(json::parse(line));
+  for (std::string line; std::getline(lines, line);)
+    results.push_back(json::parse(line));
   ASSERT_EQ(results.size(), 4u);
   EXPECT_EQ(results[0]["result"], "arrived");
   EXPECT_EQ(results[0]["session"], "S1");
@@ -96,5 +99,5 @@ TEST(Headless, SimulatedClockLinesSetTheScanTime) {
   EXPECT_EQ(scans->back().wall_time, *parse_iso8601("2026-12-03T09:00:00-06:00"));
 }
 
-}  // namespace
-}  // namespace muster::kiosk
+} // namespace
+} // namespace muster::kiosk

@@ -15,8 +15,8 @@ using namespace std::chrono_literals;
 
 // 09:00:00 plus `into_minute`, on some day.
 Instant wall_at(milliseconds into_minute) {
-  return Instant{std::chrono::sys_days{std::chrono::year{2026} / 12 / 3}.time_since_epoch() +
-                 9h + into_minute};
+  return Instant{std::chrono::sys_days{std::chrono::year{2026} / 12 / 3}.time_since_epoch() + 9h +
+                 into_minute};
 }
 
 TEST(IdleWait, SleepsAtMostFiveSecondsEarlyInTheMinute) {

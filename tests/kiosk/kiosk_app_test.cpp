@@ -9,11 +9,11 @@
 #include <string>
 
 #include "kiosk/app/kiosk_settings.hpp"
-#include "shared/badge.hpp"
-#include "shared/scan_export.hpp"
 #include "kiosk/app/package_import.hpp"
+#include "shared/badge.hpp"
 #include "shared/import.hpp"
 #include "shared/kiosk_store.hpp"
+#include "shared/scan_export.hpp"
 #include "shared/time.hpp"
 #include "tests/support/demo_kiosk.hpp"
 #include "tests/support/test_support.hpp"
@@ -30,7 +30,7 @@ using test::make_key;
 // The demo event (assets/demo/event.json, America/Chicago, 2026-12-03): S1 in Ballroom A
 // 08:30-10:00 (1.5 h). RB-0001 Loretta Haynes is a mayor, RB-0003 Patricia Dunlap a clerk.
 class KioskAppTest : public test::DemoKioskTest {
- protected:
+protected:
   // Types `text` with scanner timing (3 ms a key) and Enter.
   void wedge(const std::string& text, milliseconds now) {
     auto t = now;
@@ -42,7 +42,8 @@ class KioskAppTest : public test::DemoKioskTest {
   }
 
   void enter_pin(const std::string& pin, milliseconds now) {
-    for (const char c : pin) app_->handle(PinDigit{c}, now);
+    for (const char c : pin)
+      app_->handle(PinDigit{c}, now);
     app_->handle(PinSubmit{}, now);
   }
 };
@@ -65,7 +66,7 @@ TEST_F(KioskAppTest, AttractPicksUpAPackageTheSyncAppliedWithoutARestart) {
 
   scan(*reprint, "2026-12-03T08:35:00-06:00", milliseconds{1000});
   ASSERT_TRUE(state().outcome);
-  EXPECT_EQ(state().outcome->result, CheckinResult::rejected);  // not trusted yet
+  EXPECT_EQ(state().outcome->result, CheckinResult::rejected); // not trusted yet
   app_->tick(milliseconds{1000} + KioskAppOptions{}.result_timeout);
   ASSERT_EQ(state().screen, Screen::attract);
 
@@ -77,7 +78,7 @@ TEST_F(KioskAppTest, AttractPicksUpAPackageTheSyncAppliedWithoutARestart) {
 
   const milliseconds later = milliseconds{1000} + KioskAppOptions{}.result_timeout +
                              KioskAppOptions{}.package_check_interval + milliseconds{1};
-  ASSERT_TRUE(app_->next_deadline().has_value());  // the attract screen wakes up to look
+  ASSERT_TRUE(app_->next_deadline().has_value()); // the attract screen wakes up to look
   app_->tick(later);
   scan(*reprint, "2026-12-03T08:36:00-06:00", later + milliseconds{10});
   ASSERT_TRUE(state().outcome);
@@ -189,7 +190,7 @@ TEST_F(KioskAppTest, BreakArrivalOffersIAmLeaving) {
   const auto shown = nlohmann::json::parse(app_->state_json());
   EXPECT_EQ(shown.value("leave_instead", ""), state().outcome->ended_session_title);
   app_->key(KeyEvent{KeyKind::character, U'l', milliseconds{61000}}, milliseconds{61000});
-  app_->tick(milliseconds{61500});  // a person's key, not a scanner's burst
+  app_->tick(milliseconds{61500}); // a person's key, not a scanner's burst
   ASSERT_TRUE(state().outcome);
   EXPECT_EQ(state().outcome->result, CheckinResult::left);
   EXPECT_EQ(state().outcome->session_id, "S2");
@@ -324,8 +325,7 @@ TEST_F(KioskAppTest, StaffManualLeaveEndsInside) {
   enter_pin("2468", milliseconds{2100});
   EXPECT_EQ(state().inside_count, 1U);
   wall_ = at("2026-12-03T09:40:00-06:00");
-  app_->handle(StaffManual{"RB-0001", Correction::leave, "left by side door"},
-               milliseconds{2200});
+  app_->handle(StaffManual{"RB-0001", Correction::leave, "left by side door"}, milliseconds{2200});
   EXPECT_EQ(state().inside_count, 0U);
   ASSERT_EQ(state().door_rows.size(), 1U);
   EXPECT_EQ(state().door_rows.front().leave, "09:40");
@@ -434,10 +434,10 @@ TEST_F(KioskAppTest, NextDeadlineIsTheResultTimeout) {
   EXPECT_EQ(*app_->next_deadline(), KioskAppOptions{}.package_check_interval);
   scan(badge("RB-0001"), "2026-12-03T08:31:00-06:00", milliseconds{1000});
   ASSERT_TRUE(app_->next_deadline());
-  EXPECT_EQ(*app_->next_deadline(), milliseconds{1600});  // the flash ends first
+  EXPECT_EQ(*app_->next_deadline(), milliseconds{1600}); // the flash ends first
   app_->tick(milliseconds{1600});
   EXPECT_EQ(*app_->next_deadline(), milliseconds{6000});
 }
 
-}  // namespace
-}  // namespace muster::kiosk
+} // namespace
+} // namespace muster::kiosk

@@ -26,7 +26,7 @@ namespace {
 const std::filesystem::path kDemo = std::filesystem::path(MUSTER_SOURCE_DIR) / "assets/demo";
 
 class EventProgramsTest : public ::testing::Test {
- protected:
+protected:
   void SetUp() override {
     auto opened = KioskStore::open(dir_ / "kiosk.db");
     ASSERT_TRUE(opened) << opened.message();
@@ -148,5 +148,5 @@ TEST(DeviceIdentity, ADeskStoreFromBeforeKeepsItsKeyAsTheDeviceKey) {
   EXPECT_EQ(key->public_key(), old->public_key());
 }
 
-}  // namespace
-}  // namespace muster::kiosk
+} // namespace
+} // namespace muster::kiosk

@@ -41,7 +41,7 @@ std::vector<Scan> scans_of_kind(const KioskStore& store, ScanKind kind) {
 // The demo event (assets/demo/event.json: S1 in Ballroom A 08:30-10:00 America/Chicago on
 // 2026-12-03) with two survey questions; RB-0001 Loretta Haynes is a mayor.
 class SurveyTest : public test::DemoKioskTest {
- protected:
+protected:
   void SetUp() override { open_kiosk(true, true); }
 
   void open_kiosk(bool with_survey, bool confirm_leaves) {
@@ -73,7 +73,7 @@ TEST_F(SurveyTest, ConfirmedLeaveShowsTheSurveyAndCarriesKioskConfirmation) {
   arrive_and_leave();
   EXPECT_EQ(state().screen, Screen::survey);
   EXPECT_EQ(state().survey_question, 0U);
-  EXPECT_EQ(state().flash, Flash::success);  // the leave's flash stays on the survey
+  EXPECT_EQ(state().flash, Flash::success); // the leave's flash stays on the survey
   ASSERT_TRUE(state().outcome);
   EXPECT_EQ(state().outcome->result, CheckinResult::left);
   const auto leaves = scans_of_kind(*store_, ScanKind::leave);
@@ -90,7 +90,7 @@ TEST_F(SurveyTest, AnswersAreRecordedAsOneSurveyScan) {
   app_->handle(AnswerSurvey{0}, milliseconds{3000});
   EXPECT_EQ(state().screen, Screen::survey);
   EXPECT_EQ(state().survey_question, 1U);
-  EXPECT_TRUE(scans_of_kind(*store_, ScanKind::survey).empty());  // nothing until the end
+  EXPECT_TRUE(scans_of_kind(*store_, ScanKind::survey).empty()); // nothing until the end
   wall_ = at("2026-12-03T09:15:20-06:00");
   app_->handle(AnswerSurvey{1}, milliseconds{4000});
   EXPECT_EQ(state().screen, Screen::attract);
@@ -112,11 +112,11 @@ TEST_F(SurveyTest, AnswersAreRecordedAsOneSurveyScan) {
 
 TEST_F(SurveyTest, KeysOneToSixAnswerAndEscapeSkips) {
   arrive_and_leave();
-  press(U'3', milliseconds{3000});  // "No"
+  press(U'3', milliseconds{3000}); // "No"
   EXPECT_EQ(state().survey_question, 1U);
-  press(U'9', milliseconds{4000});  // no such choice: nothing happens
+  press(U'9', milliseconds{4000}); // no such choice: nothing happens
   EXPECT_EQ(state().survey_question, 1U);
-  press(U'\x1b', milliseconds{5000});  // Esc skips "pace"
+  press(U'\x1b', milliseconds{5000}); // Esc skips "pace"
   EXPECT_EQ(state().screen, Screen::attract);
   const auto surveys = scans_of_kind(*store_, ScanKind::survey);
   ASSERT_EQ(surveys.size(), 1U);
@@ -130,13 +130,13 @@ TEST_F(SurveyTest, SkippingEveryQuestionRecordsNothing) {
   app_->handle(SkipSurvey{}, milliseconds{3500});
   EXPECT_EQ(state().screen, Screen::attract);
   EXPECT_TRUE(scans_of_kind(*store_, ScanKind::survey).empty());
-  EXPECT_EQ(scans_of_kind(*store_, ScanKind::leave).size(), 1U);  // the leave stays
+  EXPECT_EQ(scans_of_kind(*store_, ScanKind::leave).size(), 1U); // the leave stays
 }
 
 TEST_F(SurveyTest, TimeoutKeepsTheAnswersSoFar) {
   arrive_and_leave();
   app_->handle(AnswerSurvey{2}, milliseconds{3000});
-  app_->tick(milliseconds{3200});  // the leave's flash ends; the survey's timer is next
+  app_->tick(milliseconds{3200}); // the leave's flash ends; the survey's timer is next
   EXPECT_EQ(state().flash, Flash::none);
   ASSERT_EQ(app_->next_deadline(), milliseconds{3000 + 20000});
   app_->tick(milliseconds{3000 + 19999});
@@ -202,7 +202,7 @@ TEST_F(SurveyTest, NoSurveyInTheEventMeansTheResultScreen) {
   EXPECT_EQ(state().screen, Screen::result);
   const auto leaves = scans_of_kind(*store_, ScanKind::leave);
   ASSERT_EQ(leaves.size(), 1U);
-  EXPECT_EQ(leaves[0].details, R"({"confirmed":"kiosk"})");  // confirmed all the same
+  EXPECT_EQ(leaves[0].details, R"({"confirmed":"kiosk"})"); // confirmed all the same
 }
 
 TEST_F(SurveyTest, CancelledLeaveHasNoSurvey) {
@@ -233,7 +233,7 @@ TEST_F(SurveyTest, StaffLeaveCorrectionIsNotConfirmed) {
   const auto outcome = checkin_->correct(correction);
   ASSERT_TRUE(outcome.recorded) << outcome.detail;
   EXPECT_EQ(outcome.recorded->details, "");
-  EXPECT_EQ(state().screen, Screen::result);  // no survey for staff
+  EXPECT_EQ(state().screen, Screen::result); // no survey for staff
 }
 
 TEST_F(SurveyTest, HeadlessLeaveIsNotConfirmedAndHasNoSurvey) {
@@ -253,7 +253,7 @@ TEST_F(SurveyTest, RecordSurveyRefusesAnswersThatAreNotTheEventsChoices) {
   answers.attendee_id = "RB-0001";
   answers.session_id = "S1";
   answers.at = wall_;
-  EXPECT_EQ(checkin_->record_survey(answers).code(), StoreError::invalid);  // none
+  EXPECT_EQ(checkin_->record_survey(answers).code(), StoreError::invalid); // none
   answers.answers = {{"useful", "Maybe"}};
   EXPECT_EQ(checkin_->record_survey(answers).code(), StoreError::invalid);
   answers.answers = {{"colour", "Yes"}};
@@ -265,5 +265,5 @@ TEST_F(SurveyTest, RecordSurveyRefusesAnswersThatAreNotTheEventsChoices) {
   EXPECT_TRUE(scans_of_kind(*store_, ScanKind::survey).size() == 1U);
 }
 
-}  // namespace
-}  // namespace muster::kiosk
+} // namespace
+} // namespace muster::kiosk

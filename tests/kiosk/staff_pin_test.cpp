@@ -14,7 +14,7 @@ namespace {
 using std::chrono::seconds;
 
 class StaffPinTest : public ::testing::Test {
- protected:
+protected:
   void SetUp() override {
     auto opened = KioskStore::open(dir_ / "kiosk.db");
     ASSERT_TRUE(opened) << opened.message();
@@ -94,7 +94,8 @@ TEST_F(StaffPinTest, LockoutGrowsWithEachFurtherWrongPin) {
   EXPECT_EQ(pin_lockout_after(40), seconds{300});
   StaffPin pin(*store_);
   ASSERT_TRUE(pin.set("2468"));
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(pin.check("0000", now_));
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(pin.check("0000", now_));
   auto sixth = pin.check("0000", now_ + seconds{31});
   ASSERT_TRUE(sixth);
   EXPECT_EQ(sixth->verdict, PinVerdict::locked);
@@ -112,7 +113,7 @@ TEST_F(StaffPinTest, APasserByCannotLockStaffOutForLong) {
     auto checked = pin.check("0000", t);
     ASSERT_TRUE(checked);
     longest = std::max(longest, checked->locked_for);
-    t += checked->locked_for + seconds{1};  // taps again the moment the pad unlocks
+    t += checked->locked_for + seconds{1}; // taps again the moment the pad unlocks
   }
   EXPECT_LE(longest, seconds{300});
   EXPECT_EQ(pin.check("2468", t)->verdict, PinVerdict::accepted);
@@ -131,7 +132,8 @@ TEST_F(StaffPinTest, LockoutSurvivesARestart) {
   {
     StaffPin pin(*store_);
     ASSERT_TRUE(pin.set("2468"));
-    for (int i = 0; i < 5; ++i) ASSERT_TRUE(pin.check("0000", now_));
+    for (int i = 0; i < 5; ++i)
+      ASSERT_TRUE(pin.check("0000", now_));
   }
   store_.reset();
   auto reopened = KioskStore::open(dir_ / "kiosk.db");
@@ -157,5 +159,5 @@ TEST_F(StaffPinTest, DemoPinOnlyWhenNoneSet) {
   EXPECT_EQ(old_demo->verdict, PinVerdict::wrong);
 }
 
-}  // namespace
-}  // namespace muster::kiosk
+} // namespace
+} // namespace muster::kiosk

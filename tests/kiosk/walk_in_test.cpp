@@ -31,12 +31,13 @@ using test::at;
 // The demo event (assets/demo/event.json, America/Chicago, 2026-12-03): S1 in Ballroom A
 // 08:30-10:00, S3 in Room 104 10:15-11:15. The door is DOOR-1 in Ballroom A, staff mode open.
 class StaffFixture : public test::DemoKioskTest {
- protected:
+protected:
   StaffFixture() { wall_ = at("2026-12-03T08:40:00-06:00"); }
 
   void open_staff() {
     app_->handle(OpenStaff{}, milliseconds{10});
-    for (const char c : std::string("2468")) app_->handle(PinDigit{c}, milliseconds{20});
+    for (const char c : std::string("2468"))
+      app_->handle(PinDigit{c}, milliseconds{20});
     app_->handle(PinSubmit{}, milliseconds{30});
     ASSERT_EQ(state().screen, Screen::staff);
   }
@@ -129,7 +130,7 @@ TEST_F(WalkIn, TheDoorGreetsTheWalkInByNameAfterward) {
   open_staff();
   app_->handle(ana(), milliseconds{100});
   app_->handle(CloseStaff{}, milliseconds{200});
-  wall_ = at("2026-12-03T10:20:00-06:00");  // S2: a new session at this door
+  wall_ = at("2026-12-03T10:20:00-06:00"); // S2: a new session at this door
   app_->scan(RawScan{badge("WALKIN-DOOR-1-1"), ScanSource::wedge, wall_, milliseconds{5000}},
              milliseconds{5000});
   ASSERT_TRUE(state().outcome);
@@ -153,7 +154,7 @@ TEST_F(WalkIn, IdsAreNumberedPerKioskAndNeverReused) {
 }
 
 TEST_F(WalkIn, WithoutASessionNowOnlyTheRegistrationIsRecorded) {
-  wall_ = at("2026-12-03T07:00:00-06:00");  // before the first session's lead time
+  wall_ = at("2026-12-03T07:00:00-06:00"); // before the first session's lead time
   open_staff();
   app_->handle(ana(), milliseconds{100});
   EXPECT_FALSE(state().staff_message_error) << state().staff_message;
@@ -189,7 +190,7 @@ TEST_F(WalkIn, InvalidInputRecordsNothing) {
   form.municipality = "Elm\x01";
   refused(form, "cannot be printed");
   form = ana();
-  form.first_name = "\xC3";  // truncated UTF-8
+  form.first_name = "\xC3"; // truncated UTF-8
   refused(form, "cannot be printed");
   form = ana();
   form.role = "king";
@@ -198,7 +199,7 @@ TEST_F(WalkIn, InvalidInputRecordsNothing) {
   form.reason = " ";
   refused(form, "reason");
   form = ana();
-  form.municipality = "";  // an official needs a municipality
+  form.municipality = ""; // an official needs a municipality
   refused(form, "municipality");
   // Not in staff mode: nothing either.
   app_->handle(CloseStaff{}, milliseconds{200});
@@ -218,7 +219,7 @@ TEST_F(WalkIn, AGuestMayComeWithoutMunicipalityAndAccentsAreFine) {
 }
 
 TEST_F(DoorRoom, ChangingTheRoomChangesTheDoorsSession) {
-  wall_ = at("2026-12-03T10:30:00-06:00");  // S2 in Ballroom A, S3 in Room 104
+  wall_ = at("2026-12-03T10:30:00-06:00"); // S2 in Ballroom A, S3 in Room 104
   ASSERT_EQ(app_->door_session()->id, "S2");
   const auto rooms = app_->rooms();
   ASSERT_EQ(rooms.size(), 3U);
@@ -231,7 +232,8 @@ TEST_F(DoorRoom, ChangingTheRoomChangesTheDoorsSession) {
   EXPECT_EQ(state().staff_session_id, "S3");
   EXPECT_EQ(checkin_->room(), "Room 104");
   EXPECT_EQ(setting_or(*store_, kSettingRoom, ""), "Room 104");
-  for (const auto& session : app_->door_sessions()) EXPECT_EQ(session.room, "Room 104");
+  for (const auto& session : app_->door_sessions())
+    EXPECT_EQ(session.room, "Room 104");
 
   // A scan now arrives in Room 104's session.
   app_->handle(CloseStaff{}, milliseconds{200});
@@ -252,7 +254,7 @@ TEST_F(DoorRoom, AllRoomsAndUnknownRooms) {
   app_->handle(StaffSetRoom{"Attic"}, milliseconds{100});
   EXPECT_TRUE(state().staff_message_error);
   EXPECT_EQ(checkin_->room(), "Ballroom A");
-  app_->handle(StaffSetRoom{"room 104"}, milliseconds{150});  // case and spaces do not matter
+  app_->handle(StaffSetRoom{"room 104"}, milliseconds{150}); // case and spaces do not matter
   EXPECT_FALSE(state().staff_message_error);
   EXPECT_EQ(app_->door_session()->id, "S3");
   // All rooms: two sessions at once is ambiguous, so no session.
@@ -314,5 +316,5 @@ TEST_F(SoundCue, IgnoredScansAndTheLeaveQuestionAreSilent) {
   EXPECT_EQ(state().sound_serial, serial + 1);
 }
 
-}  // namespace
-}  // namespace muster::kiosk
+} // namespace
+} // namespace muster::kiosk

@@ -24,8 +24,8 @@ SigningKey make_key(const char* id) {
 }
 
 void DemoKioskTest::open_kiosk(const std::function<void(Event&)>& adjust, bool confirm_leaves) {
-  using namespace kiosk;  // NOLINT(google-build-using-namespace)
-  app_.reset();  // a test may open the kiosk again with other choices
+  using namespace kiosk; // NOLINT(google-build-using-namespace)
+  app_.reset();          // a test may open the kiosk again with other choices
   checkin_.reset();
   pin_.reset();
   store_.reset();
@@ -36,7 +36,8 @@ void DemoKioskTest::open_kiosk(const std::function<void(Event&)>& adjust, bool c
   ASSERT_TRUE(event) << event.message();
   if (adjust) adjust(*event);
   ASSERT_TRUE(store_->replace_event(*event));
-  auto roster = read_roster_csv(std::filesystem::path(MUSTER_SOURCE_DIR) / "assets/demo/roster.csv");
+  auto roster =
+      read_roster_csv(std::filesystem::path(MUSTER_SOURCE_DIR) / "assets/demo/roster.csv");
   ASSERT_TRUE(roster) << roster.message();
   ASSERT_TRUE(store_->upsert_roster(*roster));
   const std::array<PublicKey, 1> keys{league_key_.public_key()};
@@ -67,4 +68,4 @@ void DemoKioskTest::scan(const std::string& payload, const char* iso,
   app_->scan(kiosk::RawScan{payload, kiosk::ScanSource::wedge, wall_, now}, now);
 }
 
-}  // namespace muster::test
+} // namespace muster::test

@@ -27,7 +27,7 @@ Instant at(const char* iso);
 SigningKey make_key(const char* id);
 
 class DemoKioskTest : public ::testing::Test {
- protected:
+protected:
   void SetUp() override { open_kiosk(); }
 
   // Opens the store and the app. `adjust` may change the demo event before it is stored;
@@ -49,4 +49,4 @@ class DemoKioskTest : public ::testing::Test {
   Instant wall_ = at("2026-12-03T08:35:00-06:00");
 };
 
-}  // namespace muster::test
+} // namespace muster::test

@@ -25,7 +25,8 @@ std::string quoted(const std::string& arg) {
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
   std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(line);
   return lines;
 }
 
@@ -33,7 +34,8 @@ ProcessOutcome run_program(const std::filesystem::path& program, const std::file
                            const std::vector<std::string>& args,
                            const std::optional<std::string>& input) {
   std::string command = "timeout 120 " + quoted(program.string());
-  for (const auto& arg : args) command += " " + quoted(arg);
+  for (const auto& arg : args)
+    command += " " + quoted(arg);
   if (input) {
     write_file(dir / "stdin.txt", *input);
     command += " <" + quoted((dir / "stdin.txt").string());
@@ -54,10 +56,11 @@ Ran run_shell(const std::string& command) {
   FILE* pipe = popen((command + " 2>&1").c_str(), "r");
   if (pipe == nullptr) return ran;
   char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) ran.out += buffer;
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr)
+    ran.out += buffer;
   const int status = pclose(pipe);
   ran.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return ran;
 }
 
-}  // namespace muster::test
+} // namespace muster::test

@@ -9,7 +9,7 @@
 namespace muster::test {
 
 struct ProcessOutcome {
-  int code = -1;  // -1: killed by a signal (the timeout's included)
+  int code = -1; // -1: killed by a signal (the timeout's included)
   std::string out;
   std::string err;
 };
@@ -27,9 +27,9 @@ ProcessOutcome run_program(const std::filesystem::path& program, const std::file
 
 // A shell command with stdout and stderr together (2>&1), read through a pipe.
 struct Ran {
-  int exit_code = -1;  // -1: killed by a signal
+  int exit_code = -1; // -1: killed by a signal
   std::string out;
 };
 Ran run_shell(const std::string& command);
 
-}  // namespace muster::test
+} // namespace muster::test

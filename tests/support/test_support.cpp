@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <system_error>
 
-#include <stdlib.h>  // mkdtemp
+#include <stdlib.h> // mkdtemp
 
 namespace muster::test {
 
@@ -42,4 +42,4 @@ void write_file(const std::filesystem::path& path, const std::string& contents) 
   out << contents;
 }
 
-}  // namespace muster::test
+} // namespace muster::test

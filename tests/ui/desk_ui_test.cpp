@@ -27,7 +27,8 @@ namespace fs = std::filesystem;
 
 std::string quote(const std::string& text) {
   std::string out = "'";
-  for (const char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  for (const char c : text)
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
 }
 
@@ -36,7 +37,8 @@ std::pair<int, std::string> shell(const std::string& command) {
   if (!pipe) return {-1, "popen failed"};
   std::string out;
   char buffer[4096];
-  while (const std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe.get())) out.append(buffer, n);
+  while (const std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe.get()))
+    out.append(buffer, n);
   const int raw = pclose(pipe.release());
   return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
 }
@@ -47,16 +49,16 @@ std::vector<nlohmann::json> run_desk_window(const test::TempDir& dir, const fs::
   test::write_file(script_file, script);
   const auto log_file = dir / "state.jsonl";
   const auto run = shell("timeout 120 " + std::string(MUSTER_XVFB_RUN) + " -a -f " +
-                         quote((dir / "Xauthority").string()) +
-                         " -s '-screen 0 1280x800x24' " + MUSTER_KIOSK_PROGRAM + " --data " +
-                         quote(data.string()) + " --demo --desk --no-sound --input-script " +
-                         quote(script_file.string()) + " --state-log " +
-                         quote(log_file.string()) + " < /dev/null");
+                         quote((dir / "Xauthority").string()) + " -s '-screen 0 1280x800x24' " +
+                         MUSTER_KIOSK_PROGRAM + " --data " + quote(data.string()) +
+                         " --demo --desk --no-sound --input-script " + quote(script_file.string()) +
+                         " --state-log " + quote(log_file.string()) + " < /dev/null");
   output = run.second;
   EXPECT_EQ(run.first, 0) << run.second;
   std::vector<nlohmann::json> log;
   std::ifstream in(log_file);
-  for (std::string line; std::getline(in, line);) log.push_back(nlohmann::json::parse(line));
+  for (std::string line; std::getline(in, line);)
+    log.push_back(nlohmann::json::parse(line));
   return log;
 }
 
@@ -78,7 +80,8 @@ TEST(KioskUiDesk, ScanGreetsWithCheckInTimeAndSessionsThenAlreadyCheckedIn) {
   std::getline(tsv, line);
   std::vector<std::string> fields;
   std::stringstream split(line);
-  for (std::string field; std::getline(split, field, '\t');) fields.push_back(field);
+  for (std::string field; std::getline(split, field, '\t');)
+    fields.push_back(field);
   ASSERT_EQ(fields.size(), 4U) << line;
   const std::string attendee = fields[0];
   const std::string payload = fields[3];
@@ -86,18 +89,16 @@ TEST(KioskUiDesk, ScanGreetsWithCheckInTimeAndSessionsThenAlreadyCheckedIn) {
   const auto png = (dir / "desk.png").string();
   std::string output;
   // The screenshot after the flash (600 ms), while the greeting shows.
-  auto log = run_desk_window(dir, data,
-                             "@300 wedge " + payload + "\n@1500 screenshot " + png +
-                                 "\n@2000 quit\n",
-                             output);
+  auto log = run_desk_window(
+      dir, data, "@300 wedge " + payload + "\n@1500 screenshot " + png + "\n@2000 quit\n", output);
   const auto greeting = first_desk_result(log);
   ASSERT_FALSE(greeting.is_null()) << output;
   EXPECT_EQ(greeting["desk_result"], "checked_in");
   EXPECT_EQ(greeting["attendee"], attendee);
   EXPECT_EQ(greeting["name"], fields[1]);
   EXPECT_EQ(greeting["flash"], "success");
-  EXPECT_EQ(greeting["checked_in_at"].get<std::string>().size(), 5U);  // "HH:MM"
-  EXPECT_GT(greeting["sessions"].get<int>(), 0);  // the demo's sessions are today
+  EXPECT_EQ(greeting["checked_in_at"].get<std::string>().size(), 5U); // "HH:MM"
+  EXPECT_GT(greeting["sessions"].get<int>(), 0); // the demo's sessions are today
 
   {
     auto store = KioskStore::open(data / "kiosk.db");
@@ -151,12 +152,13 @@ TEST(KioskUiDesk, StaffReprintALostBadgeFromTheStaffScreen) {
   std::string line;
   std::getline(tsv, line);
   const std::string payload = line.substr(line.rfind('\t') + 1);
-  const std::string attendee = line.substr(0, line.find('\t'));  // DEMO-001, Loretta Haynes
+  const std::string attendee = line.substr(0, line.find('\t')); // DEMO-001, Loretta Haynes
 
   // The search result row and the "Reprint badge" button at 1280x800 (kiosk/ui/screens.cpp,
   // desk_screens.cpp): first result at y 218, the desk buttons below the door's.
   const std::string script =
-      "@300 wedge " + payload + "\n@1300 key Enter\n@1800 key F2\n@2300 text 1234\n"
+      "@300 wedge " + payload +
+      "\n@1300 key Enter\n@1800 key F2\n@2300 text 1234\n"
       "@3000 key Enter\n@4000 text hayn\n@4800 click 760 218\n@5600 click 1068 687\n"
       "@6600 quit\n";
   std::string output;
@@ -185,5 +187,5 @@ TEST(KioskUiDesk, StaffReprintALostBadgeFromTheStaffScreen) {
   EXPECT_TRUE(fs::exists(data / "reprints" / (attendee + "-" + old_serial + "-R1.png")));
 }
 
-}  // namespace
-}  // namespace muster::kiosk
+} // namespace
+} // namespace muster::kiosk

@@ -6,15 +6,14 @@ namespace muster::kiosk::ui {
 namespace {
 
 TEST(InputScript, ParsesEveryVerbInTimeOrder) {
-  auto events = parse_input_script(
-      "# a comment\n"
-      "@900 text Hay nes\n"
-      "@100 wedge MU1.X.Y\n"
-      "\n"
-      "@200 key F2\n"
-      "@300 click 640 400\n"
-      "@400 screenshot /tmp/a.png\n"
-      "@1000 quit\n");
+  auto events = parse_input_script("# a comment\n"
+                                   "@900 text Hay nes\n"
+                                   "@100 wedge MU1.X.Y\n"
+                                   "\n"
+                                   "@200 key F2\n"
+                                   "@300 click 640 400\n"
+                                   "@400 screenshot /tmp/a.png\n"
+                                   "@1000 quit\n");
   ASSERT_TRUE(events) << events.message();
   ASSERT_EQ(events->size(), 6U);
   EXPECT_EQ((*events)[0].verb, ScriptVerb::wedge);
@@ -38,5 +37,5 @@ TEST(InputScript, ErrorsNameTheLine) {
   EXPECT_FALSE(parse_input_script("@100 wedge\n"));
 }
 
-}  // namespace
-}  // namespace muster::kiosk::ui
+} // namespace
+} // namespace muster::kiosk::ui

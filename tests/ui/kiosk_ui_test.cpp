@@ -10,11 +10,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <memory>
-#include <tuple>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "kiosk/scan/gray_image.hpp"
@@ -30,7 +30,7 @@ namespace fs = std::filesystem;
 
 struct WindowRun {
   int status = -1;
-  std::vector<nlohmann::json> log;  // one object per state change (and per screenshot)
+  std::vector<nlohmann::json> log; // one object per state change (and per screenshot)
   std::string output;
 };
 
@@ -47,7 +47,7 @@ std::string quote(const std::string& text) {
 }
 
 class KioskUi : public ::testing::Test {
- protected:
+protected:
   void SetUp() override {
     data_ = dir_ / "data";
     // Creates the demo (League key, event today, 40 badges) without a window.
@@ -60,7 +60,8 @@ class KioskUi : public ::testing::Test {
       std::vector<std::string> fields;
       std::stringstream split(line);
       std::string field;
-      while (std::getline(split, field, '\t')) fields.push_back(field);
+      while (std::getline(split, field, '\t'))
+        fields.push_back(field);
       ASSERT_EQ(fields.size(), 4U) << line;
       payloads_.push_back(fields[3]);
     }
@@ -72,29 +73,30 @@ class KioskUi : public ::testing::Test {
     if (!pipe) return {-1, "popen failed"};
     std::string out;
     char buffer[4096];
-    while (const std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe.get())) out.append(buffer, n);
+    while (const std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe.get()))
+      out.append(buffer, n);
     const int raw = pclose(pipe.release());
     return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
   }
 
   // Runs the window with `script`; --screenshot `final_png` after the script when not empty.
   WindowRun run_window(const std::string& script, const std::string& final_png = "",
-                 const std::string& extra = "") {
+                       const std::string& extra = "") {
     const auto script_file = dir_ / "script.txt";
     test::write_file(script_file, script);
     const auto log_file = dir_ / "state.jsonl";
-    std::string command = std::string("timeout 120 ") + MUSTER_XVFB_RUN +
-                          " -a -f " + quote((dir_ / "Xauthority").string()) +
-                          " -s '-screen 0 1280x800x24' " + MUSTER_KIOSK_PROGRAM + " --data " +
-                          quote(data_.string()) + " --demo --input-script " +
-                          quote(script_file.string()) + " --state-log " + quote(log_file.string()) +
-                          " " + extra;
+    std::string command = std::string("timeout 120 ") + MUSTER_XVFB_RUN + " -a -f " +
+                          quote((dir_ / "Xauthority").string()) + " -s '-screen 0 1280x800x24' " +
+                          MUSTER_KIOSK_PROGRAM + " --data " + quote(data_.string()) +
+                          " --demo --input-script " + quote(script_file.string()) +
+                          " --state-log " + quote(log_file.string()) + " " + extra;
     if (!final_png.empty()) command += " --screenshot " + quote(final_png) + " --after-frames 3";
     WindowRun run;
     std::tie(run.status, run.output) = shell(command + " < /dev/null");
     std::ifstream log(log_file);
     std::string line;
-    while (std::getline(log, line)) run.log.push_back(nlohmann::json::parse(line));
+    while (std::getline(log, line))
+      run.log.push_back(nlohmann::json::parse(line));
     return run;
   }
 
@@ -189,8 +191,8 @@ TEST_F(KioskUi, LogsReadyOnceWhenTheFirstFrameIsPresented) {
 
 TEST_F(KioskUi, WedgeScanShowsArrivalThenReturnsToAttract) {
   const auto png = (dir_ / "arrived.png").string();
-  const auto run = run_window("@300 wedge " + payloads_[0] + "\n@700 screenshot " + png +
-                              "\n@8000 quit\n");
+  const auto run =
+      run_window("@300 wedge " + payloads_[0] + "\n@700 screenshot " + png + "\n@8000 quit\n");
   ASSERT_EQ(run.status, 0) << run.output;
   const auto result = first_on(run, "result");
   ASSERT_FALSE(result.is_null()) << run.output;
@@ -198,7 +200,7 @@ TEST_F(KioskUi, WedgeScanShowsArrivalThenReturnsToAttract) {
   EXPECT_EQ(result["attendee"], "DEMO-001");
   EXPECT_EQ(result["name"], "Loretta Haynes");
   EXPECT_EQ(result["flash"], "success");
-  EXPECT_EQ(last_screen(run), "attract");  // by itself, after the result timeout
+  EXPECT_EQ(last_screen(run), "attract"); // by itself, after the result timeout
   expect_real_screenshot(png);
   EXPECT_EQ(scans_of("DEMO-001"), 1U);
 }
@@ -241,8 +243,7 @@ TEST_F(KioskUi, SecondScanAsksLeavingEarlyAndEnterConfirms) {
   auto session = store->session(leave.session_id);
   auto event = store->event();
   ASSERT_TRUE(session && event);
-  const bool expect_early =
-      corrected_time(leave) < session->end - event->credit_policy.leave_grace;
+  const bool expect_early = corrected_time(leave) < session->end - event->credit_policy.leave_grace;
   EXPECT_EQ(left["early"].get<bool>(), expect_early);
   expect_real_screenshot(png);
 }
@@ -267,7 +268,7 @@ TEST_F(KioskUi, LeavingEarlyCancelledRecordsTheStayingAnswer) {
 TEST_F(KioskUi, StaffPinPadRefusesWrongPinAndOpensWithDemoPin) {
   const auto png = (dir_ / "pin.png").string();
   const auto run = run_window("@300 key F2\n@800 text 9999\n@1400 key Enter\n@3000 screenshot " +
-                                  png + "\n@3500 text 1234\n@4200 key Enter\n@6000 quit\n");
+                              png + "\n@3500 text 1234\n@4200 key Enter\n@6000 quit\n");
   ASSERT_EQ(run.status, 0) << run.output;
   bool wrong_seen = false;
   for (const auto& entry : run.log) {
@@ -283,13 +284,14 @@ TEST_F(KioskUi, StaffPinPadRefusesWrongPinAndOpensWithDemoPin) {
 
 TEST_F(KioskUi, StaffSearchFindsAttendeesAsYouType) {
   const auto png = (dir_ / "staff.png").string();
-  const auto run = run_window(
-      "@300 key F2\n@800 text 1234\n@1500 key Enter\n@3500 text Hay\n", png);
+  const auto run =
+      run_window("@300 key F2\n@800 text 1234\n@1500 key Enter\n@3500 text Hay\n", png);
   ASSERT_EQ(run.status, 0) << run.output;
   bool found = false;
   for (const auto& entry : run.log) {
     if (entry.value("screen", "") != "staff" || entry.value("query", "") != "Hay") continue;
-    for (const auto& id : entry["search_results"]) found = found || id == "DEMO-001";
+    for (const auto& id : entry["search_results"])
+      found = found || id == "DEMO-001";
   }
   EXPECT_TRUE(found) << run.output;
   expect_real_screenshot(png);
@@ -306,7 +308,8 @@ TEST_F(KioskUi, CameraImagesAreScanned) {
   const auto badge = data_ / "demo" / "badges";
   fs::path first;
   for (const auto& entry : fs::directory_iterator(badge)) {
-    if (entry.path().filename().string().find("DEMO-004") != std::string::npos) first = entry.path();
+    if (entry.path().filename().string().find("DEMO-004") != std::string::npos)
+      first = entry.path();
   }
   ASSERT_FALSE(first.empty());
   const auto run = run_window("@3000 quit\n", "", "--camera-images " + quote(first.string()));
@@ -323,8 +326,8 @@ TEST_F(KioskUi, BadInputScriptIsAUsageError) {
   EXPECT_NE(run.output.find("line 1"), std::string::npos) << run.output;
 }
 
-}  // namespace
-}  // namespace muster::kiosk
+} // namespace
+} // namespace muster::kiosk
 
 namespace muster::kiosk {
 namespace {
@@ -335,8 +338,8 @@ TEST_F(KioskUi, CameraThatIsNotAV4l2DeviceIsRefused) {
   EXPECT_NE(run.output.find("not a V4L2 camera"), std::string::npos) << run.output;
 }
 
-}  // namespace
-}  // namespace muster::kiosk
+} // namespace
+} // namespace muster::kiosk
 
 namespace muster::kiosk {
 namespace {
@@ -345,8 +348,8 @@ namespace {
 // Measured by the program itself (getrusage) between a script screenshot and quit; the bound
 // is 5% to leave room for a loaded build machine and a Debug build.
 TEST_F(KioskUi, IdleAttractScreenDoesNotSpin) {
-  const auto run = run_window("@1000 screenshot " + (dir_ / "idle.png").string() +
-                              "\n@9000 quit\n");
+  const auto run =
+      run_window("@1000 screenshot " + (dir_ / "idle.png").string() + "\n@9000 quit\n");
   ASSERT_EQ(run.status, 0) << run.output;
   long long cpu_start = -1;
   long long cpu_end = -1;
@@ -355,7 +358,7 @@ TEST_F(KioskUi, IdleAttractScreenDoesNotSpin) {
     if (entry.contains("screenshot")) cpu_start = entry["cpu_ms"].get<long long>();
     if (entry.contains("quit")) {
       cpu_end = entry["cpu_ms"].get<long long>();
-      rss_kb = entry["rss_kb"].get<long long>();  // resident now, after the startup peak
+      rss_kb = entry["rss_kb"].get<long long>(); // resident now, after the startup peak
     }
   }
   ASSERT_GE(cpu_start, 0) << run.output;
@@ -366,5 +369,5 @@ TEST_F(KioskUi, IdleAttractScreenDoesNotSpin) {
   EXPECT_LT(rss_kb, 150 * 1024) << "RSS " << rss_kb << " kB";
 }
 
-}  // namespace
-}  // namespace muster::kiosk
+} // namespace
+} // namespace muster::kiosk

@@ -24,7 +24,7 @@ double frequency_of(const std::vector<std::int16_t>& samples, std::size_t begin,
 TEST(Sound, SuccessIsTwoRisingTones) {
   const auto samples = tone_samples(Sound::success);
   ASSERT_GT(samples.size(), kSoundRate / 4);
-  EXPECT_LT(samples.size(), kSoundRate / 2);  // short: under half a second
+  EXPECT_LT(samples.size(), kSoundRate / 2); // short: under half a second
   const auto first = frequency_of(samples, 0, kSoundRate / 10);
   const auto second = frequency_of(samples, samples.size() - kSoundRate / 10, samples.size());
   EXPECT_NEAR(first, 660, 30);
@@ -47,14 +47,14 @@ TEST(Sound, FailureIsOneLowBuzz) {
 TEST(Sound, NoDeviceMeansSilentlyOffWithoutBlocking) {
   SoundPlayer player("muster-no-such-pcm-device");
   const auto start = std::chrono::steady_clock::now();
-  player.play(Sound::success);  // returns at once: the device is opened on the player's thread
+  player.play(Sound::success); // returns at once: the device is opened on the player's thread
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));
   for (int i = 0; i < 200 && player.available(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_FALSE(player.available());
-  player.play(Sound::failure);  // ignored once off; no second log line, no hang
+  player.play(Sound::failure); // ignored once off; no second log line, no hang
 }
 
-}  // namespace
-}  // namespace muster::kiosk::ui
+} // namespace
+} // namespace muster::kiosk::ui

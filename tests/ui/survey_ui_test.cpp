@@ -30,7 +30,8 @@ namespace fs = std::filesystem;
 
 std::string quote(const std::string& text) {
   std::string out = "'";
-  for (const char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  for (const char c : text)
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
 }
 
@@ -39,7 +40,8 @@ std::pair<int, std::string> shell(const std::string& command) {
   if (!pipe) return {-1, "popen failed"};
   std::string out;
   char buffer[4096];
-  while (const std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe.get())) out.append(buffer, n);
+  while (const std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe.get()))
+    out.append(buffer, n);
   const int raw = pclose(pipe.release());
   return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
 }
@@ -56,7 +58,8 @@ TEST(KioskUiSurvey, LeaveThenSurveyRecordsTheAnswers) {
   for (std::string line; std::getline(tsv, line);) {
     std::vector<std::string> fields;
     std::stringstream split(line);
-    for (std::string field; std::getline(split, field, '\t');) fields.push_back(field);
+    for (std::string field; std::getline(split, field, '\t');)
+      fields.push_back(field);
     ASSERT_EQ(fields.size(), 4U) << line;
     if (fields[0] == "DEMO-005") payload = fields[3];
   }
@@ -76,14 +79,13 @@ TEST(KioskUiSurvey, LeaveThenSurveyRecordsTheAnswers) {
   test::write_file(script_file, script);
   const auto log_file = dir / "state.jsonl";
   const auto run = shell("timeout 120 " + std::string(MUSTER_XVFB_RUN) + " -a -f " +
-                         quote((dir / "Xauthority").string()) +
-                         " -s '-screen 0 1280x800x24' " + program + " --data " +
-                         quote(data.string()) + " --demo --no-sound --input-script " +
-                         quote(script_file.string()) + " --state-log " +
-                         quote(log_file.string()) + " < /dev/null");
+                         quote((dir / "Xauthority").string()) + " -s '-screen 0 1280x800x24' " +
+                         program + " --data " + quote(data.string()) +
+                         " --demo --no-sound --input-script " + quote(script_file.string()) +
+                         " --state-log " + quote(log_file.string()) + " < /dev/null");
   ASSERT_EQ(run.first, 0) << run.second;
 
-  std::vector<std::string> questions;  // the question ids shown, in order
+  std::vector<std::string> questions; // the question ids shown, in order
   std::string last_screen;
   std::string survey_message;
   std::ifstream log(log_file);
@@ -122,5 +124,5 @@ TEST(KioskUiSurvey, LeaveThenSurveyRecordsTheAnswers) {
   }
 }
 
-}  // namespace
-}  // namespace muster::kiosk
+} // namespace
+} // namespace muster::kiosk

@@ -27,7 +27,8 @@ namespace fs = std::filesystem;
 
 std::string quote(const std::string& text) {
   std::string out = "'";
-  for (const char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  for (const char c : text)
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
 }
 
@@ -36,7 +37,8 @@ std::pair<int, std::string> shell(const std::string& command) {
   if (!pipe) return {-1, "popen failed"};
   std::string out;
   char buffer[4096];
-  while (const std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe.get())) out.append(buffer, n);
+  while (const std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe.get()))
+    out.append(buffer, n);
   const int raw = pclose(pipe.release());
   return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
 }
@@ -45,27 +47,28 @@ TEST(KioskUiWalkIn, FormRegistersAProvisionalAttendee) {
   test::TempDir dir;
   const auto data = dir / "data";
   const auto program = std::string(MUSTER_KIOSK_PROGRAM);
-  const auto made = shell(program + " --data " + quote(data.string()) + " --demo headless < /dev/null");
+  const auto made =
+      shell(program + " --data " + quote(data.string()) + " --demo headless < /dev/null");
   ASSERT_EQ(made.first, 0) << made.second;
 
   const auto png = (dir / "walkin.png").string();
   // The "Walk-in registration" button: 340x60 at x = 1280 - 720, y = 16 (kiosk/ui/screens.cpp).
-  const std::string script =
-      "@300 key F2\n@800 text 1234\n@1500 key Enter\n"
-      "@3500 click 730 46\n"
-      "@4500 text Ana\n@5200 key Tab\n@5600 text Ruiz\n@6400 key Tab\n"
-      "@6800 text Springfield\n@8400 key Tab\n@8800 text walk-in\n"
-      "@10000 screenshot " + png + "\n"
-      "@10600 key Enter\n@12000 quit\n";
+  const std::string script = "@300 key F2\n@800 text 1234\n@1500 key Enter\n"
+                             "@3500 click 730 46\n"
+                             "@4500 text Ana\n@5200 key Tab\n@5600 text Ruiz\n@6400 key Tab\n"
+                             "@6800 text Springfield\n@8400 key Tab\n@8800 text walk-in\n"
+                             "@10000 screenshot " +
+                             png +
+                             "\n"
+                             "@10600 key Enter\n@12000 quit\n";
   const auto script_file = dir / "script.txt";
   test::write_file(script_file, script);
   const auto log_file = dir / "state.jsonl";
   const auto run = shell("timeout 120 " + std::string(MUSTER_XVFB_RUN) + " -a -f " +
-                         quote((dir / "Xauthority").string()) +
-                         " -s '-screen 0 1280x800x24' " + program + " --data " +
-                         quote(data.string()) + " --demo --no-sound --input-script " +
-                         quote(script_file.string()) + " --state-log " +
-                         quote(log_file.string()) + " < /dev/null");
+                         quote((dir / "Xauthority").string()) + " -s '-screen 0 1280x800x24' " +
+                         program + " --data " + quote(data.string()) +
+                         " --demo --no-sound --input-script " + quote(script_file.string()) +
+                         " --state-log " + quote(log_file.string()) + " < /dev/null");
   ASSERT_EQ(run.first, 0) << run.second;
 
   std::string walk_in;
@@ -103,5 +106,5 @@ TEST(KioskUiWalkIn, FormRegistersAProvisionalAttendee) {
   }
 }
 
-}  // namespace
-}  // namespace muster::kiosk
+} // namespace
+} // namespace muster::kiosk

@@ -48,7 +48,7 @@ SigningKey key_from_seed(std::string_view key_id, std::uint8_t fill) {
 }
 
 class BadgeCodec : public ::testing::Test {
- protected:
+protected:
   BadgeCodec()
       : league_key_(SigningKey::from_seed("LK2026", kRfcSeed).value()),
         store_(TrustStore::for_league("ALM").value()) {
@@ -76,7 +76,7 @@ class BadgeCodec : public ::testing::Test {
 
 TEST_F(BadgeCodec, RoundTripMatchesIndependentlyComputedPayload) {
   const std::string payload = sign(fields_);
-  EXPECT_EQ(payload, kGoldenPayload);  // Ed25519 is deterministic: same key, same bytes
+  EXPECT_EQ(payload, kGoldenPayload); // Ed25519 is deterministic: same key, same bytes
   const auto badge = store_.verify(payload, now_);
   ASSERT_TRUE(badge.ok()) << badge.message();
   EXPECT_EQ(badge->league_id, "ALM");
@@ -115,16 +115,16 @@ TEST_P(BadgeSignRefuses, InvalidIds) {
   EXPECT_EQ(payload.code(), BadgeError::malformed);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Badge, BadgeSignRefuses,
-    ::testing::Values(BadIdCase{"EmptyLeague", {"", "A1", "S1"}},
-                      BadIdCase{"EmptyAttendee", {"ALM", "", "S1"}},
-                      BadIdCase{"EmptySerial", {"ALM", "A1", ""}},
-                      BadIdCase{"DotInAttendee", {"ALM", "A.1", "S1"}},
-                      BadIdCase{"SpaceInSerial", {"ALM", "A1", "S 1"}},
-                      BadIdCase{"NonAscii", {"ALM", "J\xC3\xBCrgen", "S1"}},
-                      BadIdCase{"TooLong", {"ALM", std::string(65, 'A'), "S1"}}),
-    [](const auto& param_info) { return std::string(param_info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Badge, BadgeSignRefuses,
+                         ::testing::Values(BadIdCase{"EmptyLeague", {"", "A1", "S1"}},
+                                           BadIdCase{"EmptyAttendee", {"ALM", "", "S1"}},
+                                           BadIdCase{"EmptySerial", {"ALM", "A1", ""}},
+                                           BadIdCase{"DotInAttendee", {"ALM", "A.1", "S1"}},
+                                           BadIdCase{"SpaceInSerial", {"ALM", "A1", "S 1"}},
+                                           BadIdCase{"NonAscii", {"ALM", "J\xC3\xBCrgen", "S1"}},
+                                           BadIdCase{"TooLong",
+                                                     {"ALM", std::string(65, 'A'), "S1"}}),
+                         [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST_F(BadgeCodec, SixtyFourCharacterIdsAreTheLimitAndFitTheCap) {
   const std::string id(64, 'Z');
@@ -149,7 +149,7 @@ TEST_F(BadgeCodec, UnknownKeyRejected) {
 }
 
 TEST_F(BadgeCodec, SameKeyIdWithOtherKeyIsBadSignature) {
-  auto impostor = key_from_seed("LK2026", 3);  // claims the League key's id
+  auto impostor = key_from_seed("LK2026", 3); // claims the League key's id
   EXPECT_EQ(reason(sign(fields_, impostor)), BadgeError::bad_signature);
 }
 
@@ -167,12 +167,12 @@ TEST_F(BadgeCodec, RevokedSerialRejectedOnlyForThatSerial) {
 TEST_F(BadgeCodec, RememberedVerificationStillRefusesForgedRevokedAndRemovedKey) {
   const std::string payload = sign(fields_);
   ASSERT_TRUE(store_.verify(payload, now_).ok());
-  ASSERT_TRUE(store_.verify(payload, now_).ok());  // from memory now
+  ASSERT_TRUE(store_.verify(payload, now_).ok()); // from memory now
   // The same signature under another serial: forged, even right after the original verified.
   std::string forged = payload;
   forged.replace(forged.find("S0001"), 5, "S0009");
   EXPECT_EQ(reason(forged), BadgeError::bad_signature);
-  EXPECT_EQ(reason(forged), BadgeError::bad_signature);  // a failure is never remembered
+  EXPECT_EQ(reason(forged), BadgeError::bad_signature); // a failure is never remembered
   // A store where the key id names other key bytes does not accept it from memory.
   auto other = TrustStore::for_league("ALM");
   ASSERT_TRUE(other.ok());
@@ -219,12 +219,12 @@ TEST_F(BadgeCodec, KeyRotationKeepsOldBadgesValidUntilKeyRemoved) {
 }
 
 TEST_F(BadgeCodec, LeagueKeyIdConflictRefused) {
-  EXPECT_TRUE(store_.add_league_key(league_key_.public_key()).ok());  // same key again: fine
+  EXPECT_TRUE(store_.add_league_key(league_key_.public_key()).ok()); // same key again: fine
   auto other = key_from_seed("LK2026", 2);
   const auto added = store_.add_league_key(other.public_key());
   ASSERT_FALSE(added.ok());
   EXPECT_EQ(added.code(), KeyError::key_conflict);
-  EXPECT_TRUE(store_.verify(sign(fields_), now_).ok());  // the original key still rules
+  EXPECT_TRUE(store_.verify(sign(fields_), now_).ok()); // the original key still rules
 }
 
 TEST_F(BadgeCodec, CertifiedDeviceKeySignsReprints) {
@@ -233,7 +233,7 @@ TEST_F(BadgeCodec, CertifiedDeviceKeySignsReprints) {
       certify_device("ALM", desk.public_key(), at("2026-03-04T00:00:00Z"), league_key_);
   ASSERT_TRUE(certificate.ok()) << certificate.message();
   const std::string reprint = sign({"ALM", "A-00123", "S0002"}, desk);
-  EXPECT_EQ(reason(reprint), BadgeError::unknown_key);  // not yet certified here
+  EXPECT_EQ(reason(reprint), BadgeError::unknown_key); // not yet certified here
 
   ASSERT_TRUE(store_.add_device_certificate(*certificate).ok());
   const auto badge = store_.verify(reprint, now_);
@@ -249,7 +249,7 @@ TEST_F(BadgeCodec, CertificateSurvivesItsTextForm) {
   ASSERT_TRUE(certificate.ok());
   const std::string text = to_text(*certificate);
   EXPECT_TRUE(text.starts_with("MUC1.ALM.DESK-1."));
-  EXPECT_NE(text.find(".2026-03-04T00:00:00Z.LK2026."), std::string::npos);  // floored
+  EXPECT_NE(text.find(".2026-03-04T00:00:00Z.LK2026."), std::string::npos); // floored
   const auto parsed = parse_device_certificate(text);
   ASSERT_TRUE(parsed.ok()) << parsed.message();
   EXPECT_EQ(parsed->device_key, desk.public_key());
@@ -266,14 +266,14 @@ TEST_F(BadgeCodec, CertificateSurvivesItsTextForm) {
 
 TEST_F(BadgeCodec, ForgedCertificateDoesNotTrustTheDeviceKey) {
   auto desk = key_from_seed("DESK-1", 11);
-  auto rogue = key_from_seed("LK2026", 13);  // pretends to be the League key
+  auto rogue = key_from_seed("LK2026", 13); // pretends to be the League key
   const auto forged = certify_device("ALM", desk.public_key(), std::nullopt, rogue);
   ASSERT_TRUE(forged.ok());
   const auto added = store_.add_device_certificate(*forged);
   ASSERT_FALSE(added.ok());
   EXPECT_EQ(added.code(), KeyError::bad_signature);
 
-  auto outsider = key_from_seed("ROGUE", 13);  // a key the store never heard of
+  auto outsider = key_from_seed("ROGUE", 13); // a key the store never heard of
   const auto unknown = certify_device("ALM", desk.public_key(), std::nullopt, outsider);
   ASSERT_TRUE(unknown.ok());
   EXPECT_EQ(store_.add_device_certificate(*unknown).code(), KeyError::unknown_key);
@@ -283,8 +283,8 @@ TEST_F(BadgeCodec, ForgedCertificateDoesNotTrustTheDeviceKey) {
 TEST_F(BadgeCodec, TamperedCertificateRejected) {
   auto desk = key_from_seed("DESK-1", 11);
   auto other_desk = key_from_seed("DESK-1", 12);
-  auto certificate = certify_device("ALM", desk.public_key(), at("2026-03-04T00:00:00Z"),
-                                    league_key_).value();
+  auto certificate =
+      certify_device("ALM", desk.public_key(), at("2026-03-04T00:00:00Z"), league_key_).value();
   DeviceCertificate swapped_key = certificate;
   swapped_key.device_key = other_desk.public_key();
   EXPECT_EQ(store_.add_device_certificate(swapped_key).code(), KeyError::bad_signature);
@@ -305,11 +305,12 @@ TEST_F(BadgeCodec, CertificateForAnotherLeagueRejected) {
 TEST_F(BadgeCodec, ExpiredCertificateStopsTrustAfterNotAfter) {
   auto desk = key_from_seed("DESK-1", 11);
   const Instant not_after = at("2026-03-04T00:00:00Z");
-  ASSERT_TRUE(store_.add_device_certificate(
-                        certify_device("ALM", desk.public_key(), not_after, league_key_).value())
+  ASSERT_TRUE(store_
+                  .add_device_certificate(
+                      certify_device("ALM", desk.public_key(), not_after, league_key_).value())
                   .ok());
   const std::string reprint = sign(fields_, desk);
-  EXPECT_TRUE(store_.verify(reprint, not_after).ok());  // valid through not_after itself
+  EXPECT_TRUE(store_.verify(reprint, not_after).ok()); // valid through not_after itself
   const auto late = store_.verify(reprint, not_after + std::chrono::milliseconds{1});
   ASSERT_FALSE(late.ok());
   EXPECT_EQ(late.code(), BadgeError::unknown_key);
@@ -318,8 +319,9 @@ TEST_F(BadgeCodec, ExpiredCertificateStopsTrustAfterNotAfter) {
 
 TEST_F(BadgeCodec, RemovingIssuingLeagueKeyEndsDeviceTrust) {
   auto desk = key_from_seed("DESK-1", 11);
-  ASSERT_TRUE(store_.add_device_certificate(
-                        certify_device("ALM", desk.public_key(), std::nullopt, league_key_).value())
+  ASSERT_TRUE(store_
+                  .add_device_certificate(
+                      certify_device("ALM", desk.public_key(), std::nullopt, league_key_).value())
                   .ok());
   const std::string reprint = sign(fields_, desk);
   EXPECT_TRUE(store_.verify(reprint, now_).ok());
@@ -329,8 +331,9 @@ TEST_F(BadgeCodec, RemovingIssuingLeagueKeyEndsDeviceTrust) {
 
 TEST_F(BadgeCodec, DeviceKeyCannotReuseLeagueKeyId) {
   auto desk = key_from_seed("DESK-1", 11);
-  ASSERT_TRUE(store_.add_device_certificate(
-                        certify_device("ALM", desk.public_key(), std::nullopt, league_key_).value())
+  ASSERT_TRUE(store_
+                  .add_device_certificate(
+                      certify_device("ALM", desk.public_key(), std::nullopt, league_key_).value())
                   .ok());
   EXPECT_EQ(store_.add_league_key(desk.public_key()).code(), KeyError::key_conflict);
   auto clash = key_from_seed("LK2026", 12);
@@ -374,7 +377,7 @@ TEST_F(BadgeCodec, CaseFlipsAndNonCanonicalSignatureEndingsRejected) {
   spare_bit.back() = 'J';
   EXPECT_EQ(reason(spare_bit), BadgeError::malformed);
   std::string other_value = payload;
-  other_value.back() = 'Q';  // canonical, but another signature
+  other_value.back() = 'Q'; // canonical, but another signature
   EXPECT_EQ(reason(other_value), BadgeError::bad_signature);
 }
 
@@ -395,8 +398,9 @@ TEST_F(BadgeCodec, RandomBytesRejected) {
   std::uniform_int_distribution<std::size_t> length(0, 700);
   for (int round = 0; round < 2000; ++round) {
     std::string input(length(rng), '\0');
-    for (char& c : input) c = static_cast<char>(byte(rng));
-    if (round % 2 == 0 && input.size() >= 4) input.replace(0, 4, "MU1.");  // get past the prefix
+    for (char& c : input)
+      c = static_cast<char>(byte(rng));
+    if (round % 2 == 0 && input.size() >= 4) input.replace(0, 4, "MU1."); // get past the prefix
     EXPECT_FALSE(store_.verify(input, now_).ok()) << "round " << round;
   }
 }
@@ -449,8 +453,8 @@ TEST_F(BadgeCodec, NonUtf8AndNonAsciiRejected) {
 
 TEST_F(BadgeCodec, EmbeddedNulRejected) {
   const std::string payload = sign(fields_);
-  for (const std::size_t position : {std::size_t{0}, std::size_t{4}, std::size_t{10},
-                                     payload.size() - 1, payload.size()}) {
+  for (const std::size_t position :
+       {std::size_t{0}, std::size_t{4}, std::size_t{10}, payload.size() - 1, payload.size()}) {
     std::string with_nul = payload;
     with_nul.insert(position, 1, '\0');
     EXPECT_EQ(reason(with_nul), BadgeError::malformed) << position;
@@ -498,7 +502,7 @@ TEST(BadgeKeys, SecretKeyTextRoundTripSignsTheSame) {
   const auto again = parse_signing_key(generated.to_secret_text());
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->public_key(), generated.public_key());
-  EXPECT_NE(SigningKey::generate("LK2030")->public_key(), generated.public_key());  // random
+  EXPECT_NE(SigningKey::generate("LK2030")->public_key(), generated.public_key()); // random
 }
 
 TEST(BadgeKeys, MovedFromKeyIsWipedAndMovedToKeyWorks) {
@@ -507,7 +511,7 @@ TEST(BadgeKeys, MovedFromKeyIsWipedAndMovedToKeyWorks) {
   EXPECT_EQ(target.public_key().bytes, kRfcPublic);
   EXPECT_EQ(target.to_secret_text(), kRfcSecretText);
   // NOLINTNEXTLINE(bugprone-use-after-move): checking the wipe is the point
-  EXPECT_NE(source.public_key().bytes, kRfcPublic);  // all-zero secret: no key left
+  EXPECT_NE(source.public_key().bytes, kRfcPublic); // all-zero secret: no key left
 }
 
 struct BadKeyText {
@@ -559,8 +563,8 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(BadgeCertificates, MalformedTextsRejected) {
   auto league = SigningKey::from_seed("LK2026", kRfcSeed).value();
   auto desk = key_from_seed("DESK-1", 11);
-  const std::string good = to_text(
-      certify_device("ALM", desk.public_key(), at("2026-03-04T00:00:00Z"), league).value());
+  const std::string good =
+      to_text(certify_device("ALM", desk.public_key(), at("2026-03-04T00:00:00Z"), league).value());
   ASSERT_TRUE(parse_device_certificate(good).ok());
   const auto replace = [&](std::string_view from, std::string_view to) {
     std::string text = good;
@@ -587,5 +591,5 @@ TEST(BadgeTrustStore, RefusesInvalidLeagueId) {
   EXPECT_EQ(TrustStore::for_league("ALM")->league_id(), "ALM");
 }
 
-}  // namespace
-}  // namespace muster
+} // namespace
+} // namespace muster

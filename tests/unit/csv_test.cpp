@@ -185,5 +185,5 @@ TEST(CsvWriter, CellsThatASpreadsheetWouldRunAreNeutralised) {
   EXPECT_EQ((*parsed)[0].fields[1], "x,y");
 }
 
-}  // namespace
-}  // namespace muster
+} // namespace
+} // namespace muster

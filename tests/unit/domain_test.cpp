@@ -40,7 +40,8 @@ TEST(Domain, ScanKindsAndCorrectionsRoundTrip) {
   for (ScanKind kind : {ScanKind::arrive, ScanKind::leave, ScanKind::correction}) {
     EXPECT_EQ(parse_scan_kind(to_string(kind)), kind);
   }
-  for (Correction c : {Correction::none, Correction::arrive, Correction::leave, Correction::void_scan}) {
+  for (Correction c :
+       {Correction::none, Correction::arrive, Correction::leave, Correction::void_scan}) {
     EXPECT_EQ(parse_correction(to_string(c)), c);
   }
   EXPECT_FALSE(parse_scan_kind("depart"));
@@ -57,5 +58,5 @@ TEST(Domain, CorrectedTimeAddsTheClockOffsetToWhatTheScanAsserts) {
   EXPECT_EQ(corrected_time(scan), Instant{std::chrono::hours{107}});
 }
 
-}  // namespace
-}  // namespace muster
+} // namespace
+} // namespace muster

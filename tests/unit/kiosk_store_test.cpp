@@ -572,16 +572,17 @@ TEST_P(KioskStoreMigration, DataWrittenAtAnEarlierVersionSurvivesTheUpgrade) {
     }
     if (from >= 5) {
       ASSERT_TRUE(old.replace_event(sample_event()).ok());
-    } else if (from >= 1) {  // the event as versions 1-4 stored it (no lead time column)
+    } else if (from >= 1) { // the event as versions 1-4 stored it (no lead time column)
       const Event event = sample_event();
       std::string sql = "INSERT INTO event (slot, id, name, timezone, location, "
                         "arrival_grace_min, leave_grace_min, increment_hours, debounce_s) "
-                        "VALUES (1, '" + event.id + "', '" + event.name + "', '" +
-                        event.timezone + "', '" + event.location + "', 15, 5, 0.5, 90);";
+                        "VALUES (1, '" +
+                        event.id + "', '" + event.name + "', '" + event.timezone + "', '" +
+                        event.location + "', 15, 5, 0.5, 90);";
       for (const Session& session : event.sessions) {
         sql += "INSERT INTO sessions (id, title, room, start_ms, end_ms, credit_hours, "
-               "course_code, core, topic) VALUES ('" + session.id + "', '" + session.title +
-               "', '" + session.room + "', " +
+               "course_code, core, topic) VALUES ('" +
+               session.id + "', '" + session.title + "', '" + session.room + "', " +
                std::to_string(session.start.time_since_epoch().count()) + ", " +
                std::to_string(session.end.time_since_epoch().count()) + ", " +
                std::to_string(session.credit_hours) + ", '" + session.course_code + "', " +
@@ -592,9 +593,13 @@ TEST_P(KioskStoreMigration, DataWrittenAtAnEarlierVersionSurvivesTheUpgrade) {
     if (from >= 1) {
       ASSERT_TRUE(old.set_cursor("event_package", "c-41").ok());
     }
-    if (from >= 3) {  // version 3 keeps a search key with each roster row
-      Attendee maria{.id = "a1", .first_name = "María", .last_name = "García",
-                     .role = Role::mayor, .municipality = "Springfield", .email = ""};
+    if (from >= 3) { // version 3 keeps a search key with each roster row
+      Attendee maria{.id = "a1",
+                     .first_name = "María",
+                     .last_name = "García",
+                     .role = Role::mayor,
+                     .municipality = "Springfield",
+                     .email = ""};
       ASSERT_TRUE(old.upsert_roster(std::span<const Attendee>(&maria, 1)).ok());
     } else if (from >= 1) {
       // Written with the columns versions 1 and 2 had (no search key yet).
@@ -623,7 +628,7 @@ TEST_P(KioskStoreMigration, DataWrittenAtAnEarlierVersionSurvivesTheUpgrade) {
   if (from >= 2) {
     EXPECT_EQ(store.setting("door_session")->value_or(""), "s2");
   }
-  if (from >= 1) {  // version 5: an event stored before has the default lead time
+  if (from >= 1) { // version 5: an event stored before has the default lead time
     EXPECT_EQ(store.event()->credit_policy.lead_time, std::chrono::minutes{15});
   }
   // And the upgraded file works like a new one.
@@ -1076,7 +1081,7 @@ TEST(KioskStore, KeepsTheOtherDoorsScansOnceAndNeverItsOwn) {
   ASSERT_TRUE(own.ok());
   Scan peer = draft("door-2", "a1", "s1", ScanKind::arrive, at("2026-03-02T09:40:00-06:00"));
   peer.sequence = 7;
-  Scan echo = *own;  // the server never sends a door its own scans; if it did, they are not peers
+  Scan echo = *own; // the server never sends a door its own scans; if it did, they are not peers
   Scan survey = draft("door-2", "a1", "s1", ScanKind::survey);
   survey.sequence = 8;
   const std::vector<Scan> batch{peer, peer, echo, survey};
@@ -1098,8 +1103,12 @@ TEST(KioskStore, KeepsTheOtherDoorsScansOnceAndNeverItsOwn) {
 TEST(KioskStore, KeepsAManagersRole) {
   TempDir dir;
   auto store = open_ok(dir / "kiosk.db");
-  const Attendee manager{.id = "M1", .first_name = "Dana", .last_name = "Reyes",
-                         .role = Role::manager, .municipality = "Riverbend", .email = ""};
+  const Attendee manager{.id = "M1",
+                         .first_name = "Dana",
+                         .last_name = "Reyes",
+                         .role = Role::manager,
+                         .municipality = "Riverbend",
+                         .email = ""};
   ASSERT_TRUE(store.upsert_roster(std::span<const Attendee>(&manager, 1)).ok());
   EXPECT_EQ(store.attendee("M1")->role, Role::manager);
 }
@@ -1129,10 +1138,10 @@ TEST(KioskStore, MoveToBranchRechainsTheFactsKeepsTheOriginalsAndSwitchesInOneSt
   undo.staff_id = "staff-1";
   undo.reason = "double scan";
   undo.voids_device_id = "K-1";
-  undo.voids_sequence = 4; // a scan that moves with it
+  undo.voids_sequence = 4;                   // a scan that moves with it
   ASSERT_TRUE(store.append_scan(undo).ok()); // 5
   Scan old_undo = undo;
-  old_undo.voids_sequence = 1; // a scan that stays where it is
+  old_undo.voids_sequence = 1;                   // a scan that stays where it is
   ASSERT_TRUE(store.append_scan(old_undo).ok()); // 6
   const auto before = store.scans_after("K-1", 0, 10);
   ASSERT_TRUE(before.ok());
@@ -1216,9 +1225,9 @@ TEST(KioskStore, AFailedMoveToABranchLeavesTheOldStateWhole) {
   ASSERT_EQ(raw.exec("CREATE TRIGGER refuse_note BEFORE INSERT ON settings WHEN NEW.key = 'note' "
                      "BEGIN SELECT RAISE(ABORT, 'disk trouble'); END"),
             SQLITE_OK);
-  auto moved = store.move_to_branch(
-      {"K-1", 2, "K-1-B1", {{"sync.device_id", "K-1-B1"}, {"note", "x"}}},
-      at("2026-03-02T12:00:00Z"));
+  auto moved =
+      store.move_to_branch({"K-1", 2, "K-1-B1", {{"sync.device_id", "K-1-B1"}, {"note", "x"}}},
+                           at("2026-03-02T12:00:00Z"));
   EXPECT_FALSE(moved.ok());
   EXPECT_EQ(*store.last_sequence("K-1"), 4u);
   EXPECT_EQ(*store.last_sequence("K-1-B1"), 0u);

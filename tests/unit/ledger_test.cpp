@@ -55,7 +55,7 @@ TEST(Ledger, RoleOnIsTheLatestChangeOnOrBeforeTheDay) {
                                            {ymd(2020, 1, 1), Role::councilmember},
                                            {ymd(2022, 6, 1), Role::clerk}}};
   EXPECT_EQ(role_on(history, ymd(2021, 5, 5), Role::guest), Role::councilmember);
-  EXPECT_EQ(role_on(history, ymd(2022, 6, 1), Role::guest), Role::clerk);  // effective that day
+  EXPECT_EQ(role_on(history, ymd(2022, 6, 1), Role::guest), Role::clerk); // effective that day
   EXPECT_EQ(role_on(history, ymd(2023, 12, 31), Role::guest), Role::clerk);
   EXPECT_EQ(role_on(history, ymd(2030, 1, 1), Role::guest), Role::mayor);
   // Before the first recorded change the first one holds; no history at all: the fallback.
@@ -79,7 +79,7 @@ TEST(Ledger, OrderIsByDateThenIdWhateverTheInputOrder) {
   LedgerEntry c;
   c.id = "c";
   c.date = ymd(2026, 1, 2);
-  LedgerEntry d = c;  // same date and id: the other fields decide, so the order is total
+  LedgerEntry d = c; // same date and id: the other fields decide, so the order is total
   d.hours = 2;
   std::vector<LedgerEntry> one{b, d, c, a};
   std::vector<LedgerEntry> two{c, a, d, b};
@@ -129,5 +129,5 @@ TEST(Ledger, LeagueEntryIsDatedOnTheEventsLocalCalendar) {
   EXPECT_FALSE(entry.approved);
 }
 
-}  // namespace
-}  // namespace muster
+} // namespace
+} // namespace muster

@@ -161,11 +161,11 @@ TEST(Presence, ThreeDoorsAlternateAcrossTheRoom) {
   const Event event = agenda();
   Doors doors;
   doors.scan("A-1", at("09:00"), "a1")
-      .scan("A-2", at("09:40"), "a1")                   // leave
-      .scan("A-3", at("10:30"), "a1")                   // back
-      .scan("A-3", at("10:30:20"), "a1")                // double scan: same scan
-      .scan("A-1", at("11:00"), "a1", ScanKind::leave)  // leaves again
-      .scan("A-2", at("11:20"), "a1");                  // and back for good
+      .scan("A-2", at("09:40"), "a1")                  // leave
+      .scan("A-3", at("10:30"), "a1")                  // back
+      .scan("A-3", at("10:30:20"), "a1")               // double scan: same scan
+      .scan("A-1", at("11:00"), "a1", ScanKind::leave) // leaves again
+      .scan("A-2", at("11:20"), "a1");                 // and back for good
   // Stays 09:00-09:40, 10:30-11:00, 11:20-12:00 = 40 + 30 + 40 = 110 of 180 min: 1.833 -> 1.75.
   const auto credit = credit_of(event, doors.all());
   EXPECT_DOUBLE_EQ(credit.at("a1").hours, 1.75);
@@ -178,8 +178,9 @@ TEST(Presence, ThreeDoorsAlternateAcrossTheRoom) {
 TEST(Presence, DoorThatNeverSyncedLabelsEveryScanAnArrival) {
   const Event event = agenda();
   Doors doors;
-  doors.scan("A-1", at("09:00"), "a1").scan("A-2", at("09:30"), "a1").scan("A-2", at("10:00"),
-                                                                           "a1");
+  doors.scan("A-1", at("09:00"), "a1")
+      .scan("A-2", at("09:30"), "a1")
+      .scan("A-2", at("10:00"), "a1");
   // 09:00-09:30 + 10:00-12:00 = 150 of 180 min = 2.5 h.
   EXPECT_DOUBLE_EQ(credit_of(event, doors.all()).at("a1").hours, 2.5);
   const auto presence = resolve_presence(event, doors.all(), presence_rules(event.credit_policy));
@@ -210,7 +211,8 @@ TEST(Presence, ParallelRoomsNeverAddUpToMoreThanTheWallTime) {
       .scan("B-2", at("11:45"), "b1");
   const auto result = compute_event_attendance(event, always, doors.all());
   std::chrono::milliseconds total{0};
-  for (const auto& item : result) total += item.attendance.attended;
+  for (const auto& item : result)
+    total += item.attendance.attended;
   EXPECT_LE(total, std::chrono::milliseconds{at("12:00") - at("09:00")});
   const auto credit = credit_of(event, doors.all());
   // a1: 09:00-10:30 + 11:15-11:45 = 120 of 180 -> 2.0; b1: 10:30-11:15 + 11:45-12:00 = 60/90 -> 1.0
@@ -269,9 +271,9 @@ TEST(Presence, ConfirmedLeaveAndStaffCorrectionsOutrankTheAlternation) {
   const Event event = agenda();
   Doors doors;
   doors.scan("A-1", at("09:00"), "a1")
-      .staff(Correction::leave, "a1", at("10:00"))   // forgot to scan out
-      .staff(Correction::arrive, "b1", at("10:30"))  // seen in room B by staff
-      .scan("A-2", at("11:30"), "a1");               // back in room A: arrival, closes b1
+      .staff(Correction::leave, "a1", at("10:00"))  // forgot to scan out
+      .staff(Correction::arrive, "b1", at("10:30")) // seen in room B by staff
+      .scan("A-2", at("11:30"), "a1");              // back in room A: arrival, closes b1
   const auto credit = credit_of(event, doors.all());
   // a1: 09:00-10:00 + 11:30-12:00 = 90 of 180 min -> 1.5; b1: 10:30-11:30 = 60 of 90 -> 1.0.
   EXPECT_DOUBLE_EQ(credit.at("a1").hours, 1.5);
@@ -383,7 +385,7 @@ TEST(Presence, EveryDoorsOrderOfSyncGivesTheSameCreditOnAMixedDay) {
   Doors doors;
   doors.scan("A-1", at("08:55"), "a1")
       .scan("A-3", at("09:20:30"), "a1")
-      .scan("A-2", at("09:21"), "a1")  // within the debounce of A-3: the same scan
+      .scan("A-2", at("09:21"), "a1") // within the debounce of A-3: the same scan
       .scan("B-2", at("10:35"), "b1")
       .scan("A-2", at("11:10"), "a1")
       .scan("A-1", at("12:10"), "a2")

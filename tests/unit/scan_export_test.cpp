@@ -43,9 +43,7 @@ protected:
     header_.exported_at = Instant{milliseconds{1'790'000'100'000}};
   }
 
-  std::string written() const {
-    return write_scan_export(header_, scans_, samples_, *key_);
-  }
+  std::string written() const { return write_scan_export(header_, scans_, samples_, *key_); }
 
   static std::vector<std::string> lines_of(const std::string& text) {
     std::vector<std::string> lines;
@@ -71,7 +69,7 @@ protected:
 
 TEST_F(ScanExportTest, WrittenFileReadsBackWithEveryScanAndSample) {
   const std::string text = written();
-  EXPECT_EQ(lines_of(text).size(), 6U) << text;  // header, 3 scans, samples, signature
+  EXPECT_EQ(lines_of(text).size(), 6U) << text; // header, 3 scans, samples, signature
   auto read = read_scan_export(text);
   ASSERT_TRUE(read.ok()) << read.message();
   EXPECT_EQ(read->header.device_id, "K-0123456789AB");
@@ -165,5 +163,5 @@ TEST_F(ScanExportTest, FingerprintIsFiveGroupsAndDiffersPerKey) {
   EXPECT_NE(key_fingerprint(other->public_key()), fingerprint);
 }
 
-}  // namespace
-}  // namespace muster
+} // namespace
+} // namespace muster

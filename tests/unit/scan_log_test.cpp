@@ -122,7 +122,7 @@ TEST(ScanLog, DetailsUseTheV2TagAndSitBeforePrevHash) {
   const std::string bytes = canonical_bytes(checkin);
   EXPECT_EQ(hex_of(bytes.substr(0, 22)), "000000000000000e" + hex_of("muster-scan-v2"));
   const std::string detail_field =
-      "000000000000000c" + hex_of(checkin.details);  // u64 length 12, then the text
+      "000000000000000c" + hex_of(checkin.details); // u64 length 12, then the text
   EXPECT_EQ(hex_of(bytes.substr(bytes.size() - 32 - 20, 20)), detail_field);
   EXPECT_EQ(bytes.substr(bytes.size() - 32), std::string(32, '\0'));
 

@@ -17,10 +17,10 @@ namespace muster::sqlite {
 namespace {
 
 class SqliteUtil : public ::testing::Test {
- protected:
+protected:
   void SetUp() override {
-    auto opened = open_connection((dir_ / "test.db").string(),
-                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    auto opened =
+        open_connection((dir_ / "test.db").string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     ASSERT_TRUE(opened) << opened.message();
     db_ = std::move(*opened);
     ASSERT_TRUE(exec(db_.get(), "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, "
@@ -61,8 +61,8 @@ TEST_F(SqliteUtil, StatementsBindAndReadEveryType) {
                                               "VALUES (?1, ?2, ?3, ?4)");
   ASSERT_TRUE(insert) << insert.message();
   const std::vector<std::uint8_t> bytes{0x00, 0xFF, 0x10};
-  ASSERT_TRUE(insert->bind(1, std::int64_t{7}).bind(2, "Loretta").bind(3, 1.25)
-                  .bind_blob(4, bytes).run());
+  ASSERT_TRUE(
+      insert->bind(1, std::int64_t{7}).bind(2, "Loretta").bind(3, 1.25).bind_blob(4, bytes).run());
   EXPECT_EQ(changes(db_.get()), 1);
   insert->reset();
   ASSERT_TRUE(insert->bind(1, std::int64_t{8}).bind_null(2).bind(3, 0.0).bind_null(4).run());
@@ -82,7 +82,7 @@ TEST_F(SqliteUtil, StatementsBindAndReadEveryType) {
   EXPECT_TRUE(select->column_blob(3).empty());
   row = select->step();
   ASSERT_TRUE(row);
-  EXPECT_FALSE(*row);  // done
+  EXPECT_FALSE(*row); // done
 }
 
 TEST_F(SqliteUtil, AConstraintFailureComesBackFromStep) {
@@ -100,7 +100,7 @@ TEST_F(SqliteUtil, ATransactionNotCommittedRollsBack) {
     ASSERT_TRUE(tx) << tx.message();
     ASSERT_TRUE(exec(db_.get(), "INSERT INTO t (id) VALUES (1)"));
     EXPECT_EQ(count(), 1);
-  }  // an early return: no commit
+  } // an early return: no commit
   EXPECT_EQ(count(), 0);
   {
     auto tx = Transaction::begin(db_.get());
@@ -125,12 +125,12 @@ TEST_F(SqliteUtil, AMovedTransactionRollsBackOnce) {
     auto tx = Transaction::begin(db_.get());
     ASSERT_TRUE(tx);
     kept.emplace(std::move(*tx));
-  }  // the moved-from one does nothing
+  } // the moved-from one does nothing
   ASSERT_TRUE(exec(db_.get(), "INSERT INTO t (id) VALUES (3)"));
   EXPECT_EQ(count(), 1);
   kept.reset();
   EXPECT_EQ(count(), 0);
 }
 
-}  // namespace
-}  // namespace muster::sqlite
+} // namespace
+} // namespace muster::sqlite

@@ -69,7 +69,8 @@ TEST(Survey, LimitsAreInclusive) {
   EXPECT_EQ(event->survey[9].choices.size(), 6U);
   // 200 characters, not bytes: 200 accented letters are 400 bytes and still fit.
   std::string accented;
-  for (int i = 0; i < 200; ++i) accented += "\xC3\xA9";
+  for (int i = 0; i < 200; ++i)
+    accented += "\xC3\xA9";
   doc["survey"] = json::array({{{"id", "q"}, {"text", accented}, {"choices", {"Oui", "Non"}}}});
   const auto french = parse_event_json(doc.dump());
   ASSERT_TRUE(french.ok()) << french.message();
@@ -115,8 +116,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "survey", "must be an array"},
         BadSurvey{"TooManyQuestions", [](json& d) { d["survey"] = many_questions(11); },
                   ImportErrc::field, "survey", "has 11 questions; at most 10"},
-        BadSurvey{"QuestionNotObject", [](json& d) { d["survey"][1] = "pace"; },
-                  ImportErrc::field, "survey[1]", "must be an object"},
+        BadSurvey{"QuestionNotObject", [](json& d) { d["survey"][1] = "pace"; }, ImportErrc::field,
+                  "survey[1]", "must be an object"},
         BadSurvey{"UnknownQuestionField", [](json& d) { d["survey"][0]["choice"] = "Yes"; },
                   ImportErrc::field, "survey[0].choice", "unknown field"},
         BadSurvey{"MissingId", [](json& d) { d["survey"][0].erase("id"); }, ImportErrc::field,
@@ -127,14 +128,13 @@ INSTANTIATE_TEST_SUITE_P(
                   ImportErrc::field, "survey[0].id", "may only use"},
         BadSurvey{"DuplicateIdIgnoringCase", [](json& d) { d["survey"][1]["id"] = "Useful"; },
                   ImportErrc::duplicate, "survey[1].id", "already the id of survey[0]"},
-        BadSurvey{"MissingText", [](json& d) { d["survey"][1].erase("text"); },
-                  ImportErrc::field, "survey[1].text", "missing (required)"},
+        BadSurvey{"MissingText", [](json& d) { d["survey"][1].erase("text"); }, ImportErrc::field,
+                  "survey[1].text", "missing (required)"},
         BadSurvey{"EmptyText", [](json& d) { d["survey"][1]["text"] = "  "; }, ImportErrc::field,
                   "survey[1].text", "must not be empty"},
-        BadSurvey{"TextNotString", [](json& d) { d["survey"][1]["text"] = 3; },
-                  ImportErrc::field, "survey[1].text", "must be a string, not a number"},
-        BadSurvey{"TextTooLong",
-                  [](json& d) { d["survey"][0]["text"] = std::string(201, 'x'); },
+        BadSurvey{"TextNotString", [](json& d) { d["survey"][1]["text"] = 3; }, ImportErrc::field,
+                  "survey[1].text", "must be a string, not a number"},
+        BadSurvey{"TextTooLong", [](json& d) { d["survey"][0]["text"] = std::string(201, 'x'); },
                   ImportErrc::field, "survey[0].text", "longer than 200 characters"},
         BadSurvey{"TextWithLineBreak", [](json& d) { d["survey"][0]["text"] = "Useful?\nReally?"; },
                   ImportErrc::field, "survey[0].text", "contains"},
@@ -218,5 +218,5 @@ TEST(Survey, KioskStoreKeepsItAcrossReopen) {
   EXPECT_TRUE(store->event()->survey.empty());
 }
 
-}  // namespace
-}  // namespace muster
+} // namespace
+} // namespace muster

@@ -28,9 +28,10 @@ TEST(Time, KeepsMillisecondsAndMinutePrecision) {
 }
 
 TEST(Time, RefusesAmbiguousOrMalformedTimes) {
-  for (const char* bad : {"", "2026-03-02T15:00:00", "2026-03-02", "2026-13-02T15:00:00Z",
-                          "2026-02-30T15:00:00Z", "2026-03-02T25:00:00Z", "2026-03-02T15:00:00+5",
-                          "2026-03-02T15:00:00Zjunk", "tomorrow at nine", "2026-03-02T15:00:00.Z"}) {
+  for (const char* bad :
+       {"", "2026-03-02T15:00:00", "2026-03-02", "2026-13-02T15:00:00Z", "2026-02-30T15:00:00Z",
+        "2026-03-02T25:00:00Z", "2026-03-02T15:00:00+5", "2026-03-02T15:00:00Zjunk",
+        "tomorrow at nine", "2026-03-02T15:00:00.Z"}) {
     EXPECT_FALSE(parse_iso8601(bad).has_value()) << bad;
   }
 }
@@ -50,5 +51,5 @@ TEST(Time, UnknownZoneFallsBackToUtc) {
   EXPECT_EQ(format_local(instant, "Nowhere/Atall", "%H:%M"), "15:00");
 }
 
-}  // namespace
-}  // namespace muster
+} // namespace
+} // namespace muster
