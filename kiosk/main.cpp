@@ -72,6 +72,10 @@ fs::path default_data_dir() {
   return fs::current_path() / "muster-kiosk-data";
 }
 
+fs::path data_dir_of(const Options& options) {
+  return options.data_dir.empty() ? default_data_dir() : fs::path(options.data_dir);
+}
+
 int run_decode(const std::vector<std::string>& images) {
   int status = 0;
   for (const auto& path : images) {
@@ -105,8 +109,7 @@ Result<KioskStore, StoreError> open_store(const Options& options, const fs::path
 }
 
 int run(const CLI::App* headless, const CLI::App* import_cmd, const Options& options) {
-  const fs::path data_dir =
-      options.data_dir.empty() ? default_data_dir() : fs::path(options.data_dir);
+  const fs::path data_dir = data_dir_of(options);
   auto store = open_store(options, data_dir);
   if (!store) {
     std::cerr << "muster-kiosk: " << store.message() << '\n';
@@ -232,6 +235,8 @@ int run(const CLI::App* headless, const CLI::App* import_cmd, const Options& opt
     return status;
   }
 
+  HeadlessOptions headless_options;
+  headless_options.simulated_clock = options.simulated_clock;
   if (options.desk) {
     // --print-dir and --printer were saved to settings above; the default is DATA/reprints.
     auto desk = Desk::open(*store);
@@ -239,9 +244,7 @@ int run(const CLI::App* headless, const CLI::App* import_cmd, const Options& opt
       std::cerr << "muster-kiosk --desk: " << desk.message() << '\n';
       return kExitFailure;
     }
-    HeadlessOptions desk_headless;
-    desk_headless.simulated_clock = options.simulated_clock;
-    run_desk_headless(*desk, std::cin, std::cout, desk_headless);
+    run_desk_headless(*desk, std::cin, std::cout, headless_options);
     return 0;
   }
 
@@ -252,8 +255,6 @@ int run(const CLI::App* headless, const CLI::App* import_cmd, const Options& opt
     std::cerr << "muster-kiosk: " << checkin.message() << '\n';
     return kExitFailure;
   }
-  HeadlessOptions headless_options;
-  headless_options.simulated_clock = options.simulated_clock;
   run_headless(*checkin, std::cin, std::cout, headless_options);
   return 0;
 }
@@ -261,8 +262,7 @@ int run(const CLI::App* headless, const CLI::App* import_cmd, const Options& opt
 // provision / sync --once (kiosk/app/sync_commands.hpp).
 int run_network(const Options& options, bool provision, const std::string& url,
                 const std::string& code, const SyncCommandOptions& sync_options) {
-  const fs::path data_dir =
-      options.data_dir.empty() ? default_data_dir() : fs::path(options.data_dir);
+  const fs::path data_dir = data_dir_of(options);
   auto store = open_store(options, data_dir);
   if (!store) {
     std::cerr << "muster-kiosk: " << store.message() << '\n';

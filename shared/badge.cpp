@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "shared/sodium_init.hpp"
+#include "shared/text.hpp"
 #include "shared/time.hpp"
 
 namespace muster {
@@ -247,6 +248,14 @@ std::string_view to_string(KeyError error) {
     return "key_conflict";
   }
   return "unknown";
+}
+
+std::string signature_to_hex(const Signature& signature) { return lower_hex(signature); }
+
+std::optional<Signature> signature_from_hex(std::string_view text) {
+  Signature signature{};
+  if (!parse_lower_hex(text, signature)) return std::nullopt;
+  return signature;
 }
 
 bool is_valid_badge_id(std::string_view id) {

@@ -56,6 +56,10 @@ inline constexpr std::size_t kSignatureBytes = 64;
 using PublicKeyBytes = std::array<std::uint8_t, kPublicKeyBytes>;
 using Signature = std::array<std::uint8_t, kSignatureBytes>;
 
+// A signature in JSON (event package, scan export): 128 lower-case hex digits, read strictly.
+std::string signature_to_hex(const Signature& signature);
+std::optional<Signature> signature_from_hex(std::string_view text);
+
 // Why a badge was refused. When several apply, the first in this order is reported:
 // malformed > unsupported_version > other_league > unknown_key > bad_signature > revoked_serial.
 // (other_league is read from the unverified payload: it is for the message, not for trust.)

@@ -17,31 +17,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kPackageSignaturePrefix = "MUP1.";
-constexpr std::string_view kHexDigits = "0123456789abcdef";
-
-std::string to_hex(const Signature& signature) {
-  std::string out;
-  out.reserve(signature.size() * 2);
-  for (const std::uint8_t byte : signature) {
-    out.push_back(kHexDigits[byte >> 4U]);
-    out.push_back(kHexDigits[byte & 15U]);
-  }
-  return out;
-}
-
-// Strict: exactly 128 lower-case hex digits, so a signature has one spelling.
-std::optional<Signature> signature_from_hex(std::string_view text) {
-  if (text.size() != kSignatureBytes * 2) return std::nullopt;
-  Signature out{};
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const auto hi = kHexDigits.find(text[2 * i]);
-    const auto lo = kHexDigits.find(text[2 * i + 1]);
-    if (hi == std::string_view::npos || lo == std::string_view::npos) return std::nullopt;
-    out[i] = static_cast<std::uint8_t>((hi << 4U) | lo);
-  }
-  return out;
-}
-
 std::string signed_message(std::string_view text) {
   std::string message(kPackageSignaturePrefix);
   message += text;
@@ -306,7 +281,7 @@ std::string sign_package(const EventPackage& package, const SigningKey& key) {
   const std::string text = package_text(package);
   const json envelope = {{"format", kPackageEnvelopeFormat},
                          {"key_id", key.key_id()},
-                         {"signature", to_hex(sign_package_text(text, key))},
+                         {"signature", signature_to_hex(sign_package_text(text, key))},
                          {"package", text}};
   return envelope.dump();
 }

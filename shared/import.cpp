@@ -250,7 +250,7 @@ ImportResult<std::vector<std::string>> parse_programs(const JsonContext& ctx, co
   for (std::size_t i = 0; i < list->size(); ++i) {
     const std::string path = "programs[" + std::to_string(i) + "]";
     const json& item = (*list)[i];
-    if (!item.is_string() || !is_safe_id(item.get_ref<const std::string&>())) {
+    if (!item.is_string() || !is_valid_badge_id(item.get_ref<const std::string&>())) {
       return ctx.fail_at(ImportErrc::field, path,
                          "must be a program id (letters, digits, '-' and '_'), e.g. \"amcto-pdu\"");
     }

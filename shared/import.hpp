@@ -73,7 +73,4 @@ std::string survey_to_json(const std::vector<SurveyQuestion>& survey);
 ImportResult<std::vector<SurveyQuestion>>
 parse_survey_json(std::string_view bytes, std::string_view source_name = "survey");
 
-// True for an id that can travel in a QR badge payload: 1..64 of [A-Za-z0-9_-].
-bool is_safe_id(std::string_view id);
-
 } // namespace muster

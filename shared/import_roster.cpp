@@ -124,7 +124,7 @@ ImportResult<Attendee> parse_attendee(const RosterContext& ctx, const CsvRecord&
   if (value[kId].empty()) {
     return ctx.fail_at(ImportErrc::field, line, kColumnNames[kId], "is empty but required");
   }
-  if (!is_safe_id(value[kId])) {
+  if (!is_valid_badge_id(value[kId])) {
     return ctx.fail_at(ImportErrc::field, line, kColumnNames[kId],
                        in_quotes(value[kId]) +
                            " may only use letters A-Z, a-z, digits, '-' and '_' "
@@ -148,7 +148,7 @@ ImportResult<Attendee> parse_attendee(const RosterContext& ctx, const CsvRecord&
   }
   attendee.role = *role;
 
-  if (!value[kMunicipalityId].empty() && !is_safe_id(value[kMunicipalityId])) {
+  if (!value[kMunicipalityId].empty() && !is_valid_badge_id(value[kMunicipalityId])) {
     return ctx.fail_at(ImportErrc::field, line, kColumnNames[kMunicipalityId],
                        in_quotes(value[kMunicipalityId]) +
                            " may only use letters A-Z, a-z, digits, '-' and '_' (1 to 64)");
@@ -283,7 +283,7 @@ ImportResult<std::vector<Municipality>> parse_municipalities_csv(std::string_vie
     const std::string_view id = trim(record.fields[position[0]]);
     const std::string_view name = trim(record.fields[position[1]]);
     const std::string_view seats = trim(record.fields[position[2]]);
-    if (!is_safe_id(id)) {
+    if (!is_valid_badge_id(id)) {
       return ctx.fail_at(ImportErrc::field, record.line, "id",
                          in_quotes(id) + " must be 1 to 64 of A-Z, a-z, 0-9, '-' and '_'");
     }

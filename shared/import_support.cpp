@@ -1,4 +1,4 @@
-// The importers' shared checks and JSON field getters (import_support.hpp), and is_safe_id.
+// The importers' shared checks and JSON field getters (import_support.hpp).
 #include "shared/import_support.hpp"
 
 #include <algorithm>
@@ -12,14 +12,6 @@
 #include "shared/time.hpp"
 
 namespace muster {
-
-bool is_safe_id(std::string_view id) {
-  return !id.empty() && id.size() <= import_support::kMaxIdBytes &&
-         std::all_of(id.begin(), id.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '-' || c == '_';
-         });
-}
 
 namespace import_support {
 namespace {
@@ -39,23 +31,6 @@ std::optional<int> offset_minutes(std::string_view text) {
 } // namespace
 
 std::string in_quotes(std::string_view text) { return "'" + std::string(text) + "'"; }
-
-std::string lower_ascii(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  });
-  return out;
-}
-
-std::string_view trim(std::string_view text) {
-  const auto is_blank = [](char c) { return c == ' ' || c == '\t'; };
-  while (!text.empty() && is_blank(text.front()))
-    text.remove_prefix(1);
-  while (!text.empty() && is_blank(text.back()))
-    text.remove_suffix(1);
-  return text;
-}
 
 std::optional<unsigned char> find_control(std::string_view text, bool allow_line_breaks) {
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -215,7 +190,7 @@ ImportResult<std::string> get_id(const JsonContext& ctx, const json& object, std
                                  const std::string& path) {
   auto id = get_string(ctx, object, key, path, Need::required);
   if (!id) return id;
-  if (!is_safe_id(*id)) {
+  if (!is_valid_badge_id(*id)) {
     return ctx.fail_at(ImportErrc::field, child(path, key),
                        in_quotes(*id) +
                            " may only use letters A-Z, a-z, digits, '-' and '_' (1 to 64)");

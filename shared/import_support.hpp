@@ -12,8 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "shared/badge.hpp" // is_valid_badge_id: the ids imports accept
 #include "shared/domain.hpp"
 #include "shared/import.hpp"
+#include "shared/text.hpp" // trim, lower_ascii
 
 namespace muster::import_support {
 
@@ -21,14 +23,10 @@ using json = nlohmann::json;
 
 inline constexpr std::size_t kMaxTextBytes = 200;  // names, titles: generous, but fits a badge
 inline constexpr std::size_t kMaxEmailBytes = 254; // RFC 5321 path limit
-inline constexpr std::size_t kMaxIdBytes = 64;
 // The roles a roster or an event may name, as messages list them.
 inline constexpr std::string_view kRoleList = "mayor, councilmember, clerk, staff, guest, manager";
 
 std::string in_quotes(std::string_view text);
-std::string lower_ascii(std::string_view text);
-// Spaces and tabs off both ends.
-std::string_view trim(std::string_view text);
 // The first control character (C0 or DEL) in `text`; a line break (LF or CR LF) is allowed
 // only when `allow_line_breaks` (a quoted CSV cell may hold one, as spreadsheets write it).
 std::optional<unsigned char> find_control(std::string_view text, bool allow_line_breaks);

@@ -7,19 +7,11 @@
 #include <tuple>
 #include <utility>
 
+#include "shared/text.hpp"
 #include "shared/time.hpp"
 
 namespace muster {
 namespace {
-
-std::string_view trim_blanks(std::string_view text) {
-  const auto blank = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!text.empty() && blank(text.front()))
-    text.remove_prefix(1);
-  while (!text.empty() && blank(text.back()))
-    text.remove_suffix(1);
-  return text;
-}
 
 const Session* find_session(const Event& event, std::string_view id) {
   const auto it = std::find_if(event.sessions.begin(), event.sessions.end(),
@@ -227,12 +219,7 @@ using ScanKey = std::pair<std::string_view, std::uint64_t>;
 
 } // namespace
 
-std::string fold_room(std::string_view room) {
-  std::string out;
-  for (const char c : trim_blanks(room))
-    out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  return out;
-}
+std::string fold_room(std::string_view room) { return lower_ascii(trim(room, kWhitespace)); }
 
 bool same_room(std::string_view a, std::string_view b) { return fold_room(a) == fold_room(b); }
 

@@ -2,8 +2,6 @@
 #include "shared/progress_engine.hpp"
 
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
 #include <limits>
 #include <map>
 #include <set>
@@ -48,16 +46,6 @@ std::string_view to_string(Refusal reason) {
     return "points_year_cap";
   }
   return "unknown";
-}
-
-std::string format_hours(double hours) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.2f", std::round(hours * 100.0) / 100.0);
-  std::string text = buffer;
-  while (text.back() == '0')
-    text.pop_back();
-  if (text.back() == '.') text.pop_back();
-  return text == "-0" ? "0" : text;
 }
 
 std::vector<RefusedPart> Progress::refusals() const {

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "shared/hours.hpp" // format_hours, for every caller that words progress
 #include "shared/ledger.hpp"
 #include "shared/program.hpp"
 
@@ -155,8 +156,5 @@ struct Progress {
 
 Progress evaluate(const Program& program, const Official& official,
                   std::span<const LedgerEntry> ledger, Date as_of);
-
-// Hours for people: "8", "7.5", "2.25".
-std::string format_hours(double hours);
 
 } // namespace muster

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "shared/progress.hpp"
+#include "shared/text.hpp"
 
 namespace muster::progress_engine {
 
@@ -31,14 +32,6 @@ inline constexpr double kEps = 1e-9;
 inline constexpr double kUnlimited = std::numeric_limits<double>::infinity();
 
 inline int year_of(Date date) { return static_cast<int>(date.year()); }
-
-inline std::string lower_ascii(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 inline std::string plural(double amount, std::string_view one, std::string_view many) {
   return format_hours(amount) + " " + std::string(std::abs(amount - 1.0) < kEps ? one : many);
@@ -146,6 +139,9 @@ private:
   std::string titles(const std::vector<std::string>& codes) const;
 
   LevelProgress level_progress(std::size_t i) const;
+  // Its parts: the figures counted so far, and (not met) what is missing, in words.
+  LevelProgress level_counts(std::size_t i) const;
+  std::vector<std::string> level_missing(std::size_t i, const LevelProgress& p) const;
 
   [[nodiscard]] bool holder_in(int year) const;
 

@@ -24,7 +24,40 @@ std::string Engine::titles(const std::vector<std::string>& codes) const {
   return join(names);
 }
 
+namespace {
+
+// A met level's tier (the highest reached) and what the next one needs.
+void name_tiers(const Level& level, const LevelState& state, LevelProgress& p) {
+  for (const auto& tier : level.tiers) {
+    if (state.total() + kEps >= tier.hours && state.points >= tier.points) p.tier = tier.name;
+  }
+  for (const auto& tier : level.tiers) {
+    if (state.total() + kEps >= tier.hours && state.points >= tier.points) continue;
+    std::vector<std::string> needs;
+    if (state.total() + kEps < tier.hours) {
+      needs.push_back(plural(tier.hours - state.total(), "more hour", "more hours"));
+    }
+    if (state.points < tier.points) {
+      needs.push_back(plural(tier.points - state.points, "more point", "more points"));
+    }
+    p.next_tier = tier.name + ": " + join(needs);
+    break;
+  }
+}
+
+} // namespace
+
 LevelProgress Engine::level_progress(std::size_t i) const {
+  LevelProgress p = level_counts(i);
+  if (p.met) {
+    name_tiers(program_.levels[i], levels_[i], p);
+  } else {
+    p.missing = level_missing(i, p);
+  }
+  return p;
+}
+
+LevelProgress Engine::level_counts(std::size_t i) const {
   const Level& level = program_.levels[i];
   const LevelState& state = levels_[i];
   LevelProgress p;
@@ -52,24 +85,13 @@ LevelProgress Engine::level_progress(std::size_t i) const {
                                        format_hours(course_hours(code)) + " h");
     }
   }
-  if (p.met) {
-    for (const auto& tier : level.tiers) {
-      if (state.total() + kEps >= tier.hours && state.points >= tier.points) p.tier = tier.name;
-    }
-    for (const auto& tier : level.tiers) {
-      if (state.total() + kEps >= tier.hours && state.points >= tier.points) continue;
-      std::vector<std::string> needs;
-      if (state.total() + kEps < tier.hours) {
-        needs.push_back(plural(tier.hours - state.total(), "more hour", "more hours"));
-      }
-      if (state.points < tier.points) {
-        needs.push_back(plural(tier.points - state.points, "more point", "more points"));
-      }
-      p.next_tier = tier.name + ": " + join(needs);
-      break;
-    }
-    return p;
-  }
+  return p;
+}
+
+std::vector<std::string> Engine::level_missing(std::size_t i, const LevelProgress& p) const {
+  const Level& level = program_.levels[i];
+  const LevelState& state = levels_[i];
+  std::vector<std::string> missing;
   const double hours_short = std::max(0.0, level.hours - state.total());
   const double core_short = std::max(0.0, level.core_hours - state.core);
   const int courses_short = level.core_courses_required - p.core_courses_counted;
@@ -79,35 +101,35 @@ LevelProgress Engine::level_progress(std::size_t i) const {
     if (!p.core_courses_partial.empty()) {
       text += " (started: " + join(p.core_courses_partial) + ")";
     }
-    p.missing.push_back(text);
+    missing.push_back(text);
   } else if (core_short > kEps) {
-    p.missing.push_back(plural(core_short, "more core hour", "more core hours") +
-                        ": courses not yet taken: " + titles(p.core_courses_missing));
+    missing.push_back(plural(core_short, "more core hour", "more core hours") +
+                      ": courses not yet taken: " + titles(p.core_courses_missing));
   }
   const double other_short = hours_short - std::min(hours_short, core_short);
   if (other_short > kEps) {
-    p.missing.push_back(level.core_hours > 0 ? plural(other_short, "more hour", "more hours") +
-                                                   " of other approved training"
-                                             : plural(other_short, "more hour", "more hours"));
+    missing.push_back(level.core_hours > 0 ? plural(other_short, "more hour", "more hours") +
+                                                 " of other approved training"
+                                           : plural(other_short, "more hour", "more hours"));
   }
   std::vector<std::string> required_missing;
   for (const auto& code : level.required_courses) {
     if (!core_taken_.contains(code)) required_missing.push_back(code);
   }
   if (!required_missing.empty() && core_short <= kEps) {
-    p.missing.push_back("required core courses not yet taken: " + titles(required_missing));
+    missing.push_back("required core courses not yet taken: " + titles(required_missing));
   }
   if (state.points < level.points) {
     std::string text = plural(level.points - state.points, "more point", "more points");
     if (program_.max_points_per_year) {
       text += " (at most " + std::to_string(*program_.max_points_per_year) + " a year)";
     }
-    p.missing.push_back(text);
+    missing.push_back(text);
   }
   if (i > 0 && !levels_[i - 1].complete()) {
-    p.missing.push_back(program_.levels[i - 1].name + " must be complete first");
+    missing.push_back(program_.levels[i - 1].name + " must be complete first");
   }
-  return p;
+  return missing;
 }
 
 bool Engine::holder_in(int year) const {

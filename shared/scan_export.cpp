@@ -18,30 +18,8 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kSignaturePrefix = "MUX1.";
-constexpr std::string_view kHexDigits = "0123456789abcdef";
 // The protocol caps samples per batch; a long-offline kiosk's samples take several lines.
 constexpr std::size_t kSamplesPerLine = 500;
-
-std::string signature_hex(const Signature& signature) {
-  std::string out;
-  for (const std::uint8_t byte : signature) {
-    out.push_back(kHexDigits[byte >> 4U]);
-    out.push_back(kHexDigits[byte & 15U]);
-  }
-  return out;
-}
-
-std::optional<Signature> signature_from_hex(std::string_view text) {
-  if (text.size() != kSignatureBytes * 2) return std::nullopt;
-  Signature out{};
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const auto hi = kHexDigits.find(text[2 * i]);
-    const auto lo = kHexDigits.find(text[2 * i + 1]);
-    if (hi == std::string_view::npos || lo == std::string_view::npos) return std::nullopt;
-    out[i] = static_cast<std::uint8_t>((hi << 4U) | lo);
-  }
-  return out;
-}
 
 Error<ExportProblem> problem(ExportFault fault, std::size_t line, const std::string& why) {
   return fail(ExportProblem{fault, line}, "line " + std::to_string(line) + ": " + why);
@@ -99,7 +77,7 @@ std::string write_scan_export(const ScanExportHeader& header, std::span<const Sc
         clock_samples.subspan(i, std::min(kSamplesPerLine, clock_samples.size() - i));
     text += scan_batch_to_json({}, std::nullopt, chunk) + "\n";
   }
-  text += json{{"signature", signature_hex(sign_scan_export_text(text, key))}}.dump() + "\n";
+  text += json{{"signature", signature_to_hex(sign_scan_export_text(text, key))}}.dump() + "\n";
   return text;
 }
 

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <mutex>
 #include <stdexcept>
 #include <utility>
+
+#include "shared/sodium_init.hpp"
+#include "shared/text.hpp"
 
 namespace muster {
 namespace {
@@ -47,14 +49,6 @@ void append_str(std::string& out, std::string_view text) {
 
 void append_time(std::string& out, Instant time) {
   append_i64(out, time.time_since_epoch().count());
-}
-
-void ensure_sodium() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    // Cannot happen on a working system; a kiosk that cannot hash must not record scans.
-    if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
-  });
 }
 
 std::string device_prefix(std::string_view device_id) {
@@ -194,32 +188,11 @@ std::optional<ChainBreak> verify_device_chain(std::string_view device,
   return std::nullopt;
 }
 
-std::string to_hex(const Digest& digest) {
-  constexpr std::string_view kDigits = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(digest.size() * 2);
-  for (const std::uint8_t byte : digest) {
-    hex.push_back(kDigits[byte >> 4U]);
-    hex.push_back(kDigits[byte & 0x0FU]);
-  }
-  return hex;
-}
+std::string to_hex(const Digest& digest) { return lower_hex(digest); }
 
 std::optional<Digest> digest_from_hex(std::string_view hex) {
   Digest digest{};
-  if (hex.size() != digest.size() * 2) return std::nullopt;
-  // Lower-case only: one spelling per digest, as to_hex writes it and as stores compare text.
-  const auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  for (std::size_t i = 0; i < digest.size(); ++i) {
-    const int high = nibble(hex[2 * i]);
-    const int low = nibble(hex[2 * i + 1]);
-    if (high < 0 || low < 0) return std::nullopt;
-    digest[i] = static_cast<std::uint8_t>((high << 4) | low);
-  }
+  if (!parse_lower_hex(hex, digest)) return std::nullopt;
   return digest;
 }
 

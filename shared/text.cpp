@@ -81,4 +81,53 @@ bool is_valid_walk_in_field(std::string_view value) {
   return value.size() <= kMaxWalkInField && is_printable_utf8(value);
 }
 
+std::string_view trim_start(std::string_view text, std::string_view chars) {
+  const auto first = text.find_first_not_of(chars);
+  return first == std::string_view::npos ? std::string_view() : text.substr(first);
+}
+
+std::string_view trim_end(std::string_view text, std::string_view chars) {
+  const auto last = text.find_last_not_of(chars);
+  return last == std::string_view::npos ? std::string_view() : text.substr(0, last + 1);
+}
+
+std::string_view trim(std::string_view text, std::string_view chars) {
+  return trim_end(trim_start(text, chars), chars);
+}
+
+std::string lower_ascii(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string lower_hex(std::span<const std::uint8_t> bytes) {
+  constexpr std::string_view kDigits = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(bytes.size() * 2);
+  for (const std::uint8_t byte : bytes) {
+    hex.push_back(kDigits[byte >> 4U]);
+    hex.push_back(kDigits[byte & 0x0FU]);
+  }
+  return hex;
+}
+
+bool parse_lower_hex(std::string_view text, std::span<std::uint8_t> out) {
+  if (text.size() != out.size() * 2) return false;
+  const auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const int high = nibble(text[2 * i]);
+    const int low = nibble(text[2 * i + 1]);
+    if (high < 0 || low < 0) return false;
+    out[i] = static_cast<std::uint8_t>((high << 4) | low);
+  }
+  return true;
+}
+
 } // namespace muster

@@ -12,6 +12,7 @@
 
 #include "shared/credit.hpp"
 #include "shared/presence.hpp"
+#include "shared/text.hpp"
 #include "shared/time.hpp"
 
 namespace muster::kiosk {
@@ -40,14 +41,10 @@ constexpr std::array<ReasonText, 13> kReasons{{
     {CheckinReason::nothing_to_confirm, "nothing_to_confirm", "nothing to confirm"},
 }};
 
-std::string_view trim(std::string_view text) {
-  const auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!text.empty() && is_space(text.front()))
-    text.remove_prefix(1);
-  while (!text.empty() && is_space(text.back()))
-    text.remove_suffix(1);
-  return text;
-}
+// Scanned and typed text: any whitespace goes (a wedge scanner may send a line end).
+std::string_view trim(std::string_view text) { return muster::trim(text, kWhitespace); }
+
+} // namespace
 
 CheckinReason reason_for(BadgeError error) {
   switch (error) {
@@ -66,6 +63,8 @@ CheckinReason reason_for(BadgeError error) {
   }
   return CheckinReason::unknown_badge;
 }
+
+namespace {
 
 std::string detail_for(BadgeError error) {
   switch (error) {

@@ -67,6 +67,8 @@ enum class CheckinReason : std::uint8_t {
 };
 std::string_view to_string(CheckinReason reason);    // "unknown_badge", ...
 std::string_view reason_words(CheckinReason reason); // "unknown badge", "forged badge", ...
+// The reason a refused badge is reported with, at the door and at the registration desk.
+CheckinReason reason_for(BadgeError error);
 
 struct CheckinOutcome {
   CheckinResult result = CheckinResult::ignored;

@@ -18,20 +18,12 @@
 #include "kiosk/app/badge_image.hpp"
 #include "kiosk/app/kiosk_settings.hpp"
 #include "shared/sodium_init.hpp"
+#include "shared/text.hpp"
 #include "shared/time.hpp"
 
 namespace muster::kiosk {
 
 namespace {
-
-std::string_view trim(std::string_view text) {
-  const auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!text.empty() && is_space(text.front()))
-    text.remove_prefix(1);
-  while (!text.empty() && is_space(text.back()))
-    text.remove_suffix(1);
-  return text;
-}
 
 void refuse(DeskOutcome& outcome, std::string code, std::string reason, std::string detail) {
   outcome.result = DeskResult::rejected;
@@ -40,22 +32,10 @@ void refuse(DeskOutcome& outcome, std::string code, std::string reason, std::str
   outcome.detail = std::move(detail);
 }
 
+// The door's code and words for a refused badge (checkin.hpp), so both say it alike.
 std::pair<std::string, std::string> badge_refusal(BadgeError error) {
-  switch (error) {
-  case BadgeError::malformed:
-    return {"unknown_badge", "unknown badge"};
-  case BadgeError::unsupported_version:
-    return {"outdated_kiosk", "newer badge format"};
-  case BadgeError::other_league:
-    return {"other_event", "other event"};
-  case BadgeError::unknown_key:
-    return {"unknown_badge", "unknown badge"};
-  case BadgeError::bad_signature:
-    return {"forged", "forged badge"};
-  case BadgeError::revoked_serial:
-    return {"revoked", "revoked badge"};
-  }
-  return {"unknown_badge", "unknown badge"};
+  const CheckinReason reason = reason_for(error);
+  return {std::string(to_string(reason)), std::string(reason_words(reason))};
 }
 
 std::string hex(std::size_t bytes) {
@@ -153,7 +133,7 @@ Result<Ok, SettingsError> certify_demo_desk(KioskStore& store,
   if (!in || !std::getline(in, text)) {
     return fail(SettingsError::invalid, "cannot read " + league_secret_file.string());
   }
-  auto league_key = parse_signing_key(trim(text));
+  auto league_key = parse_signing_key(trim(text, kWhitespace));
   if (!league_key) return fail(SettingsError::invalid, "demo League key: " + league_key.message());
   auto desk = ensure_desk_key(store);
   if (!desk) return desk.error();
@@ -164,11 +144,11 @@ Result<Ok, SettingsError> certify_demo_desk(KioskStore& store,
   std::vector<DeviceCertificate> certificates{*certificate};
   std::istringstream key_lines(setting_or(store, kSettingLeagueKeys, ""));
   for (std::string line; std::getline(key_lines, line);) {
-    if (auto key = parse_public_key(trim(line))) keys.push_back(*key);
+    if (auto key = parse_public_key(trim(line, kWhitespace))) keys.push_back(*key);
   }
   std::istringstream cert_lines(setting_or(store, kSettingDeviceCertificates, ""));
   for (std::string line; std::getline(cert_lines, line);) {
-    auto other = parse_device_certificate(trim(line));
+    auto other = parse_device_certificate(trim(line, kWhitespace));
     if (other && other->device_key.key_id != desk->key_id()) certificates.push_back(*other);
   }
   return save_trust(store, league_id, keys, certificates);
@@ -277,7 +257,7 @@ DeskOutcome Desk::record_check_in(Scan draft, Instant at) {
 }
 
 DeskOutcome Desk::scan(const RawScan& scan) {
-  const auto text = trim(scan.text);
+  const auto text = trim(scan.text, kWhitespace);
   DeskOutcome outcome;
   if (text.empty()) {
     refuse(outcome, "empty_scan", "empty scan", "Nothing was read. Please scan again.");
@@ -325,7 +305,7 @@ DeskOutcome Desk::scan(const RawScan& scan) {
 DeskOutcome Desk::check_in_by_staff(std::string_view attendee_id, std::string_view staff_id,
                                     std::string_view reason, Instant at,
                                     std::chrono::milliseconds monotonic) {
-  if (trim(staff_id).empty() || trim(reason).empty()) {
+  if (trim(staff_id, kWhitespace).empty() || trim(reason, kWhitespace).empty()) {
     DeskOutcome outcome;
     outcome.attendee_id = std::string(attendee_id);
     refuse(outcome, "invalid_correction", "staff and reason needed",
@@ -334,8 +314,8 @@ DeskOutcome Desk::check_in_by_staff(std::string_view attendee_id, std::string_vi
   }
   Scan draft;
   draft.attendee_id = std::string(attendee_id);
-  draft.staff_id = std::string(trim(staff_id));
-  draft.reason = std::string(trim(reason));
+  draft.staff_id = std::string(trim(staff_id, kWhitespace));
+  draft.reason = std::string(trim(reason, kWhitespace));
   draft.monotonic_ms = monotonic.count();
   return record_check_in(std::move(draft), at);
 }
@@ -353,7 +333,7 @@ ReprintOutcome Desk::reprint(std::string_view attendee_id, std::string_view staf
                              std::string_view reason, Instant at,
                              std::chrono::milliseconds monotonic, std::string old_serial) {
   ReprintOutcome outcome;
-  if (trim(staff_id).empty() || trim(reason).empty()) {
+  if (trim(staff_id, kWhitespace).empty() || trim(reason, kWhitespace).empty()) {
     outcome.message = "A reprint needs the staff member and a reason.";
     return outcome;
   }
@@ -419,8 +399,8 @@ ReprintOutcome Desk::reprint(std::string_view attendee_id, std::string_view staf
   draft.monotonic_ms = monotonic.count();
   draft.clock_offset_ms = clock_offset_ms(*store_);
   draft.boot_id = boot_id_;
-  draft.staff_id = std::string(trim(staff_id));
-  draft.reason = std::string(trim(reason));
+  draft.staff_id = std::string(trim(staff_id, kWhitespace));
+  draft.reason = std::string(trim(reason, kWhitespace));
   draft.details = nlohmann::json{{"old_serial", old_serial}}.dump();
   auto stored = store_->append_scan(std::move(draft));
   if (!stored) {
@@ -501,8 +481,7 @@ std::string desk_outcome_json(const DeskOutcome& outcome) {
 
 std::size_t run_desk_headless(Desk& desk, std::istream& in, std::ostream& out,
                               const HeadlessOptions& options) {
-  std::optional<Instant> base;
-  std::chrono::milliseconds base_monotonic{0};
+  ScanClock clock(options.simulated_clock);
   std::size_t answered = 0;
   // A simulated monotonic time is not the boot's: no real clock sample may correct it.
   if (options.simulated_clock) desk.set_boot_id(std::string(kSimulatedBootId));
@@ -510,29 +489,11 @@ std::size_t run_desk_headless(Desk& desk, std::istream& in, std::ostream& out,
     std::string_view text = line;
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
     DeskOutcome outcome;
-    bool bad_time = false;
-    if (options.simulated_clock && !text.empty() && text.front() == '@') {
-      const auto space = text.find(' ');
-      const auto instant = parse_iso8601(
-          text.substr(1, space == std::string_view::npos ? std::string_view::npos : space - 1));
-      if (instant) {
-        base = *instant;
-        base_monotonic = monotonic_now();
-        text = space == std::string_view::npos ? std::string_view{} : text.substr(space + 1);
-      } else {
-        bad_time = true;
-      }
-    }
-    if (bad_time) {
+    if (!clock.take_time(text)) {
       refuse(outcome, "bad_time", "bad time: expected @<ISO 8601 instant with offset> then a space",
              "");
     } else {
-      RawScan raw = raw_scan_now(std::string(text), ScanSource::standard_input);
-      if (base) {
-        raw.at = *base + (monotonic_now() - base_monotonic);
-        raw.monotonic = raw.at.time_since_epoch();
-      }
-      outcome = desk.scan(raw);
+      outcome = desk.scan(clock.scan(std::string(text)));
     }
     out << desk_outcome_json(outcome) << '\n' << std::flush;
     ++answered;

@@ -20,39 +20,27 @@ nlohmann::ordered_json text_or_null(const std::string& text) {
   return text;
 }
 
-// The simulated clock: the last "@" instant plus the real time elapsed since it was read.
-class ScanClock {
-public:
-  explicit ScanClock(bool simulated) : simulated_(simulated) {}
-
-  // Takes a leading "@<instant> " off the line when simulated. False: a bad instant.
-  bool take_time(std::string_view& line) {
-    if (!simulated_ || line.empty() || line.front() != '@') return true;
-    const auto space = line.find(' ');
-    const auto instant = parse_iso8601(
-        line.substr(1, space == std::string_view::npos ? std::string_view::npos : space - 1));
-    if (!instant) return false;
-    base_ = *instant;
-    base_monotonic_ = monotonic_now();
-    line = space == std::string_view::npos ? std::string_view{} : line.substr(space + 1);
-    return true;
-  }
-
-  [[nodiscard]] RawScan scan(std::string text) const {
-    if (!base_) return raw_scan_now(std::move(text), ScanSource::standard_input);
-    const auto at = *base_ + (monotonic_now() - base_monotonic_);
-    // Monotonic time follows the simulated clock, so wall and monotonic deltas agree and a
-    // server does not mistake simulated jumps for a skewed clock.
-    return RawScan{std::move(text), ScanSource::standard_input, at, at.time_since_epoch()};
-  }
-
-private:
-  bool simulated_;
-  std::optional<Instant> base_;
-  std::chrono::milliseconds base_monotonic_{0};
-};
-
 } // namespace
+
+bool ScanClock::take_time(std::string_view& line) {
+  if (!simulated_ || line.empty() || line.front() != '@') return true;
+  const auto space = line.find(' ');
+  const auto instant = parse_iso8601(
+      line.substr(1, space == std::string_view::npos ? std::string_view::npos : space - 1));
+  if (!instant) return false;
+  base_ = *instant;
+  base_monotonic_ = monotonic_now();
+  line = space == std::string_view::npos ? std::string_view{} : line.substr(space + 1);
+  return true;
+}
+
+RawScan ScanClock::scan(std::string text) const {
+  if (!base_) return raw_scan_now(std::move(text), ScanSource::standard_input);
+  const auto at = *base_ + (monotonic_now() - base_monotonic_);
+  // Monotonic time follows the simulated clock, so wall and monotonic deltas agree and a
+  // server does not mistake simulated jumps for a skewed clock.
+  return RawScan{std::move(text), ScanSource::standard_input, at, at.time_since_epoch()};
+}
 
 std::string outcome_json(const CheckinOutcome& outcome) {
   nlohmann::ordered_json json;

@@ -16,6 +16,7 @@
 #include "shared/clock_correction.hpp"
 #include "shared/credit.hpp"
 #include "shared/csv.hpp"
+#include "shared/hours.hpp"
 #include "shared/presence.hpp"
 #include "shared/scan_export.hpp"
 #include "shared/time.hpp"
@@ -28,12 +29,6 @@ using std::chrono::milliseconds;
 
 std::string full_name(const Attendee& attendee) {
   return attendee.first_name + " " + attendee.last_name;
-}
-
-std::string hours_text(double hours) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.2f", hours);
-  return buffer;
 }
 
 } // namespace
@@ -712,7 +707,8 @@ KioskApp::export_csv(const std::filesystem::path& folder) const {
           << csv_cell(row.name) << ',' << csv_cell(row.municipality) << ',' << csv_cell(row.role)
           << ',' << row.arrival << ',' << row.leave << ',' << (row.inside ? "yes" : "no") << ','
           << (row.early_leave ? "yes" : "no") << ',' << (row.eligible ? "yes" : "no") << ','
-          << hours_text(row.credit_hours) << ',' << (row.provisional ? "yes" : "no") << '\n';
+          << format_hours(row.credit_hours, HoursStyle::two_decimals) << ','
+          << (row.provisional ? "yes" : "no") << '\n';
     }
   }
   const auto temporary = file.string() + ".part";

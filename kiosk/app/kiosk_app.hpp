@@ -24,6 +24,7 @@
 #include "kiosk/scan/raw_scan.hpp"
 #include "kiosk/scan/wedge_detector.hpp"
 #include "shared/domain.hpp"
+#include "shared/kiosk_setting_names.hpp" // the sync settings staff mode shows
 #include "shared/kiosk_store.hpp"
 #include "shared/result.hpp"
 
@@ -40,13 +41,6 @@ std::string_view to_string(Flash flash);
 // (kiosk/ui/sound.hpp): success = two rising tones, failure = one low buzz.
 enum class Sound : std::uint8_t { none, success, failure };
 std::string_view to_string(Sound sound);
-
-// Setting names the sync helper writes (ISO 8601 time / words); staff mode shows them.
-inline constexpr std::string_view kSettingSyncLastSuccess = "sync.last_success";
-inline constexpr std::string_view kSettingSyncLastError = "sync.last_error";
-// Set by the sync client when this kiosk was found restored from a backup (or cloned) and
-// continued on a branch of its identity (sync/client/sync_pass.hpp kSettingBranchNote).
-inline constexpr std::string_view kSettingSyncBranchNote = "sync.branch_note";
 
 // Intents: what a person asked for on a screen.
 struct DismissResult {}; // result screen: "OK" (else it times out)

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "shared/sodium_init.hpp"
+
 namespace muster::kiosk {
 
 namespace {
@@ -104,7 +106,7 @@ Result<SigningKey, SettingsError> make_device_key_once(KioskStore& store,
 Result<std::string, SettingsError> ensure_device_id(KioskStore& store) {
   auto existing = store.setting(kSettingDeviceId);
   if (!existing) return fail(SettingsError::store, existing.message());
-  if (sodium_init() < 0) return fail(SettingsError::store, "libsodium could not start");
+  if (!sodium_started()) return fail(SettingsError::store, "libsodium could not start");
   std::string id =
       existing->has_value() && !(*existing)->empty() ? **existing : "K-" + random_hex(6);
   if (!existing->has_value() || (*existing)->empty()) {

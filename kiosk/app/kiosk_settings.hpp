@@ -7,17 +7,17 @@
 #include <string_view>
 
 #include "shared/badge.hpp"
+#include "shared/kiosk_setting_names.hpp"
 #include "shared/kiosk_store.hpp"
 #include "shared/result.hpp"
 
 namespace muster::kiosk {
 
-// Setting names (the store's settings table). Keys and certificates are one text form per line.
-inline constexpr std::string_view kSettingDeviceId = "device_id";
+// Setting names (the store's settings table), besides those the sync client shares
+// (shared/kiosk_setting_names.hpp). Keys and certificates are one text form per line.
 // The device's Ed25519 key (MUSK1, a secret). The name is the registration desk's: one kiosk
 // has one key, and a desk's certified key is its device key (stores made before keep theirs).
 inline constexpr std::string_view kSettingDeviceSecretKey = "desk.secret_key";
-inline constexpr std::string_view kSettingClockOffsetMs = "clock_offset_ms"; // server - device
 inline constexpr std::string_view kSettingRoom = "room";
 inline constexpr std::string_view kSettingSessionOverride = "session_override"; // staff's pick
 inline constexpr std::string_view kSettingLeadTimeMin = "lead_time_min";

@@ -12,12 +12,11 @@
 #include <string_view>
 
 #include "shared/event_package.hpp"
+#include "shared/kiosk_setting_names.hpp" // kPackageCursor
 #include "shared/kiosk_store.hpp"
 #include "shared/result.hpp"
 
 namespace muster::kiosk {
-
-inline constexpr std::string_view kPackageCursor = "event_package";
 
 enum class PackageImportError : std::uint8_t {
   io,           // the file cannot be read

@@ -7,10 +7,6 @@
 
 namespace muster::kiosk {
 
-// The engine writes the keys the kiosk reads: they must stay the same text.
-static_assert(sync::kSettingClockOffsetMs == kSettingClockOffsetMs);
-static_assert(sync::kPackageCursorName == kPackageCursor);
-
 namespace {
 
 std::int64_t wall_now_ms() {

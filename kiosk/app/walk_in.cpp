@@ -7,21 +7,15 @@
 
 #include "kiosk/app/kiosk_settings.hpp"
 #include "shared/badge.hpp"
+#include "shared/text.hpp"
 
 namespace muster::kiosk {
 
 namespace {
 
-std::string_view trimmed(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t");
-  return text.substr(first, last - first + 1);
-}
-
 std::optional<std::string> field_problem(std::string_view value, std::string_view what,
                                          bool required) {
-  const auto text = trimmed(value);
+  const auto text = trim(value);
   if (required && text.empty()) return "Enter " + std::string(what) + ".";
   if (text.size() > kMaxWalkInField) {
     return "The " + std::string(what.substr(what.find(' ') + 1)) + " is too long (at most " +
@@ -59,7 +53,7 @@ bool is_walk_in_id(std::string_view attendee_id) {
 std::optional<std::string> walk_in_problem(const WalkInForm& form) {
   if (auto problem = field_problem(form.first_name, "a first name", true)) return problem;
   if (auto problem = field_problem(form.last_name, "a last name", true)) return problem;
-  const auto role = parse_role(trimmed(form.role));
+  const auto role = parse_role(trim(form.role));
   if (!role) return "Choose a role: mayor, councilmember, clerk, staff or guest.";
   // An official's credit goes to a municipality's record; a guest may come from elsewhere.
   const bool official =
@@ -74,16 +68,16 @@ Result<WalkInResult, WalkInError> register_walk_in(KioskStore& store, Checkin& c
                                                    std::string_view staff_id, Instant at,
                                                    std::chrono::milliseconds monotonic) {
   if (auto problem = walk_in_problem(form)) return fail(WalkInError::invalid, *problem);
-  if (trimmed(staff_id).empty()) {
+  if (trim(staff_id).empty()) {
     return fail(WalkInError::invalid, "A walk-in needs the staff member's id.");
   }
 
   WalkInResult result;
   Attendee& attendee = result.attendee;
-  attendee.first_name = std::string(trimmed(form.first_name));
-  attendee.last_name = std::string(trimmed(form.last_name));
-  attendee.municipality = std::string(trimmed(form.municipality));
-  attendee.role = *parse_role(trimmed(form.role));
+  attendee.first_name = std::string(trim(form.first_name));
+  attendee.last_name = std::string(trim(form.last_name));
+  attendee.municipality = std::string(trim(form.municipality));
+  attendee.role = *parse_role(trim(form.role));
 
   auto number = next_number(store);
   for (;; ++number) {
@@ -108,8 +102,8 @@ Result<WalkInResult, WalkInError> register_walk_in(KioskStore& store, Checkin& c
   draft.monotonic_ms = monotonic.count();
   draft.clock_offset_ms = checkin.clock_view(at, monotonic).offset_ms;
   draft.boot_id = checkin.boot_id();
-  draft.staff_id = std::string(trimmed(staff_id));
-  draft.reason = std::string(trimmed(form.reason));
+  draft.staff_id = std::string(trim(staff_id));
+  draft.reason = std::string(trim(form.reason));
   draft.details = details.dump();
   auto stored = store.append_scan(std::move(draft));
   if (!stored) {
@@ -131,8 +125,8 @@ Result<WalkInResult, WalkInError> register_walk_in(KioskStore& store, Checkin& c
     arrival.effective_time = at;
     arrival.at = at;
     arrival.monotonic = monotonic;
-    arrival.staff_id = std::string(trimmed(staff_id));
-    arrival.reason = "walk-in: " + std::string(trimmed(form.reason));
+    arrival.staff_id = std::string(trim(staff_id));
+    arrival.reason = "walk-in: " + std::string(trim(form.reason));
     result.arrival = checkin.correct(arrival);
   }
   return result;

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "shared/text.hpp"
+
 namespace muster::kiosk::ui {
 
 namespace {
@@ -14,14 +16,8 @@ bool parse_int(std::string_view text, long long& value) {
   return ec == std::errc{} && ptr == text.data() + text.size();
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
+// Blanks off both ends, and a CR LF file's CR off the end.
+std::string_view trim_line(std::string_view text) { return trim_start(trim_end(text, " \t\r")); }
 
 } // namespace
 
@@ -30,7 +26,7 @@ Result<std::vector<ScriptEvent>, ScriptError> parse_input_script(std::string_vie
   std::size_t line_number = 0;
   while (!text.empty()) {
     const auto end = text.find('\n');
-    auto line = trim(text.substr(0, end));
+    auto line = trim_line(text.substr(0, end));
     text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
     ++line_number;
     if (line.empty() || line.front() == '#') continue;
@@ -44,7 +40,7 @@ Result<std::vector<ScriptEvent>, ScriptError> parse_input_script(std::string_vie
     if (space == std::string_view::npos || !parse_int(line.substr(1, space - 1), ms) || ms < 0) {
       return bad("expected a time in ms after '@'");
     }
-    line = trim(line.substr(space + 1));
+    line = trim_line(line.substr(space + 1));
     const auto verb_end = line.find(' ');
     const auto verb = line.substr(0, verb_end);
     // Text and payloads keep their inner spaces; only the one separating space is dropped.
@@ -70,7 +66,7 @@ Result<std::vector<ScriptEvent>, ScriptError> parse_input_script(std::string_vie
       long long x = 0;
       long long y = 0;
       if (middle == std::string_view::npos || !parse_int(argument.substr(0, middle), x) ||
-          !parse_int(trim(argument.substr(middle + 1)), y) || x < 0 || y < 0 || x > 100000 ||
+          !parse_int(trim_line(argument.substr(middle + 1)), y) || x < 0 || y < 0 || x > 100000 ||
           y > 100000) {
         return bad("expected 'click <x> <y>'");
       }

@@ -4,12 +4,12 @@
 #include <imgui_stdlib.h>
 
 #include <algorithm>
-#include <cstdio>
 
 #include "kiosk/ui/desk_screens.hpp"
 #include "kiosk/ui/staff_panels.hpp"
 #include "kiosk/ui/survey_screen.hpp"
 #include "kiosk/ui/view_style.hpp"
+#include "shared/hours.hpp"
 #include "shared/time.hpp"
 
 namespace muster::kiosk::ui {
@@ -113,8 +113,7 @@ std::optional<Intent> draw_result(const ViewContext& context) {
     centered(fonts.large, outcome.display_name, kWhite);
     ImGui::Dummy(ImVec2{1.0F, 16.0F});
     centered(fonts.body, outcome.session_title + " - left " + outcome.local_time, kWhite);
-    char hours[64];
-    std::snprintf(hours, sizeof hours, "%.2f", outcome.credit_hours);
+    const std::string hours = format_hours(outcome.credit_hours, HoursStyle::two_decimals);
     centered(fonts.body,
              outcome.credit_eligible ? std::string("Credit so far: ") + hours + " h"
                                      : std::string("Attendance recorded"),

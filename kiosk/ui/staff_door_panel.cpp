@@ -6,6 +6,7 @@
 
 #include "kiosk/ui/staff_panels.hpp"
 #include "kiosk/ui/view_style.hpp"
+#include "shared/hours.hpp"
 
 namespace muster::kiosk::ui {
 
@@ -34,7 +35,7 @@ void draw_door_table(const KioskState& state) {
                          row.inside ? "inside" : row.leave.c_str());
       ImGui::TableNextColumn();
       if (row.eligible) {
-        ImGui::Text("%.2f h", row.credit_hours);
+        ImGui::Text("%s h", format_hours(row.credit_hours, HoursStyle::two_decimals).c_str());
       } else {
         ImGui::TextColored(kDim, "\u2014"); // attendance only: no CMO credit
       }

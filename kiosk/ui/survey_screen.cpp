@@ -3,11 +3,11 @@
 #include <imgui.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <string>
 
 #include "kiosk/ui/screens.hpp"
 #include "kiosk/ui/view_style.hpp"
+#include "shared/hours.hpp"
 
 namespace muster::kiosk::ui {
 
@@ -15,20 +15,6 @@ namespace {
 
 const ImVec4 kChoice{0.16F, 0.36F, 0.62F, 1.0F}; // blue: an answer, not a yes/no to leaving
 const ImVec4 kSkip{0.30F, 0.33F, 0.40F, 1.0F};
-
-// Like centered_wrapped, but a short text is centred on its own width, not the wrap width.
-void centered_wrapped_to_text(ImFont* font, const std::string& text, const ImVec4& colour,
-                              float wrap) {
-  ImGui::PushFont(font);
-  const float w = std::min(wrap, ImGui::CalcTextSize(text.c_str()).x);
-  ImGui::SetCursorPosX(std::max(kMargin, (ImGui::GetWindowWidth() - w) / 2.0F));
-  ImGui::PushStyleColor(ImGuiCol_Text, colour);
-  ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + wrap);
-  ImGui::TextUnformatted(text.c_str());
-  ImGui::PopTextWrapPos();
-  ImGui::PopStyleColor();
-  ImGui::PopFont();
-}
 
 } // namespace
 
@@ -48,18 +34,17 @@ std::optional<Intent> draw_survey(const ViewContext& context) {
     std::string left =
         "Goodbye, " + state.outcome->display_name + ": left " + state.outcome->local_time;
     if (state.outcome->credit_eligible) {
-      char hours[32];
-      std::snprintf(hours, sizeof hours, "%.2f", state.outcome->credit_hours);
-      left += std::string(", credit ") + hours + " h";
+      left +=
+          ", credit " + format_hours(state.outcome->credit_hours, HoursStyle::two_decimals) + " h";
     }
-    centered_wrapped_to_text(fonts.body, left, kWhite, w * 0.9F);
+    centered_wrapped(fonts.body, left, kWhite, w * 0.9F, true);
   }
-  centered_wrapped_to_text(fonts.body,
-                           "Question " + std::to_string(state.survey_question + 1) + " of " +
-                               std::to_string(survey.size()) + " (optional)",
-                           kDim, w * 0.9F);
+  centered_wrapped(fonts.body,
+                   "Question " + std::to_string(state.survey_question + 1) + " of " +
+                       std::to_string(survey.size()) + " (optional)",
+                   kDim, w * 0.9F, true);
   ImGui::Dummy(ImVec2{1.0F, 20.0F});
-  centered_wrapped_to_text(fonts.large, question.text, kWhite, w * 0.85F);
+  centered_wrapped(fonts.large, question.text, kWhite, w * 0.85F, true);
 
   // Up to three big buttons a row, numbered like the keys that pick them.
   const std::size_t count = question.choices.size();

@@ -18,9 +18,15 @@ void centered(ImFont* font, const std::string& text, const ImVec4& colour) {
   ImGui::PopFont();
 }
 
-void centered_wrapped(ImFont* font, const std::string& text, const ImVec4& colour, float wrap) {
-  ImGui::PushFont(font);
-  ImGui::SetCursorPosX((width() - wrap) / 2.0F);
+void centered_wrapped(ImFont* font, const std::string& text, const ImVec4& colour, float wrap,
+                      bool fit_to_text) {
+  ImGui::PushFont(font); // before measuring: the width is the font's
+  if (fit_to_text) {
+    const float w = std::min(wrap, ImGui::CalcTextSize(text.c_str()).x);
+    ImGui::SetCursorPosX(std::max(kMargin, (width() - w) / 2.0F));
+  } else {
+    ImGui::SetCursorPosX((width() - wrap) / 2.0F);
+  }
   ImGui::PushStyleColor(ImGuiCol_Text, colour);
   ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + wrap);
   ImGui::TextUnformatted(text.c_str());

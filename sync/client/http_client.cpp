@@ -9,6 +9,8 @@
 #include <charconv>
 #include <mutex>
 
+#include "shared/text.hpp"
+
 namespace muster::sync {
 namespace {
 
@@ -27,15 +29,8 @@ void global_init_once() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 bool is_loopback_host(std::string host) {
-  host = lower(host);
+  host = lower_ascii(host);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
   if (host == "localhost" || host == "::1") return true;
@@ -59,7 +54,7 @@ size_t write_header(char* data, size_t size, size_t count, void* user) {
   const std::string_view line(data, size * count);
   const auto colon = line.find(':');
   if (colon != std::string_view::npos) {
-    const std::string name = lower(line.substr(0, colon));
+    const std::string name = lower_ascii(line.substr(0, colon));
     std::string_view value = line.substr(colon + 1);
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
       value.remove_prefix(1);
@@ -150,7 +145,7 @@ Result<Ok, TransportError> check_server_url(std::string_view url, bool allow_ins
   char* host = nullptr;
   curl_url_get(parsed.get(), CURLUPART_SCHEME, &scheme, 0);
   curl_url_get(parsed.get(), CURLUPART_HOST, &host, 0);
-  const std::string scheme_text = scheme != nullptr ? lower(scheme) : "";
+  const std::string scheme_text = scheme != nullptr ? lower_ascii(scheme) : "";
   const std::string host_text = host != nullptr ? host : "";
   curl_free(scheme);
   curl_free(host);

@@ -178,8 +178,8 @@ std::optional<Error<SyncError>> continue_on_branch(KioskStore& store, HttpClient
   move.branch_device_id = branch;
   move.settings = {{std::string(kSettingSyncDeviceId), branch},
                    {std::string(kSettingDeviceToken), token},
-                   {std::string(kSettingRecordingDeviceId), branch},
-                   {std::string(kSettingBranchNote), note}};
+                   {std::string(kSettingDeviceId), branch},
+                   {std::string(kSettingSyncBranchNote), note}};
   auto moved = store.move_to_branch(move, now());
   if (!moved) return fail(SyncError::store, moved.message());
   report.branched_from = id.device_id;
@@ -317,7 +317,7 @@ std::optional<Error<SyncError>> push_all(KioskStore& store, HttpClient& http, Id
 std::optional<Error<SyncError>> pull_package(KioskStore& store, HttpClient& http,
                                              const Identity& id, const PackageApplier& apply,
                                              SyncReport& report) {
-  auto cursor = store.cursor(kPackageCursorName);
+  auto cursor = store.cursor(kPackageCursor);
   if (!cursor) return fail(SyncError::store, cursor.message());
   const std::uint64_t since = cursor->has_value() ? to_u64(**cursor) : 0;
   const std::string url =
@@ -389,10 +389,10 @@ std::optional<Error<SyncError>> pull_peer_scans(KioskStore& store, HttpClient& h
 void record_outcome(KioskStore& store, SyncReport& report) {
   if (auto queued = store.unacked_count()) report.queued = *queued;
   if (report.ok) {
-    (void)store.set_setting(kSettingLastSuccess, format_utc(now()));
-    (void)store.set_setting(kSettingLastError, "");
+    (void)store.set_setting(kSettingSyncLastSuccess, format_utc(now()));
+    (void)store.set_setting(kSettingSyncLastError, "");
   } else if (report.error) {
-    (void)store.set_setting(kSettingLastError, report.error->message);
+    (void)store.set_setting(kSettingSyncLastError, report.error->message);
   }
 }
 

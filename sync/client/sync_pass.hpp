@@ -12,30 +12,21 @@
 #include <string>
 #include <string_view>
 
+#include "shared/kiosk_setting_names.hpp" // the names the kiosk reads too
 #include "shared/kiosk_store.hpp"
 #include "shared/result.hpp"
 #include "sync/client/http_client.hpp"
 
 namespace muster::sync {
 
-// Store settings written by provisioning and by each pass (the staff screen reads the last two).
+// Store settings written by provisioning and by each pass (those the kiosk reads too are in
+// shared/kiosk_setting_names.hpp).
 inline constexpr std::string_view kSettingServerUrl = "sync.server_url";
 inline constexpr std::string_view kSettingDeviceToken = "sync.device_token";
 inline constexpr std::string_view kSettingSyncDeviceId = "sync.device_id";
 inline constexpr std::string_view kSettingEventId = "sync.event_id";
 inline constexpr std::string_view kSettingLeagueId = "sync.league_id";
-inline constexpr std::string_view kSettingLastSuccess = "sync.last_success"; // ISO 8601 UTC
-inline constexpr std::string_view kSettingLastError = "sync.last_error";     // "" after success
 inline constexpr std::string_view kSettingClockUncertaintyMs = "sync.clock_uncertainty_ms";
-// The same key as kiosk/app/kiosk_settings.hpp kSettingDeviceId: the id new scans are recorded
-// under, switched with sync.device_id when the kiosk continues on a branch.
-inline constexpr std::string_view kSettingRecordingDeviceId = "device_id";
-// Words for staff mode once this kiosk was found restored or cloned and continued on a branch.
-inline constexpr std::string_view kSettingBranchNote = "sync.branch_note";
-// The same key as kiosk/app/kiosk_settings.hpp kSettingClockOffsetMs (new scans carry it).
-inline constexpr std::string_view kSettingClockOffsetMs = "clock_offset_ms";
-// The same cursor name as kiosk/app/package_import.hpp kPackageCursor.
-inline constexpr std::string_view kPackageCursorName = "event_package";
 // Where the pull of the other doors' scans got to (server ms of the newest one seen).
 inline constexpr std::string_view kPeerScansCursorName = "peer_scans";
 

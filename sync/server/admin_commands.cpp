@@ -13,8 +13,10 @@
 #include <system_error>
 
 #include "shared/csv.hpp"
+#include "shared/hours.hpp"
 #include "shared/import.hpp"
 #include "shared/presence.hpp"
+#include "shared/sodium_init.hpp"
 #include "shared/text.hpp"
 #include "shared/time.hpp"
 #include "sync/server/badge_render.hpp"
@@ -23,6 +25,7 @@
 #include "sync/server/program_catalog.hpp"
 #include "sync/server/program_check.hpp"
 #include "sync/server/scan_clock.hpp"
+#include "sync/server/sql_connection.hpp"
 
 namespace muster::server {
 namespace {
@@ -34,10 +37,6 @@ constexpr std::string_view kCodeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 constexpr std::string_view kSerialAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 constexpr std::size_t kSerialChars = 12; // 60 random bits: collisions are not a concern
 constexpr int kSerialAttempts = 5;
-
-void ensure_sodium() {
-  if (sodium_init() < 0) throw std::runtime_error("libsodium could not be initialised");
-}
 
 std::string random_text(std::string_view alphabet, std::size_t length) {
   ensure_sodium();
@@ -83,12 +82,6 @@ AdminResult<Event> find_event(ServerStore& store, std::string_view event_id) {
 
 std::string full_name(const Attendee& attendee) {
   return attendee.first_name + " " + attendee.last_name;
-}
-
-std::string hours_text(double hours) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.2f", hours);
-  return buffer;
 }
 
 std::string optional_utc(const std::optional<Instant>& instant) {
@@ -401,7 +394,7 @@ std::string credits_csv(const Event& event, const std::vector<CreditRow>& rows) 
                                              optional_local(a.final_leave, event.timezone),
                                              a.early_leave ? "true" : "false",
                                              optional_utc(a.early_leave_time),
-                                             hours_text(a.credit_hours),
+                                             format_hours(a.credit_hours, HoursStyle::two_decimals),
                                              a.eligible ? "true" : "false",
                                              joined(a.devices, ";")};
     std::string line;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "shared/csv.hpp"
+#include "shared/hours.hpp"
 #include "shared/time.hpp"
 #include "sync/server/scan_clock.hpp"
 
@@ -192,9 +193,10 @@ std::string credit_form_csv(const CreditForm& form) {
          row.session.title, local_date(row.session.start, zone),
          optional_local(a.first_arrival, zone).value_or(""),
          optional_local(a.final_leave, zone).value_or(""), a.early_leave ? "true" : "false",
-         optional_local(a.early_leave_time, zone).value_or(""), fixed2(a.credit_hours),
-         a.eligible ? "true" : "false", survey_or_none(notes_of(form, r)),
-         notes_of(form, r).confirmation, optional_local(form.checked_in_at, zone).value_or("")});
+         optional_local(a.early_leave_time, zone).value_or(""),
+         format_hours(a.credit_hours, HoursStyle::two_decimals), a.eligible ? "true" : "false",
+         survey_or_none(notes_of(form, r)), notes_of(form, r).confirmation,
+         optional_local(form.checked_in_at, zone).value_or("")});
   }
   return text;
 }
@@ -234,7 +236,7 @@ PdfDocument credit_form_document(const CreditForm& form) {
         {row.session.title, local_or_dash(a.first_arrival, form.event.timezone),
          local_or_dash(a.final_leave, form.event.timezone),
          a.early_leave ? "yes, " + local_or_dash(a.early_leave_time, form.event.timezone) : "no",
-         fixed2(a.credit_hours)});
+         format_hours(a.credit_hours, HoursStyle::two_decimals)});
   }
   sessions.table = std::move(table);
   doc.blocks.push_back(std::move(sessions));
@@ -261,8 +263,9 @@ PdfDocument credit_form_document(const CreditForm& form) {
 
   PdfBlock end;
   const bool eligible = earns_credit(form);
-  end.lines.push_back("Total credit hours: " + fixed2(total_hours(form)) +
-                      (eligible ? "" : " (this role earns no CMO credit)"));
+  end.lines.push_back(
+      "Total credit hours: " + format_hours(total_hours(form), HoursStyle::two_decimals) +
+      (eligible ? "" : " (this role earns no CMO credit)"));
   end.lines.push_back("Claiming credit for time not attended could be an ethics violation.");
   doc.blocks.push_back(std::move(end));
   return doc;

@@ -50,29 +50,28 @@ struct Evaluated {
 // office (by their role on `as_of`) who hold it; an empty or unknown seat means not certified.
 // Officials are matched by the roster's municipality_id (else the exact name). Without any
 // municipalities imported, towns are grouped by the roster's name as before (seats unknown).
-CreditResult<std::vector<std::vector<std::string>>>
-certified_municipalities(ServerStore& store, const Program& program,
-                         const std::vector<Evaluated>& evaluated, Date as_of) {
-  std::vector<std::vector<std::string>> rows;
-  if (program.levels.empty()) return rows;
-  auto known = store.municipalities();
-  if (!known) return store_error(known.error());
-  const std::string designation = program.levels.front().id;
-  struct Town {
-    std::string id;
-    std::string name;
-    std::optional<int> seats; // council seats besides the mayor; unknown without an import
-    int mayors = 0;
-    int councilmembers = 0;
-    int officials = 0;
-    int holders = 0;
-    int council_holders = 0;
-    bool mayor_holds = false;
-    std::vector<std::string> missing;
-  };
-  std::map<std::string, Town> towns; // by id, or by "name:<name>" for unknown towns
+struct Town {
+  std::string id;
+  std::string name;
+  std::optional<int> seats; // council seats besides the mayor; unknown without an import
+  int mayors = 0;
+  int councilmembers = 0;
+  int officials = 0;
+  int holders = 0;
+  int council_holders = 0;
+  bool mayor_holds = false;
+  std::vector<std::string> missing;
+};
+
+// Every town (the imported municipalities, and any other the roster names) with its elected
+// officials in office on `as_of` counted, and who of them holds `designation`. Keyed by id, or by
+// "name:<name>" for unknown towns.
+std::map<std::string, Town> tally_towns(const std::vector<Municipality>& known,
+                                        const std::vector<Evaluated>& evaluated,
+                                        const std::string& designation, Date as_of) {
+  std::map<std::string, Town> towns;
   std::map<std::string, std::string> id_of_name;
-  for (const Municipality& m : *known) {
+  for (const Municipality& m : known) {
     Town& town = towns[m.id];
     town.id = m.id;
     town.name = m.name;
@@ -107,6 +106,18 @@ certified_municipalities(ServerStore& store, const Program& program,
       town.missing.push_back(who.attendee.id);
     }
   }
+  return towns;
+}
+
+CreditResult<std::vector<std::vector<std::string>>>
+certified_municipalities(ServerStore& store, const Program& program,
+                         const std::vector<Evaluated>& evaluated, Date as_of) {
+  std::vector<std::vector<std::string>> rows;
+  if (program.levels.empty()) return rows;
+  auto known = store.municipalities();
+  if (!known) return store_error(known.error());
+  const std::string designation = program.levels.front().id;
+  const auto towns = tally_towns(*known, evaluated, designation, as_of);
   const bool imported = !known->empty();
   for (const auto& [key, town] : towns) {
     const bool listed = town.seats.has_value();

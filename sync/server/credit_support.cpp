@@ -1,8 +1,6 @@
 // Helpers the credit_*.cpp files share (credit_support.hpp), and finding and loading the program.
 #include "sync/server/credit_support.hpp"
 
-#include <array>
-#include <charconv>
 #include <chrono>
 
 #include "shared/time.hpp"
@@ -38,13 +36,6 @@ std::string join(const std::vector<std::string>& parts, std::string_view separat
     text += parts[i];
   }
   return text;
-}
-
-std::string fixed2(double hours) {
-  std::array<char, 32> buffer{};
-  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), hours,
-                                    std::chars_format::fixed, 2);
-  return std::string(buffer.data(), result.ptr);
 }
 
 std::string level_name(const Program& program, std::string_view id) {

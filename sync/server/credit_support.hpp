@@ -17,8 +17,6 @@ Error<CreditError> store_error(const Error<DbError>& error);
 Instant now_instant();
 std::string full_name(const Attendee& a);
 std::string join(const std::vector<std::string>& parts, std::string_view separator);
-// Two decimals, whatever the hours ("1.50"), as the credit form prints them.
-std::string fixed2(double hours);
 std::string level_name(const Program& program, std::string_view id);
 // "Basic 1.5; Advanced 0.5" (names) or "basic:1.5;advanced:0.5" (ids, for CSV).
 std::string placements_text(const EntryOutcome& outcome, const Program* program);

@@ -6,6 +6,7 @@
 
 #include "shared/badge.hpp"
 #include "shared/scan_export.hpp"
+#include "shared/text.hpp"
 #include "sync/server/admin_commands.hpp"
 #include "sync/server/scan_ingest.hpp"
 
@@ -52,11 +53,9 @@ bool same_key(std::string_view stored_text, const PublicKey& key) {
   return stored && stored->bytes == key.bytes;
 }
 
-std::string trimmed(std::string line) {
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
-    line.pop_back();
-  const auto start = line.find_first_not_of(" \t");
-  return start == std::string::npos ? std::string() : line.substr(start);
+// Blanks off both ends, and a CR LF file's CR off the end.
+std::string trimmed(std::string_view line) {
+  return std::string(trim_start(trim_end(line, " \t\r")));
 }
 
 } // namespace

@@ -22,6 +22,7 @@
 #include "shared/badge.hpp"
 #include "shared/event_package.hpp"
 #include "shared/scan_json.hpp"
+#include "shared/sodium_init.hpp"
 #include "shared/time.hpp"
 #include "sync/server/admin_commands.hpp"
 #include "sync/server/connection_guard.hpp"
@@ -1171,7 +1172,7 @@ void widen_listen_backlog(int port) {
 } // namespace
 
 Result<std::unique_ptr<HttpServer>, HttpError> HttpServer::start(const HttpOptions& options) {
-  if (sodium_init() < 0) return fail(HttpError::invalid, "libsodium could not be initialised");
+  if (!sodium_started()) return fail(HttpError::invalid, "libsodium could not be initialised");
   if (options.threads < 1 || options.threads > 256) {
     return fail(HttpError::invalid, "threads must be between 1 and 256");
   }

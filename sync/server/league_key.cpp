@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "shared/sodium_init.hpp"
+#include "sync/server/sql_connection.hpp"
 
 namespace muster::server {
 namespace {
@@ -62,10 +63,6 @@ std::string_view to_string(LeagueKeyError error) {
     return "no_default";
   }
   return "unknown";
-}
-
-bool is_postgres_url(std::string_view database) {
-  return database.starts_with("postgresql://") || database.starts_with("postgres://");
 }
 
 Result<std::filesystem::path, LeagueKeyError> default_league_key_path(std::string_view database) {

@@ -25,8 +25,6 @@ std::string_view to_string(LeagueKeyError error);
 
 inline constexpr std::string_view kLeagueKeySuffix = ".league.key";
 
-bool is_postgres_url(std::string_view database);
-
 // "DB.league.key" for a SQLite path; no_default for a postgresql:// URL.
 Result<std::filesystem::path, LeagueKeyError> default_league_key_path(std::string_view database);
 

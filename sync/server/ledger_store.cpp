@@ -8,6 +8,7 @@
 #include <map>
 #include <utility>
 
+#include "shared/hours.hpp"
 #include "sync/server/sql_connection.hpp"
 
 namespace muster::server {
@@ -45,10 +46,6 @@ std::optional<Date> date_of(const std::optional<std::string>& value) {
 
 std::string date_text(const std::optional<Date>& date) {
   return date ? format_date(*date) : std::string();
-}
-
-bool is_postgres_url(std::string_view database) {
-  return database.starts_with("postgresql://") || database.starts_with("postgres://");
 }
 
 // Rolls back unless committed, so every early return leaves nothing behind.
@@ -117,7 +114,7 @@ Params entry_params(const LedgerEntry& e, Instant now) {
   return Params{e.official_id,
                 e.id,
                 format_date(e.date),
-                hours_text(e.hours),
+                format_hours(e.hours, HoursStyle::exact),
                 e.course_code,
                 e.topic,
                 e.title,
@@ -130,7 +127,7 @@ Params entry_params(const LedgerEntry& e, Instant now) {
                 e.documents_ref,
                 e.event_id,
                 to_ms(now),
-                e.test_score ? hours_text(*e.test_score) : std::string(),
+                e.test_score ? format_hours(*e.test_score, HoursStyle::exact) : std::string(),
                 programs_text(e.programs)};
 }
 
@@ -175,12 +172,6 @@ DbResult<std::optional<EventClosing>> select_closing(SqlConnection& db, std::str
 bool same_hours(double a, double b) { return std::fabs(a - b) < 1e-9; }
 
 } // namespace
-
-std::string hours_text(double hours) {
-  std::array<char, 64> buffer{};
-  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), hours);
-  return std::string(buffer.data(), result.ptr);
-}
 
 LedgerStore::LedgerStore(std::unique_ptr<SqlConnection> db) : db_(std::move(db)) {}
 LedgerStore::~LedgerStore() = default;
@@ -320,18 +311,18 @@ DbResult<PostOutcome> LedgerStore::post_event(std::string_view event_id,
       }
     } else {
       const double hours = change.computed_hours.value_or(0);
-      if (auto updated =
-              db_->exec("UPDATE ledger_entries SET hours = $3, posted_at = $4 WHERE "
-                        "official_id = $1 AND id = $2",
-                        Params{change.official_id, change.entry_id, hours_text(hours), to_ms(now)});
+      if (auto updated = db_->exec("UPDATE ledger_entries SET hours = $3, posted_at = $4 WHERE "
+                                   "official_id = $1 AND id = $2",
+                                   Params{change.official_id, change.entry_id,
+                                          format_hours(hours, HoursStyle::exact), to_ms(now)});
           !updated) {
         return updated.error();
       }
-      if (auto kept =
-              db_->exec("INSERT INTO ledger_amendments (official_id, id, old_hours, "
-                        "new_hours, amended_at) VALUES ($1, $2, $3, $4, $5)",
-                        Params{change.official_id, change.entry_id,
-                               hours_text(*change.posted_hours), hours_text(hours), to_ms(now)});
+      if (auto kept = db_->exec("INSERT INTO ledger_amendments (official_id, id, old_hours, "
+                                "new_hours, amended_at) VALUES ($1, $2, $3, $4, $5)",
+                                Params{change.official_id, change.entry_id,
+                                       format_hours(*change.posted_hours, HoursStyle::exact),
+                                       format_hours(hours, HoursStyle::exact), to_ms(now)});
           !kept) {
         return kept.error();
       }

@@ -119,7 +119,4 @@ private:
 // database is not initialised.
 DbResult<std::unique_ptr<LedgerStore>> open_ledger_store(std::string_view database);
 
-// Hours as stored: the shortest text that reads back as the same double.
-std::string hours_text(double hours);
-
 } // namespace muster::server

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "shared/text.hpp"
 #include "sync/server/sql_connection.hpp"
 
 namespace muster::server {
@@ -27,11 +28,9 @@ using PgResultPtr = std::unique_ptr<PGresult, PgResultClearer>;
 // Notices ("relation already exists, skipping") are not errors; keep them off stderr.
 void ignore_notice(void* /*arg*/, const char* /*message*/) {}
 
+// libpq's messages end with a line end.
 std::string trimmed(const char* text) {
-  std::string message = text != nullptr ? text : "";
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
-    message.pop_back();
-  return message;
+  return std::string(trim_end(text != nullptr ? text : "", "\n "));
 }
 
 class PgConnection final : public SqlConnection {

@@ -24,6 +24,7 @@
 #include "shared/badge.hpp"
 #include "shared/event_package.hpp"
 #include "shared/scan_json.hpp"
+#include "shared/sodium_init.hpp"
 #include "shared/time.hpp"
 #include "sync/client/http_client.hpp"
 #include "sync/server/relay_store.hpp"
@@ -656,7 +657,7 @@ bool stop_signal_within(const sigset_t& signals, std::chrono::milliseconds delay
 } // namespace
 
 int run_relay(const RelayOptions& options, std::ostream& out, std::ostream& err) {
-  if (sodium_init() < 0) {
+  if (!sodium_started()) {
     err << "error: libsodium could not be initialised\n";
     return 1;
   }
@@ -866,7 +867,7 @@ int run_relay_status(const std::string& database, std::ostream& out, std::ostrea
 }
 
 int run_relay_token(const RelayTokenOptions& options, std::ostream& out, std::ostream& err) {
-  if (sodium_init() < 0) {
+  if (!sodium_started()) {
     err << "error: libsodium could not be initialised\n";
     return 1;
   }

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "shared/badge.hpp"
+#include "shared/sodium_init.hpp"
 #include "shared/time.hpp"
 #include "sync/server/admin_commands.hpp"
 #include "sync/server/http_api.hpp"
@@ -49,7 +50,7 @@ int run_revoke_token(const RevokeTokenOptions& options, std::ostream& out, std::
     err << "error: give either --token TOKEN or --label LABEL\n";
     return 2;
   }
-  if (sodium_init() < 0) return failed(err, "libsodium could not be initialised");
+  if (!sodium_started()) return failed(err, "libsodium could not be initialised");
   auto ledger = open_ledger_store(options.database);
   if (!ledger) return failed(err, ledger.message());
   std::string token = options.token;

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "shared/badge.hpp"
+#include "shared/hours.hpp"
 #include "shared/import.hpp"
 #include "shared/text.hpp"
 #include "shared/time.hpp"
@@ -307,11 +308,7 @@ SqlParam optional_param(const std::optional<Instant>& when) {
   return to_ms(*when);
 }
 
-std::string format_double(double value) {
-  char buffer[64];
-  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
-  return ec == std::errc{} ? std::string(buffer, end) : std::string("0");
-}
+std::string format_double(double value) { return format_hours(value, HoursStyle::exact); }
 
 double parse_double(const std::optional<std::string>& value) {
   double number = 0.0;
@@ -2178,10 +2175,6 @@ private:
   std::unique_ptr<SqlConnection> db_;
   bool schema_ok_ = false;
 };
-
-bool is_postgres_url(std::string_view database) {
-  return database.starts_with("postgresql://") || database.starts_with("postgres://");
-}
 
 } // namespace
 

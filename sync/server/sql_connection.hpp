@@ -61,6 +61,11 @@ DbResult<std::unique_ptr<SqlConnection>> open_sqlite_connection(const std::strin
 // How many integrity checks this process ran (tests: per request would let any caller make the
 // server read the whole database).
 std::uint64_t sqlite_integrity_checks_run();
+// "postgresql://..." or "postgres://..." names a PostgreSQL database; anything else is a SQLite
+// file path.
+inline bool is_postgres_url(std::string_view database) {
+  return database.starts_with("postgresql://") || database.starts_with("postgres://");
+}
 // Connects with a libpq URL ("postgresql://user@host:port/db").
 DbResult<std::unique_ptr<SqlConnection>> open_pg_connection(const std::string& url);
 

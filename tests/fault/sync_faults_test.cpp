@@ -179,17 +179,11 @@ TEST(Fault, ThousandsOfScansThroughASeededRandomMixArriveExactlyOnce) {
 
 // The same exactly-once proof with the server on PostgreSQL (CTest gives it the fixture).
 TEST(Fault, SeededMixOn_postgresql) {
-  const auto base = pg_url_from_env();
-  if (!base) GTEST_SKIP() << "SKIPPED: MUSTER_TEST_PG_URL_FILE is not set (run through ctest)";
-  const std::string name = "muster_fault_" + std::to_string(getpid());
-  PGconn* conn = PQconnectdb(base->c_str());
-  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
-  PGresult* result = PQexec(conn, ("CREATE DATABASE " + name).c_str());
-  const bool created = PQresultStatus(result) == PGRES_COMMAND_OK;
-  PQclear(result);
-  PQfinish(conn);
-  ASSERT_TRUE(created);
-  run_seeded_mix(seed_from_env(777), base->substr(0, base->rfind('/') + 1) + name, 12, 40);
+  const auto base = postgres_fixture_url();
+  if (!base) GTEST_SKIP() << kNoPostgres;
+  const auto database = create_postgres_database(*base, "muster_fault_");
+  ASSERT_EQ(database.error, "");
+  run_seeded_mix(seed_from_env(777), database.url, 12, 40);
 }
 
 TEST(Fault, AStalledServerEndsByTheClientTimeout) {
@@ -213,7 +207,7 @@ TEST(Fault, AStalledServerEndsByTheClientTimeout) {
   EXPECT_EQ(report.error->code, sync::SyncError::unreachable);
   EXPECT_NE(report.error->message.find("did not answer in time"), std::string::npos)
       << report.error->message;
-  auto last_error = kiosk->setting(sync::kSettingLastError);
+  auto last_error = kiosk->setting(kSettingSyncLastError);
   ASSERT_TRUE(last_error.ok() && last_error->has_value());
   EXPECT_EQ(**last_error, report.error->message);
   EXPECT_EQ(report.queued, 1U);
@@ -270,7 +264,7 @@ TEST(Fault, EngineRetriesAtOnceWhenTheNetworkComesBack) {
   engine.stop();
   EXPECT_FALSE(engine.state().running);
   ASSERT_NO_FATAL_FAILURE(world.expect_server_holds_exactly(*kiosk));
-  auto last_success = kiosk->setting(sync::kSettingLastSuccess);
+  auto last_success = kiosk->setting(kSettingSyncLastSuccess);
   ASSERT_TRUE(last_success.ok() && last_success->has_value());
 }
 

@@ -18,11 +18,13 @@
 #include "kiosk/app/sync_commands.hpp"
 #include "shared/badge.hpp"
 #include "shared/kiosk_store.hpp"
+#include "shared/sodium_init.hpp"
 #include "shared/time.hpp"
 #include "sync/client/sync_pass.hpp"
 #include "sync/server/admin_commands.hpp"
 #include "sync/server/http_api.hpp"
 #include "sync/server/server_store.hpp"
+#include "tests/support/postgres.hpp" // the PostgreSQL tests of every user of this file
 #include "tests/support/test_support.hpp"
 
 namespace muster::test {
@@ -33,16 +35,6 @@ inline Instant at(const char* iso) {
   return *parsed;
 }
 
-// The PostgreSQL fixture's URL (tests named *postgresql* get it), or nothing.
-inline std::optional<std::string> pg_url_from_env() {
-  const char* file = std::getenv("MUSTER_TEST_PG_URL_FILE");
-  if (file == nullptr || *file == '\0') return std::nullopt;
-  std::string url = read_file(file);
-  while (!url.empty() && std::isspace(static_cast<unsigned char>(url.back())))
-    url.pop_back();
-  return url;
-}
-
 class SyncWorld {
 public:
   static constexpr const char* kLeague = "TL";
@@ -50,7 +42,7 @@ public:
 
   // database: "" for a SQLite file in the temp dir.
   void setup(int attendees = 12, std::string database = "") {
-    ASSERT_GE(sodium_init(), 0);
+    ASSERT_TRUE(muster::sodium_started());
     database_ = database.empty() ? (dir_ / "server.db").string() : std::move(database);
     auto opened = server::open_server_store(database_);
     ASSERT_TRUE(opened.ok()) << opened.message();

@@ -52,17 +52,6 @@ Instant real_now() {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
 
-std::string fresh_pg_database(const std::string& base) {
-  const std::string name = "muster_clock_skew_" + std::to_string(getpid());
-  PGconn* conn = PQconnectdb(base.c_str());
-  EXPECT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
-  PGresult* result = PQexec(conn, ("CREATE DATABASE " + name).c_str());
-  EXPECT_EQ(PQresultStatus(result), PGRES_COMMAND_OK) << PQerrorMessage(conn);
-  PQclear(result);
-  PQfinish(conn);
-  return base.substr(0, base.rfind('/') + 1) + name;
-}
-
 // The wall clock a kiosk process sees: faketime's offset ("" for the true clock).
 struct Clock {
   std::string faketime; // e.g. "+2h", "-3d"
@@ -263,9 +252,11 @@ TEST_F(ClockSkew, WrongClocksWithSyncBeforeAndAfterTheScansCreditTheTrueSessionA
 
 // The same on a server over PostgreSQL (the name gives it the CTest PostgreSQL fixture).
 TEST_F(ClockSkew, WrongClocksOn_postgresql) {
-  const auto base = pg_url_from_env();
-  if (!base) GTEST_SKIP() << "SKIPPED: MUSTER_TEST_PG_URL_FILE is not set (run through ctest)";
-  ASSERT_NO_FATAL_FAILURE(start(fresh_pg_database(*base)));
+  const auto base = postgres_fixture_url();
+  if (!base) GTEST_SKIP() << kNoPostgres;
+  const auto database = create_postgres_database(*base, "muster_clock_skew_");
+  EXPECT_EQ(database.error, "");
+  ASSERT_NO_FATAL_FAILURE(start(database.url));
   run_scenario(false);
 }
 

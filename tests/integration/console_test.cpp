@@ -21,6 +21,7 @@
 #include "sync/server/web/accounts.hpp"
 #include "sync/server/web/event_counts.hpp"
 #include "sync/server/web/user_commands.hpp"
+#include "tests/support/postgres.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace muster::server {
@@ -140,43 +141,27 @@ TEST(ConsoleDoors, ScansPushedLatestOffsetAndStaleFlag) {
 
 // ---- the account store on both backends ----
 
-std::string pg_exec(const std::string& url, const std::string& sql) {
-  PGconn* connection = PQconnectdb(url.c_str());
-  std::string error;
-  if (PQstatus(connection) != CONNECTION_OK) {
-    error = PQerrorMessage(connection);
-  } else {
-    PGresult* result = PQexec(connection, sql.c_str());
-    if (PQresultStatus(result) != PGRES_COMMAND_OK) error = PQresultErrorMessage(result);
-    PQclear(result);
-  }
-  PQfinish(connection);
-  return error;
-}
-
 class ConsoleStore : public ::testing::TestWithParam<std::string> {
 protected:
   void SetUp() override {
     if (GetParam() == "sqlite") {
       database_ = (dir_.path() / "league.db").string();
     } else {
-      const char* url_file = std::getenv("MUSTER_TEST_PG_URL_FILE");
-      if (url_file == nullptr) GTEST_SKIP() << "PostgreSQL runs under ctest (fixture postgres)";
-      std::ifstream in(url_file);
-      std::getline(in, server_url_);
-      ASSERT_FALSE(server_url_.empty()) << "no URL in " << url_file;
-      static std::atomic<int> counter{0};
-      pg_name_ = "muster_console_" + std::to_string(getpid()) + "_" + std::to_string(++counter);
-      ASSERT_EQ(pg_exec(server_url_, "CREATE DATABASE " + pg_name_), "");
-      database_ = server_url_.substr(0, server_url_.rfind('/') + 1) + pg_name_;
+      const auto url = test::postgres_fixture_url();
+      if (!url) GTEST_SKIP() << test::kNoPostgres;
+      server_url_ = *url;
+      ASSERT_FALSE(server_url_.empty()) << "no URL in MUSTER_TEST_PG_URL_FILE";
+      const auto database = test::create_postgres_database(server_url_, "muster_console_");
+      ASSERT_EQ(database.error, "");
+      pg_name_ = database.name;
+      database_ = database.url;
     }
     auto store = open_server_store(database_);
     ASSERT_TRUE(store.ok()) << store.message();
     ASSERT_TRUE((*store)->initialise({"L-1", "League"}).ok());
   }
   void TearDown() override {
-    if (!pg_name_.empty())
-      pg_exec(server_url_, "DROP DATABASE IF EXISTS " + pg_name_ + " WITH (FORCE)");
+    if (!pg_name_.empty()) test::drop_postgres_database(server_url_, pg_name_);
   }
 
   test::TempDir dir_;

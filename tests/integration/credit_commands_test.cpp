@@ -24,6 +24,7 @@
 
 #include "shared/ledger.hpp"
 #include "shared/scan_log.hpp"
+#include "shared/sodium_init.hpp"
 #include "shared/time.hpp"
 #include "sync/server/badge_render.hpp"
 #include "sync/server/credit_commands.hpp"
@@ -31,6 +32,7 @@
 #include "sync/server/ledger_store.hpp"
 #include "sync/server/server_store.hpp"
 #include "sync/server/sql_connection.hpp"
+#include "tests/support/postgres.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -139,7 +141,7 @@ double page_variance(const fs::path& pdf, const fs::path& dir) {
 class CreditCommands : public ::testing::Test {
 protected:
   void SetUp() override {
-    ASSERT_GE(sodium_init(), 0);
+    ASSERT_TRUE(muster::sodium_started());
     ASSERT_TRUE(fs::exists(kProgram)) << kProgram;
     db_ = (dir_ / "league.db").string();
   }
@@ -1189,32 +1191,13 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
 
 // ---- PostgreSQL ----
 
-struct PgConnDeleter {
-  void operator()(PGconn* conn) const { PQfinish(conn); }
-};
-
 TEST(CreditCommandsBackend, CloseEventIsIdempotentOnpostgresql) {
-  const char* url_file = std::getenv("MUSTER_TEST_PG_URL_FILE");
-  ASSERT_TRUE(url_file != nullptr && *url_file != '\0')
-      << "MUSTER_TEST_PG_URL_FILE is not set: run through ctest (fixture postgres)";
-  ASSERT_GE(sodium_init(), 0);
-  std::string base = test::read_file(url_file);
-  while (!base.empty() && std::isspace(static_cast<unsigned char>(base.back())))
-    base.pop_back();
-  std::array<unsigned char, 6> random{};
-  randombytes_buf(random.data(), random.size());
-  std::string name = "muster_credit_";
-  for (const auto byte : random)
-    name += "0123456789abcdef"[byte % 16];
-  {
-    std::unique_ptr<PGconn, PgConnDeleter> conn(PQconnectdb(base.c_str()));
-    ASSERT_EQ(PQstatus(conn.get()), CONNECTION_OK) << PQerrorMessage(conn.get());
-    PGresult* result = PQexec(conn.get(), ("CREATE DATABASE " + name).c_str());
-    const bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
-    PQclear(result);
-    ASSERT_TRUE(ok) << PQerrorMessage(conn.get());
-  }
-  const std::string db = base.substr(0, base.rfind('/') + 1) + name;
+  const auto base = test::postgres_fixture_url();
+  ASSERT_TRUE(base) << test::kNoPostgres;
+  ASSERT_TRUE(muster::sodium_started());
+  const auto database = test::create_postgres_database(*base, "muster_credit_");
+  ASSERT_EQ(database.error, "");
+  const std::string& db = database.url;
   test::TempDir dir;
   const auto run = [&](const std::vector<std::string>& args) { return run_in(dir.path(), args); };
   ASSERT_EQ(run({"init", "--db", db, "--league-key", (dir / "league.key").string()}).code, 0);

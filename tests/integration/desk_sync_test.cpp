@@ -174,16 +174,11 @@ TEST(DeskSync, ReprintAtTheDeskRevokesTheOldBadgeEverywhereAndTheNewOneIsAccepte
 
 // The same on a server over PostgreSQL (the name gives it the CTest PostgreSQL fixture).
 TEST(DeskSync, ReprintEndToEndOn_postgresql) {
-  const auto base = pg_url_from_env();
-  if (!base) GTEST_SKIP() << "SKIPPED: MUSTER_TEST_PG_URL_FILE is not set (run through ctest)";
-  const std::string name = "muster_desk_" + std::to_string(getpid());
-  PGconn* conn = PQconnectdb(base->c_str());
-  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
-  PGresult* result = PQexec(conn, ("CREATE DATABASE " + name).c_str());
-  ASSERT_EQ(PQresultStatus(result), PGRES_COMMAND_OK) << PQerrorMessage(conn);
-  PQclear(result);
-  PQfinish(conn);
-  reprint_end_to_end(base->substr(0, base->rfind('/') + 1) + name);
+  const auto base = postgres_fixture_url();
+  if (!base) GTEST_SKIP() << kNoPostgres;
+  const auto database = create_postgres_database(*base, "muster_desk_");
+  ASSERT_EQ(database.error, "");
+  reprint_end_to_end(database.url);
 }
 
 std::string quoted(const std::string& text) {

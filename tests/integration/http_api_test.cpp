@@ -29,9 +29,11 @@
 #include "shared/event_package.hpp"
 #include "shared/scan_json.hpp"
 #include "shared/scan_log.hpp"
+#include "shared/sodium_init.hpp"
 #include "shared/time.hpp"
 #include "sync/server/http_api.hpp"
 #include "sync/server/server_store.hpp"
+#include "tests/support/postgres.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace muster::server {
@@ -49,41 +51,6 @@ Instant now_ms() {
 }
 
 // ---- PostgreSQL: a fresh database per test on the fixture's cluster ----------------------
-
-std::optional<std::string> pg_base_url() {
-  const char* file = std::getenv("MUSTER_TEST_PG_URL_FILE");
-  if (file == nullptr || *file == '\0') return std::nullopt;
-  std::string url = test::read_file(file);
-  while (!url.empty() && std::isspace(static_cast<unsigned char>(url.back())))
-    url.pop_back();
-  return url;
-}
-
-struct PgConnDeleter {
-  void operator()(PGconn* conn) const { PQfinish(conn); }
-};
-
-bool pg_exec(const std::string& url, const std::string& sql, std::string& error) {
-  std::unique_ptr<PGconn, PgConnDeleter> conn(PQconnectdb(url.c_str()));
-  if (PQstatus(conn.get()) != CONNECTION_OK) {
-    error = PQerrorMessage(conn.get());
-    return false;
-  }
-  PGresult* result = PQexec(conn.get(), sql.c_str());
-  const bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
-  if (!ok) error = PQerrorMessage(conn.get());
-  PQclear(result);
-  return ok;
-}
-
-std::string with_database(const std::string& url, const std::string& database) {
-  const auto slash = url.rfind('/');
-  const auto scheme_end = url.find("://");
-  if (slash == std::string::npos || scheme_end == std::string::npos || slash < scheme_end + 3) {
-    return url + "/" + database;
-  }
-  return url.substr(0, slash + 1) + database;
-}
 
 // ---- Test data ---------------------------------------------------------------------------
 
@@ -115,22 +82,15 @@ std::string error_code(const httplib::Result& res) {
 class HttpApiTest : public ::testing::TestWithParam<std::string> {
 protected:
   void SetUp() override {
-    ASSERT_GE(sodium_init(), 0);
+    ASSERT_TRUE(muster::sodium_started());
     if (GetParam() == "postgresql") {
-      const auto base = pg_base_url();
-      if (!base) {
-        GTEST_SKIP() << "PostgreSQL backend SKIPPED: MUSTER_TEST_PG_URL_FILE is not set (run "
-                        "through ctest with the postgres fixture to cover it)";
-      }
+      const auto base = test::postgres_fixture_url();
+      if (!base) GTEST_SKIP() << test::kNoPostgres;
       pg_base_ = *base;
-      std::array<unsigned char, 6> random{};
-      randombytes_buf(random.data(), random.size());
-      pg_database_ = "muster_http_";
-      for (const auto byte : random)
-        pg_database_ += "0123456789abcdef"[byte % 16];
-      std::string error;
-      ASSERT_TRUE(pg_exec(pg_base_, "CREATE DATABASE " + pg_database_, error)) << error;
-      database_ = with_database(pg_base_, pg_database_);
+      const auto database = test::create_postgres_database(pg_base_, "muster_http_");
+      ASSERT_EQ(database.error, "");
+      pg_database_ = database.name;
+      database_ = database.url;
     } else {
       database_ = (dir_ / "server.db").string();
     }
@@ -146,10 +106,7 @@ protected:
     if (server_) server_->stop();
     server_.reset();
     store_.reset();
-    if (!pg_database_.empty()) {
-      std::string error;
-      (void)pg_exec(pg_base_, "DROP DATABASE IF EXISTS " + pg_database_ + " WITH (FORCE)", error);
-    }
+    if (!pg_database_.empty()) test::drop_postgres_database(pg_base_, pg_database_);
   }
 
   void seed_store() {

@@ -22,8 +22,10 @@
 #include "shared/badge.hpp"
 #include "shared/scan_json.hpp"
 #include "shared/scan_log.hpp"
+#include "shared/sodium_init.hpp"
 #include "sync/server/http_api.hpp"
 #include "sync/server/server_store.hpp"
+#include "tests/support/postgres.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace muster::server {
@@ -42,31 +44,6 @@ Instant now_ms() {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
 
-std::optional<std::string> pg_url_from_fixture() {
-  const char* file = std::getenv("MUSTER_TEST_PG_URL_FILE");
-  if (file == nullptr || *file == '\0') return std::nullopt;
-  std::string url = test::read_file(file);
-  while (!url.empty() && std::isspace(static_cast<unsigned char>(url.back())))
-    url.pop_back();
-  return url;
-}
-
-bool pg_command(const std::string& url, const std::string& sql) {
-  PGconn* conn = PQconnectdb(url.c_str());
-  bool ok = PQstatus(conn) == CONNECTION_OK;
-  if (ok) {
-    PGresult* result = PQexec(conn, sql.c_str());
-    ok = PQresultStatus(result) == PGRES_COMMAND_OK;
-    PQclear(result);
-  }
-  PQfinish(conn);
-  return ok;
-}
-
-std::string with_database(const std::string& url, const std::string& database) {
-  return url.substr(0, url.rfind('/') + 1) + database;
-}
-
 struct Kiosk {
   std::string id;
   std::string token;
@@ -81,17 +58,13 @@ httplib::Client client_for(const HttpServer& server) {
 }
 
 TEST(MultiInstance, TwoServersOnOnePostgresqlStoreEveryScanExactlyOnce) {
-  ASSERT_GE(sodium_init(), 0);
-  const auto base_url = pg_url_from_fixture();
-  ASSERT_TRUE(base_url) << "MUSTER_TEST_PG_URL_FILE is not set: run through ctest, whose "
-                           "postgres fixture starts a throwaway PostgreSQL";
-  std::array<unsigned char, 6> random{};
-  randombytes_buf(random.data(), random.size());
-  std::string database = "muster_multi_";
-  for (const auto byte : random)
-    database += "0123456789abcdef"[byte % 16];
-  ASSERT_TRUE(pg_command(*base_url, "CREATE DATABASE " + database));
-  const std::string url = with_database(*base_url, database);
+  ASSERT_TRUE(muster::sodium_started());
+  const auto base_url = test::postgres_fixture_url();
+  ASSERT_TRUE(base_url) << test::kNoPostgres;
+  const auto created = test::create_postgres_database(*base_url, "muster_multi_");
+  ASSERT_EQ(created.error, "");
+  const std::string& database = created.name;
+  const std::string& url = created.url;
   test::TempDir dir;
 
   // The League: key, roster, an event live now, badges and one provisioning code per kiosk.
@@ -247,7 +220,7 @@ TEST(MultiInstance, TwoServersOnOnePostgresqlStoreEveryScanExactlyOnce) {
   for (auto* server : servers)
     server->stop();
   store->reset();
-  (void)pg_command(*base_url, "DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+  test::drop_postgres_database(*base_url, database);
 }
 
 } // namespace

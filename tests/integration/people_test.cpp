@@ -19,10 +19,12 @@
 
 #include "shared/ledger.hpp"
 #include "shared/scan_log.hpp"
+#include "shared/sodium_init.hpp"
 #include "shared/time.hpp"
 #include "sync/server/http_api.hpp"
 #include "sync/server/ledger_store.hpp"
 #include "sync/server/server_store.hpp"
+#include "tests/support/postgres.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -108,36 +110,19 @@ Outcome run_program(const fs::path& program, const fs::path& dir,
   return test::run_program(program, dir, args, input);
 }
 
-struct PgConnDeleter {
-  void operator()(PGconn* conn) const { PQfinish(conn); }
-};
-
 class People : public ::testing::TestWithParam<std::string> {
 protected:
   void SetUp() override {
-    ASSERT_GE(sodium_init(), 0);
+    ASSERT_TRUE(muster::sodium_started());
     ASSERT_TRUE(fs::exists(kServer)) << kServer;
     if (GetParam() == "sqlite") {
       db_ = (dir_ / "league.db").string();
     } else {
-      const char* url_file = std::getenv("MUSTER_TEST_PG_URL_FILE");
-      ASSERT_TRUE(url_file != nullptr && *url_file != '\0')
-          << "MUSTER_TEST_PG_URL_FILE is not set: run through ctest (fixture postgres)";
-      std::string base = test::read_file(url_file);
-      while (!base.empty() && std::isspace(static_cast<unsigned char>(base.back())))
-        base.pop_back();
-      std::array<unsigned char, 6> random{};
-      randombytes_buf(random.data(), random.size());
-      std::string name = "muster_people_";
-      for (const auto byte : random)
-        name += "0123456789abcdef"[byte % 16];
-      std::unique_ptr<PGconn, PgConnDeleter> conn(PQconnectdb(base.c_str()));
-      ASSERT_EQ(PQstatus(conn.get()), CONNECTION_OK) << PQerrorMessage(conn.get());
-      PGresult* result = PQexec(conn.get(), ("CREATE DATABASE " + name).c_str());
-      const bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
-      PQclear(result);
-      ASSERT_TRUE(ok) << PQerrorMessage(conn.get());
-      db_ = base.substr(0, base.rfind('/') + 1) + name;
+      const auto base = test::postgres_fixture_url();
+      ASSERT_TRUE(base) << test::kNoPostgres;
+      const auto database = test::create_postgres_database(*base, "muster_people_");
+      ASSERT_EQ(database.error, "");
+      db_ = database.url;
     }
     key_ = (dir_ / "league.key").string();
     const Outcome init = run({"init", "--db", db_, "--league-key", key_});

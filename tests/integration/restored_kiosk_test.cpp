@@ -195,7 +195,7 @@ TEST_F(Sync409, ADivergenceBelowTheHeadContinuesOnABranchAndLosesNothing) {
   EXPECT_EQ(report.branch_diverged_at, 5U);
   EXPECT_EQ(report.branch_moved, 3U);
   EXPECT_EQ(kiosk::setting_or(backup, sync::kSettingSyncDeviceId, ""), device + "-B1");
-  EXPECT_NE(kiosk::setting_or(backup, sync::kSettingBranchNote, "").find(device + "-B1"),
+  EXPECT_NE(kiosk::setting_or(backup, kSettingSyncBranchNote, "").find(device + "-B1"),
             std::string::npos);
 
   // Both histories, every scan once: 1..6 of the parent, 1..3 of the branch.
@@ -452,7 +452,7 @@ TEST_F(RestoredKiosk, ARestoreFromABackupBeforeTheLastSyncLosesNothing) {
   {
     auto kiosk = KioskStore::open(door("1") / "kiosk.db", {.read_only = true});
     ASSERT_TRUE(kiosk.ok());
-    EXPECT_NE(kiosk::setting_or(*kiosk, sync::kSettingBranchNote, "")
+    EXPECT_NE(kiosk::setting_or(*kiosk, kSettingSyncBranchNote, "")
                   .find("restored from a backup or cloned: continues as branch " + device + "-B1"),
               std::string::npos);
   }

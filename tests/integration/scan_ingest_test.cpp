@@ -1,5 +1,6 @@
 // sync/server/scan_ingest: the checks and storing of a device's batch that the HTTP push and
 // `muster-server import-scans` share, called directly on a real SQLite store.
+#include "shared/sodium_init.hpp"
 #include "sync/server/scan_ingest.hpp"
 
 #include <gtest/gtest.h>
@@ -26,7 +27,7 @@ Instant now_ms() {
 class ScanIngest : public ::testing::Test {
 protected:
   void SetUp() override {
-    ASSERT_GE(sodium_init(), 0);
+    ASSERT_TRUE(muster::sodium_started());
     auto opened = open_server_store((dir_ / "server.db").string());
     ASSERT_TRUE(opened.ok()) << opened.message();
     store_ = std::move(opened.value());

@@ -25,10 +25,12 @@
 #include "shared/badge.hpp"
 #include "shared/event_package.hpp"
 #include "shared/scan_log.hpp"
+#include "shared/sodium_init.hpp"
 #include "shared/time.hpp"
 #include "sync/server/badge_render.hpp"
 #include "sync/server/http_api.hpp"
 #include "sync/server/server_store.hpp"
+#include "tests/support/postgres.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -50,7 +52,7 @@ using test::quoted;
 class ServerCli : public ::testing::Test {
 protected:
   void SetUp() override {
-    ASSERT_GE(sodium_init(), 0);
+    ASSERT_TRUE(muster::sodium_started());
     ASSERT_TRUE(fs::exists(kProgram)) << kProgram;
     db_ = (dir_ / "league.db").string();
   }
@@ -699,33 +701,13 @@ TEST_F(ServerCli, DemoSeedsALiveEventWithBadgesAndAPackage) {
 
 // ---- PostgreSQL (only with the CTest fixture's cluster) ----
 
-struct PgConnDeleter {
-  void operator()(PGconn* conn) const { PQfinish(conn); }
-};
-
 TEST(ServerCliBackend, postgresql) {
-  const char* url_file = std::getenv("MUSTER_TEST_PG_URL_FILE");
-  if (url_file == nullptr || *url_file == '\0') {
-    GTEST_SKIP() << "MUSTER_TEST_PG_URL_FILE is not set (run through ctest for PostgreSQL)";
-  }
-  ASSERT_GE(sodium_init(), 0);
-  std::string base = test::read_file(url_file);
-  while (!base.empty() && std::isspace(static_cast<unsigned char>(base.back())))
-    base.pop_back();
-  std::array<unsigned char, 6> random{};
-  randombytes_buf(random.data(), random.size());
-  std::string name = "muster_cli_";
-  for (const auto byte : random)
-    name += "0123456789abcdef"[byte % 16];
-  {
-    std::unique_ptr<PGconn, PgConnDeleter> conn(PQconnectdb(base.c_str()));
-    ASSERT_EQ(PQstatus(conn.get()), CONNECTION_OK) << PQerrorMessage(conn.get());
-    PGresult* result = PQexec(conn.get(), ("CREATE DATABASE " + name).c_str());
-    const bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
-    PQclear(result);
-    ASSERT_TRUE(ok) << PQerrorMessage(conn.get());
-  }
-  const std::string db = base.substr(0, base.rfind('/') + 1) + name;
+  const auto base = test::postgres_fixture_url();
+  if (!base) GTEST_SKIP() << test::kNoPostgres;
+  ASSERT_TRUE(muster::sodium_started());
+  const auto database = test::create_postgres_database(*base, "muster_cli_");
+  ASSERT_EQ(database.error, "");
+  const std::string& db = database.url;
   test::TempDir dir;
   const std::string key = (dir / "league.key").string();
   const auto run = [&](std::vector<std::string> args) {

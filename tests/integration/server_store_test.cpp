@@ -21,6 +21,7 @@
 
 #include "shared/scan_log.hpp"
 #include "sync/server/relay_store.hpp"
+#include "tests/support/postgres.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace muster::server {
@@ -37,85 +38,7 @@ constexpr std::string_view kOtherDevice = "kiosk-2";
 Instant at_ms(std::int64_t ms) { return Instant{milliseconds{ms}}; }
 const Instant kNow = at_ms(1'760'000'000'000);
 
-// ---- PostgreSQL: one throwaway server per test run, one fresh database per test -------------
-
-std::string trim(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
-    text.pop_back();
-  return text;
-}
-
-// The server started for this run: from the CTest fixture (MUSTER_TEST_PG_URL_FILE) or, when
-// the binary runs alone, started here with the same script. Missing PostgreSQL is a FAILURE.
-class PostgresServer {
-public:
-  static PostgresServer& instance() {
-    static PostgresServer server;
-    return server;
-  }
-  ~PostgresServer() {
-    if (own_dir_) {
-      const std::string command = std::string(MUSTER_SOURCE_DIR) + "/tests/pg/pg.sh stop " +
-                                  own_dir_->path().string() + " >/dev/null 2>&1";
-      [[maybe_unused]] const int rc = std::system(command.c_str());
-    }
-  }
-  PostgresServer(const PostgresServer&) = delete;
-  PostgresServer& operator=(const PostgresServer&) = delete;
-
-  [[nodiscard]] const std::string& url() const { return url_; }
-  [[nodiscard]] const std::string& problem() const { return problem_; }
-
-private:
-  PostgresServer() {
-    std::filesystem::path url_file;
-    if (const char* from_ctest = std::getenv("MUSTER_TEST_PG_URL_FILE")) {
-      url_file = from_ctest;
-    } else {
-      own_dir_.emplace();
-      const std::string command =
-          std::string(MUSTER_SOURCE_DIR) + "/tests/pg/pg.sh start " + own_dir_->path().string();
-      if (std::system(command.c_str()) != 0) {
-        problem_ = "tests/pg/pg.sh could not start PostgreSQL (is the postgresql package "
-                   "installed? apt-get install postgresql)";
-        return;
-      }
-      url_file = own_dir_->path() / "url";
-    }
-    std::ifstream in(url_file);
-    std::getline(in, url_);
-    url_ = trim(url_);
-    if (url_.empty()) {
-      problem_ = "no PostgreSQL URL in " + url_file.string() +
-                 ": the CTest fixture postgres.start (tests/pg/pg.sh) failed; see its output";
-    }
-  }
-
-  std::optional<test::TempDir> own_dir_;
-  std::string url_;
-  std::string problem_;
-};
-
-struct PgConnDeleter {
-  void operator()(PGconn* connection) const noexcept { PQfinish(connection); }
-};
-
-// Runs SQL on PostgreSQL, returning the error message (empty when it worked).
-std::string pg_run(const std::string& url, const std::string& sql) {
-  std::unique_ptr<PGconn, PgConnDeleter> connection(PQconnectdb(url.c_str()));
-  if (PQstatus(connection.get()) != CONNECTION_OK) return trim(PQerrorMessage(connection.get()));
-  PGresult* result = PQexec(connection.get(), sql.c_str());
-  const auto status = PQresultStatus(result);
-  std::string error = (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
-                          ? ""
-                          : trim(PQresultErrorMessage(result));
-  PQclear(result);
-  return error;
-}
-
-std::string with_database(const std::string& url, const std::string& name) {
-  return url.substr(0, url.rfind('/') + 1) + name;
-}
+// ---- Raw SQL around the store (PostgreSQL: tests/support/postgres.hpp) ----------------------
 
 std::string sqlite_run(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
@@ -206,19 +129,17 @@ protected:
       database_ = (dir_ / "league.db").string();
       return;
     }
-    const auto& server = PostgresServer::instance();
+    const auto& server = test::PostgresServer::instance();
     ASSERT_TRUE(server.problem().empty()) << server.problem();
-    static std::atomic<int> counter{0};
-    pg_name_ = "muster_t_" + std::to_string(getpid()) + "_" + std::to_string(++counter);
-    const std::string error = pg_run(server.url(), "CREATE DATABASE " + pg_name_);
-    ASSERT_EQ(error, "") << "creating a test database on " << server.url();
-    database_ = with_database(server.url(), pg_name_);
+    const auto database = test::create_postgres_database(server.url(), "muster_t_");
+    ASSERT_EQ(database.error, "") << "creating a test database on " << server.url();
+    pg_name_ = database.name;
+    database_ = database.url;
   }
 
   void TearDown() override {
     if (!pg_name_.empty()) {
-      pg_run(PostgresServer::instance().url(),
-             "DROP DATABASE IF EXISTS " + pg_name_ + " WITH (FORCE)");
+      test::drop_postgres_database(test::PostgresServer::instance().url(), pg_name_);
     }
   }
 
@@ -232,7 +153,8 @@ protected:
 
   // Raw SQL on the test's database, around the store (to fake a newer schema, say).
   std::string raw(const std::string& sql) {
-    return GetParam() == "sqlite" ? sqlite_run(database_, sql) : pg_run(database_, sql);
+    return GetParam() == "sqlite" ? sqlite_run(database_, sql)
+                                  : test::postgres_exec(database_, sql);
   }
 
   // An initialised League with the demo event, five attendees and device kDevice.

@@ -68,7 +68,7 @@ TEST_F(SyncCli, ProvisionKeepsTheTokenInTheStoreAndSyncOnceAcknowledgesEverythin
     const std::string device = SyncWorld::device_id(*kiosk);
     ASSERT_FALSE(device.empty());
     EXPECT_EQ(token.rfind(device + ".", 0), 0U) << "the token is <device id>.<secret>";
-    EXPECT_EQ(kiosk::setting_or(*kiosk, kiosk::kSettingDeviceId, ""), device); // scans use it
+    EXPECT_EQ(kiosk::setting_or(*kiosk, kSettingDeviceId, ""), device); // scans use it
     auto event = kiosk->event();
     ASSERT_TRUE(event.ok()) << "the package was pulled";
     EXPECT_EQ(event->id, SyncWorld::kEvent);
@@ -95,7 +95,7 @@ TEST_F(SyncCli, ProvisionKeepsTheTokenInTheStoreAndSyncOnceAcknowledgesEverythin
   auto unacked = kiosk->unacked_count();
   ASSERT_TRUE(unacked.ok());
   EXPECT_EQ(*unacked, 0U);
-  EXPECT_FALSE(kiosk::setting_or(*kiosk, sync::kSettingLastSuccess, "").empty());
+  EXPECT_FALSE(kiosk::setting_or(*kiosk, kSettingSyncLastSuccess, "").empty());
 
   // Nothing new: still exit 0, nothing stored twice.
   const Ran again = run_kiosk(data_, "sync --once");
@@ -110,11 +110,11 @@ TEST_F(SyncCli, ProvisionKeepsTheTokenInTheStoreAndSyncOnceAcknowledgesEverythin
   EXPECT_NE(down.exit_code, 0);
   EXPECT_NE(down.output.find("cannot reach the server"), std::string::npos) << down.output;
   EXPECT_NE(down.output.find("1 scans still waiting"), std::string::npos) << down.output;
-  EXPECT_FALSE(kiosk::setting_or(*kiosk, sync::kSettingLastError, "").empty());
+  EXPECT_FALSE(kiosk::setting_or(*kiosk, kSettingSyncLastError, "").empty());
   // --server only overrides this run: the provisioned address still works.
   const Ran back = run_kiosk(data_, "sync --once");
   EXPECT_EQ(back.exit_code, 0) << back.output;
-  EXPECT_EQ(kiosk::setting_or(*kiosk, sync::kSettingLastError, "x"), "");
+  EXPECT_EQ(kiosk::setting_or(*kiosk, kSettingSyncLastError, "x"), "");
 }
 
 TEST_F(SyncCli, PlainHttpToAnotherHostIsRefusedUnlessAllowed) {

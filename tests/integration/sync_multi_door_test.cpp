@@ -68,16 +68,10 @@ const std::map<Key, std::tuple<double, std::int64_t, bool>> kExpected = {
 };
 
 // A fresh database on the PostgreSQL fixture (tests named *postgresql*), or "" for SQLite.
-std::string fresh_pg_database(const std::string& base, int n) {
-  const std::string name =
-      "muster_sync_merge_" + std::to_string(getpid()) + "_" + std::to_string(n);
-  PGconn* conn = PQconnectdb(base.c_str());
-  EXPECT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
-  PGresult* result = PQexec(conn, ("CREATE DATABASE " + name).c_str());
-  EXPECT_EQ(PQresultStatus(result), PGRES_COMMAND_OK) << PQerrorMessage(conn);
-  PQclear(result);
-  PQfinish(conn);
-  return base.substr(0, base.rfind('/') + 1) + name;
+std::string fresh_pg_database(const std::string& base) {
+  const auto database = create_postgres_database(base, "muster_sync_merge_");
+  EXPECT_EQ(database.error, "");
+  return database.url;
 }
 
 std::map<Key, Derived> sync_in_order(const std::array<int, 3>& order, std::string database) {
@@ -129,7 +123,7 @@ void expect_same_credits_in_every_order(const std::optional<std::string>& pg_bas
     SCOPED_TRACE("sync order " + std::to_string(order[0]) + std::to_string(order[1]) +
                  std::to_string(order[2]));
     const auto credits =
-        sync_in_order(order, pg_base ? fresh_pg_database(*pg_base, orders) : std::string());
+        sync_in_order(order, pg_base ? fresh_pg_database(*pg_base) : std::string());
     ASSERT_EQ(credits.size(), kExpected.size());
     for (const auto& [key, expected] : kExpected) {
       SCOPED_TRACE(key.first + " " + key.second);
@@ -154,8 +148,8 @@ TEST(SyncMerge, ThreeOfflineKiosksGiveTheSameCreditsInEverySyncOrder) {
 
 // The same on a server over PostgreSQL (the name gives it the CTest PostgreSQL fixture).
 TEST(SyncMerge, SameCreditsInEverySyncOrderOn_postgresql) {
-  const auto base = pg_url_from_env();
-  if (!base) GTEST_SKIP() << "SKIPPED: MUSTER_TEST_PG_URL_FILE is not set (run through ctest)";
+  const auto base = postgres_fixture_url();
+  if (!base) GTEST_SKIP() << kNoPostgres;
   expect_same_credits_in_every_order(base);
 }
 

@@ -43,7 +43,7 @@ protected:
 
   void SetUp() override {
     const auto db = database();
-    if (!db) GTEST_SKIP() << "SKIPPED: MUSTER_TEST_PG_URL_FILE is not set (run through ctest)";
+    if (!db) GTEST_SKIP() << kNoPostgres;
     world_.setup(4, *db);
     auto a = world_.provision_kiosk("door-a");
     auto b = world_.provision_kiosk("door-b");
@@ -98,17 +98,11 @@ protected:
 class WalkInSyncOn_postgresql : public WalkInSync {
 protected:
   std::optional<std::string> database() override {
-    const auto base = pg_url_from_env();
+    const auto base = postgres_fixture_url();
     if (!base) return std::nullopt;
-    const std::string name = "muster_walk_in_" + std::to_string(getpid());
-    PGconn* conn = PQconnectdb(base->c_str());
-    EXPECT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
-    PQclear(PQexec(conn, ("DROP DATABASE IF EXISTS " + name).c_str()));
-    PGresult* result = PQexec(conn, ("CREATE DATABASE " + name).c_str());
-    EXPECT_EQ(PQresultStatus(result), PGRES_COMMAND_OK) << PQerrorMessage(conn);
-    PQclear(result);
-    PQfinish(conn);
-    return base->substr(0, base->rfind('/') + 1) + name;
+    const auto database = create_postgres_database(*base, "muster_walk_in_");
+    EXPECT_EQ(database.error, "");
+    return database.url;
   }
 };
 

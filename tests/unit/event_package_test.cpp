@@ -8,6 +8,7 @@
 #include <string>
 
 #include "shared/import.hpp"
+#include "shared/sodium_init.hpp"
 #include "shared/time.hpp"
 
 namespace muster {
@@ -269,7 +270,7 @@ TEST(EventPackage, HugeInputIsRefusedBeforeParsing) {
 TEST(EventPackage, SignatureCoversTheMup1PrefixOnly) {
   // The signature is over "MUP1." + text, never the bare text, so a package signature can not
   // be replayed as a badge ("MU1.") or certificate ("MUC1.") signature over the same bytes.
-  ASSERT_GE(sodium_init(), 0);
+  ASSERT_TRUE(muster::sodium_started());
   const SigningKey key = key_from(1, "LK-1");
   const PublicKey pub = key.public_key();
   const std::string text = "MU1.DEMO.RB-0001.S1.LK-1.";

@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 
+#include "shared/badge.hpp" // is_valid_badge_id: the ids imports accept
 #include "shared/time.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -252,12 +253,12 @@ TEST(Roster, FileVariantNamesTheFileInMessages) {
 }
 
 TEST(Roster, SafeIds) {
-  EXPECT_TRUE(is_safe_id("AL-2026_0001"));
-  EXPECT_TRUE(is_safe_id(std::string(64, 'a')));
-  EXPECT_FALSE(is_safe_id(std::string(65, 'a')));
-  EXPECT_FALSE(is_safe_id(""));
-  EXPECT_FALSE(is_safe_id("a:b"));
-  EXPECT_FALSE(is_safe_id("Jos\xC3\xA9"));
+  EXPECT_TRUE(is_valid_badge_id("AL-2026_0001"));
+  EXPECT_TRUE(is_valid_badge_id(std::string(64, 'a')));
+  EXPECT_FALSE(is_valid_badge_id(std::string(65, 'a')));
+  EXPECT_FALSE(is_valid_badge_id(""));
+  EXPECT_FALSE(is_valid_badge_id("a:b"));
+  EXPECT_FALSE(is_valid_badge_id("Jos\xC3\xA9"));
 }
 
 // ------------------------------------------------------------------------------------- event

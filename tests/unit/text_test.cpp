@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cstdint>
 #include <string>
 
 namespace muster {
@@ -38,6 +40,38 @@ TEST(Text, WalkInFieldsAreShortAndPrintable) {
   EXPECT_FALSE(is_valid_walk_in_field(std::string(81, 'a')));
   EXPECT_FALSE(is_valid_walk_in_field("Ana\tRuiz"));
   EXPECT_FALSE(is_valid_walk_in_field("\x1b[31mAna"));
+}
+
+TEST(Text, TrimTakesOnlyTheNamedCharactersOffTheEnds) {
+  EXPECT_EQ(trim(" \tAna Ruiz \t"), "Ana Ruiz");
+  EXPECT_EQ(trim("a b"), "a b");                       // inside stays
+  EXPECT_EQ(trim(" MU1.x\r\n"), "MU1.x\r\n");          // blanks only by default
+  EXPECT_EQ(trim(" MU1.x\r\n", kWhitespace), "MU1.x"); // a wedge scanner's line end
+  EXPECT_EQ(trim(" \t \n", kWhitespace), "");
+  EXPECT_EQ(trim(""), "");
+  EXPECT_EQ(trim_start("  x  "), "x  ");
+  EXPECT_EQ(trim_end("  x  "), "  x");
+  EXPECT_EQ(trim_end("error: no\n", "\n "), "error: no");
+  // A CR LF file's line: blanks at the start, blanks and the CR at the end.
+  EXPECT_EQ(trim_start(trim_end(" key MU1 \r", " \t\r")), "key MU1");
+}
+
+TEST(Text, LowerAsciiLowersOnlyAToZ) {
+  EXPECT_EQ(lower_ascii("Ballroom A-1"), "ballroom a-1");
+  EXPECT_EQ(lower_ascii("ÉTÉ"), "ÉtÉ"); // UTF-8 bytes are left alone
+  EXPECT_EQ(lower_ascii(""), "");
+}
+
+TEST(Text, LowerHexHasOneSpellingPerValue) {
+  const std::array<std::uint8_t, 3> bytes{0x00, 0xAB, 0x7F};
+  EXPECT_EQ(lower_hex(bytes), "00ab7f");
+  std::array<std::uint8_t, 3> back{};
+  ASSERT_TRUE(parse_lower_hex("00ab7f", back));
+  EXPECT_EQ(back, bytes);
+  EXPECT_FALSE(parse_lower_hex("00AB7F", back)); // upper case is another spelling: refused
+  EXPECT_FALSE(parse_lower_hex("00ab7", back));  // one digit short
+  EXPECT_FALSE(parse_lower_hex("00ab7f00", back));
+  EXPECT_FALSE(parse_lower_hex("00ab7g", back));
 }
 
 } // namespace

@@ -22,8 +22,29 @@ std::int64_t integer(const std::optional<std::string>& value) {
   if (value) std::from_chars(value->data(), value->data() + value->size(), number);
   return number;
 }
-bool is_postgres_url(std::string_view database) {
-  return database.starts_with("postgresql://") || database.starts_with("postgres://");
+// Runs `sql` on the console user `name` ($1) and signs every session of the account out, in one
+// transaction; not_found when no user has the name.
+DbResult<Ok> change_user(SqlConnection& db, std::string_view name, std::string_view sql,
+                         const Params& params) {
+  if (auto began = db.begin_write(kScope); !began) return began.error();
+  auto changed = db.exec(sql, params);
+  if (!changed) {
+    db.rollback();
+    return changed.error();
+  }
+  if (changed->affected == 0) {
+    db.rollback();
+    return fail(DbError::not_found, "no console user '" + std::string(name) + "'");
+  }
+  if (auto ended =
+          db.exec("DELETE FROM console_sessions WHERE user_name = $1", Params{std::string(name)});
+      !ended) {
+    db.rollback();
+    return ended.error();
+  }
+  auto committed = db.commit();
+  if (!committed) db.rollback();
+  return committed;
 }
 
 ConsoleUser user_of(const SqlRow& row) {
@@ -89,51 +110,17 @@ DbResult<std::vector<ConsoleUser>> AccountStore::users() {
 }
 
 DbResult<Ok> AccountStore::remove_user(std::string_view name) {
-  if (auto began = db_->begin_write(kScope); !began) return began.error();
-  auto removed = db_->exec("DELETE FROM console_users WHERE name = $1", Params{std::string(name)});
-  if (!removed) {
-    db_->rollback();
-    return removed.error();
-  }
-  if (removed->affected == 0) {
-    db_->rollback();
-    return fail(DbError::not_found, "no console user '" + std::string(name) + "'");
-  }
-  if (auto ended =
-          db_->exec("DELETE FROM console_sessions WHERE user_name = $1", Params{std::string(name)});
-      !ended) {
-    db_->rollback();
-    return ended.error();
-  }
-  auto committed = db_->commit();
-  if (!committed) db_->rollback();
-  return committed;
+  return change_user(*db_, name, "DELETE FROM console_users WHERE name = $1",
+                     Params{std::string(name)});
 }
 
 DbResult<Ok> AccountStore::set_password(std::string_view name, std::string_view password_hash,
                                         Instant now) {
-  if (auto began = db_->begin_write(kScope); !began) return began.error();
-  auto updated = db_->exec(
+  // A new password signs every session of the account out.
+  return change_user(
+      *db_, name,
       "UPDATE console_users SET password_hash = $2, password_changed_at = $3 WHERE name = $1",
       Params{std::string(name), std::string(password_hash), to_ms(now)});
-  if (!updated) {
-    db_->rollback();
-    return updated.error();
-  }
-  if (updated->affected == 0) {
-    db_->rollback();
-    return fail(DbError::not_found, "no console user '" + std::string(name) + "'");
-  }
-  // A new password signs every session of the account out.
-  if (auto ended =
-          db_->exec("DELETE FROM console_sessions WHERE user_name = $1", Params{std::string(name)});
-      !ended) {
-    db_->rollback();
-    return ended.error();
-  }
-  auto committed = db_->commit();
-  if (!committed) db_->rollback();
-  return committed;
 }
 
 DbResult<Ok> AccountStore::add_session(const ConsoleSession& session) {

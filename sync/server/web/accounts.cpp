@@ -6,6 +6,9 @@
 
 #include <sodium.h>
 
+#include "shared/sodium_init.hpp"
+#include "shared/text.hpp"
+
 namespace muster::server {
 
 namespace {
@@ -17,13 +20,6 @@ constexpr std::array<std::string_view, 24> kCommonPasswords = {
     "1q2w3e4r5t", "1qaz2wsx3edc", "abcdefghij",    "passw0rd123",  "administrator", "letmein123",
     "welcome123", "changeme123",  "qwertyuiop123", "football123",  "123456789a",    "a123456789"};
 
-std::string lowered(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 } // namespace
 
 std::optional<std::string> password_problem(std::string_view password) {
@@ -32,7 +28,7 @@ std::optional<std::string> password_problem(std::string_view password) {
            " characters";
   }
   if (password.size() > 1024) return std::string("the password is too long (over 1024 bytes)");
-  const std::string low = lowered(password);
+  const std::string low = lower_ascii(password);
   if (std::find(kCommonPasswords.begin(), kCommonPasswords.end(), low) != kCommonPasswords.end()) {
     return std::string("the password is one of the most common passwords: choose another");
   }
@@ -43,7 +39,7 @@ std::optional<std::string> password_problem(std::string_view password) {
 }
 
 std::string hash_password(std::string_view password) {
-  if (sodium_init() < 0) return {};
+  if (!sodium_started()) return {};
   std::array<char, crypto_pwhash_STRBYTES> out{};
   if (crypto_pwhash_str(out.data(), password.data(), password.size(),
                         crypto_pwhash_OPSLIMIT_INTERACTIVE,
@@ -54,14 +50,14 @@ std::string hash_password(std::string_view password) {
 }
 
 bool verify_password(std::string_view password_hash, std::string_view password) {
-  if (sodium_init() < 0 || password_hash.empty() || password_hash.size() >= crypto_pwhash_STRBYTES)
+  if (!sodium_started() || password_hash.empty() || password_hash.size() >= crypto_pwhash_STRBYTES)
     return false;
   const std::string stored(password_hash); // NUL-terminated for libsodium
   return crypto_pwhash_str_verify(stored.c_str(), password.data(), password.size()) == 0;
 }
 
 std::string random_token() {
-  if (sodium_init() < 0) return {};
+  if (!sodium_started()) return {};
   std::array<unsigned char, 32> bytes{};
   randombytes_buf(bytes.data(), bytes.size());
   std::array<char, 65> hex{};

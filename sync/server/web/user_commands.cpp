@@ -27,6 +27,26 @@ std::optional<std::string> read_password(std::istream& in) {
   return line;
 }
 
+// A new password from standard input, hashed; nothing when it is missing, too weak or cannot be
+// hashed (said on `err`).
+std::optional<std::string> read_new_password_hash(std::istream& in, std::ostream& err) {
+  const auto password = read_password(in);
+  if (!password) {
+    failed(err, "the password is read from standard input (one line)");
+    return std::nullopt;
+  }
+  if (auto problem = password_problem(*password)) {
+    failed(err, *problem);
+    return std::nullopt;
+  }
+  std::string hash = hash_password(*password);
+  if (hash.empty()) {
+    failed(err, "the password could not be hashed (out of memory?)");
+    return std::nullopt;
+  }
+  return hash;
+}
+
 } // namespace
 
 int run_user_add(const std::string& database, const std::string& name, const std::string& role,
@@ -36,14 +56,11 @@ int run_user_add(const std::string& database, const std::string& name, const std
   }
   const auto parsed = parse_console_role(role);
   if (!parsed) return failed(err, "--role must be admin, staff or viewer");
-  const auto password = read_password(in);
-  if (!password) return failed(err, "the password is read from standard input (one line)");
-  if (auto problem = password_problem(*password)) return failed(err, *problem);
+  const auto hash = read_new_password_hash(in, err);
+  if (!hash) return 1;
   auto accounts = open_account_store(database);
   if (!accounts) return failed(err, accounts.message());
-  const std::string hash = hash_password(*password);
-  if (hash.empty()) return failed(err, "the password could not be hashed (out of memory?)");
-  if (auto added = (*accounts)->add_user(ConsoleUser{name, *parsed, hash, now_ms()}); !added) {
+  if (auto added = (*accounts)->add_user(ConsoleUser{name, *parsed, *hash, now_ms()}); !added) {
     return failed(err, added.message());
   }
   (void)(*accounts)->append_audit(AuditEntry{now_ms(), "cli", "user-add", name, role});
@@ -76,14 +93,11 @@ int run_user_remove(const std::string& database, const std::string& name, std::o
 
 int run_user_passwd(const std::string& database, const std::string& name, std::istream& in,
                     std::ostream& out, std::ostream& err) {
-  const auto password = read_password(in);
-  if (!password) return failed(err, "the password is read from standard input (one line)");
-  if (auto problem = password_problem(*password)) return failed(err, *problem);
+  const auto hash = read_new_password_hash(in, err);
+  if (!hash) return 1;
   auto accounts = open_account_store(database);
   if (!accounts) return failed(err, accounts.message());
-  const std::string hash = hash_password(*password);
-  if (hash.empty()) return failed(err, "the password could not be hashed (out of memory?)");
-  if (auto set = (*accounts)->set_password(name, hash, now_ms()); !set) {
+  if (auto set = (*accounts)->set_password(name, *hash, now_ms()); !set) {
     return failed(err, set.message());
   }
   (void)(*accounts)->append_audit(AuditEntry{now_ms(), "cli", "user-passwd", name, ""});
