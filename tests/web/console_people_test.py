@@ -134,6 +134,16 @@ def main():
               "the refused corrections stored nothing")
         admin = Http(base)
         admin.sign_in("ada-admin", PASSWORDS["ada-admin"])
+        _, html = viewer.get("/console/people?q=rb-0001")
+        check('data-testid="person-RB-0001"' in html and 'data-testid="person-RB-0002"' not in html,
+              "a viewer's search by badge id finds exactly that official")
+        _, html = viewer.get("/console/people?q=riverbend")
+        check('data-testid="person-RB-0001"' in html and 'data-testid="person-RB-0002"' in html,
+              "the search by municipality finds its officials")
+        _, html = viewer.get(f"/console/events/{EVENT}/people")
+        check(f'href="/console/people/RB-0001?event={EVENT}"' in html
+              and 'data-testid="person-RB-0002"' not in html,
+              "the event's people list those with scans there, linking with the event")
         for path in [person_path + "/transcript.pdf",
                      f"{person_path}/events/{EVENT}/credit-form.pdf"]:
             with admin.opener.open(base + path, timeout=30) as r:
