@@ -82,13 +82,15 @@ bool is_valid_walk_in_field(std::string_view value) {
 }
 
 std::string_view trim_start(std::string_view text, std::string_view chars) {
+  // An empty result still points into `text` (substr, not {}): a null data() would reach SQLite
+  // as NULL instead of '' when the result is bound as text.
   const auto first = text.find_first_not_of(chars);
-  return first == std::string_view::npos ? std::string_view() : text.substr(first);
+  return text.substr(first == std::string_view::npos ? text.size() : first);
 }
 
 std::string_view trim_end(std::string_view text, std::string_view chars) {
   const auto last = text.find_last_not_of(chars);
-  return last == std::string_view::npos ? std::string_view() : text.substr(0, last + 1);
+  return text.substr(0, last == std::string_view::npos ? 0 : last + 1);
 }
 
 std::string_view trim(std::string_view text, std::string_view chars) {

@@ -20,6 +20,7 @@
 #include "sync/server/web/event_counts.hpp"
 #include "sync/server/web/people.hpp"
 #include "sync/server/web/staff_correction.hpp"
+#include "tests/support/postgres.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace muster::server {
@@ -33,35 +34,20 @@ const Instant kNow = Instant{std::chrono::milliseconds{1'780'000'000'000}};
 const Instant kStart = kNow - hours{3};
 const Instant kEnd = kNow - hours{1};
 
-std::string pg_exec(const std::string& url, const std::string& sql) {
-  PGconn* connection = PQconnectdb(url.c_str());
-  std::string error;
-  if (PQstatus(connection) != CONNECTION_OK) {
-    error = PQerrorMessage(connection);
-  } else {
-    PGresult* result = PQexec(connection, sql.c_str());
-    if (PQresultStatus(result) != PGRES_COMMAND_OK) error = PQresultErrorMessage(result);
-    PQclear(result);
-  }
-  PQfinish(connection);
-  return error;
-}
-
 class ConsolePeople : public ::testing::TestWithParam<std::string> {
 protected:
   void SetUp() override {
     if (GetParam() == "sqlite") {
       database_ = (dir_.path() / "league.db").string();
     } else {
-      const char* url_file = std::getenv("MUSTER_TEST_PG_URL_FILE");
-      if (url_file == nullptr) GTEST_SKIP() << "PostgreSQL runs under ctest (fixture postgres)";
-      std::ifstream in(url_file);
-      std::getline(in, server_url_);
-      ASSERT_FALSE(server_url_.empty()) << "no URL in " << url_file;
-      static std::atomic<int> counter{0};
-      pg_name_ = "muster_people_" + std::to_string(getpid()) + "_" + std::to_string(++counter);
-      ASSERT_EQ(pg_exec(server_url_, "CREATE DATABASE " + pg_name_), "");
-      database_ = server_url_.substr(0, server_url_.rfind('/') + 1) + pg_name_;
+      const auto url = test::postgres_fixture_url();
+      if (!url) GTEST_SKIP() << test::kNoPostgres;
+      server_url_ = *url;
+      ASSERT_FALSE(server_url_.empty()) << "no URL in MUSTER_TEST_PG_URL_FILE";
+      const auto database = test::create_postgres_database(server_url_, "muster_people_");
+      ASSERT_EQ(database.error, "");
+      pg_name_ = database.name;
+      database_ = database.url;
     }
     auto opened = open_server_store(database_);
     ASSERT_TRUE(opened.ok()) << opened.message();
@@ -91,8 +77,7 @@ protected:
   }
   void TearDown() override {
     store_.reset();
-    if (!pg_name_.empty())
-      pg_exec(server_url_, "DROP DATABASE IF EXISTS " + pg_name_ + " WITH (FORCE)");
+    if (!pg_name_.empty()) test::drop_postgres_database(server_url_, pg_name_);
   }
 
   StaffCorrectionRequest request(std::optional<Instant> arrival, std::optional<Instant> leave) {

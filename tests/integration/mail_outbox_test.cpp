@@ -14,9 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "shared/sodium_init.hpp"
 #include "sync/server/mail/mime.hpp"
 #include "sync/server/mail/outbox.hpp"
 #include "sync/server/server_store.hpp"
+#include "tests/support/postgres.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace muster {
@@ -116,35 +118,18 @@ TEST(MailMime, AddressesAndMessageIds) {
   EXPECT_EQ(address_domain("Credits@League.Example"), "league.example");
 }
 
-struct PgConnDeleter {
-  void operator()(PGconn* conn) const { PQfinish(conn); }
-};
-
 class MailOutbox : public ::testing::TestWithParam<std::string> {
 protected:
   void SetUp() override {
-    ASSERT_GE(sodium_init(), 0);
+    ASSERT_TRUE(muster::sodium_started());
     if (GetParam() == "sqlite") {
       db_ = (dir_ / "league.db").string();
     } else {
-      const char* url_file = std::getenv("MUSTER_TEST_PG_URL_FILE");
-      ASSERT_TRUE(url_file != nullptr && *url_file != '\0')
-          << "MUSTER_TEST_PG_URL_FILE is not set: run through ctest (fixture postgres)";
-      std::string base = test::read_file(url_file);
-      while (!base.empty() && std::isspace(static_cast<unsigned char>(base.back())))
-        base.pop_back();
-      std::array<unsigned char, 6> random{};
-      randombytes_buf(random.data(), random.size());
-      std::string name = "muster_mail_";
-      for (const auto byte : random)
-        name += "0123456789abcdef"[byte % 16];
-      std::unique_ptr<PGconn, PgConnDeleter> conn(PQconnectdb(base.c_str()));
-      ASSERT_EQ(PQstatus(conn.get()), CONNECTION_OK) << PQerrorMessage(conn.get());
-      PGresult* result = PQexec(conn.get(), ("CREATE DATABASE " + name).c_str());
-      const bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
-      PQclear(result);
-      ASSERT_TRUE(ok) << PQerrorMessage(conn.get());
-      db_ = base.substr(0, base.rfind('/') + 1) + name;
+      const auto base = test::postgres_fixture_url();
+      ASSERT_TRUE(base) << test::kNoPostgres;
+      const auto database = test::create_postgres_database(*base, "muster_mail_");
+      ASSERT_EQ(database.error, "");
+      db_ = database.url;
     }
     auto store = server::open_server_store(db_);
     ASSERT_TRUE(store.ok()) << store.message();

@@ -49,6 +49,9 @@ TEST(Text, TrimTakesOnlyTheNamedCharactersOffTheEnds) {
   EXPECT_EQ(trim(" MU1.x\r\n", kWhitespace), "MU1.x"); // a wedge scanner's line end
   EXPECT_EQ(trim(" \t \n", kWhitespace), "");
   EXPECT_EQ(trim(""), "");
+  const std::string blank = "  ";
+  EXPECT_EQ(trim(blank).data(), blank.data() + 2); // empty, but never a null pointer (SQLite binds
+                                                   // a null text as NULL)
   EXPECT_EQ(trim_start("  x  "), "x  ");
   EXPECT_EQ(trim_end("  x  "), "  x");
   EXPECT_EQ(trim_end("error: no\n", "\n "), "error: no");

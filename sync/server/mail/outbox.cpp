@@ -30,9 +30,6 @@ std::optional<Instant> optional_instant(const std::optional<std::string>& value)
   if (!value) return std::nullopt;
   return from_ms(integer(value));
 }
-bool is_postgres_url(std::string_view database) {
-  return database.starts_with("postgresql://") || database.starts_with("postgres://");
-}
 
 OutboxStatus status_of(std::string_view text) {
   if (text == "sent") return OutboxStatus::sent;

@@ -7,6 +7,8 @@
 #include <set>
 #include <tuple>
 
+#include "shared/hours.hpp"
+#include "shared/text.hpp"
 #include "shared/time.hpp"
 #include "sync/server/scan_clock.hpp"
 #include "sync/server/web/staff_correction.hpp"
@@ -15,19 +17,9 @@ namespace muster::server::web {
 
 namespace {
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
+std::string lower(std::string_view text) { return lower_ascii(text); }
 
-std::string trimmed(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r\n");
-  return std::string(text.substr(first, last - first + 1));
-}
+std::string trimmed(std::string_view text) { return std::string(trim(text, " \t\r\n")); }
 
 // What of the attendee the (lower-case, trimmed) query matches; "" when nothing.
 std::string match(const Attendee& a, const std::string& q) {
@@ -71,9 +63,7 @@ std::string minutes_text(std::chrono::milliseconds ms) {
 }
 
 std::string hours_text(double hours) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.2f h", hours);
-  return buffer;
+  return format_hours(hours, HoursStyle::two_decimals) + " h";
 }
 
 } // namespace
