@@ -10,7 +10,7 @@ namespace muster::server {
 namespace store_impl {
 namespace {
 
-constexpr std::int64_t kSchemaVersion = 12;
+constexpr std::int64_t kSchemaVersion = 13;
 
 // Migration 1. Times are BIGINT milliseconds since the Unix epoch (UTC); flags are 0/1 BIGINT;
 // doubles are TEXT in their shortest round-trip form, so "unchanged" compares exactly.
@@ -210,10 +210,26 @@ ALTER TABLE devices ADD COLUMN rolled_back_at BIGINT;
 CREATE INDEX devices_by_parent ON devices (parent_id);
 )sql";
 
+// Migration 13 (mail): the outbox (sync/server/mail/outbox.cpp holds its SQL). One row per
+// message, written whole before it is sent; claimed_by/claimed_until keep two runs from sending
+// the same message at once.
+constexpr std::string_view kSchemaV13 = R"sql(
+CREATE TABLE mail_outbox (
+  message_id TEXT PRIMARY KEY, mail_key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+  attendee_id TEXT NOT NULL, event_id TEXT NOT NULL, recipient TEXT NOT NULL,
+  content TEXT NOT NULL, created_at BIGINT NOT NULL, status TEXT NOT NULL,
+  attempts BIGINT NOT NULL, last_attempt_at BIGINT, sent_at BIGINT, detail TEXT NOT NULL,
+  claimed_by TEXT NOT NULL, claimed_until BIGINT NOT NULL);
+CREATE INDEX mail_outbox_by_status ON mail_outbox (status, created_at);
+CREATE INDEX mail_outbox_by_event ON mail_outbox (event_id);
+)sql";
+
 // Migrations 2 to kSchemaVersion in order; migration 1 creates the schema_version table.
-constexpr std::array<std::string_view, kSchemaVersion - 1> kMigrations{
-    kSchemaV2, kSchemaV3, kSchemaV4,  kSchemaV5,  kSchemaV6, kSchemaV7,
-    kSchemaV8, kSchemaV9, kSchemaV10, kSchemaV11, kSchemaV12};
+constexpr std::array kMigrations{kSchemaV2,  kSchemaV3,  kSchemaV4,  kSchemaV5,
+                                 kSchemaV6,  kSchemaV7,  kSchemaV8,  kSchemaV9,
+                                 kSchemaV10, kSchemaV11, kSchemaV12, kSchemaV13};
+// A new migration raises kSchemaVersion and is listed here too.
+static_assert(kMigrations.size() == kSchemaVersion - 1);
 
 } // namespace
 
