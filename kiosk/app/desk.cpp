@@ -32,7 +32,7 @@ void refuse(DeskOutcome& outcome, std::string code, std::string reason, std::str
   outcome.detail = std::move(detail);
 }
 
-// The door's code and words for a refused badge (checkin.hpp), so both say it alike.
+// A refused badge in the words of the door's outcomes (checkin.hpp): code and short words.
 std::pair<std::string, std::string> badge_refusal(BadgeError error) {
   const CheckinReason reason = reason_for(error);
   return {std::string(to_string(reason)), std::string(reason_words(reason))};

@@ -3,11 +3,11 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 
 #include "kiosk/ui/screens.hpp"
 #include "kiosk/ui/view_style.hpp"
-#include "shared/hours.hpp"
 
 namespace muster::kiosk::ui {
 
@@ -34,17 +34,18 @@ std::optional<Intent> draw_survey(const ViewContext& context) {
     std::string left =
         "Goodbye, " + state.outcome->display_name + ": left " + state.outcome->local_time;
     if (state.outcome->credit_eligible) {
-      left +=
-          ", credit " + format_hours(state.outcome->credit_hours, HoursStyle::two_decimals) + " h";
+      char hours[32];
+      std::snprintf(hours, sizeof hours, "%.2f", state.outcome->credit_hours);
+      left += std::string(", credit ") + hours + " h";
     }
-    centered_wrapped(fonts.body, left, kWhite, w * 0.9F, true);
+    centered_wrapped_to_text(fonts.body, left, kWhite, w * 0.9F);
   }
-  centered_wrapped(fonts.body,
-                   "Question " + std::to_string(state.survey_question + 1) + " of " +
-                       std::to_string(survey.size()) + " (optional)",
-                   kDim, w * 0.9F, true);
+  centered_wrapped_to_text(fonts.body,
+                           "Question " + std::to_string(state.survey_question + 1) + " of " +
+                               std::to_string(survey.size()) + " (optional)",
+                           kDim, w * 0.9F);
   ImGui::Dummy(ImVec2{1.0F, 20.0F});
-  centered_wrapped(fonts.large, question.text, kWhite, w * 0.85F, true);
+  centered_wrapped_to_text(fonts.large, question.text, kWhite, w * 0.85F);
 
   // Up to three big buttons a row, numbered like the keys that pick them.
   const std::size_t count = question.choices.size();
