@@ -1,6 +1,7 @@
 // The credit records over SqlConnection: the tables of schema migration 2
 // (server_store_schema.cpp).
 #include "sync/server/ledger_store.hpp"
+#include "shared/hours.hpp"
 
 #include <algorithm>
 #include <array>
@@ -76,7 +77,7 @@ Params entry_params(const LedgerEntry& e, Instant now) {
   return Params{e.official_id,
                 e.id,
                 format_date(e.date),
-                hours_text(e.hours),
+                format_hours(e.hours, HoursStyle::exact),
                 e.course_code,
                 e.topic,
                 e.title,
@@ -89,7 +90,7 @@ Params entry_params(const LedgerEntry& e, Instant now) {
                 e.documents_ref,
                 e.event_id,
                 to_ms(now),
-                e.test_score ? hours_text(*e.test_score) : std::string(),
+                e.test_score ? format_hours(*e.test_score, HoursStyle::exact) : std::string(),
                 programs_text(e.programs)};
 }
 
@@ -134,12 +135,6 @@ DbResult<std::optional<EventClosing>> select_closing(SqlConnection& db, std::str
 bool same_hours(double a, double b) { return std::fabs(a - b) < 1e-9; }
 
 } // namespace
-
-std::string hours_text(double hours) {
-  std::array<char, 64> buffer{};
-  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), hours);
-  return std::string(buffer.data(), result.ptr);
-}
 
 LedgerStore::LedgerStore(std::unique_ptr<SqlConnection> db) : db_(std::move(db)) {}
 LedgerStore::~LedgerStore() = default;
@@ -242,17 +237,18 @@ DbResult<Ok> post_change(SqlConnection& db, const LedgerChange& change, const Le
     return Ok{};
   }
   const double hours = change.computed_hours.value_or(0);
-  if (auto updated =
-          db.exec("UPDATE ledger_entries SET hours = $3, posted_at = $4 WHERE "
-                  "official_id = $1 AND id = $2",
-                  Params{change.official_id, change.entry_id, hours_text(hours), to_ms(now)});
+  if (auto updated = db.exec("UPDATE ledger_entries SET hours = $3, posted_at = $4 WHERE "
+                             "official_id = $1 AND id = $2",
+                             Params{change.official_id, change.entry_id,
+                                    format_hours(hours, HoursStyle::exact), to_ms(now)});
       !updated) {
     return updated.error();
   }
   auto kept = db.exec("INSERT INTO ledger_amendments (official_id, id, old_hours, "
                       "new_hours, amended_at) VALUES ($1, $2, $3, $4, $5)",
-                      Params{change.official_id, change.entry_id, hours_text(*change.posted_hours),
-                             hours_text(hours), to_ms(now)});
+                      Params{change.official_id, change.entry_id,
+                             format_hours(*change.posted_hours, HoursStyle::exact),
+                             format_hours(hours, HoursStyle::exact), to_ms(now)});
   if (!kept) return kept.error();
   return Ok{};
 }
