@@ -16,6 +16,7 @@
 #include "sync/server/devices_cli.hpp"
 #include "sync/server/http_api.hpp"
 #include "sync/server/league_key.hpp"
+#include "sync/server/mail/mail_cli.hpp"
 #include "sync/server/relay_cli.hpp"
 #include "sync/server/revoke_cli.hpp"
 #include "sync/server/walk_in_cli.hpp"
@@ -249,6 +250,7 @@ int main(int argc, char** argv) {
   DeviceCli device_cli(app);   // register-device, import-scans
   DevicesCli devices_cli(app); // devices
   RelayCli relay_cli(app);     // relay, relay-token
+  mail::MailCli mail_cli(app); // mail-forms, remind, mail-status
 
   try {
     app.parse(argc, argv);
@@ -317,6 +319,7 @@ int main(int argc, char** argv) {
     if (auto code = device_cli.run(o, e)) return *code;
     if (auto code = devices_cli.run(o, e)) return *code;
     if (auto code = relay_cli.run(o, e)) return *code;
+    if (auto code = mail_cli.run(o, e)) return *code;
   } catch (const std::exception& error) {
     std::cerr << "internal error: " << error.what() << '\n';
     return 1;
