@@ -16,6 +16,7 @@
 #include <string>
 
 #include "shared/scan_log.hpp"
+#include "shared/sodium_init.hpp"
 #include "shared/time.hpp"
 #include "sync/server/admin_commands.hpp"
 #include "sync/server/badge_render.hpp"
@@ -78,7 +79,7 @@ std::string match(const std::string& text, const std::string& pattern) {
 class ConsoleActions : public ::testing::Test {
 protected:
   void SetUp() override {
-    ASSERT_GE(sodium_init(), 0);
+    ASSERT_TRUE(muster::sodium_started());
     db_ = (dir_ / "league.db").string();
     std::ostringstream out;
     std::ostringstream err;

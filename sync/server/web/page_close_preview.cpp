@@ -1,4 +1,5 @@
 // The close-event preview (admins): what closing posts, and what may still arrive late.
+#include "shared/hours.hpp"
 #include "shared/time.hpp"
 #include "sync/server/ledger_store.hpp"
 #include "sync/server/web/action_pages.hpp"
@@ -8,7 +9,9 @@ namespace muster::server::web {
 
 namespace {
 
-std::string hours(std::optional<double> h) { return h ? hours_text(*h) + " h" : "-"; }
+std::string hours(std::optional<double> h) {
+  return h ? format_hours(*h, HoursStyle::exact) + " h" : "-";
+}
 
 std::string name_of(const NameIndex& names, const std::string& id) {
   const auto found = names.find(id);
@@ -31,8 +34,9 @@ std::string close_preview_page(const Viewer& viewer, const Event& event,
     ++officials[entry.official_id];
   }
   body += "<h2>Credit table</h2>\n<p data-testid=\"close-preview-summary\">" +
-          std::to_string(preview.entries.size()) + " credit(s), " + hours_text(total) +
-          " hours, for " + std::to_string(officials.size()) + " official(s)" +
+          std::to_string(preview.entries.size()) + " credit(s), " +
+          format_hours(total, HoursStyle::exact) + " hours, for " +
+          std::to_string(officials.size()) + " official(s)" +
           (report.first_close ? " will be posted." : " are what the scans give now.") + "</p>\n";
   if (!preview.entries.empty()) {
     body += "<table data-testid=\"close-preview\">\n<thead><tr><th scope=\"col\">Official</th>"
@@ -42,7 +46,8 @@ std::string close_preview_page(const Viewer& viewer, const Event& event,
       body += "<tr data-testid=\"close-row-" + escape(entry.official_id) + "\"><th scope=\"row\">" +
               escape(entry.official_id) + "</th><td>" + escape(name_of(names, entry.official_id)) +
               "</td><td>" + escape(entry.title) + " <small>" + escape(entry.id) +
-              "</small></td><td class=\"num\">" + escape(hours_text(entry.hours)) + "</td><td>" +
+              "</small></td><td class=\"num\">" +
+              escape(format_hours(entry.hours, HoursStyle::exact)) + "</td><td>" +
               (entry.approved ? "pre-approved (left office)" : "") + "</td></tr>\n";
     }
     body += "</tbody>\n</table>\n";
