@@ -10,6 +10,7 @@
 #include "sync/server/credit_cli.hpp"
 #include "sync/server/device_cli.hpp"
 #include "sync/server/devices_cli.hpp"
+#include "sync/server/mail/mail_cli.hpp"
 #include "sync/server/relay_cli.hpp"
 #include "sync/server/revoke_cli.hpp"
 #include "sync/server/serve_cli.hpp"
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   DeviceCli device_cli(app);   // register-device, import-scans
   DevicesCli devices_cli(app); // devices
   RelayCli relay_cli(app);     // relay, relay-token
+  mail::MailCli mail_cli(app); // mail-forms, remind, mail-status
 
   try {
     app.parse(argc, argv);
@@ -57,6 +59,7 @@ int main(int argc, char** argv) {
     if (auto code = device_cli.run(o, e)) return *code;
     if (auto code = devices_cli.run(o, e)) return *code;
     if (auto code = relay_cli.run(o, e)) return *code;
+    if (auto code = mail_cli.run(o, e)) return *code;
   } catch (const std::exception& error) {
     std::cerr << "internal error: " << error.what() << '\n';
     return 1;

@@ -59,7 +59,7 @@ namespace {
 
 using Params = std::vector<SqlParam>;
 
-constexpr std::int64_t kSchemaVersion = 12;
+constexpr std::int64_t kSchemaVersion = 13;
 constexpr std::int64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
 
 // Migration 1. Times are BIGINT milliseconds since the Unix epoch (UTC); flags are 0/1 BIGINT;
@@ -261,6 +261,20 @@ ALTER TABLE devices ADD COLUMN diverged_hash TEXT NOT NULL DEFAULT '';
 ALTER TABLE devices ADD COLUMN rollbacks BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE devices ADD COLUMN rolled_back_at BIGINT;
 CREATE INDEX devices_by_parent ON devices (parent_id);
+)sql";
+
+// Migration 13 (mail): the outbox (sync/server/mail/outbox.cpp holds its SQL). One row per
+// message, written whole before it is sent; claimed_by/claimed_until keep two runs from sending
+// the same message at once.
+constexpr std::string_view kSchemaV13 = R"sql(
+CREATE TABLE mail_outbox (
+  message_id TEXT PRIMARY KEY, mail_key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+  attendee_id TEXT NOT NULL, event_id TEXT NOT NULL, recipient TEXT NOT NULL,
+  content TEXT NOT NULL, created_at BIGINT NOT NULL, status TEXT NOT NULL,
+  attempts BIGINT NOT NULL, last_attempt_at BIGINT, sent_at BIGINT, detail TEXT NOT NULL,
+  claimed_by TEXT NOT NULL, claimed_until BIGINT NOT NULL);
+CREATE INDEX mail_outbox_by_status ON mail_outbox (status, created_at);
+CREATE INDEX mail_outbox_by_event ON mail_outbox (event_id);
 )sql";
 
 constexpr std::string_view kScanColumns =
@@ -582,6 +596,13 @@ public:
         return versioned.error();
       }
     }
+    if (found < 13) {
+      if (auto created = db_->exec_script(kSchemaV13); !created) return created.error();
+      if (auto versioned = db_->exec("INSERT INTO schema_version (version) VALUES (13)");
+          !versioned) {
+        return versioned.error();
+      }
+    }
     return tx->commit();
   }
 
@@ -613,6 +634,7 @@ public:
       if (auto created = db_->exec_script(kSchemaV10); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV11); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV12); !created) return created.error();
+      if (auto created = db_->exec_script(kSchemaV13); !created) return created.error();
       if (auto versioned =
               db_->exec("INSERT INTO schema_version (version) VALUES ($1)", Params{kSchemaVersion});
           !versioned) {

@@ -1,0 +1,109 @@
+#pragma once
+// The command line of the mail commands (mail_commands.hpp): mail-forms, remind, mail-status.
+// Included by main.cpp only (CLI11 is linked to the program, not the library).
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "sync/server/mail/mail_commands.hpp"
+
+namespace muster::server::mail {
+
+class MailCli {
+public:
+  explicit MailCli(CLI::App& app) {
+    constexpr const char* kDb =
+        "the database: a SQLite file path (default backend) or a postgresql:// URL";
+    forms_ = app.add_subcommand(
+        "mail-forms", "after close-event: mail each official with attendance and an e-mail "
+                      "address their credit form (PDF) and progress; through the outbox, so a "
+                      "re-run sends nothing twice and sends what an outage left");
+    forms_->add_option("--db", database_, kDb)->required();
+    forms_->add_option("--event", event_id_, "the event id")->required();
+    smtp_options(forms_);
+    remind_ = app.add_subcommand(
+        "remind", "mail the officials behind on the program's annual requirement (Act "
+                  "2024-194) what they still need and the deadline; through the outbox");
+    remind_->add_option("--db", database_, kDb)->required();
+    smtp_options(remind_);
+    status_ = app.add_subcommand(
+        "mail-status", "the outbox: each message's status (sent, pending, refused), attempts, "
+                       "and the refused addresses");
+    status_->add_option("--db", database_, kDb)->required();
+    status_->add_option("--event", event_id_, "only this event's messages");
+  }
+
+  // The exit code when one of these commands ran, nullopt otherwise.
+  std::optional<int> run(std::ostream& out, std::ostream& err) {
+    if (*status_) return run_mail_status({database_, event_id_}, out, err);
+    if (!*forms_ && !*remind_) return std::nullopt;
+    MailOptions mail;
+    mail.database = database_;
+    mail.smtp.url = smtp_url_;
+    mail.smtp.from = mail_from_;
+    mail.smtp.user = smtp_user_;
+    if (tls_ == "required") mail.smtp.tls = TlsMode::required;
+    if (tls_ == "optional") mail.smtp.tls = TlsMode::optional;
+    if (!ca_file_.empty()) mail.smtp.ca_file = ca_file_;
+    mail.smtp.timeout_seconds = timeout_;
+    std::string error;
+    auto password = smtp_password(password_file_, error);
+    if (!password) {
+      err << "error: " << error << "\n";
+      return 1;
+    }
+    mail.smtp.password = *password;
+    if (!program_.empty()) mail.program_file = program_;
+    if (!as_of_.empty()) {
+      mail.as_of = parse_date(as_of_);
+      if (!mail.as_of) {
+        err << "error: --as-of must be a date YYYY-MM-DD, e.g. 2026-12-01\n";
+        return 2;
+      }
+    }
+    if (*forms_) return run_mail_forms({mail, event_id_}, out, err);
+    return run_remind(mail, out, err);
+  }
+
+private:
+  void smtp_options(CLI::App* c) {
+    c->add_option("--smtp-url", smtp_url_,
+                  "smtp://HOST[:PORT] (STARTTLS) or smtps://HOST[:PORT] (TLS)")
+        ->required();
+    c->add_option("--mail-from", mail_from_, "the sender address, e.g. credits@league.example")
+        ->required();
+    c->add_option("--smtp-user", smtp_user_, "log in to the SMTP server as this user");
+    c->add_option("--smtp-password-file", password_file_,
+                  "the SMTP password: first line of FILE (default: $MUSTER_SMTP_PASSWORD)");
+    c->add_option("--smtp-tls", tls_,
+                  "auto (default: STARTTLS required unless the host is loopback), required, "
+                  "optional (when offered)")
+        ->check(CLI::IsMember({"auto", "required", "optional"}));
+    c->add_option("--smtp-ca-file", ca_file_, "trust this CA certificate (PEM) for the SMTP TLS");
+    c->add_option("--smtp-timeout", timeout_, "seconds one message may take")
+        ->check(CLI::Range(1, 3600))
+        ->default_val(timeout_);
+    c->add_option("--program", program_,
+                  "the credit program file (default: assets/programs/alm-cmo.jsonc)");
+    c->add_option("--as-of", as_of_, "progress as of this date, YYYY-MM-DD (default: today)");
+  }
+
+  CLI::App* forms_ = nullptr;
+  CLI::App* remind_ = nullptr;
+  CLI::App* status_ = nullptr;
+  std::string database_;
+  std::string event_id_;
+  std::string smtp_url_;
+  std::string mail_from_;
+  std::string smtp_user_;
+  std::string password_file_;
+  std::string tls_ = "auto";
+  std::string ca_file_;
+  long timeout_ = 120;
+  std::string program_;
+  std::string as_of_;
+};
+
+} // namespace muster::server::mail

@@ -1,0 +1,475 @@
+// mail-forms, remind, mail-status (mail_commands.hpp).
+#include "sync/server/mail/mail_commands.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <system_error>
+
+#include "shared/time.hpp"
+#include "sync/server/admin_commands.hpp"
+#include "sync/server/credit_commands.hpp"
+#include "sync/server/ledger_store.hpp"
+#include "sync/server/mail/mime.hpp"
+#include "sync/server/mail/outbox.hpp"
+#include "sync/server/mail/progress_words.hpp"
+
+namespace muster::server::mail {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Instant now() {
+  return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+int failed(std::ostream& err, const std::string& message) {
+  err << "error: " << message << "\n";
+  return 1;
+}
+
+std::string full_name(const Attendee& a) {
+  if (a.first_name.empty()) return a.last_name;
+  if (a.last_name.empty()) return a.first_name;
+  return a.first_name + " " + a.last_name;
+}
+
+// A private directory for the PDFs on their way into the outbox (cairo writes files).
+class ScratchDir {
+public:
+  ScratchDir() {
+    std::string pattern = (fs::temp_directory_path() / "muster-mail-XXXXXX").string();
+    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern; // mode 0700
+  }
+  ~ScratchDir() {
+    std::error_code ignored;
+    if (!path_.empty()) fs::remove_all(path_, ignored);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  [[nodiscard]] const fs::path& path() const { return path_; }
+
+private:
+  fs::path path_;
+};
+
+std::optional<std::string> pdf_bytes(const PdfDocument& document, const ScratchDir& dir,
+                                     std::string& error) {
+  if (dir.path().empty()) {
+    error = "cannot create a temporary directory for the PDF documents";
+    return std::nullopt;
+  }
+  const fs::path file = dir.path() / "document.pdf";
+  if (auto written = write_pdf(document, file); !written) {
+    error = written.message();
+    return std::nullopt;
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  std::error_code ignored;
+  fs::remove(file, ignored);
+  if (!in && !in.eof()) {
+    error = "cannot read back the PDF document";
+    return std::nullopt;
+  }
+  return bytes.str();
+}
+
+struct Context {
+  std::unique_ptr<ServerStore> server;
+  std::unique_ptr<LedgerStore> ledger;
+  std::unique_ptr<OutboxStore> outbox;
+  Program program;
+  std::string league_name;
+  Date as_of{};
+};
+
+std::optional<Context> open_context(const MailOptions& options, std::ostream& err) {
+  Context c;
+  auto program = load_program(options.program_file);
+  if (!program) {
+    failed(err, program.message());
+    return std::nullopt;
+  }
+  c.program = std::move(*program);
+  auto server = open_server_store(options.database);
+  if (!server) {
+    failed(err, server.message());
+    return std::nullopt;
+  }
+  auto league = (*server)->league();
+  if (!league) {
+    failed(err, league.message());
+    return std::nullopt;
+  }
+  c.league_name = league->name;
+  c.server = std::move(*server);
+  auto ledger = open_ledger_store(options.database);
+  if (!ledger) {
+    failed(err, ledger.message());
+    return std::nullopt;
+  }
+  c.ledger = std::move(*ledger);
+  auto outbox = open_outbox_store(options.database);
+  if (!outbox) {
+    failed(err, outbox.message());
+    return std::nullopt;
+  }
+  c.outbox = std::move(*outbox);
+  c.as_of = options.as_of.value_or(today_utc());
+  return c;
+}
+
+std::string bullet_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines)
+    out += "  - " + line + "\n";
+  return out;
+}
+
+std::string progress_block(Context& c, const std::string& official_id) {
+  auto transcript = build_transcript(*c.server, *c.ledger, c.program, official_id, c.as_of);
+  if (!transcript) return {};
+  const auto lines = progress_lines(c.program, transcript->progress);
+  if (lines.empty()) return {};
+  return "Your progress (" + c.program.name + "), as of " + long_date(c.as_of) + ":\n" +
+         bullet_lines(lines);
+}
+
+constexpr std::string_view kFooter =
+    "\nThis message was sent by the League's credit-hour system. Your e-mail address is "
+    "kept confidential and used for nothing else.\n";
+
+struct FlushCounts {
+  std::uint64_t sent = 0;
+  std::uint64_t refused = 0;
+  std::uint64_t deferred = 0;
+  std::uint64_t busy = 0; // claimed by another run still going
+  std::optional<std::string> outage;
+  std::optional<std::string> store_error;
+};
+
+// Sends every pending message of the outbox, oldest first. Marked sent right after the SMTP
+// server accepted it, one message at a time: a kill between the two can repeat that one only.
+FlushCounts flush(OutboxStore& outbox, const SmtpSettings& settings, std::ostream& out) {
+  FlushCounts counts;
+  auto ids = outbox.pending_ids(now());
+  if (!ids) {
+    counts.store_error = ids.message();
+    return counts;
+  }
+  SmtpSender sender(settings);
+  const std::string claim = own_claim();
+  const auto lease =
+      std::chrono::seconds(settings.connect_timeout_seconds + settings.timeout_seconds + 60);
+  for (const auto& id : *ids) {
+    const Instant start = now();
+    auto claimed = outbox.claim(id, claim, start, start + lease);
+    if (!claimed) {
+      counts.store_error = claimed.message();
+      return counts;
+    }
+    if (!*claimed) {
+      ++counts.busy;
+      continue;
+    }
+    const auto& message = **claimed;
+    const auto result = sender.send(message.recipient, message.content);
+    const std::string what =
+        message.kind + " for " + message.attendee_id + " " + message.message_id;
+    switch (result.outcome) {
+    case SendOutcome::accepted:
+      if (auto marked = outbox.mark_sent(id, now()); !marked) {
+        counts.store_error = "sent " + what + " but could not mark it sent: " + marked.message();
+        return counts;
+      }
+      ++counts.sent;
+      out << "sent " << what << "\n" << std::flush;
+      break;
+    case SendOutcome::refused:
+      if (auto marked = outbox.mark_refused(id, now(), result.detail); !marked) {
+        counts.store_error = marked.message();
+        return counts;
+      }
+      ++counts.refused;
+      out << "refused " << what << ": " << result.detail << "\n" << std::flush;
+      break;
+    case SendOutcome::deferred:
+      if (auto released = outbox.release(id, result.detail); !released) {
+        counts.store_error = released.message();
+        return counts;
+      }
+      ++counts.deferred;
+      out << "deferred " << what << ": " << result.detail << "\n" << std::flush;
+      break;
+    case SendOutcome::outage:
+      (void)outbox.release(id, result.detail);
+      counts.outage = result.detail;
+      return counts;
+    }
+  }
+  return counts;
+}
+
+int finish(OutboxStore& outbox, const FlushCounts& counts, std::ostream& out, std::ostream& err) {
+  std::uint64_t pending = 0;
+  if (auto all = outbox.messages(""); all) {
+    for (const auto& m : *all)
+      pending += m.status == OutboxStatus::pending ? 1 : 0;
+  }
+  out << "Sent " << counts.sent << ", refused " << counts.refused << ", still pending " << pending
+      << " (muster-server mail-status lists them)\n";
+  if (counts.store_error) return failed(err, *counts.store_error);
+  if (counts.outage) {
+    return failed(err, "the SMTP server could not take the mail: " + *counts.outage + "; " +
+                           std::to_string(pending) +
+                           " message(s) stay in the outbox: run the command again to send them");
+  }
+  if (counts.deferred > 0 || counts.busy > 0) {
+    return failed(err, std::to_string(counts.deferred) +
+                           " message(s) deferred by the SMTP server, " +
+                           std::to_string(counts.busy) +
+                           " being sent by another run: run the command again later");
+  }
+  return 0;
+}
+
+} // namespace
+
+std::optional<std::string> smtp_password(const std::string& file, std::string& error) {
+  if (file.empty()) {
+    const char* env = std::getenv("MUSTER_SMTP_PASSWORD");
+    return std::string(env != nullptr ? env : "");
+  }
+  std::ifstream in(file);
+  if (!in) {
+    error = "cannot read the SMTP password file " + file;
+    return std::nullopt;
+  }
+  std::string line;
+  std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+int run_mail_forms(const MailFormsOptions& options, std::ostream& out, std::ostream& err) {
+  if (auto bad = check_smtp_url(options.mail.smtp.url)) return failed(err, *bad);
+  if (!valid_address(options.mail.smtp.from)) {
+    return failed(err, "--mail-from must be one e-mail address, e.g. credits@league.example");
+  }
+  auto context = open_context(options.mail, err);
+  if (!context) return 1;
+  auto& c = *context;
+  auto event = c.server->event(options.event_id);
+  if (!event) return failed(err, event.message());
+  auto closing = c.ledger->closing(options.event_id);
+  if (!closing) return failed(err, closing.message());
+  if (!*closing) {
+    return failed(err, "the event '" + options.event_id +
+                           "' is not closed: run muster-server close-event first, so the "
+                           "progress in each message counts it");
+  }
+  auto rows = compute_credits(*c.server, *event);
+  if (!rows) return failed(err, rows.message());
+  std::set<std::string> ids;
+  for (const auto& row : *rows) {
+    if (row.on_roster && !row.provisional) ids.insert(row.attendee.id);
+  }
+  const std::string domain = address_domain(options.mail.smtp.from);
+  ScratchDir scratch;
+  std::uint64_t queued = 0;
+  std::uint64_t known = 0;
+  std::vector<std::string> no_address;
+  for (const auto& id : ids) {
+    const std::string key = "credit-form/" + options.event_id + "/" + id;
+    auto exists = c.outbox->has_key(key);
+    if (!exists) return failed(err, exists.message());
+    if (*exists) {
+      ++known;
+      continue;
+    }
+    auto person = c.server->attendee(id);
+    if (!person) return failed(err, person.message());
+    if (!valid_address(person->email)) {
+      no_address.push_back(id);
+      continue;
+    }
+    auto form = build_credit_form(*c.server, options.event_id, id);
+    if (!form) return failed(err, form.message());
+    const bool earns = grants_credit(*event, form->attendee.role);
+    std::optional<PdfDocument> document;
+    if (earns) {
+      document = credit_form_document(*form);
+    } else {
+      auto letter = verification_letter_document(*form, now());
+      if (!letter) return failed(err, letter.message());
+      document = std::move(*letter);
+    }
+    std::string error;
+    auto bytes = pdf_bytes(*document, scratch, error);
+    if (!bytes) return failed(err, error);
+    const std::string kind = earns ? "credit-form" : "verification-letter";
+    MessageParts parts;
+    parts.from_name = c.league_name;
+    parts.from_address = options.mail.smtp.from;
+    parts.to_name = full_name(*person);
+    parts.to_address = person->email;
+    parts.message_id = stable_message_id(key, kind, domain);
+    parts.date = now();
+    std::string body = "Dear " + full_name(*person) + ",\n\n";
+    if (earns) {
+      parts.subject = "Your credit form: " + event->name;
+      body += "Your credit form for " + event->name +
+              " is attached as a PDF. It lists each session you attended, with the arrival and "
+              "leave times recorded at the door and the credit hours they give. Please check "
+              "it; if a time is wrong, tell League staff.\n\n";
+      body += progress_block(c, id);
+    } else {
+      parts.subject = "Your attendance verification letter: " + event->name;
+      body += "Your attendance verification letter for " + event->name +
+              " is attached as a PDF. It lists the sessions you attended, with the times "
+              "recorded at the door.\n";
+    }
+    parts.body = body + std::string(kFooter);
+    parts.attachments.push_back(
+        {kind + "-" + options.event_id + ".pdf", "application/pdf", std::move(*bytes)});
+    OutboxMessage message;
+    message.message_id = parts.message_id;
+    message.key = key;
+    message.kind = kind;
+    message.attendee_id = id;
+    message.event_id = options.event_id;
+    message.recipient = person->email;
+    message.content = build_message(parts);
+    message.created_at = parts.date;
+    auto written = c.outbox->enqueue(message);
+    if (!written) return failed(err, written.message());
+    queued += *written ? 1 : 0;
+  }
+  out << "Queued " << queued << " new message(s) for " << options.event_id << " (" << known
+      << " queued before)";
+  if (!no_address.empty()) {
+    out << "; no usable e-mail address on the roster: ";
+    for (std::size_t i = 0; i < no_address.size(); ++i)
+      out << (i ? ", " : "") << no_address[i];
+  }
+  out << "\n";
+  const auto counts = flush(*c.outbox, options.mail.smtp, out);
+  return finish(*c.outbox, counts, out, err);
+}
+
+int run_remind(const MailOptions& options, std::ostream& out, std::ostream& err) {
+  if (auto bad = check_smtp_url(options.smtp.url)) return failed(err, *bad);
+  if (!valid_address(options.smtp.from)) {
+    return failed(err, "--mail-from must be one e-mail address, e.g. credits@league.example");
+  }
+  auto context = open_context(options, err);
+  if (!context) return 1;
+  auto& c = *context;
+  if (!c.program.annual) {
+    return failed(err, "the program " + c.program.id + " has no annual requirement to remind of");
+  }
+  auto roster = c.server->roster();
+  if (!roster) return failed(err, roster.message());
+  const std::string domain = address_domain(options.smtp.from);
+  const std::string date = format_date(c.as_of);
+  std::uint64_t queued = 0;
+  std::uint64_t behind = 0;
+  std::vector<std::string> no_address;
+  for (const auto& person : *roster) {
+    auto transcript = build_transcript(*c.server, *c.ledger, c.program, person.id, c.as_of);
+    if (!transcript) continue; // not an official the program knows
+    const auto& progress = transcript->progress;
+    if (!progress.annual || !progress.annual->applies || progress.annual->met) continue;
+    ++behind;
+    if (!valid_address(person.email)) {
+      no_address.push_back(person.id);
+      continue;
+    }
+    const std::string key = "reminder/" + date + "/" + person.id;
+    const auto& a = *progress.annual;
+    const Date year_end{std::chrono::year{a.year}, std::chrono::December, std::chrono::day{31}};
+    const std::string basis =
+        c.program.annual->basis.empty() ? "The annual requirement" : c.program.annual->basis;
+    MessageParts parts;
+    parts.from_name = c.league_name;
+    parts.from_address = options.smtp.from;
+    parts.to_name = full_name(person);
+    parts.to_address = person.email;
+    parts.message_id = stable_message_id(key, "reminder", domain);
+    parts.date = now();
+    parts.subject = "Training hours for " + std::to_string(a.year) + ": " +
+                    format_hours(a.behind_by) + " still needed by " + long_date(year_end);
+    parts.body = "Dear " + full_name(person) + ",\n\n" + basis + " asks for " +
+                 format_hours(a.required) + " hours of training each year. As of " +
+                 long_date(c.as_of) + " the League's records show " + format_hours(a.earned) +
+                 " of " + format_hours(a.required) + " hours for " + std::to_string(a.year) +
+                 ": you still need " + format_hours(a.behind_by) + " hours by " +
+                 long_date(year_end) + ".\n\n" + progress_block(c, person.id) +
+                 "\nIf you attended training the League has not recorded yet, please tell "
+                 "League staff.\n" +
+                 std::string(kFooter);
+    OutboxMessage message;
+    message.message_id = parts.message_id;
+    message.key = key;
+    message.kind = "reminder";
+    message.attendee_id = person.id;
+    message.recipient = person.email;
+    message.content = build_message(parts);
+    message.created_at = parts.date;
+    auto written = c.outbox->enqueue(message);
+    if (!written) return failed(err, written.message());
+    queued += *written ? 1 : 0;
+  }
+  out << behind << " official(s) behind on " << c.program.annual->basis << " as of " << date
+      << "; queued " << queued << " new reminder(s)";
+  if (!no_address.empty()) {
+    out << "; no usable e-mail address on the roster: ";
+    for (std::size_t i = 0; i < no_address.size(); ++i)
+      out << (i ? ", " : "") << no_address[i];
+  }
+  out << "\n";
+  const auto counts = flush(*c.outbox, options.smtp, out);
+  return finish(*c.outbox, counts, out, err);
+}
+
+int run_mail_status(const MailStatusOptions& options, std::ostream& out, std::ostream& err) {
+  auto outbox = open_outbox_store(options.database);
+  if (!outbox) return failed(err, outbox.message());
+  auto messages = (*outbox)->messages(options.event_id);
+  if (!messages) return failed(err, messages.message());
+  std::map<OutboxStatus, std::uint64_t> totals;
+  out << "status\tkind\tofficial\tevent\tattempts\tsent_at\tmessage_id\tdetail\n";
+  for (const auto& m : *messages) {
+    ++totals[m.status];
+    out << to_string(m.status) << '\t' << m.kind << '\t' << m.attendee_id << '\t'
+        << (m.event_id.empty() ? "-" : m.event_id) << '\t' << m.attempts << '\t'
+        << (m.sent_at ? format_utc(*m.sent_at) : "-") << '\t' << m.message_id << '\t'
+        << (m.detail.empty() ? "-" : m.detail) << '\n';
+  }
+  // Refusals per address: what staff must correct on the roster. The address is shown here
+  // only, to the administrator who asked; the sending commands never print it.
+  std::map<std::string, std::vector<const OutboxMessage*>> refused;
+  for (const auto& m : *messages) {
+    if (m.status == OutboxStatus::refused) refused[m.recipient].push_back(&m);
+  }
+  out << "\nTotal: " << messages->size() << " (sent " << totals[OutboxStatus::sent] << ", pending "
+      << totals[OutboxStatus::pending] << ", refused " << totals[OutboxStatus::refused] << ")\n";
+  if (!refused.empty()) {
+    out << "\nRefused addresses (correct them on the roster):\n";
+    for (const auto& [address, list] : refused) {
+      out << "  " << address << ": " << list.size() << " message(s), official "
+          << list.front()->attendee_id << ", last: " << list.back()->detail << "\n";
+    }
+  }
+  return 0;
+}
+
+} // namespace muster::server::mail
