@@ -23,17 +23,13 @@
 #include "kiosk/scan/raw_scan.hpp"
 #include "kiosk/scan/wedge_detector.hpp"
 #include "shared/domain.hpp"
+#include "shared/kiosk_setting_names.hpp"
 #include "shared/kiosk_store.hpp"
 #include "shared/result.hpp"
 
 namespace muster::kiosk {
 
-// Setting names the sync helper writes (ISO 8601 time / words); staff mode shows them.
-inline constexpr std::string_view kSettingSyncLastSuccess = "sync.last_success";
-inline constexpr std::string_view kSettingSyncLastError = "sync.last_error";
-// Set by the sync client when this kiosk was found restored from a backup (or cloned) and
-// continued on a branch of its identity (sync/client/sync_pass.hpp kSettingBranchNote).
-inline constexpr std::string_view kSettingSyncBranchNote = "sync.branch_note";
+// The sync settings staff mode shows (kSettingSync*) are named in shared/kiosk_setting_names.hpp.
 
 class KioskApp {
 public:

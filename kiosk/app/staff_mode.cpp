@@ -1,6 +1,7 @@
 // Staff mode (staff_mode.hpp): each staff intent recorded through Checkin, Desk or the store,
 // the door's list by the same presence rule as the server's credit, and the CSV export.
 #include "kiosk/app/staff_mode.hpp"
+#include "shared/hours.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -26,12 +27,6 @@ using std::chrono::milliseconds;
 
 std::string full_name(const Attendee& attendee) {
   return attendee.first_name + " " + attendee.last_name;
-}
-
-std::string hours_text(double hours) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.2f", hours);
-  return buffer;
 }
 
 } // namespace
@@ -288,7 +283,8 @@ StaffMode::export_csv(const std::filesystem::path& folder) const {
           << csv_cell(row.name) << ',' << csv_cell(row.municipality) << ',' << csv_cell(row.role)
           << ',' << row.arrival << ',' << row.leave << ',' << (row.inside ? "yes" : "no") << ','
           << (row.early_leave ? "yes" : "no") << ',' << (row.eligible ? "yes" : "no") << ','
-          << hours_text(row.credit_hours) << ',' << (row.provisional ? "yes" : "no") << '\n';
+          << format_hours(row.credit_hours, HoursStyle::two_decimals) << ','
+          << (row.provisional ? "yes" : "no") << '\n';
     }
   }
   const auto temporary = file.string() + ".part";

@@ -2,6 +2,7 @@
 // upstream's envelopes, and runs the background loop (pull the package, forward the chains,
 // back off while the upstream is away).
 #include "sync/server/relay.hpp"
+#include "shared/sodium_init.hpp"
 
 #include <sodium.h>
 
@@ -206,7 +207,7 @@ bool stop_signal_within(const sigset_t& signals, std::chrono::milliseconds delay
 
 // 0 when the options can run a relay; otherwise the exit code, with the message on `err`.
 int check_options(const RelayOptions& options, std::ostream& err) {
-  if (sodium_init() < 0) {
+  if (!sodium_started()) {
     err << "error: libsodium could not be initialised\n";
     return 1;
   }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 
+#include "shared/sodium_init.hpp"
 #include "sync/server/relay_internal.hpp"
 
 namespace muster::server {
@@ -75,7 +76,7 @@ int run_relay_status(const std::string& database, std::ostream& out, std::ostrea
 }
 
 int run_relay_token(const RelayTokenOptions& options, std::ostream& out, std::ostream& err) {
-  if (sodium_init() < 0) {
+  if (!sodium_started()) {
     err << "error: libsodium could not be initialised\n";
     return 1;
   }
