@@ -11,6 +11,7 @@
 #include "shared/time.hpp"
 #include "sync/server/admin_support.hpp"
 #include "sync/server/league_key.hpp"
+#include "sync/server/sql_connection.hpp"
 
 namespace muster::server {
 
