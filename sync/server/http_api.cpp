@@ -33,6 +33,7 @@
 #include "sync/server/scan_ingest.hpp"
 #include "sync/server/server_store.hpp"
 #include "sync/server/web/console.hpp"
+#include "sync/server/web/me_routes.hpp"
 
 namespace muster::server {
 namespace {
@@ -1072,10 +1073,11 @@ void HttpServer::Impl::install_routes() {
   s.Get("/metrics",
         guarded([this](const httplib::Request&, httplib::Response& res) { handle_metrics(res); }));
   install_console_routes(s, {options.database, tls, options.threads}); // /console
+  if (options.official_mail) install_me_routes(s, {options.database, tls, *options.official_mail});
   // The console's pages (web/) are read in full before routing too: the guard leaves them alone
   // like the API's (a live page's stream must not count as a client still sending).
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
-    if (guard && req.path.rfind("/console", 0) == 0)
+    if (guard && (req.path.rfind("/console", 0) == 0 || req.path.rfind("/me", 0) == 0))
       guard->handling(req.remote_addr, req.remote_port);
     return httplib::Server::HandlerResponse::Unhandled;
   });

@@ -62,10 +62,16 @@ struct ServeLimits {
 };
 
 int run_serve(const std::string& database, const std::string& listen, const std::string& cert,
-              const std::string& tls_key, const std::string& league_key,
-              const ServeLimits& limits) {
+              const std::string& tls_key, const std::string& league_key, const ServeLimits& limits,
+              mail::MailCli& mail_cli) {
   HttpOptions options;
   options.database = database;
+  std::string mail_error;
+  options.official_mail = mail_cli.serve_settings(mail_error); // /me/ (issue 18)
+  if (!mail_error.empty()) {
+    std::cerr << "error: " << mail_error << '\n';
+    return 2;
+  }
   options.request_read_timeout = std::chrono::seconds(limits.request_timeout_seconds);
   options.max_connections_per_address = limits.max_connections_per_address;
   if (!parse_listen(listen, options.host, options.port)) {
@@ -250,7 +256,8 @@ int main(int argc, char** argv) {
   DeviceCli device_cli(app);   // register-device, import-scans
   DevicesCli devices_cli(app); // devices
   RelayCli relay_cli(app);     // relay, relay-token
-  mail::MailCli mail_cli(app); // mail-forms, remind, mail-status
+  mail::MailCli mail_cli(app); // mail-forms, remind, mail-status, disputes
+  mail_cli.add_serve_options(serve_cmd);
 
   try {
     app.parse(argc, argv);
@@ -311,7 +318,9 @@ int main(int argc, char** argv) {
     if (*demo_cmd) {
       return run_demo({database, optional_path(league_key), out, optional_path(assets)}, o, e);
     }
-    if (*serve_cmd) return run_serve(database, listen, tls_cert, tls_key, league_key, limits);
+    if (*serve_cmd) {
+      return run_serve(database, listen, tls_cert, tls_key, league_key, limits, mail_cli);
+    }
     if (auto code = credit_cli.run(o, e)) return *code;
     if (auto code = walk_in_cli.run(o, e)) return *code;
     if (auto code = user_cli.run(o, e)) return *code;

@@ -59,7 +59,7 @@ namespace {
 
 using Params = std::vector<SqlParam>;
 
-constexpr std::int64_t kSchemaVersion = 13;
+constexpr std::int64_t kSchemaVersion = 14;
 constexpr std::int64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
 
 // Migration 1. Times are BIGINT milliseconds since the Unix epoch (UTC); flags are 0/1 BIGINT;
@@ -275,6 +275,22 @@ CREATE TABLE mail_outbox (
   claimed_by TEXT NOT NULL, claimed_until BIGINT NOT NULL);
 CREATE INDEX mail_outbox_by_status ON mail_outbox (status, created_at);
 CREATE INDEX mail_outbox_by_event ON mail_outbox (event_id);
+)sql";
+
+// Migration 14 (the officials' own page, /me/; sync/server/web/official_store.cpp holds the
+// SQL): one-time sign-in codes (hashes only), officials' confirmations of their credit forms,
+// and their disputes of sessions (review items for staff).
+constexpr std::string_view kSchemaV14 = R"sql(
+CREATE TABLE official_codes (
+  login_hash TEXT PRIMARY KEY, attendee_id TEXT NOT NULL, code_hash TEXT NOT NULL,
+  created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, tries_left BIGINT NOT NULL);
+CREATE TABLE official_confirmations (
+  official_id TEXT NOT NULL, event_id TEXT NOT NULL, confirmed_at BIGINT NOT NULL,
+  PRIMARY KEY (official_id, event_id));
+CREATE TABLE official_disputes (
+  official_id TEXT NOT NULL, event_id TEXT NOT NULL, session_id TEXT NOT NULL,
+  note TEXT NOT NULL, created_at BIGINT NOT NULL);
+CREATE INDEX official_disputes_by_event ON official_disputes (event_id);
 )sql";
 
 constexpr std::string_view kScanColumns =
@@ -603,6 +619,13 @@ public:
         return versioned.error();
       }
     }
+    if (found < 14) {
+      if (auto created = db_->exec_script(kSchemaV14); !created) return created.error();
+      if (auto versioned = db_->exec("INSERT INTO schema_version (version) VALUES (14)");
+          !versioned) {
+        return versioned.error();
+      }
+    }
     return tx->commit();
   }
 
@@ -635,6 +658,7 @@ public:
       if (auto created = db_->exec_script(kSchemaV11); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV12); !created) return created.error();
       if (auto created = db_->exec_script(kSchemaV13); !created) return created.error();
+      if (auto created = db_->exec_script(kSchemaV14); !created) return created.error();
       if (auto versioned =
               db_->exec("INSERT INTO schema_version (version) VALUES ($1)", Params{kSchemaVersion});
           !versioned) {
