@@ -9,6 +9,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kiosk/app/checkin.hpp"
@@ -104,158 +105,153 @@ Result<KioskStore, StoreError> open_store(const Options& options, const fs::path
   return store;
 }
 
+// "muster-kiosk<what>: <message>" on stderr; the exit code of a failure.
+int failed(std::string_view what, const std::string& message) {
+  std::cerr << "muster-kiosk" << what << ": " << message << '\n';
+  return kExitFailure;
+}
+
+// Keeps `value` in the store's settings; false (said on stderr) when it could not.
+bool save_setting(KioskStore& store, std::string_view key, const std::string& value) {
+  if (auto saved = store.set_setting(key, value); !saved) {
+    failed("", saved.message());
+    return false;
+  }
+  return true;
+}
+
+int run_import(KioskStore& store, const std::string& package_file) {
+  auto summary = import_package_file(store, package_file);
+  if (!summary) return failed(" import-package", summary.message());
+  std::cout << "imported " << package_file << ": League " << summary->league_id
+            << (summary->event_id.empty() ? "" : ", event " + summary->event_id) << " ("
+            << summary->sessions << " sessions), " << summary->attendees << " attendees, "
+            << summary->revoked_serials << " revoked serials, " << summary->league_keys
+            << " League keys, " << summary->device_certificates << " device certificates"
+            << (summary->trusted_on_first_use ? " (first package: its League key is now trusted)"
+                                              : "")
+            << '\n';
+  return 0;
+}
+
+// --demo: the demo League, event and badges on first run (and the desk's certificate).
+bool prepare_demo(KioskStore& store, const fs::path& data_dir, const Options& options) {
+  auto demo = ensure_demo(store, data_dir, wall_clock_now());
+  if (!demo) {
+    failed(" --demo", demo.message());
+    return false;
+  }
+  if (options.desk) {
+    if (auto certified = certify_demo_desk(store, demo->demo_dir / "league-secret.key");
+        !certified) {
+      failed(" --demo --desk", certified.message());
+      return false;
+    }
+  }
+  // stderr: in headless mode stdout carries only JSON.
+  std::cerr << "muster-kiosk: demo " << (demo->created ? "created" : "ready") << " in "
+            << demo->demo_dir.string() << " (badges: " << demo->badges_dir.string()
+            << ", list: " << demo->badges_tsv.string() << "; room " << demo->room << ", time zone "
+            << demo->time_zone << ")\n";
+  return true;
+}
+
+int run_desk_key(KioskStore& store) {
+  auto key = ensure_desk_key(store);
+  if (!key) return failed(" desk-key", key.message());
+  // Only the public key is printed: the League certifies it with muster-server certify-desk.
+  std::cout << to_text(key->public_key()) << '\n';
+  return 0;
+}
+
+int run_set_pin(KioskStore& store) {
+  // The PIN comes on stdin so it never shows in `ps` or the shell history.
+  std::string pin;
+  std::getline(std::cin, pin);
+  StaffPin staff_pin(store);
+  if (auto set = staff_pin.set(pin); !set) return failed(" set-staff-pin", set.message());
+  std::cout << "staff PIN set\n";
+  return 0;
+}
+
+int run_window_mode(KioskStore& store, const fs::path& data_dir, const Options& options) {
+  auto window = options.window;
+  window.screenshot = options.window_screenshot;
+  window.input_script = options.window_script;
+  window.state_log = options.window_state_log;
+  window.camera_images = options.window_camera_images;
+  window.desk = options.desk;
+  // A provisioned kiosk syncs on its own thread while the window runs; the UI never waits.
+  std::unique_ptr<sync::SyncEngine> engine;
+  if (auto url = store.setting(sync::kSettingServerUrl); url && *url && !(*url)->empty()) {
+    engine = std::make_unique<sync::SyncEngine>(
+        engine_options(store.path(), with_saved_tls(store, SyncCommandOptions{})));
+    engine->start();
+  }
+  const int status = ui::run_kiosk_window(store, data_dir, options.demo, options.room, window);
+  if (engine) engine->stop();
+  return status;
+}
+
+int run_headless_mode(KioskStore& store, const Options& options) {
+  HeadlessOptions headless_options;
+  headless_options.simulated_clock = options.simulated_clock;
+  if (options.desk) {
+    // --print-dir and --printer were saved to settings before; the default is DATA/reprints.
+    auto desk = Desk::open(store);
+    if (!desk) return failed(" --desk", desk.message());
+    run_desk_headless(*desk, std::cin, std::cout, headless_options);
+    return 0;
+  }
+  CheckinOptions checkin_options;
+  checkin_options.room = options.room;
+  auto checkin = Checkin::open(store, checkin_options);
+  if (!checkin) return failed("", checkin.message());
+  run_headless(*checkin, std::cin, std::cout, headless_options);
+  return 0;
+}
+
+bool parsed(const CLI::App* command) { return command != nullptr && command->parsed(); }
+
 int run(const CLI::App* headless, const CLI::App* import_cmd, const Options& options) {
   const fs::path data_dir =
       options.data_dir.empty() ? default_data_dir() : fs::path(options.data_dir);
   auto store = open_store(options, data_dir);
-  if (!store) {
-    std::cerr << "muster-kiosk: " << store.message() << '\n';
-    return kExitFailure;
-  }
+  if (!store) return failed("", store.message());
   if (!options.device_id.empty()) {
     if (auto set = set_device_id(*store, options.device_id); !set) {
-      std::cerr << "muster-kiosk: " << set.message() << '\n';
-      return kExitFailure;
+      return failed("", set.message());
     }
   }
-  if (options.lead_time_min >= 0) {
-    if (auto saved = store->set_setting(kSettingLeadTimeMin, std::to_string(options.lead_time_min));
-        !saved) {
-      std::cerr << "muster-kiosk: " << saved.message() << '\n';
-      return kExitFailure;
-    }
+  if (options.lead_time_min >= 0 &&
+      !save_setting(*store, kSettingLeadTimeMin, std::to_string(options.lead_time_min))) {
+    return kExitFailure;
   }
-
-  if (import_cmd->parsed()) {
-    auto summary = import_package_file(*store, options.package_file);
-    if (!summary) {
-      std::cerr << "muster-kiosk import-package: " << summary.message() << '\n';
-      return kExitFailure;
-    }
-    std::cout << "imported " << options.package_file << ": League " << summary->league_id
-              << (summary->event_id.empty() ? "" : ", event " + summary->event_id) << " ("
-              << summary->sessions << " sessions), " << summary->attendees << " attendees, "
-              << summary->revoked_serials << " revoked serials, " << summary->league_keys
-              << " League keys, " << summary->device_certificates << " device certificates"
-              << (summary->trusted_on_first_use ? " (first package: its League key is now trusted)"
-                                                : "")
-              << '\n';
-    return 0;
+  if (import_cmd->parsed()) return run_import(*store, options.package_file);
+  if (options.demo && !prepare_demo(*store, data_dir, options)) return kExitFailure;
+  if (!options.print_dir.empty() &&
+      !save_setting(*store, kSettingDeskPrintDir, options.print_dir)) {
+    return kExitFailure;
   }
-
-  std::optional<DemoInfo> demo;
-  if (options.demo) {
-    auto made = ensure_demo(*store, data_dir, wall_clock_now());
-    if (!made) {
-      std::cerr << "muster-kiosk --demo: " << made.message() << '\n';
-      return kExitFailure;
-    }
-    demo = std::move(*made);
-    if (options.desk) {
-      if (auto certified = certify_demo_desk(*store, demo->demo_dir / "league-secret.key");
-          !certified) {
-        std::cerr << "muster-kiosk --demo --desk: " << certified.message() << '\n';
-        return kExitFailure;
-      }
-    }
-    // stderr: in headless mode stdout carries only JSON.
-    std::cerr << "muster-kiosk: demo " << (demo->created ? "created" : "ready") << " in "
-              << demo->demo_dir.string() << " (badges: " << demo->badges_dir.string()
-              << ", list: " << demo->badges_tsv.string() << "; room " << demo->room
-              << ", time zone " << demo->time_zone << ")\n";
+  if (!options.printer.empty() && !save_setting(*store, kSettingDeskPrinter, options.printer)) {
+    return kExitFailure;
   }
-
-  if (!options.print_dir.empty()) {
-    if (auto saved = store->set_setting(kSettingDeskPrintDir, options.print_dir); !saved) {
-      std::cerr << "muster-kiosk: " << saved.message() << '\n';
-      return kExitFailure;
-    }
-  }
-  if (!options.printer.empty()) {
-    if (auto saved = store->set_setting(kSettingDeskPrinter, options.printer); !saved) {
-      std::cerr << "muster-kiosk: " << saved.message() << '\n';
-      return kExitFailure;
-    }
-  }
-  if (options.desk_key_cmd != nullptr && options.desk_key_cmd->parsed()) {
-    auto key = ensure_desk_key(*store);
-    if (!key) {
-      std::cerr << "muster-kiosk desk-key: " << key.message() << '\n';
-      return kExitFailure;
-    }
-    // Only the public key is printed: the League certifies it with muster-server certify-desk.
-    std::cout << to_text(key->public_key()) << '\n';
-    return 0;
-  }
-
-  if (options.device_key_cmd != nullptr && options.device_key_cmd->parsed()) {
+  if (parsed(options.desk_key_cmd)) return run_desk_key(*store);
+  if (parsed(options.device_key_cmd)) {
     return run_device_key(*store, options.device_key_out, std::cout, std::cerr);
   }
-  if (options.export_scans_cmd != nullptr && options.export_scans_cmd->parsed()) {
+  if (parsed(options.export_scans_cmd)) {
     return run_export_scans(*store, options.export_scans, std::cout, std::cerr);
   }
-
-  if (options.set_pin_cmd != nullptr && options.set_pin_cmd->parsed()) {
-    // The PIN comes on stdin so it never shows in `ps` or the shell history.
-    std::string pin;
-    std::getline(std::cin, pin);
-    StaffPin staff_pin(*store);
-    if (auto set = staff_pin.set(pin); !set) {
-      std::cerr << "muster-kiosk set-staff-pin: " << set.message() << '\n';
-      return kExitFailure;
-    }
-    std::cout << "staff PIN set\n";
-    return 0;
-  }
+  if (parsed(options.set_pin_cmd)) return run_set_pin(*store);
 
   // A window option asks for the window even when stdin is not a terminal (tests, scripts).
   const bool window_asked = options.window.windowed || !options.window_screenshot.empty() ||
                             !options.window_script.empty();
   const bool want_headless =
       headless->parsed() || (options.demo && isatty(STDIN_FILENO) == 0 && !window_asked);
-  if (!want_headless) {
-    auto window = options.window;
-    window.screenshot = options.window_screenshot;
-    window.input_script = options.window_script;
-    window.state_log = options.window_state_log;
-    window.camera_images = options.window_camera_images;
-    window.desk = options.desk;
-    // A provisioned kiosk syncs on its own thread while the window runs; the UI never waits.
-    std::unique_ptr<sync::SyncEngine> engine;
-    if (auto url = store->setting(sync::kSettingServerUrl); url && *url && !(*url)->empty()) {
-      engine = std::make_unique<sync::SyncEngine>(
-          engine_options(store->path(), with_saved_tls(*store, SyncCommandOptions{})));
-      engine->start();
-    }
-    const int status = ui::run_kiosk_window(*store, data_dir, options.demo, options.room, window);
-    if (engine) engine->stop();
-    return status;
-  }
-
-  if (options.desk) {
-    // --print-dir and --printer were saved to settings above; the default is DATA/reprints.
-    auto desk = Desk::open(*store);
-    if (!desk) {
-      std::cerr << "muster-kiosk --desk: " << desk.message() << '\n';
-      return kExitFailure;
-    }
-    HeadlessOptions desk_headless;
-    desk_headless.simulated_clock = options.simulated_clock;
-    run_desk_headless(*desk, std::cin, std::cout, desk_headless);
-    return 0;
-  }
-
-  CheckinOptions checkin_options;
-  checkin_options.room = options.room;
-  auto checkin = Checkin::open(*store, checkin_options);
-  if (!checkin) {
-    std::cerr << "muster-kiosk: " << checkin.message() << '\n';
-    return kExitFailure;
-  }
-  HeadlessOptions headless_options;
-  headless_options.simulated_clock = options.simulated_clock;
-  run_headless(*checkin, std::cin, std::cout, headless_options);
-  return 0;
+  if (!want_headless) return run_window_mode(*store, data_dir, options);
+  return run_headless_mode(*store, options);
 }
 
 // provision / sync --once (kiosk/app/sync_commands.hpp).
@@ -264,12 +260,70 @@ int run_network(const Options& options, bool provision, const std::string& url,
   const fs::path data_dir =
       options.data_dir.empty() ? default_data_dir() : fs::path(options.data_dir);
   auto store = open_store(options, data_dir);
-  if (!store) {
-    std::cerr << "muster-kiosk: " << store.message() << '\n';
-    return kExitFailure;
-  }
+  if (!store) return failed("", store.message());
   return provision ? run_provision(*store, url, code, sync_options, std::cout, std::cerr)
                    : run_sync_once(*store, sync_options, std::cout, std::cerr);
+}
+
+// The window's options (kiosk/ui): how it shows, the input script and state log of the tests,
+// the camera, the export folder.
+void add_window_options(CLI::App& app, Options& options) {
+  app.add_flag("--windowed", options.window.windowed, "a 1280x800 window instead of fullscreen");
+  app.add_flag(
+      "--no-sound", [&window = options.window](std::int64_t) { window.sound = false; },
+      "no success/failure tones (default: played where an audio device exists)");
+  app.add_option("--screenshot", options.window_screenshot,
+                 "save what the window shows as PNG, then exit (after --after-frames frames, "
+                 "counted once the --input-script has finished)");
+  app.add_option("--after-frames", options.window.after_frames, "frames before --screenshot")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--input-script", options.window_script,
+                 "timed input for the window: lines '@<ms> wedge|text|key|click|screenshot|quit "
+                 "...' (kiosk/README.md)");
+  app.add_option("--state-log", options.window_state_log,
+                 "write one JSON object per state change to FILE (replaced; for tests)");
+  app.add_option("--camera", options.window.camera_device, "V4L2 camera, e.g. /dev/video0");
+  app.add_option("--camera-images", options.window_camera_images,
+                 "an image file or folder stands in for the camera");
+  app.add_option("--export-folder", options.window.export_folder,
+                 "staff mode's default folder for CSV exports (default DATA/exports)");
+}
+
+// provision and sync --once, with the TLS options both take.
+struct Network {
+  SyncCommandOptions options;
+  std::string url;
+  std::string code;
+  bool once = false;
+  CLI::App* provision = nullptr;
+  CLI::App* sync = nullptr;
+};
+
+void add_network_commands(CLI::App& app, Network& net) {
+  const auto add_tls_options = [&net](CLI::App* command) {
+    command->add_flag("--insecure-http", net.options.insecure_http,
+                      "allow plain http to a server that is not on this machine");
+    command->add_option("--ca-file", net.options.ca_file, "CA certificates to trust (PEM)");
+    command->add_option("--pin", net.options.pinned_public_key,
+                        "pin the server's public key: sha256//BASE64 or a key file");
+  };
+  net.provision = app.add_subcommand(
+      "provision", "exchange a one-time code from 'muster-server provision' for this kiosk's "
+                   "token (kept in the store), then pull the event package");
+  net.provision->add_option("url", net.url, "the server, e.g. https://muster.example.org")
+      ->required();
+  net.provision->add_option("code", net.code, "the one-time code, e.g. ABCD-EFGH-JKMN")->required();
+  net.provision->add_option("--name", net.options.device_name, "a name for this kiosk");
+  add_tls_options(net.provision);
+  net.sync = app.add_subcommand(
+      "sync", "push every unacknowledged scan and pull the event package; exit 0 only when "
+              "every scan is acknowledged");
+  net.sync->add_flag("--once", net.once, "one full push and pull, then exit")->required();
+  net.sync->add_option("--server", net.options.server_url,
+                       "use this server URL for this run instead of the provisioned one");
+  net.sync->add_option("--batch-size", net.options.batch_size, "scans per request (default 500)")
+      ->check(CLI::Range(1, 5000));
+  add_tls_options(net.sync);
 }
 
 } // namespace
@@ -329,62 +383,17 @@ int main(int argc, char** argv) {
                  "desk: folder for reprinted badge PNGs (kept in settings; default DATA/reprints)");
   app.add_option("--printer", options.printer,
                  "desk: also send reprints to this printer with lp -d (kept in settings)");
-  app.add_flag("--windowed", options.window.windowed, "a 1280x800 window instead of fullscreen");
-  app.add_flag(
-      "--no-sound", [&](std::int64_t) { options.window.sound = false; },
-      "no success/failure tones (default: played where an audio device exists)");
-  app.add_option("--screenshot", options.window_screenshot,
-                 "save what the window shows as PNG, then exit (after --after-frames frames, "
-                 "counted once the --input-script has finished)");
-  app.add_option("--after-frames", options.window.after_frames, "frames before --screenshot")
-      ->check(CLI::Range(1, 100000));
-  app.add_option("--input-script", options.window_script,
-                 "timed input for the window: lines '@<ms> wedge|text|key|click|screenshot|quit "
-                 "...' (kiosk/README.md)");
-  app.add_option("--state-log", options.window_state_log,
-                 "write one JSON object per state change to FILE (replaced; for tests)");
-  app.add_option("--camera", options.window.camera_device, "V4L2 camera, e.g. /dev/video0");
-  app.add_option("--camera-images", options.window_camera_images,
-                 "an image file or folder stands in for the camera");
-  app.add_option("--export-folder", options.window.export_folder,
-                 "staff mode's default folder for CSV exports (default DATA/exports)");
-  SyncCommandOptions sync_options;
-  std::string provision_url;
-  std::string provision_code;
-  bool sync_once = false;
-  const auto add_tls_options = [&sync_options](CLI::App* command) {
-    command->add_flag("--insecure-http", sync_options.insecure_http,
-                      "allow plain http to a server that is not on this machine");
-    command->add_option("--ca-file", sync_options.ca_file, "CA certificates to trust (PEM)");
-    command->add_option("--pin", sync_options.pinned_public_key,
-                        "pin the server's public key: sha256//BASE64 or a key file");
-  };
-  auto* provision_cmd = app.add_subcommand(
-      "provision", "exchange a one-time code from 'muster-server provision' for this kiosk's "
-                   "token (kept in the store), then pull the event package");
-  provision_cmd->add_option("url", provision_url, "the server, e.g. https://muster.example.org")
-      ->required();
-  provision_cmd->add_option("code", provision_code, "the one-time code, e.g. ABCD-EFGH-JKMN")
-      ->required();
-  provision_cmd->add_option("--name", sync_options.device_name, "a name for this kiosk");
-  add_tls_options(provision_cmd);
-  auto* sync_cmd = app.add_subcommand(
-      "sync", "push every unacknowledged scan and pull the event package; exit 0 only when "
-              "every scan is acknowledged");
-  sync_cmd->add_flag("--once", sync_once, "one full push and pull, then exit")->required();
-  sync_cmd->add_option("--server", sync_options.server_url,
-                       "use this server URL for this run instead of the provisioned one");
-  sync_cmd->add_option("--batch-size", sync_options.batch_size, "scans per request (default 500)")
-      ->check(CLI::Range(1, 5000));
-  add_tls_options(sync_cmd);
+  add_window_options(app, options);
+  Network network;
+  add_network_commands(app, network);
   app.require_subcommand(0, 1);
 
   try {
     CLI11_PARSE(app, argc, argv);
     if (decode->parsed()) return run_decode(options.images);
-    if (provision_cmd->parsed() || sync_cmd->parsed()) {
-      return run_network(options, provision_cmd->parsed(), provision_url, provision_code,
-                         sync_options);
+    if (network.provision->parsed() || network.sync->parsed()) {
+      return run_network(options, network.provision->parsed(), network.url, network.code,
+                         network.options);
     }
     return run(headless, import_cmd, options);
   } catch (const std::exception& error) {

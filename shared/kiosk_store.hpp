@@ -164,7 +164,7 @@ public:
   Result<std::optional<std::string>, StoreError> setting(std::string_view key) const;
   Result<Ok, StoreError> set_setting(std::string_view key, std::string_view value);
 
-  struct State; // opaque: the connection and its helpers, defined in kiosk_store.cpp
+  struct State; // opaque: the connection and its helpers, in kiosk_store_support.hpp
 
 private:
   explicit KioskStore(std::unique_ptr<State> state);

@@ -67,6 +67,8 @@ enum class CheckinReason : std::uint8_t {
 };
 std::string_view to_string(CheckinReason reason);    // "unknown_badge", ...
 std::string_view reason_words(CheckinReason reason); // "unknown badge", "forged badge", ...
+// Why a badge that did not verify is refused (the desk says it the same way).
+CheckinReason reason_for(BadgeError error);
 
 struct CheckinOutcome {
   CheckinResult result = CheckinResult::ignored;
@@ -227,6 +229,10 @@ private:
   void describe_session(CheckinOutcome& outcome, const Session& session) const;
   CheckinOutcome record(const RawScan& scan, const Badge& badge, const Session& session,
                         ScanKind kind, std::string_view details = {});
+  // accept()'s second half: the verified, unrevoked scan at the door's `session`, placed by the
+  // presence rule over `history` (every door's scans of the official this kiosk knows of).
+  CheckinOutcome place(const RawScan& scan, const Badge& badge, const Session& session,
+                       std::vector<Scan>& history, bool clock_lost, CheckinOutcome outcome);
   void add_credit(CheckinOutcome& outcome, const Session& session,
                   std::span<const Scan> scans) const;
 

@@ -40,22 +40,10 @@ void refuse(DeskOutcome& outcome, std::string code, std::string reason, std::str
   outcome.detail = std::move(detail);
 }
 
+// A refused badge in the words of the door's outcomes (checkin.hpp): code and short words.
 std::pair<std::string, std::string> badge_refusal(BadgeError error) {
-  switch (error) {
-  case BadgeError::malformed:
-    return {"unknown_badge", "unknown badge"};
-  case BadgeError::unsupported_version:
-    return {"outdated_kiosk", "newer badge format"};
-  case BadgeError::other_league:
-    return {"other_event", "other event"};
-  case BadgeError::unknown_key:
-    return {"unknown_badge", "unknown badge"};
-  case BadgeError::bad_signature:
-    return {"forged", "forged badge"};
-  case BadgeError::revoked_serial:
-    return {"revoked", "revoked badge"};
-  }
-  return {"unknown_badge", "unknown badge"};
+  const CheckinReason reason = reason_for(error);
+  return {std::string(to_string(reason)), std::string(reason_words(reason))};
 }
 
 std::string hex(std::size_t bytes) {

@@ -1,25 +1,24 @@
 #pragma once
 // The kiosk window's application state without the window: which screen shows, when it goes
-// back to "Scan your badge", the green/red flash, the PIN pad, staff mode's data, and how each
-// intent of a view becomes a Checkin call. The ImGui views (kiosk/ui) draw a KioskApp and hand
-// back intents; tests drive a KioskApp directly (style.md: views are thin).
+// back to "Scan your badge", the green/red flash, the PIN pad, the survey, and how each intent
+// of a view becomes a Checkin call (staff mode's intents go to StaffMode, staff_mode.hpp). The
+// state and intents themselves are in kiosk_state.hpp. The ImGui views (kiosk/ui) draw a KioskApp
+// and hand back intents; tests drive a KioskApp directly (style.md: views are thin).
 //
 // Time: `now` is the monotonic clock in ms (the same clock as the wedge's key times); the wall
 // clock used for scans and corrections comes from KioskAppOptions::wall_clock.
 #include <chrono>
 #include <cstddef>
-#include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include "kiosk/app/checkin.hpp"
-#include "kiosk/app/desk.hpp"
+#include "kiosk/app/kiosk_state.hpp"
+#include "kiosk/app/staff_mode.hpp"
 #include "kiosk/app/staff_pin.hpp"
 #include "kiosk/scan/raw_scan.hpp"
 #include "kiosk/scan/wedge_detector.hpp"
@@ -29,160 +28,12 @@
 
 namespace muster::kiosk {
 
-// survey: the event's questions after a leave confirmed in the window (one at a time).
-enum class Screen : std::uint8_t { attract, result, confirm_leave, staff_pin, staff, survey };
-std::string_view to_string(Screen screen); // "attract", "result", "confirm_leave", ...
-
-enum class Flash : std::uint8_t { none, success, failure };
-std::string_view to_string(Flash flash);
-
-// A sound cue, decided here and played by the window where an audio device exists
-// (kiosk/ui/sound.hpp): success = two rising tones, failure = one low buzz.
-enum class Sound : std::uint8_t { none, success, failure };
-std::string_view to_string(Sound sound);
-
 // Setting names the sync helper writes (ISO 8601 time / words); staff mode shows them.
 inline constexpr std::string_view kSettingSyncLastSuccess = "sync.last_success";
 inline constexpr std::string_view kSettingSyncLastError = "sync.last_error";
 // Set by the sync client when this kiosk was found restored from a backup (or cloned) and
 // continued on a branch of its identity (sync/client/sync_pass.hpp kSettingBranchNote).
 inline constexpr std::string_view kSettingSyncBranchNote = "sync.branch_note";
-
-// Intents: what a person asked for on a screen.
-struct DismissResult {}; // result screen: "OK" (else it times out)
-struct AnswerLeave {
-  bool yes = false;
-}; // "Leaving early?": confirm or cancel
-// Result screen after a break arrival ("Welcome to the next session"): "I am leaving".
-struct LeaveInstead {};
-struct AnswerSurvey {
-  std::size_t choice = 0;
-};                    // survey: the current question's choice (0-based)
-struct SkipSurvey {}; // survey: "Skip" / Esc: leave this question unanswered
-struct OpenStaff {};  // corner button / F2: the PIN pad
-struct PinDigit {
-  char digit = '0';
-};
-struct PinBackspace {};
-struct PinSubmit {};
-struct CloseStaff {}; // leave the PIN pad or staff mode
-struct StaffSearch {
-  std::string query;
-};
-struct StaffPickSession {
-  std::optional<std::string> session_id;
-}; // nullopt: automatic
-struct StaffManual {
-  std::string attendee_id;
-  Correction kind = Correction::arrive; // arrive or leave
-  std::string reason;
-};
-struct StaffExport {
-  std::filesystem::path folder;
-};
-// Walk-in registration (kiosk/app/walk_in.hpp): a provisional attendee, arrived at the door.
-struct StaffWalkIn {
-  std::string first_name;
-  std::string last_name;
-  std::string municipality;
-  std::string role = "guest";
-  std::string reason;
-};
-struct StaffSetRoom {
-  std::string room;
-}; // empty: all rooms; clears a session pick
-// Registration desk (--desk, kiosk/app/desk.hpp): check in without a badge; reprint a lost badge
-// (old_serial empty: the last one this kiosk saw for the attendee).
-struct StaffDeskCheckIn {
-  std::string attendee_id;
-  std::string reason;
-};
-struct StaffDeskReprint {
-  std::string attendee_id;
-  std::string reason;
-  std::string old_serial;
-};
-using Intent = std::variant<DismissResult, AnswerLeave, LeaveInstead, AnswerSurvey, SkipSurvey,
-                            OpenStaff, PinDigit, PinBackspace, PinSubmit, CloseStaff, StaffSearch,
-                            StaffPickSession, StaffManual, StaffExport, StaffWalkIn, StaffSetRoom,
-                            StaffDeskCheckIn, StaffDeskReprint>;
-
-// One attendee of a session, for staff's "today at this door" list and the CSV export.
-struct DoorRow {
-  std::string session_id;
-  std::string attendee_id;
-  std::string name;
-  std::string municipality;
-  std::string role;
-  std::string arrival; // local "HH:MM", empty when none counted
-  std::string leave;   // local "HH:MM", empty while inside
-  bool inside = false;
-  bool early_leave = false;
-  bool eligible = false;
-  double credit_hours = 0;
-  bool provisional = false; // a walk-in the League has not confirmed (WALKIN-... id)
-};
-
-struct SyncStatus {
-  std::uint64_t queued = 0; // scans not yet acknowledged by the server
-  std::string last_success; // empty: never
-  std::string last_error;   // empty: none
-  std::string branch_note;  // "restored from a backup or cloned: continues as branch ..."
-  // The kiosk's identity, what the server's operator compares (register-device, import-scans
-  // --accept-key).
-  std::string device_id;
-  std::string key_fingerprint;
-};
-
-struct KioskAppOptions {
-  bool demo = false;                    // shows the demo PIN on the PIN pad
-  std::string staff_id = "kiosk-staff"; // recorded with staff corrections
-  std::chrono::milliseconds result_timeout{5000};
-  std::chrono::milliseconds confirm_timeout{20000}; // unanswered "Leaving early?" = cancel
-  std::chrono::milliseconds survey_timeout{20000};  // idle on a survey question: back to attract
-  // How often the attract screen looks for a package the background sync applied (new League
-  // keys, desk certificates, sessions), so the door uses it without a restart.
-  std::chrono::milliseconds package_check_interval{5000};
-  std::chrono::milliseconds pin_timeout{30000};
-  std::chrono::milliseconds staff_timeout{300000}; // staff mode idle: back to attract
-  std::chrono::milliseconds flash_duration{600};
-  std::function<Instant()> wall_clock = wall_clock_now;
-  // --desk: scans check officials in to the event (the result screen greets them) and staff
-  // mode adds desk check-in and reprints. Must outlive the app. nullptr: a session door.
-  Desk* desk = nullptr;
-};
-
-// Everything a view shows; changes bump `revision`.
-struct KioskState {
-  Screen screen = Screen::attract;
-  std::uint64_t revision = 0;
-  std::optional<CheckinOutcome> outcome; // result, confirm_leave and survey screens (the leave)
-  std::size_t survey_question = 0;       // survey: index into the event's survey
-  std::size_t survey_answered = 0;       // survey: questions answered so far
-  std::string survey_message;            // the last survey's result ("Thank you", an error)
-  Flash flash = Flash::none;
-  std::chrono::milliseconds flash_until{0};
-  Sound sound = Sound::none; // the last cue; the window plays it when sound_serial moves
-  std::uint64_t sound_serial = 0;
-  std::size_t pin_length = 0; // digits typed (the view shows dots)
-  std::string pin_message;    // "Wrong PIN, 3 attempts left", "Locked for 30 s", ...
-  std::string staff_query;
-  std::vector<Attendee> search_results;
-  std::string staff_session_id; // the session staff look at (the door's)
-  std::string staff_session_title;
-  std::vector<DoorRow> door_rows; // staff_session's attendees
-  std::size_t inside_count = 0;   // of staff_session
-  SyncStatus sync;
-  std::string last_walk_in;  // id of the last walk-in staff registered here
-  std::string staff_message; // the last staff action's result
-  bool staff_message_error = false;
-  std::optional<DeskOutcome> desk_outcome; // desk mode: the result screen's greeting
-  std::string desk_reprint_image;          // desk mode: the last reprint's PNG
-  // Words for staff when the kiosk's clock looks wrong (Checkin::ClockView::suspect); empty
-  // when it looks right. Staff mode shows them, the attract screen a small marker; the door
-  // keeps recording either way.
-  std::string clock_warning;
-};
 
 class KioskApp {
 public:
@@ -197,7 +48,27 @@ public:
   void key(const KeyEvent& key, std::chrono::milliseconds now);
   // Whether keys should come to key() (scanning screens, PIN pad) rather than to the widgets.
   [[nodiscard]] bool wants_keys() const;
+  // One overload per intent; the variant form dispatches to them. Staff intents act only while
+  // staff mode shows (StaffMode), the others only on their own screen.
   void handle(const Intent& intent, std::chrono::milliseconds now);
+  void handle(const DismissResult& intent, std::chrono::milliseconds now);
+  void handle(const AnswerLeave& intent, std::chrono::milliseconds now);
+  void handle(const LeaveInstead& intent, std::chrono::milliseconds now);
+  void handle(const AnswerSurvey& intent, std::chrono::milliseconds now);
+  void handle(const SkipSurvey& intent, std::chrono::milliseconds now);
+  void handle(const OpenStaff& intent, std::chrono::milliseconds now);
+  void handle(const PinDigit& intent, std::chrono::milliseconds now);
+  void handle(const PinBackspace& intent, std::chrono::milliseconds now);
+  void handle(const PinSubmit& intent, std::chrono::milliseconds now);
+  void handle(const CloseStaff& intent, std::chrono::milliseconds now);
+  void handle(const StaffSearch& intent, std::chrono::milliseconds now);
+  void handle(const StaffPickSession& intent, std::chrono::milliseconds now);
+  void handle(const StaffManual& intent, std::chrono::milliseconds now);
+  void handle(const StaffExport& intent, std::chrono::milliseconds now);
+  void handle(const StaffWalkIn& intent, std::chrono::milliseconds now);
+  void handle(const StaffSetRoom& intent, std::chrono::milliseconds now);
+  void handle(const StaffDeskCheckIn& intent, std::chrono::milliseconds now);
+  void handle(const StaffDeskReprint& intent, std::chrono::milliseconds now);
   // Timers: result/confirm/PIN/staff timeouts, the flash, a pending wedge burst.
   void tick(std::chrono::milliseconds now);
   // When tick() next has something to do (nullopt: nothing scheduled).
@@ -213,30 +84,38 @@ public:
     return state_.screen == Screen::result && checkin_->leave_instead_offered();
   }
   // Sessions of the event in this door's room (all when no room), for staff's picker.
-  [[nodiscard]] std::vector<Session> door_sessions() const;
+  [[nodiscard]] std::vector<Session> door_sessions() const { return staff_.door_sessions(); }
   // The distinct rooms of the event's sessions (first-seen spelling, sorted), for staff's picker.
-  [[nodiscard]] std::vector<std::string> rooms() const;
+  [[nodiscard]] std::vector<std::string> rooms() const { return staff_.rooms(); }
   // One JSON object (no newline) describing the screen, for --state-log and tests.
   [[nodiscard]] std::string state_json() const;
 
   // Rows of every attendee with scans in `session` (sorted by name).
-  [[nodiscard]] std::vector<DoorRow> session_rows(const Session& session) const;
+  [[nodiscard]] std::vector<DoorRow> session_rows(const Session& session) const {
+    return staff_.session_rows(session);
+  }
   // Writes this kiosk's attendance (every session of the event) as CSV into `folder`;
   // returns the file written.
-  Result<std::filesystem::path, StoreError> export_csv(const std::filesystem::path& folder) const;
+  Result<std::filesystem::path, StoreError> export_csv(const std::filesystem::path& folder) const {
+    return staff_.export_csv(folder);
+  }
 
 private:
   void go(Screen screen, std::chrono::milliseconds now);
   void show_outcome(CheckinOutcome outcome, std::chrono::milliseconds now);
   void typed(const KeyEvent& key, std::chrono::milliseconds now);
+  // The wedge detector's decision: bursts become scans, a person's keys act on the screen.
+  void act_on(WedgeOutput out, std::chrono::milliseconds now);
+  // How long the screen may sit idle before it goes back to attract; nothing on attract.
+  [[nodiscard]] std::optional<std::chrono::milliseconds> idle_timeout() const;
   void submit_pin(std::chrono::milliseconds now);
   // Starts the survey after a leave recorded in the window (when the event has one).
   bool start_survey(std::chrono::milliseconds now);
   // Records the answers so far (if any) as one survey scan; does not change the screen.
   void finish_survey(std::chrono::milliseconds now);
   void next_question(std::chrono::milliseconds now);
-  void refresh_staff();
-  void staff_note(std::string message, bool error);
+  // True on the staff screen, which the intent keeps open (its idle timer restarts).
+  bool staff_acts(std::chrono::milliseconds now);
   void changed() { ++state_.revision; }
 
   KioskStore* store_;
@@ -244,6 +123,7 @@ private:
   StaffPin* pin_;
   KioskAppOptions options_;
   KioskState state_;
+  StaffMode staff_; // after state_ and options_: it holds references to them
   WedgeDetector wedge_;
   std::string pin_entry_;
   std::vector<std::pair<std::string, std::string>> survey_answers_; // question id -> choice

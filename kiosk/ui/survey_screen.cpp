@@ -16,20 +16,6 @@ namespace {
 const ImVec4 kChoice{0.16F, 0.36F, 0.62F, 1.0F}; // blue: an answer, not a yes/no to leaving
 const ImVec4 kSkip{0.30F, 0.33F, 0.40F, 1.0F};
 
-// Like centered_wrapped, but a short text is centred on its own width, not the wrap width.
-void centered_wrapped_to_text(ImFont* font, const std::string& text, const ImVec4& colour,
-                              float wrap) {
-  ImGui::PushFont(font);
-  const float w = std::min(wrap, ImGui::CalcTextSize(text.c_str()).x);
-  ImGui::SetCursorPosX(std::max(kMargin, (ImGui::GetWindowWidth() - w) / 2.0F));
-  ImGui::PushStyleColor(ImGuiCol_Text, colour);
-  ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + wrap);
-  ImGui::TextUnformatted(text.c_str());
-  ImGui::PopTextWrapPos();
-  ImGui::PopStyleColor();
-  ImGui::PopFont();
-}
-
 } // namespace
 
 std::optional<Intent> draw_survey(const ViewContext& context) {

@@ -18,14 +18,31 @@ void centered(ImFont* font, const std::string& text, const ImVec4& colour) {
   ImGui::PopFont();
 }
 
-void centered_wrapped(ImFont* font, const std::string& text, const ImVec4& colour, float wrap) {
-  ImGui::PushFont(font);
-  ImGui::SetCursorPosX((width() - wrap) / 2.0F);
+namespace {
+
+// `text` wrapped at `wrap` pixels from `x`, in the font already pushed.
+void wrapped_from(float x, const std::string& text, const ImVec4& colour, float wrap) {
+  ImGui::SetCursorPosX(x);
   ImGui::PushStyleColor(ImGuiCol_Text, colour);
   ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + wrap);
   ImGui::TextUnformatted(text.c_str());
   ImGui::PopTextWrapPos();
   ImGui::PopStyleColor();
+}
+
+} // namespace
+
+void centered_wrapped(ImFont* font, const std::string& text, const ImVec4& colour, float wrap) {
+  ImGui::PushFont(font);
+  wrapped_from((width() - wrap) / 2.0F, text, colour, wrap);
+  ImGui::PopFont();
+}
+
+void centered_wrapped_to_text(ImFont* font, const std::string& text, const ImVec4& colour,
+                              float wrap) {
+  ImGui::PushFont(font);
+  const float w = std::min(wrap, ImGui::CalcTextSize(text.c_str()).x);
+  wrapped_from(std::max(kMargin, (width() - w) / 2.0F), text, colour, wrap);
   ImGui::PopFont();
 }
 

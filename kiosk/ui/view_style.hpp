@@ -26,6 +26,9 @@ float width();
 void centered(ImFont* font, const std::string& text, const ImVec4& colour);
 // Wrapped at `wrap` pixels, the block centred in the window.
 void centered_wrapped(ImFont* font, const std::string& text, const ImVec4& colour, float wrap);
+// Like centered_wrapped, but a short text is centred on its own width, not the wrap width.
+void centered_wrapped_to_text(ImFont* font, const std::string& text, const ImVec4& colour,
+                              float wrap);
 // A button in `colour`, lighter when hovered and darker when pressed.
 bool coloured_button(const char* label, ImVec2 size, const ImVec4& colour);
 // "14:05" in the event's time zone.

@@ -5,19 +5,14 @@
 // MUSTER_SCREENSHOT_DIR=docs/screenshots to refresh it).
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <sys/wait.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <memory>
-#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "kiosk/scan/gray_image.hpp"
 #include "shared/kiosk_store.hpp"
+#include "tests/support/kiosk_window.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace muster::kiosk {
@@ -25,41 +20,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string quote(const std::string& text) {
-  std::string out = "'";
-  for (const char c : text)
-    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-std::pair<int, std::string> shell(const std::string& command) {
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen((command + " 2>&1").c_str(), "r"), &pclose);
-  if (!pipe) return {-1, "popen failed"};
-  std::string out;
-  char buffer[4096];
-  while (const std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe.get()))
-    out.append(buffer, n);
-  const int raw = pclose(pipe.release());
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
-}
-
 std::vector<nlohmann::json> run_desk_window(const test::TempDir& dir, const fs::path& data,
                                             const std::string& script, std::string& output) {
-  const auto script_file = dir / "script.txt";
-  test::write_file(script_file, script);
-  const auto log_file = dir / "state.jsonl";
-  const auto run = shell("timeout 120 " + std::string(MUSTER_XVFB_RUN) + " -a -f " +
-                         quote((dir / "Xauthority").string()) + " -s '-screen 0 1280x800x24' " +
-                         MUSTER_KIOSK_PROGRAM + " --data " + quote(data.string()) +
-                         " --demo --desk --no-sound --input-script " + quote(script_file.string()) +
-                         " --state-log " + quote(log_file.string()) + " < /dev/null");
-  output = run.second;
-  EXPECT_EQ(run.first, 0) << run.second;
-  std::vector<nlohmann::json> log;
-  std::ifstream in(log_file);
-  for (std::string line; std::getline(in, line);)
-    log.push_back(nlohmann::json::parse(line));
-  return log;
+  auto run = test::run_kiosk_window(dir.path(), data, script, "--demo --desk --no-sound");
+  output = run.output;
+  EXPECT_EQ(run.status, 0) << run.output;
+  return std::move(run.log);
 }
 
 nlohmann::json first_desk_result(const std::vector<nlohmann::json>& log) {
@@ -69,20 +35,24 @@ nlohmann::json first_desk_result(const std::vector<nlohmann::json>& log) {
   return nullptr;
 }
 
-TEST(KioskUiDesk, ScanGreetsWithCheckInTimeAndSessionsThenAlreadyCheckedIn) {
+// A demo kiosk's data folder; `fields` is the first badge's row (DEMO-001, Loretta Haynes).
+class KioskUiDesk : public ::testing::Test {
+protected:
+  void SetUp() override {
+    const auto made = test::make_demo_data(data);
+    ASSERT_EQ(made.exit_code, 0) << made.out;
+    const auto rows = test::demo_badge_rows(data);
+    ASSERT_FALSE(rows.empty());
+    fields = rows.front();
+  }
+
   test::TempDir dir;
-  const auto data = dir / "data";
-  const auto made = shell(std::string(MUSTER_KIOSK_PROGRAM) + " --data " + quote(data.string()) +
-                          " --demo headless < /dev/null");
-  ASSERT_EQ(made.first, 0) << made.second;
-  std::ifstream tsv(data / "demo" / "badges.tsv");
-  std::string line;
-  std::getline(tsv, line);
+  const fs::path data = dir / "data";
   std::vector<std::string> fields;
-  std::stringstream split(line);
-  for (std::string field; std::getline(split, field, '\t');)
-    fields.push_back(field);
-  ASSERT_EQ(fields.size(), 4U) << line;
+};
+
+TEST_F(KioskUiDesk, ScanGreetsWithCheckInTimeAndSessionsThenAlreadyCheckedIn) {
+  ASSERT_EQ(fields.size(), 4U);
   const std::string attendee = fields[0];
   const std::string payload = fields[3];
 
@@ -110,21 +80,8 @@ TEST(KioskUiDesk, ScanGreetsWithCheckInTimeAndSessionsThenAlreadyCheckedIn) {
     EXPECT_TRUE((*scans)[0].session_id.empty());
   }
 
-  auto image = load_gray_image(png);
-  ASSERT_TRUE(image) << image.message();
-  EXPECT_EQ(image->width, 1280);
-  EXPECT_EQ(image->height, 800);
-  double sum = 0;
-  double squares = 0;
-  for (const auto p : image->pixels) {
-    sum += p;
-    squares += static_cast<double>(p) * p;
-  }
-  const double n = static_cast<double>(image->pixels.size());
-  EXPECT_GT(squares / n - (sum / n) * (sum / n), 50.0) << "the screenshot looks blank";
-  if (const char* keep = std::getenv("MUSTER_SCREENSHOT_DIR")) {
-    fs::copy_file(png, fs::path(keep) / "desk.png", fs::copy_options::overwrite_existing);
-  }
+  test::expect_real_screenshot(png);
+  test::keep_screenshot(png, "desk.png");
 
   // The same badge again: "already checked in at HH:MM", no second record.
   log = run_desk_window(dir, data, "@300 wedge " + payload + "\n@1500 quit\n", output);
@@ -142,17 +99,9 @@ TEST(KioskUiDesk, ScanGreetsWithCheckInTimeAndSessionsThenAlreadyCheckedIn) {
 // Staff at the desk: the badge checks in, then staff (demo PIN) find the official by name and
 // reprint the lost badge: a PNG in DATA/reprints, a reprint scan, the old serial revoked at once.
 // The --demo desk's key is certified by the demo League (certify_demo_desk).
-TEST(KioskUiDesk, StaffReprintALostBadgeFromTheStaffScreen) {
-  test::TempDir dir;
-  const auto data = dir / "data";
-  const auto made = shell(std::string(MUSTER_KIOSK_PROGRAM) + " --data " + quote(data.string()) +
-                          " --demo headless < /dev/null");
-  ASSERT_EQ(made.first, 0) << made.second;
-  std::ifstream tsv(data / "demo" / "badges.tsv");
-  std::string line;
-  std::getline(tsv, line);
-  const std::string payload = line.substr(line.rfind('\t') + 1);
-  const std::string attendee = line.substr(0, line.find('\t')); // DEMO-001, Loretta Haynes
+TEST_F(KioskUiDesk, StaffReprintALostBadgeFromTheStaffScreen) {
+  const std::string payload = fields.back();
+  const std::string attendee = fields.front(); // DEMO-001, Loretta Haynes
 
   // The search result row and the "Reprint badge" button at 1280x800 (kiosk/ui/screens.cpp,
   // desk_screens.cpp): first result at y 218, the desk buttons below the door's.

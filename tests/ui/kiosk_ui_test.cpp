@@ -3,128 +3,58 @@
 // screenshots (expected size, not blank).
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <sys/wait.h>
 
 #include <chrono>
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <memory>
-#include <sstream>
 #include <string>
-#include <tuple>
 #include <vector>
 
-#include "kiosk/scan/gray_image.hpp"
 #include "kiosk/scan/raw_scan.hpp"
 #include "shared/kiosk_store.hpp"
 #include "shared/time.hpp"
+#include "tests/support/kiosk_window.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace muster::kiosk {
 namespace {
 
 namespace fs = std::filesystem;
+using test::expect_real_screenshot;
+using test::first_on;
+using test::last_screen;
+using test::WindowRun;
 
-struct WindowRun {
-  int status = -1;
-  std::vector<nlohmann::json> log; // one object per state change (and per screenshot)
-  std::string output;
-};
-
-std::string quote(const std::string& text) {
-  std::string out = "'";
-  for (const char c : text) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
+std::string quote(const std::string& text) { return test::quoted(text); }
 
 class KioskUi : public ::testing::Test {
 protected:
   void SetUp() override {
     data_ = dir_ / "data";
     // Creates the demo (League key, event today, 40 badges) without a window.
-    const auto made = shell(std::string(MUSTER_KIOSK_PROGRAM) + " --data " + quote(data_.string()) +
-                            " --demo headless < /dev/null");
-    ASSERT_EQ(made.first, 0) << made.second;
-    std::ifstream tsv(data_ / "demo" / "badges.tsv");
-    std::string line;
-    while (std::getline(tsv, line)) {
-      std::vector<std::string> fields;
-      std::stringstream split(line);
-      std::string field;
-      while (std::getline(split, field, '\t'))
-        fields.push_back(field);
-      ASSERT_EQ(fields.size(), 4U) << line;
+    const auto made = test::make_demo_data(data_);
+    ASSERT_EQ(made.exit_code, 0) << made.out;
+    for (const auto& fields : test::demo_badge_rows(data_)) {
+      ASSERT_EQ(fields.size(), 4U);
       payloads_.push_back(fields[3]);
     }
     ASSERT_EQ(payloads_.size(), 40U);
   }
 
-  static std::pair<int, std::string> shell(const std::string& command) {
-    std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen((command + " 2>&1").c_str(), "r"), &pclose);
-    if (!pipe) return {-1, "popen failed"};
-    std::string out;
-    char buffer[4096];
-    while (const std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe.get()))
-      out.append(buffer, n);
-    const int raw = pclose(pipe.release());
-    return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
-  }
-
   // Runs the window with `script`; --screenshot `final_png` after the script when not empty.
   WindowRun run_window(const std::string& script, const std::string& final_png = "",
                        const std::string& extra = "") {
-    const auto script_file = dir_ / "script.txt";
-    test::write_file(script_file, script);
-    const auto log_file = dir_ / "state.jsonl";
-    std::string command = std::string("timeout 120 ") + MUSTER_XVFB_RUN + " -a -f " +
-                          quote((dir_ / "Xauthority").string()) + " -s '-screen 0 1280x800x24' " +
-                          MUSTER_KIOSK_PROGRAM + " --data " + quote(data_.string()) +
-                          " --demo --input-script " + quote(script_file.string()) +
-                          " --state-log " + quote(log_file.string()) + " " + extra;
-    if (!final_png.empty()) command += " --screenshot " + quote(final_png) + " --after-frames 3";
-    WindowRun run;
-    std::tie(run.status, run.output) = shell(command + " < /dev/null");
-    std::ifstream log(log_file);
-    std::string line;
-    while (std::getline(log, line))
-      run.log.push_back(nlohmann::json::parse(line));
-    return run;
-  }
-
-  // The screen of the last logged state (notes of screenshots and quit have none).
-  static std::string last_screen(const WindowRun& run) {
-    for (auto it = run.log.rbegin(); it != run.log.rend(); ++it) {
-      if (it->contains("screen")) return (*it)["screen"].get<std::string>();
-    }
-    return "";
-  }
-
-  // The first logged state on `screen`, or null.
-  static nlohmann::json first_on(const WindowRun& run, const std::string& screen) {
-    for (const auto& entry : run.log) {
-      if (entry.value("screen", "") == screen) return entry;
-    }
-    return nullptr;
+    std::string options = "--demo " + extra;
+    if (!final_png.empty()) options += " --screenshot " + quote(final_png) + " --after-frames 3";
+    return test::run_kiosk_window(dir_.path(), data_, script, options);
   }
 
   // Recorded an arrival of DEMO-001 two minutes ago through the headless mode, so the window's
   // scan is a second scan in the session (past the 60 s debounce).
   void arrive_two_minutes_ago(const std::string& payload) {
     const auto earlier = format_utc(wall_clock_now() - std::chrono::minutes{2});
-    test::write_file(dir_ / "in.txt", "@" + earlier + " " + payload + "\n");
-    const auto out = shell(std::string(MUSTER_KIOSK_PROGRAM) + " --data " + quote(data_.string()) +
-                           " headless --simulated-clock < " + quote((dir_ / "in.txt").string()));
-    ASSERT_EQ(out.first, 0) << out.second;
-    ASSERT_NE(out.second.find("\"arrived\""), std::string::npos) << out.second;
+    const auto out = test::run_headless(dir_.path(), data_, "@" + earlier + " " + payload + "\n");
+    ASSERT_EQ(out.exit_code, 0) << out.out;
+    ASSERT_NE(out.out.find("\"arrived\""), std::string::npos) << out.out;
   }
 
   std::size_t scans_of(const std::string& attendee) {
@@ -132,23 +62,6 @@ protected:
     if (!store) return 999;
     auto scans = store->scans_for_attendee(attendee);
     return scans ? scans->size() : 999;
-  }
-
-  // The PNG is 1280x800 and shows something (pixel variance well above a flat fill).
-  static void expect_real_screenshot(const fs::path& png) {
-    auto image = load_gray_image(png);
-    ASSERT_TRUE(image) << png << ": " << image.message();
-    EXPECT_EQ(image->width, 1280);
-    EXPECT_EQ(image->height, 800);
-    double sum = 0;
-    double squares = 0;
-    for (const auto p : image->pixels) {
-      sum += p;
-      squares += static_cast<double>(p) * p;
-    }
-    const double n = static_cast<double>(image->pixels.size());
-    const double variance = squares / n - (sum / n) * (sum / n);
-    EXPECT_GT(variance, 50.0) << png << " looks blank";
   }
 
   test::TempDir dir_;

@@ -5,19 +5,13 @@
 // MUSTER_SCREENSHOT_DIR=docs/screenshots to refresh it).
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <sys/wait.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <memory>
 #include <string>
-#include <tuple>
 #include <vector>
 
-#include "kiosk/scan/gray_image.hpp"
 #include "shared/kiosk_store.hpp"
+#include "tests/support/kiosk_window.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace muster::kiosk {
@@ -25,31 +19,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string quote(const std::string& text) {
-  std::string out = "'";
-  for (const char c : text)
-    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-std::pair<int, std::string> shell(const std::string& command) {
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen((command + " 2>&1").c_str(), "r"), &pclose);
-  if (!pipe) return {-1, "popen failed"};
-  std::string out;
-  char buffer[4096];
-  while (const std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe.get()))
-    out.append(buffer, n);
-  const int raw = pclose(pipe.release());
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
-}
-
 TEST(KioskUiWalkIn, FormRegistersAProvisionalAttendee) {
   test::TempDir dir;
   const auto data = dir / "data";
-  const auto program = std::string(MUSTER_KIOSK_PROGRAM);
-  const auto made =
-      shell(program + " --data " + quote(data.string()) + " --demo headless < /dev/null");
-  ASSERT_EQ(made.first, 0) << made.second;
+  const auto made = test::make_demo_data(data);
+  ASSERT_EQ(made.exit_code, 0) << made.out;
 
   const auto png = (dir / "walkin.png").string();
   // The "Walk-in registration" button: 340x60 at x = 1280 - 720, y = 16 (kiosk/ui/screens.cpp).
@@ -61,27 +35,17 @@ TEST(KioskUiWalkIn, FormRegistersAProvisionalAttendee) {
                              png +
                              "\n"
                              "@10600 key Enter\n@12000 quit\n";
-  const auto script_file = dir / "script.txt";
-  test::write_file(script_file, script);
-  const auto log_file = dir / "state.jsonl";
-  const auto run = shell("timeout 120 " + std::string(MUSTER_XVFB_RUN) + " -a -f " +
-                         quote((dir / "Xauthority").string()) + " -s '-screen 0 1280x800x24' " +
-                         program + " --data " + quote(data.string()) +
-                         " --demo --no-sound --input-script " + quote(script_file.string()) +
-                         " --state-log " + quote(log_file.string()) + " < /dev/null");
-  ASSERT_EQ(run.first, 0) << run.second;
+  const auto run = test::run_kiosk_window(dir.path(), data, script, "--demo --no-sound");
+  ASSERT_EQ(run.status, 0) << run.output;
 
   std::string walk_in;
   std::string message;
-  std::ifstream log(log_file);
-  std::string line;
-  while (std::getline(log, line)) {
-    const auto entry = nlohmann::json::parse(line);
+  for (const auto& entry : run.log) {
     if (entry.value("screen", "") != "staff") continue;
     if (!entry.value("last_walk_in", "").empty()) walk_in = entry["last_walk_in"];
     message = entry.value("message", "");
   }
-  ASSERT_EQ(walk_in.rfind("WALKIN-", 0), 0U) << message << "\n" << run.second;
+  ASSERT_EQ(walk_in.rfind("WALKIN-", 0), 0U) << message << "\n" << run.output;
   EXPECT_NE(message.find("Registered walk-in Ana Ruiz"), std::string::npos) << message;
 
   auto store = KioskStore::open(data / "kiosk.db");
@@ -97,13 +61,8 @@ TEST(KioskUiWalkIn, FormRegistersAProvisionalAttendee) {
   EXPECT_EQ((*scans)[0].kind, ScanKind::registration);
   EXPECT_EQ((*scans)[0].reason, "walk-in");
 
-  auto image = load_gray_image(png);
-  ASSERT_TRUE(image) << image.message();
-  EXPECT_EQ(image->width, 1280);
-  EXPECT_EQ(image->height, 800);
-  if (const char* keep = std::getenv("MUSTER_SCREENSHOT_DIR")) {
-    fs::copy_file(png, fs::path(keep) / "walkin.png", fs::copy_options::overwrite_existing);
-  }
+  test::expect_window_size(png);
+  test::keep_screenshot(png, "walkin.png");
 }
 
 } // namespace

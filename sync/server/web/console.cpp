@@ -22,6 +22,7 @@
 #include "sync/server/web/accounts.hpp"
 #include "sync/server/web/event_counts.hpp"
 #include "sync/server/web/pages.hpp"
+#include "sync/server/web/people_routes.hpp"
 #include "sync/server/web/static_files.hpp"
 
 namespace muster::server {
@@ -461,6 +462,7 @@ void Console::install(const std::shared_ptr<Console>& self, httplib::Server& s) 
     res.set_header("Cache-Control", "max-age=300");
     res.set_content(std::string(web::console_js()), "text/javascript; charset=utf-8");
   });
+  web::install_people_routes(s, self->options_); // people_routes.cpp: search, officials
 }
 
 } // namespace

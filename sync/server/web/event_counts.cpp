@@ -1,4 +1,5 @@
 #include "sync/server/web/event_counts.hpp"
+#include "sync/server/web/staff_correction.hpp"
 
 #include <algorithm>
 #include <map>
@@ -50,7 +51,8 @@ std::vector<DoorRow> door_rows(const std::string& event_id, std::span<const Devi
   }
   std::vector<DoorRow> rows;
   for (const auto& device : devices) {
-    if (device.event_id != event_id) continue;
+    // The console's corrections device (staff_correction.hpp) is not a door and never syncs.
+    if (device.event_id != event_id || is_console_device(device.id)) continue;
     DoorRow row;
     row.device = device;
     if (auto found = pushed.find(device.id); found != pushed.end()) row.scans = found->second;

@@ -11,6 +11,8 @@ std::string event_page(const Viewer& viewer, const Event& event,
                      "</p>\n<p class=\"status\">Counts as of <span data-testid=\"as-of\">" +
                      escape(format_local(now, event.timezone, "%H:%M:%S %Z")) +
                      "</span>; <span data-testid=\"live-status\">live updates off</span></p>\n";
+  body += "<p><a href=\"/console/events/" + escape(event.id) +
+          "/people\" data-testid=\"event-people-link\">People at this event</a></p>\n";
   body += "<table data-testid=\"sessions\">\n<thead><tr><th scope=\"col\">Session</th>"
           "<th scope=\"col\">Room</th><th scope=\"col\">Time</th>"
           "<th scope=\"col\">Arrived</th><th scope=\"col\">Inside now</th>"

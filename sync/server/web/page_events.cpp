@@ -5,7 +5,8 @@
 namespace muster::server::web {
 
 std::string events_page(const Viewer& viewer, const std::vector<Event>& events) {
-  std::string body = "<h1>Events</h1>\n";
+  std::string body = "<h1>Events</h1>\n<p><a href=\"/console/people\" "
+                     "data-testid=\"people-link\">People: find an official</a></p>\n";
   if (events.empty()) {
     body += "<p>No events yet: <code>muster-server import-event</code> adds one.</p>\n";
   } else {

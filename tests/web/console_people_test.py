@@ -1,0 +1,272 @@
+#!/usr/bin/python3
+"""The console's People part in a real browser (issue 17): headless Chromium through Selenium
+against the real `muster-server serve`, with two real kiosks (doors) of one room pushing scans.
+
+  tests/web/console_people_test.py BUILD_DIR SOURCE_DIR [SCREENSHOT_DIR]
+
+Checks: the search finds an official; their page shows scans from two different doors with
+chain positions, and the credit with its reasons; a staff correction with a reason changes the
+credit shown and appears on the page and in the admin's audit trail; a viewer's correction POST
+answers 403 over HTTP, a POST without the CSRF token 403, one without a reason 422 (nothing
+stored); the transcript and credit form download as PDFs; the page fits a phone's width; the
+form's fields have labels. Screenshots: console-people.png, console-person.png (not blank)."""
+import datetime
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from console_test import Http, check, free_port, png_not_blank, run  # noqa: E402
+
+EVENT = "people-test"
+PASSWORDS = {"ada-admin": "admin passphrase 2026", "vic-viewer": "viewer passphrase 2026",
+             "sam-staff": "staff passphrase 2026"}
+ROLES = {"ada-admin": "admin", "vic-viewer": "viewer", "sam-staff": "staff"}
+REASON = "Door 2 missed her return; seen in the room by staff"
+
+
+def csrf_of(html):
+    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', html).group(1)
+
+
+def main():
+    build, source = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    shots = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else os.path.join(
+        source, "docs", "screenshots")
+    os.makedirs(shots, exist_ok=True)
+    server = os.path.join(build, "sync", "server", "muster-server")
+    kiosk = os.path.join(build, "kiosk", "muster-kiosk")
+    work = tempfile.mkdtemp(prefix="muster-people-")
+    db = os.path.join(work, "league.db")
+    serve = driver = None
+    try:
+        # The event's zone puts the local time near noon, so "HH:MM" on the session's day never
+        # crosses midnight whenever the test runs (Etc/GMT-3 is UTC+3).
+        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        offset = 12 - now.hour
+        offset = offset - 24 if offset > 14 else offset
+        zone = "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+        local = lambda t: t + datetime.timedelta(hours=offset)
+        iso = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")
+        start = now - datetime.timedelta(minutes=30)
+        run([server, "init", "--db", db, "--league", "RIVERBEND", "--name", "Test League"])
+        run([server, "import-roster", "--db", db, os.path.join(source, "assets/demo/roster.csv")])
+        event = json.load(open(os.path.join(source, "assets/demo/event.json")))
+        template = event["sessions"][0]  # 1.5 credit hours; 10-minute graces; quarter hours
+        event["id"], event["name"], event["survey"] = EVENT, "People Test Training", []
+        event["timezone"] = zone
+        event["sessions"] = [
+            dict(template, id="S1", title="Ethics now", room="Ballroom A", start=iso(start),
+                 end=iso(start + datetime.timedelta(minutes=90))),
+            dict(template, id="S2", title="Records now", room="Room 104", start=iso(start),
+                 end=iso(start + datetime.timedelta(minutes=90)))]
+        event_file = os.path.join(work, "event.json")
+        json.dump(event, open(event_file, "w"))
+        run([server, "import-event", "--db", db, event_file])
+        run([server, "issue-badges", "--db", db, "--event", EVENT, "--out", work + "/badges"])
+        for name, role in ROLES.items():
+            run([server, "user", "add", "--db", db, "--name", name, "--role", role],
+                stdin=PASSWORDS[name] + "\n")
+        badges = {}
+        for line in open(work + "/badges/badges.tsv"):
+            fields = line.rstrip("\n").split("\t")
+            badges[fields[0]] = fields[-1]
+
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        log = open(os.path.join(work, "server.log"), "w")
+        serve = subprocess.Popen([server, "serve", "--db", db, "--listen", f"127.0.0.1:{port}"],
+                                 stdout=log, stderr=subprocess.STDOUT)
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        # Two doors of Ballroom A: Loretta Haynes (RB-0001) arrives at door 1 five minutes in
+        # and scans out at door 2 ten minutes later: 15 of 90 minutes, 0.25 h.
+        for door in ["Door-1", "Door-2"]:
+            code = run([server, "provision", "--db", db, "--event", EVENT, "--name", door])
+            run([kiosk, "--data", f"{work}/{door}", "--room", "Ballroom A", "provision", base,
+                 code.strip().splitlines()[-1]])
+        for door, minutes in [("Door-1", 5), ("Door-2", 15)]:
+            at = iso(start + datetime.timedelta(minutes=minutes))
+            run([kiosk, "--data", f"{work}/{door}", "headless", "--simulated-clock"],
+                stdin=f"@{at} {badges['RB-0001']}\n")
+            run([kiosk, "--data", f"{work}/{door}", "sync", "--once"])
+
+        # ---- HTTP level: roles, CSRF, refusals ----
+        person_path = "/console/people/RB-0001"
+        viewer = Http(base)
+        viewer.sign_in("vic-viewer", PASSWORDS["vic-viewer"])
+        _, html = viewer.get(person_path)
+        check('data-testid="correction-form"' not in html, "a viewer's page has no correction form")
+        fields = {"session": f"{EVENT}|S1", "arrival": "00:00", "reason": "viewer tries"}
+        status, _ = viewer.post(person_path + "/corrections",
+                                dict(fields, csrf_token=csrf_of(html)))
+        check(status == 403, f"a viewer's correction POST with a valid CSRF token gets 403 ({status})")
+        staff = Http(base)
+        staff.sign_in("sam-staff", PASSWORDS["sam-staff"])
+        _, html = staff.get(person_path)
+        status, _ = staff.post(person_path + "/corrections", fields)
+        check(status == 403, f"a staff correction POST without the CSRF token gets 403 ({status})")
+        status, body = staff.post(person_path + "/corrections",
+                                  dict(fields, reason="", csrf_token=csrf_of(html)))
+        check(status == 422 and "needs a reason" in body,
+              f"a correction without a reason is refused with the reason why ({status})")
+        status, body = Http(base).post(person_path + "/corrections", fields)
+        check(status == 403, "a correction POST without a session gets 403")
+        _, html = staff.get(person_path)
+        check("Door 2 missed" not in html and "correction:" not in html,
+              "the refused corrections stored nothing")
+        admin = Http(base)
+        admin.sign_in("ada-admin", PASSWORDS["ada-admin"])
+        _, html = viewer.get("/console/people?q=rb-0001")
+        check('data-testid="person-RB-0001"' in html and 'data-testid="person-RB-0002"' not in html,
+              "a viewer's search by badge id finds exactly that official")
+        _, html = viewer.get("/console/people?q=riverbend")
+        check('data-testid="person-RB-0001"' in html and 'data-testid="person-RB-0002"' in html,
+              "the search by municipality finds its officials")
+        _, html = viewer.get(f"/console/events/{EVENT}/people")
+        check(f'href="/console/people/RB-0001?event={EVENT}"' in html
+              and 'data-testid="person-RB-0002"' not in html,
+              "the event's people list those with scans there, linking with the event")
+        for path in [person_path + "/transcript.pdf",
+                     f"{person_path}/events/{EVENT}/credit-form.pdf"]:
+            with admin.opener.open(base + path, timeout=30) as r:
+                data = r.read()
+                check(r.status == 200 and data.startswith(b"%PDF") and
+                      r.headers.get("Content-Type") == "application/pdf",
+                      f"{path} downloads a PDF ({len(data)} bytes)")
+        try:
+            admin.get("/console/people/NO-SUCH-ONE")
+            check(False, "an unknown official answers 404")
+        except urllib.error.HTTPError as e:
+            check(e.code == 404, "an unknown official answers 404")
+
+        # ---- the browser, as staff ----
+        options = webdriver.ChromeOptions()
+        options.binary_location = "/usr/bin/chromium"
+        for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-first-run", "--window-size=1280,800",
+                     "--user-data-dir=" + os.path.join(work, "chromium")]:
+            options.add_argument(flag)
+        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        driver.set_page_load_timeout(20)
+        wait = WebDriverWait(driver, 10, ignored_exceptions=[StaleElementReferenceException])
+        testid = lambda name: f'[data-testid="{name}"]'
+
+        def sign_in(name):
+            driver.get(base + "/console/login")
+            driver.find_element(By.NAME, "username").send_keys(name)
+            driver.find_element(By.NAME, "password").send_keys(PASSWORDS[name])
+            driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, testid("people-link")))
+
+        sign_in("sam-staff")
+        driver.find_element(By.CSS_SELECTOR, testid("people-link")).click()
+        box = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, testid("people-query")))
+        box.send_keys("haynes")
+        box.submit()
+        link = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, testid("person-RB-0001")))
+        check("Haynes, Loretta" in link.text, "the search finds the official by name")
+        driver.save_screenshot(os.path.join(shots, "console-people.png"))
+        link.click()
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, testid("person-name")))
+        rows = driver.find_elements(By.CSS_SELECTOR, f'{testid("scans-" + EVENT)} tbody tr')
+        doors = {row.get_attribute("data-device") for row in rows}
+        check(len(rows) == 2 and len(doors) == 2 and all("#1" in r.text for r in rows),
+              f"the official's page shows a scan from each of two doors, chain position #1 ({doors})")
+        credit = lambda: driver.find_element(By.CSS_SELECTOR, testid(f"credit-{EVENT}-S1")).text
+        why = driver.find_element(By.CSS_SELECTOR, testid(f"why-{EVENT}-S1")).text
+        check(credit() == "0.25" and "arrival grace" in why and "early leave" in why,
+              f"credit 0.25 h with its reasons (grace, early leave): {why!r}")
+
+        # Keyboard and labels: every field of the correction form has a label, and Tab reaches it.
+        for field in driver.find_elements(By.CSS_SELECTOR,
+                                          "form[data-testid=correction-form] select, "
+                                          "form[data-testid=correction-form] input:not([type=hidden]), "
+                                          "form[data-testid=correction-form] textarea"):
+            fid = field.get_attribute("id")
+            check(fid and driver.find_elements(By.CSS_SELECTOR, f'label[for="{fid}"]'),
+                  f"the correction field {field.get_attribute('name')} has a label")
+        back = (start + datetime.timedelta(minutes=20))
+        Select(driver.find_element(By.CSS_SELECTOR, testid("correction-session"))) \
+            .select_by_value(f"{EVENT}|S1")
+        arrival = driver.find_element(By.CSS_SELECTOR, testid("correction-arrival"))
+        # A time input takes the digits typed in order (hours, minutes; AM/PM where shown):
+        # set its value the way a form submission carries it instead.
+        driver.execute_script("arguments[0].value = arguments[1];", arrival,
+                              local(back).strftime("%H:%M"))
+        driver.find_element(By.CSS_SELECTOR, testid("correction-reason")).send_keys(REASON)
+        driver.find_element(By.CSS_SELECTOR, testid("correction-submit")).click()
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, testid("correction-saved")))
+        check(credit() == "1.25",
+              f"the staff correction (arrival again at {local(back):%H:%M}) changes the credit "
+              f"shown 0.25 -> {credit()}")
+        corrections = driver.find_element(By.CSS_SELECTOR, testid("corrections-" + EVENT)).text
+        check(REASON in corrections and "sam-staff" in corrections,
+              "the correction is listed with its staff member and reason")
+        rows = driver.find_elements(By.CSS_SELECTOR, f'{testid("scans-" + EVENT)} tbody tr')
+        check(len(rows) == 3, "the scans are kept; the correction is a third, appended fact")
+        driver.save_screenshot(os.path.join(shots, "console-person.png"))
+        cli = run([server, "credits", "--db", db, "--event", EVENT])
+        check(any(l.startswith("RB-0001,") and ",1.25," in l for l in cli.splitlines()),
+              "the CLI's credits agree with the page (1.25)")
+
+        # Phone width: nothing overflows the page sideways (wide tables scroll in their box).
+        driver.set_window_size(390, 844)
+        driver.refresh()
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, testid("person-name")))
+        wide = driver.execute_script(
+            "return document.documentElement.scrollWidth - window.innerWidth;")
+        check(wide <= 1, f"the official's page fits a phone's width (overflow {wide}px)")
+        driver.set_window_size(1280, 800)
+
+        # The admin's audit trail: who, when, what and why.
+        driver.find_element(By.CSS_SELECTOR, testid("sign-out")).click()
+        wait.until(lambda d: "/console/login" in d.current_url)
+        sign_in("ada-admin")
+        driver.get(base + "/console/audit")
+        audit = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, testid("audit"))).text
+        line = next((l for l in audit.splitlines() if " correction " in f" {l} "), "")
+        check("sam-staff" in line and "RB-0001" in line and REASON in line and
+              "correction-refused" in audit,
+              f"the audit trail shows the correction with who, what and why: {line!r}")
+
+        for name in ["people", "person"]:
+            path = os.path.join(shots, f"console-{name}.png")
+            check(os.path.getsize(path) > 2000 and png_not_blank(path),
+                  f"screenshot console-{name}.png is not blank")
+        print("PASS", flush=True)
+    finally:
+        if driver is not None:
+            driver.quit()
+        if serve is not None:
+            serve.terminate()
+            try:
+                serve.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                serve.kill()
+        if os.environ.get("MUSTER_KEEP_WORK"):
+            print("work dir kept:", work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
