@@ -40,31 +40,6 @@ std::uint64_t to_u64(std::string_view text) {
   return value;
 }
 
-// The server's error code and sentence, or a fallback when the body is not our error form.
-struct ServerError {
-  std::string code;
-  std::string message;
-  std::uint64_t first_bad_sequence = 0;
-  std::optional<std::uint64_t> acked_through;
-};
-
-ServerError server_error(const HttpResponse& response) {
-  ServerError out;
-  const json body = json::parse(response.body, nullptr, false);
-  if (body.is_object() && body.contains("error") && body["error"].is_object()) {
-    const json& e = body["error"];
-    if (e.contains("code") && e["code"].is_string()) out.code = e["code"].get<std::string>();
-    if (e.contains("message") && e["message"].is_string())
-      out.message = e["message"].get<std::string>();
-    if (e.contains("first_bad_sequence") && e["first_bad_sequence"].is_number_unsigned())
-      out.first_bad_sequence = e["first_bad_sequence"].get<std::uint64_t>();
-    if (body.contains("acked_through") && body["acked_through"].is_number_unsigned())
-      out.acked_through = body["acked_through"].get<std::uint64_t>();
-  }
-  if (out.message.empty()) out.message = "HTTP status " + std::to_string(response.status);
-  return out;
-}
-
 // Which failures are worth retrying and which need a person (PROTOCOL.md, "Retry rules").
 Error<SyncError> status_error(const HttpResponse& response, std::string_view what) {
   const ServerError e = server_error(response);
@@ -397,6 +372,23 @@ void record_outcome(KioskStore& store, SyncReport& report) {
 }
 
 } // namespace
+
+ServerError server_error(const HttpResponse& response) {
+  ServerError out;
+  const json body = json::parse(response.body, nullptr, false);
+  if (body.is_object() && body.contains("error") && body["error"].is_object()) {
+    const json& e = body["error"];
+    if (e.contains("code") && e["code"].is_string()) out.code = e["code"].get<std::string>();
+    if (e.contains("message") && e["message"].is_string())
+      out.message = e["message"].get<std::string>();
+    if (e.contains("first_bad_sequence") && e["first_bad_sequence"].is_number_unsigned())
+      out.first_bad_sequence = e["first_bad_sequence"].get<std::uint64_t>();
+    if (body.contains("acked_through") && body["acked_through"].is_number_unsigned())
+      out.acked_through = body["acked_through"].get<std::uint64_t>();
+  }
+  if (out.message.empty()) out.message = "HTTP status " + std::to_string(response.status);
+  return out;
+}
 
 std::string_view to_string(SyncError error) {
   switch (error) {

@@ -18,6 +18,16 @@
 
 namespace muster::sync {
 
+// The server's error code and sentence (sync/PROTOCOL.md "Errors"), or "HTTP status N" when the
+// body is not that form. The venue relay reads its upstream's answers with it too.
+struct ServerError {
+  std::string code;
+  std::string message;
+  std::uint64_t first_bad_sequence = 0;
+  std::optional<std::uint64_t> acked_through;
+};
+ServerError server_error(const HttpResponse& response);
+
 // Store settings written by provisioning and by each pass (the staff screen reads the last two).
 inline constexpr std::string_view kSettingServerUrl = "sync.server_url";
 inline constexpr std::string_view kSettingDeviceToken = "sync.device_token";

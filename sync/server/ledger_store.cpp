@@ -1,42 +1,28 @@
-// The credit records over SqlConnection: the tables of schema migration 2 (server_store.cpp).
+// The credit records over SqlConnection: the tables of schema migration 2
+// (server_store_schema.cpp).
 #include "sync/server/ledger_store.hpp"
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cmath>
 #include <map>
 #include <utility>
 
 #include "sync/server/sql_connection.hpp"
+#include "sync/server/sql_row.hpp"
+#include "sync/server/sql_transaction.hpp"
 
 namespace muster::server {
 
 namespace {
 
-using Params = std::vector<SqlParam>;
+using namespace sql_row; // NOLINT(google-build-using-namespace): the column helpers
 
 constexpr std::string_view kLedgerScope = "muster:ledger";
 constexpr std::string_view kEntryColumns =
     "official_id, id, entry_date, hours, course_code, topic, title, source, approved, "
     "test_passed, points_event, category, competency, documents_ref, event_id, test_score, "
     "programs";
-
-std::int64_t to_ms(Instant when) { return when.time_since_epoch().count(); }
-Instant from_ms(std::int64_t ms) { return Instant{std::chrono::milliseconds{ms}}; }
-std::string text(const std::optional<std::string>& value) { return value.value_or(""); }
-
-std::int64_t integer(const std::optional<std::string>& value) {
-  std::int64_t number = 0;
-  if (value) std::from_chars(value->data(), value->data() + value->size(), number);
-  return number;
-}
-
-double number(const std::optional<std::string>& value) {
-  double result = 0;
-  if (value) std::from_chars(value->data(), value->data() + value->size(), result);
-  return result;
-}
 
 std::optional<Date> date_of(const std::optional<std::string>& value) {
   if (!value || value->empty()) return std::nullopt;
@@ -47,35 +33,8 @@ std::string date_text(const std::optional<Date>& date) {
   return date ? format_date(*date) : std::string();
 }
 
-bool is_postgres_url(std::string_view database) {
-  return database.starts_with("postgresql://") || database.starts_with("postgres://");
-}
-
-// Rolls back unless committed, so every early return leaves nothing behind.
-class WriteTransaction {
-public:
-  explicit WriteTransaction(SqlConnection& db) : db_(&db) {}
-  WriteTransaction(WriteTransaction&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
-  WriteTransaction& operator=(WriteTransaction&&) = delete;
-  WriteTransaction(const WriteTransaction&) = delete;
-  WriteTransaction& operator=(const WriteTransaction&) = delete;
-  ~WriteTransaction() {
-    if (db_ != nullptr) db_->rollback();
-  }
-  DbResult<Ok> commit() {
-    auto committed = db_->commit();
-    if (!committed) db_->rollback();
-    db_ = nullptr;
-    return committed;
-  }
-
-private:
-  SqlConnection* db_;
-};
-
-DbResult<WriteTransaction> begin(SqlConnection& db) {
-  if (auto began = db.begin_write(kLedgerScope); !began) return began.error();
-  return WriteTransaction(db);
+DbResult<SqlTransaction> begin(SqlConnection& db) {
+  return SqlTransaction::begin_write(db, kLedgerScope);
 }
 
 std::string programs_text(const std::vector<std::string>& programs) {
@@ -90,7 +49,7 @@ LedgerEntry entry_from(const SqlRow& row) {
   entry.official_id = text(row[0]);
   entry.id = text(row[1]);
   entry.date = date_of(row[2]).value_or(Date{});
-  entry.hours = number(row[3]);
+  entry.hours = parse_double(row[3]);
   entry.course_code = text(row[4]);
   entry.topic = text(row[5]);
   entry.title = text(row[6]);
@@ -102,7 +61,7 @@ LedgerEntry entry_from(const SqlRow& row) {
   entry.competency = text(row[12]);
   entry.documents_ref = text(row[13]);
   entry.event_id = text(row[14]);
-  if (row[15] && !row[15]->empty()) entry.test_score = number(row[15]);
+  if (row[15] && !row[15]->empty()) entry.test_score = parse_double(row[15]);
   // The programs the event granted credit under, comma-separated (ids hold no commas).
   std::string programs = text(row[16]);
   for (std::size_t start = 0; start < programs.size();) {
@@ -271,6 +230,35 @@ DbResult<std::vector<Preapproval>> LedgerStore::preapprovals_for_event(std::stri
   return result;
 }
 
+namespace {
+
+// One change of an event's ledger: a new entry (`computed`, the entry to insert), or posted
+// hours changed, with the old and new hours kept as an amendment.
+DbResult<Ok> post_change(SqlConnection& db, const LedgerChange& change, const LedgerEntry* computed,
+                         Instant now) {
+  if (!change.posted_hours) {
+    auto inserted = db.exec(kInsertEntry, entry_params(*computed, now));
+    if (!inserted) return inserted.error();
+    return Ok{};
+  }
+  const double hours = change.computed_hours.value_or(0);
+  if (auto updated =
+          db.exec("UPDATE ledger_entries SET hours = $3, posted_at = $4 WHERE "
+                  "official_id = $1 AND id = $2",
+                  Params{change.official_id, change.entry_id, hours_text(hours), to_ms(now)});
+      !updated) {
+    return updated.error();
+  }
+  auto kept = db.exec("INSERT INTO ledger_amendments (official_id, id, old_hours, "
+                      "new_hours, amended_at) VALUES ($1, $2, $3, $4, $5)",
+                      Params{change.official_id, change.entry_id, hours_text(*change.posted_hours),
+                             hours_text(hours), to_ms(now)});
+  if (!kept) return kept.error();
+  return Ok{};
+}
+
+} // namespace
+
 DbResult<PostOutcome> LedgerStore::post_event(std::string_view event_id,
                                               std::span<const LedgerEntry> computed,
                                               std::uint64_t event_scan_count, Instant now,
@@ -313,29 +301,8 @@ DbResult<PostOutcome> LedgerStore::post_event(std::string_view event_id,
 
   for (const LedgerChange& change : outcome.changes) {
     const auto key = std::make_pair(change.official_id, change.entry_id);
-    if (!change.posted_hours) {
-      if (auto inserted = db_->exec(kInsertEntry, entry_params(*now_given.at(key), now));
-          !inserted) {
-        return inserted.error();
-      }
-    } else {
-      const double hours = change.computed_hours.value_or(0);
-      if (auto updated =
-              db_->exec("UPDATE ledger_entries SET hours = $3, posted_at = $4 WHERE "
-                        "official_id = $1 AND id = $2",
-                        Params{change.official_id, change.entry_id, hours_text(hours), to_ms(now)});
-          !updated) {
-        return updated.error();
-      }
-      if (auto kept =
-              db_->exec("INSERT INTO ledger_amendments (official_id, id, old_hours, "
-                        "new_hours, amended_at) VALUES ($1, $2, $3, $4, $5)",
-                        Params{change.official_id, change.entry_id,
-                               hours_text(*change.posted_hours), hours_text(hours), to_ms(now)});
-          !kept) {
-        return kept.error();
-      }
-    }
+    const LedgerEntry* entry = change.posted_hours ? nullptr : now_given.at(key);
+    if (auto written = post_change(*db_, change, entry, now); !written) return written.error();
     ++outcome.posted;
   }
   if (outcome.first_close) {
@@ -486,15 +453,7 @@ DbResult<std::uint64_t> LedgerStore::revoke_admin_tokens(std::string_view token_
 }
 
 DbResult<std::unique_ptr<LedgerStore>> open_ledger_store(std::string_view database) {
-  {
-    auto store = open_server_store(database); // upgrades an older schema first
-    if (!store) return store.error();
-    if (auto league = (*store)->league(); !league) return league.error();
-  }
-  auto connection = is_postgres_url(database) ? open_pg_connection(std::string(database))
-                                              : open_sqlite_connection(std::string(database));
-  if (!connection) return connection.error();
-  return std::make_unique<LedgerStore>(std::move(*connection));
+  return open_league_store<LedgerStore>(database);
 }
 
 } // namespace muster::server

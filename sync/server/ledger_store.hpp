@@ -1,8 +1,8 @@
 #pragma once
 // The League's credit records (issue 6), beside ServerStore in the same database: the officials'
 // ledgers, their program data (term, designations), event closings and admin tokens. Tables come
-// from schema migration 2 (server_store.cpp); open_ledger_store() opens the ServerStore first so
-// an older database is upgraded before anything here runs. Same SQL over both backends
+// from schema migration 2 (server_store_schema.cpp); open_ledger_store() opens the ServerStore
+// first so an older database is upgraded before anything here runs. Same SQL over both backends
 // (sql_connection.hpp). One connection: not thread-safe, open one per thread.
 #include <cstdint>
 #include <memory>

@@ -1,55 +1,19 @@
-// The venue relay's tables over SqlConnection: schema migration 10 (server_store.cpp).
+// The venue relay's tables over SqlConnection: schema migration 10 (server_store_schema.cpp).
 #include "sync/server/relay_store.hpp"
 
-#include <charconv>
 #include <utility>
 
 #include "shared/scan_log.hpp"
 #include "sync/server/league_key.hpp"
 #include "sync/server/sql_connection.hpp"
+#include "sync/server/sql_row.hpp"
+#include "sync/server/sql_transaction.hpp"
 
 namespace muster::server {
 
 namespace {
 
-using Params = std::vector<SqlParam>;
-
-std::int64_t to_ms(Instant when) { return when.time_since_epoch().count(); }
-Instant from_ms(std::int64_t ms) { return Instant{std::chrono::milliseconds{ms}}; }
-std::string text(const std::optional<std::string>& value) { return value.value_or(""); }
-
-std::int64_t integer(const std::optional<std::string>& value) {
-  std::int64_t number = 0;
-  if (value) std::from_chars(value->data(), value->data() + value->size(), number);
-  return number;
-}
-
-// Rolls back unless committed, so every early return leaves nothing behind.
-class WriteTransaction {
-public:
-  explicit WriteTransaction(SqlConnection& db) : db_(&db) {}
-  WriteTransaction(WriteTransaction&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
-  WriteTransaction& operator=(WriteTransaction&&) = delete;
-  WriteTransaction(const WriteTransaction&) = delete;
-  WriteTransaction& operator=(const WriteTransaction&) = delete;
-  ~WriteTransaction() {
-    if (db_ != nullptr) db_->rollback();
-  }
-  DbResult<Ok> commit() {
-    auto committed = db_->commit();
-    if (!committed) db_->rollback();
-    db_ = nullptr;
-    return committed;
-  }
-
-private:
-  SqlConnection* db_;
-};
-
-DbResult<WriteTransaction> begin(SqlConnection& db, std::string_view scope) {
-  if (auto began = db.begin_write(scope); !began) return began.error();
-  return WriteTransaction(db);
-}
+using namespace sql_row; // NOLINT(google-build-using-namespace): the column helpers
 
 constexpr std::string_view kRelayScope = "muster:relay";
 
@@ -60,7 +24,7 @@ RelayStore::~RelayStore() = default;
 
 DbResult<Ok> RelayStore::add_relay_token(std::string_view token_hash, std::string_view event_id,
                                          std::string_view label, Instant now) {
-  auto tx = begin(*db_, kRelayScope);
+  auto tx = SqlTransaction::begin_write(*db_, kRelayScope);
   if (!tx) return tx.error();
   auto event = db_->exec("SELECT 1 FROM events WHERE id = $1", Params{std::string(event_id)});
   if (!event) return event.error();
@@ -89,7 +53,7 @@ DbResult<RelayTokenRecord> RelayStore::relay_token(std::string_view token_hash) 
 
 DbResult<std::uint64_t> RelayStore::revoke_relay_tokens(std::string_view token_hash,
                                                         std::string_view label, Instant now) {
-  auto tx = begin(*db_, kRelayScope);
+  auto tx = SqlTransaction::begin_write(*db_, kRelayScope);
   if (!tx) return tx.error();
   auto revoked =
       token_hash.empty()
@@ -104,6 +68,99 @@ DbResult<std::uint64_t> RelayStore::revoke_relay_tokens(std::string_view token_h
   return revoked->affected;
 }
 
+namespace {
+
+// Records that a relay registered the device: its token may push for it from now on.
+DbResult<Ok> link_to_relay(SqlConnection& db, const std::string& device_id,
+                           std::string_view relay_label, Instant now) {
+  auto inserted = db.exec("INSERT INTO relay_devices (device_id, relay_label, registered_at) "
+                          "VALUES ($1, $2, $3)",
+                          Params{device_id, std::string(relay_label), to_ms(now)});
+  if (!inserted) return inserted.error();
+  return Ok{};
+}
+
+// The branch's lineage, written once: a branch of a device of the same event, and the
+// parent marked rolled back (what the relay's own store did when the kiosk branched).
+DbResult<Ok> link_branch(SqlConnection& db, DeviceRecord& device, const BranchLink& branch,
+                         std::string_view event_id, Instant now) {
+  if (branch.parent_id.empty()) return Ok{};
+  if (branch.parent_id == device.id || branch.diverged_at == 0) {
+    return fail(DbError::invalid, "a branch names another device as its parent and the "
+                                  "sequence (>= 1) where it left it");
+  }
+  auto parent = db.exec("SELECT event_id FROM devices WHERE id = $1", Params{branch.parent_id});
+  if (!parent) return parent.error();
+  if (parent->rows.empty() || text(parent->rows.front()[0]) != event_id) {
+    return fail(DbError::conflict, "device '" + device.id + "' names parent '" + branch.parent_id +
+                                       "', which is no device of event '" + std::string(event_id) +
+                                       "' here");
+  }
+  if (auto linked = db.exec(
+          "UPDATE devices SET parent_id = $2, diverged_at = $3 WHERE "
+          "id = $1",
+          Params{device.id, branch.parent_id, static_cast<std::int64_t>(branch.diverged_at)});
+      !linked) {
+    return linked.error();
+  }
+  if (auto marked = db.exec("UPDATE devices SET rollbacks = rollbacks + 1, "
+                            "rolled_back_at = $2 WHERE id = $1",
+                            Params{branch.parent_id, to_ms(now)});
+      !marked) {
+    return marked.error();
+  }
+  device.parent_id = branch.parent_id;
+  device.diverged_at = branch.diverged_at;
+  return Ok{};
+}
+
+// A device the store knows already (`row`: name, event, created, relay label, key, parent):
+// the same event, and the same key when both have one; a device no relay registered is taken
+// over only with its own key.
+DbResult<Ok> register_known_device(SqlConnection& db, DeviceRecord& device, const SqlRow& row,
+                                   std::string_view event_id, std::string_view relay_label,
+                                   Instant now, std::string_view public_key,
+                                   const BranchLink& branch) {
+  device.name = text(row[0]);
+  device.event_id = text(row[1]);
+  device.created_at = from_ms(integer(row[2]));
+  device.public_key = text(row[4]);
+  if (device.event_id != event_id) {
+    return fail(DbError::conflict,
+                "device '" + device.id + "' belongs to event '" + device.event_id + "'");
+  }
+  if (!public_key.empty() && !device.public_key.empty() && device.public_key != public_key) {
+    return fail(DbError::conflict,
+                "device '" + device.id + "' is registered with another public key");
+  }
+  if (!row[3].has_value()) {
+    if (public_key.empty() || device.public_key != public_key) {
+      return fail(DbError::conflict,
+                  "device '" + device.id +
+                      "' exists already and was not registered by a "
+                      "relay (a relay may take it over only with the device's own public key)");
+    }
+    if (auto linked = link_to_relay(db, device.id, relay_label, now); !linked) {
+      return linked.error();
+    }
+  } else if (device.public_key.empty() && !public_key.empty()) {
+    if (auto keyed = db.exec("UPDATE devices SET public_key = $2 WHERE id = $1",
+                             Params{device.id, std::string(public_key)});
+        !keyed) {
+      return keyed.error();
+    }
+    device.public_key = std::string(public_key);
+  }
+  device.parent_id = text(row[5]);
+  // Registered before its relay knew it was a branch (an older relay): link it now.
+  if (device.parent_id.empty() && !branch.parent_id.empty()) {
+    return link_branch(db, device, branch, event_id, now);
+  }
+  return Ok{};
+}
+
+} // namespace
+
 DbResult<DeviceRecord> RelayStore::register_relay_device(std::string_view device_id,
                                                          std::string_view device_name,
                                                          std::string_view event_id,
@@ -111,7 +168,7 @@ DbResult<DeviceRecord> RelayStore::register_relay_device(std::string_view device
                                                          std::string_view public_key,
                                                          const BranchLink& branch) {
   // The device's own lock: its scan batches serialise on the same scope.
-  auto tx = begin(*db_, "muster:device:" + std::string(device_id));
+  auto tx = SqlTransaction::begin_write(*db_, "muster:device:" + std::string(device_id));
   if (!tx) return tx.error();
   auto existing =
       db_->exec("SELECT d.name, d.event_id, d.created_at, r.relay_label, d.public_key, "
@@ -121,79 +178,11 @@ DbResult<DeviceRecord> RelayStore::register_relay_device(std::string_view device
   if (!existing) return existing.error();
   DeviceRecord device;
   device.id = std::string(device_id);
-  const auto link = [&]() -> DbResult<Ok> {
-    auto inserted = db_->exec("INSERT INTO relay_devices (device_id, relay_label, registered_at) "
-                              "VALUES ($1, $2, $3)",
-                              Params{device.id, std::string(relay_label), to_ms(now)});
-    if (!inserted) return inserted.error();
-    return Ok{};
-  };
-  // The branch's lineage, written once: a branch of a device of the same event, and the
-  // parent marked rolled back (what the relay's own store did when the kiosk branched).
-  const auto link_branch = [&]() -> DbResult<Ok> {
-    if (branch.parent_id.empty()) return Ok{};
-    if (branch.parent_id == device.id || branch.diverged_at == 0) {
-      return fail(DbError::invalid, "a branch names another device as its parent and the "
-                                    "sequence (>= 1) where it left it");
-    }
-    auto parent = db_->exec("SELECT event_id FROM devices WHERE id = $1", Params{branch.parent_id});
-    if (!parent) return parent.error();
-    if (parent->rows.empty() || text(parent->rows.front()[0]) != event_id) {
-      return fail(DbError::conflict, "device '" + device.id + "' names parent '" +
-                                         branch.parent_id + "', which is no device of event '" +
-                                         std::string(event_id) + "' here");
-    }
-    if (auto linked = db_->exec(
-            "UPDATE devices SET parent_id = $2, diverged_at = $3 WHERE "
-            "id = $1",
-            Params{device.id, branch.parent_id, static_cast<std::int64_t>(branch.diverged_at)});
-        !linked) {
-      return linked.error();
-    }
-    if (auto marked = db_->exec("UPDATE devices SET rollbacks = rollbacks + 1, "
-                                "rolled_back_at = $2 WHERE id = $1",
-                                Params{branch.parent_id, to_ms(now)});
-        !marked) {
-      return marked.error();
-    }
-    device.parent_id = branch.parent_id;
-    device.diverged_at = branch.diverged_at;
-    return Ok{};
-  };
   if (!existing->rows.empty()) {
-    const auto& row = existing->rows.front();
-    device.name = text(row[0]);
-    device.event_id = text(row[1]);
-    device.created_at = from_ms(integer(row[2]));
-    device.public_key = text(row[4]);
-    if (device.event_id != event_id) {
-      return fail(DbError::conflict,
-                  "device '" + device.id + "' belongs to event '" + device.event_id + "'");
-    }
-    if (!public_key.empty() && !device.public_key.empty() && device.public_key != public_key) {
-      return fail(DbError::conflict,
-                  "device '" + device.id + "' is registered with another public key");
-    }
-    if (!row[3].has_value()) {
-      if (public_key.empty() || device.public_key != public_key) {
-        return fail(DbError::conflict,
-                    "device '" + device.id +
-                        "' exists already and was not registered by a "
-                        "relay (a relay may take it over only with the device's own public key)");
-      }
-      if (auto linked = link(); !linked) return linked.error();
-    } else if (device.public_key.empty() && !public_key.empty()) {
-      if (auto keyed = db_->exec("UPDATE devices SET public_key = $2 WHERE id = $1",
-                                 Params{device.id, std::string(public_key)});
-          !keyed) {
-        return keyed.error();
-      }
-      device.public_key = std::string(public_key);
-    }
-    device.parent_id = text(row[5]);
-    // Registered before its relay knew it was a branch (an older relay): link it now.
-    if (device.parent_id.empty() && !branch.parent_id.empty()) {
-      if (auto linked = link_branch(); !linked) return linked.error();
+    if (auto known = register_known_device(*db_, device, existing->rows.front(), event_id,
+                                           relay_label, now, public_key, branch);
+        !known) {
+      return known.error();
     }
     if (auto committed = tx->commit(); !committed) return committed.error();
     return device;
@@ -211,8 +200,12 @@ DbResult<DeviceRecord> RelayStore::register_relay_device(std::string_view device
       !inserted) {
     return inserted.error();
   }
-  if (auto linked = link(); !linked) return linked.error();
-  if (auto linked = link_branch(); !linked) return linked.error();
+  if (auto linked = link_to_relay(*db_, device.id, relay_label, now); !linked) {
+    return linked.error();
+  }
+  if (auto linked = link_branch(*db_, device, branch, event_id, now); !linked) {
+    return linked.error();
+  }
   if (auto committed = tx->commit(); !committed) return committed.error();
   return device;
 }
@@ -233,7 +226,7 @@ DbResult<std::optional<std::string>> RelayStore::state(std::string_view name) {
 }
 
 DbResult<Ok> RelayStore::set_state(const std::vector<std::pair<std::string, std::string>>& values) {
-  auto tx = begin(*db_, kRelayScope);
+  auto tx = SqlTransaction::begin_write(*db_, kRelayScope);
   if (!tx) return tx.error();
   for (const auto& [name, value] : values) {
     if (auto written = db_->exec("INSERT INTO relay_state (name, value) VALUES ($1, $2) "
@@ -274,7 +267,7 @@ DbResult<RelayProgress> RelayStore::progress(std::string_view device_id) {
 }
 
 DbResult<Ok> RelayStore::save_progress(const RelayProgress& progress, Instant now) {
-  auto tx = begin(*db_, kRelayScope);
+  auto tx = SqlTransaction::begin_write(*db_, kRelayScope);
   if (!tx) return tx.error();
   if (auto written = db_->exec(
           "INSERT INTO relay_forwarding (device_id, registered, upstream_acked, samples_through, "
@@ -333,15 +326,7 @@ RelayStore::clock_samples_after(std::string_view device_id, std::int64_t receive
 }
 
 DbResult<std::unique_ptr<RelayStore>> open_relay_store(std::string_view database) {
-  {
-    auto store = open_server_store(database); // upgrades an older schema first
-    if (!store) return store.error();
-    if (auto league = (*store)->league(); !league) return league.error();
-  }
-  auto connection = is_postgres_url(database) ? open_pg_connection(std::string(database))
-                                              : open_sqlite_connection(std::string(database));
-  if (!connection) return connection.error();
-  return std::make_unique<RelayStore>(std::move(*connection));
+  return open_league_store<RelayStore>(database);
 }
 
 } // namespace muster::server

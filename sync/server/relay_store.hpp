@@ -1,6 +1,6 @@
 #pragma once
-// The venue relay's tables (schema migration 10, server_store.cpp), beside ServerStore in the same
-// database, over the same SQL seam (sql_connection.hpp) so both backends behave alike.
+// The venue relay's tables (schema migration 10, server_store_schema.cpp), beside ServerStore in
+// the same database, over the same SQL seam (sql_connection.hpp) so both backends behave alike.
 //
 // Two sides use them:
 // - the League server (upstream): relay tokens, each for one event and stored hashed

@@ -1,7 +1,7 @@
 #pragma once
 // The League server's storage: one interface, two backends (SQLite by default, PostgreSQL for
 // several server instances behind a load balancer). The business rules live once, in
-// server_store.cpp, over a small SQL connection seam (sql_connection.hpp), so both backends
+// server_store_*.cpp, over a small SQL connection seam (sql_connection.hpp), so both backends
 // behave identically and the same tests run against both.
 #include <cstdint>
 #include <functional>

@@ -1,6 +1,6 @@
 #pragma once
 // The seam under ServerStore: the few things SQLite and PostgreSQL do differently (opening,
-// parameter binding, write locks, catalog look-ups). The rules live once, in server_store.cpp,
+// parameter binding, write locks, catalog look-ups). The rules live once, in server_store_*.cpp,
 // written in one SQL dialect both accept: `$1` parameters, TEXT ids, BIGINT millisecond times,
 // 0/1 BIGINT flags, `INSERT ... ON CONFLICT DO NOTHING`, `UPDATE ... RETURNING`.
 // No sqlite3 or libpq type appears here. One connection per thread: not thread-safe.
@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -63,5 +64,18 @@ DbResult<std::unique_ptr<SqlConnection>> open_sqlite_connection(const std::strin
 std::uint64_t sqlite_integrity_checks_run();
 // Connects with a libpq URL ("postgresql://user@host:port/db").
 DbResult<std::unique_ptr<SqlConnection>> open_pg_connection(const std::string& url);
+// "postgresql://..." or "postgres://..." opens PostgreSQL; anything else is a SQLite file path.
+DbResult<std::unique_ptr<SqlConnection>> open_sql_connection(std::string_view database);
+// The connection of a store that shares the League's database with ServerStore (the ledger, the
+// relay's tables, the console's accounts): a ServerStore opens it first, which upgrades an older
+// schema, and an uninitialised database is refused (DbError::schema).
+DbResult<std::unique_ptr<SqlConnection>> open_league_connection(std::string_view database);
+// Such a store (constructed from its connection) opened on `database`.
+template <class Store>
+DbResult<std::unique_ptr<Store>> open_league_store(std::string_view database) {
+  auto connection = open_league_connection(database);
+  if (!connection) return connection.error();
+  return std::make_unique<Store>(std::move(*connection));
+}
 
 } // namespace muster::server

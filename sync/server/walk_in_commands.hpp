@@ -1,6 +1,6 @@
 #pragma once
 // The League's side of kiosk walk-ins (kiosk/app/walk_in.hpp): a kiosk's registration scan
-// creates a provisional attendee at ingest (server_store.cpp); these commands list them and
+// creates a provisional attendee at ingest (server_store_ingest.cpp); these commands list them and
 // confirm them.
 //   muster-server walk-ins --db DB [--event ID] [--all]
 //   muster-server confirm-walk-in --db DB --attendee ID [--as EXISTING_ID]

@@ -163,6 +163,30 @@ protected:
     upstream_ = std::move(started.value());
   }
 
+  // The League's preparation for a venue: a relay token for the event (kept in token_) ...
+  void issue_token(const std::string& label = "") {
+    const Ran token = server("relay-token --db " + quote(world_.database()) + " --event EV1" +
+                             (label.empty() ? "" : " --label " + label));
+    ASSERT_EQ(token.exit_code, 0) << token.out;
+    token_ = last_line(token.out);
+  }
+
+  // ... and the event's package file, for a relay to start from (kept in package_).
+  void write_package() {
+    package_ = world_.dir() / "EV1.package.json";
+    const Ran packaged = server("package --db " + quote(world_.database()) + " --league-key " +
+                                quote((world_.dir() / "league.key").string()) +
+                                " --event EV1 --out " + quote(package_.string()));
+    ASSERT_EQ(packaged.exit_code, 0) << packaged.out;
+  }
+
+  // Both, and the relay started from that package.
+  void start_relay_from_package() {
+    ASSERT_NO_FATAL_FAILURE(issue_token());
+    ASSERT_NO_FATAL_FAILURE(write_package());
+    ASSERT_NO_FATAL_FAILURE(start_relay({"--package", package_.string()}));
+  }
+
   std::filesystem::path door(const std::string& name) { return world_.dir() / ("door-" + name); }
 
   // Provisioned at the relay, exactly as at the League server: a code from the relay's database.
@@ -240,24 +264,18 @@ protected:
   int relay_port_ = 0;
   std::string relay_db_;
   std::string token_;
+  std::filesystem::path package_;
   pid_t relay_pid_ = -1;
 };
 
 TEST_F(VenueRelay, DoorsAgreeThroughTheRelayAndEveryScanReachesTheLeagueOnce) {
   // The League's preparation: a relay token for the event and the package file for the venue.
-  const Ran token =
-      server("relay-token --db " + quote(world_.database()) + " --event EV1 --label Venue");
-  ASSERT_EQ(token.exit_code, 0) << token.out;
-  token_ = last_line(token.out);
-  ASSERT_EQ(token_.rfind("muster-relay.", 0), 0U) << token.out;
-  const auto package = world_.dir() / "EV1.package.json";
-  const Ran packaged = server("package --db " + quote(world_.database()) + " --league-key " +
-                              quote((world_.dir() / "league.key").string()) +
-                              " --event EV1 --out " + quote(package.string()));
-  ASSERT_EQ(packaged.exit_code, 0) << packaged.out;
+  ASSERT_NO_FATAL_FAILURE(issue_token("Venue"));
+  ASSERT_EQ(token_.rfind("muster-relay.", 0), 0U) << token_;
+  ASSERT_NO_FATAL_FAILURE(write_package());
 
   // The venue: no upstream at all (nothing listens at its address) for the whole event.
-  ASSERT_NO_FATAL_FAILURE(start_relay({"--package", package.string()}));
+  ASSERT_NO_FATAL_FAILURE(start_relay({"--package", package_.string()}));
   ASSERT_NO_FATAL_FAILURE(provision("A"));
   ASSERT_NO_FATAL_FAILURE(provision("B"));
 
@@ -374,9 +392,7 @@ TEST_F(VenueRelay, DoorsAgreeThroughTheRelayAndEveryScanReachesTheLeagueOnce) {
 }
 
 TEST_F(VenueRelay, WithTheUpstreamReachableTheRelayStartsFromItsPackageAndForwardsAtOnce) {
-  const Ran token = server("relay-token --db " + quote(world_.database()) + " --event EV1");
-  ASSERT_EQ(token.exit_code, 0) << token.out;
-  token_ = last_line(token.out);
+  ASSERT_NO_FATAL_FAILURE(issue_token());
   ASSERT_NO_FATAL_FAILURE(start_upstream());
   ASSERT_NO_FATAL_FAILURE(start_relay({})); // no package file: a fresh database from upstream
   ASSERT_NO_FATAL_FAILURE(provision("A"));
@@ -397,21 +413,12 @@ TEST_F(VenueRelay, WithTheUpstreamReachableTheRelayStartsFromItsPackageAndForwar
 }
 
 TEST_F(VenueRelay, AKiosksUsbExportImportedAtTheRelayReachesTheLeagueWithItsKey) {
-  const Ran token = server("relay-token --db " + quote(world_.database()) + " --event EV1");
-  ASSERT_EQ(token.exit_code, 0) << token.out;
-  token_ = last_line(token.out);
-  const auto package = world_.dir() / "EV1.package.json";
-  ASSERT_EQ(server("package --db " + quote(world_.database()) + " --league-key " +
-                   quote((world_.dir() / "league.key").string()) + " --event EV1 --out " +
-                   quote(package.string()))
-                .exit_code,
-            0);
   ASSERT_NO_FATAL_FAILURE(start_upstream());
-  ASSERT_NO_FATAL_FAILURE(start_relay({"--package", package.string()}));
+  ASSERT_NO_FATAL_FAILURE(start_relay_from_package());
   // A kiosk that never reached any server: set up from the package, scans, exports to USB.
   const std::string data = quote(door("usb").string());
   const Ran imported = run(kiosk_binary() + " --data " + data + " --room Hall import-package " +
-                           quote(package.string()));
+                           quote(package_.string()));
   ASSERT_EQ(imported.exit_code, 0) << imported.out;
   scan("usb", {{"2026-03-02T15:00:00Z", "A1"}, {"2026-03-02T15:02:00Z", "A2"}});
   const Ran key = run(kiosk_binary() + " --data " + data + " device-key");
@@ -498,16 +505,7 @@ TEST_F(VenueRelay, AReprintAtTheVenueDeskRevokesTheOldBadgeOnceTheLeagueHasIt) {
     std::ostringstream err;
     ASSERT_EQ(server::run_certify_desk(certify, out, err), 0) << err.str();
   }
-  const Ran token = server("relay-token --db " + quote(world_.database()) + " --event EV1");
-  ASSERT_EQ(token.exit_code, 0) << token.out;
-  token_ = last_line(token.out);
-  const auto package = world_.dir() / "EV1.package.json";
-  ASSERT_EQ(server("package --db " + quote(world_.database()) + " --league-key " +
-                   quote((world_.dir() / "league.key").string()) + " --event EV1 --out " +
-                   quote(package.string()))
-                .exit_code,
-            0);
-  ASSERT_NO_FATAL_FAILURE(start_relay({"--package", package.string()}));
+  ASSERT_NO_FATAL_FAILURE(start_relay_from_package());
 
   const auto code = [&](const std::string& name) {
     return last_line(
@@ -564,16 +562,7 @@ TEST_F(VenueRelay, AReprintAtTheVenueDeskRevokesTheOldBadgeOnceTheLeagueHasIt) {
 }
 
 TEST_F(VenueRelay, AKioskRestoredBehindTheRelayReachesTheLeagueAsALinkedBranch) {
-  const Ran token = server("relay-token --db " + quote(world_.database()) + " --event EV1");
-  ASSERT_EQ(token.exit_code, 0) << token.out;
-  token_ = last_line(token.out);
-  const auto package = world_.dir() / "EV1.package.json";
-  ASSERT_EQ(server("package --db " + quote(world_.database()) + " --league-key " +
-                   quote((world_.dir() / "league.key").string()) + " --event EV1 --out " +
-                   quote(package.string()))
-                .exit_code,
-            0);
-  ASSERT_NO_FATAL_FAILURE(start_relay({"--package", package.string()}));
+  ASSERT_NO_FATAL_FAILURE(start_relay_from_package());
   ASSERT_NO_FATAL_FAILURE(provision("A"));
   scan("A", {{"2026-03-02T15:00:00Z", "A1"}, {"2026-03-02T15:01:00Z", "A2"}});
   // The SD card's backup, taken before the door's next sync.
@@ -620,9 +609,7 @@ TEST_F(VenueRelay, AKioskRestoredBehindTheRelayReachesTheLeagueAsALinkedBranch) 
 }
 
 TEST_F(VenueRelay, TokensAreForOneEventAndRevocable) {
-  const Ran token = server("relay-token --db " + quote(world_.database()) + " --event EV1");
-  ASSERT_EQ(token.exit_code, 0) << token.out;
-  token_ = last_line(token.out);
+  ASSERT_NO_FATAL_FAILURE(issue_token());
   const Ran unknown = server("relay-token --db " + quote(world_.database()) + " --event NOPE");
   EXPECT_NE(unknown.exit_code, 0);
   EXPECT_NE(unknown.out.find("NOPE"), std::string::npos) << unknown.out;

@@ -1,5 +1,5 @@
 // The mail outbox over SqlConnection (outbox.hpp): the table of schema migration 13
-// (server_store.cpp). Same SQL on SQLite and PostgreSQL.
+// (server_store_schema.cpp). Same SQL on SQLite and PostgreSQL.
 #include "sync/server/mail/outbox.hpp"
 
 #include <signal.h>
@@ -7,32 +7,16 @@
 
 #include <array>
 #include <cerrno>
-#include <charconv>
 #include <utility>
 
 #include "sync/server/sql_connection.hpp"
+#include "sync/server/sql_row.hpp"
 
 namespace muster::server::mail {
 
 namespace {
 
-using Params = std::vector<SqlParam>;
-
-std::int64_t to_ms(Instant when) { return when.time_since_epoch().count(); }
-Instant from_ms(std::int64_t ms) { return Instant{std::chrono::milliseconds{ms}}; }
-std::string text(const std::optional<std::string>& value) { return value.value_or(""); }
-std::int64_t integer(const std::optional<std::string>& value) {
-  std::int64_t number = 0;
-  if (value) std::from_chars(value->data(), value->data() + value->size(), number);
-  return number;
-}
-std::optional<Instant> optional_instant(const std::optional<std::string>& value) {
-  if (!value) return std::nullopt;
-  return from_ms(integer(value));
-}
-bool is_postgres_url(std::string_view database) {
-  return database.starts_with("postgresql://") || database.starts_with("postgres://");
-}
+using namespace sql_row; // NOLINT(google-build-using-namespace): the column helpers
 
 OutboxStatus status_of(std::string_view text) {
   if (text == "sent") return OutboxStatus::sent;
@@ -201,15 +185,7 @@ DbResult<std::vector<OutboxMessage>> OutboxStore::messages(std::string_view even
 }
 
 DbResult<std::unique_ptr<OutboxStore>> open_outbox_store(std::string_view database) {
-  {
-    auto store = open_server_store(database); // upgrades an older schema first
-    if (!store) return store.error();
-    if (auto league = (*store)->league(); !league) return league.error();
-  }
-  auto connection = is_postgres_url(database) ? open_pg_connection(std::string(database))
-                                              : open_sqlite_connection(std::string(database));
-  if (!connection) return connection.error();
-  return std::make_unique<OutboxStore>(std::move(*connection));
+  return open_league_store<OutboxStore>(database);
 }
 
 } // namespace muster::server::mail

@@ -3,7 +3,7 @@
 // whole and with its stable Message-ID, before it is sent, and marked sent only after the SMTP
 // server accepted it. One row per key ("credit-form/EVENT/OFFICIAL", "reminder/DATE/OFFICIAL"):
 // a re-run finds the key and queues nothing new. The table is schema migration 13
-// (server_store.cpp); the SQL lives here only. One connection: not thread-safe.
+// (server_store_schema.cpp); the SQL lives here only. One connection: not thread-safe.
 #include <cstdint>
 #include <memory>
 #include <optional>

@@ -1,34 +1,40 @@
 // The console's accounts, sessions and audit trail over SqlConnection: the tables of schema
-// migration 9 (server_store.cpp). Same SQL on SQLite and PostgreSQL.
+// migration 9 (server_store_schema.cpp). Same SQL on SQLite and PostgreSQL.
 #include "sync/server/web/account_store.hpp"
 
-#include <charconv>
 #include <utility>
 
 #include "sync/server/sql_connection.hpp"
+#include "sync/server/sql_row.hpp"
+#include "sync/server/sql_transaction.hpp"
 
 namespace muster::server {
 
 namespace {
 
-using Params = std::vector<SqlParam>;
+using namespace sql_row; // NOLINT(google-build-using-namespace): the column helpers
 constexpr std::string_view kScope = "muster:console";
-
-std::int64_t to_ms(Instant when) { return when.time_since_epoch().count(); }
-Instant from_ms(std::int64_t ms) { return Instant{std::chrono::milliseconds{ms}}; }
-std::string text(const std::optional<std::string>& value) { return value.value_or(""); }
-std::int64_t integer(const std::optional<std::string>& value) {
-  std::int64_t number = 0;
-  if (value) std::from_chars(value->data(), value->data() + value->size(), number);
-  return number;
-}
-bool is_postgres_url(std::string_view database) {
-  return database.starts_with("postgresql://") || database.starts_with("postgres://");
-}
 
 ConsoleUser user_of(const SqlRow& row) {
   return ConsoleUser{text(row[0]), parse_console_role(text(row[1])).value_or(ConsoleRole::viewer),
                      text(row[2]), from_ms(integer(row[3]))};
+}
+
+// Changes one console user (`change`, whose $1 is the user's name) and signs every session of
+// the account out, in one transaction: a removed user or a new password leaves no session.
+DbResult<Ok> change_user_ending_sessions(SqlConnection& db, std::string_view change,
+                                         const Params& params, std::string_view name) {
+  auto tx = SqlTransaction::begin_write(db, kScope);
+  if (!tx) return tx.error();
+  auto changed = db.exec(change, params);
+  if (!changed) return changed.error();
+  if (changed->affected == 0) {
+    return fail(DbError::not_found, "no console user '" + std::string(name) + "'");
+  }
+  auto ended =
+      db.exec("DELETE FROM console_sessions WHERE user_name = $1", Params{std::string(name)});
+  if (!ended) return ended.error();
+  return tx->commit();
 }
 
 } // namespace
@@ -89,51 +95,16 @@ DbResult<std::vector<ConsoleUser>> AccountStore::users() {
 }
 
 DbResult<Ok> AccountStore::remove_user(std::string_view name) {
-  if (auto began = db_->begin_write(kScope); !began) return began.error();
-  auto removed = db_->exec("DELETE FROM console_users WHERE name = $1", Params{std::string(name)});
-  if (!removed) {
-    db_->rollback();
-    return removed.error();
-  }
-  if (removed->affected == 0) {
-    db_->rollback();
-    return fail(DbError::not_found, "no console user '" + std::string(name) + "'");
-  }
-  if (auto ended =
-          db_->exec("DELETE FROM console_sessions WHERE user_name = $1", Params{std::string(name)});
-      !ended) {
-    db_->rollback();
-    return ended.error();
-  }
-  auto committed = db_->commit();
-  if (!committed) db_->rollback();
-  return committed;
+  return change_user_ending_sessions(*db_, "DELETE FROM console_users WHERE name = $1",
+                                     Params{std::string(name)}, name);
 }
 
 DbResult<Ok> AccountStore::set_password(std::string_view name, std::string_view password_hash,
                                         Instant now) {
-  if (auto began = db_->begin_write(kScope); !began) return began.error();
-  auto updated = db_->exec(
-      "UPDATE console_users SET password_hash = $2, password_changed_at = $3 WHERE name = $1",
-      Params{std::string(name), std::string(password_hash), to_ms(now)});
-  if (!updated) {
-    db_->rollback();
-    return updated.error();
-  }
-  if (updated->affected == 0) {
-    db_->rollback();
-    return fail(DbError::not_found, "no console user '" + std::string(name) + "'");
-  }
   // A new password signs every session of the account out.
-  if (auto ended =
-          db_->exec("DELETE FROM console_sessions WHERE user_name = $1", Params{std::string(name)});
-      !ended) {
-    db_->rollback();
-    return ended.error();
-  }
-  auto committed = db_->commit();
-  if (!committed) db_->rollback();
-  return committed;
+  return change_user_ending_sessions(
+      *db_, "UPDATE console_users SET password_hash = $2, password_changed_at = $3 WHERE name = $1",
+      Params{std::string(name), std::string(password_hash), to_ms(now)}, name);
 }
 
 DbResult<Ok> AccountStore::add_session(const ConsoleSession& session) {
@@ -191,15 +162,7 @@ DbResult<std::vector<AuditEntry>> AccountStore::audit(std::size_t limit) {
 }
 
 DbResult<std::unique_ptr<AccountStore>> open_account_store(std::string_view database) {
-  {
-    auto store = open_server_store(database); // upgrades an older schema first
-    if (!store) return store.error();
-    if (auto league = (*store)->league(); !league) return league.error();
-  }
-  auto connection = is_postgres_url(database) ? open_pg_connection(std::string(database))
-                                              : open_sqlite_connection(std::string(database));
-  if (!connection) return connection.error();
-  return std::make_unique<AccountStore>(std::move(*connection));
+  return open_league_store<AccountStore>(database);
 }
 
 } // namespace muster::server

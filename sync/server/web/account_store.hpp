@@ -1,6 +1,6 @@
 #pragma once
 // The web console's accounts, sign-in sessions and audit trail, beside ServerStore in
-// the same database: the tables of schema migration 9 (server_store.cpp). The SQL lives in
+// the same database: the tables of schema migration 9 (server_store_schema.cpp). The SQL lives in
 // account_store.cpp only; handlers and the CLI call these functions. open_account_store() opens
 // the ServerStore first so an older database is upgraded before anything here runs. One
 // connection: not thread-safe, open one per thread.
