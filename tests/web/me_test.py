@@ -29,6 +29,7 @@ from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "mail"))
@@ -144,6 +145,8 @@ def main():
             field.clear()
             field.send_keys(text)
             driver.find_element(By.CSS_SELECTOR, '[data-testid="sign-in"]').click()
+            # The next page replaces this one: wait for it, not for this page's message.
+            wait.until(expected_conditions.staleness_of(field))
 
         unknown = ask_code("nobody@nowhere.example")
         time.sleep(1.0)
