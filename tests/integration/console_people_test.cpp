@@ -203,6 +203,38 @@ TEST_P(ConsolePeople, RefusedCorrectionsStoreNothing) {
   EXPECT_EQ(scans(), 0u);
 }
 
+TEST_P(ConsolePeople, AConsoleCorrectionMadeByMistakeIsVoidedNotErased) {
+  ASSERT_TRUE(record_staff_correction(*store_, request(kStart, std::nullopt), kNow).ok());
+  auto event = store_->event("E1");
+  ASSERT_TRUE(event.ok());
+  ASSERT_DOUBLE_EQ(compute_credits(*store_, *event)->at(0).attendance.credit_hours, 2.0);
+
+  ConsoleVoidRequest undo{"E1", "A1", 1, "ada-admin", "entered for the wrong official"};
+  auto voided = void_console_correction(*store_, undo, kNow);
+  ASSERT_TRUE(voided.ok()) << voided.message();
+  EXPECT_EQ(voided->sequences, (std::vector<std::uint64_t>{2}));
+  auto chain = store_->scans_for_device("console-E1");
+  ASSERT_EQ(chain->size(), 2u); // the correction stays; the void is a second fact
+  EXPECT_EQ((*chain)[1].correction, Correction::void_scan);
+  EXPECT_EQ((*chain)[1].voids_device_id, "console-E1");
+  EXPECT_EQ((*chain)[1].voids_sequence, 1u);
+  EXPECT_EQ((*chain)[1].reason, "entered for the wrong official");
+  EXPECT_TRUE(compute_credits(*store_, *event)->empty()); // no attendance left
+
+  const auto refused = [&](ConsoleVoidRequest r, CorrectionError code, const std::string& words) {
+    auto outcome = void_console_correction(*store_, r, kNow);
+    ASSERT_FALSE(outcome.ok()) << words;
+    EXPECT_EQ(outcome.code(), code) << outcome.message();
+    EXPECT_NE(outcome.message().find(words), std::string::npos) << outcome.message();
+  };
+  refused(undo, CorrectionError::invalid, "voided already");
+  refused({"E1", "A1", 2, "ada-admin", "a void of the void"}, CorrectionError::not_found, "#2");
+  refused({"E1", "A2", 1, "ada-admin", "someone else's"}, CorrectionError::not_found, "of A2");
+  refused({"E1", "A1", 9, "ada-admin", "no such one"}, CorrectionError::not_found, "#9");
+  refused({"E1", "A1", 1, "ada-admin", ""}, CorrectionError::invalid, "needs a reason");
+  EXPECT_EQ(scans(), 2u);
+}
+
 TEST_P(ConsolePeople, SearchFindsByNameIdBadgeSerialAndMunicipality) {
   const auto ids = [&](std::string_view q) {
     auto found = web::search_people(*store_, q, 50);

@@ -228,6 +228,28 @@ def main():
         check(any(l.startswith("RB-0001,") and ",1.25," in l for l in cli.splitlines()),
               "the CLI's credits agree with the page (1.25)")
 
+        # Undo over HTTP: a viewer may not; staff void the console correction with a reason and
+        # the credit goes back (the correction stays listed, marked voided).
+        _, html = viewer.get(person_path)
+        seq = re.search(r'data-testid="void-' + EVENT + r'-(\d+)"', driver.page_source).group(1)
+        void = {"event": EVENT, "sequence": seq, "reason": "entered on the wrong session"}
+        status, _ = viewer.post(person_path + "/corrections/void",
+                                dict(void, csrf_token=csrf_of(html)))
+        check(status == 403 and 'data-testid="void-' not in html,
+              f"a viewer sees no void control and gets 403 posting one ({status})")
+        _, html = staff.get(person_path)
+        status, html = staff.post(person_path + "/corrections/void",
+                                  dict(void, csrf_token=csrf_of(html)))
+        credit_now = re.search(r'data-testid="credit-' + EVENT + r'-S1">([0-9.]+)<', html)
+        check(status == 200 and credit_now and credit_now.group(1) == "0.25"
+              and "(voided)" in html and REASON in html,
+              "staff void the console correction: credit back to 0.25, the correction kept, voided")
+        status, html = staff.post(person_path + "/corrections/void",
+                                  dict(void, csrf_token=csrf_of(html)))
+        check(status == 422 and "voided already" in html, "a second void is refused (422)")
+        driver.refresh()
+        wait.until(lambda d: credit() == "0.25")
+
         # Phone width: nothing overflows the page sideways (wide tables scroll in their box).
         driver.set_window_size(390, 844)
         driver.refresh()

@@ -1,8 +1,10 @@
 #include <cstdio>
+#include <set>
 
 #include "shared/time.hpp"
 #include "sync/server/web/html.hpp"
 #include "sync/server/web/people_pages.hpp"
+#include "sync/server/web/staff_correction.hpp"
 
 namespace muster::server::web {
 
@@ -51,7 +53,25 @@ std::string session_title(const Event& event, const std::string& id) {
   return s ? id + " " + s->title : id;
 }
 
-std::string event_section(const PersonEvent& pe, const std::string& person_id) {
+bool may_correct(const Viewer& viewer) { return viewer.admin || viewer.role == "staff"; }
+
+// Undo for a console correction not voided yet: a void, with its own reason.
+std::string void_form(const Viewer& viewer, const PersonScan& s, const std::string& person_id,
+                      const std::string& event_id) {
+  const std::string seq = std::to_string(s.scan.sequence);
+  const std::string field = "void-reason-" + escape(event_id) + "-" + seq;
+  return "<form class=\"void\" method=\"post\" action=\"/console/people/" + escape(person_id) +
+         "/corrections/void\">" + csrf_field(viewer.csrf) +
+         "<input type=\"hidden\" name=\"event\" value=\"" + escape(event_id) +
+         "\"><input type=\"hidden\" name=\"sequence\" value=\"" + seq + "\"><label for=\"" + field +
+         "\">Reason to void</label><input id=\"" + field +
+         "\" name=\"reason\" required maxlength=\"500\" data-testid=\"" + field +
+         "\"><button type=\"submit\" data-testid=\"void-" + escape(event_id) + "-" + seq +
+         "\">Void</button></form>";
+}
+
+std::string event_section(const PersonEvent& pe, const std::string& person_id,
+                          const Viewer& viewer) {
   const Event& event = pe.event;
   const std::string eid = escape(event.id);
   std::string out = "<section data-testid=\"person-event-" + eid + "\" aria-labelledby=\"ev-" +
@@ -107,15 +127,26 @@ std::string event_section(const PersonEvent& pe, const std::string& person_id) {
   }
   out += "</tbody>\n</table></div>\n";
 
+  std::set<std::uint64_t> voided; // console corrections voided already
+  for (const auto& s : pe.scans) {
+    if (s.scan.correction == Correction::void_scan && is_console_device(s.scan.voids_device_id))
+      voided.insert(s.scan.voids_sequence);
+  }
   std::string corrections;
   for (const auto& s : pe.scans) {
     if (s.scan.kind != ScanKind::correction) continue;
+    std::string where =
+        s.console ? std::string("web console #") + std::to_string(s.scan.sequence) : door(s);
+    if (s.console && voided.contains(s.scan.sequence)) {
+      where += " <strong>(voided)</strong>";
+    } else if (s.console && s.scan.correction != Correction::void_scan && may_correct(viewer)) {
+      where += void_form(viewer, s, person_id, event.id);
+    }
     corrections +=
         "<tr><td>" + escape(format_local(s.scan.wall_time, event.timezone, "%Y-%m-%d %H:%M:%S")) +
         "</td><td>" + escape(s.scan.staff_id) + "</td><td>" + escape(what_scan(s.scan, event)) +
         " (" + escape(session_title(event, s.scan.session_id)) + ")</td><td>" +
-        escape(s.scan.reason) + "</td><td>" + (s.console ? std::string("web console") : door(s)) +
-        "</td></tr>\n";
+        escape(s.scan.reason) + "</td><td>" + where + "</td></tr>\n";
   }
   out += "<h3>Corrections</h3>\n";
   if (corrections.empty()) {
@@ -144,10 +175,9 @@ std::string event_section(const PersonEvent& pe, const std::string& person_id) {
 
 std::string correction_section(const Viewer& viewer, const Person& person,
                                const std::vector<Event>& correctable, const CorrectionForm& form) {
-  const bool may_correct = viewer.admin || viewer.role == "staff";
   std::string out = "<section class=\"correct\" aria-labelledby=\"correct-title\">\n"
                     "<h2 id=\"correct-title\">Staff correction</h2>\n";
-  if (!may_correct) {
+  if (!may_correct(viewer)) {
     return out + "<p>Corrections need the staff or admin role.</p>\n</section>\n";
   }
   out += "<p>Appends a manual arrival and/or leave for one session, as a kiosk's staff mode "
@@ -212,7 +242,7 @@ std::string person_page(const Viewer& viewer, const Person& person,
     body += "<p data-testid=\"person-no-scans\">No scans at any event.</p>\n";
   }
   for (const auto& pe : person.events)
-    body += event_section(pe, a.id);
+    body += event_section(pe, a.id, viewer);
   body += correction_section(viewer, person, correctable, form);
   return page(
       PageFrame{a.first_name + " " + a.last_name, viewer.name, viewer.role, viewer.csrf, "", false},
@@ -232,6 +262,10 @@ section.correct form > button { width: auto; justify-self: start; }
 select, textarea { font: inherit; padding: .5rem; border: 1px solid var(--muted);
   border-radius: 4px; max-width: 100%; }
 select:focus, textarea:focus { outline: 3px solid #f0a500; outline-offset: 2px; }
+form.void { display: flex; flex-wrap: wrap; gap: .3rem; margin-top: .3rem; font-size: .9rem; }
+form.void label { flex-basis: 100%; }
+form.void input { flex: 1 1 8rem; padding: .25rem; }
+form.void button { padding: .25rem .6rem; }
 ul.reasons { margin: 0; padding-left: 1.1rem; font-size: .9rem; }
 td.num { font-size: 1rem; }
 .tag { font-size: .8rem; padding: .1rem .4rem; border: 1px solid var(--muted); border-radius: 4px; }

@@ -5,6 +5,7 @@
 
 #include <httplib.h>
 
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -193,6 +194,48 @@ public:
     redirect(res, "/console/people/" + id + "?corrected=1");
   }
 
+  // Voids a console correction made by mistake (void_console_correction).
+  void void_correction(const httplib::Request& req, httplib::Response& res) {
+    auto accounts = open_accounts(options_.database, res);
+    if (!accounts) return;
+    auto who = post_guard(req, res, *accounts);
+    if (!who) return;
+    const std::string id = req.matches[1];
+    if (who->user.role == ConsoleRole::viewer) {
+      audit(*accounts, who->user.name, "correction-void-refused", id,
+            "role " + std::string(to_string(who->user.role)));
+      return send_text(res, 403, "forbidden: a correction needs the staff or admin role");
+    }
+    if (!valid_id(id)) return send_text(res, 404, "no such official");
+    const std::string event_id = form_value(req, "event");
+    const std::string sequence_text = form_value(req, "sequence");
+    std::uint64_t sequence = 0;
+    const auto parsed = std::from_chars(sequence_text.data(),
+                                        sequence_text.data() + sequence_text.size(), sequence);
+    CorrectionForm form;
+    const auto refuse = [&](int status, const std::string& message) {
+      form.error = message;
+      render_person(res, *who, id, form, status, false);
+    };
+    if (!valid_id(event_id) || parsed.ec != std::errc{} ||
+        parsed.ptr != sequence_text.data() + sequence_text.size() || sequence == 0) {
+      return refuse(422, "the void names no console correction");
+    }
+    auto store = open_server_store(options_.database);
+    if (!store) return send_text(res, 503, "the database is unavailable");
+    ConsoleVoidRequest request{event_id, id, sequence, who->user.name, form_value(req, "reason")};
+    auto stored = void_console_correction(**store, request, now_ms());
+    if (!stored) {
+      if (stored.code() == CorrectionError::store) return unavailable(res, stored.message());
+      return refuse(422, stored.message());
+    }
+    audit(*accounts, who->user.name, "correction-void", id + " " + event_id,
+          "voided " + console_device_id(event_id) + " #" + std::to_string(sequence) + " (" +
+              stored->device_id + " #" + std::to_string(stored->sequences.front()) +
+              "); reason: " + request.reason);
+    redirect(res, "/console/people/" + id + "?corrected=1");
+  }
+
 private:
   void unavailable(httplib::Response& res, const std::string& message) {
     std::cerr << "muster-server: console: " << message << '\n';
@@ -252,6 +295,10 @@ void install_people_routes(httplib::Server& server, const ConsoleOptions& option
   server.Post(
       R"(/console/people/([^/]+)/corrections)",
       [self](const httplib::Request& req, httplib::Response& res) { self->correct(req, res); });
+  server.Post(R"(/console/people/([^/]+)/corrections/void)",
+              [self](const httplib::Request& req, httplib::Response& res) {
+                self->void_correction(req, res);
+              });
   server.Get("/console/static/people.css", [](const httplib::Request&, httplib::Response& res) {
     res.set_header("Cache-Control", "max-age=300");
     res.set_content(std::string(people_css()), "text/css; charset=utf-8");

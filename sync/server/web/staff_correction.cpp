@@ -72,6 +72,50 @@ std::string local(Instant at, const Event& event) {
   return format_local(at, event.timezone, "%H:%M:%S %Z");
 }
 
+std::optional<std::string> reason_problem(const std::string& reason) {
+  if (std::all_of(reason.begin(), reason.end(),
+                  [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; })) {
+    return "a correction needs a reason";
+  }
+  if (reason.size() > kMaxReasonBytes || !is_printable_utf8(reason)) {
+    return "the reason must be at most 500 bytes of printable text (no control characters)";
+  }
+  return std::nullopt;
+}
+
+// Seals `drafts` onto the console device's chain and stores them through ingest_scans in one
+// batch (all or nothing).
+Result<StaffCorrectionOutcome, CorrectionError> append_to_console(ServerStore& store,
+                                                                  const DeviceRecord& device,
+                                                                  std::vector<Scan> drafts,
+                                                                  Instant now) {
+  std::string last_refusal;
+  for (int attempt = 0; attempt < kChainAttempts; ++attempt) {
+    auto head = store.chain_head(device.id);
+    if (!head) return store_error(head.error());
+    ScanBatch batch;
+    batch.event_id = device.event_id;
+    batch.scans = drafts;
+    Digest previous = head->hash;
+    std::uint64_t sequence = head->sequence;
+    StaffCorrectionOutcome outcome{device.id, {}};
+    for (auto& scan : batch.scans) {
+      scan.device_id = device.id;
+      scan.sequence = ++sequence;
+      seal(scan, previous);
+      previous = scan.hash;
+      outcome.sequences.push_back(scan.sequence);
+    }
+    const IngestAnswer answer = ingest_scans(store, device, std::move(batch), now);
+    if (answer.store_error) return store_error(*answer.store_error);
+    if (answer.ok()) return outcome;
+    last_refusal = answer.message;
+    // Only a chain that moved on is worth another try; any other refusal is final.
+    if (answer.error_code != "chain_break") break;
+  }
+  return fail(CorrectionError::store, "the correction was not stored: " + last_refusal);
+}
+
 } // namespace
 
 std::string console_device_id(std::string_view event_id) {
@@ -119,15 +163,7 @@ record_staff_correction(ServerStore& store, const StaffCorrectionRequest& reques
   if (!request.arrival && !request.leave) {
     return invalid("give an arrival time, a leave time or both");
   }
-  if (request.reason.empty() ||
-      std::all_of(request.reason.begin(), request.reason.end(),
-                  [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; })) {
-    return invalid("a correction needs a reason");
-  }
-  if (request.reason.size() > kMaxReasonBytes || !is_printable_utf8(request.reason)) {
-    return invalid("the reason must be at most 500 bytes of printable text (no control "
-                   "characters)");
-  }
+  if (auto bad = reason_problem(request.reason)) return invalid(*bad);
   if (request.staff.empty()) return invalid("a correction must name the staff member");
   auto event = store.event(request.event_id);
   if (!event) return store_error(event.error());
@@ -160,36 +196,60 @@ record_staff_correction(ServerStore& store, const StaffCorrectionRequest& reques
 
   auto device = console_device(store, *event, now);
   if (!device) return store_error(device.error());
-  std::string last_refusal;
-  for (int attempt = 0; attempt < kChainAttempts; ++attempt) {
-    auto head = store.chain_head(device->id);
-    if (!head) return store_error(head.error());
-    ScanBatch batch;
-    batch.event_id = event->id;
-    if (request.arrival) {
-      batch.scans.push_back(correction_scan(request, Correction::arrive, *request.arrival, now));
-    }
-    if (request.leave) {
-      batch.scans.push_back(correction_scan(request, Correction::leave, *request.leave, now));
-    }
-    Digest previous = head->hash;
-    std::uint64_t sequence = head->sequence;
-    StaffCorrectionOutcome outcome{device->id, {}};
-    for (auto& scan : batch.scans) {
-      scan.device_id = device->id;
-      scan.sequence = ++sequence;
-      seal(scan, previous);
-      previous = scan.hash;
-      outcome.sequences.push_back(scan.sequence);
-    }
-    const IngestAnswer answer = ingest_scans(store, *device, std::move(batch), now);
-    if (answer.store_error) return store_error(*answer.store_error);
-    if (answer.ok()) return outcome;
-    last_refusal = answer.message;
-    // Only a chain that moved on is worth another try; any other refusal is final.
-    if (answer.error_code != "chain_break") break;
+  std::vector<Scan> drafts;
+  if (request.arrival) {
+    drafts.push_back(correction_scan(request, Correction::arrive, *request.arrival, now));
   }
-  return fail(CorrectionError::store, "the correction was not stored: " + last_refusal);
+  if (request.leave) {
+    drafts.push_back(correction_scan(request, Correction::leave, *request.leave, now));
+  }
+  return append_to_console(store, *device, std::move(drafts), now);
+}
+
+Result<StaffCorrectionOutcome, CorrectionError>
+void_console_correction(ServerStore& store, const ConsoleVoidRequest& request, Instant now) {
+  if (auto bad = reason_problem(request.reason)) return invalid(*bad);
+  if (request.staff.empty()) return invalid("a correction must name the staff member");
+  auto event = store.event(request.event_id);
+  if (!event) return store_error(event.error());
+  const std::string id = console_device_id(event->id);
+  auto device = store.device(id);
+  if (!device) {
+    if (device.code() == DbError::not_found) {
+      return fail(CorrectionError::not_found, "no console correction was made at " + event->id);
+    }
+    return store_error(device.error());
+  }
+  auto chain = store.scans_for_device(id);
+  if (!chain) return store_error(chain.error());
+  const Scan* target = nullptr;
+  bool already = false;
+  for (const Scan& scan : *chain) {
+    if (scan.sequence == request.sequence) target = &scan;
+    if (scan.correction == Correction::void_scan && scan.voids_sequence == request.sequence) {
+      already = true;
+    }
+  }
+  if (target == nullptr || target->attendee_id != request.attendee_id ||
+      target->correction == Correction::void_scan) {
+    return fail(CorrectionError::not_found, "no console correction " + id + " #" +
+                                                std::to_string(request.sequence) + " of " +
+                                                request.attendee_id);
+  }
+  if (already) return invalid(id + " #" + std::to_string(request.sequence) + " is voided already");
+  // The same fact as a kiosk's void of its own mistaken scan: it names the scan and its session.
+  Scan draft;
+  draft.attendee_id = target->attendee_id;
+  draft.session_id = target->session_id;
+  draft.kind = ScanKind::correction;
+  draft.correction = Correction::void_scan;
+  draft.wall_time = now;
+  draft.effective_time = now;
+  draft.staff_id = request.staff;
+  draft.reason = request.reason;
+  draft.voids_device_id = id;
+  draft.voids_sequence = target->sequence;
+  return append_to_console(store, *device, {std::move(draft)}, now);
 }
 
 } // namespace muster::server

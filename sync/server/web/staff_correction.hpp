@@ -52,6 +52,22 @@ struct StaffCorrectionOutcome {
 Result<StaffCorrectionOutcome, CorrectionError>
 record_staff_correction(ServerStore& store, const StaffCorrectionRequest& request, Instant now);
 
+struct ConsoleVoidRequest {
+  std::string event_id;
+  std::string attendee_id;
+  std::uint64_t sequence = 0; // of the console correction to void
+  std::string staff;
+  std::string reason; // required
+};
+
+// Undoes a console correction made by mistake the way a kiosk undoes its own: a
+// Correction::void_scan naming it, appended to the same console device (a door may void only its
+// own scans, so the console never voids a kiosk's). not_found unless `sequence` is a console
+// correction of the attendee at the event; invalid when it is voided already or the reason is
+// missing.
+Result<StaffCorrectionOutcome, CorrectionError>
+void_console_correction(ServerStore& store, const ConsoleVoidRequest& request, Instant now);
+
 // "HH:MM" or "HH:MM:SS" on the local calendar day of `day_of` in the IANA `zone` (the session's
 // start day in the event's zone); nullopt for a malformed time or unknown zone. A time that
 // occurs twice (the autumn clock change) is the earlier one.
