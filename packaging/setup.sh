@@ -20,6 +20,7 @@ packages=(
   faketime   # clock tests: a kiosk whose wall clock lies (tests/integration/clock_skew_test.cpp)
   dpkg-dev file   # .deb packages: cpack's dpkg-shlibdeps
   chromium chromium-driver python3-selenium   # the web console's browser tests (tests/web)
+  libjs-chart.js   # the web console's timeline chart (served from /usr/share/javascript)
   python3-aiosmtpd   # a real SMTP server on loopback for the mail tests (tests/mail)
 )
 

@@ -142,6 +142,25 @@ Error<RenderError> cairo_failure(cairo_status_t status, const std::filesystem::p
 
 } // namespace
 
+Result<std::string, RenderError> qr_svg(const std::string& text) {
+  auto qr = encode_qr(text);
+  if (!qr) return qr.error();
+  const int total = qr->size + 2 * kQuietZoneModules;
+  std::string path;
+  for (int y = 0; y < qr->size; ++y) {
+    for (int x = 0; x < qr->size; ++x) {
+      if (qr->at(x, y)) {
+        path += "M" + std::to_string(x + kQuietZoneModules) + " " +
+                std::to_string(y + kQuietZoneModules) + "h1v1h-1z";
+      }
+    }
+  }
+  const std::string side = std::to_string(total);
+  return "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + side + " " + side +
+         "\" shape-rendering=\"crispEdges\"><rect width=\"" + side + "\" height=\"" + side +
+         "\" fill=\"#fff\"/><path d=\"" + path + "\" fill=\"#000\"/></svg>";
+}
+
 std::string_view to_string(RenderError error) {
   switch (error) {
   case RenderError::encode:

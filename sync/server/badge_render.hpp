@@ -37,6 +37,11 @@ Result<Ok, RenderError> write_badge_png(const BadgeCard& card, const std::filesy
 Result<Ok, RenderError> write_badge_sheet_pdf(std::span<const BadgeCard> cards,
                                               const std::filesystem::path& path);
 
+// The QR code of `text` (ZXing-cpp's writer, as on the badges) as an inline SVG document: one
+// path of dark modules in a square viewBox with the quiet zone, black on white; the console
+// shows provisioning codes with it.
+Result<std::string, RenderError> qr_svg(const std::string& text);
+
 // 8-bit grey pixels of a PNG, row by row (for checking printed badges, e.g. with a QR reader).
 struct GrayImage {
   int width = 0;

@@ -2,8 +2,10 @@
 #include "sync/server/credit_commands.hpp"
 #include "sync/server/credit_support.hpp"
 
+#include <algorithm>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "shared/time.hpp"
 
@@ -30,6 +32,26 @@ CreditResult<std::vector<LedgerEntry>> event_ledger_entries(ServerStore& store,
   return entries;
 }
 
+namespace {
+
+// The entries a close posts: the scans' credit, with the League's pre-approvals for officials
+// who left office marked (the event's credit then counts for them).
+CreditResult<std::vector<LedgerEntry>> closing_entries(ServerStore& store, LedgerStore& ledger,
+                                                       const Event& event) {
+  auto entries = event_ledger_entries(store, event);
+  if (!entries) return entries.error();
+  auto preapprovals = ledger.preapprovals_for_event(event.id);
+  if (!preapprovals) return store_error(preapprovals.error());
+  for (LedgerEntry& entry : *entries) {
+    for (const Preapproval& p : *preapprovals) {
+      if (p.official_id == entry.official_id) entry.approved = true;
+    }
+  }
+  return std::move(*entries);
+}
+
+} // namespace
+
 CreditResult<PostOutcome> close_event(ServerStore& store, LedgerStore& ledger,
                                       std::string_view event_id, Instant now, bool amend) {
   auto event = store.event(event_id);
@@ -38,19 +60,49 @@ CreditResult<PostOutcome> close_event(ServerStore& store, LedgerStore& ledger,
   // at the next close instead of being silently covered by the close mark.
   auto scans = store.scans_for_event(event_id);
   if (!scans) return store_error(scans.error());
-  auto entries = event_ledger_entries(store, *event);
+  auto entries = closing_entries(store, ledger, *event);
   if (!entries) return entries.error();
-  // Officials who left office: the League's pre-approval makes the event's credit count.
-  auto preapprovals = ledger.preapprovals_for_event(event_id);
-  if (!preapprovals) return store_error(preapprovals.error());
-  for (LedgerEntry& entry : *entries) {
-    for (const Preapproval& p : *preapprovals) {
-      if (p.official_id == entry.official_id) entry.approved = true;
-    }
-  }
   auto outcome = ledger.post_event(event_id, *entries, scans->size(), now, amend);
   if (!outcome) return store_error(outcome.error());
   return std::move(*outcome);
+}
+
+CreditResult<ClosePreview> preview_close(ServerStore& store, LedgerStore& ledger,
+                                         std::string_view event_id) {
+  auto event = store.event(event_id);
+  if (!event) return store_error(event.error());
+  auto scans = store.scans_for_event(event_id);
+  if (!scans) return store_error(scans.error());
+  auto rows = compute_credits(store, *event);
+  if (!rows) return fail(CreditError::store, rows.message());
+  auto entries = closing_entries(store, ledger, *event);
+  if (!entries) return entries.error();
+  auto report = ledger.preview_event(event_id, *entries, scans->size());
+  if (!report) return store_error(report.error());
+  auto devices = store.devices();
+  if (!devices) return store_error(devices.error());
+  ClosePreview preview;
+  preview.entries = std::move(*entries);
+  std::sort(preview.entries.begin(), preview.entries.end(),
+            [](const LedgerEntry& a, const LedgerEntry& b) {
+              return std::tie(a.official_id, a.id) < std::tie(b.official_id, b.id);
+            });
+  preview.report = std::move(*report);
+  preview.event_scans = scans->size();
+  std::optional<Instant> last_end;
+  for (const Session& session : event->sessions) {
+    if (!last_end || session.end > *last_end) last_end = session.end;
+  }
+  for (const DeviceRecord& device : *devices) {
+    if (device.event_id != event_id) continue;
+    if (!device.last_seen || (last_end && *device.last_seen < *last_end)) {
+      preview.unsynced_doors.push_back(device);
+    }
+  }
+  for (const CreditRow& row : *rows) {
+    if (row.provisional && row.attendance.credit_hours > 0) preview.held_walk_ins.push_back(row);
+  }
+  return preview;
 }
 
 std::string describe_close(std::string_view event_id, const PostOutcome& outcome) {

@@ -64,6 +64,22 @@ CreditResult<PostOutcome> close_event(ServerStore& store, LedgerStore& ledger,
 // The words close-event prints.
 std::string describe_close(std::string_view event_id, const PostOutcome& outcome);
 
+// What close-event would do now, written nowhere (the console shows it before the admin
+// confirms): the credit a close computes, what it would post or report, and the late-sync report.
+struct ClosePreview {
+  std::vector<LedgerEntry> entries; // what the scans give now, pre-approvals marked (sorted)
+  PostOutcome report;               // as close-event without --amend would report it (nothing
+                                    // posted: `posted` stays 0; a first close lists every entry)
+  std::uint64_t event_scans = 0;    // the event's stored scans now
+  // The event's doors whose last sync is before the end of its last session (or that never
+  // synced): their scans may still arrive after the close.
+  std::vector<DeviceRecord> unsynced_doors;
+  // Walk-ins with credit that waits for the League's confirmation (not posted; --amend later).
+  std::vector<CreditRow> held_walk_ins;
+};
+CreditResult<ClosePreview> preview_close(ServerStore& store, LedgerStore& ledger,
+                                         std::string_view event_id);
+
 // ---- officials and transcripts ----
 
 // The ledger as the engine needs it: each League entry's offered_hours (its session's credit
@@ -145,6 +161,9 @@ struct ReportTable {
 CreditResult<ReportTable> build_report(ServerStore& store, LedgerStore& ledger,
                                        const Program& program, ReportKind kind, Date as_of);
 std::string report_text(const ReportTable& report, ReportFormat format);
+// The same table as a printable PDF (the console's report download), landscape-free: one table
+// whose columns share the page width.
+PdfDocument report_document(const ReportTable& report, std::string_view league_name);
 
 // ---- outside credit and officials' records ----
 

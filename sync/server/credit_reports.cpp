@@ -253,4 +253,22 @@ std::string report_text(const ReportTable& report, ReportFormat format) {
                  {"rows", rows}};
   return doc.dump(2) + "\n";
 }
+PdfDocument report_document(const ReportTable& report, std::string_view league_name) {
+  PdfDocument doc;
+  doc.title = "Report: " + std::string(kind_name(report.kind));
+  doc.subtitle = std::string(league_name);
+  PdfBlock block;
+  block.lines.push_back("Year " + std::to_string(report.year) + ", as of " +
+                        format_date(report.as_of) + "; " + std::to_string(report.rows.size()) +
+                        " row(s).");
+  PdfTable table;
+  table.columns = report.columns;
+  table.widths.assign(report.columns.size(), 1.0);
+  table.rows = report.rows;
+  block.table = std::move(table);
+  doc.blocks.push_back(std::move(block));
+  doc.footer = std::string(league_name) + " - " + std::string(kind_name(report.kind)) + " report";
+  return doc;
+}
+
 } // namespace muster::server

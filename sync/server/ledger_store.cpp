@@ -257,23 +257,16 @@ DbResult<Ok> post_change(SqlConnection& db, const LedgerChange& change, const Le
   return Ok{};
 }
 
-} // namespace
-
-DbResult<PostOutcome> LedgerStore::post_event(std::string_view event_id,
-                                              std::span<const LedgerEntry> computed,
-                                              std::uint64_t event_scan_count, Instant now,
-                                              bool amend) {
-  auto tx = begin(*db_);
-  if (!tx) return tx.error();
-  auto previous = select_closing(*db_, event_id);
-  if (!previous) return previous.error();
-  auto posted = entries_for_event(event_id);
-  if (!posted) return posted.error();
-
+// The differences between the posted entries and what the scans give now, and the scans stored
+// since the close: the report part of post_event, shared with preview_event.
+PostOutcome compare_with_ledger(const std::optional<EventClosing>& previous,
+                                const std::vector<LedgerEntry>& posted,
+                                std::span<const LedgerEntry> computed,
+                                std::uint64_t event_scan_count) {
   PostOutcome outcome;
-  outcome.first_close = !previous->has_value();
+  outcome.first_close = !previous.has_value();
   std::map<std::pair<std::string, std::string>, const LedgerEntry*> before;
-  for (const auto& entry : *posted)
+  for (const auto& entry : posted)
     before[{entry.official_id, entry.id}] = &entry;
   std::map<std::pair<std::string, std::string>, const LedgerEntry*> now_given;
   for (const auto& entry : computed)
@@ -291,12 +284,42 @@ DbResult<PostOutcome> LedgerStore::post_event(std::string_view event_id,
       outcome.changes.push_back({key.first, key.second, entry->hours, std::nullopt});
     }
   }
-  if (*previous) {
-    outcome.closing = **previous;
-    outcome.scans_after_close = event_scan_count > (*previous)->scans_at_close
-                                    ? event_scan_count - (*previous)->scans_at_close
+  if (previous) {
+    outcome.closing = *previous;
+    outcome.scans_after_close = event_scan_count > previous->scans_at_close
+                                    ? event_scan_count - previous->scans_at_close
                                     : 0;
   }
+  return outcome;
+}
+
+} // namespace
+
+DbResult<PostOutcome> LedgerStore::preview_event(std::string_view event_id,
+                                                 std::span<const LedgerEntry> computed,
+                                                 std::uint64_t event_scan_count) {
+  auto previous = select_closing(*db_, event_id);
+  if (!previous) return previous.error();
+  auto posted = entries_for_event(event_id);
+  if (!posted) return posted.error();
+  return compare_with_ledger(*previous, *posted, computed, event_scan_count);
+}
+
+DbResult<PostOutcome> LedgerStore::post_event(std::string_view event_id,
+                                              std::span<const LedgerEntry> computed,
+                                              std::uint64_t event_scan_count, Instant now,
+                                              bool amend) {
+  auto tx = begin(*db_);
+  if (!tx) return tx.error();
+  auto previous = select_closing(*db_, event_id);
+  if (!previous) return previous.error();
+  auto posted = entries_for_event(event_id);
+  if (!posted) return posted.error();
+
+  PostOutcome outcome = compare_with_ledger(*previous, *posted, computed, event_scan_count);
+  std::map<std::pair<std::string, std::string>, const LedgerEntry*> now_given;
+  for (const auto& entry : computed)
+    now_given[{entry.official_id, entry.id}] = &entry;
   if (!outcome.first_close && !amend) return outcome; // report only; the transaction rolls back
 
   for (const LedgerChange& change : outcome.changes) {

@@ -93,6 +93,11 @@ public:
   // credit the scans no longer give is set to 0 h, never deleted) and moves the close mark.
   DbResult<PostOutcome> post_event(std::string_view event_id, std::span<const LedgerEntry> computed,
                                    std::uint64_t event_scan_count, Instant now, bool amend);
+  // What post_event would report with `amend` false, without writing even at a first close: the
+  // console's close preview.
+  DbResult<PostOutcome> preview_event(std::string_view event_id,
+                                      std::span<const LedgerEntry> computed,
+                                      std::uint64_t event_scan_count);
   DbResult<std::optional<EventClosing>> closing(std::string_view event_id);
 
   // Program data; an official without a record has none of it (no term, no designations).

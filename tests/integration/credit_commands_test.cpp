@@ -312,6 +312,52 @@ TEST_F(CreditCommands, AmendingAVoidedScanKeepsTheEntryAtZeroHours) {
   EXPECT_DOUBLE_EQ(hours.at("RB-0001").at("fall-2026-training/S2"), 0.0); // kept, not deleted
 }
 
+// The console's close preview (preview_close): what close-event would post and the late-sync
+// report, with nothing written, before and after the close.
+TEST_F(CreditCommands, ClosePreviewShowsTheCloseAndLateSyncsWithoutWriting) {
+  prepare_with_scans();
+  auto s = store();
+  auto l = ledger();
+  auto first = server::preview_close(*s, *l, kEvent);
+  ASSERT_TRUE(first.ok()) << first.message();
+  EXPECT_TRUE(first->report.first_close);
+  EXPECT_EQ(first->report.posted, 0u);
+  ASSERT_EQ(first->entries.size(), 3u); // as CloseEventPostsHandComputedHours posts
+  EXPECT_EQ(first->entries[0].official_id, "RB-0001");
+  EXPECT_DOUBLE_EQ(first->entries[0].hours, 1.0);
+  EXPECT_EQ(first->entries[2].official_id, "RB-0002");
+  EXPECT_DOUBLE_EQ(first->entries[2].hours, 1.25);
+  EXPECT_EQ(first->event_scans, 6u);
+  // Both doors last synced when provisioned, before the event ended: their scans may be late.
+  EXPECT_EQ(first->unsynced_doors.size(), 2u);
+  EXPECT_TRUE(ledger_hours().empty()); // the preview wrote nothing
+  auto closing = l->closing(kEvent);
+  ASSERT_TRUE(closing.ok());
+  EXPECT_FALSE(closing->has_value());
+
+  ASSERT_TRUE(s->touch_device("DOOR-A", *parse_iso8601("2026-12-03T23:00:00Z")).ok());
+  const Instant now = *parse_iso8601("2026-12-04T12:00:00Z");
+  ASSERT_TRUE(server::close_event(*s, *l, kEvent, now, false).ok());
+  const auto posted = ledger_hours();
+  Door c{"DOOR-C", {}, {}};
+  provision(*s, c);
+  add_scan(c, "RB-0002", "S2", ScanKind::arrive, "2026-12-03T16:10:00Z");
+  add_scan(c, "RB-0002", "S2", ScanKind::leave, "2026-12-03T17:50:00Z");
+  store_door(*s, c);
+  auto late = server::preview_close(*s, *l, kEvent);
+  ASSERT_TRUE(late.ok()) << late.message();
+  EXPECT_FALSE(late->report.first_close);
+  EXPECT_EQ(late->report.scans_after_close, 2u);
+  ASSERT_EQ(late->report.changes.size(), 1u);
+  EXPECT_EQ(late->report.changes[0].entry_id, "fall-2026-training/S2");
+  EXPECT_EQ(late->report.changes[0].posted_hours, std::nullopt);
+  EXPECT_EQ(late->report.changes[0].computed_hours, 1.5);
+  ASSERT_EQ(late->unsynced_doors.size(), 2u); // DOOR-B and DOOR-C; DOOR-A synced after the end
+  for (const auto& door : late->unsynced_doors)
+    EXPECT_NE(door.id, "DOOR-A");
+  EXPECT_EQ(ledger_hours(), posted); // still nothing written
+}
+
 TEST_F(CreditCommands, CloseEventOfAnUnknownEventFails) {
   prepare();
   const Outcome close = run({"close-event", "--db", db_, "--event", "no-such-event"});

@@ -70,6 +70,7 @@ run_contents() {
   check_deb "$server" muster-server
   expect_line "$FIELDS" '^Depends: .*libpq5' "muster-server: Depends on libpq5 (PostgreSQL)"
   expect_line "$FIELDS" '^Depends: .*libcpp-httplib' "muster-server: Depends on cpp-httplib"
+  expect_line "$FIELDS" '^Depends: .*libjs-chart\.js' "muster-server: Depends on libjs-chart.js (console chart)"
   expect_line "$CONFFILES" '^/etc/muster/server\.conf$' "muster-server: server.conf is a conffile"
   expect_line "$LISTING" '\./etc/muster/server\.conf$' "muster-server: /etc/muster/server.conf"
   expect_line "$LISTING" '^-rwxr-xr-x .*\./usr/lib/muster/muster-server-service$' "muster-server: wrapper"

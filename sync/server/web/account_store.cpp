@@ -161,6 +161,21 @@ DbResult<std::vector<AuditEntry>> AccountStore::audit(std::size_t limit) {
   return list;
 }
 
+DbResult<std::vector<AuditEntry>> AccountStore::audit_of(std::string_view action,
+                                                         std::string_view target_prefix) {
+  auto rows = db_->exec("SELECT at_ms, actor, action, target, detail FROM console_audit "
+                        "WHERE action = $1 ORDER BY at_ms",
+                        Params{std::string(action)});
+  if (!rows) return rows.error();
+  std::vector<AuditEntry> list;
+  for (const auto& row : rows->rows) {
+    AuditEntry entry{from_ms(integer(row[0])), text(row[1]), text(row[2]), text(row[3]),
+                     text(row[4])};
+    if (entry.target.starts_with(target_prefix)) list.push_back(std::move(entry));
+  }
+  return list;
+}
+
 DbResult<std::unique_ptr<AccountStore>> open_account_store(std::string_view database) {
   return open_league_store<AccountStore>(database);
 }

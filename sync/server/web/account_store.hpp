@@ -63,6 +63,10 @@ public:
 
   DbResult<Ok> append_audit(const AuditEntry& entry);
   DbResult<std::vector<AuditEntry>> audit(std::size_t limit); // newest first
+  // Every entry of one action whose target starts with `target_prefix`, oldest first (the
+  // console's review resolutions are such entries: the fact and its who, when and why).
+  DbResult<std::vector<AuditEntry>> audit_of(std::string_view action,
+                                             std::string_view target_prefix);
 
 private:
   std::unique_ptr<SqlConnection> db_;

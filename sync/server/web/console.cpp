@@ -20,6 +20,8 @@
 #include "sync/server/server_store.hpp"
 #include "sync/server/web/account_store.hpp"
 #include "sync/server/web/accounts.hpp"
+#include "sync/server/web/actions.hpp"
+#include "sync/server/web/console_http.hpp"
 #include "sync/server/web/event_counts.hpp"
 #include "sync/server/web/pages.hpp"
 #include "sync/server/web/people_routes.hpp"
@@ -29,8 +31,6 @@ namespace muster::server {
 
 namespace {
 
-constexpr std::string_view kSessionCookie = "muster_console";
-constexpr std::string_view kLoginCookie = "muster_login_csrf";
 constexpr auto kLiveTick = std::chrono::milliseconds(250);
 constexpr auto kLiveCheckEvery = std::chrono::milliseconds(300);
 // Then the browser reconnects (1 s later): bounds how long a stopping server waits for its
@@ -39,73 +39,20 @@ constexpr auto kLiveCheckEvery = std::chrono::milliseconds(300);
 constexpr auto kLiveStreamLifetime = std::chrono::seconds(10);
 constexpr auto kLiveHeartbeat = std::chrono::seconds(5);
 
-Instant now_ms() {
-  return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
-}
-
-bool valid_event_id(std::string_view id) {
-  if (id.empty() || id.size() > 128) return false;
-  for (char c : id) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.'))
-      return false;
-  }
-  return true;
-}
-
-std::string cookie_value(const httplib::Request& req, std::string_view name) {
-  const std::string header = req.get_header_value("Cookie");
-  std::size_t pos = 0;
-  while (pos < header.size()) {
-    while (pos < header.size() && (header[pos] == ' ' || header[pos] == ';'))
-      ++pos;
-    const std::size_t end = std::min(header.find(';', pos), header.size());
-    const std::string_view pair(header.data() + pos, end - pos);
-    if (pair.size() > name.size() && pair.substr(0, name.size()) == name &&
-        pair[name.size()] == '=') {
-      return std::string(pair.substr(name.size() + 1));
-    }
-    pos = end;
-  }
-  return {};
-}
-
-void secure_headers(httplib::Response& res) {
-  res.set_header("Cache-Control", "no-store");
-  res.set_header("X-Content-Type-Options", "nosniff");
-  res.set_header("X-Frame-Options", "DENY");
-  res.set_header("Referrer-Policy", "same-origin");
-  res.set_header("Content-Security-Policy",
-                 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                 "frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
-}
-
-void send_html(httplib::Response& res, int status, const std::string& html) {
-  secure_headers(res);
-  res.status = status;
-  res.set_content(html, "text/html; charset=utf-8");
-}
-
-void send_text(httplib::Response& res, int status, const std::string& text) {
-  secure_headers(res);
-  res.status = status;
-  res.set_content(text + "\n", "text/plain; charset=utf-8");
-}
-
-void redirect(httplib::Response& res, const std::string& to) {
-  secure_headers(res);
-  res.status = 303;
-  res.set_header("Location", to);
-  res.set_content("See " + to + "\n", "text/plain; charset=utf-8");
-}
-
-struct SignedIn {
-  ConsoleUser user;
-  ConsoleSession session;
-  [[nodiscard]] web::Viewer viewer() const {
-    return web::Viewer{user.name, std::string(to_string(user.role)), session.csrf_token,
-                       user.role == ConsoleRole::admin};
-  }
-};
+// The shared request helpers (console_http.hpp): the page and action files use them too.
+using web::audit;
+using web::cookie_value;
+using web::kLoginCookie;
+using web::kSessionCookie;
+using web::now_ms;
+using web::post_guard;
+using web::redirect;
+using web::secure_headers;
+using web::send_html;
+using web::send_text;
+using web::signed_in;
+using web::SignedIn;
+using web::valid_event_id;
 
 class Console {
 public:
@@ -116,14 +63,7 @@ public:
   static void install(const std::shared_ptr<Console>& self, httplib::Server& s);
 
 private:
-  // The signed-in user of the request, or nullopt (no, unknown or expired session).
-  std::optional<SignedIn> signed_in(const httplib::Request& req, AccountStore& accounts);
-  // For POSTs: a session and its CSRF token, else 403 (answered here). The role check follows.
-  std::optional<SignedIn> post_guard(const httplib::Request& req, httplib::Response& res,
-                                     AccountStore& accounts);
   std::string session_cookie(std::string_view value, long long max_age) const;
-  void audit(AccountStore& accounts, std::string actor, std::string action, std::string target,
-             std::string detail);
 
   void get_login(const httplib::Request& req, httplib::Response& res);
   void post_login(const httplib::Request& req, httplib::Response& res);
@@ -153,39 +93,6 @@ std::string Console::session_cookie(std::string_view value, long long max_age) c
       "; Path=/console; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age);
   if (options_.tls) cookie += "; Secure";
   return cookie;
-}
-
-void Console::audit(AccountStore& accounts, std::string actor, std::string action,
-                    std::string target, std::string detail) {
-  auto appended = accounts.append_audit(AuditEntry{now_ms(), std::move(actor), std::move(action),
-                                                   std::move(target), std::move(detail)});
-  if (!appended) std::cerr << "muster-server: console audit: " << appended.message() << '\n';
-}
-
-std::optional<SignedIn> Console::signed_in(const httplib::Request& req, AccountStore& accounts) {
-  const std::string token = cookie_value(req, kSessionCookie);
-  if (token.size() != 64) return std::nullopt;
-  auto session = accounts.session(hash_secret(token), now_ms());
-  if (!session) return std::nullopt;
-  auto user = accounts.user(session->user_name);
-  if (!user) return std::nullopt;
-  return SignedIn{std::move(*user), std::move(*session)};
-}
-
-std::optional<SignedIn> Console::post_guard(const httplib::Request& req, httplib::Response& res,
-                                            AccountStore& accounts) {
-  auto who = signed_in(req, accounts);
-  if (!who) {
-    send_text(res, 403, "forbidden: sign in at /console/login first");
-    return std::nullopt;
-  }
-  const std::string presented =
-      req.has_param("csrf_token") ? req.get_param_value("csrf_token") : std::string();
-  if (!csrf_matches(who->session.csrf_token, presented)) {
-    send_text(res, 403, "forbidden: the form's CSRF token is missing or wrong (reload the page)");
-    return std::nullopt;
-  }
-  return who;
 }
 
 #define OPEN_ACCOUNTS(res)                                                                         \
@@ -452,6 +359,7 @@ void Console::install(const std::shared_ptr<Console>& self, httplib::Server& s) 
   s.Post(
       R"(/console/events/([^/]+)/close)",
       [self](const httplib::Request& req, httplib::Response& res) { self->post_close(req, res); });
+  web::install_action_routes(s, self->options_); // action_*.cpp: previews, downloads, actions
   s.Get("/console/audit",
         [self](const httplib::Request& req, httplib::Response& res) { self->get_audit(req, res); });
   s.Get("/console/static/console.css", [](const httplib::Request&, httplib::Response& res) {

@@ -1,4 +1,5 @@
 #include "shared/time.hpp"
+#include "sync/server/web/action_pages.hpp"
 #include "sync/server/web/html.hpp"
 #include "sync/server/web/pages.hpp"
 
@@ -56,6 +57,7 @@ std::string event_page(const Viewer& viewer, const Event& event,
     }
     body += "</tbody>\n</table>\n";
   }
+  body += event_actions_html(viewer, event); // page_event_actions.cpp
   if (viewer.admin) {
     body +=
         "<section class=\"danger\"><h2>Close the event</h2>\n<p>Posts each eligible "

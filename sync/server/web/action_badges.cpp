@@ -1,0 +1,158 @@
+// Badges (staff find and reprint, admins revoke): the reprint draws the attendee's current
+// badge with write_badge_png (as issue-badges does; same serial, so printed badges stay
+// valid); the revocation is the store's revoke_badge, as `muster-server revoke`.
+#include <httplib.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "sync/server/badge_render.hpp"
+#include "sync/server/web/accounts.hpp"
+#include "sync/server/web/action_pages.hpp"
+#include "sync/server/web/actions.hpp"
+#include "sync/server/web/console_http.hpp"
+
+namespace muster::server::web {
+
+namespace {
+
+namespace fs = std::filesystem;
+constexpr std::size_t kMaxLines = 50;
+
+std::string lower(std::string text) {
+  for (char& c : text)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+std::optional<std::string> png_base64(const BadgeCard& card) {
+  const fs::path path =
+      fs::temp_directory_path() / ("muster-console-badge-" + std::to_string(::getpid()) + "-" +
+                                   random_token().substr(0, 16) + ".png");
+  std::optional<std::string> encoded;
+  if (write_badge_png(card, path)) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    const std::string bytes = buffer.str();
+    std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+    sodium_bin2base64(out.data(), out.size(),
+                      reinterpret_cast<const unsigned char*>(bytes.data()), // NOLINT
+                      bytes.size(), sodium_base64_VARIANT_ORIGINAL);
+    out.resize(out.find('\0'));
+    if (!bytes.empty()) encoded = std::move(out);
+  }
+  std::error_code ignored;
+  fs::remove(path, ignored);
+  return encoded;
+}
+
+} // namespace
+
+void route_badges(httplib::Server& server, const ConsoleOptions& options) {
+  server.Get(R"(/console/events/([^/]+)/badges)", [options](const httplib::Request& req,
+                                                            httplib::Response& res) {
+    auto accounts = open_accounts(options.database, res);
+    if (!accounts) return;
+    auto who = require_role(req, res, *accounts, ConsoleRole::staff);
+    if (!who) return;
+    auto store = open_server_store(options.database);
+    if (!store) return send_text(res, 503, "the database is unavailable");
+    auto event = load_event(**store, req, res);
+    if (!event) return;
+    auto roster = (*store)->roster();
+    auto badges = (*store)->badges_for_event(event->id);
+    if (!roster || !badges) return send_text(res, 503, "the database is unavailable");
+    const std::string query = form_value(req, "q").substr(0, 100);
+    const std::string needle = lower(query);
+    std::vector<BadgeLine> lines;
+    bool more = false;
+    for (Attendee& a : *roster) {
+      if (!needle.empty() && lower(a.id).find(needle) == std::string::npos &&
+          lower(a.first_name + " " + a.last_name).find(needle) == std::string::npos) {
+        continue;
+      }
+      if (lines.size() == kMaxLines) {
+        more = true;
+        break;
+      }
+      a.email.clear(); // never on a page
+      BadgeLine line{std::move(a), {}};
+      for (const BadgeRecord& b : *badges) {
+        if (b.attendee_id == line.attendee.id) line.badges.push_back(b);
+      }
+      lines.push_back(std::move(line));
+    }
+    send_html(res, 200,
+              badges_page(who->viewer(), *event, query, lines, more, form_value(req, "done")));
+  });
+  server.Post(R"(/console/events/([^/]+)/badges/reprint)", [options](const httplib::Request& req,
+                                                                     httplib::Response& res) {
+    auto accounts = open_accounts(options.database, res);
+    if (!accounts) return;
+    const std::string attendee_id = form_value(req, "attendee_id");
+    auto who = require_post(req, res, *accounts, ConsoleRole::staff, "badge-reprint", attendee_id);
+    if (!who) return;
+    auto why = require_reason(req, res);
+    if (!why) return;
+    auto store = open_server_store(options.database);
+    if (!store) return send_text(res, 503, "the database is unavailable");
+    auto event = load_event(**store, req, res);
+    if (!event) return;
+    auto attendee = (*store)->attendee(attendee_id);
+    if (!attendee) return send_text(res, 404, "no attendee " + attendee_id);
+    auto badges = (*store)->badges_for_event(event->id);
+    if (!badges) return send_text(res, 503, "the database is unavailable");
+    const BadgeRecord* current = nullptr;
+    for (const BadgeRecord& b : *badges) {
+      if (b.attendee_id == attendee_id && !b.revoked_at) current = &b; // the newest valid one
+    }
+    if (current == nullptr) {
+      return send_text(res, 409,
+                       "no valid badge for " + attendee_id +
+                           " at this event: `muster-server issue-badges` issues a new serial");
+    }
+    const BadgeCard card{current->payload,
+                         attendee->first_name,
+                         attendee->last_name,
+                         attendee->municipality,
+                         std::string(to_string(attendee->role)),
+                         event->name};
+    auto png = png_base64(card);
+    if (!png) return send_text(res, 500, "the badge could not be drawn");
+    audit(*accounts, who->user.name, "badge-reprint", attendee_id,
+          "serial " + current->serial + "; why: " + *why);
+    send_html(res, 200, badge_reprint_page(who->viewer(), *event, *attendee, *current, *png));
+  });
+  server.Post(R"(/console/events/([^/]+)/badges/revoke)", [options](const httplib::Request& req,
+                                                                    httplib::Response& res) {
+    auto accounts = open_accounts(options.database, res);
+    if (!accounts) return;
+    const std::string serial = form_value(req, "serial");
+    auto who = require_post(req, res, *accounts, ConsoleRole::admin, "badge-revoke", serial);
+    if (!who) return;
+    auto why = require_reason(req, res);
+    if (!why) return;
+    auto store = open_server_store(options.database);
+    if (!store) return send_text(res, 503, "the database is unavailable");
+    auto event = load_event(**store, req, res);
+    if (!event) return;
+    auto badge = (*store)->badge(serial);
+    if (!badge || (!badge->event_id.empty() && badge->event_id != event->id)) {
+      return send_text(res, 404, "no badge " + serial + " at this event");
+    }
+    auto revoked = (*store)->revoke_badge(serial, now_ms());
+    if (!revoked) return send_text(res, 503, "not revoked: " + revoked.message());
+    audit(*accounts, who->user.name, "badge-revoke", serial,
+          "attendee " + badge->attendee_id + "; why: " + *why);
+    redirect(res, "/console/events/" + event->id + "/badges?done=badge-revoked&q=" +
+                      httplib::detail::encode_query_param(badge->attendee_id));
+  });
+}
+
+} // namespace muster::server::web
