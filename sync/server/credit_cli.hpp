@@ -16,15 +16,31 @@ namespace muster::server {
 class CreditCli {
 public:
   explicit CreditCli(CLI::App& app) {
-    constexpr const char* kDb =
-        "the database: a SQLite file path (default backend) or a postgresql:// URL";
-    constexpr const char* kProgram =
-        "the credit program file (default: assets/programs/alm-cmo.jsonc)";
-    constexpr const char* kAsOf = "evaluate as of this date, YYYY-MM-DD (default: today, UTC)";
-    constexpr const char* kCategory = "the PDU category id (AMCTO categories)";
-    constexpr const char* kCompetency = "the competency id (AMCTO competencies)";
-    const auto db = [&](CLI::App* c) { c->add_option("--db", database_, kDb)->required(); };
+    add_documents(app);
+    add_credit_records(app);
+    add_official_data(app);
+  }
 
+  // The exit code when one of these commands was chosen, nullopt otherwise.
+  std::optional<int> run(std::ostream& out, std::ostream& err) {
+    if (auto code = run_documents(out, err)) return code;
+    if (auto code = run_credit_records(out, err)) return code;
+    return run_official_data(out, err);
+  }
+
+private:
+  static constexpr const char* kDb =
+      "the database: a SQLite file path (default backend) or a postgresql:// URL";
+  static constexpr const char* kProgram =
+      "the credit program file (default: assets/programs/alm-cmo.jsonc)";
+  static constexpr const char* kAsOf = "evaluate as of this date, YYYY-MM-DD (default: today, UTC)";
+  static constexpr const char* kCategory = "the PDU category id (AMCTO categories)";
+  static constexpr const char* kCompetency = "the competency id (AMCTO competencies)";
+
+  void db(CLI::App* command) { command->add_option("--db", database_, kDb)->required(); }
+
+  // close-event, transcript, credit-form, verification-letter, report (in --help's order).
+  void add_documents(CLI::App& app) {
     close_ = app.add_subcommand("close-event",
                                 "post the event's credit hours to each eligible official's ledger "
                                 "(idempotent); later: report late scans, --amend posts them");
@@ -75,7 +91,10 @@ public:
         ->check(CLI::IsMember({"csv", "json"}));
     report_->add_option("--program", program_, kProgram);
     report_->add_option("--as-of", as_of_, kAsOf);
+  }
 
+  // outside-credit, online-credit, point, preapprove.
+  void add_credit_records(CLI::App& app) {
     outside_ = app.add_subcommand(
         "outside-credit", "record an approved non-League course (caps apply; prints what counted)");
     db(outside_);
@@ -135,7 +154,10 @@ public:
     preapprove_->add_option("--event", event_id_, "the event id")->required();
     preapprove_->add_option("--reference", reference_, "where the approval is documented")
         ->required();
+  }
 
+  // classify, official, admin-token.
+  void add_official_data(CLI::App& app) {
     classify_ = app.add_subcommand(
         "classify", "set the PDU category and competency (AMCTO) of an official's ledger entry "
                     "or of every entry from one event");
@@ -167,8 +189,7 @@ public:
     token_->add_option("--label", label_, "who or what the token is for")->default_str("admin");
   }
 
-  // The exit code when one of these commands was chosen, nullopt otherwise.
-  std::optional<int> run(std::ostream& out, std::ostream& err) {
+  std::optional<int> run_documents(std::ostream& out, std::ostream& err) {
     if (*close_) return run_close_event({database_, event_id_, amend_}, out, err);
     if (*transcript_) {
       TranscriptOptions o{database_,  official_id_,   document_format(format_),
@@ -193,6 +214,10 @@ public:
       if (!date_option(as_of_, "--as-of", o.as_of, err)) return 2;
       return run_report(o, out, err);
     }
+    return std::nullopt;
+  }
+
+  std::optional<int> run_credit_records(std::ostream& out, std::ostream& err) {
     if (*outside_) {
       OutsideCreditOptions o;
       o.database = database_;
@@ -235,6 +260,10 @@ public:
     if (*preapprove_) {
       return run_preapprove({database_, {official_id_, event_id_, reference_}}, out, err);
     }
+    return std::nullopt;
+  }
+
+  std::optional<int> run_official_data(std::ostream& out, std::ostream& err) {
     if (*classify_) {
       ClassifyOptions o;
       o.database = database_;
@@ -265,7 +294,6 @@ public:
     return std::nullopt;
   }
 
-private:
   static std::optional<std::filesystem::path> path(const std::string& text) {
     if (text.empty()) return std::nullopt;
     return std::filesystem::path(text);

@@ -44,6 +44,90 @@ struct Evaluated {
   Progress progress;
 };
 
+// A town as the certified-municipalities report counts it.
+struct Town {
+  std::string id;
+  std::string name;
+  std::optional<int> seats; // council seats besides the mayor; unknown without an import
+  int mayors = 0;
+  int councilmembers = 0;
+  int officials = 0;
+  int holders = 0;
+  int council_holders = 0;
+  bool mayor_holds = false;
+  std::vector<std::string> missing;
+};
+
+struct Towns {
+  std::map<std::string, Town> by_key; // by id, or by "name:<name>" for unknown towns
+  std::map<std::string, std::string> id_of_name;
+};
+
+// Counts one elected official in office on `as_of` in their town (matched by the roster's
+// municipality_id, else the exact name; an unknown town is keyed by its name).
+void count_official(Towns& towns, const Evaluated& evaluated, const std::string& designation,
+                    Date as_of) {
+  const auto& [who, p] = evaluated;
+  const Role role = who.official.role_on(as_of);
+  if (!is_elected(role) || !in_office(who.official, as_of)) return;
+  std::string key = who.attendee.municipality_id;
+  if (key.empty()) {
+    const auto by_name = towns.id_of_name.find(who.attendee.municipality);
+    if (by_name != towns.id_of_name.end()) key = by_name->second;
+  }
+  if (key.empty() || !towns.by_key.contains(key)) {
+    if (who.attendee.municipality.empty() && who.attendee.municipality_id.empty()) return;
+    key = "name:" + (who.attendee.municipality.empty() ? who.attendee.municipality_id
+                                                       : who.attendee.municipality);
+    Town& unknown = towns.by_key[key];
+    unknown.name = key.substr(5);
+    unknown.id = who.attendee.municipality_id;
+  }
+  Town& town = towns.by_key[key];
+  ++town.officials;
+  ++(role == Role::mayor ? town.mayors : town.councilmembers);
+  const LevelProgress* level = p.level(designation);
+  if (level != nullptr && level->met) {
+    ++town.holders;
+    if (role == Role::mayor) town.mayor_holds = true;
+    if (role == Role::councilmember) ++town.council_holders;
+  } else {
+    town.missing.push_back(who.attendee.id);
+  }
+}
+
+// The town's report row; nullopt for a town the League did not import that has no officials.
+std::optional<std::vector<std::string>>
+town_row(const Town& town, bool imported, const Program& program, const std::string& designation) {
+  const bool listed = town.seats.has_value();
+  if (imported && !listed && town.officials == 0) return std::nullopt;
+  std::string note;
+  bool certified = town.mayors > 0 && town.missing.empty();
+  if (imported && !listed) {
+    certified = false;
+    note = "not a known municipality (import-municipalities; roster municipality_id)";
+  } else if (town.mayors == 0) {
+    note = "no mayor on the roster";
+  } else if (!town.missing.empty()) {
+    note = std::to_string(town.missing.size()) + " without " + level_name(program, designation);
+  }
+  if (listed && certified && town.council_holders < *town.seats) {
+    certified = false;
+    note = std::to_string(*town.seats - town.council_holders) + " of " +
+           std::to_string(*town.seats) + " council seats not held by a known official with " +
+           level_name(program, designation);
+  }
+  certified = certified && town.mayor_holds;
+  return std::vector<std::string>{town.name,
+                                  certified ? "true" : "false",
+                                  std::to_string(town.officials),
+                                  std::to_string(town.holders),
+                                  join(town.missing, ";"),
+                                  note,
+                                  town.id,
+                                  listed ? std::to_string(*town.seats) : std::string()};
+}
+
 // Certified Municipality (domain.md): the mayor and every councilmember hold the designation
 // (the program's first level). With the League's municipalities imported, a town is judged on
 // its full council: the mayor's seat and all `council_seats` seats must be held by officials in
@@ -58,87 +142,28 @@ certified_municipalities(ServerStore& store, const Program& program,
   auto known = store.municipalities();
   if (!known) return store_error(known.error());
   const std::string designation = program.levels.front().id;
-  struct Town {
-    std::string id;
-    std::string name;
-    std::optional<int> seats; // council seats besides the mayor; unknown without an import
-    int mayors = 0;
-    int councilmembers = 0;
-    int officials = 0;
-    int holders = 0;
-    int council_holders = 0;
-    bool mayor_holds = false;
-    std::vector<std::string> missing;
-  };
-  std::map<std::string, Town> towns; // by id, or by "name:<name>" for unknown towns
-  std::map<std::string, std::string> id_of_name;
+  Towns towns;
   for (const Municipality& m : *known) {
-    Town& town = towns[m.id];
+    Town& town = towns.by_key[m.id];
     town.id = m.id;
     town.name = m.name;
     town.seats = m.council_seats;
-    id_of_name.emplace(m.name, m.id);
+    towns.id_of_name.emplace(m.name, m.id);
   }
-  for (const auto& [who, p] : evaluated) {
-    const Role role = who.official.role_on(as_of);
-    if (!is_elected(role) || !in_office(who.official, as_of)) continue;
-    std::string key = who.attendee.municipality_id;
-    if (key.empty()) {
-      const auto by_name = id_of_name.find(who.attendee.municipality);
-      if (by_name != id_of_name.end()) key = by_name->second;
-    }
-    if (key.empty() || !towns.contains(key)) {
-      if (who.attendee.municipality.empty() && who.attendee.municipality_id.empty()) continue;
-      key = "name:" + (who.attendee.municipality.empty() ? who.attendee.municipality_id
-                                                         : who.attendee.municipality);
-      Town& unknown = towns[key];
-      unknown.name = key.substr(5);
-      unknown.id = who.attendee.municipality_id;
-    }
-    Town& town = towns[key];
-    ++town.officials;
-    ++(role == Role::mayor ? town.mayors : town.councilmembers);
-    const LevelProgress* level = p.level(designation);
-    if (level != nullptr && level->met) {
-      ++town.holders;
-      if (role == Role::mayor) town.mayor_holds = true;
-      if (role == Role::councilmember) ++town.council_holders;
-    } else {
-      town.missing.push_back(who.attendee.id);
-    }
-  }
+  for (const Evaluated& official : evaluated)
+    count_official(towns, official, designation, as_of);
   const bool imported = !known->empty();
-  for (const auto& [key, town] : towns) {
-    const bool listed = town.seats.has_value();
-    if (imported && !listed && town.officials == 0) continue;
-    std::string note;
-    bool certified = town.mayors > 0 && town.missing.empty();
-    if (imported && !listed) {
-      certified = false;
-      note = "not a known municipality (import-municipalities; roster municipality_id)";
-    } else if (town.mayors == 0) {
-      note = "no mayor on the roster";
-    } else if (!town.missing.empty()) {
-      note = std::to_string(town.missing.size()) + " without " + level_name(program, designation);
-    }
-    if (listed && certified && town.council_holders < *town.seats) {
-      certified = false;
-      note = std::to_string(*town.seats - town.council_holders) + " of " +
-             std::to_string(*town.seats) + " council seats not held by a known official with " +
-             level_name(program, designation);
-    }
-    certified = certified && town.mayor_holds;
-    rows.push_back({town.name, certified ? "true" : "false", std::to_string(town.officials),
-                    std::to_string(town.holders), join(town.missing, ";"), note, town.id,
-                    listed ? std::to_string(*town.seats) : std::string()});
+  for (const auto& [key, town] : towns.by_key) {
+    if (auto row = town_row(town, imported, program, designation)) rows.push_back(std::move(*row));
   }
   return rows;
 }
 
-} // namespace
-
-CreditResult<ReportTable> build_report(ServerStore& store, LedgerStore& ledger,
-                                       const Program& program, ReportKind kind, Date as_of) {
+// Every official of the program on `as_of` with their progress: its roles on `as_of`, and
+// anyone it has credit entries for (a councilmember who is a clerk now still graduates on what
+// they earned).
+CreditResult<std::vector<Evaluated>> evaluate_officials(ServerStore& store, LedgerStore& ledger,
+                                                        const Program& program, Date as_of) {
   auto roster = store.roster();
   if (!roster) return store_error(roster.error());
   auto all = ledger.entries("");
@@ -147,76 +172,98 @@ CreditResult<ReportTable> build_report(ServerStore& store, LedgerStore& ledger,
   std::map<std::string, std::vector<LedgerEntry>> by_official;
   for (auto& entry : *all)
     by_official[entry.official_id].push_back(std::move(entry));
-
-  ReportTable report;
-  report.kind = kind;
-  report.as_of = as_of;
-  report.year = static_cast<int>(as_of.year());
   std::vector<Evaluated> evaluated;
   for (const Attendee& a : *roster) {
     auto who = load_official(store, ledger, a.id);
     if (!who) return who.error();
     const auto& entries = by_official[a.id];
-    // The program's people: its roles on `as_of`, and anyone it has credit entries for (a
-    // councilmember who is a clerk now still graduates on what they earned).
     if (!program.eligible(who->official.role_on(as_of)) && entries.empty()) continue;
     Progress progress = evaluate(program, who->official, entries, as_of);
     evaluated.push_back({std::move(*who), std::move(progress)});
   }
+  return evaluated;
+}
 
-  const auto name_cells = [](const OfficialView& who) {
-    return std::vector<std::string>{who.attendee.id, full_name(who.attendee),
-                                    std::string(to_string(who.attendee.role)),
-                                    who.attendee.municipality};
-  };
+std::vector<std::string> name_cells(const OfficialView& who) {
+  return std::vector<std::string>{who.attendee.id, full_name(who.attendee),
+                                  std::string(to_string(who.attendee.role)),
+                                  who.attendee.municipality};
+}
+
+void graduation_rows(ReportTable& report, const std::vector<Evaluated>& evaluated,
+                     const Program& program) {
+  report.columns = {"official_id", "name",        "role",         "municipality",
+                    "levels",      "level_names", "completed_on", "deadline"};
+  for (const auto& [who, p] : evaluated) {
+    if (!p.graduation || p.graduation->qualifies.empty()) continue;
+    std::vector<std::string> names;
+    std::vector<std::string> dates;
+    for (const std::string& id : p.graduation->qualifies) {
+      names.push_back(level_name(program, id));
+      const LevelProgress* level = p.level(id);
+      dates.push_back(level && level->completed_on ? format_date(*level->completed_on) : "");
+    }
+    auto row = name_cells(who);
+    row.insert(row.end(), {join(p.graduation->qualifies, ";"), join(names, ";"), join(dates, ";"),
+                           format_date(p.graduation->deadline)});
+    report.rows.push_back(std::move(row));
+  }
+}
+
+void compliance_rows(ReportTable& report, const std::vector<Evaluated>& evaluated) {
+  report.columns = {"official_id", "name",   "role",      "municipality", "year",
+                    "required",    "earned", "behind_by", "message"};
+  for (const auto& [who, p] : evaluated) {
+    if (!p.annual || !p.annual->applies || p.annual->met) continue;
+    auto row = name_cells(who);
+    row.insert(row.end(), {std::to_string(p.annual->year), format_hours(p.annual->required),
+                           format_hours(p.annual->earned), format_hours(p.annual->behind_by),
+                           p.annual->message});
+    report.rows.push_back(std::move(row));
+  }
+}
+
+CreditResult<Ok> municipality_rows(ReportTable& report, ServerStore& store, const Program& program,
+                                   const std::vector<Evaluated>& evaluated) {
+  auto towns = certified_municipalities(store, program, evaluated, report.as_of);
+  if (!towns) return towns.error();
+  report.columns = {"municipality", "certified", "officials", "holders", "not_holding", "note"};
+  // The identity columns only once the League imported its municipalities: a report of a
+  // League without them reads exactly as before.
+  const bool identities =
+      std::any_of(towns->begin(), towns->end(), [](const auto& row) { return !row[7].empty(); });
+  if (identities) {
+    report.columns.insert(report.columns.end(), {"municipality_id", "council_seats"});
+  } else {
+    for (auto& row : *towns)
+      row.resize(report.columns.size());
+  }
+  report.rows = std::move(*towns);
+  return Ok{};
+}
+
+} // namespace
+
+CreditResult<ReportTable> build_report(ServerStore& store, LedgerStore& ledger,
+                                       const Program& program, ReportKind kind, Date as_of) {
+  auto evaluated = evaluate_officials(store, ledger, program, as_of);
+  if (!evaluated) return evaluated.error();
+  ReportTable report;
+  report.kind = kind;
+  report.as_of = as_of;
+  report.year = static_cast<int>(as_of.year());
   switch (kind) {
   case ReportKind::graduation:
-    report.columns = {"official_id", "name",        "role",         "municipality",
-                      "levels",      "level_names", "completed_on", "deadline"};
-    for (const auto& [who, p] : evaluated) {
-      if (!p.graduation || p.graduation->qualifies.empty()) continue;
-      std::vector<std::string> names;
-      std::vector<std::string> dates;
-      for (const std::string& id : p.graduation->qualifies) {
-        names.push_back(level_name(program, id));
-        const LevelProgress* level = p.level(id);
-        dates.push_back(level && level->completed_on ? format_date(*level->completed_on) : "");
-      }
-      auto row = name_cells(who);
-      row.insert(row.end(), {join(p.graduation->qualifies, ";"), join(names, ";"), join(dates, ";"),
-                             format_date(p.graduation->deadline)});
-      report.rows.push_back(std::move(row));
-    }
+    graduation_rows(report, *evaluated, program);
     break;
   case ReportKind::compliance:
-    report.columns = {"official_id", "name",   "role",      "municipality", "year",
-                      "required",    "earned", "behind_by", "message"};
-    for (const auto& [who, p] : evaluated) {
-      if (!p.annual || !p.annual->applies || p.annual->met) continue;
-      auto row = name_cells(who);
-      row.insert(row.end(), {std::to_string(p.annual->year), format_hours(p.annual->required),
-                             format_hours(p.annual->earned), format_hours(p.annual->behind_by),
-                             p.annual->message});
-      report.rows.push_back(std::move(row));
+    compliance_rows(report, *evaluated);
+    break;
+  case ReportKind::certified_municipalities:
+    if (auto rows = municipality_rows(report, store, program, *evaluated); !rows) {
+      return rows.error();
     }
     break;
-  case ReportKind::certified_municipalities: {
-    auto towns = certified_municipalities(store, program, evaluated, as_of);
-    if (!towns) return towns.error();
-    report.columns = {"municipality", "certified", "officials", "holders", "not_holding", "note"};
-    // The identity columns only once the League imported its municipalities: a report of a
-    // League without them reads exactly as before.
-    const bool identities =
-        std::any_of(towns->begin(), towns->end(), [](const auto& row) { return !row[7].empty(); });
-    if (identities) {
-      report.columns.insert(report.columns.end(), {"municipality_id", "council_seats"});
-    } else {
-      for (auto& row : *towns)
-        row.resize(report.columns.size());
-    }
-    report.rows = std::move(*towns);
-    break;
-  }
   }
   return report;
 }

@@ -68,124 +68,148 @@ Event move_to_today(Event event, Instant now) {
   return event;
 }
 
-int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err) {
+namespace {
+
+template <class R> int report(const R& result, std::ostream& err) {
+  err << "error: " << result.message() << '\n';
+  return 1;
+}
+
+struct DemoInputs {
+  std::vector<Attendee> roster;
+  Event event;
+};
+
+// The demo assets' roster and event, moved to today; nullopt after saying why on `err`.
+std::optional<DemoInputs> read_demo_inputs(const DemoOptions& options, Instant now,
+                                           std::ostream& err) {
   const auto assets = find_demo_assets(options.assets_dir);
   if (!assets) {
     err << "error: cannot find the demo roster.csv and event.json"
         << (options.assets_dir ? " in " + options.assets_dir->string() : std::string())
         << "; pass --assets DIR (the repository's assets/demo)\n";
-    return 1;
+    return std::nullopt;
   }
   auto roster = read_roster_csv(*assets / "roster.csv");
   if (!roster) {
-    err << "error: " << roster.message() << '\n';
-    return 1;
+    report(roster, err);
+    return std::nullopt;
   }
   auto event_file = read_event_json(*assets / "event.json");
   if (!event_file) {
-    err << "error: " << event_file.message() << '\n';
-    return 1;
+    report(event_file, err);
+    return std::nullopt;
   }
-  const Instant now = now_instant();
-  Event event = move_to_today(std::move(*event_file), now);
+  DemoInputs inputs{std::move(*roster), move_to_today(std::move(*event_file), now)};
   // The demo asks the kiosk demo's two survey questions after a leave (kiosk/app/demo.cpp),
   // unless the assets' event.json brings its own.
-  if (event.survey.empty()) {
-    event.survey = {{"useful", "Was this session useful for your work?", {"Yes", "Somewhat", "No"}},
-                    {"pace", "How was the pace?", {"Too slow", "Right", "Too fast"}}};
+  if (inputs.event.survey.empty()) {
+    inputs.event.survey = {
+        {"useful", "Was this session useful for your work?", {"Yes", "Somewhat", "No"}},
+        {"pace", "How was the pace?", {"Too slow", "Right", "Too fast"}}};
   }
+  return inputs;
+}
 
-  // A fresh database gets a demo League; an existing one is reused.
+// A fresh database gets a demo League; an existing one is reused. Returns the exit code.
+int ensure_demo_league(const DemoOptions& options, std::ostream& out, std::ostream& err) {
   bool initialised = false;
   {
     auto probe = open_server_store(options.database);
-    if (!probe) {
-      err << "error: " << probe.message() << '\n';
-      return 1;
-    }
+    if (!probe) return report(probe, err);
     initialised = (*probe)->league().ok();
   }
-  if (!initialised) {
-    const InitOptions init{options.database, options.league_key, kDemoLeagueId, kDemoLeagueName};
-    if (const int code = run_init(init, out, err); code != 0) return code;
-  }
-  auto store = open_existing_store(options.database);
-  if (!store) {
-    err << "error: " << store.message() << '\n';
-    return 1;
-  }
-  auto key = load_checked_league_key(**store, options.database, options.league_key, err);
-  if (!key) {
-    err << "error: " << key.message() << '\n';
-    return 1;
-  }
-  if (auto stats = (*store)->upsert_roster(*roster); !stats) {
-    err << "error: " << stats.message() << '\n';
-    return 1;
-  }
-  if (auto stats = (*store)->upsert_event(event); !stats) {
-    err << "error: " << stats.message() << '\n';
-    return 1;
-  }
-  auto badges = issue_badges(**store, *key, event.id, now);
-  if (!badges) {
-    err << "error: " << badges.message() << '\n';
-    return 1;
-  }
-  if (auto written = write_badge_files(*badges, event, options.out_dir); !written) {
-    err << "error: " << written.message() << '\n';
-    return 1;
-  }
-  auto package = build_event_package(**store, event.id, 0, now);
-  if (!package) {
-    err << "error: " << package.message() << '\n';
-    return 1;
-  }
-  const fs::path package_file = options.out_dir / "event-package.json";
-  if (auto written = write_file_atomically(package_file, sign_package(*package, *key)); !written) {
-    err << "error: " << written.message() << '\n';
-    return 1;
-  }
-  const std::string code = new_provisioning_code();
-  if (auto added = (*store)->add_provisioning_code(hash_secret(code), event.id, "Demo kiosk",
-                                                   now + kDefaultProvisioningValidity);
-      !added) {
-    err << "error: " << added.message() << '\n';
-    return 1;
-  }
+  if (initialised) return 0;
+  const InitOptions init{options.database, options.league_key, kDemoLeagueId, kDemoLeagueName};
+  return run_init(init, out, err);
+}
 
+struct DemoOutputs {
+  fs::path package_file;
+  std::string code; // the demo kiosk's provisioning code
+};
+
+// Stores the roster and event, writes the badges and the signed package, and makes a
+// provisioning code and the console's demo account. Returns the exit code.
+int seed_demo(ServerStore& store, const SigningKey& key, const DemoOptions& options,
+              const DemoInputs& inputs, Instant now, DemoOutputs& outputs, std::ostream& err) {
+  const Event& event = inputs.event;
+  if (auto stats = store.upsert_roster(inputs.roster); !stats) return report(stats, err);
+  if (auto stats = store.upsert_event(event); !stats) return report(stats, err);
+  auto badges = issue_badges(store, key, event.id, now);
+  if (!badges) return report(badges, err);
+  if (auto written = write_badge_files(*badges, event, options.out_dir); !written) {
+    return report(written, err);
+  }
+  auto package = build_event_package(store, event.id, 0, now);
+  if (!package) return report(package, err);
+  outputs.package_file = options.out_dir / "event-package.json";
+  if (auto written = write_file_atomically(outputs.package_file, sign_package(*package, key));
+      !written) {
+    return report(written, err);
+  }
+  outputs.code = new_provisioning_code();
+  if (auto added = store.add_provisioning_code(hash_secret(outputs.code), event.id, "Demo kiosk",
+                                               now + kDefaultProvisioningValidity);
+      !added) {
+    return report(added, err);
+  }
   // The web console's demo account (docs/console.md); kept when the demo runs again.
   if (std::string problem; !ensure_console_user(options.database, kDemoConsoleUser, "admin",
                                                 kDemoConsolePassword, problem)) {
     err << "error: the demo console account: " << problem << '\n';
     return 1;
   }
+  return 0;
+}
 
+void print_next_steps(std::ostream& out, const std::string& league_id, const DemoOptions& options,
+                      const DemoInputs& inputs, const DemoOutputs& outputs) {
+  const Event& event = inputs.event;
   const Session& first = event.sessions.front();
   const Session& last = event.sessions.back();
   const std::string db = options.database;
   const std::string dir = options.out_dir.string();
-  out << "Demo ready: League " << (*store)->league()->id << ", " << roster->size()
-      << " attendees, event " << event.id << " (" << event.name << ") today, "
-      << format_local(first.start, event.timezone) << " to "
-      << format_local(last.end, event.timezone, "%H:%M %Z") << ", " << event.sessions.size()
-      << " sessions.\n"
+  const std::string package_file = outputs.package_file.string();
+  out << "Demo ready: League " << league_id << ", " << inputs.roster.size() << " attendees, event "
+      << event.id << " (" << event.name << ") today, " << format_local(first.start, event.timezone)
+      << " to " << format_local(last.end, event.timezone, "%H:%M %Z") << ", "
+      << event.sessions.size() << " sessions.\n"
       << "Badges: " << dir << "/*.png, " << dir << "/badges.pdf, " << dir << "/badges.tsv\n"
-      << "Signed event package: " << package_file.string() << "\n\n"
+      << "Signed event package: " << package_file << "\n\n"
       << "Next:\n"
       << "  1. Start the server:\n"
       << "       muster-server serve --db " << db << " --listen 127.0.0.1:8080\n"
       << "  2. Start a kiosk and connect it (one-time code, valid 7 days):\n"
-      << "       muster-kiosk --data kiosk-data provision http://127.0.0.1:8080 " << code << "\n"
+      << "       muster-kiosk --data kiosk-data provision http://127.0.0.1:8080 " << outputs.code
+      << "\n"
       << "       muster-kiosk --data kiosk-data --windowed\n"
       << "     or load the event offline instead:\n"
-      << "       muster-kiosk --data kiosk-data import-package " << package_file.string() << "\n"
+      << "       muster-kiosk --data kiosk-data import-package " << package_file << "\n"
       << "  3. Scan a badge image from " << dir << " (or type a payload from badges.tsv).\n"
       << "  4. See the credits:\n"
       << "       muster-server credits --db " << db << " --event " << event.id << "\n"
       << "  5. Watch the event live in the web console:\n"
       << "       http://127.0.0.1:8080/console/  (user " << kDemoConsoleUser << ", password "
       << kDemoConsolePassword << ")\n";
+}
+
+} // namespace
+
+int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err) {
+  const Instant now = now_instant();
+  const auto inputs = read_demo_inputs(options, now, err);
+  if (!inputs) return 1;
+  if (const int code = ensure_demo_league(options, out, err); code != 0) return code;
+  auto store = open_existing_store(options.database);
+  if (!store) return report(store, err);
+  auto key = load_checked_league_key(**store, options.database, options.league_key, err);
+  if (!key) return report(key, err);
+  DemoOutputs outputs;
+  if (const int code = seed_demo(**store, *key, options, *inputs, now, outputs, err); code != 0) {
+    return code;
+  }
+  print_next_steps(out, (*store)->league()->id, options, *inputs, outputs);
   return 0;
 }
 

@@ -128,6 +128,104 @@ int run_register_device(const RegisterDeviceOptions& options, std::ostream& out,
   return 0;
 }
 
+namespace {
+
+// The file's device: the registered one whose key signed it, or one registered now when
+// --accept-key names the file's key. nullopt with `error` (the whole message) otherwise.
+std::optional<DeviceRecord> file_device(ServerStore& store, const ImportScansOptions& options,
+                                        const ScanExportHeader& header,
+                                        const std::string& fingerprint, std::ostream& out,
+                                        std::string& error) {
+  auto device = store.device(header.device_id);
+  if (!device && device.code() != DbError::not_found) {
+    error = device.message();
+    return std::nullopt;
+  }
+  const bool known_key = device && same_key(device->public_key, header.device_key);
+  if (known_key) return std::move(device.value());
+  if (device && !device->public_key.empty()) {
+    auto registered = parse_public_key(device->public_key);
+    error = options.file + ": device " + header.device_id +
+            " is registered with another key (fingerprint " +
+            (registered ? key_fingerprint(*registered) : std::string("unreadable")) +
+            "), the file is signed with key " + fingerprint +
+            ": it is not that device's file; nothing was stored";
+    return std::nullopt;
+  }
+  const std::string unknown = device ? "device " + header.device_id + " has no registered key"
+                                     : "device " + header.device_id + " is not registered";
+  if (options.accept_key.empty()) {
+    error = options.file + ": " + unknown + ". The file's device key fingerprint is " +
+            fingerprint +
+            ": compare it with the one the kiosk shows ('muster-kiosk device-key'), then import "
+            "again with --accept-key " +
+            fingerprint +
+            " (or register the key with 'muster-server register-device'); nothing was stored";
+    return std::nullopt;
+  }
+  if (trimmed(options.accept_key) != fingerprint) {
+    error = options.file + ": --accept-key " + options.accept_key +
+            " is not this file's device key fingerprint (" + fingerprint +
+            "); check the kiosk; nothing was stored";
+    return std::nullopt;
+  }
+  DeviceRecord wanted;
+  wanted.id = header.device_id;
+  wanted.event_id = header.event_id;
+  wanted.name = options.name.empty() ? header.device_id : options.name;
+  wanted.public_key = to_text(header.device_key);
+  auto registered = store.register_device(wanted, now_ms());
+  if (!registered) {
+    error = "registering device " + header.device_id + ": " + registered.message() +
+            "; nothing was stored";
+    return std::nullopt;
+  }
+  out << "Registered device " << registered->id << " with key " << fingerprint << '\n';
+  return std::move(registered.value());
+}
+
+// Why the file's scans were refused, with the line of the scan and what the server holds.
+std::string refusal_text(const ImportScansOptions& options, const ScanExportHeader& header,
+                         const IngestAnswer& answer) {
+  std::string where;
+  for (const auto& [name, value] : answer.error_fields) {
+    if ((name == "sequence" || name == "first_bad_sequence") && value >= header.first_sequence &&
+        value <= header.last_sequence) {
+      // Line 1 is the header; scan lines follow in sequence order.
+      where = "line " + std::to_string(value - header.first_sequence + 2) + ": ";
+    }
+  }
+  std::string detail;
+  for (const auto& [name, value] : answer.top_fields) {
+    if (name == "acked_through") {
+      detail =
+          " (the server holds this device's scans 1 to " + std::to_string(value) +
+          (header.first_sequence > value + 1 ? "; import the export with the scans before " +
+                                                   std::to_string(header.first_sequence) + " first)"
+                                             : ")");
+    }
+  }
+  // Samples are stored after the scans' transaction: only then is something already kept.
+  const bool scans_kept = answer.error_code == "invalid_sample";
+  return options.file + ": " + where + answer.message + detail + " [" + answer.error_code + "]; " +
+         (scans_kept ? "the scans were stored, the clock samples were not" : "nothing was stored");
+}
+
+void print_imported(std::ostream& out, const ImportScansOptions& options,
+                    const ScanExportHeader& header, const IngestAnswer& answer) {
+  if (answer.stored == 0) {
+    out << "Nothing new in " << options.file << ": all " << answer.duplicates << " scans of device "
+        << header.device_id << " were already stored; the database is unchanged\n";
+    return;
+  }
+  out << "Imported " << options.file << ": " << answer.stored << " new scans of device "
+      << header.device_id << " stored";
+  if (answer.duplicates > 0) out << ", " << answer.duplicates << " already stored";
+  out << "; the server holds its scans 1 to " << answer.acked_through << '\n';
+}
+
+} // namespace
+
 int run_import_scans(const ImportScansOptions& options, std::ostream& out, std::ostream& err) {
   constexpr std::string_view kCommand = "import-scans";
   std::string text;
@@ -151,96 +249,16 @@ int run_import_scans(const ImportScansOptions& options, std::ostream& out, std::
                   options.file + ": the file is from a kiosk of League '" + header.league_id +
                       "', this database is League '" + league->id + "'; nothing was stored");
   }
-
-  auto device = (*store)->device(header.device_id);
-  if (!device && device.code() != DbError::not_found) {
-    return failed(err, kCommand, device.message());
-  }
-  const bool known_key = device && same_key(device->public_key, header.device_key);
-  if (device && !device->public_key.empty() && !known_key) {
-    auto registered = parse_public_key(device->public_key);
-    return failed(err, kCommand,
-                  options.file + ": device " + header.device_id +
-                      " is registered with another key (fingerprint " +
-                      (registered ? key_fingerprint(*registered) : std::string("unreadable")) +
-                      "), the file is signed with key " + fingerprint +
-                      ": it is not that device's file; nothing was stored");
-  }
-  if (!known_key) {
-    const std::string unknown = device ? "device " + header.device_id + " has no registered key"
-                                       : "device " + header.device_id + " is not registered";
-    if (options.accept_key.empty()) {
-      return failed(err, kCommand,
-                    options.file + ": " + unknown + ". The file's device key fingerprint is " +
-                        fingerprint +
-                        ": compare it with the one the kiosk shows ('muster-kiosk device-key'), "
-                        "then import again with --accept-key " +
-                        fingerprint +
-                        " (or register the key with 'muster-server register-device'); nothing "
-                        "was stored");
-    }
-    if (trimmed(options.accept_key) != fingerprint) {
-      return failed(err, kCommand,
-                    options.file + ": --accept-key " + options.accept_key +
-                        " is not this file's device key fingerprint (" + fingerprint +
-                        "); check the kiosk; nothing was stored");
-    }
-    DeviceRecord wanted;
-    wanted.id = header.device_id;
-    wanted.event_id = header.event_id;
-    wanted.name = options.name.empty() ? header.device_id : options.name;
-    wanted.public_key = to_text(header.device_key);
-    auto registered = (*store)->register_device(wanted, now_ms());
-    if (!registered) {
-      return failed(err, kCommand,
-                    "registering device " + header.device_id + ": " + registered.message() +
-                        "; nothing was stored");
-    }
-    out << "Registered device " << registered->id << " with key " << fingerprint << '\n';
-    device = std::move(registered);
-  }
+  const auto device = file_device(**store, options, header, fingerprint, out, error);
+  if (!device) return failed(err, kCommand, error);
 
   ScanBatch batch;
   batch.event_id = header.event_id;
   batch.scans = file->scans;
   batch.clock_samples = file->clock_samples;
   const auto answer = ingest_scans(**store, *device, std::move(batch), now_ms());
-  if (!answer.ok()) {
-    std::string where;
-    for (const auto& [name, value] : answer.error_fields) {
-      if ((name == "sequence" || name == "first_bad_sequence") && value >= header.first_sequence &&
-          value <= header.last_sequence) {
-        // Line 1 is the header; scan lines follow in sequence order.
-        where = "line " + std::to_string(value - header.first_sequence + 2) + ": ";
-      }
-    }
-    std::string detail;
-    for (const auto& [name, value] : answer.top_fields) {
-      if (name == "acked_through") {
-        detail = " (the server holds this device's scans 1 to " + std::to_string(value) +
-                 (header.first_sequence > value + 1
-                      ? "; import the export with the scans before " +
-                            std::to_string(header.first_sequence) + " first)"
-                      : ")");
-      }
-    }
-    // Samples are stored after the scans' transaction: only then is something already kept.
-    const bool scans_kept = answer.error_code == "invalid_sample";
-    return failed(err, kCommand,
-                  options.file + ": " + where + answer.message + detail + " [" + answer.error_code +
-                      "]; " +
-                      (scans_kept ? "the scans were stored, the clock samples were not"
-                                  : "nothing was stored"));
-  }
-  if (answer.stored == 0) {
-    out << "Nothing new in " << options.file << ": all " << answer.duplicates << " scans of device "
-        << header.device_id << " were already stored; the database is unchanged\n";
-  } else {
-    out << "Imported " << options.file << ": " << answer.stored << " new scans of device "
-        << header.device_id << " stored";
-    if (answer.duplicates > 0) out << ", " << answer.duplicates << " already stored";
-    out << "; the server holds its scans 1 to " << answer.acked_through << '\n';
-  }
+  if (!answer.ok()) return failed(err, kCommand, refusal_text(options, header, answer));
+  print_imported(out, options, header, answer);
   if (!file->clock_samples.empty()) {
     out << file->clock_samples.size() << " clock samples kept\n";
   }

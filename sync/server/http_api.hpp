@@ -39,6 +39,9 @@ struct HttpOptions {
   // Provisioning attempts per client IP per window; more get 429 with Retry-After.
   int provision_attempts_per_window = 10;
   std::chrono::seconds provision_window{60};
+  // The clock those windows are measured on; empty: std::chrono::steady_clock. Tests set one
+  // they advance, so a window passes without sleeping. Called from worker threads.
+  std::function<std::chrono::steady_clock::time_point()> provision_clock;
   // Lifetime of a provisioning code is the CLI's business; the token never expires (revoke the
   // device instead). Reserved for admin endpoints: crypto_generichash hex of the admin token.
   std::string admin_token_hash;

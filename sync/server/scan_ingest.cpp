@@ -63,20 +63,13 @@ IngestAnswer refused_scan(const Scan& scan, const std::string& code, const std::
   return answer;
 }
 
-} // namespace
-
-IngestAnswer ingest_scans(ServerStore& store, const DeviceRecord& device, ScanBatch batch,
-                          Instant now) {
-  auto& scans = batch.scans;
-  // A client may send a batch in any order; the chain is checked in sequence order.
-  std::stable_sort(scans.begin(), scans.end(),
-                   [](const Scan& a, const Scan& b) { return a.sequence < b.sequence; });
-
+// The batch names the device's event and the device itself (or nobody: its own).
+std::optional<IngestAnswer> check_batch_device(ScanBatch& batch, const DeviceRecord& device) {
   if (batch.event_id && *batch.event_id != device.event_id) {
     return refused(422, "wrong_event", "this device is provisioned for event " + device.event_id,
                    "wrong_event");
   }
-  for (auto& scan : scans) {
+  for (auto& scan : batch.scans) {
     if (scan.device_id.empty()) scan.device_id = device.id;
     if (scan.device_id != device.id) {
       auto answer = refused(403, "wrong_device",
@@ -86,12 +79,35 @@ IngestAnswer ingest_scans(ServerStore& store, const DeviceRecord& device, ScanBa
       return answer;
     }
   }
+  return std::nullopt;
+}
 
-  auto event = store.event(device.event_id);
-  if (!event) return store_failed(event.error());
+// What each scan of a batch is checked against: the event's sessions, the League's trust, and
+// the histories a branch's kiosk may void scans of.
+struct ScanChecks {
+  const DeviceRecord& device;
+  Event event;
   std::set<std::string, std::less<>> sessions;
-  for (const auto& session : event->sessions)
-    sessions.insert(session.id);
+  std::optional<TrustStore> trust;
+  std::vector<LineageStep> ancestors;
+  Instant now;
+
+  // A branch's kiosk may void a scan it recorded before it branched: one of an ancestor below
+  // the sequence where its history left that ancestor's (never the other history's scans).
+  [[nodiscard]] bool in_history(std::string_view voids_device, std::uint64_t sequence) const {
+    return std::any_of(ancestors.begin(), ancestors.end(), [&](const LineageStep& step) {
+      return step.device_id == voids_device && sequence < step.before_sequence;
+    });
+  }
+};
+
+// Fills `checks` from the store; a store failure is the answer.
+std::optional<IngestAnswer> load_checks(ServerStore& store, ScanChecks& checks) {
+  auto event = store.event(checks.device.event_id);
+  if (!event) return store_failed(event.error());
+  checks.event = std::move(*event);
+  for (const auto& session : checks.event.sessions)
+    checks.sessions.insert(session.id);
 
   auto league = store.league();
   if (!league) return store_failed(league.error());
@@ -110,79 +126,81 @@ IngestAnswer ingest_scans(ServerStore& store, const DeviceRecord& device, ScanBa
       (void)trust->add_device_certificate(*parsed);
     }
   }
-
-  // A branch's kiosk may void a scan it recorded before it branched: one of an ancestor below
-  // the sequence where its history left that ancestor's (never the other history's scans).
-  std::vector<LineageStep> ancestors;
-  if (!device.parent_id.empty()) {
-    auto found = store.lineage(device.id);
+  checks.trust.emplace(std::move(*trust));
+  if (!checks.device.parent_id.empty()) {
+    auto found = store.lineage(checks.device.id);
     if (!found) return store_failed(found.error());
-    ancestors = std::move(*found);
+    checks.ancestors = std::move(*found);
   }
-  const auto in_history = [&ancestors](std::string_view voids_device, std::uint64_t sequence) {
-    return std::any_of(ancestors.begin(), ancestors.end(), [&](const LineageStep& step) {
-      return step.device_id == voids_device && sequence < step.before_sequence;
-    });
-  };
-  for (const auto& scan : scans) {
-    if (auto problem = implausible_time(scan)) {
-      return refused_scan(scan, "implausible_time", *problem);
-    }
-  }
-  for (const auto& scan : scans) {
-    const bool event_level = scan.kind == ScanKind::checkin ||
-                             scan.kind == ScanKind::registration || scan.kind == ScanKind::reprint;
-    if (!(event_level && scan.session_id.empty()) && !sessions.contains(scan.session_id)) {
-      return refused_scan(scan, "wrong_event",
-                          "session '" + scan.session_id + "' is not a session of event " +
-                              event->id);
-    }
-    if (scan.kind == ScanKind::correction) {
-      // Authority follows the fact: a correction names the staff member who made it (it is
-      // listed for review), and a door may void only a scan it recorded itself.
-      if (scan.staff_id.empty()) {
-        return refused_scan(scan, "staff_missing", "a correction must name the staff member");
-      }
-      if (scan.correction == Correction::void_scan && scan.voids_device_id != device.id &&
-          !in_history(scan.voids_device_id, scan.voids_sequence)) {
-        return refused_scan(scan, "foreign_scan",
-                            "a device may void only its own scans (this one names device '" +
-                                scan.voids_device_id + "')");
-      }
-    }
-    if (scan.badge_payload.empty()) {
-      // Staff act without a badge (corrections, a check-in found by name, a walk-in); a survey
-      // follows a leave that carried one. Arrivals, leaves and reprints need their badge.
-      const bool badge_needed = scan.kind == ScanKind::arrive || scan.kind == ScanKind::leave ||
-                                scan.kind == ScanKind::reprint;
-      if (badge_needed) {
-        return refused_scan(scan, "badge_missing",
-                            "an arrival, leave or reprint must carry its badge payload");
-      }
-      continue;
-    }
-    // Revocation is not checked here: the scan happened; a revoked badge is the kiosk's call.
-    // A reprint revokes a badge League-wide, so it is held to more than a fact a door saw: its
-    // new badge must be signed by a certified desk key that is valid on the server's clock
-    // now (the scan's own time is the client's word), and (in the store) the old serial must
-    // be the same attendee's.
-    const bool reprint = scan.kind == ScanKind::reprint;
-    auto badge = trust->verify(scan.badge_payload, reprint ? now : scan.wall_time);
-    if (reprint && badge && badge->signer != BadgeSigner::device) {
-      return refused_scan(scan, "not_a_desk",
-                          "a reprint must carry a badge signed by a certified registration desk");
-    }
-    if (!badge) {
-      return refused_scan(scan, "bad_badge",
-                          "badge signature does not verify (" +
-                              std::string(to_string(badge.code())) + ")");
-    }
-    if (badge->attendee_id != scan.attendee_id || badge->serial != scan.badge_serial) {
-      return refused_scan(scan, "badge_mismatch",
-                          "attendee_id or badge_serial differs from the signed badge payload");
-    }
-  }
+  return std::nullopt;
+}
 
+// Authority follows the fact: a correction names the staff member who made it (it is listed for
+// review), and a door may void only a scan it recorded itself.
+std::optional<IngestAnswer> check_correction(const Scan& scan, const ScanChecks& checks) {
+  if (scan.staff_id.empty()) {
+    return refused_scan(scan, "staff_missing", "a correction must name the staff member");
+  }
+  if (scan.correction == Correction::void_scan && scan.voids_device_id != checks.device.id &&
+      !checks.in_history(scan.voids_device_id, scan.voids_sequence)) {
+    return refused_scan(scan, "foreign_scan",
+                        "a device may void only its own scans (this one names device '" +
+                            scan.voids_device_id + "')");
+  }
+  return std::nullopt;
+}
+
+// Revocation is not checked here: the scan happened; a revoked badge is the kiosk's call. A
+// reprint revokes a badge League-wide, so it is held to more than a fact a door saw: its new
+// badge must be signed by a certified desk key that is valid on the server's clock now (the
+// scan's own time is the client's word), and (in the store) the old serial must be the same
+// attendee's.
+std::optional<IngestAnswer> check_badge(const Scan& scan, const ScanChecks& checks) {
+  const bool reprint = scan.kind == ScanKind::reprint;
+  auto badge = checks.trust->verify(scan.badge_payload, reprint ? checks.now : scan.wall_time);
+  if (reprint && badge && badge->signer != BadgeSigner::device) {
+    return refused_scan(scan, "not_a_desk",
+                        "a reprint must carry a badge signed by a certified registration desk");
+  }
+  if (!badge) {
+    return refused_scan(scan, "bad_badge",
+                        "badge signature does not verify (" + std::string(to_string(badge.code())) +
+                            ")");
+  }
+  if (badge->attendee_id != scan.attendee_id || badge->serial != scan.badge_serial) {
+    return refused_scan(scan, "badge_mismatch",
+                        "attendee_id or badge_serial differs from the signed badge payload");
+  }
+  return std::nullopt;
+}
+
+std::optional<IngestAnswer> check_scan(const Scan& scan, const ScanChecks& checks) {
+  const bool event_level = scan.kind == ScanKind::checkin || scan.kind == ScanKind::registration ||
+                           scan.kind == ScanKind::reprint;
+  if (!(event_level && scan.session_id.empty()) && !checks.sessions.contains(scan.session_id)) {
+    return refused_scan(scan, "wrong_event",
+                        "session '" + scan.session_id + "' is not a session of event " +
+                            checks.event.id);
+  }
+  if (scan.kind == ScanKind::correction) {
+    if (auto refusal = check_correction(scan, checks)) return refusal;
+  }
+  if (!scan.badge_payload.empty()) return check_badge(scan, checks);
+  // Staff act without a badge (corrections, a check-in found by name, a walk-in); a survey
+  // follows a leave that carried one. Arrivals, leaves and reprints need their badge.
+  const bool badge_needed = scan.kind == ScanKind::arrive || scan.kind == ScanKind::leave ||
+                            scan.kind == ScanKind::reprint;
+  if (badge_needed) {
+    return refused_scan(scan, "badge_missing",
+                        "an arrival, leave or reprint must carry its badge payload");
+  }
+  return std::nullopt;
+}
+
+// Stores the checked batch and its clock samples; the answer says what was stored.
+IngestAnswer store_batch(ServerStore& store, const DeviceRecord& device, const ScanBatch& batch,
+                         Instant now) {
+  const auto& scans = batch.scans;
   auto outcome = store.store_scans(device.id, device.event_id, scans, now);
   if (!outcome) {
     if (outcome.code() == DbError::invalid) {
@@ -220,6 +238,27 @@ IngestAnswer ingest_scans(ServerStore& store, const DeviceRecord& device, ScanBa
         std::chrono::duration_cast<std::chrono::milliseconds>(now - corrected_time(oldest_new)));
   }
   return answer;
+}
+
+} // namespace
+
+IngestAnswer ingest_scans(ServerStore& store, const DeviceRecord& device, ScanBatch batch,
+                          Instant now) {
+  // A client may send a batch in any order; the chain is checked in sequence order.
+  std::stable_sort(batch.scans.begin(), batch.scans.end(),
+                   [](const Scan& a, const Scan& b) { return a.sequence < b.sequence; });
+  if (auto refusal = check_batch_device(batch, device)) return std::move(*refusal);
+  ScanChecks checks{device, {}, {}, {}, {}, now};
+  if (auto failure = load_checks(store, checks)) return std::move(*failure);
+  for (const auto& scan : batch.scans) {
+    if (auto problem = implausible_time(scan)) {
+      return refused_scan(scan, "implausible_time", *problem);
+    }
+  }
+  for (const auto& scan : batch.scans) {
+    if (auto refusal = check_scan(scan, checks)) return std::move(*refusal);
+  }
+  return store_batch(store, device, batch, now);
 }
 
 std::string ingest_answer_body(const IngestAnswer& answer) {

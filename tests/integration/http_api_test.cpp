@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
@@ -433,6 +434,12 @@ TEST_P(HttpApiTest, ProvisionIsRateLimitedPerClientWith429AndRetryAfter) {
 TEST_P(HttpApiTest, ProvisionRateLimitWindowExpires) {
   options_.provision_attempts_per_window = 1;
   options_.provision_window = 1s;
+  // The limiter's clock is the test's: the window passes without a sleep.
+  const auto ticks = std::make_shared<std::atomic<std::chrono::steady_clock::rep>>(0);
+  options_.provision_clock = [ticks] {
+    return std::chrono::steady_clock::time_point(
+        std::chrono::steady_clock::duration(ticks->load()));
+  };
   start_server();
   auto res = client().Post("/api/v1/devices", json{{"code", "GUESS"}}.dump(), "application/json");
   ASSERT_TRUE(res);
@@ -440,7 +447,7 @@ TEST_P(HttpApiTest, ProvisionRateLimitWindowExpires) {
   res = client().Post("/api/v1/devices", json{{"code", kCode}}.dump(), "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 429);
-  std::this_thread::sleep_for(1100ms);
+  *ticks += std::chrono::duration_cast<std::chrono::steady_clock::duration>(1100ms).count();
   EXPECT_FALSE(provision().id.empty());
 }
 
