@@ -3,6 +3,7 @@
 // credit_outside.
 #include "sync/server/credit_commands.hpp"
 #include "sync/server/credit_support.hpp"
+#include "sync/server/web/official_store.hpp"
 
 #include <sodium.h>
 
@@ -65,9 +66,14 @@ int run_credit_form(const CreditFormOptions& options, std::ostream& out, std::os
   if (!stores) return failed(err, stores.message());
   auto form = build_credit_form(*stores->server, options.event_id, options.official_id);
   if (!form) return failed(err, form.message());
+  PdfDocument document = credit_form_document(*form);
+  // The official's confirmation on /me/ (issue 18) is part of the form.
+  if (auto officials = open_official_store(options.database)) {
+    add_confirmation_line(document, **officials, options.event_id, options.official_id);
+  }
   auto written = options.format == DocumentFormat::csv
                      ? write_text(options.out_file, credit_form_csv(*form), out)
-                     : write_document(credit_form_document(*form), *options.out_file);
+                     : write_document(document, *options.out_file);
   if (!written) return failed(err, written.message());
   if (options.out_file) out << "Wrote " << options.out_file->string() << "\n";
   return 0;

@@ -13,6 +13,7 @@
 #include "sync/server/http_support.hpp"
 #include "sync/server/league_key.hpp"
 #include "sync/server/web/console.hpp"
+#include "sync/server/web/me_routes.hpp"
 
 // The HTTP API's server and routing. The handlers live by resource: http_devices.cpp,
 // http_scans.cpp, http_packages.cpp, http_relay_devices.cpp, http_admin.cpp; who asks is
@@ -55,6 +56,9 @@ std::string_view to_string(HttpError error) {
 void HttpServer::Impl::install_routes() {
   install_api_routes();
   install_console_routes(*server, {options.database, tls, options.threads}); // /console
+  if (options.official_mail) {
+    install_me_routes(*server, {options.database, tls, *options.official_mail}); // /me
+  }
   install_answer_handlers();
 }
 
@@ -82,7 +86,7 @@ void HttpServer::Impl::install_api_routes() {
   // The console's pages (web/) are read in full before routing too: the guard leaves them alone
   // like the API's (a live page's stream must not count as a client still sending).
   s.set_pre_routing_handler([this](const Request& req, Response&) {
-    if (guard && req.path.rfind("/console", 0) == 0)
+    if (guard && (req.path.rfind("/console", 0) == 0 || req.path.rfind("/me", 0) == 0))
       guard->handling(req.remote_addr, req.remote_port);
     return httplib::Server::HandlerResponse::Unhandled;
   });

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "shared/result.hpp"
+#include "sync/server/mail/smtp.hpp"
 
 namespace muster::server {
 
@@ -58,6 +59,8 @@ struct HttpOptions {
   std::function<std::optional<ServedPackage>(std::uint64_t since)> package_source;
   // Called after a push stored new scans (a relay wakes its forwarder). Worker threads.
   std::function<void()> on_scans_stored;
+  // Set: the officials' own page /me/ (web/me_routes.hpp), its sign-in codes mailed with this.
+  std::optional<mail::SmtpSettings> official_mail;
 };
 
 enum class HttpError : std::uint8_t {

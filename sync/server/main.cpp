@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
   DeviceCli device_cli(app);   // register-device, import-scans
   DevicesCli devices_cli(app); // devices
   RelayCli relay_cli(app);     // relay, relay-token
-  mail::MailCli mail_cli(app); // mail-forms, remind, mail-status
+  mail::MailCli mail_cli(app); // mail-forms, remind, mail-status, disputes
+  mail_cli.add_serve_options(serve_cli.command());
 
   try {
     app.parse(argc, argv);
@@ -51,7 +52,7 @@ int main(int argc, char** argv) {
     std::ostream& o = std::cout;
     std::ostream& e = std::cerr;
     if (auto code = admin_cli.run(o, e)) return *code;
-    if (auto code = serve_cli.run()) return *code;
+    if (auto code = serve_cli.run(mail_cli)) return *code;
     if (auto code = credit_cli.run(o, e)) return *code;
     if (auto code = walk_in_cli.run(o, e)) return *code;
     if (auto code = user_cli.run(o, e)) return *code;

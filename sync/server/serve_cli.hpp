@@ -12,6 +12,7 @@
 #include "sync/server/admin_cli.hpp"
 #include "sync/server/http_api.hpp"
 #include "sync/server/league_key.hpp"
+#include "sync/server/mail/mail_cli.hpp"
 
 namespace muster::server {
 
@@ -61,17 +62,27 @@ public:
   }
 
   // The exit code when serve was chosen (after the server stopped); nullopt otherwise.
-  std::optional<int> run() {
+  std::optional<int> run(mail::MailCli& mail_cli) {
     if (!*serve_) return std::nullopt;
-    return run_serve(database_, listen_, tls_cert_, tls_key_, league_key_, limits_);
+    return run_serve(database_, listen_, tls_cert_, tls_key_, league_key_, limits_, mail_cli);
   }
+
+  // For options other command groups add to serve (the officials' page's mail settings).
+  CLI::App* command() const { return serve_; }
 
 private:
   static int run_serve(const std::string& database, const std::string& listen,
                        const std::string& cert, const std::string& tls_key,
-                       const std::string& league_key, const ServeLimits& limits) {
+                       const std::string& league_key, const ServeLimits& limits,
+                       mail::MailCli& mail_cli) {
     HttpOptions options;
     options.database = database;
+    std::string mail_error;
+    options.official_mail = mail_cli.serve_settings(mail_error); // /me/ (docs/officials.md)
+    if (!mail_error.empty()) {
+      std::cerr << "error: " << mail_error << '\n';
+      return 2;
+    }
     options.request_read_timeout = std::chrono::seconds(limits.request_timeout_seconds);
     options.max_connections_per_address = limits.max_connections_per_address;
     if (!parse_listen(listen, options.host, options.port)) {

@@ -10,7 +10,7 @@ namespace muster::server {
 namespace store_impl {
 namespace {
 
-constexpr std::int64_t kSchemaVersion = 13;
+constexpr std::int64_t kSchemaVersion = 14;
 
 // Migration 1. Times are BIGINT milliseconds since the Unix epoch (UTC); flags are 0/1 BIGINT;
 // doubles are TEXT in their shortest round-trip form, so "unchanged" compares exactly.
@@ -224,10 +224,26 @@ CREATE INDEX mail_outbox_by_status ON mail_outbox (status, created_at);
 CREATE INDEX mail_outbox_by_event ON mail_outbox (event_id);
 )sql";
 
+// Migration 14 (the officials' own page, /me/; sync/server/web/official_store.cpp holds the
+// SQL): one-time sign-in codes (hashes only), officials' confirmations of their credit forms,
+// and their disputes of sessions (review items for staff).
+constexpr std::string_view kSchemaV14 = R"sql(
+CREATE TABLE official_codes (
+  login_hash TEXT PRIMARY KEY, attendee_id TEXT NOT NULL, code_hash TEXT NOT NULL,
+  created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, tries_left BIGINT NOT NULL);
+CREATE TABLE official_confirmations (
+  official_id TEXT NOT NULL, event_id TEXT NOT NULL, confirmed_at BIGINT NOT NULL,
+  PRIMARY KEY (official_id, event_id));
+CREATE TABLE official_disputes (
+  official_id TEXT NOT NULL, event_id TEXT NOT NULL, session_id TEXT NOT NULL,
+  note TEXT NOT NULL, created_at BIGINT NOT NULL);
+CREATE INDEX official_disputes_by_event ON official_disputes (event_id);
+)sql";
+
 // Migrations 2 to kSchemaVersion in order; migration 1 creates the schema_version table.
-constexpr std::array kMigrations{kSchemaV2,  kSchemaV3,  kSchemaV4,  kSchemaV5,
-                                 kSchemaV6,  kSchemaV7,  kSchemaV8,  kSchemaV9,
-                                 kSchemaV10, kSchemaV11, kSchemaV12, kSchemaV13};
+constexpr std::array kMigrations{kSchemaV2,  kSchemaV3,  kSchemaV4, kSchemaV5,  kSchemaV6,
+                                 kSchemaV7,  kSchemaV8,  kSchemaV9, kSchemaV10, kSchemaV11,
+                                 kSchemaV12, kSchemaV13, kSchemaV14};
 // A new migration raises kSchemaVersion and is listed here too.
 static_assert(kMigrations.size() == kSchemaVersion - 1);
 

@@ -1208,6 +1208,8 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
         "ALTER TABLE devices DROP COLUMN rollbacks;"
         "ALTER TABLE devices DROP COLUMN rolled_back_at;"
         "DROP TABLE mail_outbox;" // migration 13 (its indexes go with it)
+        "DROP TABLE official_codes; DROP TABLE official_confirmations;" // migration 14
+        "DROP TABLE official_disputes;"
         "UPDATE schema_version SET version = 1;";
     char* error = nullptr;
     const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
@@ -1227,8 +1229,8 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
                                &statement, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(statement, 0), 13);
-  EXPECT_EQ(sqlite3_column_int(statement, 1), 13); // rows for 1 to 13
+  EXPECT_EQ(sqlite3_column_int(statement, 0), 14);
+  EXPECT_EQ(sqlite3_column_int(statement, 1), 14); // rows for 1 to 14
   sqlite3_finalize(statement);
   sqlite3_close(db);
   auto count = store()->scan_count();

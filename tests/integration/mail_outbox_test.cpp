@@ -18,6 +18,7 @@
 #include "sync/server/mail/mime.hpp"
 #include "sync/server/mail/outbox.hpp"
 #include "sync/server/server_store.hpp"
+#include "sync/server/web/official_store.hpp"
 #include "tests/support/postgres.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -217,6 +218,44 @@ TEST_P(MailOutbox, OneMessagePerKeyClaimedByOneRunSentOnce) {
   EXPECT_TRUE((*all)[2].content.empty()) << "listings leave the content out";
   EXPECT_EQ(*outbox_->pending_ids(t0), std::vector<std::string>{c});
   EXPECT_TRUE(outbox_->messages("other")->empty());
+}
+
+// The /me/ page's tables (migration 14) on both backends: codes with tries, confirmations that
+// keep their first date, disputes filtered by official and event.
+TEST_P(MailOutbox, OfficialCodesConfirmationsAndDisputes) {
+  auto opened = server::open_official_store(db_);
+  ASSERT_TRUE(opened.ok()) << opened.message();
+  auto& officials = **opened;
+  const Instant t0{std::chrono::milliseconds{1796227200000}};
+  server::SignInCode code{"login-hash", "RB-0001", "code-hash", t0 + std::chrono::minutes(15), 5};
+  ASSERT_TRUE(officials.put_code(code, t0).ok());
+  auto found = officials.code("login-hash", t0 + std::chrono::minutes(1));
+  ASSERT_TRUE(found.ok()) << found.message();
+  EXPECT_EQ(found->attendee_id, "RB-0001");
+  EXPECT_EQ(*officials.use_try("login-hash"), 4);
+  EXPECT_EQ(officials.code("login-hash", t0 + std::chrono::minutes(16)).code(),
+            server::DbError::not_found)
+      << "expired after 15 minutes";
+  for (int i = 0; i < 4; ++i)
+    ASSERT_TRUE(officials.use_try("login-hash").ok());
+  EXPECT_EQ(*officials.use_try("login-hash"), -1) << "no tries left";
+  ASSERT_TRUE(officials.remove_code("login-hash").ok());
+  EXPECT_FALSE(officials.code("login-hash", t0).ok());
+
+  ASSERT_TRUE(officials.confirm({"RB-0001", "fall", t0}).ok());
+  ASSERT_TRUE(officials.confirm({"RB-0001", "fall", t0 + std::chrono::hours(30)}).ok());
+  auto confirmed = officials.confirmation("RB-0001", "fall");
+  ASSERT_TRUE(confirmed.ok() && confirmed->has_value());
+  EXPECT_EQ((*confirmed)->confirmed_at, t0) << "the first confirmation counts";
+  EXPECT_FALSE(officials.confirmation("RB-0002", "fall")->has_value());
+
+  ASSERT_TRUE(officials.add_dispute({"RB-0001", "fall", "S1", "I stayed", t0}).ok());
+  ASSERT_TRUE(officials.add_dispute({"RB-0002", "spring", "S2", "wrong time", t0}).ok());
+  EXPECT_EQ(officials.disputes("", "")->size(), 2u);
+  ASSERT_EQ(officials.disputes("", "fall")->size(), 1u);
+  EXPECT_EQ(officials.disputes("", "fall")->front().note, "I stayed");
+  EXPECT_EQ(officials.disputes("RB-0002", "")->size(), 1u);
+  EXPECT_TRUE(officials.disputes("RB-0002", "fall")->empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, MailOutbox, ::testing::Values("sqlite", "postgresql"),

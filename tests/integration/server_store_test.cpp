@@ -1011,7 +1011,7 @@ TEST_P(ServerStoreTest, VersionFiveDatabaseGainsTheRoleHistoryWithTheRosterRoles
     auto store = ready();
     ASSERT_TRUE(store);
   }
-  // Back to exactly schema 5: what migrations 6 to 13 added goes away.
+  // Back to exactly schema 5: what migrations 6 to 14 added goes away.
   ASSERT_EQ(raw("DROP INDEX devices_by_parent"), "");
   for (const char* column :
        {"parent_id", "diverged_at", "diverged_hash", "rollbacks", "rolled_back_at"}) {
@@ -1031,7 +1031,9 @@ TEST_P(ServerStoreTest, VersionFiveDatabaseGainsTheRoleHistoryWithTheRosterRoles
   ASSERT_EQ(raw("DROP TABLE relay_tokens; DROP TABLE relay_devices;"), "");
   ASSERT_EQ(raw("DROP TABLE relay_state; DROP TABLE relay_forwarding;"), "");
   ASSERT_EQ(raw("DROP TABLE mail_outbox"), ""); // migration 13
-  ASSERT_EQ(raw("UPDATE schema_version SET version = 5 WHERE version = 13"), "");
+  ASSERT_EQ(raw("DROP TABLE official_codes; DROP TABLE official_confirmations;"), "");
+  ASSERT_EQ(raw("DROP TABLE official_disputes"), ""); // migration 14
+  ASSERT_EQ(raw("UPDATE schema_version SET version = 5 WHERE version = 14"), "");
   auto store = open();
   ASSERT_TRUE(store);
   EXPECT_EQ(STORE_OK(store->event(kEventId))->eligible_roles, Event::default_eligible_roles());

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "sync/server/mail/mail_commands.hpp"
+#include "sync/server/mail/mime.hpp"
 
 namespace muster::server::mail {
 
@@ -33,28 +34,61 @@ public:
                        "and the refused addresses");
     status_->add_option("--db", database_, kDb)->required();
     status_->add_option("--event", event_id_, "only this event's messages");
+    disputes_ = app.add_subcommand(
+        "disputes", "sessions officials disputed on their own page (/me/), with their notes: "
+                    "review items for staff");
+    disputes_->add_option("--db", database_, kDb)->required();
+    disputes_->add_option("--event", event_id_, "only this event's disputes");
+  }
+
+  // serve's options for the officials' page /me/ (its sign-in codes are mailed).
+  void add_serve_options(CLI::App* serve) {
+    serve->add_option("--smtp-url", smtp_url_,
+                      "enable the officials' page /me/: sign-in codes are mailed through "
+                      "smtp://HOST[:PORT] or smtps://HOST[:PORT]");
+    serve->add_option("--mail-from", mail_from_, "the sender of the sign-in codes");
+    serve->add_option("--smtp-user", smtp_user_, "log in to the SMTP server as this user");
+    serve->add_option("--smtp-password-file", password_file_,
+                      "the SMTP password: first line of FILE (default: $MUSTER_SMTP_PASSWORD)");
+    serve->add_option("--smtp-tls", tls_, "auto (default), required, optional")
+        ->check(CLI::IsMember({"auto", "required", "optional"}));
+    serve->add_option("--smtp-ca-file", ca_file_, "trust this CA certificate (PEM) for SMTP");
+  }
+
+  // For serve: nullopt without --smtp-url; `error` set when the settings are unusable.
+  std::optional<SmtpSettings> serve_settings(std::string& error) {
+    if (smtp_url_.empty()) {
+      if (!mail_from_.empty()) error = "--mail-from needs --smtp-url";
+      return std::nullopt;
+    }
+    if (auto bad = check_smtp_url(smtp_url_)) {
+      error = *bad;
+      return std::nullopt;
+    }
+    if (!valid_address(mail_from_)) {
+      error = "--smtp-url needs --mail-from ADDRESS, e.g. credits@league.example";
+      return std::nullopt;
+    }
+    auto settings = settings_from_options(error);
+    if (!error.empty()) return std::nullopt;
+    settings.timeout_seconds = 30;
+    return settings;
   }
 
   // The exit code when one of these commands ran, nullopt otherwise.
   std::optional<int> run(std::ostream& out, std::ostream& err) {
     if (*status_) return run_mail_status({database_, event_id_}, out, err);
+    if (*disputes_) return run_disputes({database_, event_id_}, out, err);
     if (!*forms_ && !*remind_) return std::nullopt;
     MailOptions mail;
     mail.database = database_;
-    mail.smtp.url = smtp_url_;
-    mail.smtp.from = mail_from_;
-    mail.smtp.user = smtp_user_;
-    if (tls_ == "required") mail.smtp.tls = TlsMode::required;
-    if (tls_ == "optional") mail.smtp.tls = TlsMode::optional;
-    if (!ca_file_.empty()) mail.smtp.ca_file = ca_file_;
-    mail.smtp.timeout_seconds = timeout_;
     std::string error;
-    auto password = smtp_password(password_file_, error);
-    if (!password) {
+    mail.smtp = settings_from_options(error);
+    if (!error.empty()) {
       err << "error: " << error << "\n";
       return 1;
     }
-    mail.smtp.password = *password;
+    mail.smtp.timeout_seconds = timeout_;
     if (!program_.empty()) mail.program_file = program_;
     if (!as_of_.empty()) {
       mail.as_of = parse_date(as_of_);
@@ -68,6 +102,18 @@ public:
   }
 
 private:
+  SmtpSettings settings_from_options(std::string& error) {
+    SmtpSettings smtp;
+    smtp.url = smtp_url_;
+    smtp.from = mail_from_;
+    smtp.user = smtp_user_;
+    if (tls_ == "required") smtp.tls = TlsMode::required;
+    if (tls_ == "optional") smtp.tls = TlsMode::optional;
+    if (!ca_file_.empty()) smtp.ca_file = ca_file_;
+    if (auto password = smtp_password(password_file_, error)) smtp.password = *password;
+    return smtp;
+  }
+
   void smtp_options(CLI::App* c) {
     c->add_option("--smtp-url", smtp_url_,
                   "smtp://HOST[:PORT] (STARTTLS) or smtps://HOST[:PORT] (TLS)")
@@ -93,6 +139,7 @@ private:
   CLI::App* forms_ = nullptr;
   CLI::App* remind_ = nullptr;
   CLI::App* status_ = nullptr;
+  CLI::App* disputes_ = nullptr;
   std::string database_;
   std::string event_id_;
   std::string smtp_url_;

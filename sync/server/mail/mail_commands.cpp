@@ -18,6 +18,7 @@
 #include "sync/server/mail/mime.hpp"
 #include "sync/server/mail/outbox.hpp"
 #include "sync/server/mail/progress_words.hpp"
+#include "sync/server/web/official_store.hpp"
 
 namespace muster::server::mail {
 
@@ -86,6 +87,7 @@ struct Context {
   std::unique_ptr<ServerStore> server;
   std::unique_ptr<LedgerStore> ledger;
   std::unique_ptr<OutboxStore> outbox;
+  std::unique_ptr<OfficialStore> officials;
   Program program;
   std::string league_name;
   Date as_of{};
@@ -123,6 +125,12 @@ std::optional<Context> open_context(const MailOptions& options, std::ostream& er
     return std::nullopt;
   }
   c.outbox = std::move(*outbox);
+  auto officials = open_official_store(options.database);
+  if (!officials) {
+    failed(err, officials.message());
+    return std::nullopt;
+  }
+  c.officials = std::move(*officials);
   c.as_of = options.as_of.value_or(today_utc());
   return c;
 }
@@ -307,6 +315,7 @@ int run_mail_forms(const MailFormsOptions& options, std::ostream& out, std::ostr
     std::optional<PdfDocument> document;
     if (earns) {
       document = credit_form_document(*form);
+      add_confirmation_line(*document, *c.officials, options.event_id, id);
     } else {
       auto letter = verification_letter_document(*form, now());
       if (!letter) return failed(err, letter.message());
@@ -469,6 +478,24 @@ int run_mail_status(const MailStatusOptions& options, std::ostream& out, std::os
           << list.front()->attendee_id << ", last: " << list.back()->detail << "\n";
     }
   }
+  return 0;
+}
+
+int run_disputes(const MailStatusOptions& options, std::ostream& out, std::ostream& err) {
+  auto officials = open_official_store(options.database);
+  if (!officials) return failed(err, officials.message());
+  auto server = open_server_store(options.database);
+  if (!server) return failed(err, server.message());
+  auto disputes = (*officials)->disputes("", options.event_id);
+  if (!disputes) return failed(err, disputes.message());
+  out << "disputed_at\tofficial\tname\tevent\tsession\tnote\n";
+  for (const auto& d : *disputes) {
+    std::string name;
+    if (auto person = (*server)->attendee(d.official_id)) name = full_name(*person);
+    out << format_utc(d.created_at) << '\t' << d.official_id << '\t' << name << '\t' << d.event_id
+        << '\t' << d.session_id << '\t' << d.note << '\n';
+  }
+  out << disputes->size() << " dispute(s)\n";
   return 0;
 }
 

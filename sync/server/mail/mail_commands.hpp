@@ -38,6 +38,8 @@ struct MailStatusOptions {
   std::string event_id; // empty: every message
 };
 int run_mail_status(const MailStatusOptions& options, std::ostream& out, std::ostream& err);
+// The sessions officials disputed on /me/ (web/official_store.hpp), oldest first.
+int run_disputes(const MailStatusOptions& options, std::ostream& out, std::ostream& err);
 
 // The password: MUSTER_SMTP_PASSWORD, or the first line of `file` when given. nullopt and
 // words in `error` when the file cannot be read.

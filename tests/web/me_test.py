@@ -1,0 +1,248 @@
+#!/usr/bin/python3
+"""The officials' own page /me/ (issue 18) in a real browser: headless Chromium through Selenium
+against `muster-server serve --smtp-url --mail-from`, with the sign-in code read from a real
+SMTP server (aiosmtpd on loopback, tests/mail/smtp_sink.py) and real kiosk scans.
+
+  tests/web/me_test.py BUILD_DIR SOURCE_DIR [SCREENSHOT]
+
+Checks: the e-mail form (field `email`) answers an unknown address exactly like a known one
+and mails nothing; a wrong code keeps the code form; the right one signs in (cookie HttpOnly,
+SameSite=Strict); the page shows the name, progress in words and a bar, the Act's status, the
+event's sessions; the transcript and credit form PDFs download; another official's URL answers
+404; confirming puts "Confirmed by the official on" on the credit form; a dispute becomes a
+review item (`muster-server disputes`); no e-mail address in the server's log."""
+import email
+import email.policy
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "mail"))
+from smtp_sink import Sink  # noqa: E402
+
+STEP_TIMEOUT = 60
+EVENT = "fall-2026-training"
+MAYOR = "lhaynes@riverbend.example.org"
+
+
+def run(cmd, stdin=None):
+    done = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=STEP_TIMEOUT)
+    if done.returncode != 0:
+        raise SystemExit(f"FAIL: {' '.join(cmd)}\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def check(condition, what):
+    if not condition:
+        raise SystemExit("FAIL: " + what)
+    print("ok -", what, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_code(sink, count, timeout=15):
+    """The code of the count-th message (1-based) the sink received, waiting at most timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        received = sink.received()
+        if len(received) >= count:
+            msg = email.message_from_bytes(received[count - 1][2], policy=email.policy.default)
+            text = msg.get_body(preferencelist=("plain",)).get_content()
+            return received[count - 1][1], re.search(r"(\d{4}) (\d{4})", text).group(0)
+        time.sleep(0.1)
+    raise SystemExit(f"FAIL: no sign-in code mail within {timeout} s")
+
+
+def get(base, path, cookie):
+    request = urllib.request.Request(base + path, headers={"Cookie": cookie})
+    try:
+        with urllib.request.urlopen(request, timeout=20) as r:
+            return r.status, r.headers.get("Content-Type", ""), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type", ""), e.read()
+
+
+def main():
+    build, source = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    server = os.path.join(build, "sync", "server", "muster-server")
+    kiosk = os.path.join(build, "kiosk", "muster-kiosk")
+    work = tempfile.mkdtemp(prefix="muster-me-")
+    db = os.path.join(work, "league.db")
+    sink = Sink(free_port())
+    sink.start()
+    serve = driver = None
+    try:
+        run([server, "init", "--db", db, "--league", "RIVERBEND", "--name", "Test League"])
+        run([server, "import-roster", "--db", db, "--effective", "2026-01-01",
+             os.path.join(source, "assets/demo/roster.csv")])
+        run([server, "import-event", "--db", db, os.path.join(source, "assets/demo/event.json")])
+        run([server, "issue-badges", "--db", db, "--event", EVENT, "--out", work + "/badges"])
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        log_path = os.path.join(work, "server.log")
+        serve = subprocess.Popen(
+            [server, "serve", "--db", db, "--listen", f"127.0.0.1:{port}",
+             f"--smtp-url=smtp://127.0.0.1:{sink.port}", "--mail-from=credits@league.example"],
+            stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+        for _ in range(100):  # up to 10 s for the server to answer
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        code = run([server, "provision", "--db", db, "--event", EVENT, "--name", "A-1"])
+        run([kiosk, "--data", work + "/A-1", "--room", "Ballroom A", "provision", base,
+             code.strip().splitlines()[-1]])
+        badges = {}
+        for line in open(work + "/badges/badges.tsv", encoding="utf-8"):
+            fields = line.rstrip("\n").split("\t")
+            badges[fields[0]] = fields[-1]
+        scans = "".join(f"@2026-12-03T08:2{i}:00-06:00 {badges[p]}\n"
+                        for i, p in enumerate(["RB-0001", "RB-0002", "RB-0003"]))
+        run([kiosk, "--data", work + "/A-1", "headless", "--simulated-clock"], stdin=scans)
+        run([kiosk, "--data", work + "/A-1", "sync", "--once"])
+        run([server, "close-event", "--db", db, "--event", EVENT])
+
+        options = webdriver.ChromeOptions()
+        options.binary_location = "/usr/bin/chromium"
+        for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-first-run", "--window-size=1100,1000",
+                     "--user-data-dir=" + os.path.join(work, "chromium")]:
+            options.add_argument(flag)
+        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        driver.set_page_load_timeout(20)
+        wait = WebDriverWait(driver, 10, ignored_exceptions=[StaleElementReferenceException])
+
+        def ask_code(address):
+            driver.get(base + "/me/")
+            driver.find_element(By.NAME, "email").send_keys(address)
+            driver.find_element(By.CSS_SELECTOR, '[data-testid="send-code"]').click()
+            wait.until(lambda d: d.find_elements(By.NAME, "code"))
+            return driver.find_element(By.TAG_NAME, "main").text
+
+        def enter_code(text):
+            field = driver.find_element(By.NAME, "code")
+            field.clear()
+            field.send_keys(text)
+            driver.find_element(By.CSS_SELECTOR, '[data-testid="sign-in"]').click()
+            # The next page replaces this one: wait for it, not for this page's message.
+            wait.until(expected_conditions.staleness_of(field))
+
+        unknown = ask_code("nobody@nowhere.example")
+        time.sleep(1.0)
+        check(len(sink.received()) == 0, "an unknown address gets no mail")
+        known = ask_code(MAYOR)
+        rcpts, code = wait_for_code(sink, 1)
+        check(rcpts == [MAYOR], "the code goes to the official's address")
+        check(unknown == known, "the answer to an unknown address is the known one's, word for word")
+        enter_code("0000 0000" if code != "0000 0000" else "1111 1111")
+        error = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="me-message"]'))
+        check("Wrong code" in error.text and driver.find_elements(By.NAME, "code"),
+              "a wrong code keeps the code form: " + error.text)
+        enter_code(code)
+        name = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="me-name"]'))
+        check(name.text == "Loretta Haynes", "the right code signs in: " + name.text)
+        cookie = driver.get_cookie("muster_me")
+        check(cookie and cookie["httpOnly"] and cookie.get("sameSite") == "Strict",
+              "the session cookie is HttpOnly and SameSite=Strict")
+        level = driver.find_element(By.CSS_SELECTOR, '[data-testid="level-0"]').text
+        bar = driver.find_element(By.CSS_SELECTOR, '[data-testid="bar-0"]')
+        check(level.startswith("Basic:") and "of 40 hours" in level and
+              bar.get_attribute("max") == "40", "progress in words and a bar: " + level)
+        status = " ".join(e.text for e in driver.find_elements(
+            By.CSS_SELECTOR, '[data-testid="status-line"]'))
+        check("Act 2024-194" in status and "December 31, 2026" in status,
+              "the Act's yearly status with the deadline: " + status)
+        row = driver.find_element(By.CSS_SELECTOR, f'[data-testid="event-{EVENT}"] tr')
+        check(driver.find_elements(By.CSS_SELECTOR, '[data-testid="session-S1"]'),
+              "the event's session is listed with arrival, leave and hours")
+        session_cookie = "muster_me=" + cookie["value"]
+        status_code, kind, body = get(base, "/me/RB-0001/transcript.pdf", session_cookie)
+        check(status_code == 200 and kind == "application/pdf" and body.startswith(b"%PDF"),
+              "the transcript PDF downloads")
+        status_code, _, _ = get(base, "/me/RB-0002/transcript.pdf", session_cookie)
+        check(status_code == 404, "another official's transcript URL answers 404")
+        status_code, _, _ = get(base, f"/me/RB-0002/events/{EVENT}/credit-form.pdf",
+                                session_cookie)
+        check(status_code == 404, "another official's credit form URL answers 404")
+        status_code, _, _ = get(base, "/me/RB-0001/transcript.pdf", "")
+        check(status_code == 404, "without a session the transcript URL answers 404")
+
+        driver.find_element(By.CSS_SELECTOR, f'[data-testid="confirm-{EVENT}"]').click()
+        confirmed = wait.until(lambda d: d.find_element(By.CSS_SELECTOR,
+                                                        f'[data-testid="confirmed-{EVENT}"]'))
+        check("You confirmed" in confirmed.text, confirmed.text)
+        _, _, pdf = get(base, f"/me/RB-0001/events/{EVENT}/credit-form.pdf", session_cookie)
+        open(work + "/form.pdf", "wb").write(pdf)
+        text = run(["pdftotext", work + "/form.pdf", "-"])
+        check("Confirmed by the official on" in text,
+              "the credit form says it was confirmed by the official")
+        cli_form = os.path.join(work, "cli-form.pdf")
+        run([server, "credit-form", "--db", db, "--event", EVENT, "--official", "RB-0001",
+             "--out", cli_form])
+        check("Confirmed by the official on" in run(["pdftotext", cli_form, "-"]),
+              "muster-server credit-form shows the confirmation too")
+
+        driver.find_element(By.CSS_SELECTOR, '[data-testid="note-S1"]').send_keys(
+            "I stayed to the end")
+        driver.find_element(By.CSS_SELECTOR, '[data-testid="dispute-S1"]').click()
+        disputed = wait.until(lambda d: d.find_element(By.CSS_SELECTOR,
+                                                       '[data-testid="disputed-S1"]'))
+        check("I stayed to the end" in disputed.text, "the dispute is shown as sent to staff")
+        listed = run([server, "disputes", "--db", db, "--event", EVENT])
+        check("RB-0001" in listed and "I stayed to the end" in listed and "S1" in listed,
+              "the dispute is a review item for staff (muster-server disputes)")
+        if len(sys.argv) > 3:
+            driver.get(base + "/me/")
+            wait.until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="me-name"]'))
+            driver.save_screenshot(sys.argv[3])
+
+        # A code works once and five wrong tries use it up.
+        driver.find_element(By.CSS_SELECTOR, '[data-testid="sign-out"]').click()
+        wait.until(lambda d: d.find_elements(By.NAME, "email"))
+        ask_code(MAYOR)
+        _, code = wait_for_code(sink, 2)
+        for attempt in range(5):
+            enter_code("%08d" % (attempt if "%08d" % attempt != code.replace(" ", "") else 9))
+            wait.until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="me-message"]'))
+        check(driver.find_elements(By.NAME, "email"),
+              "after 5 wrong codes the code is used up (back to the e-mail form)")
+        log = open(log_path, encoding="utf-8", errors="replace").read()
+        check("@" not in log.replace("credits@league.example", ""),
+              "no e-mail address in the server's log")
+        print("PASS")
+    finally:
+        if driver is not None:
+            driver.quit()
+        if serve is not None:
+            serve.terminate()
+            try:
+                serve.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                serve.kill()
+        sink.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
