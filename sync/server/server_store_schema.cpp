@@ -388,10 +388,8 @@ std::string_view to_string(DbError error) {
 }
 
 DbResult<std::unique_ptr<SqlConnection>> open_sql_connection(std::string_view database) {
-  const bool postgres =
-      database.starts_with("postgresql://") || database.starts_with("postgres://");
-  return postgres ? open_pg_connection(std::string(database))
-                  : open_sqlite_connection(std::string(database));
+  return is_postgres_url(database) ? open_pg_connection(std::string(database))
+                                   : open_sqlite_connection(std::string(database));
 }
 
 DbResult<std::unique_ptr<SqlConnection>> open_league_connection(std::string_view database) {

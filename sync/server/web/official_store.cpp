@@ -21,9 +21,6 @@ std::int64_t integer(const std::optional<std::string>& value) {
   if (value) std::from_chars(value->data(), value->data() + value->size(), number);
   return number;
 }
-bool is_postgres_url(std::string_view database) {
-  return database.starts_with("postgresql://") || database.starts_with("postgres://");
-}
 
 } // namespace
 
