@@ -199,9 +199,11 @@ def main():
         wait.until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="review-1"]'))
         testid("review-why-1").send_keys("asked her: she stepped out")
         testid("resolve-1").click()
-        status = wait.until(lambda d: d.find_element(By.CSS_SELECTOR,
-                                                     '[data-testid="review-status-1"]'))
-        check("resolved by ada-admin" in status.text and "stepped out" in status.text,
+        # The status cell is on the page before the click too: read it again inside the wait,
+        # or the old page's element may go stale while the POST's answer loads.
+        status = wait.until(lambda d: "resolved by" in (t := d.find_element(
+            By.CSS_SELECTOR, '[data-testid="review-status-1"]').text) and t)
+        check("resolved by ada-admin" in status and "stepped out" in status,
               "a review item is resolved with who and why")
 
         # A badge reprinted, another revoked.
