@@ -56,6 +56,13 @@ constexpr std::array<std::pair<Correction, std::string_view>, 4> kCorrectionName
 
 } // namespace
 
+std::string full_name(const Attendee& attendee) {
+  if (attendee.first_name.empty() && attendee.last_name.empty()) return attendee.id;
+  if (attendee.first_name.empty()) return attendee.last_name;
+  if (attendee.last_name.empty()) return attendee.first_name;
+  return attendee.first_name + " " + attendee.last_name;
+}
+
 std::optional<Role> parse_role(std::string_view text) { return parse_name(kRoleNames, text); }
 std::string_view to_string(Role role) { return name_of(kRoleNames, role); }
 std::vector<Role> all_roles() {

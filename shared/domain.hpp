@@ -38,6 +38,10 @@ struct Attendee {
   std::string municipality_id = {}; // (initialised: positional {...} inits stay valid)
 };
 
+// "First Last" as a person reads it on a badge, a form or a page: one space only when both parts
+// are there, and the id when the roster gives no name at all.
+std::string full_name(const Attendee& attendee);
+
 // A municipality of the League (muster-server import-municipalities): its identity, so officials
 // refer to it by id, not by a spelling; the council has `council_seats` seats besides the mayor.
 struct Municipality {

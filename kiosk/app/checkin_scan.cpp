@@ -151,7 +151,7 @@ void Checkin::describe_attendee(CheckinOutcome& outcome, std::string_view attend
   outcome.attendee_id = std::string(attendee_id);
   auto attendee = store_->attendee(attendee_id);
   if (attendee) {
-    outcome.display_name = attendee->first_name + " " + attendee->last_name;
+    outcome.display_name = full_name(*attendee);
     outcome.credit_eligible = grants_credit(event_, attendee->role); // the event's programs
     outcome.attendee = std::move(*attendee);
   } else {

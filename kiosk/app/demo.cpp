@@ -69,7 +69,7 @@ Result<Ok, DemoError> write_badges(const SigningKey& key, const DemoInfo& info,
   for (const auto& attendee : demo_roster()) {
     auto payload = sign_badge({std::string(kDemoLeagueId), attendee.id, attendee.id + "-1"}, key);
     if (!payload) return fail(DemoError::io, "signing a demo badge: " + payload.message());
-    const auto name = attendee.first_name + " " + attendee.last_name;
+    const auto name = full_name(attendee);
     const auto subtitle = std::string(to_string(attendee.role)) +
                           (attendee.municipality.empty() ? "" : ", " + attendee.municipality);
     const auto png = info.badges_dir / (attendee.id + ".png");

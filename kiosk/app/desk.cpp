@@ -222,7 +222,7 @@ DeskOutcome Desk::greet(std::string_view attendee_id, Instant at) {
     return outcome;
   }
   outcome.attendee = *attendee;
-  outcome.display_name = attendee->first_name + " " + attendee->last_name;
+  outcome.display_name = full_name(*attendee);
   if (auto earlier = check_in_of(attendee_id)) {
     outcome.result = DeskResult::already_checked_in;
     outcome.checked_in_at = earlier->wall_time;
@@ -422,7 +422,7 @@ ReprintOutcome Desk::reprint(std::string_view attendee_id, std::string_view staf
   std::error_code ec;
   std::filesystem::create_directories(options_.print_dir, ec);
   outcome.image = options_.print_dir / (std::string(attendee_id) + "-" + serial + ".png");
-  const std::string name = attendee->first_name + " " + attendee->last_name;
+  const std::string name = full_name(*attendee);
   std::string subtitle = std::string(to_string(attendee->role));
   if (!attendee->municipality.empty()) subtitle += ", " + attendee->municipality;
   auto written = write_badge_png(outcome.image, *payload, {name, subtitle, event_.name});

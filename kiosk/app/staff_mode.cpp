@@ -25,10 +25,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::string full_name(const Attendee& attendee) {
-  return attendee.first_name + " " + attendee.last_name;
-}
-
 } // namespace
 
 StaffMode::StaffMode(KioskStore& store, Checkin& checkin, const KioskAppOptions& options,
@@ -97,7 +93,7 @@ void StaffMode::handle(const StaffWalkIn& intent, milliseconds now) {
   state_->last_walk_in = registered->attendee.id;
   refresh();
   const auto& who = registered->attendee;
-  std::string words = "Registered walk-in " + who.first_name + " " + who.last_name + " (" + who.id +
+  std::string words = "Registered walk-in " + full_name(who) + " (" + who.id +
                       ", provisional until the League confirms)";
   if (!registered->arrival) {
     words += "; no session at this door now, so no arrival was recorded.";

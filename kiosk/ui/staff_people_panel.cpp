@@ -34,10 +34,10 @@ std::optional<Intent> draw_people_panel(const ViewContext& context, StaffViewSta
   const float results_h = size.y * (context.desk ? 0.3F : 0.5F); // desk: room for its buttons
   ImGui::BeginChild("results", ImVec2{0.0F, results_h}, false);
   for (const auto& attendee : state.search_results) {
-    const std::string label =
-        attendee.first_name + " " + attendee.last_name + "  -  " + attendee.municipality + "  (" +
-        std::string(to_string(attendee.role)) + ")" +
-        (is_walk_in_id(attendee.id) ? "  [walk-in, provisional]" : "") + "##" + attendee.id;
+    const std::string label = full_name(attendee) + "  -  " + attendee.municipality + "  (" +
+                              std::string(to_string(attendee.role)) + ")" +
+                              (is_walk_in_id(attendee.id) ? "  [walk-in, provisional]" : "") +
+                              "##" + attendee.id;
     if (ImGui::Selectable(label.c_str(), attendee.id == view.selected_attendee, 0,
                           ImVec2{0.0F, 44.0F})) {
       view.selected_attendee = attendee.id;

@@ -273,8 +273,7 @@ int main(int argc, char** argv) {
         doors_seen += (doors_seen.empty() ? "" : ",") + d;
       std::printf(
           "  %-10s %s %-14s %-8s %-8s %-12s %6s  %s\n", person.id.c_str(),
-          pad(person.first_name + " " + person.last_name, 28).c_str(),
-          std::string(to_string(person.role)).c_str(),
+          pad(full_name(person), 28).c_str(), std::string(to_string(person.role)).c_str(),
           result.first_arrival ? local_time(*result.first_arrival, event).c_str() : "-",
           result.final_leave ? local_time(*result.final_leave, event).c_str() : "-",
           result.early_leave ? ("yes " + local_time(*result.early_leave_time, event)).c_str()

@@ -38,8 +38,4 @@ AdminResult<Event> find_event(ServerStore& store, std::string_view event_id) {
   return std::move(event).value();
 }
 
-std::string full_name(const Attendee& attendee) {
-  return attendee.first_name + " " + attendee.last_name;
-}
-
 } // namespace muster::server::admin_support

@@ -28,8 +28,6 @@ template <class T, class Code> int report(const Result<T, Code>& result, std::os
 // The event, or not_found with the command that imports it.
 AdminResult<Event> find_event(ServerStore& store, std::string_view event_id);
 
-std::string full_name(const Attendee& attendee);
-
 // An event's credit rows with the store they came from (the credits and review commands).
 struct EventCredits {
   std::unique_ptr<ServerStore> store;

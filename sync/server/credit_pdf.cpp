@@ -189,24 +189,49 @@ private:
 
 } // namespace
 
-Result<Ok, PdfError> write_pdf(const PdfDocument& document, const std::filesystem::path& path) {
-  std::unique_ptr<cairo_surface_t, SurfaceDeleter> surface(
-      cairo_pdf_surface_create(path.c_str(), kPageWidth, kPageHeight));
-  if (const auto status = cairo_surface_status(surface.get()); status != CAIRO_STATUS_SUCCESS) {
-    return fail(PdfError::write,
-                "cannot write " + path.string() + ": " + cairo_status_to_string(status));
+namespace {
+
+// Renders the document onto a PDF surface already created (on a file or a stream). The status
+// is the surface's after finishing: an error there means the PDF is incomplete.
+cairo_status_t render_pdf(const PdfDocument& document, cairo_surface_t* surface) {
+  if (const auto status = cairo_surface_status(surface); status != CAIRO_STATUS_SUCCESS) {
+    return status;
   }
   {
-    std::unique_ptr<cairo_t, ContextDeleter> cr(cairo_create(surface.get()));
+    std::unique_ptr<cairo_t, ContextDeleter> cr(cairo_create(surface));
     Writer(cr.get(), document).render();
     cairo_show_page(cr.get());
   }
-  cairo_surface_finish(surface.get());
-  if (const auto status = cairo_surface_status(surface.get()); status != CAIRO_STATUS_SUCCESS) {
+  cairo_surface_finish(surface);
+  return cairo_surface_status(surface);
+}
+
+cairo_status_t append_bytes(void* closure, const unsigned char* data, unsigned int length) {
+  static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
+  return CAIRO_STATUS_SUCCESS;
+}
+
+} // namespace
+
+Result<Ok, PdfError> write_pdf(const PdfDocument& document, const std::filesystem::path& path) {
+  std::unique_ptr<cairo_surface_t, SurfaceDeleter> surface(
+      cairo_pdf_surface_create(path.c_str(), kPageWidth, kPageHeight));
+  if (const auto status = render_pdf(document, surface.get()); status != CAIRO_STATUS_SUCCESS) {
     return fail(PdfError::write,
                 "cannot write " + path.string() + ": " + cairo_status_to_string(status));
   }
   return Ok{};
+}
+
+Result<std::string, PdfError> pdf_bytes(const PdfDocument& document) {
+  std::string bytes;
+  std::unique_ptr<cairo_surface_t, SurfaceDeleter> surface(
+      cairo_pdf_surface_create_for_stream(append_bytes, &bytes, kPageWidth, kPageHeight));
+  if (const auto status = render_pdf(document, surface.get()); status != CAIRO_STATUS_SUCCESS) {
+    return fail(PdfError::write,
+                std::string("cannot make the PDF: ") + cairo_status_to_string(status));
+  }
+  return bytes;
 }
 
 } // namespace muster::server

@@ -35,5 +35,7 @@ enum class PdfError : std::uint8_t { write };
 
 // Writes the document to `path` (overwritten). write error when cairo cannot create the file.
 Result<Ok, PdfError> write_pdf(const PdfDocument& document, const std::filesystem::path& path);
+// The same PDF in memory (a download or a mail attachment: no scratch file to clean up).
+Result<std::string, PdfError> pdf_bytes(const PdfDocument& document);
 
 } // namespace muster::server

@@ -24,11 +24,6 @@ Instant now_instant() {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
 
-std::string full_name(const Attendee& a) {
-  if (a.first_name.empty() && a.last_name.empty()) return a.id;
-  return a.first_name + " " + a.last_name;
-}
-
 std::string join(const std::vector<std::string>& parts, std::string_view separator) {
   std::string text;
   for (std::size_t i = 0; i < parts.size(); ++i) {

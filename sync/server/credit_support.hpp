@@ -15,7 +15,6 @@ namespace muster::server::credit_support {
 
 Error<CreditError> store_error(const Error<DbError>& error);
 Instant now_instant();
-std::string full_name(const Attendee& a);
 std::string join(const std::vector<std::string>& parts, std::string_view separator);
 std::string level_name(const Program& program, std::string_view id);
 // "Basic 1.5; Advanced 0.5" (names) or "basic:1.5;advanced:0.5" (ids, for CSV).

@@ -37,18 +37,8 @@ const Instant kEnd = kNow - hours{1};
 class ConsolePeople : public ::testing::TestWithParam<std::string> {
 protected:
   void SetUp() override {
-    if (GetParam() == "sqlite") {
-      database_ = (dir_.path() / "league.db").string();
-    } else {
-      const auto url = test::postgres_fixture_url();
-      if (!url) GTEST_SKIP() << test::kNoPostgres;
-      server_url_ = *url;
-      ASSERT_FALSE(server_url_.empty()) << "no URL in MUSTER_TEST_PG_URL_FILE";
-      const auto database = test::create_postgres_database(server_url_, "muster_people_");
-      ASSERT_EQ(database.error, "");
-      pg_name_ = database.name;
-      database_ = database.url;
-    }
+    ASSERT_EQ(backend_.create(GetParam(), dir_.path(), "muster_people_"), "");
+    database_ = backend_.url();
     auto opened = open_server_store(database_);
     ASSERT_TRUE(opened.ok()) << opened.message();
     store_ = std::move(*opened);
@@ -75,10 +65,7 @@ protected:
     ASSERT_TRUE(
         store_->add_badge({"SER-77", "A2", "E1", "K1", "MU1.payload", kNow, std::nullopt}).ok());
   }
-  void TearDown() override {
-    store_.reset();
-    if (!pg_name_.empty()) test::drop_postgres_database(server_url_, pg_name_);
-  }
+  void TearDown() override { store_.reset(); }
 
   StaffCorrectionRequest request(std::optional<Instant> arrival, std::optional<Instant> leave) {
     return StaffCorrectionRequest{
@@ -88,9 +75,8 @@ protected:
   std::uint64_t scans() { return store_->scan_count().value(); }
 
   test::TempDir dir_;
+  test::BackendDatabase backend_;
   std::string database_;
-  std::string server_url_;
-  std::string pg_name_;
   std::unique_ptr<ServerStore> store_;
 };
 

@@ -144,30 +144,16 @@ TEST(ConsoleDoors, ScansPushedLatestOffsetAndStaleFlag) {
 class ConsoleStore : public ::testing::TestWithParam<std::string> {
 protected:
   void SetUp() override {
-    if (GetParam() == "sqlite") {
-      database_ = (dir_.path() / "league.db").string();
-    } else {
-      const auto url = test::postgres_fixture_url();
-      if (!url) GTEST_SKIP() << test::kNoPostgres;
-      server_url_ = *url;
-      ASSERT_FALSE(server_url_.empty()) << "no URL in MUSTER_TEST_PG_URL_FILE";
-      const auto database = test::create_postgres_database(server_url_, "muster_console_");
-      ASSERT_EQ(database.error, "");
-      pg_name_ = database.name;
-      database_ = database.url;
-    }
+    ASSERT_EQ(backend_.create(GetParam(), dir_.path(), "muster_console_"), "");
+    database_ = backend_.url();
     auto store = open_server_store(database_);
     ASSERT_TRUE(store.ok()) << store.message();
     ASSERT_TRUE((*store)->initialise({"L-1", "League"}).ok());
   }
-  void TearDown() override {
-    if (!pg_name_.empty()) test::drop_postgres_database(server_url_, pg_name_);
-  }
 
   test::TempDir dir_;
+  test::BackendDatabase backend_;
   std::string database_;
-  std::string server_url_;
-  std::string pg_name_;
 };
 
 TEST_P(ConsoleStore, UsersSessionsExpiryAndAudit) {

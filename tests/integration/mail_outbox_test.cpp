@@ -123,15 +123,8 @@ class MailOutbox : public ::testing::TestWithParam<std::string> {
 protected:
   void SetUp() override {
     ASSERT_TRUE(muster::sodium_started());
-    if (GetParam() == "sqlite") {
-      db_ = (dir_ / "league.db").string();
-    } else {
-      const auto base = test::postgres_fixture_url();
-      ASSERT_TRUE(base) << test::kNoPostgres;
-      const auto database = test::create_postgres_database(*base, "muster_mail_");
-      ASSERT_EQ(database.error, "");
-      db_ = database.url;
-    }
+    ASSERT_EQ(backend_.create(GetParam(), dir_.path(), "muster_mail_"), "");
+    db_ = backend_.url();
     auto store = server::open_server_store(db_);
     ASSERT_TRUE(store.ok()) << store.message();
     ASSERT_TRUE((*store)->initialise({"TEST", "Test League"}).ok());
@@ -154,6 +147,7 @@ protected:
   }
 
   test::TempDir dir_;
+  test::BackendDatabase backend_;
   std::string db_;
   std::unique_ptr<OutboxStore> outbox_;
 };

@@ -115,15 +115,8 @@ protected:
   void SetUp() override {
     ASSERT_TRUE(muster::sodium_started());
     ASSERT_TRUE(fs::exists(kServer)) << kServer;
-    if (GetParam() == "sqlite") {
-      db_ = (dir_ / "league.db").string();
-    } else {
-      const auto base = test::postgres_fixture_url();
-      ASSERT_TRUE(base) << test::kNoPostgres;
-      const auto database = test::create_postgres_database(*base, "muster_people_");
-      ASSERT_EQ(database.error, "");
-      db_ = database.url;
-    }
+    ASSERT_EQ(backend_.create(GetParam(), dir_.path(), "muster_people_"), "");
+    db_ = backend_.url();
     key_ = (dir_ / "league.key").string();
     const Outcome init = run({"init", "--db", db_, "--league-key", key_});
     ASSERT_EQ(init.code, 0) << init.err;
@@ -243,6 +236,7 @@ protected:
   }
 
   test::TempDir dir_;
+  test::BackendDatabase backend_;
   std::string db_;
   std::string key_;
   int doors_ = 0;

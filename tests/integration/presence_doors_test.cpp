@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tests/fault/sync_world.hpp"
+#include "tests/support/kiosk_doors.hpp"
 #include "tests/support/process.hpp"
 
 namespace muster::test {
@@ -24,25 +25,15 @@ using nlohmann::json;
 
 std::string quote(const std::string& text) { return "'" + text + "'"; }
 
-std::string kiosk_binary() { return std::string(MUSTER_BINARY_DIR) + "/kiosk/muster-kiosk"; }
 std::string server_binary() {
   return std::string(MUSTER_BINARY_DIR) + "/sync/server/muster-server";
-}
-
-std::vector<json> json_lines(const std::string& text) {
-  std::vector<json> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.front() == '{') out.push_back(json::parse(line));
-  }
-  return out;
 }
 
 class PresenceDoors : public ::testing::Test {
 protected:
   void SetUp() override { ASSERT_NO_FATAL_FAILURE(world_.setup(6)); }
 
-  std::filesystem::path door(const std::string& name) { return world_.dir() / ("door-" + name); }
+  std::filesystem::path door(const std::string& name) { return doors_.door(name); }
 
   void provision(const std::string& name) {
     const std::string code = "DOOR-CODE-" + name;
@@ -51,30 +42,18 @@ protected:
         std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()) +
             std::chrono::hours{1});
     ASSERT_TRUE(added.ok()) << added.message();
-    const Ran ran = run_shell(kiosk_binary() + " --data " + quote(door(name).string()) +
-                              " --room Hall provision " + world_.url() + " " + code);
+    const Ran ran = doors_.provision(name, world_.url(), code);
     ASSERT_EQ(ran.exit_code, 0) << ran.out;
   }
 
-  // Scans at the door: lines "@<UTC time> <attendee>"; one JSON answer per scan.
+  // Scans at the door: (UTC time, attendee); one JSON answer per scan.
   std::vector<json> scan(const std::string& name,
                          const std::vector<std::pair<std::string, std::string>>& scans) {
-    std::string input;
-    for (const auto& [time, attendee] : scans)
-      input += "@" + time + " " + world_.payload(attendee) + "\n";
-    const auto file = world_.dir() / ("input-" + name + ".txt");
-    write_file(file, input);
-    const Ran ran = run_shell(kiosk_binary() + " --data " + quote(door(name).string()) +
-                              " headless --simulated-clock < " + quote(file.string()));
-    EXPECT_EQ(ran.exit_code, 0) << ran.out;
-    auto answers = json_lines(ran.out);
-    EXPECT_EQ(answers.size(), scans.size()) << ran.out;
-    return answers;
+    return doors_.scan(name, scans);
   }
 
   void sync(const std::string& name) {
-    const Ran ran =
-        run_shell(kiosk_binary() + " --data " + quote(door(name).string()) + " sync --once");
+    const Ran ran = doors_.sync(name);
     ASSERT_EQ(ran.exit_code, 0) << ran.out;
   }
 
@@ -83,6 +62,7 @@ protected:
   }
 
   SyncWorld world_;
+  KioskDoors doors_{world_.dir(), [this](const std::string& a) { return world_.payload(a); }};
 };
 
 TEST_F(PresenceDoors, ThreeDoorsOfOneRoomAgreeThroughSyncAndCreditFollowsTheRule) {

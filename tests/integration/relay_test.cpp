@@ -31,6 +31,7 @@
 #include "sync/client/http_client.hpp"
 #include "sync/server/admin_commands.hpp"
 #include "tests/fault/sync_world.hpp"
+#include "tests/support/kiosk_doors.hpp"
 #include "tests/support/process.hpp"
 
 namespace muster::test {
@@ -55,15 +56,6 @@ std::string last_line(const std::string& text) {
     if (!line.empty()) last = line;
   }
   return last;
-}
-
-std::vector<json> json_lines(const std::string& text) {
-  std::vector<json> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.front() == '{') out.push_back(json::parse(line));
-  }
-  return out;
 }
 
 // A loopback port nothing listens on right now.
@@ -187,35 +179,24 @@ protected:
     ASSERT_NO_FATAL_FAILURE(start_relay({"--package", package_.string()}));
   }
 
-  std::filesystem::path door(const std::string& name) { return world_.dir() / ("door-" + name); }
+  std::filesystem::path door(const std::string& name) { return doors_.door(name); }
 
   // Provisioned at the relay, exactly as at the League server: a code from the relay's database.
   void provision(const std::string& name) {
     const Ran code = server("provision --db " + quote(relay_db_) + " --event EV1 --name " +
                             quote("Hall door " + name));
     ASSERT_EQ(code.exit_code, 0) << code.out;
-    const Ran ran = run(kiosk_binary() + " --data " + quote(door(name).string()) +
-                        " --room Hall provision " + relay_url() + " " + last_line(code.out));
+    const Ran ran = doors_.provision(name, relay_url(), last_line(code.out));
     ASSERT_EQ(ran.exit_code, 0) << ran.out;
   }
 
   std::vector<json> scan(const std::string& name,
                          const std::vector<std::pair<std::string, std::string>>& scans) {
-    std::string input;
-    for (const auto& [time, attendee] : scans)
-      input += "@" + time + " " + world_.payload(attendee) + "\n";
-    const auto file = world_.dir() / ("input-" + name + ".txt");
-    write_file(file, input);
-    const Ran ran = run(kiosk_binary() + " --data " + quote(door(name).string()) +
-                        " headless --simulated-clock < " + quote(file.string()));
-    EXPECT_EQ(ran.exit_code, 0) << ran.out;
-    auto answers = json_lines(ran.out);
-    EXPECT_EQ(answers.size(), scans.size()) << ran.out;
-    return answers;
+    return doors_.scan(name, scans);
   }
 
   void sync(const std::string& name) {
-    const Ran ran = run(kiosk_binary() + " --data " + quote(door(name).string()) + " sync --once");
+    const Ran ran = doors_.sync(name);
     ASSERT_EQ(ran.exit_code, 0) << ran.out;
   }
 
@@ -259,6 +240,7 @@ protected:
   }
 
   SyncWorld world_;
+  KioskDoors doors_{world_.dir(), [this](const std::string& a) { return world_.payload(a); }};
   std::unique_ptr<server::HttpServer> upstream_;
   int upstream_port_ = 0;
   int relay_port_ = 0;

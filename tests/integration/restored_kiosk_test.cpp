@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "tests/fault/sync_world.hpp"
+#include "tests/support/kiosk_doors.hpp"
 #include "tests/support/process.hpp"
 
 namespace muster::test {
@@ -30,7 +31,6 @@ namespace fs = std::filesystem;
 std::string quote(const std::string& text) { return quoted(text); }
 Ran run(const std::string& command) { return run_shell(command); }
 
-std::string kiosk_binary() { return std::string(MUSTER_BINARY_DIR) + "/kiosk/muster-kiosk"; }
 std::string server_binary() {
   return std::string(MUSTER_BINARY_DIR) + "/sync/server/muster-server";
 }
@@ -344,7 +344,7 @@ class RestoredKiosk : public ::testing::Test {
 protected:
   void SetUp() override { ASSERT_NO_FATAL_FAILURE(world_.setup(6)); }
 
-  fs::path door(const std::string& name) { return world_.dir() / ("door-" + name); }
+  fs::path door(const std::string& name) { return doors_.door(name); }
 
   void provision(const std::string& name) {
     const std::string code = "DOOR-CODE-" + name;
@@ -353,33 +353,18 @@ protected:
         std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()) +
             std::chrono::hours{1});
     ASSERT_TRUE(added.ok()) << added.message();
-    const Ran ran = run(kiosk_binary() + " --data " + quote(door(name).string()) +
-                        " --room Hall provision " + world_.url() + " " + code);
+    const Ran ran = doors_.provision(name, world_.url(), code);
     ASSERT_EQ(ran.exit_code, 0) << ran.out;
   }
 
-  // Scans at the door: "@<UTC time> <payload>" lines through headless --simulated-clock.
+  // Scans at the door: (UTC time, attendee) through headless --simulated-clock.
   std::vector<json> scan(const std::string& name,
                          const std::vector<std::pair<std::string, std::string>>& scans) {
-    std::string input;
-    for (const auto& [time, attendee] : scans)
-      input += "@" + time + " " + world_.payload(attendee) + "\n";
-    const auto file = world_.dir() / ("input-" + name + ".txt");
-    write_file(file, input);
-    const Ran ran = run(kiosk_binary() + " --data " + quote(door(name).string()) +
-                        " headless --simulated-clock < " + quote(file.string()));
-    EXPECT_EQ(ran.exit_code, 0) << ran.out;
-    std::vector<json> out;
-    std::istringstream in(ran.out);
-    for (std::string line; std::getline(in, line);) {
-      if (!line.empty() && line.front() == '{') out.push_back(json::parse(line));
-    }
-    EXPECT_EQ(out.size(), scans.size()) << ran.out;
-    return out;
+    return doors_.scan(name, scans);
   }
 
   Ran sync(const std::string& name) {
-    Ran ran = run(kiosk_binary() + " --data " + quote(door(name).string()) + " sync --once");
+    Ran ran = doors_.sync(name);
     EXPECT_EQ(ran.exit_code, 0) << ran.out;
     return ran;
   }
@@ -401,6 +386,7 @@ protected:
   }
 
   SyncWorld world_;
+  KioskDoors doors_{world_.dir(), [this](const std::string& a) { return world_.payload(a); }};
 };
 
 TEST_F(RestoredKiosk, ARestoreFromABackupBeforeTheLastSyncLosesNothing) {

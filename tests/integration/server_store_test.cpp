@@ -125,22 +125,8 @@ std::vector<Scan> chain(std::string_view device, std::uint64_t count, std::uint6
 class ServerStoreTest : public ::testing::TestWithParam<std::string> {
 protected:
   void SetUp() override {
-    if (GetParam() == "sqlite") {
-      database_ = (dir_ / "league.db").string();
-      return;
-    }
-    const auto& server = test::PostgresServer::instance();
-    ASSERT_TRUE(server.problem().empty()) << server.problem();
-    const auto database = test::create_postgres_database(server.url(), "muster_t_");
-    ASSERT_EQ(database.error, "") << "creating a test database on " << server.url();
-    pg_name_ = database.name;
-    database_ = database.url;
-  }
-
-  void TearDown() override {
-    if (!pg_name_.empty()) {
-      test::drop_postgres_database(test::PostgresServer::instance().url(), pg_name_);
-    }
+    ASSERT_EQ(backend_.create(GetParam(), dir_.path(), "muster_t_"), "");
+    database_ = backend_.url();
   }
 
   std::unique_ptr<ServerStore> open() {
@@ -178,8 +164,8 @@ protected:
   }
 
   test::TempDir dir_;
+  test::BackendDatabase backend_;
   std::string database_;
-  std::string pg_name_;
 };
 
 #define STORE_OK(expr)                                                                             \

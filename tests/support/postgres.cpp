@@ -107,4 +107,25 @@ void drop_postgres_database(const std::string& server_url, const std::string& na
   (void)postgres_exec(server_url, "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
 }
 
+BackendDatabase::~BackendDatabase() {
+  if (!pg_name_.empty()) drop_postgres_database(server_url_, pg_name_);
+}
+
+std::string BackendDatabase::create(std::string_view backend, const std::filesystem::path& dir,
+                                    std::string_view prefix) {
+  if (backend == "sqlite") {
+    url_ = (dir / "league.db").string();
+    return "";
+  }
+  if (backend != "postgresql") return "unknown backend " + std::string(backend);
+  const auto& server = PostgresServer::instance();
+  if (!server.problem().empty()) return server.problem();
+  const auto database = create_postgres_database(server.url(), prefix);
+  if (!database.error.empty()) return database.error + " (on " + server.url() + ")";
+  server_url_ = server.url();
+  pg_name_ = database.name;
+  url_ = database.url;
+  return "";
+}
+
 } // namespace muster::test

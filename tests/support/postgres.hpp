@@ -3,6 +3,7 @@
 // Under ctest the fixture `postgres` starts the server once, and every test whose name contains
 // "postgresql" gets MUSTER_TEST_PG_URL_FILE, the file holding its URL (tests/CMakeLists.txt,
 // muster_requires_postgres). Each test makes its own database, so tests never see each other.
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,5 +56,26 @@ PostgresDatabase create_postgres_database(const std::string& server_url, std::st
 
 // Drops a database made above, even with connections still open (for TearDown).
 void drop_postgres_database(const std::string& server_url, const std::string& name);
+
+// The database of a test parameterised over backends: "sqlite" is DIR/league.db, "postgresql"
+// a fresh database on PostgresServer::instance() (so it never skips), dropped when this goes.
+class BackendDatabase {
+public:
+  BackendDatabase() = default;
+  ~BackendDatabase();
+  BackendDatabase(const BackendDatabase&) = delete;
+  BackendDatabase& operator=(const BackendDatabase&) = delete;
+
+  // "" when the database is ready, else why not (for ASSERT_EQ(create(...), "")).
+  std::string create(std::string_view backend, const std::filesystem::path& dir,
+                     std::string_view prefix);
+  // The path or URL to open it with.
+  [[nodiscard]] const std::string& url() const { return url_; }
+
+private:
+  std::string url_;
+  std::string server_url_;
+  std::string pg_name_;
+};
 
 } // namespace muster::test

@@ -1,14 +1,11 @@
 // mail-forms, remind, mail-status (mail_commands.hpp).
 #include "sync/server/mail/mail_commands.hpp"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <system_error>
 
 #include "shared/time.hpp"
@@ -22,8 +19,6 @@
 
 namespace muster::server::mail {
 
-namespace fs = std::filesystem;
-
 namespace {
 
 Instant now() {
@@ -33,54 +28,6 @@ Instant now() {
 int failed(std::ostream& err, const std::string& message) {
   err << "error: " << message << "\n";
   return 1;
-}
-
-std::string full_name(const Attendee& a) {
-  if (a.first_name.empty()) return a.last_name;
-  if (a.last_name.empty()) return a.first_name;
-  return a.first_name + " " + a.last_name;
-}
-
-// A private directory for the PDFs on their way into the outbox (cairo writes files).
-class ScratchDir {
-public:
-  ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "muster-mail-XXXXXX").string();
-    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern; // mode 0700
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    if (!path_.empty()) fs::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
-private:
-  fs::path path_;
-};
-
-std::optional<std::string> pdf_bytes(const PdfDocument& document, const ScratchDir& dir,
-                                     std::string& error) {
-  if (dir.path().empty()) {
-    error = "cannot create a temporary directory for the PDF documents";
-    return std::nullopt;
-  }
-  const fs::path file = dir.path() / "document.pdf";
-  if (auto written = write_pdf(document, file); !written) {
-    error = written.message();
-    return std::nullopt;
-  }
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  std::error_code ignored;
-  fs::remove(file, ignored);
-  if (!in && !in.eof()) {
-    error = "cannot read back the PDF document";
-    return std::nullopt;
-  }
-  return bytes.str();
 }
 
 struct Context {
@@ -291,7 +238,6 @@ int run_mail_forms(const MailFormsOptions& options, std::ostream& out, std::ostr
     if (row.on_roster && !row.provisional) ids.insert(row.attendee.id);
   }
   const std::string domain = address_domain(options.mail.smtp.from);
-  ScratchDir scratch;
   std::uint64_t queued = 0;
   std::uint64_t known = 0;
   std::vector<std::string> no_address;
@@ -321,9 +267,8 @@ int run_mail_forms(const MailFormsOptions& options, std::ostream& out, std::ostr
       if (!letter) return failed(err, letter.message());
       document = std::move(*letter);
     }
-    std::string error;
-    auto bytes = pdf_bytes(*document, scratch, error);
-    if (!bytes) return failed(err, error);
+    auto bytes = pdf_bytes(*document);
+    if (!bytes) return failed(err, bytes.message());
     const std::string kind = earns ? "credit-form" : "verification-letter";
     MessageParts parts;
     parts.from_name = c.league_name;

@@ -57,16 +57,11 @@ std::optional<std::string> png_base64(const BadgeCard& card) {
 void route_badges(httplib::Server& server, const ConsoleOptions& options) {
   server.Get(R"(/console/events/([^/]+)/badges)", [options](const httplib::Request& req,
                                                             httplib::Response& res) {
-    auto accounts = open_accounts(options.database, res);
-    if (!accounts) return;
-    auto who = require_role(req, res, *accounts, ConsoleRole::staff);
-    if (!who) return;
-    auto store = open_server_store(options.database);
-    if (!store) return send_text(res, 503, "the database is unavailable");
-    auto event = load_event(**store, req, res);
-    if (!event) return;
-    auto roster = (*store)->roster();
-    auto badges = (*store)->badges_for_event(event->id);
+    auto request = open_event_page(req, res, options, ConsoleRole::staff);
+    if (!request) return;
+    auto& [accounts, who, store, event, why] = *request;
+    auto roster = store->roster();
+    auto badges = store->badges_for_event(event.id);
     if (!roster || !badges) return send_text(res, 503, "the database is unavailable");
     const std::string query = form_value(req, "q").substr(0, 100);
     const std::string needle = lower(query);
@@ -74,7 +69,7 @@ void route_badges(httplib::Server& server, const ConsoleOptions& options) {
     bool more = false;
     for (Attendee& a : *roster) {
       if (!needle.empty() && lower(a.id).find(needle) == std::string::npos &&
-          lower(a.first_name + " " + a.last_name).find(needle) == std::string::npos) {
+          lower(full_name(a)).find(needle) == std::string::npos) {
         continue;
       }
       if (lines.size() == kMaxLines) {
@@ -89,24 +84,18 @@ void route_badges(httplib::Server& server, const ConsoleOptions& options) {
       lines.push_back(std::move(line));
     }
     send_html(res, 200,
-              badges_page(who->viewer(), *event, query, lines, more, form_value(req, "done")));
+              badges_page(who.viewer(), event, query, lines, more, form_value(req, "done")));
   });
   server.Post(R"(/console/events/([^/]+)/badges/reprint)", [options](const httplib::Request& req,
                                                                      httplib::Response& res) {
-    auto accounts = open_accounts(options.database, res);
-    if (!accounts) return;
     const std::string attendee_id = form_value(req, "attendee_id");
-    auto who = require_post(req, res, *accounts, ConsoleRole::staff, "badge-reprint", attendee_id);
-    if (!who) return;
-    auto why = require_reason(req, res);
-    if (!why) return;
-    auto store = open_server_store(options.database);
-    if (!store) return send_text(res, 503, "the database is unavailable");
-    auto event = load_event(**store, req, res);
-    if (!event) return;
-    auto attendee = (*store)->attendee(attendee_id);
+    auto request =
+        open_event_action(req, res, options, ConsoleRole::staff, "badge-reprint", attendee_id);
+    if (!request) return;
+    auto& [accounts, who, store, event, why] = *request;
+    auto attendee = store->attendee(attendee_id);
     if (!attendee) return send_text(res, 404, "no attendee " + attendee_id);
-    auto badges = (*store)->badges_for_event(event->id);
+    auto badges = store->badges_for_event(event.id);
     if (!badges) return send_text(res, 503, "the database is unavailable");
     const BadgeRecord* current = nullptr;
     for (const BadgeRecord& b : *badges) {
@@ -122,35 +111,28 @@ void route_badges(httplib::Server& server, const ConsoleOptions& options) {
                          attendee->last_name,
                          attendee->municipality,
                          std::string(to_string(attendee->role)),
-                         event->name};
+                         event.name};
     auto png = png_base64(card);
     if (!png) return send_text(res, 500, "the badge could not be drawn");
-    audit(*accounts, who->user.name, "badge-reprint", attendee_id,
-          "serial " + current->serial + "; why: " + *why);
-    send_html(res, 200, badge_reprint_page(who->viewer(), *event, *attendee, *current, *png));
+    audit(*accounts, who.user.name, "badge-reprint", attendee_id,
+          "serial " + current->serial + "; why: " + why);
+    send_html(res, 200, badge_reprint_page(who.viewer(), event, *attendee, *current, *png));
   });
   server.Post(R"(/console/events/([^/]+)/badges/revoke)", [options](const httplib::Request& req,
                                                                     httplib::Response& res) {
-    auto accounts = open_accounts(options.database, res);
-    if (!accounts) return;
     const std::string serial = form_value(req, "serial");
-    auto who = require_post(req, res, *accounts, ConsoleRole::admin, "badge-revoke", serial);
-    if (!who) return;
-    auto why = require_reason(req, res);
-    if (!why) return;
-    auto store = open_server_store(options.database);
-    if (!store) return send_text(res, 503, "the database is unavailable");
-    auto event = load_event(**store, req, res);
-    if (!event) return;
-    auto badge = (*store)->badge(serial);
-    if (!badge || (!badge->event_id.empty() && badge->event_id != event->id)) {
+    auto request = open_event_action(req, res, options, ConsoleRole::admin, "badge-revoke", serial);
+    if (!request) return;
+    auto& [accounts, who, store, event, why] = *request;
+    auto badge = store->badge(serial);
+    if (!badge || (!badge->event_id.empty() && badge->event_id != event.id)) {
       return send_text(res, 404, "no badge " + serial + " at this event");
     }
-    auto revoked = (*store)->revoke_badge(serial, now_ms());
+    auto revoked = store->revoke_badge(serial, now_ms());
     if (!revoked) return send_text(res, 503, "not revoked: " + revoked.message());
-    audit(*accounts, who->user.name, "badge-revoke", serial,
-          "attendee " + badge->attendee_id + "; why: " + *why);
-    redirect(res, "/console/events/" + event->id + "/badges?done=badge-revoked&q=" +
+    audit(*accounts, who.user.name, "badge-revoke", serial,
+          "attendee " + badge->attendee_id + "; why: " + why);
+    redirect(res, "/console/events/" + event.id + "/badges?done=badge-revoked&q=" +
                       httplib::detail::encode_query_param(badge->attendee_id));
   });
 }

@@ -39,7 +39,7 @@ void route_close_preview(httplib::Server& server, const ConsoleOptions& options)
     if (!roster) return send_text(res, 503, "the database is unavailable");
     NameIndex names;
     for (const Attendee& a : *roster)
-      names.emplace(a.id, a.first_name + " " + a.last_name);
+      names.emplace(a.id, full_name(a));
     send_html(res, 200, close_preview_page(who->viewer(), *event, *preview, names, now_ms()));
   });
 }

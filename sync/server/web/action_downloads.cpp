@@ -2,12 +2,9 @@
 // `credits`), and the League's reports (the CLI's `report`: graduation, compliance,
 // certified-municipalities) as CSV or PDF.
 #include <httplib.h>
-#include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "sync/server/credit_commands.hpp"
 #include "sync/server/credit_pdf.hpp"
@@ -20,31 +17,11 @@ namespace muster::server::web {
 
 namespace {
 
-namespace fs = std::filesystem;
-
 void attachment(httplib::Response& res, const std::string& body, const std::string& type,
                 const std::string& filename) {
   secure_headers(res);
   res.set_header("Content-Disposition", "attachment; filename=\"" + filename + "\"");
   res.set_content(body, type);
-}
-
-// write_pdf writes a file (cairo); the download is that file's bytes, the file removed after.
-std::optional<std::string> pdf_bytes(const PdfDocument& document) {
-  const fs::path path =
-      fs::temp_directory_path() / ("muster-console-" + std::to_string(::getpid()) + "-" +
-                                   random_token().substr(0, 16) + ".pdf");
-  auto written = write_pdf(document, path);
-  std::optional<std::string> bytes;
-  if (written) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.good() || in.eof()) bytes = buffer.str();
-  }
-  std::error_code ignored;
-  fs::remove(path, ignored);
-  return bytes;
 }
 
 } // namespace

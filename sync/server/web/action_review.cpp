@@ -30,41 +30,29 @@ std::optional<std::vector<ReviewItem>> load_items(ServerStore& store, AccountSto
 void route_review(httplib::Server& server, const ConsoleOptions& options) {
   server.Get(R"(/console/events/([^/]+)/review)", [options](const httplib::Request& req,
                                                             httplib::Response& res) {
-    auto accounts = open_accounts(options.database, res);
-    if (!accounts) return;
-    auto who = require_role(req, res, *accounts, ConsoleRole::staff);
-    if (!who) return;
-    auto store = open_server_store(options.database);
-    if (!store) return send_text(res, 503, "the database is unavailable");
-    auto event = load_event(**store, req, res);
-    if (!event) return;
-    auto items = load_items(**store, *accounts, *event, res);
+    auto request = open_event_page(req, res, options, ConsoleRole::staff);
+    if (!request) return;
+    auto& [accounts, who, store, event, why] = *request;
+    auto items = load_items(*store, *accounts, event, res);
     if (!items) return;
-    send_html(res, 200, review_page(who->viewer(), *event, *items, form_value(req, "done")));
+    send_html(res, 200, review_page(who.viewer(), event, *items, form_value(req, "done")));
   });
   server.Post(R"(/console/events/([^/]+)/review/resolve)", [options](const httplib::Request& req,
                                                                      httplib::Response& res) {
-    auto accounts = open_accounts(options.database, res);
-    if (!accounts) return;
     const std::string key = form_value(req, "key");
-    auto who = require_post(req, res, *accounts, ConsoleRole::staff, "review-resolve", key);
-    if (!who) return;
-    auto why = require_reason(req, res);
-    if (!why) return;
-    auto store = open_server_store(options.database);
-    if (!store) return send_text(res, 503, "the database is unavailable");
-    auto event = load_event(**store, req, res);
-    if (!event) return;
-    auto items = load_items(**store, *accounts, *event, res);
+    auto request = open_event_action(req, res, options, ConsoleRole::staff, "review-resolve", key);
+    if (!request) return;
+    auto& [accounts, who, store, event, why] = *request;
+    auto items = load_items(*store, *accounts, event, res);
     if (!items) return;
     const auto item = std::find_if(items->begin(), items->end(),
                                    [&](const ReviewItem& i) { return i.key == key; });
     if (item == items->end()) {
       return send_text(res, 404, "no such review item at this event (reload the review page)");
     }
-    audit(*accounts, who->user.name, "review-resolve", key,
-          "why: " + *why + " (item: " + item->words + ")");
-    redirect(res, "/console/events/" + event->id + "/review?done=resolved");
+    audit(*accounts, who.user.name, "review-resolve", key,
+          "why: " + why + " (item: " + item->words + ")");
+    redirect(res, "/console/events/" + event.id + "/review?done=resolved");
   });
 }
 

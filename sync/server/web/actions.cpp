@@ -48,4 +48,45 @@ std::optional<std::string> require_reason(const httplib::Request& req, httplib::
   return why;
 }
 
+namespace {
+
+// The stores and the event after the user's checks: shared by pages and actions.
+std::optional<EventRequest> open_event(const httplib::Request& req, httplib::Response& res,
+                                       const ConsoleOptions& options,
+                                       std::unique_ptr<AccountStore> accounts, SignedIn who,
+                                       std::string why) {
+  auto store = open_server_store(options.database);
+  if (!store) {
+    send_text(res, 503, "the database is unavailable");
+    return std::nullopt;
+  }
+  auto event = load_event(**store, req, res);
+  if (!event) return std::nullopt;
+  return EventRequest{std::move(accounts), std::move(who), std::move(*store), std::move(*event),
+                      std::move(why)};
+}
+
+} // namespace
+
+std::optional<EventRequest> open_event_page(const httplib::Request& req, httplib::Response& res,
+                                            const ConsoleOptions& options, ConsoleRole least) {
+  auto accounts = open_accounts(options.database, res);
+  if (!accounts) return std::nullopt;
+  auto who = require_role(req, res, *accounts, least);
+  if (!who) return std::nullopt;
+  return open_event(req, res, options, std::move(accounts), std::move(*who), "");
+}
+
+std::optional<EventRequest> open_event_action(const httplib::Request& req, httplib::Response& res,
+                                              const ConsoleOptions& options, ConsoleRole least,
+                                              std::string_view action, std::string_view target) {
+  auto accounts = open_accounts(options.database, res);
+  if (!accounts) return std::nullopt;
+  auto who = require_post(req, res, *accounts, least, action, target);
+  if (!who) return std::nullopt;
+  auto why = require_reason(req, res);
+  if (!why) return std::nullopt;
+  return open_event(req, res, options, std::move(accounts), std::move(*who), std::move(*why));
+}
+
 } // namespace muster::server::web

@@ -40,30 +40,32 @@ std::string cookie_value(const httplib::Request& req, std::string_view name) {
   return {};
 }
 
-void secure_headers(httplib::Response& res) {
+void secure_headers(httplib::Response& res, PageScripts scripts) {
   res.set_header("Cache-Control", "no-store");
   res.set_header("X-Content-Type-Options", "nosniff");
   res.set_header("X-Frame-Options", "DENY");
   res.set_header("Referrer-Policy", "same-origin");
+  const std::string script_src = scripts == PageScripts::own ? "'self'" : "'none'";
   res.set_header("Content-Security-Policy",
-                 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                 "frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
+                 "default-src 'self'; script-src " + script_src +
+                     "; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+                     "form-action 'self'; base-uri 'none'");
 }
 
-void send_html(httplib::Response& res, int status, const std::string& html) {
-  secure_headers(res);
+void send_html(httplib::Response& res, int status, const std::string& html, PageScripts scripts) {
+  secure_headers(res, scripts);
   res.status = status;
   res.set_content(html, "text/html; charset=utf-8");
 }
 
-void send_text(httplib::Response& res, int status, const std::string& text) {
-  secure_headers(res);
+void send_text(httplib::Response& res, int status, const std::string& text, PageScripts scripts) {
+  secure_headers(res, scripts);
   res.status = status;
   res.set_content(text + "\n", "text/plain; charset=utf-8");
 }
 
-void redirect(httplib::Response& res, const std::string& to) {
-  secure_headers(res);
+void redirect(httplib::Response& res, const std::string& to, PageScripts scripts) {
+  secure_headers(res, scripts);
   res.status = 303;
   res.set_header("Location", to);
   res.set_content("See " + to + "\n", "text/plain; charset=utf-8");

@@ -29,11 +29,19 @@ bool valid_event_id(std::string_view id);
 
 std::string cookie_value(const httplib::Request& req, std::string_view name);
 
-// no-store, nosniff, DENY framing and the strict Content-Security-Policy (script-src 'self').
-void secure_headers(httplib::Response& res);
-void send_html(httplib::Response& res, int status, const std::string& html);
-void send_text(httplib::Response& res, int status, const std::string& text);
-void redirect(httplib::Response& res, const std::string& to);
+// What a page may run: the console's own scripts (live counts, the chart), or none at all (the
+// officials' pages at /me/ are plain forms).
+enum class PageScripts { own, none };
+
+// no-store, nosniff, DENY framing and the strict Content-Security-Policy (script-src 'self' or
+// 'none').
+void secure_headers(httplib::Response& res, PageScripts scripts = PageScripts::own);
+void send_html(httplib::Response& res, int status, const std::string& html,
+               PageScripts scripts = PageScripts::own);
+void send_text(httplib::Response& res, int status, const std::string& text,
+               PageScripts scripts = PageScripts::own);
+void redirect(httplib::Response& res, const std::string& to,
+              PageScripts scripts = PageScripts::own);
 
 struct SignedIn {
   ConsoleUser user;

@@ -25,8 +25,7 @@ std::string badges_page(const Viewer& viewer, const Event& event, std::string_vi
     for (const BadgeLine& line : lines) {
       const std::string id = escape(line.attendee.id);
       body += "<tr data-testid=\"badge-" + id + "\"><th scope=\"row\">" +
-              escape(line.attendee.first_name + " " + line.attendee.last_name) + " <small>" + id +
-              "</small></th><td>";
+              escape(full_name(line.attendee)) + " <small>" + id + "</small></th><td>";
       bool current = false;
       for (const BadgeRecord& badge : line.badges) {
         const std::string serial = escape(badge.serial);
@@ -78,14 +77,14 @@ std::string badge_reprint_page(const Viewer& viewer, const Event& event, const A
   const std::string base = "/console/events/" + escape(event.id);
   std::string body = "<link rel=\"stylesheet\" href=\"/console/static/actions.css\">\n"
                      "<h1>Reprint: " +
-                     escape(attendee.first_name + " " + attendee.last_name) +
+                     escape(full_name(attendee)) +
                      "</h1>\n"
                      "<p>The badge with its current serial <code>" +
                      escape(badge.serial) +
                      "</code>: print this page (4 x 3 inch insert) or save the image.</p>\n"
                      "<p><img data-testid=\"badge-image\" width=\"600\" height=\"450\" alt=\"Badge "
                      "of " +
-                     escape(attendee.first_name + " " + attendee.last_name) +
+                     escape(full_name(attendee)) +
                      " with its QR code\" src=\"data:image/png;base64," + std::string(png_base64) +
                      "\"></p>\n<p><a href=\"" + base + "/badges?q=" + escape(attendee.id) +
                      "\">Back to the badges</a></p>\n";

@@ -244,9 +244,7 @@ std::string person_page(const Viewer& viewer, const Person& person,
   for (const auto& pe : person.events)
     body += event_section(pe, a.id, viewer);
   body += correction_section(viewer, person, correctable, form);
-  return page(
-      PageFrame{a.first_name + " " + a.last_name, viewer.name, viewer.role, viewer.csrf, "", false},
-      body);
+  return page(PageFrame{full_name(a), viewer.name, viewer.role, viewer.csrf, "", false}, body);
 }
 
 std::string_view people_css() {

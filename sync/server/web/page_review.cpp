@@ -28,8 +28,7 @@ std::vector<ReviewItem> review_items(const Event& event, const std::vector<Credi
         }
       }
       ReviewItem item{row.attendee.id,
-                      row.on_roster ? row.attendee.first_name + " " + row.attendee.last_name
-                                    : std::string(),
+                      row.on_roster ? full_name(row.attendee) : std::string(),
                       row.session.id,
                       words,
                       key,

@@ -28,8 +28,8 @@ std::string walk_ins_page(const Viewer& viewer, const Event& event,
                                      ? "provisional"
                                      : (w.same_as.empty() ? "confirmed" : "same as " + w.same_as);
       body += "<tr data-testid=\"walk-in-" + id + "\"><th scope=\"row\">" +
-              escape(w.attendee.first_name + " " + w.attendee.last_name) + " <small>" + id +
-              "</small></th><td>" + escape(std::string(to_string(w.attendee.role))) +
+              escape(full_name(w.attendee)) + " <small>" + id + "</small></th><td>" +
+              escape(std::string(to_string(w.attendee.role))) +
               (w.attendee.municipality.empty() ? "" : ", " + escape(w.attendee.municipality)) +
               "</td><td>" + escape(format_local(w.registered_at, event.timezone, "%a %H:%M")) +
               " by " + escape(w.device_id) +

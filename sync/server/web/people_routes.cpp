@@ -7,12 +7,10 @@
 
 #include <charconv>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <memory>
 #include <set>
-#include <sstream>
 #include <system_error>
 
 #include "shared/time.hpp"
@@ -30,22 +28,6 @@ namespace {
 
 constexpr std::size_t kMatchLimit = 200;
 constexpr std::size_t kMaxQueryBytes = 200;
-
-// The stored PDF writer works on files (cairo): a private temporary file, read back, removed.
-std::optional<std::string> pdf_bytes(const PdfDocument& document) {
-  std::error_code ec;
-  const auto path = std::filesystem::temp_directory_path(ec) /
-                    ("muster-console-" + random_token().substr(0, 24) + ".pdf");
-  if (ec) return std::nullopt;
-  if (!write_pdf(document, path)) return std::nullopt;
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const bool read = static_cast<bool>(in) || in.eof();
-  in.close();
-  std::filesystem::remove(path, ec);
-  if (!read || bytes.empty()) return std::nullopt;
-  return bytes;
-}
 
 void send_pdf(httplib::Response& res, const std::string& bytes, const std::string& filename) {
   secure_headers(res);
