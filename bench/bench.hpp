@@ -49,5 +49,6 @@ int run_decode(int frames, unsigned seed, std::string_view which, bool all_decod
 int run_commit(std::size_t roster_size, std::size_t scans);
 int run_ingest(std::size_t kiosks, std::size_t scans, const std::string& pg_url);
 int run_package(std::size_t roster_size, const std::string& pg_url);
+int run_season(double scale, const std::string& backend, const std::string& pg_url);
 
 } // namespace muster::bench
