@@ -50,5 +50,6 @@ int run_package(std::size_t roster_size, const std::string& pg_url);
 // The web console: the event page of a large event, and ingest with live pages open.
 int run_console(std::size_t attendees, std::size_t doors, std::size_t live_pages,
                 std::size_t ingest_scans);
+int run_season(double scale, const std::string& backend, const std::string& pg_url);
 
 } // namespace muster::bench

@@ -51,7 +51,22 @@ int main(int argc, char** argv) {
   console->add_option("--doors", doors, "kiosks of the event");
   console->add_option("--live", live_pages, "live pages (SSE streams) open during ingest");
   console->add_option("--ingest-scans", ingest_scans, "scans pushed in each ingest run");
+  double scale = 0.01;
+  std::string backend = "sqlite";
+  auto* season = app.add_subcommand(
+      "season", "a generated season (50,000 officials, 40 events, 400 sessions, 2 million scans "
+                "at --scale 1) through the real ingest, then close-event, transcripts, reports, "
+                "credits; one backend per run, so that the peak RSS is that backend's");
+  season->add_option("--scale", scale, "fraction of the full season (officials and scans)")
+      ->check(CLI::Range(0.0001, 1.0));
+  season->add_option("--backend", backend, "sqlite or postgresql (then --pg-url)")
+      ->check(CLI::IsMember({"sqlite", "postgresql"}));
+  season->add_option("--pg-url", pg_url, "a postgresql:// URL of a server");
   CLI11_PARSE(app, argc, argv);
+  if (season->parsed() && backend == "postgresql" && pg_url.empty()) {
+    std::cerr << "muster-bench season: --backend postgresql needs --pg-url\n";
+    return 2;
+  }
   try {
     if (decode->parsed()) return muster::bench::run_decode(frames, seed);
     if (commit->parsed()) return muster::bench::run_commit(roster, scans);
@@ -59,6 +74,7 @@ int main(int argc, char** argv) {
     if (package->parsed()) return muster::bench::run_package(roster, pg_url);
     if (console->parsed())
       return muster::bench::run_console(attendees, doors, live_pages, ingest_scans);
+    if (season->parsed()) return muster::bench::run_season(scale, backend, pg_url);
   } catch (const std::exception& error) {
     std::cerr << "muster-bench: bug: " << error.what() << '\n';
     return 70;
