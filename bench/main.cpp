@@ -47,6 +47,16 @@ int main(int argc, char** argv) {
   auto* package = app.add_subcommand("package", "package pull: full vs delta (one change)");
   package->add_option("--roster", roster, "roster size");
   package->add_option("--pg-url", pg_url, "also PostgreSQL");
+  std::size_t attendees = 5000;
+  std::size_t doors = 20;
+  std::size_t live_pages = 50;
+  std::size_t ingest_scans = 20000;
+  auto* console = app.add_subcommand(
+      "console", "the web console: event page render time, ingest with live pages open");
+  console->add_option("--attendees", attendees, "roster size, all scanned in");
+  console->add_option("--doors", doors, "kiosks of the event");
+  console->add_option("--live", live_pages, "live pages (SSE streams) open during ingest");
+  console->add_option("--ingest-scans", ingest_scans, "scans pushed in each ingest run");
   double scale = 0.01;
   std::string backend = "sqlite";
   auto* season = app.add_subcommand(
@@ -68,6 +78,8 @@ int main(int argc, char** argv) {
     if (commit->parsed()) return muster::bench::run_commit(roster, scans);
     if (ingest->parsed()) return muster::bench::run_ingest(kiosks, scans, pg_url);
     if (package->parsed()) return muster::bench::run_package(roster, pg_url);
+    if (console->parsed())
+      return muster::bench::run_console(attendees, doors, live_pages, ingest_scans);
     if (season->parsed()) return muster::bench::run_season(scale, backend, pg_url);
   } catch (const std::exception& error) {
     std::cerr << "muster-bench: bug: " << error.what() << '\n';
