@@ -47,5 +47,9 @@ int run_decode(int frames, unsigned seed);
 int run_commit(std::size_t roster_size, std::size_t scans);
 int run_ingest(std::size_t kiosks, std::size_t scans, const std::string& pg_url);
 int run_package(std::size_t roster_size, const std::string& pg_url);
+// The web console: the event page of a large event, and ingest with live pages open.
+int run_console(std::size_t attendees, std::size_t doors, std::size_t live_pages,
+                std::size_t ingest_scans);
+int run_season(double scale, const std::string& backend, const std::string& pg_url);
 
 } // namespace muster::bench

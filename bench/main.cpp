@@ -41,12 +41,40 @@ int main(int argc, char** argv) {
   auto* package = app.add_subcommand("package", "package pull: full vs delta (one change)");
   package->add_option("--roster", roster, "roster size");
   package->add_option("--pg-url", pg_url, "also PostgreSQL");
+  std::size_t attendees = 5000;
+  std::size_t doors = 20;
+  std::size_t live_pages = 50;
+  std::size_t ingest_scans = 20000;
+  auto* console = app.add_subcommand(
+      "console", "the web console: event page render time, ingest with live pages open");
+  console->add_option("--attendees", attendees, "roster size, all scanned in");
+  console->add_option("--doors", doors, "kiosks of the event");
+  console->add_option("--live", live_pages, "live pages (SSE streams) open during ingest");
+  console->add_option("--ingest-scans", ingest_scans, "scans pushed in each ingest run");
+  double scale = 0.01;
+  std::string backend = "sqlite";
+  auto* season = app.add_subcommand(
+      "season", "a generated season (50,000 officials, 40 events, 400 sessions, 2 million scans "
+                "at --scale 1) through the real ingest, then close-event, transcripts, reports, "
+                "credits; one backend per run, so that the peak RSS is that backend's");
+  season->add_option("--scale", scale, "fraction of the full season (officials and scans)")
+      ->check(CLI::Range(0.0001, 1.0));
+  season->add_option("--backend", backend, "sqlite or postgresql (then --pg-url)")
+      ->check(CLI::IsMember({"sqlite", "postgresql"}));
+  season->add_option("--pg-url", pg_url, "a postgresql:// URL of a server");
   CLI11_PARSE(app, argc, argv);
+  if (season->parsed() && backend == "postgresql" && pg_url.empty()) {
+    std::cerr << "muster-bench season: --backend postgresql needs --pg-url\n";
+    return 2;
+  }
   try {
     if (decode->parsed()) return muster::bench::run_decode(frames, seed);
     if (commit->parsed()) return muster::bench::run_commit(roster, scans);
     if (ingest->parsed()) return muster::bench::run_ingest(kiosks, scans, pg_url);
     if (package->parsed()) return muster::bench::run_package(roster, pg_url);
+    if (console->parsed())
+      return muster::bench::run_console(attendees, doors, live_pages, ingest_scans);
+    if (season->parsed()) return muster::bench::run_season(scale, backend, pg_url);
   } catch (const std::exception& error) {
     std::cerr << "muster-bench: bug: " << error.what() << '\n';
     return 70;

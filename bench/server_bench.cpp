@@ -43,8 +43,11 @@ struct Setup {
   std::vector<std::string> payloads; // kBadges signed badges
   std::vector<std::string> codes;
   std::unique_ptr<server::HttpServer> server;
+  std::unique_ptr<server::HttpServer> second; // a second instance on the same database
+  server::HttpOptions options;
   std::string error;
   ~Setup() {
+    if (second) second->stop();
     if (server) server->stop();
     std::error_code ec;
     fs::remove_all(dir, ec);
@@ -145,6 +148,7 @@ std::unique_ptr<Setup> prepare(const std::string& pg_url, std::size_t roster_siz
     return setup;
   }
   setup->server = std::move(*started);
+  setup->options = options;
   return setup;
 }
 
@@ -167,7 +171,10 @@ struct IngestFigures {
   std::string error;
 };
 
-IngestFigures ingest(const std::string& pg_url, std::size_t kiosks, std::size_t scans) {
+// `instances` 2: a second HttpServer on the same database, and the kiosks alternate between the
+// two (a League behind a load balancer).
+IngestFigures ingest(const std::string& pg_url, std::size_t kiosks, std::size_t scans,
+                     int instances) {
   IngestFigures figures;
   auto setup = prepare(pg_url, kBadges, kiosks);
   if (!setup->error.empty()) {
@@ -175,6 +182,16 @@ IngestFigures ingest(const std::string& pg_url, std::size_t kiosks, std::size_t 
     return figures;
   }
   const int port = setup->server->port();
+  std::vector<int> ports{port};
+  if (instances == 2) {
+    auto second = server::HttpServer::start(setup->options);
+    if (!second) {
+      figures.error = second.message();
+      return figures;
+    }
+    setup->second = std::move(*second);
+    ports.push_back(setup->second->port());
+  }
   const std::size_t per_kiosk = scans / kiosks;
   // Each kiosk's chain, sealed and serialised before the clock starts (that is kiosk work).
   std::vector<Device> devices(kiosks);
@@ -217,7 +234,7 @@ IngestFigures ingest(const std::string& pg_url, std::size_t kiosks, std::size_t 
   std::vector<std::thread> threads;
   for (std::size_t k = 0; k < kiosks; ++k) {
     threads.emplace_back([&, k] {
-      httplib::Client client("127.0.0.1", port);
+      httplib::Client client("127.0.0.1", ports[k % ports.size()]);
       client.set_read_timeout(120);
       const httplib::Headers auth{{"Authorization", "Bearer " + devices[k].token}};
       std::size_t done = 0;
@@ -249,9 +266,11 @@ IngestFigures ingest(const std::string& pg_url, std::size_t kiosks, std::size_t 
 
 int run_ingest(std::size_t kiosks, std::size_t scans, const std::string& pg_url) {
   int status = 0;
-  for (const std::string& backend : {std::string("SQLite"), std::string("PostgreSQL")}) {
-    if (backend == "PostgreSQL" && pg_url.empty()) continue;
-    const auto figures = ingest(backend == "SQLite" ? "" : pg_url, kiosks, scans);
+  for (const std::string& backend :
+       {std::string("SQLite"), std::string("PostgreSQL"), std::string("PostgreSQL, 2 instances")}) {
+    if (backend != "SQLite" && pg_url.empty()) continue;
+    const int instances = backend.ends_with("2 instances") ? 2 : 1;
+    const auto figures = ingest(backend == "SQLite" ? "" : pg_url, kiosks, scans, instances);
     if (!figures.error.empty()) {
       std::cout << "| " << backend << " | " << kiosks << " | " << scans
                 << " | failed: " << figures.error << " | | |\n";

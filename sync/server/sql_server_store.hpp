@@ -230,7 +230,8 @@ private:
   // change stamp, so the next package delta takes the revocation to every door.
   DbResult<Ok> apply_reprint(StoreTransaction& tx, const Scan& scan, std::string_view event_id,
                              Instant received_at);
-  DbResult<Ok> insert_scan(const Scan& scan, std::string_view event_id, Instant received_at);
+  DbResult<Ok> insert_scans(const std::vector<Scan>& scans, std::string_view event_id,
+                            Instant received_at);
 
   std::unique_ptr<SqlConnection> db_;
   bool schema_ok_ = false;

@@ -223,5 +223,167 @@ TEST(MultiInstance, TwoServersOnOnePostgresqlStoreEveryScanExactlyOnce) {
   test::drop_postgres_database(*base_url, database);
 }
 
+// Issue 19: ingest writes a batch's rows in multi-row statements. The same batches (300 scans:
+// several statements of different sizes) go to BOTH instances at the same moment, and each
+// sender alternates between the instances from one batch to the next: each scan is stored
+// exactly once, each chain is the kiosk's, and the instances' counters add up to the scans.
+TEST(MultiInstance, TwoServersOnOnePostgresqlStoreSameAndInterleavedBulkPushesOnce) {
+  constexpr int kBulkKiosks = 3;
+  constexpr std::uint64_t kBulkScans = 700;
+  constexpr std::uint64_t kBulkBatch = 300;
+  ASSERT_TRUE(muster::sodium_started());
+  const auto base_url = test::postgres_fixture_url();
+  ASSERT_TRUE(base_url) << test::kNoPostgres;
+  const auto created = test::create_postgres_database(*base_url, "muster_bulk_");
+  ASSERT_EQ(created.error, "");
+  test::TempDir dir;
+  auto store = open_server_store(created.url);
+  ASSERT_TRUE(store.ok()) << store.message();
+  ASSERT_TRUE((*store)->initialise({"L1", "Test League"}).ok());
+  auto key = SigningKey::generate("K1");
+  ASSERT_TRUE(key.ok());
+  ASSERT_TRUE((*store)->add_league_key({"K1", to_text(key->public_key()), now_ms(), true}).ok());
+  test::write_file(dir / "league.key", key->to_secret_text() + "\n");
+  std::filesystem::permissions(dir / "league.key", std::filesystem::perms::owner_read |
+                                                       std::filesystem::perms::owner_write);
+  const std::vector<Attendee> roster = {{"A1", "Ada", "Mayor", Role::mayor, "Springfield", ""}};
+  ASSERT_TRUE((*store)->upsert_roster(roster).ok());
+  Event event;
+  event.id = "E1";
+  event.name = "Conference";
+  event.timezone = "America/Chicago";
+  Session session;
+  session.id = "S1";
+  session.title = "Ethics";
+  session.room = "Ballroom";
+  session.start = now_ms() - 1h;
+  session.end = now_ms() + 1h;
+  session.credit_hours = 2.0;
+  event.sessions = {session};
+  ASSERT_TRUE((*store)->upsert_event(event).ok());
+  auto payload = sign_badge({"L1", "A1", "SER-A1"}, *key);
+  ASSERT_TRUE(payload.ok());
+  for (int k = 0; k < kBulkKiosks; ++k) {
+    ASSERT_TRUE((*store)
+                    ->add_provisioning_code(hash_secret("BULK-" + std::to_string(k)), "E1",
+                                            "Door " + std::to_string(k), now_ms() + 1h)
+                    .ok());
+  }
+  HttpOptions options;
+  options.database = created.url;
+  options.port = 0;
+  options.league_key_file = dir / "league.key";
+  options.log_requests = false;
+  options.threads = 4;
+  auto first = HttpServer::start(options);
+  ASSERT_TRUE(first.ok()) << first.message();
+  auto second = HttpServer::start(options);
+  ASSERT_TRUE(second.ok()) << second.message();
+  std::array<HttpServer*, 2> servers{first->get(), second->get()};
+
+  std::vector<Kiosk> kiosks(kBulkKiosks);
+  for (int k = 0; k < kBulkKiosks; ++k) {
+    Kiosk& kiosk = kiosks[static_cast<std::size_t>(k)];
+    auto res = client_for(*servers[static_cast<std::size_t>(k % 2)])
+                   .Post("/api/v1/devices", json{{"code", "BULK-" + std::to_string(k)}}.dump(),
+                         "application/json");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 201) << res->body;
+    const json body = json::parse(res->body);
+    kiosk.id = body.at("device_id");
+    kiosk.token = body.at("token");
+    Digest previous = kZeroDigest;
+    for (std::uint64_t seq = 1; seq <= kBulkScans; ++seq) {
+      Scan scan;
+      scan.device_id = kiosk.id;
+      scan.sequence = seq;
+      scan.attendee_id = "A1";
+      scan.badge_serial = "SER-A1";
+      scan.badge_payload = *payload;
+      scan.session_id = "S1";
+      scan.kind = seq % 2 == 1 ? ScanKind::arrive : ScanKind::leave;
+      scan.wall_time = session.start + std::chrono::seconds(seq);
+      scan.monotonic_ms = static_cast<std::int64_t>(seq) * 1000;
+      seal(scan, previous);
+      previous = scan.hash;
+      kiosk.chain.push_back(std::move(scan));
+    }
+  }
+
+  std::mutex failures_mutex;
+  std::vector<std::string> failures;
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int k = 0; k < kBulkKiosks; ++k) {
+    for (std::size_t s = 0; s < 2; ++s) {
+      threads.emplace_back([&, k, s] {
+        const Kiosk& kiosk = kiosks[static_cast<std::size_t>(k)];
+        std::array<httplib::Client, 2> clients{client_for(*servers[0]), client_for(*servers[1])};
+        const httplib::Headers auth{{"Authorization", "Bearer " + kiosk.token}};
+        std::uint64_t from = 1;
+        for (std::size_t push = 0; from <= kBulkScans; ++push) {
+          if (std::chrono::steady_clock::now() - started > kDeadline || push == 2000) {
+            std::lock_guard lock(failures_mutex);
+            failures.push_back(kiosk.id + ": deadline passed at sequence " + std::to_string(from));
+            return;
+          }
+          const std::uint64_t to = std::min(kBulkScans, from + kBulkBatch - 1);
+          const std::span<const Scan> window(kiosk.chain.data() + from - 1, to - from + 1);
+          // The two senders of a kiosk push the same window to different instances.
+          auto res = clients[(push + s) % 2].Post("/api/v1/devices/" + kiosk.id + "/scans", auth,
+                                                  scan_batch_to_json(window), "application/json");
+          if (!res || (res->status != 200 && res->status != 409 && res->status != 503)) {
+            std::lock_guard lock(failures_mutex);
+            failures.push_back(kiosk.id + ": unexpected answer " +
+                               (res ? std::to_string(res->status) + " " + res->body : "none"));
+            return;
+          }
+          const json body = json::parse(res->body, nullptr, false);
+          const std::uint64_t acked = body.is_object() ? body.value("acked_through", 0ULL) : 0ULL;
+          if (res->status == 200 && acked < to) {
+            std::lock_guard lock(failures_mutex);
+            failures.push_back(kiosk.id + ": 200 but acked only " + std::to_string(acked));
+            return;
+          }
+          from = std::max(from, acked + 1);
+          if (res->status != 200) std::this_thread::sleep_for(5ms);
+        }
+      });
+    }
+  }
+  for (auto& thread : threads)
+    thread.join();
+  ASSERT_TRUE(failures.empty()) << failures.front();
+
+  auto count = (*store)->scan_count();
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(*count, kBulkKiosks * kBulkScans);
+  for (const auto& kiosk : kiosks) {
+    auto stored = (*store)->scans_for_device(kiosk.id);
+    ASSERT_TRUE(stored.ok()) << stored.message();
+    ASSERT_EQ(stored->size(), kBulkScans);
+    EXPECT_FALSE(verify_device_chain(kiosk.id, *stored).has_value());
+    for (std::size_t i = 0; i < stored->size(); ++i) {
+      EXPECT_EQ((*stored)[i].hash, kiosk.chain[i].hash) << kiosk.id << " #" << i + 1;
+    }
+  }
+  std::uint64_t stored_total = 0;
+  for (auto* server : servers) {
+    auto res = client_for(*server).Get("/metrics");
+    ASSERT_TRUE(res);
+    std::istringstream lines(res->body);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("muster_scans_stored_total ", 0) == 0) {
+        stored_total += std::stoull(line.substr(line.find(' ') + 1));
+      }
+    }
+  }
+  EXPECT_EQ(stored_total, kBulkKiosks * kBulkScans);
+  for (auto* server : servers)
+    server->stop();
+  store->reset();
+  test::drop_postgres_database(*base_url, created.name);
+}
+
 } // namespace
 } // namespace muster::server
