@@ -28,8 +28,14 @@ int main(int argc, char** argv) {
   std::string pg_url;
   auto* decode = app.add_subcommand("decode", "decode generated 1280x720 camera frames: "
                                               "this project vs ZXing-cpp vs zbar");
-  decode->add_option("--frames", frames, "frames to generate (a tenth have no code)");
+  decode->add_option("--frames", frames,
+                     "frames per set (single: a tenth have no code; combined: a twentieth)");
   decode->add_option("--seed", seed, "generator seed");
+  std::string decode_set = "both";
+  decode->add_option("--set", decode_set, "single (one condition per frame), combined or both")
+      ->check(CLI::IsMember({"single", "combined", "both"}));
+  bool muster_only = false;
+  decode->add_flag("--muster-only", muster_only, "only decode_frame (tuning the cascade)");
   auto* commit =
       app.add_subcommand("commit", "scan to durable commit (headless path) vs raw SQLite");
   commit->add_option("--roster", roster, "roster size");
@@ -68,7 +74,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    if (decode->parsed()) return muster::bench::run_decode(frames, seed);
+    if (decode->parsed()) return muster::bench::run_decode(frames, seed, decode_set, !muster_only);
     if (commit->parsed()) return muster::bench::run_commit(roster, scans);
     if (ingest->parsed()) return muster::bench::run_ingest(kiosks, scans, pg_url);
     if (package->parsed()) return muster::bench::run_package(roster, pg_url);
