@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace muster::bench {
@@ -43,10 +44,14 @@ inline double ms_since(std::chrono::steady_clock::time_point start) {
 std::string fixed(double value, int decimals = 2);
 
 // The modes (each returns a process exit code).
-int run_decode(int frames, unsigned seed);
+// which: "single", "combined" or "both"; all_decoders: also stock ZXing-cpp and zbar.
+int run_decode(int frames, unsigned seed, std::string_view which, bool all_decoders);
 int run_commit(std::size_t roster_size, std::size_t scans);
 int run_ingest(std::size_t kiosks, std::size_t scans, const std::string& pg_url);
 int run_package(std::size_t roster_size, const std::string& pg_url);
+// The web console: the event page of a large event, and ingest with live pages open.
+int run_console(std::size_t attendees, std::size_t doors, std::size_t live_pages,
+                std::size_t ingest_scans);
 int run_season(double scale, const std::string& backend, const std::string& pg_url);
 
 } // namespace muster::bench

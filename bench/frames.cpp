@@ -151,9 +151,74 @@ void jpeg_round_trip(GrayImage& image, int quality) {
   stbi_image_free(decoded);
 }
 
+// Defocus: a Gaussian of `sigma` pixels (separable, edges repeated).
+GrayImage gaussian_blur(const GrayImage& in, double sigma) {
+  const int radius = std::max(1, static_cast<int>(std::ceil(3 * sigma)));
+  std::vector<double> kernel(static_cast<std::size_t>(2 * radius + 1));
+  double total = 0;
+  for (int i = -radius; i <= radius; ++i) {
+    kernel[static_cast<std::size_t>(i + radius)] = std::exp(-i * i / (2 * sigma * sigma));
+    total += kernel[static_cast<std::size_t>(i + radius)];
+  }
+  for (auto& k : kernel)
+    k /= total;
+  std::vector<double> tmp(in.pixels.size());
+  const auto at = [&](int x, int y) { return static_cast<std::size_t>(y) * in.width + x; };
+  for (int y = 0; y < in.height; ++y) {
+    for (int x = 0; x < in.width; ++x) {
+      double sum = 0;
+      for (int i = -radius; i <= radius; ++i)
+        sum += kernel[static_cast<std::size_t>(i + radius)] *
+               in.pixels[at(std::clamp(x + i, 0, in.width - 1), y)];
+      tmp[at(x, y)] = sum;
+    }
+  }
+  GrayImage out(in.width, in.height);
+  for (int y = 0; y < in.height; ++y) {
+    for (int x = 0; x < in.width; ++x) {
+      double sum = 0;
+      for (int i = -radius; i <= radius; ++i)
+        sum += kernel[static_cast<std::size_t>(i + radius)] *
+               tmp[at(x, std::clamp(y + i, 0, in.height - 1))];
+      out.pixels[at(x, y)] = clamp_px(sum);
+    }
+  }
+  return out;
+}
+
+// Motion: the mean of `length` samples along a line at `degrees` (a badge moved while the
+// shutter was open), bilinear between pixels, edges repeated.
+GrayImage motion_blur(const GrayImage& in, double length, double degrees) {
+  const int samples = std::max(2, static_cast<int>(std::lround(length)));
+  const double dx = std::cos(degrees * kPi / 180.0) * length / (samples - 1);
+  const double dy = std::sin(degrees * kPi / 180.0) * length / (samples - 1);
+  GrayImage out(in.width, in.height);
+  const auto sample = [&](double x, double y) {
+    x = std::clamp(x, 0.0, in.width - 1.001);
+    y = std::clamp(y, 0.0, in.height - 1.001);
+    const int ix = static_cast<int>(x);
+    const int iy = static_cast<int>(y);
+    const double fx = x - ix;
+    const double fy = y - iy;
+    return in.at(ix, iy) * (1 - fx) * (1 - fy) + in.at(ix + 1, iy) * fx * (1 - fy) +
+           in.at(ix, iy + 1) * (1 - fx) * fy + in.at(ix + 1, iy + 1) * fx * fy;
+  };
+  for (int y = 0; y < in.height; ++y) {
+    for (int x = 0; x < in.width; ++x) {
+      double sum = 0;
+      for (int i = 0; i < samples; ++i) {
+        const double t = i - (samples - 1) / 2.0;
+        sum += sample(x + t * dx, y + t * dy);
+      }
+      out.at(x, y) = clamp_px(sum / samples);
+    }
+  }
+  return out;
+}
+
 constexpr std::array<const char*, 10> kConditions = {
-    "clean", "tilt",         "rotation", "blur", "motion blur",
-    "noise", "low contrast", "glare",    "jpeg", "no code"};
+    "clean", "tilt",         "rotation", "defocus", "motion blur",
+    "noise", "low contrast", "glare",    "jpeg",    "no code"};
 
 } // namespace
 
@@ -178,7 +243,7 @@ Frame make_frame(std::string_view payload, int index, std::mt19937& random) {
   if (condition == "tilt") tilt = 0.25 + 0.35 * unit(random);
   if (condition == "rotation") degrees = 360 * unit(random);
   place(frame.image, code, cx, cy, scale, degrees, tilt);
-  if (condition == "blur") frame.image = box_blur(frame.image, 1, 1);
+  if (condition == "defocus") frame.image = box_blur(frame.image, 1, 1);
   if (condition == "motion blur")
     frame.image = box_blur(frame.image, 2 + static_cast<int>(2 * unit(random)), 0);
   if (condition == "noise")
@@ -190,6 +255,75 @@ Frame make_frame(std::string_view payload, int index, std::mt19937& random) {
               120 + 60 * unit(random));
   if (condition == "jpeg") jpeg_round_trip(frame.image, 12 + static_cast<int>(18 * unit(random)));
   add_noise(frame.image, 3, random); // every sensor has some
+  return frame;
+}
+
+const std::vector<std::string>& combined_conditions() {
+  static const std::vector<std::string> names = {"tilt",  "rotation",     "defocus", "motion blur",
+                                                 "noise", "low contrast", "glare",   "jpeg"};
+  return names;
+}
+
+Frame make_combined_frame(std::string_view payload, int index, std::mt19937& random) {
+  Frame frame;
+  frame.image = background(random);
+  std::uniform_real_distribution<double> unit(0, 1);
+  const auto& names = combined_conditions();
+  // Two to five distinct conditions, drawn without replacement.
+  std::vector<std::size_t> order(names.size());
+  for (std::size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::shuffle(order.begin(), order.end(), random);
+  const auto how_many = static_cast<std::size_t>(std::uniform_int_distribution<int>(2, 5)(random));
+  std::vector<bool> on(names.size(), false);
+  for (std::size_t i = 0; i < how_many; ++i)
+    on[order[i]] = true;
+  const auto has = [&](std::string_view name) {
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == name) return static_cast<bool>(on[i]);
+    }
+    return false;
+  };
+  const bool no_code = index % 20 == 19;
+  double cx = kWidth / 2.0;
+  double cy = kHeight / 2.0;
+  double code_px = 200;
+  if (!no_code) {
+    frame.payload = std::string(payload);
+    const GrayImage code = kiosk::render_qr(payload, 1, 4);
+    // A badge 25-70 cm from a 720p camera: modules of 3 to 8 pixels.
+    frame.module_px = 3 + static_cast<int>(6 * unit(random)) % 6;
+    const double scale = frame.module_px + unit(random) * 0.99;
+    frame.module_px = static_cast<int>(scale); // the size class: 3.0-3.99 px is "3 px"
+    code_px = code.width * scale;
+    // Centred so the whole code (rotated, tilted) stays in view.
+    const double margin_x = std::min(kWidth / 2.0, code_px * 0.72);
+    const double margin_y = std::min(kHeight / 2.0, code_px * 0.72);
+    cx = margin_x + (kWidth - 2 * margin_x) * unit(random);
+    cy = margin_y + (kHeight - 2 * margin_y) * unit(random);
+    double degrees = -8 + 16 * unit(random);
+    double tilt = 0;
+    if (has("tilt")) tilt = (unit(random) < 0.5 ? -1 : 1) * (0.2 + 0.3 * unit(random));
+    if (has("rotation")) degrees = 360 * unit(random);
+    place(frame.image, code, cx, cy, scale, degrees, tilt);
+  }
+  // On the badge's surface, then through the lens, then the sensor, then the encoder.
+  if (has("glare"))
+    add_glare(frame.image, cx + (unit(random) - 0.5) * code_px / 2,
+              cy + (unit(random) - 0.5) * code_px / 2, code_px / 4, 70 + 70 * unit(random));
+  if (has("defocus")) frame.image = gaussian_blur(frame.image, 0.8 + 1.0 * unit(random));
+  if (has("motion blur"))
+    frame.image = motion_blur(frame.image, 3 + 6 * unit(random), 180 * unit(random));
+  if (has("low contrast"))
+    squeeze_contrast(frame.image, 55 + 30 * unit(random), 165 + 30 * unit(random));
+  add_noise(frame.image, has("noise") ? 5 + static_cast<int>(8 * unit(random)) : 3, random);
+  if (has("jpeg")) jpeg_round_trip(frame.image, 15 + static_cast<int>(25 * unit(random)));
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (!on[i]) continue;
+    frame.conditions.push_back(names[i]);
+    frame.condition += (frame.condition.empty() ? "" : "+") + names[i];
+  }
+  if (no_code) frame.condition = "no code";
   return frame;
 }
 

@@ -28,8 +28,14 @@ int main(int argc, char** argv) {
   std::string pg_url;
   auto* decode = app.add_subcommand("decode", "decode generated 1280x720 camera frames: "
                                               "this project vs ZXing-cpp vs zbar");
-  decode->add_option("--frames", frames, "frames to generate (a tenth have no code)");
+  decode->add_option("--frames", frames,
+                     "frames per set (single: a tenth have no code; combined: a twentieth)");
   decode->add_option("--seed", seed, "generator seed");
+  std::string decode_set = "both";
+  decode->add_option("--set", decode_set, "single (one condition per frame), combined or both")
+      ->check(CLI::IsMember({"single", "combined", "both"}));
+  bool muster_only = false;
+  decode->add_flag("--muster-only", muster_only, "only decode_frame (tuning the cascade)");
   auto* commit =
       app.add_subcommand("commit", "scan to durable commit (headless path) vs raw SQLite");
   commit->add_option("--roster", roster, "roster size");
@@ -41,6 +47,16 @@ int main(int argc, char** argv) {
   auto* package = app.add_subcommand("package", "package pull: full vs delta (one change)");
   package->add_option("--roster", roster, "roster size");
   package->add_option("--pg-url", pg_url, "also PostgreSQL");
+  std::size_t attendees = 5000;
+  std::size_t doors = 20;
+  std::size_t live_pages = 50;
+  std::size_t ingest_scans = 20000;
+  auto* console = app.add_subcommand(
+      "console", "the web console: event page render time, ingest with live pages open");
+  console->add_option("--attendees", attendees, "roster size, all scanned in");
+  console->add_option("--doors", doors, "kiosks of the event");
+  console->add_option("--live", live_pages, "live pages (SSE streams) open during ingest");
+  console->add_option("--ingest-scans", ingest_scans, "scans pushed in each ingest run");
   double scale = 0.01;
   std::string backend = "sqlite";
   auto* season = app.add_subcommand(
@@ -58,10 +74,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    if (decode->parsed()) return muster::bench::run_decode(frames, seed);
+    if (decode->parsed()) return muster::bench::run_decode(frames, seed, decode_set, !muster_only);
     if (commit->parsed()) return muster::bench::run_commit(roster, scans);
     if (ingest->parsed()) return muster::bench::run_ingest(kiosks, scans, pg_url);
     if (package->parsed()) return muster::bench::run_package(roster, pg_url);
+    if (console->parsed())
+      return muster::bench::run_console(attendees, doors, live_pages, ingest_scans);
     if (season->parsed()) return muster::bench::run_season(scale, backend, pg_url);
   } catch (const std::exception& error) {
     std::cerr << "muster-bench: bug: " << error.what() << '\n';

@@ -64,11 +64,36 @@ public:
   // The half-size copy for camera frames, else the frame itself: for passes that are cheap
   // enough to run on every miss but want a full-size image where it is small.
   ImageView working() { return camera_sized() ? half() : full_; }
+  // Where the code probably is, in full-size pixels: found on the working image (cells of 8
+  // pixels), at most two candidates. Only the region passes use it, on frames every whole-frame
+  // pass missed, so they spend their effort on the code's pixels only.
+  const std::vector<Rect>& regions() {
+    if (!regions_found_) {
+      regions_found_ = true;
+      const int factor = camera_sized() ? 2 : 1;
+      regions_ = textured_regions(working(), 8, 2);
+      for (auto& r : regions_)
+        r = Rect{r.x * factor, r.y * factor, r.width * factor, r.height * factor};
+    }
+    return regions_;
+  }
 
 private:
   ImageView full_;
   GrayImage half_;
+  std::vector<Rect> regions_;
+  bool regions_found_ = false;
 };
+
+// The first read of `attempt` on one of the frame's candidate regions (full size).
+template <class Attempt> std::optional<std::string> in_regions(FrameImages& f, Attempt attempt) {
+  for (const Rect& region : f.regions()) {
+    const ImageView view = sub_view(f.full(), region);
+    if (view.width < 16 || view.height < 16) continue;
+    if (auto text = attempt(view)) return text;
+  }
+  return std::nullopt;
+}
 
 enum class Applies : std::uint8_t { camera, image, any };
 
@@ -87,7 +112,7 @@ using ZXing::Binarizer;
 // Ordered by reads per millisecond on bench/frames.cpp's camera frames (kiosk/README.md has the
 // figures): a frame stops at the first pass that reads it, so the cheap passes go first and a
 // frame without a code (which runs every pass) stays cheap.
-constexpr std::array<Pass, 12> kCascade{{
+constexpr std::array<Pass, 14> kCascade{{
     // Camera frames, at half size: each read in about a sixth of stock ZXing's time.
     {"half-adaptive", Applies::camera,
      [](FrameImages& f) { return read_binary(adaptive_threshold(f.half(), 8, 3), false); }},
@@ -114,6 +139,23 @@ constexpr std::array<Pass, 12> kCascade{{
     {"global-histogram", Applies::image,
      [](FrameImages& f) {
        return read_qr(f.full(), {Binarizer::GlobalHistogram, true});
+     }},
+    // The code's region at full size (issue 19: combined conditions). Defocus and motion blur
+    // spread each module over its neighbours: an unsharp mask over a 7x7 window steepens the
+    // edges again before our own threshold (window of 33 px: a few modules of any size).
+    {"region-sharpen", Applies::any,
+     [](FrameImages& f) {
+       return in_regions(f, [](ImageView v) {
+         return read_binary(adaptive_threshold(unsharp_mask(v, 3, 200).view(), 16, 3), false);
+       });
+     }},
+    // Modules of 3 px (a badge far away) blurred to 2 px of contrast: twice the size, bilinear,
+    // gives the threshold and ZXing's sampling grid pixels to land on.
+    {"region-upscale", Applies::any,
+     [](FrameImages& f) {
+       return in_regions(f, [](ImageView v) {
+         return read_binary(adaptive_threshold(upscale_bilinear(v).view(), 32, 2), false);
+       });
      }},
     {"quiet-zone", Applies::any,
      [](FrameImages& f) {

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <memory>
 #include <string>
+#include <utility>
 
 namespace muster::kiosk {
 
@@ -108,6 +110,179 @@ GrayImage upscale_double(ImageView view) {
       out.at(x, y) = view.at(x / 2, y / 2);
   }
   return out;
+}
+
+ImageView sub_view(ImageView view, Rect rect) {
+  const int x0 = std::clamp(rect.x, 0, view.width);
+  const int y0 = std::clamp(rect.y, 0, view.height);
+  const int x1 = std::clamp(rect.x + rect.width, x0, view.width);
+  const int y1 = std::clamp(rect.y + rect.height, y0, view.height);
+  if (view.empty() || x1 <= x0 || y1 <= y0) return {};
+  return ImageView{view.data +
+                       static_cast<std::size_t>(y0) * static_cast<std::size_t>(view.row_stride) +
+                       static_cast<std::size_t>(x0),
+                   x1 - x0, y1 - y0, view.row_stride};
+}
+
+GrayImage upscale_bilinear(ImageView view) {
+  GrayImage out(view.width * 2, view.height * 2);
+  if (view.empty()) return out;
+  // Output pixel x samples the source at x / 2 - 1/4: weights 3/4 and 1/4 of two neighbours.
+  for (int y = 0; y < out.height; ++y) {
+    const int sy0 = std::clamp((y - 1) / 2, 0, view.height - 1);
+    const int sy1 = std::clamp(sy0 + 1, 0, view.height - 1);
+    const int wy = (y == 0) ? 0 : (y % 2 == 0 ? 3 : 1); // of 4, towards sy1
+    for (int x = 0; x < out.width; ++x) {
+      const int sx0 = std::clamp((x - 1) / 2, 0, view.width - 1);
+      const int sx1 = std::clamp(sx0 + 1, 0, view.width - 1);
+      const int wx = (x == 0) ? 0 : (x % 2 == 0 ? 3 : 1);
+      const int top = view.at(sx0, sy0) * (4 - wx) + view.at(sx1, sy0) * wx;
+      const int bottom = view.at(sx0, sy1) * (4 - wx) + view.at(sx1, sy1) * wx;
+      out.at(x, y) = static_cast<std::uint8_t>((top * (4 - wy) + bottom * wy + 8) / 16);
+    }
+  }
+  return out;
+}
+
+GrayImage unsharp_mask(ImageView view, int radius, int amount_percent) {
+  GrayImage out(view.width, view.height);
+  if (view.empty() || radius < 1) return out;
+  // The box mean from a summed-area table (edges clamped by shrinking the window).
+  const int w = view.width;
+  const int h = view.height;
+  std::vector<int> table(static_cast<std::size_t>(w + 1) * static_cast<std::size_t>(h + 1), 0);
+  const auto t = [&](int x, int y) -> int& {
+    return table[static_cast<std::size_t>(y) * static_cast<std::size_t>(w + 1) +
+                 static_cast<std::size_t>(x)];
+  };
+  for (int y = 0; y < h; ++y) {
+    int row = 0;
+    for (int x = 0; x < w; ++x) {
+      row += view.at(x, y);
+      t(x + 1, y + 1) = t(x + 1, y) + row;
+    }
+  }
+  for (int y = 0; y < h; ++y) {
+    const int y0 = std::max(0, y - radius);
+    const int y1 = std::min(h, y + radius + 1);
+    for (int x = 0; x < w; ++x) {
+      const int x0 = std::max(0, x - radius);
+      const int x1 = std::min(w, x + radius + 1);
+      const int area = (x1 - x0) * (y1 - y0);
+      const int sum = t(x1, y1) - t(x0, y1) - t(x1, y0) + t(x0, y0);
+      const int v = view.at(x, y);
+      // v + amount * (v - sum / area), in integers.
+      out.at(x, y) = clamp_byte(v + (amount_percent * (v * area - sum)) / (100 * area));
+    }
+  }
+  return out;
+}
+
+std::vector<Rect> textured_regions(ImageView view, int cell, int max_regions) {
+  std::vector<Rect> regions;
+  if (view.empty() || cell < 2 || max_regions < 1) return regions;
+  const int cols = view.width / cell;
+  const int rows = view.height / cell;
+  if (cols < 1 || rows < 1) return regions;
+  const auto index = [&](int c, int r) {
+    return static_cast<std::size_t>(r) * static_cast<std::size_t>(cols) +
+           static_cast<std::size_t>(c);
+  };
+  // Each cell's standard deviation, from the sum and sum of squares of its pixels.
+  std::vector<int> deviation(static_cast<std::size_t>(cols) * static_cast<std::size_t>(rows));
+  const int n = cell * cell;
+  for (int r = 0; r < rows; ++r) {
+    for (int c = 0; c < cols; ++c) {
+      long sum = 0;
+      long squares = 0;
+      for (int y = r * cell; y < (r + 1) * cell; ++y) {
+        for (int x = c * cell; x < (c + 1) * cell; ++x) {
+          const int v = view.at(x, y);
+          sum += v;
+          squares += v * v;
+        }
+      }
+      const long variance = (squares * n - sum * sum) / (static_cast<long>(n) * n);
+      deviation[index(c, r)] = static_cast<int>(std::sqrt(static_cast<double>(variance)));
+    }
+  }
+  // Textured: well above the frame's typical (median) cell, which is background and noise.
+  std::vector<int> sorted = deviation;
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2),
+                   sorted.end());
+  const int median = sorted[sorted.size() / 2];
+  const int threshold = std::max(8, median + median / 2 + 4);
+  // Textured cells, then closed by one cell so a code's few flat cells (a run of light modules,
+  // a glare spot) do not split it into pieces too small to keep.
+  std::vector<std::uint8_t> textured(deviation.size(), 0);
+  for (int r = 0; r < rows; ++r) {
+    for (int c = 0; c < cols; ++c) {
+      if (deviation[index(c, r)] < threshold) continue;
+      for (int dr = -1; dr <= 1; ++dr) {
+        for (int dc = -1; dc <= 1; ++dc) {
+          if (c + dc >= 0 && r + dr >= 0 && c + dc < cols && r + dr < rows)
+            textured[index(c + dc, r + dr)] = 1;
+        }
+      }
+    }
+  }
+  std::vector<int> label(deviation.size(), 0);
+  struct Blob {
+    Rect cells;
+    int count = 0;
+  };
+  std::vector<Blob> blobs;
+  std::vector<std::pair<int, int>> stack;
+  for (int r = 0; r < rows; ++r) {
+    for (int c = 0; c < cols; ++c) {
+      if (label[index(c, r)] != 0 || textured[index(c, r)] == 0) continue;
+      Blob blob;
+      int x0 = c, x1 = c, y0 = r, y1 = r;
+      const int id = static_cast<int>(blobs.size()) + 1;
+      label[index(c, r)] = id;
+      stack.assign(1, {c, r});
+      while (!stack.empty()) {
+        const auto [cc, rr] = stack.back();
+        stack.pop_back();
+        ++blob.count;
+        x0 = std::min(x0, cc);
+        x1 = std::max(x1, cc);
+        y0 = std::min(y0, rr);
+        y1 = std::max(y1, rr);
+        for (const auto& [dc, dr] : {std::pair{1, 0}, {-1, 0}, {0, 1}, {0, -1}}) {
+          const int nc = cc + dc;
+          const int nr = rr + dr;
+          if (nc < 0 || nr < 0 || nc >= cols || nr >= rows) continue;
+          if (label[index(nc, nr)] != 0 || textured[index(nc, nr)] == 0) continue;
+          label[index(nc, nr)] = id;
+          stack.emplace_back(nc, nr);
+        }
+      }
+      blob.cells = Rect{x0, y0, x1 - x0 + 1, y1 - y0 + 1};
+      blobs.push_back(blob);
+    }
+  }
+  // A code fills much of its bounding box and is at least a few cells across; an edge does not.
+  std::vector<Blob> kept;
+  for (const auto& blob : blobs) {
+    const int area = blob.cells.width * blob.cells.height;
+    if (blob.cells.width >= 5 && blob.cells.height >= 5 && blob.count * 10 >= area * 5)
+      kept.push_back(blob);
+  }
+  std::sort(kept.begin(), kept.end(),
+            [](const Blob& a, const Blob& b) { return a.count > b.count; });
+  for (const auto& blob : kept) {
+    if (static_cast<int>(regions.size()) >= max_regions) break;
+    // One cell of margin (the closing already added one): the quiet zone, blurred edges.
+    const int margin = cell;
+    const Rect r{blob.cells.x * cell - margin, blob.cells.y * cell - margin,
+                 blob.cells.width * cell + 2 * margin, blob.cells.height * cell + 2 * margin};
+    const int x0 = std::max(0, r.x);
+    const int y0 = std::max(0, r.y);
+    regions.push_back(Rect{x0, y0, std::min(view.width, r.x + r.width) - x0,
+                           std::min(view.height, r.y + r.height) - y0});
+  }
+  return regions;
 }
 
 GrayImage stretch_contrast(ImageView view) {

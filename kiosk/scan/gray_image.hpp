@@ -22,6 +22,18 @@ struct ImageView {
   [[nodiscard]] bool empty() const { return data == nullptr || width <= 0 || height <= 0; }
 };
 
+// A rectangle of pixels (a candidate code region).
+struct Rect {
+  int x = 0;
+  int y = 0;
+  int width = 0;
+  int height = 0;
+  [[nodiscard]] bool empty() const { return width <= 0 || height <= 0; }
+};
+
+// The part of `view` inside `rect` (clipped to the view), sharing its pixels.
+ImageView sub_view(ImageView view, Rect rect);
+
 struct GrayImage {
   int width = 0;
   int height = 0;
@@ -62,6 +74,18 @@ GrayImage sharpen(ImageView view);
 GrayImage downscale_half(ImageView view);
 // Double size, nearest neighbour: gives small modules more pixels for the detector.
 GrayImage upscale_double(ImageView view);
+// Double size, bilinear: unlike nearest neighbour it keeps a blurred module's centre where it
+// was, so small modules get pixels to threshold on without blocky steps.
+GrayImage upscale_bilinear(ImageView view);
+// in + amount_percent/100 * (in - box mean of (2*radius+1)^2): steepens edges softened by
+// defocus or motion more strongly than sharpen(), over a wider neighbourhood.
+GrayImage unsharp_mask(ImageView view, int radius, int amount_percent);
+// Up to `max_regions` rectangles where the image has dense fine texture (a QR code's modules),
+// largest first: cells of `cell` pixels whose standard deviation stands out from the frame's
+// typical cell, grouped into connected blobs. Thin blobs (a shape's edge) are left out. Used to
+// spend the expensive passes on the code's region only.
+std::vector<Rect> textured_regions(ImageView view, int cell, int max_regions);
+
 // Stretches the 2nd..98th percentile to 0..255: low contrast and glare-washed frames.
 GrayImage stretch_contrast(ImageView view);
 // Black (0) where a pixel is darker than the mean of its (2*radius+1)^2 neighbourhood minus

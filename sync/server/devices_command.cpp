@@ -6,6 +6,7 @@
 #include "shared/time.hpp"
 #include "sync/server/admin_commands.hpp"
 #include "sync/server/server_store.hpp"
+#include "sync/server/web/staff_correction.hpp"
 
 namespace muster::server {
 
@@ -42,13 +43,17 @@ int run_devices(const DevicesOptions& options, std::ostream& out, std::ostream& 
                       {"parent_device_id", device.parent_id},
                       {"diverged_at", device.diverged_at},
                       {"rollbacks", device.rollbacks},
-                      {"rolled_back_at", rolled_back_at}});
+                      {"rolled_back_at", rolled_back_at},
+                      {"console", is_console_device(device.id)}});
       continue;
     }
     out << printable(device.id) << '\t' << printable(device.name) << '\t'
         << printable(device.event_id) << "\tcreated " << format_utc(device.created_at)
         << "\tlast seen " << (last_seen.empty() ? "never" : last_seen) << '\t' << head->sequence
         << " scans";
+    // The console's corrections "device" (staff_correction.hpp) is listed, for its scans'
+    // sake, but marked: it is no door and no kiosk ever syncs as it.
+    if (is_console_device(device.id)) out << "\tconsole: staff corrections, not a door";
     if (device.token_hash.empty()) out << "\trevoked";
     if (!device.parent_id.empty()) {
       out << "\tbranch of " << printable(device.parent_id) << " from #" << device.diverged_at;

@@ -14,6 +14,7 @@
 #include "sync/server/league_key.hpp"
 #include "sync/server/web/console.hpp"
 #include "sync/server/web/me_routes.hpp"
+#include "sync/server/worker_pool.hpp"
 
 // The HTTP API's server and routing. The handlers live by resource: http_devices.cpp,
 // http_scans.cpp, http_packages.cpp, http_relay_devices.cpp, http_admin.cpp; who asks is
@@ -55,7 +56,7 @@ std::string_view to_string(HttpError error) {
 
 void HttpServer::Impl::install_routes() {
   install_api_routes();
-  install_console_routes(*server, {options.database, tls, options.threads}); // /console
+  install_console_routes(*server, {options.database, tls, options.threads, live}); // /console
   if (options.official_mail) {
     install_me_routes(*server, {options.database, tls, *options.official_mail}); // /me
   }
@@ -149,6 +150,7 @@ bool HttpServer::tls() const { return impl_->tls; }
 void HttpServer::stop() {
   if (impl_->stopped.exchange(true)) return;
   if (impl_->guard) impl_->guard->stop();
+  impl_->live->shutdown(); // ends the live streams now: stopping joins the threads they hold
   impl_->server->stop();
   if (impl_->listener.joinable()) impl_->listener.join();
 }
@@ -190,6 +192,9 @@ Result<Ok, HttpError> check_options(const HttpOptions& options) {
   if (!sodium_started()) return fail(HttpError::invalid, "libsodium could not be initialised");
   if (options.threads < 1 || options.threads > 256) {
     return fail(HttpError::invalid, "threads must be between 1 and 256");
+  }
+  if (options.live_streams < 0 || options.live_streams > 1000) {
+    return fail(HttpError::invalid, "live streams must be between 0 and 1000");
   }
   if (options.port < 0 || options.port > 65535) {
     return fail(HttpError::invalid, "port must be between 0 and 65535");
@@ -268,7 +273,8 @@ Result<std::unique_ptr<HttpServer>, HttpError> HttpServer::start(const HttpOptio
 
   auto& server = *impl->server;
   const auto threads = static_cast<std::size_t>(options.threads);
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  const auto streams = static_cast<std::size_t>(options.live_streams);
+  server.new_task_queue = [threads, streams] { return new WorkerPool(threads, streams); };
   server.set_payload_max_length(options.max_body_bytes);
   impl->install_routes();
   if (auto bound = bind_port(*impl, options); !bound) return bound.error();
@@ -279,6 +285,17 @@ Result<std::unique_ptr<HttpServer>, HttpError> HttpServer::start(const HttpOptio
                                                   options.max_connections_per_address);
   impl->guard->start();
   impl->listener = std::thread([&server] { server.listen_after_bind(); });
+  // The one notifier that sees scans stored outside this process (the CLI, another server on
+  // the same PostgreSQL); this process's pushes wake the pages directly (http_scans.cpp).
+  impl->live->watch(
+      [&impl = *impl]() -> std::optional<std::uint64_t> {
+        auto store = impl.stores.acquire();
+        if (!store) return std::nullopt;
+        auto count = (*store)->scan_count();
+        if (!count) return std::nullopt;
+        return *count;
+      },
+      std::chrono::seconds(1));
 
   // 0.11.4 has no wait_until_ready(): poll is_running(), bounded.
   const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;

@@ -36,6 +36,9 @@ struct HttpOptions {
   std::optional<std::filesystem::path> league_key_file;
   std::size_t max_body_bytes = kDefaultMaxBodyBytes; // larger request bodies get 413
   int threads = 8;                                   // worker threads (one store each)
+  // Live console pages (Server-Sent Event streams) open at once; each holds a thread of its own,
+  // outside the `threads` that serve requests (worker_pool.hpp). More get 503 and reload.
+  int live_streams = 100;
   // Provisioning attempts per client IP per window; more get 429 with Retry-After.
   int provision_attempts_per_window = 10;
   std::chrono::seconds provision_window{60};

@@ -26,6 +26,7 @@ void HttpServer::Impl::handle_scans(const Request& req, Response& res) {
     metrics.add_scans_stored(answer.stored);
     metrics.set_sync_lag(device->id, answer.lag);
     if (answer.stored > 0 && options.on_scans_stored) options.on_scans_stored();
+    if (answer.stored > 0) live->publish(device->event_id, "scans"); // open console pages
   }
   res.status = answer.status;
   res.set_content(ingest_answer_body(answer), "application/json");

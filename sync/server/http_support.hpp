@@ -23,6 +23,7 @@
 #include "sync/server/connection_guard.hpp"
 #include "sync/server/http_api.hpp"
 #include "sync/server/ledger_store.hpp"
+#include "sync/server/live_hub.hpp"
 #include "sync/server/metrics.hpp"
 #include "sync/server/relay_store.hpp"
 #include "sync/server/server_store.hpp"
@@ -156,11 +157,14 @@ struct HttpServer::Impl {
   int port = 0;
   bool tls = false;
   std::atomic<bool> stopped{false};
+  std::shared_ptr<LiveHub> live; // the console's live pages, woken by each stored push
 
   explicit Impl(const HttpOptions& opts)
       : options(opts), stores(opts.database),
         provision_limiter(opts.provision_attempts_per_window, opts.provision_window,
-                          opts.provision_clock) {}
+                          opts.provision_clock),
+        live(std::make_shared<LiveHub>(LiveHub::Limits{
+            .max_streams = static_cast<std::size_t>(std::max(0, opts.live_streams))})) {}
 
   // Routing (http_api.cpp).
   void install_routes();

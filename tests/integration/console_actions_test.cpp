@@ -11,6 +11,7 @@
 #include <httplib.h>
 #include <sodium.h>
 
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -20,11 +21,13 @@
 #include "shared/time.hpp"
 #include "sync/server/admin_commands.hpp"
 #include "sync/server/badge_render.hpp"
+#include "sync/server/devices_command.hpp"
 #include "sync/server/http_api.hpp"
 #include "sync/server/server_store.hpp"
 #include "sync/server/web/account_store.hpp"
 #include "sync/server/web/accounts.hpp"
 #include "sync/server/web/action_pages.hpp"
+#include "sync/server/web/staff_correction.hpp"
 #include "sync/server/web/timeline.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -366,6 +369,54 @@ TEST_F(ConsoleActions, AdminsRevokeDevicesAndCreateProvisioningCodesWithAQrCode)
   ASSERT_EQ(trail.size(), 1u);
   EXPECT_NE(trail[0].detail.find("a second door for Room 104"), std::string::npos);
   EXPECT_EQ(trail[0].detail.find(code), std::string::npos) << "the code is never in the trail";
+}
+
+// The console's corrections device ("console-<event>", staff_correction.hpp) holds scans but is
+// no door: `muster-server devices` marks it, the Doors page leaves it out and refuses to revoke it.
+TEST_F(ConsoleActions, TheConsolesCorrectionsDeviceIsMarkedNotListedAsADoor) {
+  const std::string console_device = std::string("console-") + kEvent;
+  {
+    auto s = store();
+    provision(*s, "DOOR-A");
+    StaffCorrectionRequest request{kEvent, "RB-0001", "S1", {}, {}, "sam", "badge left at home"};
+    request.arrival = *parse_iso8601("2026-12-03T08:35:00-06:00");
+    auto stored = record_staff_correction(*s, request, *parse_iso8601("2026-12-03T09:00:00-06:00"));
+    ASSERT_TRUE(stored.ok()) << stored.message();
+    ASSERT_EQ(stored->device_id, console_device);
+  }
+  std::ostringstream out;
+  std::ostringstream err;
+  DevicesOptions listing;
+  listing.database = db_;
+  ASSERT_EQ(run_devices(listing, out, err), 0) << err.str();
+  std::string console_line;
+  std::string door_line;
+  std::istringstream lines(out.str());
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with(console_device)) console_line = line;
+    if (line.starts_with("DOOR-A")) door_line = line;
+  }
+  EXPECT_NE(console_line.find("console: staff corrections, not a door"), std::string::npos)
+      << out.str();
+  EXPECT_EQ(door_line.find("console"), std::string::npos) << out.str();
+  std::ostringstream json_out;
+  listing.json = true;
+  ASSERT_EQ(run_devices(listing, json_out, err), 0) << err.str();
+  const auto listed = nlohmann::json::parse(json_out.str());
+  for (const auto& device : listed) {
+    EXPECT_EQ(device.at("console").get<bool>(), device.at("device_id") == console_device);
+  }
+
+  auto page = get(base_ + "/devices", "ada");
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("revoke-device-DOOR-A"), std::string::npos);
+  EXPECT_EQ(page->body.find(console_device), std::string::npos) << "listed as a door";
+  auto refused = post(base_ + "/devices/revoke", "ada",
+                      {{"device_id", console_device}, {"why", "looks like a stray kiosk"}});
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_TRUE(audit_of("device-revoke").empty());
 }
 
 TEST_F(ConsoleActions, ClosePreviewForAdminsAndDownloadsForEveryone) {

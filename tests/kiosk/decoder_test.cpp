@@ -227,6 +227,160 @@ TEST(Decoder, MotionBlurredCameraFrameIsRead) {
   EXPECT_EQ(payload_of(add_noise(smeared, 4, 5)), kPayload);
 }
 
+// Combined conditions (issue 19), written here like the distortions above: a badge of
+// `module_px` pixels per module (fractional: as far from the camera as it happens to be), rotated,
+// paper 205 and ink 45 on a grey 150 background, in a 1280x720 frame.
+GrayImage badge_in_frame(double module_px, double degrees) {
+  const auto code = render_qr(kPayload, 1, 4);
+  GrayImage out(1280, 720, 150);
+  const double r = degrees * M_PI / 180.0;
+  for (int y = 0; y < out.height; ++y) {
+    for (int x = 0; x < out.width; ++x) {
+      const double u = ((x - 640) * std::cos(r) + (y - 360) * std::sin(r)) / module_px;
+      const double v = (-(x - 640) * std::sin(r) + (y - 360) * std::cos(r)) / module_px;
+      const double cu = u + code.width / 2.0;
+      const double cv = v + code.height / 2.0;
+      if (cu < 0 || cv < 0 || cu >= code.width || cv >= code.height) continue;
+      out.at(x, y) = code.at(static_cast<int>(cu), static_cast<int>(cv)) != 0 ? 205 : 45;
+    }
+  }
+  return out;
+}
+
+// The mean of `length` pixels along a line at `degrees`: the badge moved while exposed.
+GrayImage motion_blur(const GrayImage& in, int length, double degrees) {
+  GrayImage out(in.width, in.height);
+  const double dx = std::cos(degrees * M_PI / 180.0);
+  const double dy = std::sin(degrees * M_PI / 180.0);
+  for (int y = 0; y < in.height; ++y) {
+    for (int x = 0; x < in.width; ++x) {
+      int sum = 0;
+      for (int i = 0; i < length; ++i) {
+        const double t = i - (length - 1) / 2.0;
+        sum += in.at(std::clamp(static_cast<int>(std::lround(x + t * dx)), 0, in.width - 1),
+                     std::clamp(static_cast<int>(std::lround(y + t * dy)), 0, in.height - 1));
+      }
+      out.at(x, y) = static_cast<std::uint8_t>(sum / length);
+    }
+  }
+  return out;
+}
+
+// Defocus: repeated 3x3 box blurs approach a Gaussian (five: sigma about 1.8 px).
+GrayImage defocus(GrayImage image, int passes) {
+  for (int i = 0; i < passes; ++i)
+    image = box_blur(image, 1);
+  return image;
+}
+
+// A specular spot on a laminated badge: brighter towards the centre, up to `strength`.
+GrayImage glare(GrayImage image, double cx, double cy, double radius, double strength) {
+  for (int y = 0; y < image.height; ++y) {
+    for (int x = 0; x < image.width; ++x) {
+      const double d = std::hypot(x - cx, y - cy) / radius;
+      if (d < 1) {
+        image.at(x, y) =
+            static_cast<std::uint8_t>(std::min(255.0, image.at(x, y) + strength * (1 - d * d)));
+      }
+    }
+  }
+  return image;
+}
+
+GrayImage gaussian_noise(GrayImage image, double sigma, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> noise(0, sigma);
+  for (auto& p : image.pixels)
+    p = static_cast<std::uint8_t>(std::clamp(p + noise(rng), 0.0, 255.0));
+  return image;
+}
+
+// Frames every whole-frame pass misses and only the region passes read: if those passes break
+// or the region finder loses the code, these fail.
+TEST(Decoder, CombinedConditionsAreReadOnTheCodesRegion) {
+  struct Case {
+    const char* what;
+    GrayImage frame;
+  };
+  const Case cases[] = {
+      {"3-px modules and motion blur",
+       gaussian_noise(motion_blur(badge_in_frame(3.6, 7), 5, 100), 4, 2)},
+      {"defocus and glare",
+       gaussian_noise(defocus(glare(badge_in_frame(4.0, -5), 660, 340, 49, 180), 5), 4, 3)},
+      {"defocus, glare and low contrast",
+       gaussian_noise(
+           low_contrast(defocus(glare(badge_in_frame(4.5, -5), 660, 340, 55, 180), 5), 60, 190), 4,
+           3)},
+  };
+  for (const auto& c : cases) {
+    EXPECT_FALSE(stock_zxing_reads(c.frame)) << c.what << ": no longer needs the cascade";
+    const auto decoded = decode_frame(c.frame.view());
+    ASSERT_TRUE(decoded) << c.what;
+    EXPECT_EQ(decoded->payload, kPayload) << c.what;
+    EXPECT_EQ(decoded->pass.substr(0, 7), "region-") << c.what << ": read by " << decoded->pass;
+  }
+}
+
+TEST(Decoder, CombinedConditionsWithoutACodeGiveNothing) {
+  // Texture the region finder picks up (printed text on a poster: fine dark strokes), shaken
+  // and noisy: the region passes run on it and must still report nothing.
+  GrayImage frame(1280, 720, 160);
+  std::mt19937 rng(5);
+  for (int y = 200; y < 500; ++y) {
+    for (int x = 400; x < 800; ++x) {
+      if ((x / 3 + y / 7) % 4 == 0 || rng() % 9 == 0) frame.at(x, y) = 40;
+    }
+  }
+  const auto shaken = gaussian_noise(motion_blur(frame, 6, 30), 8, 6);
+  EXPECT_FALSE(decode_frame(shaken.view()));
+  EXPECT_FALSE(decode_frame(defocus(glare(frame, 600, 350, 120, 150), 3).view()));
+  EXPECT_FALSE(textured_regions(downscale_half(shaken.view()).view(), 8, 2).empty())
+      << "the region passes did not run";
+}
+
+TEST(Decoder, RegionToolsUpscaleSharpenAndFindTheCode) {
+  // Bilinear doubling: each source pixel's 2x2 block mixes 3/4 of it with 1/4 of its neighbour.
+  GrayImage pair(2, 1);
+  pair.at(0, 0) = 0;
+  pair.at(1, 0) = 200;
+  const auto doubled = upscale_bilinear(pair.view());
+  ASSERT_EQ(doubled.width, 4);
+  ASSERT_EQ(doubled.height, 2);
+  EXPECT_EQ(doubled.at(0, 0), 0);
+  EXPECT_EQ(doubled.at(1, 0), 50);
+  EXPECT_EQ(doubled.at(2, 0), 150);
+  EXPECT_EQ(doubled.at(3, 0), 200);
+  // Unsharp mask: flat stays flat, a soft step gets steeper on both sides.
+  EXPECT_EQ(unsharp_mask(GrayImage(9, 9, 120).view(), 2, 200).pixels, GrayImage(9, 9, 120).pixels);
+  GrayImage ramp(12, 3);
+  for (int y = 0; y < 3; ++y) {
+    for (int x = 0; x < 12; ++x)
+      ramp.at(x, y) = static_cast<std::uint8_t>(std::clamp(100 + (x - 6) * 10, 60, 140));
+  }
+  const auto steeper = unsharp_mask(ramp.view(), 2, 200);
+  EXPECT_LT(steeper.at(2, 1), ramp.at(2, 1));
+  EXPECT_GT(steeper.at(9, 1), ramp.at(9, 1));
+  // The code's region in a frame comes first (the shape's sharp edge may be a second
+  // candidate); a flat frame has none.
+  GrayImage frame = badge_in_frame(5, 0);
+  for (int y = 50; y < 150; ++y) {
+    for (int x = 50; x < 300; ++x)
+      frame.at(x, y) = 60;
+  }
+  const auto regions = textured_regions(frame.view(), 8, 2);
+  ASSERT_FALSE(regions.empty());
+  const int side = render_qr(kPayload, 5, 0).width;
+  EXPECT_LE(regions[0].x, 640 - side / 2);
+  EXPECT_GE(regions[0].x + regions[0].width, 640 + side / 2);
+  EXPECT_LE(regions[0].y, 360 - side / 2);
+  EXPECT_GE(regions[0].y + regions[0].height, 360 + side / 2);
+  EXPECT_TRUE(textured_regions(GrayImage(640, 480, 90).view(), 8, 2).empty());
+  const ImageView inside = sub_view(frame.view(), regions[0]);
+  EXPECT_EQ(inside.width, regions[0].width);
+  EXPECT_EQ(inside.at(0, 0), frame.at(regions[0].x, regions[0].y));
+  EXPECT_TRUE(sub_view(frame.view(), Rect{2000, 0, 10, 10}).empty());
+}
+
 TEST(Decoder, AdaptiveThresholdIsTheLocalMeanMinusOffset) {
   GrayImage image(23, 17);
   std::mt19937 rng(9);

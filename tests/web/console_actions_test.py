@@ -175,6 +175,29 @@ def main():
         check(driver.execute_script("return typeof window.Chart;") == "function",
               "Chart.js came from the server (Debian's libjs-chart.js), no CDN")
 
+        # The chart is live too: a real kiosk's arrival, pushed with sync --once, changes the
+        # chart's data (the canvas's totals and Chart.js's own dataset) without a reload.
+        wait.until(lambda d: testid("live-status").text == "live")
+        chart_arrivals = lambda: driver.execute_script(
+            "var c = document.querySelector('[data-testid=\"timeline-S1\"]');"
+            "var chart = window.Chart.getChart(c);"
+            "return [Number(c.getAttribute('data-arrivals')),"
+            " chart.data.datasets[0].data.reduce(function (t, v) { return t + v; }, 0)];")
+        before = chart_arrivals()
+        driver.execute_script("window.__notReloaded = 17;")
+        run([kiosk, "--data", work + "/A-1", "headless", "--simulated-clock"],
+            stdin=f"@{at(5)} {badges['RB-0003']}\n")
+        run([kiosk, "--data", work + "/A-1", "sync", "--once"])
+        pushed = time.monotonic()
+        WebDriverWait(driver, 10, poll_frequency=0.05).until(
+            lambda d: chart_arrivals()[0] > before[0])
+        elapsed = time.monotonic() - pushed
+        after = chart_arrivals()
+        check(after[0] == before[0] + 1 and after[1] == before[1] + 1,
+              f"the timeline's arrivals went {before} -> {after} after a kiosk's push")
+        check(driver.execute_script("return window.__notReloaded;") == 17 and elapsed < 2.0,
+              f"the chart changed without a reload, {elapsed:.2f} s after the push")
+
         # Close with the preview first.
         testid("close-preview-link").click()
         row = wait.until(lambda d: d.find_element(By.CSS_SELECTOR,

@@ -11,13 +11,18 @@
 #include "sync/server/web/action_pages.hpp"
 #include "sync/server/web/actions.hpp"
 #include "sync/server/web/console_http.hpp"
+#include "sync/server/web/staff_correction.hpp"
 
 namespace muster::server::web {
 
 namespace {
 
+// The event's doors. The console's own corrections device (staff_correction.hpp) is not one: it
+// never syncs and revoking it would only break corrections, so this page leaves it out.
 std::vector<DeviceRecord> of_event(std::vector<DeviceRecord> devices, const std::string& event_id) {
-  std::erase_if(devices, [&](const DeviceRecord& d) { return d.event_id != event_id; });
+  std::erase_if(devices, [&](const DeviceRecord& d) {
+    return d.event_id != event_id || is_console_device(d.id);
+  });
   std::sort(devices.begin(), devices.end(), [](const DeviceRecord& a, const DeviceRecord& b) {
     return std::tie(a.name, a.id) < std::tie(b.name, b.id);
   });
@@ -59,6 +64,9 @@ void route_devices(httplib::Server& server, const ConsoleOptions& options) {
     auto device = (*store)->device(device_id);
     if (!device || device->event_id != event->id) {
       return send_text(res, 404, "no device " + device_id + " at this event");
+    }
+    if (is_console_device(device_id)) {
+      return send_text(res, 400, device_id + " is the console's corrections device, not a door");
     }
     if (auto revoked = (*store)->revoke_device(device_id); !revoked) {
       return send_text(res, 503, "not revoked: " + revoked.message());

@@ -17,7 +17,9 @@ namespace muster::server::web {
 namespace {
 
 // Draws one bar chart per session into [data-testid="timeline"]; each canvas gets
-// data-drawn="1" once Chart.js drew it (the browser test waits for that).
+// data-drawn="1" once Chart.js drew it (the browser test waits for that). After each live update
+// of the counts (console.js fires "muster-live") it fetches the data again and updates the
+// charts in place; data-arrivals/data-leaves on each canvas are the totals drawn.
 constexpr std::string_view kTimelineJs = R"js('use strict';
 (function () {
   var box = document.querySelector('[data-testid="timeline"]');
@@ -27,38 +29,63 @@ constexpr std::string_view kTimelineJs = R"js('use strict';
     if (note) note.textContent = 'The chart needs Debian\'s libjs-chart.js on the server.';
     return;
   }
-  fetch(box.getAttribute('data-src'), { credentials: 'same-origin', cache: 'no-store' })
-    .then(function (r) { return r.ok ? r.json() : null; })
-    .then(function (d) {
-      if (!d) return;
-      if (note) note.textContent = '';
-      d.sessions.forEach(function (s) {
-        var figure = document.createElement('figure');
-        figure.className = 'chart';
-        var caption = document.createElement('figcaption');
-        caption.textContent = s.id + ' ' + s.title + ': arrivals and leaves per 5 minutes';
-        var holder = document.createElement('div');
-        holder.className = 'chart-canvas';
-        var canvas = document.createElement('canvas');
-        canvas.setAttribute('data-testid', 'timeline-' + s.id);
-        canvas.setAttribute('role', 'img');
-        canvas.setAttribute('aria-label', caption.textContent);
-        holder.appendChild(canvas);
-        figure.appendChild(caption);
-        figure.appendChild(holder);
-        box.appendChild(figure);
-        new window.Chart(canvas.getContext('2d'), {
-          type: 'bar',
-          data: { labels: s.labels, datasets: [
-            { label: 'Arrivals', data: s.arrivals, backgroundColor: '#1a7f37' },
-            { label: 'Leaves', data: s.leaves, backgroundColor: '#a4161a' }] },
-          options: { animation: false, responsive: true, maintainAspectRatio: false,
-                     scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
-        });
-        canvas.setAttribute('data-drawn', '1');
-      });
-    })
-    .catch(function () { if (note) note.textContent = 'The timeline could not be loaded.'; });
+  var charts = {}; // session id -> Chart
+  function sum(a) { return a.reduce(function (t, v) { return t + v; }, 0); }
+  function totals(canvas, s) {
+    canvas.setAttribute('data-arrivals', String(sum(s.arrivals)));
+    canvas.setAttribute('data-leaves', String(sum(s.leaves)));
+  }
+  function draw(s) {
+    var figure = document.createElement('figure');
+    figure.className = 'chart';
+    var caption = document.createElement('figcaption');
+    caption.textContent = s.id + ' ' + s.title + ': arrivals and leaves per 5 minutes';
+    var holder = document.createElement('div');
+    holder.className = 'chart-canvas';
+    var canvas = document.createElement('canvas');
+    canvas.setAttribute('data-testid', 'timeline-' + s.id);
+    canvas.setAttribute('role', 'img');
+    canvas.setAttribute('aria-label', caption.textContent);
+    holder.appendChild(canvas);
+    figure.appendChild(caption);
+    figure.appendChild(holder);
+    box.appendChild(figure);
+    charts[s.id] = new window.Chart(canvas.getContext('2d'), {
+      type: 'bar',
+      data: { labels: s.labels, datasets: [
+        { label: 'Arrivals', data: s.arrivals, backgroundColor: '#1a7f37' },
+        { label: 'Leaves', data: s.leaves, backgroundColor: '#a4161a' }] },
+      options: { animation: false, responsive: true, maintainAspectRatio: false,
+                 scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
+    });
+    totals(canvas, s);
+    canvas.setAttribute('data-drawn', '1');
+  }
+  function update(s) {
+    var chart = charts[s.id];
+    if (!chart) return draw(s);
+    chart.data.labels = s.labels;
+    chart.data.datasets[0].data = s.arrivals;
+    chart.data.datasets[1].data = s.leaves;
+    chart.update();
+    totals(chart.canvas, s);
+  }
+  var busy = false, again = false;
+  function load() {
+    if (busy) { again = true; return; }
+    busy = true;
+    fetch(box.getAttribute('data-src'), { credentials: 'same-origin', cache: 'no-store' })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (d) {
+        if (!d) return;
+        if (note) note.textContent = '';
+        d.sessions.forEach(update);
+      })
+      .catch(function () { if (note) note.textContent = 'The timeline could not be loaded.'; })
+      .then(function () { busy = false; if (again) { again = false; load(); } });
+  }
+  document.addEventListener('muster-live', load);
+  load();
 })();
 )js";
 

@@ -54,6 +54,7 @@ void route_walk_ins(httplib::Server& server, const ConsoleOptions& options) {
       return send_text(res, confirmed.code() == DbError::not_found ? 404 : 409,
                        "not confirmed: " + confirmed.message());
     }
+    notify_live(options, event->id); // a merge moves scans: the pages recount
     audit(*accounts, who->user.name, same_as.empty() ? "walk-in-confirm" : "walk-in-merge",
           attendee_id, (same_as.empty() ? std::string() : "as " + same_as + "; ") + "why: " + *why);
     redirect(res, "/console/events/" + event->id +

@@ -17,6 +17,7 @@
 #include "sync/server/credit_commands.hpp"
 #include "sync/server/http_api.hpp"
 #include "sync/server/ledger_store.hpp"
+#include "sync/server/live_hub.hpp"
 #include "sync/server/server_store.hpp"
 #include "sync/server/web/account_store.hpp"
 #include "sync/server/web/accounts.hpp"
@@ -26,18 +27,15 @@
 #include "sync/server/web/pages.hpp"
 #include "sync/server/web/people_routes.hpp"
 #include "sync/server/web/static_files.hpp"
+#include "sync/server/worker_pool.hpp"
 
 namespace muster::server {
 
 namespace {
 
-constexpr auto kLiveTick = std::chrono::milliseconds(250);
-constexpr auto kLiveCheckEvery = std::chrono::milliseconds(300);
-// Then the browser reconnects (1 s later): bounds how long a stopping server waits for its
-// live pages (httplib 0.11 joins the workers that hold them) and how long a closed page's
-// stream lingers. The page re-fetches only when the scan generation it last saw changed.
-constexpr auto kLiveStreamLifetime = std::chrono::seconds(10);
-constexpr auto kLiveHeartbeat = std::chrono::seconds(5);
+// A live stream's longest wait on the hub (live_hub.hpp) before httplib checks for a stopping
+// server; the hub's shutdown ends the wait at once anyway.
+constexpr auto kLiveWait = std::chrono::milliseconds(1000);
 
 // The shared request helpers (console_http.hpp): the page and action files use them too.
 using web::audit;
@@ -74,17 +72,9 @@ private:
   void post_close(const httplib::Request& req, httplib::Response& res);
   void get_audit(const httplib::Request& req, httplib::Response& res);
 
-  // The store's scan count, re-read at most every kLiveCheckEvery whatever the number of open
-  // live pages (one query serves them all).
-  std::uint64_t scan_generation(ServerStore& store);
-
   ConsoleOptions options_;
   SignInThrottle account_throttle_;
   SignInThrottle address_throttle_;
-  std::mutex generation_mutex_;
-  std::uint64_t generation_ = 0;
-  std::chrono::steady_clock::time_point generation_checked_{};
-  std::atomic<int> live_streams_{0};
 };
 
 std::string Console::session_cookie(std::string_view value, long long max_age) const {
@@ -227,16 +217,6 @@ void Console::get_event(const httplib::Request& req, httplib::Response& res, boo
   send_html(res, 200, web::event_page(who->viewer(), *event, counts, doors, now));
 }
 
-std::uint64_t Console::scan_generation(ServerStore& store) {
-  std::lock_guard lock(generation_mutex_);
-  const auto now = std::chrono::steady_clock::now();
-  if (now - generation_checked_ >= kLiveCheckEvery) {
-    if (auto count = store.scan_count()) generation_ = *count;
-    generation_checked_ = now;
-  }
-  return generation_;
-}
-
 void Console::get_live(const httplib::Request& req, httplib::Response& res) {
   {
     OPEN_ACCOUNTS(res);
@@ -244,52 +224,29 @@ void Console::get_live(const httplib::Request& req, httplib::Response& res) {
   }
   const std::string event_id = req.matches[1];
   if (!valid_event_id(event_id)) return send_text(res, 404, "no such event");
-  const int limit = std::max(1, options_.threads / 2);
-  if (live_streams_.fetch_add(1) >= limit) {
-    live_streams_.fetch_sub(1);
+  // The thread goes to the bounded stream budget (worker_pool.hpp): the API keeps its workers.
+  std::shared_ptr<WorkerPool::StreamSlot> slot = WorkerPool::claim_stream();
+  auto stream = slot && options_.live ? options_.live->subscribe(event_id) : nullptr;
+  if (!stream) {
     res.set_header("Retry-After", "5");
     return send_text(res, 503, "too many live pages open; the page still works with a reload");
   }
-  auto store_opened = open_server_store(options_.database);
-  if (!store_opened) {
-    live_streams_.fetch_sub(1);
-    return send_text(res, 503, "the database is unavailable");
-  }
-  std::shared_ptr<ServerStore> store(std::move(*store_opened));
   secure_headers(res);
   res.set_header("X-Accel-Buffering", "no");
-  struct StreamState {
-    std::optional<std::uint64_t> sent;
-    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-    std::chrono::steady_clock::time_point last_write = started;
-  };
-  auto state = std::make_shared<StreamState>();
-  res.set_chunked_content_provider(
-      "text/event-stream",
-      [this, store, state](std::size_t, httplib::DataSink& sink) {
-        const auto now = std::chrono::steady_clock::now();
-        if (now - state->started >= kLiveStreamLifetime || !sink.is_writable()) {
-          sink.done();
-          return true;
-        }
-        const std::uint64_t generation = scan_generation(*store);
-        std::string out;
-        if (!state->sent) out += "retry: 1000\n\n";
-        if (!state->sent || *state->sent != generation) {
-          out += "event: scans\ndata: " + std::to_string(generation) + "\n\n";
-          state->sent = generation;
-        } else if (now - state->last_write >= kLiveHeartbeat) {
-          out += ": keep-alive\n\n";
-        }
-        if (!out.empty()) {
-          if (!sink.write(out.data(), out.size())) return false;
-          state->last_write = now;
-        } else {
-          std::this_thread::sleep_for(kLiveTick);
-        }
-        return true;
-      },
-      [this](bool) { live_streams_.fetch_sub(1); });
+  // The stream is the connection's last answer: once it ends (a stopping server, a dropped
+  // stream) the worker need not wait out the keep-alive time, and the page reconnects anew.
+  res.set_header("Connection", "close");
+  res.set_chunked_content_provider("text/event-stream", [hub = options_.live, stream, slot](
+                                                            std::size_t, httplib::DataSink& sink) {
+    // Sleeps on the hub until something is due; returns at least every kLiveWait so that
+    // httplib can see a stopping server between calls.
+    const auto text = stream->next(kLiveWait);
+    if (!text) {
+      sink.done();
+      return true;
+    }
+    return text->empty() || sink.write(text->data(), text->size());
+  });
 }
 
 void Console::post_close(const httplib::Request& req, httplib::Response& res) {
@@ -317,6 +274,7 @@ void Console::post_close(const httplib::Request& req, httplib::Response& res) {
   const std::string words =
       outcome ? describe_close(event_id, *outcome) : "close-event failed: " + outcome.message();
   audit(accounts, who->user.name, "close-event", event_id, outcome ? "ok" : outcome.message());
+  if (outcome) notify_live(options_, event_id, "closed");
   send_html(res, outcome ? 200 : 409,
             web::close_result_page(who->viewer(), *event, words, outcome.ok()));
 }
@@ -374,6 +332,10 @@ void Console::install(const std::shared_ptr<Console>& self, httplib::Server& s) 
 }
 
 } // namespace
+
+void notify_live(const ConsoleOptions& options, std::string_view event_id, std::string_view kind) {
+  if (options.live) options.live->publish(event_id, kind);
+}
 
 void install_console_routes(httplib::Server& server, const ConsoleOptions& options) {
   Console::install(std::make_shared<Console>(options), server); // the handlers own it

@@ -2,7 +2,9 @@
 // The League's web console at /console/ on the API's own listener and TLS:
 // sign-in with sessions and CSRF tokens, the events, each event's live counts (Server-Sent
 // Events), the admin's close-event. docs/console.md describes the pages and the rules.
+#include <memory>
 #include <string>
+#include <string_view>
 
 namespace httplib {
 class Server;
@@ -10,11 +12,21 @@ class Server;
 
 namespace muster::server {
 
+class LiveHub;
+
 struct ConsoleOptions {
   std::string database; // as HttpOptions::database
   bool tls = false;     // adds Secure to the session cookie
-  int threads = 8;      // the server's worker threads: live streams may hold at most half
+  int threads = 8;      // the server's API worker threads
+  // The live pages' broadcaster (live_hub.hpp), shared with the API's ingest. Null: no live
+  // stream (the page works with reloads).
+  std::shared_ptr<LiveHub> live;
 };
+
+// Wakes the live pages of `event_id` after a console action changed what they show ("scans"
+// for a correction or a walk-in, "closed" for close-event). No-op without a hub.
+void notify_live(const ConsoleOptions& options, std::string_view event_id,
+                 std::string_view kind = "scans");
 
 // Adds the /console routes to a server whose routes are being installed (http_api.cpp).
 void install_console_routes(httplib::Server& server, const ConsoleOptions& options);

@@ -191,6 +191,7 @@ public:
     audit(*accounts, who->user.name, "correction", id + " " + event_id + "/" + session_id,
           what + " (" + event->timezone + "; " + stored->device_id + " #" +
               std::to_string(stored->sequences.front()) + "); reason: " + request.reason);
+    notify_live(options_, event_id); // the event's open pages recount
     redirect(res, "/console/people/" + id + "?corrected=1");
   }
 
@@ -233,6 +234,7 @@ public:
           "voided " + console_device_id(event_id) + " #" + std::to_string(sequence) + " (" +
               stored->device_id + " #" + std::to_string(stored->sequences.front()) +
               "); reason: " + request.reason);
+    notify_live(options_, event_id);
     redirect(res, "/console/people/" + id + "?corrected=1");
   }
 

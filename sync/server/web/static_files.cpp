@@ -33,8 +33,9 @@ button { font: inherit; padding: .5rem 1rem; border-radius: 4px; border: 1px sol
 
 std::string_view console_js() {
   return R"js('use strict';
-// Live counts: one EventSource per page; each "scans" event re-fetches the counts once (a
-// fetch in flight absorbs further events), so a burst of scans is one request, not a storm.
+// Live counts: one EventSource per page; each "scans" (or "closed") event re-fetches the counts
+// once (a fetch in flight absorbs further events, and the server sends at most one event per
+// half second), so a burst of scans is one request, not a storm.
 (function () {
   var id = document.body.getAttribute('data-event-id');
   if (!id || !window.EventSource || !window.fetch) return;
@@ -59,17 +60,21 @@ std::string_view console_js() {
         });
         var asOf = document.querySelector('[data-testid="as-of"]');
         if (asOf) asOf.textContent = new Date(d.as_of).toLocaleTimeString();
+        // Other live parts (the timeline chart, timeline.js) refresh on this.
+        document.dispatchEvent(new CustomEvent('muster-live'));
       })
       .catch(function () {})
       .then(function () { busy = false; if (again) { again = false; refresh(); } });
   }
   var source = new EventSource(base + '/live');
   var seen = null; // the server's scan generation the counts on screen reflect
-  source.addEventListener('scans', function (e) {
+  function news(e) {
     if (e.data === seen) return; // a reconnect without news: no fetch
     seen = e.data;
     refresh();
-  });
+  }
+  source.addEventListener('scans', news);
+  source.addEventListener('closed', news);
   source.onopen = function () { if (status) status.textContent = 'live'; };
   source.onerror = function () { if (status) status.textContent = 'reconnecting'; };
 })();

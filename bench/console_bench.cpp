@@ -1,0 +1,413 @@
+// The web console's figures (issue 17): the event page of a large event (a 5,000-attendee roster,
+// 20 doors, everyone scanned in and most out) rendered by the real HttpServer, and how much open
+// live pages (Server-Sent Event streams) slow kiosks' ingest on the same server.
+#include <httplib.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/bench.hpp"
+#include "shared/badge.hpp"
+#include "shared/scan_json.hpp"
+#include "shared/scan_log.hpp"
+#include "sync/server/http_api.hpp"
+#include "sync/server/server_store.hpp"
+#include "sync/server/web/account_store.hpp"
+#include "sync/server/web/accounts.hpp"
+
+namespace muster::bench {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+Instant now_ms() {
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+struct Door {
+  std::string id;
+  std::string token;
+  Digest head = kZeroDigest;
+  std::uint64_t sequence = 0;
+};
+
+struct World {
+  fs::path dir;
+  std::string database;
+  std::vector<Door> doors;
+  std::string cookie;
+  std::size_t attendees = 0;
+  // Each attendee's signed badge: a push must carry it (the server re-verifies every badge).
+  std::map<std::string, std::string> badges;
+  std::unique_ptr<server::HttpServer> server;
+  std::string error;
+  ~World() {
+    if (server) server->stop();
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+};
+
+Scan next_scan(Door& door, const std::string& attendee, const std::string& session, ScanKind kind,
+               Instant at, const std::string& badge) {
+  Scan s;
+  s.badge_payload = badge;
+  s.device_id = door.id;
+  s.sequence = ++door.sequence;
+  s.attendee_id = attendee;
+  s.badge_serial = "SER-" + attendee;
+  s.session_id = session;
+  s.kind = kind;
+  s.wall_time = at;
+  s.monotonic_ms = static_cast<std::int64_t>(door.sequence) * 10;
+  seal(s, door.head);
+  door.head = s.hash;
+  return s;
+}
+
+// A League with `attendees` on the roster, an event of 4 sessions running now, `doors` kiosks
+// provisioned over HTTP, every attendee's arrival (and for two in three a leave) in session S1
+// stored through the doors, and an admin's console session. The server runs with `threads` API
+// workers and room for `live_streams` live pages.
+std::unique_ptr<World> prepare(std::size_t attendees, std::size_t doors, int threads,
+                               int live_streams) {
+  auto world = std::make_unique<World>();
+  world->dir = fs::temp_directory_path() /
+               ("muster-bench-console-" + std::to_string(::getpid()) + "-" +
+                std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+  fs::create_directories(world->dir);
+  world->database = (world->dir / "server.db").string();
+  world->attendees = attendees;
+  auto opened = server::open_server_store(world->database);
+  if (!opened) {
+    world->error = opened.message();
+    return world;
+  }
+  auto& store = **opened;
+  (void)store.initialise({"BENCH", "Bench League"});
+  // The League key the server checks badges with; each attendee gets a badge signed with it.
+  auto key = SigningKey::generate("BK1");
+  if (!key) {
+    world->error = key.message();
+    return world;
+  }
+  (void)store.add_league_key({"BK1", to_text(key->public_key()), now_ms(), true});
+  std::vector<Attendee> roster;
+  for (std::size_t i = 0; i < attendees; ++i) {
+    const std::string id = "BA-" + std::to_string(i);
+    roster.push_back({id, "First" + std::to_string(i), "Last" + std::to_string(i),
+                      Role::councilmember, "Town " + std::to_string(i % 300), id + "@example.org"});
+  }
+  if (auto up = store.upsert_roster(roster); !up) {
+    world->error = up.message();
+    return world;
+  }
+  for (const auto& attendee : roster) {
+    const std::string serial = "SER-" + attendee.id;
+    auto payload = sign_badge({"BENCH", attendee.id, serial}, *key);
+    if (!payload) {
+      world->error = payload.message();
+      return world;
+    }
+    (void)store.add_badge({serial, attendee.id, "E1", "BK1", *payload, now_ms(), std::nullopt});
+    world->badges[attendee.id] = *payload;
+  }
+  Event event;
+  event.id = "E1";
+  event.name = "Bench Conference";
+  event.timezone = "America/Chicago";
+  event.location = "Springfield";
+  for (int k = 0; k < 4; ++k) {
+    Session session;
+    session.id = "S" + std::to_string(k + 1);
+    session.title = "Session " + std::to_string(k + 1);
+    session.room = "Room " + std::to_string(k + 1);
+    session.start = now_ms() - 2h;
+    session.end = now_ms() + 2h;
+    session.credit_hours = 1.0;
+    session.course_code = "C-" + std::to_string(k + 1);
+    event.sessions.push_back(session);
+  }
+  if (auto up = store.upsert_event(event); !up) {
+    world->error = up.message();
+    return world;
+  }
+  for (std::size_t d = 0; d < doors; ++d) {
+    const std::string code = "BENCH-CODE-" + std::to_string(d);
+    (void)store.add_provisioning_code(server::hash_secret(code), "E1", "Door " + std::to_string(d),
+                                      now_ms() + 1h);
+  }
+  auto accounts = server::open_account_store(world->database);
+  if (!accounts) {
+    world->error = accounts.message();
+    return world;
+  }
+  const std::string token = server::random_token();
+  (void)(*accounts)->add_user({"bench", server::ConsoleRole::admin, "$argon2id$unused", now_ms()});
+  (void)(*accounts)->add_session(
+      {server::hash_secret(token), "bench", "csrf", now_ms(), now_ms() + 8h});
+  world->cookie = "muster_console=" + token;
+
+  server::HttpOptions options;
+  options.database = world->database;
+  options.port = 0;
+  options.log_requests = false;
+  options.threads = threads;
+  options.live_streams = live_streams;
+  options.max_connections_per_address = 0; // every page and door comes from 127.0.0.1
+  options.provision_attempts_per_window = 100000;
+  auto started = server::HttpServer::start(options);
+  if (!started) {
+    world->error = started.message();
+    return world;
+  }
+  world->server = std::move(*started);
+  httplib::Client client("127.0.0.1", world->server->port());
+  for (std::size_t d = 0; d < doors; ++d) {
+    auto res =
+        client.Post("/api/v1/devices", json{{"code", "BENCH-CODE-" + std::to_string(d)}}.dump(),
+                    "application/json");
+    if (!res || res->status != 201) {
+      world->error = "provisioning failed";
+      return world;
+    }
+    const auto body = json::parse(res->body, nullptr, false);
+    world->doors.push_back({body.value("device_id", ""), body.value("token", "")});
+  }
+  // Everyone arrives in S1 at some door 90 to 60 minutes ago; two in three leave 30 min later.
+  const Instant base = now_ms() - 90min;
+  std::vector<std::vector<Scan>> chains(doors);
+  for (std::size_t i = 0; i < attendees; ++i) {
+    const std::string id = "BA-" + std::to_string(i);
+    Door& in = world->doors[i % doors];
+    chains[i % doors].push_back(next_scan(in, id, "S1", ScanKind::arrive,
+                                          base + std::chrono::milliseconds(i * 300),
+                                          world->badges[id]));
+    if (i % 3 != 0) {
+      Door& out = world->doors[(i + 1) % doors];
+      chains[(i + 1) % doors].push_back(next_scan(out, id, "S1", ScanKind::leave,
+                                                  base + 30min + std::chrono::milliseconds(i * 300),
+                                                  world->badges[id]));
+    }
+  }
+  for (std::size_t d = 0; d < doors; ++d) {
+    auto stored = store.store_scans(world->doors[d].id, "E1", chains[d], now_ms());
+    if (!stored || stored->rejection) {
+      world->error = stored ? stored->rejection->reason : stored.message();
+      return world;
+    }
+  }
+  return world;
+}
+
+// `batches` pushes of `per_batch` new scans from each of (up to) 4 doors at once; seconds for all.
+double ingest_seconds(World& world, std::size_t batches, std::size_t per_batch,
+                      std::string& error) {
+  const std::size_t pushers = std::min<std::size_t>(4, world.doors.size());
+  std::vector<std::vector<std::string>> bodies(pushers);
+  for (std::size_t p = 0; p < pushers; ++p) {
+    for (std::size_t b = 0; b < batches; ++b) {
+      std::vector<Scan> chain;
+      for (std::size_t i = 0; i < per_batch; ++i) {
+        const std::string id =
+            "BA-" + std::to_string((p * 997 + b * per_batch + i) % world.attendees);
+        chain.push_back(next_scan(
+            world.doors[p], id, "S2", i % 2 == 0 ? ScanKind::arrive : ScanKind::leave,
+            now_ms() - 30min + std::chrono::milliseconds(b * 1000 + i), world.badges[id]));
+      }
+      bodies[p].push_back(scan_batch_to_json(chain));
+    }
+  }
+  std::atomic<bool> failed{false};
+  std::mutex error_mutex;
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (std::size_t p = 0; p < pushers; ++p) {
+    threads.emplace_back([&, p] {
+      httplib::Client client("127.0.0.1", world.server->port());
+      client.set_read_timeout(120);
+      const httplib::Headers auth{{"Authorization", "Bearer " + world.doors[p].token}};
+      for (const auto& body : bodies[p]) {
+        auto res = client.Post("/api/v1/devices/" + world.doors[p].id + "/scans", auth, body,
+                               "application/json");
+        if (!res || res->status != 200) {
+          // The first failure says why (status and the server's JSON error).
+          if (!failed.exchange(true)) {
+            std::lock_guard lock(error_mutex);
+            error = "a push failed: " +
+                    (res ? std::to_string(res->status) + " " + res->body.substr(0, 300)
+                         : "no answer (" + httplib::to_string(res.error()) + ")");
+          }
+        }
+      }
+    });
+  }
+  for (auto& thread : threads)
+    thread.join();
+  return ms_since(start) / 1000.0;
+}
+
+} // namespace
+
+namespace {
+
+// `pages` live pages on the event's stream, each on its own connection as a browser holds one.
+// With `refetch`, a page fetches the counts and the timeline after each event, as console.js and
+// timeline.js do; without, it only reads its stream. Runs until `stop`.
+class LivePages {
+public:
+  LivePages(World& world, std::size_t pages, bool refetch) {
+    const int port = world.server->port();
+    const httplib::Headers cookie{{"Cookie", world.cookie}};
+    for (std::size_t p = 0; p < pages; ++p) {
+      threads_.emplace_back([this, port, cookie, refetch] {
+        httplib::Client fetcher("127.0.0.1", port);
+        fetcher.set_read_timeout(60);
+        // A stream ends when the server drops it (or after its lifetime): reconnect, bounded.
+        for (int round = 0; round < 20 && !stop_; ++round) {
+          httplib::Client live("127.0.0.1", port);
+          live.set_read_timeout(30); // a keep-alive comment comes every 15 s
+          bool counted = false;
+          (void)live.Get("/console/events/E1/live", cookie, [&](const char* data, std::size_t n) {
+            const std::string_view chunk(data, n);
+            if (!counted) {
+              counted = true;
+              ++opened_;
+            } else if (refetch && chunk.find("event: ") != std::string_view::npos) {
+              (void)fetcher.Get("/console/events/E1/counts", cookie);
+              (void)fetcher.Get("/console/events/E1/timeline", cookie);
+              ++refetches_;
+            }
+            return !stop_.load();
+          });
+        }
+      });
+    }
+    // Until every page holds its stream (bounded: 10 s).
+    for (int wait = 0; wait < 200 && opened_ < pages; ++wait)
+      std::this_thread::sleep_for(50ms);
+  }
+  LivePages(const LivePages&) = delete;
+  LivePages& operator=(const LivePages&) = delete;
+  ~LivePages() {
+    stop_ = true;
+    for (auto& thread : threads_)
+      thread.join();
+  }
+  [[nodiscard]] std::size_t opened() const { return opened_; }
+  [[nodiscard]] std::size_t refetches() const { return refetches_; }
+
+private:
+  std::atomic<bool> stop_{false};
+  std::atomic<std::size_t> opened_{0};
+  std::atomic<std::size_t> refetches_{0};
+  std::vector<std::thread> threads_;
+};
+
+} // namespace
+
+int run_console(std::size_t attendees, std::size_t doors, std::size_t live_pages,
+                std::size_t ingest_scans) {
+  // The server as `muster-server serve` runs it: 8 API workers; live pages hold threads of the
+  // separate stream budget (sync/server/worker_pool.hpp), sized for the pages here.
+  constexpr int kApiThreads = 8;
+  auto world = prepare(attendees, doors, kApiThreads, static_cast<int>(live_pages + 10));
+  if (!world->error.empty()) {
+    std::cerr << "muster-bench console: " << world->error << '\n';
+    return 1;
+  }
+  const int port = world->server->port();
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(60);
+  const httplib::Headers cookie{{"Cookie", world->cookie}};
+  std::vector<double> page_ms;
+  std::vector<double> counts_ms;
+  std::size_t page_bytes = 0;
+  for (int i = 0; i < 11; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    auto res = client.Get("/console/events/E1", cookie);
+    const double ms = ms_since(start);
+    if (!res || res->status != 200) {
+      std::cerr << "muster-bench console: the event page failed\n";
+      return 1;
+    }
+    page_bytes = res->body.size();
+    if (i > 0) page_ms.push_back(ms); // the first warms the caches
+    const auto counted = std::chrono::steady_clock::now();
+    auto counts = client.Get("/console/events/E1/counts", cookie);
+    if (!counts || counts->status != 200) {
+      std::cerr << "muster-bench console: the counts failed\n";
+      return 1;
+    }
+    if (i > 0) counts_ms.push_back(ms_since(counted));
+  }
+  const Stats page = summarize(page_ms);
+  const Stats counts = summarize(counts_ms);
+  std::cout << "| figure | p50 ms | max ms | size |\n|---|---:|---:|---:|\n";
+  std::cout << "| event page (" << attendees << " attendees, " << doors << " doors) | "
+            << fixed(page.p50_ms, 0) << " | " << fixed(page.max_ms, 0) << " | " << page_bytes / 1024
+            << " KiB |\n";
+  std::cout << "| live counts JSON (same event) | " << fixed(counts.p50_ms, 0) << " | "
+            << fixed(counts.max_ms, 0) << " | - |\n";
+
+  // Ingest alone, then with the live pages open: reading their streams only, then re-fetching
+  // on each event as the browser does. Up to 4 doors push 10 batches each per run.
+  std::string error;
+  (void)ingest_seconds(*world, 2, 20, error);                                // warm-up
+  const std::size_t pushers = std::min<std::size_t>(4, world->doors.size()); // as ingest_seconds
+  const std::size_t per_batch = std::max<std::size_t>(1, ingest_scans / (10 * pushers));
+  const double total = static_cast<double>(per_batch * 10 * pushers);
+  const double alone = ingest_seconds(*world, 10, per_batch, error);
+  std::size_t streaming = 0;
+  double with_streams = 0;
+  {
+    LivePages pages(*world, live_pages, false);
+    streaming = pages.opened();
+    with_streams = ingest_seconds(*world, 10, per_batch, error);
+  }
+  std::size_t refetching = 0;
+  std::size_t refetches = 0;
+  double with_refetch = 0;
+  {
+    LivePages pages(*world, live_pages, true);
+    refetching = pages.opened();
+    with_refetch = ingest_seconds(*world, 10, per_batch, error);
+    refetches = pages.refetches();
+  }
+  if (!error.empty()) {
+    std::cerr << "muster-bench console: " << error << '\n';
+    return 1;
+  }
+  const auto slowdown = [alone](double seconds) {
+    return fixed(100.0 * (seconds - alone) / alone, 1) + " %";
+  };
+  std::cout << "\n| ingest of " << per_batch * 10 * pushers << " scans, " << pushers
+            << " doors x 10 pushes | seconds | scans/s | slowdown |\n"
+               "|---|---:|---:|---:|\n";
+  std::cout << "| no live page open | " << fixed(alone, 2) << " | " << fixed(total / alone, 0)
+            << " | - |\n";
+  std::cout << "| " << streaming << " of " << live_pages << " live pages open (streams) | "
+            << fixed(with_streams, 2) << " | " << fixed(total / with_streams, 0) << " | "
+            << slowdown(with_streams) << " |\n";
+  std::cout << "| " << refetching << " of " << live_pages
+            << " live pages re-fetching counts and timeline on each event (" << refetches
+            << " re-fetches) | " << fixed(with_refetch, 2) << " | "
+            << fixed(total / with_refetch, 0) << " | " << slowdown(with_refetch) << " |\n";
+  std::cout << "\nserver threads: " << kApiThreads << " API workers, live streams on up to "
+            << live_pages + 10 << " more (one per open page)\n";
+  return streaming == live_pages && refetching == live_pages ? 0 : 1;
+}
+
+} // namespace muster::bench

@@ -1,0 +1,406 @@
+// The console's live pages at scale (issue 17): the shared broadcaster (LiveHub: one publish
+// wakes the streams of its event, bounded queues, a stream that stops taking messages is dropped,
+// keep-alive comments) and the worker pool (stream threads outside the API workers), then 60
+// Server-Sent Event streams on loopback against the real server: every one gets the event of a
+// real push within 2 s while the API keeps answering, the 61st is refused with 503, and the
+// server stops promptly with them open. The browser side is tests/web/console_actions_test.py.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "shared/badge.hpp"
+#include "shared/scan_json.hpp"
+#include "shared/scan_log.hpp"
+#include "shared/sodium_init.hpp"
+#include "sync/server/admin_commands.hpp"
+#include "sync/server/http_api.hpp"
+#include "sync/server/live_hub.hpp"
+#include "sync/server/server_store.hpp"
+#include "sync/server/web/account_store.hpp"
+#include "sync/server/web/accounts.hpp"
+#include "sync/server/worker_pool.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace muster::server {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+const fs::path kDemo = fs::path(MUSTER_SOURCE_DIR) / "assets/demo";
+constexpr const char* kEvent = "fall-2026-training";
+// A device token as the server issues them: "<device id>.<64 hex digits>".
+const std::string kDoorToken = "DOOR-A." + std::string(64, 'a');
+
+// The data of the last event named `kind` in `text`, or "".
+std::string last_data(const std::string& text, const std::string& kind) {
+  const std::string marker = "event: " + kind + "\ndata: ";
+  const auto at = text.rfind(marker);
+  if (at == std::string::npos) return "";
+  const auto start = at + marker.size();
+  return text.substr(start, text.find('\n', start) - start);
+}
+
+LiveHub::Limits quick_limits() {
+  LiveHub::Limits limits;
+  limits.max_streams = 3;
+  limits.queue = 4;
+  limits.keep_alive = 300ms;
+  limits.min_gap = 100ms;
+  return limits;
+}
+
+TEST(LiveHub, APublishWakesOnlyItsEventsStreamsWithOneCoalescedEvent) {
+  LiveHub hub(quick_limits());
+  auto e1 = hub.subscribe("E1");
+  auto e2 = hub.subscribe("E2");
+  ASSERT_TRUE(e1 && e2);
+  const auto greeting = e1->next(10ms);
+  ASSERT_TRUE(greeting);
+  EXPECT_NE(greeting->find("retry: 1000"), std::string::npos);
+  const std::string first = last_data(*greeting, "scans");
+  ASSERT_FALSE(first.empty());
+  ASSERT_TRUE(e2->next(10ms));              // its greeting
+  EXPECT_EQ(e1->next(10ms), std::string()); // nothing published yet
+
+  // A waiting stream is woken at once by a publish, long before its wait ends.
+  auto woken = std::async(std::launch::async, [&] {
+    const auto start = Clock::now();
+    auto text = e1->next(5000ms);
+    return std::pair{text.value_or("<ended>"), Clock::now() - start};
+  });
+  std::this_thread::sleep_for(150ms); // past min_gap since the greeting
+  hub.publish("E1", "scans");
+  const auto [text, waited] = woken.get();
+  EXPECT_LT(waited, 2000ms);
+  EXPECT_NE(last_data(text, "scans"), first);
+  EXPECT_EQ(e2->next(10ms), std::string()); // the other event's page was not woken
+
+  // A burst within min_gap: one event with the latest generation, "closed" kept apart.
+  hub.publish("E1", "scans");
+  hub.publish("E1", "scans");
+  hub.publish("E1", "closed");
+  std::string burst;
+  for (int i = 0; i < 20 && burst.empty(); ++i)
+    burst = e1->next(100ms).value_or("<ended>");
+  EXPECT_EQ(burst.find("event: scans"), burst.rfind("event: scans")) << burst;
+  EXPECT_NE(burst.find("event: closed"), std::string::npos) << burst;
+  // A publish for every event ("" : a change the watcher saw) reaches both.
+  hub.publish("", "scans");
+  std::this_thread::sleep_for(120ms);
+  EXPECT_NE(e2->next(10ms).value_or("").find("event: scans"), std::string::npos);
+}
+
+TEST(LiveHub, AStreamThatStopsTakingMessagesIsDroppedOthersStay) {
+  LiveHub hub(quick_limits());
+  auto stuck = hub.subscribe("E1");
+  auto reading = hub.subscribe("E1");
+  ASSERT_TRUE(stuck && reading);
+  ASSERT_TRUE(stuck->next(1ms));   // its writer now "writes" forever: never calls next() again
+  ASSERT_TRUE(reading->next(1ms)); // greeting
+  for (int i = 0; i < 10; ++i) {
+    hub.publish("E1", "scans");
+    // The reading stream takes what is due each time, as its writer thread would.
+    (void)reading->next(1ms);
+  }
+  EXPECT_TRUE(stuck->dropped());
+  EXPECT_FALSE(reading->dropped());
+  EXPECT_EQ(hub.dropped_streams(), 1u);
+  EXPECT_EQ(stuck->next(1ms), std::nullopt); // its writer ends the stream when it comes back
+  EXPECT_TRUE(reading->next(200ms).has_value());
+  stuck.reset();
+  EXPECT_EQ(hub.open_streams(), 1u);
+}
+
+TEST(LiveHub, KeepAliveAfterSilenceLimitAndShutdownEndsWaitsAtOnce) {
+  LiveHub hub(quick_limits());
+  std::vector<std::shared_ptr<LiveHub::Stream>> streams;
+  for (int i = 0; i < 3; ++i)
+    streams.push_back(hub.subscribe("E1"));
+  EXPECT_EQ(hub.subscribe("E1"), nullptr); // max_streams
+  ASSERT_TRUE(streams[0]->next(1ms));
+  std::string text;
+  for (int i = 0; i < 10 && text.empty(); ++i)
+    text = streams[0]->next(100ms).value_or("<ended>");
+  EXPECT_EQ(text, ": keep-alive\n\n");
+
+  auto waiting = std::async(std::launch::async, [&] {
+    (void)streams[1]->next(1ms);
+    const auto start = Clock::now();
+    const auto result = streams[1]->next(10'000ms);
+    return std::pair{result.has_value(), Clock::now() - start};
+  });
+  std::this_thread::sleep_for(100ms);
+  hub.shutdown();
+  const auto [ended_with_text, waited] = waiting.get();
+  EXPECT_FALSE(ended_with_text);
+  EXPECT_LT(waited, 2000ms);
+  streams.clear();
+  EXPECT_EQ(hub.subscribe("E1"), nullptr); // after shutdown
+}
+
+TEST(WorkerPool, StreamsGetTheirOwnThreadsAndTheApiWorkersStayFree) {
+  WorkerPool pool(2, 5);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> claimed{0};
+  std::atomic<int> refused{0};
+  for (int i = 0; i < 6; ++i) {
+    pool.enqueue([&, released] {
+      auto slot = WorkerPool::claim_stream();
+      if (!slot) {
+        ++refused;
+        return;
+      }
+      ++claimed;
+      released.wait(); // a live page holding its stream
+    });
+  }
+  for (int i = 0; i < 200 && claimed + refused < 6; ++i)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(claimed.load(), 5);
+  EXPECT_EQ(refused.load(), 1); // past max_streams
+  EXPECT_EQ(pool.streaming(), 5u);
+  EXPECT_EQ(pool.threads(), 7u); // 2 API workers beside the 5 streams
+
+  // Requests still run while every stream is held.
+  std::atomic<int> served{0};
+  for (int i = 0; i < 20; ++i)
+    pool.enqueue([&] { ++served; });
+  for (int i = 0; i < 200 && served < 20; ++i)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(served.load(), 20);
+  EXPECT_EQ(WorkerPool::claim_stream(), nullptr); // not on a pool thread
+
+  release.set_value();
+  for (int i = 0; i < 200 && pool.threads() > 2; ++i)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(pool.streaming(), 0u);
+  EXPECT_EQ(pool.threads(), 2u); // the stream threads retired
+  pool.shutdown();
+}
+
+// A raw connection reading an SSE stream (one thread polls all of them).
+struct SseConnection {
+  int fd = -1;
+  std::string received;
+  std::string greeting; // the data of the first event
+  Clock::time_point updated{};
+  ~SseConnection() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+int connect_loopback(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Reads whatever the connections have, for at most `budget`, until `done` holds.
+template <typename Done>
+void pump(std::vector<std::unique_ptr<SseConnection>>& connections, Clock::duration budget,
+          Done done) {
+  const auto deadline = Clock::now() + budget;
+  while (Clock::now() < deadline && !done()) {
+    std::vector<pollfd> fds;
+    for (auto& c : connections)
+      fds.push_back({c->fd, POLLIN, 0});
+    if (::poll(fds.data(), fds.size(), 50) <= 0) continue;
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+      if ((fds[i].revents & (POLLIN | POLLHUP)) == 0) continue;
+      char buffer[4096];
+      const auto n = ::recv(fds[i].fd, buffer, sizeof buffer, MSG_DONTWAIT);
+      if (n <= 0) continue;
+      connections[i]->received.append(buffer, static_cast<std::size_t>(n));
+      connections[i]->updated = Clock::now();
+    }
+  }
+}
+
+class ConsoleLive : public ::testing::Test {
+protected:
+  void SetUp() override {
+    ASSERT_TRUE(muster::sodium_started());
+    db_ = (dir_ / "league.db").string();
+    std::ostringstream out;
+    std::ostringstream err;
+    InitOptions init;
+    init.database = db_;
+    ASSERT_EQ(run_init(init, out, err), 0) << err.str();
+    ASSERT_EQ(run_import_roster(db_, kDemo / "roster.csv", out, err), 0) << err.str();
+    ASSERT_EQ(run_import_event(db_, kDemo / "event.json", out, err), 0) << err.str();
+    const Instant now =
+        std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    {
+      auto store = open_server_store(db_);
+      ASSERT_TRUE(store.ok()) << store.message();
+      ASSERT_TRUE(
+          (*store)->add_provisioning_code(hash_secret("CODE-A"), kEvent, "Door A", now + 1h).ok());
+      ASSERT_TRUE((*store)
+                      ->redeem_provisioning_code(hash_secret("CODE-A"), "DOOR-A",
+                                                 hash_secret(kDoorToken), now)
+                      .ok());
+      // A League key the server trusts, so the door's scan carries a badge it verifies.
+      auto key = SigningKey::generate("LIVE1");
+      ASSERT_TRUE(key.ok());
+      ASSERT_TRUE((*store)->add_league_key({"LIVE1", to_text(key->public_key()), now, true}).ok());
+      auto league = (*store)->league();
+      ASSERT_TRUE(league.ok()) << league.message();
+      auto payload = sign_badge({league->id, "RB-0001", "SERIAL-RB-0001"}, *key);
+      ASSERT_TRUE(payload.ok());
+      badge_ = *payload;
+    }
+    auto accounts = open_account_store(db_);
+    ASSERT_TRUE(accounts.ok()) << accounts.message();
+    ASSERT_TRUE((*accounts)->add_user({"vic", ConsoleRole::viewer, "$argon2id$unused", now}).ok());
+    const std::string token = random_token();
+    ASSERT_TRUE(
+        (*accounts)->add_session({hash_secret(token), "vic", "csrf-vic", now, now + 1h}).ok());
+    cookie_ = "muster_console=" + token;
+    HttpOptions options;
+    options.database = db_;
+    options.port = 0;
+    options.log_requests = false;
+    options.threads = 4;                     // a small fixed pool of API workers
+    options.live_streams = 60;               // and the bounded stream budget beside it
+    options.max_connections_per_address = 0; // every page comes from 127.0.0.1
+    auto started = HttpServer::start(options);
+    ASSERT_TRUE(started.ok()) << started.message();
+    server_ = std::move(*started);
+  }
+
+  std::unique_ptr<SseConnection> open_live() {
+    auto c = std::make_unique<SseConnection>();
+    c->fd = connect_loopback(server_->port());
+    const std::string request = std::string("GET /console/events/") + kEvent +
+                                "/live HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream"
+                                "\r\nCookie: " +
+                                cookie_ + "\r\n\r\n";
+    if (c->fd >= 0) (void)::send(c->fd, request.data(), request.size(), MSG_NOSIGNAL);
+    return c;
+  }
+
+  test::TempDir dir_;
+  std::string db_;
+  std::string cookie_;
+  std::string badge_; // RB-0001's signed badge
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(ConsoleLive, SixtyPagesGetARealPushWithinTwoSecondsWhileTheApiAnswers) {
+  constexpr std::size_t kPages = 60;
+  std::vector<std::unique_ptr<SseConnection>> pages;
+  for (std::size_t i = 0; i < kPages; ++i) {
+    pages.push_back(open_live());
+    ASSERT_GE(pages.back()->fd, 0);
+  }
+  const auto greeted = [&] {
+    for (auto& p : pages)
+      if (last_data(p->received, "scans").empty()) return false;
+    return true;
+  };
+  pump(pages, 10s, greeted);
+  ASSERT_TRUE(greeted()) << "not every page got its stream";
+  for (auto& p : pages) {
+    EXPECT_NE(p->received.find("200 OK"), std::string::npos);
+    EXPECT_NE(p->received.find("text/event-stream"), std::string::npos);
+    p->greeting = last_data(p->received, "scans");
+  }
+
+  // The 61st page is refused (it still works with reloads); the API answers meanwhile.
+  httplib::Client client("127.0.0.1", server_->port());
+  client.set_connection_timeout(2);
+  client.set_read_timeout(2);
+  const httplib::Headers cookie{{"Cookie", cookie_}};
+  auto refused = client.Get(std::string("/console/events/") + kEvent + "/live", cookie);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503);
+  for (int i = 0; i < 5; ++i) {
+    const auto start = Clock::now();
+    auto health = client.Get("/healthz");
+    ASSERT_TRUE(health) << "the API did not answer with " << kPages << " live pages open";
+    EXPECT_EQ(health->status, 200);
+    auto counts = client.Get(std::string("/console/events/") + kEvent + "/counts", cookie);
+    ASSERT_TRUE(counts);
+    EXPECT_EQ(counts->status, 200);
+    EXPECT_LT(Clock::now() - start, 2s);
+  }
+
+  // A real push from the door over HTTP.
+  Scan scan;
+  scan.device_id = "DOOR-A";
+  scan.sequence = 1;
+  scan.attendee_id = "RB-0001";
+  scan.badge_serial = "SERIAL-RB-0001";
+  scan.badge_payload = badge_;
+  scan.session_id = "S1";
+  scan.kind = ScanKind::arrive;
+  scan.wall_time = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  scan.monotonic_ms = 1000;
+  seal(scan, Digest{});
+  const auto pushed_at = Clock::now();
+  auto push = client.Post("/api/v1/devices/DOOR-A/scans",
+                          httplib::Headers{{"Authorization", std::string("Bearer ") + kDoorToken}},
+                          scan_batch_to_json(std::vector<Scan>{scan}), "application/json");
+  ASSERT_TRUE(push);
+  ASSERT_EQ(push->status, 200) << push->body;
+
+  const auto all_updated = [&] {
+    for (auto& p : pages) {
+      const std::string now_data = last_data(p->received, "scans");
+      if (now_data.empty() || now_data == p->greeting) return false;
+    }
+    return true;
+  };
+  pump(pages, 3s, all_updated);
+  std::size_t late = 0;
+  for (auto& p : pages) {
+    const std::string now_data = last_data(p->received, "scans");
+    if (now_data == p->greeting || p->updated - pushed_at > 2s) ++late;
+  }
+  EXPECT_EQ(late, 0u) << "pages without the push's event within 2 s";
+
+  // Stopping the server with every page open ends their streams at once (the last chunk; the
+  // answer said "Connection: close", so a browser closes the connection, as done here).
+  auto stopping = std::async(std::launch::async, [&] {
+    const auto start = Clock::now();
+    server_->stop();
+    return Clock::now() - start;
+  });
+  const auto all_ended = [&] {
+    for (auto& p : pages)
+      if (p->received.find("\r\n0\r\n\r\n") == std::string::npos) return false;
+    return true;
+  };
+  pump(pages, 5s, all_ended);
+  EXPECT_TRUE(all_ended());
+  for (auto& p : pages)
+    EXPECT_NE(p->received.find("Connection: close"), std::string::npos);
+  pages.clear();
+  EXPECT_LT(stopping.get(), 4s);
+}
+
+} // namespace
+} // namespace muster::server
