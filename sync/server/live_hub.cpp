@@ -180,6 +180,30 @@ void LiveHub::shutdown() {
   if (watcher_.joinable() && watcher_.get_id() != std::this_thread::get_id()) watcher_.join();
 }
 
+std::optional<std::string>
+LiveHub::cached(const std::string& key, std::chrono::milliseconds max_age,
+                const std::function<std::optional<std::string>()>& compute) {
+  std::shared_ptr<CacheEntry> entry;
+  {
+    std::lock_guard lock(cache_mutex_);
+    auto& slot = cache_[key];
+    if (!slot) slot = std::make_shared<CacheEntry>();
+    entry = slot;
+  }
+  std::lock_guard computing(entry->computing);
+  const std::uint64_t generation = published();
+  const auto now = Clock::now();
+  if (entry->generation == generation && now - entry->at < max_age) return entry->text;
+  auto text = compute();
+  if (!text) return std::nullopt;
+  // The generation read before computing: a publish during the computation makes the next
+  // caller compute again rather than keep a text that may predate it.
+  entry->generation = generation;
+  entry->at = now;
+  entry->text = *text;
+  return text;
+}
+
 std::size_t LiveHub::open_streams() const {
   std::lock_guard lock(mutex_);
   return streams_.size();

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -82,6 +83,13 @@ public:
   void watch(std::function<std::optional<std::uint64_t>()> generation,
              std::chrono::milliseconds period);
 
+  // What the live pages fetch after an event (the counts, the timeline) computed once for all of
+  // them: the text for `key` is reused while nothing was published since it was computed and it
+  // is younger than `max_age` (inside-now moves with the clock too). Concurrent callers of one
+  // key wait for a single computation. nullopt (a failed computation) is not kept.
+  std::optional<std::string> cached(const std::string& key, std::chrono::milliseconds max_age,
+                                    const std::function<std::optional<std::string>()>& compute);
+
   // Ends every stream (next() returns nullopt at once) and the watcher; later subscribes fail.
   void shutdown();
 
@@ -102,6 +110,15 @@ private:
   bool local_publish_ = false; // since the watcher's last look: its change may be ours
   bool shut_down_ = false;
   std::thread watcher_;
+
+  struct CacheEntry {
+    std::mutex computing; // held while the text is (re)computed
+    std::optional<std::uint64_t> generation;
+    std::chrono::steady_clock::time_point at{};
+    std::string text;
+  };
+  std::mutex cache_mutex_; // guards the map only
+  std::map<std::string, std::shared_ptr<CacheEntry>, std::less<>> cache_;
 };
 
 } // namespace muster::server

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "sync/server/live_hub.hpp"
 #include "sync/server/web/actions.hpp"
 #include "sync/server/web/console_http.hpp"
 #include "sync/server/web/timeline.hpp"
@@ -134,10 +135,18 @@ void route_timeline(httplib::Server& server, const ConsoleOptions& options) {
                        event.code() == DbError::not_found ? "no such event"
                                                           : "the database is unavailable");
     }
-    auto rows = compute_credits(**store, *event);
-    if (!rows) return send_text(res, 503, "the timeline is unavailable");
+    // Every open page fetches it after the same live event: computed once for all (live_hub.hpp).
+    const auto compute = [&]() -> std::optional<std::string> {
+      auto rows = compute_credits(**store, *event);
+      if (!rows) return std::nullopt;
+      return timelines_json(*event, session_timelines(*event, *rows));
+    };
+    auto body = options.live ? options.live->cached("timeline:" + event_id,
+                                                    std::chrono::milliseconds(1000), compute)
+                             : compute();
+    if (!body) return send_text(res, 503, "the timeline is unavailable");
     secure_headers(res);
-    res.set_content(timelines_json(*event, session_timelines(*event, *rows)), "application/json");
+    res.set_content(*body, "application/json");
   });
   server.Get("/console/static/chart.js/chart.min.js",
              [](const httplib::Request&, httplib::Response& res) {

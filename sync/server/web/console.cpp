@@ -36,6 +36,8 @@ namespace {
 // A live stream's longest wait on the hub (live_hub.hpp) before httplib checks for a stopping
 // server; the hub's shutdown ends the wait at once anyway.
 constexpr auto kLiveWait = std::chrono::milliseconds(1000);
+// How long the counts JSON computed after one change serves every page asking (live_hub.hpp).
+constexpr auto kLiveCacheAge = std::chrono::milliseconds(1000);
 
 // The shared request helpers (console_http.hpp): the page and action files use them too.
 using web::audit;
@@ -198,6 +200,24 @@ void Console::get_event(const httplib::Request& req, httplib::Response& res, boo
     if (event.code() == DbError::not_found) return send_text(res, 404, "no such event");
     return send_text(res, 503, "the database is unavailable");
   }
+  if (json) {
+    // Every open page fetches the counts after the same event: computed once for all of them.
+    const auto compute = [&]() -> std::optional<std::string> {
+      auto rows = compute_credits(**store, *event);
+      if (!rows) {
+        std::cerr << "muster-server: console: " << rows.message() << '\n';
+        return std::nullopt;
+      }
+      const Instant now = now_ms();
+      return counts_json(*event, count_sessions(*event, *rows, now), now);
+    };
+    auto body = options_.live ? options_.live->cached("counts:" + event_id, kLiveCacheAge, compute)
+                              : compute();
+    if (!body) return send_text(res, 503, "the counts are unavailable");
+    secure_headers(res);
+    res.status = 200;
+    return res.set_content(*body, "application/json");
+  }
   auto rows = compute_credits(**store, *event);
   if (!rows) {
     std::cerr << "muster-server: console: " << rows.message() << '\n';
@@ -205,11 +225,6 @@ void Console::get_event(const httplib::Request& req, httplib::Response& res, boo
   }
   const Instant now = now_ms();
   const auto counts = count_sessions(*event, *rows, now);
-  if (json) {
-    secure_headers(res);
-    res.status = 200;
-    return res.set_content(counts_json(*event, counts, now), "application/json");
-  }
   auto devices = (*store)->devices();
   auto scans = (*store)->scans_for_event(event_id);
   if (!devices || !scans) return send_text(res, 503, "the database is unavailable");
