@@ -307,9 +307,10 @@ ProgramResult<Ok> parse_annual(Program& program, const Reader& root) {
   MUSTER_TRY(object, object_at(root, "annual"));
   if (object == nullptr) return Ok{};
   const Reader r = root.child(*object, root.at("annual"));
-  if (auto keys = r.check_keys({"hours_per_year", "effective_from", "roles",
-                                "holder_hours_per_year", "holder_level", "first_term_hours",
-                                "term_years", "basis", "count_repeats"});
+  if (auto keys =
+          r.check_keys({"hours_per_year", "effective_from", "roles", "holder_hours_per_year",
+                        "holder_level", "first_term_hours", "term_years", "basis", "count_repeats",
+                        "deadline_month", "deadline_day"});
       !keys) {
     return keys.error();
   }
@@ -324,6 +325,20 @@ ProgramResult<Ok> parse_annual(Program& program, const Reader& root) {
   MUSTER_TRY(term_years, r.integer("term_years", 1, 20));
   MUSTER_TRY(basis, r.text("basis", false));
   MUSTER_TRY(repeats, r.boolean("count_repeats", false));
+  MUSTER_TRY(deadline_month, r.integer("deadline_month", 1, 12));
+  MUSTER_TRY(deadline_day, r.integer("deadline_day", 1, 31));
+  if (deadline_month.has_value() != deadline_day.has_value()) {
+    return r.fail("deadline_day", "deadline_month and deadline_day go together");
+  }
+  if (deadline_month) {
+    // A day every year has (2023: not a leap year), so no year is left without a deadline.
+    const Date probe{std::chrono::year{2023},
+                     std::chrono::month{static_cast<unsigned>(*deadline_month)},
+                     std::chrono::day{static_cast<unsigned>(*deadline_day)}};
+    if (!probe.ok()) return r.fail("deadline_day", "is not a day of that month in every year");
+    annual.deadline_month = static_cast<unsigned>(*deadline_month);
+    annual.deadline_day = static_cast<unsigned>(*deadline_day);
+  }
   annual.count_repeats = repeats;
   annual.hours_per_year = *hours;
   annual.effective_from = from;

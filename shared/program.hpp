@@ -69,6 +69,14 @@ struct AnnualRequirement {
   std::optional<double> first_term_hours; // total during a first term
   int term_years = 4;
   std::string basis; // "Act 2024-194", shown in messages
+  // The date in the year by which its hours are due, shown in mail, reminders and on /me/
+  // ("due December 31"). The engine counts the calendar year's hours whatever it is.
+  unsigned deadline_month = 12;
+  unsigned deadline_day = 31;
+  [[nodiscard]] Date deadline(int year) const {
+    return Date{std::chrono::year{year}, std::chrono::month{deadline_month},
+                std::chrono::day{deadline_day}};
+  }
   // The duplicate rules (core once, same topic) limit program credit; true: hours they refused
   // still count as the year's training (the Act asks for training each year, not new topics).
   bool count_repeats = false;

@@ -1,5 +1,6 @@
-// The review command: the scans where a door's label disagreed with the presence rule, and the
-// staff corrections, for the League to check.
+// The review command: the scans where a door's label disagreed with the presence rule, the
+// sessions officials disputed on their own page (/me/, with their status: open or resolved on
+// the console's review page), and the staff corrections, for the League to check.
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -7,6 +8,7 @@
 #include "shared/time.hpp"
 #include "sync/server/admin_commands.hpp"
 #include "sync/server/admin_support.hpp"
+#include "sync/server/web/dispute_review.hpp"
 
 namespace muster::server {
 
@@ -69,6 +71,34 @@ AdminResult<json> correction_items(ServerStore& store, const Event& event) {
   return corrections;
 }
 
+// The officials' disputes, each with its status: "open", or resolved (who, when, why) on the
+// console's review page.
+AdminResult<json> dispute_json(std::string_view database, ServerStore& store, const Event& event) {
+  auto accounts = open_account_store(database);
+  if (!accounts) return store_error(accounts);
+  auto resolutions = (*accounts)->audit_of("review-resolve", event.id + "/");
+  if (!resolutions) return store_error(resolutions);
+  auto items = dispute_items(database, store, event, *resolutions);
+  if (!items) return store_error(items);
+  json disputes = json::array();
+  for (const DisputeItem& d : *items) {
+    json item = {{"attendee_id", d.dispute.official_id},
+                 {"name", d.name},
+                 {"session_id", d.dispute.session_id},
+                 {"disputed_at", format_utc(d.dispute.created_at)},
+                 {"note", d.dispute.note},
+                 {"key", d.key},
+                 {"status", d.resolution ? "resolved" : "open"}};
+    if (d.resolution) {
+      item["resolved_by"] = d.resolution->actor;
+      item["resolved_at"] = format_utc(d.resolution->at);
+      item["resolution"] = d.resolution->detail;
+    }
+    disputes.push_back(std::move(item));
+  }
+  return disputes;
+}
+
 std::string text_of(const json& item, const char* field) {
   return printable(item[field].get<std::string>());
 }
@@ -89,9 +119,25 @@ void print_corrections(std::ostream& out, const Event& event, const json& correc
   }
 }
 
-void print_review(std::ostream& out, const Event& event, const json& items,
-                  const json& corrections) {
-  if (items.empty() && corrections.empty()) {
+void print_disputes(std::ostream& out, const Event& event, const json& disputes) {
+  out << disputes.size() << " dispute(s) by officials at event " << event.id
+      << " (attendee, name, session, disputed at, status, note):\n";
+  for (const json& item : disputes) {
+    std::string status = item["status"].get<std::string>();
+    if (item.contains("resolved_by")) {
+      status += " by " + item["resolved_by"].get<std::string>() + " at " +
+                item["resolved_at"].get<std::string>() + " (" +
+                item["resolution"].get<std::string>() + ")";
+    }
+    out << text_of(item, "attendee_id") << '\t' << text_of(item, "name") << '\t'
+        << text_of(item, "session_id") << '\t' << item["disputed_at"].get<std::string>() << '\t'
+        << printable(status) << '\t' << text_of(item, "note") << '\n';
+  }
+}
+
+void print_review(std::ostream& out, const Event& event, const json& items, const json& corrections,
+                  const json& disputes) {
+  if (items.empty() && corrections.empty() && disputes.empty()) {
     out << "Nothing to review at event " << event.id
         << ": every door's scans agree with the presence rule.\n";
     return;
@@ -106,6 +152,7 @@ void print_review(std::ostream& out, const Event& event, const json& items,
     out << text_of(item, "attendee_id") << '\t' << text_of(item, "name") << '\t'
         << text_of(item, "session_id") << '\t' << item["review"].get<std::string>() << '\n';
   }
+  if (!disputes.empty()) print_disputes(out, event, disputes);
   if (!corrections.empty()) print_corrections(out, event, corrections);
 }
 
@@ -122,12 +169,18 @@ int run_review(std::string_view database, std::string_view event_id, CreditsForm
   const json items = review_items(credits->rows, *devices);
   auto corrections = correction_items(store, event);
   if (!corrections) return report(corrections, err);
+  auto disputes = dispute_json(database, store, event);
+  if (!disputes) return report(disputes, err);
   if (format == CreditsFormat::json) {
-    out << json{{"event_id", event.id}, {"items", items}, {"corrections", *corrections}}.dump(2)
+    out << json{{"event_id", event.id},
+                {"items", items},
+                {"disputes", *disputes},
+                {"corrections", *corrections}}
+               .dump(2)
         << "\n";
     return 0;
   }
-  print_review(out, event, items, *corrections);
+  print_review(out, event, items, *corrections, *disputes);
   return 0;
 }
 

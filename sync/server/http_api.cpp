@@ -58,7 +58,8 @@ void HttpServer::Impl::install_routes() {
   install_api_routes();
   install_console_routes(*server, {options.database, tls, options.threads, live}); // /console
   if (options.official_mail) {
-    install_me_routes(*server, {options.database, tls, *options.official_mail}); // /me
+    install_me_routes(
+        *server, {options.database, tls, *options.official_mail, options.official_program}); // /me
   }
   install_answer_handlers();
 }

@@ -64,6 +64,8 @@ struct HttpOptions {
   std::function<void()> on_scans_stored;
   // Set: the officials' own page /me/ (web/me_routes.hpp), its sign-in codes mailed with this.
   std::optional<mail::SmtpSettings> official_mail;
+  // The credit program /me/ follows (serve --program); nullopt: the default program file.
+  std::optional<std::filesystem::path> official_program;
 };
 
 enum class HttpError : std::uint8_t {

@@ -105,6 +105,22 @@ TEST(MailMime, EncodedWordsNeverSplitACharacter) {
   }
 }
 
+TEST(MailMime, ReferencesAndTheFormDigestAreHeaders) {
+  auto parts = sample();
+  parts.references = "<0123.credit-form@league.example>";
+  parts.form_digest = "5f2c";
+  const std::string message = build_message(parts);
+  EXPECT_NE(message.find("\r\nReferences: <0123.credit-form@league.example>\r\n"),
+            std::string::npos);
+  EXPECT_EQ(form_digest_of(message), "5f2c");
+  EXPECT_EQ(form_digest_of(build_message(sample())), "") << "none: a message without one";
+  // Only a header counts: the words in a body do not.
+  auto body = sample();
+  body.attachments.clear();
+  body.body = "X-Muster-Form-Digest: forged\n";
+  EXPECT_EQ(form_digest_of(build_message(body)), "");
+}
+
 TEST(MailMime, AddressesAndMessageIds) {
   EXPECT_TRUE(valid_address("lhaynes@riverbend.example.org"));
   EXPECT_FALSE(valid_address(""));
@@ -218,6 +234,24 @@ TEST_P(MailOutbox, OneMessagePerKeyClaimedByOneRunSentOnce) {
   EXPECT_TRUE((*all)[2].content.empty()) << "listings leave the content out";
   EXPECT_EQ(*outbox_->pending_ids(t0), std::vector<std::string>{c});
   EXPECT_TRUE(outbox_->messages("other")->empty());
+}
+
+// A corrected credit form after a re-close is mailed under "KEY/2": messages_of_key finds the
+// first and its replacements, with their content, and no other key (not "KEY2", not an event
+// whose id shares the prefix; '_' and '%' are not wildcards).
+TEST_P(MailOutbox, MessagesOfAKeyAndItsReplacements) {
+  const Instant t0{std::chrono::milliseconds{1796227200000}};
+  ASSERT_TRUE(*outbox_->enqueue(message("credit-form/ev_1/A", t0)));
+  ASSERT_TRUE(*outbox_->enqueue(message("credit-form/ev_1/A/2", t0 + std::chrono::seconds(9))));
+  ASSERT_TRUE(*outbox_->enqueue(message("credit-form/ev_1/AB", t0 + std::chrono::seconds(1))));
+  ASSERT_TRUE(*outbox_->enqueue(message("credit-form/evX1/A/2", t0 + std::chrono::seconds(2))));
+  auto found = outbox_->messages_of_key("credit-form/ev_1/A");
+  ASSERT_TRUE(found.ok()) << found.message();
+  ASSERT_EQ(found->size(), 2u);
+  EXPECT_EQ((*found)[0].key, "credit-form/ev_1/A");
+  EXPECT_EQ((*found)[1].key, "credit-form/ev_1/A/2");
+  EXPECT_EQ((*found)[1].content, "Subject: x\r\n\r\nbody\r\n") << "with the content";
+  EXPECT_TRUE(outbox_->messages_of_key("credit-form/ev_1/Z")->empty());
 }
 
 // The /me/ page's tables (migration 14) on both backends: codes with tries, confirmations that

@@ -96,6 +96,18 @@ TEST(Program, IcmaFileParsesWithAnnualHours) {
   ASSERT_TRUE(program->annual.has_value());
   EXPECT_EQ(program->annual->hours_per_year, 40.0);
   EXPECT_TRUE(program->annual->roles.empty());
+  // No deadline in the file: the calendar year's end.
+  EXPECT_EQ(program->annual->deadline(2026), Date{std::chrono::year{2026} / 12 / 31});
+}
+
+TEST(Program, AlmFileSetsTheActsDeadlineOnDecember31) {
+  // The Act asks for its hours "each year" (docs/officials.md: why not July 31, the
+  // graduation deadline).
+  const auto program = read_program(program_file("alm-cmo.jsonc"));
+  ASSERT_TRUE(program.ok()) << program.message();
+  ASSERT_TRUE(program->annual.has_value());
+  EXPECT_EQ(program->annual->deadline(2027), Date{std::chrono::year{2027} / 12 / 31});
+  EXPECT_EQ(program->graduation_deadline_month, std::optional<unsigned>{7U});
 }
 
 TEST(Program, MissingFileNamesThePath) {
@@ -176,6 +188,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"CountRepeatsNotBoolean",
                 R"(, "annual": { "hours_per_year": 10, "count_repeats": 1 })", ProgramErrc::field,
                 "annual.count_repeats", "true or false"},
+        BadCase{"AnnualDeadlineNotEveryYear",
+                R"(, "annual": { "hours_per_year": 10, "deadline_month": 2, "deadline_day": 29 })",
+                ProgramErrc::field, "annual.deadline_day", "in every year"},
+        BadCase{"AnnualDeadlineDayAlone",
+                R"(, "annual": { "hours_per_year": 10, "deadline_day": 30 })", ProgramErrc::field,
+                "annual.deadline_day", "go together"},
         BadCase{"CoreWithoutCourseList",
                 R"(, "levels": [{ "id": "a", "name": "A", "hours": 40, "core_hours": 20 }])",
                 ProgramErrc::field, "levels[0].core_hours", "core_courses"},

@@ -10,9 +10,12 @@ and mails nothing; a wrong code keeps the code form; the right one signs in (coo
 SameSite=Strict); the page shows the name, progress in words and a bar, the Act's status, the
 event's sessions; the transcript and credit form PDFs download; another official's URL answers
 404; confirming puts "Confirmed by the official on" on the credit form; a dispute becomes a
-review item (`muster-server disputes`); no e-mail address in the server's log."""
+review item for staff: listed by `muster-server disputes` and `muster-server review` (text and
+JSON), shown on the console's review page, where a staff member resolves it with a reason (then
+"resolved" in `review` too); no e-mail address in the server's log."""
 import email
 import email.policy
+import json
 import os
 import re
 import shutil
@@ -26,10 +29,9 @@ import urllib.parse
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "mail"))
@@ -38,6 +40,7 @@ from smtp_sink import Sink  # noqa: E402
 STEP_TIMEOUT = 60
 EVENT = "fall-2026-training"
 MAYOR = "lhaynes@riverbend.example.org"
+STAFF_PASSWORD = "staff-password-for-the-test"
 
 
 def run(cmd, stdin=None):
@@ -70,6 +73,21 @@ def wait_for_code(sink, count, timeout=15):
             return received[count - 1][1], re.search(r"(\d{4}) (\d{4})", text).group(0)
         time.sleep(0.1)
     raise SystemExit(f"FAIL: no sign-in code mail within {timeout} s")
+
+
+def replaced(element):
+    """True once `element`'s page is gone. As expected_conditions.staleness_of, but also when
+    chromedriver words a node of a replaced document as "does not belong to the document" (a
+    race of its own under load, seen on the shared CI machine) instead of a stale element."""
+    try:
+        element.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as e:
+        if "does not belong to the document" in str(e):
+            return True
+        raise
 
 
 def get(base, path, cookie):
@@ -146,7 +164,7 @@ def main():
             field.send_keys(text)
             driver.find_element(By.CSS_SELECTOR, '[data-testid="sign-in"]').click()
             # The next page replaces this one: wait for it, not for this page's message.
-            wait.until(expected_conditions.staleness_of(field))
+            wait.until(lambda d: replaced(field))
 
         unknown = ask_code("nobody@nowhere.example")
         time.sleep(1.0)
@@ -212,6 +230,15 @@ def main():
         listed = run([server, "disputes", "--db", db, "--event", EVENT])
         check("RB-0001" in listed and "I stayed to the end" in listed and "S1" in listed,
               "the dispute is a review item for staff (muster-server disputes)")
+        review = run([server, "review", "--db", db, "--event", EVENT])
+        line = next((l for l in review.splitlines() if "I stayed to the end" in l), "")
+        check("dispute(s) by officials" in review and line.startswith("RB-0001\tLoretta Haynes\tS1")
+              and "\topen\t" in line, "muster-server review lists the dispute, open: " + line)
+        items = json.loads(run([server, "review", "--db", db, "--event", EVENT,
+                                "--format", "json"]))["disputes"]
+        check(len(items) == 1 and items[0]["attendee_id"] == "RB-0001" and
+              items[0]["session_id"] == "S1" and items[0]["note"] == "I stayed to the end" and
+              items[0]["status"] == "open", "review --format json has the dispute, open")
         if len(sys.argv) > 3:
             driver.get(base + "/me/")
             wait.until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="me-name"]'))
@@ -227,6 +254,34 @@ def main():
             wait.until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="me-message"]'))
         check(driver.find_elements(By.NAME, "email"),
               "after 5 wrong codes the code is used up (back to the e-mail form)")
+        # Staff see the dispute on the console's review page and resolve it with a reason.
+        run([server, "user", "add", "--db", db, "--name", "sam-staff", "--role", "staff"],
+            stdin=STAFF_PASSWORD + "\n")
+        driver.get(base + "/console/login")
+        driver.find_element(By.NAME, "username").send_keys("sam-staff")
+        driver.find_element(By.NAME, "password").send_keys(STAFF_PASSWORD)
+        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f'[data-testid="event-{EVENT}"]'))
+        driver.get(f"{base}/console/events/{EVENT}/review")
+        row = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, 'tr[data-kind="dispute"]'))
+        n = row.get_attribute("data-testid").split("-")[-1]
+        check("RB-0001" in row.text and "S1" in row.text and "I stayed to the end" in row.text
+              and "open" in row.text, "the console's review page shows the dispute: " + row.text)
+        driver.find_element(By.CSS_SELECTOR, f'[data-testid="review-why-{n}"]').send_keys(
+            "checked the door log: she left at 9:40")
+        driver.find_element(By.CSS_SELECTOR, f'[data-testid="resolve-{n}"]').click()
+        status = wait.until(lambda d: "resolved by" in (t := d.find_element(
+            By.CSS_SELECTOR, f'[data-testid="review-status-{n}"]').text) and t)
+        check("resolved by sam-staff" in status and "left at 9:40" in status,
+              "staff resolve the dispute with a reason: " + status)
+        items = json.loads(run([server, "review", "--db", db, "--event", EVENT,
+                                "--format", "json"]))["disputes"]
+        check(items[0]["status"] == "resolved" and items[0]["resolved_by"] == "sam-staff" and
+              "left at 9:40" in items[0]["resolution"],
+              "muster-server review shows it resolved, by whom and why")
+        check("I stayed to the end" in run([server, "disputes", "--db", db]),
+              "muster-server disputes still lists it")
+
         log = open(log_path, encoding="utf-8", errors="replace").read()
         check("@" not in log.replace("credits@league.example", ""),
               "no e-mail address in the server's log")

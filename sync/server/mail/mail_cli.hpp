@@ -3,6 +3,7 @@
 // Included by main.cpp only (CLI11 is linked to the program, not the library).
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -53,6 +54,15 @@ public:
     serve->add_option("--smtp-tls", tls_, "auto (default), required, optional")
         ->check(CLI::IsMember({"auto", "required", "optional"}));
     serve->add_option("--smtp-ca-file", ca_file_, "trust this CA certificate (PEM) for SMTP");
+    serve->add_option("--program", program_,
+                      "the credit program file /me/ shows progress in (default: "
+                      "assets/programs/alm-cmo.jsonc)");
+  }
+
+  // For serve: the program file /me/ follows; nullopt: the default.
+  std::optional<std::filesystem::path> serve_program() const {
+    if (program_.empty()) return std::nullopt;
+    return std::filesystem::path(program_);
   }
 
   // For serve: nullopt without --smtp-url; `error` set when the settings are unusable.

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include "shared/time.hpp"
 #include "sync/server/admin_commands.hpp"
 #include "sync/server/credit_commands.hpp"
+#include "sync/server/http_api.hpp"
 #include "sync/server/ledger_store.hpp"
 #include "sync/server/mail/mime.hpp"
 #include "sync/server/mail/outbox.hpp"
@@ -155,6 +157,26 @@ constexpr std::string_view kFooter =
     "\nThis message was sent by the League's credit-hour system. Your e-mail address is "
     "kept confidential and used for nothing else.\n";
 
+// A message the SMTP server keeps deferring (4xx: mailbox full, greylisting that never ends) is
+// given up after this many deferrals in a row, marked refused with the last answer: it must
+// neither block the others nor be retried by every run forever. Five runs span hours or days
+// in practice (each run is started by staff or a timer), more than greylisting needs.
+constexpr std::uint64_t kMaxDeferrals = 5;
+constexpr std::string_view kDeferredPrefix = "deferred ";
+
+// The deferrals in a row so far, from the detail the last release wrote ("deferred 2 time(s):
+// ..."); an outage or a claim in between writes other words and so starts the count again.
+std::uint64_t deferrals_before(const std::string& detail) {
+  if (!detail.starts_with(kDeferredPrefix)) return 0;
+  std::uint64_t n = 0;
+  for (std::size_t i = kDeferredPrefix.size();
+       i < detail.size() && std::isdigit(static_cast<unsigned char>(detail[i])); ++i) {
+    n = n * 10 + static_cast<std::uint64_t>(detail[i] - '0');
+    if (n > kMaxDeferrals) break;
+  }
+  return n;
+}
+
 struct FlushCounts {
   std::uint64_t sent = 0;
   std::uint64_t refused = 0;
@@ -209,14 +231,29 @@ FlushCounts flush(OutboxStore& outbox, const SmtpSettings& settings, std::ostrea
       ++counts.refused;
       out << "refused " << what << ": " << result.detail << "\n" << std::flush;
       break;
-    case SendOutcome::deferred:
-      if (auto released = outbox.release(id, result.detail); !released) {
+    case SendOutcome::deferred: {
+      const std::uint64_t deferrals = deferrals_before(message.detail) + 1;
+      if (deferrals >= kMaxDeferrals) {
+        const std::string detail =
+            "gave up after " + std::to_string(deferrals) + " deferrals in a row: " + result.detail;
+        if (auto marked = outbox.mark_refused(id, now(), detail); !marked) {
+          counts.store_error = marked.message();
+          return counts;
+        }
+        ++counts.refused;
+        out << "refused " << what << ": " << detail << "\n" << std::flush;
+        break;
+      }
+      const std::string detail =
+          std::string(kDeferredPrefix) + std::to_string(deferrals) + " time(s): " + result.detail;
+      if (auto released = outbox.release(id, detail); !released) {
         counts.store_error = released.message();
         return counts;
       }
       ++counts.deferred;
       out << "deferred " << what << ": " << result.detail << "\n" << std::flush;
       break;
+    }
     case SendOutcome::outage:
       (void)outbox.release(id, result.detail);
       counts.outage = result.detail;
@@ -294,24 +331,45 @@ int run_mail_forms(const MailFormsOptions& options, std::ostream& out, std::ostr
   ScratchDir scratch;
   std::uint64_t queued = 0;
   std::uint64_t known = 0;
+  std::uint64_t replaced = 0; // corrected forms after a re-close
   std::vector<std::string> no_address;
   for (const auto& id : ids) {
-    const std::string key = "credit-form/" + options.event_id + "/" + id;
-    auto exists = c.outbox->has_key(key);
-    if (!exists) return failed(err, exists.message());
-    if (*exists) {
+    const std::string base_key = "credit-form/" + options.event_id + "/" + id;
+    auto earlier = c.outbox->messages_of_key(base_key);
+    if (!earlier) return failed(err, earlier.message());
+    // Mailed before: again only when the event was closed again (close-event --amend) after
+    // the last message and the form it attached changed.
+    const bool reclosed = !earlier->empty() && (*closing)->amended_at &&
+                          *(*closing)->amended_at > earlier->back().created_at;
+    if (!earlier->empty() && !reclosed) {
       ++known;
       continue;
     }
     auto person = c.server->attendee(id);
     if (!person) return failed(err, person.message());
+    auto form = build_credit_form(*c.server, options.event_id, id);
+    if (!form) return failed(err, form.message());
+    const bool earns = grants_credit(*event, form->attendee.role);
+    const std::string kind = earns ? "credit-form" : "verification-letter";
+    // What the form says (sessions, times, hours, notes), not its PDF bytes (those carry the
+    // time they were made): equal digests mean the official has nothing new to read.
+    const std::string digest = hash_secret(kind + "\n" + credit_form_csv(*form)).substr(0, 32);
+    const OutboxMessage* replaces = nullptr;
+    if (!earlier->empty()) {
+      const std::string before = form_digest_of(earlier->back().content);
+      // A message without a digest (queued by an older Muster) cannot tell: mail the form.
+      if (before == digest) {
+        ++known;
+        continue;
+      }
+      replaces = &earlier->back();
+    }
     if (!valid_address(person->email)) {
       no_address.push_back(id);
       continue;
     }
-    auto form = build_credit_form(*c.server, options.event_id, id);
-    if (!form) return failed(err, form.message());
-    const bool earns = grants_credit(*event, form->attendee.role);
+    const std::string key =
+        replaces == nullptr ? base_key : base_key + "/" + std::to_string(earlier->size() + 1);
     std::optional<PdfDocument> document;
     if (earns) {
       document = credit_form_document(*form);
@@ -324,7 +382,6 @@ int run_mail_forms(const MailFormsOptions& options, std::ostream& out, std::ostr
     std::string error;
     auto bytes = pdf_bytes(*document, scratch, error);
     if (!bytes) return failed(err, error);
-    const std::string kind = earns ? "credit-form" : "verification-letter";
     MessageParts parts;
     parts.from_name = c.league_name;
     parts.from_address = options.mail.smtp.from;
@@ -332,16 +389,31 @@ int run_mail_forms(const MailFormsOptions& options, std::ostream& out, std::ostr
     parts.to_address = person->email;
     parts.message_id = stable_message_id(key, kind, domain);
     parts.date = now();
+    parts.form_digest = digest;
     std::string body = "Dear " + full_name(*person) + ",\n\n";
+    if (replaces != nullptr) {
+      parts.references = replaces->message_id;
+      const Date day{std::chrono::floor<std::chrono::days>(replaces->created_at)};
+      body += "This message replaces the one we sent on " + long_date(day) +
+              ": League staff corrected the records of " + event->name +
+              " and closed the event again, and your " +
+              (earns ? "credit form" : "attendance verification letter") +
+              " changed. Please use the one attached here and disregard the earlier one.\n\n";
+    }
     if (earns) {
-      parts.subject = "Your credit form: " + event->name;
+      parts.subject =
+          std::string(replaces != nullptr ? "Your corrected credit form: " : "Your credit form: ") +
+          event->name;
       body += "Your credit form for " + event->name +
               " is attached as a PDF. It lists each session you attended, with the arrival and "
               "leave times recorded at the door and the credit hours they give. Please check "
               "it; if a time is wrong, tell League staff.\n\n";
       body += progress_block(c, id);
     } else {
-      parts.subject = "Your attendance verification letter: " + event->name;
+      parts.subject =
+          std::string(replaces != nullptr ? "Your corrected attendance verification letter: "
+                                          : "Your attendance verification letter: ") +
+          event->name;
       body += "Your attendance verification letter for " + event->name +
               " is attached as a PDF. It lists the sessions you attended, with the times "
               "recorded at the door.\n";
@@ -361,9 +433,12 @@ int run_mail_forms(const MailFormsOptions& options, std::ostream& out, std::ostr
     auto written = c.outbox->enqueue(message);
     if (!written) return failed(err, written.message());
     queued += *written ? 1 : 0;
+    replaced += (*written && replaces != nullptr) ? 1 : 0;
   }
   out << "Queued " << queued << " new message(s) for " << options.event_id << " (" << known
-      << " queued before)";
+      << " queued before";
+  if (replaced > 0) out << "; " << replaced << " corrected form(s) after the re-close";
+  out << ")";
   if (!no_address.empty()) {
     out << "; no usable e-mail address on the roster: ";
     for (std::size_t i = 0; i < no_address.size(); ++i)
@@ -404,7 +479,7 @@ int run_remind(const MailOptions& options, std::ostream& out, std::ostream& err)
     }
     const std::string key = "reminder/" + date + "/" + person.id;
     const auto& a = *progress.annual;
-    const Date year_end{std::chrono::year{a.year}, std::chrono::December, std::chrono::day{31}};
+    const Date year_end = c.program.annual->deadline(a.year); // the program's setting
     const std::string basis =
         c.program.annual->basis.empty() ? "The annual requirement" : c.program.annual->basis;
     MessageParts parts;

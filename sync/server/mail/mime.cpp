@@ -204,6 +204,16 @@ std::string rfc5322_date(Instant when) {
   return buffer.data();
 }
 
+std::string form_digest_of(std::string_view message) {
+  const std::string name = "\r\n" + std::string(kFormDigestHeader) + ": ";
+  const auto headers_end = message.find("\r\n\r\n");
+  const auto at = message.find(name);
+  if (at == std::string_view::npos || at >= headers_end) return {};
+  const auto start = at + name.size();
+  const auto end = message.find("\r\n", start);
+  return std::string(message.substr(start, end - start));
+}
+
 std::string build_message(const MessageParts& parts) {
   std::string out;
   out += "From: " + mailbox_header(parts.from_name, parts.from_address) + "\r\n";
@@ -211,6 +221,10 @@ std::string build_message(const MessageParts& parts) {
   out += "Subject: " + encode_header_words(parts.subject) + "\r\n";
   out += "Date: " + rfc5322_date(parts.date) + "\r\n";
   out += "Message-ID: " + one_line(parts.message_id) + "\r\n";
+  if (!parts.references.empty()) out += "References: " + one_line(parts.references) + "\r\n";
+  if (!parts.form_digest.empty()) {
+    out += std::string(kFormDigestHeader) + ": " + one_line(parts.form_digest) + "\r\n";
+  }
   out += "MIME-Version: 1.0\r\n";
   out += "Auto-Submitted: auto-generated\r\n";
   const std::string text_headers = "Content-Type: text/plain; charset=UTF-8\r\n"

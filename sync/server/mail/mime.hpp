@@ -25,6 +25,12 @@ struct MessageParts {
   std::string to_address;
   std::string subject;
   std::string message_id; // "<...@domain>", stable: the outbox key's
+  // A message that replaces an earlier one (a corrected credit form): the earlier Message-ID,
+  // sent as References (mail programs thread the two); "" for none.
+  std::string references;
+  // X-Muster-Form-Digest: what the attached form said (mail-forms compares it after a re-close
+  // to mail only the forms that changed); "" for none. Plain hex, never personal data.
+  std::string form_digest;
   Instant date;
   std::string body; // UTF-8 text, "\n" line ends
   std::vector<Attachment> attachments;
@@ -39,6 +45,10 @@ std::string address_domain(std::string_view address);
 
 // "<32 hex of BLAKE2b(key)>.<kind>@<domain>": the same key always gives the same Message-ID.
 std::string stable_message_id(std::string_view key, std::string_view kind, std::string_view domain);
+
+inline constexpr std::string_view kFormDigestHeader = "X-Muster-Form-Digest";
+// The value of the X-Muster-Form-Digest header of a message built here; "" when it has none.
+std::string form_digest_of(std::string_view message);
 
 // The whole message: headers, multipart/mixed when there are attachments, CRLF line ends.
 std::string build_message(const MessageParts& parts);

@@ -170,6 +170,20 @@ DbResult<Ok> OutboxStore::release(std::string_view message_id, std::string_view 
   return Ok{};
 }
 
+DbResult<std::vector<OutboxMessage>> OutboxStore::messages_of_key(std::string_view key) {
+  // substr, not LIKE: an event id may hold '_' or '%'.
+  auto rows = db_->exec("SELECT " + std::string(kColumns) +
+                            ", content FROM mail_outbox WHERE mail_key = $1 OR "
+                            "substr(mail_key, 1, length(CAST($2 AS TEXT))) = CAST($2 AS TEXT) "
+                            "ORDER BY created_at, mail_key",
+                        Params{std::string(key), std::string(key) + "/"});
+  if (!rows) return rows.error();
+  std::vector<OutboxMessage> out;
+  for (const auto& row : rows->rows)
+    out.push_back(message_of(row));
+  return out;
+}
+
 DbResult<std::vector<OutboxMessage>> OutboxStore::messages(std::string_view event_id) {
   const std::string sql = "SELECT " + std::string(kColumns) + " FROM mail_outbox" +
                           (event_id.empty() ? "" : " WHERE event_id = $1") +

@@ -2,8 +2,9 @@
 // The mail outbox: every message the server mails (credit forms, reminders) is written here,
 // whole and with its stable Message-ID, before it is sent, and marked sent only after the SMTP
 // server accepted it. One row per key ("credit-form/EVENT/OFFICIAL", "reminder/DATE/OFFICIAL"):
-// a re-run finds the key and queues nothing new. The table is schema migration 13
-// (server_store_schema.cpp); the SQL lives here only. One connection: not thread-safe.
+// a re-run finds the key and queues nothing new; a credit form that a re-close changed is mailed
+// again under "credit-form/EVENT/OFFICIAL/2", "/3", ... (mail-forms). The table is schema migration
+// 13 (server_store_schema.cpp); the SQL lives here only. One connection: not thread-safe.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -63,6 +64,9 @@ public:
   DbResult<Ok> mark_refused(std::string_view message_id, Instant now, std::string_view detail);
   // Still pending: the claim is released, the reason kept for mail-status.
   DbResult<Ok> release(std::string_view message_id, std::string_view detail);
+  // With content: the message of `key` and those of keys "key/..." (the replacements of a
+  // corrected credit form), oldest first.
+  DbResult<std::vector<OutboxMessage>> messages_of_key(std::string_view key);
   // Without content; of one event, or all when event_id is empty; oldest first.
   DbResult<std::vector<OutboxMessage>> messages(std::string_view event_id);
 

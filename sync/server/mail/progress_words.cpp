@@ -91,11 +91,13 @@ std::string annual_line(const Program& program, const Progress& progress) {
   const auto& a = *progress.annual;
   const std::string basis =
       program.annual && !program.annual->basis.empty() ? program.annual->basis : "Yearly training";
-  const Date year_end{std::chrono::year{a.year}, std::chrono::December, std::chrono::day{31}};
+  const Date due =
+      program.annual ? program.annual->deadline(a.year)
+                     : Date{std::chrono::year{a.year}, std::chrono::December, std::chrono::day{31}};
   std::string line = basis + ": " + format_hours(a.earned) + " of " + format_hours(a.required) +
                      " hours in " + std::to_string(a.year);
   if (a.met) return line + ", met";
-  return line + ", " + format_hours(a.behind_by) + " still needed by " + long_date(year_end);
+  return line + ", " + format_hours(a.behind_by) + " still needed by " + long_date(due);
 }
 
 } // namespace muster::server::mail

@@ -117,6 +117,12 @@ SendResult SmtpSender::send(std::string_view recipient, std::string_view content
   // server's own reply text (which often repeats the address) is not kept.
   const bool rcpt = words.find("RCPT") != std::string::npos;
   const bool data = code == CURLE_WEIRD_SERVER_REPLY || words.find("DATA") != std::string::npos;
+  if (data && !rcpt && reply >= 400 && reply < 600 &&
+      words.find(std::to_string(reply)) == std::string::npos) {
+    // curl says only "Weird server reply" for an answer after the message's data: keep the code
+    // (mail-status shows it; staff tell a 554 policy refusal from a full mailbox by it).
+    words = "the SMTP server answered " + std::to_string(reply) + " after the message's data";
+  }
   if ((rcpt || data) && reply >= 500 && reply < 600) {
     return {SendOutcome::refused, words + " (refused by the SMTP server)"};
   }

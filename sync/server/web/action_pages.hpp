@@ -40,7 +40,8 @@ std::string walk_ins_page(const Viewer& viewer, const Event& event,
                           const std::vector<WalkInRecord>& walk_ins, std::string_view done);
 
 // One review item: where a door's label disagreed with the presence rule (CreditRow::review),
-// and its resolution when staff resolved it (an audit entry "review-resolve": who, when, why).
+// or an official's dispute of a session (dispute_review.hpp), and its resolution when staff
+// resolved it (an audit entry "review-resolve": who, when, why).
 struct ReviewItem {
   std::string attendee_id;
   std::string name;
@@ -48,6 +49,7 @@ struct ReviewItem {
   std::string words;
   std::string key; // "EVENT/ATTENDEE/SESSION/<hash of the words>": the resolution's target
   std::optional<AuditEntry> resolution;
+  bool dispute = false; // an official's dispute (words: the note), not a door's disagreement
 };
 // The items of `rows` as `muster-server review` lists them (once per attendee and words; doors
 // named), resolutions matched by key.

@@ -1,5 +1,6 @@
-// Review items (staff and admins): the list (`muster-server review`'s items), and resolving
-// one: an appended audit entry "review-resolve" (who, when, why); no scan changes.
+// Review items (staff and admins): the list (`muster-server review`'s items: the doors'
+// disagreements, then the officials' disputes from /me/), and resolving one: an appended audit
+// entry "review-resolve" (who, when, why); no scan changes.
 #include <httplib.h>
 
 #include <algorithm>
@@ -7,14 +8,16 @@
 #include "sync/server/web/action_pages.hpp"
 #include "sync/server/web/actions.hpp"
 #include "sync/server/web/console_http.hpp"
+#include "sync/server/web/dispute_review.hpp"
 
 namespace muster::server::web {
 
 namespace {
 
 // The event's items with their resolutions, or nullopt after answering 503.
-std::optional<std::vector<ReviewItem>> load_items(ServerStore& store, AccountStore& accounts,
-                                                  const Event& event, httplib::Response& res) {
+std::optional<std::vector<ReviewItem>> load_items(const std::string& database, ServerStore& store,
+                                                  AccountStore& accounts, const Event& event,
+                                                  httplib::Response& res) {
   auto rows = compute_credits(store, event);
   auto devices = store.devices();
   auto resolutions = accounts.audit_of("review-resolve", event.id + "/");
@@ -22,7 +25,17 @@ std::optional<std::vector<ReviewItem>> load_items(ServerStore& store, AccountSto
     send_text(res, 503, "the review items are unavailable");
     return std::nullopt;
   }
-  return review_items(event, *rows, *devices, *resolutions);
+  auto disputes = dispute_items(database, store, event, *resolutions);
+  if (!disputes) {
+    send_text(res, 503, "the review items are unavailable");
+    return std::nullopt;
+  }
+  auto items = review_items(event, *rows, *devices, *resolutions);
+  for (DisputeItem& d : *disputes) {
+    items.push_back(ReviewItem{d.dispute.official_id, d.name, d.dispute.session_id, d.words, d.key,
+                               d.resolution, true});
+  }
+  return items;
 }
 
 } // namespace
@@ -38,7 +51,7 @@ void route_review(httplib::Server& server, const ConsoleOptions& options) {
     if (!store) return send_text(res, 503, "the database is unavailable");
     auto event = load_event(**store, req, res);
     if (!event) return;
-    auto items = load_items(**store, *accounts, *event, res);
+    auto items = load_items(options.database, **store, *accounts, *event, res);
     if (!items) return;
     send_html(res, 200, review_page(who->viewer(), *event, *items, form_value(req, "done")));
   });
@@ -55,7 +68,7 @@ void route_review(httplib::Server& server, const ConsoleOptions& options) {
     if (!store) return send_text(res, 503, "the database is unavailable");
     auto event = load_event(**store, req, res);
     if (!event) return;
-    auto items = load_items(**store, *accounts, *event, res);
+    auto items = load_items(options.database, **store, *accounts, *event, res);
     if (!items) return;
     const auto item = std::find_if(items->begin(), items->end(),
                                    [&](const ReviewItem& i) { return i.key == key; });

@@ -278,7 +278,7 @@ void Me::get_home(const httplib::Request& req, httplib::Response& res) {
     if (done == "confirmed") page.notice = "Thank you: your confirmation is recorded.";
     if (done == "disputed") page.notice = "Thank you: your note was sent to League staff.";
   }
-  if (auto program = load_program(std::nullopt)) {
+  if (auto program = load_program(options_.program_file)) {
     page.program_name = program->name;
     if (auto transcript = build_transcript(store, ledger, *program, person->id, today_utc())) {
       const auto& progress = transcript->progress;
@@ -484,7 +484,7 @@ void Me::get_pdf(const httplib::Request& req, httplib::Response& res, std::strin
   std::string name;
   if (kind == "transcript") {
     OPEN_OR_503(ledger, open_ledger_store(options_.database));
-    auto program = load_program(std::nullopt);
+    auto program = load_program(options_.program_file);
     if (!program) return send_text(res, 503, "the credit program is unavailable");
     auto transcript = build_transcript(store, ledger, *program, id, today_utc());
     if (!transcript) return send_text(res, 404, "not found");

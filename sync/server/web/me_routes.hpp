@@ -3,6 +3,7 @@
 // by a one-time code mailed to the address on the roster, then the official's progress, events,
 // PDFs, confirmations and disputes. Enabled by `serve --smtp-url --mail-from`.
 // docs/officials.md describes the rules.
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -18,6 +19,9 @@ struct MeOptions {
   std::string database;
   bool tls = false; // adds Secure to the cookies
   mail::SmtpSettings smtp;
+  // The credit program the page's progress and transcript follow (serve --program); nullopt:
+  // the default, assets/programs/alm-cmo.jsonc.
+  std::optional<std::filesystem::path> program_file;
 };
 
 // Adds the /me routes to a server whose routes are being installed (http_api.cpp).

@@ -33,7 +33,8 @@ std::vector<ReviewItem> review_items(const Event& event, const std::vector<Credi
                       row.session.id,
                       words,
                       key,
-                      std::nullopt};
+                      std::nullopt,
+                      false};
       for (const AuditEntry& r : resolutions) {
         if (r.target == key) item.resolution = r; // the latest counts
       }
@@ -50,21 +51,25 @@ std::string review_page(const Viewer& viewer, const Event& event,
       "<link rel=\"stylesheet\" href=\"/console/static/actions.css\">\n"
       "<h1>Review items: " +
       escape(event.name) + "</h1>\n" + done_html(done) +
-      "<p>Where a door's arrive/leave label disagreed with the presence rule. Credit "
-      "already follows the rule; resolving an item records that staff checked it "
-      "(who, when, why) and changes no scan.</p>\n";
+      "<p>Where a door's arrive/leave label disagreed with the presence rule (credit "
+      "already follows the rule), and sessions officials disputed on their own page. "
+      "Resolving an item records that staff checked it (who, when, why) and changes no scan: "
+      "correct a time on the official's page first when the dispute is right.</p>\n";
   if (items.empty()) {
     body += "<p data-testid=\"review-none\">Nothing to review at this event.</p>\n";
   } else {
     body += "<table data-testid=\"review-items\">\n<thead><tr><th scope=\"col\">Attendee</th>"
-            "<th scope=\"col\">Session</th><th scope=\"col\">What the doors saw</th>"
+            "<th scope=\"col\">Session</th><th scope=\"col\">What the doors saw, or the "
+            "official's note</th>"
             "<th scope=\"col\">Status</th></tr></thead>\n<tbody>\n";
     for (std::size_t i = 0; i < items.size(); ++i) {
       const ReviewItem& item = items[i];
       const std::string n = std::to_string(i + 1);
-      body += "<tr data-testid=\"review-" + n + "\"><th scope=\"row\">" + escape(item.attendee_id) +
-              " " + escape(item.name) + "</th><td>" + escape(item.session_id) + "</td><td>" +
-              escape(item.words) + "</td><td data-testid=\"review-status-" + n + "\">";
+      body += "<tr data-testid=\"review-" + n + "\"" +
+              (item.dispute ? std::string(" data-kind=\"dispute\"") : std::string()) +
+              "><th scope=\"row\">" + escape(item.attendee_id) + " " + escape(item.name) +
+              "</th><td>" + escape(item.session_id) + "</td><td>" + escape(item.words) +
+              "</td><td data-testid=\"review-status-" + n + "\">";
       if (item.resolution) {
         body += "resolved by " + escape(item.resolution->actor) + " at " +
                 escape(format_local(item.resolution->at, event.timezone, "%Y-%m-%d %H:%M")) + ": " +
