@@ -133,6 +133,11 @@ AdminResult<std::vector<CreditRow>> compute_credits(ServerStore& store, const Ev
     return role_on(history->second, session_date(event, session), attendee.role);
   };
 
+  // Each attendee's scans among the clocked ones, found once (clock_notes per row).
+  std::map<std::string_view, std::vector<std::size_t>, std::less<>> clocked_of;
+  for (std::size_t i = 0; i < clocked->scans.size(); ++i)
+    clocked_of[clocked->scans[i].attendee_id].push_back(i);
+
   std::vector<CreditRow> rows;
   for (const auto& [attendee_id, their_scans] : grouped.by_attendee) {
     const CreditRow base = attendee_row(attendee_id, people, *links, grouped, their_scans);
@@ -149,7 +154,13 @@ AdminResult<std::vector<CreditRow>> compute_credits(ServerStore& store, const Ev
       row.review = std::move(item.review);
       std::vector<std::string> ids = row.walk_in_ids;
       ids.push_back(attendee_id);
-      row.clock = clock_notes(event, row.session, ids, *clocked);
+      std::vector<std::size_t> candidates;
+      for (const std::string& id : ids) {
+        if (const auto found = clocked_of.find(id); found != clocked_of.end()) {
+          candidates.insert(candidates.end(), found->second.begin(), found->second.end());
+        }
+      }
+      row.clock = clock_notes(event, row.session, ids, *clocked, candidates);
       rows.push_back(std::move(row));
     }
   }

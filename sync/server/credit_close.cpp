@@ -58,11 +58,11 @@ CreditResult<PostOutcome> close_event(ServerStore& store, LedgerStore& ledger,
   if (!event) return store_error(event.error());
   // Counted before the credit is computed: a scan arriving in between is then reported as late
   // at the next close instead of being silently covered by the close mark.
-  auto scans = store.scans_for_event(event_id);
+  auto scans = store.event_scan_count(event_id);
   if (!scans) return store_error(scans.error());
   auto entries = closing_entries(store, ledger, *event);
   if (!entries) return entries.error();
-  auto outcome = ledger.post_event(event_id, *entries, scans->size(), now, amend);
+  auto outcome = ledger.post_event(event_id, *entries, *scans, now, amend);
   if (!outcome) return store_error(outcome.error());
   return std::move(*outcome);
 }
@@ -71,13 +71,13 @@ CreditResult<ClosePreview> preview_close(ServerStore& store, LedgerStore& ledger
                                          std::string_view event_id) {
   auto event = store.event(event_id);
   if (!event) return store_error(event.error());
-  auto scans = store.scans_for_event(event_id);
+  auto scans = store.event_scan_count(event_id);
   if (!scans) return store_error(scans.error());
   auto rows = compute_credits(store, *event);
   if (!rows) return fail(CreditError::store, rows.message());
   auto entries = closing_entries(store, ledger, *event);
   if (!entries) return entries.error();
-  auto report = ledger.preview_event(event_id, *entries, scans->size());
+  auto report = ledger.preview_event(event_id, *entries, *scans);
   if (!report) return store_error(report.error());
   auto devices = store.devices();
   if (!devices) return store_error(devices.error());
@@ -88,7 +88,7 @@ CreditResult<ClosePreview> preview_close(ServerStore& store, LedgerStore& ledger
               return std::tie(a.official_id, a.id) < std::tie(b.official_id, b.id);
             });
   preview.report = std::move(*report);
-  preview.event_scans = scans->size();
+  preview.event_scans = *scans;
   std::optional<Instant> last_end;
   for (const Session& session : event->sessions) {
     if (!last_end || session.end > *last_end) last_end = session.end;

@@ -97,6 +97,11 @@ struct OfficialView {
 };
 CreditResult<OfficialView> load_official(ServerStore& store, LedgerStore& ledger,
                                          std::string_view official_id);
+// The same view from rows already read (the reports read the roster, the records and the role
+// histories once for every official instead of three queries per official). `record` may be
+// null: no program data on record.
+OfficialView official_view(Attendee attendee, const OfficialRecord* record,
+                           std::vector<RoleChange> roles);
 
 struct Transcript {
   std::string league_name;

@@ -172,14 +172,26 @@ CreditResult<std::vector<Evaluated>> evaluate_officials(ServerStore& store, Ledg
   std::map<std::string, std::vector<LedgerEntry>> by_official;
   for (auto& entry : *all)
     by_official[entry.official_id].push_back(std::move(entry));
+  // Every official's program record and role history in one read each (not per official).
+  auto records = ledger.officials();
+  if (!records) return store_error(records.error());
+  std::map<std::string, const OfficialRecord*, std::less<>> record_of;
+  for (const OfficialRecord& record : *records)
+    record_of.emplace(record.id, &record);
+  auto histories = store.role_histories();
+  if (!histories) return store_error(histories.error());
   std::vector<Evaluated> evaluated;
-  for (const Attendee& a : *roster) {
-    auto who = load_official(store, ledger, a.id);
-    if (!who) return who.error();
-    const auto& entries = by_official[a.id];
-    if (!program.eligible(who->official.role_on(as_of)) && entries.empty()) continue;
-    Progress progress = evaluate(program, who->official, entries, as_of);
-    evaluated.push_back({std::move(*who), std::move(progress)});
+  for (Attendee& a : *roster) {
+    const auto record = record_of.find(a.id);
+    auto history = histories->find(a.id);
+    const std::string id = a.id;
+    OfficialView who = official_view(
+        std::move(a), record == record_of.end() ? nullptr : record->second,
+        history == histories->end() ? std::vector<RoleChange>{} : std::move(history->second));
+    const auto& entries = by_official[id];
+    if (!program.eligible(who.official.role_on(as_of)) && entries.empty()) continue;
+    Progress progress = evaluate(program, who.official, entries, as_of);
+    evaluated.push_back({std::move(who), std::move(progress)});
   }
   return evaluated;
 }

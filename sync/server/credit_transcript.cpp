@@ -62,17 +62,23 @@ CreditResult<OfficialView> load_official(ServerStore& store, LedgerStore& ledger
   if (!record) return store_error(record.error());
   auto roles = store.role_history(official_id);
   if (!roles) return store_error(roles.error());
+  return official_view(std::move(*attendee), record->has_value() ? &**record : nullptr,
+                       std::move(*roles));
+}
+
+OfficialView official_view(Attendee attendee, const OfficialRecord* record,
+                           std::vector<RoleChange> roles) {
   OfficialView view;
-  view.attendee = std::move(*attendee);
+  view.attendee = std::move(attendee);
   view.attendee.email.clear();
   view.official.id = view.attendee.id;
   view.official.role = view.attendee.role;
-  view.official.roles = std::move(*roles); // each entry is judged by the role on its date
-  if (*record) {
-    view.official.term_start = (*record)->term_start;
-    view.official.first_term = (*record)->first_term;
-    view.official.left_office = (*record)->left_office;
-    view.official.designations = (*record)->designations;
+  view.official.roles = std::move(roles); // each entry is judged by the role on its date
+  if (record != nullptr) {
+    view.official.term_start = record->term_start;
+    view.official.first_term = record->first_term;
+    view.official.left_office = record->left_office;
+    view.official.designations = record->designations;
   }
   return view;
 }

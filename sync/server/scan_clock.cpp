@@ -73,6 +73,16 @@ DbResult<ClockedScans> clocked_scans_for_event(ServerStore& store, std::string_v
 std::vector<std::string> clock_notes(const Event& event, const Session& session,
                                      const std::vector<std::string>& attendee_ids,
                                      const ClockedScans& clocked) {
+  std::vector<std::size_t> all(clocked.scans.size());
+  for (std::size_t i = 0; i < all.size(); ++i)
+    all[i] = i;
+  return clock_notes(event, session, attendee_ids, clocked, all);
+}
+
+std::vector<std::string> clock_notes(const Event& event, const Session& session,
+                                     const std::vector<std::string>& attendee_ids,
+                                     const ClockedScans& clocked,
+                                     const std::vector<std::size_t>& candidates) {
   std::map<std::string_view, std::string_view> room_of;
   for (const Session& s : event.sessions)
     room_of.emplace(s.id, s.room);
@@ -82,7 +92,7 @@ std::vector<std::string> clock_notes(const Event& event, const Session& session,
   std::set<std::int64_t> changes; // rounded to the minute
   bool not_verified = false;
   bool bounded = false;
-  for (std::size_t i = 0; i < clocked.scans.size(); ++i) {
+  for (const std::size_t i : candidates) {
     const Scan& scan = clocked.scans[i];
     if (!is_attendance(scan.kind)) continue;
     if (std::find(attendee_ids.begin(), attendee_ids.end(), scan.attendee_id) ==

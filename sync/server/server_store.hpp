@@ -272,6 +272,8 @@ public:
   virtual DbResult<ChainAnchor> chain_head(std::string_view device_id) = 0;
   virtual DbResult<std::vector<Scan>> scans_for_event(std::string_view event_id) = 0;
   virtual DbResult<std::uint64_t> scan_count() = 0;
+  // The event's stored scans (close-event counts them; it need not read them all to do so).
+  virtual DbResult<std::uint64_t> event_scan_count(std::string_view event_id) = 0;
   // Attendance scans (arrive, leave, correction) of the event after `after` in the order
   // (received_at, device_id, seq), except those of `except_device`, at most `limit`.
   virtual DbResult<PeerScans> peer_scans(std::string_view event_id, std::string_view except_device,

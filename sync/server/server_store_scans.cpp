@@ -75,6 +75,14 @@ DbResult<std::uint64_t> SqlServerStore::scan_count() {
   return rows->rows.empty() ? std::uint64_t{0} : unsigned_integer(rows->rows[0][0]);
 }
 
+DbResult<std::uint64_t> SqlServerStore::event_scan_count(std::string_view event_id) {
+  if (auto ready = ensure_schema(); !ready) return ready.error();
+  auto rows =
+      db_->exec("SELECT count(*) FROM scans WHERE event_id = $1", Params{std::string(event_id)});
+  if (!rows) return rows.error();
+  return rows->rows.empty() ? std::uint64_t{0} : unsigned_integer(rows->rows[0][0]);
+}
+
 DbResult<std::vector<ScanReceipt>> SqlServerStore::scan_receipts(std::string_view event_id) {
   if (auto ready = ensure_schema(); !ready) return ready.error();
   auto rows = db_->exec(

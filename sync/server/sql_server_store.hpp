@@ -159,6 +159,7 @@ public:
                                  const PeerCursor& after, std::size_t limit) override;
   DbResult<std::vector<ScanReceipt>> scan_receipts(std::string_view event_id) override;
   DbResult<std::uint64_t> scan_count() override;
+  DbResult<std::uint64_t> event_scan_count(std::string_view event_id) override;
 
   // Package deltas (server_store_package.cpp).
   DbResult<PackageDelta> package_since(std::string_view event_id, std::uint64_t cursor) override;

@@ -146,6 +146,7 @@ void route_timeline(httplib::Server& server, const ConsoleOptions& options) {
                              : compute();
     if (!body) return send_text(res, 503, "the timeline is unavailable");
     secure_headers(res);
+    res.set_header("Connection", "close"); // as the counts (console.cpp): frees the worker
     res.set_content(*body, "application/json");
   });
   server.Get("/console/static/chart.js/chart.min.js",

@@ -215,6 +215,10 @@ void Console::get_event(const httplib::Request& req, httplib::Response& res, boo
                               : compute();
     if (!body) return send_text(res, 503, "the counts are unavailable");
     secure_headers(res);
+    // Fetched once per live event by every open page: httplib 0.11 holds a worker thread per
+    // idle keep-alive connection (5 s), so 50 pages' idle connections would starve the kiosks'
+    // pushes. The browser closes on this header, and the worker is free at once.
+    res.set_header("Connection", "close");
     res.status = 200;
     return res.set_content(*body, "application/json");
   }
