@@ -127,6 +127,10 @@ class Kiosk:
         env = dict(os.environ, MUSTER_BOOT_ID_FILE=self.boot_file)
         if skew:
             env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
+            # An ASan build refuses to start unless its runtime is the first preloaded library;
+            # faketime appends libfaketime to LD_PRELOAD, so the runtime goes in first.
+            if os.environ.get("MUSTER_ASAN_RUNTIME"):
+                env["LD_PRELOAD"] = os.environ["MUSTER_ASAN_RUNTIME"]
         return env
 
     def cmd(self, args, skew=""):
