@@ -2,7 +2,9 @@
 // The League's web console at /console/ on the API's own listener and TLS:
 // sign-in with sessions and CSRF tokens, the events, each event's live counts (Server-Sent
 // Events), the admin's close-event. docs/console.md describes the pages and the rules.
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,6 +23,8 @@ struct ConsoleOptions {
   // The live pages' broadcaster (live_hub.hpp), shared with the API's ingest. Null: no live
   // stream (the page works with reloads).
   std::shared_ptr<LiveHub> live;
+  // The credit program of transcript and report downloads (HttpOptions::program_file).
+  std::optional<std::filesystem::path> program_file;
 };
 
 // Wakes the live pages of `event_id` after a console action changed what they show ("scans"
