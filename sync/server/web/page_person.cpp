@@ -64,20 +64,10 @@ std::string void_form(const Viewer& viewer, const PersonScan& s, const std::stri
          "\">Void</button></form>";
 }
 
-std::string event_section(const PersonEvent& pe, const std::string& person_id,
-                          const Viewer& viewer) {
+// The credit table: each session's times, hours and the reasons why.
+std::string credit_part(const PersonEvent& pe, const std::string& eid) {
   const Event& event = pe.event;
-  const std::string eid = escape(event.id);
-  std::string out = "<section data-testid=\"person-event-" + eid + "\" aria-labelledby=\"ev-" +
-                    eid + "\">\n<h2 id=\"ev-" + eid + "\">" + escape(event.name) + " <small>" +
-                    eid + "</small></h2>\n";
-  out += "<p class=\"status\">Times in " + escape(event.timezone) + ".";
-  if (!pe.rows.empty()) {
-    out += " <a href=\"/console/people/" + escape(person_id) + "/events/" + eid +
-           "/credit-form.pdf\" data-testid=\"credit-form-" + eid + "\">Credit form (PDF)</a>";
-  }
-  out += "</p>\n";
-
+  std::string out;
   out += "<h3>Credit</h3>\n";
   if (pe.rows.empty()) {
     out += "<p>No session counted a scan.</p>\n";
@@ -102,7 +92,13 @@ std::string event_section(const PersonEvent& pe, const std::string& person_id,
     }
     out += "</tbody>\n</table></div>\n";
   }
+  return out;
+}
 
+// Every scan of the official at the event, door by door with chain positions.
+std::string scans_part(const PersonEvent& pe, const std::string& eid) {
+  const Event& event = pe.event;
+  std::string out;
   out += "<h3>Scans</h3>\n<div class=\"scroll\"><table data-testid=\"scans-" + eid +
          "\">\n<thead><tr><th scope=\"col\">Time</th><th scope=\"col\">Door</th>"
          "<th scope=\"col\">Chain position</th><th scope=\"col\">What</th>"
@@ -120,7 +116,14 @@ std::string event_section(const PersonEvent& pe, const std::string& person_id,
            "</td></tr>\n";
   }
   out += "</tbody>\n</table></div>\n";
+  return out;
+}
 
+// The corrections, each with its staff member and reason; a console correction can be voided.
+std::string corrections_part(const PersonEvent& pe, const std::string& person_id,
+                             const Viewer& viewer, const std::string& eid) {
+  const Event& event = pe.event;
+  std::string out;
   std::set<std::uint64_t> voided; // console corrections voided already
   for (const auto& s : pe.scans) {
     if (s.scan.correction == Correction::void_scan && is_console_device(s.scan.voids_device_id))
@@ -152,7 +155,12 @@ std::string event_section(const PersonEvent& pe, const std::string& person_id,
            "</tr></thead>\n<tbody>\n" +
            corrections + "</tbody>\n</table></div>\n";
   }
+  return out;
+}
 
+// What staff should look at: review items and the attendance notes.
+std::string review_part(const PersonEvent& pe, const std::string& eid) {
+  std::string out;
   std::string review;
   for (const auto& row : pe.rows) {
     for (const auto& item : row.review)
@@ -163,6 +171,27 @@ std::string event_section(const PersonEvent& pe, const std::string& person_id,
   out += "<h3>Review items</h3>\n";
   out += review.empty() ? std::string("<p>None.</p>\n")
                         : "<ul data-testid=\"review-" + eid + "\">" + review + "</ul>\n";
+  return out;
+}
+
+std::string event_section(const PersonEvent& pe, const std::string& person_id,
+                          const Viewer& viewer) {
+  const Event& event = pe.event;
+  const std::string eid = escape(event.id);
+  std::string out = "<section data-testid=\"person-event-" + eid + "\" aria-labelledby=\"ev-" +
+                    eid + "\">\n<h2 id=\"ev-" + eid + "\">" + escape(event.name) + " <small>" +
+                    eid + "</small></h2>\n";
+  out += "<p class=\"status\">Times in " + escape(event.timezone) + ".";
+  if (!pe.rows.empty()) {
+    out += " <a href=\"/console/people/" + escape(person_id) + "/events/" + eid +
+           "/credit-form.pdf\" data-testid=\"credit-form-" + eid + "\">Credit form (PDF)</a>";
+  }
+  out += "</p>\n";
+
+  out += credit_part(pe, eid);
+  out += scans_part(pe, eid);
+  out += corrections_part(pe, person_id, viewer, eid);
+  out += review_part(pe, eid);
   out += "</section>\n";
   return out;
 }
