@@ -43,6 +43,10 @@ inline double ms_since(std::chrono::steady_clock::time_point start) {
 
 std::string fixed(double value, int decimals = 2);
 
+// A fresh, empty database on the PostgreSQL server of `url`, named prefix + pid + a counter (its
+// own per call); its URL, or "" with `error` set.
+std::string fresh_pg_database(const std::string& url, std::string_view prefix, std::string& error);
+
 // The modes (each returns a process exit code).
 // which: "single", "combined" or "both"; all_decoders: also stock ZXing-cpp and zbar.
 int run_decode(int frames, unsigned seed, std::string_view which, bool all_decoders);

@@ -4,7 +4,6 @@
 // does after its events: close-event of the largest event, a transcript for every official
 // (JSON, and PDF for a sample), the three reports and `credits --format json` of the largest
 // event, each timed, with the process's peak RSS over those steps.
-#include <libpq-fe.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -58,23 +57,6 @@ double peak_rss_mb() {
 // Resets VmHWM to the current RSS (Linux >= 4.0), so the peak covers only the League's steps,
 // not the generator's.
 void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
-
-std::string fresh_pg_database(const std::string& url, std::string& error) {
-  const std::string name = "muster_season_" + std::to_string(::getpid());
-  PGconn* conn = PQconnectdb(url.c_str());
-  if (PQstatus(conn) != CONNECTION_OK) {
-    error = PQerrorMessage(conn);
-    PQfinish(conn);
-    return {};
-  }
-  PGresult* result = PQexec(conn, ("CREATE DATABASE " + name).c_str());
-  if (PQresultStatus(result) != PGRES_COMMAND_OK) error = PQerrorMessage(conn);
-  PQclear(result);
-  PQfinish(conn);
-  const auto slash = url.rfind('/');
-  const auto query = url.find('?', slash);
-  return url.substr(0, slash + 1) + name + (query == std::string::npos ? "" : url.substr(query));
-}
 
 Instant at_ms(std::int64_t ms) { return Instant{std::chrono::milliseconds{ms}}; }
 
@@ -350,7 +332,7 @@ int run_season(double scale, const std::string& backend, const std::string& pg_u
       fs::temp_directory_path() / ("muster-bench-season-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string database =
-      postgres ? fresh_pg_database(pg_url, error) : (dir / "server.db").string();
+      postgres ? fresh_pg_database(pg_url, "muster_season_", error) : (dir / "server.db").string();
   Figures figures;
   if (error.empty()) error = Season(database, scale).run(figures);
   std::error_code ignored;

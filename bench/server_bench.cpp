@@ -54,26 +54,6 @@ struct Setup {
   }
 };
 
-// A fresh database on the PostgreSQL server of `url` (its own name per call).
-std::string fresh_pg_database(const std::string& url, std::string& error) {
-  static int counter = 0;
-  const std::string name =
-      "muster_bench_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
-  PGconn* conn = PQconnectdb(url.c_str());
-  if (PQstatus(conn) != CONNECTION_OK) {
-    error = PQerrorMessage(conn);
-    PQfinish(conn);
-    return {};
-  }
-  PGresult* result = PQexec(conn, ("CREATE DATABASE " + name).c_str());
-  if (PQresultStatus(result) != PGRES_COMMAND_OK) error = PQerrorMessage(conn);
-  PQclear(result);
-  PQfinish(conn);
-  const auto slash = url.rfind('/');
-  const auto query = url.find('?', slash);
-  return url.substr(0, slash + 1) + name + (query == std::string::npos ? "" : url.substr(query));
-}
-
 std::unique_ptr<Setup> prepare(const std::string& pg_url, std::size_t roster_size,
                                std::size_t kiosks) {
   auto setup = std::make_unique<Setup>();
@@ -82,7 +62,7 @@ std::unique_ptr<Setup> prepare(const std::string& pg_url, std::size_t roster_siz
                 std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
   fs::create_directories(setup->dir);
   setup->database = pg_url.empty() ? (setup->dir / "server.db").string()
-                                   : fresh_pg_database(pg_url, setup->error);
+                                   : fresh_pg_database(pg_url, "muster_bench_", setup->error);
   if (!setup->error.empty()) return setup;
   auto opened = server::open_server_store(setup->database);
   if (!opened) {
@@ -328,6 +308,25 @@ int run_package(std::size_t roster_size, const std::string& pg_url) {
               << " |\n";
   }
   return status;
+}
+
+std::string fresh_pg_database(const std::string& url, std::string_view prefix, std::string& error) {
+  static int counter = 0;
+  const std::string name =
+      std::string(prefix) + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+  PGconn* conn = PQconnectdb(url.c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    error = PQerrorMessage(conn);
+    PQfinish(conn);
+    return {};
+  }
+  PGresult* result = PQexec(conn, ("CREATE DATABASE " + name).c_str());
+  if (PQresultStatus(result) != PGRES_COMMAND_OK) error = PQerrorMessage(conn);
+  PQclear(result);
+  PQfinish(conn);
+  const auto slash = url.rfind('/');
+  const auto query = url.find('?', slash);
+  return url.substr(0, slash + 1) + name + (query == std::string::npos ? "" : url.substr(query));
 }
 
 } // namespace muster::bench

@@ -81,27 +81,32 @@ std::string write_scan_export(const ScanExportHeader& header, std::span<const Sc
   return text;
 }
 
-Result<ScanExport, ExportProblem> read_scan_export(std::string_view text) {
-  ensure_sodium();
-  // Lines with their start offsets: the signature covers the bytes before its own line.
-  std::vector<std::pair<std::size_t, std::string_view>> lines;
+namespace {
+
+using Lines = std::vector<std::pair<std::size_t, std::string_view>>;
+using Step = Result<Ok, ExportProblem>;
+
+// Lines with their start offsets: the signature covers the bytes before its own line.
+Lines split_lines(std::string_view text) {
+  Lines lines;
   for (std::size_t start = 0; start < text.size();) {
     const auto end = text.find('\n', start);
     const auto stop = end == std::string_view::npos ? text.size() : end;
     lines.emplace_back(start, text.substr(start, stop - start));
     start = stop + 1;
   }
-  if (lines.empty()) return problem(ExportFault::unreadable, 1, "the file is empty");
+  return lines;
+}
 
-  ScanExport out;
-  const json head = json::parse(lines[0].second, nullptr, false);
+// The first line: the format, the device and its key, the range of sequences.
+Step read_header(std::string_view line, ScanExportHeader& h) {
+  const json head = json::parse(line, nullptr, false);
   if (!head.is_object() || head.value("format", "") != kScanExportFormat) {
     return problem(ExportFault::unreadable, 1,
                    "not a Muster scan export (the first line must be a '" +
                        std::string(kScanExportFormat) + "' header)");
   }
   try {
-    auto& h = out.header;
     h.device_id = head.at("device_id").get<std::string>();
     h.event_id = head.at("event_id").get<std::string>();
     h.league_id = head.at("league_id").get<std::string>();
@@ -119,73 +124,70 @@ Result<ScanExport, ExportProblem> read_scan_export(std::string_view text) {
                    "the header lacks device_id, event_id, league_id, device_public_key, "
                    "first_sequence or last_sequence, or one has the wrong type");
   }
-  if (out.header.device_id.empty() || out.header.device_id.size() > kMaxIdLength) {
+  if (h.device_id.empty() || h.device_id.size() > kMaxIdLength) {
     return problem(ExportFault::unreadable, 1, "device_id is empty or too long");
   }
+  return Ok{};
+}
 
-  std::size_t signature_line = 0;
-  for (std::size_t i = 1; i < lines.size(); ++i) {
-    const std::size_t number = i + 1;
-    const std::string_view line = lines[i].second;
-    if (line.empty()) continue;
-    if (line.rfind("{\"signature\"", 0) == 0) {
-      signature_line = i;
-      break;
-    }
-    if (line.rfind("{\"clock_samples\"", 0) == 0) {
-      auto batch = parse_scan_batch(line);
-      if (!batch || !batch->scans.empty()) {
-        return problem(ExportFault::unreadable, number,
-                       "not a clock samples line" +
-                           (batch ? std::string() : " (" + batch.message() + ")"));
-      }
-      for (auto& sample : batch->clock_samples)
-        out.clock_samples.push_back(std::move(sample));
-      continue;
-    }
-    if (!out.clock_samples.empty()) {
-      return problem(ExportFault::unreadable, number, "a scan after the clock samples");
-    }
-    auto batch = parse_scan_batch("{\"scans\":[" + std::string(line) + "]}");
-    if (!batch) {
-      const std::string field = field_of(batch.error());
-      return problem(ExportFault::bad_scan, number,
-                     "not a scan" + (field.empty() ? std::string() : " (field '" + field + "')") +
-                         ": " + batch.message());
-    }
-    if (batch->scans.size() != 1) {
-      return problem(ExportFault::bad_scan, number, "one scan per line");
-    }
-    Scan scan = std::move(batch->scans[0]);
-    if (scan.device_id != out.header.device_id) {
-      return problem(ExportFault::bad_scan, number,
-                     "scan " + std::to_string(scan.sequence) + " names device '" + scan.device_id +
-                         "', the header device '" + out.header.device_id + "'");
-    }
-    if (compute_hash(scan) != scan.hash) {
-      return problem(ExportFault::bad_hash, number,
-                     "scan " + std::to_string(scan.sequence) +
-                         ": its hash does not match its content (the line was altered)");
-    }
-    if (!out.scans.empty()) {
-      const Scan& before = out.scans.back();
-      if (scan.sequence != before.sequence + 1 || scan.prev_hash != before.hash) {
-        return problem(ExportFault::broken_chain, number,
-                       "scan " + std::to_string(scan.sequence) + " does not follow scan " +
-                           std::to_string(before.sequence) +
-                           " (a line was removed, added or moved)");
-      }
-    } else if (scan.sequence != out.header.first_sequence) {
+// A line of clock samples (they follow the scans).
+Step read_samples_line(std::string_view line, std::size_t number, ScanExport& out) {
+  auto batch = parse_scan_batch(line);
+  if (!batch || !batch->scans.empty()) {
+    return problem(ExportFault::unreadable, number,
+                   "not a clock samples line" +
+                       (batch ? std::string() : " (" + batch.message() + ")"));
+  }
+  for (auto& sample : batch->clock_samples)
+    out.clock_samples.push_back(std::move(sample));
+  return Ok{};
+}
+
+// A scan's line: the header's device, its own hash, and the next link of the chain.
+Step read_scan_line(std::string_view line, std::size_t number, ScanExport& out) {
+  if (!out.clock_samples.empty()) {
+    return problem(ExportFault::unreadable, number, "a scan after the clock samples");
+  }
+  auto batch = parse_scan_batch("{\"scans\":[" + std::string(line) + "]}");
+  if (!batch) {
+    const std::string field = field_of(batch.error());
+    return problem(ExportFault::bad_scan, number,
+                   "not a scan" + (field.empty() ? std::string() : " (field '" + field + "')") +
+                       ": " + batch.message());
+  }
+  if (batch->scans.size() != 1) {
+    return problem(ExportFault::bad_scan, number, "one scan per line");
+  }
+  Scan scan = std::move(batch->scans[0]);
+  if (scan.device_id != out.header.device_id) {
+    return problem(ExportFault::bad_scan, number,
+                   "scan " + std::to_string(scan.sequence) + " names device '" + scan.device_id +
+                       "', the header device '" + out.header.device_id + "'");
+  }
+  if (compute_hash(scan) != scan.hash) {
+    return problem(ExportFault::bad_hash, number,
+                   "scan " + std::to_string(scan.sequence) +
+                       ": its hash does not match its content (the line was altered)");
+  }
+  if (!out.scans.empty()) {
+    const Scan& before = out.scans.back();
+    if (scan.sequence != before.sequence + 1 || scan.prev_hash != before.hash) {
       return problem(ExportFault::broken_chain, number,
-                     "the first scan is " + std::to_string(scan.sequence) + ", the header says " +
-                         std::to_string(out.header.first_sequence));
+                     "scan " + std::to_string(scan.sequence) + " does not follow scan " +
+                         std::to_string(before.sequence) + " (a line was removed, added or moved)");
     }
-    out.scans.push_back(std::move(scan));
+  } else if (scan.sequence != out.header.first_sequence) {
+    return problem(ExportFault::broken_chain, number,
+                   "the first scan is " + std::to_string(scan.sequence) + ", the header says " +
+                       std::to_string(out.header.first_sequence));
   }
-  if (signature_line == 0) {
-    return problem(ExportFault::bad_signature, lines.size() + 1,
-                   "the file ends without its signature line (cut short?)");
-  }
+  out.scans.push_back(std::move(scan));
+  return Ok{};
+}
+
+// The signature line (the file's last but for blank lines) over every byte before it.
+Step check_signature(std::string_view text, const Lines& lines, std::size_t signature_line,
+                     const ScanExportHeader& header) {
   const std::size_t number = signature_line + 1;
   for (std::size_t i = signature_line + 1; i < lines.size(); ++i) {
     if (!lines[i].second.empty()) {
@@ -204,10 +206,41 @@ Result<ScanExport, ExportProblem> read_scan_export(std::string_view text) {
       std::string(kSignaturePrefix) + std::string(text.substr(0, lines[signature_line].first));
   if (crypto_sign_verify_detached(signature->data(),
                                   reinterpret_cast<const unsigned char*>(message.data()),
-                                  message.size(), out.header.device_key.bytes.data()) != 0) {
+                                  message.size(), header.device_key.bytes.data()) != 0) {
     return problem(ExportFault::bad_signature, number,
                    "the signature does not verify with the header's device key (the file was "
                    "altered after the kiosk wrote it)");
+  }
+  return Ok{};
+}
+
+} // namespace
+
+Result<ScanExport, ExportProblem> read_scan_export(std::string_view text) {
+  ensure_sodium();
+  const Lines lines = split_lines(text);
+  if (lines.empty()) return problem(ExportFault::unreadable, 1, "the file is empty");
+
+  ScanExport out;
+  if (auto header = read_header(lines[0].second, out.header); !header) return header.error();
+  std::size_t signature_line = 0;
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    const std::string_view line = lines[i].second;
+    if (line.empty()) continue;
+    if (line.rfind("{\"signature\"", 0) == 0) {
+      signature_line = i;
+      break;
+    }
+    auto read = line.rfind("{\"clock_samples\"", 0) == 0 ? read_samples_line(line, i + 1, out)
+                                                         : read_scan_line(line, i + 1, out);
+    if (!read) return read.error();
+  }
+  if (signature_line == 0) {
+    return problem(ExportFault::bad_signature, lines.size() + 1,
+                   "the file ends without its signature line (cut short?)");
+  }
+  if (auto signed_ = check_signature(text, lines, signature_line, out.header); !signed_) {
+    return signed_.error();
   }
   const std::uint64_t last = out.scans.empty() ? 0 : out.scans.back().sequence;
   if (last != out.header.last_sequence) {

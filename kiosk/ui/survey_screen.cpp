@@ -3,11 +3,11 @@
 #include <imgui.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <string>
 
 #include "kiosk/ui/screens.hpp"
 #include "kiosk/ui/view_style.hpp"
+#include "shared/hours.hpp"
 
 namespace muster::kiosk::ui {
 
@@ -34,9 +34,8 @@ std::optional<Intent> draw_survey(const ViewContext& context) {
     std::string left =
         "Goodbye, " + state.outcome->display_name + ": left " + state.outcome->local_time;
     if (state.outcome->credit_eligible) {
-      char hours[32];
-      std::snprintf(hours, sizeof hours, "%.2f", state.outcome->credit_hours);
-      left += std::string(", credit ") + hours + " h";
+      left +=
+          ", credit " + format_hours(state.outcome->credit_hours, HoursStyle::two_decimals) + " h";
     }
     centered_wrapped_to_text(fonts.body, left, kWhite, w * 0.9F);
   }

@@ -101,6 +101,144 @@ std::string local_time(Instant t, const Event& event) {
   return format_local(t, event.timezone, "%H:%M");
 }
 
+// Badges: one per attendee, signed by the League key, written to DIR/badges.tsv; the payloads
+// by attendee id.
+std::map<std::string, std::string> issue_badges(const fs::path& dir,
+                                                const std::vector<Attendee>& roster,
+                                                const SigningKey& league_key) {
+  std::map<std::string, std::string> payload_of;
+  std::ofstream tsv(dir / "badges.tsv");
+  tsv << "attendee_id\tname\trole\tpayload\n";
+  for (const auto& person : roster) {
+    const auto payload =
+        take(sign_badge({std::string(kLeagueId), person.id, person.id + "-1"}, league_key),
+             "signing the badge of " + person.id);
+    payload_of[person.id] = payload;
+    tsv << person.id << '\t' << person.first_name << ' ' << person.last_name << '\t'
+        << to_string(person.role) << '\t' << payload << '\n';
+  }
+  tsv.close();
+  std::cout << "Badges: " << payload_of.size() << " signed payloads in "
+            << (dir / "badges.tsv").string() << "\n";
+  return payload_of;
+}
+
+// Door A and door B, each a real kiosk store DIR/door-?.db with the event and the roster.
+std::vector<Door> open_doors(const fs::path& dir, const Event& event,
+                             const std::vector<Attendee>& roster) {
+  std::vector<Door> doors;
+  for (const char* name : {"door-a", "door-b"}) {
+    auto store = take(KioskStore::open(dir / (std::string(name) + ".db")), name);
+    take(store.replace_event(event), "loading the event");
+    take(store.upsert_roster(roster), "loading the roster");
+    doors.push_back({name, std::move(store)});
+  }
+  return doors;
+}
+
+// One attendee's scans in the scripted morning: each follows one of five patterns, by position.
+void script_attendee(std::vector<ScriptedScan>& script, std::size_t i, const std::string& id,
+                     const std::string& payload, const Session& session, bool reprinted) {
+  switch (i % 5) {
+  case 0:
+    script.push_back(
+        {id, payload, "A", ScanKind::arrive, session.start - minutes(7), "early arrival"});
+    break;
+  case 1:
+    script.push_back({id, payload, "B", ScanKind::arrive, session.start + minutes(25),
+                      reprinted ? "late arrival, reprinted badge" : "late arrival"});
+    break;
+  case 2:
+    script.push_back({id, payload, "A", ScanKind::arrive, session.start, "arrival"});
+    script.push_back(
+        {id, payload, "B", ScanKind::leave, session.start + minutes(50), "early leave"});
+    break;
+  case 3:
+    script.push_back({id, payload, "A", ScanKind::arrive, session.start + minutes(2), "arrival"});
+    script.push_back({id, payload, "B", ScanKind::arrive, session.start + minutes(2) + seconds(30),
+                      "same arrival at the other door"});
+    script.push_back({id, payload, "A", ScanKind::leave, session.start + minutes(30), "steps out"});
+    script.push_back(
+        {id, payload, "A", ScanKind::arrive, session.start + minutes(45), "comes back"});
+    break;
+  default:
+    script.push_back({id, payload, "B", ScanKind::arrive, session.start + minutes(5), "arrival"});
+    script.push_back({id, payload, "B", ScanKind::arrive, session.start + minutes(5) + seconds(20),
+                      "double scan"});
+    break;
+  }
+}
+
+// Each door verifies its scans of the script offline and commits the accepted ones.
+void play_script(const std::vector<ScriptedScan>& script, std::vector<Door>& doors,
+                 const TrustStore& trust, const Event& event, const Session& session) {
+  std::cout << "\nDoor scans for \"" << session.title << "\" (" << session.room << ", "
+            << local_time(session.start, event) << "-" << local_time(session.end, event) << "):\n";
+  for (const auto& step : script) {
+    Door& door = doors[step.door == "A" ? 0 : 1];
+    const auto badge = trust.verify(step.payload, step.at);
+    std::printf("  %s %s  %-32s ", local_time(step.at, event).c_str(), door.device_id.c_str(),
+                step.what.c_str());
+    if (!badge) {
+      std::printf("REFUSED (%s): %s\n", std::string(to_string(badge.code())).c_str(),
+                  badge.message().c_str());
+      continue;
+    }
+    Scan draft;
+    draft.device_id = door.device_id;
+    draft.attendee_id = badge->attendee_id;
+    draft.badge_serial = badge->serial;
+    draft.badge_payload = step.payload;
+    draft.session_id = session.id;
+    draft.kind = step.kind;
+    draft.wall_time = step.at;
+    const auto stored = take(door.store.append_scan(std::move(draft)), "recording the scan");
+    std::printf("%s %s, committed as %s #%llu\n", std::string(to_string(stored.kind)).c_str(),
+                badge->attendee_id.c_str(), door.device_id.c_str(),
+                static_cast<unsigned long long>(stored.sequence));
+  }
+}
+
+// Both doors' chains verify; credit is derived from the union of their scans.
+void print_credit(const std::vector<Door>& doors, const std::vector<Attendee>& roster,
+                  const Event& event, const Session& session) {
+  std::vector<Scan> all_scans;
+  for (const auto& door : doors) {
+    const auto chain = take(door.store.verify_device_chain(door.device_id), "chain");
+    std::cout << "\n"
+              << door.device_id << ": hash chain "
+              << (chain ? "BROKEN at #" + std::to_string(chain->first_bad_sequence) : "intact");
+    auto scans = take(door.store.scans_for_session(session.id), "reading scans");
+    all_scans.insert(all_scans.end(), scans.begin(), scans.end());
+  }
+  std::cout << "\n\nAttendance and credit (" << session.credit_hours << " h session, "
+            << "rounded down to " << event.credit_policy.increment_hours << " h):\n";
+  std::printf("  %-10s %-28s %-14s %-8s %-8s %-12s %6s  %s\n", "attendee", "name", "role",
+              "arrived", "left", "early leave", "hours", "doors");
+  double total_hours = 0;
+  for (const auto& person : roster) {
+    std::vector<Scan> mine;
+    std::copy_if(all_scans.begin(), all_scans.end(), std::back_inserter(mine),
+                 [&](const Scan& s) { return s.attendee_id == person.id; });
+    const auto result = compute_attendance(session, event.credit_policy,
+                                           grants_credit(event, person.role), mine, event.timezone);
+    std::string doors_seen;
+    for (const auto& d : result.devices)
+      doors_seen += (doors_seen.empty() ? "" : ",") + d;
+    std::printf("  %-10s %s %-14s %-8s %-8s %-12s %6s  %s\n", person.id.c_str(),
+                pad(full_name(person), 28).c_str(), std::string(to_string(person.role)).c_str(),
+                result.first_arrival ? local_time(*result.first_arrival, event).c_str() : "-",
+                result.final_leave ? local_time(*result.final_leave, event).c_str() : "-",
+                result.early_leave ? ("yes " + local_time(*result.early_leave_time, event)).c_str()
+                                   : "no",
+                result.eligible ? std::to_string(result.credit_hours).substr(0, 4).c_str() : "n/a",
+                doors_seen.c_str());
+    total_hours += result.credit_hours;
+  }
+  std::printf("\nTotal credit hours: %.2f. Stores: %s, %s\n", total_hours,
+              doors[0].store.path().c_str(), doors[1].store.path().c_str());
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -131,20 +269,7 @@ int main(int argc, char** argv) {
     const auto league_key = load_or_create_league_key(dir / "league.key");
     auto trust = take(TrustStore::for_league(kLeagueId), "trust store");
     take(trust.add_league_key(league_key.public_key()), "trusting the League key");
-    std::map<std::string, std::string> payload_of;
-    std::ofstream tsv(dir / "badges.tsv");
-    tsv << "attendee_id\tname\trole\tpayload\n";
-    for (const auto& person : roster) {
-      const auto payload =
-          take(sign_badge({std::string(kLeagueId), person.id, person.id + "-1"}, league_key),
-               "signing the badge of " + person.id);
-      payload_of[person.id] = payload;
-      tsv << person.id << '\t' << person.first_name << ' ' << person.last_name << '\t'
-          << to_string(person.role) << '\t' << payload << '\n';
-    }
-    tsv.close();
-    std::cout << "Badges: " << payload_of.size() << " signed payloads in "
-              << (dir / "badges.tsv").string() << "\n";
+    auto payload_of = issue_badges(dir, roster, league_key);
 
     // A lost badge: its serial is revoked and the registration desk reprints it with its own
     // device key, which the League key certifies so every door trusts it offline.
@@ -158,13 +283,7 @@ int main(int argc, char** argv) {
     const auto reprint =
         take(sign_badge({std::string(kLeagueId), lost.id, lost.id + "-2"}, desk_key), "reprint");
 
-    std::vector<Door> doors;
-    for (const char* name : {"door-a", "door-b"}) {
-      auto store = take(KioskStore::open(dir / (std::string(name) + ".db")), name);
-      take(store.replace_event(event), "loading the event");
-      take(store.upsert_roster(roster), "loading the roster");
-      doors.push_back({name, std::move(store)});
-    }
+    auto doors = open_doors(dir, event, roster);
 
     // A scripted morning for the first session: each attendee follows one of five patterns.
     const Session& session = event.sessions.front();
@@ -172,38 +291,7 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < roster.size(); ++i) {
       const auto& id = roster[i].id;
       const auto& payload = (id == lost.id) ? reprint : payload_of[id];
-      switch (i % 5) {
-      case 0:
-        script.push_back(
-            {id, payload, "A", ScanKind::arrive, session.start - minutes(7), "early arrival"});
-        break;
-      case 1:
-        script.push_back({id, payload, "B", ScanKind::arrive, session.start + minutes(25),
-                          id == lost.id ? "late arrival, reprinted badge" : "late arrival"});
-        break;
-      case 2:
-        script.push_back({id, payload, "A", ScanKind::arrive, session.start, "arrival"});
-        script.push_back(
-            {id, payload, "B", ScanKind::leave, session.start + minutes(50), "early leave"});
-        break;
-      case 3:
-        script.push_back(
-            {id, payload, "A", ScanKind::arrive, session.start + minutes(2), "arrival"});
-        script.push_back({id, payload, "B", ScanKind::arrive,
-                          session.start + minutes(2) + seconds(30),
-                          "same arrival at the other door"});
-        script.push_back(
-            {id, payload, "A", ScanKind::leave, session.start + minutes(30), "steps out"});
-        script.push_back(
-            {id, payload, "A", ScanKind::arrive, session.start + minutes(45), "comes back"});
-        break;
-      default:
-        script.push_back(
-            {id, payload, "B", ScanKind::arrive, session.start + minutes(5), "arrival"});
-        script.push_back({id, payload, "B", ScanKind::arrive,
-                          session.start + minutes(5) + seconds(20), "double scan"});
-        break;
-      }
+      script_attendee(script, i, id, payload, session, id == lost.id);
     }
     // Badges that must be refused, each with its reason.
     std::string forged = payload_of[roster.front().id];
@@ -220,70 +308,8 @@ int main(int argc, char** argv) {
     std::sort(script.begin(), script.end(),
               [](const ScriptedScan& a, const ScriptedScan& b) { return a.at < b.at; });
 
-    std::cout << "\nDoor scans for \"" << session.title << "\" (" << session.room << ", "
-              << local_time(session.start, event) << "-" << local_time(session.end, event)
-              << "):\n";
-    for (const auto& step : script) {
-      Door& door = doors[step.door == "A" ? 0 : 1];
-      const auto badge = trust.verify(step.payload, step.at);
-      std::printf("  %s %s  %-32s ", local_time(step.at, event).c_str(), door.device_id.c_str(),
-                  step.what.c_str());
-      if (!badge) {
-        std::printf("REFUSED (%s): %s\n", std::string(to_string(badge.code())).c_str(),
-                    badge.message().c_str());
-        continue;
-      }
-      Scan draft;
-      draft.device_id = door.device_id;
-      draft.attendee_id = badge->attendee_id;
-      draft.badge_serial = badge->serial;
-      draft.badge_payload = step.payload;
-      draft.session_id = session.id;
-      draft.kind = step.kind;
-      draft.wall_time = step.at;
-      const auto stored = take(door.store.append_scan(std::move(draft)), "recording the scan");
-      std::printf("%s %s, committed as %s #%llu\n", std::string(to_string(stored.kind)).c_str(),
-                  badge->attendee_id.c_str(), door.device_id.c_str(),
-                  static_cast<unsigned long long>(stored.sequence));
-    }
-
-    // Both doors' chains verify; credit is derived from the union of their scans.
-    std::vector<Scan> all_scans;
-    for (const auto& door : doors) {
-      const auto chain = take(door.store.verify_device_chain(door.device_id), "chain");
-      std::cout << "\n"
-                << door.device_id << ": hash chain "
-                << (chain ? "BROKEN at #" + std::to_string(chain->first_bad_sequence) : "intact");
-      auto scans = take(door.store.scans_for_session(session.id), "reading scans");
-      all_scans.insert(all_scans.end(), scans.begin(), scans.end());
-    }
-    std::cout << "\n\nAttendance and credit (" << session.credit_hours << " h session, "
-              << "rounded down to " << event.credit_policy.increment_hours << " h):\n";
-    std::printf("  %-10s %-28s %-14s %-8s %-8s %-12s %6s  %s\n", "attendee", "name", "role",
-                "arrived", "left", "early leave", "hours", "doors");
-    double total_hours = 0;
-    for (const auto& person : roster) {
-      std::vector<Scan> mine;
-      std::copy_if(all_scans.begin(), all_scans.end(), std::back_inserter(mine),
-                   [&](const Scan& s) { return s.attendee_id == person.id; });
-      const auto result = compute_attendance(
-          session, event.credit_policy, grants_credit(event, person.role), mine, event.timezone);
-      std::string doors_seen;
-      for (const auto& d : result.devices)
-        doors_seen += (doors_seen.empty() ? "" : ",") + d;
-      std::printf(
-          "  %-10s %s %-14s %-8s %-8s %-12s %6s  %s\n", person.id.c_str(),
-          pad(full_name(person), 28).c_str(), std::string(to_string(person.role)).c_str(),
-          result.first_arrival ? local_time(*result.first_arrival, event).c_str() : "-",
-          result.final_leave ? local_time(*result.final_leave, event).c_str() : "-",
-          result.early_leave ? ("yes " + local_time(*result.early_leave_time, event)).c_str()
-                             : "no",
-          result.eligible ? std::to_string(result.credit_hours).substr(0, 4).c_str() : "n/a",
-          doors_seen.c_str());
-      total_hours += result.credit_hours;
-    }
-    std::printf("\nTotal credit hours: %.2f. Stores: %s, %s\n", total_hours,
-                doors[0].store.path().c_str(), doors[1].store.path().c_str());
+    play_script(script, doors, trust, event, session);
+    print_credit(doors, roster, event, session);
     return 0;
   } catch (const DemoError& error) {
     std::cerr << "muster-core-demo: " << error.message << "\n";

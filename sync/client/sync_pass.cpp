@@ -9,24 +9,18 @@
 #include "shared/scan_json.hpp"
 #include "shared/scan_log.hpp"
 #include "shared/time.hpp"
+#include "sync/client/sync_support.hpp"
 
 namespace muster::sync {
 namespace {
 
+using detail::now;
+using detail::now_ms;
+using detail::status_error;
+using detail::transport_error;
+using detail::trim_slash;
+
 using nlohmann::json;
-
-std::string trim_slash(std::string_view url) {
-  std::string out(url);
-  while (!out.empty() && out.back() == '/')
-    out.pop_back();
-  return out;
-}
-
-Instant now() {
-  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-}
-
-std::int64_t now_ms() { return now().time_since_epoch().count(); }
 
 std::string setting_text(const KioskStore& store, std::string_view key) {
   auto value = store.setting(key);
@@ -38,46 +32,6 @@ std::uint64_t to_u64(std::string_view text) {
   std::uint64_t value = 0;
   std::from_chars(text.data(), text.data() + text.size(), value);
   return value;
-}
-
-// Which failures are worth retrying and which need a person (PROTOCOL.md, "Retry rules").
-Error<SyncError> status_error(const HttpResponse& response, std::string_view what) {
-  const ServerError e = server_error(response);
-  const std::string words =
-      std::string(what) + ": " + e.message + (e.code.empty() ? "" : " (" + e.code + ")");
-  const long s = response.status;
-  if (s >= 500 || s == 429 || s == 408) return fail(SyncError::unreachable, words);
-  if (s == 401 || s == 403 || s == 404) {
-    return fail(SyncError::unauthorized,
-                words + "; provision this kiosk again (muster-kiosk provision URL CODE)");
-  }
-  return fail(SyncError::refused, words + "; the server will refuse this again, staff must look");
-}
-
-Error<SyncError> transport_error(const Error<TransportError>& e, std::string_view what) {
-  if (e.code == TransportError::invalid_url || e.code == TransportError::insecure_url) {
-    return fail(SyncError::bad_url, e.message);
-  }
-  std::string words;
-  switch (e.code) {
-  case TransportError::connect:
-    words = "cannot reach the server";
-    break;
-  case TransportError::timeout:
-    words = "the server did not answer in time";
-    break;
-  case TransportError::tls:
-    words = "the server's certificate or key did not verify";
-    break;
-  case TransportError::reset:
-  case TransportError::truncated:
-    words = "the connection broke";
-    break;
-  default:
-    words = "network error";
-    break;
-  }
-  return fail(SyncError::unreachable, std::string(what) + ": " + words + " (" + e.message + ")");
 }
 
 struct Identity {
@@ -166,6 +120,85 @@ std::optional<Error<SyncError>> continue_on_branch(KioskStore& store, HttpClient
   return std::nullopt;
 }
 
+// The clock samples of unsent_clock_samples' (row id, sample) pairs.
+template <class Rows> std::vector<muster::ClockSample> samples_of(const Rows& unsent) {
+  std::vector<muster::ClockSample> samples;
+  for (const auto& item : unsent)
+    samples.push_back(item.second);
+  return samples;
+}
+
+// Where a push stands: what this kiosk marked acknowledged, where the next batch starts, and
+// what the last answer proved.
+struct PushState {
+  std::uint64_t next_after = 0; // send from next_after + 1
+  std::uint64_t marked = 0;
+  std::optional<std::uint64_t> refused_at; // a 409 for a batch starting at acked_through + 1
+  // What this answer proves the server holds exactly as this kiosk does, and where to resume.
+  std::uint64_t proven = 0;
+  std::uint64_t resume_after = 0;
+};
+
+// A 409 to the batch that started at `first_sent`: the records differ from the server's at its
+// first bad sequence. The scans before it are proven and the push resumes from the server's
+// head; or the server holds other scans under this kiosk's sequences (a restored or cloned
+// store) and the device continues on a branch (`branched`); or the pass ends refused.
+std::optional<Error<SyncError>> on_conflict(KioskStore& store, HttpClient& http, Identity& id,
+                                            const HttpResponse& response, bool no_scans,
+                                            std::uint64_t first_sent, PushState& st,
+                                            SyncReport& report, bool& branched) {
+  const ServerError e = server_error(response);
+  if (!e.acked_through) return status_error(response, "pushing scans");
+  const std::uint64_t bad = e.first_bad_sequence;
+  const std::uint64_t held = *e.acked_through;
+  const bool gap = first_sent > held + 1; // this kiosk lost track of the acknowledgement
+  if (!gap && (no_scans || bad == 0 || bad < first_sent)) {
+    return fail(SyncError::chain_mismatch,
+                "sync refused: records do not match the server (sequence " + std::to_string(bad) +
+                    ")");
+  }
+  // The scans sent before the first bad one were checked equal to the server's.
+  if (!gap) st.proven = std::max(st.marked, std::min(bad - 1, held));
+  if (!gap && bad <= held) {
+    // The server holds other scans under this kiosk's sequences: a restored or cloned
+    // store. Marking them acknowledged would lose this kiosk's own scans.
+    if (st.proven > st.marked) {
+      auto changed = store.mark_acked(id.device_id, st.proven, now());
+      if (!changed) return fail(SyncError::store, changed.message());
+    }
+    if (auto failed = continue_on_branch(store, http, id, bad, report)) return failed;
+    branched = true;
+    return std::nullopt;
+  }
+  if (first_sent == held + 1) {
+    if (st.refused_at && *st.refused_at == bad) {
+      return fail(SyncError::chain_mismatch,
+                  "sync refused: records do not match the server (sequence " + std::to_string(bad) +
+                      ")");
+    }
+    st.refused_at = bad; // once more, in case the batch was stale
+  }
+  // A gap (the batch started beyond what the server holds) or a batch that does not
+  // continue its head: resend from the server's head.
+  st.resume_after = held;
+  return std::nullopt;
+}
+
+// Marks what the last answer proved (never beyond this kiosk's last scan) and moves on. Only
+// after the server's durable answer; acknowledgement never goes backwards.
+std::optional<Error<SyncError>> mark_proven(KioskStore& store, const std::string& device_id,
+                                            std::uint64_t last, PushState& st, SyncReport& report) {
+  const std::uint64_t to_mark = std::min(st.proven, last);
+  if (to_mark > st.marked) {
+    auto changed = store.mark_acked(device_id, to_mark, now());
+    if (!changed) return fail(SyncError::store, changed.message());
+    st.marked = to_mark;
+  }
+  report.acked_through = std::max(report.acked_through, to_mark);
+  st.next_after = st.resume_after;
+  return std::nullopt;
+}
+
 // Pushes every scan after the acknowledged ones; returns nothing on success. Sets `branched`
 // when this device continued on a branch (the caller pushes again under the new identity).
 std::optional<Error<SyncError>> push_all(KioskStore& store, HttpClient& http, Identity& id,
@@ -176,38 +209,35 @@ std::optional<Error<SyncError>> push_all(KioskStore& store, HttpClient& http, Id
   if (!acked) return fail(SyncError::store, acked.message());
   auto last = store.last_sequence(id.device_id);
   if (!last) return fail(SyncError::store, last.message());
-  std::uint64_t next_after = *acked; // send from next_after + 1
-  std::uint64_t marked = *acked;
+  PushState st;
+  st.next_after = *acked;
+  st.marked = *acked;
   std::size_t batch_size =
       std::max<std::size_t>(1, std::min(options.batch_size, kMaxScansPerBatch));
-  std::optional<std::uint64_t> refused_at; // a 409 for a batch starting at acked_through + 1
   const std::string url = id.server_url + "/api/v1/devices/" + id.device_id + "/scans";
   // Bounded: each round either acknowledges at least one scan, shrinks the batch, or is the
   // single resend a 409 allows; anything else ends the pass.
-  const std::uint64_t max_rounds = (*last > next_after ? *last - next_after : 0) * 2 + 64;
+  const std::uint64_t max_rounds = (*last > st.next_after ? *last - st.next_after : 0) * 2 + 64;
   for (std::uint64_t round = 0; round < max_rounds; ++round) {
     if (should_stop && should_stop()) return fail(SyncError::unreachable, "sync stopped");
-    auto scans = store.scans_after(id.device_id, next_after, batch_size);
+    auto scans = store.scans_after(id.device_id, st.next_after, batch_size);
     if (!scans) return fail(SyncError::store, scans.message());
     // Clock samples ride along until the server has stored them, even with no scan to send.
     auto unsent = store.unsent_clock_samples(kClockSamplesPerRequest);
     if (!unsent) return fail(SyncError::store, unsent.message());
     if (scans->empty() && unsent->empty()) return std::nullopt;
-    std::vector<muster::ClockSample> samples;
-    for (const auto& item : *unsent)
-      samples.push_back(item.second);
-    const std::string body = scan_batch_to_json(*scans, id.event_id, samples);
+    const std::string body = scan_batch_to_json(*scans, id.event_id, samples_of(*unsent));
     report.batches += 1;
     report.largest_batch = std::max(report.largest_batch, scans->size());
     report.largest_request_bytes = std::max(report.largest_request_bytes, body.size());
     auto response = http.post_json(url, body, id.token);
     if (!response) return transport_error(response.error(), "pushing scans");
     report.server_reachable = true;
-    const std::uint64_t first_sent = scans->empty() ? next_after + 1 : scans->front().sequence;
+    const std::uint64_t first_sent = scans->empty() ? st.next_after + 1 : scans->front().sequence;
     // What this answer proves the server holds exactly as this kiosk does: never more than the
     // scans just sent (the server may hold more under these sequences, with other content).
-    std::uint64_t proven = marked;
-    std::uint64_t resume_after = next_after;
+    st.proven = st.marked;
+    st.resume_after = st.next_after;
     if (response->status == 200) {
       const json answer = json::parse(response->body, nullptr, false);
       if (!answer.is_object() || !answer.contains("acked_through") ||
@@ -226,48 +256,19 @@ std::optional<Error<SyncError>> push_all(KioskStore& store, HttpClient& http, Id
         if (unsent->size() < kClockSamplesPerRequest) return std::nullopt;
         continue;
       }
-      proven = std::min(server_acked, scans->back().sequence);
-      if (proven <= next_after) {
+      st.proven = std::min(server_acked, scans->back().sequence);
+      if (st.proven <= st.next_after) {
         return fail(SyncError::refused, "pushing scans: the server acknowledged nothing new "
                                         "(acked_through " +
                                             std::to_string(server_acked) + ")");
       }
-      resume_after = proven;
+      st.resume_after = st.proven;
     } else if (response->status == 409) {
-      const ServerError e = server_error(*response);
-      if (!e.acked_through) return status_error(*response, "pushing scans");
-      const std::uint64_t bad = e.first_bad_sequence;
-      const std::uint64_t held = *e.acked_through;
-      const bool gap = first_sent > held + 1; // this kiosk lost track of the acknowledgement
-      if (!gap && (scans->empty() || bad == 0 || bad < first_sent)) {
-        return fail(SyncError::chain_mismatch,
-                    "sync refused: records do not match the server (sequence " +
-                        std::to_string(bad) + ")");
+      if (auto failed = on_conflict(store, http, id, *response, scans->empty(), first_sent, st,
+                                    report, branched)) {
+        return failed;
       }
-      // The scans sent before the first bad one were checked equal to the server's.
-      if (!gap) proven = std::max(marked, std::min(bad - 1, held));
-      if (!gap && bad <= held) {
-        // The server holds other scans under this kiosk's sequences: a restored or cloned
-        // store. Marking them acknowledged would lose this kiosk's own scans.
-        if (proven > marked) {
-          auto changed = store.mark_acked(id.device_id, proven, now());
-          if (!changed) return fail(SyncError::store, changed.message());
-        }
-        if (auto failed = continue_on_branch(store, http, id, bad, report)) return failed;
-        branched = true;
-        return std::nullopt;
-      }
-      if (first_sent == held + 1) {
-        if (refused_at && *refused_at == bad) {
-          return fail(SyncError::chain_mismatch,
-                      "sync refused: records do not match the server (sequence " +
-                          std::to_string(bad) + ")");
-        }
-        refused_at = bad; // once more, in case the batch was stale
-      }
-      // A gap (the batch started beyond what the server holds) or a batch that does not
-      // continue its head: resend from the server's head.
-      resume_after = held;
+      if (branched) return std::nullopt;
     } else if (response->status == 413 && batch_size > 1) {
       batch_size = std::max<std::size_t>(1, batch_size / 2);
       continue;
@@ -276,15 +277,7 @@ std::optional<Error<SyncError>> push_all(KioskStore& store, HttpClient& http, Id
       if (response->retry_after) report.retry_after = response->retry_after;
       return error;
     }
-    // Mark only after the server's durable answer; acknowledgement never goes backwards.
-    const std::uint64_t to_mark = std::min(proven, *last);
-    if (to_mark > marked) {
-      auto changed = store.mark_acked(id.device_id, to_mark, now());
-      if (!changed) return fail(SyncError::store, changed.message());
-      marked = to_mark;
-    }
-    report.acked_through = std::max(report.acked_through, to_mark);
-    next_after = resume_after;
+    if (auto failed = mark_proven(store, id.device_id, *last, st, report)) return failed;
   }
   return fail(SyncError::refused, "pushing scans: no progress after many batches");
 }
@@ -372,147 +365,6 @@ void record_outcome(KioskStore& store, SyncReport& report) {
 }
 
 } // namespace
-
-ServerError server_error(const HttpResponse& response) {
-  ServerError out;
-  const json body = json::parse(response.body, nullptr, false);
-  if (body.is_object() && body.contains("error") && body["error"].is_object()) {
-    const json& e = body["error"];
-    if (e.contains("code") && e["code"].is_string()) out.code = e["code"].get<std::string>();
-    if (e.contains("message") && e["message"].is_string())
-      out.message = e["message"].get<std::string>();
-    if (e.contains("first_bad_sequence") && e["first_bad_sequence"].is_number_unsigned())
-      out.first_bad_sequence = e["first_bad_sequence"].get<std::uint64_t>();
-    if (body.contains("acked_through") && body["acked_through"].is_number_unsigned())
-      out.acked_through = body["acked_through"].get<std::uint64_t>();
-  }
-  if (out.message.empty()) out.message = "HTTP status " + std::to_string(response.status);
-  return out;
-}
-
-std::string_view to_string(SyncError error) {
-  switch (error) {
-  case SyncError::not_provisioned:
-    return "not_provisioned";
-  case SyncError::bad_url:
-    return "bad_url";
-  case SyncError::unreachable:
-    return "unreachable";
-  case SyncError::unauthorized:
-    return "unauthorized";
-  case SyncError::refused:
-    return "refused";
-  case SyncError::chain_mismatch:
-    return "chain_mismatch";
-  case SyncError::package:
-    return "package";
-  case SyncError::store:
-    return "store";
-  }
-  return "refused";
-}
-
-Result<ProvisionResult, SyncError> provision_device(HttpClient& http, std::string_view server_url,
-                                                    std::string_view code,
-                                                    std::string_view device_name,
-                                                    std::string_view device_id,
-                                                    std::string_view device_public_key) {
-  const std::string base = trim_slash(server_url);
-  json request{{"code", std::string(code)}};
-  if (!device_name.empty()) request["device_name"] = std::string(device_name);
-  if (!device_id.empty()) {
-    request["device_id"] = std::string(device_id);
-    request["device_public_key"] = std::string(device_public_key);
-  }
-  auto response = http.post_json(base + "/api/v1/devices", request.dump(), "");
-  if (!response) return transport_error(response.error(), "provisioning");
-  if (response->status != 201 && response->status != 200) {
-    const ServerError e = server_error(*response);
-    const SyncError kind = response->status >= 500 || response->status == 429
-                               ? SyncError::unreachable
-                               : SyncError::refused;
-    return fail(kind,
-                "provisioning refused: " + e.message + (e.code.empty() ? "" : " (" + e.code + ")"));
-  }
-  const json answer = json::parse(response->body, nullptr, false);
-  ProvisionResult out;
-  out.server_url = base;
-  if (!answer.is_object()) return fail(SyncError::refused, "provisioning: unreadable answer");
-  out.device_id = answer.value("device_id", "");
-  out.device_name = answer.value("device_name", "");
-  out.token = answer.value("token", "");
-  out.event_id = answer.value("event_id", "");
-  out.league_id = answer.value("league_id", "");
-  out.server_time_ms = answer.value("server_time_ms", std::int64_t{0});
-  if (out.device_id.empty() || out.token.empty() || out.event_id.empty()) {
-    return fail(SyncError::refused, "provisioning: the answer lacks device_id, token or event_id");
-  }
-  return out;
-}
-
-Result<Ok, SyncError> save_provisioning(KioskStore& store, const ProvisionResult& provisioned,
-                                        std::int64_t clock_offset_ms) {
-  const std::pair<std::string_view, std::string> values[] = {
-      {kSettingServerUrl, provisioned.server_url},
-      {kSettingSyncDeviceId, provisioned.device_id},
-      {kSettingDeviceToken, provisioned.token},
-      {kSettingEventId, provisioned.event_id},
-      {kSettingLeagueId, provisioned.league_id},
-      {kSettingClockOffsetMs, std::to_string(clock_offset_ms)},
-  };
-  for (const auto& [key, value] : values) {
-    if (auto saved = store.set_setting(key, value); !saved) {
-      return fail(SyncError::store, saved.message());
-    }
-  }
-  return Ok{};
-}
-
-Result<ClockSample, SyncError> measure_clock(HttpClient& http, std::string_view server_url,
-                                             int samples, const DeviceClock& device_clock,
-                                             const DeviceClock& monotonic_clock) {
-  const auto clock = [&device_clock] { return device_clock ? device_clock() : now_ms(); };
-  const auto monotonic = [&monotonic_clock]() -> std::int64_t {
-    if (monotonic_clock) return monotonic_clock();
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-  };
-  const std::string url = trim_slash(server_url) + "/api/v1/time";
-  std::optional<ClockSample> best;
-  std::optional<Error<SyncError>> last_error;
-  for (int i = 0; i < std::max(1, samples); ++i) {
-    const std::int64_t m0 = monotonic();
-    const std::int64_t t0 = clock();
-    auto response = http.get(url, "");
-    const std::int64_t t1 = clock();
-    const std::int64_t m1 = monotonic();
-    if (!response) {
-      last_error = transport_error(response.error(), "measuring the clock");
-      break; // one failure is enough: the push would fail the same way
-    }
-    if (response->status != 200) {
-      last_error = status_error(*response, "measuring the clock");
-      break;
-    }
-    const json answer = json::parse(response->body, nullptr, false);
-    if (!answer.is_object() || !answer.contains("server_time_ms") ||
-        !answer["server_time_ms"].is_number_integer()) {
-      last_error = fail(SyncError::unreachable, "measuring the clock: unreadable answer");
-      break;
-    }
-    const std::int64_t s = answer["server_time_ms"].get<std::int64_t>();
-    // Round-trip aware: the server read its clock somewhere between t0 and t1.
-    // The uncertainty follows the monotonic round trip: a wall clock stepped mid-request
-    // must not make a long round trip look short.
-    const std::int64_t half_trip = std::max<std::int64_t>(0, (m1 - m0 + 1) / 2);
-    const ClockSample sample{s - (t0 + t1) / 2, half_trip, s, t0 + (t1 - t0) / 2,
-                             m0 + (m1 - m0) / 2};
-    if (!best || sample.uncertainty_ms < best->uncertainty_ms) best = sample;
-  }
-  if (best) return *best;
-  return *last_error;
-}
 
 SyncReport run_sync_pass(KioskStore& store, HttpClient& http, const SyncPassOptions& options,
                          const PackageApplier& apply, const std::function<bool()>& should_stop) {

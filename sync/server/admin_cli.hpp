@@ -11,12 +11,11 @@
 
 #include "shared/time.hpp"
 #include "sync/server/admin_commands.hpp"
+#include "sync/server/cli_options.hpp"
 #include "sync/server/demo_seed.hpp"
 
 namespace muster::server {
 
-inline constexpr const char* kDbHelp =
-    "the database: a SQLite file path (default backend) or a postgresql:// URL";
 inline constexpr const char* kKeyHelp =
     "the League signing key file (default for a SQLite DB: DB.league.key beside it; required "
     "for postgresql://)";
@@ -65,7 +64,7 @@ public:
   }
 
 private:
-  void add_db(CLI::App* command) { command->add_option("--db", database_, kDbHelp)->required(); }
+  void add_db(CLI::App* command) { add_db_option(command, database_); }
   void add_key(CLI::App* command) { command->add_option("--league-key", league_key_, kKeyHelp); }
 
   // The subcommands are added in the order --help lists them.

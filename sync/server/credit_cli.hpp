@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sync/server/cli_options.hpp"
 #include "sync/server/credit_commands.hpp"
 
 namespace muster::server {
@@ -29,15 +30,13 @@ public:
   }
 
 private:
-  static constexpr const char* kDb =
-      "the database: a SQLite file path (default backend) or a postgresql:// URL";
   static constexpr const char* kProgram =
       "the credit program file (default: assets/programs/alm-cmo.jsonc)";
   static constexpr const char* kAsOf = "evaluate as of this date, YYYY-MM-DD (default: today, UTC)";
   static constexpr const char* kCategory = "the PDU category id (AMCTO categories)";
   static constexpr const char* kCompetency = "the competency id (AMCTO competencies)";
 
-  void db(CLI::App* command) { command->add_option("--db", database_, kDb)->required(); }
+  void db(CLI::App* command) { add_db_option(command, database_); }
 
   // close-event, transcript, credit-form, verification-letter, report (in --help's order).
   void add_documents(CLI::App& app) {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <ostream>
 
+#include "sync/server/cli_options.hpp"
 #include "sync/server/device_commands.hpp"
 
 namespace muster::server {
@@ -13,12 +14,10 @@ namespace muster::server {
 class DeviceCli {
 public:
   explicit DeviceCli(CLI::App& app) {
-    constexpr const char* kDb =
-        "the database: a SQLite file path (default backend) or a postgresql:// URL";
     register_ = app.add_subcommand(
         "register-device", "register a kiosk's own device key (muster-kiosk device-key --out "
                            "FILE) so its USB exports are accepted and it may provision as itself");
-    register_->add_option("--db", register_options_.database, kDb)->required();
+    add_db_option(register_, register_options_.database);
     register_->add_option("--event", register_options_.event_id, "the event the kiosk serves")
         ->required();
     register_
@@ -32,7 +31,7 @@ public:
     import_ = app.add_subcommand(
         "import-scans", "store the scans of a kiosk's USB export (muster-kiosk export-scans) "
                         "with the same checks as a sync; importing a file again changes nothing");
-    import_->add_option("--db", import_options_.database, kDb)->required();
+    add_db_option(import_, import_options_.database);
     import_->add_option("file", import_options_.file, "the export file")->required();
     import_->add_option("--accept-key", import_options_.accept_key,
                         "the device key fingerprint the kiosk shows: registers an unknown "

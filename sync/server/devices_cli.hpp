@@ -7,6 +7,7 @@
 #include <ostream>
 #include <string>
 
+#include "sync/server/cli_options.hpp"
 #include "sync/server/devices_command.hpp"
 
 namespace muster::server {
@@ -16,11 +17,7 @@ public:
   explicit DevicesCli(CLI::App& app) {
     devices_ = app.add_subcommand("devices", "list the kiosks: last contact, scans held, and "
                                              "the ones restored from a backup or cloned");
-    devices_
-        ->add_option("--db", options_.database,
-                     "the database: a SQLite file path (default backend) or a postgresql:// "
-                     "URL")
-        ->required();
+    add_db_option(devices_, options_.database);
     devices_->add_option("--event", options_.event_id, "only the devices of this event");
     devices_->add_option("--format", format_, "text (default) or json")
         ->check(CLI::IsMember({"text", "json"}));

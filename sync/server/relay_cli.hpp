@@ -8,6 +8,7 @@
 #include <ostream>
 #include <string>
 
+#include "sync/server/cli_options.hpp"
 #include "sync/server/relay.hpp"
 
 namespace muster::server {
@@ -15,15 +16,13 @@ namespace muster::server {
 class RelayCli {
 public:
   explicit RelayCli(CLI::App& app) {
-    constexpr const char* kDb =
-        "the database: a SQLite file path (default backend) or a postgresql:// URL";
     relay_ = app.add_subcommand(
         "relay", "run a venue relay until SIGINT or SIGTERM: kiosks provision and sync against "
                  "it as against the League server; it forwards their scans upstream and pulls "
                  "the event package down, and works without the upstream for as long as needed");
     relay_
         ->add_option("--db", relay_options_.http.database,
-                     std::string(kDb) + " of the relay (its own; created when missing)")
+                     std::string(kDbHelp) + " of the relay (its own; created when missing)")
         ->required();
     relay_
         ->add_option("--upstream", relay_options_.upstream,
@@ -79,12 +78,13 @@ public:
     status_ = app.add_subcommand(
         "relay-status", "on a relay: each device's scans and how many the League server has "
                         "acknowledged");
-    status_->add_option("--db", status_database_, std::string(kDb) + " of the relay")->required();
+    status_->add_option("--db", status_database_, std::string(kDbHelp) + " of the relay")
+        ->required();
 
     token_ = app.add_subcommand(
         "relay-token", "print a new relay token for one event (shown once, stored hashed); "
                        "revoke it with revoke-token");
-    token_->add_option("--db", token_options_.database, kDb)->required();
+    add_db_option(token_, token_options_.database);
     token_->add_option("--event", token_options_.event_id, "the event the relay serves")
         ->required();
     token_->add_option("--label", token_options_.label,

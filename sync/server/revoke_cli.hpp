@@ -6,6 +6,7 @@
 #include <optional>
 #include <ostream>
 
+#include "sync/server/cli_options.hpp"
 #include "sync/server/revoke_commands.hpp"
 
 namespace muster::server {
@@ -13,18 +14,16 @@ namespace muster::server {
 class RevokeCli {
 public:
   explicit RevokeCli(CLI::App& app) {
-    constexpr const char* kDb =
-        "the database: a SQLite file path (default backend) or a postgresql:// URL";
     device_ = app.add_subcommand("revoke-device", "revoke a kiosk's device token at once (a "
                                                   "lost or stolen kiosk); its scans stay");
-    device_->add_option("--db", device_options_.database, kDb)->required();
+    add_db_option(device_, device_options_.database);
     device_->add_option("--device", device_options_.device_id, "the device id (dev-...)")
         ->required();
 
     token_ = app.add_subcommand("revoke-token", "revoke an admin token (muster-server "
                                                 "admin-token) or a relay token (relay-token) "
                                                 "at once");
-    token_->add_option("--db", token_options_.database, kDb)->required();
+    add_db_option(token_, token_options_.database);
     token_->add_option("--token", token_options_.token,
                        "the token (muster-admin.... or muster-relay....)");
     token_->add_option("--label", token_options_.label,
@@ -32,7 +31,7 @@ public:
 
     desk_ = app.add_subcommand("revoke-desk", "revoke a registration desk's certificate "
                                               "(certify-desk): its reprints are refused");
-    desk_->add_option("--db", desk_options_.database, kDb)->required();
+    add_db_option(desk_, desk_options_.database);
     desk_->add_option("--league-key", desk_key_,
                       "the League signing key file (default for a SQLite DB: beside it)");
     desk_->add_option("--key-id", desk_options_.key_id, "the desk key's id (DESK-...)")->required();

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "sync/server/admin_cli.hpp"
+#include "sync/server/cli_options.hpp"
 #include "sync/server/http_api.hpp"
 #include "sync/server/league_key.hpp"
 #include "sync/server/mail/mail_cli.hpp"
@@ -43,7 +44,7 @@ class ServeCli {
 public:
   explicit ServeCli(CLI::App& app) {
     serve_ = app.add_subcommand("serve", "run the HTTP API until SIGINT or SIGTERM");
-    serve_->add_option("--db", database_, kDbHelp)->required();
+    add_db_option(serve_, database_);
     serve_->add_option("--league-key", league_key_, kKeyHelp);
     serve_->add_option("--listen", listen_, "HOST:PORT to listen on")->default_str(listen_);
     serve_->add_option("--tls-cert", tls_cert_, "TLS certificate (PEM); HTTPS with --tls-key");

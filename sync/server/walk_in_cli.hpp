@@ -7,6 +7,7 @@
 #include <optional>
 #include <ostream>
 
+#include "sync/server/cli_options.hpp"
 #include "sync/server/walk_in_commands.hpp"
 
 namespace muster::server {
@@ -14,18 +15,16 @@ namespace muster::server {
 class WalkInCli {
 public:
   explicit WalkInCli(CLI::App& app) {
-    constexpr const char* kDb =
-        "the database: a SQLite file path (default backend) or a postgresql:// URL";
     list_ = app.add_subcommand("walk-ins", "list walk-ins registered at kiosks that the League "
                                            "has not confirmed yet (provisional attendees)");
-    list_->add_option("--db", list_options_.database, kDb)->required();
+    add_db_option(list_, list_options_.database);
     list_->add_option("--event", list_options_.event_id, "only walk-ins of this event");
     list_->add_flag("--all", list_options_.include_confirmed, "confirmed walk-ins too");
 
     confirm_ = app.add_subcommand("confirm-walk-in",
                                   "confirm a walk-in: clear its provisional flag, or with --as "
                                   "record that it is an existing attendee");
-    confirm_->add_option("--db", confirm_options_.database, kDb)->required();
+    add_db_option(confirm_, confirm_options_.database);
     confirm_->add_option("--attendee", confirm_options_.attendee_id, "the walk-in's id")
         ->required();
     confirm_->add_option("--as", confirm_options_.same_as,

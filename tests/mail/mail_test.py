@@ -22,39 +22,17 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from smtp_sink import Sink  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support",
+                                "python"))
+from harness import (Harness, check, demo_league, programs, provision_kiosk,  # noqa: E402
+                     run_process)
 
-STEP_TIMEOUT = 60  # seconds for any one external command
 EVENT = "fall-2026-training"
 REFUSED = "dpruitt@sweetgum.example.org"  # SG-0003: the test server refuses this address
-
-
-def run(cmd, stdin=None, expect=0):
-    done = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=STEP_TIMEOUT)
-    if expect is not None and done.returncode != expect:
-        raise SystemExit(f"FAIL: {' '.join(cmd)} exited {done.returncode}, expected {expect}\n"
-                         f"{done.stdout}\n{done.stderr}")
-    return done
-
-
-def check(condition, what):
-    if not condition:
-        raise SystemExit("FAIL: " + what)
-    print("ok -", what, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def roster_addresses(source):
@@ -72,58 +50,35 @@ def message_ids(sink):
 
 
 def main():
-    build, source = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    server = os.path.join(build, "sync", "server", "muster-server")
-    kiosk = os.path.join(build, "kiosk", "muster-kiosk")
-    work = tempfile.mkdtemp(prefix="muster-mail-")
-    db = os.path.join(work, "league.db")
+    build, source, server, kiosk = programs()
+    h = Harness("muster-mail-")
+    work, db, log_path = h.work, h.db, h.log_path
     addresses = roster_addresses(source)
     outputs = []  # every command's stdout and stderr: no address may appear in any
-    serve = None
-    sink = Sink(free_port(), refuse=[REFUSED])
+    sink = h.sink(refuse=[REFUSED])
     smtp = [f"--smtp-url=smtp://127.0.0.1:{sink.port}", "--mail-from=credits@league.example",
             "--as-of=2026-12-04", "--smtp-timeout=20"]
     try:
-        run([server, "init", "--db", db, "--league", "RIVERBEND", "--name", "Test League"])
-        run([server, "import-roster", "--db", db, "--effective", "2026-01-01",
-             os.path.join(source, "assets/demo/roster.csv")])
-        run([server, "import-event", "--db", db, os.path.join(source, "assets/demo/event.json")])
-        run([server, "issue-badges", "--db", db, "--event", EVENT, "--out", work + "/badges"])
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        log_path = os.path.join(work, "server.log")
-        serve = subprocess.Popen([server, "serve", "--db", db, "--listen", f"127.0.0.1:{port}"],
-                                 stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
-        for _ in range(100):  # up to 10 s for the server to answer
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        code = run([server, "provision", "--db", db, "--event", EVENT, "--name", "A-1"]).stdout
-        run([kiosk, "--data", work + "/A-1", "--room", "Ballroom A", "provision", base,
-             code.strip().splitlines()[-1]])
-        badges = {}
-        for line in open(work + "/badges/badges.tsv", encoding="utf-8"):
-            fields = line.rstrip("\n").split("\t")
-            badges[fields[0]] = fields[-1]
+        badges = demo_league(server, db, source, work, effective="2026-01-01")
+        base = h.serve(server)
+        provision_kiosk(server, kiosk, db, EVENT, "A-1", work + "/A-1", "Ballroom A", base)
         # Six people in the first session (8:30 to 10:00 in Chicago); SG-0002 has no address,
         # RB-0003 is a clerk (a verification letter, not a credit form).
         people = ["RB-0001", "RB-0002", "RB-0003", "SG-0001", "SG-0002", "SG-0003", "PC-0001",
                   "PC-0002"]
         scans = "".join(f"@2026-12-03T08:{20 + i}:00-06:00 {badges[p]}\n"
                         for i, p in enumerate(people))
-        run([kiosk, "--data", work + "/A-1", "headless", "--simulated-clock"], stdin=scans)
-        run([kiosk, "--data", work + "/A-1", "sync", "--once"])
-        run([server, "close-event", "--db", db, "--event", EVENT])
+        run_process([kiosk, "--data", work + "/A-1", "headless", "--simulated-clock"], stdin=scans)
+        run_process([kiosk, "--data", work + "/A-1", "sync", "--once"])
+        run_process([server, "close-event", "--db", db, "--event", EVENT])
         expected = {"RB-0001", "RB-0002", "RB-0003", "SG-0001", "SG-0003", "PC-0001", "PC-0002"}
 
         # ---- outage: no SMTP server at all ----
-        done = run([server, "mail-forms", "--db", db, "--event", EVENT] + smtp, expect=1)
+        done = run_process([server, "mail-forms", "--db", db, "--event", EVENT] + smtp, expect=1)
         outputs += [done.stdout, done.stderr]
         check("could not take the mail" in done.stderr and "run the command again" in done.stderr,
               "SMTP server down: mail-forms exits 1 with the reason: " + done.stderr.strip())
-        status = run([server, "mail-status", "--db", db, "--event", EVENT]).stdout
+        status = run_process([server, "mail-status", "--db", db, "--event", EVENT]).stdout
         check(f"pending {len(expected)}" in status,
               f"nothing lost: all {len(expected)} messages wait in the outbox")
         check("SG-0002" in done.stdout, "the official without an address is named by id")
@@ -142,7 +97,7 @@ def main():
         check(2 <= before < len(expected) - 1, f"killed mid-run after {before} messages")
         sink.stop()
         sink.start(delay=0.0)
-        done = run([server, "mail-forms", "--db", db, "--event", EVENT] + smtp)
+        done = run_process([server, "mail-forms", "--db", db, "--event", EVENT] + smtp)
         outputs += [done.stdout, done.stderr]
         # Let a message held in the killed run's DATA land, if it does (bounded).
         ids = message_ids(sink)
@@ -152,7 +107,7 @@ def main():
               f"after the kill and a re-run every message arrived ({len(counts)} distinct)")
         check(len(twice) <= 1 and all(counts[i] <= 2 for i in counts),
               f"at most the message in flight came twice, with the same Message-ID ({twice})")
-        status = run([server, "mail-status", "--db", db, "--event", EVENT]).stdout
+        status = run_process([server, "mail-status", "--db", db, "--event", EVENT]).stdout
         check("pending 0" in status and "refused 1" in status,
               "mail-status: nothing pending, one refused")
         check(REFUSED in status and "550" in status,
@@ -160,7 +115,7 @@ def main():
 
         # ---- re-run: nothing twice ----
         received = len(sink.received())
-        done = run([server, "mail-forms", "--db", db, "--event", EVENT] + smtp)
+        done = run_process([server, "mail-forms", "--db", db, "--event", EVENT] + smtp)
         outputs += [done.stdout, done.stderr]
         check(len(sink.received()) == received and "Queued 0 new" in done.stdout,
               "a re-run queues and sends nothing")
@@ -198,8 +153,8 @@ def main():
                   f"one PDF attachment for {address}")
             pdf = os.path.join(work, "attachment.pdf")
             open(pdf, "wb").write(parts[0].get_content())
-            run(["pdftoppm", "-png", "-r", "30", "-f", "1", "-l", "1", pdf,
-                 os.path.join(work, "page")])
+            run_process(["pdftoppm", "-png", "-r", "30", "-f", "1", "-l", "1", pdf,
+                         os.path.join(work, "page")])
             png = [f for f in os.listdir(work) if f.startswith("page") and f.endswith(".png")]
             check(png and os.path.getsize(os.path.join(work, png[0])) > 1000,
                   f"the attachment for {address} renders with pdftoppm")
@@ -213,7 +168,7 @@ def main():
         # ---- remind ----
         before = len(sink.received())
         remind = [server, "remind", "--db", db] + smtp[:2] + ["--as-of=2026-12-10"]
-        done = run(remind)
+        done = run_process(remind)
         outputs += [done.stdout, done.stderr]
         reminders = [email.message_from_bytes(d, policy=email.policy.default)
                      for _, _, d in sink.received()[before:]]
@@ -223,13 +178,13 @@ def main():
         text = reminders[0].get_body(preferencelist=("plain",)).get_content()
         check("you still need" in text and "Act 2024-194" in text, "the reminder's words")
         count = len(sink.received())
-        done = run(remind)
+        done = run_process(remind)
         outputs += [done.stdout, done.stderr]
         check(len(sink.received()) == count, "remind for the same date sends nothing twice")
 
         # ---- confidentiality ----
         outputs.append(open(log_path, encoding="utf-8", errors="replace").read())
-        run([server, "package", "--db", db, "--event", EVENT, "--out", work + "/event.pkg"])
+        run_process([server, "package", "--db", db, "--event", EVENT, "--out", work + "/event.pkg"])
         package = open(work + "/event.pkg", encoding="utf-8").read()
         leaked = [a for a in addresses if any(a in o for o in outputs)]
         check(not leaked, "no e-mail address in mail-forms' or remind's output or the server log")
@@ -245,15 +200,7 @@ def main():
             shutil.copy(sample, sys.argv[3])
         print("PASS")
     finally:
-        sink.stop()
-        if serve is not None:
-            serve.terminate()
-            try:
-                serve.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                serve.kill()
-        shutil.rmtree(work, ignore_errors=True)
-
+        h.close()
 
 if __name__ == "__main__":
     main()

@@ -22,24 +22,19 @@ A League of its own (roster ids GC-*, an event in New York time), nothing from a
     new Message-ID and References to the first, only to the official whose form changed."""
 import email
 import email.policy
-import http.cookiejar
 import json
 import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.parse
-import urllib.request
 from datetime import datetime, timedelta, timezone
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from smtp_sink import Sink  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support",
+                                "python"))
+from harness import (Harness, Http, check, csrf_of, iso, programs,  # noqa: E402
+                     provision_kiosk, read_badges, run_process)
 
-STEP_TIMEOUT = 60
 FORUM = "gulf-forum-2026"
 LIVE = "gulf-live"
 DOMAIN = "gulf.example.net"
@@ -57,27 +52,6 @@ POLICY = {"arrival_grace_min": 10, "leave_grace_min": 10, "increment_hours": 0.2
           "debounce_s": 60}
 
 
-def run(cmd, stdin=None, expect=0, env=None):
-    done = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=STEP_TIMEOUT,
-                          env=env)
-    if expect is not None and done.returncode != expect:
-        raise SystemExit(f"FAIL: {' '.join(cmd)} exited {done.returncode}, expected {expect}\n"
-                         f"{done.stdout}\n{done.stderr}")
-    return done
-
-
-def check(condition, what):
-    if not condition:
-        raise SystemExit("FAIL: " + what)
-    print("ok -", what, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def hours(text):
     return float(text)
 
@@ -91,7 +65,7 @@ def body_of(msg):
 
 
 def credit_rows(server, db, event):
-    doc = json.loads(run([server, "credits", "--db", db, "--event", event,
+    doc = json.loads(run_process([server, "credits", "--db", db, "--event", event,
                           "--format", "json"]).stdout)
     return {(p["attendee_id"], s["session_id"]): s for p in doc["attendees"]
             for s in p["sessions"]}
@@ -103,7 +77,7 @@ def transcript(server, db, official, program=None, as_of=None):
         cmd += ["--program", program]
     if as_of:
         cmd += ["--as-of", as_of]
-    return json.loads(run(cmd).stdout)
+    return json.loads(run_process(cmd).stdout)
 
 
 def expected_progress(doc):
@@ -138,45 +112,37 @@ class Kiosk:
         return prefix + [self.binary, "--data", self.data] + args
 
     def provision(self, server, db, event, base, room):
-        code = run([server, "provision", "--db", db, "--event", event, "--name",
-                    os.path.basename(self.data)]).stdout.strip().splitlines()[-1]
-        run(self.cmd(["--room", room, "provision", base, code]), env=self.env(""))
+        provision_kiosk(server, self.binary, db, event, os.path.basename(self.data), self.data,
+                        room, base, env=self.env(""))
 
     def scan(self, lines, skew="", simulated=True):
         args = ["headless", "--simulated-clock"] if simulated else ["headless"]
-        out = run(self.cmd(args, skew), stdin="".join(l + "\n" for l in lines),
+        out = run_process(self.cmd(args, skew), stdin="".join(l + "\n" for l in lines),
                   env=self.env(skew)).stdout
         return [json.loads(l) for l in out.splitlines() if l.startswith("{")]
 
     def sync(self, skew=""):
-        run(self.cmd(["sync", "--once"], skew), env=self.env(skew))
+        run_process(self.cmd(["sync", "--once"], skew), env=self.env(skew))
 
 
 class Portal:
     """An official's browser on /me/ over HTTP: the e-mail form, the code from the sink."""
 
     def __init__(self, base):
-        self.base = base
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.http = Http(base)
 
     def get(self, path):
-        with self.opener.open(self.base + path, timeout=20) as r:
-            return r.read().decode()
+        return self.http.get(path)[1]
 
     def post(self, path, fields):
-        data = urllib.parse.urlencode(fields).encode()
-        with self.opener.open(self.base + path, data=data, timeout=20) as r:
-            return r.read().decode()
-
-    @staticmethod
-    def csrf(page):
-        return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        status, page = self.http.post(path, fields)
+        check(status == 200, f"POST {path} answers 200 ({status})")
+        return page
 
     def sign_in(self, address, sink):
         before = len(sink.received())
         page = self.get("/me/")
-        page = self.post("/me/login", {"csrf_token": self.csrf(page), "email": address})
+        page = self.post("/me/login", {"csrf_token": csrf_of(page), "email": address})
         deadline = time.monotonic() + 15
         code = None
         while code is None and time.monotonic() < deadline:
@@ -185,7 +151,7 @@ class Portal:
                     code = re.search(r"(\d{4}) (\d{4})", body_of(parsed(data))).group(0)
             time.sleep(0.1)
         check(code is not None, f"a sign-in code reached {address}")
-        return self.post("/me/code", {"csrf_token": self.csrf(page), "code": code})
+        return self.post("/me/code", {"csrf_token": csrf_of(page), "code": code})
 
 
 def session_cells(page, session):
@@ -195,17 +161,14 @@ def session_cells(page, session):
 
 
 def main():
-    build, source = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    server = os.path.join(build, "sync", "server", "muster-server")
-    kiosk_bin = os.path.join(build, "kiosk", "muster-kiosk")
+    build, source, server, kiosk_bin = programs()
     check(shutil.which("faketime") is not None, "faketime is installed (packaging/setup.sh)")
-    work = tempfile.mkdtemp(prefix="muster-varied-")
-    db = os.path.join(work, "league.db")
+    h = Harness("muster-varied-")
+    work, db = h.work, h.db
     boot = os.path.join(work, "boot-id")
     open(boot, "w").write("varied-boot\n")
-    sink = Sink(free_port(), refuse_data=[REFUSED_AFTER_DATA], defer=[DEFERRED])
+    sink = h.sink(refuse_data=[REFUSED_AFTER_DATA], defer=[DEFERRED])
     sink.start()
-    serve = None
     smtp = [f"--smtp-url=smtp://127.0.0.1:{sink.port}", "--mail-from=credits@league.example",
             "--smtp-timeout=20"]
     try:
@@ -214,10 +177,10 @@ def main():
         open(work + "/roster2.csv", "w").write(
             ROSTER.replace("GC-1002,Ben,Okafor,clerk", "GC-1002,Ben,Okafor,councilmember")
             .replace("GC-1006,Fay,Quin,mayor", "GC-1006,Fay,Quin,clerk"))
-        run([server, "init", "--db", db, "--league", "GULF", "--name", "Gulf League"])
-        run([server, "import-roster", "--db", db, "--effective", "2026-01-01",
+        run_process([server, "init", "--db", db, "--league", "GULF", "--name", "Gulf League"])
+        run_process([server, "import-roster", "--db", db, "--effective", "2026-01-01",
              work + "/roster1.csv"])
-        run([server, "import-roster", "--db", db, "--effective", "2026-06-01",
+        run_process([server, "import-roster", "--db", db, "--effective", "2026-06-01",
              work + "/roster2.csv"])
         forum = {"id": FORUM, "name": "Gulf Coast Forum", "timezone": "America/New_York",
                  "location": "Gulf Shore Hall", "credit_policy": POLICY, "sessions": [
@@ -230,9 +193,8 @@ def main():
                       "credit_hours": 1.0, "course_code": "CMO-LAW-160", "core": True,
                       "topic": "zoning"}]}
         json.dump(forum, open(work + "/forum.json", "w"))
-        run([server, "import-event", "--db", db, work + "/forum.json"])
+        run_process([server, "import-event", "--db", db, work + "/forum.json"])
         now = datetime.now(timezone.utc).replace(microsecond=0)
-        iso = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
         live = {"id": LIVE, "name": "Gulf Live Clinic", "timezone": "UTC", "location": "Annex",
                 "credit_policy": POLICY, "sessions": [
                     {"id": "L0", "title": "Early Clinic", "room": "Annex",
@@ -244,14 +206,13 @@ def main():
                      "end": iso(now + timedelta(minutes=3)), "credit_hours": 0.25,
                      "course_code": "CMO-LAW-122", "core": True, "topic": "open meetings"}]}
         json.dump(live, open(work + "/live.json", "w"))
-        run([server, "import-event", "--db", db, work + "/live.json"])
+        run_process([server, "import-event", "--db", db, work + "/live.json"])
         badges = {}
         for event in (FORUM, LIVE):
-            run([server, "issue-badges", "--db", db, "--event", event, "--out",
+            run_process([server, "issue-badges", "--db", db, "--event", event, "--out",
                  f"{work}/badges-{event}"])
-            for line in open(f"{work}/badges-{event}/badges.tsv", encoding="utf-8"):
-                fields = line.rstrip("\n").split("\t")
-                badges[(event, fields[0])] = fields[-1]
+            for who, payload in read_badges(f"{work}/badges-{event}").items():
+                badges[(event, who)] = payload
 
         # A second program (ICMA's, deadline June 30) and ALM's with its deadline on July 31.
         icma = open(os.path.join(source, "assets/programs/icma-cm.jsonc")).read()
@@ -266,20 +227,9 @@ def main():
         check(alm_july != alm, "ALM's program file sets the Act's deadline (December 31)")
         open(work + "/alm-july.jsonc", "w").write(alm_july)
 
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        log_path = os.path.join(work, "server.log")
-        serve = subprocess.Popen(
-            [server, "serve", "--db", db, "--listen", f"127.0.0.1:{port}",
-             f"--smtp-url=smtp://127.0.0.1:{sink.port}", "--mail-from=credits@league.example",
-             "--program", work + "/alm-july.jsonc"],
-            stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
-        for _ in range(100):  # up to 10 s for the server to answer
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        base = h.serve(server, f"--smtp-url=smtp://127.0.0.1:{sink.port}",
+                       "--mail-from=credits@league.example", "--program",
+                       work + "/alm-july.jsonc")
 
         # ---- the forum: three doors of Hall B ----
         north, south, east = (Kiosk(kiosk_bin, work, n, boot) for n in ("North", "South", "East"))
@@ -299,11 +249,12 @@ def main():
               "a leave at the south door of an arrival at the north door")
         south.sync()
         east.scan([f"@2026-11-18T09:40:00-05:00 {pay('GC-1003')}"])  # synced after the close
-        run([server, "close-event", "--db", db, "--event", FORUM])
+        run_process([server, "close-event", "--db", db, "--event", FORUM])
 
         # ---- the first mail-forms: a 554 after the data, a 451 for ever ----
         as_of = ["--as-of", now.strftime("%Y-%m-%d")]
-        done = run([server, "mail-forms", "--db", db, "--event", FORUM] + smtp + as_of, expect=1)
+        done = run_process([server, "mail-forms", "--db", db, "--event", FORUM] + smtp + as_of,
+                           expect=1)
         check("deferred" in done.stdout and "run the command again" in done.stderr,
               "a deferral makes mail-forms exit 1 so it is run again: " + done.stderr.strip())
         first = {r[0]: parsed(d) for _, r, d in sink.received()}
@@ -315,7 +266,7 @@ def main():
               "a clerk who became a councilmember gets a credit form")
         check("verification letter" in first["fay@gulf.example.net"]["Subject"],
               "a mayor who became a clerk gets a verification letter")
-        status = run([server, "mail-status", "--db", db, "--event", FORUM]).stdout
+        status = run_process([server, "mail-status", "--db", db, "--event", FORUM]).stdout
         line = next(l for l in status.splitlines() if "\tGC-1004\t" in l)
         check(line.startswith("refused") and "554" in line,
               "the refusal after the data is recorded on the message: " + line)
@@ -337,12 +288,13 @@ def main():
         # ---- the late door syncs, the event is closed again ----
         before_hours = credit_rows(server, db, FORUM)[("GC-1003", "A1")]["credit_hours"]
         east.sync()
-        run([server, "close-event", "--db", db, "--event", FORUM, "--amend"])
+        run_process([server, "close-event", "--db", db, "--event", FORUM, "--amend"])
         after_hours = credit_rows(server, db, FORUM)[("GC-1003", "A1")]["credit_hours"]
         check(after_hours < before_hours,
               f"the late leave changed Cora's credit ({before_hours} -> {after_hours} h)")
         count = len(sink.received())
-        done = run([server, "mail-forms", "--db", db, "--event", FORUM] + smtp + as_of, expect=1)
+        done = run_process([server, "mail-forms", "--db", db, "--event", FORUM] + smtp + as_of,
+                           expect=1)
         new = [(r, parsed(d)) for _, r, d in sink.received()[count:]]
         check([r for r, _ in new] == [["cora@gulf.example.net"]],
               f"after the re-close only the official whose form changed gets mail ({new and new[0][0]})")
@@ -356,18 +308,19 @@ def main():
             "Your corrected credit form"), "it says it replaces the earlier one")
         check("1 corrected form(s) after the re-close" in done.stdout, done.stdout.splitlines()[0])
         count = len(sink.received())
-        run([server, "close-event", "--db", db, "--event", FORUM, "--amend"])
-        done = run([server, "mail-forms", "--db", db, "--event", FORUM] + smtp + as_of, expect=None)
+        run_process([server, "close-event", "--db", db, "--event", FORUM, "--amend"])
+        done = run_process([server, "mail-forms", "--db", db, "--event", FORUM] + smtp + as_of,
+                           expect=None)
         check(len(sink.received()) == count, "a second re-close with nothing changed mails nothing")
 
         # ---- the deferral is given up after 5 runs; the refusal never retried ----
         check(sink.handler.deferred == 3, "three runs so far, three deferrals")
         for attempt in range(2):  # runs 4 and 5
-            done = run([server, "mail-forms", "--db", db, "--event", FORUM] + smtp + as_of,
-                       expect=None)
+            done = run_process([server, "mail-forms", "--db", db, "--event", FORUM] + smtp
+                               + as_of, expect=None)
         check(done.returncode == 0 and "gave up after 5 deferrals" in done.stdout,
               "the fifth deferral gives the message up and the run succeeds")
-        status = run([server, "mail-status", "--db", db, "--event", FORUM]).stdout
+        status = run_process([server, "mail-status", "--db", db, "--event", FORUM]).stdout
         line = next(l for l in status.splitlines() if "\tGC-1005\t" in l)
         check(line.startswith("refused") and "gave up after 5 deferrals" in line,
               "mail-status shows the message given up: " + line)
@@ -377,7 +330,7 @@ def main():
         check(line.split("\t")[4] == "1", "the message refused after its data was tried once")
         check(sink.handler.deferred == 5, f"the deferred address was tried 5 times, no more "
               f"({sink.handler.deferred})")
-        done = run([server, "mail-forms", "--db", db, "--event", FORUM] + smtp + as_of)
+        done = run_process([server, "mail-forms", "--db", db, "--event", FORUM] + smtp + as_of)
         check(sink.handler.deferred == 5, "a later run does not try it again")
 
         # ---- the live event: two doors with slow clocks ----
@@ -399,9 +352,9 @@ def main():
               any("corrected" in c for c in ana.get("clock", [])),
               f"slow door clocks are corrected: credit in L1, arrival and leave ({ana})")
         check(("GC-1001", "L0") not in rows, "nothing lands in the session the clocks showed")
-        run([server, "close-event", "--db", db, "--event", LIVE])
+        run_process([server, "close-event", "--db", db, "--event", LIVE])
         count = len(sink.received())
-        run([server, "mail-forms", "--db", db, "--event", LIVE, "--program",
+        run_process([server, "mail-forms", "--db", db, "--event", LIVE, "--program",
              work + "/icma.jsonc"] + smtp + as_of, expect=None)
         live_mail = {r[0]: parsed(d) for _, r, d in sink.received()[count:]}
         check(set(live_mail) == {"ana@gulf.example.net", "ben@gulf.example.net"},
@@ -435,15 +388,7 @@ def main():
                   f"/me/ of {official} has the deadline of serve's program file (July 31)")
         print("PASS")
     finally:
-        sink.stop()
-        if serve is not None:
-            serve.terminate()
-            try:
-                serve.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                serve.kill()
-        shutil.rmtree(work, ignore_errors=True)
-
+        h.close()
 
 if __name__ == "__main__":
     main()

@@ -13,30 +13,25 @@ provisioning code is created (text and QR code) and provisions a real kiosk, a d
 and its next sync is refused, and the audit trail shows who did each. Screenshots
 console-close-preview.png and console-actions.png, checked not blank."""
 import datetime
-import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
-import urllib.request
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from console_test import Http, check, free_port, png_not_blank, run, STEP_TIMEOUT  # noqa: E402
-
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support",
+                                "python"))
+from harness import (CONSOLE_PASSWORDS as PASSWORDS, CONSOLE_ROLES as ROLES,  # noqa: E402
+                     STEP_TIMEOUT, Harness, Http, check, check_screenshots, console_sign_in,
+                     csrf_of, demo_event_now, demo_league, iso, programs, provision_kiosk, run,
+                     screenshot_dir, utc_now)
+
 EVENT = "actions-test"
-PASSWORDS = {"ada-admin": "admin passphrase 2026", "vic-viewer": "viewer passphrase 2026",
-             "sam-staff": "staff passphrase 2026"}
-ROLES = {"ada-admin": "admin", "vic-viewer": "viewer", "sam-staff": "staff"}
 # (path under the event, fields, the least role)
 ACTIONS = [("walk-ins/confirm", {"attendee_id": "WALKIN-X-1", "why": "t"}, "staff"),
            ("review/resolve", {"key": "x", "why": "t"}, "staff"),
@@ -47,9 +42,8 @@ ACTIONS = [("walk-ins/confirm", {"attendee_id": "WALKIN-X-1", "why": "t"}, "staf
 RANK = {"viewer": 0, "staff": 1, "admin": 2}
 
 
-def csrf_of(client, path):
-    _, html = client.get(path)
-    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', html).group(1)
+def csrf_of_page(client, path):
+    return csrf_of(client.get(path)[1])
 
 
 def status_of(client, path):
@@ -60,54 +54,20 @@ def status_of(client, path):
 
 
 def main():
-    build, source = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    shots = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else os.path.join(
-        source, "docs", "screenshots")
-    os.makedirs(shots, exist_ok=True)
-    server = os.path.join(build, "sync", "server", "muster-server")
-    kiosk = os.path.join(build, "kiosk", "muster-kiosk")
-    work = tempfile.mkdtemp(prefix="muster-console-actions-")
-    db = os.path.join(work, "league.db")
-    serve = driver = None
+    build, source, server, kiosk = programs()
+    shots = screenshot_dir(source)
+    h = Harness("muster-console-actions-")
+    work, db = h.work, h.db
     try:
-        run([server, "init", "--db", db, "--league", "RIVERBEND", "--name", "Test League"])
-        run([server, "import-roster", "--db", db, os.path.join(source, "assets/demo/roster.csv")])
-        event = json.load(open(os.path.join(source, "assets/demo/event.json")))
-        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-        iso = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")
-        template = event["sessions"][0]
-        event["id"], event["name"], event["survey"] = EVENT, "Actions Test Training", []
-        event["sessions"] = [
-            dict(template, id="S1", title="Ethics now", room="Ballroom A",
+        now = utc_now()
+        event_file = demo_event_now(source, work, EVENT, "Actions Test Training", [
+            dict(id="S1", title="Ethics now", room="Ballroom A",
                  start=iso(now - datetime.timedelta(minutes=40)),
-                 end=iso(now + datetime.timedelta(minutes=50)))]
-        event_file = os.path.join(work, "event.json")
-        json.dump(event, open(event_file, "w"))
-        run([server, "import-event", "--db", db, event_file])
-        run([server, "issue-badges", "--db", db, "--event", EVENT, "--out", work + "/badges"])
-        for name, role in ROLES.items():
-            run([server, "user", "add", "--db", db, "--name", name, "--role", role],
-                stdin=PASSWORDS[name] + "\n")
-        badges = {}
-        for line in open(work + "/badges/badges.tsv"):
-            fields = line.rstrip("\n").split("\t")
-            badges[fields[0]] = fields[-1]
-
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        log = open(os.path.join(work, "server.log"), "w")
-        serve = subprocess.Popen([server, "serve", "--db", db, "--listen", f"127.0.0.1:{port}"],
-                                 stdout=log, stderr=subprocess.STDOUT)
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+                 end=iso(now + datetime.timedelta(minutes=50)))])
+        badges = demo_league(server, db, source, work, event_file, EVENT, users=True)
+        base = h.serve(server)
         for door in ["A-1", "A-2"]:
-            code = run([server, "provision", "--db", db, "--event", EVENT, "--name", door])
-            run([kiosk, "--data", f"{work}/{door}", "--room", "Ballroom A", "provision", base,
-                 code.strip().splitlines()[-1]])
+            provision_kiosk(server, kiosk, db, EVENT, door, f"{work}/{door}", "Ballroom A", base)
         # Two doors of one room both see RB-0001 arrive (neither heard of the other's scan
         # yet): the rule counts the second as a leave, a review item for staff. RB-0002 arrives.
         at = lambda minutes: iso(now - datetime.timedelta(minutes=minutes))
@@ -130,7 +90,7 @@ def main():
             for name, role in ROLES.items():
                 if RANK[role] >= RANK[least]:
                     continue
-                token = csrf_of(clients[name], page)
+                token = csrf_of_page(clients[name], page)
                 status, _ = clients[name].post(f"{page}/{path}", dict(fields, csrf_token=token))
                 check(status == 403, f"{role} POST {path} with a valid CSRF token gets 403")
         for path, least in [("/close", "admin"), ("/devices", "admin"), ("/walk-ins", "staff"),
@@ -146,23 +106,12 @@ def main():
             check(r.status == 200 and r.read(5) == b"%PDF-", "a viewer downloads a report PDF")
 
         # ---- the browser, as the admin ----
-        options = webdriver.ChromeOptions()
-        options.binary_location = "/usr/bin/chromium"
-        for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-first-run", "--window-size=1280,800",
-                     "--user-data-dir=" + os.path.join(work, "chromium")]:
-            options.add_argument(flag)
-        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-        driver.set_page_load_timeout(20)
+        driver = h.browser()
         wait = WebDriverWait(driver, 10, ignored_exceptions=[StaleElementReferenceException])
         css = lambda selector: driver.find_element(By.CSS_SELECTOR, selector)
         testid = lambda name: css(f'[data-testid="{name}"]')
 
-        driver.get(base + "/console/login")
-        driver.find_element(By.NAME, "username").send_keys("ada-admin")
-        driver.find_element(By.NAME, "password").send_keys(PASSWORDS["ada-admin"])
-        css("button[type=submit]").click()
+        console_sign_in(driver, base, "ada-admin", PASSWORDS["ada-admin"])
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f'[data-testid="event-{EVENT}"]'))
         driver.get(base + page)
         canvas = wait.until(lambda d: d.find_element(
@@ -281,25 +230,10 @@ def main():
         check("stolen" in trail and "ada-admin" in trail, "audit entries carry who and why")
         check(code not in trail, "the provisioning code itself is not in the audit trail")
 
-        for name in ["close-preview", "actions"]:
-            path = os.path.join(shots, f"console-{name}.png")
-            check(os.path.getsize(path) > 2000 and png_not_blank(path),
-                  f"screenshot console-{name}.png is not blank")
+        check_screenshots(shots, ["close-preview", "actions"])
         print("PASS", flush=True)
     finally:
-        if driver is not None:
-            driver.quit()
-        if serve is not None:
-            serve.terminate()
-            try:
-                serve.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                serve.kill()
-        if os.environ.get("MUSTER_KEEP_WORK"):
-            print("work dir kept:", work)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-
+        h.close()
 
 if __name__ == "__main__":
     main()

@@ -11,97 +11,51 @@ answers 403 over HTTP, a POST without the CSRF token 403, one without a reason 4
 stored); the transcript and credit form download as PDFs; the page fits a phone's width; the
 form's fields have labels. Screenshots: console-people.png, console-person.png (not blank)."""
 import datetime
-import json
 import os
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
 import urllib.error
-import urllib.request
 
-from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from console_test import Http, check, free_port, png_not_blank, run  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support",
+                                "python"))
+from harness import (CONSOLE_PASSWORDS as PASSWORDS, Harness, Http, check,  # noqa: E402
+                     check_screenshots, console_sign_in, csrf_of, demo_event_now, demo_league,
+                     iso, programs, provision_kiosk, run, screenshot_dir, utc_now)
 
 EVENT = "people-test"
-PASSWORDS = {"ada-admin": "admin passphrase 2026", "vic-viewer": "viewer passphrase 2026",
-             "sam-staff": "staff passphrase 2026"}
-ROLES = {"ada-admin": "admin", "vic-viewer": "viewer", "sam-staff": "staff"}
 REASON = "Door 2 missed her return; seen in the room by staff"
 
 
-def csrf_of(html):
-    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', html).group(1)
-
-
 def main():
-    build, source = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    shots = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else os.path.join(
-        source, "docs", "screenshots")
-    os.makedirs(shots, exist_ok=True)
-    server = os.path.join(build, "sync", "server", "muster-server")
-    kiosk = os.path.join(build, "kiosk", "muster-kiosk")
-    work = tempfile.mkdtemp(prefix="muster-people-")
-    db = os.path.join(work, "league.db")
-    serve = driver = None
+    build, source, server, kiosk = programs()
+    shots = screenshot_dir(source)
+    h = Harness("muster-people-")
+    work, db = h.work, h.db
     try:
         # The event's zone puts the local time near noon, so "HH:MM" on the session's day never
         # crosses midnight whenever the test runs (Etc/GMT-3 is UTC+3).
-        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        now = utc_now()
         offset = 12 - now.hour
         offset = offset - 24 if offset > 14 else offset
         zone = "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
         local = lambda t: t + datetime.timedelta(hours=offset)
-        iso = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")
         start = now - datetime.timedelta(minutes=30)
-        run([server, "init", "--db", db, "--league", "RIVERBEND", "--name", "Test League"])
-        run([server, "import-roster", "--db", db, os.path.join(source, "assets/demo/roster.csv")])
-        event = json.load(open(os.path.join(source, "assets/demo/event.json")))
-        template = event["sessions"][0]  # 1.5 credit hours; 10-minute graces; quarter hours
-        event["id"], event["name"], event["survey"] = EVENT, "People Test Training", []
-        event["timezone"] = zone
-        event["sessions"] = [
-            dict(template, id="S1", title="Ethics now", room="Ballroom A", start=iso(start),
+        event_file = demo_event_now(source, work, EVENT, "People Test Training", [
+            dict(id="S1", title="Ethics now", room="Ballroom A", start=iso(start),
                  end=iso(start + datetime.timedelta(minutes=90))),
-            dict(template, id="S2", title="Records now", room="Room 104", start=iso(start),
-                 end=iso(start + datetime.timedelta(minutes=90)))]
-        event_file = os.path.join(work, "event.json")
-        json.dump(event, open(event_file, "w"))
-        run([server, "import-event", "--db", db, event_file])
-        run([server, "issue-badges", "--db", db, "--event", EVENT, "--out", work + "/badges"])
-        for name, role in ROLES.items():
-            run([server, "user", "add", "--db", db, "--name", name, "--role", role],
-                stdin=PASSWORDS[name] + "\n")
-        badges = {}
-        for line in open(work + "/badges/badges.tsv"):
-            fields = line.rstrip("\n").split("\t")
-            badges[fields[0]] = fields[-1]
-
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        log = open(os.path.join(work, "server.log"), "w")
-        serve = subprocess.Popen([server, "serve", "--db", db, "--listen", f"127.0.0.1:{port}"],
-                                 stdout=log, stderr=subprocess.STDOUT)
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+            dict(id="S2", title="Records now", room="Room 104", start=iso(start),
+                 end=iso(start + datetime.timedelta(minutes=90)))], timezone=zone)
+        # (The demo's first session: 1.5 credit hours, 10-minute graces, quarter hours.)
+        badges = demo_league(server, db, source, work, event_file, EVENT, users=True)
+        base = h.serve(server)
         # Two doors of Ballroom A: Loretta Haynes (RB-0001) arrives at door 1 five minutes in
         # and scans out at door 2 ten minutes later: 15 of 90 minutes, 0.25 h.
         for door in ["Door-1", "Door-2"]:
-            code = run([server, "provision", "--db", db, "--event", EVENT, "--name", door])
-            run([kiosk, "--data", f"{work}/{door}", "--room", "Ballroom A", "provision", base,
-                 code.strip().splitlines()[-1]])
+            provision_kiosk(server, kiosk, db, EVENT, door, f"{work}/{door}", "Ballroom A", base)
         for door, minutes in [("Door-1", 5), ("Door-2", 15)]:
             at = iso(start + datetime.timedelta(minutes=minutes))
             run([kiosk, "--data", f"{work}/{door}", "headless", "--simulated-clock"],
@@ -158,23 +112,12 @@ def main():
             check(e.code == 404, "an unknown official answers 404")
 
         # ---- the browser, as staff ----
-        options = webdriver.ChromeOptions()
-        options.binary_location = "/usr/bin/chromium"
-        for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-first-run", "--window-size=1280,800",
-                     "--user-data-dir=" + os.path.join(work, "chromium")]:
-            options.add_argument(flag)
-        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-        driver.set_page_load_timeout(20)
+        driver = h.browser()
         wait = WebDriverWait(driver, 10, ignored_exceptions=[StaleElementReferenceException])
         testid = lambda name: f'[data-testid="{name}"]'
 
         def sign_in(name):
-            driver.get(base + "/console/login")
-            driver.find_element(By.NAME, "username").send_keys(name)
-            driver.find_element(By.NAME, "password").send_keys(PASSWORDS[name])
-            driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            console_sign_in(driver, base, name, PASSWORDS[name])
             wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, testid("people-link")))
 
         sign_in("sam-staff")
@@ -270,25 +213,10 @@ def main():
               "correction-refused" in audit,
               f"the audit trail shows the correction with who, what and why: {line!r}")
 
-        for name in ["people", "person"]:
-            path = os.path.join(shots, f"console-{name}.png")
-            check(os.path.getsize(path) > 2000 and png_not_blank(path),
-                  f"screenshot console-{name}.png is not blank")
+        check_screenshots(shots, ["people", "person"])
         print("PASS", flush=True)
     finally:
-        if driver is not None:
-            driver.quit()
-        if serve is not None:
-            serve.terminate()
-            try:
-                serve.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                serve.kill()
-        if os.environ.get("MUSTER_KEEP_WORK"):
-            print("work dir kept:", work)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-
+        h.close()
 
 if __name__ == "__main__":
     main()

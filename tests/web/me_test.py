@@ -18,48 +18,23 @@ import email.policy
 import json
 import os
 import re
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 
-from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "mail"))
-from smtp_sink import Sink  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support",
+                                "python"))
+from harness import (Harness, check, console_sign_in, demo_league, programs,  # noqa: E402
+                     provision_kiosk, run)
 
-STEP_TIMEOUT = 60
 EVENT = "fall-2026-training"
 MAYOR = "lhaynes@riverbend.example.org"
 STAFF_PASSWORD = "staff-password-for-the-test"
-
-
-def run(cmd, stdin=None):
-    done = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=STEP_TIMEOUT)
-    if done.returncode != 0:
-        raise SystemExit(f"FAIL: {' '.join(cmd)}\n{done.stdout}\n{done.stderr}")
-    return done.stdout
-
-
-def check(condition, what):
-    if not condition:
-        raise SystemExit("FAIL: " + what)
-    print("ok -", what, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for_code(sink, count, timeout=15):
@@ -100,55 +75,23 @@ def get(base, path, cookie):
 
 
 def main():
-    build, source = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    server = os.path.join(build, "sync", "server", "muster-server")
-    kiosk = os.path.join(build, "kiosk", "muster-kiosk")
-    work = tempfile.mkdtemp(prefix="muster-me-")
-    db = os.path.join(work, "league.db")
-    sink = Sink(free_port())
-    sink.start()
-    serve = driver = None
+    build, source, server, kiosk = programs()
+    h = Harness("muster-me-")
+    work, db, log_path = h.work, h.db, h.log_path
     try:
-        run([server, "init", "--db", db, "--league", "RIVERBEND", "--name", "Test League"])
-        run([server, "import-roster", "--db", db, "--effective", "2026-01-01",
-             os.path.join(source, "assets/demo/roster.csv")])
-        run([server, "import-event", "--db", db, os.path.join(source, "assets/demo/event.json")])
-        run([server, "issue-badges", "--db", db, "--event", EVENT, "--out", work + "/badges"])
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        log_path = os.path.join(work, "server.log")
-        serve = subprocess.Popen(
-            [server, "serve", "--db", db, "--listen", f"127.0.0.1:{port}",
-             f"--smtp-url=smtp://127.0.0.1:{sink.port}", "--mail-from=credits@league.example"],
-            stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
-        for _ in range(100):  # up to 10 s for the server to answer
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        code = run([server, "provision", "--db", db, "--event", EVENT, "--name", "A-1"])
-        run([kiosk, "--data", work + "/A-1", "--room", "Ballroom A", "provision", base,
-             code.strip().splitlines()[-1]])
-        badges = {}
-        for line in open(work + "/badges/badges.tsv", encoding="utf-8"):
-            fields = line.rstrip("\n").split("\t")
-            badges[fields[0]] = fields[-1]
+        sink = h.sink()
+        sink.start()
+        badges = demo_league(server, db, source, work, effective="2026-01-01")
+        base = h.serve(server, f"--smtp-url=smtp://127.0.0.1:{sink.port}",
+                       "--mail-from=credits@league.example")
+        provision_kiosk(server, kiosk, db, EVENT, "A-1", work + "/A-1", "Ballroom A", base)
         scans = "".join(f"@2026-12-03T08:2{i}:00-06:00 {badges[p]}\n"
                         for i, p in enumerate(["RB-0001", "RB-0002", "RB-0003"]))
         run([kiosk, "--data", work + "/A-1", "headless", "--simulated-clock"], stdin=scans)
         run([kiosk, "--data", work + "/A-1", "sync", "--once"])
         run([server, "close-event", "--db", db, "--event", EVENT])
 
-        options = webdriver.ChromeOptions()
-        options.binary_location = "/usr/bin/chromium"
-        for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-first-run", "--window-size=1100,1000",
-                     "--user-data-dir=" + os.path.join(work, "chromium")]:
-            options.add_argument(flag)
-        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-        driver.set_page_load_timeout(20)
+        driver = h.browser("1100,1000")
         wait = WebDriverWait(driver, 10, ignored_exceptions=[StaleElementReferenceException])
 
         def ask_code(address):
@@ -257,10 +200,7 @@ def main():
         # Staff see the dispute on the console's review page and resolve it with a reason.
         run([server, "user", "add", "--db", db, "--name", "sam-staff", "--role", "staff"],
             stdin=STAFF_PASSWORD + "\n")
-        driver.get(base + "/console/login")
-        driver.find_element(By.NAME, "username").send_keys("sam-staff")
-        driver.find_element(By.NAME, "password").send_keys(STAFF_PASSWORD)
-        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        console_sign_in(driver, base, "sam-staff", STAFF_PASSWORD)
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f'[data-testid="event-{EVENT}"]'))
         driver.get(f"{base}/console/events/{EVENT}/review")
         row = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, 'tr[data-kind="dispute"]'))
@@ -287,17 +227,7 @@ def main():
               "no e-mail address in the server's log")
         print("PASS")
     finally:
-        if driver is not None:
-            driver.quit()
-        if serve is not None:
-            serve.terminate()
-            try:
-                serve.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                serve.kill()
-        sink.stop()
-        shutil.rmtree(work, ignore_errors=True)
-
+        h.close()
 
 if __name__ == "__main__":
     main()

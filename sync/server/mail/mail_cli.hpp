@@ -8,6 +8,7 @@
 #include <ostream>
 #include <string>
 
+#include "sync/server/cli_options.hpp"
 #include "sync/server/mail/mail_commands.hpp"
 #include "sync/server/mail/mime.hpp"
 
@@ -16,29 +17,27 @@ namespace muster::server::mail {
 class MailCli {
 public:
   explicit MailCli(CLI::App& app) {
-    constexpr const char* kDb =
-        "the database: a SQLite file path (default backend) or a postgresql:// URL";
     forms_ = app.add_subcommand(
         "mail-forms", "after close-event: mail each official with attendance and an e-mail "
                       "address their credit form (PDF) and progress; through the outbox, so a "
                       "re-run sends nothing twice and sends what an outage left");
-    forms_->add_option("--db", database_, kDb)->required();
+    add_db_option(forms_, database_);
     forms_->add_option("--event", event_id_, "the event id")->required();
     smtp_options(forms_);
     remind_ = app.add_subcommand(
         "remind", "mail the officials behind on the program's annual requirement (Act "
                   "2024-194) what they still need and the deadline; through the outbox");
-    remind_->add_option("--db", database_, kDb)->required();
+    add_db_option(remind_, database_);
     smtp_options(remind_);
     status_ = app.add_subcommand(
         "mail-status", "the outbox: each message's status (sent, pending, refused), attempts, "
                        "and the refused addresses");
-    status_->add_option("--db", database_, kDb)->required();
+    add_db_option(status_, database_);
     status_->add_option("--event", event_id_, "only this event's messages");
     disputes_ = app.add_subcommand(
         "disputes", "sessions officials disputed on their own page (/me/), with their notes: "
                     "review items for staff");
-    disputes_->add_option("--db", database_, kDb)->required();
+    add_db_option(disputes_, database_);
     disputes_->add_option("--event", event_id_, "only this event's disputes");
   }
 

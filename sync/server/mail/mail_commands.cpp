@@ -233,6 +233,117 @@ int finish(OutboxStore& outbox, const FlushCounts& counts, std::ostream& out, st
   return 0;
 }
 
+// One official's form as an outbox message: what run_mail_forms decided to mail.
+struct FormMail {
+  const MailFormsOptions& options;
+  const Event& event;
+  const CreditForm& form;
+  const Attendee& person;
+  std::string key;
+  std::string kind;                        // "credit-form" or "verification-letter"
+  std::string digest;                      // of what the form says (form_digest_of)
+  const OutboxMessage* replaces = nullptr; // the message a corrected form replaces
+};
+
+// The message of `mail`: its PDF (the credit form with the official's confirmation, or the
+// verification letter), the words around it (a corrected form says what it replaces) and the
+// headers. Nullopt with `error` set when the PDF cannot be made.
+std::optional<OutboxMessage> form_message(Context& c, const FormMail& mail,
+                                          const std::string& domain, std::string& error) {
+  const std::string& id = mail.person.id;
+  const std::string& event_id = mail.options.event_id;
+  const bool earns = mail.kind == "credit-form";
+  const OutboxMessage* replaces = mail.replaces;
+  std::optional<PdfDocument> document;
+  if (earns) {
+    document = credit_form_document(mail.form);
+    add_confirmation_line(*document, *c.officials, event_id, id);
+  } else {
+    auto letter = verification_letter_document(mail.form, now());
+    if (!letter) {
+      error = letter.message();
+      return std::nullopt;
+    }
+    document = std::move(*letter);
+  }
+  auto bytes = pdf_bytes(*document);
+  if (!bytes) {
+    error = bytes.message();
+    return std::nullopt;
+  }
+  MessageParts parts;
+  parts.from_name = c.league_name;
+  parts.from_address = mail.options.mail.smtp.from;
+  parts.to_name = full_name(mail.person);
+  parts.to_address = mail.person.email;
+  parts.message_id = stable_message_id(mail.key, mail.kind, domain);
+  parts.date = now();
+  parts.form_digest = mail.digest;
+  std::string body = "Dear " + full_name(mail.person) + ",\n\n";
+  const std::string& event_name = mail.event.name;
+  if (replaces != nullptr) {
+    parts.references = replaces->message_id;
+    const Date day{std::chrono::floor<std::chrono::days>(replaces->created_at)};
+    body += "This message replaces the one we sent on " + long_date(day) +
+            ": League staff corrected the records of " + event_name +
+            " and closed the event again, and your " +
+            (earns ? "credit form" : "attendance verification letter") +
+            " changed. Please use the one attached here and disregard the earlier one.\n\n";
+  }
+  if (earns) {
+    parts.subject =
+        std::string(replaces != nullptr ? "Your corrected credit form: " : "Your credit form: ") +
+        event_name;
+    body += "Your credit form for " + event_name +
+            " is attached as a PDF. It lists each session you attended, with the arrival and "
+            "leave times recorded at the door and the credit hours they give. Please check "
+            "it; if a time is wrong, tell League staff.\n\n";
+    body += progress_block(c, id);
+  } else {
+    parts.subject =
+        std::string(replaces != nullptr ? "Your corrected attendance verification letter: "
+                                        : "Your attendance verification letter: ") +
+        event_name;
+    body += "Your attendance verification letter for " + event_name +
+            " is attached as a PDF. It lists the sessions you attended, with the times "
+            "recorded at the door.\n";
+  }
+  parts.body = body + std::string(kFooter);
+  parts.attachments.push_back(
+      {mail.kind + "-" + event_id + ".pdf", "application/pdf", std::move(*bytes)});
+  OutboxMessage message;
+  message.message_id = parts.message_id;
+  message.key = mail.key;
+  message.kind = mail.kind;
+  message.attendee_id = id;
+  message.event_id = event_id;
+  message.recipient = mail.person.email;
+  message.content = build_message(parts);
+  message.created_at = parts.date;
+  return message;
+}
+
+// What a run of mail-forms put in the outbox, for its first line of output.
+struct Queued {
+  std::uint64_t queued = 0;
+  std::uint64_t known = 0;
+  std::uint64_t replaced = 0; // corrected forms after a re-close
+  std::vector<std::string> no_address;
+};
+
+void print_queued(std::ostream& out, const std::string& event_id, const Queued& q) {
+  out << "Queued " << q.queued << " new message(s) for " << event_id << " (" << q.known
+      << " queued before";
+  if (q.replaced > 0) out << "; " << q.replaced << " corrected form(s) after the re-close";
+  out << ")";
+  if (!q.no_address.empty()) {
+    out << "; no usable e-mail address on the roster: ";
+    for (std::size_t i = 0; i < q.no_address.size(); ++i)
+      out << (i ? ", " : "") << q.no_address[i];
+  }
+  out << "\n";
+}
+
 } // namespace
 
 std::optional<std::string> smtp_password(const std::string& file, std::string& error) {
@@ -275,10 +386,7 @@ int run_mail_forms(const MailFormsOptions& options, std::ostream& out, std::ostr
     if (row.on_roster && !row.provisional) ids.insert(row.attendee.id);
   }
   const std::string domain = address_domain(options.mail.smtp.from);
-  std::uint64_t queued = 0;
-  std::uint64_t known = 0;
-  std::uint64_t replaced = 0; // corrected forms after a re-close
-  std::vector<std::string> no_address;
+  Queued q;
   for (const auto& id : ids) {
     const std::string base_key = "credit-form/" + options.event_id + "/" + id;
     auto earlier = c.outbox->messages_of_key(base_key);
@@ -288,7 +396,7 @@ int run_mail_forms(const MailFormsOptions& options, std::ostream& out, std::ostr
     const bool reclosed = !earlier->empty() && (*closing)->amended_at &&
                           *(*closing)->amended_at > earlier->back().created_at;
     if (!earlier->empty() && !reclosed) {
-      ++known;
+      ++q.known;
       continue;
     }
     auto person = c.server->attendee(id);
@@ -305,91 +413,27 @@ int run_mail_forms(const MailFormsOptions& options, std::ostream& out, std::ostr
       const std::string before = form_digest_of(earlier->back().content);
       // A message without a digest (queued by an older Muster) cannot tell: mail the form.
       if (before == digest) {
-        ++known;
+        ++q.known;
         continue;
       }
       replaces = &earlier->back();
     }
     if (!valid_address(person->email)) {
-      no_address.push_back(id);
+      q.no_address.push_back(id);
       continue;
     }
     const std::string key =
         replaces == nullptr ? base_key : base_key + "/" + std::to_string(earlier->size() + 1);
-    std::optional<PdfDocument> document;
-    if (earns) {
-      document = credit_form_document(*form);
-      add_confirmation_line(*document, *c.officials, options.event_id, id);
-    } else {
-      auto letter = verification_letter_document(*form, now());
-      if (!letter) return failed(err, letter.message());
-      document = std::move(*letter);
-    }
-    auto bytes = pdf_bytes(*document);
-    if (!bytes) return failed(err, bytes.message());
-    MessageParts parts;
-    parts.from_name = c.league_name;
-    parts.from_address = options.mail.smtp.from;
-    parts.to_name = full_name(*person);
-    parts.to_address = person->email;
-    parts.message_id = stable_message_id(key, kind, domain);
-    parts.date = now();
-    parts.form_digest = digest;
-    std::string body = "Dear " + full_name(*person) + ",\n\n";
-    if (replaces != nullptr) {
-      parts.references = replaces->message_id;
-      const Date day{std::chrono::floor<std::chrono::days>(replaces->created_at)};
-      body += "This message replaces the one we sent on " + long_date(day) +
-              ": League staff corrected the records of " + event->name +
-              " and closed the event again, and your " +
-              (earns ? "credit form" : "attendance verification letter") +
-              " changed. Please use the one attached here and disregard the earlier one.\n\n";
-    }
-    if (earns) {
-      parts.subject =
-          std::string(replaces != nullptr ? "Your corrected credit form: " : "Your credit form: ") +
-          event->name;
-      body += "Your credit form for " + event->name +
-              " is attached as a PDF. It lists each session you attended, with the arrival and "
-              "leave times recorded at the door and the credit hours they give. Please check "
-              "it; if a time is wrong, tell League staff.\n\n";
-      body += progress_block(c, id);
-    } else {
-      parts.subject =
-          std::string(replaces != nullptr ? "Your corrected attendance verification letter: "
-                                          : "Your attendance verification letter: ") +
-          event->name;
-      body += "Your attendance verification letter for " + event->name +
-              " is attached as a PDF. It lists the sessions you attended, with the times "
-              "recorded at the door.\n";
-    }
-    parts.body = body + std::string(kFooter);
-    parts.attachments.push_back(
-        {kind + "-" + options.event_id + ".pdf", "application/pdf", std::move(*bytes)});
-    OutboxMessage message;
-    message.message_id = parts.message_id;
-    message.key = key;
-    message.kind = kind;
-    message.attendee_id = id;
-    message.event_id = options.event_id;
-    message.recipient = person->email;
-    message.content = build_message(parts);
-    message.created_at = parts.date;
-    auto written = c.outbox->enqueue(message);
+    std::string error;
+    auto message = form_message(c, {options, *event, *form, *person, key, kind, digest, replaces},
+                                domain, error);
+    if (!message) return failed(err, error);
+    auto written = c.outbox->enqueue(*message);
     if (!written) return failed(err, written.message());
-    queued += *written ? 1 : 0;
-    replaced += (*written && replaces != nullptr) ? 1 : 0;
+    q.queued += *written ? 1 : 0;
+    q.replaced += (*written && replaces != nullptr) ? 1 : 0;
   }
-  out << "Queued " << queued << " new message(s) for " << options.event_id << " (" << known
-      << " queued before";
-  if (replaced > 0) out << "; " << replaced << " corrected form(s) after the re-close";
-  out << ")";
-  if (!no_address.empty()) {
-    out << "; no usable e-mail address on the roster: ";
-    for (std::size_t i = 0; i < no_address.size(); ++i)
-      out << (i ? ", " : "") << no_address[i];
-  }
-  out << "\n";
+  print_queued(out, options.event_id, q);
   const auto counts = flush(*c.outbox, options.mail.smtp, out);
   return finish(*c.outbox, counts, out, err);
 }

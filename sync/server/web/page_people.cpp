@@ -1,19 +1,8 @@
-#include <cstdio>
-
+#include "shared/hours.hpp"
 #include "sync/server/web/html.hpp"
 #include "sync/server/web/people_pages.hpp"
 
 namespace muster::server::web {
-
-namespace {
-
-std::string hours(double h) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.2f", h);
-  return buffer;
-}
-
-} // namespace
 
 std::string people_page(const Viewer& viewer, std::string_view query,
                         const std::vector<PersonMatch>& matches, const Event* event,
@@ -58,7 +47,7 @@ std::string people_page(const Viewer& viewer, std::string_view query,
               escape(m.attendee.municipality) + "</td>";
       if (event) {
         body += "<td class=\"num\">" + std::to_string(m.sessions) + "</td><td class=\"num\">" +
-                hours(m.credit_hours) + "</td>";
+                format_hours(m.credit_hours, HoursStyle::two_decimals) + "</td>";
       }
       body += "</tr>\n";
     }

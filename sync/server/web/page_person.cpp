@@ -1,6 +1,6 @@
-#include <cstdio>
 #include <set>
 
+#include "shared/hours.hpp"
 #include "shared/time.hpp"
 #include "sync/server/web/html.hpp"
 #include "sync/server/web/people_pages.hpp"
@@ -9,12 +9,6 @@
 namespace muster::server::web {
 
 namespace {
-
-std::string hours(double h) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.2f", h);
-  return buffer;
-}
 
 std::string local_or_dash(const std::optional<Instant>& at, const Event& event) {
   return at ? format_local(*at, event.timezone, "%H:%M") : std::string("-");
@@ -100,7 +94,7 @@ std::string event_section(const PersonEvent& pe, const std::string& person_id,
              escape(local_or_dash(row.attendance.first_arrival, event)) + "</td><td>" +
              escape(local_or_dash(row.attendance.final_leave, event)) +
              "</td><td class=\"num\" data-testid=\"credit-" + eid + "-" + sid + "\">" +
-             hours(row.attendance.credit_hours) +
+             format_hours(row.attendance.credit_hours, HoursStyle::two_decimals) +
              "</td><td><ul class=\"reasons\" data-testid=\"why-" + eid + "-" + sid + "\">";
       for (const auto& reason : credit_reasons(event, row, notes))
         out += "<li>" + escape(reason) + "</li>";

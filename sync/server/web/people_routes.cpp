@@ -124,14 +124,10 @@ public:
   void correct(const httplib::Request& req, httplib::Response& res) {
     auto accounts = open_accounts(options_.database, res);
     if (!accounts) return;
-    auto who = post_guard(req, res, *accounts);
-    if (!who) return;
     const std::string id = req.matches[1];
-    if (who->user.role == ConsoleRole::viewer) {
-      audit(*accounts, who->user.name, "correction-refused", id,
-            "role " + std::string(to_string(who->user.role)));
-      return send_text(res, 403, "forbidden: a correction needs the staff or admin role");
-    }
+    // A viewer's POST: 403 and the audit entry "correction-refused".
+    auto who = require_post(req, res, *accounts, ConsoleRole::staff, "correction", id);
+    if (!who) return;
     if (!valid_id(id)) return send_text(res, 404, "no such official");
     CorrectionForm form{form_value(req, "session"), form_value(req, "arrival"),
                         form_value(req, "leave"), form_value(req, "reason"), ""};
@@ -181,14 +177,10 @@ public:
   void void_correction(const httplib::Request& req, httplib::Response& res) {
     auto accounts = open_accounts(options_.database, res);
     if (!accounts) return;
-    auto who = post_guard(req, res, *accounts);
-    if (!who) return;
     const std::string id = req.matches[1];
-    if (who->user.role == ConsoleRole::viewer) {
-      audit(*accounts, who->user.name, "correction-void-refused", id,
-            "role " + std::string(to_string(who->user.role)));
-      return send_text(res, 403, "forbidden: a correction needs the staff or admin role");
-    }
+    // A viewer's POST: 403 and the audit entry "correction-void-refused".
+    auto who = require_post(req, res, *accounts, ConsoleRole::staff, "correction-void", id);
+    if (!who) return;
     if (!valid_id(id)) return send_text(res, 404, "no such official");
     const std::string event_id = form_value(req, "event");
     const std::string sequence_text = form_value(req, "sequence");

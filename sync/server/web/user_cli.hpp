@@ -8,6 +8,7 @@
 #include <ostream>
 #include <string>
 
+#include "sync/server/cli_options.hpp"
 #include "sync/server/web/user_commands.hpp"
 
 namespace muster::server {
@@ -15,26 +16,24 @@ namespace muster::server {
 class UserCli {
 public:
   explicit UserCli(CLI::App& app) {
-    constexpr const char* kDb =
-        "the database: a SQLite file path (default backend) or a postgresql:// URL";
     user_ = app.add_subcommand("user", "the web console's accounts (add, list, remove, passwd)");
     user_->require_subcommand(1);
     add_ = user_->add_subcommand(
         "add", "add a console account; the password is one line on standard input "
                "(at least 10 characters, not a common one)");
-    add_->add_option("--db", database_, kDb)->required();
+    add_db_option(add_, database_);
     add_->add_option("--name", name_, "the user name (sign-in name)")->required();
     add_->add_option("--role", role_, "admin, staff or viewer")
         ->required()
         ->check(CLI::IsMember({"admin", "staff", "viewer"}));
     list_ = user_->add_subcommand("list", "list the console accounts and their roles");
-    list_->add_option("--db", database_, kDb)->required();
+    add_db_option(list_, database_);
     remove_ = user_->add_subcommand("remove", "remove an account and end its sessions");
-    remove_->add_option("--db", database_, kDb)->required();
+    add_db_option(remove_, database_);
     remove_->add_option("--name", name_, "the user name")->required();
     passwd_ = user_->add_subcommand(
         "passwd", "set an account's password from standard input; ends its sessions");
-    passwd_->add_option("--db", database_, kDb)->required();
+    add_db_option(passwd_, database_);
     passwd_->add_option("--name", name_, "the user name")->required();
   }
 
