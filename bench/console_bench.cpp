@@ -78,32 +78,12 @@ Scan next_scan(Door& door, const std::string& attendee, const std::string& sessi
   return s;
 }
 
-// A League with `attendees` on the roster, an event of 4 sessions running now, `doors` kiosks
-// provisioned over HTTP, every attendee's arrival (and for two in three a leave) in session S1
-// stored through the doors, and an admin's console session. The server runs with `threads` API
-// workers and room for `live_streams` live pages.
-std::unique_ptr<World> prepare(std::size_t attendees, std::size_t doors, int threads,
-                               int live_streams) {
-  auto world = std::make_unique<World>();
-  world->dir = fs::temp_directory_path() /
-               ("muster-bench-console-" + std::to_string(::getpid()) + "-" +
-                std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-  fs::create_directories(world->dir);
-  world->database = (world->dir / "server.db").string();
-  world->attendees = attendees;
-  auto opened = server::open_server_store(world->database);
-  if (!opened) {
-    world->error = opened.message();
-    return world;
-  }
-  auto& store = **opened;
+// The League: its key, `attendees` on the roster and a badge for each (in world.badges).
+std::string seed_league(server::ServerStore& store, World& world, std::size_t attendees) {
   (void)store.initialise({"BENCH", "Bench League"});
   // The League key the server checks badges with; each attendee gets a badge signed with it.
   auto key = SigningKey::generate("BK1");
-  if (!key) {
-    world->error = key.message();
-    return world;
-  }
+  if (!key) return key.message();
   (void)store.add_league_key({"BK1", to_text(key->public_key()), now_ms(), true});
   std::vector<Attendee> roster;
   for (std::size_t i = 0; i < attendees; ++i) {
@@ -111,20 +91,19 @@ std::unique_ptr<World> prepare(std::size_t attendees, std::size_t doors, int thr
     roster.push_back({id, "First" + std::to_string(i), "Last" + std::to_string(i),
                       Role::councilmember, "Town " + std::to_string(i % 300), id + "@example.org"});
   }
-  if (auto up = store.upsert_roster(roster); !up) {
-    world->error = up.message();
-    return world;
-  }
+  if (auto up = store.upsert_roster(roster); !up) return up.message();
   for (const auto& attendee : roster) {
     const std::string serial = "SER-" + attendee.id;
     auto payload = sign_badge({"BENCH", attendee.id, serial}, *key);
-    if (!payload) {
-      world->error = payload.message();
-      return world;
-    }
+    if (!payload) return payload.message();
     (void)store.add_badge({serial, attendee.id, "E1", "BK1", *payload, now_ms(), std::nullopt});
-    world->badges[attendee.id] = *payload;
+    world.badges[attendee.id] = *payload;
   }
+  return {};
+}
+
+// Event E1 with 4 sessions running now, and a provisioning code for each of `doors` kiosks.
+std::string seed_event(server::ServerStore& store, std::size_t doors) {
   Event event;
   event.id = "E1";
   event.name = "Bench Conference";
@@ -141,28 +120,32 @@ std::unique_ptr<World> prepare(std::size_t attendees, std::size_t doors, int thr
     session.course_code = "C-" + std::to_string(k + 1);
     event.sessions.push_back(session);
   }
-  if (auto up = store.upsert_event(event); !up) {
-    world->error = up.message();
-    return world;
-  }
+  if (auto up = store.upsert_event(event); !up) return up.message();
   for (std::size_t d = 0; d < doors; ++d) {
     const std::string code = "BENCH-CODE-" + std::to_string(d);
     (void)store.add_provisioning_code(server::hash_secret(code), "E1", "Door " + std::to_string(d),
                                       now_ms() + 1h);
   }
-  auto accounts = server::open_account_store(world->database);
-  if (!accounts) {
-    world->error = accounts.message();
-    return world;
-  }
+  return {};
+}
+
+// An admin's console session (world.cookie).
+std::string sign_in_admin(World& world) {
+  auto accounts = server::open_account_store(world.database);
+  if (!accounts) return accounts.message();
   const std::string token = server::random_token();
   (void)(*accounts)->add_user({"bench", server::ConsoleRole::admin, "$argon2id$unused", now_ms()});
   (void)(*accounts)->add_session(
       {server::hash_secret(token), "bench", "csrf", now_ms(), now_ms() + 8h});
-  world->cookie = "muster_console=" + token;
+  world.cookie = "muster_console=" + token;
+  return {};
+}
 
+// The server with `threads` API workers and room for `live_streams` live pages, and `doors`
+// kiosks provisioned over HTTP (world.doors).
+std::string start_and_provision(World& world, std::size_t doors, int threads, int live_streams) {
   server::HttpOptions options;
-  options.database = world->database;
+  options.database = world.database;
   options.port = 0;
   options.log_requests = false;
   options.threads = threads;
@@ -170,46 +153,70 @@ std::unique_ptr<World> prepare(std::size_t attendees, std::size_t doors, int thr
   options.max_connections_per_address = 0; // every page and door comes from 127.0.0.1
   options.provision_attempts_per_window = 100000;
   auto started = server::HttpServer::start(options);
-  if (!started) {
-    world->error = started.message();
-    return world;
-  }
-  world->server = std::move(*started);
-  httplib::Client client("127.0.0.1", world->server->port());
+  if (!started) return started.message();
+  world.server = std::move(*started);
+  httplib::Client client("127.0.0.1", world.server->port());
   for (std::size_t d = 0; d < doors; ++d) {
     auto res =
         client.Post("/api/v1/devices", json{{"code", "BENCH-CODE-" + std::to_string(d)}}.dump(),
                     "application/json");
-    if (!res || res->status != 201) {
-      world->error = "provisioning failed";
-      return world;
-    }
+    if (!res || res->status != 201) return "provisioning failed";
     const auto body = json::parse(res->body, nullptr, false);
-    world->doors.push_back({body.value("device_id", ""), body.value("token", "")});
+    world.doors.push_back({body.value("device_id", ""), body.value("token", "")});
   }
-  // Everyone arrives in S1 at some door 90 to 60 minutes ago; two in three leave 30 min later.
+  return {};
+}
+
+// Everyone arrives in S1 at some door 90 to 60 minutes ago; two in three leave 30 min later.
+std::string store_attendance(server::ServerStore& store, World& world, std::size_t attendees,
+                             std::size_t doors) {
   const Instant base = now_ms() - 90min;
   std::vector<std::vector<Scan>> chains(doors);
   for (std::size_t i = 0; i < attendees; ++i) {
     const std::string id = "BA-" + std::to_string(i);
-    Door& in = world->doors[i % doors];
+    Door& in = world.doors[i % doors];
     chains[i % doors].push_back(next_scan(in, id, "S1", ScanKind::arrive,
                                           base + std::chrono::milliseconds(i * 300),
-                                          world->badges[id]));
+                                          world.badges[id]));
     if (i % 3 != 0) {
-      Door& out = world->doors[(i + 1) % doors];
+      Door& out = world.doors[(i + 1) % doors];
       chains[(i + 1) % doors].push_back(next_scan(out, id, "S1", ScanKind::leave,
                                                   base + 30min + std::chrono::milliseconds(i * 300),
-                                                  world->badges[id]));
+                                                  world.badges[id]));
     }
   }
   for (std::size_t d = 0; d < doors; ++d) {
-    auto stored = store.store_scans(world->doors[d].id, "E1", chains[d], now_ms());
-    if (!stored || stored->rejection) {
-      world->error = stored ? stored->rejection->reason : stored.message();
-      return world;
-    }
+    auto stored = store.store_scans(world.doors[d].id, "E1", chains[d], now_ms());
+    if (!stored || stored->rejection) return stored ? stored->rejection->reason : stored.message();
   }
+  return {};
+}
+
+// A League with `attendees` on the roster, an event of 4 sessions running now, `doors` kiosks
+// provisioned over HTTP, every attendee's arrival (and for two in three a leave) in session S1
+// stored through the doors, and an admin's console session. The server runs with `threads` API
+// workers and room for `live_streams` live pages. world.error says why a step failed.
+std::unique_ptr<World> prepare(std::size_t attendees, std::size_t doors, int threads,
+                               int live_streams) {
+  auto world = std::make_unique<World>();
+  world->dir = fs::temp_directory_path() /
+               ("muster-bench-console-" + std::to_string(::getpid()) + "-" +
+                std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+  fs::create_directories(world->dir);
+  world->database = (world->dir / "server.db").string();
+  world->attendees = attendees;
+  auto opened = server::open_server_store(world->database);
+  if (!opened) {
+    world->error = opened.message();
+    return world;
+  }
+  auto& store = **opened;
+  world->error = seed_league(store, *world, attendees);
+  if (world->error.empty()) world->error = seed_event(store, doors);
+  if (world->error.empty()) world->error = sign_in_admin(*world);
+  if (world->error.empty())
+    world->error = start_and_provision(*world, doors, threads, live_streams);
+  if (world->error.empty()) world->error = store_attendance(store, *world, attendees, doors);
   return world;
 }
 
@@ -330,25 +337,12 @@ private:
   std::vector<std::thread> threads_;
 };
 
-} // namespace
-
-int run_console(std::size_t attendees, std::size_t doors, std::size_t live_pages,
-                std::size_t ingest_scans) {
-  // The server as `muster-server serve` runs it: 8 API workers; live pages hold threads of the
-  // separate stream budget (sync/server/worker_pool.hpp), sized for the pages here.
-  constexpr int kApiThreads = 8;
-  // A closed page's stream ends at its next write (an event or a keep-alive): the budget leaves
-  // room for the previous phase's pages.
-  const int stream_budget = static_cast<int>(2 * live_pages + 10);
-  auto world = prepare(attendees, doors, kApiThreads, stream_budget);
-  if (!world->error.empty()) {
-    std::cerr << "muster-bench console: " << world->error << '\n';
-    return 1;
-  }
-  const int port = world->server->port();
+// The event page and its live counts, 10 times each after a warm-up: the first table.
+bool print_page_figures(World& world, std::size_t attendees, std::size_t doors) {
+  const int port = world.server->port();
   httplib::Client client("127.0.0.1", port);
   client.set_read_timeout(60);
-  const httplib::Headers cookie{{"Cookie", world->cookie}};
+  const httplib::Headers cookie{{"Cookie", world.cookie}};
   std::size_t page_bytes = 0;
   const auto timed_get = [&](const std::string& path, std::vector<double>& into) {
     const auto start = std::chrono::steady_clock::now();
@@ -367,13 +361,13 @@ int run_console(std::size_t attendees, std::size_t doors, std::size_t live_pages
   std::vector<double> ignored;
   if (!timed_get("/console/events/E1", ignored)) {
     std::cerr << "muster-bench console: the event page failed\n";
-    return 1;
+    return false;
   }
   for (int i = 0; i < 5; ++i) {
-    (void)ingest_seconds(*world, 1, 1, error);
+    (void)ingest_seconds(world, 1, 1, error);
     if (!timed_get("/console/events/E1", cold_ms)) {
       std::cerr << "muster-bench console: the event page failed\n";
-      return 1;
+      return false;
     }
   }
   // Then unchanged data: every page load and counts request reuses the view.
@@ -381,7 +375,7 @@ int run_console(std::size_t attendees, std::size_t doors, std::size_t live_pages
     if (!timed_get("/console/events/E1", warm_ms) ||
         !timed_get("/console/events/E1/counts", counts_ms)) {
       std::cerr << "muster-bench console: the event page or its counts failed\n";
-      return 1;
+      return false;
     }
   }
   const Stats cold = summarize(cold_ms);
@@ -395,6 +389,26 @@ int run_console(std::size_t attendees, std::size_t doors, std::size_t live_pages
             << fixed(warm.max_ms, 0) << " | " << page_bytes / 1024 << " KiB |\n";
   std::cout << "| counts JSON, data unchanged | " << fixed(counts.p50_ms, 0) << " | "
             << fixed(counts.max_ms, 0) << " | - |\n";
+  return true;
+}
+
+} // namespace
+
+int run_console(std::size_t attendees, std::size_t doors, std::size_t live_pages,
+                std::size_t ingest_scans) {
+  // The server as `muster-server serve` runs it: 8 API workers; live pages hold threads of the
+  // separate stream budget (sync/server/worker_pool.hpp), sized for the pages here.
+  constexpr int kApiThreads = 8;
+  // A closed page's stream ends at its next write (an event or a keep-alive): the budget leaves
+  // room for the previous phase's pages.
+  const int stream_budget = static_cast<int>(2 * live_pages + 10);
+  auto world = prepare(attendees, doors, kApiThreads, stream_budget);
+  if (!world->error.empty()) {
+    std::cerr << "muster-bench console: " << world->error << '\n';
+    return 1;
+  }
+  if (!print_page_figures(*world, attendees, doors)) return 1;
+  std::string error;
 
   // Ingest alone and with the live pages open (streams carrying the counts and the timeline,
   // as the browser now reads them). Up to 4 doors push 10 batches each per run.

@@ -151,6 +151,37 @@ struct IngestFigures {
   std::string error;
 };
 
+// Kiosk k's chain of `per_kiosk` scans, sealed and serialised in batches of kBatch.
+std::vector<std::string> kiosk_bodies(const std::string& device_id, std::size_t k,
+                                      std::size_t per_kiosk,
+                                      const std::vector<std::string>& payloads) {
+  const Instant base = now_ms() - 90min;
+  std::vector<std::string> bodies;
+  std::vector<Scan> chain;
+  Digest previous = kZeroDigest;
+  for (std::size_t i = 1; i <= per_kiosk; ++i) {
+    Scan s;
+    s.device_id = device_id;
+    s.sequence = i;
+    const std::size_t badge = (k * 7 + i) % kBadges;
+    s.attendee_id = "BA-" + std::to_string(badge);
+    s.badge_serial = "SER-" + s.attendee_id;
+    s.badge_payload = payloads[badge];
+    s.session_id = "S1";
+    s.kind = (i / kBadges) % 2 == 0 ? ScanKind::arrive : ScanKind::leave;
+    s.wall_time = base + std::chrono::milliseconds(i * 50);
+    s.monotonic_ms = static_cast<std::int64_t>(i) * 50;
+    seal(s, previous);
+    previous = s.hash;
+    chain.push_back(std::move(s));
+    if (chain.size() == kBatch || i == per_kiosk) {
+      bodies.push_back(scan_batch_to_json(chain));
+      chain.clear();
+    }
+  }
+  return bodies;
+}
+
 // `instances` 2: a second HttpServer on the same database, and the kiosks alternate between the
 // two (a League behind a load balancer).
 IngestFigures ingest(const std::string& pg_url, std::size_t kiosks, std::size_t scans,
@@ -176,35 +207,13 @@ IngestFigures ingest(const std::string& pg_url, std::size_t kiosks, std::size_t 
   // Each kiosk's chain, sealed and serialised before the clock starts (that is kiosk work).
   std::vector<Device> devices(kiosks);
   std::vector<std::vector<std::string>> bodies(kiosks);
-  const Instant base = now_ms() - 90min;
   for (std::size_t k = 0; k < kiosks; ++k) {
     devices[k] = provision(port, setup->codes[k]);
     if (devices[k].id.empty()) {
       figures.error = "provisioning failed";
       return figures;
     }
-    std::vector<Scan> chain;
-    Digest previous = kZeroDigest;
-    for (std::size_t i = 1; i <= per_kiosk; ++i) {
-      Scan s;
-      s.device_id = devices[k].id;
-      s.sequence = i;
-      const std::size_t badge = (k * 7 + i) % kBadges;
-      s.attendee_id = "BA-" + std::to_string(badge);
-      s.badge_serial = "SER-" + s.attendee_id;
-      s.badge_payload = setup->payloads[badge];
-      s.session_id = "S1";
-      s.kind = (i / kBadges) % 2 == 0 ? ScanKind::arrive : ScanKind::leave;
-      s.wall_time = base + std::chrono::milliseconds(i * 50);
-      s.monotonic_ms = static_cast<std::int64_t>(i) * 50;
-      seal(s, previous);
-      previous = s.hash;
-      chain.push_back(std::move(s));
-      if (chain.size() == kBatch || i == per_kiosk) {
-        bodies[k].push_back(scan_batch_to_json(chain));
-        chain.clear();
-      }
-    }
+    bodies[k] = kiosk_bodies(devices[k].id, k, per_kiosk, setup->payloads);
   }
   std::atomic<std::size_t> acked{0};
   std::atomic<bool> failed{false};

@@ -2,11 +2,75 @@
 // applies them one transaction each (shared/README.md "Kiosk store" lists what each step did).
 #include <array>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "shared/kiosk_store_support.hpp"
 
 namespace muster::kiosk_store_support {
 namespace {
+
+// Text that several steps write alike (each rebuilds or re-creates the same scans tables and
+// triggers), written once: expanded() puts it in wherever a step says {{name}} on a line of its
+// own. The steps' SQL, once expanded, is exactly what each release ran.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kSharedText{{
+    // the condition of scans_refuse_fact_update: any fact of a scan changed (steps 1, 4, 7)
+    {"{{scan fact changed}}\n",
+     R"sql(WHEN NEW.device_id IS NOT OLD.device_id OR NEW.sequence IS NOT OLD.sequence
+  OR NEW.attendee_id IS NOT OLD.attendee_id OR NEW.badge_serial IS NOT OLD.badge_serial
+  OR NEW.badge_payload IS NOT OLD.badge_payload OR NEW.session_id IS NOT OLD.session_id
+  OR NEW.kind IS NOT OLD.kind OR NEW.wall_time_ms IS NOT OLD.wall_time_ms
+  OR NEW.monotonic_ms IS NOT OLD.monotonic_ms OR NEW.clock_offset_ms IS NOT OLD.clock_offset_ms
+  OR NEW.correction IS NOT OLD.correction OR NEW.effective_time_ms IS NOT OLD.effective_time_ms
+  OR NEW.staff_id IS NOT OLD.staff_id OR NEW.reason IS NOT OLD.reason
+  OR NEW.voids_device_id IS NOT OLD.voids_device_id
+  OR NEW.voids_sequence IS NOT OLD.voids_sequence
+  OR NEW.prev_hash IS NOT OLD.prev_hash OR NEW.hash IS NOT OLD.hash
+)sql"},
+    // the trigger that keeps each device's sequences gapless (steps 1 and 4)
+    {"{{scan refuse gap}}\n", R"sql(CREATE TRIGGER scans_refuse_gap BEFORE INSERT ON scans
+WHEN NEW.sequence IS NOT (SELECT coalesce(max(sequence), 0) + 1 FROM scans
+                          WHERE device_id = NEW.device_id)
+BEGIN
+  SELECT RAISE(ABORT, 'scans are append-only: a device''s next scan must have the next sequence');
+END;
+)sql"},
+    // a scan's identity and badge (scans, its rebuild in step 4, peer_scans)
+    {"{{scan id columns}}\n", R"sql(  device_id TEXT NOT NULL CHECK (device_id <> ''),
+  sequence INTEGER NOT NULL CHECK (sequence >= 1),
+  attendee_id TEXT NOT NULL,
+  badge_serial TEXT NOT NULL,
+  badge_payload TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+)sql"},
+    // the recorded columns of this device's own scans, checked (steps 1, 4)
+    {"{{scan checked columns}}\n", R"sql(  wall_time_ms INTEGER NOT NULL,
+  monotonic_ms INTEGER NOT NULL,
+  clock_offset_ms INTEGER NOT NULL,
+  correction TEXT NOT NULL CHECK (correction IN ('none', 'arrive', 'leave', 'void')),
+  effective_time_ms INTEGER NOT NULL,
+  staff_id TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  voids_device_id TEXT NOT NULL,
+  voids_sequence INTEGER NOT NULL,
+  prev_hash BLOB NOT NULL CHECK (length(prev_hash) = 32),
+  hash BLOB NOT NULL CHECK (length(hash) = 32),
+)sql"},
+    // the same columns where copies are kept (peer_scans, scans_archive)
+    {"{{scan copied columns}}\n", R"sql(  wall_time_ms INTEGER NOT NULL,
+  monotonic_ms INTEGER NOT NULL,
+  clock_offset_ms INTEGER NOT NULL,
+  correction TEXT NOT NULL,
+  effective_time_ms INTEGER NOT NULL,
+  staff_id TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  voids_device_id TEXT NOT NULL,
+  voids_sequence INTEGER NOT NULL,
+  prev_hash BLOB NOT NULL,
+  hash BLOB NOT NULL,
+  details TEXT NOT NULL,
+)sql"},
+}};
 
 // Numbered migrations: kMigrations[n - 1] moves user_version from n - 1 to n. Never edit a
 // released step; add a new one (and a test row for it). Step 3 uses muster_fold(), a function
@@ -46,24 +110,9 @@ CREATE TABLE roster (
 ) STRICT;
 CREATE TABLE revoked_serials (serial TEXT PRIMARY KEY) STRICT, WITHOUT ROWID;
 CREATE TABLE scans (
-  device_id TEXT NOT NULL CHECK (device_id <> ''),
-  sequence INTEGER NOT NULL CHECK (sequence >= 1),
-  attendee_id TEXT NOT NULL,
-  badge_serial TEXT NOT NULL,
-  badge_payload TEXT NOT NULL,
-  session_id TEXT NOT NULL,
+{{scan id columns}}
   kind TEXT NOT NULL CHECK (kind IN ('arrive', 'leave', 'correction')),
-  wall_time_ms INTEGER NOT NULL,
-  monotonic_ms INTEGER NOT NULL,
-  clock_offset_ms INTEGER NOT NULL,
-  correction TEXT NOT NULL CHECK (correction IN ('none', 'arrive', 'leave', 'void')),
-  effective_time_ms INTEGER NOT NULL,
-  staff_id TEXT NOT NULL,
-  reason TEXT NOT NULL,
-  voids_device_id TEXT NOT NULL,
-  voids_sequence INTEGER NOT NULL,
-  prev_hash BLOB NOT NULL CHECK (length(prev_hash) = 32),
-  hash BLOB NOT NULL CHECK (length(hash) = 32),
+{{scan checked columns}}
   acked_at_ms INTEGER,  -- sync bookkeeping: NULL until the server stored the scan durably
   PRIMARY KEY (device_id, sequence)
 ) STRICT, WITHOUT ROWID;
@@ -72,25 +121,11 @@ CREATE TRIGGER scans_refuse_delete BEFORE DELETE ON scans BEGIN
   SELECT RAISE(ABORT, 'scans are append-only: a recorded scan cannot be deleted');
 END;
 CREATE TRIGGER scans_refuse_fact_update BEFORE UPDATE ON scans
-WHEN NEW.device_id IS NOT OLD.device_id OR NEW.sequence IS NOT OLD.sequence
-  OR NEW.attendee_id IS NOT OLD.attendee_id OR NEW.badge_serial IS NOT OLD.badge_serial
-  OR NEW.badge_payload IS NOT OLD.badge_payload OR NEW.session_id IS NOT OLD.session_id
-  OR NEW.kind IS NOT OLD.kind OR NEW.wall_time_ms IS NOT OLD.wall_time_ms
-  OR NEW.monotonic_ms IS NOT OLD.monotonic_ms OR NEW.clock_offset_ms IS NOT OLD.clock_offset_ms
-  OR NEW.correction IS NOT OLD.correction OR NEW.effective_time_ms IS NOT OLD.effective_time_ms
-  OR NEW.staff_id IS NOT OLD.staff_id OR NEW.reason IS NOT OLD.reason
-  OR NEW.voids_device_id IS NOT OLD.voids_device_id
-  OR NEW.voids_sequence IS NOT OLD.voids_sequence
-  OR NEW.prev_hash IS NOT OLD.prev_hash OR NEW.hash IS NOT OLD.hash
+{{scan fact changed}}
 BEGIN
   SELECT RAISE(ABORT, 'scans are append-only: only the sync acknowledgement may change');
 END;
-CREATE TRIGGER scans_refuse_gap BEFORE INSERT ON scans
-WHEN NEW.sequence IS NOT (SELECT coalesce(max(sequence), 0) + 1 FROM scans
-                          WHERE device_id = NEW.device_id)
-BEGIN
-  SELECT RAISE(ABORT, 'scans are append-only: a device''s next scan must have the next sequence');
-END;
+{{scan refuse gap}}
 CREATE TABLE sync_cursors (name TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT, WITHOUT ROWID;
 )sql",
     // 2: settings (PIN hash, door's session, device identity, ...).
@@ -109,25 +144,10 @@ CREATE INDEX scans_by_attendee ON scans (attendee_id);
     // change a CHECK, so the scans table is rebuilt: same rows, same order, same hashes.
     R"sql(
 CREATE TABLE scans_v4 (
-  device_id TEXT NOT NULL CHECK (device_id <> ''),
-  sequence INTEGER NOT NULL CHECK (sequence >= 1),
-  attendee_id TEXT NOT NULL,
-  badge_serial TEXT NOT NULL,
-  badge_payload TEXT NOT NULL,
-  session_id TEXT NOT NULL,
+{{scan id columns}}
   kind TEXT NOT NULL CHECK (kind IN ('arrive', 'leave', 'correction', 'checkin', 'survey',
                                      'registration', 'reprint')),
-  wall_time_ms INTEGER NOT NULL,
-  monotonic_ms INTEGER NOT NULL,
-  clock_offset_ms INTEGER NOT NULL,
-  correction TEXT NOT NULL CHECK (correction IN ('none', 'arrive', 'leave', 'void')),
-  effective_time_ms INTEGER NOT NULL,
-  staff_id TEXT NOT NULL,
-  reason TEXT NOT NULL,
-  voids_device_id TEXT NOT NULL,
-  voids_sequence INTEGER NOT NULL,
-  prev_hash BLOB NOT NULL CHECK (length(prev_hash) = 32),
-  hash BLOB NOT NULL CHECK (length(hash) = 32),
+{{scan checked columns}}
   acked_at_ms INTEGER,
   details TEXT NOT NULL DEFAULT '',
   PRIMARY KEY (device_id, sequence)
@@ -146,26 +166,12 @@ CREATE TRIGGER scans_refuse_delete BEFORE DELETE ON scans BEGIN
   SELECT RAISE(ABORT, 'scans are append-only: a recorded scan cannot be deleted');
 END;
 CREATE TRIGGER scans_refuse_fact_update BEFORE UPDATE ON scans
-WHEN NEW.device_id IS NOT OLD.device_id OR NEW.sequence IS NOT OLD.sequence
-  OR NEW.attendee_id IS NOT OLD.attendee_id OR NEW.badge_serial IS NOT OLD.badge_serial
-  OR NEW.badge_payload IS NOT OLD.badge_payload OR NEW.session_id IS NOT OLD.session_id
-  OR NEW.kind IS NOT OLD.kind OR NEW.wall_time_ms IS NOT OLD.wall_time_ms
-  OR NEW.monotonic_ms IS NOT OLD.monotonic_ms OR NEW.clock_offset_ms IS NOT OLD.clock_offset_ms
-  OR NEW.correction IS NOT OLD.correction OR NEW.effective_time_ms IS NOT OLD.effective_time_ms
-  OR NEW.staff_id IS NOT OLD.staff_id OR NEW.reason IS NOT OLD.reason
-  OR NEW.voids_device_id IS NOT OLD.voids_device_id
-  OR NEW.voids_sequence IS NOT OLD.voids_sequence
-  OR NEW.prev_hash IS NOT OLD.prev_hash OR NEW.hash IS NOT OLD.hash
+{{scan fact changed}}
   OR NEW.details IS NOT OLD.details
 BEGIN
   SELECT RAISE(ABORT, 'scans are append-only: only the sync acknowledgement may change');
 END;
-CREATE TRIGGER scans_refuse_gap BEFORE INSERT ON scans
-WHEN NEW.sequence IS NOT (SELECT coalesce(max(sequence), 0) + 1 FROM scans
-                          WHERE device_id = NEW.device_id)
-BEGIN
-  SELECT RAISE(ABORT, 'scans are append-only: a device''s next scan must have the next sequence');
-END;
+{{scan refuse gap}}
 ALTER TABLE event ADD COLUMN survey_json TEXT NOT NULL DEFAULT '[]';
 )sql",
     // 5: presence across doors. The event's lead time (the same on every door and the
@@ -174,25 +180,9 @@ ALTER TABLE event ADD COLUMN survey_json TEXT NOT NULL DEFAULT '[]';
     R"sql(
 ALTER TABLE event ADD COLUMN lead_time_min INTEGER NOT NULL DEFAULT 15;
 CREATE TABLE peer_scans (
-  device_id TEXT NOT NULL CHECK (device_id <> ''),
-  sequence INTEGER NOT NULL CHECK (sequence >= 1),
-  attendee_id TEXT NOT NULL,
-  badge_serial TEXT NOT NULL,
-  badge_payload TEXT NOT NULL,
-  session_id TEXT NOT NULL,
+{{scan id columns}}
   kind TEXT NOT NULL CHECK (kind IN ('arrive', 'leave', 'correction')),
-  wall_time_ms INTEGER NOT NULL,
-  monotonic_ms INTEGER NOT NULL,
-  clock_offset_ms INTEGER NOT NULL,
-  correction TEXT NOT NULL,
-  effective_time_ms INTEGER NOT NULL,
-  staff_id TEXT NOT NULL,
-  reason TEXT NOT NULL,
-  voids_device_id TEXT NOT NULL,
-  voids_sequence INTEGER NOT NULL,
-  prev_hash BLOB NOT NULL,
-  hash BLOB NOT NULL,
-  details TEXT NOT NULL,
+{{scan copied columns}}
   PRIMARY KEY (device_id, sequence)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX peer_scans_by_attendee ON peer_scans (attendee_id);
@@ -222,16 +212,7 @@ ALTER TABLE scans ADD COLUMN boot_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE peer_scans ADD COLUMN boot_id TEXT NOT NULL DEFAULT '';
 DROP TRIGGER scans_refuse_fact_update;
 CREATE TRIGGER scans_refuse_fact_update BEFORE UPDATE ON scans
-WHEN NEW.device_id IS NOT OLD.device_id OR NEW.sequence IS NOT OLD.sequence
-  OR NEW.attendee_id IS NOT OLD.attendee_id OR NEW.badge_serial IS NOT OLD.badge_serial
-  OR NEW.badge_payload IS NOT OLD.badge_payload OR NEW.session_id IS NOT OLD.session_id
-  OR NEW.kind IS NOT OLD.kind OR NEW.wall_time_ms IS NOT OLD.wall_time_ms
-  OR NEW.monotonic_ms IS NOT OLD.monotonic_ms OR NEW.clock_offset_ms IS NOT OLD.clock_offset_ms
-  OR NEW.correction IS NOT OLD.correction OR NEW.effective_time_ms IS NOT OLD.effective_time_ms
-  OR NEW.staff_id IS NOT OLD.staff_id OR NEW.reason IS NOT OLD.reason
-  OR NEW.voids_device_id IS NOT OLD.voids_device_id
-  OR NEW.voids_sequence IS NOT OLD.voids_sequence
-  OR NEW.prev_hash IS NOT OLD.prev_hash OR NEW.hash IS NOT OLD.hash
+{{scan fact changed}}
   OR NEW.details IS NOT OLD.details OR NEW.boot_id IS NOT OLD.boot_id
 BEGIN
   SELECT RAISE(ABORT, 'scans are append-only: only the sync acknowledgement may change');
@@ -259,18 +240,7 @@ CREATE TABLE scans_archive (
   badge_payload TEXT NOT NULL,
   session_id TEXT NOT NULL,
   kind TEXT NOT NULL,
-  wall_time_ms INTEGER NOT NULL,
-  monotonic_ms INTEGER NOT NULL,
-  clock_offset_ms INTEGER NOT NULL,
-  correction TEXT NOT NULL,
-  effective_time_ms INTEGER NOT NULL,
-  staff_id TEXT NOT NULL,
-  reason TEXT NOT NULL,
-  voids_device_id TEXT NOT NULL,
-  voids_sequence INTEGER NOT NULL,
-  prev_hash BLOB NOT NULL,
-  hash BLOB NOT NULL,
-  details TEXT NOT NULL,
+{{scan copied columns}}
   boot_id TEXT NOT NULL,
   acked_at_ms INTEGER,
   archived_at_ms INTEGER NOT NULL,
@@ -300,6 +270,16 @@ CREATE TABLE device_branches (
 )sql",
 };
 
+// `step` with each {{name}} line replaced by its shared text.
+std::string expanded(std::string_view step) {
+  std::string out(step);
+  for (const auto& [name, text] : kSharedText) {
+    for (auto at = out.find(name); at != std::string::npos; at = out.find(name, at + text.size()))
+      out.replace(at, name.size(), text);
+  }
+  return out;
+}
+
 } // namespace
 
 Result<Ok, StoreError> migrate(KioskStore::State& state, int from, int to) {
@@ -312,7 +292,8 @@ Result<Ok, StoreError> migrate(KioskStore::State& state, int from, int to) {
           sqlite::exec(state.db(), "PRAGMA application_id = " + std::to_string(kApplicationId));
       if (!marked) return state.error(marked.error(), action);
     }
-    auto step = sqlite::exec(state.db(), kMigrations[static_cast<std::size_t>(version - 1)]);
+    auto step =
+        sqlite::exec(state.db(), expanded(kMigrations[static_cast<std::size_t>(version - 1)]));
     if (!step) return state.error(step.error(), action);
     auto recorded = sqlite::exec(state.db(), "PRAGMA user_version = " + std::to_string(version));
     if (!recorded) return state.error(recorded.error(), action);

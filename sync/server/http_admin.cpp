@@ -25,7 +25,7 @@ void HttpServer::Impl::handle_transcript(const Request& req, Response& res) {
     if (!parsed) return send_error(res, 400, "bad_request", "as_of must be YYYY-MM-DD");
     as_of = *parsed;
   }
-  auto program = load_program(std::nullopt);
+  auto program = load_program(options.program_file);
   if (!program) {
     std::cerr << "muster-server: transcript: " << program.message() << '\n';
     return send_error(res, 503, "program_unavailable", "the credit program file is missing");

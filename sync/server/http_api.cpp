@@ -56,11 +56,11 @@ std::string_view to_string(HttpError error) {
 
 void HttpServer::Impl::install_routes() {
   install_api_routes();
-  install_console_routes(*server,
-                         {options.database, tls, options.threads, live, nullptr}); // /console
+  install_console_routes(*server, {options.database, tls, options.threads, live, nullptr,
+                                   options.program_file}); // /console
   if (options.official_mail) {
-    install_me_routes(
-        *server, {options.database, tls, *options.official_mail, options.official_program}); // /me
+    install_me_routes(*server,
+                      {options.database, tls, *options.official_mail, options.program_file}); // /me
   }
   install_answer_handlers();
 }

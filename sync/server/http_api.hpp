@@ -64,8 +64,9 @@ struct HttpOptions {
   std::function<void()> on_scans_stored;
   // Set: the officials' own page /me/ (web/me_routes.hpp), its sign-in codes mailed with this.
   std::optional<mail::SmtpSettings> official_mail;
-  // The credit program /me/ follows (serve --program); nullopt: the default program file.
-  std::optional<std::filesystem::path> official_program;
+  // The credit program everything served follows (serve --program): /me/, the console's
+  // transcript and report downloads, the API's transcripts. nullopt: the default program file.
+  std::optional<std::filesystem::path> program_file;
 };
 
 enum class HttpError : std::uint8_t {

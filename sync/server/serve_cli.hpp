@@ -80,7 +80,7 @@ private:
     options.database = database;
     std::string mail_error;
     options.official_mail = mail_cli.serve_settings(mail_error); // /me/ (docs/officials.md)
-    options.official_program = mail_cli.serve_program();
+    options.program_file = mail_cli.serve_program();
     if (!mail_error.empty()) {
       std::cerr << "error: " << mail_error << '\n';
       return 2;

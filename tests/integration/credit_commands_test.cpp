@@ -32,6 +32,8 @@
 #include "sync/server/ledger_store.hpp"
 #include "sync/server/server_store.hpp"
 #include "sync/server/sql_connection.hpp"
+#include "sync/server/web/account_store.hpp"
+#include "sync/server/web/accounts.hpp"
 #include "tests/support/postgres.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_support.hpp"
@@ -1175,6 +1177,83 @@ TEST_F(CreditCommands, IcmaTranscriptCountsFortyHoursAYearForStaff) {
   const json alm = json::parse(
       run({"transcript", "--db", db_, "--official", "LG-0001", "--as-of", "2026-12-31"}).out);
   EXPECT_DOUBLE_EQ(alm.at("totals").at("hours_credited").get<double>(), 0);
+}
+
+// `serve --program`: every page of one server follows the same program. The API's transcript
+// and the console's transcript PDF of a staff member (eligible under ICMA, not under ALM) say
+// what `transcript --program` says, and a server on the default program says ALM's.
+TEST_F(CreditCommands, ServedTranscriptsFollowTheServersProgram) {
+  prepare();
+  const std::string icma = kIcma.string();
+  ASSERT_EQ(run({"outside-credit", "--db", db_, "--official", "LG-0001", "--date", "2026-03-02",
+                 "--hours", "16", "--title", "ICMA regional summit", "--reference", "I-1",
+                 "--program", icma})
+                .code,
+            0);
+  const json cli = json::parse(run({"transcript", "--db", db_, "--official", "LG-0001", "--program",
+                                    icma, "--as-of", "2026-12-31"})
+                                   .out);
+  ASSERT_EQ(cli.at("program_id"), "icma-cm");
+  const Outcome token_run = run({"admin-token", "--db", db_, "--label", "test"});
+  ASSERT_EQ(token_run.code, 0) << token_run.err;
+  const std::string token = lines_of(token_run.out).back();
+  {
+    auto accounts = server::open_account_store(db_);
+    ASSERT_TRUE(accounts.ok()) << accounts.message();
+    ASSERT_TRUE((*accounts)
+                    ->add_user({"ada", server::ConsoleRole::viewer,
+                                server::hash_password("correct horse battery"), Instant{}})
+                    .ok());
+  }
+
+  const auto served = [&](const std::optional<fs::path>& program) {
+    server::HttpOptions options;
+    options.database = db_;
+    options.port = 0;
+    options.threads = 2;
+    options.log_requests = false;
+    options.program_file = program;
+    auto started = server::HttpServer::start(options);
+    EXPECT_TRUE(started.ok()) << started.message();
+    httplib::Client client("127.0.0.1", (*started)->port());
+    client.set_read_timeout(30, 0);
+    auto api = client.Get("/api/v1/officials/LG-0001/transcript?as_of=2026-12-31",
+                          {{"Authorization", "Bearer " + token}});
+    EXPECT_TRUE(api && api->status == 200) << (api ? api->body : "no answer");
+    // The console's download, signed in through the form as a browser does.
+    auto form = client.Get("/console/login");
+    EXPECT_TRUE(form && form->status == 200);
+    const std::string login_cookie = form->get_header_value("Set-Cookie");
+    const std::string csrf = login_cookie.substr(login_cookie.find('=') + 1, 64);
+    auto signed_in = client.Post("/console/login", {{"Cookie", "muster_login_csrf=" + csrf}},
+                                 httplib::Params{{"csrf_token", csrf},
+                                                 {"username", "ada"},
+                                                 {"password", "correct horse battery"}});
+    EXPECT_TRUE(signed_in && signed_in->status == 303);
+    const std::string cookie = signed_in->get_header_value("Set-Cookie");
+    auto pdf = client.Get("/console/people/LG-0001/transcript.pdf",
+                          {{"Cookie", cookie.substr(0, cookie.find(';'))}});
+    EXPECT_TRUE(pdf && pdf->status == 200);
+    (*started)->stop();
+    const fs::path file = dir_ / "served-transcript.pdf";
+    std::ofstream(file, std::ios::binary) << (pdf ? pdf->body : std::string());
+    const fs::path text = dir_ / "served-transcript.txt";
+    EXPECT_EQ(std::system(("timeout 60 pdftotext -layout " + quoted(file.string()) + " " +
+                           quoted(text.string()))
+                              .c_str()),
+              0);
+    return std::pair{json::parse(api ? api->body : "{}"), test::read_file(text)};
+  };
+
+  const auto [icma_api, icma_pdf] = served(kIcma);
+  EXPECT_EQ(icma_api.at("program_id"), "icma-cm");
+  EXPECT_EQ(icma_api.at("annual"), cli.at("annual"));
+  EXPECT_EQ(icma_api.at("totals"), cli.at("totals"));
+  EXPECT_NE(icma_pdf.find("ICMA Credentialed Manager"), std::string::npos) << icma_pdf;
+
+  const auto [alm_api, alm_pdf] = served(std::nullopt);
+  EXPECT_EQ(alm_api.at("program_id"), "alm-cmo");
+  EXPECT_EQ(alm_pdf.find("ICMA Credentialed Manager"), std::string::npos) << alm_pdf;
 }
 
 // ---- schema migration ----

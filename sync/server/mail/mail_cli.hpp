@@ -54,8 +54,8 @@ public:
         ->check(CLI::IsMember({"auto", "required", "optional"}));
     serve->add_option("--smtp-ca-file", ca_file_, "trust this CA certificate (PEM) for SMTP");
     serve->add_option("--program", program_,
-                      "the credit program file /me/ shows progress in (default: "
-                      "assets/programs/alm-cmo.jsonc)");
+                      "the credit program file the served pages and transcripts follow: /me/, the "
+                      "console's downloads, the API (default: assets/programs/alm-cmo.jsonc)");
   }
 
   // For serve: the program file /me/ follows; nullopt: the default.

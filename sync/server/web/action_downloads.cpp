@@ -68,7 +68,7 @@ void route_downloads(httplib::Server& server, const ConsoleOptions& options) {
         return send_text(res, 400, "year " + year + " is in the future");
       }
     }
-    auto program = load_program(std::nullopt);
+    auto program = load_program(options.program_file);
     if (!program) return send_text(res, 503, program.message());
     auto store = open_server_store(options.database);
     auto ledger = open_ledger_store(options.database);

@@ -2,7 +2,9 @@
 // The League's web console at /console/ on the API's own listener and TLS:
 // sign-in with sessions and CSRF tokens, the events, each event's live counts (Server-Sent
 // Events), the admin's close-event. docs/console.md describes the pages and the rules.
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +29,8 @@ struct ConsoleOptions {
   // What the event page, its JSON and the live events need, computed once per change of the
   // event's data (event_view.hpp); made by install_console_routes when null.
   std::shared_ptr<web::EventViews> views;
+  // The credit program of transcript and report downloads (HttpOptions::program_file).
+  std::optional<std::filesystem::path> program_file;
 };
 
 // Wakes the live pages of `event_id` after a console action changed what they show ("scans"

@@ -85,7 +85,7 @@ public:
     if (!signed_in(req, *accounts)) return redirect(res, "/console/login");
     const std::string id = req.matches[1];
     if (!valid_id(id)) return send_text(res, 404, "no such official");
-    auto program = load_program(std::nullopt);
+    auto program = load_program(options_.program_file);
     if (!program) return unavailable(res, program.message());
     auto store = open_server_store(options_.database);
     auto ledger = open_ledger_store(options_.database);
