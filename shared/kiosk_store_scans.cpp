@@ -63,6 +63,10 @@ Result<Scan, StoreError> KioskStore::append_scan(Scan draft) {
   if (!row) return state_->error(row.error(), kAction);
   const std::uint64_t last = *row ? to_u64(tip->column_int64(0)) : 0;
   const Digest last_hash = *row ? to_digest(tip->column_blob(1)) : Digest{};
+  // Done with the tip: a statement still on a row at COMMIT keeps the connection reading its
+  // old snapshot, so the automatic checkpoint after the commit could never reset the WAL, which
+  // then grew by every scan and was copied back in ever larger checkpoints (issue 19).
+  tip->reset();
   draft.sequence = last + 1;
   seal(draft, last_hash);
 

@@ -119,7 +119,7 @@ Error<StoreError> KioskStore::State::error(const Error<int>& sql, std::string_vi
 
 Result<Statement, StoreError> KioskStore::State::prepare(std::string_view sql,
                                                          std::string_view action) const {
-  auto statement = Statement::prepare(db(), sql);
+  auto statement = Statement::prepare(db(), sql, statements);
   if (!statement) return error(statement.error(), action);
   return std::move(statement).value();
 }

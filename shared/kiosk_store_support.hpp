@@ -78,6 +78,8 @@ namespace muster {
 struct KioskStore::State {
   std::filesystem::path path;
   sqlite::Connection connection;
+  // After the connection: finalizes its statements before the connection closes.
+  mutable sqlite::StatementCache statements;
   bool read_only = false;
 
   [[nodiscard]] sqlite3* db() const { return connection.get(); }

@@ -14,7 +14,65 @@ void ConnectionCloser::operator()(sqlite3* db) const noexcept {
   sqlite3_close_v2(db);
 }
 
-void Statement::Finalizer::operator()(sqlite3_stmt* stmt) const noexcept { sqlite3_finalize(stmt); }
+void Statement::Finalizer::operator()(sqlite3_stmt* stmt) const noexcept {
+  if (cache != nullptr) {
+    cache->give_back(stmt);
+  } else {
+    sqlite3_finalize(stmt);
+  }
+}
+
+void StatementCache::clear() noexcept {
+  for (auto& [sql, statements] : idle_) {
+    for (sqlite3_stmt* stmt : statements)
+      sqlite3_finalize(stmt);
+  }
+  idle_.clear();
+}
+
+std::size_t StatementCache::idle() const noexcept {
+  std::size_t count = 0;
+  for (const auto& entry : idle_)
+    count += entry.second.size();
+  return count;
+}
+
+sqlite3_stmt* StatementCache::take(std::string_view sql) noexcept {
+  try {
+    const auto found = idle_.find(std::string(sql));
+    if (found == idle_.end() || found->second.empty()) return nullptr;
+    sqlite3_stmt* stmt = found->second.back();
+    found->second.pop_back();
+    return stmt;
+  } catch (...) { // out of memory for the key: prepare afresh
+    return nullptr;
+  }
+}
+
+void StatementCache::give_back(sqlite3_stmt* stmt) noexcept {
+  // Reset ends the statement's read or write of the file (no lock stays held by an idle
+  // statement); unbinding drops the caller's values (badge payloads) from the cache.
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  try {
+    const std::string sql = sqlite3_sql(stmt);
+    auto found = idle_.find(sql);
+    if (found == idle_.end()) {
+      if (idle_.size() >= kMaxTexts) {
+        sqlite3_finalize(stmt);
+        return;
+      }
+      found = idle_.emplace(sql, std::vector<sqlite3_stmt*>{}).first;
+    }
+    if (found->second.size() >= kMaxPerText) {
+      sqlite3_finalize(stmt);
+      return;
+    }
+    found->second.push_back(stmt);
+  } catch (...) { // out of memory: not kept
+    sqlite3_finalize(stmt);
+  }
+}
 
 Error<int> last_error(sqlite3* db, int rc) {
   const int primary = rc & 0xff;
@@ -55,6 +113,25 @@ SqlResult<Statement> Statement::prepare(sqlite3* db, std::string_view sql) {
   if (rc != SQLITE_OK) {
     sqlite3_finalize(raw);
     return last_error(db, rc);
+  }
+  return Statement(db, raw);
+}
+
+SqlResult<Statement> Statement::prepare(sqlite3* db, std::string_view sql, StatementCache& cache) {
+  if (sqlite3_stmt* kept = cache.take(sql)) return Statement(db, kept, &cache);
+  sqlite3_stmt* raw = nullptr;
+  if (sql.size() > static_cast<std::size_t>(INT_MAX)) return fail(SQLITE_TOOBIG, "SQL too long");
+  // PERSISTENT: SQLite allocates a statement meant to live long outside its lookaside memory.
+  const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
+                                    SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(raw);
+    return last_error(db, rc);
+  }
+  // Kept under the text SQLite stored (one statement: any trailing text is not part of it);
+  // only statements whose text is exactly `sql` can be found again, the rest are finalized.
+  if (raw != nullptr && std::string_view(sqlite3_sql(raw)) == sql) {
+    return Statement(db, raw, &cache);
   }
   return Statement(db, raw);
 }

@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "shared/result.hpp"
@@ -36,10 +37,36 @@ Error<int> last_error(sqlite3* db, int rc);
 // Rows changed by the connection's last INSERT, UPDATE or DELETE.
 std::int64_t changes(sqlite3* db);
 
+// Prepared statements kept for reuse on one connection (issue 19: parsing and planning the same
+// few statements on every scan took half of Checkin::accept's CPU). A Statement prepared through
+// a cache goes back to it, reset and unbound, when it is destroyed; the next prepare of the same
+// SQL text takes it instead of compiling again. Declare the cache after the connection it
+// serves, so it finalizes its statements before the connection closes. Bounded: SQL beyond
+// kMaxTexts distinct texts is compiled and finalized as without a cache.
+class StatementCache {
+public:
+  static constexpr std::size_t kMaxTexts = 128;
+  static constexpr std::size_t kMaxPerText = 4; // nested uses of one statement
+  StatementCache() = default;
+  StatementCache(const StatementCache&) = delete;
+  StatementCache& operator=(const StatementCache&) = delete;
+  ~StatementCache() { clear(); }
+  void clear() noexcept; // finalizes every idle statement
+  [[nodiscard]] std::size_t idle() const noexcept;
+
+private:
+  friend class Statement;
+  sqlite3_stmt* take(std::string_view sql) noexcept;
+  void give_back(sqlite3_stmt* stmt) noexcept; // finalizes it when the cache is full
+  std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_;
+};
+
 // A prepared statement. Parameters are 1-based, columns 0-based, as in SQLite.
 class Statement {
 public:
   static SqlResult<Statement> prepare(sqlite3* db, std::string_view sql);
+  // Reuses (or prepares and later keeps) the statement in `cache`; see StatementCache.
+  static SqlResult<Statement> prepare(sqlite3* db, std::string_view sql, StatementCache& cache);
 
   // Bind failures (out of memory, too big) are kept and reported by the next step().
   Statement& bind(int index, std::string_view text);
@@ -62,9 +89,11 @@ public:
 
 private:
   struct Finalizer {
+    StatementCache* cache = nullptr; // set: back to the cache instead of finalized
     void operator()(sqlite3_stmt* stmt) const noexcept;
   };
-  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  Statement(sqlite3* db, sqlite3_stmt* stmt, StatementCache* cache = nullptr)
+      : db_(db), stmt_(stmt, Finalizer{cache}) {}
   void keep_bind_error(int rc);
 
   sqlite3* db_ = nullptr;

@@ -1,8 +1,11 @@
 #include "kiosk/ui/fonts.hpp"
 
+#define GLFW_INCLUDE_GLEXT
+#include <GLFW/glfw3.h>
 #include <imgui.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -56,6 +59,36 @@ Fonts load_fonts(float screen_height) {
   fonts.large = add(fonts.bold_file, h / 12.0F, kRanges);
   fonts.huge = add(fonts.bold_file, h / 7.5F, kAscii);
   return fonts;
+}
+
+unsigned int upload_font_atlas(Fonts& fonts) {
+  auto& atlas = *ImGui::GetIO().Fonts;
+  unsigned char* pixels = nullptr;
+  int width = 0;
+  int height = 0;
+  atlas.GetTexDataAsAlpha8(&pixels, &width, &height);
+  if (pixels == nullptr) return 0;
+  GLint last_texture = 0;
+  glGetIntegerv(GL_TEXTURE_BINDING_2D, &last_texture);
+  GLuint texture = 0;
+  glGenTextures(1, &texture);
+  glBindTexture(GL_TEXTURE_2D, texture);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+  static const GLint kWhiteWithCoverage[] = {GL_ONE, GL_ONE, GL_ONE, GL_RED};
+  glTexParameteriv(GL_TEXTURE_2D, GL_TEXTURE_SWIZZLE_RGBA, kWhiteWithCoverage);
+  glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+  glPixelStorei(GL_UNPACK_ROW_LENGTH, 0);
+  glTexImage2D(GL_TEXTURE_2D, 0, GL_R8, width, height, 0, GL_RED, GL_UNSIGNED_BYTE, pixels);
+  glBindTexture(GL_TEXTURE_2D, static_cast<GLuint>(last_texture));
+  atlas.SetTexID(reinterpret_cast<ImTextureID>(static_cast<std::uintptr_t>(texture)));
+  fonts.atlas_width = width;
+  fonts.atlas_height = height;
+  // The glyphs are built and in the texture: the pixels and the TTF files (about 3 MB for the
+  // four fonts) are no longer needed. ImGui keeps the glyph tables it draws with.
+  atlas.ClearTexData();
+  atlas.ClearInputData();
+  return texture;
 }
 
 } // namespace muster::kiosk::ui

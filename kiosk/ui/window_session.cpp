@@ -113,6 +113,17 @@ std::unique_ptr<WindowSession> open_window_session(const WindowOptions& options,
     std::cerr << "muster-kiosk: no TTF font found with fontconfig (install fonts-dejavu-core); "
                  "using ImGui's small built-in font\n";
   }
+  // The backend's shaders and buffers, then our one-channel font texture in place of its RGBA one.
+  if (!ImGui_ImplOpenGL3_CreateDeviceObjects()) {
+    std::cerr << "muster-kiosk: cannot compile Dear ImGui's shaders on this OpenGL\n";
+    return nullptr;
+  }
+  ImGui_ImplOpenGL3_DestroyFontsTexture();
+  session->font_texture.id = upload_font_atlas(session->fonts);
+  if (session->font_texture.id == 0) {
+    std::cerr << "muster-kiosk: cannot build the font atlas\n";
+    return nullptr;
+  }
   return session;
 }
 

@@ -34,11 +34,23 @@ struct ImGuiSession {
   ~ImGuiSession();
 };
 
+// An OpenGL texture deleted with its owner (while the window's context is still current).
+struct GlTexture {
+  GLuint id = 0;
+  GlTexture() = default;
+  GlTexture(const GlTexture&) = delete;
+  GlTexture& operator=(const GlTexture&) = delete;
+  ~GlTexture() {
+    if (id != 0) glDeleteTextures(1, &id);
+  }
+};
+
 struct WindowSession {
   GlfwSession glfw; // first in, last out
   WindowPtr window{nullptr, &destroy_window};
   std::optional<ImGuiSession> imgui;
   Fonts fonts;
+  GlTexture font_texture; // ours, not the backend's (see upload_font_atlas)
 };
 
 // Opens all of it; `loop` receives the window's input. Prints why and returns nullptr when the

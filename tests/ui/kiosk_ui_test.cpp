@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "kiosk/scan/gray_image.hpp"
 #include "kiosk/scan/raw_scan.hpp"
 #include "shared/kiosk_store.hpp"
 #include "shared/time.hpp"
@@ -280,6 +281,47 @@ TEST_F(KioskUi, IdleAttractScreenDoesNotSpin) {
       << (cpu_end - cpu_start) << " ms of CPU in 8 s idle";
   EXPECT_GT(rss_kb, 0);
   EXPECT_LT(rss_kb, 150 * 1024) << "RSS " << rss_kb << " kB";
+}
+
+} // namespace
+} // namespace muster::kiosk
+
+namespace muster::kiosk {
+namespace {
+
+// Issue 19: the font atlas is uploaded as a one-channel texture (white, coverage as alpha) and its
+// pixels and TTF data are freed before the first frame. Text must still be drawn as glyphs: on the
+// dark attract screen the white text ("Scan your badge", the clock, "Staff") covers a few percent
+// of the window with anti-aliased edges. A missing texture draws no text (no bright pixels); a
+// texture without the swizzle draws every glyph as a filled box (far more bright pixels, few
+// edges). The ready line reports the atlas it uploaded.
+TEST_F(KioskUi, TextIsDrawnFromTheOneChannelFontAtlasAfterItsPixelsAreFreed) {
+  const auto png = (dir_ / "attract-text.png").string();
+  const auto run = run_window("@1500 screenshot " + png + "\n@2500 quit\n");
+  ASSERT_EQ(run.status, 0) << run.output;
+  bool ready = false;
+  for (const auto& entry : run.log) {
+    if (!entry.contains("ready")) continue;
+    ready = true;
+    EXPECT_GT(entry["font_texture_kb"].get<long long>(), 0) << entry.dump();
+    EXPECT_NE(entry["font_atlas"].get<std::string>(), "0x0");
+    EXPECT_GT(entry["heap_in_use_kb"].get<long long>(), 0);
+  }
+  EXPECT_TRUE(ready) << run.output;
+  auto image = load_gray_image(png);
+  ASSERT_TRUE(image) << image.message();
+  std::size_t bright = 0;
+  std::size_t edge = 0;
+  for (const auto p : image->pixels) {
+    if (p > 200) ++bright;
+    if (p > 80 && p <= 200) ++edge;
+  }
+  const double n = static_cast<double>(image->pixels.size());
+  const double bright_share = static_cast<double>(bright) / n;
+  EXPECT_GT(bright_share, 0.005) << "no text drawn: " << bright << " bright pixels";
+  EXPECT_LT(bright_share, 0.08) << "glyphs drawn as boxes: " << bright << " bright pixels";
+  EXPECT_GT(static_cast<double>(edge), 0.2 * static_cast<double>(bright))
+      << "glyphs without anti-aliased edges: " << edge << " edge, " << bright << " bright";
 }
 
 } // namespace

@@ -244,6 +244,22 @@ TEST(KioskStore, AppendAssignsSequencesOneToNAndTheChainVerifies) {
   EXPECT_FALSE(verdict->has_value());
 }
 
+// Issue 19: SQLite's automatic checkpoint after a commit resets the WAL only when no statement
+// of the connection still reads. The chain's tip query once stayed on its row through COMMIT, so
+// the WAL never reset: it grew by every scan all day and each later checkpoint copied it again.
+// 600 scans write about 2,400 WAL pages; the WAL must stay near SQLite's 1,000-page threshold.
+TEST(KioskStore, WalIsCheckpointedAndResetWhileScansAreRecorded) {
+  TempDir dir;
+  auto store = open_ok(dir / "kiosk.db");
+  append_n(store, "door-1", 600);
+  std::error_code ec;
+  const auto wal_bytes = std::filesystem::file_size(dir / "kiosk.db-wal", ec);
+  ASSERT_FALSE(ec) << ec.message();
+  const auto pages = wal_bytes / (4096 + 24);
+  EXPECT_LT(pages, 1100U) << "the WAL grew to " << pages << " pages";
+  EXPECT_EQ(append_n(store, "door-1", 1), 601U);
+}
+
 TEST(KioskStore, SequencesArePerDevice) {
   TempDir dir;
   auto store = open_ok(dir / "kiosk.db");

@@ -134,3 +134,77 @@ TEST_F(SqliteUtil, AMovedTransactionRollsBackOnce) {
 
 } // namespace
 } // namespace muster::sqlite
+
+namespace muster::sqlite {
+namespace {
+
+// Issue 19: the kiosk store keeps its statements. A kept statement comes back reset and unbound
+// (no value of the last caller leaks into the next, no read stays open), is the same compiled
+// statement, and two uses at once of one SQL text get two statements.
+TEST_F(SqliteUtil, CachedStatementsComeBackResetAndUnbound) {
+  StatementCache cache;
+  const std::string insert = "INSERT INTO t (id, name) VALUES (?1, ?2)";
+  const std::string select = "SELECT name FROM t WHERE id = ?1";
+  {
+    auto statement = Statement::prepare(db_.get(), insert, cache);
+    ASSERT_TRUE(statement) << statement.message();
+    statement->bind(1, std::int64_t{1}).bind(2, "Ada");
+    ASSERT_TRUE(statement->run());
+  }
+  EXPECT_EQ(cache.idle(), 1U);
+  {
+    // Unbound: ?2 is NULL now, not the previous caller's "Ada".
+    auto statement = Statement::prepare(db_.get(), insert, cache);
+    ASSERT_TRUE(statement) << statement.message();
+    EXPECT_EQ(cache.idle(), 0U);
+    statement->bind(1, std::int64_t{2});
+    ASSERT_TRUE(statement->run());
+  }
+  {
+    // Left on a row when dropped: reset on the way back, so the file is not held.
+    auto outer = Statement::prepare(db_.get(), select, cache);
+    ASSERT_TRUE(outer);
+    outer->bind(1, std::int64_t{1});
+    auto first = outer->step();
+    ASSERT_TRUE(first && *first);
+    EXPECT_EQ(outer->column_text(0), "Ada");
+    // The same text while the first is in use: a second statement.
+    auto inner = Statement::prepare(db_.get(), select, cache);
+    ASSERT_TRUE(inner);
+    inner->bind(1, std::int64_t{2});
+    auto row = inner->step();
+    ASSERT_TRUE(row && *row);
+    EXPECT_TRUE(inner->column_is_null(0));
+  }
+  EXPECT_EQ(cache.idle(), 3U); // one insert, two selects
+  EXPECT_NE(sqlite3_next_stmt(db_.get(), nullptr), nullptr);
+  for (sqlite3_stmt* s = sqlite3_next_stmt(db_.get(), nullptr); s != nullptr;
+       s = sqlite3_next_stmt(db_.get(), s)) {
+    EXPECT_EQ(sqlite3_stmt_busy(s), 0) << sqlite3_sql(s);
+  }
+  // Everything kept is finalized by clear() (and by the destructor), before the connection closes.
+  cache.clear();
+  EXPECT_EQ(cache.idle(), 0U);
+  EXPECT_EQ(sqlite3_next_stmt(db_.get(), nullptr), nullptr);
+  EXPECT_EQ(count(), 2);
+}
+
+// Bounded: beyond kMaxTexts distinct texts a statement is finalized when dropped.
+TEST_F(SqliteUtil, StatementCacheIsBounded) {
+  StatementCache cache;
+  for (std::size_t i = 0; i < StatementCache::kMaxTexts + 10; ++i) {
+    auto statement =
+        Statement::prepare(db_.get(), "SELECT " + std::to_string(i) + " FROM t", cache);
+    ASSERT_TRUE(statement) << statement.message();
+  }
+  EXPECT_EQ(cache.idle(), StatementCache::kMaxTexts);
+  // A text SQLite stores differently (a trailing second statement) is never kept.
+  {
+    auto statement = Statement::prepare(db_.get(), "SELECT 1; SELECT 2", cache);
+    ASSERT_TRUE(statement);
+  }
+  EXPECT_EQ(cache.idle(), StatementCache::kMaxTexts);
+}
+
+} // namespace
+} // namespace muster::sqlite
