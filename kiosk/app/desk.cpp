@@ -104,6 +104,75 @@ bool on_path(const std::string& program) {
   return false;
 }
 
+// The last badge serial this kiosk saw for the attendee, or "".
+std::string last_badge_serial(const KioskStore& store, std::string_view attendee_id) {
+  auto scans = store.scans_for_attendee(attendee_id);
+  if (!scans) return {};
+  const Scan* last = nullptr;
+  for (const auto& scan : *scans) {
+    if (scan.badge_serial.empty()) continue;
+    if (last == nullptr || scan.wall_time >= last->wall_time) last = &scan;
+  }
+  return last != nullptr ? last->badge_serial : std::string();
+}
+
+// The next serial after `old_serial` that is not revoked here (at most 20 tries).
+std::string unrevoked_serial_after(const KioskStore& store, const std::string& old_serial) {
+  std::string serial = next_serial(old_serial);
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    auto revoked = store.is_revoked(serial);
+    if (revoked && !*revoked) break;
+    serial = next_serial(serial);
+  }
+  return serial;
+}
+
+// The reprinted badge's image in `print_dir` (outcome.image); false, with the outcome's message
+// saying so, when it could not be written (the reprint itself is recorded: outcome.ok).
+bool write_reprint_image(ReprintOutcome& outcome, const Attendee& attendee,
+                         const std::string& event_name, const std::filesystem::path& print_dir) {
+  const std::string& serial = outcome.new_serial;
+  const std::string& old_serial = outcome.old_serial;
+  std::error_code ec;
+  std::filesystem::create_directories(print_dir, ec);
+  outcome.image = print_dir / (attendee.id + "-" + serial + ".png");
+  const std::string name = full_name(attendee);
+  std::string subtitle = std::string(to_string(attendee.role));
+  if (!attendee.municipality.empty()) subtitle += ", " + attendee.municipality;
+  auto written = write_badge_png(outcome.image, outcome.payload, {name, subtitle, event_name});
+  outcome.ok = true;
+  if (!written) {
+    outcome.message =
+        "New badge " + serial + " recorded (old " +
+        (old_serial.empty() ? std::string("serial unknown") : old_serial + " revoked") +
+        "), but the image could not be written: " + written.message();
+    return false;
+  }
+  return true;
+}
+
+// The new badge's payload, signed with the desk's key; nullopt with `message` saying why when it
+// cannot be signed or the League has not certified the key (no door would accept it).
+std::optional<std::string> reprint_payload(const TrustStore& trust, const SigningKey& key,
+                                           std::string_view attendee_id, const std::string& serial,
+                                           Instant at, std::string& message) {
+  auto payload = sign_badge({trust.league_id(), std::string(attendee_id), serial}, key);
+  if (!payload) {
+    message = "Cannot sign the new badge: " + payload.message();
+    return std::nullopt;
+  }
+  // The desk's own certificate (from the package) must vouch for its key, or no door would
+  // accept the reprint.
+  if (auto verified = trust.verify(*payload, at); !verified) {
+    message = "Reprint refused: this desk's key " + key.key_id() +
+              " is not certified by the League (" + std::string(to_string(verified.code())) +
+              "). Run 'muster-server certify-desk' with the key from 'muster-kiosk "
+              "desk-key', then import the new event package or sync.";
+    return std::nullopt;
+  }
+  return *payload;
+}
+
 } // namespace
 
 std::string_view to_string(DeskResult result) {
@@ -349,17 +418,7 @@ ReprintOutcome Desk::reprint(std::string_view attendee_id, std::string_view staf
         "certify it (muster-server certify-desk) and import the new event package.";
     return outcome;
   }
-  if (old_serial.empty()) {
-    // The last badge this kiosk saw for the attendee.
-    if (auto scans = store_->scans_for_attendee(attendee_id)) {
-      const Scan* last = nullptr;
-      for (const auto& scan : *scans) {
-        if (scan.badge_serial.empty()) continue;
-        if (last == nullptr || scan.wall_time >= last->wall_time) last = &scan;
-      }
-      if (last != nullptr) old_serial = last->badge_serial;
-    }
-  }
+  if (old_serial.empty()) old_serial = last_badge_serial(*store_, attendee_id);
   if (!old_serial.empty() && !is_valid_badge_id(old_serial)) {
     outcome.message = "The old serial '" + old_serial + "' is not a badge serial.";
     return outcome;
@@ -367,27 +426,9 @@ ReprintOutcome Desk::reprint(std::string_view attendee_id, std::string_view staf
   outcome.old_serial = old_serial;
   // The desk's certificate may have come with a sync since open(): reprints use fresh trust.
   if (auto fresh = load_trust(*store_)) trust_ = std::move(*fresh);
-  std::string serial = next_serial(old_serial);
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    auto revoked = store_->is_revoked(serial);
-    if (revoked && !*revoked) break;
-    serial = next_serial(serial);
-  }
-  auto payload = sign_badge({trust_->league_id(), std::string(attendee_id), serial}, **key);
-  if (!payload) {
-    outcome.message = "Cannot sign the new badge: " + payload.message();
-    return outcome;
-  }
-  // The desk's own certificate (from the package) must vouch for its key, or no door would
-  // accept the reprint.
-  if (auto verified = trust_->verify(*payload, at); !verified) {
-    outcome.message = "Reprint refused: this desk's key " + (*key)->key_id() +
-                      " is not certified by the League (" +
-                      std::string(to_string(verified.code())) +
-                      "). Run 'muster-server certify-desk' with the key from 'muster-kiosk "
-                      "desk-key', then import the new event package or sync.";
-    return outcome;
-  }
+  const std::string serial = unrevoked_serial_after(*store_, old_serial);
+  auto payload = reprint_payload(*trust_, **key, attendee_id, serial, at, outcome.message);
+  if (!payload) return outcome;
 
   Scan draft;
   draft.device_id = device_id_;
@@ -419,21 +460,8 @@ ReprintOutcome Desk::reprint(std::string_view attendee_id, std::string_view staf
     }
   }
 
-  std::error_code ec;
-  std::filesystem::create_directories(options_.print_dir, ec);
-  outcome.image = options_.print_dir / (std::string(attendee_id) + "-" + serial + ".png");
   const std::string name = full_name(*attendee);
-  std::string subtitle = std::string(to_string(attendee->role));
-  if (!attendee->municipality.empty()) subtitle += ", " + attendee->municipality;
-  auto written = write_badge_png(outcome.image, *payload, {name, subtitle, event_.name});
-  outcome.ok = true;
-  if (!written) {
-    outcome.message =
-        "New badge " + serial + " recorded (old " +
-        (old_serial.empty() ? std::string("serial unknown") : old_serial + " revoked") +
-        "), but the image could not be written: " + written.message();
-    return outcome;
-  }
+  if (!write_reprint_image(outcome, *attendee, event_.name, options_.print_dir)) return outcome;
   if (!printer_.empty() && on_path(options_.lp_command)) {
     const std::string command = shell_quote(options_.lp_command) + " -d " + shell_quote(printer_) +
                                 " -- " + shell_quote(outcome.image.string()) + " >/dev/null 2>&1";

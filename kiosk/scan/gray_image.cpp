@@ -178,21 +178,32 @@ GrayImage unsharp_mask(ImageView view, int radius, int amount_percent) {
   return out;
 }
 
-std::vector<Rect> textured_regions(ImageView view, int cell, int max_regions) {
-  std::vector<Rect> regions;
-  if (view.empty() || cell < 2 || max_regions < 1) return regions;
-  const int cols = view.width / cell;
-  const int rows = view.height / cell;
-  if (cols < 1 || rows < 1) return regions;
-  const auto index = [&](int c, int r) {
+namespace {
+
+// The cells of a frame cut into squares, row by row.
+struct Grid {
+  int cols = 0;
+  int rows = 0;
+  [[nodiscard]] std::size_t index(int c, int r) const {
     return static_cast<std::size_t>(r) * static_cast<std::size_t>(cols) +
            static_cast<std::size_t>(c);
-  };
-  // Each cell's standard deviation, from the sum and sum of squares of its pixels.
-  std::vector<int> deviation(static_cast<std::size_t>(cols) * static_cast<std::size_t>(rows));
+  }
+  [[nodiscard]] bool inside(int c, int r) const { return c >= 0 && r >= 0 && c < cols && r < rows; }
+};
+
+// A connected group of textured cells: its bounding box (in cells) and how many it has.
+struct Blob {
+  Rect cells;
+  int count = 0;
+};
+
+// Each cell's standard deviation, from the sum and sum of squares of its pixels.
+std::vector<int> cell_deviations(ImageView view, int cell, const Grid& grid) {
+  std::vector<int> deviation(static_cast<std::size_t>(grid.cols) *
+                             static_cast<std::size_t>(grid.rows));
   const int n = cell * cell;
-  for (int r = 0; r < rows; ++r) {
-    for (int c = 0; c < cols; ++c) {
+  for (int r = 0; r < grid.rows; ++r) {
+    for (int c = 0; c < grid.cols; ++c) {
       long sum = 0;
       long squares = 0;
       for (int y = r * cell; y < (r + 1) * cell; ++y) {
@@ -203,43 +214,47 @@ std::vector<Rect> textured_regions(ImageView view, int cell, int max_regions) {
         }
       }
       const long variance = (squares * n - sum * sum) / (static_cast<long>(n) * n);
-      deviation[index(c, r)] = static_cast<int>(std::sqrt(static_cast<double>(variance)));
+      deviation[grid.index(c, r)] = static_cast<int>(std::sqrt(static_cast<double>(variance)));
     }
   }
-  // Textured: well above the frame's typical (median) cell, which is background and noise.
+  return deviation;
+}
+
+// Textured cells: well above the frame's typical (median) cell, which is background and noise;
+// then closed by one cell so a code's few flat cells (a run of light modules, a glare spot) do
+// not split it into pieces too small to keep.
+std::vector<std::uint8_t> textured_cells(const std::vector<int>& deviation, const Grid& grid) {
   std::vector<int> sorted = deviation;
   std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2),
                    sorted.end());
   const int median = sorted[sorted.size() / 2];
   const int threshold = std::max(8, median + median / 2 + 4);
-  // Textured cells, then closed by one cell so a code's few flat cells (a run of light modules,
-  // a glare spot) do not split it into pieces too small to keep.
   std::vector<std::uint8_t> textured(deviation.size(), 0);
-  for (int r = 0; r < rows; ++r) {
-    for (int c = 0; c < cols; ++c) {
-      if (deviation[index(c, r)] < threshold) continue;
+  for (int r = 0; r < grid.rows; ++r) {
+    for (int c = 0; c < grid.cols; ++c) {
+      if (deviation[grid.index(c, r)] < threshold) continue;
       for (int dr = -1; dr <= 1; ++dr) {
         for (int dc = -1; dc <= 1; ++dc) {
-          if (c + dc >= 0 && r + dr >= 0 && c + dc < cols && r + dr < rows)
-            textured[index(c + dc, r + dr)] = 1;
+          if (grid.inside(c + dc, r + dr)) textured[grid.index(c + dc, r + dr)] = 1;
         }
       }
     }
   }
-  std::vector<int> label(deviation.size(), 0);
-  struct Blob {
-    Rect cells;
-    int count = 0;
-  };
+  return textured;
+}
+
+// The 4-connected groups of textured cells.
+std::vector<Blob> blobs_of(const std::vector<std::uint8_t>& textured, const Grid& grid) {
+  std::vector<int> label(textured.size(), 0);
   std::vector<Blob> blobs;
   std::vector<std::pair<int, int>> stack;
-  for (int r = 0; r < rows; ++r) {
-    for (int c = 0; c < cols; ++c) {
-      if (label[index(c, r)] != 0 || textured[index(c, r)] == 0) continue;
+  for (int r = 0; r < grid.rows; ++r) {
+    for (int c = 0; c < grid.cols; ++c) {
+      if (label[grid.index(c, r)] != 0 || textured[grid.index(c, r)] == 0) continue;
       Blob blob;
       int x0 = c, x1 = c, y0 = r, y1 = r;
       const int id = static_cast<int>(blobs.size()) + 1;
-      label[index(c, r)] = id;
+      label[grid.index(c, r)] = id;
       stack.assign(1, {c, r});
       while (!stack.empty()) {
         const auto [cc, rr] = stack.back();
@@ -252,9 +267,9 @@ std::vector<Rect> textured_regions(ImageView view, int cell, int max_regions) {
         for (const auto& [dc, dr] : {std::pair{1, 0}, {-1, 0}, {0, 1}, {0, -1}}) {
           const int nc = cc + dc;
           const int nr = rr + dr;
-          if (nc < 0 || nr < 0 || nc >= cols || nr >= rows) continue;
-          if (label[index(nc, nr)] != 0 || textured[index(nc, nr)] == 0) continue;
-          label[index(nc, nr)] = id;
+          if (!grid.inside(nc, nr)) continue;
+          if (label[grid.index(nc, nr)] != 0 || textured[grid.index(nc, nr)] == 0) continue;
+          label[grid.index(nc, nr)] = id;
           stack.emplace_back(nc, nr);
         }
       }
@@ -262,6 +277,17 @@ std::vector<Rect> textured_regions(ImageView view, int cell, int max_regions) {
       blobs.push_back(blob);
     }
   }
+  return blobs;
+}
+
+} // namespace
+
+std::vector<Rect> textured_regions(ImageView view, int cell, int max_regions) {
+  std::vector<Rect> regions;
+  if (view.empty() || cell < 2 || max_regions < 1) return regions;
+  const Grid grid{view.width / cell, view.height / cell};
+  if (grid.cols < 1 || grid.rows < 1) return regions;
+  const auto blobs = blobs_of(textured_cells(cell_deviations(view, cell, grid), grid), grid);
   // A code fills much of its bounding box and is at least a few cells across; an edge does not.
   std::vector<Blob> kept;
   for (const auto& blob : blobs) {

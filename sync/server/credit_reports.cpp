@@ -2,6 +2,7 @@
 #include "sync/server/credit_commands.hpp"
 #include "sync/server/credit_support.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -166,12 +167,6 @@ CreditResult<std::vector<Evaluated>> evaluate_officials(ServerStore& store, Ledg
                                                         const Program& program, Date as_of) {
   auto roster = store.roster();
   if (!roster) return store_error(roster.error());
-  auto all = ledger.entries("");
-  if (!all) return store_error(all.error());
-  if (auto filled = fill_offered_hours(store, *all); !filled) return filled.error();
-  std::map<std::string, std::vector<LedgerEntry>> by_official;
-  for (auto& entry : *all)
-    by_official[entry.official_id].push_back(std::move(entry));
   // Every official's program record and role history in one read each (not per official).
   auto records = ledger.officials();
   if (!records) return store_error(records.error());
@@ -180,18 +175,48 @@ CreditResult<std::vector<Evaluated>> evaluate_officials(ServerStore& store, Ledg
     record_of.emplace(record.id, &record);
   auto histories = store.role_histories();
   if (!histories) return store_error(histories.error());
+  // The ledger a chunk of the roster at a time (not the whole ledger at once: at a season's
+  // scale that held about 2 GB), each event read once for all chunks.
+  EventsRead events;
+  constexpr std::size_t kChunk = 500;
   std::vector<Evaluated> evaluated;
-  for (Attendee& a : *roster) {
-    const auto record = record_of.find(a.id);
-    auto history = histories->find(a.id);
-    const std::string id = a.id;
-    OfficialView who = official_view(
-        std::move(a), record == record_of.end() ? nullptr : record->second,
-        history == histories->end() ? std::vector<RoleChange>{} : std::move(history->second));
-    const auto& entries = by_official[id];
-    if (!program.eligible(who.official.role_on(as_of)) && entries.empty()) continue;
-    Progress progress = evaluate(program, who.official, entries, as_of);
-    evaluated.push_back({std::move(who), std::move(progress)});
+  for (std::size_t start = 0; start < roster->size(); start += kChunk) {
+    const std::size_t end = std::min(roster->size(), start + kChunk);
+    std::vector<std::string> ids;
+    for (std::size_t i = start; i < end; ++i)
+      ids.push_back((*roster)[i].id);
+    auto entries = ledger.entries_of(ids);
+    if (!entries) return store_error(entries.error());
+    if (auto filled = fill_offered_hours(store, *entries, events); !filled) return filled.error();
+    std::map<std::string, std::vector<LedgerEntry>> by_official;
+    for (auto& entry : *entries)
+      by_official[entry.official_id].push_back(std::move(entry));
+    entries->clear();
+    for (std::size_t i = start; i < end; ++i) {
+      Attendee& a = (*roster)[i];
+      const auto record = record_of.find(a.id);
+      auto history = histories->find(a.id);
+      const std::string id = a.id;
+      OfficialView who = official_view(
+          std::move(a), record == record_of.end() ? nullptr : record->second,
+          history == histories->end() ? std::vector<RoleChange>{} : std::move(history->second));
+      const auto& theirs = by_official[id];
+      if (!program.eligible(who.official.role_on(as_of)) && theirs.empty()) continue;
+      Progress progress = evaluate(program, who.official, theirs, as_of);
+      // The reports read each level's id, met and completed_on, the graduation and the annual
+      // figures, nothing else: the per-entry outcomes and the words (missing courses, in every
+      // level of every official) are dropped here, they were most of a season's memory.
+      progress.entries = {};
+      progress.missing = {};
+      progress.cycle.reset();
+      for (LevelProgress& level : progress.levels) {
+        level.core_courses_missing = {};
+        level.core_courses_partial = {};
+        level.missing = {};
+        level.next_tier = {};
+      }
+      evaluated.push_back({std::move(who), std::move(progress)});
+    }
   }
   return evaluated;
 }

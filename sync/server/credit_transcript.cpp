@@ -2,6 +2,7 @@
 #include "sync/server/credit_commands.hpp"
 #include "sync/server/credit_support.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -18,7 +19,12 @@ using json = nlohmann::ordered_json;
 // ---- officials and transcripts ----
 
 CreditResult<Ok> fill_offered_hours(ServerStore& store, std::vector<LedgerEntry>& entries) {
-  std::map<std::string, std::optional<Event>> events;
+  EventsRead events;
+  return fill_offered_hours(store, entries, events);
+}
+
+CreditResult<Ok> fill_offered_hours(ServerStore& store, std::vector<LedgerEntry>& entries,
+                                    EventsRead& events) {
   for (LedgerEntry& entry : entries) {
     if (entry.source != CreditSource::league_event || entry.event_id.empty()) continue;
     auto it = events.find(entry.event_id);
@@ -98,6 +104,65 @@ CreditResult<Transcript> build_transcript(ServerStore& store, LedgerStore& ledge
   transcript.who = std::move(*who);
   transcript.progress = evaluate(program, transcript.who.official, *entries, as_of);
   return transcript;
+}
+
+CreditResult<Ok> build_transcripts(ServerStore& store, LedgerStore& ledger, const Program& program,
+                                   std::span<const std::string> official_ids, Date as_of,
+                                   const std::function<CreditResult<Ok>(Transcript&&)>& each) {
+  if (official_ids.empty()) return Ok{};
+  auto name = league_name(store);
+  if (!name) return name.error();
+  // What load_official reads per official, read once for all (as the reports do).
+  auto roster = store.roster();
+  if (!roster) return store_error(roster.error());
+  std::map<std::string, Attendee, std::less<>> people;
+  for (Attendee& attendee : *roster)
+    people.emplace(attendee.id, std::move(attendee));
+  roster->clear();
+  auto records = ledger.officials();
+  if (!records) return store_error(records.error());
+  std::map<std::string, const OfficialRecord*, std::less<>> record_of;
+  for (const OfficialRecord& record : *records)
+    record_of.emplace(record.id, &record);
+  auto histories = store.role_histories();
+  if (!histories) return store_error(histories.error());
+  EventsRead events;
+  // The ledger of kChunk officials per read: the memory stays that of a chunk, not the season's.
+  constexpr std::size_t kChunk = 500;
+  for (std::size_t start = 0; start < official_ids.size(); start += kChunk) {
+    const auto chunk = official_ids.subspan(start, std::min(kChunk, official_ids.size() - start));
+    auto entries = ledger.entries_of(chunk);
+    if (!entries) return store_error(entries.error());
+    if (auto filled = fill_offered_hours(store, *entries, events); !filled) return filled.error();
+    // entries_of sorts by official: each official's entries are one run of the vector.
+    std::map<std::string_view, std::pair<std::size_t, std::size_t>> run_of;
+    for (std::size_t i = 0; i < entries->size(); ++i) {
+      auto [run, added] = run_of.try_emplace((*entries)[i].official_id, i, i + 1);
+      if (!added) run->second.second = i + 1;
+    }
+    for (const std::string& id : chunk) {
+      const auto person = people.find(id);
+      if (person == people.end()) {
+        return fail(CreditError::not_found, "no official '" + id + "' on the roster");
+      }
+      const auto record = record_of.find(id);
+      const auto history = histories->find(id);
+      Transcript transcript;
+      transcript.league_name = *name;
+      transcript.program = program;
+      transcript.who =
+          official_view(person->second, record == record_of.end() ? nullptr : record->second,
+                        history == histories->end() ? std::vector<RoleChange>{} : history->second);
+      const auto run = run_of.find(id);
+      const std::span<const LedgerEntry> theirs =
+          run == run_of.end() ? std::span<const LedgerEntry>{}
+                              : std::span<const LedgerEntry>(*entries).subspan(
+                                    run->second.first, run->second.second - run->second.first);
+      transcript.progress = evaluate(program, transcript.who.official, theirs, as_of);
+      if (auto handled = each(std::move(transcript)); !handled) return handled.error();
+    }
+  }
+  return Ok{};
 }
 
 namespace {

@@ -69,6 +69,9 @@ public:
 
   // The ledger, sorted with ledger_order (official_id empty: every official's).
   DbResult<std::vector<LedgerEntry>> entries(std::string_view official_id);
+  // The entries of several officials in one query (a chunk of a report or of a batch of
+  // transcripts), sorted as entries("") sorts them: by official, then ledger_order.
+  DbResult<std::vector<LedgerEntry>> entries_of(std::span<const std::string> official_ids);
   DbResult<std::vector<LedgerEntry>> entries_for_event(std::string_view event_id);
 
   // Records one entry (outside training, online course). conflict when the id exists for the

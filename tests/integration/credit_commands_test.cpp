@@ -476,6 +476,141 @@ TEST_F(CreditCommands, LongTranscriptPdfBreaksIntoPages) {
   EXPECT_GT(dark, 200);
 }
 
+// build_transcripts (a batch: roster, records, histories and events read once, the ledger by
+// chunks) gives every official exactly build_transcript's transcript, on varied data: League
+// credit from two doors, a role change, outside credit, a designation, a left office with a
+// pre-approval, a completed level, under each of the three programs.
+TEST_F(CreditCommands, TranscriptBatchEqualsOneTranscriptPerOfficial) {
+  prepare_with_scans();
+  {
+    auto s = store();
+    auto roster = s->roster();
+    ASSERT_TRUE(roster.ok()) << roster.message();
+    for (Attendee& a : *roster) {
+      if (a.id == "RB-0002") a.role = Role::mayor; // councilmember -> mayor from 2026-12-04
+    }
+    ASSERT_TRUE(s->upsert_roster(*roster, *parse_date("2026-12-04")).ok());
+  }
+  ASSERT_EQ(run({"official", "--db", db_, "--id", "RB-0002", "--left-office", "2026-06-30"}).code,
+            0);
+  ASSERT_EQ(run({"preapprove", "--db", db_, "--official", "RB-0002", "--event", kEvent,
+                 "--reference", "LETTER-1"})
+                .code,
+            0);
+  ASSERT_EQ(
+      run({"official", "--db", db_, "--id", "SG-0002", "--designation", "advanced:2023-06-30"})
+          .code,
+      0);
+  ASSERT_EQ(run({"close-event", "--db", db_, "--event", kEvent}).code, 0);
+  ASSERT_EQ(run({"outside-credit", "--db", db_, "--official", "SG-0002", "--date", "2026-03-01",
+                 "--hours", "4", "--title", "State budget seminar", "--reference", "APP-9"})
+                .code,
+            0);
+  complete_basic("SG-0001", "2025-03-01", "2025-04-01");
+
+  auto s = store();
+  auto l = ledger();
+  auto roster = s->roster();
+  ASSERT_TRUE(roster.ok()) << roster.message();
+  std::vector<std::string> ids;
+  for (const Attendee& a : *roster)
+    ids.push_back(a.id);
+  ASSERT_GE(ids.size(), 4u);
+  const Date as_of = *parse_date("2026-12-31");
+  for (const fs::path& file : {kAlm, kAmcto, kIcma}) {
+    auto program = server::load_program(file);
+    ASSERT_TRUE(program.ok()) << program.message();
+    std::vector<std::string> batch;
+    auto done = server::build_transcripts(*s, *l, *program, ids, as_of,
+                                          [&](server::Transcript&& t) -> server::CreditResult<Ok> {
+                                            batch.push_back(server::transcript_json(t));
+                                            return Ok{};
+                                          });
+    ASSERT_TRUE(done.ok()) << done.message();
+    ASSERT_EQ(batch.size(), ids.size());
+    std::size_t with_courses = 0;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      auto one = server::build_transcript(*s, *l, *program, ids[i], as_of);
+      ASSERT_TRUE(one.ok()) << one.message();
+      EXPECT_EQ(batch[i], server::transcript_json(*one)) << file << " " << ids[i];
+      if (!one->progress.entries.empty()) ++with_courses;
+    }
+    EXPECT_GE(with_courses, 3u) << file; // RB-0001, RB-0002, SG-0001, SG-0002 have entries
+  }
+  // An id not on the roster fails the batch as build_transcript fails.
+  auto program = server::load_program(kAlm);
+  ASSERT_TRUE(program.ok());
+  const std::vector<std::string> unknown = {ids[0], "NOBODY"};
+  std::size_t handed = 0;
+  auto failed = server::build_transcripts(*s, *l, *program, unknown, as_of,
+                                          [&](server::Transcript&&) -> server::CreditResult<Ok> {
+                                            ++handed;
+                                            return Ok{};
+                                          });
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.code(), server::CreditError::not_found);
+  EXPECT_NE(failed.message().find("no official 'NOBODY' on the roster"), std::string::npos);
+  EXPECT_EQ(handed, 1u);
+}
+
+// A first close of more entries than one multi-row INSERT holds (100): every entry stored with
+// every field, and entries_of over more ids than one query takes (500) reads them all back in
+// entries("")'s order.
+TEST_F(CreditCommands, LargeCloseAndChunkedLedgerReadsKeepEveryEntry) {
+  prepare();
+  auto s = store();
+  auto event = s->event(kEvent);
+  ASSERT_TRUE(event.ok()) << event.message();
+  std::vector<LedgerEntry> computed;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 520; ++i) {
+    const std::string official = "X-" + std::to_string(1000 + i);
+    ids.push_back(official);
+    for (const Session& session : event->sessions) {
+      if (i % 2 == 1 && &session != &event->sessions.front()) continue;
+      LedgerEntry entry = make_league_entry(*event, session, official, 0.25 * (1 + i % 5));
+      entry.approved = i % 7 == 0;
+      entry.programs = {"alm-cmo", "icma-cm"};
+      computed.push_back(entry);
+    }
+  }
+  ASSERT_GT(computed.size(), 700u);
+  auto l = ledger();
+  auto posted = l->post_event(kEvent, computed, 0, *parse_iso8601("2026-12-04T00:00:00Z"), false);
+  ASSERT_TRUE(posted.ok()) << posted.message();
+  EXPECT_EQ(posted->posted, computed.size());
+  auto all = l->entries("");
+  ASSERT_TRUE(all.ok()) << all.message();
+  ASSERT_EQ(all->size(), computed.size());
+  std::sort(computed.begin(), computed.end(), [](const LedgerEntry& a, const LedgerEntry& b) {
+    return std::tie(a.official_id, a.id) < std::tie(b.official_id, b.id);
+  });
+  std::vector<LedgerEntry> sorted = *all;
+  std::sort(sorted.begin(), sorted.end(), [](const LedgerEntry& a, const LedgerEntry& b) {
+    return std::tie(a.official_id, a.id) < std::tie(b.official_id, b.id);
+  });
+  for (std::size_t i = 0; i < computed.size(); ++i) {
+    EXPECT_EQ(sorted[i].official_id, computed[i].official_id);
+    EXPECT_EQ(sorted[i].id, computed[i].id);
+    EXPECT_EQ(sorted[i].date, computed[i].date);
+    EXPECT_DOUBLE_EQ(sorted[i].hours, computed[i].hours);
+    EXPECT_EQ(sorted[i].course_code, computed[i].course_code);
+    EXPECT_EQ(sorted[i].title, computed[i].title);
+    EXPECT_EQ(sorted[i].approved, computed[i].approved);
+    EXPECT_EQ(sorted[i].event_id, computed[i].event_id);
+    EXPECT_EQ(sorted[i].programs, computed[i].programs);
+  }
+  // In reverse: entries_of sorts as entries("") does, whatever the order of the ids.
+  std::reverse(ids.begin(), ids.end());
+  auto chunked = l->entries_of(ids);
+  ASSERT_TRUE(chunked.ok()) << chunked.message();
+  ASSERT_EQ(chunked->size(), all->size());
+  for (std::size_t i = 0; i < all->size(); ++i) {
+    EXPECT_EQ((*chunked)[i].official_id, (*all)[i].official_id);
+    EXPECT_EQ((*chunked)[i].id, (*all)[i].id);
+  }
+}
+
 TEST_F(CreditCommands, TranscriptOfAnUnknownOfficialFails) {
   prepare();
   const Outcome t = run({"transcript", "--db", db_, "--official", "NOBODY"});
