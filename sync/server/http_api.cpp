@@ -56,8 +56,8 @@ std::string_view to_string(HttpError error) {
 
 void HttpServer::Impl::install_routes() {
   install_api_routes();
-  install_console_routes(*server,
-                         {options.database, tls, options.threads, live, options.program_file});
+  install_console_routes(*server, {options.database, tls, options.threads, live, nullptr,
+                                   options.program_file}); // /console
   if (options.official_mail) {
     install_me_routes(*server,
                       {options.database, tls, *options.official_mail, options.program_file}); // /me

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <random>
+#include <string>
 
 namespace muster::server {
 
@@ -46,8 +47,20 @@ std::optional<std::string> LiveHub::Stream::next(std::chrono::milliseconds wait)
     greeted_ = true;
     last_write_ = now;
     writing_ = true;
-    return "retry: 1000\n\n" +
-           event_text("scans", hub_.epoch_ + "." + std::to_string(hub_.generation_));
+    std::string data = hub_.generation_text(hub_.generation_);
+    if (hub_.payload_) {
+      // With a payload: the latest one when it is young and nothing was published since;
+      // otherwise the page is told the data follows, and the notifier computes it.
+      const auto latest = hub_.latest_.find(event_id_);
+      if (latest != hub_.latest_.end() && latest->second.current &&
+          now - latest->second.at < hub_.limits_.fresh) {
+        data = latest->second.data;
+      } else {
+        data = "{\"generation\":\"" + data + "\",\"pending\":true}";
+        hub_.want_payload(event_id_, "scans");
+      }
+    }
+    return "retry: 1000\n\n" + event_text("scans", data);
   }
   for (;;) {
     if (dropped_ || hub_.shut_down_ || now - opened_ >= hub_.limits_.lifetime) return std::nullopt;
@@ -110,12 +123,30 @@ void LiveHub::unsubscribe(Stream* stream) {
   std::erase(streams_, stream);
 }
 
+std::string LiveHub::generation_text(std::uint64_t generation) const {
+  return epoch_ + "." + std::to_string(generation);
+}
+
 void LiveHub::publish(std::string_view event_id, std::string_view kind) {
   std::lock_guard lock(mutex_);
   ++generation_;
   if (!event_id.empty()) local_publish_ = true;
-  const std::string data = epoch_ + "." + std::to_string(generation_);
-  const std::string message = std::string(kind) + "\n" + data;
+  if (payload_) {
+    // The notifier sends the event once the data is computed (notify_loop).
+    for (auto& [id, latest] : latest_) {
+      if (event_id.empty() || id == event_id) latest.current = false;
+    }
+    for (Stream* stream : streams_) {
+      if (stream->dropped_ || (!event_id.empty() && stream->event_id_ != event_id)) continue;
+      want_payload(stream->event_id_, kind);
+    }
+    return;
+  }
+  deliver(event_id, kind, std::string(kind) + "\n" + generation_text(generation_));
+}
+
+void LiveHub::deliver(std::string_view event_id, std::string_view kind,
+                      const std::string& message) {
   for (Stream* stream : streams_) {
     if (stream->dropped_ || (!event_id.empty() && stream->event_id_ != event_id)) continue;
     // A waiting writer takes the queue at its next wake: the same kind again only updates the
@@ -131,6 +162,69 @@ void LiveHub::publish(std::string_view event_id, std::string_view kind) {
       stream->queue_.push_back(message);
     }
     stream->wake_.notify_one();
+  }
+}
+
+void LiveHub::want_payload(const std::string& event_id, std::string_view kind) {
+  Pending& pending = pending_[event_id];
+  if (kind == "closed") {
+    pending.closed = true;
+  } else {
+    pending.scans = true;
+  }
+  notifier_wake_.notify_one();
+}
+
+void LiveHub::set_payload(Payload payload) {
+  std::lock_guard lock(mutex_);
+  if (payload_ || shut_down_) return;
+  payload_ = std::move(payload);
+  notifier_ = std::thread([this] { notify_loop(); });
+}
+
+void LiveHub::notify_loop() {
+  std::unique_lock lock(mutex_);
+  while (!shut_down_) {
+    // The first event whose payload is due: at most one computation per event per min_gap, so
+    // a burst of pushes costs one computation per window whatever the number of open pages.
+    const auto now = Clock::now();
+    std::string due_event;
+    auto wake_at = Clock::time_point::max();
+    for (const auto& [id, pending] : pending_) {
+      const auto last = computed_at_.find(id);
+      const auto due = last == computed_at_.end() ? now : last->second + limits_.min_gap;
+      if (due <= now) {
+        due_event = id;
+        break;
+      }
+      wake_at = std::min(wake_at, due);
+    }
+    if (due_event.empty()) {
+      if (wake_at == Clock::time_point::max()) {
+        notifier_wake_.wait(lock);
+      } else {
+        notifier_wake_.wait_until(lock, wake_at);
+      }
+      continue;
+    }
+    const Pending job = pending_[due_event];
+    pending_.erase(due_event);
+    computed_at_[due_event] = now;
+    // Read before computing: a publish during the computation makes it pending again, so the
+    // data a page last gets is never older than the last change it was told of.
+    const std::string generation = generation_text(generation_);
+    lock.unlock();
+    const auto payload = payload_(due_event);
+    lock.lock();
+    ++payloads_;
+    std::string data = "{\"generation\":\"" + generation + "\"";
+    if (payload) data += ",\"live\":" + *payload;
+    data += "}";
+    if (payload) {
+      latest_[due_event] = Latest{data, now, pending_.find(due_event) == pending_.end()};
+    }
+    if (job.scans) deliver(due_event, "scans", "scans\n" + data);
+    if (job.closed) deliver(due_event, "closed", "closed\n" + data);
   }
 }
 
@@ -177,7 +271,9 @@ void LiveHub::shutdown() {
       stream->wake_.notify_all();
   }
   watcher_wake_.notify_all();
+  notifier_wake_.notify_all();
   if (watcher_.joinable() && watcher_.get_id() != std::this_thread::get_id()) watcher_.join();
+  if (notifier_.joinable() && notifier_.get_id() != std::this_thread::get_id()) notifier_.join();
 }
 
 std::optional<std::string>
@@ -212,6 +308,11 @@ std::size_t LiveHub::open_streams() const {
 std::uint64_t LiveHub::dropped_streams() const {
   std::lock_guard lock(mutex_);
   return dropped_;
+}
+
+std::uint64_t LiveHub::payloads_computed() const {
+  std::lock_guard lock(mutex_);
+  return payloads_;
 }
 
 std::uint64_t LiveHub::published() const {

@@ -31,7 +31,12 @@ public:
     std::chrono::milliseconds keep_alive{15'000}; // a comment when nothing else was sent
     std::chrono::milliseconds min_gap{500};      // at most one event per stream per gap (coalesced)
     std::chrono::milliseconds lifetime{600'000}; // then the page reconnects (and re-authenticates)
+    std::chrono::milliseconds fresh{1000}; // a payload this young greets a new page (set_payload)
   };
+
+  // The data a page needs for `event_id` (the console: its counts and timeline), a JSON object;
+  // nullopt when it cannot be computed now.
+  using Payload = std::function<std::optional<std::string>(const std::string& event_id)>;
 
   class Stream {
   public:
@@ -78,6 +83,14 @@ public:
   // `kind` is the SSE event name ("scans" for an ingest or a correction, "closed").
   void publish(std::string_view event_id, std::string_view kind);
 
+  // From now on every event a page gets carries its data: {"generation":"..","live":<payload>}
+  // ("live" left out when the payload failed: the page then fetches). One notifier thread
+  // computes it after a publish, once per event and min_gap however many pages are open, so an
+  // open page costs no request; a new page is greeted with a payload younger than `fresh`, or
+  // with {"generation":"..","pending":true} and the data follows as soon as it is computed.
+  // Without a payload an event's data is the generation alone ("epoch.N").
+  void set_payload(Payload payload);
+
   // Starts the notifier thread: every `period` it calls `generation` (the store's scan count;
   // nullopt when unavailable) and publishes "scans" to every stream when it changed.
   void watch(std::function<std::optional<std::uint64_t>()> generation,
@@ -96,9 +109,16 @@ public:
   [[nodiscard]] std::size_t open_streams() const;
   [[nodiscard]] std::uint64_t dropped_streams() const;
   [[nodiscard]] std::uint64_t published() const;
+  [[nodiscard]] std::uint64_t payloads_computed() const;
 
 private:
   void unsubscribe(Stream* stream);
+  // With mutex_ held: `message` ("kind\ndata") to every stream of `event_id` ("" = all).
+  void deliver(std::string_view event_id, std::string_view kind, const std::string& message);
+  // With mutex_ held: `event_id` needs its payload (again) for `kind`; wakes the notifier.
+  void want_payload(const std::string& event_id, std::string_view kind);
+  void notify_loop();
+  std::string generation_text(std::uint64_t generation) const;
 
   const Limits limits_;
   const std::string epoch_; // random: a page tells this server's generations from an old one's
@@ -110,6 +130,25 @@ private:
   bool local_publish_ = false; // since the watcher's last look: its change may be ours
   bool shut_down_ = false;
   std::thread watcher_;
+
+  // set_payload: the events whose payload is due (kinds to send), when each was last computed,
+  // and the last one computed (its data text, when, and whether a publish came since).
+  struct Pending {
+    bool scans = false;
+    bool closed = false;
+  };
+  struct Latest {
+    std::string data;
+    std::chrono::steady_clock::time_point at{};
+    bool current = false;
+  };
+  Payload payload_;
+  std::thread notifier_;
+  std::condition_variable notifier_wake_;
+  std::map<std::string, Pending, std::less<>> pending_;
+  std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> computed_at_;
+  std::map<std::string, Latest, std::less<>> latest_;
+  std::uint64_t payloads_ = 0;
 
   struct CacheEntry {
     std::mutex computing; // held while the text is (re)computed

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <future>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -31,6 +32,8 @@
 #include "sync/server/server_store.hpp"
 #include "sync/server/web/account_store.hpp"
 #include "sync/server/web/accounts.hpp"
+#include "sync/server/web/event_view.hpp"
+#include "sync/server/web/staff_correction.hpp"
 #include "sync/server/worker_pool.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -184,6 +187,89 @@ TEST(LiveHub, WhatPagesFetchIsComputedOncePerChange) {
   for (auto& answer : asking)
     EXPECT_EQ(answer.get(), "slow");
   EXPECT_EQ(slow_runs.load(), 1);
+}
+
+// The data of the last event named `kind` in `text` with its "live" payload parsed, or null.
+nlohmann::json last_live(const std::string& text, const std::string& kind = "scans") {
+  const std::string marker = "event: " + kind + "\ndata: ";
+  for (auto at = text.rfind(marker); at != std::string::npos;
+       at = at == 0 ? std::string::npos : text.rfind(marker, at - 1)) {
+    const auto start = at + marker.size();
+    auto data =
+        nlohmann::json::parse(text.substr(start, text.find('\n', start) - start), nullptr, false);
+    if (data.is_object() && data.contains("live")) return data;
+  }
+  return nullptr;
+}
+
+TEST(LiveHub, EventsCarryThePayloadComputedOncePerWindowForEveryPage) {
+  std::atomic<int> computed{0};
+  std::atomic<int> value{0}; // what the "store" holds; a payload reads it
+  LiveHub::Limits limits = quick_limits();
+  limits.max_streams = 4;
+  LiveHub hub(limits); // after them: its notifier reads them until the hub is gone
+  hub.set_payload([&](const std::string& event_id) -> std::optional<std::string> {
+    ++computed;
+    std::this_thread::sleep_for(20ms);
+    return R"({"event":")" + event_id + R"(","value":)" + std::to_string(value.load()) + "}";
+  });
+  std::vector<std::shared_ptr<LiveHub::Stream>> pages{hub.subscribe("E1"), hub.subscribe("E1"),
+                                                      hub.subscribe("E2")};
+  // Greeted before anything was computed: told the data follows, then it comes for each page.
+  std::vector<std::string> seen(pages.size());
+  for (std::size_t i = 0; i < pages.size(); ++i) {
+    seen[i] = pages[i]->next(10ms).value_or("");
+    EXPECT_NE(seen[i].find(R"("pending":true)"), std::string::npos) << seen[i];
+  }
+  const auto read_until_live = [&](std::size_t i, int expected_value) {
+    for (int round = 0; round < 40; ++round) {
+      seen[i] += pages[i]->next(50ms).value_or("");
+      const auto live = last_live(seen[i]);
+      if (!live.is_null() && live["live"]["value"] == expected_value) return live;
+    }
+    return nlohmann::json();
+  };
+  for (std::size_t i = 0; i < pages.size(); ++i) {
+    const auto live = read_until_live(i, 0);
+    ASSERT_FALSE(live.is_null()) << seen[i];
+    EXPECT_EQ(live["live"]["event"], i < 2 ? "E1" : "E2");
+  }
+  EXPECT_EQ(computed.load(), 2); // once per event, not once per page
+
+  // A burst of changes: the pages' next event carries the data after the last of them, and the
+  // burst costs at most two computations (the window's first and the one after), not one per
+  // change or per page.
+  const int before = computed.load();
+  for (int change = 1; change <= 10; ++change) {
+    value = change;
+    hub.publish("E1", "scans");
+    std::this_thread::sleep_for(5ms);
+  }
+  for (std::size_t i = 0; i < 2; ++i)
+    ASSERT_FALSE(read_until_live(i, 10).is_null()) << "a page missed the last change: " << seen[i];
+  EXPECT_LE(computed.load() - before, 3);
+  EXPECT_GE(computed.load() - before, 1);
+  EXPECT_EQ(last_live(seen[2])["live"]["value"], 0); // the other event's page was not sent it
+
+  // A page opening now is greeted with the fresh data itself (no computation of its own).
+  auto late = hub.subscribe("E1");
+  ASSERT_TRUE(late);
+  const int settled = computed.load();
+  const auto greeting = late->next(10ms).value_or("");
+  EXPECT_EQ(last_live(greeting)["live"]["value"], 10) << greeting;
+  // One notifier per hub: a second payload is ignored.
+  hub.set_payload([](const std::string&) { return std::optional<std::string>(); });
+  EXPECT_EQ(computed.load(), settled);
+  value = 11;
+  hub.publish("", "closed"); // the watcher's "every event" reaches both events' pages
+  for (std::size_t i = 0; i < pages.size(); ++i) {
+    std::string text;
+    for (int round = 0; round < 40 && text.find("event: closed") == std::string::npos; ++round)
+      text += pages[i]->next(50ms).value_or("");
+    ASSERT_NE(text.find("event: closed"), std::string::npos) << text;
+    EXPECT_EQ(last_live(text, "closed")["live"]["value"], 11) << text;
+  }
+  EXPECT_GT(hub.payloads_computed(), 0u);
 }
 
 TEST(WorkerPool, StreamsGetTheirOwnThreadsAndTheApiWorkersStayFree) {
@@ -433,6 +519,167 @@ TEST_F(ConsoleLive, SixtyPagesGetARealPushWithinTwoSecondsWhileTheApiAnswers) {
     EXPECT_NE(p->received.find("Connection: close"), std::string::npos);
   pages.clear();
   EXPECT_LT(stopping.get(), 4s);
+}
+
+// An event running now, with a door of its own (DOOR-N), for the tests of what pages show.
+void add_event_running_now(const std::string& db, Instant now) {
+  auto store = open_server_store(db);
+  ASSERT_TRUE(store.ok()) << store.message();
+  Event event;
+  event.id = "live-now";
+  event.name = "Live now";
+  event.timezone = "UTC";
+  event.location = "Springfield";
+  Session session;
+  session.id = "S1";
+  session.title = "Now";
+  session.room = "Hall";
+  session.start = now - 1h;
+  session.end = now + 1h;
+  session.credit_hours = 2.0;
+  session.course_code = "NOW-1";
+  event.sessions.push_back(session);
+  ASSERT_TRUE((*store)->upsert_event(event).ok());
+  ASSERT_TRUE(
+      (*store)->add_provisioning_code(hash_secret("CODE-N"), "live-now", "Door N", now + 1h).ok());
+  ASSERT_TRUE((*store)
+                  ->redeem_provisioning_code(hash_secret("CODE-N"), "DOOR-N",
+                                             hash_secret("DOOR-N." + std::string(64, 'b')), now)
+                  .ok());
+}
+
+nlohmann::json session_counts(const nlohmann::json& live, const std::string& session_id) {
+  for (const auto& s : live["live"]["counts"]["sessions"])
+    if (s["id"] == session_id) return s;
+  return nullptr;
+}
+
+TEST_F(ConsoleLive, EachEventCarriesCountsThatFollowAPushAndACorrectionMadeElsewhere) {
+  const Instant now =
+      std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  add_event_running_now(db_, now);
+  auto page = open_live();
+  ASSERT_GE(page->fd, 0);
+  std::vector<std::unique_ptr<SseConnection>> pages;
+  pages.push_back(std::move(page));
+  const auto live_with = [&](std::size_t arrived, std::size_t inside, std::size_t left) {
+    return [&pages, arrived, inside, left] {
+      const auto live = last_live(pages[0]->received);
+      if (live.is_null()) return false;
+      const auto s = session_counts(live, "S1");
+      return !s.is_null() && s["arrived"] == arrived && s["inside"] == inside &&
+             s["left_early"] == left && live["live"]["timeline"]["sessions"].size() == 1;
+    };
+  };
+  // open_live() opened the fixture's event; this test watches live-now.
+  ::close(pages[0]->fd);
+  pages[0] = std::make_unique<SseConnection>();
+  pages[0]->fd = connect_loopback(server_->port());
+  const std::string request = "GET /console/events/live-now/live HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                              "Accept: text/event-stream\r\nCookie: " +
+                              cookie_ + "\r\n\r\n";
+  ASSERT_EQ(::send(pages[0]->fd, request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
+  pump(pages, 5s, live_with(0, 0, 0));
+  ASSERT_TRUE(live_with(0, 0, 0)()) << pages[0]->received;
+
+  // A real push: the page's next event carries the arrival, within 2 s, with no request.
+  Scan scan;
+  scan.device_id = "DOOR-N";
+  scan.sequence = 1;
+  scan.attendee_id = "RB-0001";
+  scan.badge_serial = "SERIAL-RB-0001";
+  scan.badge_payload = badge_;
+  scan.session_id = "S1";
+  scan.kind = ScanKind::arrive;
+  scan.wall_time = now - 30min;
+  scan.monotonic_ms = 1000;
+  seal(scan, Digest{});
+  httplib::Client client("127.0.0.1", server_->port());
+  client.set_read_timeout(5);
+  const auto pushed_at = Clock::now();
+  auto push =
+      client.Post("/api/v1/devices/DOOR-N/scans",
+                  httplib::Headers{{"Authorization", "Bearer DOOR-N." + std::string(64, 'b')}},
+                  scan_batch_to_json(std::vector<Scan>{scan}), "application/json");
+  ASSERT_TRUE(push);
+  ASSERT_EQ(push->status, 200) << push->body;
+  pump(pages, 3s, live_with(1, 1, 0));
+  ASSERT_TRUE(live_with(1, 1, 0)()) << pages[0]->received;
+  EXPECT_LT(pages[0]->updated - pushed_at, 2s);
+  // The watcher (once a second) takes a change in the second of this server's own publish for
+  // that publish (live_hub.cpp): the correction comes after its next look.
+  std::this_thread::sleep_for(1500ms);
+
+  // A staff correction stored by another process (no publish here): the server's watcher sees
+  // the new scan and the next event must carry the leave. A cache that kept the rows computed
+  // before it would show RB-0001 inside still: the credit shown would be wrong.
+  {
+    auto store = open_server_store(db_);
+    ASSERT_TRUE(store.ok()) << store.message();
+    StaffCorrectionRequest correction{
+        "live-now", "RB-0001", "S1", std::nullopt, now - 10min, "ada", "left by the side door"};
+    auto stored = record_staff_correction(**store, correction, now);
+    ASSERT_TRUE(stored.ok()) << stored.message();
+  }
+  pump(pages, 4s, live_with(1, 0, 1));
+  ASSERT_TRUE(live_with(1, 0, 1)()) << pages[0]->received;
+  // The JSON endpoints other users read say the same.
+  const httplib::Headers cookie{{"Cookie", cookie_}};
+  auto counts = client.Get("/console/events/live-now/counts", cookie);
+  ASSERT_TRUE(counts);
+  ASSERT_EQ(counts->status, 200);
+  const auto parsed = nlohmann::json::parse(counts->body);
+  EXPECT_EQ(parsed["sessions"][0]["inside"], 0);
+  EXPECT_EQ(parsed["sessions"][0]["left_early"], 1);
+  auto timeline = client.Get("/console/events/live-now/timeline", cookie);
+  ASSERT_TRUE(timeline);
+  EXPECT_EQ(timeline->status, 200);
+  EXPECT_NE(timeline->body.find("\"arrivals\""), std::string::npos);
+}
+
+// The views the page, its JSON and the live events share: computed once while nothing changed,
+// and computed again after any stored scan of the event even when no publish said so (the CLI,
+// another server), so a cached view never shows credit from before a correction.
+TEST_F(ConsoleLive, TheSharedEventViewIsComputedAgainAfterEveryStoredChange) {
+  const Instant now =
+      std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  add_event_running_now(db_, now);
+  auto store = open_server_store(db_);
+  ASSERT_TRUE(store.ok()) << store.message();
+  auto event = (*store)->event("live-now");
+  ASSERT_TRUE(event.ok());
+  web::EventViews views;
+  std::string error;
+  const auto inside = [&](const web::EventView& view) {
+    return count_sessions(view.event, view.rows, now).front().inside;
+  };
+  auto first = views.get(**store, *event, 7, error);
+  ASSERT_TRUE(first) << error;
+  EXPECT_EQ(inside(*first), 0u);
+  EXPECT_EQ(views.get(**store, *event, 7, error), first); // nothing changed: the same view
+  EXPECT_EQ(views.computations(), 1u);
+
+  StaffCorrectionRequest arrival{"live-now",
+                                 "RB-0001",
+                                 "S1",
+                                 now - 20min,
+                                 std::nullopt,
+                                 "ada",
+                                 "came in through the side door"};
+  ASSERT_TRUE(record_staff_correction(**store, arrival, now).ok());
+  auto second = views.get(**store, *event, 7, error); // the same generation: a store change
+  ASSERT_TRUE(second) << error;
+  EXPECT_EQ(inside(*second), 1u);
+  EXPECT_EQ(second->doors.size(), 1u); // the console device's correction
+  EXPECT_EQ(views.computations(), 2u);
+  EXPECT_NE(views.get(**store, *event, 8, error), second); // a publish here: computed again
+  Event moved = *event;                                    // a session edited
+  moved.sessions.front().end = now - 5min;
+  const auto third = views.get(**store, moved, 8, error);
+  ASSERT_TRUE(third);
+  EXPECT_EQ(inside(*third), 0u);
+  EXPECT_EQ(views.computations(), 4u);
 }
 
 } // namespace

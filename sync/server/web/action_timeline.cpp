@@ -11,6 +11,7 @@
 #include "sync/server/live_hub.hpp"
 #include "sync/server/web/actions.hpp"
 #include "sync/server/web/console_http.hpp"
+#include "sync/server/web/event_view.hpp"
 #include "sync/server/web/timeline.hpp"
 
 namespace muster::server::web {
@@ -18,9 +19,9 @@ namespace muster::server::web {
 namespace {
 
 // Draws one bar chart per session into [data-testid="timeline"]; each canvas gets
-// data-drawn="1" once Chart.js drew it (the browser test waits for that). After each live update
-// of the counts (console.js fires "muster-live") it fetches the data again and updates the
-// charts in place; data-arrivals/data-leaves on each canvas are the totals drawn.
+// data-drawn="1" once Chart.js drew it (the browser test waits for that). Each live update
+// (console.js fires "muster-live" with the event's timeline, else it fetches the data) updates
+// the charts in place; data-arrivals/data-leaves on each canvas are the totals drawn.
 constexpr std::string_view kTimelineJs = R"js('use strict';
 (function () {
   var box = document.querySelector('[data-testid="timeline"]');
@@ -85,7 +86,15 @@ constexpr std::string_view kTimelineJs = R"js('use strict';
       .catch(function () { if (note) note.textContent = 'The timeline could not be loaded.'; })
       .then(function () { busy = false; if (again) { again = false; load(); } });
   }
-  document.addEventListener('muster-live', load);
+  // A live event carries the timeline (console.js passes it): no request; else fetch it.
+  document.addEventListener('muster-live', function (e) {
+    if (e.detail && e.detail.sessions) {
+      if (note) note.textContent = '';
+      e.detail.sessions.forEach(update);
+    } else {
+      load();
+    }
+  });
   load();
 })();
 )js";
@@ -135,15 +144,12 @@ void route_timeline(httplib::Server& server, const ConsoleOptions& options) {
                        event.code() == DbError::not_found ? "no such event"
                                                           : "the database is unavailable");
     }
-    // Every open page fetches it after the same live event: computed once for all (live_hub.hpp).
-    const auto compute = [&]() -> std::optional<std::string> {
-      auto rows = compute_credits(**store, *event);
-      if (!rows) return std::nullopt;
-      return timelines_json(*event, session_timelines(*event, *rows));
-    };
-    auto body = options.live ? options.live->cached("timeline:" + event_id,
-                                                    std::chrono::milliseconds(1000), compute)
-                             : compute();
+    // Computed once per change of the event's data, with the page's counts (event_view.hpp).
+    std::string error;
+    const auto view =
+        options.views->get(**store, *event, options.live ? options.live->published() : 0, error);
+    const std::optional<std::string> body =
+        view ? std::optional<std::string>(view->timeline_json) : std::nullopt;
     if (!body) return send_text(res, 503, "the timeline is unavailable");
     secure_headers(res);
     res.set_header("Connection", "close"); // as the counts (console.cpp): frees the worker

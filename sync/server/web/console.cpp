@@ -24,6 +24,7 @@
 #include "sync/server/web/actions.hpp"
 #include "sync/server/web/console_http.hpp"
 #include "sync/server/web/event_counts.hpp"
+#include "sync/server/web/event_view.hpp"
 #include "sync/server/web/pages.hpp"
 #include "sync/server/web/people_routes.hpp"
 #include "sync/server/web/static_files.hpp"
@@ -36,8 +37,6 @@ namespace {
 // A live stream's longest wait on the hub (live_hub.hpp) before httplib checks for a stopping
 // server; the hub's shutdown ends the wait at once anyway.
 constexpr auto kLiveWait = std::chrono::milliseconds(1000);
-// How long the counts JSON computed after one change serves every page asking (live_hub.hpp).
-constexpr auto kLiveCacheAge = std::chrono::milliseconds(1000);
 
 // The shared request helpers (console_http.hpp): the page and action files use them too.
 using web::audit;
@@ -200,39 +199,27 @@ void Console::get_event(const httplib::Request& req, httplib::Response& res, boo
     if (event.code() == DbError::not_found) return send_text(res, 404, "no such event");
     return send_text(res, 503, "the database is unavailable");
   }
-  if (json) {
-    // Every open page fetches the counts after the same event: computed once for all of them.
-    const auto compute = [&]() -> std::optional<std::string> {
-      auto rows = compute_credits(**store, *event);
-      if (!rows) {
-        std::cerr << "muster-server: console: " << rows.message() << '\n';
-        return std::nullopt;
-      }
-      const Instant now = now_ms();
-      return counts_json(*event, count_sessions(*event, *rows, now), now);
-    };
-    auto body = options_.live ? options_.live->cached("counts:" + event_id, kLiveCacheAge, compute)
-                              : compute();
-    if (!body) return send_text(res, 503, "the counts are unavailable");
-    secure_headers(res);
-    // Fetched once per live event by every open page: httplib 0.11 holds a worker thread per
-    // idle keep-alive connection (5 s), so 50 pages' idle connections would starve the kiosks'
-    // pushes. The browser closes on this header, and the worker is free at once.
-    res.set_header("Connection", "close");
-    res.status = 200;
-    return res.set_content(*body, "application/json");
-  }
-  auto rows = compute_credits(**store, *event);
-  if (!rows) {
-    std::cerr << "muster-server: console: " << rows.message() << '\n';
+  std::string error;
+  const auto view =
+      options_.views->get(**store, *event, options_.live ? options_.live->published() : 0, error);
+  if (!view) {
+    std::cerr << "muster-server: console: " << error << '\n';
     return send_text(res, 503, "the counts are unavailable");
   }
   const Instant now = now_ms();
-  const auto counts = count_sessions(*event, *rows, now);
+  const auto counts = count_sessions(view->event, view->rows, now);
+  if (json) {
+    secure_headers(res);
+    // Pages get the counts inside their live events now (event_view.hpp); other users of this
+    // JSON may still poll it: httplib 0.11 holds a worker thread per idle keep-alive
+    // connection (5 s), so the answer closes its connection and the worker is free at once.
+    res.set_header("Connection", "close");
+    res.status = 200;
+    return res.set_content(counts_json(view->event, counts, now), "application/json");
+  }
   auto devices = (*store)->devices();
-  auto scans = (*store)->scans_for_event(event_id);
-  if (!devices || !scans) return send_text(res, 503, "the database is unavailable");
-  const auto doors = door_rows(event_id, *devices, *scans, now);
+  if (!devices) return send_text(res, 503, "the database is unavailable");
+  const auto doors = door_rows(event_id, *devices, view->doors, now);
   send_html(res, 200, web::event_page(who->viewer(), *event, counts, doors, now));
 }
 
@@ -356,7 +343,29 @@ void notify_live(const ConsoleOptions& options, std::string_view event_id, std::
   if (options.live) options.live->publish(event_id, kind);
 }
 
-void install_console_routes(httplib::Server& server, const ConsoleOptions& options) {
+void install_console_routes(httplib::Server& server, const ConsoleOptions& given) {
+  ConsoleOptions options = given;
+  if (!options.views) options.views = std::make_shared<web::EventViews>();
+  if (options.live) {
+    // Every live event carries the counts and the timeline (live_hub.hpp, set_payload): the
+    // hub's notifier computes them once per change, from the same views as the pages. The hub
+    // owns this function and joins its notifier before it goes: a plain pointer, no cycle.
+    options.live->set_payload(
+        [database = options.database, views = options.views,
+         hub = options.live.get()](const std::string& event_id) -> std::optional<std::string> {
+          auto store = open_server_store(database);
+          if (!store) return std::nullopt;
+          auto event = (*store)->event(event_id);
+          if (!event) return std::nullopt;
+          std::string error;
+          const auto view = views->get(**store, *event, hub->published(), error);
+          if (!view) {
+            std::cerr << "muster-server: console: live: " << error << '\n';
+            return std::nullopt;
+          }
+          return web::live_payload(*view, now_ms());
+        });
+  }
   Console::install(std::make_shared<Console>(options), server); // the handlers own it
 }
 

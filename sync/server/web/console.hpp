@@ -15,6 +15,9 @@ class Server;
 namespace muster::server {
 
 class LiveHub;
+namespace web {
+class EventViews;
+}
 
 struct ConsoleOptions {
   std::string database; // as HttpOptions::database
@@ -23,6 +26,9 @@ struct ConsoleOptions {
   // The live pages' broadcaster (live_hub.hpp), shared with the API's ingest. Null: no live
   // stream (the page works with reloads).
   std::shared_ptr<LiveHub> live;
+  // What the event page, its JSON and the live events need, computed once per change of the
+  // event's data (event_view.hpp); made by install_console_routes when null.
+  std::shared_ptr<web::EventViews> views;
   // The credit program of transcript and report downloads (HttpOptions::program_file).
   std::optional<std::filesystem::path> program_file;
 };

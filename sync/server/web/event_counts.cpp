@@ -39,25 +39,36 @@ std::vector<SessionCounts> count_sessions(const Event& event, std::span<const Cr
   return counts;
 }
 
+DoorScans count_door_scans(std::span<const Scan> event_scans) {
+  DoorScans counted;
+  for (const auto& scan : event_scans) {
+    DoorScanCount& door = counted[scan.device_id];
+    if (door.scans++ == 0 || scan.sequence > door.latest_sequence) {
+      door.latest_sequence = scan.sequence;
+      door.latest_offset_ms = scan.clock_offset_ms;
+    }
+  }
+  return counted;
+}
+
 std::vector<DoorRow> door_rows(const std::string& event_id, std::span<const DeviceRecord> devices,
                                std::span<const Scan> event_scans, Instant now,
                                std::chrono::minutes stale_after) {
-  std::map<std::string, std::size_t> pushed;
-  std::map<std::string, const Scan*> latest;
-  for (const auto& scan : event_scans) {
-    ++pushed[scan.device_id];
-    const Scan*& last = latest[scan.device_id];
-    if (last == nullptr || scan.sequence > last->sequence) last = &scan;
-  }
+  return door_rows(event_id, devices, count_door_scans(event_scans), now, stale_after);
+}
+
+std::vector<DoorRow> door_rows(const std::string& event_id, std::span<const DeviceRecord> devices,
+                               const DoorScans& scans, Instant now,
+                               std::chrono::minutes stale_after) {
   std::vector<DoorRow> rows;
   for (const auto& device : devices) {
     // The console's corrections device (staff_correction.hpp) is not a door and never syncs.
     if (device.event_id != event_id || is_console_device(device.id)) continue;
     DoorRow row;
     row.device = device;
-    if (auto found = pushed.find(device.id); found != pushed.end()) row.scans = found->second;
-    if (auto found = latest.find(device.id); found != latest.end()) {
-      row.clock_offset_ms = found->second->clock_offset_ms;
+    if (auto found = scans.find(device.id); found != scans.end()) {
+      row.scans = found->second.scans;
+      row.clock_offset_ms = found->second.latest_offset_ms;
     }
     row.stale = !device.last_seen || now - *device.last_seen > stale_after;
     rows.push_back(std::move(row));

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -41,9 +42,22 @@ struct DoorRow {
 
 inline constexpr std::chrono::minutes kDoorStaleAfter{10};
 
+// Each device's stored scans of one event: how many, and the clock offset of its latest.
+struct DoorScanCount {
+  std::size_t scans = 0;
+  std::optional<std::int64_t> latest_offset_ms;
+  std::uint64_t latest_sequence = 0;
+};
+using DoorScans = std::map<std::string, DoorScanCount, std::less<>>;
+DoorScans count_door_scans(std::span<const Scan> event_scans);
+
 // The event's devices, sorted by name then id, with their pushed scans counted.
 std::vector<DoorRow> door_rows(const std::string& event_id, std::span<const DeviceRecord> devices,
                                std::span<const Scan> event_scans, Instant now,
+                               std::chrono::minutes stale_after = kDoorStaleAfter);
+// The same from the counted scans (the console keeps them per change, event_view.hpp).
+std::vector<DoorRow> door_rows(const std::string& event_id, std::span<const DeviceRecord> devices,
+                               const DoorScans& scans, Instant now,
                                std::chrono::minutes stale_after = kDoorStaleAfter);
 
 } // namespace muster::server

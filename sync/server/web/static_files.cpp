@@ -1,5 +1,5 @@
 // The console's stylesheet and its one script, served from the binary (no CDN, no npm): plain
-// CSS and a few lines of JavaScript that re-fetch the counts when the server says scans arrived.
+// CSS and a few lines of JavaScript that show the counts each live event carries.
 #include "sync/server/web/static_files.hpp"
 
 namespace muster::server::web {
@@ -33,12 +33,13 @@ button { font: inherit; padding: .5rem 1rem; border-radius: 4px; border: 1px sol
 
 std::string_view console_js() {
   return R"js('use strict';
-// Live counts: one EventSource per page; each "scans" (or "closed") event re-fetches the counts
-// once (a fetch in flight absorbs further events, and the server sends at most one event per
-// half second), so a burst of scans is one request, not a storm.
+// Live counts: one EventSource per page. Each "scans" (or "closed") event carries the counts and
+// the timeline, computed once by the server for every open page, so an update costs no request.
+// An event without them (the server could not compute them) makes the page fetch /counts once;
+// a fetch in flight absorbs further events.
 (function () {
   var id = document.body.getAttribute('data-event-id');
-  if (!id || !window.EventSource || !window.fetch) return;
+  if (!id || !window.EventSource) return;
   var base = '/console/events/' + encodeURIComponent(id);
   var status = document.querySelector('[data-testid="live-status"]');
   var busy = false, again = false;
@@ -46,31 +47,38 @@ std::string_view console_js() {
     var el = document.querySelector('[data-testid="' + testid + '"]');
     if (el && el.textContent !== String(value)) el.textContent = String(value);
   }
+  function show(counts, timeline) {
+    counts.sessions.forEach(function (s) {
+      set('arrived-' + s.id, s.arrived);
+      set('inside-' + s.id, s.inside);
+      set('left-' + s.id, s.left_early);
+    });
+    var asOf = document.querySelector('[data-testid="as-of"]');
+    if (asOf) asOf.textContent = new Date(counts.as_of).toLocaleTimeString();
+    // Other live parts (the timeline chart, timeline.js) refresh on this; without the
+    // timeline in the detail they fetch it.
+    document.dispatchEvent(new CustomEvent('muster-live', { detail: timeline || null }));
+  }
   function refresh() {
+    if (!window.fetch) return;
     if (busy) { again = true; return; }
     busy = true;
     fetch(base + '/counts', { credentials: 'same-origin', cache: 'no-store' })
       .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (d) {
-        if (!d) return;
-        d.sessions.forEach(function (s) {
-          set('arrived-' + s.id, s.arrived);
-          set('inside-' + s.id, s.inside);
-          set('left-' + s.id, s.left_early);
-        });
-        var asOf = document.querySelector('[data-testid="as-of"]');
-        if (asOf) asOf.textContent = new Date(d.as_of).toLocaleTimeString();
-        // Other live parts (the timeline chart, timeline.js) refresh on this.
-        document.dispatchEvent(new CustomEvent('muster-live'));
-      })
+      .then(function (d) { if (d) show(d, null); })
       .catch(function () {})
       .then(function () { busy = false; if (again) { again = false; refresh(); } });
   }
   var source = new EventSource(base + '/live');
-  var seen = null; // the server's scan generation the counts on screen reflect
+  var seen = null; // the server's generation the counts on screen reflect
   function news(e) {
-    if (e.data === seen) return; // a reconnect without news: no fetch
-    seen = e.data;
+    var d = null;
+    try { d = JSON.parse(e.data); } catch (err) { d = null; }
+    var generation = d && typeof d === 'object' ? d.generation : e.data;
+    if (d && d.live) { seen = generation; show(d.live.counts, d.live.timeline); return; }
+    if (d && d.pending) return; // a new stream: its data follows
+    if (generation === seen) return; // a reconnect without news: no fetch
+    seen = generation;
     refresh();
   }
   source.addEventListener('scans', news);
