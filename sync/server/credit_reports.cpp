@@ -167,14 +167,8 @@ CreditResult<std::vector<Evaluated>> evaluate_officials(ServerStore& store, Ledg
                                                         const Program& program, Date as_of) {
   auto roster = store.roster();
   if (!roster) return store_error(roster.error());
-  // Every official's program record and role history in one read each (not per official).
-  auto records = ledger.officials();
-  if (!records) return store_error(records.error());
-  std::map<std::string, const OfficialRecord*, std::less<>> record_of;
-  for (const OfficialRecord& record : *records)
-    record_of.emplace(record.id, &record);
-  auto histories = store.role_histories();
-  if (!histories) return store_error(histories.error());
+  auto officials = read_officials(store, ledger);
+  if (!officials) return officials.error();
   // The ledger a chunk of the roster at a time (not the whole ledger at once: at a season's
   // scale that held about 2 GB), each event read once for all chunks.
   EventsRead events;
@@ -194,12 +188,9 @@ CreditResult<std::vector<Evaluated>> evaluate_officials(ServerStore& store, Ledg
     entries->clear();
     for (std::size_t i = start; i < end; ++i) {
       Attendee& a = (*roster)[i];
-      const auto record = record_of.find(a.id);
-      auto history = histories->find(a.id);
       const std::string id = a.id;
-      OfficialView who = official_view(
-          std::move(a), record == record_of.end() ? nullptr : record->second,
-          history == histories->end() ? std::vector<RoleChange>{} : std::move(history->second));
+      OfficialView who =
+          official_view(std::move(a), (*officials)->record(id), (*officials)->history(id));
       const auto& theirs = by_official[id];
       if (!program.eligible(who.official.role_on(as_of)) && theirs.empty()) continue;
       Progress progress = evaluate(program, who.official, theirs, as_of);

@@ -20,6 +20,31 @@ Error<CreditError> store_error(const Error<DbError>& error) {
               error.message);
 }
 
+CreditResult<std::unique_ptr<OfficialsRead>> read_officials(ServerStore& store,
+                                                            LedgerStore& ledger) {
+  auto records = ledger.officials();
+  if (!records) return store_error(records.error());
+  auto histories = store.role_histories();
+  if (!histories) return store_error(histories.error());
+  // On the heap: record_of points into records, so the object never moves.
+  auto read = std::make_unique<OfficialsRead>();
+  read->records = std::move(*records);
+  read->histories = std::move(*histories);
+  for (const OfficialRecord& record : read->records)
+    read->record_of.emplace(record.id, &record);
+  return read;
+}
+
+const OfficialRecord* OfficialsRead::record(std::string_view id) const {
+  const auto found = record_of.find(id);
+  return found == record_of.end() ? nullptr : found->second;
+}
+
+std::vector<RoleChange> OfficialsRead::history(std::string_view id) const {
+  const auto found = histories.find(id);
+  return found == histories.end() ? std::vector<RoleChange>{} : found->second;
+}
+
 Instant now_instant() {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }

@@ -2,6 +2,7 @@
 // What the credit_*.cpp files share: error mapping, the words and numbers they print, writing an
 // output file, opening both stores. Internal to the credit commands; nothing outside includes it.
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -27,6 +28,18 @@ CreditResult<Ok> write_text(const std::optional<std::filesystem::path>& file,
                             const std::string& text, std::ostream& out);
 CreditResult<Ok> write_document(const PdfDocument& document, const std::filesystem::path& file);
 CreditResult<std::string> league_name(ServerStore& store);
+
+// Every official's program record and role history, read once for all (the reports and the
+// transcript batch), not per official.
+struct OfficialsRead {
+  std::vector<OfficialRecord> records;
+  std::map<std::string, const OfficialRecord*, std::less<>> record_of; // into `records`
+  RoleHistories histories;
+  const OfficialRecord* record(std::string_view id) const;
+  std::vector<RoleChange> history(std::string_view id) const;
+};
+CreditResult<std::unique_ptr<OfficialsRead>> read_officials(ServerStore& store,
+                                                            LedgerStore& ledger);
 
 struct Stores {
   std::unique_ptr<ServerStore> server;

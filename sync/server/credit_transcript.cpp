@@ -119,13 +119,8 @@ CreditResult<Ok> build_transcripts(ServerStore& store, LedgerStore& ledger, cons
   for (Attendee& attendee : *roster)
     people.emplace(attendee.id, std::move(attendee));
   roster->clear();
-  auto records = ledger.officials();
-  if (!records) return store_error(records.error());
-  std::map<std::string, const OfficialRecord*, std::less<>> record_of;
-  for (const OfficialRecord& record : *records)
-    record_of.emplace(record.id, &record);
-  auto histories = store.role_histories();
-  if (!histories) return store_error(histories.error());
+  auto officials = read_officials(store, ledger);
+  if (!officials) return officials.error();
   EventsRead events;
   // The ledger of kChunk officials per read: the memory stays that of a chunk, not the season's.
   constexpr std::size_t kChunk = 500;
@@ -145,14 +140,11 @@ CreditResult<Ok> build_transcripts(ServerStore& store, LedgerStore& ledger, cons
       if (person == people.end()) {
         return fail(CreditError::not_found, "no official '" + id + "' on the roster");
       }
-      const auto record = record_of.find(id);
-      const auto history = histories->find(id);
       Transcript transcript;
       transcript.league_name = *name;
       transcript.program = program;
       transcript.who =
-          official_view(person->second, record == record_of.end() ? nullptr : record->second,
-                        history == histories->end() ? std::vector<RoleChange>{} : history->second);
+          official_view(person->second, (*officials)->record(id), (*officials)->history(id));
       const auto run = run_of.find(id);
       const std::span<const LedgerEntry> theirs =
           run == run_of.end() ? std::span<const LedgerEntry>{}
