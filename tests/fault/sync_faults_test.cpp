@@ -125,7 +125,13 @@ void run_seeded_mix(std::uint64_t seed, const std::string& database, int rounds,
                      base + std::chrono::seconds{recorded});
       }
       const auto report = sync::run_sync_pass(kiosk, http, pass, kiosk::package_applier());
-      if (!report.ok) ++failed_passes;
+      if (!report.ok) {
+        ++failed_passes;
+        // As the sync engine backs off after a failed pass: a refused connection closes the
+        // proxy for refuse_for, and recording 50 scans now takes less than that, so without
+        // the wait every following pass fails at its first connect and the mix tests nothing.
+        std::this_thread::sleep_for(proxy_options.refuse_for + 50ms);
+      }
     }
   }
   EXPECT_GT(failed_passes, 0) << "the mix injected no failure: the test proves nothing";
