@@ -424,6 +424,22 @@ protected:
   test::TempDir dir_;
   std::string db_;
   std::string cookie_;
+  // RB-0001's arrival in S1 at `device`, sealed as that door's first scan.
+  Scan first_arrival(const std::string& device, Instant wall_time) const {
+    Scan scan;
+    scan.device_id = device;
+    scan.sequence = 1;
+    scan.attendee_id = "RB-0001";
+    scan.badge_serial = "SERIAL-RB-0001";
+    scan.badge_payload = badge_;
+    scan.session_id = "S1";
+    scan.kind = ScanKind::arrive;
+    scan.wall_time = wall_time;
+    scan.monotonic_ms = 1000;
+    seal(scan, Digest{});
+    return scan;
+  }
+
   std::string badge_; // RB-0001's signed badge
   std::unique_ptr<HttpServer> server_;
 };
@@ -468,17 +484,8 @@ TEST_F(ConsoleLive, SixtyPagesGetARealPushWithinTwoSecondsWhileTheApiAnswers) {
   }
 
   // A real push from the door over HTTP.
-  Scan scan;
-  scan.device_id = "DOOR-A";
-  scan.sequence = 1;
-  scan.attendee_id = "RB-0001";
-  scan.badge_serial = "SERIAL-RB-0001";
-  scan.badge_payload = badge_;
-  scan.session_id = "S1";
-  scan.kind = ScanKind::arrive;
-  scan.wall_time = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  scan.monotonic_ms = 1000;
-  seal(scan, Digest{});
+  const Scan scan = first_arrival(
+      "DOOR-A", std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now()));
   const auto pushed_at = Clock::now();
   auto push = client.Post("/api/v1/devices/DOOR-A/scans",
                           httplib::Headers{{"Authorization", std::string("Bearer ") + kDoorToken}},
@@ -584,17 +591,7 @@ TEST_F(ConsoleLive, EachEventCarriesCountsThatFollowAPushAndACorrectionMadeElsew
   ASSERT_TRUE(live_with(0, 0, 0)()) << pages[0]->received;
 
   // A real push: the page's next event carries the arrival, within 2 s, with no request.
-  Scan scan;
-  scan.device_id = "DOOR-N";
-  scan.sequence = 1;
-  scan.attendee_id = "RB-0001";
-  scan.badge_serial = "SERIAL-RB-0001";
-  scan.badge_payload = badge_;
-  scan.session_id = "S1";
-  scan.kind = ScanKind::arrive;
-  scan.wall_time = now - 30min;
-  scan.monotonic_ms = 1000;
-  seal(scan, Digest{});
+  const Scan scan = first_arrival("DOOR-N", now - 30min);
   httplib::Client client("127.0.0.1", server_->port());
   client.set_read_timeout(5);
   const auto pushed_at = Clock::now();

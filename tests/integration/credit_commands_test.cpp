@@ -157,6 +157,15 @@ protected:
     ASSERT_EQ(run({"import-event", "--db", db_, (kDemo / "event.json").string()}).code, 0);
   }
 
+  // 16 hours of outside credit under ICMA for the staff member LG-0001 (not eligible under ALM).
+  void add_icma_summit() {
+    ASSERT_EQ(run({"outside-credit", "--db", db_, "--official", "LG-0001", "--date", "2026-03-02",
+                   "--hours", "16", "--title", "ICMA regional summit", "--reference", "I-1",
+                   "--program", kIcma.string()})
+                  .code,
+              0);
+  }
+
   void prepare_with_scans() {
     prepare();
     auto s = store();
@@ -1292,11 +1301,7 @@ TEST_F(CreditCommands, AmctoTranscriptShowsCategoriesAndTheCycleInEveryFormat) {
 TEST_F(CreditCommands, IcmaTranscriptCountsFortyHoursAYearForStaff) {
   prepare();
   const std::string icma = kIcma.string();
-  ASSERT_EQ(run({"outside-credit", "--db", db_, "--official", "LG-0001", "--date", "2026-03-02",
-                 "--hours", "16", "--title", "ICMA regional summit", "--reference", "I-1",
-                 "--program", icma})
-                .code,
-            0);
+  ASSERT_NO_FATAL_FAILURE(add_icma_summit());
   ASSERT_EQ(run({"online-credit", "--db", db_, "--official", "LG-0001", "--date", "2026-04-02",
                  "--title", "Webinar: ethics", "--score", "40", "--hours", "2", "--program", icma})
                 .code,
@@ -1320,11 +1325,7 @@ TEST_F(CreditCommands, IcmaTranscriptCountsFortyHoursAYearForStaff) {
 TEST_F(CreditCommands, ServedTranscriptsFollowTheServersProgram) {
   prepare();
   const std::string icma = kIcma.string();
-  ASSERT_EQ(run({"outside-credit", "--db", db_, "--official", "LG-0001", "--date", "2026-03-02",
-                 "--hours", "16", "--title", "ICMA regional summit", "--reference", "I-1",
-                 "--program", icma})
-                .code,
-            0);
+  ASSERT_NO_FATAL_FAILURE(add_icma_summit());
   const json cli = json::parse(run({"transcript", "--db", db_, "--official", "LG-0001", "--program",
                                     icma, "--as-of", "2026-12-31"})
                                    .out);
