@@ -233,21 +233,27 @@ void LiveHub::watch(std::function<std::optional<std::uint64_t>()> generation,
   std::lock_guard guard(mutex_);
   if (watcher_.joinable() || shut_down_) return;
   watcher_ = std::thread([this, generation = std::move(generation), period] {
-    std::optional<std::uint64_t> seen = generation();
+    // Plain values, not an optional: g++ 12 -O2 warns maybe-uninitialized on one here.
+    const auto first = generation();
+    bool have_seen = first.has_value();
+    std::uint64_t seen = first.value_or(0);
     std::unique_lock lock(mutex_);
     while (!shut_down_) {
       watcher_wake_.wait_for(lock, period, [this] { return shut_down_; });
       if (shut_down_) break;
       // Skipped when nobody watches; the query runs without the lock (publishers wait on it).
       if (streams_.empty()) {
-        seen.reset();
+        have_seen = false;
         continue;
       }
       lock.unlock();
       const auto now_seen = generation();
       lock.lock();
-      const bool changed = now_seen && seen && *now_seen != *seen;
-      if (now_seen) seen = now_seen;
+      const bool changed = now_seen && have_seen && *now_seen != seen;
+      if (now_seen) {
+        seen = *now_seen;
+        have_seen = true;
+      }
       // A change with an in-process publish since the last look was (most likely) that
       // publish: its pages already know. Only a change nobody here announced (the CLI, another
       // server) goes to every page. A CLI write in the same second as a push to another event
@@ -274,30 +280,6 @@ void LiveHub::shutdown() {
   notifier_wake_.notify_all();
   if (watcher_.joinable() && watcher_.get_id() != std::this_thread::get_id()) watcher_.join();
   if (notifier_.joinable() && notifier_.get_id() != std::this_thread::get_id()) notifier_.join();
-}
-
-std::optional<std::string>
-LiveHub::cached(const std::string& key, std::chrono::milliseconds max_age,
-                const std::function<std::optional<std::string>()>& compute) {
-  std::shared_ptr<CacheEntry> entry;
-  {
-    std::lock_guard lock(cache_mutex_);
-    auto& slot = cache_[key];
-    if (!slot) slot = std::make_shared<CacheEntry>();
-    entry = slot;
-  }
-  std::lock_guard computing(entry->computing);
-  const std::uint64_t generation = published();
-  const auto now = Clock::now();
-  if (entry->generation == generation && now - entry->at < max_age) return entry->text;
-  auto text = compute();
-  if (!text) return std::nullopt;
-  // The generation read before computing: a publish during the computation makes the next
-  // caller compute again rather than keep a text that may predate it.
-  entry->generation = generation;
-  entry->at = now;
-  entry->text = *text;
-  return text;
 }
 
 std::size_t LiveHub::open_streams() const {

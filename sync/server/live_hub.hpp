@@ -96,13 +96,6 @@ public:
   void watch(std::function<std::optional<std::uint64_t>()> generation,
              std::chrono::milliseconds period);
 
-  // What the live pages fetch after an event (the counts, the timeline) computed once for all of
-  // them: the text for `key` is reused while nothing was published since it was computed and it
-  // is younger than `max_age` (inside-now moves with the clock too). Concurrent callers of one
-  // key wait for a single computation. nullopt (a failed computation) is not kept.
-  std::optional<std::string> cached(const std::string& key, std::chrono::milliseconds max_age,
-                                    const std::function<std::optional<std::string>()>& compute);
-
   // Ends every stream (next() returns nullopt at once) and the watcher; later subscribes fail.
   void shutdown();
 
@@ -149,15 +142,6 @@ private:
   std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> computed_at_;
   std::map<std::string, Latest, std::less<>> latest_;
   std::uint64_t payloads_ = 0;
-
-  struct CacheEntry {
-    std::mutex computing; // held while the text is (re)computed
-    std::optional<std::uint64_t> generation;
-    std::chrono::steady_clock::time_point at{};
-    std::string text;
-  };
-  std::mutex cache_mutex_; // guards the map only
-  std::map<std::string, std::shared_ptr<CacheEntry>, std::less<>> cache_;
 };
 
 } // namespace muster::server

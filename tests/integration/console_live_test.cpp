@@ -156,39 +156,6 @@ TEST(LiveHub, KeepAliveAfterSilenceLimitAndShutdownEndsWaitsAtOnce) {
   EXPECT_EQ(hub.subscribe("E1"), nullptr); // after shutdown
 }
 
-TEST(LiveHub, WhatPagesFetchIsComputedOncePerChange) {
-  LiveHub hub(quick_limits());
-  int computed = 0;
-  const auto compute = [&]() -> std::optional<std::string> {
-    return "text " + std::to_string(++computed);
-  };
-  EXPECT_EQ(hub.cached("counts:E1", 10'000ms, compute), "text 1");
-  EXPECT_EQ(hub.cached("counts:E1", 10'000ms, compute), "text 1");   // nothing changed
-  EXPECT_EQ(hub.cached("timeline:E1", 10'000ms, compute), "text 2"); // another key
-  hub.publish("E1", "scans");
-  EXPECT_EQ(hub.cached("counts:E1", 10'000ms, compute), "text 3"); // a change: computed again
-  EXPECT_EQ(hub.cached("counts:E1", 0ms, compute), "text 4");      // too old
-  EXPECT_EQ(hub.cached("counts:E2", 10'000ms, [] { return std::optional<std::string>(); }),
-            std::nullopt);
-  EXPECT_EQ(hub.cached("counts:E2", 10'000ms, compute), "text 5"); // a failure is not kept
-
-  // Pages asking at once wait for one computation.
-  std::atomic<int> slow_runs{0};
-  const auto slow = [&]() -> std::optional<std::string> {
-    ++slow_runs;
-    std::this_thread::sleep_for(100ms);
-    return std::string("slow");
-  };
-  hub.publish("E1", "scans");
-  std::vector<std::future<std::optional<std::string>>> asking;
-  for (int i = 0; i < 8; ++i)
-    asking.push_back(
-        std::async(std::launch::async, [&] { return hub.cached("counts:E1", 10'000ms, slow); }));
-  for (auto& answer : asking)
-    EXPECT_EQ(answer.get(), "slow");
-  EXPECT_EQ(slow_runs.load(), 1);
-}
-
 // The data of the last event named `kind` in `text` with its "live" payload parsed, or null.
 nlohmann::json last_live(const std::string& text, const std::string& kind = "scans") {
   const std::string marker = "event: " + kind + "\ndata: ";
