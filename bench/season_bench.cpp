@@ -237,6 +237,8 @@ private:
     return s;
   }
 
+  // What the League does after the season, each step timed: close every event (the largest
+  // timed apart), every transcript as JSON, a sample as PDF, the three reports, one credits run.
   std::string league_steps(Figures& figures) {
     payloads_ = {};
     auto ledger = server::open_league_store<server::LedgerStore>(database_);
@@ -244,45 +246,70 @@ private:
     auto program = server::load_program(std::nullopt);
     if (!program) return "the default program: " + program.message();
     const Instant now = events_.back().sessions.back().end + 48h;
+    const Date as_of{std::chrono::year{2026}, std::chrono::month{12}, std::chrono::day{31}};
+    std::size_t bytes = 0;
+    if (auto error = close_events(**ledger, now, figures); !error.empty()) return error;
+    if (auto error = transcripts_json(**ledger, *program, as_of, figures, bytes); !error.empty())
+      return error;
+    if (auto error = transcript_pdfs(**ledger, *program, as_of, figures); !error.empty())
+      return error;
+    if (auto error = reports(**ledger, *program, as_of, figures, bytes); !error.empty())
+      return error;
+    if (auto error = credits(figures, bytes); !error.empty()) return error;
+    figures.peak_mb = step_peak_mb_;
+    if (bytes == 0) return "the League's steps produced nothing";
+    return {};
+  }
+
+  std::string close_events(server::LedgerStore& ledger, Instant now, Figures& figures) {
     std::string error;
     figures.close_largest_s = seconds("close-event largest", [&] {
-      auto closed = server::close_event(*store_, **ledger, events_[0].id, now, false);
+      auto closed = server::close_event(*store_, ledger, events_[0].id, now, false);
       if (!closed) error = "close-event: " + closed.message();
     });
     if (!error.empty()) return error;
     figures.close_all_s = seconds("close 39 others", [&] {
       for (std::size_t e = 1; e < kEvents && error.empty(); ++e) {
-        auto closed = server::close_event(*store_, **ledger, events_[e].id, now, false);
+        auto closed = server::close_event(*store_, ledger, events_[e].id, now, false);
         if (!closed) error = "close-event " + events_[e].id + ": " + closed.message();
       }
     });
-    if (!error.empty()) return error;
-    const Date as_of{std::chrono::year{2026}, std::chrono::month{12}, std::chrono::day{31}};
-    std::size_t bytes = 0;
-    // Every official's transcript in one batch (build_transcripts: what build_transcript gives
-    // each, with the roster, records and events read once and the ledger by chunks).
+    return error;
+  }
+
+  // Every official's transcript in one batch (build_transcripts: what build_transcript gives
+  // each, with the roster, records and events read once and the ledger by chunks).
+  std::string transcripts_json(server::LedgerStore& ledger, const Program& program, Date as_of,
+                               Figures& figures, std::size_t& bytes) {
     std::vector<std::string> ids;
     ids.reserve(officials_);
     for (std::size_t i = 0; i < officials_; ++i)
       ids.push_back("OF-" + std::to_string(i));
+    std::string error;
     const double transcripts_s = seconds("transcripts json", [&] {
       auto done = server::build_transcripts(
-          *store_, **ledger, *program, ids, as_of,
+          *store_, ledger, program, ids, as_of,
           [&](server::Transcript&& transcript) -> server::CreditResult<Ok> {
             bytes += server::transcript_json(transcript).size();
             return Ok{};
           });
       if (!done) error = "transcript: " + done.message();
     });
-    if (!error.empty()) return error;
-    figures.transcripts_per_s = static_cast<double>(officials_) / transcripts_s;
+    if (error.empty()) figures.transcripts_per_s = static_cast<double>(officials_) / transcripts_s;
+    return error;
+  }
+
+  // Twenty officials' transcripts, spread over the roster, each built and written as a PDF.
+  std::string transcript_pdfs(server::LedgerStore& ledger, const Program& program, Date as_of,
+                              Figures& figures) {
     const std::size_t sample = std::min<std::size_t>(officials_, 20);
     const fs::path pdf =
         fs::temp_directory_path() / ("muster-season-" + std::to_string(::getpid()) + ".pdf");
+    std::string error;
     const double pdf_s = seconds("transcripts pdf", [&] {
       for (std::size_t i = 0; i < sample && error.empty(); ++i) {
         auto transcript = server::build_transcript(
-            *store_, **ledger, *program, "OF-" + std::to_string(i * (officials_ / sample)), as_of);
+            *store_, ledger, program, "OF-" + std::to_string(i * (officials_ / sample)), as_of);
         if (!transcript) {
           error = "transcript: " + transcript.message();
           break;
@@ -294,22 +321,32 @@ private:
     });
     std::error_code ignored;
     fs::remove(pdf, ignored);
-    if (!error.empty()) return error;
-    figures.pdf_per_s = static_cast<double>(sample) / pdf_s;
+    if (error.empty()) figures.pdf_per_s = static_cast<double>(sample) / pdf_s;
+    return error;
+  }
+
+  std::string reports(server::LedgerStore& ledger, const Program& program, Date as_of,
+                      Figures& figures, std::size_t& bytes) {
     const server::ReportKind kinds[] = {server::ReportKind::graduation,
                                         server::ReportKind::compliance,
                                         server::ReportKind::certified_municipalities};
-    for (std::size_t r = 0; r < 3; ++r) {
+    std::string error;
+    for (std::size_t r = 0; r < 3 && error.empty(); ++r) {
       figures.report_s[r] = seconds("report", [&] {
-        auto report = server::build_report(*store_, **ledger, *program, kinds[r], as_of);
+        auto report = server::build_report(*store_, ledger, program, kinds[r], as_of);
         if (!report) {
           error = "report: " + report.message();
           return;
         }
         bytes += server::report_text(*report, server::ReportFormat::json).size();
       });
-      if (!error.empty()) return error;
     }
+    return error;
+  }
+
+  // The largest event's credits, as `muster-server credits --json` gives them.
+  std::string credits(Figures& figures, std::size_t& bytes) {
+    std::string error;
     figures.credits_s = seconds("credits json", [&] {
       auto rows = server::compute_credits(*store_, events_[0]);
       if (!rows) {
@@ -318,10 +355,7 @@ private:
       }
       bytes += server::credits_json(events_[0], *rows).size();
     });
-    if (!error.empty()) return error;
-    figures.peak_mb = step_peak_mb_;
-    if (bytes == 0) return "the League's steps produced nothing";
-    return {};
+    return error;
   }
 
   std::string database_;

@@ -35,21 +35,19 @@ Error<PackageImportError> store_failure(std::string_view what, const std::string
   return fail(PackageImportError::store, std::string(what) + ": " + message);
 }
 
-} // namespace
-
-Result<PackageSummary, PackageImportError> import_package(KioskStore& store,
-                                                          std::string_view envelope) {
+// The League keys this kiosk trusts now (none before its first package).
+std::vector<PublicKey> trusted_keys(const KioskStore& store) {
   std::vector<PublicKey> trusted;
   for (const auto& line : stored_lines(store, kSettingLeagueKeys)) {
     if (auto key = parse_public_key(line)) trusted.push_back(*key);
   }
-  auto opened = open_package(envelope, trusted);
-  if (!opened) {
-    return fail(PackageImportError::refused, "the event package was refused (" +
-                                                 std::string(to_string(opened.code())) +
-                                                 "): " + opened.message());
-  }
-  const EventPackage& package = *opened;
+  return trusted;
+}
+
+// A verified package may still not fit this kiosk: another League's, or a delta whose base
+// this kiosk never loaded.
+Result<Ok, PackageImportError> check_fits_this_kiosk(const KioskStore& store,
+                                                     const EventPackage& package) {
   const auto league = setting_or(store, kSettingLeagueId, "");
   if (!league.empty() && league != package.league_id) {
     return fail(PackageImportError::other_league,
@@ -62,7 +60,12 @@ Result<PackageSummary, PackageImportError> import_package(KioskStore& store,
                     std::to_string(package.since_cursor) +
                     ", and this kiosk has not loaded them; import a full package first");
   }
+  return Ok{};
+}
 
+// The event (with its programs), the roster and the revoked serials the package carries.
+Result<Ok, PackageImportError> save_event_roster_and_revocations(KioskStore& store,
+                                                                 const EventPackage& package) {
   if (package.event) {
     if (auto saved = store.replace_event(*package.event); !saved) {
       return store_failure("saving the event", saved.message());
@@ -77,35 +80,42 @@ Result<PackageSummary, PackageImportError> import_package(KioskStore& store,
   if (auto saved = store.add_revoked_serials(package.revoked_serials); !saved) {
     return store_failure("saving revoked serials", saved.message());
   }
-  // Keys accumulate: a key the kiosk trusted stays trusted for badges until a package
-  // leaves it out of a full package (key removal is the League's decision).
-  std::vector<PublicKey> keys = package.league_keys;
-  if (package.since_cursor > 0) {
-    for (const auto& key : trusted) {
-      if (std::none_of(keys.begin(), keys.end(),
-                       [&](const PublicKey& k) { return k.key_id == key.key_id; })) {
-        keys.push_back(key);
-      }
-    }
-  }
-  std::vector<DeviceCertificate> certificates = package.device_certificates;
-  if (package.since_cursor > 0) {
-    for (const auto& line : stored_lines(store, kSettingDeviceCertificates)) {
-      auto certificate = parse_device_certificate(line);
-      if (certificate && std::none_of(certificates.begin(), certificates.end(), [&](const auto& c) {
-            return c.device_key.key_id == certificate->device_key.key_id;
-          })) {
-        certificates.push_back(*certificate);
-      }
-    }
-  }
-  if (auto saved = save_trust(store, package.league_id, keys, certificates); !saved) {
-    return store_failure("saving the League keys", saved.message());
-  }
-  if (auto saved = store.set_cursor(kPackageCursor, std::to_string(package.cursor)); !saved) {
-    return store_failure("saving the package cursor", saved.message());
-  }
+  return Ok{};
+}
 
+// Keys accumulate: a key the kiosk trusted stays trusted for badges until a package
+// leaves it out of a full package (key removal is the League's decision).
+std::vector<PublicKey> keys_to_keep(const EventPackage& package,
+                                    const std::vector<PublicKey>& trusted) {
+  std::vector<PublicKey> keys = package.league_keys;
+  if (package.since_cursor == 0) return keys;
+  for (const auto& key : trusted) {
+    if (std::none_of(keys.begin(), keys.end(),
+                     [&](const PublicKey& k) { return k.key_id == key.key_id; })) {
+      keys.push_back(key);
+    }
+  }
+  return keys;
+}
+
+// Device certificates accumulate the same way: a delta adds to those the kiosk holds.
+std::vector<DeviceCertificate> certificates_to_keep(const KioskStore& store,
+                                                    const EventPackage& package) {
+  std::vector<DeviceCertificate> certificates = package.device_certificates;
+  if (package.since_cursor == 0) return certificates;
+  for (const auto& line : stored_lines(store, kSettingDeviceCertificates)) {
+    auto certificate = parse_device_certificate(line);
+    if (certificate && std::none_of(certificates.begin(), certificates.end(), [&](const auto& c) {
+          return c.device_key.key_id == certificate->device_key.key_id;
+        })) {
+      certificates.push_back(*certificate);
+    }
+  }
+  return certificates;
+}
+
+PackageSummary summary_of(const EventPackage& package, std::size_t league_keys,
+                          std::size_t device_certificates, bool trusted_on_first_use) {
   PackageSummary summary;
   summary.league_id = package.league_id;
   if (package.event) {
@@ -114,11 +124,36 @@ Result<PackageSummary, PackageImportError> import_package(KioskStore& store,
   }
   summary.attendees = package.attendees.size();
   summary.revoked_serials = package.revoked_serials.size();
-  summary.league_keys = keys.size();
-  summary.device_certificates = certificates.size();
+  summary.league_keys = league_keys;
+  summary.device_certificates = device_certificates;
   summary.cursor = package.cursor;
-  summary.trusted_on_first_use = trusted.empty();
+  summary.trusted_on_first_use = trusted_on_first_use;
   return summary;
+}
+
+} // namespace
+
+Result<PackageSummary, PackageImportError> import_package(KioskStore& store,
+                                                          std::string_view envelope) {
+  const std::vector<PublicKey> trusted = trusted_keys(store);
+  auto opened = open_package(envelope, trusted);
+  if (!opened) {
+    return fail(PackageImportError::refused, "the event package was refused (" +
+                                                 std::string(to_string(opened.code())) +
+                                                 "): " + opened.message());
+  }
+  const EventPackage& package = *opened;
+  if (auto fits = check_fits_this_kiosk(store, package); !fits) return fits.error();
+  if (auto saved = save_event_roster_and_revocations(store, package); !saved) return saved.error();
+  const std::vector<PublicKey> keys = keys_to_keep(package, trusted);
+  const std::vector<DeviceCertificate> certificates = certificates_to_keep(store, package);
+  if (auto saved = save_trust(store, package.league_id, keys, certificates); !saved) {
+    return store_failure("saving the League keys", saved.message());
+  }
+  if (auto saved = store.set_cursor(kPackageCursor, std::to_string(package.cursor)); !saved) {
+    return store_failure("saving the package cursor", saved.message());
+  }
+  return summary_of(package, keys.size(), certificates.size(), trusted.empty());
 }
 
 Result<PackageSummary, PackageImportError> import_package_file(KioskStore& store,

@@ -52,89 +52,123 @@ std::optional<std::string> png_base64(const BadgeCard& card) {
   return encoded;
 }
 
+// The roster's attendees whose id or name contains `needle` (all when it is empty), each with
+// their badges at the event, at most kMaxLines; `more` says some were left out.
+std::vector<BadgeLine> badge_lines(std::vector<Attendee>& roster,
+                                   const std::vector<BadgeRecord>& badges,
+                                   const std::string& needle, bool& more) {
+  std::vector<BadgeLine> lines;
+  more = false;
+  for (Attendee& a : roster) {
+    if (!needle.empty() && lower(a.id).find(needle) == std::string::npos &&
+        lower(full_name(a)).find(needle) == std::string::npos) {
+      continue;
+    }
+    if (lines.size() == kMaxLines) {
+      more = true;
+      break;
+    }
+    a.email.clear(); // never on a page
+    BadgeLine line{std::move(a), {}};
+    for (const BadgeRecord& b : badges) {
+      if (b.attendee_id == line.attendee.id) line.badges.push_back(b);
+    }
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+// The attendee's newest badge at the event that is not revoked, or null.
+const BadgeRecord* newest_valid_badge(const std::vector<BadgeRecord>& badges,
+                                      const std::string& attendee_id) {
+  const BadgeRecord* current = nullptr;
+  for (const BadgeRecord& b : badges) {
+    if (b.attendee_id == attendee_id && !b.revoked_at) current = &b; // the newest valid one
+  }
+  return current;
+}
+
+// GET .../badges?q=: find attendees and their badges.
+void show_badges(const ConsoleOptions& options, const httplib::Request& req,
+                 httplib::Response& res) {
+  auto request = open_event_page(req, res, options, ConsoleRole::staff);
+  if (!request) return;
+  auto& [accounts, who, store, event, why] = *request;
+  auto roster = store->roster();
+  auto badges = store->badges_for_event(event.id);
+  if (!roster || !badges) return send_text(res, 503, "the database is unavailable");
+  const std::string query = form_value(req, "q").substr(0, 100);
+  bool more = false;
+  const auto lines = badge_lines(*roster, *badges, lower(query), more);
+  send_html(res, 200,
+            badges_page(who.viewer(), event, query, lines, more, form_value(req, "done")));
+}
+
+// POST .../badges/reprint: the attendee's current badge drawn again (same serial).
+void reprint_badge(const ConsoleOptions& options, const httplib::Request& req,
+                   httplib::Response& res) {
+  const std::string attendee_id = form_value(req, "attendee_id");
+  auto request =
+      open_event_action(req, res, options, ConsoleRole::staff, "badge-reprint", attendee_id);
+  if (!request) return;
+  auto& [accounts, who, store, event, why] = *request;
+  auto attendee = store->attendee(attendee_id);
+  if (!attendee) return send_text(res, 404, "no attendee " + attendee_id);
+  auto badges = store->badges_for_event(event.id);
+  if (!badges) return send_text(res, 503, "the database is unavailable");
+  const BadgeRecord* current = newest_valid_badge(*badges, attendee_id);
+  if (current == nullptr) {
+    return send_text(res, 409,
+                     "no valid badge for " + attendee_id +
+                         " at this event: `muster-server issue-badges` issues a new serial");
+  }
+  const BadgeCard card{current->payload,
+                       attendee->first_name,
+                       attendee->last_name,
+                       attendee->municipality,
+                       std::string(to_string(attendee->role)),
+                       event.name};
+  auto png = png_base64(card);
+  if (!png) return send_text(res, 500, "the badge could not be drawn");
+  audit(*accounts, who.user.name, "badge-reprint", attendee_id,
+        "serial " + current->serial + "; why: " + why);
+  send_html(res, 200, badge_reprint_page(who.viewer(), event, *attendee, *current, *png));
+}
+
+// POST .../badges/revoke: an admin revokes one serial of the event.
+void revoke_event_badge(const ConsoleOptions& options, const httplib::Request& req,
+                        httplib::Response& res) {
+  const std::string serial = form_value(req, "serial");
+  auto request = open_event_action(req, res, options, ConsoleRole::admin, "badge-revoke", serial);
+  if (!request) return;
+  auto& [accounts, who, store, event, why] = *request;
+  auto badge = store->badge(serial);
+  if (!badge || (!badge->event_id.empty() && badge->event_id != event.id)) {
+    return send_text(res, 404, "no badge " + serial + " at this event");
+  }
+  auto revoked = store->revoke_badge(serial, now_ms());
+  if (!revoked) return send_text(res, 503, "not revoked: " + revoked.message());
+  audit(*accounts, who.user.name, "badge-revoke", serial,
+        "attendee " + badge->attendee_id + "; why: " + why);
+  redirect(res, "/console/events/" + event.id + "/badges?done=badge-revoked&q=" +
+                    httplib::detail::encode_query_param(badge->attendee_id));
+}
+
 } // namespace
 
 void route_badges(httplib::Server& server, const ConsoleOptions& options) {
-  server.Get(R"(/console/events/([^/]+)/badges)", [options](const httplib::Request& req,
-                                                            httplib::Response& res) {
-    auto request = open_event_page(req, res, options, ConsoleRole::staff);
-    if (!request) return;
-    auto& [accounts, who, store, event, why] = *request;
-    auto roster = store->roster();
-    auto badges = store->badges_for_event(event.id);
-    if (!roster || !badges) return send_text(res, 503, "the database is unavailable");
-    const std::string query = form_value(req, "q").substr(0, 100);
-    const std::string needle = lower(query);
-    std::vector<BadgeLine> lines;
-    bool more = false;
-    for (Attendee& a : *roster) {
-      if (!needle.empty() && lower(a.id).find(needle) == std::string::npos &&
-          lower(full_name(a)).find(needle) == std::string::npos) {
-        continue;
-      }
-      if (lines.size() == kMaxLines) {
-        more = true;
-        break;
-      }
-      a.email.clear(); // never on a page
-      BadgeLine line{std::move(a), {}};
-      for (const BadgeRecord& b : *badges) {
-        if (b.attendee_id == line.attendee.id) line.badges.push_back(b);
-      }
-      lines.push_back(std::move(line));
-    }
-    send_html(res, 200,
-              badges_page(who.viewer(), event, query, lines, more, form_value(req, "done")));
-  });
-  server.Post(R"(/console/events/([^/]+)/badges/reprint)", [options](const httplib::Request& req,
-                                                                     httplib::Response& res) {
-    const std::string attendee_id = form_value(req, "attendee_id");
-    auto request =
-        open_event_action(req, res, options, ConsoleRole::staff, "badge-reprint", attendee_id);
-    if (!request) return;
-    auto& [accounts, who, store, event, why] = *request;
-    auto attendee = store->attendee(attendee_id);
-    if (!attendee) return send_text(res, 404, "no attendee " + attendee_id);
-    auto badges = store->badges_for_event(event.id);
-    if (!badges) return send_text(res, 503, "the database is unavailable");
-    const BadgeRecord* current = nullptr;
-    for (const BadgeRecord& b : *badges) {
-      if (b.attendee_id == attendee_id && !b.revoked_at) current = &b; // the newest valid one
-    }
-    if (current == nullptr) {
-      return send_text(res, 409,
-                       "no valid badge for " + attendee_id +
-                           " at this event: `muster-server issue-badges` issues a new serial");
-    }
-    const BadgeCard card{current->payload,
-                         attendee->first_name,
-                         attendee->last_name,
-                         attendee->municipality,
-                         std::string(to_string(attendee->role)),
-                         event.name};
-    auto png = png_base64(card);
-    if (!png) return send_text(res, 500, "the badge could not be drawn");
-    audit(*accounts, who.user.name, "badge-reprint", attendee_id,
-          "serial " + current->serial + "; why: " + why);
-    send_html(res, 200, badge_reprint_page(who.viewer(), event, *attendee, *current, *png));
-  });
-  server.Post(R"(/console/events/([^/]+)/badges/revoke)", [options](const httplib::Request& req,
-                                                                    httplib::Response& res) {
-    const std::string serial = form_value(req, "serial");
-    auto request = open_event_action(req, res, options, ConsoleRole::admin, "badge-revoke", serial);
-    if (!request) return;
-    auto& [accounts, who, store, event, why] = *request;
-    auto badge = store->badge(serial);
-    if (!badge || (!badge->event_id.empty() && badge->event_id != event.id)) {
-      return send_text(res, 404, "no badge " + serial + " at this event");
-    }
-    auto revoked = store->revoke_badge(serial, now_ms());
-    if (!revoked) return send_text(res, 503, "not revoked: " + revoked.message());
-    audit(*accounts, who.user.name, "badge-revoke", serial,
-          "attendee " + badge->attendee_id + "; why: " + why);
-    redirect(res, "/console/events/" + event.id + "/badges?done=badge-revoked&q=" +
-                      httplib::detail::encode_query_param(badge->attendee_id));
-  });
+  server.Get(R"(/console/events/([^/]+)/badges)",
+             [options](const httplib::Request& req, httplib::Response& res) {
+               show_badges(options, req, res);
+             });
+  server.Post(R"(/console/events/([^/]+)/badges/reprint)",
+              [options](const httplib::Request& req, httplib::Response& res) {
+                reprint_badge(options, req, res);
+              });
+  server.Post(R"(/console/events/([^/]+)/badges/revoke)",
+              [options](const httplib::Request& req, httplib::Response& res) {
+                revoke_event_badge(options, req, res);
+              });
 }
 
 } // namespace muster::server::web
