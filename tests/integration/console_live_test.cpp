@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "shared/badge.hpp"
+#include "shared/csv.hpp"
 #include "shared/scan_json.hpp"
 #include "shared/scan_log.hpp"
 #include "shared/sodium_init.hpp"
@@ -359,6 +360,8 @@ protected:
       auto payload = sign_badge({league->id, "RB-0001", "SERIAL-RB-0001"}, *key);
       ASSERT_TRUE(payload.ok());
       badge_ = *payload;
+      league_id_ = league->id;
+      key_ = std::make_unique<SigningKey>(std::move(key.value()));
     }
     auto accounts = open_account_store(db_);
     ASSERT_TRUE(accounts.ok()) << accounts.message();
@@ -409,7 +412,15 @@ protected:
     return scan;
   }
 
+  // `official`'s badge, signed by the League key the server trusts.
+  std::string badge_of(const std::string& official) const {
+    auto payload = sign_badge({league_id_, official, "SERIAL-" + official}, *key_);
+    return payload.ok() ? *payload : std::string();
+  }
+
   std::string badge_; // RB-0001's signed badge
+  std::string league_id_;
+  std::unique_ptr<SigningKey> key_;
   std::unique_ptr<HttpServer> server_;
 };
 
@@ -733,6 +744,291 @@ TEST_F(ConsoleLive, TheServersWalIsResetWhileDoorsPushAndLivePagesRead) {
       << sqlite3_errmsg(raw);
   EXPECT_EQ(log_frames, checkpointed);
   EXPECT_LT(log_frames, 1300);
+}
+
+// ---- Several doors per room, two rooms ------------------------------------------------------
+// One door per room hid defects before (the handbook): presence is per room across its doors
+// (design.md, "Presence across doors"). An event with two rooms running sessions at the same
+// time, Hall with three doors and Annex with two, two of the doors with clocks minutes off.
+
+constexpr const char* kTwoRooms = "two-rooms";
+constexpr std::int64_t kMonotonicAtNow = 50'000'000; // each kiosk's uptime at `now`, in ms
+
+// One kiosk of the event: its clock, and the scans it recorded, sealed in order.
+struct DoorKiosk {
+  std::string id;
+  std::chrono::milliseconds fast{0};  // its wall clock minus true time
+  std::int64_t carried_offset_ms = 0; // what it believed server - device was when scanning
+  bool sends_sample = false;          // its push carries a clock sample of its boot
+  std::vector<Scan> scans;
+  Digest previous{};
+  [[nodiscard]] std::string token() const { return id + "." + std::string(64, 'c'); }
+};
+
+// Hall: H1 (2 h, 2.0 credit) then H2 (1 h, 1.0 credit, running now); Annex: X1 at H1's time.
+Event two_rooms_event(Instant now) {
+  Event event;
+  event.id = kTwoRooms;
+  event.name = "Two rooms";
+  event.timezone = "UTC";
+  event.location = "Springfield";
+  const auto session = [](std::string id, std::string room, Instant start, Instant end,
+                          double hours) {
+    Session s;
+    s.id = std::move(id);
+    s.title = "Session " + s.id;
+    s.room = std::move(room);
+    s.start = start;
+    s.end = end;
+    s.credit_hours = hours;
+    s.course_code = "TWO-" + s.id;
+    return s;
+  };
+  event.sessions = {session("H1", "Hall", now - 150min, now - 30min, 2.0),
+                    session("X1", "Annex", now - 150min, now - 30min, 2.0),
+                    session("H2", "Hall", now - 20min, now + 40min, 1.0)};
+  return event;
+}
+
+// The first element of `json_array` whose "id" is `id`, or null.
+nlohmann::json with_id(const nlohmann::json& json_array, const std::string& id) {
+  for (const auto& item : json_array)
+    if (item["id"] == id) return item;
+  return nullptr;
+}
+
+// Each (nonzero bin, count) of a timeline row, e.g. {{0, 3}, {16, 1}}.
+std::map<std::size_t, int> bins(const nlohmann::json& row) {
+  std::map<std::size_t, int> out;
+  for (std::size_t i = 0; i < row.size(); ++i)
+    if (row[i].get<int>() != 0) out[i] = row[i].get<int>();
+  return out;
+}
+
+TEST_F(ConsoleLive, SeveralDoorsPerRoomAndTwoRoomsShowWhatThePresenceRuleSays) {
+  const Instant now = std::chrono::floor<std::chrono::minutes>(std::chrono::system_clock::now());
+  const auto kiosk = [](std::string id, std::chrono::minutes fast, std::int64_t carried_offset_ms,
+                        bool sends_sample) {
+    DoorKiosk door;
+    door.id = std::move(id);
+    door.fast = fast;
+    door.carried_offset_ms = carried_offset_ms;
+    door.sends_sample = sends_sample;
+    return door;
+  };
+  std::map<std::string, DoorKiosk> doors{
+      {"HALL-A", kiosk("HALL-A", 0min, 0, false)},
+      {"HALL-B", kiosk("HALL-B", 0min, 0, false)},
+      // 4 min fast and never synced before scanning (it carries no offset): the sample its
+      // push carries lets the server place its scans exactly.
+      {"HALL-C", kiosk("HALL-C", 4min, 0, true)},
+      {"ANNEX-A", kiosk("ANNEX-A", 0min, 0, false)},
+      // 3 min slow, and it knew so from an earlier sync: its scans carry +3 min.
+      {"ANNEX-B", kiosk("ANNEX-B", -3min, 180'000, false)},
+  };
+  {
+    auto store = open_server_store(db_);
+    ASSERT_TRUE(store.ok()) << store.message();
+    ASSERT_TRUE((*store)->upsert_event(two_rooms_event(now)).ok());
+    for (const auto& [id, door] : doors) {
+      ASSERT_TRUE(
+          (*store)->add_provisioning_code(hash_secret("CODE-" + id), kTwoRooms, id, now + 1h).ok());
+      ASSERT_TRUE((*store)
+                      ->redeem_provisioning_code(hash_secret("CODE-" + id), id,
+                                                 hash_secret(door.token()), now)
+                      .ok());
+    }
+  }
+  // A scan at `door` at true time now - `ago`, labelled as that door would (it may not have
+  // learnt the other doors' scans yet: the rule decides what each scan is).
+  const auto scan = [&](const std::string& door_id, const std::string& official,
+                        const std::string& session, ScanKind kind, std::chrono::seconds ago) {
+    DoorKiosk& door = doors.at(door_id);
+    Scan s;
+    s.device_id = door.id;
+    s.sequence = door.scans.size() + 1;
+    s.attendee_id = official;
+    s.badge_serial = "SERIAL-" + official;
+    s.badge_payload = badge_of(official);
+    s.session_id = session;
+    s.kind = kind;
+    s.wall_time = now - ago + door.fast;
+    s.monotonic_ms = kMonotonicAtNow - std::chrono::milliseconds(ago).count();
+    s.boot_id = "boot-" + door.id;
+    s.clock_offset_ms = door.carried_offset_ms;
+    seal(s, door.previous);
+    door.previous = s.hash;
+    door.scans.push_back(std::move(s));
+  };
+  using std::chrono::seconds;
+  // Times worked out from the rule (grace 10 min, lead time 15 min, debounce 60 s, credit in
+  // quarter hours of the session's credit times the fraction attended), in time order.
+  // PC-0001 (mayor): in Annex from 2 min before X1, out through the other, slow door 30 min
+  // before its end: X1 start..now-60 of 120 min, 1.5 h, left early (the slow clock uncorrected
+  // would give 87 min, 1.25 h).
+  scan("ANNEX-A", "PC-0001", "X1", ScanKind::arrive, 152min);
+  // RB-0001 (mayor): in at Hall door A, out through door B: H1 start..now-70, 80 min, 1.25 h.
+  scan("HALL-A", "RB-0001", "H1", ScanKind::arrive, 148min);
+  // RB-0002 (councilmember): in at door A, seen again 30 s later at door C, whose clock says
+  // 4.5 min later: the same arrival twice (debounce across doors), never a leave; the full H1.
+  scan("HALL-A", "RB-0002", "H1", ScanKind::arrive, 145min);
+  scan("HALL-C", "RB-0002", "H1", ScanKind::arrive, seconds(144 * 60 + 30));
+  // SG-0001 (mayor) moves between rooms: in Hall through door C, then an arrival in Annex
+  // closes H1 at that moment (one body, one room): H1 start..now-100, 50 min, 0.75 h, left
+  // early; X1 now-100..end, 70 min, 1.0 h, not early.
+  scan("HALL-C", "SG-0001", "H1", ScanKind::arrive, 143min);
+  scan("ANNEX-A", "SG-0001", "X1", ScanKind::arrive, 100min);
+  scan("HALL-B", "RB-0001", "H1", ScanKind::leave, 70min);
+  scan("ANNEX-B", "PC-0001", "X1", ScanKind::leave, 60min);
+  // RB-0002 again at door B after H1 ended, in H2's lead time: an arrival for H2, inside now.
+  scan("HALL-B", "RB-0002", "H2", ScanKind::arrive, 25min);
+  // SG-0002 (councilmember): into H2 through the fast door C, out through door A:
+  // H2 start..now-5, 15 min of 60, 0.25 h, left early.
+  scan("HALL-C", "SG-0002", "H2", ScanKind::arrive, 15min);
+  scan("HALL-A", "SG-0002", "H2", ScanKind::leave, 5min);
+
+  httplib::Client client("127.0.0.1", server_->port());
+  client.set_read_timeout(10);
+  for (const std::string id : {"ANNEX-B", "HALL-C", "HALL-B", "ANNEX-A", "HALL-A"}) {
+    const DoorKiosk& door = doors.at(id);
+    std::vector<ClockSample> samples;
+    if (door.sends_sample) {
+      samples.push_back({"boot-" + door.id, now, now + door.fast, kMonotonicAtNow, 20});
+    }
+    auto push =
+        client.Post("/api/v1/devices/" + id + "/scans",
+                    httplib::Headers{{"Authorization", "Bearer " + door.token()}},
+                    scan_batch_to_json(door.scans, std::nullopt, samples), "application/json");
+    ASSERT_TRUE(push) << id;
+    ASSERT_EQ(push->status, 200) << id << ": " << push->body;
+  }
+
+  // The counts: Hall's H1 and Annex's X1 ran at the same time; H2 runs now.
+  struct Expected {
+    std::size_t arrived, inside, left_early;
+  };
+  const std::map<std::string, Expected> expected{
+      {"H1", {3, 0, 2}}, {"X1", {2, 0, 1}}, {"H2", {2, 1, 1}}};
+  const httplib::Headers cookie{{"Cookie", cookie_}};
+  const std::string base = std::string("/console/events/") + kTwoRooms;
+  auto counts = client.Get(base + "/counts", cookie);
+  ASSERT_TRUE(counts);
+  ASSERT_EQ(counts->status, 200) << counts->body;
+  const auto counted = nlohmann::json::parse(counts->body)["sessions"];
+  ASSERT_EQ(counted.size(), 3U) << counts->body;
+  for (const auto& [session, want] : expected) {
+    const auto got = with_id(counted, session);
+    ASSERT_FALSE(got.is_null()) << session;
+    EXPECT_EQ(got["arrived"], want.arrived) << session << ": " << counts->body;
+    EXPECT_EQ(got["inside"], want.inside) << session << ": " << counts->body;
+    EXPECT_EQ(got["left_early"], want.left_early) << session << ": " << counts->body;
+  }
+
+  // The event page shows the same counts, and every door with the scans it pushed.
+  auto page = client.Get(base, cookie);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->status, 200);
+  const auto cell = [&](const std::string& test_id, auto value) {
+    return "data-testid=\"" + test_id + "\">" + std::to_string(value) + "<";
+  };
+  for (const auto& [session, want] : expected) {
+    EXPECT_NE(page->body.find(cell("arrived-" + session, want.arrived)), std::string::npos)
+        << session;
+    EXPECT_NE(page->body.find(cell("inside-" + session, want.inside)), std::string::npos)
+        << session;
+    EXPECT_NE(page->body.find(cell("left-" + session, want.left_early)), std::string::npos)
+        << session;
+  }
+  for (const auto& [id, door] : doors) {
+    EXPECT_NE(page->body.find(cell("door-scans-" + id, door.scans.size())), std::string::npos)
+        << id;
+  }
+  // Each door's clock as the server places its scans: Hall door C is 4 min fast (its kiosk did
+  // not know: the sample told the server), Annex door B 3 min slow (its kiosk knew).
+  const auto offset_shown = [&](const std::string& id) {
+    const auto row = page->body.find("data-testid=\"door-scans-" + id + "\"");
+    if (row == std::string::npos) return std::string();
+    const auto cell_start = page->body.find("<td>", row);
+    const auto cell_end = page->body.find("</td>", cell_start);
+    return page->body.substr(cell_start + 4, cell_end - cell_start - 4);
+  };
+  EXPECT_EQ(offset_shown("HALL-C"), "-240 s");
+  EXPECT_EQ(offset_shown("ANNEX-B"), "180 s");
+  EXPECT_EQ(offset_shown("HALL-A"), "0 s");
+
+  // The timeline: attended stretches begin and end in 5-minute bins from each session's start
+  // (grace moves a late arrival to the start).
+  using Bins = std::map<std::size_t, int>;
+  const std::map<std::string, std::pair<Bins, Bins>> expected_bins{
+      {"H1", {{{0, 3}}, {{10, 1}, {16, 1}}}}, // SG-0001 leaves by Annex at 50 min, RB-0001 at 80
+      {"X1", {{{0, 1}, {10, 1}}, {{18, 1}}}}, // SG-0001 arrives at 50 min; PC-0001 leaves at 90
+      {"H2", {{{0, 2}}, {{3, 1}}}},           // SG-0002 leaves at 15 min
+  };
+  auto timeline = client.Get(base + "/timeline", cookie);
+  ASSERT_TRUE(timeline);
+  ASSERT_EQ(timeline->status, 200);
+  const auto timelines = nlohmann::json::parse(timeline->body)["sessions"];
+  for (const auto& [session, want] : expected_bins) {
+    const auto got = with_id(timelines, session);
+    ASSERT_FALSE(got.is_null()) << session;
+    EXPECT_EQ(bins(got["arrivals"]), want.first) << session << ": " << got.dump();
+    EXPECT_EQ(bins(got["leaves"]), want.second) << session << ": " << got.dump();
+  }
+
+  // The credit rows (credits.csv, as `muster-server credits`).
+  struct Credit {
+    std::string hours;
+    std::string early_leave;
+    std::string devices; // "" : not checked
+  };
+  const std::map<std::pair<std::string, std::string>, Credit> expected_credit{
+      {{"PC-0001", "X1"}, {"1.50", "true", "ANNEX-A;ANNEX-B"}},
+      {{"RB-0001", "H1"}, {"1.25", "true", "HALL-A;HALL-B"}},
+      {{"RB-0002", "H1"}, {"2.00", "false", ""}},
+      {{"RB-0002", "H2"}, {"1.00", "false", "HALL-B"}},
+      {{"SG-0001", "H1"}, {"0.75", "true", ""}},
+      {{"SG-0001", "X1"}, {"1.00", "false", ""}},
+      {{"SG-0002", "H2"}, {"0.25", "true", "HALL-A;HALL-C"}},
+  };
+  auto csv = client.Get(base + "/credits.csv", cookie);
+  ASSERT_TRUE(csv);
+  ASSERT_EQ(csv->status, 200);
+  auto records = parse_csv(csv->body);
+  ASSERT_TRUE(records.ok()) << csv->body;
+  ASSERT_EQ(records->size(), expected_credit.size() + 1) << csv->body;
+  const auto& header = records->front().fields;
+  const auto column = [&](std::string_view name) {
+    return static_cast<std::size_t>(std::find(header.begin(), header.end(), name) - header.begin());
+  };
+  for (std::size_t r = 1; r < records->size(); ++r) {
+    const auto& fields = (*records)[r].fields;
+    ASSERT_EQ(fields.size(), header.size());
+    const auto key = std::pair{fields[column("attendee_id")], fields[column("session_id")]};
+    const auto want = expected_credit.find(key);
+    ASSERT_NE(want, expected_credit.end()) << key.first << " " << key.second << ": " << csv->body;
+    EXPECT_EQ(fields[column("credit_hours")], want->second.hours) << key.first << " " << key.second;
+    EXPECT_EQ(fields[column("early_leave")], want->second.early_leave)
+        << key.first << " " << key.second;
+    if (!want->second.devices.empty()) {
+      EXPECT_EQ(fields[column("devices")], want->second.devices) << key.first << " " << key.second;
+    }
+  }
+
+  // A live page of the event carries the same counts and timeline.
+  std::vector<std::unique_ptr<SseConnection>> pages;
+  pages.push_back(open_live(kTwoRooms));
+  ASSERT_GE(pages[0]->fd, 0);
+  pump(pages, 5s, [&] { return !last_live(pages[0]->received).is_null(); });
+  const auto live = last_live(pages[0]->received);
+  ASSERT_FALSE(live.is_null()) << pages[0]->received;
+  for (const auto& [session, want] : expected) {
+    const auto got = session_counts(live, session);
+    ASSERT_FALSE(got.is_null()) << session;
+    EXPECT_EQ(got["arrived"], want.arrived) << session;
+    EXPECT_EQ(got["inside"], want.inside) << session;
+    EXPECT_EQ(got["left_early"], want.left_early) << session;
+  }
+  EXPECT_EQ(live["live"]["timeline"]["sessions"], timelines);
 }
 
 } // namespace

@@ -36,8 +36,10 @@ std::string counts_json(const Event& event, const std::vector<SessionCounts>& co
 struct DoorRow {
   DeviceRecord device;
   std::size_t scans = 0; // the device's scans stored on the server for this event
-  std::optional<std::int64_t> clock_offset_ms; // of its latest scan (server - device clock)
-  bool stale = false;                          // never synced, or not for `stale_after`
+  // Server - device clock at its latest scan, as the server places it when given the event's
+  // clocked scans (scan_clock.hpp: the door's clock samples; the kiosk's own estimate without).
+  std::optional<std::int64_t> clock_offset_ms;
+  bool stale = false; // never synced, or not for `stale_after`
 };
 
 inline constexpr std::chrono::minutes kDoorStaleAfter{10};

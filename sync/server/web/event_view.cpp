@@ -1,6 +1,7 @@
 #include "sync/server/web/event_view.hpp"
 
 #include "shared/time.hpp"
+#include "sync/server/scan_clock.hpp"
 #include "sync/server/web/timeline.hpp"
 
 namespace muster::server::web {
@@ -47,7 +48,9 @@ std::shared_ptr<const EventView> EventViews::get(ServerStore& store, const Event
     error = rows.message();
     return nullptr;
   }
-  auto event_scans = store.scans_for_event(event.id);
+  // The doors' clock offsets as the server places their scans (scan_clock.hpp): a door whose
+  // clock is minutes off shows that, not the offset its kiosk believed when it scanned.
+  auto event_scans = clocked_scans_for_event(store, event.id);
   if (!event_scans) {
     error = event_scans.message();
     return nullptr;
@@ -56,7 +59,7 @@ std::shared_ptr<const EventView> EventViews::get(ServerStore& store, const Event
   view->event = event;
   view->rows = std::move(*rows);
   view->timeline_json = timelines_json(event, session_timelines(event, view->rows));
-  view->doors = count_door_scans(*event_scans);
+  view->doors = count_door_scans(event_scans->scans);
   entry->generation = generation;
   entry->scans = *scans;
   entry->sessions = sessions;

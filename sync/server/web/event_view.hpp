@@ -22,7 +22,7 @@ struct EventView {
   Event event;                 // as it was when computed
   std::vector<CreditRow> rows; // compute_credits
   std::string timeline_json;   // timelines_json of the rows (does not move with the clock)
-  DoorScans doors;             // each device's stored scans of the event (door_rows)
+  DoorScans doors; // each device's stored scans of the event, clock-corrected (door_rows)
 };
 
 class EventViews {
