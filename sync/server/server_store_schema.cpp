@@ -10,7 +10,7 @@ namespace muster::server {
 namespace store_impl {
 namespace {
 
-constexpr std::int64_t kSchemaVersion = 14;
+constexpr std::int64_t kSchemaVersion = 15;
 
 // Migration 1. Times are BIGINT milliseconds since the Unix epoch (UTC); flags are 0/1 BIGINT;
 // doubles are TEXT in their shortest round-trip form, so "unchanged" compares exactly.
@@ -240,10 +240,20 @@ CREATE TABLE official_disputes (
 CREATE INDEX official_disputes_by_event ON official_disputes (event_id);
 )sql";
 
+// Migration 15 (issue 19, PostgreSQL ingest): scans_by_event (event_id) goes. Every lookup of
+// an event's scans is served as well by the leading column of scans_by_event_received
+// (event_id, received_at), and at an event all doors push scans of one event_id: the index's
+// keys were all equal, so every concurrent push inserted into its one rightmost leaf page, and
+// PostgreSQL backends queued on that page's lock (pg_stat_activity: LWLock BufferContent, the
+// main wait of a push) besides paying a third index per row.
+constexpr std::string_view kSchemaV15 = R"sql(
+DROP INDEX IF EXISTS scans_by_event;
+)sql";
+
 // Migrations 2 to kSchemaVersion in order; migration 1 creates the schema_version table.
-constexpr std::array kMigrations{kSchemaV2,  kSchemaV3,  kSchemaV4, kSchemaV5,  kSchemaV6,
-                                 kSchemaV7,  kSchemaV8,  kSchemaV9, kSchemaV10, kSchemaV11,
-                                 kSchemaV12, kSchemaV13, kSchemaV14};
+constexpr std::array kMigrations{kSchemaV2,  kSchemaV3,  kSchemaV4,  kSchemaV5,  kSchemaV6,
+                                 kSchemaV7,  kSchemaV8,  kSchemaV9,  kSchemaV10, kSchemaV11,
+                                 kSchemaV12, kSchemaV13, kSchemaV14, kSchemaV15};
 // A new migration raises kSchemaVersion and is listed here too.
 static_assert(kMigrations.size() == kSchemaVersion - 1);
 

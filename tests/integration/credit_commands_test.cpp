@@ -1425,6 +1425,7 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
         "DROP TABLE mail_outbox;" // migration 13 (its indexes go with it)
         "DROP TABLE official_codes; DROP TABLE official_confirmations;" // migration 14
         "DROP TABLE official_disputes;"
+        "CREATE INDEX scans_by_event ON scans (event_id);" // migration 15 dropped it
         "UPDATE schema_version SET version = 1;";
     char* error = nullptr;
     const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
@@ -1444,8 +1445,16 @@ TEST_F(CreditCommands, VersionOneDatabaseUpgradesToTheCurrentVersion) {
                                &statement, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(statement, 0), 14);
-  EXPECT_EQ(sqlite3_column_int(statement, 1), 14); // rows for 1 to 14
+  EXPECT_EQ(sqlite3_column_int(statement, 0), 15);
+  EXPECT_EQ(sqlite3_column_int(statement, 1), 15); // rows for 1 to 15
+  sqlite3_finalize(statement);
+  // Migration 15: the all-equal-key index of the event's scans is gone (issue 19).
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT count(*) FROM sqlite_master WHERE name = 'scans_by_event'",
+                               -1, &statement, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(statement, 0), 0);
   sqlite3_finalize(statement);
   sqlite3_close(db);
   auto count = store()->scan_count();
