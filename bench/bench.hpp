@@ -50,8 +50,11 @@ std::string fresh_pg_database(const std::string& url, std::string_view prefix, s
 // The modes (each returns a process exit code).
 // which: "single", "combined" or "both"; all_decoders: also stock ZXing-cpp and zbar.
 int run_decode(int frames, unsigned seed, std::string_view which, bool all_decoders);
-int run_commit(std::size_t roster_size, std::size_t scans);
-int run_ingest(std::size_t kiosks, std::size_t scans, const std::string& pg_url);
+int run_commit(std::size_t roster_size, std::size_t scans, std::chrono::milliseconds gap);
+// only: "all", "sqlite", "postgresql" or "postgresql-2" (two instances); repeat: runs per row
+// (interleaved), the median shown.
+int run_ingest(std::size_t kiosks, std::size_t scans, const std::string& pg_url,
+               std::string_view only, int repeat);
 int run_package(std::size_t roster_size, const std::string& pg_url);
 // The web console: the event page of a large event, and ingest with live pages open.
 int run_console(std::size_t attendees, std::size_t doors, std::size_t live_pages,

@@ -40,10 +40,23 @@ int main(int argc, char** argv) {
       app.add_subcommand("commit", "scan to durable commit (headless path) vs raw SQLite");
   commit->add_option("--roster", roster, "roster size");
   commit->add_option("--scans", scans, "scans to time");
+  int gap_ms = 5;
+  commit->add_option("--gap-ms", gap_ms, "pause after each paced scan (the door's quiet time)")
+      ->check(CLI::Range(0, 1000));
   auto* ingest = app.add_subcommand("ingest", "N kiosks push scans to one server on loopback");
   ingest->add_option("--kiosks", kiosks, "simulated kiosks");
   ingest->add_option("--scans", scans, "scans in total");
   ingest->add_option("--pg-url", pg_url, "also PostgreSQL: a postgresql:// URL of a server");
+  std::string ingest_only = "all";
+  ingest
+      ->add_option("--only", ingest_only,
+                   "one row: sqlite, postgresql or postgresql-2 (two instances); default all")
+      ->check(CLI::IsMember({"all", "sqlite", "postgresql", "postgresql-2"}));
+  int ingest_repeat = 1;
+  ingest
+      ->add_option("--repeat", ingest_repeat,
+                   "runs per row, the backends interleaved; the median run is shown")
+      ->check(CLI::Range(1, 15));
   auto* package = app.add_subcommand("package", "package pull: full vs delta (one change)");
   package->add_option("--roster", roster, "roster size");
   package->add_option("--pg-url", pg_url, "also PostgreSQL");
@@ -75,8 +88,10 @@ int main(int argc, char** argv) {
   }
   try {
     if (decode->parsed()) return muster::bench::run_decode(frames, seed, decode_set, !muster_only);
-    if (commit->parsed()) return muster::bench::run_commit(roster, scans);
-    if (ingest->parsed()) return muster::bench::run_ingest(kiosks, scans, pg_url);
+    if (commit->parsed())
+      return muster::bench::run_commit(roster, scans, std::chrono::milliseconds{gap_ms});
+    if (ingest->parsed())
+      return muster::bench::run_ingest(kiosks, scans, pg_url, ingest_only, ingest_repeat);
     if (package->parsed()) return muster::bench::run_package(roster, pg_url);
     if (console->parsed())
       return muster::bench::run_console(attendees, doors, live_pages, ingest_scans);

@@ -168,6 +168,7 @@ Result<KioskStore, StoreError> KioskStore::open(const std::filesystem::path& pat
   if (auto migrated = migrate(*state, *version, options.schema_version); !migrated) {
     return migrated.error();
   }
+  state->checkpointer = std::make_unique<WalCheckpointer>(path, db, options.background_checkpoints);
   return KioskStore(std::move(state));
 }
 

@@ -38,6 +38,8 @@ Result<Scan, StoreError> KioskStore::append_scan(Scan draft) {
   if (const std::string problem = validate_scan(draft); !problem.empty()) {
     return fail(StoreError::invalid, "the scan was not recorded: " + problem);
   }
+  // No background checkpoint starts while this scan is appended (kiosk_store_support.hpp).
+  const WalCheckpointer::Writing writing(state_->checkpointer.get());
   // Read the chain's tip and write the next link under one write lock, so two connections
   // can never give two scans the same sequence.
   auto transaction = Transaction::begin(state_->db(), Transaction::Kind::immediate);

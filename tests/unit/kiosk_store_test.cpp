@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "shared/scan_log.hpp"
@@ -258,6 +259,67 @@ TEST(KioskStore, WalIsCheckpointedAndResetWhileScansAreRecorded) {
   const auto pages = wal_bytes / (4096 + 24);
   EXPECT_LT(pages, 1100U) << "the WAL grew to " << pages << " pages";
   EXPECT_EQ(append_n(store, "door-1", 1), 601U);
+}
+
+// The WAL's size in pages (frames) as the file shows it: it only shrinks when the store closes,
+// so it is the largest the WAL ever got.
+std::uintmax_t wal_pages(const std::filesystem::path& db) {
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(db.string() + "-wal", ec);
+  EXPECT_FALSE(ec) << ec.message();
+  return bytes / (4096 + 24);
+}
+
+// Scans like a door's, with a pause after each (a real door's are a second or more apart).
+void append_paced(KioskStore& store, int count, milliseconds pause) {
+  for (int i = 0; i < count; ++i) {
+    auto scan = store.append_scan(draft("door-1", "att-" + std::to_string(i), "s1"));
+    ASSERT_TRUE(scan.ok()) << scan.message();
+    std::this_thread::sleep_for(pause);
+  }
+}
+
+// Issue 19: the checkpoint (copying the WAL into the file, with its fsync) ran inside the commit
+// of one scan in 250 and made most of the p99. With pauses between scans it must run in them, on
+// the store's thread, and the WAL must still restart long before the inline limit.
+TEST(KioskStore, WalIsCheckpointedBetweenScansNotInsideTheirCommits) {
+  TempDir dir;
+  auto store = open_ok(dir / "kiosk.db");
+  append_paced(store, 400, milliseconds{4});
+  const auto checkpoints = store.checkpoint_stats();
+  EXPECT_GE(checkpoints.background, 1U);
+  EXPECT_EQ(checkpoints.in_commit, 0U) << "a scan's commit had to checkpoint";
+  EXPECT_LT(wal_pages(dir / "kiosk.db"), 1000U);
+  EXPECT_EQ(*store.last_sequence("door-1"), 400U);
+  EXPECT_FALSE(store.verify_device_chain("door-1")->has_value());
+}
+
+// The same scans without the background thread: the commit reaching 1000 WAL pages checkpoints
+// (SQLite's default, the fallback when no quiet spell comes). Also shows the test above writes
+// enough to need a checkpoint at all.
+TEST(KioskStore, WithoutTheCheckpointThreadTheCommitAtTheLimitCheckpoints) {
+  TempDir dir;
+  StoreOptions options;
+  options.background_checkpoints = false;
+  auto store = open_ok(dir / "kiosk.db", options);
+  append_paced(store, 400, milliseconds{0});
+  EXPECT_EQ(store.checkpoint_stats().background, 0U);
+  EXPECT_GE(store.checkpoint_stats().in_commit, 1U);
+  EXPECT_LT(wal_pages(dir / "kiosk.db"), 1100U);
+}
+
+// Closing while the thread waits for quiet (or checkpoints) neither hangs nor loses a scan, and
+// the last connection's close still folds the WAL into the file and removes it.
+TEST(KioskStore, ClosingDuringABackgroundCheckpointKeepsEveryScan) {
+  TempDir dir;
+  for (int round = 0; round < 3; ++round) {
+    auto store = open_ok(dir / "kiosk.db");
+    append_paced(store, 150, milliseconds{0}); // past 500 WAL pages: the thread is asked
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "kiosk.db-wal"));
+  auto store = open_ok(dir / "kiosk.db");
+  EXPECT_EQ(*store.last_sequence("door-1"), 450U);
+  EXPECT_FALSE(store.verify_device_chain("door-1")->has_value());
 }
 
 TEST(KioskStore, SequencesArePerDevice) {
