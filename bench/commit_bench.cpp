@@ -4,8 +4,8 @@
 // small INSERT per transaction, WAL, synchronous=FULL, SQLite's default inline auto-checkpoint
 // every 1000 WAL pages).
 //
-// Latency is timed at a paced door (a scan every --gap-ms, 5 ms by default: two hundred a
-// second, a hundred times the busiest real door), the floor's commits paced the same way, in
+// Latency is timed at a paced door (a scan every --gap-ms, 20 ms by default: fifty a second,
+// fifty times the busiest real door), the floor's commits paced the same way, in
 // alternating blocks of kBlock so that both sides meet the shared disk's bursts alike and get
 // the same number of samples. The pause between scans is what a door has and what the kiosk
 // store checkpoints in (shared/kiosk_store_support.hpp, WalCheckpointer); the floor keeps

@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
       app.add_subcommand("commit", "scan to durable commit (headless path) vs raw SQLite");
   commit->add_option("--roster", roster, "roster size");
   commit->add_option("--scans", scans, "scans to time");
-  int gap_ms = 5;
+  int gap_ms = 20;
   commit->add_option("--gap-ms", gap_ms, "pause after each paced scan (the door's quiet time)")
       ->check(CLI::Range(0, 1000));
   auto* ingest = app.add_subcommand("ingest", "N kiosks push scans to one server on loopback");
